@@ -1,0 +1,3 @@
+from passmuster.cli.main import main
+
+main()

@@ -1,0 +1,118 @@
+"""The `passmuster` command.
+
+Each command lives in its own module and is imported only when it runs, so `passmuster --help`
+lists everything without importing SQLAlchemy, FastAPI or the scanner. The table below carries
+each command's one-line help for that reason; a test checks it matches the command's own help.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from typing import Any
+
+import click
+
+from passmuster import __version__
+
+# name -> (module, one-line help). The module defines a Typer `app` holding a command (or a
+# sub-group) of that name.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "init": ("passmuster.cli.issues", "Create a desk in .passmuster/ here."),
+    "new": ("passmuster.cli.issues", "File a new issue."),
+    "list": ("passmuster.cli.issues", "List issues, filtered and sorted."),
+    "show": ("passmuster.cli.issues", "Show one issue with its timeline."),
+    "edit": ("passmuster.cli.issues", "Change fields of an issue."),
+    "ack": ("passmuster.cli.issues", "Acknowledge an issue (starts the resolve clock)."),
+    "start": ("passmuster.cli.issues", "Move an issue to in_progress."),
+    "block": ("passmuster.cli.issues", "Mark an issue blocked."),
+    "resolve": ("passmuster.cli.issues", "Resolve an issue with its resolution."),
+    "close": ("passmuster.cli.issues", "Close an issue with a reason."),
+    "reopen": ("passmuster.cli.issues", "Reopen a resolved or closed issue."),
+    "comment": ("passmuster.cli.issues", "Comment on an issue."),
+    "link": ("passmuster.cli.issues", "Link two issues, or an issue to a rule."),
+    "search": ("passmuster.cli.issues", "Full-text search over issues."),
+    "ready": ("passmuster.cli.issues", "Unblocked work, most urgent first."),
+    "claim": ("passmuster.cli.issues", "Atomically assign the next ready issue to you."),
+    "service": ("passmuster.cli.catalog", "Add, list and show services."),
+    "stats": ("passmuster.cli.reports", "Statistics: month x severity, SLA attainment, MTTA/MTTR."),
+    "sla": ("passmuster.cli.reports", "Issues at risk of or in breach of their SLA."),
+    "escalate": ("passmuster.cli.reports", "Record one escalation event per SLA breach."),
+    "import": ("passmuster.cli.logs", "Import Markdown issue logs."),
+    "export": ("passmuster.cli.logs", "Render the desk as a Markdown log."),
+    "scan": ("passmuster.cli.scan", "Check the platform for cross-service breakage."),
+    "services": ("passmuster.cli.scan", "The service catalog discovered from the platform."),
+    "rule": ("passmuster.cli.scan", "Show one rule's documentation."),
+    "rules": ("passmuster.cli.scan", "List all rules."),
+    "monitor": ("passmuster.cli.monitor", "Probe the services and open incidents."),
+    "status": ("passmuster.cli.monitor", "Services with health, latency and open incidents."),
+    "serve": ("passmuster.cli.serve", "Serve the dashboard and the REST API."),
+    "token": ("passmuster.cli.tokens", "Create, list and revoke API tokens."),
+    "demo": ("passmuster.cli.demo", "Run the whole desk on the bundled example platform."),
+}
+
+
+class LazyGroup(click.Group):
+    """A click group that imports a command's module only when that command runs."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        entry = COMMANDS.get(cmd_name)
+        if entry is None:
+            return None
+        module = importlib.import_module(entry[0])
+        import typer.main
+
+        group = typer.main.get_command(module.app)
+        if isinstance(group, click.Group):
+            return group.get_command(ctx, cmd_name)
+        return group if group.name == cmd_name else None
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = [(name, help_text) for name, (_, help_text) in COMMANDS.items()]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--database-url",
+    envvar="PASSMUSTER_DATABASE_URL",
+    default=None,
+    help="Desk database (sqlite:///path or postgresql://...). Default: .passmuster/desk.db "
+    "found by walking up from here.",
+)
+@click.version_option(__version__, prog_name="passmuster")
+@click.pass_context
+def cli(ctx: click.Context, database_url: str | None) -> None:
+    """passmuster: one desk for a multi-service platform.
+
+    Exit codes: 0 success; 1 findings or failures reported; 2 bad input or usage; 3 not found;
+    4 conflict or invalid transition; 5 desk unusable; 6 not allowed.
+    """
+    ctx.ensure_object(dict)
+    ctx.obj["database_url"] = database_url
+
+
+def main(argv: list[str] | None = None) -> Any:
+    """Entry point: user errors become one line on stderr and a documented exit code."""
+    from passmuster.errors import PassmusterError
+
+    try:
+        return cli.main(args=argv, prog_name="passmuster", standalone_mode=False)
+    except PassmusterError as exc:
+        click.echo(f"error: {exc.message}", err=True)
+        sys.exit(exc.exit_code)
+    except click.exceptions.Abort:
+        click.echo("aborted", err=True)
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        click.echo("interrupted", err=True)
+        sys.exit(130)

@@ -1,0 +1,297 @@
+"""The issue: its fields, its vocabularies and the workflow it moves through.
+
+Pure domain: no storage, no I/O. Everything the real Markdown logs record about an issue has a
+field here, and `extra_sections` keeps whatever no field fits so an import never drops a word.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Self
+
+from passmuster.errors import InvalidTransition, InvalidValue
+
+
+class _Vocabulary(enum.StrEnum):
+    """A closed set of values whose parse error lists the valid ones."""
+
+    @classmethod
+    def parse(cls, value: str | Self, *, field_name: str | None = None) -> Self:
+        if isinstance(value, cls):
+            return value
+        key = str(value).strip().lower().replace("-", "_").replace(" ", "_")
+        for member in cls:
+            if member.value == key:
+                return member
+        raise InvalidValue(field_name or cls._field_name(), value, [m.value for m in cls])
+
+    @classmethod
+    def _field_name(cls) -> str:
+        return cls.__name__.lower()
+
+
+class IssueType(_Vocabulary):
+    BUG = "bug"
+    INCIDENT = "incident"
+    FINDING = "finding"
+    COORDINATION = "coordination"
+    DEPLOYMENT = "deployment"
+    SECURITY = "security"
+    PERFORMANCE = "performance"
+    TECH_DEBT = "tech_debt"
+    ENHANCEMENT = "enhancement"
+
+    @classmethod
+    def _field_name(cls) -> str:
+        return "type"
+
+
+class Severity(_Vocabulary):
+    CRITICAL = "critical"
+    HIGH = "high"
+    MEDIUM = "medium"
+    LOW = "low"
+    INFO = "info"
+
+    @property
+    def rank(self) -> int:
+        """0 is the most urgent; used to sort."""
+        return list(Severity).index(self)
+
+
+class Priority(_Vocabulary):
+    """The priority matrix rows of the real logs (Immediate, Short Term, ...)."""
+
+    IMMEDIATE = "immediate"
+    SHORT_TERM = "short_term"
+    MEDIUM_TERM = "medium_term"
+    LONG_TERM = "long_term"
+
+    @property
+    def rank(self) -> int:
+        return list(Priority).index(self)
+
+
+class Status(_Vocabulary):
+    OPEN = "open"
+    PLANNED = "planned"
+    IN_PROGRESS = "in_progress"
+    BLOCKED = "blocked"
+    WORKAROUND_APPLIED = "workaround_applied"
+    RESOLVED = "resolved"
+    CLOSED = "closed"
+
+    @property
+    def is_active(self) -> bool:
+        """Active issues still need work; resolved and closed ones do not."""
+        return self not in (Status.RESOLVED, Status.CLOSED)
+
+
+class CloseReason(_Vocabulary):
+    WONT_FIX = "wont_fix"
+    DUPLICATE = "duplicate"
+    INVALID = "invalid"
+
+    @classmethod
+    def _field_name(cls) -> str:
+        return "close reason"
+
+
+class LinkKind(_Vocabulary):
+    DUPLICATE_OF = "duplicate_of"
+    BLOCKS = "blocks"
+    RELATES_TO = "relates_to"
+    REGRESSION_OF = "regression_of"
+    CAUSED_BY = "caused_by"
+
+    @classmethod
+    def _field_name(cls) -> str:
+        return "link kind"
+
+
+_ACTIVE = frozenset(s for s in Status if s.is_active)
+
+# Work states may move freely among themselves; a finished issue can only be closed or reopened.
+ALLOWED_TRANSITIONS: Mapping[Status, frozenset[Status]] = {
+    **{s: (_ACTIVE | {Status.RESOLVED, Status.CLOSED}) - {s} for s in _ACTIVE},
+    Status.RESOLVED: frozenset({Status.CLOSED, Status.OPEN}),
+    Status.CLOSED: frozenset({Status.OPEN}),
+}
+
+
+def check_transition(current: Status, target: Status, *, reason: CloseReason | None = None) -> None:
+    """Raise InvalidTransition naming the allowed targets when `current → target` is not allowed."""
+    allowed = ALLOWED_TRANSITIONS[current]
+    if target not in allowed:
+        names = ", ".join(s.value for s in Status if s in allowed)
+        raise InvalidTransition(
+            f"cannot move from {current.value} to {target.value}; allowed: {names}", field="status"
+        )
+    if target is Status.CLOSED and reason is None:
+        valid = ", ".join(r.value for r in CloseReason)
+        raise InvalidTransition(
+            f"closing needs a reason: one of {valid}", field="close_reason"
+        )
+
+
+def format_number(number: int) -> str:
+    """Issue numbers are shown the way the logs write them: #001."""
+    return f"#{number:03d}"
+
+
+@dataclass(frozen=True, slots=True)
+class Task:
+    text: str
+    done: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class FileChange:
+    path: str
+    note: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ExtraSection:
+    """A named section no field fits, kept verbatim (Markdown body)."""
+
+    name: str
+    body: str
+
+
+@dataclass(frozen=True, slots=True)
+class Link:
+    kind: LinkKind
+    target: int
+
+
+@dataclass(frozen=True, slots=True)
+class Comment:
+    id: int
+    issue: int
+    author: str
+    body: str
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """One immutable line of an issue's timeline; the source for SLAs and statistics.
+
+    `kind` is one of EVENT_KINDS. For `changed`, `field` names the field and `old`/`new` carry the
+    values as text; for `status`, old and new are Status values.
+    """
+
+    id: int
+    issue: int
+    actor: str
+    at: datetime
+    kind: str
+    field: str | None = None
+    old: str | None = None
+    new: str | None = None
+
+
+EVENT_KINDS = (
+    "created",
+    "changed",
+    "status",
+    "acknowledged",
+    "assigned",
+    "commented",
+    "linked",
+    "unlinked",
+    "escalated",
+    "imported",
+    "detected",
+    "regressed",
+)
+
+
+@dataclass(slots=True)
+class IssueDraft:
+    """What someone files: every field optional but the title.
+
+    Importers, the scanner, the monitor, the CLI and the API all build drafts; the desk turns
+    them into numbered issues. `original_values` keeps the text a log used for a normalised
+    field (`{"status": "✅ **RESOLVED**"}`) so nothing written by a person is lost.
+    """
+
+    title: str
+    type: IssueType = IssueType.BUG
+    severity: Severity = Severity.MEDIUM
+    priority: Priority | None = None
+    status: Status = Status.OPEN
+    close_reason: CloseReason | None = None
+    services: list[str] = field(default_factory=list)
+    component: str | None = None
+    reporter: str | None = None
+    assignee: str | None = None
+    reported_at: datetime | None = None
+    acknowledged_at: datetime | None = None
+    resolved_at: datetime | None = None
+    description: str = ""
+    impact: str = ""
+    error_details: list[str] = field(default_factory=list)
+    attempted_solutions: str = ""
+    root_cause: str = ""
+    resolution: str = ""
+    workaround: str = ""
+    prevention: str = ""
+    files_changed: list[FileChange] = field(default_factory=list)
+    test_results: str = ""
+    tasks: list[Task] = field(default_factory=list)
+    labels: list[str] = field(default_factory=list)
+    original_id: str | None = None
+    source: str | None = None
+    fingerprint: str | None = None
+    links: list[Link] = field(default_factory=list)
+    extra_sections: list[ExtraSection] = field(default_factory=list)
+    original_values: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class Issue(IssueDraft):
+    """A filed issue: a draft with a number, its times and a version for compare-and-set."""
+
+    number: int = 0
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+    version: int = 1
+
+    @property
+    def ref(self) -> str:
+        return format_number(self.number)
+
+
+# Fields a plain edit may change; status, times and number move only through the workflow.
+EDITABLE_FIELDS = frozenset(
+    {
+        "title",
+        "type",
+        "severity",
+        "priority",
+        "services",
+        "component",
+        "reporter",
+        "assignee",
+        "description",
+        "impact",
+        "error_details",
+        "attempted_solutions",
+        "root_cause",
+        "resolution",
+        "workaround",
+        "prevention",
+        "files_changed",
+        "test_results",
+        "tasks",
+        "labels",
+        "original_id",
+        "extra_sections",
+        "original_values",
+    }
+)

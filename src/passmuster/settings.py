@@ -1,0 +1,123 @@
+"""Settings: environment variables for the process, `passmuster.toml` for the platform.
+
+`Settings` holds what differs per process (which desk, who is acting). `ProjectConfig` is the
+platform's configuration file: `passmuster.toml`, or `[tool.passmuster]` in `pyproject.toml`,
+found by walking up from the working directory. Each engine reads its own section into its own
+pydantic model through `ProjectConfig.section`, so a wrong value is reported with the file and the
+dotted field name. Nothing here runs at import time.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from passmuster.errors import ConfigError
+
+CONFIG_FILE = "passmuster.toml"
+DESK_DIR = ".passmuster"
+DESK_FILE = "desk.db"
+
+ModelT = TypeVar("ModelT", bound=BaseModel)
+
+
+class Settings(BaseSettings):
+    """Per-process settings, from `PASSMUSTER_*` environment variables."""
+
+    model_config = SettingsConfigDict(env_prefix="PASSMUSTER_", extra="ignore")
+
+    database_url: str | None = None
+    actor: str | None = None
+
+    def resolved_actor(self) -> str:
+        """Who is acting: PASSMUSTER_ACTOR, else the login name."""
+        if self.actor:
+            return self.actor
+        try:
+            return getpass.getuser()
+        except (KeyError, OSError):
+            return "unknown"
+
+
+@dataclass(frozen=True)
+class ProjectConfig:
+    """The platform's configuration file, or an empty one when there is none."""
+
+    path: Path | None
+    data: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def root(self) -> Path | None:
+        return self.path.parent if self.path else None
+
+    def section(self, name: str, model: type[ModelT]) -> ModelT:
+        """Validate `[name]` (dotted for nested tables) into `model`; errors name file and field."""
+        raw: Any = self.data
+        for part in name.split("."):
+            raw = raw.get(part, {}) if isinstance(raw, dict) else {}
+        try:
+            return model.model_validate(raw)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(str(p) for p in (name, *first["loc"]))
+            raise ConfigError(
+                f"{self.path or CONFIG_FILE}: [{where}] {first['msg']}", field=where
+            ) from None
+
+
+def find_config(start: Path | None = None) -> ProjectConfig:
+    """Walk up from `start` to the first passmuster.toml or pyproject.toml with [tool.passmuster]."""
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        candidate = folder / CONFIG_FILE
+        if candidate.is_file():
+            return ProjectConfig(candidate, _read_toml(candidate))
+        pyproject = folder / "pyproject.toml"
+        if pyproject.is_file():
+            data = _read_toml(pyproject)
+            tool = data.get("tool", {})
+            if isinstance(tool, dict) and isinstance(tool.get("passmuster"), dict):
+                return ProjectConfig(pyproject, tool["passmuster"])
+    return ProjectConfig(None, {})
+
+
+def load_config(path: Path) -> ProjectConfig:
+    """Read an explicitly named configuration file."""
+    if not path.is_file():
+        raise ConfigError(f"{path}: no such configuration file")
+    data = _read_toml(path)
+    if path.name == "pyproject.toml":
+        tool = data.get("tool", {})
+        data = tool.get("passmuster", {}) if isinstance(tool, dict) else {}
+    return ProjectConfig(path, data)
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: {exc}") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read: {exc.strerror}") from None
+
+
+def find_desk_file(start: Path | None = None) -> Path | None:
+    """Walk up from `start` to the first `.passmuster/desk.db`, the way git finds `.git`."""
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        candidate = folder / DESK_DIR / DESK_FILE
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def env_flag(name: str) -> bool:
+    return os.environ.get(name, "").strip().lower() in {"1", "true", "yes", "on"}
