@@ -1,0 +1,1 @@
+"""Benchmarks: `python -m bench [AREA ...]` (or `make bench`). Figures go to bench/RESULTS.md."""
