@@ -295,3 +295,28 @@ EDITABLE_FIELDS = frozenset(
         "original_values",
     }
 )
+
+
+SORT_KEYS = ("urgency", "number", "-number", "updated", "-updated", "severity", "reported")
+
+
+@dataclass(slots=True)
+class IssueQuery:
+    """Filters for listing issues; empty collections mean "any"."""
+
+    statuses: list[Status] = field(default_factory=list)
+    severities: list[Severity] = field(default_factory=list)
+    types: list[IssueType] = field(default_factory=list)
+    services: list[str] = field(default_factory=list)
+    labels: list[str] = field(default_factory=list)
+    assignee: str | None = None
+    text: str | None = None
+    source: str | None = None
+    active_only: bool = False
+    sort: str = "number"
+    limit: int | None = None
+    offset: int = 0
+
+    def __post_init__(self) -> None:
+        if self.sort not in SORT_KEYS:
+            raise InvalidValue("sort", self.sort, SORT_KEYS)
