@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import importlib
 import sys
-from typing import Any
+from typing import Any, cast
 
 import click
 
@@ -62,18 +62,64 @@ class LazyGroup(click.Group):
         entry = COMMANDS.get(cmd_name)
         if entry is None:
             return None
-        module = importlib.import_module(entry[0])
+        try:
+            module = importlib.import_module(entry[0])
+        except ModuleNotFoundError as exc:
+            if exc.name != entry[0]:
+                raise
+            return None  # listed, but its module is not part of this build yet
         import typer.main
 
-        group = typer.main.get_command(module.app)
-        if isinstance(group, click.Group):
-            return group.get_command(ctx, cmd_name)
-        return group if group.name == cmd_name else None
+        # Typer builds its commands on its own vendored copy of click, so test for a group by its
+        # behaviour rather than by `click.Group`; both copies speak the same protocol.
+        group: Any = typer.main.get_command(module.app)
+        if hasattr(group, "list_commands"):
+            command: Any = group.get_command(ctx, cmd_name)
+            return cast("click.Command | None", command)
+        return cast("click.Command", group) if group.name == cmd_name else None
+
+    def invoke(self, ctx: click.Context) -> Any:
+        # Here rather than only in main() so that every caller (tests' CliRunner too) sees a user
+        # error as one line on stderr and its documented exit code.
+        from passmuster.errors import PassmusterError
+
+        try:
+            return super().invoke(ctx)
+        except PassmusterError as exc:
+            click.echo(f"error: {exc.message}", err=True)
+            ctx.exit(exc.exit_code)
+        except Exception as exc:
+            code = _typer_click_exit(exc)
+            if code is None:
+                raise
+            ctx.exit(code)
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         rows = [(name, help_text) for name, (_, help_text) in COMMANDS.items()]
         with formatter.section("Commands"):
             formatter.write_dl(rows)
+
+
+def _typer_click_exit(exc: Exception) -> int | None:
+    """The exit code for an exception of Typer's own vendored copy of click, else None.
+
+    Typer (0.2x) builds commands on a private copy of click whose usage errors and `Exit` are not
+    `click`'s, so this group handles them the way click handles its own: show, then exit.
+    """
+    import typer
+
+    if isinstance(exc, click.ClickException):  # plain click: let click handle it
+        return None
+    if isinstance(exc, typer.Abort):
+        raise click.Abort() from exc
+    if isinstance(exc, typer.Exit):
+        return int(exc.exit_code)
+    show = getattr(exc, "show", None)
+    exit_code = getattr(exc, "exit_code", None)
+    if type(exc).__module__.startswith("typer.") and callable(show) and isinstance(exit_code, int):
+        show()  # a usage error of Typer's click: "Usage: ...", "Error: No such option: --x"
+        return exit_code
+    return None
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -101,7 +147,7 @@ def main(argv: list[str] | None = None) -> Any:
     from passmuster.errors import PassmusterError
 
     try:
-        return cli.main(args=argv, prog_name="passmuster", standalone_mode=False)
+        result = cli.main(args=argv, prog_name="passmuster", standalone_mode=False)
     except PassmusterError as exc:
         click.echo(f"error: {exc.message}", err=True)
         sys.exit(exc.exit_code)
@@ -116,3 +162,8 @@ def main(argv: list[str] | None = None) -> Any:
     except KeyboardInterrupt:
         click.echo("interrupted", err=True)
         sys.exit(130)
+    # Outside standalone mode click returns the code of `ctx.exit(n)` / `typer.Exit(n)` instead of
+    # exiting; exit with it so `python -m passmuster` reports it too.
+    if isinstance(result, int) and not isinstance(result, bool) and result != 0:
+        sys.exit(result)
+    return result

@@ -1,0 +1,203 @@
+"""What every command shares: opening the desk, who is acting, and printing text or JSON.
+
+Commands print human output through Rich (`console()`, `err_console()`) and machine output
+through `emit_json`, which turns dataclasses, enums, datetimes and paths into plain JSON. Times
+are stored in UTC and shown in the user's local time (`local_time`). User errors are raised as
+`passmuster.errors.PassmusterError`; the command group turns them into one line on stderr and the
+error's exit code.
+
+Rich and the desk are imported inside the functions: importing this module must stay cheap
+because every command imports it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import json
+import sys
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import click
+import typer
+
+from passmuster.errors import PassmusterError
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from passmuster.usecases.desk import Desk
+
+
+class BadInput(PassmusterError):
+    """Input on the command line that cannot be used (exit 2)."""
+
+    exit_code = 2
+    status_code = 422
+
+
+# `--json` on every command: `def cmd(..., as_json: JsonOption = False)`.
+JsonOption = Annotated[
+    bool, typer.Option("--json", help="Print JSON on stdout instead of text.", show_default=False)
+]
+
+
+# --- consoles -------------------------------------------------------------------------------
+
+
+def console() -> Console:
+    """A Rich console on the current stdout (looked up per call so test runners can capture it)."""
+    from rich.console import Console
+
+    return Console(file=sys.stdout, highlight=False, soft_wrap=False)
+
+
+def err_console() -> Console:
+    from rich.console import Console
+
+    return Console(file=sys.stderr, highlight=False, soft_wrap=True)
+
+
+def say(message: str) -> None:
+    """One line of Rich-markup text on stdout."""
+    console().print(message)
+
+
+def warn(message: str) -> None:
+    err_console().print(f"[yellow]warning:[/yellow] {message}")
+
+
+# --- JSON -----------------------------------------------------------------------------------
+
+
+def to_jsonable(value: Any) -> Any:
+    """Plain JSON data from dataclasses, enums, datetimes (ISO 8601, UTC), paths and containers."""
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    if isinstance(value, enum.Enum):
+        return to_jsonable(value.value)
+    if isinstance(value, datetime):
+        if value.tzinfo is not None:
+            value = value.astimezone(UTC)
+        return value.isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, timedelta):
+        return value.total_seconds()
+    if isinstance(value, Path):
+        return str(value)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: to_jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, Mapping):
+        return {str(to_jsonable(k)): to_jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        items = [to_jsonable(v) for v in value]
+        return sorted(items, key=str) if isinstance(value, set | frozenset) else items
+    model_dump = getattr(value, "model_dump", None)
+    if callable(model_dump):  # pydantic models
+        return model_dump(mode="json")
+    return str(value)
+
+
+def emit_json(obj: Any) -> None:
+    """Print `obj` as indented JSON on stdout."""
+    click.echo(json.dumps(to_jsonable(obj), indent=2, ensure_ascii=False))
+
+
+def issue_json(issue: Any) -> dict[str, Any]:
+    """An issue as JSON, with its display reference (`#007`) added next to its number."""
+    data: dict[str, Any] = to_jsonable(issue)
+    ref = getattr(issue, "ref", None)
+    if ref is not None:
+        data = {"ref": ref, **data}
+    return data
+
+
+# --- time -----------------------------------------------------------------------------------
+
+
+def local_time(moment: datetime | None, *, seconds: bool = False) -> str:
+    """A stored UTC time shown in the user's local time zone; "" for None."""
+    if moment is None:
+        return ""
+    if moment.tzinfo is None:  # stored times are UTC even when a driver drops the zone
+        moment = moment.replace(tzinfo=UTC)
+    shown = moment.astimezone()
+    return shown.strftime("%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M")
+
+
+def human_duration(value: timedelta | float | None) -> str:
+    """`2h 05m`, `3d 4h`, `45s`; "-" for None. Floats are seconds."""
+    if value is None:
+        return "-"
+    seconds = value.total_seconds() if isinstance(value, timedelta) else float(value)
+    sign = "-" if seconds < 0 else ""
+    seconds = abs(seconds)
+    if seconds < 60:
+        return f"{sign}{seconds:.0f}s"
+    minutes = int(seconds // 60)
+    if minutes < 60:
+        return f"{sign}{minutes}m"
+    hours, minutes = divmod(minutes, 60)
+    if hours < 48:
+        return f"{sign}{hours}h {minutes:02d}m"
+    days, hours = divmod(hours, 24)
+    return f"{sign}{days}d {hours}h"
+
+
+def parse_when(text: str, *, option: str) -> datetime:
+    """A date or date-time typed by a user (local time unless it names a zone), as UTC."""
+    raw = text.strip()
+    try:
+        moment = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    except ValueError:
+        raise BadInput(
+            f"{option}: cannot read {text!r} as a date; use YYYY-MM-DD or YYYY-MM-DDTHH:MM",
+            field=option,
+        ) from None
+    if moment.tzinfo is None:
+        moment = moment.astimezone()  # naive input means the user's local time
+    return moment.astimezone(UTC)
+
+
+# --- the desk and the actor -----------------------------------------------------------------
+
+
+def database_url(ctx: click.Context | None = None) -> str | None:
+    """The `--database-url` given to `passmuster` (or its environment variable), if any."""
+    ctx = ctx or click.get_current_context(silent=True)
+    if ctx is not None:
+        obj = ctx.find_root().obj
+        if isinstance(obj, dict) and obj.get("database_url"):
+            return str(obj["database_url"])
+    from passmuster.settings import Settings
+
+    return Settings().database_url
+
+
+def open_desk(ctx: click.Context | None = None) -> Desk:
+    """Open the desk named on the command line, else $PASSMUSTER_DATABASE_URL, else walk up."""
+    from passmuster.usecases.desk import Desk
+
+    return Desk.open(database_url(ctx))
+
+
+@contextmanager
+def desk_session(ctx: click.Context | None = None) -> Iterator[Desk]:
+    """`with desk_session() as desk:` opens the desk and always closes it."""
+    desk = open_desk(ctx)
+    try:
+        yield desk
+    finally:
+        desk.close()
+
+
+def actor() -> str:
+    """Who is acting: $PASSMUSTER_ACTOR, else the login name."""
+    from passmuster.settings import Settings
+
+    return Settings().resolved_actor()

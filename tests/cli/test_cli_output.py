@@ -1,0 +1,83 @@
+"""Shared CLI output helpers: JSON for every printed value, local times, dates users type."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+import click
+import pytest
+from click.testing import CliRunner
+
+from passmuster.cli import _output
+from passmuster.core.issues import FileChange, Issue, Severity, Status, Task
+
+
+def test_issue_becomes_plain_json_with_its_reference() -> None:
+    issue = Issue(
+        title="Database driver conflicts",
+        severity=Severity.CRITICAL,
+        tasks=[Task("remove drivers", done=True)],
+        files_changed=[FileChange("requirements.shared.txt", "removed drivers")],
+        number=2,
+        created_at=datetime(2025, 9, 9, 10, 30, tzinfo=UTC),
+    )
+    data = json.loads(json.dumps(_output.issue_json(issue)))
+    assert data["ref"] == "#002"
+    assert data["severity"] == "critical"
+    assert data["status"] == Status.OPEN.value
+    assert data["tasks"] == [{"text": "remove drivers", "done": True}]
+    assert data["files_changed"][0]["path"] == "requirements.shared.txt"
+    assert data["created_at"] == "2025-09-09T10:30:00+00:00"
+
+
+def test_aware_times_are_written_in_utc() -> None:
+    from datetime import timezone
+
+    moment = datetime(2025, 9, 9, 12, 0, tzinfo=timezone(timedelta(hours=2)))
+    assert _output.to_jsonable(moment) == "2025-09-09T10:00:00+00:00"
+    assert _output.to_jsonable({"a": {1, 2}}) == {"a": [1, 2]}
+
+
+def test_utc_times_are_shown_in_local_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    import time
+
+    monkeypatch.setenv("TZ", "Africa/Harare")  # UTC+2, no daylight saving
+    time.tzset()
+    try:
+        shown = _output.local_time(datetime(2025, 6, 2, 8, 15, tzinfo=UTC))
+    finally:
+        monkeypatch.delenv("TZ")
+        time.tzset()
+    assert shown == "2025-06-02 10:15"
+    assert _output.local_time(None) == ""
+
+
+def test_durations_read_like_the_logs() -> None:
+    assert _output.human_duration(timedelta(hours=2)) == "2h 00m"
+    assert _output.human_duration(90) == "1m"
+    assert _output.human_duration(timedelta(days=3, hours=4)) == "3d 4h"
+    assert _output.human_duration(None) == "-"
+
+
+def test_a_date_that_cannot_be_read_names_the_option() -> None:
+    with pytest.raises(_output.BadInput, match="--since"):
+        _output.parse_when("last tuesday", option="--since")
+    assert _output.parse_when("2025-09-09T00:00Z", option="--since") == datetime(
+        2025, 9, 9, tzinfo=UTC
+    )
+
+
+def test_the_database_url_comes_from_the_root_command() -> None:
+    @click.group()
+    @click.option("--database-url")
+    @click.pass_context
+    def root(ctx: click.Context, database_url: str | None) -> None:
+        ctx.obj = {"database_url": database_url}
+
+    @root.command()
+    def which() -> None:
+        click.echo(_output.database_url())
+
+    result = CliRunner().invoke(root, ["--database-url", "sqlite:///x.db", "which"])
+    assert result.output.strip() == "sqlite:///x.db"
