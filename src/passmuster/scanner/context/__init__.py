@@ -6,6 +6,9 @@ catalog read only that. See `model.py` for what each service carries.
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import TYPE_CHECKING
+
 from passmuster.scanner.context.model import (
     Command,
     ComposeFile,
@@ -34,6 +37,9 @@ from passmuster.scanner.context.model import (
     Where,
 )
 
+if TYPE_CHECKING:
+    from passmuster.scanner.config import ScanConfig
+
 __all__ = [
     "Command",
     "ComposeFile",
@@ -60,4 +66,12 @@ __all__ = [
     "Stage",
     "Volume",
     "Where",
+    "discover",
 ]
+
+
+def discover(root: Path, config: ScanConfig | None = None) -> Platform:
+    """Parse the platform under `root` (see discover.py)."""
+    from passmuster.scanner.context.discover import discover as _discover
+
+    return _discover(root, config)
