@@ -7,6 +7,7 @@ field here, and `extra_sections` keeps whatever no field fits so an import never
 from __future__ import annotations
 
 import enum
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -132,9 +133,7 @@ def check_transition(current: Status, target: Status, *, reason: CloseReason | N
         )
     if target is Status.CLOSED and reason is None:
         valid = ", ".join(r.value for r in CloseReason)
-        raise InvalidTransition(
-            f"closing needs a reason: one of {valid}", field="close_reason"
-        )
+        raise InvalidTransition(f"closing needs a reason: one of {valid}", field="close_reason")
 
 
 def format_number(number: int) -> str:
@@ -320,3 +319,141 @@ class IssueQuery:
     def __post_init__(self) -> None:
         if self.sort not in SORT_KEYS:
             raise InvalidValue("sort", self.sort, SORT_KEYS)
+
+
+_VOCABULARY_FIELDS: Mapping[str, type[_Vocabulary]] = {
+    "type": IssueType,
+    "severity": Severity,
+    "priority": Priority,
+    "status": Status,
+    "close_reason": CloseReason,
+}
+_TEXT_LIST_FIELDS = frozenset({"services", "labels", "error_details"})
+_OPTIONAL_TEXT_FIELDS = frozenset({"component", "reporter", "assignee", "original_id"})
+
+
+def _as_task(item: object) -> Task:
+    if isinstance(item, Task):
+        return item
+    if isinstance(item, str):
+        return Task(item)
+    if isinstance(item, Mapping):
+        return Task(str(item.get("text", "")), bool(item.get("done", False)))
+    raise InvalidValue("tasks", item, ["a text", "{text, done}"])
+
+
+def _as_file_change(item: object) -> FileChange:
+    if isinstance(item, FileChange):
+        return item
+    if isinstance(item, str):
+        return FileChange(item)
+    if isinstance(item, Mapping):
+        return FileChange(str(item.get("path", "")), str(item.get("note", "") or ""))
+    raise InvalidValue("files_changed", item, ["a path", "{path, note}"])
+
+
+def _as_extra_section(item: object) -> ExtraSection:
+    if isinstance(item, ExtraSection):
+        return item
+    if isinstance(item, Mapping):
+        return ExtraSection(str(item.get("name", "")), str(item.get("body", "")))
+    raise InvalidValue("extra_sections", item, ["{name, body}"])
+
+
+def _as_link(item: object) -> Link:
+    if isinstance(item, Link):
+        return item
+    if isinstance(item, Mapping):
+        return Link(LinkKind.parse(str(item.get("kind", ""))), int(str(item.get("target", ""))))
+    raise InvalidValue("links", item, ["{kind, target}"])
+
+
+def coerce_field(name: str, value: object) -> object:
+    """`value` in the type `Issue.<name>` holds, from what a CLI flag, JSON body or log gave.
+
+    Raises InvalidValue naming the field for anything that does not fit.
+    """
+    if name in _VOCABULARY_FIELDS:
+        if value is None or value == "":
+            if name in ("priority", "close_reason"):
+                return None
+            raise InvalidValue(name, value, [m.value for m in _VOCABULARY_FIELDS[name]])
+        return _VOCABULARY_FIELDS[name].parse(str(value), field_name=name)
+    if name in _TEXT_LIST_FIELDS:
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list | tuple):
+            raise InvalidValue(name, value, ["a list of texts"])
+        items = [str(v) for v in value]
+        # Services and labels are sets that keep their written order; error blocks may repeat.
+        return list(dict.fromkeys(items)) if name != "error_details" else items
+    if name == "tasks":
+        return [_as_task(v) for v in _as_list(name, value)]
+    if name == "files_changed":
+        return [_as_file_change(v) for v in _as_list(name, value)]
+    if name == "extra_sections":
+        return [_as_extra_section(v) for v in _as_list(name, value)]
+    if name == "original_values":
+        if not isinstance(value, Mapping):
+            raise InvalidValue(name, value, ["a mapping of field to text"])
+        return {str(k): str(v) for k, v in value.items()}
+    if name == "links":
+        return [_as_link(v) for v in _as_list(name, value)]
+    if name in _OPTIONAL_TEXT_FIELDS:
+        if value is None:
+            return None
+        text = str(value).strip()
+        return text or None
+    if name == "title":
+        text = str(value or "").strip()
+        if not text:
+            raise InvalidValue("title", value, ["a non-empty text"])
+        return text
+    return "" if value is None else str(value)
+
+
+def _as_list(name: str, value: object) -> list[object]:
+    if not isinstance(value, list | tuple):
+        raise InvalidValue(name, value, ["a list"])
+    return list(value)
+
+
+def coerce_changes(changes: Mapping[str, object]) -> dict[str, object]:
+    """Validate an edit: only EDITABLE_FIELDS, each value coerced to its field's type."""
+    out: dict[str, object] = {}
+    for name, value in changes.items():
+        if name not in EDITABLE_FIELDS:
+            raise InvalidValue("field", name, sorted(EDITABLE_FIELDS))
+        out[name] = coerce_field(name, value)
+    return out
+
+
+def value_text(value: object) -> str | None:
+    """A field value as the text an event records (lists and records as JSON-like text)."""
+    if value is None:
+        return None
+    if isinstance(value, enum.Enum):
+        return str(value.value)
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, str):
+        return value
+    if isinstance(value, list | tuple | dict):
+        return _compact(value)
+    return str(value)
+
+
+def _compact(value: object) -> str:
+    # Dataclass items render as dicts so an event's old/new can be read back by a person.
+    def plain(item: object) -> object:
+        if isinstance(item, Task | FileChange | ExtraSection | Link):
+            return {k: plain(getattr(item, k)) for k in item.__slots__}
+        if isinstance(item, enum.Enum):
+            return item.value
+        if isinstance(item, list | tuple):
+            return [plain(i) for i in item]
+        if isinstance(item, dict):
+            return {str(k): plain(v) for k, v in item.items()}
+        return item
+
+    return json.dumps(plain(value), ensure_ascii=False)

@@ -23,7 +23,10 @@ NAMING_CONVENTION = {
 metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 # Every module that defines tables. Add yours here (one line) when you add a table module.
-TABLE_MODULES: tuple[str, ...] = ()
+TABLE_MODULES: tuple[str, ...] = (
+    "passmuster.storage.issue_tables",
+    "passmuster.storage.auth_tables",
+)
 
 
 def load_all_tables() -> MetaData:

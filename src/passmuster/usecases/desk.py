@@ -1,22 +1,652 @@
 """The desk: the one layer the CLI, the API, the web pages, the importer, the scanner and the
 monitor call to read and change the tracker.
 
-CONTRACT (to be implemented by the tracker core work; signatures are the agreed interface):
+    with Desk.open() as desk:                     # walk up to .passmuster/desk.db
+        issue = desk.file(IssueDraft(title="Login fails"), actor="alice")
+        desk.transition(issue.number, Status.RESOLVED, actor="alice",
+                        fields={"resolution": "Fixed the token check"})
 
-    desk = Desk.open()                        # walk up to .passmuster/desk.db
-    desk = Desk.open("postgresql://...")      # or a URL / a path to a .db file
-    desk = Desk.init(Path("."))               # create .passmuster/desk.db (migrated)
-    issue = desk.file(IssueDraft(title=...), actor="alice")
-    desk.get(1); desk.list(IssueQuery(...)); desk.search("HTTPStatus")
-    desk.update(1, {"severity": "high"}, actor="alice", expected_version=3)
-    desk.transition(1, Status.RESOLVED, actor="alice", fields={"resolution": "..."})
-    desk.acknowledge(1, actor="alice")
-    desk.comment(1, "text", actor="alice")
-    desk.link(1, LinkKind.CAUSED_BY, 2, actor="alice")
-    desk.events(issue=1, after=None, limit=100)   # cursor paging by event id
-    desk.stats(since=None, until=None)
-    desk.ensure_service(Service(name="identity"))
-    desk.close()
+Each method is one transaction (or joins the surrounding `desk.transaction()`), built from the
+small functions in `storage/issue_store.py`; the rules live in `core/`. A Desk may be shared by
+threads: every call takes its own pooled connection.
 """
 
 from __future__ import annotations
+
+import builtins
+import dataclasses
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Self
+
+from sqlalchemy import Connection, Engine
+from sqlalchemy.exc import DatabaseError, OperationalError
+
+from passmuster.core.catalog import Service
+from passmuster.core.issues import (
+    EVENT_KINDS,
+    CloseReason,
+    Comment,
+    Event,
+    Issue,
+    IssueDraft,
+    IssueQuery,
+    LinkKind,
+    Status,
+    check_transition,
+    coerce_changes,
+    format_number,
+    value_text,
+)
+from passmuster.core.sla import SlaPolicy, SlaStatus, escalations_due, sla_report
+from passmuster.core.stats import Stats, compute_stats
+from passmuster.errors import Conflict, DeskError, DeskNotFound, InvalidValue, NotFound
+from passmuster.settings import DESK_DIR, DESK_FILE, Settings, find_config, find_desk_file
+from passmuster.storage import issue_store as store
+from passmuster.storage.engine import (
+    WRITE_OPTION,
+    create_desk_engine,
+    normalise_url,
+    sqlite_path,
+)
+from passmuster.storage.migrate import ensure_current
+
+Clock = Callable[[], datetime]
+
+# A write that still meets a busy SQLite (a checkpoint, a crashed writer's recovery) is retried
+# a few times before the user ever hears of it.
+_RETRIES = 5
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _is_busy(exc: OperationalError) -> bool:
+    text = str(exc.orig).lower() if exc.orig is not None else str(exc).lower()
+    return "database is locked" in text or "database is busy" in text
+
+
+class Desk:
+    """An open desk. Use `Desk.open`, `Desk.init` or `Desk.connect`, and close it when done."""
+
+    def __init__(self, engine: Engine, url: str, *, clock: Clock | None = None) -> None:
+        self.engine = engine
+        self.url = url
+        self.clock: Clock = clock or _utcnow
+        self._local = threading.local()
+        self._sla_policy: SlaPolicy | None = None
+
+    # --- opening ------------------------------------------------------------------------------
+
+    @classmethod
+    def open(
+        cls,
+        location: str | Path | None = None,
+        *,
+        start: Path | None = None,
+        clock: Clock | None = None,
+    ) -> Desk:
+        """Open an existing desk: a URL, a path to a .db file, or (None) the one found from here.
+
+        None means $PASSMUSTER_DATABASE_URL, else the nearest `.passmuster/desk.db` walking up
+        from `start` (default: the working directory). An older desk is migrated; a missing one
+        raises DeskNotFound, a corrupt or newer one DeskError.
+        """
+        if location is None:
+            env_url = Settings().database_url
+            if env_url:
+                location = env_url
+            else:
+                found = find_desk_file(start)
+                if found is None:
+                    here = (start or Path.cwd()).resolve()
+                    raise DeskNotFound(
+                        f"no desk in {here} or any parent folder (run `passmuster init`, "
+                        "or set PASSMUSTER_DATABASE_URL)"
+                    )
+                location = found
+        url = normalise_url(location)
+        path = sqlite_path(url)
+        if path is not None and not path.is_file():
+            raise DeskNotFound(f"no desk at {path} (run `passmuster init`)")
+        # An empty PostgreSQL database is a team desk's first use; an empty SQLite file is not.
+        return cls._start(url, create=path is None, clock=clock)
+
+    @classmethod
+    def init(cls, folder: Path, *, clock: Clock | None = None) -> Desk:
+        """Create `folder/.passmuster/desk.db` (or open it when it is already there)."""
+        desk_dir = Path(folder) / DESK_DIR
+        try:
+            desk_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise DeskError(f"cannot create {desk_dir}: {exc.strerror}") from None
+        return cls._start(normalise_url(desk_dir / DESK_FILE), create=True, clock=clock)
+
+    @classmethod
+    def connect(cls, url: str, *, create: bool = True, clock: Clock | None = None) -> Desk:
+        """Open the desk at a database URL; `create` migrates an empty database into a desk."""
+        url = normalise_url(url)
+        path = sqlite_path(url)
+        if path is not None and not create and not path.is_file():
+            raise DeskNotFound(f"no desk at {path}")
+        if path is not None and create:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        return cls._start(url, create=create, clock=clock)
+
+    @classmethod
+    def _start(cls, url: str, *, create: bool, clock: Clock | None) -> Desk:
+        engine = create_desk_engine(url)
+        where = str(sqlite_path(url) or engine.url.render_as_string(hide_password=True))
+        try:
+            ensure_current(engine, where, create=create)
+        except (DeskError, DeskNotFound):
+            engine.dispose()
+            raise
+        except (DatabaseError, sqlite3.DatabaseError) as exc:
+            engine.dispose()
+            reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+            raise DeskError(f"{where}: cannot be used as a desk ({reason})") from None
+        return cls(engine, url, clock=clock)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"Desk({self.engine.url.render_as_string(hide_password=True)!r})"
+
+    # --- transactions -------------------------------------------------------------------------
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Every Desk call inside the block commits, or rolls back, together."""
+        if getattr(self._local, "connection", None) is not None:
+            yield
+            return
+        with self.engine.connect() as connection:
+            connection.execution_options(**{WRITE_OPTION: True})
+            with connection.begin():
+                self._local.connection = connection
+                try:
+                    yield
+                finally:
+                    self._local.connection = None
+
+    def _write(self, work: Callable[[Connection], Any]) -> Any:
+        current: Connection | None = getattr(self._local, "connection", None)
+        if current is not None:
+            return work(current)
+        for attempt in range(_RETRIES):
+            try:
+                with self.engine.connect() as connection:
+                    connection.execution_options(**{WRITE_OPTION: True})
+                    with connection.begin():
+                        return work(connection)
+            except OperationalError as exc:
+                if not _is_busy(exc) or attempt == _RETRIES - 1:
+                    raise
+                time.sleep(0.05 * (attempt + 1))
+        raise AssertionError("unreachable")
+
+    def _read(self, work: Callable[[Connection], Any]) -> Any:
+        current: Connection | None = getattr(self._local, "connection", None)
+        if current is not None:
+            return work(current)
+        with self.engine.connect() as connection, connection.begin():
+            return work(connection)
+
+    # --- issues -------------------------------------------------------------------------------
+
+    def file(self, draft: IssueDraft, *, actor: str) -> Issue:
+        """File a draft as a new issue; numbers are sequential and without gaps."""
+        now = self.clock()
+        filed: builtins.list[Issue] = self._write(
+            lambda c: store.insert_issues(c, [draft], actor=actor, now=now)
+        )
+        return filed[0]
+
+    def file_many(self, drafts: Sequence[IssueDraft], *, actor: str) -> builtins.list[Issue]:
+        """File several drafts in one transaction (an import, a bulk load): consecutive numbers."""
+        now = self.clock()
+        result: builtins.list[Issue] = self._write(
+            lambda c: store.insert_issues(c, list(drafts), actor=actor, now=now)
+        )
+        return result
+
+    def get(self, number: int) -> Issue:
+        result: Issue = self._read(lambda c: store.get_issue(c, number))
+        return result
+
+    def find(
+        self,
+        *,
+        source: str | None = None,
+        original_id: str | None = None,
+        fingerprint: str | None = None,
+    ) -> Issue | None:
+        """The first issue (lowest number) matching every given key, or None."""
+        result: Issue | None = self._read(
+            lambda c: store.find_issue(
+                c, source=source, original_id=original_id, fingerprint=fingerprint
+            )
+        )
+        return result
+
+    def list(self, query: IssueQuery | None = None) -> builtins.list[Issue]:
+        result: builtins.list[Issue] = self._read(
+            lambda c: store.list_issues(c, query or IssueQuery())
+        )
+        return result
+
+    def count(self, query: IssueQuery | None = None) -> int:
+        result: int = self._read(lambda c: store.count_issues(c, query or IssueQuery()))
+        return result
+
+    def search(self, text: str, *, limit: int = 20) -> builtins.list[Issue]:
+        """Issues matching every word of `text`, best match first (title matches weigh most)."""
+        result: builtins.list[Issue] = self._read(
+            lambda c: store.search_issues(c, text, limit=limit)
+        )
+        return result
+
+    def known_fixes(self, draft: IssueDraft, *, limit: int = 3) -> builtins.list[Issue]:
+        """Resolved issues with a resolution that look like `draft` (title + error details)."""
+        result: builtins.list[Issue] = self._read(
+            lambda c: store.known_fixes(c, draft, limit=limit)
+        )
+        return result
+
+    def update(
+        self,
+        number: int,
+        changes: Mapping[str, Any],
+        *,
+        actor: str,
+        expected_version: int | None = None,
+    ) -> Issue:
+        """Change editable fields; one `changed` (or `assigned`) event per field that changed.
+
+        With `expected_version`, raises Conflict when the issue moved on since it was read.
+        """
+        values = coerce_changes(changes)
+        now = self.clock()
+
+        def work(c: Connection) -> Issue:
+            current = _locked(c, number, expected_version)
+            return _apply(c, current, values, actor=actor, now=now, extra_events=[])
+
+        result: Issue = self._write(work)
+        return result
+
+    def transition(
+        self,
+        number: int,
+        to: Status,
+        *,
+        actor: str,
+        reason: CloseReason | None = None,
+        fields: Mapping[str, Any] | None = None,
+        expected_version: int | None = None,
+    ) -> Issue:
+        """Move an issue through the workflow (core.issues.ALLOWED_TRANSITIONS).
+
+        Resolving stamps resolved_at; reopening clears it and the close reason. Leaving `open`
+        for work counts as acknowledging. `fields` are edits made in the same step.
+        """
+        to = Status.parse(to)
+        reason = CloseReason.parse(reason) if reason is not None else None
+        values = coerce_changes(fields or {})
+        now = self.clock()
+
+        def work(c: Connection) -> Issue:
+            current = _locked(c, number, expected_version)
+            check_transition(current.status, to, reason=reason)
+            state: dict[str, Any] = dict(values)
+            state["status"] = to
+            extra: builtins.list[dict[str, Any]] = []
+            if to is Status.RESOLVED:
+                state["resolved_at"] = now
+                state["close_reason"] = None
+            elif to is Status.CLOSED:
+                state["close_reason"] = reason
+            elif not to.is_active or current.status in (Status.RESOLVED, Status.CLOSED):
+                state["resolved_at"] = None
+                state["close_reason"] = None
+            if current.acknowledged_at is None and to in (
+                Status.IN_PROGRESS,
+                Status.BLOCKED,
+                Status.WORKAROUND_APPLIED,
+                Status.RESOLVED,
+                Status.CLOSED,
+            ):
+                state["acknowledged_at"] = now
+                extra.append({"kind": "acknowledged"})
+            return _apply(c, current, state, actor=actor, now=now, extra_events=extra)
+
+        result: Issue = self._write(work)
+        return result
+
+    def acknowledge(self, number: int, *, actor: str) -> Issue:
+        """Record the first response (stops the respond clock); a no-op when already done."""
+        now = self.clock()
+
+        def work(c: Connection) -> Issue:
+            current = store.get_issue(c, number, for_update=True)
+            if current.acknowledged_at is not None:
+                return current
+            return _apply(
+                c,
+                current,
+                {"acknowledged_at": now},
+                actor=actor,
+                now=now,
+                extra_events=[{"kind": "acknowledged"}],
+            )
+
+        result: Issue = self._write(work)
+        return result
+
+    def comment(self, number: int, body: str, *, actor: str) -> Comment:
+        if not body.strip():
+            raise InvalidValue("comment", body, ["a non-empty text"])
+        now = self.clock()
+
+        def work(c: Connection) -> Comment:
+            if not store.issue_exists(c, number):
+                raise NotFound(f"no issue {format_number(number)}")
+            made = store.add_comment(c, number, body, author=actor, now=now)
+            store.add_events(
+                c,
+                [
+                    {
+                        "issue": number,
+                        "actor": actor,
+                        "at": now,
+                        "kind": "commented",
+                        "new": str(made.id),
+                    }
+                ],
+            )
+            return made
+
+        result: Comment = self._write(work)
+        return result
+
+    def comments(self, number: int) -> builtins.list[Comment]:
+        def work(c: Connection) -> builtins.list[Comment]:
+            if not store.issue_exists(c, number):
+                raise NotFound(f"no issue {format_number(number)}")
+            return store.list_comments(c, number)
+
+        result: builtins.list[Comment] = self._read(work)
+        return result
+
+    def link(self, number: int, kind: LinkKind, target: int, *, actor: str) -> Issue:
+        """Link `number` to `target` (e.g. #2 blocks #5); linking twice changes nothing."""
+        kind = LinkKind.parse(kind)
+        if number == target:
+            raise InvalidValue("link target", target, ["another issue's number"])
+        now = self.clock()
+
+        def work(c: Connection) -> Issue:
+            current = store.get_issue(c, number, for_update=True)
+            if not store.issue_exists(c, target):
+                raise NotFound(f"no issue {format_number(target)} to link to")
+            if store.add_link(c, number, kind, target):
+                store.add_events(
+                    c,
+                    [
+                        {
+                            "issue": number,
+                            "actor": actor,
+                            "at": now,
+                            "kind": "linked",
+                            "field": kind.value,
+                            "new": str(target),
+                        }
+                    ],
+                )
+                current = store.write_issue(
+                    c, current, expected_version=current.version, now=now, changed=()
+                )
+                return store.get_issue(c, number)
+            return current
+
+        result: Issue = self._write(work)
+        return result
+
+    # --- events -------------------------------------------------------------------------------
+
+    def record_event(
+        self,
+        number: int,
+        kind: str,
+        *,
+        actor: str,
+        field: str | None = None,
+        old: str | None = None,
+        new: str | None = None,
+    ) -> Event:
+        """Append an event of one of EVENT_KINDS (e.g. `detected` from the scanner)."""
+        if kind not in EVENT_KINDS:
+            raise InvalidValue("event kind", kind, EVENT_KINDS)
+        now = self.clock()
+
+        def work(c: Connection) -> Event:
+            if not store.issue_exists(c, number):
+                raise NotFound(f"no issue {format_number(number)}")
+            row = {"issue": number, "actor": actor, "at": now, "kind": kind}
+            row.update(field=field, old=old, new=new)
+            return store.add_events(c, [row])[0]
+
+        result: Event = self._write(work)
+        return result
+
+    def events(
+        self,
+        *,
+        issue: int | None = None,
+        after: int | None = None,
+        limit: int = 100,
+        kinds: Sequence[str] | None = None,
+    ) -> builtins.list[Event]:
+        """Events in order of id; pass the last id seen as `after` to read the next page."""
+        result: builtins.list[Event] = self._read(
+            lambda c: store.list_events(c, issue=issue, after=after, limit=limit, kinds=kinds)
+        )
+        return result
+
+    # --- work queue ---------------------------------------------------------------------------
+
+    def ready(self, *, limit: int = 20) -> builtins.list[Issue]:
+        """Active, unblocked issues, most urgent first (severity, priority, age)."""
+        result: builtins.list[Issue] = self._read(lambda c: store.ready_issues(c, limit=limit))
+        return result
+
+    def claim(self, *, actor: str) -> Issue | None:
+        """Assign the most urgent ready, unassigned issue to `actor` and start it.
+
+        Many agents claiming at once each get a different issue (or None when none is left).
+        """
+        now = self.clock()
+
+        def work(c: Connection) -> Issue | None:
+            candidate = store.next_claimable(c)
+            if candidate is None:
+                return None
+            state: dict[str, Any] = {"assignee": actor}
+            extra: builtins.list[dict[str, Any]] = []
+            if candidate.status in (Status.OPEN, Status.PLANNED):
+                state["status"] = Status.IN_PROGRESS
+            if candidate.acknowledged_at is None:
+                state["acknowledged_at"] = now
+                extra.append({"kind": "acknowledged"})
+            return _apply(c, candidate, state, actor=actor, now=now, extra_events=extra)
+
+        result: Issue | None = self._write(work)
+        return result
+
+    # --- SLAs and statistics ------------------------------------------------------------------
+
+    @property
+    def sla_policy(self) -> SlaPolicy:
+        """The `[sla]` policy of the project configuration, else the default."""
+        if self._sla_policy is None:
+            self._sla_policy = find_config().section("sla", SlaPolicy)
+        return self._sla_policy
+
+    @sla_policy.setter
+    def sla_policy(self, policy: SlaPolicy) -> None:
+        self._sla_policy = policy
+
+    def _timelines(
+        self, c: Connection, query: IssueQuery
+    ) -> tuple[builtins.list[Issue], dict[int, builtins.list[Event]]]:
+        found = store.list_issues(c, query)
+        return found, store.events_by_issue(c, [i.number for i in found])
+
+    def sla(self, *, now: datetime | None = None) -> builtins.list[SlaStatus]:
+        """Active issues at risk of or in breach of their SLA, most overdue first."""
+        moment = now or self.clock()
+
+        def work(c: Connection) -> builtins.list[SlaStatus]:
+            found, timelines = self._timelines(c, IssueQuery(active_only=True))
+            return sla_report(found, timelines, self.sla_policy, now=moment)
+
+        result: builtins.list[SlaStatus] = self._read(work)
+        return result
+
+    def escalate(self, *, actor: str, now: datetime | None = None) -> builtins.list[Event]:
+        """Record one `escalated` event per SLA breach not escalated yet; returns the new ones."""
+        moment = now or self.clock()
+
+        def work(c: Connection) -> builtins.list[Event]:
+            store.lock_counter(c, "escalation")
+            found, timelines = self._timelines(c, IssueQuery(active_only=True))
+            due = escalations_due(found, timelines, self.sla_policy, now=moment)
+            return store.add_events(
+                c,
+                [
+                    {
+                        "issue": s.number,
+                        "actor": actor,
+                        "at": moment,
+                        "kind": "escalated",
+                        "field": s.clock,
+                        "old": value_text(s.due_at),
+                        "new": s.state,
+                    }
+                    for s in due
+                ],
+            )
+
+        result: builtins.list[Event] = self._write(work)
+        return result
+
+    def stats(self, *, since: datetime | None = None, until: datetime | None = None) -> Stats:
+        """Statistics over the issues and their timelines (see core.stats)."""
+        moment = self.clock()
+
+        def work(c: Connection) -> Stats:
+            found = store.all_issues(c)
+            timelines = store.events_by_issue(c, [i.number for i in found])
+            return compute_stats(
+                found, timelines, self.sla_policy, since=since, until=until, now=moment
+            )
+
+        result: Stats = self._read(work)
+        return result
+
+    # --- services -----------------------------------------------------------------------------
+
+    def ensure_service(self, service: Service) -> Service:
+        """Add the service, or update the one of the same name; returns it as stored."""
+        now = self.clock()
+        result: Service = self._write(lambda c: store.upsert_service(c, service, now=now))
+        return result
+
+    def get_service(self, name: str) -> Service:
+        result: Service = self._read(lambda c: store.get_service(c, name))
+        return result
+
+    def services(self) -> builtins.list[Service]:
+        result: builtins.list[Service] = self._read(store.list_services)
+        return result
+
+
+def _locked(c: Connection, number: int, expected_version: int | None) -> Issue:
+    current = store.get_issue(c, number, for_update=True)
+    if expected_version is not None and current.version != expected_version:
+        raise Conflict(
+            f"issue {format_number(number)} changed meanwhile (you had version "
+            f"{expected_version}, it is now at {current.version}); reload it and try again"
+        )
+    return current
+
+
+_EVENT_FIELD_KIND = {"status": "status", "assignee": "assigned"}
+# These times travel with their status or acknowledged event rather than as separate edits.
+_SILENT_FIELDS = frozenset({"resolved_at", "acknowledged_at"})
+
+
+def _apply(
+    c: Connection,
+    current: Issue,
+    state: Mapping[str, Any],
+    *,
+    actor: str,
+    now: datetime,
+    extra_events: Sequence[Mapping[str, Any]],
+) -> Issue:
+    """Write the fields of `state` that differ from `current`, with their events."""
+    changed = {k: v for k, v in state.items() if getattr(current, k) != v}
+    rows: list[dict[str, Any]] = []
+    for name, value in changed.items():
+        if name in _SILENT_FIELDS:
+            continue
+        kind = _EVENT_FIELD_KIND.get(name, "changed")
+        rows.append(
+            {
+                "issue": current.number,
+                "actor": actor,
+                "at": now,
+                "kind": kind,
+                "field": name,
+                "old": value_text(getattr(current, name)),
+                "new": value_text(value),
+            }
+        )
+    # An acknowledgement precedes the status change or edit that implied it.
+    rows[:0] = [{"issue": current.number, "actor": actor, "at": now, **e} for e in extra_events]
+    if not changed and not extra_events:
+        return current
+    updated = dataclasses.replace(current, **changed)
+    stored = store.write_issue(
+        c, updated, expected_version=current.version, now=now, changed=changed
+    )
+    store.add_events(c, rows)
+    return stored
+
+
+def default_desk_path(folder: Path) -> Path:
+    return Path(folder) / DESK_DIR / DESK_FILE
+
+
+__all__ = ["Desk", "default_desk_path"]

@@ -1,0 +1,330 @@
+"""Service levels: how fast an issue must be answered and resolved, computed from its timeline.
+
+Pure domain. The policy comes from `[sla]` in passmuster.toml (or `[tool.passmuster.sla]` in
+pyproject.toml); its defaults are the coordinator response times the real logs promise:
+
+    [sla]
+    pause_statuses = ["blocked"]     # the clocks stop while an issue waits in these
+    at_risk = 0.25                   # "at risk" once less than this share of the time is left
+    [sla.respond]                    # until acknowledged
+    critical = "1h"
+    high = "4h"
+    medium = "24h"
+    low = "1w"
+    [sla.resolve]                    # until resolved
+    critical = "4h"
+    high = "24h"
+    medium = "1w"
+    low = "none"
+
+Durations read `30m`, `4h`, `2d`, `1w` (or a number of hours); `none` means no limit.
+Both clocks start when the issue was reported (or filed), and count only time spent in an active
+status that is not a pause status. Reopening an issue restarts the resolve clock where it stopped.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+
+from passmuster.core.issues import Event, Issue, Severity, Status
+
+_DURATION = re.compile(
+    r"^(\d+(?:\.\d+)?)\s*(m|min|mins|minutes?|h|hrs?|hours?|d|days?|w|wks?|weeks?)$"
+)
+_UNIT_HOURS = {"m": 1 / 60, "h": 1.0, "d": 24.0, "w": 168.0}
+
+
+def parse_duration(value: object) -> timedelta | None:
+    """`4h` → 4 hours; `none` → no limit. Raises ValueError with the accepted forms."""
+    if value is None or isinstance(value, timedelta):
+        return value
+    if isinstance(value, bool):
+        raise ValueError("expected a duration like 30m, 4h, 2d, 1w, or none")
+    if isinstance(value, int | float):
+        return timedelta(hours=float(value))
+    text = str(value).strip().lower()
+    if text in {"none", "never", "no", "off", "-"}:
+        return None
+    match = _DURATION.match(text)
+    if not match:
+        raise ValueError(f"{value!r} is not a duration: write 30m, 4h, 2d, 1w, or none")
+    amount, unit = float(match.group(1)), match.group(2)
+    return timedelta(hours=amount * _UNIT_HOURS[unit[0]])
+
+
+def format_duration(value: timedelta | None) -> str:
+    """The shortest honest text for a duration: 45m, 4h, 2d 3h, 1w."""
+    if value is None:
+        return "none"
+    minutes = int(abs(value).total_seconds() // 60)
+    sign = "-" if value < timedelta(0) else ""
+    weeks, rest = divmod(minutes, 7 * 24 * 60)
+    days, rest = divmod(rest, 24 * 60)
+    hours, mins = divmod(rest, 60)
+    parts = [f"{n}{u}" for n, u in ((weeks, "w"), (days, "d"), (hours, "h"), (mins, "m")) if n]
+    return sign + (" ".join(parts[:2]) if parts else "0m")
+
+
+Duration = Annotated[timedelta | None, BeforeValidator(parse_duration)]
+
+
+class Limits(BaseModel):
+    """One limit per severity; None means no limit."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    critical: Duration = None
+    high: Duration = None
+    medium: Duration = None
+    low: Duration = None
+    info: Duration = None
+
+    def for_severity(self, severity: Severity) -> timedelta | None:
+        limit: timedelta | None = getattr(self, severity.value)
+        return limit
+
+
+def _default_respond() -> Limits:
+    return Limits(
+        critical=timedelta(hours=1),
+        high=timedelta(hours=4),
+        medium=timedelta(hours=24),
+        low=timedelta(weeks=1),
+    )
+
+
+def _default_resolve() -> Limits:
+    return Limits(critical=timedelta(hours=4), high=timedelta(hours=24), medium=timedelta(weeks=1))
+
+
+class SlaPolicy(BaseModel):
+    """The `[sla]` section."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    respond: Limits = Field(default_factory=_default_respond)
+    resolve: Limits = Field(default_factory=_default_resolve)
+    pause_statuses: list[Status] = Field(default_factory=lambda: [Status.BLOCKED])
+    at_risk: float = Field(default=0.25, ge=0.0, le=1.0)
+
+
+ClockName = Literal["respond", "resolve"]
+SlaState = Literal["ok", "at_risk", "breached", "paused", "met", "missed"]
+
+
+@dataclass(frozen=True, slots=True)
+class SlaStatus:
+    """Where one clock of one issue stands at `now`.
+
+    `due_at` is when the limit is (or was) reached; None while paused or without a limit.
+    `remaining` is negative once breached. `met` and `missed` are final.
+    """
+
+    number: int
+    title: str
+    severity: Severity
+    status: Status
+    assignee: str | None
+    clock: ClockName
+    state: SlaState
+    started_at: datetime
+    limit: timedelta
+    elapsed: timedelta
+    remaining: timedelta
+    due_at: datetime | None
+
+    @property
+    def breached(self) -> bool:
+        return self.state in ("breached", "missed")
+
+
+@dataclass(frozen=True, slots=True)
+class _Segment:
+    start: datetime
+    status: Status
+
+
+class Timeline:
+    """An issue's status over time, rebuilt from its events."""
+
+    def __init__(self, issue: Issue, events: Sequence[Event]) -> None:
+        created = next((e for e in events if e.kind == "created"), None)
+        filed_at = created.at if created else (issue.created_at or issue.reported_at)
+        assert filed_at is not None, "a filed issue has a creation time"
+        self.start = min(issue.reported_at or filed_at, filed_at)
+        changes = [e for e in events if e.kind == "status" and e.new]
+        if changes:
+            first = Status.parse(changes[0].old) if changes[0].old else issue.status
+        elif created and created.new:
+            first = Status.parse(created.new)
+        else:
+            first = issue.status
+        segments = [_Segment(self.start, first)]
+        # An issue filed already finished (an imported log) was open until its resolved time.
+        if not first.is_active and issue.resolved_at and not changes:
+            segments = [
+                _Segment(self.start, Status.OPEN),
+                _Segment(max(issue.resolved_at, self.start), first),
+            ]
+        for event in changes:
+            segments.append(_Segment(max(event.at, self.start), Status.parse(event.new or "")))
+        self.segments = segments
+        acknowledged = [e.at for e in events if e.kind == "acknowledged"]
+        if issue.acknowledged_at is not None:
+            acknowledged.append(issue.acknowledged_at)
+        self.acknowledged_at = max(min(acknowledged), self.start) if acknowledged else None
+
+    def status_at(self, moment: datetime) -> Status:
+        current = self.segments[0].status
+        for segment in self.segments:
+            if segment.start > moment:
+                break
+            current = segment.status
+        return current
+
+    def _running(self, pauses: frozenset[Status]) -> list[tuple[datetime, datetime | None]]:
+        """Intervals in which the clock runs; the last may be open-ended (None)."""
+        spans: list[tuple[datetime, datetime | None]] = []
+        for i, segment in enumerate(self.segments):
+            end = self.segments[i + 1].start if i + 1 < len(self.segments) else None
+            if segment.status.is_active and segment.status not in pauses:
+                spans.append((segment.start, end))
+        return spans
+
+    def elapsed(self, until: datetime, pauses: frozenset[Status]) -> timedelta:
+        total = timedelta(0)
+        for start, end in self._running(pauses):
+            stop = until if end is None else min(end, until)
+            if stop > start:
+                total += stop - start
+        return total
+
+    def reached(
+        self, limit: timedelta, until: datetime, pauses: frozenset[Status]
+    ) -> datetime | None:
+        """The moment the running time reached `limit`, if it did by `until`."""
+        left = limit
+        for start, end in self._running(pauses):
+            stop = until if end is None else min(end, until)
+            if stop <= start:
+                continue
+            if stop - start >= left:
+                return start + left
+            left -= stop - start
+        return None
+
+    def running_at(self, moment: datetime, pauses: frozenset[Status]) -> bool:
+        status = self.status_at(moment)
+        return status.is_active and status not in pauses
+
+
+def clock_status(
+    issue: Issue,
+    timeline: Timeline,
+    policy: SlaPolicy,
+    clock: ClockName,
+    *,
+    now: datetime,
+) -> SlaStatus | None:
+    """One clock of one issue at `now`, or None when its severity has no limit."""
+    limits = policy.respond if clock == "respond" else policy.resolve
+    limit = limits.for_severity(issue.severity)
+    if limit is None:
+        return None
+    pauses = frozenset(policy.pause_statuses)
+    if clock == "respond":
+        stopped_at = timeline.acknowledged_at
+        # An issue finished without an explicit acknowledgement was answered when it finished.
+        if stopped_at is None and not issue.status.is_active:
+            stopped_at = _finished_at(timeline)
+    else:
+        stopped_at = None if issue.status.is_active else _finished_at(timeline)
+    until = min(stopped_at, now) if stopped_at else now
+    elapsed = timeline.elapsed(until, pauses)
+    remaining = limit - elapsed
+    reached = timeline.reached(limit, until, pauses)
+    state: SlaState
+    if stopped_at is not None and stopped_at <= now:
+        state = "met" if elapsed <= limit else "missed"
+        due_at = reached
+    else:
+        running = timeline.running_at(now, pauses)
+        if elapsed > limit:
+            state = "breached"
+            due_at = reached
+        elif not running:
+            state = "paused"
+            due_at = None
+        else:
+            state = "at_risk" if remaining <= limit * policy.at_risk else "ok"
+            due_at = now + remaining
+    return SlaStatus(
+        number=issue.number,
+        title=issue.title,
+        severity=issue.severity,
+        status=issue.status,
+        assignee=issue.assignee,
+        clock=clock,
+        state=state,
+        started_at=timeline.start,
+        limit=limit,
+        elapsed=elapsed,
+        remaining=remaining,
+        due_at=due_at,
+    )
+
+
+def _finished_at(timeline: Timeline) -> datetime:
+    last = timeline.segments[-1]
+    return last.start
+
+
+def issue_clocks(
+    issue: Issue, events: Sequence[Event], policy: SlaPolicy, *, now: datetime
+) -> list[SlaStatus]:
+    timeline = Timeline(issue, events)
+    found = (clock_status(issue, timeline, policy, c, now=now) for c in ("respond", "resolve"))
+    return [s for s in found if s is not None]
+
+
+def sla_report(
+    issues: Sequence[Issue],
+    timelines: Mapping[int, Sequence[Event]],
+    policy: SlaPolicy,
+    *,
+    now: datetime,
+) -> list[SlaStatus]:
+    """Clocks of active issues that are at risk or breached, most overdue first."""
+    out = [
+        status
+        for issue in issues
+        if issue.status.is_active
+        for status in issue_clocks(issue, timelines.get(issue.number, ()), policy, now=now)
+        if status.state in ("at_risk", "breached")
+    ]
+    return sorted(out, key=lambda s: (s.remaining, s.severity.rank, s.number))
+
+
+def escalations_due(
+    issues: Sequence[Issue],
+    timelines: Mapping[int, Sequence[Event]],
+    policy: SlaPolicy,
+    *,
+    now: datetime,
+) -> list[SlaStatus]:
+    """Breached clocks not escalated yet: each clock of an issue escalates once."""
+    due: list[SlaStatus] = []
+    for status in sla_report(issues, timelines, policy, now=now):
+        if status.state != "breached":
+            continue
+        earlier = timelines.get(status.number, ())
+        if any(e.kind == "escalated" and e.field == status.clock for e in earlier):
+            continue
+        due.append(status)
+    return sorted(due, key=lambda s: (s.number, s.clock))

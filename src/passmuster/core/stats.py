@@ -1,0 +1,228 @@
+"""Statistics over issues and their timelines: what the real logs tally by hand.
+
+Pure domain. The month × severity table with average and median resolution time (the issue
+statistics table of the coordination log), counts by status, severity and type and the priority
+matrix (the known-issues summary), SLA attainment, mean time to acknowledge and to resolve, and the
+services with the most open issues. An issue belongs to the month it was reported in; `since`
+and `until` select issues by that same time.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import statistics
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from passmuster.core.issues import Event, Issue, IssueType, Priority, Severity, Status
+from passmuster.core.sla import ClockName, SlaPolicy, Timeline, clock_status
+
+_SEVERITIES = [s.value for s in Severity]
+
+
+@dataclass(slots=True)
+class MonthRow:
+    """One row of the month × severity table; `month` is `YYYY-MM` (or "total")."""
+
+    month: str
+    label: str
+    by_severity: dict[str, int]
+    total: int
+    resolved: int
+    avg_resolution_hours: float | None
+    median_resolution_hours: float | None
+
+
+@dataclass(slots=True)
+class IssueRef:
+    number: int
+    title: str
+    status: str
+    severity: str
+
+
+@dataclass(slots=True)
+class SlaAttainment:
+    """How often one clock was kept: met / (met + missed); pending ones are still running."""
+
+    clock: str
+    met: int
+    missed: int
+    pending: int
+    percent: float | None
+
+
+@dataclass(slots=True)
+class ServiceCount:
+    service: str
+    open: int
+
+
+@dataclass(slots=True)
+class Stats:
+    """Everything `passmuster stats` shows; `to_dict()` is ready for JSON."""
+
+    since: datetime | None
+    until: datetime | None
+    generated_at: datetime
+    total: int
+    active: int
+    months: list[MonthRow]
+    totals: MonthRow
+    by_status: dict[str, int]
+    by_severity: dict[str, int]
+    by_type: dict[str, int]
+    priority_matrix: dict[str, list[IssueRef]]
+    sla: list[SlaAttainment]
+    mtta_hours: float | None
+    mttr_hours: float | None
+    top_services: list[ServiceCount] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return _jsonable(dataclasses.asdict(self))  # type: ignore[no-any-return]
+
+    def to_json(self, **kwargs: Any) -> str:
+        return json.dumps(self.to_dict(), **kwargs)
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    return value
+
+
+def _hours(delta: timedelta) -> float:
+    return delta.total_seconds() / 3600
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, 2)
+
+
+def _mean(values: Sequence[float]) -> float | None:
+    return _round(statistics.fmean(values)) if values else None
+
+
+def _median(values: Sequence[float]) -> float | None:
+    return _round(statistics.median(values)) if values else None
+
+
+def _opened(issue: Issue) -> datetime:
+    when = issue.reported_at or issue.created_at
+    assert when is not None, "a filed issue has a creation time"
+    return when
+
+
+def _resolution_hours(issue: Issue) -> float | None:
+    if issue.resolved_at is None or (
+        issue.status is not Status.RESOLVED and (issue.status is not Status.CLOSED)
+    ):
+        return None
+    return max(0.0, _hours(issue.resolved_at - _opened(issue)))
+
+
+def _month_row(month: str, label: str, issues: Sequence[Issue]) -> MonthRow:
+    counts = Counter(i.severity.value for i in issues)
+    times = [h for h in (_resolution_hours(i) for i in issues) if h is not None]
+    return MonthRow(
+        month=month,
+        label=label,
+        by_severity={s: counts.get(s, 0) for s in _SEVERITIES},
+        total=len(issues),
+        resolved=len(times),
+        avg_resolution_hours=_mean(times),
+        median_resolution_hours=_median(times),
+    )
+
+
+def compute_stats(
+    issues: Sequence[Issue],
+    timelines: Mapping[int, Sequence[Event]],
+    policy: SlaPolicy,
+    *,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    now: datetime,
+) -> Stats:
+    chosen = [
+        i
+        for i in issues
+        if (since is None or _opened(i) >= since) and (until is None or _opened(i) < until)
+    ]
+    by_month: dict[str, list[Issue]] = {}
+    for issue in sorted(chosen, key=_opened):
+        by_month.setdefault(_opened(issue).strftime("%Y-%m"), []).append(issue)
+    months = [
+        _month_row(key, datetime.strptime(key, "%Y-%m").strftime("%b %Y"), group)
+        for key, group in sorted(by_month.items())
+    ]
+
+    matrix: dict[str, list[IssueRef]] = {p.value: [] for p in Priority}
+    matrix["unset"] = []
+    for issue in sorted(chosen, key=lambda i: (i.severity.rank, i.number)):
+        if issue.status.is_active:
+            key = issue.priority.value if issue.priority else "unset"
+            matrix[key].append(
+                IssueRef(issue.number, issue.title, issue.status.value, issue.severity.value)
+            )
+
+    ack_hours: list[float] = []
+    attainment = {"respond": Counter[str](), "resolve": Counter[str]()}
+    clocks: tuple[ClockName, ...] = ("respond", "resolve")
+    for issue in chosen:
+        timeline = Timeline(issue, timelines.get(issue.number, ()))
+        if timeline.acknowledged_at is not None:
+            ack_hours.append(max(0.0, _hours(timeline.acknowledged_at - timeline.start)))
+        for clock in clocks:
+            status = clock_status(issue, timeline, policy, clock, now=now)
+            if status is None:
+                continue
+            if status.state == "met":
+                attainment[clock]["met"] += 1
+            elif status.state in ("missed", "breached"):
+                attainment[clock]["missed"] += 1
+            else:
+                attainment[clock]["pending"] += 1
+    sla = []
+    for name, counts in attainment.items():
+        decided = counts["met"] + counts["missed"]
+        percent = _round(100.0 * counts["met"] / decided) if decided else None
+        sla.append(SlaAttainment(name, counts["met"], counts["missed"], counts["pending"], percent))
+
+    open_by_service = Counter(
+        name for issue in chosen if issue.status.is_active for name in issue.services
+    )
+    resolution = [h for h in (_resolution_hours(i) for i in chosen) if h is not None]
+    return Stats(
+        since=since,
+        until=until,
+        generated_at=now,
+        total=len(chosen),
+        active=sum(1 for i in chosen if i.status.is_active),
+        months=months,
+        totals=_month_row("total", "Total", chosen),
+        by_status=_counts(chosen, "status", [s.value for s in Status]),
+        by_severity=_counts(chosen, "severity", _SEVERITIES),
+        by_type=_counts(chosen, "type", [t.value for t in IssueType]),
+        priority_matrix=matrix,
+        sla=sla,
+        mtta_hours=_mean(ack_hours),
+        mttr_hours=_mean(resolution),
+        top_services=[
+            ServiceCount(name, n)
+            for name, n in sorted(open_by_service.items(), key=lambda kv: (-kv[1], kv[0]))[:10]
+        ],
+    )
+
+
+def _counts(issues: Sequence[Issue], attribute: str, order: Sequence[str]) -> dict[str, int]:
+    counts = Counter(getattr(i, attribute).value for i in issues)
+    return {key: counts.get(key, 0) for key in order}

@@ -1,0 +1,766 @@
+"""Small store functions over one connection: the Desk composes them into transactions.
+
+Every function takes the connection it runs on, so a caller decides what commits together.
+Rows become `core.issues` objects here and nowhere else.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Row,
+    Select,
+    and_,
+    delete,
+    exists,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from passmuster.core.catalog import Service, check_service_name
+from passmuster.core.issues import (
+    EVENT_KINDS,
+    CloseReason,
+    Comment,
+    Event,
+    ExtraSection,
+    FileChange,
+    Issue,
+    IssueDraft,
+    IssueQuery,
+    IssueType,
+    Link,
+    LinkKind,
+    Priority,
+    Severity,
+    Status,
+    Task,
+    format_number,
+)
+from passmuster.errors import Conflict, DeskError, InvalidValue, NotFound
+from passmuster.storage import search
+from passmuster.storage.issue_tables import (
+    comments,
+    desk_counters,
+    events,
+    issue_labels,
+    issue_links,
+    issue_services,
+    issues,
+    services,
+)
+
+ISSUE_COUNTER = "issues"
+_CHUNK = 500
+_NO_PRIORITY_RANK = len(Priority)
+ACTIVE_STATUSES = tuple(s.value for s in Status if s.is_active)
+# Ready work: active and not waiting on something else.
+READY_STATUSES = tuple(s.value for s in Status if s.is_active and s is not Status.BLOCKED)
+
+# --- numbers -------------------------------------------------------------------------------
+
+
+def next_numbers(connection: Connection, count: int = 1) -> list[int]:
+    """Take `count` consecutive issue numbers.
+
+    The counter row is updated in the caller's transaction: concurrent filers queue on its row
+    lock (SQLite: on the write lock), and a rolled-back filing gives its number back.
+    """
+    stmt = (
+        update(desk_counters)
+        .where(desk_counters.c.name == ISSUE_COUNTER)
+        .values(value=desk_counters.c.value + count)
+        .returning(desk_counters.c.value)
+    )
+    last = connection.execute(stmt).scalar_one_or_none()
+    if last is None:
+        raise DeskError("the desk has no issue counter; it was not created by passmuster init")
+    return list(range(int(last) - count + 1, int(last) + 1))
+
+
+def lock_counter(connection: Connection, name: str) -> None:
+    """Hold the named counter row for this transaction: a lock for work that must not overlap."""
+    connection.execute(
+        _upsert(connection)(desk_counters)
+        .values(name=name, value=0)
+        .on_conflict_do_nothing(index_elements=["name"])
+    )
+    stmt = select(desk_counters.c.value).where(desk_counters.c.name == name)
+    connection.execute(stmt.with_for_update()).scalar_one()
+
+
+# --- issues: writing ------------------------------------------------------------------------
+
+
+def _plain(items: Iterable[Any]) -> list[dict[str, Any]]:
+    return [dataclasses.asdict(i) for i in items]
+
+
+def issue_values(item: IssueDraft) -> dict[str, Any]:
+    """The issues-table columns of a draft or issue (without number, times and version)."""
+    return {
+        "title": item.title,
+        "type": item.type.value,
+        "severity": item.severity.value,
+        "severity_rank": item.severity.rank,
+        "priority": item.priority.value if item.priority else None,
+        "priority_rank": item.priority.rank if item.priority else _NO_PRIORITY_RANK,
+        "status": item.status.value,
+        "close_reason": item.close_reason.value if item.close_reason else None,
+        "component": item.component,
+        "reporter": item.reporter,
+        "assignee": item.assignee,
+        "reported_at": item.reported_at,
+        "acknowledged_at": item.acknowledged_at,
+        "resolved_at": item.resolved_at,
+        "description": item.description,
+        "impact": item.impact,
+        "attempted_solutions": item.attempted_solutions,
+        "root_cause": item.root_cause,
+        "resolution": item.resolution,
+        "workaround": item.workaround,
+        "prevention": item.prevention,
+        "test_results": item.test_results,
+        "error_details": list(item.error_details),
+        "files_changed": _plain(item.files_changed),
+        "tasks": _plain(item.tasks),
+        "extra_sections": _plain(item.extra_sections),
+        "original_values": dict(item.original_values),
+        "original_id": item.original_id,
+        "source": item.source,
+        "fingerprint": item.fingerprint,
+    }
+
+
+def insert_issues(
+    connection: Connection, drafts: Sequence[IssueDraft], *, actor: str, now: datetime
+) -> list[Issue]:
+    """File drafts as new issues with consecutive numbers; one `created` event each."""
+    if not drafts:
+        return []
+    numbers = next_numbers(connection, len(drafts))
+    filed: list[Issue] = []
+    rows: list[dict[str, Any]] = []
+    for number, draft in zip(numbers, drafts, strict=True):
+        _check_draft(draft)
+        issue = Issue(
+            **{f.name: getattr(draft, f.name) for f in dataclasses.fields(IssueDraft)},
+            number=number,
+            created_at=now,
+            updated_at=now,
+            version=1,
+        )
+        issue.services = list(dict.fromkeys(issue.services))
+        issue.labels = list(dict.fromkeys(issue.labels))
+        row = issue_values(issue)
+        row.update(
+            number=number,
+            opened_at=issue.reported_at or now,
+            created_at=now,
+            updated_at=now,
+            version=1,
+        )
+        rows.append(row)
+        filed.append(issue)
+    connection.execute(insert(issues), rows)
+    _write_services(connection, filed, now=now, replace=False)
+    _write_labels(connection, filed, replace=False)
+    link_rows = [
+        {"issue_number": i.number, "kind": link.kind.value, "target": link.target}
+        for i in filed
+        for link in i.links
+    ]
+    if link_rows:
+        connection.execute(insert(issue_links), link_rows)
+    search.index_rows(connection, [(i.number, i.title, search.search_body(i)) for i in filed])
+    connection.execute(
+        insert(events),
+        [
+            {
+                "issue_number": i.number,
+                "actor": actor,
+                "at": now,
+                "kind": "created",
+                "field": None,
+                "old": None,
+                "new": i.status.value,
+            }
+            for i in filed
+        ],
+    )
+    return filed
+
+
+def _check_draft(draft: IssueDraft) -> None:
+    if not draft.title or not draft.title.strip():
+        raise InvalidValue("title", draft.title, ["a non-empty text"])
+    for name in draft.services:
+        check_service_name(name)
+    if draft.status is Status.CLOSED and draft.close_reason is None:
+        valid = ", ".join(r.value for r in CloseReason)
+        raise InvalidValue("close_reason", None, [valid])
+
+
+def _write_services(
+    connection: Connection, filed: Sequence[Issue], *, now: datetime, replace: bool
+) -> None:
+    if replace:
+        connection.execute(
+            delete(issue_services).where(
+                issue_services.c.issue_number.in_([i.number for i in filed])
+            )
+        )
+    names = list(dict.fromkeys(n for i in filed for n in i.services))
+    if not names:
+        return
+    ids = service_ids(connection, names, now=now)
+    connection.execute(
+        insert(issue_services),
+        [
+            {"issue_number": i.number, "service_id": ids[name], "position": pos}
+            for i in filed
+            for pos, name in enumerate(i.services)
+        ],
+    )
+
+
+def _write_labels(connection: Connection, filed: Sequence[Issue], *, replace: bool) -> None:
+    if replace:
+        connection.execute(
+            delete(issue_labels).where(issue_labels.c.issue_number.in_([i.number for i in filed]))
+        )
+    rows = [
+        {"issue_number": i.number, "label": label, "position": pos}
+        for i in filed
+        for pos, label in enumerate(i.labels)
+    ]
+    if rows:
+        connection.execute(insert(issue_labels), rows)
+
+
+def write_issue(
+    connection: Connection,
+    issue: Issue,
+    *,
+    expected_version: int,
+    now: datetime,
+    changed: Iterable[str],
+) -> Issue:
+    """Store `issue` over its row if the row is still at `expected_version` (compare-and-set)."""
+    changed = set(changed)
+    values = issue_values(issue)
+    values.update(
+        opened_at=issue.reported_at or issue.created_at or now,
+        updated_at=now,
+        version=expected_version + 1,
+    )
+    result = connection.execute(
+        update(issues)
+        .where(issues.c.number == issue.number, issues.c.version == expected_version)
+        .values(**values)
+    )
+    if result.rowcount != 1:
+        raise Conflict(
+            f"issue {format_number(issue.number)} changed meanwhile "
+            f"(expected version {expected_version}); reload it and try again"
+        )
+    stored = dataclasses.replace(issue, updated_at=now, version=expected_version + 1)
+    if "services" in changed:
+        _write_services(connection, [stored], now=now, replace=True)
+    if "labels" in changed:
+        _write_labels(connection, [stored], replace=True)
+    search.index_rows(connection, [(stored.number, stored.title, search.search_body(stored))])
+    return stored
+
+
+# --- issues: reading ------------------------------------------------------------------------
+
+
+def _row_to_issue(row: Row[Any]) -> Issue:
+    m = row._mapping
+    return Issue(
+        number=m["number"],
+        title=m["title"],
+        type=IssueType(m["type"]),
+        severity=Severity(m["severity"]),
+        priority=Priority(m["priority"]) if m["priority"] else None,
+        status=Status(m["status"]),
+        close_reason=CloseReason(m["close_reason"]) if m["close_reason"] else None,
+        component=m["component"],
+        reporter=m["reporter"],
+        assignee=m["assignee"],
+        reported_at=m["reported_at"],
+        acknowledged_at=m["acknowledged_at"],
+        resolved_at=m["resolved_at"],
+        created_at=m["created_at"],
+        updated_at=m["updated_at"],
+        version=m["version"],
+        description=m["description"],
+        impact=m["impact"],
+        attempted_solutions=m["attempted_solutions"],
+        root_cause=m["root_cause"],
+        resolution=m["resolution"],
+        workaround=m["workaround"],
+        prevention=m["prevention"],
+        test_results=m["test_results"],
+        error_details=list(m["error_details"] or []),
+        files_changed=[FileChange(**f) for f in m["files_changed"] or []],
+        tasks=[Task(**t) for t in m["tasks"] or []],
+        extra_sections=[ExtraSection(**s) for s in m["extra_sections"] or []],
+        original_values=dict(m["original_values"] or {}),
+        original_id=m["original_id"],
+        source=m["source"],
+        fingerprint=m["fingerprint"],
+    )
+
+
+_ISSUE_COLUMNS = [c for c in issues.c if c.name not in ("search_vector", "opened_at")]
+
+
+def _hydrate(connection: Connection, rows: Sequence[Row[Any]]) -> list[Issue]:
+    found = [_row_to_issue(r) for r in rows]
+    if not found:
+        return found
+    by_number = {i.number: i for i in found}
+    numbers = list(by_number)
+    for start in range(0, len(numbers), _CHUNK):
+        chunk = numbers[start : start + _CHUNK]
+        svc = connection.execute(
+            select(issue_services.c.issue_number, services.c.name)
+            .join(services, services.c.id == issue_services.c.service_id)
+            .where(issue_services.c.issue_number.in_(chunk))
+            .order_by(issue_services.c.issue_number, issue_services.c.position)
+        )
+        for number, name in svc:
+            by_number[number].services.append(name)
+        lab = connection.execute(
+            select(issue_labels.c.issue_number, issue_labels.c.label)
+            .where(issue_labels.c.issue_number.in_(chunk))
+            .order_by(issue_labels.c.issue_number, issue_labels.c.position)
+        )
+        for number, label in lab:
+            by_number[number].labels.append(label)
+        lnk = connection.execute(
+            select(issue_links.c.issue_number, issue_links.c.kind, issue_links.c.target)
+            .where(issue_links.c.issue_number.in_(chunk))
+            .order_by(issue_links.c.id)
+        )
+        for number, kind, target in lnk:
+            by_number[number].links.append(Link(LinkKind(kind), target))
+    return found
+
+
+def get_issue(connection: Connection, number: int, *, for_update: bool = False) -> Issue:
+    stmt = select(*_ISSUE_COLUMNS).where(issues.c.number == number)
+    if for_update:
+        stmt = stmt.with_for_update()
+    rows = connection.execute(stmt).all()
+    if not rows:
+        raise NotFound(f"no issue {format_number(number)}")
+    return _hydrate(connection, rows)[0]
+
+
+def find_issue(
+    connection: Connection,
+    *,
+    source: str | None = None,
+    original_id: str | None = None,
+    fingerprint: str | None = None,
+) -> Issue | None:
+    conditions: list[ColumnElement[bool]] = []
+    if source is not None:
+        conditions.append(issues.c.source == source)
+    if original_id is not None:
+        conditions.append(issues.c.original_id == original_id)
+    if fingerprint is not None:
+        conditions.append(issues.c.fingerprint == fingerprint)
+    if not conditions:
+        return None
+    rows = connection.execute(
+        select(*_ISSUE_COLUMNS).where(*conditions).order_by(issues.c.number).limit(1)
+    ).all()
+    found = _hydrate(connection, rows)
+    return found[0] if found else None
+
+
+def _conditions(connection: Connection, query: IssueQuery) -> list[ColumnElement[bool]]:
+    where: list[ColumnElement[bool]] = []
+    if query.statuses:
+        where.append(issues.c.status.in_([s.value for s in query.statuses]))
+    if query.active_only:
+        where.append(issues.c.status.in_(ACTIVE_STATUSES))
+    if query.severities:
+        where.append(issues.c.severity.in_([s.value for s in query.severities]))
+    if query.types:
+        where.append(issues.c.type.in_([t.value for t in query.types]))
+    if query.assignee is not None:
+        where.append(issues.c.assignee == query.assignee)
+    if query.source is not None:
+        where.append(issues.c.source == query.source)
+    if query.services:
+        where.append(
+            exists().where(
+                issue_services.c.issue_number == issues.c.number,
+                issue_services.c.service_id == services.c.id,
+                services.c.name.in_(query.services),
+            )
+        )
+    for label in query.labels:
+        where.append(
+            exists().where(
+                issue_labels.c.issue_number == issues.c.number, issue_labels.c.label == label
+            )
+        )
+    if query.text:
+        terms = search.words(query.text)
+        if terms:
+            where.append(issues.c.number.in_(search.matching_numbers(connection, terms)))
+    return where
+
+
+def _order(sort: str) -> list[ColumnElement[Any]]:
+    c = issues.c
+    orders: dict[str, list[ColumnElement[Any]]] = {
+        "number": [c.number.asc()],
+        "-number": [c.number.desc()],
+        "updated": [c.updated_at.asc(), c.number.asc()],
+        "-updated": [c.updated_at.desc(), c.number.desc()],
+        "severity": [c.severity_rank.asc(), c.number.asc()],
+        "reported": [c.opened_at.asc(), c.number.asc()],
+        "urgency": [c.severity_rank.asc(), c.priority_rank.asc(), c.opened_at.asc(), c.number],
+    }
+    return orders[sort]
+
+
+def list_issues(connection: Connection, query: IssueQuery) -> list[Issue]:
+    stmt = select(*_ISSUE_COLUMNS).where(*_conditions(connection, query))
+    stmt = stmt.order_by(*_order(query.sort))
+    if query.limit is not None:
+        stmt = stmt.limit(query.limit)
+    if query.offset:
+        stmt = stmt.offset(query.offset)
+    return _hydrate(connection, connection.execute(stmt).all())
+
+
+def count_issues(connection: Connection, query: IssueQuery) -> int:
+    stmt = select(func.count()).select_from(issues).where(*_conditions(connection, query))
+    return int(connection.execute(stmt).scalar_one())
+
+
+def issues_by_numbers(connection: Connection, numbers: Sequence[int]) -> list[Issue]:
+    """Issues in the order of `numbers` (missing ones left out)."""
+    found: dict[int, Issue] = {}
+    for start in range(0, len(numbers), _CHUNK):
+        chunk = list(numbers[start : start + _CHUNK])
+        rows = connection.execute(select(*_ISSUE_COLUMNS).where(issues.c.number.in_(chunk))).all()
+        found.update((i.number, i) for i in _hydrate(connection, rows))
+    return [found[n] for n in numbers if n in found]
+
+
+def search_issues(connection: Connection, text: str, *, limit: int) -> list[Issue]:
+    numbers = search.ranked_numbers(connection, search.words(text), limit=limit)
+    return issues_by_numbers(connection, numbers)
+
+
+def known_fixes(connection: Connection, draft: IssueDraft, *, limit: int) -> list[Issue]:
+    """Resolved issues that look like `draft` (title and error details), best first."""
+    terms = search.distinctive_words(" ".join([draft.title, *draft.error_details]))
+    numbers = search.ranked_numbers(
+        connection,
+        terms,
+        any_word=True,
+        where=[
+            issues.c.status.in_([Status.RESOLVED.value, Status.CLOSED.value]),
+            issues.c.resolution != "",
+        ],
+        limit=limit,
+    )
+    return issues_by_numbers(connection, numbers)
+
+
+def _ready_statement(*, unassigned: bool) -> Select[Any]:
+    blocker = issues.alias("blocker")
+    blocked_by_open = exists().where(
+        issue_links.c.target == issues.c.number,
+        issue_links.c.kind == LinkKind.BLOCKS.value,
+        blocker.c.number == issue_links.c.issue_number,
+        blocker.c.status.in_(ACTIVE_STATUSES),
+    )
+    stmt = select(*_ISSUE_COLUMNS).where(issues.c.status.in_(READY_STATUSES), ~blocked_by_open)
+    if unassigned:
+        stmt = stmt.where(issues.c.assignee.is_(None))
+    return stmt.order_by(*_order("urgency"))
+
+
+def ready_issues(connection: Connection, *, limit: int) -> list[Issue]:
+    stmt = _ready_statement(unassigned=False).limit(limit)
+    return _hydrate(connection, connection.execute(stmt).all())
+
+
+def next_claimable(connection: Connection) -> Issue | None:
+    """The most urgent ready, unassigned issue, locked for this transaction.
+
+    PostgreSQL skips rows another claimer holds, so concurrent claimers each get a different
+    issue at once; SQLite's write lock already serialises them.
+    """
+    stmt = _ready_statement(unassigned=True).limit(1)
+    if connection.dialect.name == "postgresql":
+        stmt = stmt.with_for_update(skip_locked=True, of=issues)
+    found = _hydrate(connection, connection.execute(stmt).all())
+    return found[0] if found else None
+
+
+def all_issues(connection: Connection) -> list[Issue]:
+    rows = connection.execute(select(*_ISSUE_COLUMNS).order_by(issues.c.number)).all()
+    return _hydrate(connection, rows)
+
+
+def opened_between(
+    connection: Connection, since: datetime | None, until: datetime | None
+) -> list[Issue]:
+    where: list[ColumnElement[bool]] = []
+    if since is not None:
+        where.append(
+            or_(
+                issues.c.opened_at >= since,
+                issues.c.resolved_at >= since,
+                issues.c.status.in_(ACTIVE_STATUSES),
+            )
+        )
+    if until is not None:
+        where.append(issues.c.opened_at < until)
+    rows = connection.execute(
+        select(*_ISSUE_COLUMNS).where(and_(*where)).order_by(issues.c.number)
+    ).all()
+    return _hydrate(connection, rows)
+
+
+# --- links, comments, events ------------------------------------------------------------------
+
+
+def add_link(connection: Connection, number: int, kind: LinkKind, target: int) -> bool:
+    """Add a link unless it is there already; True when added."""
+    present = connection.execute(
+        select(issue_links.c.id).where(
+            issue_links.c.issue_number == number,
+            issue_links.c.kind == kind.value,
+            issue_links.c.target == target,
+        )
+    ).first()
+    if present is not None:
+        return False
+    connection.execute(
+        insert(issue_links).values(issue_number=number, kind=kind.value, target=target)
+    )
+    return True
+
+
+def issue_exists(connection: Connection, number: int) -> bool:
+    return (
+        connection.execute(select(issues.c.number).where(issues.c.number == number)).first()
+        is not None
+    )
+
+
+def add_comment(
+    connection: Connection, number: int, body: str, *, author: str, now: datetime
+) -> Comment:
+    new_id = connection.execute(
+        insert(comments)
+        .values(issue_number=number, author=author, body=body, created_at=now)
+        .returning(comments.c.id)
+    ).scalar_one()
+    return Comment(id=int(new_id), issue=number, author=author, body=body, created_at=now)
+
+
+def list_comments(connection: Connection, number: int) -> list[Comment]:
+    rows = connection.execute(
+        select(comments).where(comments.c.issue_number == number).order_by(comments.c.id)
+    )
+    return [
+        Comment(
+            id=r.id, issue=r.issue_number, author=r.author, body=r.body, created_at=r.created_at
+        )
+        for r in rows
+    ]
+
+
+def add_events(connection: Connection, rows: Sequence[Mapping[str, Any]]) -> list[Event]:
+    """Append events: mappings with issue, actor, at, kind and optional field, old, new."""
+    out: list[Event] = []
+    for row in rows:
+        kind = row["kind"]
+        if kind not in EVENT_KINDS:
+            raise InvalidValue("event kind", kind, EVENT_KINDS)
+        values = {
+            "issue_number": row["issue"],
+            "actor": row["actor"],
+            "at": row["at"],
+            "kind": kind,
+            "field": row.get("field"),
+            "old": row.get("old"),
+            "new": row.get("new"),
+        }
+        new_id = connection.execute(
+            insert(events).values(**values).returning(events.c.id)
+        ).scalar_one()
+        out.append(
+            Event(
+                id=int(new_id),
+                issue=values["issue_number"],
+                actor=values["actor"],
+                at=values["at"],
+                kind=kind,
+                field=values["field"],
+                old=values["old"],
+                new=values["new"],
+            )
+        )
+    return out
+
+
+def _row_to_event(r: Row[Any]) -> Event:
+    return Event(
+        id=r.id,
+        issue=r.issue_number,
+        actor=r.actor,
+        at=r.at,
+        kind=r.kind,
+        field=r.field,
+        old=r.old,
+        new=r.new,
+    )
+
+
+def list_events(
+    connection: Connection,
+    *,
+    issue: int | None = None,
+    after: int | None = None,
+    limit: int | None = 100,
+    kinds: Sequence[str] | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> list[Event]:
+    stmt = select(events)
+    if issue is not None:
+        stmt = stmt.where(events.c.issue_number == issue)
+    if after is not None:
+        stmt = stmt.where(events.c.id > after)
+    if kinds:
+        stmt = stmt.where(events.c.kind.in_(list(kinds)))
+    if since is not None:
+        stmt = stmt.where(events.c.at >= since)
+    if until is not None:
+        stmt = stmt.where(events.c.at < until)
+    stmt = stmt.order_by(events.c.id)
+    if limit is not None:
+        stmt = stmt.limit(limit)
+    return [_row_to_event(r) for r in connection.execute(stmt)]
+
+
+def events_by_issue(connection: Connection, numbers: Sequence[int]) -> dict[int, list[Event]]:
+    out: dict[int, list[Event]] = defaultdict(list)
+    for start in range(0, len(numbers), _CHUNK):
+        chunk = list(numbers[start : start + _CHUNK])
+        rows = connection.execute(
+            select(events).where(events.c.issue_number.in_(chunk)).order_by(events.c.id)
+        )
+        for r in rows:
+            out[r.issue_number].append(_row_to_event(r))
+    return out
+
+
+# --- services -------------------------------------------------------------------------------
+
+
+def _upsert(connection: Connection) -> Any:
+    return pg_insert if connection.dialect.name == "postgresql" else sqlite_insert
+
+
+def service_ids(connection: Connection, names: Sequence[str], *, now: datetime) -> dict[str, int]:
+    """Ids of the named services, creating bare ones for names not yet in the catalog."""
+    ids: dict[str, int] = {}
+    rows = connection.execute(
+        select(services.c.name, services.c.id).where(services.c.name.in_(names))
+    )
+    ids.update((name, int(i)) for name, i in rows)
+    missing = [n for n in names if n not in ids]
+    if missing:
+        stmt = _upsert(connection)(services).on_conflict_do_nothing(index_elements=["name"])
+        connection.execute(
+            stmt,
+            [
+                {
+                    "name": n,
+                    "description": "",
+                    "kind": "service",
+                    "depends_on": [],
+                    "ports": [],
+                    "created_at": now,
+                    "updated_at": now,
+                }
+                for n in missing
+            ],
+        )
+        rows = connection.execute(
+            select(services.c.name, services.c.id).where(services.c.name.in_(missing))
+        )
+        ids.update((name, int(i)) for name, i in rows)
+    return ids
+
+
+def _row_to_service(r: Row[Any]) -> Service:
+    return Service(
+        name=r.name,
+        description=r.description,
+        owner=r.owner,
+        kind=r.kind,
+        depends_on=list(r.depends_on or []),
+        health_url=r.health_url,
+        ports=list(r.ports or []),
+        source=r.source,
+    )
+
+
+def upsert_service(connection: Connection, service: Service, *, now: datetime) -> Service:
+    check_service_name(service.name)
+    values = {
+        "description": service.description,
+        "owner": service.owner,
+        "kind": service.kind,
+        "depends_on": list(service.depends_on),
+        "health_url": service.health_url,
+        "ports": list(service.ports),
+        "source": service.source,
+        "updated_at": now,
+    }
+    stmt = _upsert(connection)(services).values(name=service.name, created_at=now, **values)
+    stmt = stmt.on_conflict_do_update(index_elements=["name"], set_=values)
+    connection.execute(stmt)
+    return get_service(connection, service.name)
+
+
+def get_service(connection: Connection, name: str) -> Service:
+    row = connection.execute(select(services).where(services.c.name == name)).first()
+    if row is None:
+        raise NotFound(f"no service {name!r}")
+    return _row_to_service(row)
+
+
+def list_services(connection: Connection) -> list[Service]:
+    return [
+        _row_to_service(r) for r in connection.execute(select(services).order_by(services.c.name))
+    ]
