@@ -1,0 +1,101 @@
+"""What reading a log produces: issues with where they came from, log notes, warnings, a report."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from passmuster.core.issues import IssueDraft
+
+
+@dataclass(frozen=True, slots=True)
+class LogWarning:
+    """Something the reader could not take at face value, at `path:line`."""
+
+    path: str
+    line: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}: {self.message}"
+
+
+@dataclass(frozen=True, slots=True)
+class LogNote:
+    """A document-level section (format template, statistics, workflow …): kept, not an issue."""
+
+    path: str
+    line: int
+    title: str
+    body: str
+
+
+@dataclass(frozen=True, slots=True)
+class StatedTotal:
+    """A count the log states about itself ("Open: 17 issues") against what was found."""
+
+    path: str
+    line: int
+    label: str
+    stated: int
+    found: int
+
+    @property
+    def matches(self) -> bool:
+        return self.stated == self.found
+
+
+@dataclass(slots=True)
+class ParsedIssue:
+    """One issue read from a log: the draft, its line, and the fields the log filled."""
+
+    draft: IssueDraft
+    line: int
+    filled: list[str] = field(default_factory=list)
+    # (source, key): what a later import of the same log matches this issue by.
+    key: str = ""
+    origin: str = "section"  # or "table": a table row
+
+
+@dataclass(slots=True)
+class ParsedLog:
+    path: str
+    family: str
+    source: str | None = None
+    issues: list[ParsedIssue] = field(default_factory=list)
+    notes: list[LogNote] = field(default_factory=list)
+    warnings: list[LogWarning] = field(default_factory=list)
+    totals: list[StatedTotal] = field(default_factory=list)
+
+    def warn(self, line: int, message: str) -> None:
+        self.warnings.append(LogWarning(self.path, line, message))
+
+
+@dataclass(slots=True)
+class ReportEntry:
+    """One issue in the report: what happened to it on the desk."""
+
+    path: str
+    line: int
+    title: str
+    original_id: str | None
+    action: str  # "created", "updated", "unchanged", or "would create" … on a dry run
+    number: int | None
+    filled: list[str]
+    changed: list[str] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class ImportReport:
+    """Everything an import did and noticed; `passmuster import --json` prints this."""
+
+    dry_run: bool
+    files: list[str] = field(default_factory=list)
+    formats: dict[str, str] = field(default_factory=dict)
+    issues: list[ReportEntry] = field(default_factory=list)
+    notes: list[LogNote] = field(default_factory=list)
+    warnings: list[LogWarning] = field(default_factory=list)
+    totals: list[StatedTotal] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+    def count(self, action: str) -> int:
+        return sum(1 for entry in self.issues if entry.action == action)

@@ -1,0 +1,129 @@
+"""From bytes on disk to lines the readers can trust: decoding, mojibake repair and code fences.
+
+A log is read line by line rather than through a full Markdown parser: the readers need line
+numbers for every warning, and a 10 MB log must parse in well under a second (markdown-it-py takes
+several seconds on that size). The one piece of Markdown that changes what everything else means is
+the code fence, so it is resolved here, once, before any reader looks at a line.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from passmuster.errors import ParseError
+
+# Runs of characters that Mac Roman or Windows-1252 produce when UTF-8 bytes are decoded with
+# them (the seeds show ✅ as `‚úÖ`). Such a run is re-encoded and decoded as UTF-8; a run that does
+# not decode cleanly was real text and stays as it is.
+_SUSPECT_RUN = re.compile(r"[\u0080-\uffff]{2,}")
+_MOJIBAKE_HINT = re.compile(
+    r"[\u201a\u00c3\u00e2\u00f0\u00ef\u00c2\u221a][\u0080-\uffff]|[\u00fc\u00f0][\u00e9\u00ea\u0178]"
+)
+_REPAIR_CODECS = ("mac_roman", "cp1252")
+
+
+def _repair_run(match: re.Match[str]) -> str:
+    run = match.group(0)
+    for codec in _REPAIR_CODECS:
+        try:
+            fixed = run.encode(codec).decode("utf-8")
+        except (UnicodeEncodeError, UnicodeDecodeError):
+            continue
+        if fixed != run:
+            return fixed
+    return run
+
+
+def repair_mojibake(text: str) -> str:
+    """`‚úÖ RESOLVED` → `✅ RESOLVED`; text without mojibake comes back unchanged."""
+    if not _MOJIBAKE_HINT.search(text):
+        return text
+    return _SUSPECT_RUN.sub(_repair_run, text)
+
+
+def decode(data: bytes, path: Path | str) -> str:
+    """The text of a log, or a ParseError naming the file (and line) when it is not a text log."""
+    if not data.strip():
+        raise ParseError(path, None, "the file is empty")
+    if b"\x00" in data[:8192]:
+        raise ParseError(path, None, "this is a binary file, not a Markdown log")
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise ParseError(
+            path, line, f"not valid UTF-8 (byte {exc.start}); save it as UTF-8"
+        ) from None
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+_FENCE = re.compile(r"^(\s*)(`{3,}|~{3,})(.*)$")
+_HEADING_LIKE = re.compile(r"^#{1,6}\s")
+_RULE = re.compile(r"^(?:-{3,}|\*{3,}|_{3,})\s*$")
+
+
+@dataclass(frozen=True, slots=True)
+class Fence:
+    """A fenced code block, lines `start`..`end` (0-based, inclusive); not `closed` if recovered."""
+
+    start: int
+    end: int
+    closed: bool
+
+
+def find_fences(lines: list[str]) -> tuple[list[bool], list[Fence]]:
+    """Mark every line inside a code fence (the fence lines included).
+
+    Fences follow CommonMark: a run of 3+ backticks or tildes opens, a run of the same character
+    at least as long with nothing after it closes. Recovery for a fence never closed: instead of
+    swallowing the rest of the file it ends before the first later line that is a heading or a
+    thematic break with a blank line above it, and the reader warns at the opening line.
+    """
+    inside = [False] * len(lines)
+    fences: list[Fence] = []
+    i = 0
+    n = len(lines)
+    while i < n:
+        line = lines[i]
+        if "`" not in line and "~" not in line:
+            i += 1
+            continue
+        m = _FENCE.match(line)
+        if m is None or (m.group(2)[0] == "`" and "`" in m.group(3)):
+            i += 1
+            continue
+        marker = m.group(2)
+        char, size = marker[0], len(marker)
+        j = i + 1
+        while j < n:
+            close = _FENCE.match(lines[j])
+            if (
+                close is not None
+                and close.group(2)[0] == char
+                and len(close.group(2)) >= size
+                and not close.group(3).strip()
+            ):
+                break
+            j += 1
+        if j < n:
+            for k in range(i, j + 1):
+                inside[k] = True
+            fences.append(Fence(i, j, True))
+            i = j + 1
+            continue
+        end = n - 1
+        for k in range(i + 1, n):
+            if (_HEADING_LIKE.match(lines[k]) or _RULE.match(lines[k])) and not lines[
+                k - 1
+            ].strip():
+                end = k - 1
+                break
+        for k in range(i, end + 1):
+            inside[k] = True
+        fences.append(Fence(i, end, False))
+        i = end + 1
+    return inside, fences
