@@ -25,7 +25,7 @@ class FixPlan:
     old_texts: dict[str, str] = field(default_factory=dict)
 
     def diff(self) -> str:
-        chunks = []
+        chunks: list[str] = []
         for path in sorted(self.new_texts):
             chunks.extend(
                 difflib.unified_diff(
