@@ -26,6 +26,7 @@ metadata = MetaData(naming_convention=NAMING_CONVENTION)
 TABLE_MODULES: tuple[str, ...] = (
     "passmuster.storage.issue_tables",
     "passmuster.storage.auth_tables",
+    "passmuster.storage.monitor_tables",
 )
 
 
