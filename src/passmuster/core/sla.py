@@ -175,6 +175,11 @@ class Timeline:
         for event in changes:
             segments.append(_Segment(max(event.at, self.start), Status.parse(event.new or "")))
         self.segments = segments
+        # When the issue last became resolved or closed; None while active, or when it was filed
+        # finished with no time of resolution (nothing to measure then).
+        self.finished_at: datetime | None = None
+        if not segments[-1].status.is_active and len(segments) > 1:
+            self.finished_at = segments[-1].start
         acknowledged = [e.at for e in events if e.kind == "acknowledged"]
         if issue.acknowledged_at is not None:
             acknowledged.append(issue.acknowledged_at)
@@ -238,13 +243,14 @@ def clock_status(
     if limit is None:
         return None
     pauses = frozenset(policy.pause_statuses)
+    finished = not timeline.segments[-1].status.is_active
     if clock == "respond":
-        stopped_at = timeline.acknowledged_at
         # An issue finished without an explicit acknowledgement was answered when it finished.
-        if stopped_at is None and not issue.status.is_active:
-            stopped_at = _finished_at(timeline)
+        stopped_at = timeline.acknowledged_at or timeline.finished_at
     else:
-        stopped_at = None if issue.status.is_active else _finished_at(timeline)
+        stopped_at = timeline.finished_at
+    if finished and stopped_at is None:
+        return None
     until = min(stopped_at, now) if stopped_at else now
     elapsed = timeline.elapsed(until, pauses)
     remaining = limit - elapsed
@@ -278,11 +284,6 @@ def clock_status(
         remaining=remaining,
         due_at=due_at,
     )
-
-
-def _finished_at(timeline: Timeline) -> datetime:
-    last = timeline.segments[-1]
-    return last.start
 
 
 def issue_clocks(

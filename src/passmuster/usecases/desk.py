@@ -507,9 +507,15 @@ class Desk:
 
     @property
     def sla_policy(self) -> SlaPolicy:
-        """The `[sla]` policy of the project configuration, else the default."""
+        """The `[sla]` policy of the project configuration, else the default (seed 000's times).
+
+        Read once per Desk; assign `desk.sla_policy = SlaPolicy(...)` to use another.
+        """
         if self._sla_policy is None:
-            self._sla_policy = find_config().section("sla", SlaPolicy)
+            # A file desk belongs to the project around it; a server desk to the working folder.
+            path = sqlite_path(self.url)
+            start = path.parent.parent if path is not None else None
+            self._sla_policy = find_config(start).section("sla", SlaPolicy)
         return self._sla_policy
 
     @sla_policy.setter
