@@ -51,9 +51,13 @@ JsonOption = Annotated[
 
 def console() -> Console:
     """A Rich console on the current stdout (looked up per call so test runners can capture it)."""
+    import os
+
     from rich.console import Console
 
-    return Console(file=sys.stdout, highlight=False, soft_wrap=False)
+    # Piped output is read by people too (`| less`); 80 columns would squeeze the tables.
+    width = None if sys.stdout.isatty() or os.environ.get("COLUMNS") else 120
+    return Console(file=sys.stdout, highlight=False, soft_wrap=False, width=width)
 
 
 def err_console() -> Console:
@@ -201,3 +205,41 @@ def actor() -> str:
     from passmuster.settings import Settings
 
     return Settings().resolved_actor()
+
+
+# --- shared looks -----------------------------------------------------------------------------
+
+SEVERITY_STYLE = {
+    "critical": "bold white on red",
+    "high": "bold red",
+    "medium": "yellow",
+    "low": "green",
+    "info": "dim",
+}
+STATUS_STYLE = {
+    "open": "bold",
+    "planned": "cyan",
+    "in_progress": "blue",
+    "blocked": "magenta",
+    "workaround_applied": "yellow",
+    "resolved": "green",
+    "closed": "dim",
+}
+
+
+def styled(value: Any, styles: Mapping[str, str]) -> str:
+    """Rich markup for a vocabulary value (`Severity.HIGH` -> "[bold red]high[/]")."""
+    text = str(getattr(value, "value", value))
+    style = styles.get(text)
+    return f"[{style}]{text}[/]" if style else text
+
+
+def display_url(url: str) -> str:
+    """A database URL safe to print: any password is masked."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    return urlunsplit(parts._replace(netloc=netloc))

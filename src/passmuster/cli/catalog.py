@@ -1,0 +1,151 @@
+"""`passmuster service add/list/show`: the services issues are filed against.
+
+The scanner discovers services from compose files (`passmuster services`); these commands let people
+add and look at them by hand. Adding a service that exists updates it.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from passmuster.cli._output import JsonOption, console, desk_session, emit_json, say
+
+app = typer.Typer(add_completion=False)
+service_app = typer.Typer(no_args_is_help=True, add_completion=False)
+app.add_typer(service_app, name="service", help="Add, list and show services.")
+
+
+@service_app.command("add")
+def add_command(
+    name: Annotated[str, typer.Argument(help="Service name, as in docker-compose.")],
+    description: Annotated[str | None, typer.Option(help="What it does.")] = None,
+    owner: Annotated[str | None, typer.Option(help="Who answers for it.")] = None,
+    kind: Annotated[
+        str | None, typer.Option(help="service, worker, database, cache, broker, gateway ...")
+    ] = None,
+    depends_on: Annotated[
+        list[str] | None, typer.Option("--depends-on", help="A service it needs (repeatable).")
+    ] = None,
+    health_url: Annotated[str | None, typer.Option("--health-url", help="Its health URL.")] = None,
+    port: Annotated[list[str] | None, typer.Option("--port", help="host:container.")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Add a service, or update the one with this name."""
+    from dataclasses import replace
+
+    from passmuster.core.catalog import Service, check_service_name
+    from passmuster.errors import NotFound
+
+    check_service_name(name)
+    for dependency in depends_on or ():
+        check_service_name(dependency)
+    with desk_session() as desk:
+        try:
+            current = desk.get_service(name)
+            existed = True
+        except NotFound:
+            current = Service(name=name)
+            existed = False
+        changes = {
+            k: v
+            for k, v in {
+                "description": description,
+                "owner": owner,
+                "kind": kind,
+                "depends_on": list(depends_on) if depends_on else None,
+                "health_url": health_url,
+                "ports": list(port) if port else None,
+            }.items()
+            if v is not None
+        }
+        service = desk.ensure_service(replace(current, **changes))  # type: ignore[arg-type]
+    if as_json:
+        emit_json(service)
+        return
+    say(f"{'Updated' if existed else 'Added'} service [bold]{service.name}[/]")
+
+
+@service_app.command("list")
+def list_command(as_json: JsonOption = False) -> None:
+    """List the services with their open issue counts."""
+    from rich.table import Table
+
+    from passmuster.core.issues import IssueQuery
+
+    with desk_session() as desk:
+        services = desk.services()
+        open_counts = {
+            s.name: desk.count(IssueQuery(services=[s.name], active_only=True)) for s in services
+        }
+    if as_json:
+        emit_json([{**_service_dict(s), "open_issues": open_counts[s.name]} for s in services])
+        return
+    if not services:
+        say("[dim]No services yet: passmuster service add NAME[/]")
+        return
+    table = Table(box=None, header_style="bold dim", pad_edge=False)
+    for column in ("Service", "Kind", "Owner", "Depends on", "Open issues", "Description"):
+        table.add_column(column, justify="right" if column == "Open issues" else "left")
+    for s in services:
+        table.add_row(
+            s.name,
+            s.kind,
+            s.owner or "",
+            ", ".join(s.depends_on),
+            str(open_counts[s.name]),
+            s.description,
+        )
+    console().print(table)
+
+
+@service_app.command("show")
+def show_command(
+    name: Annotated[str, typer.Argument(help="Service name.")],
+    as_json: JsonOption = False,
+) -> None:
+    """Show a service and its active issues."""
+    from rich.table import Table
+
+    from passmuster.cli.issues import issue_table
+    from passmuster.core.issues import IssueQuery
+
+    with desk_session() as desk:
+        service = desk.get_service(name)
+        issues = desk.list(IssueQuery(services=[name], active_only=True, sort="urgency"))
+    if as_json:
+        from passmuster.cli._output import issue_json
+
+        emit_json({"service": _service_dict(service), "issues": [issue_json(i) for i in issues]})
+        return
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(style="dim")
+    grid.add_column()
+    for label, value in (
+        ("Kind", service.kind),
+        ("Owner", service.owner or ""),
+        ("Depends on", ", ".join(service.depends_on)),
+        ("Health URL", service.health_url or ""),
+        ("Ports", ", ".join(service.ports)),
+        ("Discovered in", service.source or ""),
+        ("Description", service.description),
+    ):
+        if value:
+            grid.add_row(label, value)
+    out = console()
+    out.print(f"[bold]{service.name}[/]")
+    out.print(grid)
+    out.print()
+    if issues:
+        out.print(f"[bold]{len(issues)} active issue(s)[/]")
+        out.print(issue_table(issues))
+    else:
+        out.print("[dim]No active issues.[/]")
+
+
+def _service_dict(service: object) -> dict[str, object]:
+    from passmuster.cli._output import to_jsonable
+
+    data: dict[str, object] = to_jsonable(service)
+    return data

@@ -1,0 +1,465 @@
+"""`passmuster demo`: the desk at work on a scratch folder, step by step.
+
+The demo is a list of `Step`s run in order against one scratch desk. Each step prints what it
+does and, where a person would type a command, the command itself, then runs that command through
+the real CLI. New parts of the product add steps to `STEPS` (scan the example platform, import the
+logs, serve, monitor) without touching the others.
+
+The sample issues are the situations of the real coordination logs: a shared-requirements
+mistake, conflicting database drivers, a logout that did not invalidate sessions, a crashing
+/auth/me endpoint, a missing tenant service, port standardisation, and a wrong HTTPStatus import
+that broke fifteen services at once.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import shlex
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, redirect_stdout
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from passmuster.cli._output import JsonOption, console, emit_json, issue_json, say
+
+if TYPE_CHECKING:
+    from passmuster.core.catalog import Service
+    from passmuster.core.issues import IssueDraft
+    from passmuster.usecases.desk import Desk
+
+app = typer.Typer(add_completion=False)
+
+
+@dataclass
+class DemoContext:
+    """What the steps share: the scratch folder, its desk URL, and the time the demo started."""
+
+    folder: Path
+    now: datetime = field(default_factory=lambda: datetime.now(UTC))
+    failures: list[str] = field(default_factory=list)
+
+    @property
+    def desk_path(self) -> Path:
+        return self.folder / ".passmuster" / "desk.db"
+
+    @property
+    def database_url(self) -> str:
+        return f"sqlite:///{self.desk_path}"
+
+    def open_desk(self) -> Desk:
+        from passmuster.usecases.desk import Desk
+
+        return Desk.open(self.desk_path)
+
+    def run(self, *args: str, actor: str = "coordinator") -> int:
+        """Show `passmuster ARGS` the way a person types it, then run it in this process."""
+        from passmuster.cli.main import cli
+
+        console().print(f"\n[bold cyan]$ passmuster {shlex.join(args)}[/]")
+        with _acting_as(actor), _working_in(self.folder):
+            code = cli.main(
+                args=["--database-url", self.database_url, *args],
+                prog_name="passmuster",
+                standalone_mode=False,
+            )
+        code = code if isinstance(code, int) else 0
+        if code not in (0, None):
+            self.failures.append(f"passmuster {shlex.join(args)} exited {code}")
+        return code
+
+
+@dataclass(frozen=True)
+class Step:
+    title: str
+    run: Callable[[DemoContext], None]
+
+
+@contextmanager
+def _acting_as(actor: str) -> Iterator[None]:
+    old = os.environ.get("PASSMUSTER_ACTOR")
+    os.environ["PASSMUSTER_ACTOR"] = actor
+    try:
+        yield
+    finally:
+        if old is None:
+            os.environ.pop("PASSMUSTER_ACTOR", None)
+        else:
+            os.environ["PASSMUSTER_ACTOR"] = old
+
+
+@contextmanager
+def _working_in(folder: Path) -> Iterator[None]:
+    old = Path.cwd()
+    os.chdir(folder)
+    try:
+        yield
+    finally:
+        os.chdir(old)
+
+
+# --- the steps ------------------------------------------------------------------------------
+
+
+def create_desk(ctx: DemoContext) -> None:
+    from passmuster.usecases.desk import Desk
+
+    Desk.init(ctx.folder).close()
+    say(f"A fresh desk: [bold]{ctx.desk_path}[/]")
+
+
+def file_history(ctx: DemoContext) -> None:
+    """Earlier issues, already resolved, filed with their original dates (as an import would)."""
+    drafts = sample_history()
+    with ctx.open_desk() as desk:
+        for service in sample_services():
+            desk.ensure_service(service)
+        for draft in drafts:
+            issue = desk.file(draft, actor="coordinator")
+            say(f"  {issue.ref} [green]{issue.status.value}[/] {issue.title}")
+
+
+def file_current(ctx: DemoContext) -> None:
+    """Today's issues, reported a few hours ago by the service agents."""
+    with ctx.open_desk() as desk:
+        for draft in sample_current(ctx.now):
+            issue = desk.file(draft, actor=draft.reporter or "coordinator")
+            say(f"  {issue.ref} [bold]{issue.severity.value}[/] {issue.title}")
+
+
+def work_the_issues(ctx: DemoContext) -> None:
+    ctx.run("ack", "6")
+    ctx.run("start", "6", actor="tenant-agent")
+    ctx.run("edit", "6", "--done", "1", "--assignee", "tenant-agent", actor="tenant-agent")
+    ctx.run("block", "7", "--reason", "needs the stats endpoint of #006", actor="user-agent")
+    ctx.run("link", "6", "blocks", "7")
+    ctx.run("ack", "9")
+    ctx.run(
+        "resolve",
+        "9",
+        "--root-cause",
+        "asyncpg expects JSON text for JSONB columns; the code passed Python lists",
+        "--resolution",
+        "json.dumps() the custom_addons, disabled_modules and environment_vars fields on write, "
+        "json.loads() them on read",
+        "--prevention",
+        "a repository test that round-trips every JSONB field",
+        actor="instance-agent",
+    )
+    ctx.run("comment", "8", "Measured ~10-20 ms coordination overhead per call; target < 5 ms.")
+
+
+def self_resolution(ctx: DemoContext) -> None:
+    """A new report that the desk has seen before: `new` shows the known fix at once."""
+    ctx.run(
+        "new",
+        "notification-service fails to start: cannot import name HTTPStatus from fastapi",
+        "--type",
+        "incident",
+        "--severity",
+        "high",
+        "--service",
+        "notification-service",
+        "--error-details",
+        "ImportError: cannot import name 'HTTPStatus' from 'fastapi'",
+        actor="notification-agent",
+    )
+    ctx.run(
+        "resolve",
+        "11",
+        "--resolution",
+        "Applied the known fix from #005: `from http import HTTPStatus`.",
+        actor="notification-agent",
+    )
+
+
+def show_the_desk(ctx: DemoContext) -> None:
+    ctx.run("list")
+    ctx.run("show", "7")
+    ctx.run("ready")
+    ctx.run("sla")
+
+
+def show_statistics(ctx: DemoContext) -> None:
+    ctx.run("stats")
+
+
+STEPS: list[Step] = [
+    Step("Create a desk", create_desk),
+    Step("File the earlier, resolved issues", file_history),
+    Step("File today's issues", file_current),
+    Step("Work the issues: acknowledge, start, block, link, resolve, comment", work_the_issues),
+    Step("Known fixes first: a look-alike issue", self_resolution),
+    Step("Look at the desk", show_the_desk),
+    Step("Statistics", show_statistics),
+]
+
+
+@app.command("demo")
+def demo_command(
+    folder: Annotated[
+        Path | None,
+        typer.Option(
+            "--dir", help="Scratch folder for the demo desk (default: a new temp folder)."
+        ),
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Run the whole desk on the bundled example platform.
+
+    Creates a desk in a scratch folder, files sample issues taken from real coordination logs,
+    works them through the CLI, and prints the listing, SLA report and statistics. With --json
+    the walkthrough is not printed; a summary of the resulting desk is.
+    """
+    from passmuster.errors import Conflict
+
+    target = folder.resolve() if folder else Path(tempfile.mkdtemp(prefix="passmuster-demo-"))
+    target.mkdir(parents=True, exist_ok=True)
+    ctx = DemoContext(target)
+    if ctx.desk_path.exists():
+        raise Conflict(f"{ctx.desk_path} already exists; give --dir an empty folder")
+    if as_json:
+        with redirect_stdout(io.StringIO()):
+            _run_steps(ctx)
+        emit_json(_summary(ctx))
+    else:
+        _run_steps(ctx)
+        console().rule("[bold]Done[/]", align="left")
+        say(f"The demo desk stays in [bold]{target}[/]; explore it with:")
+        say(f"  cd {shlex.quote(str(target))} && passmuster list --all")
+        for failure in ctx.failures:
+            say(f"[red]{failure}[/]")
+    if ctx.failures:
+        raise typer.Exit(1)
+
+
+def _run_steps(ctx: DemoContext) -> None:
+    out = console()
+    for number, step in enumerate(STEPS, start=1):
+        out.rule(f"[bold]{number}. {step.title}[/]", align="left")
+        step.run(ctx)
+        out.print()
+
+
+def _summary(ctx: DemoContext) -> dict[str, Any]:
+    from passmuster.core.issues import IssueQuery
+
+    with ctx.open_desk() as desk:
+        issues = desk.list(IssueQuery())
+        stats = desk.stats()
+    return {
+        "folder": str(ctx.folder),
+        "desk": str(ctx.desk_path),
+        "steps": [step.title for step in STEPS],
+        "failures": ctx.failures,
+        "issues": [issue_json(i) for i in issues],
+        "stats": stats.to_dict(),
+    }
+
+
+# --- sample data ----------------------------------------------------------------------------
+
+
+def sample_services() -> list[Service]:
+    """The platform the sample issues happen on."""
+    from passmuster.core.catalog import Service
+
+    return [
+        Service("identity-service", "Sign-in, tokens and users.", owner="identity-agent"),
+        Service(
+            "user-service",
+            "Customer accounts and sessions.",
+            owner="user-agent",
+            depends_on=["tenant-service", "billing-service"],
+        ),
+        Service("tenant-service", "Odoo instance lifecycle per tenant.", owner="tenant-agent"),
+        Service("instance-service", "Provisions Odoo instances.", owner="instance-agent"),
+        Service("billing-service", "Subscriptions and payments.", owner="billing-agent"),
+        Service("api-gateway", "Routes public traffic to the services.", kind="gateway"),
+        Service("policy-service", "Policy documents.", owner="policy-agent"),
+    ]
+
+
+def sample_history() -> list[IssueDraft]:
+    """Resolved issues from the real logs, with their original dates."""
+    from passmuster.core.issues import (
+        FileChange,
+        IssueDraft,
+        IssueType,
+        Severity,
+        Status,
+    )
+
+    def at(text: str) -> datetime:
+        return datetime.fromisoformat(text).replace(tzinfo=UTC)
+
+    return [
+        IssueDraft(
+            title="Authentication logout does not invalidate the session",
+            type=IssueType.SECURITY,
+            severity=Severity.CRITICAL,
+            status=Status.RESOLVED,
+            services=["user-service"],
+            component="auth",
+            reporter="System Testing",
+            reported_at=at("2025-06-02T09:00"),
+            acknowledged_at=at("2025-06-02T09:20"),
+            resolved_at=at("2025-06-02T12:30"),
+            description="After logout, session tokens stayed valid and could be reused.",
+            root_cause="`logout_customer()` logged the logout but left the row in `user_sessions`.",
+            resolution="Delete the session on logout: `invalidate_customer_session()` in "
+            "`CustomerDatabase`, called from the logout route.",
+            test_results="Reuse token after logout: 401 Unauthorized (expected)",
+            files_changed=[
+                FileChange("services/user-service/app/utils/database.py", "invalidation"),
+                FileChange("services/user-service/app/routes/auth.py", "logout route"),
+            ],
+            labels=["security", "auth"],
+        ),
+        IssueDraft(
+            title="/auth/me crashes: customer id is a UUID, the schema wants a string",
+            type=IssueType.BUG,
+            severity=Severity.HIGH,
+            status=Status.RESOLVED,
+            services=["user-service"],
+            reporter="User Testing",
+            reported_at=at("2025-06-02T13:00"),
+            resolved_at=at("2025-06-02T16:45"),
+            error_details=[
+                "UserProfileSchema\nid\n  Input should be a valid string [type=string_type, "
+                "input_value=UUID('5ad2f360-32b2-428b-b90b-6ddbcad8bf9d'), input_type=UUID]"
+            ],
+            root_cause="The profile passed `customer['id']` (a UUID) where the schema wants str.",
+            resolution="Convert with `str(customer['id'])` in `get_customer_profile()` and "
+            "`update_customer_profile()`.",
+            workaround="Instance count and subscription return safe defaults until tenant- and "
+            "billing-service exist.",
+        ),
+        IssueDraft(
+            title="Shared requirements duplicated instead of `-r ../requirements.shared.txt`",
+            type=IssueType.COORDINATION,
+            severity=Severity.HIGH,
+            status=Status.RESOLVED,
+            services=["identity-service"],
+            reporter="Services Coordinator",
+            reported_at=at("2025-09-09T08:00"),
+            resolved_at=at("2025-09-09T10:00"),
+            description="The identity service copied the shared requirements.",
+            impact="Breaks centralised dependency management; versions drift.",
+            resolution="Use `-r ../requirements.shared.txt` and list only service-specific "
+            "dependencies below it.",
+        ),
+        IssueDraft(
+            title="Database driver conflicts in shared requirements",
+            type=IssueType.BUG,
+            severity=Severity.CRITICAL,
+            status=Status.RESOLVED,
+            services=["identity-service"],
+            reporter="Identity Service Agent",
+            reported_at=at("2025-09-09T11:00"),
+            resolved_at=at("2025-09-09T13:10"),
+            description="Shared requirements pinned both asyncpg and psycopg2-binary.",
+            impact="Blocks all service upgrades; identity-service cannot install dependencies.",
+            error_details=[
+                'psycopg2-binary fails with "pg_config executable not found"\n'
+                "grpcio compilation failures on some systems"
+            ],
+            resolution="Database drivers are service-specific: asyncpg for identity, "
+            "psycopg2-binary for the others; removed from requirements.shared.txt.",
+            files_changed=[
+                FileChange("requirements.shared.txt", "removed conflicting drivers"),
+                FileChange("identity-service/requirements.txt", "asyncpg==0.29.0"),
+            ],
+        ),
+        IssueDraft(
+            title="Services fail to start: HTTPStatus imported from fastapi",
+            type=IssueType.DEPLOYMENT,
+            severity=Severity.HIGH,
+            status=Status.RESOLVED,
+            services=["api-gateway", "policy-service"],
+            reporter="Deployment",
+            reported_at=at("2025-10-14T07:30"),
+            resolved_at=at("2025-10-14T11:00"),
+            description="15+ services failed to start with an import error.",
+            error_details=["ImportError: cannot import name 'HTTPStatus' from 'fastapi'"],
+            root_cause="FastAPI does not export HTTPStatus; it lives in the `http` module.",
+            resolution="`from http import HTTPStatus` instead of importing it from fastapi.",
+            prevention="fix-all-services.sh rewrites the import; a platform check flags it.",
+        ),
+    ]
+
+
+def sample_current(now: datetime) -> list[IssueDraft]:
+    """Active issues, reported hours ago, so SLA clocks are running."""
+    from passmuster.core.issues import IssueDraft, IssueType, Priority, Severity, Task
+
+    return [
+        IssueDraft(
+            title="Missing tenant service: customer statistics endpoint",
+            type=IssueType.COORDINATION,
+            severity=Severity.HIGH,
+            priority=Priority.SHORT_TERM,
+            services=["tenant-service", "user-service"],
+            reporter="user-agent",
+            reported_at=now - timedelta(hours=3),
+            description="user-service returns default instance counts until tenant-service "
+            "offers `/api/v1/tenants/customer/{customer_id}/stats`.",
+            tasks=[
+                Task("Create the stats endpoint in tenant-service"),
+                Task("Call it from user-service instead of returning defaults"),
+                Task("Test the customer profile end to end with real tenant data"),
+            ],
+        ),
+        IssueDraft(
+            title="Remove the instance-count workaround in user-service",
+            type=IssueType.TECH_DEBT,
+            severity=Severity.MEDIUM,
+            priority=Priority.SHORT_TERM,
+            services=["user-service"],
+            reporter="user-agent",
+            reported_at=now - timedelta(hours=2),
+            description="`_get_customer_instance_count()` returns 0 until tenant-service answers.",
+        ),
+        IssueDraft(
+            title="Service coordination overhead of 10-20 ms per operation",
+            type=IssueType.PERFORMANCE,
+            severity=Severity.MEDIUM,
+            priority=Priority.MEDIUM_TERM,
+            services=["api-gateway"],
+            reporter="coordinator",
+            reported_at=now - timedelta(days=2),
+            description="Coordinated operations across services add latency.",
+            impact="Every cross-service call pays the overhead.",
+        ),
+        IssueDraft(
+            title="Instance creation returns 500: asyncpg wants JSON text for JSONB",
+            type=IssueType.BUG,
+            severity=Severity.CRITICAL,
+            priority=Priority.IMMEDIATE,
+            services=["instance-service"],
+            reporter="instance-agent",
+            reported_at=now - timedelta(hours=5),
+            error_details=[
+                "invalid input for query argument $12: ['sale'] (expected str, got list)"
+            ],
+        ),
+        IssueDraft(
+            title="Port standardisation: every service listens on 5000 inside its container",
+            type=IssueType.TECH_DEBT,
+            severity=Severity.LOW,
+            priority=Priority.LONG_TERM,
+            services=["user-service", "tenant-service"],
+            reporter="Development Team",
+            reported_at=now - timedelta(days=9),
+            tasks=[
+                Task("Listen on port 5000 in every service"),
+                Task("EXPOSE 5000 in the Dockerfiles"),
+                Task("Map external:5000 in docker-compose"),
+            ],
+        ),
+    ]

@@ -1,0 +1,1042 @@
+"""Tracker commands: create the desk, file issues, move them through the workflow, find them.
+
+Every command prints Rich text, or JSON with `--json`. User errors are `PassmusterError`s that the
+command group prints as one line with their exit code (see `passmuster --help`). The desk and
+Rich are imported inside the commands so that `passmuster --help` never pays for them.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from passmuster.cli._output import (
+    SEVERITY_STYLE,
+    STATUS_STYLE,
+    BadInput,
+    JsonOption,
+    actor,
+    console,
+    database_url,
+    desk_session,
+    display_url,
+    emit_json,
+    human_duration,
+    issue_json,
+    local_time,
+    say,
+    styled,
+    to_jsonable,
+)
+
+if TYPE_CHECKING:
+    from rich.console import RenderableType
+    from rich.table import Table
+
+    from passmuster.core.issues import Comment, Event, Issue, IssueDraft, IssueQuery, Status
+    from passmuster.usecases.desk import Desk
+
+app = typer.Typer(no_args_is_help=True, add_completion=False)
+
+
+def parse_number(text: str) -> int:
+    """An issue number as people write it: 3, 003 or #003."""
+    raw = str(text).strip().lstrip("#")
+    if not raw.isdigit() or int(raw) < 1:
+        raise typer.BadParameter(f"{text!r} is not an issue number (like 3 or #003)")
+    return int(raw)
+
+
+Number = Annotated[
+    int,
+    typer.Argument(
+        parser=parse_number, metavar="NUMBER", help="Issue number (3 or #003).", show_default=False
+    ),
+]
+ExpectedVersion = Annotated[
+    int | None,
+    typer.Option(
+        "--expected-version",
+        help="Only change the issue if it is still at this version (compare-and-set).",
+    ),
+]
+Many = Annotated[list[str] | None, typer.Option()]
+
+
+def _many(values: Sequence[str] | None) -> list[str]:
+    """Repeated options, each possibly comma-separated: `-s open,blocked -s planned`."""
+    out: list[str] = []
+    for value in values or ():
+        out.extend(part.strip() for part in value.split(",") if part.strip())
+    return out
+
+
+# --- init -----------------------------------------------------------------------------------
+
+
+@app.command("init")
+def init_command(
+    folder: Annotated[
+        Path, typer.Option("--dir", help="Create the desk in this folder instead of here.")
+    ] = Path("."),
+    as_json: JsonOption = False,
+) -> None:
+    """Create a desk in .passmuster/ here.
+
+    With --database-url (or PASSMUSTER_DATABASE_URL) it prepares that database instead.
+    """
+    from passmuster.errors import Conflict
+    from passmuster.settings import DESK_DIR, DESK_FILE
+    from passmuster.usecases.desk import Desk
+
+    url = database_url()
+    if url:
+        desk = Desk.connect(url, create=True)
+        where = display_url(desk.url)
+    else:
+        target = folder.resolve() / DESK_DIR / DESK_FILE
+        if target.exists():
+            raise Conflict(f"a desk already exists at {target}; nothing changed")
+        desk = Desk.init(folder.resolve())
+        where = str(target)
+    desk.close()
+    if as_json:
+        emit_json({"desk": where})
+        return
+    say(f"Created a desk at [bold]{where}[/]")
+    say('File the first issue with: passmuster new "Title" --severity high --service NAME')
+
+
+# --- new ------------------------------------------------------------------------------------
+
+
+@app.command("new")
+def new_command(
+    title: Annotated[
+        list[str] | None, typer.Argument(help="The title (quotes optional).", show_default=False)
+    ] = None,
+    type_: Annotated[str | None, typer.Option("--type", "-t", help="bug, incident, ...")] = None,
+    severity: Annotated[
+        str | None, typer.Option("--severity", "-S", help="critical, high, medium, low, info.")
+    ] = None,
+    priority: Annotated[
+        str | None,
+        typer.Option("--priority", "-p", help="immediate, short-term, medium-term, long-term."),
+    ] = None,
+    service: Annotated[
+        list[str] | None, typer.Option("--service", help="Affected service (repeatable).")
+    ] = None,
+    component: Annotated[str | None, typer.Option(help="Component within the service.")] = None,
+    assignee: Annotated[str | None, typer.Option(help="Who works on it.")] = None,
+    reporter: Annotated[str | None, typer.Option(help="Who reports it (default: you).")] = None,
+    label: Annotated[list[str] | None, typer.Option("--label", help="Label (repeatable).")] = None,
+    description: Annotated[str | None, typer.Option(help="What went wrong.")] = None,
+    impact: Annotated[str | None, typer.Option(help="How it affects other services.")] = None,
+    error_details: Annotated[
+        list[str] | None,
+        typer.Option("--error-details", help="A verbatim error block (repeatable)."),
+    ] = None,
+    attempted: Annotated[
+        str | None, typer.Option("--attempted", help="What was tried already.")
+    ] = None,
+    from_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--from-file", "-f", help="Read the draft from a Markdown, JSON or YAML file."
+        ),
+    ] = None,
+    edit: Annotated[
+        bool | None,
+        typer.Option(
+            "--edit/--no-edit",
+            help="Write the issue in $EDITOR (default: when in a terminal and no title given).",
+            show_default=False,
+        ),
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """File a new issue.
+
+    After filing, up to three resolved issues that look like it are shown with their resolutions:
+    try those first (the self-resolution step).
+    """
+    from passmuster.cli._drafts import read_draft_file
+    from passmuster.core.issues import IssueDraft, coerce_field
+
+    draft = read_draft_file(from_file) if from_file else IssueDraft(title="")
+    flags: dict[str, Any] = {
+        "title": " ".join(title).strip() if title else None,
+        "type": type_,
+        "severity": severity,
+        "priority": priority,
+        "services": _many(service) or None,
+        "component": component,
+        "assignee": assignee,
+        "reporter": reporter,
+        "labels": _many(label) or None,
+        "description": description,
+        "impact": impact,
+        "error_details": list(error_details) if error_details else None,
+        "attempted_solutions": attempted,
+    }
+    for name, value in flags.items():
+        if value is not None and name != "title":
+            setattr(draft, name, coerce_field(name, value))
+    if flags["title"]:
+        draft.title = flags["title"]
+    use_editor = edit if edit is not None else (not draft.title and _interactive())
+    if use_editor:
+        draft = _draft_in_editor(draft)
+    if not draft.title.strip():
+        raise BadInput(
+            "an issue needs a title: pass it as an argument, use --from-file FILE, or --edit",
+            field="title",
+        )
+    draft.reporter = draft.reporter or actor()
+    with desk_session() as desk:
+        issue = desk.file(draft, actor=actor())
+        fixes = desk.known_fixes(draft, limit=3)
+    if as_json:
+        emit_json({"issue": issue_json(issue), "known_fixes": [_fix_json(f) for f in fixes]})
+        return
+    say(
+        f"Filed [bold]{issue.ref}[/] {_escape(issue.title)} "
+        f"({styled(issue.severity, SEVERITY_STYLE)} {issue.type.value})"
+    )
+    if fixes:
+        _print_known_fixes(fixes)
+
+
+def _interactive() -> bool:
+    return sys.stdin.isatty() and sys.stdout.isatty()
+
+
+def _draft_in_editor(draft: IssueDraft) -> IssueDraft:
+    import click
+
+    from passmuster.cli._drafts import editor_template, parse_markdown_draft
+
+    text = click.edit(editor_template(draft), extension=".md", require_save=True)
+    if text is None:
+        raise BadInput("the editor was closed without saving; nothing filed")
+    edited = parse_markdown_draft(text, source="(editor)")
+    # Flags that the template cannot show survive the edit.
+    edited.error_details = edited.error_details or draft.error_details
+    edited.reporter = edited.reporter or draft.reporter
+    return edited
+
+
+def _fix_json(issue: Issue) -> dict[str, Any]:
+    return {
+        "ref": issue.ref,
+        "number": issue.number,
+        "title": issue.title,
+        "status": issue.status.value,
+        "resolution": issue.resolution,
+        "root_cause": issue.root_cause,
+        "workaround": issue.workaround,
+        "prevention": issue.prevention,
+        "resolved_at": to_jsonable(issue.resolved_at),
+    }
+
+
+def _print_known_fixes(fixes: Sequence[Issue]) -> None:
+    from rich.markdown import Markdown
+    from rich.panel import Panel
+
+    out = console()
+    out.print()
+    out.print("[bold]Known fixes[/]: resolved issues like this one. Try these first.")
+    for fix in fixes:
+        body = fix.resolution or fix.workaround or fix.root_cause or "(no resolution written)"
+        out.print(
+            Panel(
+                Markdown(body),
+                title=f"{fix.ref} {_escape(fix.title)}",
+                title_align="left",
+                border_style="green",
+            )
+        )
+
+
+# --- list, search, ready, claim -------------------------------------------------------------
+
+
+@app.command("list")
+def list_command(
+    status: Annotated[
+        list[str] | None, typer.Option("--status", "-s", help="Status (repeatable, or a,b).")
+    ] = None,
+    severity: Annotated[list[str] | None, typer.Option("--severity", "-S")] = None,
+    type_: Annotated[list[str] | None, typer.Option("--type", "-t")] = None,
+    service: Annotated[list[str] | None, typer.Option("--service")] = None,
+    label: Annotated[list[str] | None, typer.Option("--label")] = None,
+    assignee: Annotated[
+        str | None, typer.Option(help="Only issues assigned to this person.")
+    ] = None,
+    text: Annotated[
+        str | None, typer.Option("--text", "-q", help="Only issues mentioning these words.")
+    ] = None,
+    all_: Annotated[
+        bool, typer.Option("--all", "-a", help="Include resolved and closed issues.")
+    ] = False,
+    sort: Annotated[
+        str, typer.Option(help="urgency, number, -number, updated, -updated, severity, reported.")
+    ] = "number",
+    limit: Annotated[int, typer.Option(help="At most this many (0: no limit).")] = 50,
+    as_json: JsonOption = False,
+) -> None:
+    """List issues, filtered and sorted.
+
+    Without --status or --all only active issues are listed (not resolved or closed).
+    """
+    from passmuster.core.issues import IssueQuery, IssueType, Severity, Status
+
+    statuses = [Status.parse(s, field_name="status") for s in _many(status)]
+    query = IssueQuery(
+        statuses=statuses,
+        severities=[Severity.parse(s) for s in _many(severity)],
+        types=[IssueType.parse(t) for t in _many(type_)],
+        services=_many(service),
+        labels=_many(label),
+        assignee=assignee,
+        text=text,
+        active_only=not statuses and not all_,
+        sort=sort,
+        limit=_limit(limit),
+    )
+    with desk_session() as desk:
+        issues = desk.list(query)
+        total = desk.count(_unlimited(query)) if query.limit is not None else len(issues)
+        badges = _sla_badges(desk, issues) if not as_json else {}
+    if as_json:
+        emit_json([issue_json(i) for i in issues])
+        return
+    _print_issues(issues, badges=badges, empty="No issues match.")
+    if total > len(issues):
+        say(f"[dim]{len(issues)} of {total} shown; --limit 0 shows all.[/]")
+
+
+def _limit(limit: int) -> int | None:
+    if limit < 0:
+        raise BadInput(f"--limit must be 0 (no limit) or more, not {limit}", field="limit")
+    return limit or None
+
+
+def _unlimited(query: IssueQuery) -> IssueQuery:
+    from dataclasses import replace
+
+    return replace(query, limit=None, offset=0)
+
+
+@app.command("search")
+def search_command(
+    words: Annotated[list[str], typer.Argument(help="Words to look for.", show_default=False)],
+    limit: Annotated[int, typer.Option(help="At most this many.")] = 20,
+    as_json: JsonOption = False,
+) -> None:
+    """Full-text search over issues.
+
+    Searches titles, descriptions, error details, resolutions and the other text fields, best
+    matches first.
+    """
+    text = " ".join(words).strip()
+    if not text:
+        raise BadInput("search needs at least one word", field="text")
+    with desk_session() as desk:
+        issues = desk.search(text, limit=_limit(limit) or 1_000_000)
+    if as_json:
+        emit_json([issue_json(i) for i in issues])
+        return
+    _print_issues(issues, empty=f"Nothing matches {text!r}.")
+
+
+@app.command("ready")
+def ready_command(
+    limit: Annotated[int, typer.Option(help="At most this many.")] = 20,
+    as_json: JsonOption = False,
+) -> None:
+    """Unblocked work, most urgent first.
+
+    Active issues that are not blocked and not waiting on another open issue.
+    """
+    with desk_session() as desk:
+        issues = desk.ready(limit=_limit(limit) or 1_000_000)
+        badges = _sla_badges(desk, issues) if not as_json else {}
+    if as_json:
+        emit_json([issue_json(i) for i in issues])
+        return
+    _print_issues(issues, badges=badges, empty="Nothing is ready: no unblocked, unassigned work.")
+
+
+@app.command("claim")
+def claim_command(as_json: JsonOption = False) -> None:
+    """Atomically assign the next ready issue to you.
+
+    Many agents can claim at once: each gets a different issue. Exits 3 when nothing is ready.
+    """
+    from passmuster.errors import NotFound
+
+    who = actor()
+    with desk_session() as desk:
+        issue = desk.claim(actor=who)
+    if issue is None:
+        raise NotFound("nothing is ready to claim")
+    if as_json:
+        emit_json(issue_json(issue))
+        return
+    say(f"Claimed [bold]{issue.ref}[/] {_escape(issue.title)} for {who}")
+
+
+# --- show -----------------------------------------------------------------------------------
+
+
+@app.command("show")
+def show_command(number: Number, as_json: JsonOption = False) -> None:
+    """Show one issue with its timeline.
+
+    Every field, the task checklist, files changed, links, comments and every recorded event.
+    """
+    with desk_session() as desk:
+        issue = desk.get(number)
+        comments = desk.comments(number)
+        events = _all_events(desk, number)
+    if as_json:
+        emit_json(
+            {
+                "issue": issue_json(issue),
+                "comments": to_jsonable(comments),
+                "events": to_jsonable(events),
+            }
+        )
+        return
+    for part in _issue_view(issue, comments, events):
+        console().print(part)
+
+
+def _all_events(desk: Desk, number: int) -> list[Event]:
+    events: list[Event] = []
+    after: int | None = None
+    while True:
+        page = desk.events(issue=number, after=after, limit=500)
+        events.extend(page)
+        if len(page) < 500:
+            return events
+        after = page[-1].id
+
+
+_LONG_FIELDS = (
+    ("description", "Description"),
+    ("impact", "Impact"),
+    ("attempted_solutions", "Attempted solutions"),
+    ("root_cause", "Root cause"),
+    ("workaround", "Workaround"),
+    ("resolution", "Resolution"),
+    ("prevention", "Prevention"),
+    ("test_results", "Test results"),
+)
+
+
+def _issue_view(issue: Issue, comments: Sequence[Comment], events: Sequence[Event]) -> list[Any]:
+    from rich.markdown import Markdown
+    from rich.padding import Padding
+    from rich.panel import Panel
+    from rich.rule import Rule
+    from rich.syntax import Syntax
+    from rich.table import Table
+
+    parts: list[RenderableType] = [
+        Rule(f"[bold]{issue.ref}[/] {_escape(issue.title)}", align="left")
+    ]
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(style="dim", no_wrap=True)
+    grid.add_column()
+    status = styled(issue.status, STATUS_STYLE)
+    if issue.close_reason:
+        status += f" ({issue.close_reason.value})"
+    rows: list[tuple[str, str]] = [
+        ("Status", status),
+        ("Severity", styled(issue.severity, SEVERITY_STYLE)),
+        ("Priority", issue.priority.value if issue.priority else ""),
+        ("Type", issue.type.value),
+        ("Services", ", ".join(issue.services)),
+        ("Component", issue.component or ""),
+        ("Reporter", issue.reporter or ""),
+        ("Assignee", issue.assignee or ""),
+        ("Reported", local_time(issue.reported_at or issue.created_at)),
+        ("Acknowledged", local_time(issue.acknowledged_at)),
+        ("Resolved", local_time(issue.resolved_at)),
+        ("Updated", local_time(issue.updated_at)),
+        ("Labels", ", ".join(issue.labels)),
+        ("Original ID", issue.original_id or ""),
+        ("Source", issue.source or ""),
+        ("Version", str(issue.version)),
+    ]
+    for name, value in rows:
+        if value:
+            grid.add_row(name, value if name in ("Status", "Severity") else _escape(value))
+    parts.append(Padding(grid, (1, 0)))
+
+    def long_text(fields: Sequence[tuple[str, str]]) -> None:
+        for attr, heading in fields:
+            text = getattr(issue, attr)
+            if text:
+                parts.append(Panel(Markdown(text), title=heading, title_align="left"))
+
+    long_text(_LONG_FIELDS[:2])  # description and impact come before the errors, as in the logs
+    for i, block in enumerate(issue.error_details, start=1):
+        title = "Error details" + (f" ({i})" if len(issue.error_details) > 1 else "")
+        parts.append(Panel(Syntax(block, "text", word_wrap=True), title=title, title_align="left"))
+    long_text(_LONG_FIELDS[2:])
+    for section in issue.extra_sections:
+        parts.append(Panel(Markdown(section.body), title=_escape(section.name), title_align="left"))
+    if issue.tasks:
+        done = sum(1 for t in issue.tasks if t.done)
+        lines = [
+            f"{i}. {'[green][x][/]' if t.done else '[ ]'} {_escape(t.text)}"
+            for i, t in enumerate(issue.tasks, start=1)
+        ]
+        parts.append(
+            Panel("\n".join(lines), title=f"Tasks {done}/{len(issue.tasks)}", title_align="left")
+        )
+    if issue.files_changed:
+        lines = [
+            f"{_escape(f.path)}" + (f" [dim]- {_escape(f.note)}[/]" if f.note else "")
+            for f in issue.files_changed
+        ]
+        parts.append(Panel("\n".join(lines), title="Files changed", title_align="left"))
+    if issue.links:
+        lines = [f"{link.kind.value.replace('_', ' ')} #{link.target:03d}" for link in issue.links]
+        parts.append(Panel("\n".join(lines), title="Links", title_align="left"))
+    if comments:
+        table = Table(show_header=False, box=None, padding=(0, 1))
+        for comment in comments:
+            table.add_row(
+                f"[dim]{local_time(comment.created_at)}[/]",
+                f"[bold]{_escape(comment.author)}[/]",
+                Markdown(comment.body),
+            )
+        parts.append(Panel(table, title="Comments", title_align="left"))
+    if events:
+        parts.append(Panel(_timeline(events), title="Timeline", title_align="left"))
+    return parts
+
+
+def _timeline(events: Iterable[Event]) -> Table:
+    from rich.table import Table
+
+    table = Table(show_header=False, box=None, padding=(0, 1))
+    for event in events:
+        table.add_row(
+            f"[dim]{local_time(event.at)}[/]",
+            _escape(event.actor),
+            _escape(describe_event(event)),
+        )
+    return table
+
+
+def describe_event(event: Event) -> str:
+    """One line for a timeline: `status open -> in_progress`, `severity: medium -> high`."""
+    kind = event.kind
+    if kind == "status":
+        return f"status {event.old or '?'} -> {event.new or '?'}"
+    if kind == "changed":
+        return f"{event.field}: {_short(event.old)} -> {_short(event.new)}"
+    if kind == "created":
+        return f"filed ({event.new})" if event.new else "filed"
+    if kind in ("acknowledged", "commented"):
+        return kind
+    if kind in ("linked", "unlinked") and event.new and event.new.isdigit():
+        return f"{kind}: {(event.field or '').replace('_', ' ')} #{int(event.new):03d}"
+    if kind == "escalated":
+        return f"escalated: {event.field} clock {event.new or ''}".strip()
+    if kind == "assigned":
+        return f"assigned to {event.new}" if event.new else "unassigned"
+    detail = " ".join(part for part in (event.field, event.new and _short(event.new, 80)) if part)
+    return f"{kind} {detail}".strip()
+
+
+def _short(text: str | None, width: int = 40) -> str:
+    if not text:
+        return "(empty)"
+    one_line = " ".join(text.split())
+    return one_line if len(one_line) <= width else one_line[: width - 1] + "…"
+
+
+# --- edit -----------------------------------------------------------------------------------
+
+
+@app.command("edit")
+def edit_command(
+    number: Number,
+    title: Annotated[str | None, typer.Option(help="New title.")] = None,
+    type_: Annotated[str | None, typer.Option("--type", "-t")] = None,
+    severity: Annotated[str | None, typer.Option("--severity", "-S")] = None,
+    priority: Annotated[str | None, typer.Option("--priority", "-p", help="'' clears it.")] = None,
+    service: Annotated[
+        list[str] | None, typer.Option("--service", help="Replace the services (repeatable).")
+    ] = None,
+    add_service: Annotated[list[str] | None, typer.Option("--add-service")] = None,
+    remove_service: Annotated[list[str] | None, typer.Option("--remove-service")] = None,
+    component: Annotated[str | None, typer.Option()] = None,
+    reporter: Annotated[str | None, typer.Option()] = None,
+    assignee: Annotated[str | None, typer.Option(help="'' unassigns.")] = None,
+    label: Annotated[
+        list[str] | None, typer.Option("--label", help="Replace the labels (repeatable).")
+    ] = None,
+    add_label: Annotated[list[str] | None, typer.Option("--add-label")] = None,
+    remove_label: Annotated[list[str] | None, typer.Option("--remove-label")] = None,
+    description: Annotated[str | None, typer.Option()] = None,
+    impact: Annotated[str | None, typer.Option()] = None,
+    error_details: Annotated[
+        list[str] | None, typer.Option("--error-details", help="Add a verbatim error block.")
+    ] = None,
+    attempted: Annotated[str | None, typer.Option("--attempted")] = None,
+    root_cause: Annotated[str | None, typer.Option("--root-cause")] = None,
+    resolution: Annotated[str | None, typer.Option()] = None,
+    workaround: Annotated[str | None, typer.Option()] = None,
+    prevention: Annotated[str | None, typer.Option()] = None,
+    test_results: Annotated[str | None, typer.Option("--test-results")] = None,
+    task: Annotated[list[str] | None, typer.Option("--task", help="Add a task.")] = None,
+    done: Annotated[
+        list[int] | None, typer.Option("--done", help="Tick task N (1-based, repeatable).")
+    ] = None,
+    file: Annotated[
+        list[str] | None, typer.Option("--file", help="Add a changed file: 'path: note'.")
+    ] = None,
+    original_id: Annotated[str | None, typer.Option("--original-id")] = None,
+    expected_version: ExpectedVersion = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Change fields of an issue.
+
+    Plain flags replace a field; --add-*/--remove-*, --task, --done, --file and --error-details
+    change lists. Status changes go through ack, start, block, resolve, close and reopen.
+    """
+    from passmuster.core.issues import FileChange, Task
+
+    with desk_session() as desk:
+        current = desk.get(number)
+        changes: dict[str, Any] = {}
+        plain = {
+            "title": title,
+            "type": type_,
+            "severity": severity,
+            "priority": priority,
+            "component": component,
+            "reporter": reporter,
+            "assignee": assignee,
+            "description": description,
+            "impact": impact,
+            "attempted_solutions": attempted,
+            "root_cause": root_cause,
+            "resolution": resolution,
+            "workaround": workaround,
+            "prevention": prevention,
+            "test_results": test_results,
+            "original_id": original_id,
+        }
+        changes.update({k: v for k, v in plain.items() if v is not None})
+        services = _edit_list(current.services, _many(service), add_service, remove_service)
+        if services is not None:
+            changes["services"] = services
+        labels = _edit_list(current.labels, _many(label), add_label, remove_label)
+        if labels is not None:
+            changes["labels"] = labels
+        if error_details:
+            changes["error_details"] = [*current.error_details, *error_details]
+        if task or done:
+            tasks = list(current.tasks)
+            for index in done or ():
+                if not 1 <= index <= len(tasks):
+                    raise BadInput(
+                        f"--done {index}: {current.ref} has {len(tasks)} task(s)", field="tasks"
+                    )
+                tasks[index - 1] = Task(tasks[index - 1].text, done=True)
+            tasks.extend(Task(t) for t in task or ())
+            changes["tasks"] = tasks
+        if file:
+            files = list(current.files_changed)
+            for item in file:
+                path, _, note = item.partition(":")
+                if not path.strip():
+                    raise BadInput(f"--file {item!r}: give a path, then ': note'", field="files")
+                files.append(FileChange(path.strip(), note.strip()))
+            changes["files_changed"] = files
+        if not changes:
+            raise BadInput("nothing to change: give at least one field flag (see --help)")
+        # Lists were read above, so guard the whole read-modify-write with the version read.
+        version = expected_version if expected_version is not None else current.version
+        issue = desk.update(number, changes, actor=actor(), expected_version=version)
+    if as_json:
+        emit_json(issue_json(issue))
+        return
+    say(f"Updated [bold]{issue.ref}[/]: {', '.join(sorted(changes))} (version {issue.version})")
+
+
+def _edit_list(
+    current: Sequence[str],
+    replace: list[str],
+    add: Sequence[str] | None,
+    remove: Sequence[str] | None,
+) -> list[str] | None:
+    if not replace and not add and not remove:
+        return None
+    items = list(replace) if replace else list(current)
+    items.extend(x for x in _many(add) if x not in items)
+    dropped = set(_many(remove))
+    return [x for x in items if x not in dropped]
+
+
+# --- workflow -------------------------------------------------------------------------------
+
+
+def _move(
+    number: int,
+    to: Status,
+    *,
+    as_json: bool,
+    expected_version: int | None,
+    fields: dict[str, Any] | None = None,
+    note: str | None = None,
+    before: Callable[[Desk, str], None] | None = None,
+    **kwargs: Any,
+) -> None:
+    """Transition an issue, with an optional comment and preparatory step, all in one commit."""
+    who = actor()
+    with desk_session() as desk:
+        with desk.transaction():
+            if before is not None:
+                before(desk, who)
+            issue = desk.transition(
+                number,
+                to,
+                actor=who,
+                fields=fields or None,
+                expected_version=expected_version,
+                **kwargs,
+            )
+            if note:
+                desk.comment(number, note, actor=who)
+        if note:
+            issue = desk.get(number)
+    if as_json:
+        emit_json(issue_json(issue))
+        return
+    reason = f" ({issue.close_reason.value})" if issue.close_reason else ""
+    say(f"[bold]{issue.ref}[/] is now {styled(issue.status, STATUS_STYLE)}{reason}")
+
+
+@app.command("ack")
+def ack_command(number: Number, as_json: JsonOption = False) -> None:
+    """Acknowledge an issue (starts the resolve clock).
+
+    Records who responded and when; the response SLA is met from this moment.
+    """
+    with desk_session() as desk:
+        issue = desk.acknowledge(number, actor=actor())
+    if as_json:
+        emit_json(issue_json(issue))
+        return
+    say(f"[bold]{issue.ref}[/] acknowledged at {local_time(issue.acknowledged_at)}")
+
+
+@app.command("start")
+def start_command(
+    number: Number, expected_version: ExpectedVersion = None, as_json: JsonOption = False
+) -> None:
+    """Move an issue to in_progress."""
+    from passmuster.core.issues import Status
+
+    _move(number, Status.IN_PROGRESS, as_json=as_json, expected_version=expected_version)
+
+
+@app.command("block")
+def block_command(
+    number: Number,
+    reason: Annotated[
+        str | None, typer.Option("--reason", "-r", help="What it waits for (kept as a comment).")
+    ] = None,
+    expected_version: ExpectedVersion = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Mark an issue blocked."""
+    from passmuster.core.issues import Status
+
+    note = f"Blocked: {reason}" if reason else None
+    _move(number, Status.BLOCKED, as_json=as_json, expected_version=expected_version, note=note)
+
+
+@app.command("resolve")
+def resolve_command(
+    number: Number,
+    resolution: Annotated[
+        str | None, typer.Option("--resolution", "-m", help="What fixed it.")
+    ] = None,
+    root_cause: Annotated[str | None, typer.Option("--root-cause", help="Why it happened.")] = None,
+    prevention: Annotated[
+        str | None, typer.Option(help="What stops it from happening again.")
+    ] = None,
+    workaround: Annotated[str | None, typer.Option(help="A workaround, if any.")] = None,
+    test_results: Annotated[str | None, typer.Option("--test-results")] = None,
+    expected_version: ExpectedVersion = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Resolve an issue with its resolution.
+
+    The resolution, root cause and prevention are what `passmuster new` later shows as known
+    fixes for look-alike issues, so write them for the next person.
+    """
+    from passmuster.core.issues import Status
+
+    fields = {
+        k: v
+        for k, v in {
+            "resolution": resolution,
+            "root_cause": root_cause,
+            "prevention": prevention,
+            "workaround": workaround,
+            "test_results": test_results,
+        }.items()
+        if v is not None
+    }
+    _move(
+        number, Status.RESOLVED, as_json=as_json, expected_version=expected_version, fields=fields
+    )
+
+
+@app.command("close")
+def close_command(
+    number: Number,
+    reason: Annotated[
+        str,
+        typer.Option("--reason", "-r", help="wont_fix, duplicate or invalid.", show_default=False),
+    ],
+    duplicate_of: Annotated[
+        int | None,
+        typer.Option("--duplicate-of", parser=parse_number, help="The issue this one duplicates."),
+    ] = None,
+    note: Annotated[str | None, typer.Option("--note", help="Why (kept as a comment).")] = None,
+    expected_version: ExpectedVersion = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Close an issue with a reason.
+
+    For an issue already resolved, closing files it away; for an open one it ends it without a
+    fix (wont_fix, duplicate or invalid).
+    """
+    from passmuster.core.issues import CloseReason, LinkKind, Status
+
+    why = CloseReason.parse(reason)
+    if duplicate_of is not None and why is not CloseReason.DUPLICATE:
+        raise BadInput("--duplicate-of goes with --reason duplicate", field="reason")
+    before = None
+    if duplicate_of is not None:
+        target = duplicate_of
+
+        def before(desk: Desk, who: str) -> None:
+            desk.link(number, LinkKind.DUPLICATE_OF, target, actor=who)
+
+    _move(
+        number,
+        Status.CLOSED,
+        as_json=as_json,
+        expected_version=expected_version,
+        note=note,
+        before=before,
+        reason=why,
+    )
+
+
+@app.command("reopen")
+def reopen_command(
+    number: Number,
+    note: Annotated[str | None, typer.Option("--note", help="Why (kept as a comment).")] = None,
+    expected_version: ExpectedVersion = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Reopen a resolved or closed issue."""
+    from passmuster.core.issues import Status
+
+    _move(number, Status.OPEN, as_json=as_json, expected_version=expected_version, note=note)
+
+
+@app.command("comment")
+def comment_command(
+    number: Number,
+    body: Annotated[
+        list[str], typer.Argument(help="The comment (Markdown); '-' reads it from stdin.")
+    ],
+    as_json: JsonOption = False,
+) -> None:
+    """Comment on an issue."""
+    text = " ".join(body)
+    if text.strip() == "-":
+        text = sys.stdin.read()
+    if not text.strip():
+        raise BadInput("the comment is empty", field="body")
+    with desk_session() as desk:
+        comment = desk.comment(number, text.strip(), actor=actor())
+    if as_json:
+        emit_json(comment)
+        return
+    say(f"Commented on [bold]#{number:03d}[/] as {_escape(comment.author)}")
+
+
+@app.command("link")
+def link_command(
+    number: Number,
+    kind: Annotated[
+        str | None,
+        typer.Argument(
+            help="duplicate-of, blocks, relates-to, regression-of or caused-by.",
+            show_default=False,
+        ),
+    ] = None,
+    target: Annotated[
+        int | None,
+        typer.Argument(
+            parser=parse_number, metavar="TARGET", help="The other issue.", show_default=False
+        ),
+    ] = None,
+    rule: Annotated[
+        str | None, typer.Option("--rule", help="Link the issue to a check rule code instead.")
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Link two issues, or an issue to a rule.
+
+    `passmuster link 3 caused-by 2` records that #003 was caused by #002.
+    `passmuster link 3 --rule ENV003` ties #003 to a check rule (kept as the label rule:ENV003).
+    """
+    from passmuster.core.issues import LinkKind
+
+    who = actor()
+    if rule is not None:
+        if kind is not None or target is not None:
+            raise BadInput("give either KIND TARGET or --rule CODE, not both")
+        issue = _link_rule(number, rule, who)
+        if as_json:
+            emit_json(issue_json(issue))
+        else:
+            say(f"Linked [bold]{issue.ref}[/] to rule {rule.strip().upper()}")
+        return
+    if kind is None or target is None:
+        valid = ", ".join(k.value.replace("_", "-") for k in LinkKind)
+        raise BadInput(f"give KIND and TARGET, e.g. `link {number} caused-by 2`; kinds: {valid}")
+    link_kind = LinkKind.parse(kind)
+    with desk_session() as desk:
+        issue = desk.link(number, link_kind, target, actor=who)
+    if as_json:
+        emit_json(issue_json(issue))
+        return
+    say(f"[bold]{issue.ref}[/] {link_kind.value.replace('_', ' ')} #{target:03d}")
+
+
+def _link_rule(number: int, code: str, who: str) -> Issue:
+    """Tie an issue to a scanner rule code.
+
+    The hook for rule links: the desk has no rule table of its own, so the link is the label
+    `rule:CODE`, which `passmuster list --label rule:CODE` finds.
+    """
+    import re
+
+    code = code.strip().upper()
+    if not re.fullmatch(r"[A-Z]{2,8}\d{1,4}", code):
+        raise BadInput(f"--rule {code!r}: a rule code looks like ENV003", field="rule")
+    label = f"rule:{code}"
+    with desk_session() as desk:
+        current = desk.get(number)
+        if label in current.labels:
+            return current
+        return desk.update(
+            number,
+            {"labels": [*current.labels, label]},
+            actor=who,
+            expected_version=current.version,
+        )
+
+
+# --- shared rendering -----------------------------------------------------------------------
+
+
+def _escape(text: str) -> str:
+    from rich.markup import escape
+
+    return escape(text)
+
+
+def _sla_badges(desk: Desk, issues: Sequence[Issue]) -> dict[int, str]:
+    """number -> a short Rich badge for the shown issues at risk of or in breach of their SLA.
+
+    Computed for the shown issues only (from their own timelines), so a long desk lists fast.
+    """
+    from datetime import UTC, datetime
+
+    from passmuster.core.sla import issue_clocks
+
+    now = datetime.now(UTC)
+    policy = desk.sla_policy
+    badges: dict[int, str] = {}
+    for issue in issues:
+        if not issue.status.is_active:
+            continue
+        clocks = issue_clocks(issue, _all_events(desk, issue.number), policy, now=now)
+        worst = [c for c in clocks if c.state in ("breached", "at_risk")]
+        if not worst:
+            continue
+        clock = min(worst, key=lambda c: (c.state != "breached", c.remaining))
+        style = "bold red" if clock.state == "breached" else "yellow"
+        word = "breached" if clock.state == "breached" else "at risk"
+        badges[issue.number] = f"[{style}]{clock.clock} {word}[/]"
+    return badges
+
+
+def issue_table(issues: Sequence[Issue], *, badges: dict[int, str] | None = None) -> Table:
+    """The table `list`, `search`, `ready` and `service show` print."""
+    from rich.table import Table
+
+    table = Table(box=None, header_style="bold dim", pad_edge=False, expand=False)
+    table.add_column("#", no_wrap=True, justify="right")
+    table.add_column("Sev", no_wrap=True)
+    table.add_column("Status", no_wrap=True)
+    table.add_column("Type", no_wrap=True)
+    table.add_column("Title", ratio=3, overflow="fold", min_width=30)
+    table.add_column("Services", ratio=1, overflow="fold", max_width=32)
+    table.add_column("Assignee", no_wrap=True)
+    table.add_column("Age", no_wrap=True, justify="right")
+    if badges:
+        table.add_column("SLA", no_wrap=True, min_width=16)
+    from datetime import UTC, datetime
+
+    now = datetime.now(UTC)
+    for issue in issues:
+        opened = issue.reported_at or issue.created_at
+        age = human_duration(now - opened) if opened else ""
+        row = [
+            issue.ref,
+            styled(issue.severity, SEVERITY_STYLE),
+            styled(issue.status, STATUS_STYLE),
+            issue.type.value,
+            _escape(issue.title),
+            _escape(", ".join(issue.services)),
+            _escape(issue.assignee or ""),
+            age,
+        ]
+        if badges:
+            row.append(badges.get(issue.number, ""))
+        table.add_row(*row)
+    return table
+
+
+def _print_issues(
+    issues: Sequence[Issue], *, badges: dict[int, str] | None = None, empty: str
+) -> None:
+    if not issues:
+        say(f"[dim]{empty}[/]")
+        return
+    console().print(issue_table(issues, badges=badges))

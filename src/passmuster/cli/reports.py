@@ -1,0 +1,279 @@
+"""Reports over the whole desk: `stats`, `sla` and `escalate`.
+
+Everything here is computed from the event timeline by the desk; these commands only lay it out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from passmuster.cli._output import (
+    SEVERITY_STYLE,
+    STATUS_STYLE,
+    JsonOption,
+    actor,
+    console,
+    desk_session,
+    emit_json,
+    human_duration,
+    local_time,
+    parse_when,
+    say,
+    styled,
+    to_jsonable,
+)
+
+if TYPE_CHECKING:
+    from rich.console import RenderableType
+
+    from passmuster.core.sla import SlaStatus
+    from passmuster.core.stats import Stats
+
+app = typer.Typer(no_args_is_help=True, add_completion=False)
+
+
+# --- sla ------------------------------------------------------------------------------------
+
+
+@app.command("sla")
+def sla_command(
+    fail_on_breach: Annotated[
+        bool,
+        typer.Option("--fail-on-breach", help="Exit 1 when any issue is in breach (for cron/CI)."),
+    ] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Issues at risk of or in breach of their SLA.
+
+    Two clocks per issue: respond (until acknowledged) and resolve. Both run from the report
+    time and stop while the issue waits in a pause status (blocked, by default).
+    """
+    with desk_session() as desk:
+        clocks = desk.sla()
+    breached = [c for c in clocks if c.state == "breached"]
+    if as_json:
+        emit_json([_clock_json(c) for c in clocks])
+    elif not clocks:
+        say("[green]Every active issue is within its SLA.[/]")
+    else:
+        console().print(_sla_table(clocks))
+        at_risk = len(clocks) - len(breached)
+        say(f"{len(breached)} breached, {at_risk} at risk")
+    if fail_on_breach and breached:
+        raise typer.Exit(1)
+
+
+def _clock_json(clock: SlaStatus) -> dict[str, Any]:
+    data: dict[str, Any] = to_jsonable(clock)
+    return {"ref": f"#{clock.number:03d}", **data}
+
+
+def _sla_table(clocks: Sequence[SlaStatus]) -> RenderableType:
+    from rich.markup import escape
+    from rich.table import Table
+
+    table = Table(box=None, header_style="bold dim", pad_edge=False)
+    for name in ("#", "Sev", "Status", "Clock", "State", "Used", "Limit", "Due", "Assignee"):
+        table.add_column(name, no_wrap=True)
+    table.add_column("Title", ratio=1, overflow="fold", min_width=16)
+    for clock in clocks:
+        state_style = "bold red" if clock.state == "breached" else "yellow"
+        if clock.state == "breached":
+            due = f"[red]{human_duration(-clock.remaining)} over[/]"
+        else:
+            due = local_time(clock.due_at)
+        table.add_row(
+            f"#{clock.number:03d}",
+            styled(clock.severity, SEVERITY_STYLE),
+            styled(clock.status, STATUS_STYLE),
+            clock.clock,
+            f"[{state_style}]{clock.state.replace('_', ' ')}[/]",
+            human_duration(clock.elapsed),
+            human_duration(clock.limit),
+            due,
+            escape(clock.assignee or ""),
+            escape(clock.title),
+        )
+    return table
+
+
+# --- escalate -------------------------------------------------------------------------------
+
+
+@app.command("escalate")
+def escalate_command(as_json: JsonOption = False) -> None:
+    """Record one escalation event per SLA breach.
+
+    Idempotent: a breach already escalated is not escalated again, so this can run from cron.
+    Notifiers pick the `escalated` events up from the timeline.
+    """
+    with desk_session() as desk:
+        events = desk.escalate(actor=actor())
+    if as_json:
+        emit_json(events)
+        return
+    if not events:
+        say("No new SLA breaches to escalate.")
+        return
+    for event in events:
+        due = f", due {local_time(_parse_iso(event.old))}" if event.old else ""
+        say(f"Escalated [bold]#{event.issue:03d}[/]: {event.field} clock {event.new}{due}")
+
+
+def _parse_iso(text: str) -> datetime | None:
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        return None
+
+
+# --- stats ----------------------------------------------------------------------------------
+
+
+@app.command("stats")
+def stats_command(
+    since: Annotated[
+        str | None, typer.Option(help="Only issues reported on or after this date (YYYY-MM-DD).")
+    ] = None,
+    until: Annotated[
+        str | None, typer.Option(help="Only issues reported before this date (YYYY-MM-DD).")
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Statistics: month x severity, SLA attainment, MTTA/MTTR.
+
+    The month x severity table with totals and average and median resolution time; counts by
+    status, severity and type; the priority matrix; SLA attainment; mean time to acknowledge and
+    to resolve; the services with the most open issues.
+    """
+    start = parse_when(since, option="--since") if since else None
+    end = parse_when(until, option="--until") if until else None
+    with desk_session() as desk:
+        stats = desk.stats(since=start, until=end)
+    if as_json:
+        emit_json(stats.to_dict())
+        return
+    out = console()
+    for part in stats_view(stats):
+        out.print(part)
+        out.print()
+
+
+def stats_view(stats: Stats) -> list[RenderableType]:
+    """Rich tables for a `Stats`: what the coordination logs tallied by hand."""
+    from rich.columns import Columns
+    from rich.markup import escape
+    from rich.table import Table
+
+    def hours(value: float | None) -> str:
+        return human_duration(value * 3600) if value is not None else "-"
+
+    window = ""
+    if stats.since or stats.until:
+        window = (
+            f" reported {local_time(stats.since) or 'ever'} .. {local_time(stats.until) or 'now'}"
+        )
+    parts: list[RenderableType] = [
+        f"[bold]{stats.total}[/] issues{window}, [bold]{stats.active}[/] active. "
+        f"Mean time to acknowledge [bold]{hours(stats.mtta_hours)}[/], "
+        f"to resolve [bold]{hours(stats.mttr_hours)}[/]."
+    ]
+
+    months = Table(
+        title="Issues by month and severity",
+        title_justify="left",
+        box=None,
+        header_style="bold dim",
+        pad_edge=False,
+    )
+    months.add_column("Month", no_wrap=True)
+    for severity in SEVERITY_STYLE:
+        months.add_column(severity.capitalize(), justify="right")
+    for name in ("Total", "Resolved", "Avg resolution", "Median resolution"):
+        months.add_column(name, justify="right")
+    for row in [*stats.months, stats.totals]:
+        bold = row is stats.totals
+        cells = [
+            row.label,
+            *(str(row.by_severity.get(s, 0)) for s in SEVERITY_STYLE),
+            str(row.total),
+            str(row.resolved),
+            hours(row.avg_resolution_hours),
+            hours(row.median_resolution_hours),
+        ]
+        months.add_row(*cells, style="bold" if bold else None, end_section=bold)
+    parts.append(months)
+
+    def counts(title: str, data: Mapping[str, int], styles: Mapping[str, str]) -> Table:
+        table = Table(title=title, title_justify="left", box=None, show_header=False)
+        table.add_column()
+        table.add_column(justify="right")
+        for key, value in data.items():
+            table.add_row(styled(key, styles), str(value))
+        return table
+
+    parts.append(
+        Columns(
+            [
+                counts("By status", stats.by_status, STATUS_STYLE),
+                counts("By severity", stats.by_severity, SEVERITY_STYLE),
+                counts("By type", stats.by_type, {}),
+            ],
+            padding=(0, 4),
+        )
+    )
+
+    matrix = Table(
+        title="Priority matrix (active issues)",
+        title_justify="left",
+        box=None,
+        header_style="bold dim",
+        pad_edge=False,
+    )
+    matrix.add_column("Priority", no_wrap=True)
+    matrix.add_column("Issues", ratio=1)
+    for priority, refs in stats.priority_matrix.items():
+        listed = "\n".join(
+            f"#{r.number:03d} {styled(r.severity, SEVERITY_STYLE)} {escape(r.title)}" for r in refs
+        )
+        matrix.add_row(priority.replace("_", " "), listed or "[dim]-[/]")
+    parts.append(matrix)
+
+    sla = Table(
+        title="SLA attainment",
+        title_justify="left",
+        box=None,
+        header_style="bold dim",
+        pad_edge=False,
+    )
+    for name in ("Clock", "Met", "Missed", "Running", "Attainment"):
+        sla.add_column(name, justify="left" if name == "Clock" else "right")
+    for attainment in stats.sla:
+        percent = f"{attainment.percent:.1f}%" if attainment.percent is not None else "-"
+        sla.add_row(
+            attainment.clock,
+            str(attainment.met),
+            str(attainment.missed),
+            str(attainment.pending),
+            percent,
+        )
+    parts.append(sla)
+
+    if stats.top_services:
+        top = Table(
+            title="Most open issues",
+            title_justify="left",
+            box=None,
+            header_style="bold dim",
+            pad_edge=False,
+        )
+        top.add_column("Service")
+        top.add_column("Open", justify="right")
+        for item in stats.top_services:
+            top.add_row(escape(item.service), str(item.open))
+        parts.append(top)
+    return parts

@@ -1,0 +1,113 @@
+"""stats, sla and escalate on a desk with issues from the real logs' situations."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from passmuster.core.issues import IssueDraft, Priority, Severity, Status
+from passmuster.usecases.desk import Desk
+from tests.cli.conftest import Run
+
+
+def _seed(folder: Path) -> None:
+    """Two resolved issues from September 2025 and two overdue open ones."""
+    now = datetime.now(UTC)
+    sep = datetime(2025, 9, 9, 8, 0, tzinfo=UTC)
+    with Desk.open(folder / ".passmuster" / "desk.db") as desk:
+        desk.file(
+            IssueDraft(
+                title="Requirements management pattern",
+                severity=Severity.HIGH,
+                status=Status.RESOLVED,
+                services=["identity-service"],
+                reported_at=sep,
+                resolved_at=sep + timedelta(hours=2),
+                resolution="Use -r ../requirements.shared.txt",
+            ),
+            actor="coordinator",
+        )
+        desk.file(
+            IssueDraft(
+                title="Database driver conflicts",
+                severity=Severity.CRITICAL,
+                status=Status.RESOLVED,
+                services=["identity-service"],
+                reported_at=sep + timedelta(hours=3),
+                resolved_at=sep + timedelta(hours=5),
+                resolution="Drivers are service-specific",
+            ),
+            actor="coordinator",
+        )
+        desk.file(
+            IssueDraft(
+                title="Instance creation returns 500",
+                severity=Severity.CRITICAL,
+                priority=Priority.IMMEDIATE,
+                services=["instance-service"],
+                reported_at=now - timedelta(hours=6),
+            ),
+            actor="instance-agent",
+        )
+        desk.file(
+            IssueDraft(
+                title="Port standardisation",
+                severity=Severity.LOW,
+                services=["user-service"],
+                reported_at=now - timedelta(hours=1),
+            ),
+            actor="user-agent",
+        )
+
+
+def test_stats_prints_the_month_by_severity_table(desk_folder: Path, run: Run) -> None:
+    _seed(desk_folder)
+    text = run("stats").stdout
+    assert "Issues by month and severity" in text
+    sep_row = next(line for line in text.splitlines() if line.startswith("Sep 2025"))
+    # Month, critical, high, medium, low, info, total, resolved, avg and median resolution.
+    assert sep_row.split()[:10] == ["Sep", "2025", "1", "1", "0", "0", "0", "2", "2", "2h"]
+    for heading in ("By status", "Priority matrix", "SLA attainment", "Most open issues"):
+        assert heading in text
+    assert "#003" in text  # the immediate-priority issue in the matrix
+
+
+def test_stats_json_and_date_window(desk_folder: Path, run: Run, run_json: Any) -> None:
+    _seed(desk_folder)
+    data = run_json("stats")
+    assert data["total"] == 4
+    assert data["months"][0]["month"] == "2025-09"
+    assert data["months"][0]["avg_resolution_hours"] == 2.0
+    assert data["by_severity"]["critical"] == 2
+    only_sep = run_json("stats", "--since", "2025-09-01", "--until", "2025-10-01")
+    assert only_sep["total"] == 2
+    bad = run("stats", "--since", "last week", code=2)
+    assert "--since" in bad.stderr and bad.stderr.count("\n") == 1
+
+
+def test_sla_lists_breaches_and_can_fail_for_cron(
+    desk_folder: Path, run: Run, run_json: Any
+) -> None:
+    _seed(desk_folder)
+    clocks = run_json("sla")
+    breached = {(c["number"], c["clock"]) for c in clocks if c["state"] == "breached"}
+    assert (3, "respond") in breached and (3, "resolve") in breached
+    assert all(c["number"] != 4 for c in clocks)  # a low issue 1 h old is fine
+    text = run("sla").stdout
+    assert "#003" in text and "breached" in text
+    run("sla", "--fail-on-breach", code=1)
+    run("ack", "3")
+    run("resolve", "3", "--resolution", "json.dumps the JSONB fields")
+    run("sla", "--fail-on-breach")
+    assert "within its SLA" in run("sla").stdout
+
+
+def test_escalate_records_each_breach_once(desk_folder: Path, run: Run, run_json: Any) -> None:
+    _seed(desk_folder)
+    events = run_json("escalate")
+    assert sorted((e["issue"], e["field"]) for e in events) == [(3, "resolve"), (3, "respond")]
+    assert run_json("escalate") == []
+    assert "No new SLA breaches" in run("escalate").stdout
+    timeline = run_json("show", "3")["events"]
+    assert sum(1 for e in timeline if e["kind"] == "escalated") == 2
