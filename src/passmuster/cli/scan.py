@@ -1,0 +1,275 @@
+"""`passmuster scan`, `services`, `rule CODE` and `rules`: the platform checks.
+
+Exit codes for `scan`: 0 nothing at or above --fail-on, 1 findings, 2 bad input or configuration.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import click
+import typer
+
+from passmuster.cli._output import BadInput, JsonOption, console, emit_json, say
+
+if TYPE_CHECKING:
+    from passmuster.scanner.config import ScanConfig
+    from passmuster.scanner.engine import Progress, ScanResult
+    from passmuster.scanner.registry import Registry
+
+app = typer.Typer(add_completion=False)
+
+PathArg = Annotated[
+    Path, typer.Argument(help="The platform repository to scan.", show_default=False)
+]
+ConfigOption = Annotated[
+    Path | None,
+    typer.Option("--config", help="A passmuster.toml (or pyproject.toml) to use."),
+]
+_PROGRESS_AFTER = 0.4  # seconds; quick scans print no bar
+
+
+def _load_config(path: Path, config_file: Path | None) -> ScanConfig:
+    from passmuster.scanner.config import ScanConfig
+    from passmuster.settings import find_config, load_config
+
+    if not path.exists():
+        raise BadInput(f"{path}: no such folder", field="path")
+    project = load_config(config_file) if config_file else find_config(path)
+    return ScanConfig.from_project(project)
+
+
+def _split(values: list[str] | None) -> list[str]:
+    return [v.strip() for value in values or () for v in value.split(",") if v.strip()]
+
+
+@app.command("scan")
+def scan_command(
+    path: PathArg = Path("."),
+    output_format: Annotated[
+        str,
+        typer.Option("--format", "-f", help="text, concise, json, sarif or github."),
+    ] = "text",
+    select: Annotated[
+        list[str] | None, typer.Option(help="Only these rules (codes, prefixes or names).")
+    ] = None,
+    ignore: Annotated[list[str] | None, typer.Option(help="Skip these rules.")] = None,
+    extend_select: Annotated[
+        list[str] | None, typer.Option("--extend-select", help="Add rules to the selection.")
+    ] = None,
+    fail_on: Annotated[
+        str | None,
+        typer.Option(
+            "--fail-on", help="Exit 1 only for findings this severe or worse (default: any)."
+        ),
+    ] = None,
+    fix: Annotated[bool, typer.Option("--fix", help="Apply safe fixes.")] = False,
+    unsafe_fixes: Annotated[
+        bool, typer.Option("--unsafe-fixes", help="Also apply fixes that may change behaviour.")
+    ] = False,
+    diff: Annotated[
+        bool, typer.Option("--diff", help="Show the fixes as a unified diff; change nothing.")
+    ] = False,
+    baseline: Annotated[
+        Path | None, typer.Option(help="Hide findings recorded in this baseline file.")
+    ] = None,
+    write_baseline: Annotated[
+        Path | None,
+        typer.Option("--write-baseline", help="Record the current findings as the baseline."),
+    ] = None,
+    record: Annotated[
+        bool,
+        typer.Option("--record/--no-record", help="Record findings in the desk, if there is one."),
+    ] = True,
+    config_file: ConfigOption = None,
+    progress: Annotated[
+        bool, typer.Option("--progress/--no-progress", help="A progress bar on long scans.")
+    ] = True,
+) -> None:
+    """Check the platform for cross-service breakage."""
+    from passmuster.core.issues import Severity
+    from passmuster.scanner.engine import read_baseline, scan
+    from passmuster.scanner.engine import write_baseline as save_baseline
+    from passmuster.scanner.fixes import plan_fixes, write_fixes
+    from passmuster.scanner.registry import default_registry
+    from passmuster.scanner.reporters import FORMATS, REPORTERS
+
+    if output_format not in FORMATS:
+        raise BadInput(
+            f"--format {output_format!r}: choose one of {', '.join(FORMATS)}", field="format"
+        )
+    config = _load_config(path, config_file)
+    if select:
+        config.select = _split(select)
+    if ignore:
+        config.ignore = [*config.ignore, *_split(ignore)]
+    if extend_select:
+        config.extend_select = [*config.extend_select, *_split(extend_select)]
+    threshold = Severity.parse(fail_on, field_name="--fail-on") if fail_on else config.fail_on
+    registry = default_registry()
+    baseline_path = baseline or (Path(config.baseline) if config.baseline else None)
+    if baseline_path is not None and config.baseline and baseline is None:
+        baseline_path = path / baseline_path
+    known = read_baseline(baseline_path) if baseline_path and not write_baseline else None
+    root = path.resolve()
+
+    with _progress_bar(progress and sys.stderr.isatty()) as tick:
+        result = scan(root, config, registry=registry, baseline=known, progress=tick)
+    if diff or fix:
+        plan = plan_fixes(root, result.findings, unsafe=unsafe_fixes)
+        if diff:
+            text = plan.diff()
+            click.echo(text, nl=False)
+            count = len(plan.applied)
+            click.echo(f"{count} fix{'es' if count != 1 else ''} would be applied.", err=True)
+            sys.exit(1 if count else 0)
+        rounds = 0
+        applied = 0
+        while plan.applied and rounds < 5:
+            write_fixes(root, plan)
+            applied += len(plan.applied)
+            rounds += 1
+            result = scan(root, config, registry=registry, baseline=known)
+            plan = plan_fixes(root, result.findings, unsafe=unsafe_fixes)
+        click.echo(f"Fixed {applied} finding{'s' if applied != 1 else ''}.", err=True)
+    if write_baseline is not None:
+        count = save_baseline(write_baseline, result.findings)
+        click.echo(f"Wrote {count} findings to the baseline {write_baseline}.", err=True)
+        sys.exit(0)
+    notes: list[str] = []
+    if record:
+        notes = _record(root, result, registry)
+    click.echo(REPORTERS[output_format](result, registry, notes), nl=False)
+    sys.exit(result.exit_code(threshold))
+
+
+def _record(root: Path, result: ScanResult, registry: Registry) -> list[str]:
+    """Record the findings in the desk when one is found; quietly skip when there is none."""
+    from passmuster.cli._output import actor, database_url
+    from passmuster.errors import DeskNotFound
+    from passmuster.usecases.desk import Desk
+    from passmuster.usecases.reconcile import git_commit, reconcile
+
+    try:
+        desk = Desk.open(database_url(), start=root)
+    except DeskNotFound:
+        return []
+    try:
+        outcome = reconcile(
+            desk, result, registry, actor=f"scan ({actor()})", commit=git_commit(root)
+        )
+    finally:
+        desk.close()
+    return outcome.lines()
+
+
+class _progress_bar:
+    """A Rich progress bar on stderr that appears only when the scan takes a moment."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self.started = time.monotonic()
+        self.bar: Any = None
+        self.task: Any = None
+
+    def __enter__(self) -> Progress | None:
+        return self.tick if self.enabled else None
+
+    def tick(self, done: int, total: int, label: str) -> None:
+        if self.bar is None:
+            if time.monotonic() - self.started < _PROGRESS_AFTER:
+                return
+            from rich.progress import Progress as Bar
+
+            from passmuster.cli._output import err_console
+
+            self.bar = Bar(console=err_console(), transient=True)
+            self.bar.start()
+            self.task = self.bar.add_task("scanning", total=total)
+        self.bar.update(self.task, completed=done, total=total, description=f"scanning {label}")
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+
+
+@app.command("services")
+def services_command(
+    path: PathArg = Path("."),
+    config_file: ConfigOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """The service catalog discovered from the platform."""
+    from passmuster.scanner.catalog import catalog_services
+    from passmuster.scanner.context import discover
+
+    config = _load_config(path, config_file)
+    platform = discover(path, config)
+    services = catalog_services(platform)
+    if as_json:
+        emit_json(services)
+        return
+    from rich.table import Table
+
+    table = Table(box=None, pad_edge=False)
+    for column in ("service", "kind", "ports", "depends on", "health", "defined in"):
+        table.add_column(column)
+    for service in services:
+        table.add_row(
+            service.name,
+            service.kind,
+            ", ".join(service.ports),
+            ", ".join(service.depends_on),
+            service.health_url or "-",
+            service.source or "",
+        )
+    console().print(table)
+    say(f"{len(services)} services")
+
+
+@app.command("rule")
+def rule_command(
+    code: Annotated[str, typer.Argument(help="A rule code (ENV003) or name.")],
+    as_json: JsonOption = False,
+) -> None:
+    """Show one rule's documentation."""
+    from passmuster.scanner.registry import default_registry
+
+    rule = default_registry().get(code)
+    if as_json:
+        emit_json(_rule_json(rule))
+        return
+    click.echo(f"# {rule.code} {rule.name}\n")
+    click.echo(f"Severity: {rule.severity.value}. Fix: {rule.fix.value}.\n")
+    click.echo(rule.docs())
+
+
+@app.command("rules")
+def rules_command(as_json: JsonOption = False) -> None:
+    """List all rules."""
+    from passmuster.scanner.registry import default_registry
+
+    rules = default_registry().rules()
+    if as_json:
+        emit_json([_rule_json(r) for r in rules])
+        return
+    for rule in rules:
+        fix = {"safe": " (fix)", "unsafe": " (unsafe fix)"}.get(rule.fix.value, "")
+        summary = rule.summary()
+        if len(summary) > 90:
+            summary = summary[:89].rstrip() + "…"
+        click.echo(f"{rule.code:8} {rule.name:32} {rule.severity.value:8} {summary}{fix}")
+
+
+def _rule_json(rule: Any) -> dict[str, Any]:
+    return {
+        "code": rule.code,
+        "name": rule.name,
+        "severity": rule.severity.value,
+        "fix": rule.fix.value,
+        "summary": rule.summary(),
+        "docs": rule.docs(),
+    }

@@ -1,0 +1,268 @@
+"""Keep the tracker in step with the scanner.
+
+One issue per finding fingerprint (source "scan", type finding, the rule's docs as description,
+the services linked, the label `rule:CODE`). Each scan that still sees a finding adds a `detected`
+event (its occurrences); a finding that disappears resolves its issue, naming the scan and the
+git commit; a finding that comes back reopens its issue as a regression, naming the commit where
+it had been fixed. A resolved issue — imported or closed by hand — labelled `rule:CODE` while that
+rule still fires gets the label `still-detected` ("claimed resolved, still detected"), which
+`list`, `show` and the web can show; the label goes away when the rule stops firing.
+
+The git commit is read from `.git` files; no program is run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from passmuster.core.findings import Finding
+from passmuster.core.issues import (
+    CloseReason,
+    Issue,
+    IssueDraft,
+    IssueQuery,
+    IssueType,
+    Status,
+)
+from passmuster.errors import NotFound
+from passmuster.scanner.engine import ScanResult
+from passmuster.scanner.registry import Registry
+from passmuster.usecases.desk import Desk
+
+SOURCE = "scan"
+STILL_DETECTED = "still-detected"
+FIXED_IN = "fixed_in"  # the field of the `changed` event that records the fixing commit
+_RULE_LABEL = "rule:"
+
+
+@dataclass(slots=True)
+class Reconciled:
+    scan_id: str
+    commit: str | None
+    opened: list[Issue] = field(default_factory=list)
+    seen: list[Issue] = field(default_factory=list)
+    resolved: list[Issue] = field(default_factory=list)
+    reopened: list[Issue] = field(default_factory=list)
+    claimed: list[tuple[Issue, list[Finding]]] = field(default_factory=list)
+
+    def lines(self) -> list[str]:
+        """What the scan report shows about the tracker."""
+        text = [
+            f"Tracker: {len(self.opened)} opened, {len(self.seen)} still open, "
+            f"{len(self.resolved)} resolved, {len(self.reopened)} reopened as regressions "
+            f"(scan {self.scan_id}{', commit ' + self.commit[:12] if self.commit else ''})."
+        ]
+        for issue, findings in self.claimed:
+            first = findings[0]
+            where = f"{first.path}:{first.line}" if first.line else first.path
+            text.append(
+                f"{issue.ref} claimed resolved, still detected: {first.code} at {where}"
+                + (f" (+{len(findings) - 1} more)" if len(findings) > 1 else "")
+            )
+        return text
+
+
+def rule_codes(issue: Issue) -> list[str]:
+    """The rule codes an issue is linked to (labels `rule:CODE`)."""
+    return [label[len(_RULE_LABEL) :] for label in issue.labels if label.startswith(_RULE_LABEL)]
+
+
+def is_still_detected(issue: Issue) -> bool:
+    """True when the last scan flagged this resolved issue as "claimed resolved, still detected"."""
+    return STILL_DETECTED in issue.labels and not issue.status.is_active
+
+
+def git_commit(root: Path) -> str | None:
+    """HEAD's commit id read from the .git folder (or `gitdir:` file), walking up from `root`."""
+    for folder in (root.resolve(), *root.resolve().parents):
+        dot_git = folder / ".git"
+        if dot_git.is_file():
+            text = dot_git.read_text(encoding="utf-8", errors="replace").strip()
+            if text.startswith("gitdir:"):
+                gitdir = (folder / text.split(":", 1)[1].strip()).resolve()
+                return _head(gitdir)
+            return None
+        if dot_git.is_dir():
+            return _head(dot_git)
+    return None
+
+
+def _head(gitdir: Path) -> str | None:
+    try:
+        head = (gitdir / "HEAD").read_text(encoding="utf-8").strip()
+    except OSError:
+        return None
+    if not head.startswith("ref:"):
+        return head or None
+    ref = head.split(":", 1)[1].strip()
+    common = gitdir
+    commondir = gitdir / "commondir"
+    if commondir.is_file():  # a linked worktree keeps refs in the main .git folder
+        common = (gitdir / commondir.read_text(encoding="utf-8").strip()).resolve()
+    for base in (gitdir, common):
+        ref_file = base / ref
+        if ref_file.is_file():
+            return ref_file.read_text(encoding="utf-8").strip() or None
+    packed = common / "packed-refs"
+    if packed.is_file():
+        for line in packed.read_text(encoding="utf-8").splitlines():
+            parts = line.split()
+            if len(parts) == 2 and parts[1] == ref:
+                return parts[0]
+    return None
+
+
+def new_scan_id(now: datetime | None = None) -> str:
+    moment = (now or datetime.now(UTC)).astimezone(UTC)
+    return "scan-" + moment.strftime("%Y%m%dT%H%M%SZ")
+
+
+def reconcile(
+    desk: Desk,
+    result: ScanResult,
+    registry: Registry,
+    *,
+    actor: str = "passmuster-scan",
+    scan_id: str | None = None,
+    commit: str | None = None,
+) -> Reconciled:
+    """Record one scan's findings in the tracker (see the module docstring)."""
+    scan_id = scan_id or new_scan_id()
+    outcome = Reconciled(scan_id, commit)
+    ran = {rule.code for rule in result.rules}
+    quiet = {f.fingerprint for f in (*result.suppressed, *result.baselined)}
+    by_fingerprint: dict[str, Finding] = {}
+    for finding in result.findings:
+        by_fingerprint.setdefault(finding.fingerprint, finding)
+    _ensure_services(desk, result.findings, actor)
+    for fingerprint, finding in by_fingerprint.items():
+        issue = desk.find(source=SOURCE, fingerprint=fingerprint)
+        if issue is None:
+            issue = desk.file(_draft(finding, registry, scan_id), actor=actor)
+            desk.record_event(issue.number, "detected", actor=actor, new=_stamp(scan_id, commit))
+            outcome.opened.append(issue)
+        elif issue.status.is_active:
+            desk.record_event(issue.number, "detected", actor=actor, new=_stamp(scan_id, commit))
+            outcome.seen.append(issue)
+        elif _fixed_in(desk, issue) is not None and issue.close_reason is None:
+            fixed = _fixed_in(desk, issue) or "?"
+            reopened = desk.transition(issue.number, Status.OPEN, actor=actor)
+            desk.record_event(
+                issue.number, "regressed", actor=actor, old=fixed, new=_stamp(scan_id, commit)
+            )
+            desk.comment(
+                issue.number,
+                f"Regression: detected again by {scan_id}"
+                + (f" at commit {commit}" if commit else "")
+                + f"; it had been fixed in {fixed}.",
+                actor=actor,
+            )
+            outcome.reopened.append(reopened)
+    # Findings no longer reported resolve their issues (only for rules that ran this time).
+    active = desk.list(IssueQuery(source=SOURCE, active_only=True))
+    for issue in active:
+        if issue.fingerprint in by_fingerprint or issue.fingerprint in quiet:
+            continue
+        codes = rule_codes(issue)
+        if codes and not any(code in ran for code in codes):
+            continue
+        stamp = _stamp(scan_id, commit)
+        resolved = desk.transition(
+            issue.number,
+            Status.RESOLVED,
+            actor=actor,
+            fields={"resolution": f"No longer detected by {stamp}."},
+        )
+        desk.record_event(issue.number, "changed", actor=actor, field=FIXED_IN, new=stamp)
+        outcome.resolved.append(resolved)
+    _flag_claimed(desk, result, outcome, actor)
+    return outcome
+
+
+def _flag_claimed(desk: Desk, result: ScanResult, outcome: Reconciled, actor: str) -> None:
+    firing: dict[str, list[Finding]] = {}
+    for finding in result.findings:
+        firing.setdefault(finding.code, []).append(finding)
+    ran = {rule.code for rule in result.rules}
+    finished = desk.list(IssueQuery(statuses=[Status.RESOLVED, Status.CLOSED]))
+    for issue in finished:
+        codes = rule_codes(issue)
+        if not codes or issue.close_reason in (CloseReason.DUPLICATE, CloseReason.INVALID):
+            continue
+        hits = [
+            f
+            for code in codes
+            for f in firing.get(code, ())
+            if not issue.services or f.service is None or f.service in issue.services
+        ]
+        flagged = STILL_DETECTED in issue.labels
+        if hits:
+            outcome.claimed.append((issue, hits))
+            if not flagged:
+                desk.update(issue.number, {"labels": [*issue.labels, STILL_DETECTED]}, actor=actor)
+        elif flagged and all(code in ran for code in codes):
+            labels = [label for label in issue.labels if label != STILL_DETECTED]
+            desk.update(issue.number, {"labels": labels}, actor=actor)
+
+
+def _ensure_services(desk: Desk, findings: Iterable[Finding], actor: str) -> None:
+    from passmuster.core.catalog import Service
+
+    names = {f.service for f in findings if f.service}
+    names |= {r.service for f in findings for r in f.related if r.service}
+    for name in sorted(names):
+        try:
+            desk.get_service(name)
+        except NotFound:
+            desk.ensure_service(Service(name=name))
+
+
+def _draft(finding: Finding, registry: Registry, scan_id: str) -> IssueDraft:
+    services = [s for s in [finding.service, *(r.service for r in finding.related)] if s]
+    try:
+        rule = registry.get(finding.code)
+        docs = rule.docs()
+        name = rule.name
+    except NotFound:
+        docs, name = "", finding.code
+    where = f"{finding.path}:{finding.line}" if finding.line else finding.path
+    description = f"{finding.message}\n\nAt `{where}` (first detected by {scan_id}).\n\n{docs}"
+    title = f"{finding.code} {finding.message}"
+    if len(title) > 200:
+        title = title[:197] + "..."
+    return IssueDraft(
+        title=title,
+        type=IssueType.FINDING,
+        severity=finding.severity,
+        services=list(dict.fromkeys(services)),
+        component=finding.path,
+        reporter="passmuster scan",
+        description=description,
+        labels=[f"{_RULE_LABEL}{finding.code}", name],
+        source=SOURCE,
+        fingerprint=finding.fingerprint,
+        original_id=finding.fingerprint,
+    )
+
+
+def _stamp(scan_id: str, commit: str | None) -> str:
+    return f"{scan_id} at commit {commit[:12]}" if commit else scan_id
+
+
+def _fixed_in(desk: Desk, issue: Issue) -> str | None:
+    events = desk.events(issue=issue.number, kinds=["changed"], limit=1000)
+    fixed = [e.new for e in events if e.field == FIXED_IN and e.new]
+    return fixed[-1] if fixed else None
+
+
+def occurrences(desk: Desk, number: int) -> int:
+    """How many scans have seen the finding behind a scan-born issue."""
+    return len(desk.events(issue=number, kinds=["detected"], limit=100_000))
+
+
+def claimed_resolved(issues: Sequence[Issue]) -> list[Issue]:
+    """The issues among `issues` flagged "claimed resolved, still detected" by the last scan."""
+    return [issue for issue in issues if is_still_detected(issue)]
