@@ -1,0 +1,179 @@
+"""The application factory: the REST API under /api/v1, the pages, /healthz and the live feed.
+
+`create_app(settings)` builds the app and nothing else; the desk, the token store and the live
+feed are opened in the lifespan, when a server starts it, and closed when it stops.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import secrets
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING, Any
+
+from fastapi import FastAPI
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from passmuster import __version__
+from passmuster.api.config import ServeSettings, serve_settings
+from passmuster.api.errors import install_error_handlers
+from passmuster.settings import Settings
+
+if TYPE_CHECKING:
+    from passmuster.usecases.desk import Desk
+
+log = logging.getLogger("passmuster.api")
+
+API_PREFIX = "/api/v1"
+_WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+DESCRIPTION = """\
+The passmuster desk over HTTP: issues, services and their health, scans, incidents, statistics,
+SLA status and the event timeline.
+
+Every request needs an API token (`passmuster token create --name NAME --role ROLE`) sent as
+`Authorization: Bearer <token>`. Roles: **reader** reads; **reporter** also files issues and
+comments; **coordinator** also triages, edits, transitions, links, claims, edits services and
+records scans; **admin** also manages tokens. No token: 401. Wrong role: 403.
+
+Errors are JSON: `{"error": {"code": ..., "message": ..., "field": ...}}`.
+"""
+
+
+def create_app(settings: Settings | None = None, *, desk: Desk | None = None) -> FastAPI:
+    """The whole web application for `settings` (the environment's when None).
+
+    With `desk`, the app uses that open desk (and leaves it open) instead of opening its own.
+    """
+    config = serve_settings(settings)
+    app = FastAPI(
+        title="passmuster",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=_lifespan,
+        openapi_url=f"{API_PREFIX}/openapi.json",
+        docs_url=f"{API_PREFIX}/docs",
+        redoc_url=None,
+    )
+    app.state.settings = config
+    app.state.given_desk = desk
+
+    from passmuster.api.routes import events, issues, reports, services, tokens
+
+    for module in (issues, services, reports, events, tokens):
+        app.include_router(module.router, prefix=API_PREFIX)
+
+    @app.get("/healthz", include_in_schema=False)
+    async def healthz() -> dict[str, str]:
+        # Answers from memory: a liveness check must not wait on the database.
+        return {"status": "ok"}
+
+    from passmuster.web import pages
+
+    pages.install(app)
+    install_error_handlers(app, pages=pages.error_page)
+    app.add_middleware(_PokeAfterWrites)
+    return app
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    from passmuster.api.health import NoHealth
+    from passmuster.api.live import LiveHub, listen_url_for
+    from passmuster.usecases.desk import Desk
+    from passmuster.usecases.tokens import TokenStore
+
+    config: ServeSettings = app.state.settings
+    given: Desk | None = app.state.given_desk
+    desk: Desk = (
+        given if given is not None else await asyncio.to_thread(Desk.open, config.database_url)
+    )
+    stop = asyncio.Event()
+    tasks: list[asyncio.Task[Any]] = []
+    try:
+        app.state.desk = desk
+        app.state.tokens = TokenStore(desk.engine)
+        app.state.session_secret = config.session_secret or await asyncio.to_thread(
+            session_secret, desk
+        )
+        app.state.health = getattr(app.state, "health", None) or NoHealth()
+        monitor = _monitor(config, desk)
+        if monitor is not None:
+            app.state.health = monitor.health
+        hub = LiveHub(
+            desk,
+            poll_interval=config.live_poll_interval,
+            listen_url=listen_url_for(desk.url),
+            health=app.state.health.states,
+        )
+        await hub.start()
+        app.state.hub = hub
+        tasks.append(asyncio.create_task(hub.run(stop), name="live-feed"))
+        if monitor is not None:
+            tasks.append(asyncio.create_task(monitor.run(stop), name="monitor"))
+        yield
+    finally:
+        stop.set()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await asyncio.wait_for(task, timeout=5)
+        if given is None:
+            desk.close()
+
+
+def session_secret(desk: Any) -> str:
+    """The desk's session-signing key, made on first use and shared by every process."""
+    from sqlalchemy import insert, select
+    from sqlalchemy.exc import IntegrityError
+
+    from passmuster.storage.auth_tables import web_settings
+
+    query = select(web_settings.c.value).where(web_settings.c.key == "session_secret")
+    with desk.engine.connect() as conn:
+        found = conn.execute(query).scalar()
+    if found:
+        return str(found)
+    try:
+        with desk.engine.begin() as conn:
+            conn.execute(
+                insert(web_settings).values(key="session_secret", value=secrets.token_hex(32))
+            )
+    except IntegrityError:
+        pass  # another process made it first; use theirs
+    with desk.engine.connect() as conn:
+        return str(conn.execute(query).scalar_one())
+
+
+def _monitor(config: ServeSettings, desk: Any) -> Any:
+    if not config.monitor:
+        return None
+    from passmuster.api.monitoring import InProcessMonitor
+
+    return InProcessMonitor.create(desk)
+
+
+class _PokeAfterWrites:
+    """After a successful write, wake the live feed (and, on PostgreSQL, every other process)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] not in _WRITES:
+            await self.app(scope, receive, send)
+            return
+        status = 500
+
+        async def watch(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = int(message["status"])
+            await send(message)
+
+        await self.app(scope, receive, watch)
+        hub = getattr(scope["app"].state, "hub", None) if "app" in scope else None
+        if hub is not None and status < 400:
+            hub.poke()

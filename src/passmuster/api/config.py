@@ -1,0 +1,34 @@
+"""What a `serve` process needs beyond the desk: from `PASSMUSTER_*` variables or `serve` flags."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from passmuster.settings import Settings
+
+
+class ServeSettings(Settings):
+    """Settings for the API and the pages.
+
+    `session_secret` signs the pages' session cookies; when unset, a random key kept in the desk
+    is used so that every `serve` process on one desk accepts the others' cookies.
+    """
+
+    session_secret: str | None = None
+    # Send the session cookie only over HTTPS; turn on behind a TLS-terminating proxy.
+    cookie_secure: bool = False
+    # The platform repository `POST /api/v1/scans/run` scans; None disables that route.
+    platform_root: Path | None = None
+    # How often the live feed looks for new events when nothing wakes it (seconds).
+    live_poll_interval: float = 1.0
+    # Run the health monitor inside the server process.
+    monitor: bool = False
+
+
+def serve_settings(settings: Settings | None) -> ServeSettings:
+    """Accept plain `Settings` too, keeping the web's own fields at their defaults."""
+    if settings is None:
+        return ServeSettings()
+    if isinstance(settings, ServeSettings):
+        return settings
+    return ServeSettings.model_validate(settings.model_dump())

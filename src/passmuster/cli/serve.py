@@ -1,0 +1,75 @@
+"""`passmuster serve`: the dashboard and the REST API in one process (FastAPI on Uvicorn)."""
+
+from __future__ import annotations
+
+import ipaddress
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from passmuster.cli._output import database_url, display_url, err_console, say
+
+app = typer.Typer(add_completion=False)
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+@app.command("serve")
+def serve(
+    host: Annotated[
+        str, typer.Option("--host", help="Address to listen on. Anything but loopback is public.")
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", min=1, max=65535)] = 8000,
+    monitor: Annotated[
+        bool, typer.Option("--monitor", help="Also run the health monitor in this process.")
+    ] = False,
+    platform: Annotated[
+        Path | None,
+        typer.Option("--platform", help="Platform repository that POST /api/v1/scans/run scans."),
+    ] = None,
+    log_level: Annotated[str, typer.Option("--log-level")] = "info",
+) -> None:
+    """Serve the dashboard and the REST API (no auto-reload: this is the real server)."""
+    import uvicorn
+
+    from passmuster.api.app import create_app
+    from passmuster.api.config import ServeSettings
+    from passmuster.usecases.desk import Desk
+
+    if not is_loopback(host):
+        err_console().print(
+            f"[bold red]WARNING: listening on {host}: anyone who can reach this machine can "
+            "reach the desk.[/bold red] Every request still needs a token; put TLS in front "
+            "(a reverse proxy) and set PASSMUSTER_COOKIE_SECURE=1 so session cookies stay on "
+            "HTTPS."
+        )
+    url = database_url()
+    # Opened here, not in the server, so a missing or broken desk is one clear line.
+    desk = Desk.open(url)
+    settings = ServeSettings(database_url=desk.url, monitor=monitor, platform_root=platform)
+    application = create_app(settings, desk=desk)
+    config = uvicorn.Config(
+        application,
+        host=host,
+        port=port,
+        log_level=log_level.lower(),
+        # Open live streams would otherwise hold a stopping server for as long as they last.
+        timeout_graceful_shutdown=2,
+        server_header=False,
+    )
+    server = uvicorn.Server(config)
+    shown = f"[{host}]" if ":" in host else host
+    say(f"passmuster serving the desk at {display_url(desk.url)}")
+    say(f"Dashboard: http://{shown}:{port}/   API: http://{shown}:{port}/api/v1/docs")
+    try:
+        server.run()
+    finally:
+        desk.close()

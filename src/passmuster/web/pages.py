@@ -1,0 +1,408 @@
+"""The pages: server-rendered Jinja2 with HTMX for partial refreshes and live updates.
+
+Every page needs a logged-in session (a token, see `session.py`); every form and HTMX write
+carries the session's CSRF value. Live updates: the layout connects to `/live` (Server-Sent
+Events); regions marked `hx-trigger="sse:issue"` or `sse:service` re-fetch their partial when
+the desk changes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Depends, FastAPI, Form, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.sse import EventSourceResponse, ServerSentEvent
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from passmuster.core.issues import (
+    CloseReason,
+    IssueDraft,
+    IssueType,
+    Priority,
+    Severity,
+    Status,
+    Task,
+)
+from passmuster.errors import AuthError, PassmusterError
+from passmuster.usecases.tokens import Role
+from passmuster.web import session, views
+from passmuster.web.session import WebUser
+
+HERE = Path(__file__).parent
+router = APIRouter(include_in_schema=False)
+
+
+def install(app: FastAPI) -> None:
+    app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    templates = Jinja2Templates(directory=HERE / "templates")
+    templates.env.filters["local"] = views.when
+    templates.env.filters["ago"] = views.ago
+    templates.env.filters["duration"] = views.duration
+    templates.env.globals["STATUSES"] = list(Status)
+    templates.env.globals["SEVERITIES"] = list(Severity)
+    templates.env.globals["TYPES"] = list(IssueType)
+    templates.env.globals["PRIORITIES"] = list(Priority)
+    templates.env.globals["REASONS"] = list(CloseReason)
+    app.state.templates = templates
+    app.include_router(router)
+
+
+def _page_user(request: Request) -> WebUser:
+    return session.current_user(request)
+
+
+async def _form_user(request: Request) -> WebUser:
+    user = session.current_user(request)
+    await session.check_csrf(request, user.csrf)
+    return user
+
+
+UserDep = Annotated[WebUser, Depends(_page_user)]
+FormUserDep = Annotated[WebUser, Depends(_form_user)]
+
+
+def render(
+    request: Request, name: str, context: dict[str, Any], *, status_code: int = 200
+) -> HTMLResponse:
+    templates: Jinja2Templates = request.app.state.templates
+    return templates.TemplateResponse(request, name, context, status_code=status_code)
+
+
+def _desk(request: Request) -> Any:
+    return request.app.state.desk
+
+
+def _is_page(request: Request) -> bool:
+    path = request.url.path
+    return not (path.startswith("/api/") or path == "/healthz" or path.startswith("/static/"))
+
+
+async def error_page(request: Request, exc: Exception) -> Response | None:
+    """The pages' answer to an error, or None to leave it to the JSON handlers."""
+    if not _is_page(request):
+        return None
+    if isinstance(exc, AuthError):
+        target = "/login?" + urlencode({"next": request.url.path})
+        if request.headers.get("HX-Request"):
+            return Response(status_code=401, headers={"HX-Redirect": target})
+        return RedirectResponse(target, status_code=303)
+    if isinstance(exc, PassmusterError):
+        status, message = exc.status_code, exc.message
+    elif isinstance(exc, StarletteHTTPException):
+        status, message = exc.status_code, str(exc.detail)
+    else:
+        return None
+    user = None
+    with contextlib.suppress(AuthError):
+        user = session.current_user(request)
+    return render(
+        request,
+        "error.html",
+        {"user": user, "status": status, "message": message},
+        status_code=status,
+    )
+
+
+# --- login ------------------------------------------------------------------------------
+
+
+def _safe_next(target: str | None) -> str:
+    # Only paths on this site: an open redirect would let a link send a user elsewhere.
+    if not target or not target.startswith("/") or target.startswith("//"):
+        return "/board"
+    return target
+
+
+@router.get("/login")
+def login_form(request: Request, next: str | None = None) -> HTMLResponse:
+    return _login_page(request, next, None)
+
+
+@router.post("/login")
+async def login(
+    request: Request,
+    token: Annotated[str, Form(max_length=500)],
+    next: Annotated[str, Form(max_length=2000)] = "/board",
+) -> Response:
+    expected = session.read(request).get("c")
+    if not isinstance(expected, str):
+        return _login_page(request, next, "your session expired; try again", status_code=400)
+    await session.check_csrf(request, expected)
+    try:
+        info = request.app.state.tokens.authenticate(token.strip())
+    except AuthError as exc:
+        return _login_page(request, next, exc.message, status_code=401)
+    response = RedirectResponse(_safe_next(next), status_code=303)
+    session.log_in(request, response, info)
+    return response
+
+
+def _login_page(
+    request: Request, next: str | None, error: str | None, *, status_code: int = 200
+) -> HTMLResponse:
+    csrf, fresh = session.anonymous_csrf(request)
+    page = render(
+        request,
+        "login.html",
+        {"user": None, "next": _safe_next(next), "csrf": csrf, "error": error},
+        status_code=status_code,
+    )
+    if fresh:
+        session.write(request, page, {"c": csrf})
+    return page
+
+
+@router.post("/logout")
+def logout(user: FormUserDep) -> Response:
+    response = RedirectResponse("/login", status_code=303)
+    session.log_out(response)
+    return response
+
+
+# --- issues -----------------------------------------------------------------------------
+
+
+@router.get("/")
+def home(user: UserDep) -> Response:
+    return RedirectResponse("/board", status_code=303)
+
+
+@router.get("/board")
+def board(request: Request, user: UserDep) -> HTMLResponse:
+    return render(request, "board.html", {"user": user, **views.board(_desk(request))})
+
+
+@router.get("/partials/board")
+def board_partial(request: Request, user: UserDep) -> HTMLResponse:
+    return render(request, "_board.html", {"user": user, **views.board(_desk(request))})
+
+
+def _filters(
+    status: list[str],
+    severity: list[str],
+    type: list[str],
+    service: list[str],
+    q: str | None,
+    page: int,
+) -> views.Filters:
+    return views.Filters.parse(status, severity, type, service, q, page)
+
+
+Multi = Annotated[list[str], Query()]
+
+
+@router.get("/issues")
+def issue_list(
+    request: Request,
+    user: UserDep,
+    status: Multi = [],  # noqa: B006
+    severity: Multi = [],  # noqa: B006
+    type: Multi = [],  # noqa: B006
+    service: Multi = [],  # noqa: B006
+    q: Annotated[str | None, Query(max_length=500)] = None,
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+) -> HTMLResponse:
+    filters = _filters(status, severity, type, service, q, page)
+    desk = _desk(request)
+    context = {
+        "user": user,
+        **views.issue_list(desk, filters),
+        "services": views.service_names(desk),
+    }
+    return render(request, "list.html", context)
+
+
+@router.get("/partials/issues")
+def issue_list_partial(
+    request: Request,
+    user: UserDep,
+    status: Multi = [],  # noqa: B006
+    severity: Multi = [],  # noqa: B006
+    type: Multi = [],  # noqa: B006
+    service: Multi = [],  # noqa: B006
+    q: Annotated[str | None, Query(max_length=500)] = None,
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+) -> HTMLResponse:
+    filters = _filters(status, severity, type, service, q, page)
+    return render(
+        request, "_list.html", {"user": user, **views.issue_list(_desk(request), filters)}
+    )
+
+
+@router.get("/issues/new")
+def new_issue_form(request: Request, user: UserDep) -> HTMLResponse:
+    desk = _desk(request)
+    return render(
+        request,
+        "new.html",
+        {"user": user, "values": {}, "error": None, "services": views.service_names(desk)},
+    )
+
+
+@router.post("/issues/new")
+async def new_issue(request: Request, user: FormUserDep) -> Response:
+    form = await request.form()
+    values = {k: str(v) for k, v in form.items() if isinstance(v, str)}
+    chosen = [str(v) for v in form.getlist("services") if isinstance(v, str) and v]
+    desk = _desk(request)
+    try:
+        user.token.require(Role.REPORTER)
+        draft = _draft_from_form(values, chosen, reporter=user.name)
+        issue = desk.file(draft, actor=user.name)
+    except PassmusterError as exc:
+        if exc.status_code in (401, 403):
+            raise
+        return render(
+            request,
+            "new.html",
+            {
+                "user": user,
+                "values": values,
+                "chosen": chosen,
+                "error": exc.message,
+                "field": exc.field,
+                "services": views.service_names(desk),
+            },
+            status_code=422,
+        )
+    return RedirectResponse(f"/issues/{issue.number}", status_code=303)
+
+
+def _draft_from_form(values: dict[str, str], services: list[str], *, reporter: str) -> IssueDraft:
+    from passmuster.errors import InvalidValue
+
+    title = values.get("title", "").strip()
+    if not title:
+        raise InvalidValue("title", title, ["a one-line title"])
+    if len(title) > 300:
+        raise InvalidValue("title", title[:20] + "…", ["at most 300 characters"])
+    priority = values.get("priority") or None
+    tasks = [Task(line.strip()) for line in values.get("tasks", "").splitlines() if line.strip()]
+    errors = values.get("error_details", "").strip()
+    labels = [x.strip() for x in values.get("labels", "").split(",") if x.strip()]
+    return IssueDraft(
+        title=title,
+        type=IssueType.parse(values.get("type") or "bug", field_name="type"),
+        severity=Severity.parse(values.get("severity") or "medium", field_name="severity"),
+        priority=Priority.parse(priority, field_name="priority") if priority else None,
+        services=services,
+        component=values.get("component", "").strip() or None,
+        reporter=reporter,
+        description=values.get("description", "").strip(),
+        impact=values.get("impact", "").strip(),
+        error_details=[errors] if errors else [],
+        tasks=tasks,
+        labels=labels,
+    )
+
+
+@router.get("/issues/{number}")
+def issue_page(
+    request: Request, number: Annotated[int, views.NumberPath], user: UserDep
+) -> HTMLResponse:
+    return render(
+        request, "issue.html", {"user": user, **views.issue_detail(_desk(request), number)}
+    )
+
+
+@router.get("/partials/issues/{number}")
+def issue_partial(
+    request: Request, number: Annotated[int, views.NumberPath], user: UserDep
+) -> HTMLResponse:
+    return render(
+        request, "_issue.html", {"user": user, **views.issue_detail(_desk(request), number)}
+    )
+
+
+@router.post("/issues/{number}/transition")
+async def transition(
+    request: Request, number: Annotated[int, views.NumberPath], user: FormUserDep
+) -> Response:
+    form = await request.form()
+    user.token.require(Role.COORDINATOR)
+    target = Status.parse(str(form.get("to", "")), field_name="status")
+    reason_text = str(form.get("reason") or "")
+    reason = CloseReason.parse(reason_text) if reason_text else None
+    fields = {
+        name: str(form.get(name) or "").strip()
+        for name in ("resolution", "root_cause", "workaround")
+        if str(form.get(name) or "").strip()
+    }
+    version = str(form.get("version") or "")
+    desk = _desk(request)
+    desk.transition(
+        number,
+        target,
+        actor=user.name,
+        reason=reason,
+        fields=fields or None,
+        expected_version=int(version) if version.isdigit() else None,
+    )
+    return RedirectResponse(f"/issues/{number}", status_code=303)
+
+
+@router.post("/issues/{number}/acknowledge")
+def acknowledge(
+    request: Request, number: Annotated[int, views.NumberPath], user: FormUserDep
+) -> Response:
+    user.token.require(Role.COORDINATOR)
+    _desk(request).acknowledge(number, actor=user.name)
+    return RedirectResponse(f"/issues/{number}", status_code=303)
+
+
+@router.post("/issues/{number}/comment")
+def comment(
+    request: Request,
+    number: Annotated[int, views.NumberPath],
+    user: FormUserDep,
+    body: Annotated[str, Form(min_length=1, max_length=100_000)],
+) -> Response:
+    user.token.require(Role.REPORTER)
+    _desk(request).comment(number, body, actor=user.name)
+    return RedirectResponse(f"/issues/{number}#comments", status_code=303)
+
+
+# --- services, statistics, SLA ------------------------------------------------------------
+
+
+@router.get("/services")
+def services_page(request: Request, user: UserDep) -> HTMLResponse:
+    context = views.services(_desk(request), request.app.state.health)
+    return render(request, "services.html", {"user": user, **context})
+
+
+@router.get("/partials/services")
+def services_partial(request: Request, user: UserDep) -> HTMLResponse:
+    context = views.services(_desk(request), request.app.state.health)
+    return render(request, "_services.html", {"user": user, **context})
+
+
+@router.get("/stats")
+def stats_page(request: Request, user: UserDep) -> HTMLResponse:
+    return render(request, "stats.html", {"user": user, **views.statistics(_desk(request))})
+
+
+@router.get("/sla")
+def sla_page(request: Request, user: UserDep) -> HTMLResponse:
+    return render(request, "sla.html", {"user": user, **views.sla(_desk(request))})
+
+
+@router.get("/partials/sla")
+def sla_partial(request: Request, user: UserDep) -> HTMLResponse:
+    return render(request, "_sla.html", {"user": user, **views.sla(_desk(request))})
+
+
+# --- live -------------------------------------------------------------------------------
+
+
+@router.get("/live", response_class=EventSourceResponse)
+async def live(request: Request, user: UserDep) -> Any:
+    hub = request.app.state.hub
+    async for event in hub.subscribe():
+        yield ServerSentEvent(event=event.kind, id=event.id, data=dict(event.data))

@@ -1,0 +1,408 @@
+"""What each page shows, gathered from the desk: plain data for the templates.
+
+The pages read through the Desk; the two tallies the Desk has no call for (open issues and
+incidents per service) are one grouped query each over the tracker's tables, so the services
+page costs the same with 10 services or 1,000.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlencode
+
+from fastapi import Path
+from markupsafe import Markup
+
+from passmuster.core.issues import (
+    ALLOWED_TRANSITIONS,
+    Issue,
+    IssueQuery,
+    IssueType,
+    Severity,
+    Status,
+)
+from passmuster.errors import InvalidValue
+from passmuster.web.graph import dependency_svg, sparkline_svg
+
+if TYPE_CHECKING:
+    from passmuster.api.health import HealthView
+    from passmuster.core.sla import SlaStatus
+    from passmuster.usecases.desk import Desk
+
+NumberPath = Path(ge=1, le=2**31 - 1)
+BOARD_LIMIT = 40
+PAGE_SIZE = 50
+# The graph stays readable (and the page light) up to this many services.
+GRAPH_LIMIT = 300
+SLA_CACHE_SECONDS = 10.0
+
+
+# --- formatting -------------------------------------------------------------------------
+
+
+def when(moment: datetime | None) -> Markup:
+    """A UTC time; the page's script rewrites it into the reader's local time."""
+    if moment is None:
+        return Markup("")
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    moment = moment.astimezone(UTC)
+    shown = moment.strftime("%Y-%m-%d %H:%M UTC")
+    return Markup('<time datetime="{}">{}</time>').format(moment.isoformat(), shown)
+
+
+def duration(value: timedelta | float | None) -> str:
+    if value is None:
+        return "-"
+    seconds = value.total_seconds() if isinstance(value, timedelta) else float(value) * 3600
+    sign = "-" if seconds < 0 else ""
+    minutes = int(abs(seconds) // 60)
+    if minutes < 60:
+        return f"{sign}{minutes}m"
+    hours, minutes = divmod(minutes, 60)
+    if hours < 48:
+        return f"{sign}{hours}h {minutes:02d}m"
+    days, hours = divmod(hours, 24)
+    return f"{sign}{days}d {hours}h"
+
+
+def ago(moment: datetime | None) -> str:
+    if moment is None:
+        return ""
+    return duration(datetime.now(UTC) - moment) + " ago"
+
+
+# --- filters ----------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class Filters:
+    statuses: list[Status] = field(default_factory=list)
+    severities: list[Severity] = field(default_factory=list)
+    types: list[IssueType] = field(default_factory=list)
+    services: list[str] = field(default_factory=list)
+    text: str = ""
+    page: int = 1
+
+    @classmethod
+    def parse(
+        cls,
+        status: Sequence[str],
+        severity: Sequence[str],
+        type_: Sequence[str],
+        service: Sequence[str],
+        q: str | None,
+        page: int,
+    ) -> Filters:
+        return cls(
+            statuses=[Status.parse(s, field_name="status") for s in status if s],
+            severities=[Severity.parse(s, field_name="severity") for s in severity if s],
+            types=[IssueType.parse(s, field_name="type") for s in type_ if s],
+            services=[s for s in service if s],
+            text=(q or "").replace("\x00", "").strip(),
+            page=page,
+        )
+
+    def query(self) -> IssueQuery:
+        return IssueQuery(
+            statuses=self.statuses,
+            severities=self.severities,
+            types=self.types,
+            services=self.services,
+            text=self.text or None,
+            sort="urgency",
+            limit=PAGE_SIZE,
+            offset=(self.page - 1) * PAGE_SIZE,
+        )
+
+    def pairs(self, *, page: int | None = None) -> list[tuple[str, str]]:
+        out: list[tuple[str, str]] = []
+        out += [("status", s.value) for s in self.statuses]
+        out += [("severity", s.value) for s in self.severities]
+        out += [("type", t.value) for t in self.types]
+        out += [("service", s) for s in self.services]
+        if self.text:
+            out.append(("q", self.text))
+        if page is not None and page > 1:
+            out.append(("page", str(page)))
+        return out
+
+    def query_string(self, *, page: int | None = None) -> str:
+        return urlencode(self.pairs(page=self.page if page is None else page))
+
+
+# --- SLA badges -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Badge:
+    state: str  # at_risk, breached
+    clock: str
+    remaining: timedelta
+
+    @property
+    def text(self) -> str:
+        verb = "overdue" if self.remaining < timedelta(0) else "left"
+        return f"{self.clock} {duration(abs(self.remaining))} {verb}"
+
+
+class _SlaCache:
+    """SLA states of every active issue, recomputed at most every few seconds.
+
+    Working them out reads every active issue's timeline; the board and the list are drawn far
+    more often than a clock crosses a threshold, so they share one recent answer.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._at = 0.0
+        self._statuses: list[SlaStatus] = []
+
+    def statuses(self, desk: Desk) -> list[SlaStatus]:
+        with self._lock:
+            if time.monotonic() - self._at > SLA_CACHE_SECONDS:
+                self._statuses = desk.sla()
+                self._at = time.monotonic()
+            return self._statuses
+
+    def badges(self, desk: Desk) -> dict[int, Badge]:
+        out: dict[int, Badge] = {}
+        for s in self.statuses(desk):
+            current = out.get(s.number)
+            # Show the worse clock: breached beats at risk, then the least time left.
+            if current is None or (s.state == "breached", -s.remaining.total_seconds()) > (
+                current.state == "breached",
+                -current.remaining.total_seconds(),
+            ):
+                out[s.number] = Badge(s.state, s.clock, s.remaining)
+        return out
+
+    def clear(self) -> None:
+        with self._lock:
+            self._at = 0.0
+
+
+_caches: dict[int, _SlaCache] = {}
+
+
+def sla_cache(desk: Desk) -> _SlaCache:
+    return _caches.setdefault(id(desk), _SlaCache())
+
+
+# --- pages ------------------------------------------------------------------------------
+
+
+def board(desk: Desk) -> dict[str, Any]:
+    columns = []
+    for status in Status:
+        query = IssueQuery(statuses=[status], sort="urgency", limit=BOARD_LIMIT)
+        issues = desk.list(query)
+        total = (
+            len(issues) if len(issues) < BOARD_LIMIT else desk.count(IssueQuery(statuses=[status]))
+        )
+        columns.append({"status": status, "issues": issues, "total": total})
+    return {"columns": columns, "badges": sla_cache(desk).badges(desk)}
+
+
+def issue_list(desk: Desk, filters: Filters) -> dict[str, Any]:
+    query = filters.query()
+    issues = desk.list(query)
+    total = desk.count(
+        IssueQuery(
+            statuses=query.statuses,
+            severities=query.severities,
+            types=query.types,
+            services=query.services,
+            text=query.text,
+        )
+    )
+    pages = max(1, -(-total // PAGE_SIZE))
+    return {
+        "issues": issues,
+        "total": total,
+        "filters": filters,
+        "pages": pages,
+        "badges": sla_cache(desk).badges(desk),
+        "partial_url": "/partials/issues?" + filters.query_string(),
+        "prev_url": "/issues?" + filters.query_string(page=filters.page - 1)
+        if filters.page > 1
+        else None,
+        "next_url": "/issues?" + filters.query_string(page=filters.page + 1)
+        if filters.page < pages
+        else None,
+    }
+
+
+def service_names(desk: Desk) -> list[str]:
+    return [s.name for s in desk.services()]
+
+
+def issue_detail(desk: Desk, number: int) -> dict[str, Any]:
+    issue = desk.get(number)
+    events = desk.events(issue=number, limit=1000)
+    comments = desk.comments(number)
+    targets = [s for s in Status if s in ALLOWED_TRANSITIONS[issue.status]]
+    clocks = [s for s in sla_cache(desk).statuses(desk) if s.number == number]
+    return {
+        "issue": issue,
+        "events": events,
+        "comments": comments,
+        "targets": targets,
+        "clocks": clocks,
+    }
+
+
+def _per_service_counts(desk: Desk) -> tuple[Counter[str], Counter[str]]:
+    """Open issues and open incidents per service, in one grouped query."""
+    from sqlalchemy import case, func, select
+
+    from passmuster.storage.issue_tables import issue_services, issues, services
+
+    active = [s.value for s in Status if s.is_active]
+    incident = case((issues.c.type == IssueType.INCIDENT.value, 1), else_=0)
+    query = (
+        select(services.c.name, func.count(), func.sum(incident))
+        .select_from(
+            issue_services.join(issues, issues.c.number == issue_services.c.issue_number).join(
+                services, services.c.id == issue_services.c.service_id
+            )
+        )
+        .where(issues.c.status.in_(active))
+        .group_by(services.c.name)
+    )
+    open_counts: Counter[str] = Counter()
+    incident_counts: Counter[str] = Counter()
+    with desk.engine.connect() as conn:
+        for name, total, incidents in conn.execute(query):
+            open_counts[name] = int(total)
+            incident_counts[name] = int(incidents or 0)
+    return open_counts, incident_counts
+
+
+def services(desk: Desk, health: HealthView) -> dict[str, Any]:
+    from passmuster.api.health import ServiceHealth
+
+    catalog = desk.services()
+    current = health.current()
+    open_counts, incident_counts = _per_service_counts(desk)
+    rows: list[dict[str, Any]] = []
+    for service in catalog:
+        h = current.get(service.name, ServiceHealth(service.name))
+        rows.append(
+            {
+                "service": service,
+                "health": h,
+                "spark": Markup(sparkline_svg(h.recent)),
+                "open": open_counts.get(service.name, 0),
+                "incidents": incident_counts.get(service.name, 0),
+            }
+        )
+    states = {name: h.state for name, h in current.items()}
+    shown = catalog[:GRAPH_LIMIT]
+    graph = dependency_svg({s.name: s.depends_on for s in shown}, states)
+    counts = Counter(r["health"].state for r in rows)
+    return {
+        "rows": rows,
+        "graph": Markup(graph),
+        "graph_truncated": len(catalog) > GRAPH_LIMIT,
+        "graph_limit": GRAPH_LIMIT,
+        "counts": counts,
+    }
+
+
+RESOLUTION_BUCKETS: list[tuple[str, float]] = [
+    ("< 1h", 1),
+    ("1–4h", 4),
+    ("4–24h", 24),
+    ("1–3d", 72),
+    ("3–7d", 168),
+    ("1–4w", 672),
+    ("> 4w", float("inf")),
+]
+SEVERITY_COLOURS = {
+    "critical": "#a40e26",
+    "high": "#cf222e",
+    "medium": "#bf8700",
+    "low": "#1a7f37",
+    "info": "#8c959f",
+}
+
+
+def resolution_histogram(issues: Sequence[Issue]) -> list[int]:
+    counts = [0] * len(RESOLUTION_BUCKETS)
+    for issue in issues:
+        opened = issue.reported_at or issue.created_at
+        if issue.resolved_at is None or opened is None:
+            continue
+        hours = max(0.0, (issue.resolved_at - opened).total_seconds() / 3600)
+        for i, (_, upper) in enumerate(RESOLUTION_BUCKETS):
+            if hours < upper:
+                counts[i] += 1
+                break
+    return counts
+
+
+def statistics(desk: Desk) -> dict[str, Any]:
+    stats = desk.stats()
+    finished = desk.list(IssueQuery(statuses=[Status.RESOLVED, Status.CLOSED]))
+    months = [m for m in stats.months if m.month != "total"]
+    charts = {
+        "months": {
+            "labels": [m.label for m in months],
+            "datasets": [
+                {
+                    "label": s.value,
+                    "data": [m.by_severity.get(s.value, 0) for m in months],
+                    "backgroundColor": SEVERITY_COLOURS[s.value],
+                }
+                for s in Severity
+            ],
+        },
+        "resolution": {
+            "labels": [label for label, _ in RESOLUTION_BUCKETS],
+            "datasets": [
+                {
+                    "label": "resolved issues",
+                    "data": resolution_histogram(finished),
+                    "backgroundColor": "#0969da",
+                }
+            ],
+        },
+        "sla": {
+            "labels": [a.clock for a in stats.sla],
+            "datasets": [
+                {"label": "met", "data": [a.met for a in stats.sla], "backgroundColor": "#1a7f37"},
+                {
+                    "label": "missed",
+                    "data": [a.missed for a in stats.sla],
+                    "backgroundColor": "#cf222e",
+                },
+                {
+                    "label": "running",
+                    "data": [a.pending for a in stats.sla],
+                    "backgroundColor": "#8c959f",
+                },
+            ],
+        },
+    }
+    return {"stats": stats, "charts": json.dumps(charts)}
+
+
+def sla(desk: Desk) -> dict[str, Any]:
+    statuses = sla_cache(desk).statuses(desk)
+    return {
+        "breached": [s for s in statuses if s.state == "breached"],
+        "at_risk": [s for s in statuses if s.state == "at_risk"],
+    }
+
+
+def check_service(desk: Desk, name: str) -> None:
+    if name not in service_names(desk):
+        raise InvalidValue("service", name, service_names(desk))

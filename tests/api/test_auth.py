@@ -1,0 +1,97 @@
+"""Who may do what: no token reads and writes nothing; roles are a ladder, enforced per route."""
+
+from __future__ import annotations
+
+import pytest
+
+from api.conftest import Api
+
+WRITES = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+def api_operations(api: Api) -> list[tuple[str, str]]:
+    """Every (method, concrete path) the OpenAPI spec lists, path parameters filled in."""
+    spec = api.client.get("/api/v1/openapi.json").json()
+    out = []
+    for template, operations in spec["paths"].items():
+        path = template.replace("{number}", "1").replace("{name}", "identity")
+        out += [(method.upper(), path) for method in operations]
+    return out
+
+
+def test_without_a_token_nothing_can_be_read_or_written(api: Api) -> None:
+    api.post("/api/v1/issues", json={"title": "exists", "services": ["identity"]})
+    operations = api_operations(api)
+    assert len(operations) > 20
+    for method, path in operations:
+        response = api.client.request(method, path, json={})
+        assert response.status_code == 401, (method, path, response.text)
+        assert response.json()["error"]["code"] == "auth_error"
+        assert response.headers["www-authenticate"] == "Bearer"
+
+
+def test_an_unknown_or_malformed_token_is_refused(api: Api) -> None:
+    for header in ("Bearer pm_nope", "Basic abc", "pm_nope"):
+        response = api.client.get("/api/v1/issues", headers={"Authorization": header})
+        assert response.status_code == 401, header
+
+
+def test_a_reader_can_read_but_not_write(api: Api) -> None:
+    api.post("/api/v1/issues", json={"title": "exists", "services": ["identity"]})
+    assert api.get("/api/v1/issues").status_code == 200
+    assert api.get("/api/v1/issues/1").status_code == 200
+    for method, path in api_operations(api):
+        if method not in WRITES or path == "/api/v1/issues/known-fixes":
+            continue
+        response = api.client.request(method, path, json={}, headers=api.auth("reader"))
+        assert response.status_code == 403, (method, path, response.text)
+        assert "needs" in response.json()["error"]["message"]
+
+
+def test_a_reporter_files_and_comments_but_cannot_close_or_make_tokens(api: Api) -> None:
+    filed = api.post("/api/v1/issues", "reporter", json={"title": "Checkout 500"})
+    assert filed.status_code == 201
+    number = filed.json()["number"]
+    comment = api.post(f"/api/v1/issues/{number}/comments", "reporter", json={"body": "seen too"})
+    assert comment.status_code == 201
+    close = api.post(
+        f"/api/v1/issues/{number}/transitions",
+        "reporter",
+        json={"to": "closed", "reason": "invalid"},
+    )
+    assert close.status_code == 403
+    token = api.post("/api/v1/tokens", "reporter", json={"name": "x", "role": "admin"})
+    assert token.status_code == 403
+    assert api.get(f"/api/v1/issues/{number}").json()["status"] == "open"
+
+
+def test_a_coordinator_transitions_but_cannot_manage_tokens(api: Api) -> None:
+    number = api.post("/api/v1/issues", "reporter", json={"title": "Queue stuck"}).json()["number"]
+    moved = api.post(
+        f"/api/v1/issues/{number}/transitions", "coordinator", json={"to": "in_progress"}
+    )
+    assert moved.status_code == 200 and moved.json()["status"] == "in_progress"
+    assert api.get("/api/v1/tokens", "coordinator").status_code == 403
+
+
+def test_an_admin_manages_tokens_and_the_new_secret_works_once_shown(api: Api) -> None:
+    created = api.post("/api/v1/tokens", "admin", json={"name": "bot", "role": "reporter"})
+    assert created.status_code == 201
+    secret = created.json()["secret"]
+    listed = api.get("/api/v1/tokens", "admin").json()
+    assert "bot" in [t["name"] for t in listed]
+    assert all("secret" not in t for t in listed)
+    headers = {"Authorization": f"Bearer {secret}"}
+    assert (
+        api.client.post("/api/v1/issues", json={"title": "t"}, headers=headers).status_code == 201
+    )
+    assert api.client.request("DELETE", "/api/v1/tokens/bot", headers=api.auth("admin")).json()[
+        "revoked_at"
+    ]
+    assert api.client.get("/api/v1/issues", headers=headers).status_code == 401
+
+
+@pytest.mark.parametrize("role", ["reader", "reporter", "coordinator", "admin"])
+def test_every_role_can_read(api: Api, role: str) -> None:
+    assert api.get("/api/v1/issues", role).status_code == 200
+    assert api.get("/api/v1/stats", role).status_code == 200
