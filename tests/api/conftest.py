@@ -7,8 +7,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-import pytest
 import httpx
+import pytest
 from fastapi import FastAPI
 
 from api.live_server import serve_in_thread
