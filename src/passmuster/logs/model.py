@@ -54,6 +54,7 @@ class ParsedIssue:
     # (source, key): what a later import of the same log matches this issue by.
     key: str = ""
     origin: str = "section"  # or "table": a table row
+    number: int | None = None  # the desk number, in a log that passmuster exported
 
 
 @dataclass(slots=True)

@@ -83,7 +83,8 @@ def _detected(log: ParsedLog, first_heading: int) -> str:
 
 def issue_key(draft: IssueDraft) -> str:
     """What a later import of the same log matches this issue by: its ID, else its title."""
-    return f"id:{draft.original_id}" if draft.original_id else f"title:{draft.title}"
+    name = f"id:{draft.original_id}" if draft.original_id else f"title:{draft.title}"
+    return f"{draft.source}|{name}"
 
 
 def _number_keys(log: ParsedLog) -> None:

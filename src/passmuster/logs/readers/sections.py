@@ -10,8 +10,9 @@ the log itself (format templates, statistics, workflows, matrices) become log no
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
-from passmuster.core.issues import ExtraSection, IssueDraft
+from passmuster.core.issues import ExtraSection, FileChange, IssueDraft, Task
 from passmuster.logs.fields import (
     DraftBuilder,
     split_body,
@@ -179,7 +180,15 @@ class SectionReader:
                 builder.extra("Notes", text)
         builder.finish()
         _apply_meta(draft, meta)
-        self.log.issues.append(ParsedIssue(draft=draft, line=line_no, filled=builder.filled))
+        number = meta.get("number")
+        self.log.issues.append(
+            ParsedIssue(
+                draft=draft,
+                line=line_no,
+                filled=builder.filled,
+                number=number if isinstance(number, int) else None,
+            )
+        )
         for child in nested:
             self.issue(child, parse_heading(child.text), category)
 
@@ -198,15 +207,44 @@ class SectionReader:
 def _apply_meta(draft: IssueDraft, meta: dict[str, object]) -> None:
     """What the writer could not show as Markdown without changing it, restored exactly."""
     for key, value in meta.items():
-        if key == "original_values" and isinstance(value, dict):
-            draft.original_values = {str(k): str(v) for k, v in value.items()}
-        elif key == "extra_sections" and isinstance(value, list):
-            draft.extra_sections = [ExtraSection(str(n), str(b)) for n, b in value]
-        elif key == "labels" and isinstance(value, list):
-            draft.labels = [str(v) for v in value]
-        elif key in ("title", "component", "reporter", "assignee", "source", "fingerprint"):
-            setattr(draft, key, None if value is None else str(value))
-        elif key == "original_id":
-            draft.original_id = None if value is None else str(value)
-        elif key == "services" and isinstance(value, list):
-            draft.services = [str(v) for v in value]
+        if key in _META_FIELDS:
+            try:
+                setattr(draft, key, _META_FIELDS[key](value))
+            except (TypeError, ValueError, KeyError, AttributeError):
+                continue  # a hand-edited comment that no longer fits: the visible text counts
+
+
+def _text_or_none(value: object) -> str | None:
+    return None if value is None else str(value)
+
+
+def _items(value: object) -> list[dict[str, object]]:
+    if not isinstance(value, list):
+        raise TypeError("expected a list")
+    return [dict(v) for v in value]
+
+
+_META_FIELDS: dict[str, Callable[[object], object]] = {
+    "title": str,
+    "component": _text_or_none,
+    "reporter": _text_or_none,
+    "assignee": _text_or_none,
+    "source": _text_or_none,
+    "fingerprint": _text_or_none,
+    "original_id": _text_or_none,
+    "description": str,
+    "impact": str,
+    "attempted_solutions": str,
+    "root_cause": str,
+    "resolution": str,
+    "workaround": str,
+    "prevention": str,
+    "test_results": str,
+    "services": lambda v: [str(x) for x in v],  # type: ignore[attr-defined]
+    "labels": lambda v: [str(x) for x in v],  # type: ignore[attr-defined]
+    "error_details": lambda v: [str(x) for x in v],  # type: ignore[attr-defined]
+    "original_values": lambda v: {str(k): str(x) for k, x in v.items()},  # type: ignore[attr-defined]
+    "tasks": lambda v: [Task(str(i["text"]), bool(i["done"])) for i in _items(v)],
+    "files_changed": lambda v: [FileChange(str(i["path"]), str(i["note"])) for i in _items(v)],
+    "extra_sections": lambda v: [ExtraSection(str(i["name"]), str(i["body"])) for i in _items(v)],
+}

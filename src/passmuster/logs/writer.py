@@ -1,0 +1,469 @@
+"""Render issues as a Markdown log in the style of the real ones, and read back exactly.
+
+Each issue is a `## Issue #NNN - Title` section with bold field lines and one `###` subsection per
+text field, followed by the month × severity table, the summary by status, severity and type, and
+the priority matrix. The same issues always render to the same bytes.
+
+The reader must get every field back. Text that would read as structure (a heading, a fence never
+closed, a bold `**Issue #…**` line, a leading blank line) is fenced as `~~~verbatim`, which the
+reader unwraps. A value no Markdown line can carry exactly (a title with a line break, a path with
+a backtick, a stale original spelling) is written as readably as possible and also, exactly, in a
+`<!-- passmuster: {...} -->` comment the reader applies last. That comment always carries the
+issue's number, source and original ID, so importing an export matches the issues it came from.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from passmuster.core.issues import (
+    ExtraSection,
+    FileChange,
+    Issue,
+    IssueDraft,
+    Link,
+    Priority,
+    Severity,
+    Status,
+    Task,
+    format_number,
+)
+from passmuster.logs.fields import (
+    CLOSE_DISPLAY,
+    LINK_DISPLAY,
+    PRIORITY_DISPLAY,
+    SEVERITY_DISPLAY,
+    STATUS_DISPLAY,
+    TYPE_DISPLAY,
+    VERBATIM_INFO,
+    parse_files,
+    split_names,
+    trim_blank,
+)
+from passmuster.logs.outline import _TRAILING_EMOJI, BOLD_LINE, HEADING, parse_heading
+from passmuster.logs.text import find_fences, repair_mojibake
+from passmuster.logs.vocab import (
+    field_for,
+    format_date,
+    normalise_priority,
+    normalise_severity,
+    normalise_status,
+    normalise_type,
+    parse_date,
+)
+
+SUBSECTIONS = (
+    ("description", "Description"),
+    ("impact", "Impact"),
+    ("error_details", "Error Details"),
+    ("attempted_solutions", "Attempted Solutions"),
+    ("root_cause", "Root Cause"),
+    ("resolution", "Resolution"),
+    ("workaround", "Workaround"),
+    ("prevention", "Prevention"),
+    ("files_changed", "Files Changed"),
+    ("test_results", "Test Results"),
+    ("tasks", "Tasks"),
+)
+STATUS_EMOJI = {
+    Status.OPEN: "🔴",
+    Status.PLANNED: "📋",
+    Status.IN_PROGRESS: "🔄",
+    Status.BLOCKED: "⛔",
+    Status.WORKAROUND_APPLIED: "⚠️",
+    Status.RESOLVED: "✅",
+    Status.CLOSED: "⚪",
+}
+SEVERITY_EMOJI = {
+    Severity.CRITICAL: "🚨",
+    Severity.HIGH: "🔴",
+    Severity.MEDIUM: "🟡",
+    Severity.LOW: "🟢",
+    Severity.INFO: "⚪",
+}
+PRIORITY_HEADINGS = {
+    Priority.IMMEDIATE: "Immediate (Blocking)",
+    Priority.SHORT_TERM: "Short Term (Next Sprint)",
+    Priority.MEDIUM_TERM: "Medium Term (Next Quarter)",
+    Priority.LONG_TERM: "Long Term (Future Releases)",
+}
+
+_STRUCTURE_CHARS = re.compile(r"[\r\n\x0b\x0c\x1c-\x1e\x85\u2028\u2029]")
+
+
+# --- what the reader would make of a value -------------------------------------------------------
+
+
+def _one_line(value: str) -> bool:
+    """Survives as the value of a `**Field**: value` line."""
+    return (
+        bool(value)
+        and value == value.strip()
+        and not _STRUCTURE_CHARS.search(value)
+        and repair_mojibake(value) == value
+    )
+
+
+def _safe_title(title: str) -> bool:
+    if not _one_line(title) or "**" in title or "__" in title:
+        return False
+    heading = HEADING.match(f"## Issue #001 - {title}")
+    if heading is None or heading.group(2) != f"Issue #001 - {title}":
+        return False
+    return parse_heading(heading.group(2)).title == title and not _TRAILING_EMOJI.search(title)
+
+
+def _safe_body(text: str) -> bool:
+    """Survives verbatim as the body of a `###` subsection."""
+    if not text or trim_blank(text) != text or repair_mojibake(text) != text:
+        return False
+    if "\r" in text or text.startswith("~~~"):
+        return False
+    lines = text.split("\n")
+    inside, fences = find_fences(lines)
+    if any(not f.closed for f in fences):
+        return False
+    for line, fenced in zip(lines, inside, strict=True):
+        if fenced:
+            continue
+        if HEADING.match(line) or line.startswith("<!-- passmuster"):
+            return False
+        bold = BOLD_LINE.match(line)
+        if bold is not None and parse_heading(bold.group("inner")).is_issue:
+            return False
+    return True
+
+
+def _fence(text: str, char: str, info: str = "") -> str:
+    longest = max((len(m) for m in re.findall(re.escape(char) + "+", text)), default=0)
+    marker = char * max(3, longest + 1)
+    return f"{marker}{info}\n{text}\n{marker}"
+
+
+def _body(text: str) -> str:
+    return text if _safe_body(text) else _fence(text, "~", VERBATIM_INFO)
+
+
+def _visible(value: str) -> str:
+    """A one-line, trimmed rendering of any value (the exact one then goes in the comment)."""
+    flat = " ".join(_STRUCTURE_CHARS.sub(" ", value).split())
+    return flat.replace("**", "*\u200b*") or "-"
+
+
+# --- one issue ---------------------------------------------------------------------------------
+
+
+def _spelling(issue: Issue, key: str, canonical: str, matches: bool) -> str:
+    original = issue.original_values.get(key)
+    if original is not None and matches and _one_line(original):
+        return original
+    return canonical
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, Task):
+        return {"text": value.text, "done": value.done}
+    if isinstance(value, FileChange):
+        return {"path": value.path, "note": value.note}
+    if isinstance(value, ExtraSection):
+        return {"name": value.name, "body": value.body}
+    if isinstance(value, Link):
+        return {"kind": value.kind.value, "target": value.target}
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat()
+    if isinstance(value, list):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    return value
+
+
+def meta_comment(meta: dict[str, Any]) -> str:
+    # ASCII only, and no `--`, so no byte of it can close the comment or look like mojibake.
+    text = json.dumps(_jsonable(meta), ensure_ascii=True, sort_keys=True, separators=(",", ":"))
+    safe = text.replace("--", "-\\u002d")
+    return f"<!-- passmuster: {safe} -->"
+
+
+def _field_lines(issue: Issue, meta: dict[str, Any]) -> list[str]:
+    originals: dict[str, str] = {}
+    out: list[str] = []
+
+    def add(name: str, value: str, key: str | None = None, canonical: str | None = None) -> None:
+        out.append(f"**{name}**: {value}  ")
+        if key is not None and value != canonical:
+            originals[key] = value
+
+    status = _spelling(
+        issue,
+        "status",
+        STATUS_DISPLAY[issue.status],
+        normalise_status(issue.original_values.get("status", "")) is issue.status,
+    )
+    add("Status", status, "status", STATUS_DISPLAY[issue.status])
+    severity = _spelling(
+        issue,
+        "severity",
+        SEVERITY_DISPLAY[issue.severity],
+        normalise_severity(issue.original_values.get("severity", "")) is issue.severity,
+    )
+    add("Severity", severity, "severity", SEVERITY_DISPLAY[issue.severity])
+    if issue.priority is not None:
+        canonical = PRIORITY_DISPLAY[issue.priority]
+        priority = _spelling(
+            issue,
+            "priority",
+            canonical,
+            normalise_priority(issue.original_values.get("priority", "")) is issue.priority
+            and "security" not in issue.original_values.get("priority", "").lower(),
+        )
+        add("Priority", priority, "priority", canonical)
+    typ = _spelling(
+        issue,
+        "type",
+        TYPE_DISPLAY[issue.type],
+        normalise_type(issue.original_values.get("type", "")) is issue.type,
+    )
+    add("Type", typ, "type", TYPE_DISPLAY[issue.type])
+    for name, attr in (
+        ("Component", "component"),
+        ("Reporter", "reporter"),
+        ("Assignee", "assignee"),
+    ):
+        value = getattr(issue, attr)
+        if value is None:
+            continue
+        if _one_line(value):
+            add(name, value)
+        else:
+            add(name, _visible(value))
+            meta[attr] = value
+    if issue.services:
+        joined = ", ".join(issue.services)
+        original = issue.original_values.get("services")
+        exact = _one_line(joined) and _service_names(joined) == issue.services
+        if (
+            original is not None
+            and exact
+            and _one_line(original)
+            and _service_names(original) == issue.services
+        ):
+            add("Service(s) Affected", original)
+            if original != joined:
+                originals["services"] = original
+        else:
+            add("Service(s) Affected", _visible(joined))
+            if not exact:
+                meta["services"] = issue.services
+    for name, attr in (
+        ("Date", "reported_at"),
+        ("Acknowledged", "acknowledged_at"),
+        ("Resolved", "resolved_at"),
+    ):
+        moment = getattr(issue, attr)
+        original = issue.original_values.get(attr)
+        if moment is None:
+            if original is not None and _one_line(original) and parse_date(original) is None:
+                add(name, original)
+                originals[attr] = original
+            continue
+        canonical = format_date(moment)
+        if original is not None and _one_line(original) and parse_date(original) == moment:
+            add(name, original)
+            if original != canonical:
+                originals[attr] = original
+        else:
+            add(name, canonical)
+    if issue.close_reason is not None:
+        add("Close Reason", CLOSE_DISPLAY[issue.close_reason])
+    if issue.labels:
+        joined = ", ".join(issue.labels)
+        add("Labels", _visible(joined))
+        if split_names(joined) != issue.labels or not _one_line(joined):
+            meta["labels"] = issue.labels
+    if issue.links:
+        add("Links", ", ".join(f"{LINK_DISPLAY[link.kind]} #{link.target}" for link in issue.links))
+    if originals != issue.original_values:
+        meta["original_values"] = issue.original_values
+    return out
+
+
+def _service_names(text: str) -> list[str]:
+    return [
+        item
+        for item in split_names(" ".join(text.split("\n")))
+        if re.match(r"^[A-Za-z0-9][A-Za-z0-9._/-]*$", item)
+    ]
+
+
+def _list_body(attr: str, issue: Issue, meta: dict[str, Any]) -> str:
+    if attr == "tasks":
+        lines = []
+        for task in issue.tasks:
+            mark = "x" if task.done else " "
+            if _one_line(task.text) and task.text == task.text.rstrip():
+                lines.append(f"- [{mark}] {task.text}")
+            else:
+                lines.append(f"- [{mark}] {_visible(task.text)}")
+                meta["tasks"] = issue.tasks
+        return "\n".join(lines)
+    if attr == "files_changed":
+        lines = []
+        for change in issue.files_changed:
+            path_ok = _one_line(change.path) and "`" not in change.path
+            note_ok = not change.note or _one_line(change.note)
+            path = change.path if path_ok else _visible(change.path).replace("`", "'")
+            note = change.note if note_ok else _visible(change.note)
+            lines.append(f"- `{path}` - {note}" if note else f"- `{path}`")
+        text = "\n".join(lines)
+        if parse_files(text) != issue.files_changed:
+            meta["files_changed"] = issue.files_changed
+        return text
+    blocks = []
+    for item in issue.error_details:
+        if repair_mojibake(item) != item or "\r" in item:
+            meta["error_details"] = issue.error_details
+        blocks.append(_fence(item, "`"))
+    return "\n\n".join(blocks)
+
+
+def render_issue(issue: Issue) -> str:
+    """One issue as a Markdown section (no trailing newline)."""
+    meta: dict[str, Any] = {
+        "number": issue.number,
+        "source": issue.source,
+        "original_id": issue.original_id,
+    }
+    if issue.fingerprint is not None:
+        meta["fingerprint"] = issue.fingerprint
+    title = issue.title
+    if not _safe_title(title):
+        meta["title"] = title
+        title = _visible(title).rstrip("#").rstrip() or "-"
+        if _TRAILING_EMOJI.search(title):
+            title += " ."
+    parts = [f"## Issue {format_number(issue.number)} - {title}", ""]
+    parts.extend(_field_lines(issue, meta))
+    for attr, name in SUBSECTIONS:
+        value = getattr(issue, attr)
+        if not value:
+            continue
+        if attr in ("tasks", "files_changed", "error_details"):
+            body = _list_body(attr, issue, meta)
+        else:
+            if repair_mojibake(value) != value:
+                meta[attr] = value
+            body = _body(value)
+        parts.extend(["", f"### {name}", body])
+    extras_exact = True
+    for extra in issue.extra_sections:
+        name = extra.name
+        heading = _visible(name).rstrip("#").rstrip(":：").strip() or "-"
+        if (
+            heading != name
+            or field_for(name) is not None
+            or parse_heading(name).is_issue
+            or parse_heading(name).title != name
+            or repair_mojibake(extra.body) != extra.body
+        ):
+            extras_exact = False
+            if field_for(heading) is not None or parse_heading(heading).is_issue:
+                heading = f"{heading} (section)"
+        parts.extend(["", f"### {heading}", _body(extra.body) if extra.body else ""])
+    if not extras_exact:
+        meta["extra_sections"] = issue.extra_sections
+    # The comment sits right under the field lines, where the reader looks for it.
+    fields_end = parts.index("", 2) if "" in parts[2:] else len(parts)
+    parts.insert(fields_end, meta_comment(meta))
+    return "\n".join(parts)
+
+
+# --- the whole log -----------------------------------------------------------------------------
+
+
+def _hours(value: float | None) -> str:
+    if value is None:
+        return "-"
+    if value < 48:
+        return f"{value:.1f} hours"
+    return f"{value / 24:.1f} days"
+
+
+def log_context(issues: Sequence[Issue], *, title: str) -> dict[str, Any]:
+    """What the template sees: the issues, their rendered sections and the statistics."""
+    from passmuster.core.sla import SlaPolicy
+    from passmuster.core.stats import compute_stats
+
+    ordered = sorted(issues, key=lambda i: i.number)
+    stats = compute_stats(ordered, {}, SlaPolicy(), now=datetime(1970, 1, 1, tzinfo=UTC))
+    return {
+        "title": title,
+        "issues": ordered,
+        "sections": [render_issue(issue) for issue in ordered],
+        "stats": stats,
+        "severities": [(s.value, SEVERITY_DISPLAY[s]) for s in Severity],
+        "statuses": [(s.value, STATUS_DISPLAY[s], STATUS_EMOJI[s]) for s in Status],
+        "severity_rows": [(s.value, SEVERITY_DISPLAY[s], SEVERITY_EMOJI[s]) for s in Severity],
+        "types": [(t.value, TYPE_DISPLAY[t]) for t in TYPE_DISPLAY],
+        "priorities": [(p.value, PRIORITY_HEADINGS[p]) for p in Priority],
+        "hours": _hours,
+        "ref": format_number,
+    }
+
+
+def _environment(folder: Path | None) -> Any:
+    import jinja2
+
+    loader: jinja2.BaseLoader
+    if folder is None:
+        loader = jinja2.PackageLoader("passmuster.logs", "templates")
+    else:
+        loader = jinja2.FileSystemLoader(str(folder))
+    return jinja2.Environment(
+        loader=loader,
+        autoescape=False,  # Markdown out, not HTML: escaping is the writer's job above
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        undefined=jinja2.StrictUndefined,
+    )
+
+
+def render_log(
+    issues: Sequence[Issue], *, title: str = "Issue Log", template: Path | None = None
+) -> str:
+    """The whole log. `template` is a Jinja2 file given the context of `log_context`."""
+    import jinja2
+
+    from passmuster.errors import ParseError
+
+    context = log_context(issues, title=title)
+    try:
+        if template is None:
+            tmpl = _environment(None).get_template("log.md.jinja")
+        else:
+            tmpl = _environment(template.parent).get_template(template.name)
+        text: str = tmpl.render(**context)
+    except jinja2.TemplateSyntaxError as exc:
+        raise ParseError(exc.filename or str(template), exc.lineno, exc.message or "") from None
+    except jinja2.TemplateNotFound:
+        raise ParseError(str(template), None, "template not found") from None
+    except jinja2.UndefinedError as exc:
+        raise ParseError(str(template), None, f"template error: {exc.message}") from None
+    return text.rstrip("\n") + "\n"
+
+
+def issue_filename(issue: IssueDraft, number: int) -> str:
+    """`001-database-driver-conflicts.md` for `--per-issue`."""
+    slug = re.sub(r"[^a-z0-9]+", "-", issue.title.lower()).strip("-")[:60] or "issue"
+    return f"{number:03d}-{slug}.md"
+
+
+def render_single(issue: Issue) -> str:
+    """One issue as a file of its own (`--per-issue`): a heading, its fields and sections."""
+    return render_issue(issue) + "\n"
