@@ -73,7 +73,7 @@ class _Uploaded(Finding):
     given_fingerprint: str | None = None
 
     @property
-    def fingerprint(self) -> str:  # type: ignore[override]
+    def fingerprint(self) -> str:
         return self.given_fingerprint or fingerprint(
             self.code, self.service, self.path, self.key or self.message
         )
