@@ -1,0 +1,507 @@
+"""Facts about one Python module, read from its syntax tree and never by importing it.
+
+`facts(tree)` walks a module once and keeps everything the code rules ask about (its imports,
+web apps, routes, string constants, engine calls and names used before their definition), cached
+per tree so that five rules looking at one file cost one walk.
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import weakref
+from dataclasses import dataclass, field
+
+HTTP_METHODS = frozenset(
+    {"get", "post", "put", "patch", "delete", "options", "head", "trace", "api_route", "route"}
+)
+ROUTE_DECORATORS = HTTP_METHODS | {"websocket", "websocket_route"}
+WEB_APP_CLASSES = frozenset({"FastAPI", "Flask", "Quart", "Starlette"})
+ROUTER_CLASSES = frozenset({"APIRouter", "Blueprint", "Router"})
+ENGINE_FACTORIES = frozenset({"create_engine", "create_async_engine"})
+_BUILTINS = frozenset(dir(builtins))
+_IMPORT_ERRORS = frozenset({"ImportError", "ModuleNotFoundError", "Exception", "BaseException"})
+
+
+@dataclass(frozen=True, slots=True)
+class ImportedName:
+    """One `name` (or `name as alias`) of a `from module import ...` statement."""
+
+    name: str
+    alias: str | None
+    line: int
+    col: int
+
+
+@dataclass(frozen=True, slots=True)
+class FromImport:
+    """A `from X import Y` statement; `guarded` when it sits under `try/except ImportError`
+    or `if TYPE_CHECKING:` (a deliberate fallback, or never run)."""
+
+    module: str
+    level: int
+    names: tuple[ImportedName, ...]
+    line: int
+    end_line: int
+    col: int
+    end_col: int
+    guarded: bool
+    node: ast.ImportFrom = field(compare=False, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class EarlyUse:
+    """A name evaluated at import time on `line` but bound only later, on `defined_line`.
+
+    `where` is `decorator`, `default`, `annotation`, `base` or `statement`. `deferred` is true
+    for annotations under `from __future__ import annotations` read by a route decorator: no
+    NameError, but FastAPI cannot resolve the dependency and treats it as a query parameter.
+    """
+
+    name: str
+    line: int
+    col: int
+    defined_line: int
+    where: str
+    deferred: bool
+
+
+@dataclass(frozen=True, slots=True)
+class StringConstant:
+    value: str
+    line: int
+    col: int
+    # The environment variable this constant is the fallback for (`os.getenv("X", "...")`, or a
+    # default of a pydantic settings field), when it is one.
+    env_default_for: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class EngineCall:
+    """A `create_engine`/`create_async_engine` call and where its URL comes from."""
+
+    factory: str
+    line: int
+    url: str | None
+    env_var: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ModuleFacts:
+    defined: frozenset[str] | None  # module-level names; None when unknowable (star import …)
+    all_names: tuple[str, ...] | None
+    from_imports: tuple[FromImport, ...]
+    early_uses: tuple[EarlyUse, ...]
+    web_apps: tuple[tuple[str, str, int], ...]  # (class, variable, line)
+    routes: tuple[tuple[str, int], ...]  # (path or prefix, line)
+    strings: tuple[StringConstant, ...]
+    engine_calls: tuple[EngineCall, ...]
+    future_annotations: bool
+
+
+_CACHE: weakref.WeakKeyDictionary[ast.Module, ModuleFacts] = weakref.WeakKeyDictionary()
+
+
+def facts(tree: ast.Module) -> ModuleFacts:
+    """Everything the rules need from one module; computed once per tree."""
+    cached = _CACHE.get(tree)
+    if cached is None:
+        cached = _Collector(tree).result()
+        _CACHE[tree] = cached
+    return cached
+
+
+def _call_name(node: ast.expr) -> str | None:
+    """`f` for `f(...)` or `x.y.f(...)`."""
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        return node.attr
+    return None
+
+
+def _dotted(node: ast.expr) -> str | None:
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        base = _dotted(node.value)
+        return f"{base}.{node.attr}" if base else None
+    return None
+
+
+def _const_str(node: ast.expr | None) -> str | None:
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value
+    return None
+
+
+def env_var_of(node: ast.expr) -> str | None:
+    """The variable name read by `os.getenv("X")`, `os.environ.get("X")`, `os.environ["X"]`."""
+    if isinstance(node, ast.Call):
+        name = _dotted(node.func) or ""
+        if name.endswith(("getenv", "environ.get")) and node.args:
+            return _const_str(node.args[0])
+    if isinstance(node, ast.Subscript) and (_dotted(node.value) or "").endswith("environ"):
+        return _const_str(node.slice)
+    # `settings.database_url`: pydantic settings read DATABASE_URL for it.
+    if (
+        isinstance(node, ast.Attribute)
+        and isinstance(node.value, ast.Name)
+        and node.value.id.lower() in {"settings", "config", "cfg", "conf"}
+    ):
+        return node.attr.upper()
+    return None
+
+
+def binds(stmt: ast.stmt) -> list[str]:
+    """Names a module-level statement binds (not looking inside function or class bodies)."""
+    out: list[str] = []
+
+    def targets(node: ast.expr) -> None:
+        if isinstance(node, ast.Name):
+            out.append(node.id)
+        elif isinstance(node, ast.Tuple | ast.List):
+            for elt in node.elts:
+                targets(elt)
+        elif isinstance(node, ast.Starred):
+            targets(node.value)
+
+    match stmt:
+        case ast.FunctionDef() | ast.AsyncFunctionDef() | ast.ClassDef():
+            out.append(stmt.name)
+        case ast.Assign():
+            for target in stmt.targets:
+                targets(target)
+        case ast.AugAssign():
+            targets(stmt.target)
+        case ast.AnnAssign() if stmt.value is not None:
+            targets(stmt.target)
+        case ast.For() | ast.AsyncFor():
+            targets(stmt.target)
+        case ast.With() | ast.AsyncWith():
+            for item in stmt.items:
+                if item.optional_vars is not None:
+                    targets(item.optional_vars)
+        case ast.Import():
+            for alias in stmt.names:
+                out.append(alias.asname or alias.name.split(".")[0])
+        case ast.ImportFrom():
+            for alias in stmt.names:
+                if alias.name != "*":
+                    out.append(alias.asname or alias.name)
+        case ast.Try():
+            for handler in stmt.handlers:
+                if handler.name:
+                    out.append(handler.name)
+    for node in ast.walk(stmt) if isinstance(stmt, ast.Expr | ast.Assign | ast.If) else ():
+        if isinstance(node, ast.NamedExpr) and isinstance(node.target, ast.Name):
+            out.append(node.target.id)
+    return out
+
+
+def _child_blocks(stmt: ast.stmt) -> list[list[ast.stmt]]:
+    """Statement lists run at the same scope as `stmt` (if/try/with/for bodies)."""
+    match stmt:
+        case ast.If() | ast.For() | ast.AsyncFor() | ast.While():
+            return [stmt.body, stmt.orelse]
+        case ast.With() | ast.AsyncWith():
+            return [stmt.body]
+        case ast.Try() | ast.TryStar():
+            return [stmt.body, *(h.body for h in stmt.handlers), stmt.orelse, stmt.finalbody]
+        case ast.Match():
+            return [case.body for case in stmt.cases]
+    return []
+
+
+def _is_type_checking(test: ast.expr) -> bool:
+    return (_dotted(test) or "").endswith("TYPE_CHECKING")
+
+
+def _catches_import_error(stmt: ast.Try | ast.TryStar) -> bool:
+    for handler in stmt.handlers:
+        if handler.type is None:
+            return True
+        kinds = handler.type.elts if isinstance(handler.type, ast.Tuple) else [handler.type]
+        if any(_call_name(kind) in _IMPORT_ERRORS for kind in kinds):
+            return True
+    return False
+
+
+def _loads(node: ast.AST) -> list[ast.Name]:
+    """Names read when `node` is evaluated now: lambda bodies wait, comprehension targets are
+    their own."""
+    found: list[ast.Name] = []
+    local: set[str] = set()
+    stack: list[ast.AST] = [node]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, ast.Lambda):
+            stack.extend(current.args.defaults)
+            stack.extend(d for d in current.args.kw_defaults if d is not None)
+            continue
+        if isinstance(current, ast.comprehension):
+            local.update(n.id for n in ast.walk(current.target) if isinstance(n, ast.Name))
+        if isinstance(current, ast.Name) and isinstance(current.ctx, ast.Load):
+            found.append(current)
+        stack.extend(ast.iter_child_nodes(current))
+    return [n for n in found if n.id not in local]
+
+
+def _is_route_decorator(node: ast.expr) -> bool:
+    return (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr in ROUTE_DECORATORS
+    )
+
+
+class _Collector:
+    def __init__(self, tree: ast.Module) -> None:
+        self.tree = tree
+        self.future = any(
+            isinstance(s, ast.ImportFrom)
+            and s.module == "__future__"
+            and any(a.name == "annotations" for a in s.names)
+            for s in tree.body
+        )
+        self.first_binding: dict[str, int] = {}
+        self.dynamic = False
+        self._index_bindings(tree.body)
+        self.from_imports: list[FromImport] = []
+        self.early: list[EarlyUse] = []
+
+    # -- module-level bindings ------------------------------------------------------------
+    def _index_bindings(self, body: list[ast.stmt]) -> None:
+        for stmt in body:
+            for name in binds(stmt):
+                self.first_binding.setdefault(name, stmt.lineno)
+            if isinstance(stmt, ast.ImportFrom) and any(a.name == "*" for a in stmt.names):
+                self.dynamic = True
+            if isinstance(stmt, ast.FunctionDef) and stmt.name == "__getattr__":
+                self.dynamic = True
+            for block in _child_blocks(stmt):
+                self._index_bindings(block)
+
+    def _is_dynamic_module(self) -> bool:
+        """Modules that make names at run time (`globals()[...] =`, enum `_convert_`, `exec`)."""
+        if self.dynamic:
+            return True
+        for node in ast.walk(self.tree):
+            if isinstance(node, ast.Call):
+                name = _call_name(node.func)
+                if name in {"globals", "vars", "exec", "_convert_", "setattr"}:
+                    return True
+        return False
+
+    # -- names read before they are bound -----------------------------------------------------
+    def _check(self, node: ast.AST, bound: set[str], where: str, deferred: bool = False) -> None:
+        for name in _loads(node):
+            defined = self.first_binding.get(name.id)
+            if (
+                defined is not None
+                and name.id not in bound
+                and defined > name.lineno
+                and name.id not in _BUILTINS
+            ):
+                self.early.append(
+                    EarlyUse(name.id, name.lineno, name.col_offset, defined, where, deferred)
+                )
+
+    def _function_header(
+        self, stmt: ast.FunctionDef | ast.AsyncFunctionDef, bound: set[str]
+    ) -> None:
+        for decorator in stmt.decorator_list:
+            self._check(decorator, bound, "decorator")
+        args = stmt.args
+        for default in [*args.defaults, *(d for d in args.kw_defaults if d is not None)]:
+            self._check(default, bound, "default")
+        annotations = [
+            a.annotation
+            for a in [*args.posonlyargs, *args.args, *args.kwonlyargs, args.vararg, args.kwarg]
+            if a is not None and a.annotation is not None
+        ]
+        if stmt.returns is not None:
+            annotations.append(stmt.returns)
+        if not self.future:
+            for annotation in annotations:
+                self._check(annotation, bound, "annotation")
+        elif any(_is_route_decorator(d) for d in stmt.decorator_list):
+            for annotation in annotations:
+                self._check(annotation, bound, "annotation", deferred=True)
+
+    def _walk_scope(self, body: list[ast.stmt], bound: set[str], guarded: bool) -> None:
+        for stmt in body:
+            self._statement(stmt, bound, guarded)
+            bound.update(binds(stmt))
+
+    def _statement(self, stmt: ast.stmt, bound: set[str], guarded: bool) -> None:
+        match stmt:
+            case ast.FunctionDef() | ast.AsyncFunctionDef():
+                self._function_header(stmt, bound)
+            case ast.ClassDef():
+                for expr in [*stmt.decorator_list, *stmt.bases, *(k.value for k in stmt.keywords)]:
+                    self._check(expr, bound, "base")
+                inner = set(bound)
+                for child in stmt.body:
+                    if isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef):
+                        self._function_header(child, inner)
+                    elif isinstance(child, ast.AnnAssign):
+                        if child.value is not None:
+                            self._check(child.value, inner, "statement")
+                        if not self.future:
+                            self._check(child.annotation, inner, "annotation")
+                    elif not isinstance(child, ast.ClassDef):
+                        self._check_expressions(child, inner)
+                    inner.update(binds(child))
+            case ast.ImportFrom():
+                self.from_imports.append(
+                    FromImport(
+                        module=stmt.module or "",
+                        level=stmt.level,
+                        names=tuple(
+                            ImportedName(a.name, a.asname, a.lineno, a.col_offset)
+                            for a in stmt.names
+                        ),
+                        line=stmt.lineno,
+                        end_line=stmt.end_lineno or stmt.lineno,
+                        col=stmt.col_offset,
+                        end_col=stmt.end_col_offset or 0,
+                        guarded=guarded,
+                        node=stmt,
+                    )
+                )
+            case ast.Import():
+                pass
+            case ast.If():
+                self._check(stmt.test, bound, "statement")
+                is_tc = _is_type_checking(stmt.test)
+                self._walk_scope(stmt.body, bound, guarded or is_tc)
+                self._walk_scope(stmt.orelse, bound, guarded)
+            case ast.Try() | ast.TryStar():
+                catches = _catches_import_error(stmt)
+                self._walk_scope(stmt.body, bound, guarded or catches)
+                for handler in stmt.handlers:
+                    self._walk_scope(handler.body, bound, guarded)
+                self._walk_scope(stmt.orelse, bound, guarded)
+                self._walk_scope(stmt.finalbody, bound, guarded)
+            case ast.For() | ast.AsyncFor() | ast.While() | ast.With() | ast.AsyncWith():
+                self._check_expressions(stmt, bound)
+                for block in _child_blocks(stmt):
+                    self._walk_scope(block, bound, guarded)
+            case _:
+                self._check_expressions(stmt, bound)
+
+    def _check_expressions(self, stmt: ast.stmt, bound: set[str]) -> None:
+        """The expressions of a simple statement, or the header of a compound one."""
+        for name, value in ast.iter_fields(stmt):
+            if name in {"body", "orelse", "finalbody", "handlers"}:
+                continue
+            values = value if isinstance(value, list) else [value]
+            for item in values:
+                if isinstance(item, ast.expr | ast.withitem | ast.keyword):
+                    self._check(item, bound, "statement")
+
+    # -- whole-tree facts ----------------------------------------------------------------------
+    def result(self) -> ModuleFacts:
+        self._walk_scope(self.tree.body, set(), guarded=False)
+        web_apps: list[tuple[str, str, int]] = []
+        routes: list[tuple[str, int]] = []
+        engines: list[EngineCall] = []
+        env_defaults: dict[int, str] = {}
+        settings_classes: list[ast.ClassDef] = []
+        all_names: tuple[str, ...] | None = None
+
+        for node in ast.walk(self.tree):
+            if isinstance(node, ast.Assign):
+                self._assignment(node, web_apps)
+                if any(
+                    isinstance(t, ast.Name) and t.id == "__all__" for t in node.targets
+                ) and isinstance(node.value, ast.List | ast.Tuple):
+                    all_names = tuple(
+                        v for v in (_const_str(e) for e in node.value.elts) if v is not None
+                    )
+            elif isinstance(node, ast.ClassDef):
+                if any(_call_name(b) in {"BaseSettings"} for b in node.bases):
+                    settings_classes.append(node)
+            elif isinstance(node, ast.Call):
+                self._call(node, routes, engines, env_defaults)
+            elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                for decorator in node.decorator_list:
+                    if _is_route_decorator(decorator) and isinstance(decorator, ast.Call):
+                        path = _const_str(decorator.args[0]) if decorator.args else None
+                        if path is None:
+                            path = next(
+                                (
+                                    _const_str(k.value)
+                                    for k in decorator.keywords
+                                    if k.arg in {"path", "rule"}
+                                ),
+                                None,
+                            )
+                        if path is not None:
+                            routes.append((path, decorator.lineno))
+
+        for cls in settings_classes:
+            for child in cls.body:
+                if (
+                    isinstance(child, ast.AnnAssign)
+                    and isinstance(child.target, ast.Name)
+                    and isinstance(child.value, ast.Constant)
+                ):
+                    env_defaults[id(child.value)] = child.target.id.upper()
+
+        strings: list[StringConstant] = []
+        for node in ast.walk(self.tree):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str):
+                strings.append(
+                    StringConstant(
+                        node.value, node.lineno, node.col_offset, env_defaults.get(id(node))
+                    )
+                )
+        defined = None if self._is_dynamic_module() else frozenset(self.first_binding)
+        return ModuleFacts(
+            defined=defined,
+            all_names=all_names,
+            from_imports=tuple(self.from_imports),
+            early_uses=tuple(self.early),
+            web_apps=tuple(web_apps),
+            routes=tuple(routes),
+            strings=tuple(strings),
+            engine_calls=tuple(engines),
+            future_annotations=self.future,
+        )
+
+    @staticmethod
+    def _assignment(node: ast.Assign, web_apps: list[tuple[str, str, int]]) -> None:
+        if not isinstance(node.value, ast.Call):
+            return
+        cls = _call_name(node.value.func)
+        if cls in WEB_APP_CLASSES:
+            for target in node.targets:
+                if isinstance(target, ast.Name):
+                    web_apps.append((cls, target.id, node.lineno))
+
+    @staticmethod
+    def _call(
+        node: ast.Call,
+        routes: list[tuple[str, int]],
+        engines: list[EngineCall],
+        env_defaults: dict[int, str],
+    ) -> None:
+        name = _call_name(node.func)
+        if name in {"add_api_route", "add_url_rule", "add_route", "Route", "include_router"} | (
+            ROUTER_CLASSES
+        ):
+            texts = [_const_str(a) for a in node.args[:1]]
+            texts += [_const_str(k.value) for k in node.keywords if k.arg in {"prefix", "path"}]
+            routes.extend((t, node.lineno) for t in texts if t is not None)
+        if name in ENGINE_FACTORIES and node.args:
+            first = node.args[0]
+            engines.append(EngineCall(name, node.lineno, _const_str(first), env_var_of(first)))
+        variable = env_var_of(node)
+        if variable is not None:
+            default = node.args[1] if len(node.args) > 1 else None
+            if default is None:
+                default = next((k.value for k in node.keywords if k.arg == "default"), None)
+            if isinstance(default, ast.Constant):
+                env_defaults[id(default)] = variable

@@ -1,0 +1,104 @@
+"""Where a service names another: hosts in its environment and URL strings in its code."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+
+from passmuster.scanner.checks._support.platform import env_values
+from passmuster.scanner.checks._support.pysource import facts
+from passmuster.scanner.checks._support.urls import LOOPBACK_HOSTS, find_urls
+from passmuster.scanner.context.model import Platform, ServiceDef
+
+_BARE_HOST = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+_LOCAL_SCHEMES = frozenset({"file", "sqlite", "unix", "http+unix", "data", "mailto"})
+_CODE_SCHEMES = frozenset({"http", "https", "ws", "wss"})
+_IGNORED_HOSTS = frozenset({"host.docker.internal", "gateway.docker.internal"})
+
+
+@dataclass(frozen=True, slots=True)
+class Reference:
+    """`label` (an env var name, or "a URL in code") names `host`[:`port`] at path:line."""
+
+    label: str
+    host: str
+    port: int | None
+    path: str
+    line: int | None
+    in_code: bool
+
+
+def is_test_file(path: str) -> bool:
+    parts = PurePosixPath(path).parts
+    name = parts[-1] if parts else ""
+    return (
+        any(p in {"tests", "test"} for p in parts[:-1])
+        or name.startswith("test_")
+        or name == "conftest.py"
+    )
+
+
+def _internal(host: str) -> bool:
+    return (
+        bool(host)
+        and "." not in host
+        and "$" not in host
+        and host not in LOOPBACK_HOSTS
+        and host not in _IGNORED_HOSTS
+    )
+
+
+# The platform model has no weak references; keep the references of the last scanned platform.
+_LAST: list[tuple[Platform, dict[str, list[Reference]]]] = []
+
+
+def service_references(platform: Platform, service: ServiceDef) -> list[Reference]:
+    """Every internal host a service names, cached per scan."""
+    if not _LAST or _LAST[0][0] is not platform:
+        _LAST[:] = [(platform, {})]
+    cache = _LAST[0][1]
+    key = f"{service.project}\x1f{service.name}"
+    found = cache.get(key)
+    if found is None:
+        found = _collect(platform, service)
+        cache[key] = found
+    return found
+
+
+def _collect(platform: Platform, service: ServiceDef) -> list[Reference]:
+    refs: list[Reference] = []
+    env = dict((name, value) for name, value, _ in env_values(service))
+    for name, value, var in env_values(service):
+        urls = find_urls(value)
+        for url in urls:
+            if url.scheme in _LOCAL_SCHEMES or not _internal(url.host):
+                continue
+            refs.append(Reference(name, url.host, url.port, var.path, var.line, False))
+        if not urls and name.endswith("_HOST") and _BARE_HOST.match(value.lower()):
+            host = value.lower()
+            if not _internal(host):
+                continue
+            port_text = env.get(name[: -len("_HOST")] + "_PORT", "")
+            port = int(port_text) if port_text.isdigit() else None
+            refs.append(Reference(name, host, port, var.path, var.line, False))
+    for source in platform.python_files(service):
+        if is_test_file(source.path) or "://" not in source.text:
+            continue
+        tree = source.tree
+        if tree is None:
+            continue
+        for constant in facts(tree).strings:
+            if "://" not in constant.value:
+                continue
+            if constant.env_default_for and constant.env_default_for in service.env:
+                continue  # the environment decides; its value is checked instead
+            for url in find_urls(constant.value):
+                if url.start != 0 or url.scheme not in _CODE_SCHEMES:
+                    continue
+                if not url.explicit_port or not _internal(url.host):
+                    continue
+                refs.append(
+                    Reference("a URL in code", url.host, url.port, source.path, constant.line, True)
+                )
+    return refs

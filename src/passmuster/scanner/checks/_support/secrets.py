@@ -1,0 +1,96 @@
+"""Recognising secrets and placeholder values, and talking about them without showing them."""
+
+from __future__ import annotations
+
+import re
+
+_SECRET_NAME = re.compile(
+    r"(PASSWORD|PASSWD|PASS$|SECRET|TOKEN|API_?KEY|PRIVATE_KEY|SIGNING_KEY|ACCESS_KEY|"
+    r"CREDENTIALS|_KEY$|^KEY$)",
+    re.IGNORECASE,
+)
+_NOT_SECRET = re.compile(
+    r"(PUBLIC_KEY|_KEY_ID$|KEY_PATH|KEY_FILE|_ALGORITHM|_EXPIRE|_TTL|_LENGTH|_URL$|_HOST$|"
+    r"_NAME$|_ENABLED$|TOKEN_URL|_HEADER$|_PREFIX$)",
+    re.IGNORECASE,
+)
+
+# Compared after lower-casing and dropping everything but letters and digits.
+WELL_KNOWN = frozenset(
+    {
+        "secret",
+        "password",
+        "passwd",
+        "pass",
+        "admin",
+        "root",
+        "test",
+        "default",
+        "changeme",
+        "changeit",
+        "example",
+        "123456",
+        "12345678",
+        "1234",
+        "qwerty",
+        "letmein",
+        "postgres",
+        "guest",
+        "mysecret",
+        "supersecret",
+        "secretkey",
+        "yoursecretkey",
+        "mysecretkey",
+        "jwtsecret",
+        "apikey",
+        "token",
+        "xxx",
+        "todo",
+        "dummy",
+        "placeholder",
+    }
+)
+MARKERS = (
+    "changeme",
+    "change_me",
+    "change-me",
+    "replace_me",
+    "replaceme",
+    "replace-me",
+    "your_secret",
+    "your-secret",
+    "yoursecret",
+    "your_password",
+    "your-password",
+    "placeholder",
+    "insecure",
+    "notsecret",
+    "not-secret",
+    "dev_secret",
+    "dev-secret",
+    "xxxxxx",
+)
+
+
+def is_secret_name(name: str) -> bool:
+    return bool(_SECRET_NAME.search(name)) and not _NOT_SECRET.search(name)
+
+
+def placeholder_kind(value: str, extra: frozenset[str] = frozenset()) -> str | None:
+    """Why `value` is not a real secret ("a well-known default", "a placeholder marker"), or
+    None when it looks real. Unresolved `${…}` templates are not judged."""
+    text = value.strip().strip("'\"")
+    if not text or "${" in text:
+        return None
+    squeezed = re.sub(r"[^a-z0-9]", "", text.lower())
+    if squeezed in WELL_KNOWN or text.lower() in extra:
+        return "a well-known default"
+    lowered = text.lower()
+    if any(marker in lowered for marker in MARKERS):
+        return "a placeholder marker"
+    return None
+
+
+def mask(value: str) -> str:
+    """A stand-in that shows a secret exists and its length, never its characters."""
+    return f"<{len(value)} characters, masked>"

@@ -1,0 +1,1 @@
+"""Code rules (CODE): service source read with `ast`, never imported or run."""

@@ -1,0 +1,92 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from passmuster.core.findings import Finding, Fix, Location
+from passmuster.core.issues import Severity
+from passmuster.scanner.checks._support.platform import services, unique
+from passmuster.scanner.checks._support.pysource import facts
+from passmuster.scanner.checks._support.references import is_test_file
+from passmuster.scanner.checks._support.urls import LOOPBACK_HOSTS, find_urls
+from passmuster.scanner.context.model import Platform, ServiceDef
+from passmuster.scanner.rule import Rule
+
+
+class HardcodedLocalhostUrl(Rule):
+    """## What it does
+    Flags a URL to `localhost`/`127.0.0.1` in a service's code whose port belongs to another
+    service of the platform (a port it listens on or publishes), such as
+    `identity_url = "http://localhost:8001"`. A fallback given to `os.getenv` or a settings
+    field is skipped when the service's environment sets that variable. Test files are
+    skipped.
+
+    ## Why is this bad?
+    Inside a container, localhost is the container itself: the call works on a developer's
+    machine where every service runs on the host, and fails with `connection refused` once
+    deployed.
+
+    ## Example
+    ```python
+    identity_url = "http://localhost:8001"
+    ```
+
+    ## How to fix
+    Read the address from the environment, with the compose service name as the default:
+    ```python
+    IDENTITY_SERVICE_URL = os.getenv("IDENTITY_SERVICE_URL", "http://identity:8001")
+    ```
+    """
+
+    code = "CODE005"
+    name = "hardcoded-localhost-url"
+    severity = Severity.HIGH
+    fix = Fix.NONE
+
+    def check(self, platform: Platform) -> Iterator[Finding]:
+        return unique(self._check(platform))
+
+    def _check(self, platform: Platform) -> Iterator[Finding]:
+        everyone = services(platform)
+        owners: dict[int, ServiceDef] = {}
+        for service in everyone:
+            for port in sorted(service.container_ports()):
+                owners.setdefault(port, service)
+            for published in service.ports:
+                if published.host is not None:
+                    owners.setdefault(published.host, service)
+        for service in everyone:
+            own = service.container_ports() | {p.host for p in service.ports if p.host}
+            for source in platform.python_files(service):
+                if is_test_file(source.path) or "://" not in source.text:
+                    continue
+                tree = source.tree
+                if tree is None:
+                    continue
+                for constant in facts(tree).strings:
+                    if "://" not in constant.value:
+                        continue
+                    if constant.env_default_for and constant.env_default_for in service.env:
+                        continue
+                    for url in find_urls(constant.value):
+                        if url.host not in LOOPBACK_HOSTS or not url.explicit_port:
+                            continue
+                        target = owners.get(url.port or 0)
+                        if target is None or target is service or url.port in own:
+                            continue
+                        yield self.finding(
+                            f"hard-coded http://{url.host}:{url.port} is {target.name}'s port; "
+                            f"inside a container localhost is the container itself",
+                            source.path,
+                            constant.line,
+                            column=constant.col + 1,
+                            service=service.name,
+                            related=[
+                                Location(
+                                    target.path,
+                                    target.line,
+                                    message=f"{target.name} is defined here",
+                                    service=target.name,
+                                )
+                            ],
+                            key=f"{url.host}:{url.port}",
+                        )

@@ -1,0 +1,232 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.version import Version
+
+from passmuster.core.findings import Edit, Finding, Fix, Fixit
+from passmuster.core.issues import Severity
+from passmuster.scanner.checks._support import modules
+from passmuster.scanner.checks._support.data import table
+from passmuster.scanner.checks._support.platform import service_python, services, unique
+from passmuster.scanner.checks._support.pysource import FromImport, ImportedName, facts
+from passmuster.scanner.checks._support.versions import likely_version
+from passmuster.scanner.context.model import Platform, PythonFile, ServiceDef
+from passmuster.scanner.rule import Rule
+
+
+def _known_bad() -> dict[tuple[str, str], dict[str, Any]]:
+    return {(e["module"], e["name"]): e for e in table("known_bad_imports")["import"]}
+
+
+class MissingImportName(Rule):
+    """## What it does
+    Flags `from X import Y` where module `X` has no `Y`. Checked, in order, against:
+
+    1. the service's own modules (`from app.models import User`, `from .deps import …`);
+    2. `X` as installed where passmuster runs, located with `importlib.util.find_spec` on the
+       top-level name and read with `ast` (never imported; a submodule is found by path, so no
+       package `__init__` runs). Skipped when the service pins a different major version of
+       the package, or a standard-library module on another Python than passmuster's;
+    3. the table of known-bad imports shipped with passmuster
+       (`passmuster/scanner/data/known_bad_imports.toml`);
+
+    and otherwise skipped. Modules that make names at run time (star imports, module
+    `__getattr__`, `globals()` updates) are never judged. Imports under
+    `try/except ImportError` or `if TYPE_CHECKING:` are deliberate and left alone.
+
+    ## Why is this bad?
+    The service crashes at import with `ImportError: cannot import name 'HTTPStatus' from
+    'fastapi'`, before serving anything (seed log: 15+ services down at once).
+
+    ## Example
+    ```python
+    from fastapi import FastAPI, Depends, HTTPStatus, Query
+    ```
+
+    ## How to fix
+    Import the name from where it lives:
+    ```python
+    from fastapi import FastAPI, Depends, Query
+    from http import HTTPStatus
+    ```
+    `passmuster scan --fix` makes this change for the imports the table marks as safe to
+    rewrite (`HTTPStatus` from `fastapi` or `starlette`), keeping the other names.
+    """
+
+    code = "CODE001"
+    name = "missing-import-name"
+    severity = Severity.CRITICAL
+    fix = Fix.SAFE
+
+    def check(self, platform: Platform) -> Iterator[Finding]:
+        return unique(self._check(platform))
+
+    def _check(self, platform: Platform) -> Iterator[Finding]:
+        bad = _known_bad()
+        for service in services(platform):
+            roots = self._roots(platform, service)
+            python = service_python(service)
+            for source in platform.python_files(service):
+                tree = source.tree
+                if tree is None:
+                    continue
+                for statement in facts(tree).from_imports:
+                    if statement.guarded or statement.module == "__future__":
+                        continue
+                    for imported in statement.names:
+                        if imported.name == "*":
+                            continue
+                        verdict = self._judge(
+                            platform, service, source, statement, imported, roots, python, bad
+                        )
+                        if verdict is None:
+                            continue
+                        entry = bad.get((statement.module, imported.name))
+                        fix = None
+                        if entry is not None and entry.get("safe-fix") and statement.level == 0:
+                            fix = self._fix(source, statement, imported, entry["replacement"])
+                        yield self.finding(
+                            verdict,
+                            source.path,
+                            imported.line,
+                            column=imported.col + 1,
+                            service=service.name,
+                            fix=fix,
+                            key=f"{'.' * statement.level}{statement.module}:{imported.name}",
+                        )
+
+    @staticmethod
+    def _roots(platform: Platform, service: ServiceDef) -> tuple[Path, ...]:
+        folders: list[str] = []
+        if service.build_context is not None:
+            folders.append(service.build_context)
+        if service.entry is not None and service.entry.module_path and service.entry.module:
+            # The folder the server imports the entry module from is on sys.path.
+            depth = service.entry.module.count(".") + 1
+            folder = PurePosixPath(service.entry.module_path)
+            if folder.name == "__init__.py":
+                depth += 1
+            for _ in range(depth):
+                folder = folder.parent
+            folders.append(str(folder))
+        return tuple(dict.fromkeys(platform.abspath(f) for f in folders))
+
+    def _judge(
+        self,
+        platform: Platform,
+        service: ServiceDef,
+        source: PythonFile,
+        statement: FromImport,
+        imported: ImportedName,
+        roots: tuple[Path, ...],
+        python: str | None,
+        bad: dict[tuple[str, str], dict[str, Any]],
+    ) -> str | None:
+        """The finding's message when the name is missing, else None."""
+        name = imported.name
+        if statement.level:
+            base = platform.abspath(source.path).parent
+            for _ in range(statement.level - 1):
+                base = base.parent
+            local = (
+                modules.local_module(statement.module, (base,))
+                if statement.module
+                else (modules.ModuleSource("", base / "__init__.py", (base,)))
+            )
+            if local is None:
+                return None
+            return self._verdict(local, name, statement, "the service's code")
+        local = modules.local_module(statement.module, roots)
+        if local is not None:
+            return self._verdict(local, name, statement, "the service's code")
+        top = statement.module.split(".", 1)[0]
+        entry = bad.get((statement.module, name))
+        installed = modules.installed_module(statement.module)
+        if installed is not None and self._comparable(service, top, python):
+            dist = modules.distribution_version(top)
+            found = self._verdict(
+                installed,
+                name,
+                statement,
+                f"{dist[0]} {dist[1]} as installed here" if dist else "the installed module",
+            )
+            if found is not None:
+                return found + (f"; {entry['message']}" if entry else "")
+            if modules.provides(installed, name) is not None:
+                return None
+        if entry is not None and self._entry_applies(service, entry, top):
+            return f"{statement.module} has no {name}: {entry['message']}"
+        return None
+
+    @staticmethod
+    def _verdict(
+        module: modules.ModuleSource, name: str, statement: FromImport, against: str
+    ) -> str | None:
+        if modules.provides(module, name) is not False:
+            return None
+        where = "." * statement.level + statement.module
+        return f"cannot import name {name!r} from {where!r} (checked against {against})"
+
+    @staticmethod
+    def _comparable(service: ServiceDef, top: str, python: str | None) -> bool:
+        """Whether the installed copy of a module says anything about the service's copy."""
+        if modules.is_stdlib(top):
+            return python is None or python == modules.running_python()
+        dist = modules.distribution_version(top)
+        if dist is None:
+            return True
+        req = service.requirement(dist[0])
+        if req is None or not req.specifier:
+            return True
+        try:
+            wanted = likely_version(SpecifierSet(req.specifier))
+        except InvalidSpecifier:
+            return False
+        return wanted is None or wanted.major == Version(dist[1]).major
+
+    @staticmethod
+    def _entry_applies(service: ServiceDef, entry: dict[str, Any], top: str) -> bool:
+        versions = entry.get("versions")
+        if not versions:
+            return True
+        req = service.requirement(entry.get("package", top))
+        if req is None:
+            return True  # unpinned: the newest release, which the table describes
+        try:
+            wanted = likely_version(SpecifierSet(req.specifier))
+        except InvalidSpecifier:
+            return False
+        return wanted is None or wanted in SpecifierSet(versions)
+
+    @staticmethod
+    def _fix(
+        source: PythonFile, statement: FromImport, imported: ImportedName, replacement: str
+    ) -> Fixit | None:
+        lines = source.lines
+        start, end = statement.line, statement.end_line
+        if end > len(lines):
+            return None
+        before = lines[start - 1][: statement.col]
+        after = lines[end - 1][statement.end_col :]
+        if before.strip() or after.strip():
+            return None  # shares its line with other code: leave it to a human
+        indent = before
+        moved = imported.name + (f" as {imported.alias}" if imported.alias else "")
+        kept = [
+            n.name + (f" as {n.alias}" if n.alias else "")
+            for n in statement.names
+            if n is not imported
+        ]
+        new = [f"{indent}from {replacement} import {moved}"]
+        if kept:
+            new.insert(0, f"{indent}from {statement.module} import {', '.join(kept)}")
+        original = "\n".join(lines[start - 1 : end])
+        return Fixit(
+            f"Import {imported.name} from {replacement}",
+            (Edit(source.path, start, end, "\n".join(new), expected=original),),
+            Fix.SAFE,
+        )

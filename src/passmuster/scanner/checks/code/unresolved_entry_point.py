@@ -1,0 +1,82 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from passmuster.core.findings import Finding, Fix
+from passmuster.core.issues import Severity
+from passmuster.scanner.checks._support.platform import services, unique
+from passmuster.scanner.checks._support.pysource import facts
+from passmuster.scanner.context.model import Platform
+from passmuster.scanner.rule import Rule
+
+_APP_SERVERS = frozenset({"uvicorn", "gunicorn", "hypercorn", "daphne", "granian", "celery"})
+
+
+class UnresolvedEntryPoint(Rule):
+    """## What it does
+    Flags a service command whose app target resolves to nothing in the service's code: the
+    module of `uvicorn app.main:app` (also gunicorn, hypercorn, daphne, granian and
+    `celery -A`) exists in no file under the build context, or the module defines no `app`.
+
+    The module is looked up as the server would import it from the build context (and from
+    `src/`); the attribute among the module's top-level names, read with `ast`.
+
+    ## Why is this bad?
+    The container exits at start with `Error loading ASGI app. Could not import module
+    "app.main"` or `Attribute "app" not found in module "app.main"`, and restarts in a loop.
+
+    ## Example
+    ```dockerfile
+    CMD ["uvicorn", "app.main:application", "--host", "0.0.0.0"]
+    ```
+    while `app/main.py` defines `app = FastAPI()`.
+
+    ## How to fix
+    Point the command at the module path and attribute that exist (`app.main:app`); check the
+    `WORKDIR` and `COPY` lines put the package where the command imports it from.
+    """
+
+    code = "CODE003"
+    name = "unresolved-entry-point"
+    severity = Severity.CRITICAL
+    fix = Fix.NONE
+
+    def check(self, platform: Platform) -> Iterator[Finding]:
+        return unique(self._check(platform))
+
+    def _check(self, platform: Platform) -> Iterator[Finding]:
+        for service in services(platform):
+            entry = service.entry
+            if entry is None or entry.server not in _APP_SERVERS or not entry.module:
+                continue
+            if service.build_context is None or not service.python_files:
+                continue  # nothing of the service's code is in this repository
+            if "$" in (entry.target or "") or "{" in (entry.target or ""):
+                continue
+            if entry.module_path is None:
+                yield self.finding(
+                    f"{entry.server} starts {entry.target}, but no module {entry.module} exists "
+                    f"in {service.build_context}",
+                    entry.path,
+                    entry.line,
+                    service=service.name,
+                    key=f"module:{entry.module}",
+                )
+                continue
+            if entry.attribute is None or entry.server == "celery":
+                continue
+            source = platform.python.get(entry.module_path)
+            tree = source.tree if source is not None else None
+            if tree is None:
+                continue
+            defined = facts(tree).defined
+            if defined is None or entry.attribute in defined:
+                continue
+            yield self.finding(
+                f"{entry.server} starts {entry.target}, but {entry.module_path} defines no "
+                f"{entry.attribute!r}",
+                entry.path,
+                entry.line,
+                service=service.name,
+                key=f"attribute:{entry.module}:{entry.attribute}",
+            )

@@ -1,0 +1,1 @@
+"""Environment and secret rules (ENV): variables, env files and credentials across services."""

@@ -1,0 +1,70 @@
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any, ClassVar
+
+from passmuster.core.findings import Finding, Fix
+from passmuster.core.issues import Severity
+from passmuster.scanner.checks._support.platform import services, unique
+from passmuster.scanner.context.model import Platform
+from passmuster.scanner.rule import Rule
+
+_SOCKETS = frozenset({"/var/run/docker.sock", "/run/docker.sock"})
+
+
+class DockerSocketMount(Rule):
+    """## What it does
+    Flags a service that mounts the Docker socket (`/var/run/docker.sock`).
+
+    ## Why is this bad?
+    Access to the socket is root on the host: the service (and anything that compromises it,
+    such as a template injection in a provisioning job) can start privileged containers,
+    read every volume and every other container's secrets.
+
+    ## Example
+    ```yaml
+    services:
+      instances-worker:
+        volumes:
+          - /var/run/docker.sock:/var/run/docker.sock
+    ```
+
+    ## How to fix
+    Put a socket proxy that allows only the API calls the service needs
+    (`tecnativa/docker-socket-proxy` with `CONTAINERS=1`) between the service and Docker, or
+    move the work to a dedicated, isolated host. When a service must have it, list it in the
+    configuration so the exception is deliberate and visible.
+
+    ## Configuration
+    ```toml
+    [scan.options.ENV007]
+    allow = ["traefik"]
+    ```
+    """
+
+    code = "ENV007"
+    name = "docker-socket-mount"
+    severity = Severity.HIGH
+    fix = Fix.NONE
+    default_options: ClassVar[Mapping[str, Any]] = {"allow": []}
+
+    def check(self, platform: Platform) -> Iterator[Finding]:
+        return unique(self._check(platform))
+
+    def _check(self, platform: Platform) -> Iterator[Finding]:
+        allowed = set(self.options["allow"])
+        for service in services(platform):
+            if service.name in allowed:
+                continue
+            for volume in service.volumes:
+                if volume.source not in _SOCKETS and volume.target not in _SOCKETS:
+                    continue
+                mode = "read-only" if volume.read_only else "read-write"
+                yield self.finding(
+                    f"{service.name} mounts the Docker socket ({mode}): root on the host",
+                    volume.path,
+                    volume.line,
+                    service=service.name,
+                    key=volume.target,
+                )
+                break

@@ -1,0 +1,84 @@
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any, ClassVar
+
+from passmuster.core.findings import Finding, Fix
+from passmuster.core.issues import Severity
+from passmuster.scanner.checks._support.platform import env_values, services, unique
+from passmuster.scanner.checks._support.secrets import is_secret_name, placeholder_kind
+from passmuster.scanner.checks._support.urls import find_urls
+from passmuster.scanner.context.model import Platform
+from passmuster.scanner.rule import Rule
+
+
+class PlaceholderSecret(Rule):
+    """## What it does
+    Flags a secret a service actually receives (a variable named like `*_PASSWORD`,
+    `*_SECRET*`, `*_TOKEN`, `*_API_KEY`, or the password inside a URL) whose value is a
+    placeholder or a well-known default: `change_me`, `secret`, `password`, `admin`,
+    `your-secret-key`, … This includes compose defaults such as
+    `${POSTGRES_PASSWORD:-secure_password_change_me}` when nothing overrides them. Values in
+    `.env.example` files are not reported: placeholders belong there.
+
+    Messages never show the value.
+
+    ## Why is this bad?
+    Defaults get deployed. A JWT signing key of `secret` lets anyone mint tokens for any
+    user; a database password of `postgres` is the first one an attacker tries.
+
+    ## Example
+    ```yaml
+    services:
+      identity:
+        environment:
+          JWT_SECRET_KEY: ${JWT_SECRET_KEY:-change_me}
+    ```
+
+    ## How to fix
+    Remove the default so a missing secret fails loudly (`${JWT_SECRET_KEY:?set it}`), and
+    provide real values from an untracked `.env` or a secret store.
+
+    ## Configuration
+    ```toml
+    [scan.options.ENV003]
+    placeholders = ["odoo", "acme"]   # more values to treat as placeholders
+    ```
+    """
+
+    code = "ENV003"
+    name = "placeholder-secret"
+    severity = Severity.HIGH
+    fix = Fix.NONE
+    default_options: ClassVar[Mapping[str, Any]] = {"placeholders": []}
+
+    def check(self, platform: Platform) -> Iterator[Finding]:
+        return unique(self._check(platform))
+
+    def _check(self, platform: Platform) -> Iterator[Finding]:
+        extra = frozenset(str(v).lower() for v in self.options["placeholders"])
+        reported: set[tuple[str, int | None, str]] = set()
+        for service in services(platform):
+            for name, value, var in env_values(service):
+                if ".example" in var.path or var.path.endswith(".sample"):
+                    continue
+                kind: str | None = None
+                what = name
+                if is_secret_name(name):
+                    kind = placeholder_kind(value, extra)
+                if kind is None:
+                    for url in find_urls(value):
+                        if url.password is not None:
+                            kind = placeholder_kind(url.password, extra)
+                            what = f"the password in {name}"
+                            break
+                if kind is None or (var.path, var.line, name) in reported:
+                    continue
+                reported.add((var.path, var.line, name))
+                yield self.finding(
+                    f"{what} is {kind} (value masked); set a real secret outside the repository",
+                    var.path,
+                    var.line,
+                    service=service.name,
+                    key=name,
+                )

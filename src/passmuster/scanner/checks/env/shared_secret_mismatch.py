@@ -1,0 +1,157 @@
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator, Mapping
+from typing import Any, ClassVar
+
+from passmuster.core.findings import Finding, Fix, Location
+from passmuster.core.issues import Severity
+from passmuster.scanner.checks._support.platform import (
+    env_values,
+    service_prefixes,
+    services,
+    unique,
+)
+from passmuster.scanner.context.model import EnvVar, Platform, ServiceDef
+from passmuster.scanner.rule import Rule
+
+# What a service calls the key it accepts from its clients.
+_SERVER_KEYS = ("API_KEY", "SERVICE_API_KEY", "INTERNAL_API_KEY", "CLIENT_SECRET", "SERVICE_TOKEN")
+# What a client calls the key it sends to `<SERVICE>_…`.
+_CLIENT_SUFFIXES = ("API_KEY", "CLIENT_SECRET", "SERVICE_KEY", "SERVICE_TOKEN", "TOKEN")
+
+
+class SharedSecretMismatch(Rule):
+    """## What it does
+    Flags a secret that must be the same in several services but is not:
+
+    * the JWT signing key (`JWT_SECRET`, `JWT_SECRET_KEY`, `JWT_SIGNING_KEY`, … treated as
+      one key whatever each service calls it), between every service that sets it;
+    * a client key sent to another service (`BILLING_API_KEY` in the gateway) against the key
+      that service accepts (`API_KEY` or `BILLING_API_KEY` in `billing`).
+
+    Values are compared after compose interpolation and are never shown.
+
+    ## Why is this bad?
+    Tokens issued by the identity service fail signature checks in every service holding
+    another key (`401 Signature verification failed`), and service-to-service calls are
+    rejected, typically only after a secret is rotated in one place.
+
+    ## Example
+    ```yaml
+    services:
+      identity:
+        environment: {JWT_SECRET_KEY: "k3y-one…"}
+      tenants:
+        environment: {JWT_SECRET: "k3y-two…"}
+    ```
+
+    ## How to fix
+    Define the shared secret once (in `.env`, or an `x-` anchor) and reference it from each
+    service: `JWT_SECRET_KEY: ${JWT_SECRET_KEY}`.
+
+    ## Configuration
+    ```toml
+    [scan.options.ENV004]
+    groups = { jwt = ["JWT_SECRET", "JWT_SECRET_KEY", "JWT_SIGNING_KEY", "AUTH_SECRET"] }
+    ```
+    """
+
+    code = "ENV004"
+    name = "shared-secret-mismatch"
+    severity = Severity.HIGH
+    fix = Fix.NONE
+    default_options: ClassVar[Mapping[str, Any]] = {
+        "groups": {"jwt": ["JWT_SECRET", "JWT_SECRET_KEY", "JWT_SIGNING_KEY", "JWT_KEY"]}
+    }
+
+    def check(self, platform: Platform) -> Iterator[Finding]:
+        return unique(self._check(platform))
+
+    def _check(self, platform: Platform) -> Iterator[Finding]:
+        everyone = services(platform)
+        groups: dict[str, list[str]] = dict(self.options["groups"])
+        for group, names in sorted(groups.items()):
+            holders: list[tuple[ServiceDef, EnvVar, str]] = []
+            for service in everyone:
+                for name in names:
+                    var = service.env.get(name)
+                    if var is not None and var.value and "${" not in var.value:
+                        holders.append((service, var, var.value))
+                        break
+            yield from self._disagreements(f"{group} key", holders)
+        yield from self._client_keys(everyone)
+
+    def _disagreements(
+        self, what: str, holders: list[tuple[ServiceDef, EnvVar, str]]
+    ) -> Iterator[Finding]:
+        by_value: dict[str, list[tuple[ServiceDef, EnvVar]]] = defaultdict(list)
+        for service, var, value in holders:
+            by_value[value].append((service, var))
+        if len(by_value) < 2:
+            return
+        ranked = sorted(by_value.values(), key=lambda users: (-len(users), users[0][0].name))
+        model_service, model_var = ranked[0][0]
+        for users in ranked[1:]:
+            for service, var in users:
+                yield self.finding(
+                    f"{var.name} in {service.name} differs from {model_var.name} in "
+                    f"{model_service.name}; the {what} must be the same (values masked)",
+                    var.path,
+                    var.line,
+                    service=service.name,
+                    related=[
+                        Location(
+                            model_var.path,
+                            model_var.line,
+                            message=f"{model_var.name} in {model_service.name}",
+                            service=model_service.name,
+                        )
+                    ],
+                    key=f"{what}:{model_service.name}",
+                )
+
+    def _client_keys(self, everyone: list[ServiceDef]) -> Iterator[Finding]:
+        accepted: dict[str, tuple[ServiceDef, EnvVar, str]] = {}
+        prefixes: dict[str, ServiceDef] = {}
+        for service in everyone:
+            for prefix in service_prefixes(service):
+                prefixes[prefix] = service
+        for server in everyone:
+            for name in (
+                *_SERVER_KEYS,
+                *(p + s for p in service_prefixes(server) for s in _CLIENT_SUFFIXES),
+            ):
+                var = server.env.get(name)
+                if var is not None and var.value and "${" not in var.value:
+                    accepted[server.name] = (server, var, var.value)
+                    break
+        for client in everyone:
+            for name, value, var in env_values(client):
+                if "${" in value or not value:
+                    continue
+                for prefix, server in prefixes.items():
+                    if server is client or not name.startswith(prefix):
+                        continue
+                    if name[len(prefix) :] not in _CLIENT_SUFFIXES:
+                        continue
+                    held = accepted.get(server.name)
+                    if held is None or held[2] == value:
+                        continue
+                    _, server_var, _ = held
+                    yield self.finding(
+                        f"{name} in {client.name} differs from {server_var.name} that "
+                        f"{server.name} accepts (values masked)",
+                        var.path,
+                        var.line,
+                        service=client.name,
+                        related=[
+                            Location(
+                                server_var.path,
+                                server_var.line,
+                                message=f"{server_var.name} in {server.name}",
+                                service=server.name,
+                            )
+                        ],
+                        key=f"client:{name}:{server.name}",
+                    )

@@ -1,0 +1,1 @@
+"""Image rules (IMG): Dockerfiles and the commands containers run."""

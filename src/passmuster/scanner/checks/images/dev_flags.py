@@ -1,0 +1,90 @@
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from fnmatch import fnmatch
+from typing import Any, ClassVar
+
+from passmuster.core.findings import Finding, Fix
+from passmuster.core.issues import Severity
+from passmuster.scanner.checks._support.commands import parse_server_command
+from passmuster.scanner.checks._support.platform import is_dev_file, services, unique
+from passmuster.scanner.context.model import Command, Platform
+from passmuster.scanner.rule import Rule
+
+
+class DevFlagInProduction(Rule):
+    """## What it does
+    Flags development switches in a production command: `--reload`, `--reload-dir`,
+    `--debug`, `flask run --debug`, `fastapi dev`, in a Dockerfile `CMD`/`ENTRYPOINT` or a
+    compose `command:`. Compose files and Dockerfiles named for development
+    (`docker-compose.dev.yml`, `docker-compose.override.yml`, `*.local.*`, `Dockerfile.dev`)
+    are skipped.
+
+    ## Why is this bad?
+    The reloader watches the file system and restarts workers on changes, runs a single
+    process, and `--debug` serves tracebacks (and with Werkzeug an interactive console) to
+    anyone who can reach the port.
+
+    ## Example
+    ```dockerfile
+    CMD ["uvicorn", "app.main:app", "--host", "0.0.0.0", "--port", "8000", "--reload"]
+    ```
+
+    ## How to fix
+    Drop the flag from the image and add it in a development override
+    (`docker-compose.override.yml`: `command: uvicorn app.main:app --reload …`).
+
+    ## Configuration
+    ```toml
+    [scan.options.IMG004]
+    dev-files = ["*/compose/docker-compose.ci.yml"]   # more files to treat as development
+    ```
+    """
+
+    code = "IMG004"
+    name = "dev-flag-in-production"
+    severity = Severity.MEDIUM
+    fix = Fix.NONE
+    default_options: ClassVar[Mapping[str, Any]] = {"dev_files": []}
+
+    def check(self, platform: Platform) -> Iterator[Finding]:
+        return unique(self._check(platform))
+
+    def _check(self, platform: Platform) -> Iterator[Finding]:
+        patterns: list[str] = list(self.options["dev_files"])
+        seen: set[tuple[str, int | None]] = set()
+        for service in services(platform):
+            commands: list[Command] = [c for c in (service.command, service.entrypoint) if c]
+            if service.dockerfile is not None:
+                for keyword in ("CMD", "ENTRYPOINT"):
+                    found = service.dockerfile.last(keyword)
+                    if found is not None:
+                        argv = found.exec_form()
+                        commands.append(
+                            Command(
+                                tuple(argv) if argv is not None else (found.value,),
+                                found.value,
+                                service.dockerfile.path,
+                                found.line,
+                                "dockerfile",
+                            )
+                        )
+            for command in commands:
+                if is_dev_file(command.path) or any(fnmatch(command.path, p) for p in patterns):
+                    continue
+                if (command.path, command.line) in seen:
+                    continue
+                parsed = parse_server_command(
+                    list(command.argv) if len(command.argv) > 1 else command.raw
+                )
+                if parsed is None or not parsed.dev_flags:
+                    continue
+                seen.add((command.path, command.line))
+                flags = ", ".join(parsed.dev_flags)
+                yield self.finding(
+                    f"{parsed.server} runs with {flags} in a production command",
+                    command.path,
+                    command.line,
+                    service=service.name,
+                    key=flags,
+                )

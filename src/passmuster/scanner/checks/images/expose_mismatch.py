@@ -1,0 +1,59 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from passmuster.core.findings import Finding, Fix, Location
+from passmuster.core.issues import Severity
+from passmuster.scanner.checks._support.platform import services, unique
+from passmuster.scanner.context.model import Platform
+from passmuster.scanner.rule import Rule
+
+
+class ExposeMismatch(Rule):
+    """## What it does
+    Flags a Dockerfile whose `EXPOSE` does not include the port the container's command
+    listens on (from `--port`/`--bind` of uvicorn, gunicorn, hypercorn or flask, or the
+    compose `command:` that replaces the CMD).
+
+    ## Why is this bad?
+    `EXPOSE` is what readers, `docker run -P` and tooling take as the service's port. When it
+    says 8000 and the server listens on 8002, port mappings and health checks are written
+    against the wrong port and the service is unreachable (seed log: "Port Conflicts in
+    Dockerfiles", 10+ services).
+
+    ## Example
+    ```dockerfile
+    EXPOSE 8000
+    CMD ["uvicorn", "app.main:app", "--host", "0.0.0.0", "--port", "8002"]
+    ```
+
+    ## How to fix
+    Make them agree: `EXPOSE 8002`, or listen on 8000.
+    """
+
+    code = "IMG003"
+    name = "expose-mismatch"
+    severity = Severity.MEDIUM
+    fix = Fix.NONE
+
+    def check(self, platform: Platform) -> Iterator[Finding]:
+        return unique(self._check(platform))
+
+    def _check(self, platform: Platform) -> Iterator[Finding]:
+        for service in services(platform):
+            entry = service.entry
+            if entry is None or entry.port is None or service.dockerfile is None:
+                continue
+            exposed = [p for p in service.expose if p.origin == "dockerfile-expose"]
+            if not exposed or any(p.port == entry.port for p in exposed):
+                continue
+            first = exposed[0]
+            ports = ", ".join(str(p.port) for p in exposed)
+            yield self.finding(
+                f"EXPOSE {ports} but the command listens on {entry.port}",
+                first.path,
+                first.line,
+                service=service.name,
+                related=[Location(entry.path, entry.line, message=f"listens on {entry.port}")],
+                key=f"{ports}->{entry.port}",
+            )

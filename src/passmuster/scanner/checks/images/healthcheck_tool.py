@@ -1,0 +1,89 @@
+from __future__ import annotations
+
+import shlex
+from collections.abc import Iterator
+
+from passmuster.core.findings import Finding, Fix
+from passmuster.core.issues import Severity
+from passmuster.scanner.checks._support.platform import image_flavour, services, unique
+from passmuster.scanner.context.model import Platform
+from passmuster.scanner.rule import Rule
+
+# What each image family ships: python:<v> sits on buildpack-deps (curl and wget), slim images
+# have neither, Alpine's BusyBox provides wget.
+_PRESENT = {"full": {"curl", "wget"}, "slim": set(), "alpine": {"wget"}}
+_TOOLS = ("curl", "wget")
+
+
+def _tools_used(text: str) -> list[str]:
+    try:
+        words = shlex.split(text)
+    except ValueError:
+        words = text.split()
+    used: list[str] = []
+    for word in words:
+        base = word.rsplit("/", 1)[-1]
+        if base in _TOOLS and base not in used:
+            used.append(base)
+    return used
+
+
+class HealthcheckToolMissing(Rule):
+    """## What it does
+    Flags a health check (compose `healthcheck.test` or Dockerfile `HEALTHCHECK`) that runs
+    `curl` or `wget` in an image that does not have it: `python:*-slim` and Debian/Ubuntu base
+    images ship neither, Alpine has `wget` but not `curl`, unless the Dockerfile installs it.
+
+    ## Why is this bad?
+    The check fails with `curl: not found` every time, so the container never becomes healthy:
+    services that `depends_on` it with `condition: service_healthy` never start, and
+    orchestrators restart a perfectly working service.
+
+    ## Example
+    ```yaml
+    healthcheck:
+      test: ["CMD", "curl", "-f", "http://localhost:8000/health"]
+    ```
+    for a service built `FROM python:3.11-slim` that never installs curl.
+
+    ## How to fix
+    Install the tool (`apt-get install -y --no-install-recommends curl`), or check with Python,
+    which the image has:
+    ```yaml
+    test: ["CMD", "python", "-c", "import urllib.request as u; u.urlopen('http://localhost:8000/health')"]
+    ```
+    """
+
+    code = "IMG002"
+    name = "healthcheck-tool-missing"
+    severity = Severity.HIGH
+    fix = Fix.NONE
+
+    def check(self, platform: Platform) -> Iterator[Finding]:
+        return unique(self._check(platform))
+
+    def _check(self, platform: Platform) -> Iterator[Finding]:
+        for service in services(platform):
+            check = service.healthcheck
+            if check is None or check.disabled:
+                continue
+            used = _tools_used(check.command_text)
+            if not used:
+                continue
+            final = service.dockerfile.final if service.dockerfile else None
+            image = final.base if final is not None else service.image
+            flavour = image_flavour(image)
+            if flavour is None:
+                continue
+            installed = final.system_packages if final is not None else set()
+            for tool in used:
+                if tool in _PRESENT[flavour] or tool in installed:
+                    continue
+                yield self.finding(
+                    f"the health check runs {tool}, which {image} does not have and the "
+                    f"Dockerfile does not install",
+                    check.path,
+                    check.line,
+                    service=service.name,
+                    key=tool,
+                )

@@ -1,0 +1,1 @@
+"""Port and address rules (PORT): who listens where, and who calls whom at which address."""

@@ -1,0 +1,67 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from passmuster.core.findings import Finding, Fix, Location
+from passmuster.core.issues import Severity
+from passmuster.scanner.checks._support.platform import services, unique
+from passmuster.scanner.context.model import Platform
+from passmuster.scanner.rule import Rule
+
+
+class UnlistenedPort(Rule):
+    """## What it does
+    Flags a compose `ports:` or `expose:` entry whose container port is not a port the
+    service listens on, when that is known (from its command's `--port`/`--bind`, a
+    `uvicorn.run(port=…)` in its code, or `port` under `[services.<name>]`).
+
+    ## Why is this bad?
+    Traffic sent to the published port reaches nothing: `connection reset` from the host,
+    `connection refused` from other services, and a health check against it always fails.
+
+    ## Example
+    ```yaml
+    services:
+      billing:
+        build: ./services/billing          # CMD: uvicorn … --port 8004
+        ports: ["8004:8000"]
+    ```
+
+    ## How to fix
+    Map the host port to the port the server listens on (`"8004:8004"`), or change the
+    server's `--port`.
+    """
+
+    code = "PORT002"
+    name = "unlistened-port"
+    severity = Severity.HIGH
+    fix = Fix.NONE
+
+    def check(self, platform: Platform) -> Iterator[Finding]:
+        return unique(self._check(platform))
+
+    def _check(self, platform: Platform) -> Iterator[Finding]:
+        for service in services(platform):
+            listening = service.listening_ports()
+            if not listening:
+                continue
+            heard = ", ".join(str(p) for p in sorted(listening))
+            source = service.listens[0]
+            related = [Location(source.path, source.line, message=f"listens on {heard}")]
+            entries = [(p.container, p.path, p.line, f"publishes {p.raw}") for p in service.ports]
+            entries += [
+                (p.port, p.path, p.line, f"exposes {p.port}")
+                for p in service.expose
+                if p.origin == "compose-expose"
+            ]
+            for port, path, line, what in entries:
+                if port in listening:
+                    continue
+                yield self.finding(
+                    f"{what} but {service.name} listens on {heard}",
+                    path,
+                    line,
+                    service=service.name,
+                    related=related,
+                    key=str(port),
+                )

@@ -1,0 +1,1 @@
+"""Reference rules (REF): names and paths compose files point at."""

@@ -1,0 +1,105 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from passmuster.core.findings import Finding, Fix
+from passmuster.core.issues import Severity
+from passmuster.scanner.checks._support.platform import services, unique
+from passmuster.scanner.context.model import Platform
+from passmuster.scanner.rule import Rule
+
+
+class MissingPath(Rule):
+    """## What it does
+    Flags a path a compose service refers to that does not exist in the repository: an
+    `env_file` (unless marked `required: false`), a `build` context, a `dockerfile`, or the
+    source of a relative bind mount (`./config:/etc/app`).
+
+    ## Why is this bad?
+    `docker compose up` fails on a missing env file or build context. A missing bind-mount
+    source is worse: Docker creates an empty directory in its place, so the service starts
+    with an empty config folder, or with a folder where it expected a file.
+
+    ## Example
+    ```yaml
+    services:
+      billing:
+        build: ./services/billing-service      # the folder is services/billing
+        env_file: .env.billing
+        volumes:
+          - ./config/billing.yml:/app/config.yml
+    ```
+
+    ## How to fix
+    Correct the path, commit the missing file (an `.env.example` copied in CI), or remove the
+    reference.
+    """
+
+    code = "REF002"
+    name = "missing-path"
+    severity = Severity.HIGH
+    fix = Fix.NONE
+
+    def check(self, platform: Platform) -> Iterator[Finding]:
+        return unique(self._check(platform))
+
+    def _check(self, platform: Platform) -> Iterator[Finding]:
+        reported: set[tuple[str, int | None, str]] = set()
+
+        def once(path: str, line: int | None, what: str) -> bool:
+            key = (path, line, what)
+            if key in reported:
+                return False
+            reported.add(key)
+            return True
+
+        for service in services(platform):
+            for file, where, exists in service.env_files:
+                if not exists and once(where.path, where.line, file):
+                    yield self.finding(
+                        f"env_file {file} does not exist",
+                        where.path,
+                        where.line,
+                        service=service.name,
+                        key=f"env_file:{file}",
+                    )
+            build = service.build_where
+            if build is not None and not service.build_context_exists:
+                context = service.build_context or "(outside the repository)"
+                if once(build.path, build.line, context):
+                    yield self.finding(
+                        f"build context {context} does not exist",
+                        build.path,
+                        build.line,
+                        service=service.name,
+                        key=f"build:{context}",
+                    )
+            elif (
+                service.dockerfile_path is not None
+                and service.dockerfile is None
+                and service.build_context_exists
+                and not platform.abspath(service.dockerfile_path).is_file()
+            ):
+                at = service.dockerfile_where or build
+                if at is not None and once(at.path, at.line, service.dockerfile_path):
+                    yield self.finding(
+                        f"Dockerfile {service.dockerfile_path} does not exist",
+                        at.path,
+                        at.line,
+                        service=service.name,
+                        key=f"dockerfile:{service.dockerfile_path}",
+                    )
+            for volume in service.volumes:
+                if volume.type != "bind" or volume.resolved is None:
+                    continue
+                if platform.abspath(volume.resolved).exists():
+                    continue
+                if once(volume.path, volume.line, volume.resolved):
+                    yield self.finding(
+                        f"bind mount source {volume.source} does not exist; Docker would "
+                        f"create an empty directory there",
+                        volume.path,
+                        volume.line,
+                        service=service.name,
+                        key=f"bind:{volume.resolved}",
+                    )

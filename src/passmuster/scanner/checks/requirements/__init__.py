@@ -1,0 +1,1 @@
+"""Requirements rules (REQ): what services install, across files and services."""

@@ -1,0 +1,83 @@
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator
+
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+
+from passmuster.core.findings import Finding, Fix, Location
+from passmuster.core.issues import Severity
+from passmuster.scanner.checks._support.platform import services, unique
+from passmuster.scanner.checks._support.versions import compatible, describe
+from passmuster.scanner.context.model import Platform, Requirement
+from passmuster.scanner.rule import Rule
+
+
+def _spec(req: Requirement) -> SpecifierSet | None:
+    try:
+        return SpecifierSet(req.specifier)
+    except InvalidSpecifier:
+        return None
+
+
+class ConflictingPins(Rule):
+    """## What it does
+    Flags a package whose requirements within one service cannot all hold at once: two pins to
+    different versions, or a pin outside a range, across the service's own file, the files it
+    includes with `-r` and its constraints (`-c`).
+
+    ## Why is this bad?
+    pip refuses to install the set ("ResolutionImpossible"), so the image does not build; or,
+    when the files are installed in separate steps, the later step silently replaces the
+    version the earlier one installed.
+
+    ## Example
+    ```text
+    # requirements.shared.txt
+    requests==2.32.3
+    # services/instances/requirements.txt
+    -r ../../requirements.shared.txt
+    requests==2.31.0
+    ```
+
+    ## How to fix
+    Keep one requirement per package per service: drop the service's own pin and rely on the
+    shared one, or change the shared pin for everyone.
+    """
+
+    code = "REQ003"
+    name = "conflicting-pins"
+    severity = Severity.HIGH
+    fix = Fix.NONE
+
+    def check(self, platform: Platform) -> Iterator[Finding]:
+        return unique(self._check(platform))
+
+    def _check(self, platform: Platform) -> Iterator[Finding]:
+        reported: set[tuple[str, int]] = set()
+        for service in services(platform):
+            grouped: dict[str, list[tuple[Requirement, SpecifierSet]]] = defaultdict(list)
+            for req in (*service.requirements, *service.constraints):
+                spec = _spec(req)
+                if spec is not None and len(spec) and not req.marker and not req.url:
+                    grouped[req.name].append((req, spec))
+            for package, entries in sorted(grouped.items()):
+                for index, (req, spec) in enumerate(entries):
+                    for earlier, earlier_spec in entries[:index]:
+                        if (earlier.path, earlier.line) == (req.path, req.line):
+                            continue
+                        if compatible(earlier_spec, spec) or (req.path, req.line) in reported:
+                            continue
+                        reported.add((req.path, req.line))
+                        yield self.finding(
+                            f"{package} {describe(spec)} conflicts with {describe(earlier_spec)} "
+                            f"at {earlier.path}:{earlier.line}; no version satisfies both",
+                            req.path,
+                            req.line,
+                            service=service.name,
+                            related=[
+                                Location(earlier.path, earlier.line, message="conflicting pin")
+                            ],
+                            key=f"{package} {req.path}",
+                        )
+                        break

@@ -1,0 +1,112 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from packaging.requirements import InvalidRequirement
+from packaging.requirements import Requirement as Spec
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.version import Version
+
+from passmuster.core.findings import Finding, Fix, Location
+from passmuster.core.issues import Severity
+from passmuster.scanner.checks._support.data import table
+from passmuster.scanner.checks._support.platform import service_python, services, unique
+from passmuster.scanner.checks._support.versions import LATEST, likely_version
+from passmuster.scanner.context.model import Platform, Requirement
+from passmuster.scanner.rule import Rule
+
+
+class IncompatiblePackages(Rule):
+    """## What it does
+    Flags a service whose packages form a combination known to break, from the table shipped
+    with passmuster (`passmuster/scanner/data/incompatible.toml`): for example `docker` < 7.1
+    with `requests` >= 2.32, or `aioredis` on Python 3.11 and later.
+
+    Each package is judged at the version pip would most likely install: the pinned version,
+    else the newest its specifier allows. A package the service does not list but gets as a
+    dependency of another (such as `requests` for `docker`) counts at its newest version.
+
+    ## Why is this bad?
+    The image builds, then the service fails at run time: the Docker SDK raises
+    `Not supported URL scheme http+docker`; `import aioredis` raises
+    `TypeError: duplicate base class TimeoutError`.
+
+    ## Example
+    ```text
+    # services/instances/requirements.txt
+    docker==4.4.4
+    celery==5.3.6
+    ```
+    (requests comes in unpinned through docker and resolves to 2.32.x.)
+
+    ## How to fix
+    Follow the fix the finding names (here: pin `docker>=7.1.0`). Add combinations your
+    platform has met to the table, or pin the transitive package.
+    """
+
+    code = "REQ006"
+    name = "incompatible-packages"
+    severity = Severity.HIGH
+    fix = Fix.NONE
+
+    def check(self, platform: Platform) -> Iterator[Finding]:
+        return unique(self._check(platform))
+
+    def _check(self, platform: Platform) -> Iterator[Finding]:
+        combinations: list[dict[str, Any]] = table("incompatible")["combination"]
+        for service in services(platform):
+            if not service.requirements:
+                continue
+            listed = {r.name: r for r in service.requirements}
+            python = service_python(service)
+            for combo in combinations:
+                hit = self._matches(combo, listed, python)
+                if hit is None:
+                    continue
+                anchor, others = hit
+                message = combo["message"]
+                if combo.get("fix"):
+                    message += f"; {combo['fix']}"
+                yield self.finding(
+                    message,
+                    anchor.path,
+                    anchor.line,
+                    service=service.name,
+                    related=[Location(r.path, r.line, message=r.raw) for r in others],
+                    key=str(combo.get("id", combo["message"])),
+                )
+
+    @staticmethod
+    def _matches(
+        combo: dict[str, Any], listed: dict[str, Requirement], python: str | None
+    ) -> tuple[Requirement, list[Requirement]] | None:
+        if "python" in combo and (
+            python is None or Version(python) not in SpecifierSet(combo["python"])
+        ):
+            return None
+        unlisted_latest = {name.lower() for name in combo.get("unlisted-means-latest", [])}
+        matched: list[Requirement] = []
+        for text in combo["when"]:
+            try:
+                condition = Spec(text)
+            except InvalidRequirement:
+                return None
+            name = condition.name.lower().replace("_", "-")
+            req = listed.get(name)
+            if req is None:
+                if name not in unlisted_latest or LATEST not in condition.specifier:
+                    return None
+                continue
+            try:
+                version = likely_version(SpecifierSet(req.specifier))
+            except InvalidSpecifier:
+                return None
+            if version is None or not condition.specifier.contains(version, prereleases=True):
+                return None
+            matched.append(req)
+        if not matched:
+            return None
+        pinned = [r for r in matched if r.pinned_version]
+        anchor = (pinned or matched)[0]
+        return anchor, [r for r in matched if r is not anchor]

@@ -1,0 +1,96 @@
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator
+
+from packaging.version import InvalidVersion, Version
+
+from passmuster.core.findings import Finding, Fix, Location
+from passmuster.core.issues import Severity
+from passmuster.scanner.checks._support.platform import services, unique
+from passmuster.scanner.context.model import Platform, Requirement, ServiceDef
+from passmuster.scanner.rule import Rule
+
+
+def _order(version: str) -> tuple[int, Version | str]:
+    try:
+        return (1, Version(version))
+    except InvalidVersion:
+        return (0, version)
+
+
+class VersionDrift(Rule):
+    """## What it does
+    Flags a package pinned (`==`) to different versions in different services, after resolving
+    `-r` includes. The finding sits on each pin that differs from the version most services use,
+    and points at a service that uses that version.
+
+    ## Why is this bad?
+    Services that share a library (pydantic models, an auth client, the Docker SDK) start to
+    disagree about its behaviour: a model serialised by one version fails to validate in
+    another, and fixes applied to one service silently miss the others.
+
+    ## Example
+    ```text
+    # services/billing/requirements.txt
+    pydantic==1.10.13
+    # services/identity/requirements.txt
+    pydantic==2.11.7
+    ```
+
+    ## How to fix
+    Move the pin into the shared requirements file and include it, or align the versions.
+    When a service really needs another version, suppress the finding on that line with a
+    reason: `pydantic==1.10.13  # passmuster: ignore[REQ002] legacy billing models`.
+    """
+
+    code = "REQ002"
+    name = "version-drift"
+    severity = Severity.MEDIUM
+    fix = Fix.NONE
+
+    def check(self, platform: Platform) -> Iterator[Finding]:
+        return unique(self._check(platform))
+
+    def _check(self, platform: Platform) -> Iterator[Finding]:
+        pins: dict[str, dict[str, list[tuple[ServiceDef, Requirement]]]] = defaultdict(
+            lambda: defaultdict(list)
+        )
+        for service in services(platform):
+            seen: set[str] = set()
+            for req in service.requirements:
+                version = req.pinned_version
+                if version is None or req.marker or req.name in seen:
+                    continue
+                seen.add(req.name)
+                pins[req.name][version].append((service, req))
+        for package, versions in sorted(pins.items()):
+            if len(versions) < 2:
+                continue
+            majority = max(versions, key=lambda v: (len(versions[v]), _order(v)))
+            model_service, model_req = versions[majority][0]
+            for version, users in sorted(versions.items()):
+                if version == majority:
+                    continue
+                by_line: dict[tuple[str, int], list[ServiceDef]] = defaultdict(list)
+                for service, req in users:
+                    by_line[(req.path, req.line)].append(service)
+                for (path, line), owners in by_line.items():
+                    names = ", ".join(s.name for s in owners)
+                    others = ", ".join(s.name for s, _ in versions[majority][:3])
+                    yield self.finding(
+                        f"{package} is pinned to {version} here ({names}) but to {majority} "
+                        f"in {others}",
+                        path,
+                        line,
+                        service=owners[0].name,
+                        related=[
+                            Location(
+                                model_req.path,
+                                model_req.line,
+                                message=f"{package}=={majority} in {model_service.name}",
+                                service=model_service.name,
+                            )
+                        ],
+                        key=package,
+                    )
