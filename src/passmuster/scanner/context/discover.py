@@ -117,11 +117,18 @@ class _Tree:
 
 
 def discover(root: Path, config: ScanConfig | None = None) -> Platform:
-    """Parse the platform under `root`. Never raises for a bad scanned file; see `problems`."""
+    """Parse the platform under `root`. Never raises for a bad scanned file; see `problems`.
+
+    Without `config`, the platform's own passmuster.toml (or [tool.passmuster]) is read.
+    """
     root = root.resolve()
     if not root.is_dir():
         raise ParseError(root, None, "not a folder")
-    return _Discovery(root, config or ScanConfig()).run()
+    if config is None:
+        from passmuster.settings import find_config
+
+        config = ScanConfig.from_project(find_config(root))
+    return _Discovery(root, config).run()
 
 
 class _Discovery:
