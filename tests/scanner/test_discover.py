@@ -58,7 +58,9 @@ def _tree(write_tree: WriteTree) -> Path:
                 EXPOSE 8001
                 CMD ["uvicorn", "app.main:app", "--host", "0.0.0.0", "--port", "8001"]
                 """,
-            "services/api/requirements.txt": "-r ../../shared.txt\n-cconstraints.txt\ndocker==6.1\n",
+            "services/api/requirements.txt": (
+                "-r ../../shared.txt\n-cconstraints.txt\ndocker==6.1\n"
+            ),
             "services/api/constraints.txt": "urllib3<2\n",
             "shared.txt": "fastapi==0.115.0\nrequests>=2.32\n",
             "services/api/app/__init__.py": "",
@@ -157,7 +159,9 @@ def test_a_broken_compose_file_is_a_problem_not_a_crash(write_tree: WriteTree) -
 def test_code_defaults_give_the_listening_port(write_tree: WriteTree) -> None:
     root = write_tree(
         {
-            "compose.yaml": "services:\n  api:\n    build: ./api\n    command: python -m app.main\n",
+            "compose.yaml": (
+                "services:\n  api:\n    build: ./api\n    command: python -m app.main\n"
+            ),
             "api/Dockerfile": "FROM python:3.11\n",
             "api/app/main.py": (
                 "import os\nfrom fastapi import FastAPI\napp = FastAPI()\n"
