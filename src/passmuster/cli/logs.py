@@ -1,0 +1,277 @@
+"""`passmuster import` and `passmuster export`: Markdown issue logs in and out of the desk."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from passmuster.cli._output import (
+    BadInput,
+    JsonOption,
+    actor,
+    console,
+    desk_session,
+    emit_json,
+    err_console,
+    open_desk,
+    to_jsonable,
+)
+
+if TYPE_CHECKING:
+    from passmuster.logs.model import ImportReport
+    from passmuster.usecases.desk import Desk
+
+app = typer.Typer(no_args_is_help=True, add_completion=False)
+
+# Above this much input the import shows a progress bar (on a terminal).
+_PROGRESS_BYTES = 2_000_000
+_PROGRESS_FILES = 50
+
+
+@app.command("import")
+def import_command(
+    paths: Annotated[
+        list[Path],
+        typer.Argument(
+            help="Log files, or folders of them (one issue per file is fine).", show_default=False
+        ),
+    ],
+    log_format: Annotated[
+        str,
+        typer.Option("--format", help="Force a format: auto, sections, single, table."),
+    ] = "auto",
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Show what would change; write nothing.")
+    ] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Import Markdown issue logs.
+
+    Reads every file first, then applies all of them in one transaction: new issues are filed,
+    changed ones updated (with events), unchanged ones left alone. Exit 2 when nothing could be
+    imported; warnings (file:line) do not change the exit code.
+    """
+    from passmuster.errors import DeskNotFound
+    from passmuster.logs.reader import FAMILIES
+    from passmuster.usecases.exporting import desk_root
+    from passmuster.usecases.importing import NothingImported, collect_files, import_logs
+
+    if log_format not in FAMILIES:
+        raise BadInput(f"--format {log_format!r}: choose from {', '.join(FAMILIES)}")
+    desk: Desk | None
+    try:
+        desk = open_desk()
+    except DeskNotFound:
+        if not dry_run:
+            raise
+        desk = None
+    try:
+        root = desk_root(desk) if desk is not None else Path.cwd()
+        files = collect_files(paths)
+        with _progress(files, quiet=as_json) as progress:
+            try:
+                report = import_logs(
+                    desk,
+                    files,
+                    actor=actor(),
+                    dry_run=dry_run,
+                    family=log_format,
+                    root=root or Path.cwd(),
+                    progress=progress,
+                )
+            except NothingImported as exc:
+                failed: ImportReport = exc.report  # type: ignore[attr-defined]
+                if as_json:
+                    emit_json(_report_json(failed))
+                else:
+                    _print_report(failed)
+                raise
+    finally:
+        if desk is not None:
+            desk.close()
+    if as_json:
+        emit_json(_report_json(report))
+    else:
+        _print_report(report)
+
+
+class _progress:
+    """A Rich progress bar on stderr for large inputs on a terminal; otherwise nothing."""
+
+    def __init__(self, files: list[Path], *, quiet: bool) -> None:
+        size = sum(f.stat().st_size for f in files if f.is_file())
+        self.enabled = (
+            not quiet
+            and sys.stderr.isatty()
+            and (size >= _PROGRESS_BYTES or len(files) >= _PROGRESS_FILES)
+        )
+        self.bar: Any = None
+        self.task: Any = None
+
+    def __enter__(self) -> Any:
+        if not self.enabled:
+            return None
+        from rich.progress import Progress
+
+        self.bar = Progress(console=err_console(), transient=True)
+        self.bar.start()
+        self.task = self.bar.add_task("reading logs", total=None)
+
+        def update(done: int, total: int) -> None:
+            self.bar.update(self.task, completed=done, total=total)
+
+        return update
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+
+
+def _report_json(report: ImportReport) -> dict[str, Any]:
+    data: dict[str, Any] = to_jsonable(report)
+    data["summary"] = _summary(report)
+    return data
+
+
+def _summary(report: ImportReport) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for entry in report.issues:
+        counts[entry.action] = counts.get(entry.action, 0) + 1
+    counts["warnings"] = len(report.warnings)
+    counts["errors"] = len(report.errors)
+    counts["notes"] = len(report.notes)
+    return counts
+
+
+def _print_report(report: ImportReport) -> None:
+    from rich.markup import escape
+    from rich.table import Table
+
+    out = console()
+    if report.issues:
+        table = Table(title="Dry run: nothing written" if report.dry_run else None)
+        for column in ("Issue", "Log", "Title", "Action", "Fields"):
+            table.add_column(column)
+        for entry in report.issues:
+            number = f"#{entry.number:03d}" if entry.number else "-"
+            fields = ", ".join(entry.changed) if entry.changed else str(len(entry.filled))
+            table.add_row(
+                number,
+                escape(f"{Path(entry.path).name}:{entry.line} {entry.original_id or ''}".strip()),
+                escape(entry.title),
+                entry.action,
+                escape(fields),
+            )
+        out.print(table)
+    for note in report.notes:
+        out.print(f"[dim]note  {escape(Path(note.path).name)}:{note.line} {escape(note.title)}[/]")
+    err = err_console()
+    for warning in report.warnings:
+        err.print(f"[yellow]warning:[/] {escape(str(warning))}")
+    for error in report.errors:
+        err.print(f"[red]error:[/] {escape(error)}")
+    summary = _summary(report)
+    parts = [
+        f"{n} {action}"
+        for action, n in summary.items()
+        if action not in ("warnings", "errors", "notes")
+    ]
+    parts.append(f"{len(report.notes)} log notes kept in this report")
+    parts.append(f"{len(report.warnings)} warnings")
+    out.print(", ".join(parts))
+
+
+@app.command("export")
+def export_command(
+    output: Annotated[
+        Path | None, typer.Option("-o", "--output", help="Write the log to this file.")
+    ] = None,
+    template: Annotated[
+        Path | None, typer.Option("--template", help="A Jinja2 template to render with.")
+    ] = None,
+    per_issue: Annotated[
+        Path | None,
+        typer.Option("--per-issue", help="Write one file per issue into DIR.", metavar="DIR"),
+    ] = None,
+    check: Annotated[
+        bool,
+        typer.Option("--check", help="Write nothing; exit 1 when the file(s) on disk differ."),
+    ] = False,
+    title: Annotated[str, typer.Option("--title", help="The log's heading.")] = "Issue Log",
+    as_json: JsonOption = False,
+) -> None:
+    """Render the desk as a Markdown log.
+
+    Without -o the log goes to stdout. The output is deterministic, so --check can guard a
+    committed log in CI or a pre-commit hook.
+    """
+    from passmuster.usecases.exporting import (
+        differs,
+        export_log,
+        per_issue_files,
+        write_if_changed,
+    )
+
+    if check and output is None and per_issue is None:
+        raise BadInput("--check needs -o FILE or --per-issue DIR to compare with")
+    with desk_session() as desk:
+        if per_issue is not None:
+            files = per_issue_files(desk)
+            _export_folder(per_issue, files, check=check, as_json=as_json)
+            return
+        text = export_log(desk, title=title, template=template)
+    if output is None:
+        sys.stdout.write(text)
+        return
+    if check:
+        stale = differs(output, text)
+        if as_json:
+            emit_json({"file": str(output), "up_to_date": not stale})
+        elif stale:
+            err_console().print(
+                f"{output} differs from the desk; run passmuster export -o {output}"
+            )
+        else:
+            console().print(f"{output} is up to date")
+        if stale:
+            raise typer.Exit(1)
+        return
+    result = write_if_changed(output, text)
+    if as_json:
+        emit_json({"file": str(output), "changed": result.changed})
+    else:
+        console().print(f"{'wrote' if result.changed else 'unchanged'} {output}")
+
+
+def _export_folder(folder: Path, files: dict[str, str], *, check: bool, as_json: bool) -> None:
+    from passmuster.usecases.exporting import differs, write_if_changed
+
+    if check:
+        stale = sorted(name for name, text in files.items() if differs(folder / name, text))
+        extra = (
+            sorted(p.name for p in folder.glob("*.md") if p.name not in files)
+            if folder.is_dir()
+            else []
+        )
+        if as_json:
+            emit_json({"folder": str(folder), "stale": stale, "unknown": extra})
+        else:
+            for name in stale:
+                err_console().print(f"{folder / name} differs from the desk")
+            for name in extra:
+                err_console().print(f"{folder / name} is not an issue on the desk")
+            if not stale and not extra:
+                console().print(f"{folder} is up to date ({len(files)} files)")
+        if stale or extra:
+            raise typer.Exit(1)
+        return
+    changed = [
+        name for name, text in files.items() if write_if_changed(folder / name, text).changed
+    ]
+    if as_json:
+        emit_json({"folder": str(folder), "files": sorted(files), "changed": changed})
+    else:
+        console().print(f"{len(changed)} of {len(files)} files written to {folder}")

@@ -1,0 +1,289 @@
+"""Import Markdown issue logs into a desk: every file read first, then one transaction.
+
+An issue is matched to the desk by its log (the `source`) and its original ID, or its title when
+the log gives no ID; a log that passmuster exported carries the desk numbers, which match too.
+New issues are filed, changed ones updated field by field (each change an event), and unchanged
+ones left alone, so importing the same log twice changes nothing. The whole import commits or
+none of it does, also when the process dies midway.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from passmuster.core.issues import (
+    ALLOWED_TRANSITIONS,
+    EDITABLE_FIELDS,
+    CloseReason,
+    Issue,
+    IssueDraft,
+    IssueQuery,
+    Status,
+)
+from passmuster.errors import ParseError, PassmusterError
+from passmuster.logs.model import ImportReport, ParsedIssue, ParsedLog, ReportEntry
+from passmuster.logs.reader import issue_key, read_file
+
+if TYPE_CHECKING:
+    from passmuster.usecases.desk import Desk
+
+LOG_SUFFIXES = (".md", ".markdown", ".mdown", ".txt")
+# For the kill test: pause (seconds) inside the open transaction, after the writes.
+PAUSE_ENV = "PASSMUSTER_IMPORT_PAUSE"
+
+Progress = Callable[[int, int], None]
+
+
+class NothingImported(PassmusterError):
+    """No file held an issue that could be imported (exit 2)."""
+
+    exit_code = 2
+    status_code = 422
+
+
+def collect_files(paths: Iterable[Path]) -> list[Path]:
+    """Files as given; folders contribute their log files (one issue per file is fine)."""
+    found: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            found.extend(
+                sorted(
+                    p
+                    for p in path.rglob("*")
+                    if p.is_file()
+                    and p.suffix.lower() in LOG_SUFFIXES
+                    and not any(part.startswith(".") for part in p.relative_to(path).parts)
+                )
+            )
+        elif path.exists():
+            found.append(path)
+        else:
+            raise ParseError(path, None, "no such file or folder")
+    return found
+
+
+def source_label(path: Path, root: Path | None) -> str:
+    """How a log is named on the desk: relative to the desk's folder when inside it."""
+    resolved = path.resolve()
+    if root is not None:
+        try:
+            return resolved.relative_to(root.resolve()).as_posix()
+        except ValueError:
+            pass
+    return resolved.as_posix()
+
+
+def read_logs(
+    files: Sequence[Path],
+    *,
+    root: Path | None,
+    family: str = "auto",
+    progress: Progress | None = None,
+) -> tuple[list[ParsedLog], list[str]]:
+    """Read every file; a file that cannot be read is an error message naming it, not a stop."""
+    logs: list[ParsedLog] = []
+    errors: list[str] = []
+    for index, path in enumerate(files):
+        try:
+            log = read_file(path, source=source_label(path, root), family=family)
+        except ParseError as exc:
+            errors.append(exc.message)
+        else:
+            if not log.issues:
+                errors.append(f"{path}: no issues found (nothing looks like an issue section)")
+            logs.append(log)
+        if progress is not None:
+            progress(index + 1, len(files))
+    return logs, errors
+
+
+@dataclass(slots=True)
+class _Plan:
+    parsed: ParsedIssue
+    path: str
+    existing: Issue | None
+    changes: dict[str, Any]
+    status: Status | None
+
+
+_COMPARED = tuple(sorted(EDITABLE_FIELDS))
+
+
+def _changes(draft: IssueDraft, issue: Issue) -> dict[str, Any]:
+    return {
+        name: getattr(draft, name)
+        for name in _COMPARED
+        if getattr(draft, name) != getattr(issue, name)
+    }
+
+
+def _desk_keys(issues: Sequence[Issue]) -> dict[str, Issue]:
+    """The same keys the reader gives, for issues already on the desk from one log."""
+    keyed: dict[str, Issue] = {}
+    seen: Counter[str] = Counter()
+    for issue in sorted(issues, key=lambda i: i.number):
+        key = issue_key(issue)
+        seen[key] += 1
+        keyed[key if seen[key] == 1 else f"{key}#{seen[key]}"] = issue
+    return keyed
+
+
+def plan_import(desk: Desk | None, logs: Sequence[ParsedLog]) -> list[_Plan]:
+    """Match each parsed issue to the desk and work out what would change."""
+    plans: list[_Plan] = []
+    by_source: dict[str, dict[str, Issue]] = {}
+    for log in logs:
+        for parsed in log.issues:
+            draft = parsed.draft
+            existing: Issue | None = None
+            if desk is not None:
+                if draft.source is not None:
+                    if draft.source not in by_source:
+                        by_source[draft.source] = _desk_keys(
+                            desk.list(IssueQuery(source=draft.source))
+                        )
+                    existing = by_source[draft.source].get(parsed.key)
+                elif parsed.number is not None:
+                    existing = _same_unsourced(desk, parsed)
+            if existing is None:
+                plans.append(_Plan(parsed, log.path, None, {}, None))
+                continue
+            status = draft.status if draft.status is not existing.status else None
+            plans.append(_Plan(parsed, log.path, existing, _changes(draft, existing), status))
+    return plans
+
+
+def _same_unsourced(desk: Desk, parsed: ParsedIssue) -> Issue | None:
+    """An exported issue that was filed by hand: the same number, no log, the same title."""
+    from passmuster.errors import NotFound
+
+    assert parsed.number is not None
+    try:
+        issue = desk.get(parsed.number)
+    except NotFound:
+        return None
+    if issue.source is None and issue.title == parsed.draft.title:
+        return issue
+    return None
+
+
+def _transition_path(current: Status, target: Status) -> list[Status]:
+    """Finished issues move back through `open` to reach a work state."""
+    if target in ALLOWED_TRANSITIONS[current]:
+        return [target]
+    return [Status.OPEN, target]
+
+
+def _where(plan: _Plan) -> str:
+    return f"{plan.parsed.draft.source or plan.path}:{plan.parsed.line}"
+
+
+def _pause_for_tests() -> None:
+    pause = os.environ.get(PAUSE_ENV)
+    if pause:
+        marker = os.environ.get(f"{PAUSE_ENV}_MARKER")
+        if marker:
+            Path(marker).write_text("paused\n", encoding="utf-8")
+        time.sleep(float(pause))
+
+
+def apply_plan(desk: Desk, plans: Sequence[_Plan], *, actor: str) -> dict[int, int]:
+    """Write the plan in the current transaction; returns plan index → desk number."""
+    numbers: dict[int, int] = {}
+    for index, plan in enumerate(plans):
+        existing = plan.existing
+        if existing is None:
+            continue
+        number = existing.number
+        if plan.changes:
+            desk.update(number, plan.changes, actor=actor)
+        if plan.status is not None:
+            draft = plan.parsed.draft
+            for step in _transition_path(existing.status, plan.status):
+                reason = None
+                if step is Status.CLOSED:
+                    reason = draft.close_reason or CloseReason.WONT_FIX
+                desk.transition(number, step, actor=actor, reason=reason)
+        if plan.changes or plan.status is not None:
+            # Which log line the change came from, for the issue's timeline.
+            desk.record_event(number, "imported", actor=actor, field="source", new=_where(plan))
+        numbers[index] = number
+    new = [(index, plan) for index, plan in enumerate(plans) if plan.existing is None]
+    if new:
+        filed = desk.file_many([plan.parsed.draft for _, plan in new], actor=actor)
+        for (index, _), issue in zip(new, filed, strict=True):
+            numbers[index] = issue.number
+    return numbers
+
+
+def import_logs(
+    desk: Desk | None,
+    paths: Sequence[Path],
+    *,
+    actor: str,
+    dry_run: bool = False,
+    family: str = "auto",
+    root: Path | None = None,
+    progress: Progress | None = None,
+) -> ImportReport:
+    """Read the logs and, unless `dry_run`, apply them to `desk` in one transaction.
+
+    Raises NothingImported when no file yields an issue; the report is attached as `.report`.
+    """
+    report = ImportReport(dry_run=dry_run)
+    files = collect_files(paths)
+    logs, errors = read_logs(files, root=root, family=family, progress=progress)
+    report.files = [str(f) for f in files]
+    report.errors = errors
+    for log in logs:
+        report.formats[log.path] = log.family
+        report.notes.extend(log.notes)
+        report.warnings.extend(log.warnings)
+        report.totals.extend(log.totals)
+    if not any(log.issues for log in logs):
+        error = NothingImported(
+            "nothing imported: " + ("; ".join(errors) if errors else "no log files given")
+        )
+        error.report = report  # type: ignore[attr-defined]
+        raise error
+    plans = plan_import(desk, logs)
+    numbers: dict[int, int] = {}
+    if not dry_run:
+        assert desk is not None
+        with desk.transaction():
+            numbers = apply_plan(desk, plans, actor=actor)
+            _pause_for_tests()
+    for index, plan in enumerate(plans):
+        parsed = plan.parsed
+        if plan.existing is None:
+            action = "created"
+        elif plan.changes or plan.status is not None:
+            action = "updated"
+        else:
+            action = "unchanged"
+        if dry_run and action != "unchanged":
+            action = f"would be {action}"
+        changed = sorted(plan.changes) + (["status"] if plan.status is not None else [])
+        report.issues.append(
+            ReportEntry(
+                path=plan.path,
+                line=parsed.line,
+                title=parsed.draft.title,
+                original_id=parsed.draft.original_id,
+                action=action,
+                number=numbers.get(index, plan.existing.number if plan.existing else None),
+                filled=list(parsed.filled),
+                changed=changed,
+            )
+        )
+    return report
+
+
+def draft_fields() -> list[str]:
+    return [f.name for f in fields(IssueDraft)]
