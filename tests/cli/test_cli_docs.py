@@ -1,0 +1,28 @@
+"""docs/cli.md is generated from the commands and must match them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from passmuster.cli import docgen
+
+DOC = Path(__file__).parents[2] / "docs" / "cli.md"
+REGENERATE = "regenerate it: .venv/bin/python -m passmuster.cli.docgen > docs/cli.md"
+
+
+def test_every_command_in_this_build_is_documented() -> None:
+    text = DOC.read_text(encoding="utf-8")
+    missing = [n for n in docgen.documented_commands() if f"### `passmuster {n}`" not in text]
+    assert missing == [], f"docs/cli.md does not document {missing}; {REGENERATE}"
+
+
+def test_the_cli_reference_is_up_to_date() -> None:
+    assert DOC.read_text(encoding="utf-8") == docgen.render(), f"docs/cli.md is stale; {REGENERATE}"
+
+
+def test_the_reference_shows_options_defaults_and_exit_codes() -> None:
+    text = docgen.render()
+    assert "| `--status, -s TEXT` |" in text
+    assert "| `--limit INTEGER` | At most this many (0: no limit). | `50` |" in text
+    assert "passmuster link [OPTIONS] NUMBER [KIND] [TARGET]" in text
+    assert "- **3** not found" in text
