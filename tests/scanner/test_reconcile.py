@@ -1,0 +1,158 @@
+"""Findings into the tracker: open, count, auto-resolve, reopen as regression, claimed resolved."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from passmuster.core.findings import Finding
+from passmuster.core.issues import IssueDraft, IssueType, Status
+from passmuster.scanner import meta
+from passmuster.scanner.config import ScanConfig
+from passmuster.scanner.context import Platform
+from passmuster.scanner.engine import scan
+from passmuster.scanner.registry import Registry
+from passmuster.scanner.rule import Rule
+from passmuster.usecases.desk import Desk
+from passmuster.usecases.reconcile import (
+    STILL_DETECTED,
+    Reconciled,
+    git_commit,
+    occurrences,
+    reconcile,
+)
+from tests.scanner.conftest import WriteTree
+
+
+class RedisNeeded(Rule):
+    """## What it does
+    Test rule: flags a service whose environment has REDIS_URL.
+
+    ## Why is this bad?
+    It exercises the tracker integration.
+
+    ## Example
+    `REDIS_URL: redis://redis:6379/0`
+    """
+
+    code = "TST010"
+    name = "redis-needed"
+
+    def check(self, platform: Platform) -> Iterator[Finding]:
+        for service in platform.services:
+            var = service.env.get("REDIS_URL")
+            if var is not None:
+                yield self.finding(
+                    "uses redis", var.path, var.line, service=service.name, key="REDIS_URL"
+                )
+
+
+WITH = "services:\n  api:\n    image: api\n    environment:\n      REDIS_URL: redis://r\n"
+MOVED = "# moved down\n" + WITH
+WITHOUT = "services:\n  api:\n    image: api\n"
+
+
+@pytest.fixture
+def registry() -> Registry:
+    registry = Registry()
+    registry.register_module(meta)
+    registry.register(RedisNeeded)
+    return registry
+
+
+@pytest.fixture
+def desk(database_url: str) -> Iterator[Desk]:
+    desk = Desk.connect(database_url)
+    yield desk
+    desk.close()
+
+
+def _commit(root: Path, sha: str) -> None:
+    git = root / ".git"
+    (git / "refs" / "heads").mkdir(parents=True, exist_ok=True)
+    (git / "HEAD").write_text("ref: refs/heads/main\n")
+    (git / "refs" / "heads" / "main").write_text(sha + "\n")
+
+
+def _scan(root: Path, text: str, desk: Desk, registry: Registry, sha: str, n: int) -> Reconciled:
+    (root / "docker-compose.yml").write_text(text)
+    _commit(root, sha)
+    result = scan(root, ScanConfig(select=["TST010"]), registry=registry)
+    return reconcile(desk, result, registry, scan_id=f"scan-{n}", commit=git_commit(root))
+
+
+def test_a_finding_opens_one_issue_and_is_counted_per_scan(
+    write_tree: WriteTree, desk: Desk, registry: Registry
+) -> None:
+    root = write_tree({"docker-compose.yml": WITH})
+    first = _scan(root, WITH, desk, registry, "a" * 40, 1)
+    (issue,) = first.opened
+    assert issue.type is IssueType.FINDING
+    assert issue.services == ["api"]
+    assert "rule:TST010" in issue.labels
+    assert "## Why is this bad?" in issue.description
+    second = _scan(root, MOVED, desk, registry, "b" * 40, 2)
+    assert second.opened == [] and [i.number for i in second.seen] == [issue.number]
+    assert occurrences(desk, issue.number) == 2
+
+
+def test_a_vanished_finding_resolves_and_a_returning_one_reopens_as_regression(
+    write_tree: WriteTree, desk: Desk, registry: Registry
+) -> None:
+    root = write_tree({"docker-compose.yml": WITH})
+    (issue,) = _scan(root, WITH, desk, registry, "a" * 40, 1).opened
+    gone = _scan(root, WITHOUT, desk, registry, "c" * 40, 2)
+    assert [i.number for i in gone.resolved] == [issue.number]
+    resolved = desk.get(issue.number)
+    assert resolved.status is Status.RESOLVED
+    assert resolved.resolution == f"No longer detected by scan-2 at commit {'c' * 12}."
+    back = _scan(root, WITH, desk, registry, "d" * 40, 3)
+    assert [i.number for i in back.reopened] == [issue.number]
+    assert desk.get(issue.number).status is Status.OPEN
+    regressed = desk.events(issue=issue.number, kinds=["regressed"])
+    assert [(e.old, e.new) for e in regressed] == [
+        (f"scan-2 at commit {'c' * 12}", f"scan-3 at commit {'d' * 12}")
+    ]
+
+
+def test_a_hand_resolved_issue_linked_to_a_firing_rule_is_flagged(
+    write_tree: WriteTree, desk: Desk, registry: Registry
+) -> None:
+    root = write_tree({"docker-compose.yml": WITH})
+    claimed = desk.file(
+        IssueDraft(title="api uses redis", services=["api"], labels=["rule:TST010"]),
+        actor="alice",
+    )
+    desk.transition(claimed.number, Status.RESOLVED, actor="alice")
+    outcome = _scan(root, WITH, desk, registry, "a" * 40, 1)
+    assert [i.number for i, _ in outcome.claimed] == [claimed.number]
+    assert any("claimed resolved, still detected" in line for line in outcome.lines())
+    assert STILL_DETECTED in desk.get(claimed.number).labels
+    _scan(root, WITHOUT, desk, registry, "b" * 40, 2)
+    assert STILL_DETECTED not in desk.get(claimed.number).labels
+
+
+def test_git_commit_is_read_from_files(tmp_path: Path) -> None:
+    _commit(tmp_path, "1" * 40)
+    (tmp_path / "sub").mkdir()
+    assert git_commit(tmp_path / "sub") == "1" * 40  # found by walking up
+    (tmp_path / ".git" / "refs" / "heads" / "main").unlink()
+    (tmp_path / ".git" / "packed-refs").write_text(f"# pack\n{'2' * 40} refs/heads/main\n")
+    assert git_commit(tmp_path) == "2" * 40
+    (tmp_path / ".git" / "HEAD").write_text("3" * 40 + "\n")
+    assert git_commit(tmp_path) == "3" * 40
+
+
+def test_git_commit_follows_a_worktree_gitdir_file(tmp_path: Path) -> None:
+    main_git = tmp_path / "main" / ".git"
+    _commit(tmp_path / "main", "4" * 40)
+    worktree_git = main_git / "worktrees" / "wt"
+    worktree_git.mkdir(parents=True)
+    (worktree_git / "HEAD").write_text("ref: refs/heads/main\n")
+    (worktree_git / "commondir").write_text("../..\n")
+    checkout = tmp_path / "wt"
+    checkout.mkdir()
+    (checkout / ".git").write_text(f"gitdir: {worktree_git}\n")
+    assert git_commit(checkout) == "4" * 40
