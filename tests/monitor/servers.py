@@ -16,7 +16,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 CHUNK = b"x" * 65536
@@ -90,6 +90,9 @@ class ThreadServer:
     def __init__(self, tls: ssl.SSLContext | None = None) -> None:
         self.port = free_port()
         self._tls = tls
+        self.handler: Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]] = (
+            handle
+        )
         self._loop = asyncio.new_event_loop()
         self._ready = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
@@ -98,12 +101,19 @@ class ThreadServer:
         asyncio.set_event_loop(self._loop)
 
         async def main() -> None:
-            self._server = await asyncio.start_server(handle, "127.0.0.1", self.port, ssl=self._tls)
+            self._server = await asyncio.start_server(
+                self.handler, "127.0.0.1", self.port, ssl=self._tls
+            )
             self._ready.set()
             await self._server.serve_forever()
 
         with contextlib.suppress(asyncio.CancelledError):
             self._loop.run_until_complete(main())
+        pending = asyncio.all_tasks(self._loop)
+        for task in pending:
+            task.cancel()
+        self._loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+        self._loop.close()
 
     def url(self, path: str = "/health") -> str:
         return f"http://127.0.0.1:{self.port}{path}"
@@ -182,3 +192,54 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+
+
+class Receiver:
+    """A webhook receiver on 127.0.0.1 that answers from a script, then 200, and records
+    every request (path, headers, JSON body). `script` holds statuses (or (status, headers))
+    to answer first, e.g. [503, 503] fails twice then succeeds."""
+
+    def __init__(self, script: list[int | tuple[int, dict[str, str]]] | None = None) -> None:
+        self.script = list(script or [])
+        self.requests: list[tuple[str, dict[str, str], object]] = []
+        self.accepted: list[object] = []
+        self._lock = threading.Lock()
+        self._server = ThreadServer()
+        self.port = self._server.port
+
+    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            head = await reader.readuntil(b"\r\n\r\n")
+            lines = head.decode().split("\r\n")
+            path = lines[0].split(" ")[1]
+            headers = {
+                k.strip().lower(): v.strip()
+                for k, _, v in (line.partition(":") for line in lines[1:] if line)
+            }
+            body = await reader.readexactly(int(headers.get("content-length", "0")))
+            payload = json.loads(body) if body else None
+            with self._lock:
+                self.requests.append((path, headers, payload))
+                answer = self.script.pop(0) if self.script else 200
+                status, extra = answer if isinstance(answer, tuple) else (answer, {})
+                if status < 300:
+                    self.accepted.append(payload)
+            more = "".join(f"{k}: {v}\r\n" for k, v in extra.items())
+            writer.write(_response(status, b"{}", extra=more))
+            await writer.drain()
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass
+        finally:
+            with contextlib.suppress(Exception):
+                writer.close()
+
+    def url(self, path: str = "/hook") -> str:
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    def __enter__(self) -> Receiver:
+        self._server.handler = self._handle
+        self._server.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._server.__exit__(*exc)

@@ -682,6 +682,31 @@ class MonitorStore:
             )
         return int(result.rowcount or 0)
 
+    def was_notified(self, incident: int, kinds: Sequence[str]) -> bool:
+        """Whether an opening of this incident went (or is going) out, i.e. was not held back."""
+        o = monitor_outbox
+        stmt = select(o.c.id).where(
+            o.c.incident == incident, o.c.kind.in_(list(kinds)), o.c.status != "suppressed"
+        )
+        with read_transaction(self.engine) as conn:
+            return conn.execute(stmt.limit(1)).first() is not None
+
+    def next_due(self, *, free_at: int) -> int | None:
+        """The earliest due time of an active target nobody holds at `free_at`, or None."""
+        t = monitor_targets
+        free = or_(t.c.lease_until.is_(None), t.c.lease_until < free_at)
+        with read_transaction(self.engine) as conn:
+            value = conn.execute(
+                select(func.min(t.c.next_due)).where(t.c.active.is_(True), free)
+            ).scalar_one_or_none()
+        return None if value is None else int(value)
+
+    def make_due(self, now: int) -> None:
+        """Every active target due now (probe everything once)."""
+        t = monitor_targets
+        with write_transaction(self.engine) as conn:
+            conn.execute(update(t).where(t.c.active.is_(True)).values(next_due=now))
+
     def outbox(self, *, status: str | None = None, limit: int = 1000) -> list[OutboxRow]:
         o = monitor_outbox
         stmt = select(o).order_by(o.c.id).limit(limit)

@@ -1,1 +1,148 @@
+"""Notification channels: one module per kind, found through one registry.
 
+A channel turns a notification (a plain mapping: event, incident, title, service, severity …)
+into one delivery. It raises `Retry` for what may pass (a timeout, 5xx, 429 with its
+`Retry-After`) and `Permanent` for what will not (a 404 webhook URL, rejected credentials):
+the outbox retries the first with backoff and disables the channel on the second, showing why.
+
+Built-in kinds register the way a plugin would: `@register` on the class, or an entry point in
+the `passmuster.notifiers` group naming such a class.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Mapping
+from importlib.metadata import entry_points
+from typing import Any, ClassVar, Protocol
+
+import httpx
+
+from passmuster.errors import ConfigError, InvalidValue
+from passmuster.monitor.targets import ChannelConfig
+
+BUILTIN_MODULES = (
+    "passmuster.monitor.notify.webhook",
+    "passmuster.monitor.notify.slack",
+    "passmuster.monitor.notify.email",
+)
+ENTRY_POINT_GROUP = "passmuster.notifiers"
+
+
+class Retry(Exception):
+    """A delivery that may succeed later; `retry_after` (seconds) when the receiver said so."""
+
+    def __init__(self, reason: str, *, retry_after: float | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.retry_after = retry_after
+
+
+class Permanent(Exception):
+    """A delivery that will never succeed as configured; the channel is disabled."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class Channel(Protocol):
+    kind: ClassVar[str]
+    name: str
+
+    async def send(self, client: httpx.AsyncClient, note: Mapping[str, Any], key: str) -> None:
+        """Deliver one notification; `key` is stable across retries (an idempotency key)."""
+
+
+ChannelFactory = type[Any]
+
+_REGISTRY: dict[str, ChannelFactory] = {}
+_LOADED = False
+
+
+def register(cls: ChannelFactory) -> ChannelFactory:
+    """Class decorator: make a channel kind available by its `kind`."""
+    _REGISTRY[cls.kind] = cls
+    return cls
+
+
+def kinds() -> dict[str, ChannelFactory]:
+    _load()
+    return dict(_REGISTRY)
+
+
+def _load() -> None:
+    global _LOADED
+    if _LOADED:
+        return
+    for module in BUILTIN_MODULES:
+        importlib.import_module(module)
+    for entry in entry_points(group=ENTRY_POINT_GROUP):
+        register(entry.load())
+    _LOADED = True
+
+
+def build_channel(name: str, config: ChannelConfig, *, where: str = "passmuster.toml") -> Any:
+    """A channel instance from `[monitor.notify.NAME]`; a bad setting names file and field."""
+    available = kinds()
+    factory = available.get(config.kind)
+    if factory is None:
+        raise ConfigError(
+            f"{where}: [monitor.notify.{name}] kind {config.kind!r} is none of "
+            f"{', '.join(sorted(available))}",
+            field=f"monitor.notify.{name}.kind",
+        )
+    try:
+        return factory(name, config)
+    except (InvalidValue, ValueError) as exc:
+        raise ConfigError(
+            f"{where}: [monitor.notify.{name}] {exc}", field=f"monitor.notify.{name}"
+        ) from None
+
+
+def classify_response(response: httpx.Response, what: str) -> None:
+    """Raise Retry or Permanent for a receiver's non-2xx answer; return for 2xx."""
+    status = response.status_code
+    if 200 <= status < 300:
+        return
+    if status in (408, 425, 429) or status >= 500:
+        raise Retry(f"{what} answered HTTP {status}", retry_after=retry_after(response))
+    raise Permanent(f"{what} answered HTTP {status}: {response.text[:200].strip()}")
+
+
+def retry_after(response: httpx.Response) -> float | None:
+    """Seconds from a `Retry-After` header (delta-seconds or an HTTP date), if any."""
+    value = response.headers.get("retry-after")
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    from email.utils import parsedate_to_datetime
+
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    from datetime import UTC, datetime
+
+    return max((when - datetime.now(UTC)).total_seconds(), 0.0)
+
+
+async def post_json(
+    client: httpx.AsyncClient,
+    url: str,
+    body: Any,
+    *,
+    headers: Mapping[str, str],
+    timeout: float,
+    what: str,
+) -> None:
+    """POST JSON; transport failures are Retry, receiver answers classified."""
+    try:
+        response = await client.post(url, json=body, headers=dict(headers), timeout=timeout)
+    except httpx.TimeoutException:
+        raise Retry(f"{what} did not answer within {timeout:g}s") from None
+    except httpx.HTTPError as exc:
+        raise Retry(f"{what} unreachable: {exc or type(exc).__name__}") from None
+    classify_response(response, what)

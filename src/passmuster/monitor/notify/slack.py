@@ -1,0 +1,53 @@
+"""Slack-compatible incoming webhook (also Mattermost and Rocket.Chat): a text message."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+import httpx
+
+from passmuster.monitor.notify import post_json, register
+from passmuster.monitor.targets import ChannelConfig
+
+_ICONS = {
+    "opened": ":red_circle:",
+    "reopened": ":red_circle:",
+    "resolved": ":large_green_circle:",
+    "escalated": ":rotating_light:",
+}
+
+
+def message(note: Mapping[str, Any]) -> str:
+    """One line a person reads on a phone: what, which service, how bad, why."""
+    event = str(note.get("event", ""))
+    icon = _ICONS.get(event, ":information_source:")
+    ref = note.get("ref") or ""
+    text = f"{icon} {event.upper()} {ref} {note.get('title', '')}".strip()
+    details = [f"severity {note['severity']}"] if note.get("severity") else []
+    if note.get("reason"):
+        details.append(str(note["reason"]))
+    return text + (f" ({'; '.join(details)})" if details else "")
+
+
+@register
+class Slack:
+    kind: ClassVar[str] = "slack"
+
+    def __init__(self, name: str, config: ChannelConfig) -> None:
+        if not config.url or not config.url.startswith(("http://", "https://")):
+            raise ValueError(f"url {config.url!r} must be an http:// or https:// URL")
+        self.name = name
+        self.url = config.url
+        self.timeout = config.timeout
+        self.headers = dict(config.headers)
+
+    async def send(self, client: httpx.AsyncClient, note: Mapping[str, Any], key: str) -> None:
+        await post_json(
+            client,
+            self.url,
+            {"text": message(note)},
+            headers=self.headers,
+            timeout=self.timeout,
+            what=f"slack webhook {self.name}",
+        )

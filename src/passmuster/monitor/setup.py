@@ -1,0 +1,85 @@
+"""Everything the monitor needs from configuration, loaded in one place so a reload is one call.
+
+`load_setup` reads `[monitor]` (from an explicit file or the project's passmuster.toml), the
+catalog (discovered from the platform repo next to the configuration, else the desk's service
+list), Gatus files, and builds the targets and notification channels.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from passmuster.core.catalog import Service
+from passmuster.monitor.notify import build_channel
+from passmuster.monitor.targets import MonitorConfig, TargetSet, build_targets, load_monitor_config
+from passmuster.settings import ProjectConfig, find_config, load_config
+from passmuster.usecases.incidents import ChannelRule
+
+
+@dataclass(slots=True)
+class MonitorSetup:
+    config: MonitorConfig
+    targets: TargetSet
+    channels: dict[str, Any] = field(default_factory=dict)
+    rules: list[ChannelRule] = field(default_factory=list)
+    watch: list[Path] = field(default_factory=list)  # files whose change triggers a reload
+
+
+def setup_from(
+    config: MonitorConfig,
+    *,
+    services: Sequence[Service] = (),
+    root: Path | None = None,
+    where: str = "passmuster.toml",
+    watch: Sequence[Path] = (),
+) -> MonitorSetup:
+    """Targets and channels from an already validated `[monitor]` section."""
+    targets = build_targets(config, services=services, root=root, where=where)
+    channels = {
+        name: build_channel(name, channel, where=where) for name, channel in config.notify.items()
+    }
+    rules = [ChannelRule(name, tuple(c.events)) for name, c in config.notify.items()]
+    files = list(watch)
+    for name in config.gatus:
+        path = Path(name)
+        files.append(path if path.is_absolute() or root is None else root / path)
+    return MonitorSetup(config, targets, channels, rules, files)
+
+
+def load_setup(
+    config_path: Path | None = None,
+    *,
+    services: Sequence[Service] | None = None,
+    desk_services: Sequence[Service] = (),
+    base_urls: Mapping[str, str] | None = None,
+    start: Path | None = None,
+) -> MonitorSetup:
+    """Read the configuration and the catalog; `base_urls` (from --base-url) win over the file.
+
+    The catalog: `services` when given, else discovered from the platform around the
+    configuration file (compose files), else `desk_services` (services added by hand).
+    """
+    project = load_config(config_path) if config_path else find_config(start)
+    config = load_monitor_config(project)
+    if base_urls:
+        config = config.model_copy(update={"base_urls": {**config.base_urls, **base_urls}})
+    if services is None:
+        services = discover_services(project) or list(desk_services)
+    where = str(project.path) if project.path else "passmuster.toml"
+    watch = [project.path] if project.path else []
+    return setup_from(config, services=services, root=project.root, where=where, watch=watch)
+
+
+def discover_services(project: ProjectConfig) -> list[Service]:
+    """The catalog of the platform whose configuration this is; empty without compose files."""
+    if project.root is None:
+        return []
+    from passmuster.scanner.catalog import catalog_services
+    from passmuster.scanner.config import ScanConfig
+    from passmuster.scanner.context import discover
+
+    platform = discover(project.root, ScanConfig.from_project(project))
+    return catalog_services(platform)
