@@ -71,7 +71,7 @@ __all__ = [
 
 
 def discover(root: Path, config: ScanConfig | None = None) -> Platform:
-    """Parse the platform under `root` (see discover.py)."""
-    from passmuster.scanner.context.discover import discover as _discover
+    """Parse the platform under `root` (see discovery.py)."""
+    from passmuster.scanner.context.discovery import discover as _discover
 
     return _discover(root, config)

@@ -1,0 +1,136 @@
+"""`passmuster scan`, `services`, `rule` and `rules` as a user runs them."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from passmuster.cli.main import main
+from passmuster.usecases.desk import Desk
+from tests.scanner.conftest import WriteTree
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "platform"
+
+
+def run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    code: object = 0
+    try:
+        main(args)
+    except SystemExit as exited:
+        code = exited.code
+    out, err = capsys.readouterr()
+    return (code if isinstance(code, int) else 0), out, err
+
+
+@pytest.fixture
+def platform(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    root = tmp_path / "platform"
+    shutil.copytree(EXAMPLE, root)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("PASSMUSTER_DATABASE_URL", raising=False)
+    return root
+
+
+def test_scan_reports_findings_as_json_and_exits_1(
+    platform: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = run(["scan", str(platform), "--format", "json", "--no-record"], capsys)
+    assert code == 1
+    data = json.loads(out)
+    families = {f["code"].rstrip("0123456789") for f in data["findings"]}
+    assert {"REQ", "IMG", "ENV", "PORT", "REF"} <= families
+    clash = next(f for f in data["findings"] if f["code"] == "PORT001")
+    assert clash["path"] == "docker-compose.yml" and clash["related"][0]["service"] == "billing"
+
+
+def test_fail_on_sets_the_threshold(platform: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, _ = run(
+        ["scan", str(platform), "--no-record", "--select", "IMG004", "--fail-on", "high"], capsys
+    )
+    assert code == 0  # --reload is medium
+    code, out, _ = run(["scan", str(platform), "--no-record", "--select", "IMG004"], capsys)
+    assert code == 1 and "IMG004" in out
+
+
+def test_bad_options_exit_2_with_one_line(
+    platform: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, err = run(["scan", str(platform), "--format", "xml"], capsys)
+    assert code == 2 and "--format 'xml'" in err
+    code, _, err = run(["scan", str(platform), "--select", "NOPE1"], capsys)
+    assert code == 2 and "no rule matches 'NOPE1'" in err
+    assert "Traceback" not in err
+
+
+def test_a_clean_platform_exits_0(
+    write_tree: WriteTree, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = write_tree({"compose.yaml": "services:\n  web:\n    image: nginx:1.27\n"})
+    code, out, _ = run(["scan", str(root), "--no-record"], capsys)
+    assert (code, out.strip()) == (0, "No findings in 1 services.")
+
+
+def test_diff_previews_and_fix_applies_the_safe_fixes(
+    platform: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    requirements = platform / "services" / "identity" / "requirements.txt"
+    before = requirements.read_text()
+    code, out, _ = run(["scan", str(platform), "--diff", "--select", "REQ001"], capsys)
+    assert code == 1
+    assert "+++ b/services/identity/requirements.txt" in out
+    assert "+-r ../../requirements.shared.txt" in out
+    assert requirements.read_text() == before
+    code, _, err = run(
+        ["scan", str(platform), "--fix", "--select", "REQ001", "--no-record"], capsys
+    )
+    assert "Fixed 1 finding" in err
+    assert code == 0
+    assert "-r ../../requirements.shared.txt" in requirements.read_text()
+
+
+def test_baseline_hides_what_was_there(platform: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    baseline = platform / "baseline.json"
+    code, _, err = run(["scan", str(platform), "--write-baseline", str(baseline)], capsys)
+    assert code == 0 and "Wrote" in err
+    code, out, _ = run(["scan", str(platform), "--baseline", str(baseline), "--no-record"], capsys)
+    assert code == 0 and "in the baseline" in out
+
+
+def test_scan_records_findings_when_a_desk_exists(
+    platform: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    Desk.init(platform).close()
+    code, out, _ = run(["scan", str(platform), "--select", "PORT001"], capsys)
+    assert code == 1
+    assert "Tracker: 1 opened" in out
+    with Desk.open(start=platform) as desk:
+        (issue,) = desk.list()
+    assert issue.source == "scan" and "rule:PORT001" in issue.labels
+    assert set(issue.services) == {"notifications", "billing"}
+
+
+def test_services_lists_the_catalog_as_json(
+    platform: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = run(["services", str(platform), "--json"], capsys)
+    assert code == 0
+    names = {s["name"]: s for s in json.loads(out)}
+    assert {"gateway", "identity", "tenants", "instances", "instances-worker"} <= set(names)
+    assert names["billing"]["health_url"] == "http://billing:8004/healthz"
+
+
+def test_rule_prints_its_documentation(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(["rule", "PM002"], capsys)
+    assert code == 0
+    assert out.startswith("# PM002 unused-suppression") and "## Why is this bad?" in out
+    code, _, err = run(["rule", "NOPE999"], capsys)
+    assert code == 3 and "no rule 'NOPE999'" in err
+
+
+def test_rules_lists_every_rule(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(["rules", "--json"], capsys)
+    codes = [r["code"] for r in json.loads(out)]
+    assert code == 0 and codes == sorted(codes) and {"PM001", "PM002", "PM003"} <= set(codes)
