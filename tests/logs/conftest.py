@@ -30,3 +30,10 @@ def seed() -> Callable[[str], ParsedLog]:
         return read_file(seed_path(prefix))
 
     return read
+
+
+@pytest.fixture
+def seeds_dir() -> Path:
+    """The folder of seed logs (fails clearly when ../shared/seeds is missing)."""
+    seed_path("000")
+    return SEEDS
