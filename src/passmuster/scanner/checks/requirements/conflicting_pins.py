@@ -62,6 +62,10 @@ class ConflictingPins(Rule):
                 if spec is not None and len(spec) and not req.marker and not req.url:
                     grouped[req.name].append((req, spec))
             for package, entries in sorted(grouped.items()):
+                # Report on the service's own line when it is one of the pair: that is the
+                # line the service's owners control.
+                own = set(service.requirement_files)
+                entries.sort(key=lambda entry: (entry[0].path in own, entry[0].path, entry[0].line))
                 for index, (req, spec) in enumerate(entries):
                     for earlier, earlier_spec in entries[:index]:
                         if (earlier.path, earlier.line) == (req.path, req.line):

@@ -57,13 +57,16 @@ class VersionDrift(Rule):
             lambda: defaultdict(list)
         )
         for service in services(platform):
-            seen: set[str] = set()
+            own: dict[str, list[Requirement]] = defaultdict(list)
             for req in service.requirements:
-                version = req.pinned_version
-                if version is None or req.marker or req.name in seen:
-                    continue
-                seen.add(req.name)
-                pins[req.name][version].append((service, req))
+                if req.pinned_version is not None and not req.marker:
+                    own[req.name].append(req)
+            for name, reqs in own.items():
+                if len({r.pinned_version for r in reqs}) > 1:
+                    continue  # pinned twice within the service: REQ003 reports that
+                version = reqs[0].pinned_version
+                assert version is not None
+                pins[name][version].append((service, reqs[0]))
         for package, versions in sorted(pins.items()):
             if len(versions) < 2:
                 continue
