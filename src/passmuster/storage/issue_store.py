@@ -17,12 +17,10 @@ from sqlalchemy import (
     Connection,
     Row,
     Select,
-    and_,
     delete,
     exists,
     func,
     insert,
-    or_,
     select,
     update,
 )
@@ -65,9 +63,6 @@ from passmuster.storage.issue_tables import (
 ISSUE_COUNTER = "issues"
 _CHUNK = 500
 _NO_PRIORITY_RANK = len(Priority)
-ACTIVE_STATUSES = tuple(s.value for s in Status if s.is_active)
-# Ready work: active and not waiting on something else.
-READY_STATUSES = tuple(s.value for s in Status if s.is_active and s is not Status.BLOCKED)
 
 # --- numbers -------------------------------------------------------------------------------
 
@@ -118,6 +113,7 @@ def issue_values(item: IssueDraft) -> dict[str, Any]:
         "priority": item.priority.value if item.priority else None,
         "priority_rank": item.priority.rank if item.priority else _NO_PRIORITY_RANK,
         "status": item.status.value,
+        "is_active": 1 if item.status.is_active else 0,
         "close_reason": item.close_reason.value if item.close_reason else None,
         "component": item.component,
         "reporter": item.reporter,
@@ -174,7 +170,14 @@ def insert_issues(
         )
         rows.append(row)
         filed.append(issue)
-    connection.execute(insert(issues), rows)
+    if connection.dialect.name == "postgresql":
+        # The search vector is computed by the INSERT itself: one statement, no second pass.
+        for row, issue in zip(rows, filed, strict=True):
+            row["b_title"] = issue.title
+            row["b_body"] = search.search_body(issue)
+        connection.execute(insert(issues).values(search_vector=search.pg_vector()), rows)
+    else:
+        connection.execute(insert(issues), rows)
     _write_services(connection, filed, now=now, replace=False)
     _write_labels(connection, filed, replace=False)
     link_rows = [
@@ -184,7 +187,9 @@ def insert_issues(
     ]
     if link_rows:
         connection.execute(insert(issue_links), link_rows)
-    search.index_rows(connection, [(i.number, i.title, search.search_body(i)) for i in filed])
+    search.index_rows(
+        connection, [(i.number, i.title, search.search_body(i)) for i in filed], fresh=True
+    )
     connection.execute(
         insert(events),
         [
@@ -326,7 +331,7 @@ def _row_to_issue(row: Row[Any]) -> Issue:
     )
 
 
-_ISSUE_COLUMNS = [c for c in issues.c if c.name not in ("search_vector", "opened_at")]
+_ISSUE_COLUMNS = [c for c in issues.c if c.name not in ("search_vector", "opened_at", "is_active")]
 
 
 def _hydrate(connection: Connection, rows: Sequence[Row[Any]]) -> list[Issue]:
@@ -400,9 +405,9 @@ def _conditions(connection: Connection, query: IssueQuery) -> list[ColumnElement
     if query.statuses:
         where.append(issues.c.status.in_([s.value for s in query.statuses]))
     if query.active_only:
-        where.append(issues.c.status.in_(ACTIVE_STATUSES))
+        where.append(issues.c.is_active == 1)
     if query.severities:
-        where.append(issues.c.severity.in_([s.value for s in query.severities]))
+        where.append(issues.c.severity_rank.in_([s.rank for s in query.severities]))
     if query.types:
         where.append(issues.c.type.in_([t.value for t in query.types]))
     if query.assignee is not None:
@@ -410,11 +415,10 @@ def _conditions(connection: Connection, query: IssueQuery) -> list[ColumnElement
     if query.source is not None:
         where.append(issues.c.source == query.source)
     if query.services:
+        wanted = select(services.c.id).where(services.c.name.in_(query.services))
         where.append(
-            exists().where(
-                issue_services.c.issue_number == issues.c.number,
-                issue_services.c.service_id == services.c.id,
-                services.c.name.in_(query.services),
+            issues.c.number.in_(
+                select(issue_services.c.issue_number).where(issue_services.c.service_id.in_(wanted))
             )
         )
     for label in query.labels:
@@ -486,6 +490,7 @@ def known_fixes(connection: Connection, draft: IssueDraft, *, limit: int) -> lis
             issues.c.resolution != "",
         ],
         limit=limit,
+        always_rank=True,
     )
     return issues_by_numbers(connection, numbers)
 
@@ -496,9 +501,11 @@ def _ready_statement(*, unassigned: bool) -> Select[Any]:
         issue_links.c.target == issues.c.number,
         issue_links.c.kind == LinkKind.BLOCKS.value,
         blocker.c.number == issue_links.c.issue_number,
-        blocker.c.status.in_(ACTIVE_STATUSES),
+        blocker.c.is_active == 1,
     )
-    stmt = select(*_ISSUE_COLUMNS).where(issues.c.status.in_(READY_STATUSES), ~blocked_by_open)
+    stmt = select(*_ISSUE_COLUMNS).where(
+        issues.c.is_active == 1, issues.c.status != Status.BLOCKED.value, ~blocked_by_open
+    )
     if unassigned:
         stmt = stmt.where(issues.c.assignee.is_(None))
     return stmt.order_by(*_order("urgency"))
@@ -524,26 +531,6 @@ def next_claimable(connection: Connection) -> Issue | None:
 
 def all_issues(connection: Connection) -> list[Issue]:
     rows = connection.execute(select(*_ISSUE_COLUMNS).order_by(issues.c.number)).all()
-    return _hydrate(connection, rows)
-
-
-def opened_between(
-    connection: Connection, since: datetime | None, until: datetime | None
-) -> list[Issue]:
-    where: list[ColumnElement[bool]] = []
-    if since is not None:
-        where.append(
-            or_(
-                issues.c.opened_at >= since,
-                issues.c.resolved_at >= since,
-                issues.c.status.in_(ACTIVE_STATUSES),
-            )
-        )
-    if until is not None:
-        where.append(issues.c.opened_at < until)
-    rows = connection.execute(
-        select(*_ISSUE_COLUMNS).where(and_(*where)).order_by(issues.c.number)
-    ).all()
     return _hydrate(connection, rows)
 
 

@@ -29,6 +29,8 @@ FTS_TABLE = "issues_fts"
 TS_CONFIG = "english"
 # to_tsvector refuses text over 1 MB; nobody searches past the first half of a giant log.
 _MAX_BODY = 500_000
+# Rank at most this many matches; past it, newest first (see ranked_numbers).
+RANK_AT_MOST = 2_000
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 # Words too common to tell issues apart; dropped from look-alike queries only.
 _COMMON = frozenset(
@@ -126,35 +128,39 @@ def distinctive_words(text: str, *, limit: int = 24) -> list[str]:
     return [w for w in words(text) if len(w) > 2 and w not in _COMMON][:limit]
 
 
-def index_rows(connection: Connection, rows: Sequence[tuple[int, str, str]]) -> None:
-    """(Re)index issues given as (number, title, body)."""
+def index_rows(
+    connection: Connection, rows: Sequence[tuple[int, str, str]], *, fresh: bool = False
+) -> None:
+    """(Re)index issues given as (number, title, body).
+
+    `fresh`: they were never indexed (on PostgreSQL the INSERT already computed the vector).
+    """
     if not rows:
         return
     if connection.dialect.name == "sqlite":
-        connection.execute(
-            text(f"DELETE FROM {FTS_TABLE} WHERE rowid = :n"), [{"n": n} for n, _, _ in rows]
-        )
+        if not fresh:
+            connection.execute(
+                text(f"DELETE FROM {FTS_TABLE} WHERE rowid = :n"), [{"n": n} for n, _, _ in rows]
+            )
         connection.execute(
             text(f"INSERT INTO {FTS_TABLE} (rowid, title, body) VALUES (:n, :title, :body)"),
             [{"n": n, "title": t, "body": b} for n, t, b in rows],
         )
-    elif connection.dialect.name == "postgresql":
+    elif connection.dialect.name == "postgresql" and not fresh:
         connection.execute(
             issues.update()
             .where(issues.c.number == bindparam("b_n"))
-            .values(
-                search_vector=func.setweight(
-                    func.to_tsvector(literal_column(f"'{TS_CONFIG}'"), bindparam("b_title")),
-                    literal_column("'A'"),
-                ).op("||")(
-                    func.setweight(
-                        func.to_tsvector(literal_column(f"'{TS_CONFIG}'"), bindparam("b_body")),
-                        literal_column("'B'"),
-                    )
-                )
-            ),
+            .values(search_vector=pg_vector()),
             [{"b_n": n, "b_title": t, "b_body": b} for n, t, b in rows],
         )
+
+
+def pg_vector() -> ColumnElement[Any]:
+    """The tsvector of bound `b_title` (weight A) and `b_body` (weight B), for PostgreSQL."""
+    config: ColumnElement[Any] = literal_column(f"'{TS_CONFIG}'")
+    title = func.setweight(func.to_tsvector(config, bindparam("b_title")), literal_column("'A'"))
+    body = func.setweight(func.to_tsvector(config, bindparam("b_body")), literal_column("'B'"))
+    return title.op("||")(body)
 
 
 def _fts5_query(terms: Iterable[str], joiner: str) -> str:
@@ -180,6 +186,13 @@ def matching_numbers(
     return select(issues.c.number).where(issues.c.search_vector.op("@@")(tsq))
 
 
+def _broad(connection: Connection, terms: Sequence[str], any_word: bool) -> bool:
+    """True when more issues match than are worth ranking one by one."""
+    matches = matching_numbers(connection, terms, any_word=any_word).limit(RANK_AT_MOST + 1)
+    count = connection.execute(select(func.count()).select_from(matches.subquery())).scalar_one()
+    return int(count) > RANK_AT_MOST
+
+
 def ranked_numbers(
     connection: Connection,
     terms: Sequence[str],
@@ -187,10 +200,24 @@ def ranked_numbers(
     any_word: bool = False,
     where: Sequence[ColumnElement[bool]] = (),
     limit: int = 20,
+    always_rank: bool = False,
 ) -> list[int]:
-    """Issue numbers matching `terms`, best match first (title matches weigh more)."""
+    """Issue numbers matching `terms`, best match first (title matches weigh more).
+
+    When more than RANK_AT_MOST issues match (a word nearly every issue uses), ranking them all
+    would cost more than it tells: the newest matches come first instead, unless `always_rank`.
+    """
     if not terms:
         return []
+    if not always_rank and _broad(connection, terms, any_word):
+        newest = (
+            select(issues.c.number)
+            .where(issues.c.number.in_(matching_numbers(connection, terms, any_word=any_word)))
+            .where(*where)
+            .order_by(issues.c.number.desc())
+            .limit(limit)
+        )
+        return [int(n) for n in connection.execute(newest).scalars()]
     if connection.dialect.name == "sqlite":
         query = _fts5_query(terms, "OR" if any_word else "AND")
         fts = text(

@@ -1,0 +1,339 @@
+"""Tracker store, in process: create, filtered list and full-text search at 1k/10k/100k issues,
+and 16 processes filing at once, on SQLite and PostgreSQL.
+
+    python -m bench tracker                 # everything (a few minutes)
+    python -m bench tracker --quick         # 1k and 10k only, 16 × 100 concurrency
+    python -m bench tracker --sqlite-only   # skip PostgreSQL
+
+The peer is the bare database driver doing the least a tracker could do per operation (one
+INSERT and COMMIT through sqlite3 / psycopg, no events, no index, no search): the ratio shows what
+the desk's bookkeeping costs. Setup loads issues through `Desk.file_many` (the real write path,
+1,000 per transaction); only the measured creates go one issue per transaction.
+"""
+
+from __future__ import annotations
+
+import itertools
+import multiprocessing
+import os
+import random
+import shutil
+import sqlite3
+import statistics
+import tempfile
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from passmuster.core.issues import (
+    IssueDraft,
+    IssueQuery,
+    IssueType,
+    Priority,
+    Severity,
+    Status,
+)
+from passmuster.usecases.desk import Desk
+
+PG_BASE = os.environ.get("PASSMUSTER_TEST_POSTGRES_URL", "postgresql://root@127.0.0.1:5432/test")
+SIZES = (1_000, 10_000, 100_000)
+QUICK_SIZES = (1_000, 10_000)
+SERVICES = [f"svc-{n:02d}" for n in range(40)]
+# Issue text follows Zipf's law like real prose: a few words are everywhere, most are rare.
+DOMAIN_WORDS = [
+    "error",
+    "service",
+    "the",
+    "failed",
+    "timeout",
+    "connection",
+    "refused",
+    "import",
+    "port",
+    "conflict",
+    "migration",
+    "schema",
+    "token",
+    "session",
+    "redis",
+    "postgres",
+    "queue",
+    "worker",
+    "gateway",
+    "health",
+    "probe",
+    "latency",
+    "memory",
+    "leak",
+    "driver",
+    "build",
+    "docker",
+    "compose",
+    "network",
+    "dns",
+    "certificate",
+    "expired",
+    "retry",
+    "backoff",
+    "cache",
+    "invalidation",
+    "deadlock",
+    "index",
+]
+VOCABULARY = DOMAIN_WORDS + [f"w{n:x}" for n in range(6_000)]
+CUM_WEIGHTS = list(itertools.accumulate(1.0 / (rank + 2) for rank in range(len(VOCABULARY))))
+# A common word, a mid one, a rare one and one exact case (match counts are printed).
+SEARCHES = ("conflict", "w3e8", "w1388", "case 4242")
+STATUSES = [Status.OPEN, Status.IN_PROGRESS, Status.RESOLVED, Status.CLOSED, Status.BLOCKED]
+SEVERITIES = list(Severity)
+
+
+def _text(rng: random.Random, count: int) -> str:
+    return " ".join(rng.choices(VOCABULARY, cum_weights=CUM_WEIGHTS, k=count))
+
+
+def _draft(rng: random.Random, n: int) -> IssueDraft:
+    words = _text(rng, 2).split()
+    status = rng.choice(STATUSES)
+    return IssueDraft(
+        title=f"{words[0].title()} {words[1]} in {rng.choice(SERVICES)} (case {n})",
+        type=rng.choice(list(IssueType)),
+        severity=rng.choice(SEVERITIES),
+        priority=rng.choice([None, *Priority]),
+        status=status,
+        close_reason=None if status is not Status.CLOSED else _wont_fix(),
+        services=rng.sample(SERVICES, rng.randint(1, 3)),
+        labels=rng.sample(["deps", "security", "ports", "auth", "db"], rng.randint(0, 2)),
+        description=_text(rng, 40),
+        error_details=[_text(rng, 12)],
+        resolution="restarted and pinned" if status is Status.RESOLVED else "",
+    )
+
+
+def _wont_fix() -> Any:
+    from passmuster.core.issues import CloseReason
+
+    return CloseReason.WONT_FIX
+
+
+def _ms(samples: list[float]) -> str:
+    return f"{statistics.median(samples) * 1000:7.2f} ms"
+
+
+def _time(fn: Callable[[], object], repeat: int) -> list[float]:
+    fn()  # warm caches and statement compilation
+    out = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        out.append(time.perf_counter() - start)
+    return out
+
+
+@contextmanager
+def _sqlite_url() -> Iterator[str]:
+    folder = Path(tempfile.mkdtemp(prefix="passmuster-bench-"))
+    try:
+        yield f"sqlite:///{folder / 'desk.db'}"
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@contextmanager
+def _pg_url() -> Iterator[str]:
+    import psycopg
+
+    schema = f"bench_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(PG_BASE, autocommit=True) as conn:
+        conn.execute(f'create schema "{schema}"')
+    sep = "&" if "?" in PG_BASE else "?"
+    try:
+        yield f"{PG_BASE}{sep}options=-csearch_path%3D{schema}"
+    finally:
+        with psycopg.connect(PG_BASE, autocommit=True) as conn:
+            conn.execute(f'drop schema "{schema}" cascade')
+
+
+def _pg_available() -> bool:
+    try:
+        import psycopg
+
+        with psycopg.connect(PG_BASE, connect_timeout=3) as conn:
+            conn.execute("select 1")
+    except Exception:
+        return False
+    return True
+
+
+# --- the peer: a bare driver insert -----------------------------------------------------------
+
+
+def _bare_sqlite_insert(repeat: int) -> list[float]:
+    folder = Path(tempfile.mkdtemp(prefix="passmuster-bench-bare-"))
+    try:
+        conn = sqlite3.connect(folder / "bare.db", isolation_level=None)
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=NORMAL")
+        conn.execute("create table t (id integer primary key, title text, body text)")
+
+        def one() -> None:
+            conn.execute("BEGIN IMMEDIATE")
+            conn.execute("insert into t (title, body) values (?, ?)", ("a title", "a body"))
+            conn.execute("COMMIT")
+
+        result = _time(one, repeat)
+        conn.close()
+        return result
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _bare_pg_insert(url: str, repeat: int) -> list[float]:
+    import psycopg
+
+    plain = url.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(plain) as conn:
+        conn.execute("create table bare_t (id serial primary key, title text, body text)")
+        conn.commit()
+
+        def one() -> None:
+            conn.execute("insert into bare_t (title, body) values (%s, %s)", ("a title", "a body"))
+            conn.commit()
+
+        return _time(one, repeat)
+
+
+# --- in-process operations --------------------------------------------------------------------
+
+
+def _load(desk: Desk, rng: random.Random, upto: int) -> float:
+    """Bring the desk to `upto` issues; returns seconds spent."""
+    start = time.perf_counter()
+    have = desk.count()
+    batch = 1_000
+    while have < upto:
+        size = min(batch, upto - have)
+        desk.file_many([_draft(rng, have + i) for i in range(size)], actor="loader")
+        have += size
+    return time.perf_counter() - start
+
+
+def _measure(desk: Desk, rng: random.Random) -> dict[str, list[float]]:
+    creates: list[float] = []
+    for n in range(200):
+        draft = _draft(rng, -n)
+        start = time.perf_counter()
+        desk.file(draft, actor="bench")
+        creates.append(time.perf_counter() - start)
+    queries = [
+        IssueQuery(statuses=[Status.OPEN], severities=[Severity.HIGH], sort="urgency", limit=50),
+        IssueQuery(services=["svc-07"], active_only=True, sort="-updated", limit=50),
+        IssueQuery(labels=["security"], statuses=[Status.IN_PROGRESS], limit=50),
+    ]
+    lists: list[float] = []
+    for query in queries:
+        lists += _time(lambda q=query: desk.list(q), 10)  # type: ignore[misc]
+    counts = _time(lambda: desk.count(IssueQuery(active_only=True)), 5)
+    searches: list[float] = []
+    for text in SEARCHES:
+        searches += _time(lambda t=text: desk.search(t), 10)  # type: ignore[misc]
+    return {"create": creates, "list": lists, "count": counts, "search": searches}
+
+
+def _run_sizes(name: str, url: str, sizes: tuple[int, ...], rows: list[str]) -> None:
+    rng = random.Random(7)
+    with Desk.connect(url) as desk:
+        desk.sla_policy  # noqa: B018 - read the config before timing anything
+        for size in sizes:
+            spent = _load(desk, rng, size)
+            figures = _measure(desk, rng)
+            hits = "/".join(str(desk.count(IssueQuery(text=t))) for t in SEARCHES)
+            line = (
+                f"{name:10s} {size:>7,} issues  create {_ms(figures['create'])}  "
+                f"list(50) {_ms(figures['list'])}  count {_ms(figures['count'])}  "
+                f"search {_ms(figures['search'])}  (matches {hits}; load {spent:5.1f} s)"
+            )
+            print(line, flush=True)
+            rows.append(line)
+
+
+# --- concurrency ------------------------------------------------------------------------------
+
+
+def _filer(url: str, worker: int, count: int, barrier: Any, errors: Any) -> None:
+    try:
+        with Desk.open(url) as desk:
+            barrier.wait(timeout=120)
+            for n in range(count):
+                desk.file(IssueDraft(title=f"worker {worker} issue {n}"), actor=f"agent-{worker}")
+    except BaseException as exc:  # reported to the parent, which prints it
+        errors.put(f"worker {worker}: {type(exc).__name__}: {exc}")
+
+
+def _concurrency(name: str, url: str, processes: int, per_process: int, rows: list[str]) -> None:
+    Desk.connect(url).close()
+    context = multiprocessing.get_context("fork")
+    barrier = context.Barrier(processes + 1)
+    errors = context.Queue()
+    workers = [
+        context.Process(target=_filer, args=(url, w, per_process, barrier, errors))
+        for w in range(processes)
+    ]
+    for process in workers:
+        process.start()
+    barrier.wait(timeout=120)
+    start = time.perf_counter()
+    for process in workers:
+        process.join()
+    spent = time.perf_counter() - start
+    problems = []
+    while not errors.empty():
+        problems.append(errors.get())
+    with Desk.open(url) as desk:
+        numbers = sorted(i.number for i in desk.list())
+    total = processes * per_process
+    ok = numbers == list(range(1, total + 1)) and not problems
+    line = (
+        f"{name:10s} {processes} processes × {per_process:,} issues: {len(numbers):,} filed, "
+        f"numbers {'unique and gap-free' if ok else 'WRONG'}, {len(problems)} errors, "
+        f"{spent:5.1f} s ({total / spent:,.0f} issues/s)"
+    )
+    print(line, flush=True)
+    for problem in problems[:5]:
+        print("   ", problem)
+    rows.append(line)
+
+
+def main(argv: list[str]) -> None:
+    quick = "--quick" in argv
+    sizes = QUICK_SIZES if quick else SIZES
+    per_process = 100 if quick else 1_000
+    backends: list[tuple[str, Callable[[], Any]]] = [("sqlite", _sqlite_url)]
+    if "--sqlite-only" not in argv:
+        if _pg_available():
+            backends.append(("postgresql", _pg_url))
+        else:
+            print(f"PostgreSQL not reachable at {PG_BASE}: skipping it")
+    rows: list[str] = []
+
+    print("peer: bare driver, one INSERT + COMMIT per issue")
+    bare_sqlite = statistics.median(_bare_sqlite_insert(200))
+    print(f"  sqlite3     {bare_sqlite * 1000:7.3f} ms")
+    bare: dict[str, float] = {"sqlite": bare_sqlite}
+    if len(backends) > 1:
+        with _pg_url() as url:
+            bare["postgresql"] = statistics.median(_bare_pg_insert(url, 200))
+        print(f"  psycopg     {bare['postgresql'] * 1000:7.3f} ms")
+
+    for name, make_url in backends:
+        with make_url() as url:
+            _run_sizes(name, url, sizes, rows)
+    for name, make_url in backends:
+        with make_url() as url:
+            _concurrency(name, url, 16, per_process, rows)
+    print("create vs bare driver insert: see the ratio of the create column to the peer line")
+    for name, value in bare.items():
+        print(f"  {name}: bare insert+commit {value * 1000:.3f} ms")
