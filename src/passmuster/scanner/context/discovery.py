@@ -138,6 +138,7 @@ class _Discovery:
         self.platform = Platform(root=root, options=dict(config.options))
         self.tree = _Tree()
         self._raw_docs: dict[str, YamlDoc | None] = {}
+        self._python_index: dict[str, list[str]] | None = None
 
     # ------------------------------------------------------------------ files
 
@@ -255,7 +256,7 @@ class _Discovery:
             rest = [p for p in paths if p != base and p not in overrides]
             if base is not None:
                 group = [base, *overrides]
-                base_services = self._service_names(base)
+                base_services = self._service_names(base) if rest else set()
                 for other in rest:
                     if self._looks_like_override(other, base_services):
                         group.append(other)
@@ -766,12 +767,16 @@ class _Discovery:
         return context
 
     def _python_under(self, folder: str) -> list[str]:
-        prefix = "" if folder == "." else folder + "/"
-        found: list[str] = []
-        for rel_dir, files in self.tree.python_by_dir.items():
-            if folder == "." or rel_dir == folder or rel_dir.startswith(prefix):
-                found.extend(files)
-        found.sort()
+        if self._python_index is None:
+            # Each file listed under every folder above it: one pass, then a lookup per service.
+            index: dict[str, list[str]] = {}
+            for rel_dir, files in self.tree.python_by_dir.items():
+                parts = rel_dir.split("/") if rel_dir else []
+                for depth in range(len(parts) + 1):
+                    key = "/".join(parts[:depth]) or "."
+                    index.setdefault(key, []).extend(files)
+            self._python_index = index
+        found = sorted(self._python_index.get(folder, ()))
         for path in found:
             if path not in self.platform.python:
                 self.platform.python[path] = PythonFile(path, self.text(path) or "")

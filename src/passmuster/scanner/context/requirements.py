@@ -9,6 +9,7 @@ from __future__ import annotations
 import posixpath
 import re
 from collections.abc import Callable
+from functools import lru_cache
 
 from packaging.requirements import InvalidRequirement as PackagingInvalid
 from packaging.requirements import Requirement as PackagingRequirement
@@ -98,25 +99,30 @@ def parse_requirements(
         if text_req.startswith((".", "/")):
             result.options.append((number, stripped))  # a local path: nothing to compare
             continue
-        try:
-            parsed = PackagingRequirement(text_req)
-        except PackagingInvalid as exc:
-            message = str(exc).splitlines()[0]
-            result.invalid.append(InvalidRequirement(path, number, stripped, message))
+        parsed = _parse_line(text_req)
+        if isinstance(parsed, str):
+            result.invalid.append(InvalidRequirement(path, number, stripped, parsed))
             continue
+        name, specifier, extras, marker, url = parsed
         result.requirements.append(
-            Requirement(
-                name=canonicalize_name(parsed.name),
-                specifier=str(parsed.specifier),
-                raw=stripped,
-                path=path,
-                line=number,
-                extras=tuple(sorted(parsed.extras)),
-                marker=str(parsed.marker) if parsed.marker else None,
-                url=parsed.url,
-            )
+            Requirement(name, specifier, stripped, path, number, extras, marker, url)
         )
     return result
+
+
+@lru_cache(maxsize=4096)
+def _parse_line(
+    text: str,
+) -> tuple[str, str, tuple[str, ...], str | None, str | None] | str:
+    """(name, specifier, extras, marker, url), or the error message. Cached: a platform repeats
+    the same lines across services and packaging's parser is the slow part of reading them."""
+    try:
+        parsed = PackagingRequirement(text)
+    except PackagingInvalid as exc:
+        return str(exc).splitlines()[0]
+    marker = str(parsed.marker) if parsed.marker else None
+    extras = tuple(sorted(parsed.extras))
+    return canonicalize_name(parsed.name), str(parsed.specifier), extras, marker, parsed.url
 
 
 def _req(name: str, spec: str, raw: str, path: str, line: int) -> Requirement:

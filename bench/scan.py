@@ -1,0 +1,184 @@
+"""Scanner benchmark: full scans of generated platforms of 10, 100 and 1,000 services.
+
+Each platform has one compose file, and per service a Dockerfile, a requirements file that
+includes a shared one, and a small FastAPI app, with a few deliberate defects so rules have work.
+In the same run the compose rules are timed against dclint (npm `dclint`, installed here into
+bench/.work with npm) on the same compose file.
+
+    python -m bench scan [--sizes 10,100,1000] [--repeat 3] [--no-dclint]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import time
+from pathlib import Path
+
+WORK = Path(__file__).resolve().parent / ".work"
+COMPOSE_RULES = ["PORT", "REF", "ENV"]  # the rules that read compose files
+DCLINT_VERSION = "3"
+
+
+def generate(root: Path, services: int) -> Path:
+    """Write a platform of `services` services under `root` (replacing what was there)."""
+    if root.exists():
+        shutil.rmtree(root)
+    (root / "services").mkdir(parents=True)
+    (root / "requirements.shared.txt").write_text(
+        "fastapi==0.115.6\npydantic==2.10.4\nhttpx==0.28.1\nuvicorn==0.34.0\nrequests>=2.32.2\n"
+    )
+    (root / ".env.example").write_text("LOG_LEVEL=info\nJWT_SECRET=change_me\n")
+    lines = ["services:"]
+    for i in range(services):
+        name = f"svc{i:04d}"
+        port = 10000 + i
+        clash = port - 1 if i % 50 == 49 else port  # a host-port clash every 50 services
+        lines += [
+            f"  {name}:",
+            "    build:",
+            "      context: .",
+            f"      dockerfile: services/{name}/Dockerfile",
+            "    ports:",
+            f'      - "{clash}:{port}"',
+            "    environment:",
+            "      LOG_LEVEL: ${LOG_LEVEL:-info}",
+            f'      PORT: "{port}"',
+            f"      DATABASE_URL: postgresql+asyncpg://{name}:{name}@postgres:5432/{name}",
+            f"      NEXT_SERVICE_URL: http://svc{(i + 1) % services:04d}:{10000 + (i + 1) % services}",
+            "    depends_on:",
+            "      - postgres",
+            "    healthcheck:",
+            f'      test: ["CMD", "curl", "-f", "http://localhost:{port}/healthz"]',
+            "      interval: 10s",
+        ]
+        folder = root / "services" / name
+        (folder / "app").mkdir(parents=True)
+        (folder / "Dockerfile").write_text(
+            "FROM python:3.11-slim\nWORKDIR /app\n"
+            "COPY requirements.shared.txt /requirements.shared.txt\n"
+            f"COPY services/{name}/requirements.txt ./services/{name}/requirements.txt\n"
+            f"RUN pip install --no-cache-dir -r services/{name}/requirements.txt\n"
+            f"COPY services/{name}/app ./app\nEXPOSE {port}\n"
+            f'CMD ["uvicorn", "app.main:app", "--host", "0.0.0.0", "--port", "{port}"]\n'
+        )
+        extra = "docker==6.1.3\n" if i % 25 == 0 else "asyncpg==0.30.0\n"
+        (folder / "requirements.txt").write_text(f"-r ../../requirements.shared.txt\n{extra}")
+        (folder / "app" / "__init__.py").write_text("")
+        bad_import = ", HTTPStatus" if i % 40 == 0 else ""
+        (folder / "app" / "main.py").write_text(
+            f'"""Service {name}."""\n\nimport os\n\nimport httpx\n'
+            f"from fastapi import FastAPI, HTTPException{bad_import}\n\n"
+            f'app = FastAPI(title="{name}")\n'
+            f'NEXT = os.environ.get("NEXT_SERVICE_URL", "http://localhost:{port + 1}")\n\n\n'
+            '@app.get("/healthz")\nasync def healthz() -> dict[str, str]:\n'
+            '    return {"status": "ok"}\n\n\n'
+            '@app.get("/items/{item_id}")\nasync def item(item_id: int) -> dict[str, int]:\n'
+            "    if item_id < 0:\n        raise HTTPException(status_code=404)\n"
+            '    return {"id": item_id}\n'
+        )
+    lines += [
+        "  postgres:",
+        "    image: postgres:16-alpine",
+        "    environment:",
+        "      POSTGRES_PASSWORD: ${POSTGRES_PASSWORD:-postgres}",
+    ]
+    (root / "docker-compose.yml").write_text("\n".join(lines) + "\n")
+    return root
+
+
+def _time(action: object, repeat: int) -> tuple[float, object]:
+    timings = []
+    result: object = None
+    for _ in range(repeat):
+        started = time.perf_counter()
+        result = action()  # type: ignore[operator]
+        timings.append(time.perf_counter() - started)
+    return min(timings), result
+
+
+def _install_dclint() -> Path | None:
+    binary = WORK / "node_modules" / ".bin" / "dclint"
+    if binary.exists():
+        return binary
+    npm = shutil.which("npm")
+    if npm is None:
+        return None
+    WORK.mkdir(parents=True, exist_ok=True)
+    done = subprocess.run(
+        [
+            npm,
+            "install",
+            "--prefix",
+            str(WORK),
+            "--no-audit",
+            "--no-fund",
+            f"dclint@{DCLINT_VERSION}",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    if done.returncode != 0 or not binary.exists():
+        print(f"  dclint: npm install failed: {done.stderr.strip().splitlines()[-1:]}")
+        return None
+    return binary
+
+
+def main(argv: list[str]) -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench scan")
+    parser.add_argument("--sizes", default="10,100,1000")
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--no-dclint", action="store_true")
+    args = parser.parse_args(argv)  # flags as --name=value (bench passes only flags)
+
+    from passmuster.scanner.config import ScanConfig
+    from passmuster.scanner.context import discover
+    from passmuster.scanner.engine import scan
+    from passmuster.scanner.registry import default_registry
+
+    registry = default_registry()
+    print(f"rules: {len(registry)}; cpu: {os.cpu_count()} cores (the scan uses one)")
+    sizes = [int(s) for s in args.sizes.split(",")]
+    rows = []
+    for size in sizes:
+        root = generate(WORK / f"platform-{size}", size)
+        config = ScanConfig()
+        discover_s, _ = _time(lambda r=root, c=config: discover(r, c), args.repeat)
+        scan_s, result = _time(lambda r=root, c=config: scan(r, c, registry=registry), args.repeat)
+        findings = len(result.findings)  # type: ignore[attr-defined]
+        rows.append((size, discover_s, scan_s, findings))
+        print(
+            f"  {size:5d} services: full scan {scan_s:6.3f} s (discovery {discover_s:6.3f} s), "
+            f"{findings} findings, {scan_s / size * 1000:6.2f} ms/service"
+        )
+    if len(rows) > 1:
+        small, large = rows[0], rows[-1]
+        growth = (large[2] / small[2]) / (large[0] / small[0])
+        print(f"  growth from {small[0]} to {large[0]}: {growth:.2f}x linear (1.00 = linear)")
+    if args.no_dclint:
+        return
+    binary = _install_dclint()
+    if binary is None:
+        print("  dclint: not available (npm missing or install failed)")
+        return
+    for size in sizes:
+        root = WORK / f"platform-{size}"
+        compose = root / "docker-compose.yml"
+        config = ScanConfig(select=COMPOSE_RULES)
+        ours, _ = _time(lambda r=root, c=config: scan(r, c, registry=registry), args.repeat)
+
+        def dclint(path: Path = compose) -> int:
+            return subprocess.run(
+                [str(binary), str(path)], capture_output=True, text=True, timeout=600
+            ).returncode
+
+        theirs, _ = _time(dclint, args.repeat)
+        print(
+            f"  {size:5d} services, compose rules: passmuster {ours:6.3f} s "
+            f"(discovery included), dclint {theirs:6.3f} s (node start-up included); "
+            f"dclint/passmuster = {theirs / ours:5.2f}"
+        )
