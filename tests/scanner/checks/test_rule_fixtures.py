@@ -40,7 +40,7 @@ EXPECTED: dict[str, list[tuple[str, int, str | None]]] = {
     "ENV001": [("docker-compose.yml", 7, "api")],
     "ENV002": [("api.env", 3, "api")],
     "ENV003": [("docker-compose.yml", 7, "api")],
-    "ENV004": [("docker-compose.yml", 14, "gateway"), ("docker-compose.yml", 5, "identity")],
+    "ENV004": [("docker-compose.yml", 9, "billing"), ("docker-compose.yml", 14, "gateway")],
     "ENV005": [("docker-compose.yml", 7, "instances-worker")],
     "ENV006": [("docker-compose.yml", 10, "instances-worker")],
     "ENV007": [("docker-compose.yml", 5, "instances-worker")],

@@ -62,24 +62,13 @@ def installed_module(dotted: str) -> ModuleSource | None:
     return current
 
 
-def local_module(dotted: str, roots: tuple[Path, ...]) -> ModuleSource | None:
-    """The module `dotted` inside a service's own source folders, or None."""
-    parts = dotted.split(".")
-    for root in roots:
-        base = root.joinpath(*parts)
-        init = base / "__init__.py"
-        if init.is_file():
-            return ModuleSource(dotted, init, (base,))
-        file = base.with_suffix(".py")
-        if file.is_file():
-            return ModuleSource(dotted, file, ())
-        if base.is_dir() and len(parts) > 0 and any(base.glob("*.py")):
-            return ModuleSource(dotted, None, (base,))  # namespace package
-    return None
-
-
 def has_submodule(module: ModuleSource, name: str) -> bool:
-    for location in module.search_locations:
+    return _has_submodule(module.search_locations, name)
+
+
+@cache
+def _has_submodule(locations: tuple[Path, ...], name: str) -> bool:
+    for location in locations:
         if (location / f"{name}.py").is_file() or (location / name / "__init__.py").is_file():
             return True
         if (location / name).is_dir():
@@ -92,10 +81,11 @@ def has_submodule(module: ModuleSource, name: str) -> bool:
 @cache
 def _names_in_file(path: Path) -> frozenset[str] | None:
     try:
-        tree = ast.parse(path.read_bytes(), filename=str(path))
+        text = path.read_text(encoding="utf-8")
+        tree = ast.parse(text, filename=str(path))
     except (OSError, SyntaxError, ValueError):
         return None
-    return facts(tree).defined
+    return facts(tree, text).defined
 
 
 def names_of(module: ModuleSource) -> frozenset[str] | None:

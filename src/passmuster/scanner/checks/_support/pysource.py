@@ -11,6 +11,7 @@ import ast
 import builtins
 import weakref
 from dataclasses import dataclass, field
+from functools import cached_property
 
 HTTP_METHODS = frozenset(
     {"get", "post", "put", "patch", "delete", "options", "head", "trace", "api_route", "route"}
@@ -20,6 +21,7 @@ WEB_APP_CLASSES = frozenset({"FastAPI", "Flask", "Quart", "Starlette"})
 ROUTER_CLASSES = frozenset({"APIRouter", "Blueprint", "Router"})
 ENGINE_FACTORIES = frozenset({"create_engine", "create_async_engine"})
 _BUILTINS = frozenset(dir(builtins))
+_DYNAMIC_CALLS = frozenset({"globals", "vars", "exec", "_convert_", "setattr"})
 _IMPORT_ERRORS = frozenset({"ImportError", "ModuleNotFoundError", "Exception", "BaseException"})
 
 
@@ -87,26 +89,106 @@ class EngineCall:
 
 
 @dataclass(frozen=True, slots=True)
-class ModuleFacts:
-    defined: frozenset[str] | None  # module-level names; None when unknowable (star import …)
+class _Deep:
+    """What only a walk over the whole tree (function bodies included) can tell."""
+
     all_names: tuple[str, ...] | None
-    from_imports: tuple[FromImport, ...]
-    early_uses: tuple[EarlyUse, ...]
-    web_apps: tuple[tuple[str, str, int], ...]  # (class, variable, line)
-    routes: tuple[tuple[str, int], ...]  # (path or prefix, line)
+    web_apps: tuple[tuple[str, str, int], ...]
+    routes: tuple[tuple[str, int], ...]
     strings: tuple[StringConstant, ...]
     engine_calls: tuple[EngineCall, ...]
-    future_annotations: bool
+    dynamic: bool
+
+
+class ModuleFacts:
+    """Facts about one module, each computed on first use: module-level statements are read
+    in one pass; a walk over the whole tree happens only when a rule asks for what needs it."""
+
+    def __init__(self, tree: ast.Module, text: str | None = None) -> None:
+        self._text = text
+        self._collector = _Collector(tree)
+        self._module_pass_done = False
+        self.future_annotations = self._collector.future
+
+    def _module_pass(self) -> _Collector:
+        if not self._module_pass_done:
+            self._collector.module_pass()
+            self._module_pass_done = True
+        return self._collector
+
+    @cached_property
+    def _deep(self) -> _Deep:
+        return self._collector.deep_pass()
+
+    @property
+    def from_imports(self) -> tuple[FromImport, ...]:
+        return tuple(self._module_pass().from_imports)
+
+    @property
+    def early_uses(self) -> tuple[EarlyUse, ...]:
+        return tuple(self._module_pass().early)
+
+    @cached_property
+    def defined(self) -> frozenset[str] | None:
+        """Module-level names; None when unknowable (star import, `__getattr__`, names made
+        at run time)."""
+        collector = self._collector
+        if collector.dynamic:
+            return None
+        # The source text, when known, rules out run-time names without walking the tree.
+        maybe_dynamic = self._text is None or any(
+            f"{name}(" in self._text for name in _DYNAMIC_CALLS
+        )
+        if maybe_dynamic and self._deep.dynamic:
+            return None
+        return frozenset(collector.first_binding)
+
+    @property
+    def all_names(self) -> tuple[str, ...] | None:
+        return self._deep.all_names
+
+    @property
+    def web_apps(self) -> tuple[tuple[str, str, int], ...]:
+        """(class, variable, line) of each `FastAPI()`/`Flask()`/… assignment."""
+        return self._deep.web_apps
+
+    @property
+    def routes(self) -> tuple[tuple[str, int], ...]:
+        """(path or router prefix, line) of each route."""
+        return self._deep.routes
+
+    @property
+    def strings(self) -> tuple[StringConstant, ...]:
+        return self._deep.strings
+
+    @property
+    def engine_calls(self) -> tuple[EngineCall, ...]:
+        return self._deep.engine_calls
 
 
 _CACHE: weakref.WeakKeyDictionary[ast.Module, ModuleFacts] = weakref.WeakKeyDictionary()
 
 
-def facts(tree: ast.Module) -> ModuleFacts:
-    """Everything the rules need from one module; computed once per tree."""
+_WEB_TOKENS = (
+    *(f".{name}(" for name in ROUTE_DECORATORS),
+    *(f"{name}(" for name in WEB_APP_CLASSES | ROUTER_CLASSES),
+    "add_url_rule(",
+    "add_route(",
+    "Route(",
+)
+
+
+def may_define_web(text: str) -> bool:
+    """Cheap text test before walking a module for apps and routes: False means it has none."""
+    return any(token in text for token in _WEB_TOKENS)
+
+
+def facts(tree: ast.Module, text: str | None = None) -> ModuleFacts:
+    """Everything the rules need from one module; computed once per tree. Passing the
+    module's source text lets some questions skip a walk over the tree."""
     cached = _CACHE.get(tree)
     if cached is None:
-        cached = _Collector(tree).result()
+        cached = ModuleFacts(tree, text)
         _CACHE[tree] = cached
     return cached
 
@@ -193,9 +275,6 @@ def binds(stmt: ast.stmt) -> list[str]:
             for handler in stmt.handlers:
                 if handler.name:
                     out.append(handler.name)
-    for node in ast.walk(stmt) if isinstance(stmt, ast.Expr | ast.Assign | ast.If) else ():
-        if isinstance(node, ast.NamedExpr) and isinstance(node.target, ast.Name):
-            out.append(node.target.id)
     return out
 
 
@@ -281,17 +360,6 @@ class _Collector:
                 self.dynamic = True
             for block in _child_blocks(stmt):
                 self._index_bindings(block)
-
-    def _is_dynamic_module(self) -> bool:
-        """Modules that make names at run time (`globals()[...] =`, enum `_convert_`, `exec`)."""
-        if self.dynamic:
-            return True
-        for node in ast.walk(self.tree):
-            if isinstance(node, ast.Call):
-                name = _call_name(node.func)
-                if name in {"globals", "vars", "exec", "_convert_", "setattr"}:
-                    return True
-        return False
 
     # -- names read before they are bound -----------------------------------------------------
     def _check(self, node: ast.AST, bound: set[str], where: str, deferred: bool = False) -> None:
@@ -402,16 +470,25 @@ class _Collector:
                     self._check(item, bound, "statement")
 
     # -- whole-tree facts ----------------------------------------------------------------------
-    def result(self) -> ModuleFacts:
+    def module_pass(self) -> None:
         self._walk_scope(self.tree.body, set(), guarded=False)
+
+    def deep_pass(self) -> _Deep:
+        dynamic = False
         web_apps: list[tuple[str, str, int]] = []
         routes: list[tuple[str, int]] = []
         engines: list[EngineCall] = []
         env_defaults: dict[int, str] = {}
         settings_classes: list[ast.ClassDef] = []
         all_names: tuple[str, ...] | None = None
+        constants: list[tuple[str, ast.Constant]] = []
 
+        # One walk over the whole tree collects everything below.
         for node in ast.walk(self.tree):
+            if isinstance(node, ast.Constant):
+                if isinstance(node.value, str):
+                    constants.append((node.value, node))
+                continue
             if isinstance(node, ast.Assign):
                 self._assignment(node, web_apps)
                 if any(
@@ -425,6 +502,9 @@ class _Collector:
                     settings_classes.append(node)
             elif isinstance(node, ast.Call):
                 self._call(node, routes, engines, env_defaults)
+                # Modules that make names at run time (`globals()[...] =`, enum `_convert_`).
+                if _call_name(node.func) in _DYNAMIC_CALLS:
+                    dynamic = True
             elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
                 for decorator in node.decorator_list:
                     if _is_route_decorator(decorator) and isinstance(decorator, ast.Call):
@@ -450,25 +530,17 @@ class _Collector:
                 ):
                     env_defaults[id(child.value)] = child.target.id.upper()
 
-        strings: list[StringConstant] = []
-        for node in ast.walk(self.tree):
-            if isinstance(node, ast.Constant) and isinstance(node.value, str):
-                strings.append(
-                    StringConstant(
-                        node.value, node.lineno, node.col_offset, env_defaults.get(id(node))
-                    )
-                )
-        defined = None if self._is_dynamic_module() else frozenset(self.first_binding)
-        return ModuleFacts(
-            defined=defined,
+        strings = [
+            StringConstant(value, node.lineno, node.col_offset, env_defaults.get(id(node)))
+            for value, node in constants
+        ]
+        return _Deep(
             all_names=all_names,
-            from_imports=tuple(self.from_imports),
-            early_uses=tuple(self.early),
             web_apps=tuple(web_apps),
             routes=tuple(routes),
             strings=tuple(strings),
             engine_calls=tuple(engines),
-            future_annotations=self.future,
+            dynamic=dynamic,
         )
 
     @staticmethod

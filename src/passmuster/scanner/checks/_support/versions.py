@@ -9,6 +9,7 @@ intersection of intervals bounded by those versions contains one of the probes.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import cache
 
 from packaging.specifiers import InvalidSpecifier, Specifier, SpecifierSet
 from packaging.utils import canonicalize_name
@@ -68,6 +69,12 @@ def compatible(*specs: SpecifierSet) -> bool:
 
 def likely_version(spec: SpecifierSet) -> Version | None:
     """The version pip would most likely install: the newest probe the specifier admits."""
+    return _likely(str(spec))
+
+
+@cache
+def _likely(text: str) -> Version | None:
+    spec = SpecifierSet(text)
     admitted = [v for v in _probes([spec]) if _admits(spec, v)]
     return admitted[-1] if admitted else None
 

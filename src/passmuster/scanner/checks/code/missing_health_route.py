@@ -6,7 +6,7 @@ from typing import Any, ClassVar
 from passmuster.core.findings import Finding, Fix
 from passmuster.core.issues import Severity
 from passmuster.scanner.checks._support.platform import services, unique
-from passmuster.scanner.checks._support.pysource import facts
+from passmuster.scanner.checks._support.pysource import facts, may_define_web
 from passmuster.scanner.checks._support.references import is_test_file
 from passmuster.scanner.context.model import Platform
 from passmuster.scanner.rule import Rule
@@ -64,7 +64,7 @@ class MissingHealthRoute(Rule):
             app: tuple[str, str, int, str] | None = None
             healthy = False
             for source in platform.python_files(service):
-                if is_test_file(source.path):
+                if is_test_file(source.path) or not may_define_web(source.text):
                     continue
                 tree = source.tree
                 if tree is None:

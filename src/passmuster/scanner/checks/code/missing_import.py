@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path, PurePosixPath
+from pathlib import PurePosixPath
 from typing import Any
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
@@ -11,6 +11,7 @@ from passmuster.core.findings import Edit, Finding, Fix, Fixit
 from passmuster.core.issues import Severity
 from passmuster.scanner.checks._support import modules
 from passmuster.scanner.checks._support.data import table
+from passmuster.scanner.checks._support.localmods import local_modules
 from passmuster.scanner.checks._support.platform import service_python, services, unique
 from passmuster.scanner.checks._support.pysource import FromImport, ImportedName, facts
 from passmuster.scanner.checks._support.versions import likely_version
@@ -68,7 +69,7 @@ class MissingImportName(Rule):
     def _check(self, platform: Platform) -> Iterator[Finding]:
         bad = _known_bad()
         for service in services(platform):
-            roots = self._roots(platform, service)
+            roots = self._roots(service)
             python = service_python(service)
             for source in platform.python_files(service):
                 tree = source.tree
@@ -100,7 +101,8 @@ class MissingImportName(Rule):
                         )
 
     @staticmethod
-    def _roots(platform: Platform, service: ServiceDef) -> tuple[Path, ...]:
+    def _roots(service: ServiceDef) -> tuple[str, ...]:
+        """Folders (relative to the platform root) the service imports its own code from."""
         folders: list[str] = []
         if service.build_context is not None:
             folders.append(service.build_context)
@@ -113,7 +115,7 @@ class MissingImportName(Rule):
             for _ in range(depth):
                 folder = folder.parent
             folders.append(str(folder))
-        return tuple(dict.fromkeys(platform.abspath(f) for f in folders))
+        return tuple(dict.fromkeys(folders))
 
     def _judge(
         self,
@@ -122,27 +124,29 @@ class MissingImportName(Rule):
         source: PythonFile,
         statement: FromImport,
         imported: ImportedName,
-        roots: tuple[Path, ...],
+        roots: tuple[str, ...],
         python: str | None,
         bad: dict[tuple[str, str], dict[str, Any]],
     ) -> str | None:
         """The finding's message when the name is missing, else None."""
         name = imported.name
+        local_index = local_modules(platform)
         if statement.level:
-            base = platform.abspath(source.path).parent
+            base = PurePosixPath(source.path).parent
             for _ in range(statement.level - 1):
                 base = base.parent
-            local = (
-                modules.local_module(statement.module, (base,))
-                if statement.module
-                else (modules.ModuleSource("", base / "__init__.py", (base,)))
-            )
-            if local is None:
-                return None
-            return self._verdict(local, name, statement, "the service's code")
-        local = modules.local_module(statement.module, roots)
+            local = local_index.find(statement.module, (str(base),))
+        else:
+            local = local_index.find(statement.module, roots)
         if local is not None:
-            return self._verdict(local, name, statement, "the service's code")
+            if local_index.provides(local, name) is not False:
+                return None
+            where = "." * statement.level + statement.module
+            return (
+                f"cannot import name {name!r} from {where!r} (checked against the service's code)"
+            )
+        if statement.level:
+            return None
         top = statement.module.split(".", 1)[0]
         entry = bad.get((statement.module, name))
         installed = modules.installed_module(statement.module)

@@ -69,7 +69,7 @@ class UnresolvedEntryPoint(Rule):
             tree = source.tree if source is not None else None
             if tree is None:
                 continue
-            defined = facts(tree).defined
+            defined = facts(tree, source.text if source is not None else None).defined
             if defined is None or entry.attribute in defined:
                 continue
             yield self.finding(

@@ -21,6 +21,10 @@ _SERVER_KEYS = ("API_KEY", "SERVICE_API_KEY", "INTERNAL_API_KEY", "CLIENT_SECRET
 _CLIENT_SUFFIXES = ("API_KEY", "CLIENT_SECRET", "SERVICE_KEY", "SERVICE_TOKEN", "TOKEN")
 
 
+def _issuer(service: ServiceDef) -> bool:
+    return any(word in service.name for word in ("identity", "auth", "user", "account", "sso"))
+
+
 class SharedSecretMismatch(Rule):
     """## What it does
     Flags a secret that must be the same in several services but is not:
@@ -90,7 +94,11 @@ class SharedSecretMismatch(Rule):
             by_value[value].append((service, var))
         if len(by_value) < 2:
             return
-        ranked = sorted(by_value.values(), key=lambda users: (-len(users), users[0][0].name))
+        # The most common value is the reference; on a tie, the service that issues tokens.
+        ranked = sorted(
+            by_value.values(),
+            key=lambda users: (-len(users), not _issuer(users[0][0]), users[0][0].name),
+        )
         model_service, model_var = ranked[0][0]
         for users in ranked[1:]:
             for service, var in users:
@@ -117,41 +125,47 @@ class SharedSecretMismatch(Rule):
         for service in everyone:
             for prefix in service_prefixes(service):
                 prefixes[prefix] = service
-        for server in everyone:
+        for provider in everyone:
             for name in (
                 *_SERVER_KEYS,
-                *(p + s for p in service_prefixes(server) for s in _CLIENT_SUFFIXES),
+                *(p + s for p in service_prefixes(provider) for s in _CLIENT_SUFFIXES),
             ):
-                var = server.env.get(name)
+                var = provider.env.get(name)
                 if var is not None and var.value and "${" not in var.value:
-                    accepted[server.name] = (server, var, var.value)
+                    accepted[provider.name] = (provider, var, var.value)
                     break
         for client in everyone:
             for name, value, var in env_values(client):
                 if "${" in value or not value:
                     continue
-                for prefix, server in prefixes.items():
-                    if server is client or not name.startswith(prefix):
-                        continue
-                    if name[len(prefix) :] not in _CLIENT_SUFFIXES:
-                        continue
-                    held = accepted.get(server.name)
-                    if held is None or held[2] == value:
-                        continue
-                    _, server_var, _ = held
-                    yield self.finding(
-                        f"{name} in {client.name} differs from {server_var.name} that "
-                        f"{server.name} accepts (values masked)",
-                        var.path,
-                        var.line,
-                        service=client.name,
-                        related=[
-                            Location(
-                                server_var.path,
-                                server_var.line,
-                                message=f"{server_var.name} in {server.name}",
-                                service=server.name,
-                            )
-                        ],
-                        key=f"client:{name}:{server.name}",
-                    )
+                # `<PREFIX><SUFFIX>`: look the prefix up rather than trying every service.
+                server = next(
+                    (
+                        prefixes[name[: -len(suffix)]]
+                        for suffix in _CLIENT_SUFFIXES
+                        if name.endswith(suffix) and name[: -len(suffix)] in prefixes
+                    ),
+                    None,
+                )
+                if server is None or server is client:
+                    continue
+                held = accepted.get(server.name)
+                if held is None or held[2] == value:
+                    continue
+                _, server_var, _ = held
+                yield self.finding(
+                    f"{name} in {client.name} differs from {server_var.name} that "
+                    f"{server.name} accepts (values masked)",
+                    var.path,
+                    var.line,
+                    service=client.name,
+                    related=[
+                        Location(
+                            server_var.path,
+                            server_var.line,
+                            message=f"{server_var.name} in {server.name}",
+                            service=server.name,
+                        )
+                    ],
+                    key=f"client:{name}:{server.name}",
+                )

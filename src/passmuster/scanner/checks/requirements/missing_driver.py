@@ -104,6 +104,8 @@ class MissingDatabaseDriver(Rule):
     ) -> Iterator[Finding]:
         drivers: dict[str, dict[str, Any]] = data["drivers"]
         for source in platform.python_files(service):
+            if "_engine" not in source.text:
+                continue
             tree = source.tree
             if tree is None:
                 continue
