@@ -108,7 +108,7 @@ def show_command(
     """Show a service and its active issues."""
     from rich.table import Table
 
-    from passmuster.cli.issues import issue_table
+    from passmuster.cli.issues import print_issue_table
     from passmuster.core.issues import IssueQuery
 
     with desk_session() as desk:
@@ -139,7 +139,7 @@ def show_command(
     out.print()
     if issues:
         out.print(f"[bold]{len(issues)} active issue(s)[/]")
-        out.print(issue_table(issues))
+        print_issue_table(issues)
     else:
         out.print("[dim]No active issues.[/]")
 

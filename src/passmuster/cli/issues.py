@@ -971,7 +971,7 @@ def _escape(text: str) -> str:
 
 
 def _sla_badges(desk: Desk, issues: Sequence[Issue]) -> dict[int, str]:
-    """number -> a short Rich badge for the shown issues at risk of or in breach of their SLA.
+    """number -> a short badge ("resolve breached") for shown issues at risk or in breach.
 
     Computed for the shown issues only (from their own timelines), so a long desk lists fast.
     """
@@ -990,47 +990,117 @@ def _sla_badges(desk: Desk, issues: Sequence[Issue]) -> dict[int, str]:
         if not worst:
             continue
         clock = min(worst, key=lambda c: (c.state != "breached", c.remaining))
-        style = "bold red" if clock.state == "breached" else "yellow"
         word = "breached" if clock.state == "breached" else "at risk"
-        badges[issue.number] = f"[{style}]{clock.clock} {word}[/]"
+        badges[issue.number] = f"{clock.clock} {word}"
     return badges
 
 
-def issue_table(issues: Sequence[Issue], *, badges: dict[int, str] | None = None) -> Table:
-    """The table `list`, `search`, `ready` and `service show` print."""
-    from rich.table import Table
+def issue_lines(
+    issues: Sequence[Issue],
+    *,
+    badges: dict[int, str] | None = None,
+    width: int = 120,
+    color: bool = False,
+) -> list[str]:
+    """The table `list`, `search`, `ready` and `service show` print, as lines of text.
 
-    table = Table(box=None, header_style="bold dim", pad_edge=False, expand=False)
-    table.add_column("#", no_wrap=True, justify="right")
-    table.add_column("Sev", no_wrap=True)
-    table.add_column("Status", no_wrap=True)
-    table.add_column("Type", no_wrap=True)
-    table.add_column("Title", ratio=3, overflow="fold", min_width=30)
-    table.add_column("Services", ratio=1, overflow="fold", max_width=32)
-    table.add_column("Assignee", no_wrap=True)
-    table.add_column("Age", no_wrap=True, justify="right")
-    if badges:
-        table.add_column("SLA", no_wrap=True, min_width=16)
+    Laid out by hand rather than with a Rich table: measuring every cell of a long listing costs
+    Rich more than the query behind it, and listing is what people and agents run most.
+    """
+    import textwrap
     from datetime import UTC, datetime
 
+    import click
+
     now = datetime.now(UTC)
+    headers = ["#", "Sev", "Status", "Type", "Title", "Services", "Assignee", "Age"]
+    if badges:
+        headers.append("SLA")
+    rows: list[list[str]] = []
     for issue in issues:
         opened = issue.reported_at or issue.created_at
-        age = human_duration(now - opened) if opened else ""
         row = [
             issue.ref,
-            styled(issue.severity, SEVERITY_STYLE),
-            styled(issue.status, STATUS_STYLE),
+            issue.severity.value,
+            issue.status.value,
             issue.type.value,
-            _escape(issue.title),
-            _escape(", ".join(issue.services)),
-            _escape(issue.assignee or ""),
-            age,
+            issue.title,
+            ", ".join(issue.services),
+            issue.assignee or "",
+            human_duration(now - opened) if opened else "",
         ]
         if badges:
             row.append(badges.get(issue.number, ""))
-        table.add_row(*row)
-    return table
+        rows.append(row)
+    widths = [max([len(h), *(len(r[i]) for r in rows)]) for i, h in enumerate(headers)]
+    widths[5] = min(widths[5], 32)
+    fixed = sum(w for i, w in enumerate(widths) if i != 4) + 2 * (len(headers) - 1)
+    widths[4] = max(24, min(widths[4], width - fixed))
+    colors = {**_SEVERITY_COLOR, **_STATUS_COLOR, **_BADGE_COLOR}
+
+    def cell(i: int, text: str) -> str:
+        padded = text.rjust(widths[i]) if headers[i] in ("#", "Age") else text.ljust(widths[i])
+        style = colors.get(text) if color and i in (1, 2, 8) else None
+        return click.style(padded, **style) if style else padded
+
+    header = "  ".join(
+        h.rjust(widths[i]) if h in ("#", "Age") else h.ljust(widths[i])
+        for i, h in enumerate(headers)
+    ).rstrip()
+    lines = [click.style(header, bold=True, dim=True) if color else header]
+    for row in rows:
+        title = textwrap.wrap(row[4], widths[4]) or [""]
+        services = textwrap.wrap(row[5], widths[5], break_on_hyphens=False) or [""]
+        for k in range(max(len(title), len(services))):
+            if k == 0:
+                cells = [cell(i, v) for i, v in enumerate(row)]
+                cells[4] = title[0].ljust(widths[4])
+                cells[5] = services[0].ljust(widths[5])
+            else:
+                cells = [" " * w for w in widths]
+                cells[4] = (title[k] if k < len(title) else "").ljust(widths[4])
+                cells[5] = (services[k] if k < len(services) else "").ljust(widths[5])
+            lines.append("  ".join(cells).rstrip())
+    return lines
+
+
+_SEVERITY_COLOR: dict[str, dict[str, Any]] = {
+    "critical": {"fg": "white", "bg": "red", "bold": True},
+    "high": {"fg": "red", "bold": True},
+    "medium": {"fg": "yellow"},
+    "low": {"fg": "green"},
+    "info": {"dim": True},
+}
+_STATUS_COLOR: dict[str, dict[str, Any]] = {
+    "in_progress": {"fg": "blue"},
+    "blocked": {"fg": "magenta"},
+    "workaround_applied": {"fg": "yellow"},
+    "resolved": {"fg": "green"},
+    "closed": {"dim": True},
+}
+_BADGE_COLOR: dict[str, dict[str, Any]] = {
+    "respond breached": {"fg": "red", "bold": True},
+    "resolve breached": {"fg": "red", "bold": True},
+    "respond at risk": {"fg": "yellow"},
+    "resolve at risk": {"fg": "yellow"},
+}
+
+
+def print_issue_table(issues: Sequence[Issue], *, badges: dict[int, str] | None = None) -> None:
+    """Print `issue_lines` to stdout, in color on a terminal (unless NO_COLOR is set)."""
+    import os
+    import shutil
+
+    import click
+
+    tty = sys.stdout.isatty()
+    width = (
+        shutil.get_terminal_size((120, 24)).columns
+        if tty
+        else int(os.environ.get("COLUMNS", "120"))
+    )
+    color = tty and not os.environ.get("NO_COLOR")
+    click.echo("\n".join(issue_lines(issues, badges=badges, width=width, color=color)))
 
 
 def _print_issues(
@@ -1039,4 +1109,4 @@ def _print_issues(
     if not issues:
         say(f"[dim]{empty}[/]")
         return
-    console().print(issue_table(issues, badges=badges))
+    print_issue_table(issues, badges=badges)

@@ -1,0 +1,342 @@
+"""CLI wall time against Backlog.md: create, list and search at 1k and 10k issues, and --help.
+
+    python -m bench cli                  # 1k and 10k issues, 5 runs per operation (median)
+    python -m bench cli --quick          # 1k only, 3 runs
+    python -m bench cli --sizes=1000 --runs=9
+
+Both tools run as a user runs them: one process per command, started from the project folder,
+measured from spawn to exit. Backlog.md (npm package `backlog.md`) is installed by this benchmark
+into bench/.work/backlog with `npm install backlog.md`. The operations are the same work for both:
+
+    create       passmuster new TITLE --severity high --service S --label L
+                 backlog task create TITLE -d DESC --priority high -l L --plain
+    list 50      passmuster list --status open                (the first 50, a table)
+                 backlog task list -s "To Do" --limit 50 --plain
+    list all     passmuster list --status open --limit 0 --json
+                 backlog task list -s "To Do" --json
+    search       passmuster search logout                      (20 best, a table)
+                 backlog search logout --limit 20 --plain
+
+The desks are seeded in process (passmuster through `Desk.file_many`; Backlog.md by writing its
+task files directly in the format its own `task create` writes, because creating 10,000 tasks
+through its CLI takes hours). Each measured `create` adds one issue to each side.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+WORK = ROOT / ".work"
+BACKLOG_DIR = WORK / "backlog"
+PASSMUSTER = Path(sys.executable).with_name("passmuster")
+HELP_TARGET_MS = 150.0
+RATIO_TARGET = 5.0
+
+SERVICES = [
+    "identity-service", "user-service", "tenant-service", "instance-service", "billing-service",
+    "api-gateway", "policy-service", "notification-service", "analytics-service", "search-service",
+    "files-service", "reporting-service", "workflow-service", "monitoring-service", "etl-service",
+    "scraper-service", "dashboard-service", "config-service", "mobile-api", "integration-service",
+]  # fmt: skip
+# Situations of the real logs; {s} and {t} are services.
+TITLES = [
+    "{s} fails to start: HTTPStatus imported from fastapi",
+    "Database driver conflict between asyncpg and psycopg2-binary in {s}",
+    "Session not invalidated after logout in {s}",
+    "{s} /auth/me returns 500: UUID is not a string",
+    "Port conflict between {s} and {t}",
+    "Missing health check endpoint in {s}",
+    "{s} passes a Python list to a JSONB column",
+    "{s} duplicates the shared requirements",
+    "get_current_user used before it is defined in {s}",
+    "{s} calls {t} on a hard-coded localhost URL",
+    "Connection pool exhausted in {s} under load",
+    "{s} Dockerfile lacks gcc for psutil",
+]
+DESCRIPTIONS = [
+    "Seen after the last deploy; other services that call it time out.",
+    "Blocks the upgrade of every service that depends on it.",
+    "Reproduced on staging; the error repeats on every request.",
+    "Found during the coordination review of the compose file.",
+]
+
+
+@dataclass(frozen=True)
+class Measure:
+    operation: str
+    size: int
+    passmuster_ms: float
+    backlog_ms: float | None
+
+    @property
+    def ratio(self) -> float | None:
+        return self.backlog_ms / self.passmuster_ms if self.backlog_ms else None
+
+
+def main(argv: list[str]) -> None:
+    quick = "--quick" in argv
+    sizes = _option(argv, "--sizes", "1000" if quick else "1000,10000")
+    runs = int(_option(argv, "--runs", "3" if quick else "5"))
+    size_list = [int(s) for s in sizes.split(",") if s]
+
+    backlog = install_backlog()
+    print(f"passmuster: {PASSMUSTER}")
+    print(f"Backlog.md: {backlog or 'not available (npm install failed); passmuster only'}")
+    if backlog:
+        version = subprocess.run([backlog, "--version"], capture_output=True, text=True)
+        print(f"Backlog.md version {version.stdout.strip()}")
+    print(f"{runs} runs per operation, median wall time, one process per command\n")
+
+    results: list[Measure] = []
+    help_ms = _median_ms([str(PASSMUSTER), "--help"], cwd=WORK, runs=max(runs, 10))
+    backlog_help = (
+        _median_ms([backlog, "--help"], cwd=WORK, runs=max(runs, 10)) if backlog else None
+    )
+    results.append(Measure("--help", 0, help_ms, backlog_help))
+
+    for size in size_list:
+        folder = WORK / f"cli-{size}"
+        shutil.rmtree(folder, ignore_errors=True)
+        started = time.perf_counter()
+        desk_folder = seed_passmuster(folder / "passmuster", size)
+        took = time.perf_counter() - started
+        print(f"seeded a passmuster desk with {size:,} issues in {took:.1f} s")
+        backlog_folder: Path | None = None
+        if backlog:
+            started = time.perf_counter()
+            backlog_folder = seed_backlog(folder / "backlog", size, backlog)
+            print(
+                f"seeded Backlog.md with {size:,} tasks (files written directly) in "
+                f"{time.perf_counter() - started:.1f} s"
+            )
+        results += measure_size(size, desk_folder, backlog, backlog_folder, runs)
+
+    print()
+    print(report(results))
+
+
+def _option(argv: Sequence[str], name: str, default: str) -> str:
+    for arg in argv:
+        if arg.startswith(name + "="):
+            return arg.split("=", 1)[1]
+    return default
+
+
+# --- the peer -------------------------------------------------------------------------------
+
+
+def install_backlog() -> str | None:
+    """bench/.work/backlog/node_modules/.bin/backlog, installed with npm when missing."""
+    binary = BACKLOG_DIR / "node_modules" / ".bin" / "backlog"
+    if binary.exists():
+        return str(binary)
+    npm = shutil.which("npm")
+    if npm is None:
+        return None
+    BACKLOG_DIR.mkdir(parents=True, exist_ok=True)
+    package = BACKLOG_DIR / "package.json"
+    if not package.exists():
+        package.write_text('{"name": "passmuster-bench-backlog", "private": true}\n')
+    done = subprocess.run(
+        [npm, "install", "backlog.md", "--no-audit", "--no-fund"],
+        cwd=BACKLOG_DIR,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    if done.returncode != 0 or not binary.exists():
+        print(done.stderr[-2000:], file=sys.stderr)
+        return None
+    return str(binary)
+
+
+# --- seeding --------------------------------------------------------------------------------
+
+
+def _situation(rng: random.Random, n: int) -> tuple[str, str, str, str]:
+    """Title, description, service and severity of the n-th sample issue."""
+    service, other = rng.sample(SERVICES, 2)
+    title = rng.choice(TITLES).format(s=service, t=other) + f" (case {n})"
+    description = rng.choice(DESCRIPTIONS)
+    severity = rng.choices(["critical", "high", "medium", "low"], weights=[1, 3, 4, 2])[0]
+    return title, description, service, severity
+
+
+def seed_passmuster(folder: Path, size: int) -> Path:
+    from passmuster.core.issues import IssueDraft, Severity, Status
+    from passmuster.usecases.desk import Desk
+
+    folder.mkdir(parents=True)
+    rng = random.Random(size)
+    with Desk.init(folder) as desk:
+        batch: list[IssueDraft] = []
+        for n in range(1, size + 1):
+            title, description, service, severity = _situation(rng, n)
+            status = rng.choices(
+                [Status.OPEN, Status.IN_PROGRESS, Status.RESOLVED], weights=[7, 1, 2]
+            )[0]
+            batch.append(
+                IssueDraft(
+                    title=title,
+                    description=description,
+                    services=[service],
+                    severity=Severity(severity),
+                    status=status,
+                    labels=["bench"],
+                    resolution="Applied the documented fix." if status is Status.RESOLVED else "",
+                )
+            )
+            if len(batch) == 1000:
+                desk.file_many(batch, actor="bench")
+                batch = []
+        if batch:
+            desk.file_many(batch, actor="bench")
+    return folder
+
+
+def seed_backlog(folder: Path, size: int, backlog: str) -> Path:
+    folder.mkdir(parents=True)
+    subprocess.run(
+        [backlog, "init", "bench", "--defaults", "--no-git", "--integration-mode", "none"],
+        cwd=folder,
+        capture_output=True,
+        check=True,
+        timeout=120,
+    )
+    tasks = folder / "backlog" / "tasks"
+    tasks.mkdir(parents=True, exist_ok=True)
+    rng = random.Random(size)
+    stamp = time.strftime("%Y-%m-%d %H:%M", time.gmtime())
+    for n in range(1, size + 1):
+        title, description, service, severity = _situation(rng, n)
+        status = rng.choices(["To Do", "In Progress", "Done"], weights=[7, 1, 2])[0]
+        priority = {"critical": "high", "high": "high", "medium": "medium", "low": "low"}[severity]
+        slug = "".join(c if c.isalnum() else "-" for c in title)[:60].strip("-")
+        (tasks / f"task-{n} - {slug}.md").write_text(
+            f"---\nid: TASK-{n}\ntitle: '{title}'\nstatus: {status}\nassignee: []\n"
+            f"created_date: '{stamp}'\nlabels:\n  - bench\n  - {service}\ndependencies: []\n"
+            f"priority: {priority}\nordinal: {n * 1000}\n---\n\n## Description\n\n"
+            f"<!-- SECTION:DESCRIPTION:BEGIN -->\n{description}\n"
+            "<!-- SECTION:DESCRIPTION:END -->\n",
+            encoding="utf-8",
+        )
+    return folder
+
+
+# --- measuring ------------------------------------------------------------------------------
+
+
+def _env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PASSMUSTER_")}
+    env["PASSMUSTER_ACTOR"] = "bench"
+    env["NO_COLOR"] = "1"
+    return env
+
+
+def _run_ms(command: Sequence[str], cwd: Path) -> float:
+    started = time.perf_counter()
+    done = subprocess.run(list(command), cwd=cwd, env=_env(), capture_output=True)
+    elapsed = (time.perf_counter() - started) * 1000
+    if done.returncode != 0:
+        raise RuntimeError(
+            f"{' '.join(command)} exited {done.returncode}: {done.stderr.decode()[-500:]}"
+        )
+    return elapsed
+
+
+def _median_ms(command: Sequence[str], cwd: Path, runs: int) -> float:
+    _run_ms(command, cwd)  # warm the page cache; not counted
+    return statistics.median(_run_ms(command, cwd) for _ in range(runs))
+
+
+def measure_size(
+    size: int, desk: Path, backlog: str | None, backlog_folder: Path | None, runs: int
+) -> list[Measure]:
+    pm = str(PASSMUSTER)
+    operations: list[tuple[str, list[str], list[str]]] = [
+        (
+            "list 50",
+            [pm, "list", "--status", "open"],
+            [backlog or "", "task", "list", "-s", "To Do", "--limit", "50", "--plain"],
+        ),
+        (
+            "list all (JSON)",
+            [pm, "list", "--status", "open", "--limit", "0", "--json"],
+            [backlog or "", "task", "list", "-s", "To Do", "--json"],
+        ),
+        (
+            "search",
+            [pm, "search", "logout"],
+            [backlog or "", "search", "logout", "--limit", "20", "--plain"],
+        ),
+    ]
+    results: list[Measure] = []
+    counter = iter(range(10**6))
+
+    def create_pm() -> list[str]:
+        n = next(counter)
+        return [pm, "new", f"Port conflict between user-service and api-gateway (bench {n})",
+                "--severity", "high", "--service", "user-service", "--label", "bench"]  # fmt: skip
+
+    def create_bl() -> list[str]:
+        n = next(counter)
+        return [backlog or "", "task", "create",
+                f"Port conflict between user-service and api-gateway (bench {n})",
+                "-d", "Seen after the last deploy.", "--priority", "high", "-l", "bench",
+                "--plain"]  # fmt: skip
+
+    pm_create = statistics.median(_run_ms(create_pm(), desk) for _ in range(runs))
+    bl_create = None
+    if backlog and backlog_folder:
+        bl_create = statistics.median(_run_ms(create_bl(), backlog_folder) for _ in range(runs))
+    results.append(Measure("create", size, pm_create, bl_create))
+    print(_line(results[-1]), flush=True)
+
+    for name, ours, theirs in operations:
+        pm_ms = _median_ms(ours, desk, runs)
+        bl_ms = _median_ms(theirs, backlog_folder, runs) if backlog and backlog_folder else None
+        results.append(Measure(name, size, pm_ms, bl_ms))
+        print(_line(results[-1]), flush=True)
+    return results
+
+
+def _line(m: Measure) -> str:
+    size = f"{m.size:>6,}" if m.size else "     -"
+    theirs = f"{m.backlog_ms:9.0f} ms" if m.backlog_ms else "        -"
+    ratio = f"{m.ratio:6.1f}x" if m.ratio else "      -"
+    ours = f"{m.passmuster_ms:7.0f} ms"
+    return f"{m.operation:<16} {size}  passmuster {ours}  Backlog.md {theirs}  {ratio}"
+
+
+def report(results: Sequence[Measure]) -> str:
+    """The Markdown table recorded in bench/RESULTS.md."""
+    lines = [
+        "| Operation | Issues | passmuster | Backlog.md | Backlog.md / passmuster |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for m in results:
+        size = f"{m.size:,}" if m.size else "-"
+        theirs = f"{m.backlog_ms:.0f} ms" if m.backlog_ms else "-"
+        ratio = f"{m.ratio:.1f}x" if m.ratio else "-"
+        lines.append(f"| {m.operation} | {size} | {m.passmuster_ms:.0f} ms | {theirs} | {ratio} |")
+    help_ms = next(m.passmuster_ms for m in results if m.operation == "--help")
+    verdict = "met" if help_ms <= HELP_TARGET_MS else "missed"
+    lines.append("")
+    lines.append(
+        f"`passmuster --help`: {help_ms:.0f} ms (target <= {HELP_TARGET_MS:.0f} ms: {verdict})."
+    )
+    slow = [m for m in results if m.operation != "--help" and m.ratio and m.ratio < RATIO_TARGET]
+    if slow:
+        names = ", ".join(f"{m.operation} at {m.size:,} ({m.ratio:.1f}x)" for m in slow)
+        lines.append(f"Below the {RATIO_TARGET:.0f}x target: {names}.")
+    return "\n".join(lines)
