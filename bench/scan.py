@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import statistics
 import subprocess
 import time
 from pathlib import Path
@@ -37,6 +36,7 @@ def generate(root: Path, services: int) -> Path:
         name = f"svc{i:04d}"
         port = 10000 + i
         clash = port - 1 if i % 50 == 49 else port  # a host-port clash every 50 services
+        nxt = (i + 1) % services
         lines += [
             f"  {name}:",
             "    build:",
@@ -48,7 +48,7 @@ def generate(root: Path, services: int) -> Path:
             "      LOG_LEVEL: ${LOG_LEVEL:-info}",
             f'      PORT: "{port}"',
             f"      DATABASE_URL: postgresql+asyncpg://{name}:{name}@postgres:5432/{name}",
-            f"      NEXT_SERVICE_URL: http://svc{(i + 1) % services:04d}:{10000 + (i + 1) % services}",
+            f"      NEXT_SERVICE_URL: http://svc{nxt:04d}:{10000 + nxt}",
             "    depends_on:",
             "      - postgres",
             "    healthcheck:",
