@@ -199,8 +199,12 @@ class Receiver:
     every request (path, headers, JSON body). `script` holds statuses (or (status, headers))
     to answer first, e.g. [503, 503] fails twice then succeeds."""
 
-    def __init__(self, script: list[int | tuple[int, dict[str, str]]] | None = None) -> None:
+    def __init__(
+        self, script: list[int | tuple[int, dict[str, str]]] | None = None, *, delay: float = 0.0
+    ) -> None:
         self.script = list(script or [])
+        self.closed = False  # while closed, every request gets a slow 503
+        self.delay = delay
         self.requests: list[tuple[str, dict[str, str], object]] = []
         self.accepted: list[object] = []
         self._lock = threading.Lock()
@@ -218,9 +222,14 @@ class Receiver:
             }
             body = await reader.readexactly(int(headers.get("content-length", "0")))
             payload = json.loads(body) if body else None
+            if self.closed and self.delay:
+                await asyncio.sleep(self.delay)
             with self._lock:
                 self.requests.append((path, headers, payload))
-                answer = self.script.pop(0) if self.script else 200
+                if self.closed:
+                    answer: int | tuple[int, dict[str, str]] = 503
+                else:
+                    answer = self.script.pop(0) if self.script else 200
                 status, extra = answer if isinstance(answer, tuple) else (answer, {})
                 if status < 300:
                     self.accepted.append(payload)

@@ -89,7 +89,9 @@ class Monitor:
         self._own_notify = notify_client is None
         self._client = client
         self._notify_client = notify_client
-        self._backoff = backoff or Backoff(max_attempts=setup.config.max_attempts)
+        self._backoff = backoff or Backoff(
+            base=setup.config.retry_base, max_attempts=setup.config.max_attempts
+        )
         self._keep_samples = keep_samples
         self._executor: ThreadPoolExecutor | None = None
         self._inflight: dict[asyncio.Task[ProbeResult], Claimed] = {}

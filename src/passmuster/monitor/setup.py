@@ -67,7 +67,7 @@ def load_setup(
     if base_urls:
         config = config.model_copy(update={"base_urls": {**config.base_urls, **base_urls}})
     if services is None:
-        services = discover_services(project) or list(desk_services)
+        services = (discover_services(project) or list(desk_services)) if config.catalog else []
     where = str(project.path) if project.path else "passmuster.toml"
     watch = [project.path] if project.path else []
     return setup_from(config, services=services, root=project.root, where=where, watch=watch)

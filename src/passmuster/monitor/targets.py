@@ -175,6 +175,7 @@ class MonitorConfig(BaseModel):
     notify: dict[str, ChannelConfig] = Field(default_factory=dict)
     history: HistoryConfig = Field(default_factory=HistoryConfig)
     max_attempts: int = Field(default=12, ge=1)  # delivery attempts before a notification fails
+    retry_base: float = Field(default=1.0, gt=0)  # seconds before the first delivery retry
 
     @field_validator("gatus", mode="before")
     @classmethod

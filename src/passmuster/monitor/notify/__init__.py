@@ -11,6 +11,7 @@ the `passmuster.notifiers` group naming such a class.
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 from collections.abc import Mapping
 from importlib.metadata import entry_points
@@ -140,8 +141,10 @@ async def post_json(
 ) -> None:
     """POST JSON; transport failures are Retry, receiver answers classified."""
     try:
-        response = await client.post(url, json=body, headers=dict(headers), timeout=timeout)
-    except httpx.TimeoutException:
+        # One deadline for the whole exchange: the outbox lease is sized from it.
+        async with asyncio.timeout(timeout):
+            response = await client.post(url, json=body, headers=dict(headers), timeout=timeout)
+    except (TimeoutError, httpx.TimeoutException):
         raise Retry(f"{what} did not answer within {timeout:g}s") from None
     except httpx.HTTPError as exc:
         raise Retry(f"{what} unreachable: {exc or type(exc).__name__}") from None

@@ -36,7 +36,8 @@ class Backoff:
         exp = min(self.cap, self.base * 2.0 ** max(attempts - 1, 0))
         delay = exp / 2 + random.random() * exp / 2
         if retry_after is not None:
-            delay = max(delay, min(retry_after, self.cap))
+            # The receiver knows best; only a day-long wait is cut short.
+            delay = max(delay, min(retry_after, 86400.0))
         return delay
 
 
@@ -77,7 +78,7 @@ class Dispatcher:
     def lease_ms(self) -> int:
         """Longer than any send may take, so a live sender never loses its claim."""
         longest = max((getattr(c, "timeout", 10.0) for c in self.channels.values()), default=10.0)
-        return int((longest + 5.0) * 1000)
+        return int((longest + 2.0) * 1000)
 
     async def deliver(self) -> DeliveryReport:
         """One round: claim due notifications on enabled channels and send them."""

@@ -1,0 +1,192 @@
+"""`passmuster monitor` and `passmuster status`.
+
+`monitor` probes the platform's services until Ctrl-C (or SIGTERM), opening and resolving
+incidents and sending notifications; `--once` probes everything once, prints a table and exits
+0 when every target answered, 1 otherwise. `status` shows what the monitor last saw.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from passmuster.cli._output import (
+    BadInput,
+    JsonOption,
+    console,
+    desk_session,
+    emit_json,
+    err_console,
+    local_time,
+    styled,
+)
+
+if TYPE_CHECKING:
+    from passmuster.core.health import Flip, ProbeResult
+    from passmuster.monitor.setup import MonitorSetup
+    from passmuster.monitor.targets import Target
+    from passmuster.usecases.desk import Desk
+
+app = typer.Typer(no_args_is_help=True, add_completion=False)
+
+HEALTH_STYLE = {"up": "green", "degraded": "yellow", "down": "bold red", "unknown": "dim"}
+
+
+@app.command("monitor")
+def monitor_command(
+    once: Annotated[
+        bool, typer.Option("--once", help="Probe every target once, print a table and exit.")
+    ] = False,
+    config: Annotated[
+        Path | None,
+        typer.Option("--config", "-c", help="passmuster.toml to read [monitor] from."),
+    ] = None,
+    base_url: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--base-url",
+            help="HOST=URL: probe the compose host HOST at URL instead (repeatable).",
+        ),
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Probe the services and open incidents.
+
+    Runs in the foreground until Ctrl-C. Exit codes with --once: 0 every target answered,
+    1 at least one failed.
+    """
+    import asyncio
+
+    from passmuster.monitor.targets import parse_base_urls
+
+    overrides = parse_base_urls(base_url or [])
+    with desk_session() as desk:
+        setup = _load(desk, config, overrides)
+        if not setup.targets.targets:
+            raise BadInput(
+                "nothing to monitor: no services in the catalog and no [monitor] targets "
+                "(add [[monitor.targets]] to passmuster.toml, or run next to a compose file)"
+            )
+        if once:
+            results = asyncio.run(_once(desk, setup))
+            _print_once(results, as_json)
+            if not all(r.ok for _, r in results):
+                raise typer.Exit(1)
+            return
+        asyncio.run(_forever(desk, setup, lambda: _load(desk, config, overrides)))
+
+
+def _load(desk: Desk, config: Path | None, overrides: dict[str, str]) -> MonitorSetup:
+    from passmuster.monitor.setup import load_setup
+
+    return load_setup(config, desk_services=desk.services(), base_urls=overrides)
+
+
+async def _once(desk: Desk, setup: MonitorSetup) -> list[tuple[Target, ProbeResult]]:
+    from passmuster.monitor.scheduler import Monitor
+
+    async with Monitor(desk, setup) as monitor:
+        results = await monitor.probe_all()
+        await monitor.deliver()
+    return sorted(results, key=lambda pair: pair[0].name)
+
+
+async def _forever(desk: Desk, setup: MonitorSetup, loader: Any) -> None:
+    import asyncio
+    import signal
+
+    from passmuster.monitor.scheduler import Monitor
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    out = err_console()
+
+    def flipped(target: Target, flip: Flip) -> None:
+        why = f" ({flip.reason})" if flip.reason else ""
+        out.print(
+            f"{local_time(_ms(flip.at), seconds=True)} {target.name}: "
+            f"{styled(flip.old.value, HEALTH_STYLE)} -> {styled(flip.new.value, HEALTH_STYLE)}{why}"
+        )
+
+    out.print(
+        f"monitoring {len(setup.targets.targets)} targets; notifications via "
+        f"{', '.join(setup.channels) or 'no channel'}; Ctrl-C stops"
+    )
+    monitor = Monitor(desk, setup, loader=loader, on_flip=flipped)
+    await monitor.run(stop)
+    out.print(f"stopped after {monitor.probes_done} probes")
+
+
+def _ms(at: int) -> Any:
+    from datetime import UTC, datetime
+
+    return datetime.fromtimestamp(at / 1000, UTC)
+
+
+def _print_once(results: list[tuple[Target, ProbeResult]], as_json: bool) -> None:
+    if as_json:
+        emit_json(
+            [
+                {
+                    "target": target.name,
+                    "service": target.service,
+                    "ok": result.ok,
+                    "health": result.health.value,
+                    "latency_ms": round(result.latency * 1000, 2),
+                    "status_code": result.status_code,
+                    "reason": result.reason or None,
+                }
+                for target, result in results
+            ]
+        )
+        return
+    from rich.table import Table
+
+    table = Table(box=None, pad_edge=False)
+    for column in ("TARGET", "SERVICE", "HEALTH", "LATENCY", "REASON"):
+        table.add_column(column, justify="right" if column == "LATENCY" else "left")
+    for target, result in results:
+        table.add_row(
+            target.name,
+            target.service or "",
+            styled(result.health.value, HEALTH_STYLE),
+            f"{result.latency * 1000:.0f} ms",
+            result.reason,
+        )
+    console().print(table)
+    down = sum(1 for _, r in results if not r.ok)
+    console().print(f"{len(results) - down} of {len(results)} up")
+
+
+@app.command("status")
+def status_command(as_json: JsonOption = False) -> None:
+    """Services with health, latency and open incidents."""
+    from passmuster.monitor.status import overview
+
+    with desk_session() as desk:
+        rows = overview(desk)
+    if as_json:
+        emit_json(rows)
+        return
+    if not rows:
+        console().print("no monitored services yet (run `passmuster monitor`)")
+        return
+    from rich.table import Table
+
+    table = Table(box=None, pad_edge=False)
+    for column in ("SERVICE", "HEALTH", "SINCE", "LATENCY", "INCIDENTS", "LAST FAILURE"):
+        table.add_column(column, justify="right" if column == "LATENCY" else "left")
+    for row in rows:
+        table.add_row(
+            row.service or row.name,
+            styled(row.health, HEALTH_STYLE),
+            local_time(row.since, seconds=True) if row.since else "",
+            f"{row.latency_ms:.0f} ms" if row.latency_ms is not None else "",
+            " ".join(f"#{n:03d}" for n in row.open_incidents),
+            row.reason or "",
+        )
+    console().print(table)
