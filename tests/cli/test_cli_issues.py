@@ -387,7 +387,7 @@ def test_link_accepts_dashed_kinds_and_rule_codes(
     labels = run_json("link", str(b), "--rule", "env003")["labels"]
     assert labels == ["rule:ENV003"]
     assert run_json("list", "--label", "rule:ENV003")[0]["number"] == b
-    assert "rule code" in run("link", str(b), "--rule", "not a rule", code=2).stderr
+    assert "no rule 'NOPE999'" in run("link", str(b), "--rule", "NOPE999", code=3).stderr
     assert run("link", str(a), code=2).stderr.startswith("error: give KIND and TARGET")
     assert run("link", str(a), "blocks", "99", code=3).stderr
 
