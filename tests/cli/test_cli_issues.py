@@ -445,3 +445,13 @@ def test_database_url_option_selects_the_desk(
     rows = sqlite3.connect(tmp_path / "team.db").execute("select title from issues").fetchall()
     assert rows == [("Filed through a URL",)]
     assert not (tmp_path / ".passmuster").exists()
+
+
+def test_a_markdown_draft_with_two_issues_points_to_import(desk_folder: Path, run: Run) -> None:
+    draft = desk_folder / "log.md"
+    draft.write_text(
+        "# Log\n\n## Issue #001 - Logout\n**Severity**: High\n\n"
+        "## Issue #002 - Auth me\n**Severity**: Low\n"
+    )
+    result = run("new", "--from-file", str(draft), code=2)
+    assert "holds 2 issues" in result.stderr and "passmuster import" in result.stderr

@@ -1,7 +1,7 @@
 """Drafts typed by people: `passmuster new --from-file FILE` and the `$EDITOR` template.
 
 A draft file is JSON or YAML (a mapping of issue fields) or Markdown written like one entry of a
-coordination log:
+coordination log (read by the Markdown log reader, `passmuster.logs`, when it is installed):
 
     # Database driver conflicts
 
@@ -140,12 +140,38 @@ def read_draft_file(path: Path) -> IssueDraft:
     elif suffix in (".yaml", ".yml"):
         data = _load_yaml(text, path)
     elif suffix in (".md", ".markdown", ".txt", ""):
-        return parse_markdown_draft(text, source=path)
+        return _markdown_file(path, text)
     else:
         raise ParseError(path, None, "expected a .md, .json, .yaml or .yml draft")
     if not isinstance(data, Mapping):
         raise ParseError(path, 1, "a draft must be a mapping of field names to values")
     return draft_from_mapping(data, source=path)
+
+
+def _markdown_file(path: Path, text: str) -> IssueDraft:
+    """One issue written like a log entry, read by the Markdown log reader when it is present."""
+    try:
+        from passmuster.logs.reader import read_text
+    except ImportError:  # a build without the log reader
+        return parse_markdown_draft(text, source=path)
+    log = read_text(text, str(path))
+    if not log.issues:  # one entry without the marks of a log: read the file as that entry
+        log = read_text(text, str(path), family="single")
+    if len(log.issues) > 1:
+        raise ParseError(
+            path,
+            log.issues[1].line,
+            f"holds {len(log.issues)} issues; `passmuster import {path}` files a whole log",
+        )
+    if not log.issues:
+        return parse_markdown_draft(text, source=path)
+    from passmuster.cli._output import warn
+
+    for warning in log.warnings:
+        warn(f"{warning.path}:{warning.line}: {warning.message}")
+    draft = log.issues[0].draft
+    draft.source = None  # filed by hand from a draft, not imported: re-imports must not match it
+    return draft
 
 
 def _load_yaml(text: str, path: Path) -> Any:
