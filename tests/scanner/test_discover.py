@@ -193,3 +193,35 @@ def test_the_example_platform_catalog_gives_probe_targets() -> None:
     assert services["postgres"].kind == "database"
     assert services["instances-worker"].kind == "worker"
     assert services["notifications"].owner == "platform-team"
+
+
+def test_pyproject_dependencies_are_read(write_tree: WriteTree) -> None:
+    root = write_tree(
+        {
+            "compose.yaml": "services:\n  api:\n    build: ./api\n",
+            "api/Dockerfile": "FROM python:3.12-slim\n",
+            "api/pyproject.toml": (
+                '[project]\nname = "api"\nversion = "1"\n'
+                'dependencies = [\n  "fastapi>=0.110",\n  "asyncpg==0.30.0",\n]\n'
+            ),
+        }
+    )
+    api = discover(root).service("api")
+    assert api is not None
+    assert [(r.name, r.specifier, r.line) for r in api.pyproject_dependencies] == [
+        ("fastapi", ">=0.110", 5),
+        ("asyncpg", "==0.30.0", 6),
+    ]
+    assert api.has_package("asyncpg")
+
+
+def test_a_broken_pyproject_is_a_problem_with_its_line(write_tree: WriteTree) -> None:
+    root = write_tree(
+        {
+            "compose.yaml": "services:\n  api:\n    build: ./api\n",
+            "api/Dockerfile": "FROM python:3.12-slim\n",
+            "api/pyproject.toml": "[project]\nname = \n",
+        }
+    )
+    problems = discover(root).problems
+    assert [(p.path, p.line) for p in problems] == [("api/pyproject.toml", 2)]
