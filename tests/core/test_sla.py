@@ -187,3 +187,12 @@ def test_each_breach_escalates_once() -> None:
     assert escalations_due([issue], {1: events}, SlaPolicy(), now=now) == []
     later = escalations_due([issue], {1: events}, SlaPolicy(), now=T0 + timedelta(hours=5))
     assert [(s.number, s.clock) for s in later] == [(1, "resolve")]
+
+
+def test_a_partial_policy_keeps_the_other_defaults() -> None:
+    policy = SlaPolicy.model_validate({"respond": {"critical": "30m"}, "resolve": {"low": "2w"}})
+    assert policy.respond.critical == timedelta(minutes=30)
+    assert policy.respond.high == timedelta(hours=4)
+    assert policy.resolve.low == timedelta(weeks=2)
+    assert policy.resolve.critical == timedelta(hours=4)
+    assert SlaPolicy.model_validate({"resolve": {"medium": "none"}}).resolve.medium is None

@@ -28,9 +28,9 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from passmuster.core.issues import Event, Issue, Severity, Status
 
@@ -104,9 +104,22 @@ def _default_resolve() -> Limits:
 
 
 class SlaPolicy(BaseModel):
-    """The `[sla]` section."""
+    """The `[sla]` section. A severity left out of `[sla.respond]` or `[sla.resolve]` keeps its
+    default limit; write `"none"` to remove one."""
 
     model_config = ConfigDict(extra="forbid")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _keep_unset_defaults(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        merged = dict(data)
+        for name, defaults in (("respond", _default_respond), ("resolve", _default_resolve)):
+            given = merged.get(name)
+            if isinstance(given, dict):
+                merged[name] = {**defaults().model_dump(), **given}
+        return merged
 
     respond: Limits = Field(default_factory=_default_respond)
     resolve: Limits = Field(default_factory=_default_resolve)
