@@ -1,0 +1,266 @@
+"""Behaviour at the edges of single rules, on small trees written per test."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from passmuster.core.findings import Finding
+from passmuster.scanner.config import ScanConfig
+from passmuster.scanner.engine import scan
+
+WriteTree = Callable[[dict[str, str]], Path]
+
+DOCKERFILE = """
+FROM {base}
+WORKDIR /app
+{extra}COPY requirements.txt .
+RUN pip install --no-cache-dir -r requirements.txt
+COPY app ./app
+EXPOSE 8000
+CMD ["uvicorn", "app.main:app", "--host", "0.0.0.0", "--port", "8000"]
+"""
+MAIN = """
+from fastapi import FastAPI
+
+app = FastAPI()
+
+
+@app.get("/health")
+async def health() -> dict[str, str]:
+    return {"status": "ok"}
+"""
+
+
+def api(
+    reqs: str = "fastapi==0.116.1\n",
+    main: str = MAIN,
+    base: str = "python:3.11-slim",
+    extra: str = "",
+    name: str = "api",
+) -> dict[str, str]:
+    return {
+        f"services/{name}/Dockerfile": DOCKERFILE.format(base=base, extra=extra),
+        f"services/{name}/requirements.txt": reqs,
+        f"services/{name}/app/__init__.py": "",
+        f"services/{name}/app/main.py": main,
+    }
+
+
+def run(root: Path, code: str, **options: object) -> list[Finding]:
+    config = ScanConfig(select=[code], options={code: dict(options)} if options else {})
+    return scan(root, config).findings
+
+
+def test_tcp_and_udp_on_one_host_port_do_not_collide(write_tree: WriteTree) -> None:
+    root = write_tree(
+        {
+            "docker-compose.yml": """
+            services:
+              dns:
+                image: coredns/coredns:1.11
+                ports: ["53:53/udp"]
+              web:
+                image: nginx:1.27
+                ports: ["53:53/tcp", "8080:80"]
+              admin:
+                image: nginx:1.27
+                ports: ["10.0.0.5:8080:80"]
+              other:
+                image: nginx:1.27
+                ports: ["10.0.0.6:8080:80"]
+            """
+        }
+    )
+    found = run(root, "PORT001")
+    # Only 10.0.0.5:8080 against web's all-interfaces 8080; the two specific addresses agree.
+    assert [(f.service, f.line) for f in found] == [("admin", 10), ("other", 13)]
+    assert all(f.related[0].service == "web" for f in found)
+
+
+def test_compose_files_that_do_not_run_together_may_reuse_ports(write_tree: WriteTree) -> None:
+    root = write_tree(
+        {
+            "deploy/prod/docker-compose.yml": "services:\n  web:\n    image: nginx\n"
+            "    ports: ['80:80']\n",
+            "deploy/staging/docker-compose.yml": "services:\n  web2:\n    image: nginx\n"
+            "    ports: ['80:80']\n",
+        }
+    )
+    assert run(root, "PORT001") == []
+
+
+def test_aioredis_is_flagged_only_on_python_3_11_and_later(write_tree: WriteTree) -> None:
+    compose = {"docker-compose.yml": "services:\n  api:\n    build: ./services/api\n"}
+    new = write_tree({**compose, **api("fastapi==0.116.1\naioredis==2.0.1\n")})
+    assert [f.line for f in run(new, "REQ006")] == [2]
+    old = write_tree({**compose, **api("fastapi==0.116.1\naioredis==2.0.1\n", base="python:3.10")})
+    assert run(old, "REQ006") == []
+
+
+def test_a_sync_url_given_to_create_async_engine_is_flagged(write_tree: WriteTree) -> None:
+    main = MAIN + (
+        "\nfrom sqlalchemy.ext.asyncio import create_async_engine\n\n"
+        'engine = create_async_engine("postgresql://app:pw@db:5432/app")\n'
+    )
+    root = write_tree(
+        {
+            "docker-compose.yml": "services:\n  api:\n    build: ./services/api\n",
+            **api("fastapi==0.116.1\nsqlalchemy==2.0.36\nasyncpg==0.29.0\n", main=main),
+        }
+    )
+    [finding] = run(root, "REQ005")
+    assert "create_async_engine gets a sync psycopg2 URL" in finding.message
+    assert (finding.path, finding.line) == ("services/api/app/main.py", 12)
+
+
+def test_alpine_has_wget_but_not_curl(write_tree: WriteTree) -> None:
+    compose = """
+    services:
+      api:
+        build: ./services/api
+        healthcheck:
+          test: ["CMD-SHELL", "{tool} http://localhost:8000/health || exit 1"]
+    """
+    wget = write_tree(
+        {"docker-compose.yml": compose.format(tool="wget -qO-"), **api(base="python:3.12-alpine")}
+    )
+    assert run(wget, "IMG002") == []
+    curl = write_tree(
+        {"docker-compose.yml": compose.format(tool="curl -f"), **api(base="python:3.12-alpine")}
+    )
+    assert [f.message.split(",")[0] for f in run(curl, "IMG002")] == ["the health check runs curl"]
+    installed = write_tree(
+        {
+            "docker-compose.yml": compose.format(tool="curl -f"),
+            **api(base="python:3.12-alpine", extra="RUN apk add --no-cache curl\n"),
+        }
+    )
+    assert run(installed, "IMG002") == []
+
+
+def test_the_bind_address_may_come_from_the_environment(write_tree: WriteTree) -> None:
+    dockerfile = DOCKERFILE.format(base="python:3.11-slim", extra="").replace(
+        '"--host", "0.0.0.0", ', ""
+    )
+    files = {**api(), "services/api/Dockerfile": dockerfile}
+    bare = write_tree(
+        {"docker-compose.yml": "services:\n  api:\n    build: ./services/api\n", **files}
+    )
+    assert [f.code for f in run(bare, "IMG005")] == ["IMG005"]
+    configured = write_tree(
+        {
+            "docker-compose.yml": "services:\n  api:\n    build: ./services/api\n"
+            "    environment:\n      UVICORN_HOST: 0.0.0.0\n",
+            **files,
+        }
+    )
+    assert run(configured, "IMG005") == []
+
+
+def test_services_of_different_projects_are_not_siblings(write_tree: WriteTree) -> None:
+    root = write_tree(
+        {
+            "dev/docker-compose.yml": "services:\n  api:\n    image: acme/api:1\n"
+            "    environment:\n      DEBUG: '1'\n",
+            "prod/docker-compose.yml": "services:\n  api:\n    image: acme/api:1\n",
+        }
+    )
+    assert run(root, "ENV005") == []
+
+
+def test_sibling_drift_ignores_configured_names(write_tree: WriteTree) -> None:
+    root = write_tree(
+        {
+            "docker-compose.yml": """
+            services:
+              api:
+                image: acme/api:1
+                environment: {DOCKER_HOST: "unix:///var/run/docker.sock", QUEUE: default}
+              worker:
+                image: acme/api:1
+            """
+        }
+    )
+    assert sorted(f.message.split()[2] for f in run(root, "ENV005")) == ["DOCKER_HOST,", "QUEUE,"]
+    assert [f.key for f in run(root, "ENV005", ignore=["DOCKER_*", "QUEUE"])] == []
+
+
+def test_external_domains_and_loopback_are_not_service_targets(write_tree: WriteTree) -> None:
+    root = write_tree(
+        {
+            "docker-compose.yml": """
+            services:
+              api:
+                image: acme/api:1
+                environment:
+                  STRIPE_URL: https://api.stripe.com/v1
+                  SELF_URL: http://localhost:8000
+                  DOCS_URL: http://host.docker.internal:9000
+                  CACHE_URL: ${CACHE_URL:-redis://cache:6379/0}
+              cache:
+                image: redis:7
+            """
+        }
+    )
+    assert run(root, "PORT003") == []
+    assert [f.message for f in run(root, "REF003")] == [
+        "api calls cache (CACHE_URL) but does not depend on it"
+    ]
+
+
+def test_imports_are_not_judged_against_a_different_major_version(write_tree: WriteTree) -> None:
+    """pydantic 1 had BaseSettings; the installed pydantic 2 must not condemn a pydantic 1
+    service, while the table still knows the name moved in 2."""
+    main = MAIN.replace(
+        "from fastapi import FastAPI",
+        "from fastapi import FastAPI\nfrom pydantic import BaseSettings",
+    )
+    compose = {"docker-compose.yml": "services:\n  api:\n    build: ./services/api\n"}
+    v1 = write_tree({**compose, **api("fastapi==0.99.1\npydantic==1.10.13\n", main=main)})
+    assert run(v1, "CODE001") == []
+    v2 = write_tree({**compose, **api("fastapi==0.116.1\npydantic==2.11.7\n", main=main)})
+    [finding] = run(v2, "CODE001")
+    assert "pydantic-settings" in finding.message and finding.fix is None
+
+
+def test_guarded_and_type_checking_imports_are_left_alone(write_tree: WriteTree) -> None:
+    main = (
+        "from typing import TYPE_CHECKING\n\n"
+        "try:\n    from fastapi import HTTPStatus\nexcept ImportError:\n"
+        "    from http import HTTPStatus\n\n"
+        "if TYPE_CHECKING:\n    from fastapi import NoSuchThing\n" + MAIN
+    )
+    root = write_tree(
+        {"docker-compose.yml": "services:\n  api:\n    build: ./services/api\n", **api(main=main)}
+    )
+    assert run(root, "CODE001") == []
+
+
+def test_health_route_may_come_from_a_router_prefix_or_configuration(
+    write_tree: WriteTree,
+) -> None:
+    main = (
+        "from fastapi import APIRouter, FastAPI\n\napp = FastAPI()\n"
+        'health = APIRouter(prefix="/livez")\n\n\n@health.get("")\nasync def live() -> str:\n'
+        '    return "ok"\n'
+    )
+    compose = {"docker-compose.yml": "services:\n  api:\n    build: ./services/api\n"}
+    prefixed = write_tree({**compose, **api(main=main)})
+    assert run(prefixed, "CODE004") == []
+    status = main.replace("/livez", "/status")
+    custom = write_tree({**compose, **api(main=status)})
+    assert [f.line for f in run(custom, "CODE004")] == [3]
+    assert run(custom, "CODE004", paths=["/status"]) == []
+
+
+def test_docker_socket_may_be_allowed_for_a_named_service(write_tree: WriteTree) -> None:
+    root = write_tree(
+        {
+            "docker-compose.yml": "services:\n  traefik:\n    image: traefik:3\n    volumes:\n"
+            "      - /var/run/docker.sock:/var/run/docker.sock:ro\n"
+        }
+    )
+    [finding] = run(root, "ENV007")
+    assert "read-only" in finding.message
+    assert run(root, "ENV007", allow=["traefik"]) == []
