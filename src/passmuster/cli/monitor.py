@@ -50,6 +50,10 @@ def monitor_command(
             help="HOST=URL: probe the compose host HOST at URL instead (repeatable).",
         ),
     ] = None,
+    metrics: Annotated[
+        str | None,
+        typer.Option("--metrics", help="Serve Prometheus /metrics on HOST:PORT while running."),
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Probe the services and open incidents.
@@ -75,7 +79,20 @@ def monitor_command(
             if not all(r.ok for _, r in results):
                 raise typer.Exit(1)
             return
-        asyncio.run(_forever(desk, setup, lambda: _load(desk, config, overrides)))
+        server = None
+        if metrics:
+            from passmuster.monitor.metrics import serve_metrics
+
+            try:
+                server = serve_metrics(metrics, desk)
+            except (OSError, ValueError) as exc:
+                raise BadInput(f"--metrics {metrics}: cannot listen there ({exc})") from None
+            err_console().print(f"metrics on http://{metrics}/metrics")
+        try:
+            asyncio.run(_forever(desk, setup, lambda: _load(desk, config, overrides)))
+        finally:
+            if server is not None:
+                server.shutdown()
 
 
 def _load(desk: Desk, config: Path | None, overrides: dict[str, str]) -> MonitorSetup:

@@ -100,8 +100,6 @@ class Monitor:
         self._next_jobs = 0.0
         self._wake = asyncio.Event()
         self._started = False
-        self.histogram: Any = None  # prometheus_client Histogram, made in start()
-        self.registry: Any = None
         self.probes_done = 0
         self.reloads = 0
 
@@ -117,8 +115,6 @@ class Monitor:
     async def start(self) -> None:
         if self._started:
             return
-        from prometheus_client import CollectorRegistry, Histogram
-
         self._executor = ThreadPoolExecutor(1, thread_name_prefix="passmuster-monitor-db")
         config = self.setup.config
         if self._client is None:
@@ -146,14 +142,6 @@ class Monitor:
             worker=self.worker,
             backoff=self._backoff,
             run_db=self._db,
-        )
-        self.registry = CollectorRegistry(auto_describe=True)
-        self.histogram = Histogram(
-            "probe_duration_seconds",
-            "How long probes took, by service.",
-            ["service"],
-            registry=self.registry,
-            buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
         )
         self._started = True
         await self._sync()
@@ -203,8 +191,6 @@ class Monitor:
             for task in finished:
                 claimed = self._inflight.pop(task)
                 outcomes.append((claimed, task.result()))
-            for claimed, result in outcomes:
-                self.histogram.labels(claimed.target.label).observe(result.latency)
             self.probes_done += len(outcomes)
             flips = await self._db(self.keeper.apply, self.worker, outcomes)
             if flips:

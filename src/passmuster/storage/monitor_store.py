@@ -38,6 +38,7 @@ from passmuster.core.health import Health, TargetState
 from passmuster.monitor.targets import Target
 from passmuster.storage.engine import read_transaction, write_transaction
 from passmuster.storage.monitor_tables import (
+    LATENCY_BUCKETS,
     monitor_channels,
     monitor_flips,
     monitor_jobs,
@@ -108,6 +109,8 @@ class TargetRow:
     probes: int
     probe_failures: int
     target: Target
+    latency_sum: float = 0.0
+    buckets: tuple[int, ...] = ()  # per LATENCY_BUCKETS, not cumulative
 
 
 @dataclass(frozen=True, slots=True)
@@ -203,6 +206,8 @@ class MonitorStore:
                                     incident_open=False,
                                     probes=0,
                                     probe_failures=0,
+                                    latency_sum=0.0,
+                                    **{f"h{i}": 0 for i in range(_BUCKETS)},
                                 )
                             )
                         added += 1
@@ -286,6 +291,8 @@ class MonitorStore:
                 "last_status": r.sample.status,
                 "last_reason": r.sample.reason,
                 "b_failed": 0 if r.sample.ok else 1,
+                "b_latency": r.sample.latency,
+                **_bucket_params(r.sample.latency),
             }
             for r in records
         ]
@@ -310,6 +317,8 @@ class MonitorStore:
                 last_reason=bindparam("last_reason"),
                 probes=t.c.probes + 1,
                 probe_failures=t.c.probe_failures + bindparam("b_failed"),
+                latency_sum=t.c.latency_sum + bindparam("b_latency"),
+                **{f"h{i}": t.c[f"h{i}"] + bindparam(f"b_h{i}") for i in range(_BUCKETS)},
                 lease_owner=None,
                 lease_until=None,
             )
@@ -367,6 +376,8 @@ class MonitorStore:
                 probes=r.probes,
                 probe_failures=r.probe_failures,
                 target=Target.from_json(r.spec),
+                latency_sum=r.latency_sum,
+                buckets=tuple(r._mapping[f"h{i}"] for i in range(_BUCKETS)),
             )
             for r in rows
         ]
@@ -792,6 +803,14 @@ class MonitorStore:
             conn.execute(
                 update(j).where(j.c.name == name, j.c.lease_owner == owner).values(cursor=cursor)
             )
+
+
+_BUCKETS = len(LATENCY_BUCKETS)
+
+
+def _bucket_params(latency: float) -> dict[str, int]:
+    index = next((i for i, bound in enumerate(LATENCY_BUCKETS) if latency <= bound), _BUCKETS)
+    return {f"b_h{i}": 1 if i == index else 0 for i in range(_BUCKETS)}
 
 
 _STATE_COLUMNS = (

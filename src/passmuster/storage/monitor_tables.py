@@ -21,6 +21,8 @@ from sqlalchemy import (
 
 from passmuster.storage.schema import metadata
 
+LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+
 # SQLite only auto-increments an INTEGER PRIMARY KEY; PostgreSQL needs BIGINT for sample ids.
 _ID = BigInteger().with_variant(Integer(), "sqlite")
 
@@ -52,6 +54,10 @@ monitor_targets = Table(
     Column("last_reason", Text, nullable=True),
     Column("probes", BigInteger, nullable=False, default=0),
     Column("probe_failures", BigInteger, nullable=False, default=0),
+    # The probe-duration histogram, kept in the store so every process exports the same one:
+    # h0..hN count probes per bucket of LATENCY_BUCKETS (not cumulative), the rest in none.
+    Column("latency_sum", Float, nullable=False, default=0.0),
+    *(Column(f"h{i}", BigInteger, nullable=False, default=0) for i in range(11)),
     Index("ix_monitor_targets_due", "active", "next_due"),
 )
 

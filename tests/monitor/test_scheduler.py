@@ -1,0 +1,100 @@
+"""The monitor's loop: hostile targets never hold up the others; configuration hot reload."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from passmuster.monitor.scheduler import Monitor
+from passmuster.monitor.setup import load_setup
+from passmuster.usecases.desk import Desk
+from tests.monitor.helpers import FAST, config, monitor
+from tests.monitor.servers import ThreadServer
+
+
+@pytest.fixture
+def desk(sqlite_url: str) -> Iterator[Desk]:
+    with Desk.connect(sqlite_url) as opened:
+        yield opened
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[ThreadServer]:
+    with ThreadServer() as running:
+        yield running
+
+
+async def _run_for(m: Monitor, seconds: float) -> None:
+    stop = asyncio.Event()
+    task = asyncio.create_task(m.run(stop))
+    await asyncio.sleep(seconds)
+    stop.set()
+    await asyncio.wait_for(task, 10)
+
+
+def test_hostile_targets_fail_within_their_timeout_and_the_others_stay_on_schedule(
+    desk: Desk, server: ThreadServer
+) -> None:
+    hostile = {"hang": "/hang", "gigabyte": "/huge", "redirects": "/loop", "slowloris": "/slow"}
+    targets = [
+        {"name": name, "url": server.url(path), "timeout": 0.8} for name, path in hostile.items()
+    ] + [{"name": f"ok{i}", "url": server.url(f"/ok{i}")} for i in range(3)]
+    m = monitor(desk, config(targets=targets, interval=0.1))
+    asyncio.run(_run_for(m, 2.0))
+    store = m.store
+    for name in hostile:
+        samples = store.samples(name)
+        assert samples and not any(s.ok for s in samples)
+        assert all(s.latency < 1.6 for s in samples)  # bounded by the 0.8 s deadline
+    assert {store.samples(n)[0].reason for n in hostile} == {
+        "no complete answer within 0.8s",
+        "body larger than 65536 bytes",
+        "redirected more than 5 times (last to /loop/6)",
+    }
+    for i in range(3):
+        samples = store.samples(f"ok{i}")
+        assert len(samples) >= 8 and all(s.ok for s in samples)
+        gaps = [b.at - a.at for a, b in itertools.pairwise(samples)]
+        # Probed every 0.1 s while the hostile probes each held a slot for 0.8 s.
+        assert max(gaps) < 600
+
+
+def test_a_configuration_change_is_picked_up_without_restart(
+    desk: Desk, server: ThreadServer, tmp_path: Path
+) -> None:
+    path = tmp_path / "passmuster.toml"
+    head = "[monitor]\ncatalog = false\ninterval = 0.1\n"
+    entry = '[[monitor.targets]]\nname = "{}"\nurl = "{}"\n'
+    path.write_text(head + entry.format("a", server.url("/a")))
+    loader = lambda: load_setup(path)  # noqa: E731
+    m = Monitor(desk, loader(), loader=loader, timings=FAST)
+
+    async def scenario() -> None:
+        stop = asyncio.Event()
+        task = asyncio.create_task(m.run(stop))
+        await _until(lambda: bool(m.store.samples("a")))
+        path.write_text(
+            head + entry.format("a", server.url("/a")) + entry.format("b", server.url("/b"))
+        )
+        await _until(lambda: bool(m.store.samples("b")))
+        path.write_text("[monitor]\ninterval = -1\n")  # broken: the running config stays
+        await asyncio.sleep(0.3)
+        stop.set()
+        await asyncio.wait_for(task, 10)
+
+    asyncio.run(scenario())
+    assert m.reloads == 1
+    assert {r.name for r in m.store.target_rows()} == {"a", "b"}
+
+
+async def _until(check: object, timeout: float = 10.0) -> None:
+    assert callable(check)
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not check():
+        assert loop.time() < deadline, "condition not reached in time"
+        await asyncio.sleep(0.01)
