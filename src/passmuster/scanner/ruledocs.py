@@ -97,8 +97,33 @@ def render_index(rules: list[type[Rule]]) -> str:
                 f"| [{rule.code}]({rule.code}.md) | {rule.name} | {rule.severity.value} "
                 f"| {fix} | {summary} |"
             )
+    lines += ["", *EXTENDING.splitlines()]
     lines.append("")
     return "\n".join(lines)
+
+
+EXTENDING = """## Data tables
+
+Some rules read tables shipped in `passmuster/scanner/data/`; each entry is a few lines of TOML
+and the rule picks it up on the next scan:
+
+| Table | Rule | Holds |
+|---|---|---|
+| `incompatible.toml` | REQ006 | package combinations that break (`when = ["docker<7.1", "requests>=2.32"]`), optionally limited to a Python version |
+| `known_bad_imports.toml` | CODE001 | `from MODULE import NAME` that fail, with the module that has the name and whether `--fix` may rewrite it |
+| `build_deps.toml` | IMG001 | packages that compile on `slim`/`alpine` images and the system packages they need |
+| `databases.toml` | REQ004, REQ005 | database URL dialects and drivers, the packages that provide them, and driver families |
+
+## Writing a rule
+
+A rule is a class in a module: subclass `passmuster.scanner.rule.Rule`, set `code` (letters and
+three digits), a kebab-case `name`, `severity` and `fix`, write the docstring with the headings
+`## What it does`, `## Why is this bad?`, `## Example`, `## How to fix` (and
+`## Configuration` for options in `default_options`), and yield findings from
+`check(platform)`. Rules read the parsed `Platform` only. Name the module in the
+`passmuster.rules` entry-point group of your package and it registers like a built-in one.
+After changing a built-in rule's docstring, run `python -m passmuster.scanner.ruledocs`
+(a test fails while the pages are stale)."""
 
 
 def expected_files(rules: list[type[Rule]] | None = None) -> dict[str, str]:
