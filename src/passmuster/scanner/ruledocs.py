@@ -107,12 +107,14 @@ EXTENDING = """## Data tables
 Some rules read tables shipped in `passmuster/scanner/data/`; each entry is a few lines of TOML
 and the rule picks it up on the next scan:
 
-| Table | Rule | Holds |
-|---|---|---|
-| `incompatible.toml` | REQ006 | package combinations that break (`when = ["docker<7.1", "requests>=2.32"]`), optionally limited to a Python version |
-| `known_bad_imports.toml` | CODE001 | `from MODULE import NAME` that fail, with the module that has the name and whether `--fix` may rewrite it |
-| `build_deps.toml` | IMG001 | packages that compile on `slim`/`alpine` images and the system packages they need |
-| `databases.toml` | REQ004, REQ005 | database URL dialects and drivers, the packages that provide them, and driver families |
+- `incompatible.toml` (REQ006): package combinations that break, such as
+  `when = ["docker<7.1", "requests>=2.32"]`, optionally limited to a Python version.
+- `known_bad_imports.toml` (CODE001): `from MODULE import NAME` statements that fail, the
+  module that does have the name, and whether `--fix` may rewrite the import.
+- `build_deps.toml` (IMG001): packages that compile on `slim`/`alpine` images and the system
+  packages they need.
+- `databases.toml` (REQ004, REQ005): database URL dialects and drivers, the packages that
+  provide them, and the driver families.
 
 ## Writing a rule
 
