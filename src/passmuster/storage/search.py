@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
+from functools import cache
 from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
     Connection,
     Select,
+    TextClause,
     bindparam,
     func,
     literal_column,
@@ -128,6 +130,11 @@ def distinctive_words(text: str, *, limit: int = 24) -> list[str]:
     return [w for w in words(text) if len(w) > 2 and w not in _COMMON][:limit]
 
 
+@cache
+def _fts_insert() -> TextClause:
+    return text(f"INSERT INTO {FTS_TABLE} (rowid, title, body) VALUES (:n, :title, :body)")
+
+
 def index_rows(
     connection: Connection, rows: Sequence[tuple[int, str, str]], *, fresh: bool = False
 ) -> None:
@@ -143,7 +150,7 @@ def index_rows(
                 text(f"DELETE FROM {FTS_TABLE} WHERE rowid = :n"), [{"n": n} for n, _, _ in rows]
             )
         connection.execute(
-            text(f"INSERT INTO {FTS_TABLE} (rowid, title, body) VALUES (:n, :title, :body)"),
+            _fts_insert(),
             [{"n": n, "title": t, "body": b} for n, t, b in rows],
         )
     elif connection.dialect.name == "postgresql" and not fresh:
