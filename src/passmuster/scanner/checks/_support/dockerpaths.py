@@ -1,0 +1,95 @@
+"""Where build-context files land inside an image, from a stage's WORKDIR and COPY lines."""
+
+from __future__ import annotations
+
+import json
+import posixpath
+from dataclasses import dataclass
+from fnmatch import fnmatchcase
+
+from passmuster.scanner.context.model import Stage
+
+
+@dataclass(frozen=True, slots=True)
+class Copy:
+    sources: tuple[str, ...]  # relative to the build context, normalised ("." for all of it)
+    dest: str  # absolute path in the image
+    into_folder: bool  # dest is a folder the sources go into
+    line: int
+
+
+def _clean(value: str) -> str:
+    return value.strip().strip('"').strip("'")
+
+
+def workdir_at(stage: Stage, line: int) -> str:
+    """The working directory in effect at `line` of a stage."""
+    workdir = "/"
+    for instruction in stage.instructions:
+        if instruction.line >= line:
+            break
+        if instruction.keyword == "WORKDIR":
+            workdir = posixpath.normpath(posixpath.join(workdir, _clean(instruction.value)))
+    return workdir
+
+
+def copies_before(stage: Stage, line: int) -> list[Copy]:
+    """COPY/ADD lines from the build context (not `--from` another stage) before `line`."""
+    workdir = "/"
+    folders = {"/"}
+    found: list[Copy] = []
+    for instruction in stage.instructions:
+        if instruction.line >= line:
+            break
+        if instruction.keyword == "WORKDIR":
+            workdir = posixpath.normpath(posixpath.join(workdir, _clean(instruction.value)))
+            folders.add(workdir)
+        if instruction.keyword not in ("COPY", "ADD"):
+            continue
+        if any(flag.startswith("--from") for flag in instruction.flags):
+            continue
+        words = _words(instruction.value)
+        if len(words) < 2:
+            continue
+        *sources, dest = words
+        dest_abs = posixpath.normpath(posixpath.join(workdir, dest))
+        into = (
+            dest.endswith("/")
+            or dest in (".", "./")
+            or len(sources) > 1
+            or any("*" in s or "?" in s for s in sources)
+            or dest_abs in folders
+        )
+        found.append(
+            Copy(tuple(posixpath.normpath(s) for s in sources), dest_abs, into, instruction.line)
+        )
+    return found
+
+
+def _words(value: str) -> list[str]:
+    text = value.strip()
+    if text.startswith("["):
+        try:
+            parsed = json.loads(text)
+        except ValueError:
+            parsed = None
+        if isinstance(parsed, list):
+            return [str(p) for p in parsed]
+    return text.split()
+
+
+def landings(copies: list[Copy], context_relative: str) -> set[str]:
+    """Every path in the image where the context file `context_relative` is copied."""
+    spots: set[str] = set()
+    for copy in copies:
+        for source in copy.sources:
+            if source == ".":
+                spots.add(posixpath.join(copy.dest, context_relative))
+            elif context_relative == source:
+                name = posixpath.basename(source)
+                spots.add(posixpath.join(copy.dest, name) if copy.into_folder else copy.dest)
+            elif context_relative.startswith(source + "/"):
+                spots.add(posixpath.join(copy.dest, context_relative[len(source) + 1 :]))
+            elif ("*" in source or "?" in source) and fnmatchcase(context_relative, source):
+                spots.add(posixpath.join(copy.dest, posixpath.basename(context_relative)))
+    return {posixpath.normpath(s) for s in spots}
