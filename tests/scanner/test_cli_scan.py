@@ -134,3 +134,31 @@ def test_rules_lists_every_rule(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(["rules", "--json"], capsys)
     codes = [r["code"] for r in json.loads(out)]
     assert code == 0 and codes == sorted(codes) and {"PM001", "PM002", "PM003"} <= set(codes)
+
+
+def test_a_wrong_setting_names_the_file_and_field(
+    write_tree: WriteTree, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = write_tree(
+        {
+            "compose.yaml": "services:\n  web:\n    image: nginx:1.27\n",
+            "passmuster.toml": '[scan]\nfail-on = "sometimes"\n',
+        }
+    )
+    code, _, err = run(["scan", str(root), "--no-record"], capsys)
+    assert code == 2
+    assert "passmuster.toml" in err and "scan.fail-on" in err
+
+
+def test_excluded_paths_are_never_read(
+    write_tree: WriteTree, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = write_tree(
+        {
+            "compose.yaml": "services:\n  web:\n    image: nginx:1.27\n",
+            "legacy/docker-compose.yml": "services: [broken\n",
+            "passmuster.toml": '[scan]\nexclude = ["legacy"]\n',
+        }
+    )
+    code, out, _ = run(["scan", str(root), "--no-record"], capsys)
+    assert (code, out.strip()) == (0, "No findings in 1 services.")
