@@ -185,20 +185,7 @@ class Monitor:
     async def tick(self) -> bool:
         """One step of work; True when more is due right away."""
         await self.start()
-        finished = [task for task in self._inflight if task.done()]
-        if finished:
-            outcomes: list[tuple[Claimed, ProbeResult]] = []
-            for task in finished:
-                claimed = self._inflight.pop(task)
-                outcomes.append((claimed, task.result()))
-            self.probes_done += len(outcomes)
-            flips = await self._db(self.keeper.apply, self.worker, outcomes)
-            if flips:
-                self._next_delivery = 0.0
-                if self.on_flip is not None:
-                    by_name = {c.target.name: c.target for c, _ in outcomes}
-                    for name, flip in flips:
-                        self.on_flip(by_name[name], flip)
+        await self._harvest()
         capacity = self.setup.config.concurrency - len(self._inflight)
         claimed_now: list[Claimed] = []
         if capacity > 0:
@@ -245,6 +232,22 @@ class Monitor:
                 now_ms=now,
             )
 
+    async def _harvest(self) -> None:
+        """Record the probes that finished."""
+        finished = [task for task in self._inflight if task.done()]
+        if finished:
+            await self._record([(self._inflight.pop(task), task.result()) for task in finished])
+
+    async def _record(self, outcomes: list[tuple[Claimed, ProbeResult]]) -> None:
+        self.probes_done += len(outcomes)
+        flips = await self._db(self.keeper.apply, self.worker, outcomes)
+        if flips:
+            self._next_delivery = 0.0
+            if self.on_flip is not None:
+                by_name = {c.target.name: c.target for c, _ in outcomes}
+                for name, flip in flips:
+                    self.on_flip(by_name[name], flip)
+
     async def settle(self, timeout: float = 30.0) -> None:
         """Wait for probes and deliveries in flight, then record them (tests, `--once`)."""
         pending: set[asyncio.Task[Any]] = set(self._inflight)
@@ -252,7 +255,7 @@ class Monitor:
             pending.add(self._delivery)
         if pending:
             await asyncio.wait(pending, timeout=timeout)
-        await self.tick()
+        await self._harvest()
 
     async def deliver(self) -> DeliveryReport:
         """One delivery round now (tests)."""
@@ -264,27 +267,22 @@ class Monitor:
     async def probe_all(self) -> list[tuple[Target, ProbeResult]]:
         """Probe every target once now, record the results, return them (`--once`)."""
         await self.start()
-        await self._db(self.store.make_due, _now_ms())
-        results: list[tuple[Target, ProbeResult]] = []
-        remaining = set(self.setup.targets.targets)
-        deadline = (
-            time.monotonic()
-            + max((t.timeout for t in self.setup.targets.targets.values()), default=5.0)
-            * (1 + len(remaining) / max(self.setup.config.concurrency, 1))
-            + 5.0
-        )
-        while remaining and time.monotonic() < deadline:
-            await self.tick()
-            if self._inflight:
-                await asyncio.wait(set(self._inflight), return_when=asyncio.FIRST_COMPLETED)
-            for task, claimed in list(self._inflight.items()):
-                if task.done() and claimed.target.name in remaining:
-                    remaining.discard(claimed.target.name)
-                    results.append((claimed.target, task.result()))
-            if not self._inflight and remaining:
-                await asyncio.sleep(0.01)
         await self.settle()
-        return results
+        now = _now_ms()
+        await self._db(self.store.make_due, now)
+        claimed = await self._db(
+            self.store.claim_due,
+            self.worker,
+            now,
+            limit=len(self.setup.targets.targets) + 1,
+            lease_ms=self._lease_ms(),
+        )
+        # The prober's semaphore keeps the concurrency limit; each target is probed once.
+        tasks = [asyncio.create_task(self.prober.probe(c.target)) for c in claimed]
+        results = await asyncio.gather(*tasks)
+        outcomes = list(zip(claimed, results, strict=True))
+        await self._record(outcomes)
+        return [(c.target, r) for c, r in outcomes]
 
     # -- the loop ------------------------------------------------------------------------------
 
