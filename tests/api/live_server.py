@@ -16,6 +16,8 @@ from typing import Any
 import httpx
 import uvicorn
 
+from passmuster.cli.serve import server_for
+
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -42,7 +44,7 @@ def serve_in_thread(app: Any) -> Iterator[str]:
     config = uvicorn.Config(
         app, host="127.0.0.1", port=port, log_level="warning", timeout_graceful_shutdown=1
     )
-    server = uvicorn.Server(config)
+    server = server_for(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     base = f"http://127.0.0.1:{port}"

@@ -81,7 +81,7 @@ def create_app(settings: Settings | None = None, *, desk: Desk | None = None) ->
 
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
-    from passmuster.api.health import NoHealth
+    from passmuster.api.health import StoreHealth
     from passmuster.api.live import LiveHub, listen_url_for
     from passmuster.usecases.desk import Desk
     from passmuster.usecases.tokens import TokenStore
@@ -99,10 +99,8 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.session_secret = config.session_secret or await asyncio.to_thread(
             session_secret, desk
         )
-        app.state.health = getattr(app.state, "health", None) or NoHealth()
+        app.state.health = StoreHealth(desk.engine)
         monitor = _monitor(config, desk)
-        if monitor is not None:
-            app.state.health = monitor.health
         hub = LiveHub(
             desk,
             poll_interval=config.live_poll_interval,

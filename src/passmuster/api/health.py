@@ -1,15 +1,18 @@
-"""Service health as the API and the pages show it, read from whatever the monitor records.
+"""Service health as the API and the pages show it, read from what the monitor records.
 
 `HealthView.current()` gives each known service's latest state; the API, the services page and
-the live feed all read through it, so they show the same thing. Without a monitor every service
-is `unknown`.
+the live feed all read through it, so they show the same thing. `StoreHealth` reads the monitor's
+tables in the desk, so a monitor running anywhere on the same desk (in `serve --monitor`, or a
+separate `passmuster monitor`) shows up here. Before any probe every service is `unknown`.
 """
 
 from __future__ import annotations
 
+import time
+from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Protocol
+from datetime import UTC, datetime
+from typing import Any, Protocol
 
 STATES = ("up", "degraded", "down", "unknown")
 
@@ -41,3 +44,71 @@ class NoHealth:
 
     def states(self) -> dict[str, str]:
         return {}
+
+
+# The sparkline covers this much recent history (one query over every target's samples).
+SPARK_WINDOW_MS = 10 * 60 * 1000
+SPARK_POINTS = 30
+
+
+class StoreHealth:
+    """Health from the monitor's store in the desk."""
+
+    def __init__(self, engine: Any) -> None:
+        from passmuster.storage.monitor_store import MonitorStore
+
+        self._engine = engine
+        self._store = MonitorStore(engine)
+
+    def states(self) -> dict[str, str]:
+        out: dict[str, str] = {}
+        for name, (state, _service) in self._store.service_states().items():
+            out[name] = _worst(out.get(name), state.health.value)
+        return out
+
+    def current(self) -> dict[str, ServiceHealth]:
+        rows = self._store.target_rows()
+        recent = self._recent()
+        out: dict[str, ServiceHealth] = {}
+        for row in rows:
+            name = row.service or row.name
+            state = row.state.health.value
+            if name in out and _worst(out[name].state, state) == out[name].state:
+                continue  # a service with several targets shows its worst one
+            out[name] = ServiceHealth(
+                name=name,
+                state=state,
+                latency_ms=None if row.last_latency is None else row.last_latency * 1000.0,
+                checked_at=None
+                if row.last_at is None
+                else datetime.fromtimestamp(row.last_at / 1000, UTC),
+                reason=row.last_reason,
+                recent=recent.get(row.name, []),
+            )
+        return out
+
+    def _recent(self) -> dict[str, list[float | None]]:
+        from sqlalchemy import select
+
+        from passmuster.storage.monitor_tables import monitor_samples as s
+
+        since = int(time.time() * 1000) - SPARK_WINDOW_MS
+        query = (
+            select(s.c.target, s.c.ok, s.c.latency)
+            .where(s.c.at >= since)
+            .order_by(s.c.target, s.c.at)
+        )
+        series: dict[str, list[float | None]] = defaultdict(list)
+        with self._engine.connect() as conn:
+            for target, ok, latency in conn.execute(query):
+                series[target].append(float(latency) * 1000.0 if ok else None)
+        return {name: values[-SPARK_POINTS:] for name, values in series.items()}
+
+
+_RANK = {"down": 3, "degraded": 2, "unknown": 1, "up": 0}
+
+
+def _worst(a: str | None, b: str) -> str:
+    if a is None:
+        return b
+    return a if _RANK.get(a, 1) >= _RANK.get(b, 1) else b

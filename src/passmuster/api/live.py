@@ -31,7 +31,7 @@ _QUEUE_SIZE = 1000
 
 @dataclass(frozen=True, slots=True)
 class LiveEvent:
-    """`kind` is `issue` (data: event id, issue, kind, field) or `service` (name, state)."""
+    """`kind` is `issue` (data: issue, kind, field), `service` (name, state) or `ready`."""
 
     kind: str
     id: str
@@ -68,7 +68,10 @@ class LiveHub:
         """Begin after the newest event: pages want what happens from now on."""
         self.cursor = await asyncio.to_thread(self._latest_event_id)
         if self._health is not None:
-            self._health_seen = dict(await asyncio.to_thread(self._health))
+            try:
+                self._health_seen = dict(await asyncio.to_thread(self._health))
+            except Exception:  # no health yet is no reason to refuse to serve issues
+                log.exception("live feed: reading service health failed")
 
     async def run(self, stop: asyncio.Event) -> None:
         """Follow the desk until `stop` is set; then end every subscriber's stream."""
@@ -142,10 +145,14 @@ class LiveHub:
                 queue.put_nowait(None)
 
     async def subscribe(self) -> AsyncIterator[LiveEvent]:
-        """Every event from now on until the hub closes (or the caller stops iterating)."""
+        """Every event from now on until the hub closes (or the caller stops iterating).
+
+        The first event is `ready`: from then on nothing is missed.
+        """
         queue: asyncio.Queue[LiveEvent | None] = asyncio.Queue(_QUEUE_SIZE)
         self._subscribers.add(queue)
         try:
+            yield LiveEvent("ready", f"c-{self.cursor}", {"cursor": self.cursor})
             while not self._closed.is_set():
                 item = await queue.get()
                 if item is None:

@@ -1,20 +1,18 @@
-"""The health monitor inside `serve --monitor`, and the health view the pages read from it."""
+"""The health monitor inside `serve --monitor`; the pages read its results from the desk."""
 
 from __future__ import annotations
 
 import asyncio
 from typing import Any
 
-from passmuster.api.health import HealthView, NoHealth
 from passmuster.errors import ConfigError
 
 
 class InProcessMonitor:
     """Runs the monitor's loop next to the server and exposes what it has seen."""
 
-    def __init__(self, monitor: Any, health: HealthView) -> None:
+    def __init__(self, monitor: Any) -> None:
         self._monitor = monitor
-        self.health = health
 
     @classmethod
     def create(cls, desk: Any) -> InProcessMonitor:
@@ -23,7 +21,7 @@ class InProcessMonitor:
         except ImportError:
             raise ConfigError("--monitor: this passmuster has no health monitor yet") from None
         monitor = Monitor(desk)
-        return cls(monitor, NoHealth())
+        return cls(monitor)
 
     async def run(self, stop: asyncio.Event) -> None:
         await self._monitor.run(stop)

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import ipaddress
+import socket
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from passmuster.cli._output import database_url, display_url, err_console, say
+
+if TYPE_CHECKING:
+    import uvicorn
 
 app = typer.Typer(add_completion=False)
 
@@ -20,6 +24,24 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+def server_for(config: uvicorn.Config) -> uvicorn.Server:
+    """A Uvicorn server that ends the live streams first when it stops.
+
+    Uvicorn waits for open responses before shutting the app down, and a live stream never
+    ends by itself; closing the feed first lets the server stop at once.
+    """
+    import uvicorn
+
+    class Server(uvicorn.Server):
+        async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+            hub = getattr(getattr(config.app, "state", None), "hub", None)
+            if hub is not None:
+                hub.close()
+            await super().shutdown(sockets)
+
+    return Server(config)
 
 
 @app.command("serve")
@@ -65,7 +87,7 @@ def serve(
         timeout_graceful_shutdown=2,
         server_header=False,
     )
-    server = uvicorn.Server(config)
+    server = server_for(config)
     shown = f"[{host}]" if ":" in host else host
     say(f"passmuster serving the desk at {display_url(desk.url)}")
     say(f"Dashboard: http://{shown}:{port}/   API: http://{shown}:{port}/api/v1/docs")
