@@ -162,3 +162,32 @@ def test_excluded_paths_are_never_read(
     )
     code, out, _ = run(["scan", str(root), "--no-record"], capsys)
     assert (code, out.strip()) == (0, "No findings in 1 services.")
+
+
+def test_sarif_of_the_example_platform_validates(
+    platform: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import jsonschema
+
+    schema_path = Path(__file__).resolve().parents[1] / "fixtures"
+    schema = json.loads((schema_path / "sarif-2.1.0-subset.schema.json").read_text())
+    code, out, _ = run(["scan", str(platform), "-f", "sarif", "--no-record"], capsys)
+    log = json.loads(out)
+    jsonschema.validate(log, schema)
+    results = log["runs"][0]["results"]
+    clash = next(r for r in results if r["ruleId"] == "PORT001")
+    (related,) = clash["relatedLocations"]
+    assert related["physicalLocation"]["artifactLocation"]["uri"] == "docker-compose.yml"
+    assert code == 1
+
+
+def test_github_format_annotates_each_finding(
+    platform: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = ["scan", str(platform), "-f", "github", "--select", "IMG004", "--no-record"]
+    code, out, _ = run(args, capsys)
+    assert out == (
+        "::warning file=docker-compose.yml,line=49,title=IMG004::"
+        "uvicorn runs with --reload in a production command\n"
+    )
+    assert code == 1
