@@ -113,3 +113,19 @@ def test_the_cli_on_postgresql(
     stats = json.loads(run("stats", "--json").stdout)
     assert stats["by_status"]["resolved"] == 2
     assert not (tmp_path / ".passmuster").exists()  # the desk is the PostgreSQL schema
+
+
+def test_help_imports_no_heavy_module() -> None:
+    # `passmuster --help` stays fast by importing only click: no database, web or Typer code.
+    probe = (
+        "import sys, io, contextlib\n"
+        "from passmuster.cli.main import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        "    main(['--help'])\n"
+        "heavy = ('sqlalchemy', 'alembic', 'typer', 'rich', 'pydantic', 'fastapi', 'psycopg')\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules} & set(heavy)))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert result.stdout.strip() == "[]"

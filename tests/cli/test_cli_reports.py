@@ -111,3 +111,23 @@ def test_escalate_records_each_breach_once(desk_folder: Path, run: Run, run_json
     assert "No new SLA breaches" in run("escalate").stdout
     timeline = run_json("show", "3")["events"]
     assert sum(1 for e in timeline if e["kind"] == "escalated") == 2
+
+
+def _badge_of(text: str, ref: str) -> str:
+    line = next(line for line in text.splitlines() if line.lstrip().startswith(ref))
+    return line.rsplit("  ", 1)[-1].strip()
+
+
+def test_list_shows_sla_badges_for_short_and_long_listings(desk_folder: Path, run: Run) -> None:
+    _seed(desk_folder)
+    text = run("list").stdout
+    assert "SLA" in text.splitlines()[0]
+    assert _badge_of(text, "#003") == "respond breached"
+    assert "breached" not in next(ln for ln in text.splitlines() if "#004" in ln)
+    # Past 100 shown issues the badges come from one pass over the desk's clocks.
+    with Desk.open(desk_folder / ".passmuster" / "desk.db") as desk:
+        desk.file_many(
+            [IssueDraft(title=f"Filler {n}", severity=Severity.LOW) for n in range(120)], actor="x"
+        )
+    long_listing = run("list", "--limit", "0").stdout
+    assert _badge_of(long_listing, "#003") == "respond breached"

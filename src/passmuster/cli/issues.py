@@ -245,22 +245,17 @@ def _fix_json(issue: Issue) -> dict[str, Any]:
 
 
 def _print_known_fixes(fixes: Sequence[Issue]) -> None:
-    from rich.markdown import Markdown
-    from rich.panel import Panel
+    # Plain indented text rather than rendered Markdown: filing stays quick (no Markdown or
+    # syntax-highlighting import), and a resolution's Markdown source reads fine as it is.
+    import textwrap
 
     out = console()
     out.print()
     out.print("[bold]Known fixes[/]: resolved issues like this one. Try these first.")
     for fix in fixes:
         body = fix.resolution or fix.workaround or fix.root_cause or "(no resolution written)"
-        out.print(
-            Panel(
-                Markdown(body),
-                title=f"{fix.ref} {_escape(fix.title)}",
-                title_align="left",
-                border_style="green",
-            )
-        )
+        out.print(f"\n  [bold green]{fix.ref}[/] {_escape(fix.title)}")
+        out.print(_escape(textwrap.indent(body.strip(), "      ")), soft_wrap=True)
 
 
 # --- list, search, ready, claim -------------------------------------------------------------
@@ -984,26 +979,35 @@ def _escape(text: str) -> str:
 def _sla_badges(desk: Desk, issues: Sequence[Issue]) -> dict[int, str]:
     """number -> a short badge ("resolve breached") for shown issues at risk or in breach.
 
-    Computed for the shown issues only (from their own timelines), so a long desk lists fast.
+    A short listing reads the shown issues' own timelines; a long one asks the desk for every
+    active issue's clocks at once, which is cheaper than one query per issue.
     """
     from datetime import UTC, datetime
 
-    from passmuster.core.sla import issue_clocks
+    from passmuster.core.sla import SlaStatus, issue_clocks
 
-    now = datetime.now(UTC)
-    policy = desk.sla_policy
-    badges: dict[int, str] = {}
-    for issue in issues:
-        if not issue.status.is_active:
+    active = [i for i in issues if i.status.is_active]
+    clocks: list[SlaStatus] = []
+    if len(active) > 100:
+        shown = {i.number for i in active}
+        clocks = [c for c in desk.sla() if c.number in shown]
+    else:
+        now = datetime.now(UTC)
+        policy = desk.sla_policy
+        for issue in active:
+            clocks += issue_clocks(issue, _all_events(desk, issue.number), policy, now=now)
+    worst: dict[int, SlaStatus] = {}
+    for clock in clocks:
+        if clock.state not in ("breached", "at_risk"):
             continue
-        clocks = issue_clocks(issue, _all_events(desk, issue.number), policy, now=now)
-        worst = [c for c in clocks if c.state in ("breached", "at_risk")]
-        if not worst:
-            continue
-        clock = min(worst, key=lambda c: (c.state != "breached", c.remaining))
-        word = "breached" if clock.state == "breached" else "at risk"
-        badges[issue.number] = f"{clock.clock} {word}"
-    return badges
+        key = (clock.state != "breached", clock.remaining)
+        current = worst.get(clock.number)
+        if current is None or key < (current.state != "breached", current.remaining):
+            worst[clock.number] = clock
+    return {
+        number: f"{c.clock} {'breached' if c.state == 'breached' else 'at risk'}"
+        for number, c in worst.items()
+    }
 
 
 def issue_lines(
