@@ -1,0 +1,210 @@
+"""The pages over real HTTP: login into a session cookie, CSRF on every form, roles, and what
+each page shows."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from passmuster.core.catalog import Service
+from passmuster.core.issues import IssueDraft, IssueType, Severity, Status
+from web.conftest import CSRF_INPUT, Site
+
+
+def test_pages_send_a_visitor_without_a_session_to_the_login_form(site: Site) -> None:
+    client = site.browser()
+    for path in ("/board", "/issues", "/issues/1", "/services", "/stats", "/sla", "/live"):
+        response = client.get(path)
+        assert response.status_code == 303, path
+        assert response.headers["location"].startswith("/login?next=")
+    assert client.post("/issues/new", data={"title": "x"}).status_code == 303
+    assert site.desk.count() == 0
+
+
+def test_login_sets_an_httponly_samesite_cookie_and_a_wrong_token_is_refused(site: Site) -> None:
+    client = site.browser()
+    csrf = CSRF_INPUT.search(client.get("/login").text).group(1)  # type: ignore[union-attr]
+    wrong = client.post("/login", data={"token": "pm_wrong", "csrf_token": csrf})
+    assert wrong.status_code == 401 and "unknown token" in wrong.text
+    right = client.post(
+        "/login", data={"token": site.secrets["reader"], "csrf_token": csrf, "next": "//evil.test"}
+    )
+    assert right.status_code == 303 and right.headers["location"] == "/board"
+    cookie = right.headers["set-cookie"].lower()
+    assert "httponly" in cookie and "samesite=lax" in cookie
+    assert site.secrets["reader"] not in right.headers["set-cookie"]
+    assert client.get("/board").status_code == 200
+
+
+def test_login_itself_needs_the_forms_csrf_value(site: Site) -> None:
+    client = site.browser()
+    client.get("/login")
+    response = client.post("/login", data={"token": site.secrets["admin"], "csrf_token": "forged"})
+    assert response.status_code == 403
+    assert client.get("/board").status_code == 303
+
+
+def test_every_form_needs_the_sessions_csrf_value(site: Site) -> None:
+    client, csrf = site.logged_in("admin")
+    assert client.post("/issues/new", data={"title": "no csrf"}).status_code == 403
+    forged = client.post("/issues/new", data={"title": "forged", "csrf_token": "x" * 32})
+    assert forged.status_code == 403
+    assert site.desk.count() == 0
+    by_header = client.post(
+        "/issues/new", data={"title": "via htmx"}, headers={"X-CSRF-Token": csrf}
+    )
+    assert by_header.status_code == 303
+    assert client.post("/logout", data={}).status_code == 403
+
+
+def test_filing_transitioning_and_commenting_through_the_forms(site: Site) -> None:
+    client, csrf = site.logged_in("coordinator")
+    filed = client.post(
+        "/issues/new",
+        data={
+            "csrf_token": csrf,
+            "title": "Gateway returns 502",
+            "severity": "critical",
+            "type": "incident",
+            "description": "Every request fails",
+            "tasks": "check upstream\nroll back",
+        },
+    )
+    assert filed.status_code == 303 and filed.headers["location"] == "/issues/1"
+    issue = site.desk.get(1)
+    assert issue.severity is Severity.CRITICAL and issue.type is IssueType.INCIDENT
+    assert [t.text for t in issue.tasks] == ["check upstream", "roll back"]
+    page = client.get("/issues/1").text
+    assert "Gateway returns 502" in page and "check upstream" in page
+    moved = client.post("/issues/1/transition", data={"csrf_token": csrf, "to": "in_progress"})
+    assert moved.status_code == 303
+    assert site.desk.get(1).status is Status.IN_PROGRESS
+    client.post("/issues/1/comment", data={"csrf_token": csrf, "body": "upstream is fine"})
+    assert "upstream is fine" in client.get("/issues/1").text
+    closed = client.post("/issues/1/transition", data={"csrf_token": csrf, "to": "closed"})
+    assert closed.status_code == 409 and "closing needs a reason" in closed.text
+    resolved = client.post(
+        "/issues/1/transition",
+        data={"csrf_token": csrf, "to": "resolved", "resolution": "restarted the pool"},
+    )
+    assert resolved.status_code == 303
+    assert site.desk.get(1).resolution == "restarted the pool"
+
+
+def test_a_bad_form_is_shown_again_with_the_field_named(site: Site) -> None:
+    client, csrf = site.logged_in("reporter")
+    response = client.post("/issues/new", data={"csrf_token": csrf, "title": "  "})
+    assert response.status_code == 422
+    assert "invalid title" in response.text and 'aria-invalid="true"' in response.text
+    assert site.desk.count() == 0
+
+
+def test_roles_hold_on_the_pages_too(site: Site) -> None:
+    site.desk.file(IssueDraft(title="Existing"), actor="x")
+    reader, csrf = site.logged_in("reader")
+    assert reader.post("/issues/new", data={"csrf_token": csrf, "title": "t"}).status_code == 403
+    assert (
+        reader.post("/issues/1/comment", data={"csrf_token": csrf, "body": "b"}).status_code == 403
+    )
+    reporter, csrf2 = site.logged_in("reporter")
+    close = reporter.post(
+        "/issues/1/transition", data={"csrf_token": csrf2, "to": "closed", "reason": "invalid"}
+    )
+    assert close.status_code == 403
+    assert site.desk.get(1).status is Status.OPEN
+    assert "cannot move issues" in reporter.get("/issues/1").text
+
+
+def test_a_revoked_token_ends_its_sessions(site: Site) -> None:
+    from passmuster.usecases.tokens import TokenStore
+
+    client, _ = site.logged_in("reader")
+    TokenStore(site.desk.engine).revoke("reader")
+    assert client.get("/board").status_code == 303
+
+
+def test_board_and_list_show_issues_by_status_with_filters(site: Site) -> None:
+    site.desk.file(
+        IssueDraft(title="Gateway 502", severity=Severity.HIGH, services=["gateway"]), actor="x"
+    )
+    site.desk.file(
+        IssueDraft(title="Billing slow", type=IssueType.PERFORMANCE, services=["billing"]),
+        actor="x",
+    )
+    site.desk.transition(2, Status.IN_PROGRESS, actor="x")
+    client, _ = site.logged_in("reader")
+    board = client.get("/board").text
+    open_col = board.split('data-status="open"')[1].split("</section>")[0]
+    progress_col = board.split('data-status="in_progress"')[1].split("</section>")[0]
+    assert "Gateway 502" in open_col and "Billing slow" in progress_col
+    by_service = client.get("/issues", params={"service": "billing"}).text
+    assert "Billing slow" in by_service and "Gateway 502" not in by_service
+    by_text = client.get("/issues", params={"q": "gateway"}).text
+    assert "Gateway 502" in by_text and "Billing slow" not in by_text
+    by_type = client.get("/issues", params={"type": "performance", "status": "in_progress"}).text
+    assert "Billing slow" in by_type and "Gateway 502" not in by_type
+    bad = client.get("/issues", params={"severity": "urgent"})
+    assert bad.status_code == 422 and "critical" in bad.text
+
+
+def test_sla_page_lists_breached_issues_most_urgent_first(site: Site) -> None:
+    long_ago = datetime.now(UTC) - timedelta(days=3)
+    site.desk.file(
+        IssueDraft(title="Old critical", severity=Severity.CRITICAL, reported_at=long_ago),
+        actor="x",
+    )
+    site.desk.file(
+        IssueDraft(title="Old medium", severity=Severity.MEDIUM, reported_at=long_ago), actor="x"
+    )
+    site.desk.file(IssueDraft(title="Fresh low", severity=Severity.LOW), actor="x")
+    client, _ = site.logged_in("reader")
+    page = client.get("/sla").text
+    breached = page.split("Breached")[1].split("At risk")[0]
+    assert breached.index("Old critical") < breached.index("Old medium")
+    assert "Fresh low" not in page
+    assert "sla-breached" in client.get("/issues").text
+
+
+def test_services_page_shows_health_counts_and_the_dependency_graph(site: Site) -> None:
+    site.desk.ensure_service(Service(name="postgres", kind="database"))
+    site.desk.ensure_service(Service(name="identity", depends_on=["postgres"]))
+    site.desk.file(
+        IssueDraft(title="identity down", type=IssueType.INCIDENT, services=["identity"]), actor="x"
+    )
+    client, _ = site.logged_in("reader")
+    page = client.get("/services").text
+    row = page.split('id="svc-identity"')[1].split("</tr>")[0]
+    assert 'data-state="unknown"' in page
+    assert ">1</a>" in row  # one open issue, one incident, both linked
+    assert '<svg class="graph"' in page and 'data-service="postgres"' in page
+    assert "<line" in page  # identity → postgres
+
+
+def test_statistics_page_carries_chart_data(site: Site) -> None:
+    import html
+    import json
+
+    site.desk.file(IssueDraft(title="a", severity=Severity.HIGH), actor="x")
+    site.desk.file(IssueDraft(title="b", severity=Severity.LOW), actor="x")
+    site.desk.transition(2, Status.RESOLVED, actor="x", fields={"resolution": "done"})
+    client, _ = site.logged_in("reader")
+    page = client.get("/stats").text
+    raw = page.split('data-charts="')[1].split('"')[0]
+    charts = json.loads(html.unescape(raw))
+    months = {d["label"]: sum(d["data"]) for d in charts["months"]["datasets"]}
+    assert months["high"] == 1 and months["low"] == 1
+    assert sum(charts["resolution"]["datasets"][0]["data"]) == 1
+    assert '<canvas id="chart-months"' in page and "/static/vendor/chart.umd.min.js" in page
+
+
+def test_assets_are_served_from_this_site(site: Site) -> None:
+    client = site.browser()
+    for path in (
+        "/static/vendor/htmx.min.js",
+        "/static/vendor/htmx-ext-sse.min.js",
+        "/static/vendor/chart.umd.min.js",
+        "/static/app.css",
+        "/static/app.js",
+    ):
+        assert client.get(path).status_code == 200, path
+    page = client.get("/login").text
+    assert "https://" not in page and "http://" not in page
