@@ -103,6 +103,31 @@ class Monitor:
         self.probes_done = 0
         self.reloads = 0
 
+    @classmethod
+    def from_config(
+        cls,
+        desk: Desk,
+        config_path: Path | None = None,
+        *,
+        base_urls: dict[str, str] | None = None,
+        start: Path | None = None,
+        **kwargs: Any,
+    ) -> Monitor:
+        """A monitor reading `[monitor]` from `config_path` (or passmuster.toml found from
+        `start`), reloading it when it changes. What `passmuster serve --monitor` starts:
+
+            monitor = Monitor.from_config(desk)
+            task = asyncio.create_task(monitor.run(stop))   # in the lifespan; stop.set() to end
+        """
+        from passmuster.monitor.setup import load_setup
+
+        def loader() -> MonitorSetup:
+            return load_setup(
+                config_path, desk_services=desk.services(), base_urls=base_urls, start=start
+            )
+
+        return cls(desk, loader(), loader=loader, **kwargs)
+
     # -- life cycle ----------------------------------------------------------------------------
 
     async def __aenter__(self) -> Monitor:

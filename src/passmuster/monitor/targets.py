@@ -162,7 +162,7 @@ class MonitorConfig(BaseModel):
     cooldown: float = Field(default=600.0, ge=0)
     concurrency: int = Field(default=256, ge=1)
     jitter: float = Field(default=0.1, ge=0, le=0.5)
-    health_path: str = "/healthz"
+    health_path: str | None = None  # for services whose health route the catalog lacks
     severity: str = "high"
     max_body_bytes: int = Field(default=65536, ge=1024)
     max_redirects: int = Field(default=5, ge=0)
@@ -189,8 +189,8 @@ class MonitorConfig(BaseModel):
 
     @field_validator("health_path")
     @classmethod
-    def _path(cls, value: str) -> str:
-        return value if value.startswith("/") else "/" + value
+    def _path(cls, value: str | None) -> str | None:
+        return value if value is None or value.startswith("/") else "/" + value
 
 
 def load_monitor_config(project: ProjectConfig) -> MonitorConfig:
@@ -249,13 +249,14 @@ def catalog_targets(services: Sequence[Service], config: MonitorConfig) -> list[
 
     The URL: `[monitor.services.NAME] url`, else the service's health URL (a `localhost` health
     check inside the container means the service itself, so it becomes the service's host
-    name), else its first container port with the health path. Databases, caches and brokers
-    are probed over TCP. A service with no port and no health URL (a worker) is skipped.
+    name), else its first container port with `path` / `[monitor] health_path`, else a TCP
+    connect to that port. Databases, caches and brokers are probed over TCP. Workers and
+    services without a port are skipped.
     """
     targets: list[Target] = []
     for service in services:
         override = config.services.get(service.name, ServiceOverride())
-        if override.disabled:
+        if override.disabled or (service.kind == "worker" and override.url is None):
             continue
         url = override.url or _catalog_url(service, config, override)
         if url is None:
@@ -302,7 +303,8 @@ def _catalog_url(service: Service, config: MonitorConfig, override: ServiceOverr
             return f"http://{service.name}:{port}{service.health_url}"
     if port is None:
         return None
-    return f"http://{service.name}:{port}{override.path or config.health_path}"
+    path = override.path or config.health_path
+    return f"http://{service.name}:{port}{path}" if path else f"tcp://{service.name}:{port}"
 
 
 # -- explicit configuration ----------------------------------------------------------------------

@@ -1,0 +1,261 @@
+"""Run a platform's services as local processes, so the monitor has something real to watch.
+
+For every service whose command is `uvicorn module:app` (read from its compose file or
+Dockerfile by the scanner, never by importing it), start `python -m uvicorn module:app` on a
+free 127.0.0.1 port with `PORT` set, in the folder its image would run it from. Compose
+environment values that name other services (`http://identity:8001`) are rewritten to the
+local ports. Infrastructure images (PostgreSQL, Redis, RabbitMQ) are mapped to a local server
+when one answers on its usual port, and otherwise left out.
+
+`LocalPlatform.base_urls` is what the monitor needs (`--base-url` pairs), and `unavailable`
+the services it should skip. A service that crashes on start (say, an import error) is kept
+and reported: its port stays allocated so the monitor sees it down.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+from passmuster.monitor.targets import MonitorConfig, ServiceOverride, apply_base_url
+
+# Infrastructure a developer often runs locally, by compose image name prefix.
+LOCAL_INFRA = {"postgres": 5432, "redis": 6379, "rabbitmq": 5672, "mysql": 3306}
+
+
+@dataclass(slots=True)
+class LocalService:
+    name: str
+    port: int
+    cwd: Path
+    command: list[str]
+    env: dict[str, str]
+    log: Path
+    process: subprocess.Popen[bytes] | None = None
+    error: str | None = None
+
+    @property
+    def running(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+
+@dataclass(slots=True)
+class LocalPlatform:
+    root: Path
+    services: dict[str, LocalService] = field(default_factory=dict)
+    base_urls: dict[str, str] = field(default_factory=dict)
+    unavailable: list[str] = field(default_factory=list)  # not runnable here; skip them
+    log_dir: Path | None = None
+    _logs: list[IO[bytes]] = field(default_factory=list)
+
+    def __enter__(self) -> LocalPlatform:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def failed(self) -> dict[str, str]:
+        """Services that did not come up, with the last lines of their output."""
+        return {n: s.error for n, s in self.services.items() if s.error}
+
+    def start(self, name: str, *, wait: float = 15.0) -> bool:
+        """(Re)start one service on its port; True once it accepts connections."""
+        self._launch(name)
+        return self._ready([name], wait)[name]
+
+    def _launch(self, name: str) -> None:
+        service = self.services[name]
+        if service.running:
+            return
+        log = service.log.open("ab")
+        self._logs.append(log)
+        service.process = subprocess.Popen(
+            service.command,
+            cwd=service.cwd,
+            env=service.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,  # Ctrl-C in the terminal reaches the monitor, not these
+        )
+        service.error = None
+
+    def _ready(self, names: list[str], wait: float) -> dict[str, bool]:
+        """Wait until each service listens or exits; records why those that fail did."""
+        result: dict[str, bool] = {}
+        deadline = time.monotonic() + wait
+        pending = list(names)
+        while pending and time.monotonic() < deadline:
+            for name in list(pending):
+                service = self.services[name]
+                assert service.process is not None
+                if service.process.poll() is not None:
+                    service.error = (
+                        _tail(service.log) or f"exited with {service.process.returncode}"
+                    )
+                    result[name] = False
+                    pending.remove(name)
+                elif _listening(service.port):
+                    result[name] = True
+                    pending.remove(name)
+            time.sleep(0.05)
+        for name in pending:
+            self.services[name].error = f"not listening on 127.0.0.1:{self.services[name].port}"
+            result[name] = False
+        return result
+
+    def kill(self, name: str) -> None:
+        """SIGKILL one service, as a crash would."""
+        service = self.services[name]
+        if service.process is not None and service.process.poll() is None:
+            service.process.kill()
+            service.process.wait(5)
+
+    def stop(self, names: Iterable[str] | None = None) -> None:
+        """Stop services (all by default): SIGTERM, then SIGKILL after five seconds."""
+        chosen = [self.services[n] for n in names] if names is not None else self.services.values()
+        running = [s for s in chosen if s.process is not None and s.process.poll() is None]
+        for service in running:
+            assert service.process is not None
+            with contextlib.suppress(ProcessLookupError):
+                service.process.send_signal(signal.SIGTERM)
+        for service in running:
+            assert service.process is not None
+            try:
+                service.process.wait(5)
+            except subprocess.TimeoutExpired:
+                service.process.kill()
+                service.process.wait(5)
+        if names is None:
+            for log in self._logs:
+                log.close()
+            self._logs.clear()
+
+    def monitor_config(self, config: MonitorConfig) -> MonitorConfig:
+        """`config` with these base URLs, and the services not running here disabled."""
+        services = dict(config.services)
+        for name in self.unavailable:
+            services[name] = services.get(name, ServiceOverride()).model_copy(
+                update={"disabled": True}
+            )
+        return config.model_copy(
+            update={"base_urls": {**config.base_urls, **self.base_urls}, "services": services}
+        )
+
+
+def start_local_platform(
+    root: Path,
+    *,
+    only: Iterable[str] | None = None,
+    log_dir: Path | None = None,
+    python: str = sys.executable,
+    wait: float = 15.0,
+) -> LocalPlatform:
+    """Start the platform under `root` (its compose files) as local processes."""
+    from passmuster.scanner.config import ScanConfig
+    from passmuster.scanner.context import discover
+    from passmuster.settings import find_config
+
+    root = root.resolve()
+    project = find_config(root)
+    platform = discover(root, ScanConfig.from_project(project) if project.root == root else None)
+    wanted = set(only) if only is not None else None
+    logs = log_dir or root / ".passmuster" / "local"
+    logs.mkdir(parents=True, exist_ok=True)
+    local = LocalPlatform(root, log_dir=logs)
+    runnable: list[tuple[Any, Path, str]] = []
+    for service in platform.by_name().values():
+        if wanted is not None and service.name not in wanted:
+            continue
+        entry = service.entry
+        if (
+            entry is not None
+            and entry.server == "uvicorn"
+            and entry.module
+            and entry.attribute
+            and entry.module_path
+        ):
+            depth = entry.module.count(".") + 1
+            cwd = (root / entry.module_path).parents[depth - 1]
+            runnable.append((service, cwd, f"{entry.module}:{entry.attribute}"))
+            continue
+        infra = next(
+            (
+                port
+                for prefix, port in LOCAL_INFRA.items()
+                if (service.image or "").startswith(prefix)
+            ),
+            None,
+        )
+        if infra is not None and _listening(infra):
+            local.base_urls[service.name] = f"127.0.0.1:{infra}"
+        else:
+            local.unavailable.append(service.name)
+    ports = {service.name: _free_port() for service, _, _ in runnable}
+    for name, port in ports.items():
+        local.base_urls[name] = f"http://127.0.0.1:{port}"
+    for service, cwd, app in runnable:
+        port = ports[service.name]
+        env = {**os.environ}
+        for var in service.env.values():
+            if var.value is not None:
+                env[var.name] = _localise(var.value, local.base_urls)
+        env.update({"PORT": str(port), "HOST": "127.0.0.1", "PYTHONUNBUFFERED": "1"})
+        local.services[service.name] = LocalService(
+            name=service.name,
+            port=port,
+            cwd=cwd,
+            command=[python, "-m", "uvicorn", app, "--host", "127.0.0.1", "--port", str(port)],
+            env=env,
+            log=logs / f"{service.name}.log",
+        )
+    try:
+        for name in local.services:
+            local._launch(name)
+        local._ready(list(local.services), wait)
+    except BaseException:
+        local.stop()
+        raise
+    return local
+
+
+def _localise(value: str, base_urls: dict[str, str]) -> str:
+    """Rewrite a compose URL value (`http://identity:8001/x`) to the local port."""
+    if "://" not in value:
+        return value
+    http = {k: v for k, v in base_urls.items() if v.startswith("http")}
+    return apply_base_url(value, http)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _listening(port: int) -> bool:
+    with socket.socket() as sock:
+        sock.settimeout(0.2)
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+def _tail(path: Path, lines: int = 5) -> str:
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return ""
+    return "\n".join(text.strip().splitlines()[-lines:])
