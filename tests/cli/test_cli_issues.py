@@ -441,6 +441,7 @@ def test_database_url_option_selects_the_desk(
     monkeypatch.chdir(tmp_path)
     url = f"sqlite:///{tmp_path / 'team.db'}"
     run("--database-url", url, "init")
+    assert "already holds a desk" in run("--database-url", url, "init", code=4).stderr
     run("--database-url", url, "new", "Filed through a URL")
     rows = sqlite3.connect(tmp_path / "team.db").execute("select title from issues").fetchall()
     assert rows == [("Filed through a URL",)]

@@ -81,3 +81,13 @@ def test_the_database_url_comes_from_the_root_command() -> None:
 
     result = CliRunner().invoke(root, ["--database-url", "sqlite:///x.db", "which"])
     assert result.output.strip() == "sqlite:///x.db"
+
+
+def test_a_long_listing_is_json_with_one_item_per_line(capsys: pytest.CaptureFixture[str]) -> None:
+    items = [{"number": n, "title": f"Issue {n}"} for n in range(60)]
+    _output.emit_json(items)
+    out = capsys.readouterr().out
+    assert json.loads(out) == items
+    assert len(out.strip().splitlines()) == 62  # brackets and one line per item
+    _output.emit_json(items[:2])
+    assert json.loads(capsys.readouterr().out) == items[:2]

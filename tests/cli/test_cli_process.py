@@ -93,6 +93,7 @@ def test_the_cli_on_postgresql(
     monkeypatch.setenv("PASSMUSTER_ACTOR", "dave")
     monkeypatch.setenv("PASSMUSTER_DATABASE_URL", postgres_url)
     run("init")
+    run("init", code=4)  # the schema already holds a desk
     run(
         "new",
         "Services fail: HTTPStatus imported from fastapi",

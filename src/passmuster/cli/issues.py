@@ -89,12 +89,19 @@ def init_command(
 
     With --database-url (or PASSMUSTER_DATABASE_URL) it prepares that database instead.
     """
-    from passmuster.errors import Conflict
+    from passmuster.errors import Conflict, DeskError, DeskNotFound
     from passmuster.settings import DESK_DIR, DESK_FILE
     from passmuster.usecases.desk import Desk
 
     url = database_url()
     if url:
+        try:
+            existing = Desk.connect(url, create=False)
+        except (DeskNotFound, DeskError):
+            existing = None  # empty or missing: create it below (a broken one fails there)
+        if existing is not None:
+            existing.close()
+            raise Conflict(f"{display_url(url)} already holds a desk; nothing changed")
         desk = Desk.connect(url, create=True)
         where = display_url(desk.url)
     else:
