@@ -28,6 +28,8 @@ def test_init_creates_a_desk_that_open_finds_by_walking_up(tmp_path: Path) -> No
     nested.mkdir(parents=True)
     with Desk.open(start=nested) as desk:
         assert desk.get(1).title == "t"
+    with Desk.open(tmp_path) as desk:
+        assert desk.count() == 1
 
 
 def test_open_without_a_desk_says_so(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

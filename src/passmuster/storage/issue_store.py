@@ -575,9 +575,16 @@ def next_claimable(connection: Connection) -> Issue | None:
     return found[0] if found else None
 
 
-def all_issues(connection: Connection) -> list[Issue]:
-    rows = connection.execute(select(*_ISSUE_COLUMNS).order_by(issues.c.number)).all()
-    return _hydrate(connection, rows)
+def issues_opened(
+    connection: Connection, *, since: datetime | None = None, until: datetime | None = None
+) -> list[Issue]:
+    """Issues reported (or filed, when no report time is known) in [since, until)."""
+    stmt = select(*_ISSUE_COLUMNS).order_by(issues.c.number)
+    if since is not None:
+        stmt = stmt.where(issues.c.opened_at >= since)
+    if until is not None:
+        stmt = stmt.where(issues.c.opened_at < until)
+    return _hydrate(connection, connection.execute(stmt).all())
 
 
 # --- links, comments, events ------------------------------------------------------------------
@@ -704,8 +711,15 @@ def list_events(
     return [_row_to_event(r) for r in connection.execute(stmt)]
 
 
-def events_by_issue(connection: Connection, numbers: Sequence[int]) -> dict[int, list[Event]]:
+def events_by_issue(
+    connection: Connection, numbers: Sequence[int], *, everything: bool = False
+) -> dict[int, list[Event]]:
+    """The timelines of `numbers` (of every issue with `everything`, in one query)."""
     out: dict[int, list[Event]] = defaultdict(list)
+    if everything:
+        for r in connection.execute(select(events).order_by(events.c.id)):
+            out[r.issue_number].append(_row_to_event(r))
+        return out
     for start in range(0, len(numbers), _CHUNK):
         chunk = list(numbers[start : start + _CHUNK])
         rows = connection.execute(

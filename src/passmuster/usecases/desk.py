@@ -112,6 +112,11 @@ class Desk:
                         "or set PASSMUSTER_DATABASE_URL)"
                     )
                 location = found
+        if isinstance(location, Path | str) and "://" not in str(location):
+            folder_desk = Path(location) / DESK_DIR / DESK_FILE
+            # A project folder stands for the desk inside it.
+            if Path(location).is_dir() and folder_desk.is_file():
+                location = folder_desk
         url = normalise_url(location)
         path = sqlite_path(url)
         if path is not None and not path.is_file():
@@ -571,8 +576,9 @@ class Desk:
         moment = self.clock()
 
         def work(c: Connection) -> Stats:
-            found = store.all_issues(c)
-            timelines = store.events_by_issue(c, [i.number for i in found])
+            found = store.issues_opened(c, since=since, until=until)
+            everything = since is None and until is None
+            timelines = store.events_by_issue(c, [i.number for i in found], everything=everything)
             return compute_stats(
                 found, timelines, self.sla_policy, since=since, until=until, now=moment
             )
