@@ -51,6 +51,17 @@ def check_text(value: Any, where: str = "value") -> Any:
     return value
 
 
+def check_query(value: str | None, name: str) -> None:
+    """`check_text` for query parameters: a 422 naming the parameter."""
+    from passmuster.errors import InvalidValue
+
+    try:
+        check_text(value, name)
+    except ValueError:
+        shown = (value or "").encode("utf-8", "backslashreplace").decode()[:40]
+        raise InvalidValue(name, shown, ["text without NUL characters"]) from None
+
+
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", from_attributes=True)
 
@@ -81,7 +92,7 @@ class ExtraSectionModel(_Model):
 
 class LinkModel(_Model):
     kind: LinkKind
-    target: int = Field(ge=1, description="The other issue's number.")
+    target: int = Field(ge=1, le=2**31 - 1, description="The other issue's number.")
 
 
 ServiceName = Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
@@ -195,7 +206,7 @@ class CommentCreate(_Model):
 
 class LinkCreate(_Model):
     kind: LinkKind
-    target: int = Field(ge=1)
+    target: int = Field(ge=1, le=2**31 - 1)
 
 
 class IssuePublic(_Out):

@@ -105,7 +105,7 @@ class Filters:
             statuses=[Status.parse(s, field_name="status") for s in status if s],
             severities=[Severity.parse(s, field_name="severity") for s in severity if s],
             types=[IssueType.parse(s, field_name="type") for s in type_ if s],
-            services=[s for s in service if s],
+            services=[s.replace("\x00", "") for s in service if s.replace("\x00", "")],
             text=(q or "").replace("\x00", "").strip(),
             page=page,
         )

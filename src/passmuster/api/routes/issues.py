@@ -22,7 +22,7 @@ from passmuster.api.schemas import (
     IssueUpdate,
     LinkCreate,
     TransitionRequest,
-    check_text,
+    check_query,
 )
 from passmuster.core.issues import SORT_KEYS, IssueQuery, IssueType, Severity, Status
 
@@ -59,8 +59,14 @@ def build_query(
     limit: int | None,
     offset: int,
 ) -> IssueQuery:
-    for text in (*service, *label, assignee, q):
-        check_text(text, "query")
+    for name, values in (
+        ("service", service),
+        ("label", label),
+        ("assignee", [assignee]),
+        ("q", [q]),
+    ):
+        for text in values:
+            check_query(text, name)
     return IssueQuery(
         statuses=status_,
         severities=severity,
@@ -115,7 +121,7 @@ def file_issue(body: IssueCreate, desk: DeskDep, actor: ActorDep) -> IssuePublic
 def search_issues(
     desk: DeskDep, q: SearchText, limit: Annotated[int, Query(ge=1, le=200)] = 20
 ) -> list[IssuePublic]:
-    check_text(q, "q")
+    check_query(q, "q")
     return [IssuePublic.of(i) for i in desk.search(q, limit=limit)]
 
 
