@@ -225,3 +225,22 @@ def test_a_broken_pyproject_is_a_problem_with_its_line(write_tree: WriteTree) ->
     )
     problems = discover(root).problems
     assert [(p.path, p.line) for p in problems] == [("api/pyproject.toml", 2)]
+
+
+def test_gitignored_files_are_not_read_unless_asked(write_tree: WriteTree) -> None:
+    root = write_tree(
+        {
+            ".gitignore": ".env\ngenerated/\n",
+            "compose.yaml": "services:\n  api:\n    image: api:${TAG:-stable}\n",
+            ".env": "TAG=local-dev\n",
+            ".env.example": "TAG=1.0\n",
+            "generated/docker-compose.yml": "services:\n  junk:\n    image: junk\n",
+        }
+    )
+    platform = discover(root, ScanConfig())
+    assert [s.name for s in platform.services] == ["api"]
+    api = platform.service("api")
+    assert api is not None and api.image == "api:1.0"  # from .env.example, as CI would see it
+    everything = discover(root, ScanConfig(respect_gitignore=False))
+    assert sorted(s.name for s in everything.services) == ["api", "junk"]
+    assert everything.service("api").image == "api:local-dev"  # type: ignore[union-attr]

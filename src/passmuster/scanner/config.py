@@ -44,6 +44,9 @@ class ScanConfig(_Section):
     ignore: list[str] = Field(default_factory=list)
     extend_select: list[str] = Field(default_factory=list)
     exclude: list[str] = Field(default_factory=list)  # glob patterns of paths to skip
+    # Skip what .gitignore files ignore: a scan sees the repository as CI checks it out (a
+    # developer's untracked .env, build output and generated trees stay out).
+    respect_gitignore: bool = True
     fail_on: Severity = Severity.INFO
     baseline: str | None = None
     # Compose files that run together, beyond a base file and its `*.override.yml`.

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pathspec
 from packaging.requirements import InvalidRequirement as PackagingInvalid
 from packaging.requirements import Requirement as PackagingRequirement
 from packaging.utils import canonicalize_name
@@ -158,9 +159,14 @@ class _Discovery:
     def _walk(self) -> None:
         excludes = self.config.exclude
         root = str(self.root)
+        ignores: list[tuple[str, pathspec.GitIgnoreSpec]] = []
         for folder, dirnames, filenames in os.walk(root):
             rel_dir = os.path.relpath(folder, root).replace(os.sep, "/")
             rel_dir = "" if rel_dir == "." else rel_dir
+            if self.config.respect_gitignore and ".gitignore" in filenames:
+                spec = self._gitignore(f"{rel_dir}/.gitignore" if rel_dir else ".gitignore")
+                if spec is not None:
+                    ignores.append((rel_dir, spec))
             kept = []
             for d in sorted(dirnames):
                 rel = f"{rel_dir}/{d}" if rel_dir else d
@@ -168,14 +174,14 @@ class _Discovery:
                     continue
                 if os.path.exists(os.path.join(folder, d, "pyvenv.cfg")):
                     continue  # a committed virtualenv under any name
-                if _excluded(rel, excludes):
+                if _excluded(rel, excludes) or _ignored(rel + "/", ignores):
                     continue
                 kept.append(d)
             dirnames[:] = kept
             self.tree.dirs.add(rel_dir or ".")
             for name in sorted(filenames):
                 rel = f"{rel_dir}/{name}" if rel_dir else name
-                if _excluded(rel, excludes):
+                if _excluded(rel, excludes) or _ignored(rel, ignores):
                     continue
                 self.tree.all_files.add(rel)
                 lower = name.lower()
@@ -193,6 +199,13 @@ class _Discovery:
                     self.tree.env_files.add(rel)
                 elif lower.endswith(".py"):
                     self.tree.python_by_dir.setdefault(rel_dir, []).append(rel)
+
+    def _gitignore(self, path: str) -> pathspec.GitIgnoreSpec | None:
+        try:
+            lines = (self.root / path).read_text(encoding="utf-8", errors="replace").splitlines()
+        except OSError:
+            return None
+        return pathspec.GitIgnoreSpec.from_lines(lines)
 
     def text(self, path: str) -> str | None:
         cached = self.platform.texts.get(path)
@@ -891,6 +904,17 @@ class _Discovery:
 
 
 # ---------------------------------------------------------------------- helpers
+
+
+def _ignored(path: str, ignores: list[tuple[str, pathspec.GitIgnoreSpec]]) -> bool:
+    """Whether a .gitignore above `path` ignores it (a trailing `/` marks a folder)."""
+    for base, spec in ignores:
+        if not base:
+            if spec.match_file(path):
+                return True
+        elif path.startswith(base + "/") and spec.match_file(path[len(base) + 1 :]):
+            return True
+    return False
 
 
 def _excluded(path: str, patterns: Iterable[str]) -> bool:
