@@ -15,6 +15,7 @@ be probed from a laptop.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import re
@@ -73,7 +74,7 @@ class Target:
         )
 
     def parsed_conditions(self) -> list[Condition]:
-        return [Condition.parse(text) for text in self.conditions]
+        return list(_parse_conditions(self.conditions))
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), sort_keys=True)
@@ -88,6 +89,12 @@ class Target:
 
     def digest(self) -> str:
         return hashlib.sha256(self.to_json().encode()).hexdigest()[:32]
+
+
+@functools.lru_cache(maxsize=4096)
+def _parse_conditions(texts: tuple[str, ...]) -> tuple[Condition, ...]:
+    # Parsed once per distinct condition list, not on every probe.
+    return tuple(Condition.parse(text) for text in texts)
 
 
 class TargetConfig(BaseModel):

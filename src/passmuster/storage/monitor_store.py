@@ -183,37 +183,42 @@ class MonitorStore:
         added = changed = removed = 0
         with write_transaction(self.engine) as conn:
             rows = {r.name: r for r in conn.execute(select(t.c.name, t.c.digest, t.c.active))}
+            fresh = [
+                {
+                    "name": name,
+                    "service": target.service,
+                    "url": target.url,
+                    "spec": target.to_json(),
+                    "digest": target.digest(),
+                    "active": True,
+                    "next_due": now,
+                    "health": Health.UNKNOWN.value,
+                    "failures": 0,
+                    "successes": 0,
+                    "recent_failures": "[]",
+                    "flips": 0,
+                    "incident_open": False,
+                    "probes": 0,
+                    "probe_failures": 0,
+                    "latency_sum": 0.0,
+                    **{f"h{i}": 0 for i in range(_BUCKETS)},
+                }
+                for name, target in targets.items()
+                if name not in rows
+            ]
+            if fresh:
+                dialect_insert = (
+                    postgresql.insert if self._dialect == "postgresql" else sqlite.insert
+                )
+                # Another worker may sync the same targets at the same moment: first one wins.
+                stmt = dialect_insert(t).on_conflict_do_nothing(index_elements=["name"])
+                added = len(conn.execute(stmt.returning(t.c.name), fresh).all())
             for name, target in targets.items():
                 digest = target.digest()
                 row = rows.get(name)
                 if row is None:
-                    try:
-                        with conn.begin_nested():
-                            conn.execute(
-                                insert(t).values(
-                                    name=name,
-                                    service=target.service,
-                                    url=target.url,
-                                    spec=target.to_json(),
-                                    digest=digest,
-                                    active=True,
-                                    next_due=now,
-                                    health=Health.UNKNOWN.value,
-                                    failures=0,
-                                    successes=0,
-                                    recent_failures="[]",
-                                    flips=0,
-                                    incident_open=False,
-                                    probes=0,
-                                    probe_failures=0,
-                                    latency_sum=0.0,
-                                    **{f"h{i}": 0 for i in range(_BUCKETS)},
-                                )
-                            )
-                        added += 1
-                    except IntegrityError:
-                        pass  # another worker synced it a moment ago
-                elif row.digest != digest or not row.active:
+                    continue
+                if row.digest != digest or not row.active:
                     conn.execute(
                         update(t)
                         .where(t.c.name == name)
@@ -266,7 +271,14 @@ class MonitorStore:
             )
         return result.rowcount == 1
 
-    def record(self, owner: str, records: Sequence[Record], *, keep_samples: bool = True) -> None:
+    def record(
+        self,
+        owner: str,
+        records: Sequence[Record],
+        *,
+        keep_samples: bool = True,
+        flips: Sequence[Mapping[str, Any]] = (),
+    ) -> None:
         """Store probe outcomes and release their leases (only rows `owner` still holds)."""
         if not records:
             return
@@ -325,6 +337,8 @@ class MonitorStore:
         )
         with write_transaction(self.engine) as conn:
             conn.execute(stmt, params)
+            if flips:
+                conn.execute(insert(monitor_flips), list(flips))
             if keep_samples:
                 conn.execute(
                     insert(monitor_samples),

@@ -126,11 +126,26 @@ class IncidentKeeper:
         observed = [(c, r, observe(c.state, r, c.target.thresholds)) for c, r in outcomes]
         final: dict[str, TargetState] = {c.target.name: o.state for c, _, o in observed}
         flips = [(c, r, o) for c, r, o in observed if o.flip is not None]
-        if flips:
+        # Most flips (a new target answering, up <-> degraded) touch no incident: they are only
+        # logged, in the same transaction as the probe results. The rest go to the desk.
+        light: list[dict[str, Any]] = []
+        heavy = []
+        for c, r, o in flips:
+            assert o.flip is not None
+            action = incident_action(c.state, o.flip, c.target.thresholds)
+            if (
+                action is IncidentAction.NONE
+                and o.flip.new is not Health.DOWN
+                and not (o.state.incident_open)
+            ):
+                light.append(_flip_row(c.target, o.flip))
+            else:
+                heavy.append((c, r, o))
+        if heavy:
             view = {label: state for label, (state, _) in self.store.service_states().items()}
             for c, _, o in observed:
                 view[c.target.label] = o.state
-            by_label = {c.target.label: (c, r, o) for c, r, o in flips}
+            by_label = {c.target.label: (c, r, o) for c, r, o in heavy}
             for label in dependency_order(by_label, self.depends_on):
                 claimed, _, obs = by_label[label]
                 flip = obs.flip
@@ -157,7 +172,7 @@ class IncidentKeeper:
             )
             for c, r, _ in observed
         ]
-        self.store.record(worker, records, keep_samples=self.keep_samples)
+        self.store.record(worker, records, keep_samples=self.keep_samples, flips=light)
         return [(c.target.name, o.flip) for c, _, o in flips if o.flip is not None]
 
     # -- one flip ------------------------------------------------------------------------------
@@ -334,6 +349,19 @@ class IncidentKeeper:
             if rule.wants(kind)
         ]
         self.store.enqueue(items, int(self.clock() * 1000))
+
+
+def _flip_row(target: Target, flip: Flip) -> dict[str, Any]:
+    return {
+        "target": target.name,
+        "service": target.service,
+        "at": flip.at,
+        "old": flip.old.value,
+        "new": flip.new.value,
+        "reason": flip.reason,
+        "incident": None,
+        "suppressed_by": None,
+    }
 
 
 def feed_escalations(
