@@ -326,7 +326,8 @@ def scale(count: int, duration: float) -> dict[str, float]:
     due = count * data["elapsed"] / 10
     print(
         f"  probes {data['probes']:,.0f} in {data['elapsed']:.1f} s "
-        f"({data['probes'] / data['elapsed']:.0f}/s; {count / 10:.0f}/s due, {due:,.0f} due in all), "
+        f"({data['probes'] / data['elapsed']:.0f}/s; {count / 10:.0f}/s due, "
+        f"{due:,.0f} due in all), "
         f"failed {data['failures']:.0f}, targets behind schedule {data['behind']:.0f}"
     )
     print(
