@@ -228,9 +228,8 @@ def throughput(duration: float, blackbox: bool) -> dict[str, float]:
                 found = _blackbox_rate(port, duration, folder)
                 if found is not None:
                     results["blackbox"] = found[0]
-                    print(
-                        f"  blackbox_exporter (GOMAXPROCS=1) : {found[0]:8.0f} probes/s  [{found[1]}]"
-                    )
+                    rate, note = found
+                    print(f"  blackbox_exporter (GOMAXPROCS=1) : {rate:8.0f} probes/s  [{note}]")
             _pinned(MONITOR_CORE)()
             engine, failed = asyncio.run(_engine_rate(port, duration))
             results["engine"] = engine
@@ -330,9 +329,8 @@ def scale(count: int, duration: float) -> dict[str, float]:
         f"{due:,.0f} due in all), "
         f"failed {data['failures']:.0f}, targets behind schedule {data['behind']:.0f}"
     )
-    print(
-        f"  resident memory {data['rss_mb']:.0f} MB (peak {data['peak_mb']:.0f} MB); target < 300 MB"
-    )
+    rss, peak = data["rss_mb"], data["peak_mb"]
+    print(f"  resident memory {rss:.0f} MB (peak {peak:.0f} MB); target < 300 MB")
     return data
 
 
