@@ -456,3 +456,14 @@ def test_a_markdown_draft_with_two_issues_points_to_import(desk_folder: Path, ru
     )
     result = run("new", "--from-file", str(draft), code=2)
     assert "holds 2 issues" in result.stderr and "passmuster import" in result.stderr
+
+
+def test_a_damaged_schema_is_exit_5_with_the_databases_words(
+    desk_folder: Path, run: Run, run_json: Any
+) -> None:
+    n = str(file_issue(run_json, "Mock service memory leak"))
+    with sqlite3.connect(desk_folder / ".passmuster" / "desk.db") as db:
+        db.execute("drop table comments")
+    result = run("show", n, code=5)
+    assert "the database failed: no such table: comments" in result.stderr
+    assert result.stderr.count("\n") == 1

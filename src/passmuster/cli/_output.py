@@ -221,10 +221,24 @@ def open_desk(ctx: click.Context | None = None) -> Desk:
 
 @contextmanager
 def desk_session(ctx: click.Context | None = None) -> Iterator[Desk]:
-    """`with desk_session() as desk:` opens the desk and always closes it."""
+    """`with desk_session() as desk:` opens the desk and always closes it.
+
+    A failure of the database itself (a damaged file, a schema this passmuster does not expect,
+    a server that went away) becomes DeskError: one line naming the database's own complaint,
+    exit 5, instead of a driver traceback.
+    """
+    from sqlalchemy.exc import DBAPIError
+
+    from passmuster.errors import DeskError
+
     desk = open_desk(ctx)
     try:
         yield desk
+    except DBAPIError as exc:
+        reason = str(exc.orig or exc).strip().splitlines()[0] if str(exc.orig or exc) else ""
+        raise DeskError(
+            f"{display_url(desk.url)}: the database failed: {reason or type(exc).__name__}"
+        ) from exc
     finally:
         desk.close()
 

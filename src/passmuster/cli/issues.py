@@ -320,7 +320,7 @@ def list_command(
         return
     _print_issues(issues, badges=badges, empty="No issues match.")
     if total > len(issues):
-        say(f"[dim]{len(issues)} of {total} shown; --limit 0 shows all.[/]")
+        _note(f"{len(issues)} of {total} shown; --limit 0 shows all.")
 
 
 def _limit(limit: int) -> int | None:
@@ -1125,10 +1125,20 @@ def print_issue_table(issues: Sequence[Issue], *, badges: dict[int, str] | None 
     click.echo("\n".join(issue_lines(issues, badges=badges, width=width, color=color)))
 
 
+def _note(text: str) -> None:
+    """A dim line on stdout, without loading Rich (listings print nothing else through it)."""
+    import os
+
+    import click
+
+    color = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+    click.echo(click.style(text, dim=True) if color else text)
+
+
 def _print_issues(
     issues: Sequence[Issue], *, badges: dict[int, str] | None = None, empty: str
 ) -> None:
     if not issues:
-        say(f"[dim]{empty}[/]")
+        _note(empty)
         return
     print_issue_table(issues, badges=badges)
