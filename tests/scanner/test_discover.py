@@ -244,3 +244,21 @@ def test_gitignored_files_are_not_read_unless_asked(write_tree: WriteTree) -> No
     everything = discover(root, ScanConfig(respect_gitignore=False))
     assert sorted(s.name for s in everything.services) == ["api", "junk"]
     assert everything.service("api").image == "api:local-dev"  # type: ignore[union-attr]
+
+
+def test_paths_in_later_files_resolve_from_the_project_folder(write_tree: WriteTree) -> None:
+    root = write_tree(
+        {
+            "deploy/docker-compose.yml": "services:\n  api:\n    image: api\n",
+            "deploy/prod/extra.yml": "services:\n  api:\n    build: ./api\n",
+            "deploy/api/Dockerfile": "FROM python:3.12-slim\n",
+            "passmuster.toml": (
+                '[scan]\ncompose = [["deploy/docker-compose.yml", "deploy/prod/extra.yml"]]\n'
+            ),
+        }
+    )
+    api = discover(root).service("api")
+    assert api is not None
+    assert api.files == ["deploy/docker-compose.yml", "deploy/prod/extra.yml"]
+    assert (api.build_context, api.build_context_exists) == ("deploy/api", True)
+    assert api.dockerfile is not None

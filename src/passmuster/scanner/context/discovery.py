@@ -403,9 +403,15 @@ class _Discovery:
         project: str,
         interpolator: Interpolator,
         chain: tuple[tuple[str, str], ...],
+        folder: str | None = None,
     ) -> ServiceDef:
-        """One compose file's view of one service, with `extends` applied underneath."""
-        folder = posixpath.dirname(path)
+        """One compose file's view of one service, with `extends` applied underneath.
+
+        Relative paths resolve against the project folder (the first file's), as compose does
+        with several `-f` files; a service extended from another file uses that file's folder.
+        """
+        if folder is None:
+            folder = posixpath.dirname(project)
         service = ServiceDef(name=name, project=project, path=path, line=line, files=[path])
         service.raw = dict(body)
 
@@ -588,6 +594,7 @@ class _Discovery:
             project,
             interpolator,
             (*chain, (path, service.name)),
+            None if base_file == path else posixpath.dirname(base_file),
         )
 
     def _read_env_files(
