@@ -9,7 +9,14 @@ from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
 from passmuster.core.findings import Finding, Location
-from passmuster.scanner.context.model import EnvVar, Platform, RequirementsFile, ServiceDef, Stage
+from passmuster.scanner.context.model import (
+    EnvVar,
+    Platform,
+    PythonFile,
+    RequirementsFile,
+    ServiceDef,
+    Stage,
+)
 
 _SHARED_NAME = re.compile(r"(shared|common|base)", re.IGNORECASE)
 _PY_TAG = re.compile(r"^(\d+)\.(\d+)")
@@ -217,3 +224,37 @@ def unique(findings: Iterable[Finding]) -> Iterator[Finding]:
         if mark not in seen:
             seen.add(mark)
             yield finding
+
+
+# ---------------------------------------------------------------- code shared between services
+
+_GROUPS: list[tuple[Platform, list[tuple[tuple[str, ...], list[ServiceDef]]]]] = []
+
+
+def code_groups(platform: Platform) -> list[tuple[tuple[str, ...], list[ServiceDef]]]:
+    """Services grouped by the exact set of Python files they run (siblings built from one
+    context share it), so per-file work is done once per group rather than once per service."""
+    if _GROUPS and _GROUPS[0][0] is platform:
+        return _GROUPS[0][1]
+    groups: dict[tuple[str, ...], list[ServiceDef]] = {}
+    for service in services(platform):
+        if service.python_files:
+            groups.setdefault(tuple(service.python_files), []).append(service)
+    result = list(groups.items())
+    _GROUPS[:] = [(platform, result)]
+    return result
+
+
+def owned_python_files(platform: Platform) -> Iterator[tuple[ServiceDef, PythonFile]]:
+    """Each Python file once, with the first service that runs it: a problem in shared code
+    is reported once (see `unique`)."""
+    seen: set[str] = set()
+    for files, members in code_groups(platform):
+        owner = members[0]
+        for path in files:
+            if path in seen:
+                continue
+            seen.add(path)
+            source = platform.python.get(path)
+            if source is not None:
+                yield owner, source

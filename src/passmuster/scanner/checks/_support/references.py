@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cache
 from pathlib import PurePosixPath
 
 from passmuster.scanner.checks._support.platform import env_values
@@ -29,6 +30,7 @@ class Reference:
     in_code: bool
 
 
+@cache
 def is_test_file(path: str) -> bool:
     parts = PurePosixPath(path).parts
     name = parts[-1] if parts else ""
@@ -82,8 +84,29 @@ def _collect(platform: Platform, service: ServiceDef) -> list[Reference]:
             port_text = env.get(name[: -len("_HOST")] + "_PORT", "")
             port = int(port_text) if port_text.isdigit() else None
             refs.append(Reference(name, host, port, var.path, var.line, False))
-    for source in platform.python_files(service):
-        if is_test_file(source.path) or "://" not in source.text:
+    for host, port, path, line, fallback_for in _code_urls(platform, tuple(service.python_files)):
+        if fallback_for and fallback_for in service.env:
+            continue  # the environment decides; its value is checked instead
+        refs.append(Reference("a URL in code", host, port, path, line, True))
+    return refs
+
+
+_CodeUrl = tuple[str, int | None, str, int, str | None]
+_CODE: list[tuple[Platform, dict[tuple[str, ...], list[_CodeUrl]]]] = []
+
+
+def _code_urls(platform: Platform, files: tuple[str, ...]) -> list[_CodeUrl]:
+    """Internal-looking URLs in a set of files, read once per set: siblings share their code."""
+    if not _CODE or _CODE[0][0] is not platform:
+        _CODE[:] = [(platform, {})]
+    cache = _CODE[0][1]
+    found = cache.get(files)
+    if found is not None:
+        return found
+    found = []
+    for path in files:
+        source = platform.python.get(path)
+        if source is None or is_test_file(path) or "://" not in source.text:
             continue
         tree = source.tree
         if tree is None:
@@ -91,14 +114,11 @@ def _collect(platform: Platform, service: ServiceDef) -> list[Reference]:
         for constant in facts(tree).strings:
             if "://" not in constant.value:
                 continue
-            if constant.env_default_for and constant.env_default_for in service.env:
-                continue  # the environment decides; its value is checked instead
             for url in find_urls(constant.value):
                 if url.start != 0 or url.scheme not in _CODE_SCHEMES:
                     continue
                 if not url.explicit_port or not _internal(url.host):
                     continue
-                refs.append(
-                    Reference("a URL in code", url.host, url.port, source.path, constant.line, True)
-                )
-    return refs
+                found.append((url.host, url.port, path, constant.line, constant.env_default_for))
+    cache[files] = found
+    return found

@@ -4,7 +4,7 @@ from collections.abc import Iterator
 
 from passmuster.core.findings import Finding, Fix, Location
 from passmuster.core.issues import Severity
-from passmuster.scanner.checks._support.platform import services, unique
+from passmuster.scanner.checks._support.platform import owned_python_files, services, unique
 from passmuster.scanner.checks._support.pysource import facts
 from passmuster.scanner.checks._support.references import is_test_file
 from passmuster.scanner.checks._support.urls import LOOPBACK_HOSTS, find_urls
@@ -54,39 +54,43 @@ class HardcodedLocalhostUrl(Rule):
             for published in service.ports:
                 if published.host is not None:
                     owners.setdefault(published.host, service)
-        for service in everyone:
-            own = service.container_ports() | {p.host for p in service.ports if p.host}
-            for source in platform.python_files(service):
-                if is_test_file(source.path) or "://" not in source.text:
+        own_ports: dict[str, set[int]] = {}
+        for service, source in owned_python_files(platform):
+            if service.name not in own_ports:
+                own_ports[service.name] = service.container_ports() | {
+                    p.host for p in service.ports if p.host
+                }
+            own = own_ports[service.name]
+            if is_test_file(source.path) or "://" not in source.text:
+                continue
+            tree = source.tree
+            if tree is None:
+                continue
+            for constant in facts(tree).strings:
+                if "://" not in constant.value:
                     continue
-                tree = source.tree
-                if tree is None:
+                if constant.env_default_for and constant.env_default_for in service.env:
                     continue
-                for constant in facts(tree).strings:
-                    if "://" not in constant.value:
+                for url in find_urls(constant.value):
+                    if url.host not in LOOPBACK_HOSTS or not url.explicit_port:
                         continue
-                    if constant.env_default_for and constant.env_default_for in service.env:
+                    target = owners.get(url.port or 0)
+                    if target is None or target is service or url.port in own:
                         continue
-                    for url in find_urls(constant.value):
-                        if url.host not in LOOPBACK_HOSTS or not url.explicit_port:
-                            continue
-                        target = owners.get(url.port or 0)
-                        if target is None or target is service or url.port in own:
-                            continue
-                        yield self.finding(
-                            f"hard-coded http://{url.host}:{url.port} is {target.name}'s port; "
-                            f"inside a container localhost is the container itself",
-                            source.path,
-                            constant.line,
-                            column=constant.col + 1,
-                            service=service.name,
-                            related=[
-                                Location(
-                                    target.path,
-                                    target.line,
-                                    message=f"{target.name} is defined here",
-                                    service=target.name,
-                                )
-                            ],
-                            key=f"{url.host}:{url.port}",
-                        )
+                    yield self.finding(
+                        f"hard-coded http://{url.host}:{url.port} is {target.name}'s port; "
+                        f"inside a container localhost is the container itself",
+                        source.path,
+                        constant.line,
+                        column=constant.col + 1,
+                        service=service.name,
+                        related=[
+                            Location(
+                                target.path,
+                                target.line,
+                                message=f"{target.name} is defined here",
+                                service=target.name,
+                            )
+                        ],
+                        key=f"{url.host}:{url.port}",
+                    )

@@ -5,10 +5,10 @@ from typing import Any, ClassVar
 
 from passmuster.core.findings import Finding, Fix
 from passmuster.core.issues import Severity
-from passmuster.scanner.checks._support.platform import services, unique
+from passmuster.scanner.checks._support.platform import code_groups, unique
 from passmuster.scanner.checks._support.pysource import facts, may_define_web
 from passmuster.scanner.checks._support.references import is_test_file
-from passmuster.scanner.context.model import Platform
+from passmuster.scanner.context.model import Platform, ServiceDef
 from passmuster.scanner.rule import Rule
 
 
@@ -59,30 +59,42 @@ class MissingHealthRoute(Rule):
 
     def _check(self, platform: Platform) -> Iterator[Finding]:
         defaults = tuple(str(p).rstrip("/") for p in self.options["paths"])
-        for service in services(platform):
-            wanted = (service.health_path.rstrip("/"),) if service.health_path else defaults
-            app: tuple[str, str, int, str] | None = None
-            healthy = False
-            for source in platform.python_files(service):
-                if is_test_file(source.path) or not may_define_web(source.text):
+        for files, members in code_groups(platform):
+            # Members share their code; only a configured health path can set them apart.
+            by_paths: dict[tuple[str, ...], list[ServiceDef]] = {}
+            for member in members:
+                paths = (member.health_path.rstrip("/"),) if member.health_path else defaults
+                by_paths.setdefault(paths, []).append(member)
+            for wanted, group in by_paths.items():
+                found = self._app_without_health(platform, files, wanted)
+                if found is None:
                     continue
-                tree = source.tree
-                if tree is None:
-                    continue
-                found = facts(tree)
-                if found.web_apps and app is None:
-                    cls, variable, line = found.web_apps[0]
-                    app = (cls, variable, line, source.path)
-                if any(path.rstrip("/").endswith(wanted) for path, _ in found.routes if path):
-                    healthy = True
-                    break
-            if app is None or healthy:
+                cls, variable, line, path = found
+                yield self.finding(
+                    f"the {cls} app {variable!r} has no health route ({', '.join(wanted)})",
+                    path,
+                    line,
+                    service=group[0].name,
+                    key=variable,
+                )
+
+    @staticmethod
+    def _app_without_health(
+        platform: Platform, files: tuple[str, ...], wanted: tuple[str, ...]
+    ) -> tuple[str, str, int, str] | None:
+        """The first web app in `files` when none of them has a health route, else None."""
+        app: tuple[str, str, int, str] | None = None
+        for path in files:
+            source = platform.python.get(path)
+            if source is None or is_test_file(path) or not may_define_web(source.text):
                 continue
-            cls, variable, line, path = app
-            yield self.finding(
-                f"the {cls} app {variable!r} has no health route ({', '.join(wanted)})",
-                path,
-                line,
-                service=service.name,
-                key=variable,
-            )
+            tree = source.tree
+            if tree is None:
+                continue
+            found = facts(tree)
+            if found.web_apps and app is None:
+                cls, variable, line = found.web_apps[0]
+                app = (cls, variable, line, path)
+            if any(route.rstrip("/").endswith(wanted) for route, _ in found.routes if route):
+                return None
+        return app

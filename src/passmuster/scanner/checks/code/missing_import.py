@@ -12,7 +12,11 @@ from passmuster.core.issues import Severity
 from passmuster.scanner.checks._support import modules
 from passmuster.scanner.checks._support.data import table
 from passmuster.scanner.checks._support.localmods import local_modules
-from passmuster.scanner.checks._support.platform import service_python, services, unique
+from passmuster.scanner.checks._support.platform import (
+    owned_python_files,
+    service_python,
+    unique,
+)
 from passmuster.scanner.checks._support.pysource import FromImport, ImportedName, facts
 from passmuster.scanner.checks._support.versions import likely_version
 from passmuster.scanner.context.model import Platform, PythonFile, ServiceDef
@@ -68,37 +72,38 @@ class MissingImportName(Rule):
 
     def _check(self, platform: Platform) -> Iterator[Finding]:
         bad = _known_bad()
-        for service in services(platform):
-            roots = self._roots(service)
-            python = service_python(service)
-            for source in platform.python_files(service):
-                tree = source.tree
-                if tree is None:
+        settings: dict[str, tuple[tuple[str, ...], str | None]] = {}
+        for service, source in owned_python_files(platform):
+            if service.name not in settings:
+                settings[service.name] = (self._roots(service), service_python(service))
+            roots, python = settings[service.name]
+            tree = source.tree
+            if tree is None:
+                continue
+            for statement in facts(tree).from_imports:
+                if statement.guarded or statement.module == "__future__":
                     continue
-                for statement in facts(tree).from_imports:
-                    if statement.guarded or statement.module == "__future__":
+                for imported in statement.names:
+                    if imported.name == "*":
                         continue
-                    for imported in statement.names:
-                        if imported.name == "*":
-                            continue
-                        verdict = self._judge(
-                            platform, service, source, statement, imported, roots, python, bad
-                        )
-                        if verdict is None:
-                            continue
-                        entry = bad.get((statement.module, imported.name))
-                        fix = None
-                        if entry is not None and entry.get("safe-fix") and statement.level == 0:
-                            fix = self._fix(source, statement, imported, entry["replacement"])
-                        yield self.finding(
-                            verdict,
-                            source.path,
-                            imported.line,
-                            column=imported.col + 1,
-                            service=service.name,
-                            fix=fix,
-                            key=f"{'.' * statement.level}{statement.module}:{imported.name}",
-                        )
+                    verdict = self._judge(
+                        platform, service, source, statement, imported, roots, python, bad
+                    )
+                    if verdict is None:
+                        continue
+                    entry = bad.get((statement.module, imported.name))
+                    fix = None
+                    if entry is not None and entry.get("safe-fix") and statement.level == 0:
+                        fix = self._fix(source, statement, imported, entry["replacement"])
+                    yield self.finding(
+                        verdict,
+                        source.path,
+                        imported.line,
+                        column=imported.col + 1,
+                        service=service.name,
+                        fix=fix,
+                        key=f"{'.' * statement.level}{statement.module}:{imported.name}",
+                    )
 
     @staticmethod
     def _roots(service: ServiceDef) -> tuple[str, ...]:

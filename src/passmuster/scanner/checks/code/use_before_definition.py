@@ -4,7 +4,7 @@ from collections.abc import Iterator
 
 from passmuster.core.findings import Finding, Fix, Location
 from passmuster.core.issues import Severity
-from passmuster.scanner.checks._support.platform import services, unique
+from passmuster.scanner.checks._support.platform import owned_python_files, unique
 from passmuster.scanner.checks._support.pysource import facts
 from passmuster.scanner.context.model import Platform
 from passmuster.scanner.rule import Rule
@@ -62,30 +62,29 @@ class UseBeforeDefinition(Rule):
         return unique(self._check(platform))
 
     def _check(self, platform: Platform) -> Iterator[Finding]:
-        for service in services(platform):
-            for source in platform.python_files(service):
-                tree = source.tree
-                if tree is None:
-                    continue
-                for use in facts(tree).early_uses:
-                    if use.deferred:
-                        message = (
-                            f"{use.name} is used in a route's annotation before it is defined "
-                            f"(line {use.defined_line}); with `from __future__ import "
-                            f"annotations` FastAPI cannot resolve it and treats the parameter "
-                            f"as a query parameter"
-                        )
-                    else:
-                        message = (
-                            f"{use.name} is used {_WHERE[use.where]} before it is defined "
-                            f"(line {use.defined_line}): NameError at import"
-                        )
-                    yield self.finding(
-                        message,
-                        source.path,
-                        use.line,
-                        column=use.col + 1,
-                        service=service.name,
-                        related=[Location(source.path, use.defined_line, message="defined here")],
-                        key=f"{use.name}:{use.where}",
+        for service, source in owned_python_files(platform):
+            tree = source.tree
+            if tree is None:
+                continue
+            for use in facts(tree).early_uses:
+                if use.deferred:
+                    message = (
+                        f"{use.name} is used in a route's annotation before it is defined "
+                        f"(line {use.defined_line}); with `from __future__ import "
+                        f"annotations` FastAPI cannot resolve it and treats the parameter "
+                        f"as a query parameter"
                     )
+                else:
+                    message = (
+                        f"{use.name} is used {_WHERE[use.where]} before it is defined "
+                        f"(line {use.defined_line}): NameError at import"
+                    )
+                yield self.finding(
+                    message,
+                    source.path,
+                    use.line,
+                    column=use.col + 1,
+                    service=service.name,
+                    related=[Location(source.path, use.defined_line, message="defined here")],
+                    key=f"{use.name}:{use.where}",
+                )

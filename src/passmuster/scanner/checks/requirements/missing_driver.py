@@ -6,10 +6,15 @@ from typing import Any
 from passmuster.core.findings import Finding, Fix, Location
 from passmuster.core.issues import Severity
 from passmuster.scanner.checks._support.data import table
-from passmuster.scanner.checks._support.platform import env_values, services, unique
+from passmuster.scanner.checks._support.platform import (
+    env_values,
+    owned_python_files,
+    services,
+    unique,
+)
 from passmuster.scanner.checks._support.pysource import facts
 from passmuster.scanner.checks._support.urls import Url, find_urls
-from passmuster.scanner.context.model import Platform, ServiceDef
+from passmuster.scanner.context.model import Platform, PythonFile, ServiceDef
 from passmuster.scanner.rule import Rule
 
 
@@ -66,8 +71,9 @@ class MissingDatabaseDriver(Rule):
     def _check(self, platform: Platform) -> Iterator[Finding]:
         data = table("databases")
         drivers: dict[str, dict[str, Any]] = data["drivers"]
+        env_urls: dict[str, dict[str, str]] = {}
         for service in services(platform):
-            urls: dict[str, str] = {}
+            urls = env_urls.setdefault(service.name, {})
             for name, value, var in env_values(service):
                 for url in find_urls(value):
                     driver = _driver(url, data)
@@ -85,7 +91,9 @@ class MissingDatabaseDriver(Rule):
                             service=service.name,
                             key=f"env:{name}:{driver}",
                         )
-            yield from self._engines(platform, service, urls, data)
+        for service, source in owned_python_files(platform):
+            if "_engine" in source.text:
+                yield from self._engines(service, source, env_urls.get(service.name, {}), data)
 
     @staticmethod
     def _missing(service: ServiceDef, driver: str, drivers: dict[str, dict[str, Any]]) -> str:
@@ -100,15 +108,11 @@ class MissingDatabaseDriver(Rule):
         return f"{service.name} does not install {' or '.join(packages)}"
 
     def _engines(
-        self, platform: Platform, service: ServiceDef, env_urls: dict[str, str], data: Any
+        self, service: ServiceDef, source: PythonFile, env_urls: dict[str, str], data: Any
     ) -> Iterator[Finding]:
         drivers: dict[str, dict[str, Any]] = data["drivers"]
-        for source in platform.python_files(service):
-            if "_engine" not in source.text:
-                continue
-            tree = source.tree
-            if tree is None:
-                continue
+        tree = source.tree
+        if tree is not None:
             for call in facts(tree).engine_calls:
                 text = call.url
                 origin = "its URL"
