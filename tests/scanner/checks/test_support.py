@@ -98,7 +98,7 @@ def test_placeholder_secrets_are_recognised_and_never_echoed() -> None:
     assert is_secret_name("JWT_SECRET_KEY") and is_secret_name("POSTGRES_PASSWORD")
     assert not is_secret_name("JWT_ALGORITHM") and not is_secret_name("JWT_PUBLIC_KEY")
     assert placeholder_kind("change_me") == "a well-known default"
-    assert placeholder_kind("secure_password_change_me") == "a placeholder marker"
+    assert placeholder_kind("secure_password_change_me") == "a placeholder"
     assert placeholder_kind("Secret!") == "a well-known default"
     assert placeholder_kind("9c1f7e2ab45d8830") is None
     assert placeholder_kind("${JWT_SECRET}") is None

@@ -77,7 +77,7 @@ def is_secret_name(name: str) -> bool:
 
 
 def placeholder_kind(value: str, extra: frozenset[str] = frozenset()) -> str | None:
-    """Why `value` is not a real secret ("a well-known default", "a placeholder marker"), or
+    """Why `value` is not a real secret ("a well-known default", "a placeholder"), or
     None when it looks real. Unresolved `${…}` templates are not judged."""
     text = value.strip().strip("'\"")
     if not text or "${" in text:
@@ -87,7 +87,7 @@ def placeholder_kind(value: str, extra: frozenset[str] = frozenset()) -> str | N
         return "a well-known default"
     lowered = text.lower()
     if any(marker in lowered for marker in MARKERS):
-        return "a placeholder marker"
+        return "a placeholder"
     return None
 
 
