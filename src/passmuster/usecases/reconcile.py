@@ -129,7 +129,22 @@ def reconcile(
     scan_id: str | None = None,
     commit: str | None = None,
 ) -> Reconciled:
-    """Record one scan's findings in the tracker (see the module docstring)."""
+    """Record one scan's findings in the tracker (see the module docstring).
+
+    All in one transaction: a scan is recorded whole or not at all.
+    """
+    with desk.transaction():
+        return _reconcile(desk, result, registry, actor, scan_id, commit)
+
+
+def _reconcile(
+    desk: Desk,
+    result: ScanResult,
+    registry: Registry,
+    actor: str,
+    scan_id: str | None,
+    commit: str | None,
+) -> Reconciled:
     scan_id = scan_id or new_scan_id()
     outcome = Reconciled(scan_id, commit)
     ran = {rule.code for rule in result.rules}
@@ -138,8 +153,10 @@ def reconcile(
     for finding in result.findings:
         by_fingerprint.setdefault(finding.fingerprint, finding)
     _ensure_services(desk, result.findings, actor)
+    # One query for every scan-born issue, not one per finding.
+    known = {i.fingerprint: i for i in desk.list(IssueQuery(source=SOURCE)) if i.fingerprint}
     for fingerprint, finding in by_fingerprint.items():
-        issue = desk.find(source=SOURCE, fingerprint=fingerprint)
+        issue = known.get(fingerprint)
         if issue is None:
             issue = desk.file(_draft(finding, registry, scan_id), actor=actor)
             desk.record_event(issue.number, "detected", actor=actor, new=_stamp(scan_id, commit))
@@ -213,11 +230,9 @@ def _ensure_services(desk: Desk, findings: Iterable[Finding], actor: str) -> Non
 
     names = {f.service for f in findings if f.service}
     names |= {r.service for f in findings for r in f.related if r.service}
-    for name in sorted(names):
-        try:
-            desk.get_service(name)
-        except NotFound:
-            desk.ensure_service(Service(name=name))
+    known = {service.name for service in desk.services()}
+    for name in sorted(names - known):
+        desk.ensure_service(Service(name=name))
 
 
 def _draft(finding: Finding, registry: Registry, scan_id: str) -> IssueDraft:
