@@ -122,3 +122,10 @@ def test_an_event_written_through_one_server_process_reaches_streams_on_another(
         assert filed.status_code == 201
         data = wait_for(events, "issue", timeout=20)
     assert data["issue"] == filed.json()["number"]
+
+
+def test_metrics_need_a_token_and_speak_prometheus(sqlite_api: Api) -> None:
+    assert sqlite_api.client.get("/metrics").status_code == 401
+    scraped = sqlite_api.get("/metrics", "reader")
+    assert scraped.status_code == 200
+    assert "# TYPE" in scraped.text

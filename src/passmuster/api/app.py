@@ -15,6 +15,7 @@ from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
 from fastapi import FastAPI
+from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from passmuster import __version__
@@ -71,6 +72,11 @@ def create_app(settings: Settings | None = None, *, desk: Desk | None = None) ->
         # Answers from memory: a liveness check must not wait on the database.
         return {"status": "ok"}
 
+    from passmuster.api.monitoring import MetricsEndpoint
+
+    # A plain Route (not a Mount) so scrapes of exactly /metrics are not redirected.
+    app.router.routes.append(Route("/metrics", MetricsEndpoint(), include_in_schema=False))
+
     from passmuster.web import pages
 
     pages.install(app)
@@ -101,6 +107,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         )
         app.state.health = StoreHealth(desk.engine)
         monitor = _monitor(config, desk)
+        app.state.metrics = _metrics(desk, monitor)
         hub = LiveHub(
             desk,
             poll_interval=config.live_poll_interval,
@@ -112,6 +119,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         tasks.append(asyncio.create_task(hub.run(stop), name="live-feed"))
         if monitor is not None:
             tasks.append(asyncio.create_task(monitor.run(stop), name="monitor"))
+            log.info("monitor running in this process")
         yield
     finally:
         stop.set()
@@ -150,7 +158,13 @@ def _monitor(config: ServeSettings, desk: Any) -> Any:
         return None
     from passmuster.api.monitoring import InProcessMonitor
 
-    return InProcessMonitor.create(desk)
+    return InProcessMonitor.create(desk, config)
+
+
+def _metrics(desk: Any, monitor: Any) -> Any:
+    from passmuster.monitor.metrics import metrics_app
+
+    return metrics_app(desk, monitor.monitor if monitor is not None else None)
 
 
 class _PokeAfterWrites:

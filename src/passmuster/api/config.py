@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from pydantic import Field
+
 from passmuster.settings import Settings
 
 
@@ -23,6 +25,10 @@ class ServeSettings(Settings):
     live_poll_interval: float = 1.0
     # Run the health monitor inside the server process.
     monitor: bool = False
+    # The monitor's configuration file (default: passmuster.toml found from platform_root or
+    # the working folder) and service -> base URL overrides, as `passmuster monitor` takes them.
+    monitor_config: Path | None = None
+    base_urls: dict[str, str] = Field(default_factory=dict)
 
 
 def serve_settings(settings: Settings | None) -> ServeSettings:

@@ -57,6 +57,18 @@ def serve(
         Path | None,
         typer.Option("--platform", help="Platform repository that POST /api/v1/scans/run scans."),
     ] = None,
+    base_url: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--base-url",
+            help="SERVICE=URL for the monitor when it runs outside the compose network "
+            "(repeatable).",
+        ),
+    ] = None,
+    monitor_config: Annotated[
+        Path | None,
+        typer.Option("--monitor-config", help="The monitor's passmuster.toml or Gatus file."),
+    ] = None,
     log_level: Annotated[str, typer.Option("--log-level")] = "info",
 ) -> None:
     """Serve the dashboard and the REST API (no auto-reload: this is the real server)."""
@@ -76,7 +88,15 @@ def serve(
     url = database_url()
     # Opened here, not in the server, so a missing or broken desk is one clear line.
     desk = Desk.open(url)
-    settings = ServeSettings(database_url=desk.url, monitor=monitor, platform_root=platform)
+    from passmuster.monitor.targets import parse_base_urls
+
+    settings = ServeSettings(
+        database_url=desk.url,
+        monitor=monitor,
+        platform_root=platform,
+        monitor_config=monitor_config,
+        base_urls=parse_base_urls(base_url or []),
+    )
     application = create_app(settings, desk=desk)
     config = uvicorn.Config(
         application,

@@ -288,9 +288,13 @@ def _per_service_counts(desk: Desk) -> tuple[Counter[str], Counter[str]]:
 
 def services(desk: Desk, health: HealthView) -> dict[str, Any]:
     from passmuster.api.health import ServiceHealth
+    from passmuster.core.catalog import Service
 
-    catalog = desk.services()
     current = health.current()
+    catalog = desk.services()
+    # Targets the monitor probes that the desk's catalog does not list yet still show.
+    known = {s.name for s in catalog}
+    catalog += [Service(name=n, source="monitor") for n in sorted(set(current) - known)]
     open_counts, incident_counts = _per_service_counts(desk)
     rows: list[dict[str, Any]] = []
     for service in catalog:
