@@ -264,3 +264,51 @@ def test_docker_socket_may_be_allowed_for_a_named_service(write_tree: WriteTree)
     [finding] = run(root, "ENV007")
     assert "read-only" in finding.message
     assert run(root, "ENV007", allow=["traefik"]) == []
+
+
+def test_official_images_are_not_siblings(write_tree: WriteTree) -> None:
+    root = write_tree(
+        {
+            "docker-compose.yml": """
+            services:
+              cache:
+                image: redis:7
+                environment: {REDIS_ARGS: "--maxmemory 256mb"}
+              queue:
+                image: redis:7
+            """
+        }
+    )
+    assert run(root, "ENV005") == []
+
+
+COPY_FLAT = """
+FROM python:3.11-slim
+WORKDIR /srv
+COPY requirements.txt .
+RUN pip install --no-cache-dir -r requirements.txt
+COPY app/ .
+EXPOSE 8000
+CMD ["uvicorn", "main:{attribute}", "--host", "0.0.0.0", "--port", "8000"]
+"""
+
+
+def test_a_flattened_copy_layout_is_not_an_unresolved_entry_point(write_tree: WriteTree) -> None:
+    """`COPY app/ .` then `uvicorn main:app`: main is app/main.py, and its own imports of
+    sibling modules (`from email import send`, a local email.py) are not the stdlib's."""
+    main = "from email import send\n" + MAIN
+    compose = {"docker-compose.yml": "services:\n  api:\n    build: ./services/api\n"}
+    files = {
+        **api(main=main),
+        "services/api/app/email.py": "def send() -> None:\n    pass\n",
+    }
+    good = write_tree(
+        {**compose, **files, "services/api/Dockerfile": COPY_FLAT.format(attribute="app")}
+    )
+    assert run(good, "CODE003") == []
+    assert run(good, "CODE001") == []
+    bad = write_tree(
+        {**compose, **files, "services/api/Dockerfile": COPY_FLAT.format(attribute="application")}
+    )
+    [finding] = run(bad, "CODE003")
+    assert "services/api/app/main.py defines no 'application'" in finding.message

@@ -72,6 +72,7 @@ class MissingImportName(Rule):
 
     def _check(self, platform: Platform) -> Iterator[Finding]:
         bad = _known_bad()
+        self._local_cache = {}
         settings: dict[str, tuple[tuple[str, ...], str | None]] = {}
         for service, source in owned_python_files(platform):
             if service.name not in settings:
@@ -153,6 +154,8 @@ class MissingImportName(Rule):
         if statement.level:
             return None
         top = statement.module.split(".", 1)[0]
+        if top in self._local_names(service):
+            return None  # the service has code by that name where we could not place it
         entry = bad.get((statement.module, name))
         installed = modules.installed_module(statement.module)
         if installed is not None and self._comparable(service, top, python):
@@ -170,6 +173,22 @@ class MissingImportName(Rule):
         if entry is not None and self._entry_applies(service, entry, top):
             return f"{statement.module} has no {name}: {entry['message']}"
         return None
+
+    _local_cache: dict[tuple[str, ...], frozenset[str]]
+
+    def _local_names(self, service: ServiceDef) -> frozenset[str]:
+        """Module and package names the service's own files could be imported as."""
+        key = tuple(service.python_files)
+        names = self._local_cache.get(key)
+        if names is None:
+            found: set[str] = set()
+            for path in service.python_files:
+                parts = PurePosixPath(path).parts
+                found.update(parts[:-1])
+                found.add(PurePosixPath(path).stem)
+            names = frozenset(found)
+            self._local_cache[key] = names
+        return names
 
     @staticmethod
     def _verdict(

@@ -19,7 +19,8 @@ class UnresolvedEntryPoint(Rule):
     `celery -A`) exists in no file under the build context, or the module defines no `app`.
 
     The module is looked up as the server would import it from the build context (and from
-    `src/`); the attribute among the module's top-level names, read with `ast`.
+    `src/`, or any folder of the service's code that a `COPY` may have made the working
+    directory); the attribute among the module's top-level names, read with `ast`.
 
     ## Why is this bad?
     The container exits at start with `Error loading ASGI app. Could not import module
@@ -53,7 +54,8 @@ class UnresolvedEntryPoint(Rule):
                 continue  # nothing of the service's code is in this repository
             if "$" in (entry.target or "") or "{" in (entry.target or ""):
                 continue
-            if entry.module_path is None:
+            module_path = entry.module_path or self._anywhere(service.python_files, entry.module)
+            if module_path is None:
                 yield self.finding(
                     f"{entry.server} starts {entry.target}, but no module {entry.module} exists "
                     f"in {service.build_context}",
@@ -65,7 +67,7 @@ class UnresolvedEntryPoint(Rule):
                 continue
             if entry.attribute is None or entry.server == "celery":
                 continue
-            source = platform.python.get(entry.module_path)
+            source = platform.python.get(module_path)
             tree = source.tree if source is not None else None
             if tree is None:
                 continue
@@ -73,10 +75,22 @@ class UnresolvedEntryPoint(Rule):
             if defined is None or entry.attribute in defined:
                 continue
             yield self.finding(
-                f"{entry.server} starts {entry.target}, but {entry.module_path} defines no "
+                f"{entry.server} starts {entry.target}, but {module_path} defines no "
                 f"{entry.attribute!r}",
                 entry.path,
                 entry.line,
                 service=service.name,
                 key=f"attribute:{entry.module}:{entry.attribute}",
             )
+
+    @staticmethod
+    def _anywhere(files: list[str], module: str) -> str | None:
+        """A file of the service that is `module` under some folder: `COPY app/ .` with
+        `uvicorn main:app` imports `app/main.py` as `main`, which the build context alone
+        does not show."""
+        tail = module.replace(".", "/")
+        for suffix in (f"/{tail}.py", f"/{tail}/__init__.py"):
+            for path in files:
+                if path.endswith(suffix) or path == suffix[1:]:
+                    return path
+        return None

@@ -16,7 +16,8 @@ class SiblingEnvDrift(Rule):
     """## What it does
     Flags a service that lacks an environment variable its siblings set: services of one
     compose project built from the same build context and Dockerfile, or running the same
-    image, such as an API and its Celery worker.
+    image of the platform's own (`acme/instances:1`; official images such as `postgres` are
+    left alone), such as an API and its Celery worker.
 
     ## Why is this bad?
     Siblings run the same code. The worker reaches the code path that needs the variable
@@ -83,7 +84,9 @@ class SiblingEnvDrift(Rule):
         for service in platform.services:
             if service.build_context is not None:
                 key = f"build:{service.build_context}:{service.dockerfile_path}"
-            elif service.image:
+            elif service.image and "/" in service.image.split(":", 1)[0]:
+                # Official images (postgres, redis) run many differently configured instances;
+                # only the platform's own images (`acme/instances:1`) make siblings.
                 key = f"image:{service.image}"
             else:
                 continue
