@@ -312,3 +312,22 @@ def test_a_flattened_copy_layout_is_not_an_unresolved_entry_point(write_tree: Wr
     )
     [finding] = run(bad, "CODE003")
     assert "services/api/app/main.py defines no 'application'" in finding.message
+
+
+def test_pip_options_hashes_and_editables_are_not_parse_errors(write_tree: WriteTree) -> None:
+    reqs = (
+        "--index-url https://pypi.org/simple\n"
+        "--extra-index-url https://example.org/simple\n"
+        "--find-links ./wheels\n"
+        "-c constraints.txt\n"
+        "-e git+https://github.com/acme/lib.git@v1.2#egg=acme-lib\n"
+        "fastapi==0.116.1 \\\n"
+        "    --hash=sha256:0000000000000000000000000000000000000000000000000000000000000000\n"
+        "uvicorn[standard]>=0.30 ; python_version >= '3.11'  # the server\n"
+        "./vendor/acme_tools-1.0-py3-none-any.whl\n"
+    )
+    compose = {"docker-compose.yml": "services:\n  api:\n    build: ./services/api\n"}
+    root = write_tree({**compose, **api(reqs), "services/api/constraints.txt": "uvicorn<1\n"})
+    assert run(root, "REQ007") == []
+    broken = write_tree({**compose, **api(reqs + "fastapi = 0.116.1\nrequests>=2,<\n")})
+    assert [f.line for f in run(broken, "REQ007")] == [10, 11]
