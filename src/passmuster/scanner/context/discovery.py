@@ -139,6 +139,7 @@ class _Discovery:
         self.platform = Platform(root=root, options=dict(config.options))
         self.tree = _Tree()
         self._raw_docs: dict[str, YamlDoc | None] = {}
+        self._root_text = str(root)
         self._python_index: dict[str, list[str]] | None = None
 
     # ------------------------------------------------------------------ files
@@ -212,7 +213,8 @@ class _Discovery:
         if cached is not None:
             return cached
         try:
-            data = (self.root / path).read_bytes()
+            with open(os.path.join(self._root_text, path), "rb") as handle:
+                data = handle.read()
         except OSError:
             return None
         try:
