@@ -331,3 +331,38 @@ def test_pip_options_hashes_and_editables_are_not_parse_errors(write_tree: Write
     assert run(root, "REQ007") == []
     broken = write_tree({**compose, **api(reqs + "fastapi = 0.116.1\nrequests>=2,<\n")})
     assert [f.line for f in run(broken, "REQ007")] == [10, 11]
+
+
+def test_odd_but_legal_and_broken_inputs_crash_no_rule(write_tree: WriteTree) -> None:
+    root = write_tree(
+        {
+            "docker-compose.yml": """
+            services:
+              empty:
+              numbers:
+                image: acme/numbers
+                ports: [8080, "9000-9002:9000-9002/udp", {target: 80, published: "8081"}]
+                expose: [3000]
+                environment:
+                  FLAG: true
+                  COUNT: 3
+                  PASSTHROUGH:
+                depends_on: {empty: {condition: service_started}}
+                healthcheck: {disable: true}
+                volumes: [{type: bind, source: ./missing, target: /x}, "named:/data"]
+              broken:
+                build: ./services/broken
+                command: ["sh", "-c", "exec uvicorn"]
+                env_file: [{path: .env.optional, required: false}]
+              remote:
+                build: https://github.com/acme/remote.git#main
+            """,
+            "services/broken/Dockerfile": "FROM python:3.11-slim AS base\nFROM base\nCMD\n",
+            "services/broken/requirements.txt": "-r missing.txt\n-c\n==1.0\n",
+            "services/broken/app/main.py": "def broken(:\n",
+            "services/broken/app/ok.py": "from . import nothing_here\nfrom .. import above\n",
+            ".env": "=no key\nA=1\nA=2\n",
+        }
+    )
+    result = scan(root, ScanConfig())
+    assert [f.message for f in result.findings if f.code == "PM003"] == []
