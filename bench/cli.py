@@ -17,6 +17,10 @@ into bench/.work/backlog with `npm install backlog.md`. The operations are the s
     search       passmuster search logout                      (20 best, a table)
                  backlog search logout --limit 20 --plain
 
+Backlog.md runs as its native binary (the npm launcher, a Node script, only starts it), which is
+its best case. The two tools alternate run by run, so a busy machine slows both alike, and each
+process's CPU time (user + system) is recorded next to its wall time.
+
 The desks are seeded in process (passmuster through `Desk.file_many`; Backlog.md by writing its
 task files directly in the format its own `task create` writes, because creating 10,000 tasks
 through its CLI takes hours). Each measured `create` adds one issue to each side.
@@ -26,12 +30,13 @@ from __future__ import annotations
 
 import os
 import random
+import resource
 import shutil
 import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -72,15 +77,25 @@ DESCRIPTIONS = [
 
 
 @dataclass(frozen=True)
+class Timing:
+    wall_ms: float
+    cpu_ms: float  # user + system time of the process and its children
+
+
+@dataclass(frozen=True)
 class Measure:
     operation: str
     size: int
-    passmuster_ms: float
-    backlog_ms: float | None
+    passmuster: Timing
+    backlog: Timing | None
 
     @property
     def ratio(self) -> float | None:
-        return self.backlog_ms / self.passmuster_ms if self.backlog_ms else None
+        return self.backlog.wall_ms / self.passmuster.wall_ms if self.backlog else None
+
+    @property
+    def cpu_ratio(self) -> float | None:
+        return self.backlog.cpu_ms / self.passmuster.cpu_ms if self.backlog else None
 
 
 def main(argv: list[str]) -> None:
@@ -95,14 +110,19 @@ def main(argv: list[str]) -> None:
     if backlog:
         version = subprocess.run([backlog, "--version"], capture_output=True, text=True)
         print(f"Backlog.md version {version.stdout.strip()}")
-    print(f"{runs} runs per operation, median wall time, one process per command\n")
+    print(f"{runs} runs per operation (median), one process per command, tools alternating\n")
 
+    WORK.mkdir(parents=True, exist_ok=True)
     results: list[Measure] = []
-    help_ms = _median_ms([str(PASSMUSTER), "--help"], cwd=WORK, runs=max(runs, 10))
-    backlog_help = (
-        _median_ms([backlog, "--help"], cwd=WORK, runs=max(runs, 10)) if backlog else None
+    mine, peer = _compare(
+        lambda: [str(PASSMUSTER), "--help"],
+        (lambda: [backlog, "--help"]) if backlog else None,
+        WORK,
+        WORK,
+        max(runs, 10),
     )
-    results.append(Measure("--help", 0, help_ms, backlog_help))
+    results.append(Measure("--help", 0, mine, peer))
+    print(_line(results[-1]), flush=True)
 
     for size in size_list:
         folder = WORK / f"cli-{size}"
@@ -139,7 +159,7 @@ def install_backlog() -> str | None:
     """bench/.work/backlog/node_modules/.bin/backlog, installed with npm when missing."""
     binary = BACKLOG_DIR / "node_modules" / ".bin" / "backlog"
     if binary.exists():
-        return str(binary)
+        return _native(binary)
     npm = shutil.which("npm")
     if npm is None:
         return None
@@ -157,7 +177,15 @@ def install_backlog() -> str | None:
     if done.returncode != 0 or not binary.exists():
         print(done.stderr[-2000:], file=sys.stderr)
         return None
-    return str(binary)
+    return _native(binary)
+
+
+def _native(launcher: Path) -> str:
+    """The platform binary the npm launcher would start: Backlog.md's best case (no Node)."""
+    for candidate in sorted((BACKLOG_DIR / "node_modules").glob("backlog.md-*/backlog")):
+        if os.access(candidate, os.X_OK):
+            return str(candidate)
+    return str(launcher)
 
 
 # --- seeding --------------------------------------------------------------------------------
@@ -243,44 +271,62 @@ def _env() -> dict[str, str]:
     return env
 
 
-def _run_ms(command: Sequence[str], cwd: Path) -> float:
+def _run(command: Sequence[str], cwd: Path) -> Timing:
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     done = subprocess.run(list(command), cwd=cwd, env=_env(), capture_output=True)
-    elapsed = (time.perf_counter() - started) * 1000
+    wall = (time.perf_counter() - started) * 1000
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if done.returncode != 0:
         raise RuntimeError(
             f"{' '.join(command)} exited {done.returncode}: {done.stderr.decode()[-500:]}"
         )
-    return elapsed
+    cpu = (after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime) * 1000
+    return Timing(wall, cpu)
 
 
-def _median_ms(command: Sequence[str], cwd: Path, runs: int) -> float:
-    _run_ms(command, cwd)  # warm the page cache; not counted
-    return statistics.median(_run_ms(command, cwd) for _ in range(runs))
+def _median(timings: Sequence[Timing]) -> Timing:
+    walls = [t.wall_ms for t in timings]
+    cpus = [t.cpu_ms for t in timings]
+    return Timing(statistics.median(walls), statistics.median(cpus))
+
+
+def _compare(
+    ours: Callable[[], list[str]],
+    theirs: Callable[[], list[str]] | None,
+    desk: Path,
+    backlog_folder: Path | None,
+    runs: int,
+    *,
+    warm: bool = True,
+) -> tuple[Timing, Timing | None]:
+    """Median timings, the two tools alternating so that a busy machine slows both alike."""
+    if warm:  # the first run of each reads the files into the page cache; not counted
+        _run(ours(), desk)
+        if theirs and backlog_folder:
+            _run(theirs(), backlog_folder)
+    mine: list[Timing] = []
+    peer: list[Timing] = []
+    for _ in range(runs):
+        mine.append(_run(ours(), desk))
+        if theirs and backlog_folder:
+            peer.append(_run(theirs(), backlog_folder))
+    return _median(mine), (_median(peer) if peer else None)
 
 
 def measure_size(
     size: int, desk: Path, backlog: str | None, backlog_folder: Path | None, runs: int
 ) -> list[Measure]:
     pm = str(PASSMUSTER)
+    bl = backlog or ""
     operations: list[tuple[str, list[str], list[str]]] = [
-        (
-            "list 50",
-            [pm, "list", "--status", "open"],
-            [backlog or "", "task", "list", "-s", "To Do", "--limit", "50", "--plain"],
-        ),
-        (
-            "list all (JSON)",
-            [pm, "list", "--status", "open", "--limit", "0", "--json"],
-            [backlog or "", "task", "list", "-s", "To Do", "--json"],
-        ),
-        (
-            "search",
-            [pm, "search", "logout"],
-            [backlog or "", "search", "logout", "--limit", "20", "--plain"],
-        ),
-    ]
-    results: list[Measure] = []
+        ("list 50", [pm, "list", "--status", "open"],
+         [bl, "task", "list", "-s", "To Do", "--limit", "50", "--plain"]),
+        ("list all (JSON)", [pm, "list", "--status", "open", "--limit", "0", "--json"],
+         [bl, "task", "list", "-s", "To Do", "--json"]),
+        ("search", [pm, "search", "logout"],
+         [bl, "search", "logout", "--limit", "20", "--plain"]),
+    ]  # fmt: skip
     counter = iter(range(10**6))
 
     def create_pm() -> list[str]:
@@ -290,46 +336,52 @@ def measure_size(
 
     def create_bl() -> list[str]:
         n = next(counter)
-        return [backlog or "", "task", "create",
+        return [bl, "task", "create",
                 f"Port conflict between user-service and api-gateway (bench {n})",
                 "-d", "Seen after the last deploy.", "--priority", "high", "-l", "bench",
                 "--plain"]  # fmt: skip
 
-    pm_create = statistics.median(_run_ms(create_pm(), desk) for _ in range(runs))
-    bl_create = None
-    if backlog and backlog_folder:
-        bl_create = statistics.median(_run_ms(create_bl(), backlog_folder) for _ in range(runs))
-    results.append(Measure("create", size, pm_create, bl_create))
+    results: list[Measure] = []
+    peer_create = create_bl if backlog else None
+    mine, peer = _compare(create_pm, peer_create, desk, backlog_folder, runs, warm=False)
+    results.append(Measure("create", size, mine, peer))
     print(_line(results[-1]), flush=True)
-
     for name, ours, theirs in operations:
-        pm_ms = _median_ms(ours, desk, runs)
-        bl_ms = _median_ms(theirs, backlog_folder, runs) if backlog and backlog_folder else None
-        results.append(Measure(name, size, pm_ms, bl_ms))
+        mine, peer = _compare(
+            lambda ours=ours: ours,  # type: ignore[misc]
+            (lambda theirs=theirs: theirs) if backlog else None,  # type: ignore[misc]
+            desk,
+            backlog_folder,
+            runs,
+        )
+        results.append(Measure(name, size, mine, peer))
         print(_line(results[-1]), flush=True)
     return results
 
 
 def _line(m: Measure) -> str:
     size = f"{m.size:>6,}" if m.size else "     -"
-    theirs = f"{m.backlog_ms:9.0f} ms" if m.backlog_ms else "        -"
-    ratio = f"{m.ratio:6.1f}x" if m.ratio else "      -"
-    ours = f"{m.passmuster_ms:7.0f} ms"
+    ours = f"{m.passmuster.wall_ms:6.0f} ms (cpu {m.passmuster.cpu_ms:5.0f})"
+    theirs = f"{m.backlog.wall_ms:7.0f} ms (cpu {m.backlog.cpu_ms:6.0f})" if m.backlog else "-"
+    ratio = f"{m.ratio:5.1f}x" if m.ratio else "-"
     return f"{m.operation:<16} {size}  passmuster {ours}  Backlog.md {theirs}  {ratio}"
 
 
 def report(results: Sequence[Measure]) -> str:
     """The Markdown table recorded in bench/RESULTS.md."""
     lines = [
-        "| Operation | Issues | passmuster | Backlog.md | Backlog.md / passmuster |",
-        "|---|---:|---:|---:|---:|",
+        "| Operation | Issues | passmuster wall (CPU) | Backlog.md wall (CPU) | ratio | CPU ratio"
+        " |",
+        "|---|---:|---:|---:|---:|---:|",
     ]
     for m in results:
         size = f"{m.size:,}" if m.size else "-"
-        theirs = f"{m.backlog_ms:.0f} ms" if m.backlog_ms else "-"
+        ours = f"{m.passmuster.wall_ms:.0f} ms ({m.passmuster.cpu_ms:.0f})"
+        theirs = f"{m.backlog.wall_ms:.0f} ms ({m.backlog.cpu_ms:.0f})" if m.backlog else "-"
         ratio = f"{m.ratio:.1f}x" if m.ratio else "-"
-        lines.append(f"| {m.operation} | {size} | {m.passmuster_ms:.0f} ms | {theirs} | {ratio} |")
-    help_ms = next(m.passmuster_ms for m in results if m.operation == "--help")
+        cpu_ratio = f"{m.cpu_ratio:.1f}x" if m.cpu_ratio else "-"
+        lines.append(f"| {m.operation} | {size} | {ours} | {theirs} | {ratio} | {cpu_ratio} |")
+    help_ms = next(m.passmuster.wall_ms for m in results if m.operation == "--help")
     verdict = "met" if help_ms <= HELP_TARGET_MS else "missed"
     lines.append("")
     lines.append(

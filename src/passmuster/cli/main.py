@@ -70,9 +70,20 @@ class LazyGroup(click.Group):
             return None  # listed, but its module is not part of this build yet
         import typer.main
 
+        app = module.app
+        # Build only the command asked for when it is registered under its name: building every
+        # command of a module costs more than the one that runs.
+        for info in getattr(app, "registered_commands", ()):
+            if info.name == cmd_name:
+                single: Any = typer.main.get_command_from_info(
+                    info,
+                    pretty_exceptions_short=app.pretty_exceptions_short,
+                    rich_markup_mode=app.rich_markup_mode,
+                )
+                return cast("click.Command", single)
         # Typer builds its commands on its own vendored copy of click, so test for a group by its
         # behaviour rather than by `click.Group`; both copies speak the same protocol.
-        group: Any = typer.main.get_command(module.app)
+        group: Any = typer.main.get_command(app)
         if hasattr(group, "list_commands"):
             command: Any = group.get_command(ctx, cmd_name)
             return cast("click.Command | None", command)
