@@ -35,6 +35,7 @@ EXPECTED: dict[str, list[tuple[str, int, str | None]]] = {
         ("docker-compose.yml", 5, "api"),
         ("docker-compose.yml", 8, "api"),
         ("docker-compose.yml", 10, "api"),
+        ("services/api/requirements.txt", 1, "api"),
         ("docker-compose.yml", 12, "web"),
     ],
     "REF003": [("docker-compose.yml", 11, "web")],

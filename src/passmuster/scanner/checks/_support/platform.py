@@ -118,6 +118,14 @@ def included_files(platform: Platform, service: ServiceDef) -> set[str]:
     files = set(service.requirement_files)
     files.update(r.path for r in service.requirements)
     files.update(r.path for r in service.constraints)
+    pending = list(files)
+    while pending:
+        file = platform.requirements_files.get(pending.pop())
+        for include in file.includes if file is not None else ():
+            target = include.resolved
+            if target is not None and include.exists and target not in files:
+                files.add(target)
+                pending.append(target)
     return files
 
 

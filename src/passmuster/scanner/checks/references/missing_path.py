@@ -4,7 +4,7 @@ from collections.abc import Iterator
 
 from passmuster.core.findings import Finding, Fix
 from passmuster.core.issues import Severity
-from passmuster.scanner.checks._support.platform import services, unique
+from passmuster.scanner.checks._support.platform import included_files, services, unique
 from passmuster.scanner.context.model import Platform
 from passmuster.scanner.rule import Rule
 
@@ -12,13 +12,15 @@ from passmuster.scanner.rule import Rule
 class MissingPath(Rule):
     """## What it does
     Flags a path a compose service refers to that does not exist in the repository: an
-    `env_file` (unless marked `required: false`), a `build` context, a `dockerfile`, or the
-    source of a relative bind mount (`./config:/etc/app`).
+    `env_file` (unless marked `required: false`), a `build` context, a `dockerfile`, the
+    source of a relative bind mount (`./config:/etc/app`), or a `-r`/`-c` include in a
+    requirements file the service installs.
 
     ## Why is this bad?
-    `docker compose up` fails on a missing env file or build context. A missing bind-mount
-    source is worse: Docker creates an empty directory in its place, so the service starts
-    with an empty config folder, or with a folder where it expected a file.
+    `docker compose up` fails on a missing env file or build context, `pip install` on a
+    missing include. A missing bind-mount source is worse: Docker creates an empty
+    directory in its place, so the service starts with an empty config folder, or with a
+    folder where it expected a file.
 
     ## Example
     ```yaml
@@ -89,6 +91,19 @@ class MissingPath(Rule):
                         service=service.name,
                         key=f"dockerfile:{service.dockerfile_path}",
                     )
+            for path in sorted(included_files(platform, service)):
+                listing = platform.requirements_files.get(path)
+                for include in listing.includes if listing is not None else ():
+                    if include.exists or include.resolved is None:
+                        continue  # outside the repository: REQ008 speaks for those
+                    if once(include.path, include.line, include.resolved):
+                        yield self.finding(
+                            f"includes {include.target}, which does not exist",
+                            include.path,
+                            include.line,
+                            service=service.name,
+                            key=f"include:{include.resolved}",
+                        )
             for volume in service.volumes:
                 if volume.type != "bind" or volume.resolved is None:
                     continue
