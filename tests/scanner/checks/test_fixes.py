@@ -94,3 +94,21 @@ def test_include_fix_is_unsafe_when_the_copy_changes_versions(
         "services/api/requirements.txt"
     ]
     assert "-r ../../requirements.shared.txt" in own.read_text()
+
+
+def test_include_fix_is_unsafe_when_the_shared_file_is_outside_the_build_context(
+    scan_tree: ScanTree, tmp_path: Path
+) -> None:
+    tree = copy("REQ001", tmp_path)
+    compose = tree / "docker-compose.yml"
+    compose.write_text(
+        'services:\n  api:\n    build: ./services/api\n    ports:\n      - "8000:8000"\n'
+    )
+    (tree / "services/api/Dockerfile").write_text(
+        "FROM python:3.11-slim\nWORKDIR /app\nCOPY requirements.txt .\n"
+        "RUN pip install --no-cache-dir -r requirements.txt\nCOPY app ./app\nEXPOSE 8000\n"
+        'CMD ["uvicorn", "app.main:app", "--host", "0.0.0.0", "--port", "8000"]\n'
+    )
+    [finding] = [f for f in scan_tree(tree).findings if f.code == "REQ001"]
+    assert finding.fix is not None and finding.fix.applicability is Fix.UNSAFE
+    assert "outside the build context" in finding.fix.message
