@@ -366,3 +366,20 @@ def test_odd_but_legal_and_broken_inputs_crash_no_rule(write_tree: WriteTree) ->
     )
     result = scan(root, ScanConfig())
     assert [f.message for f in result.findings if f.code == "PM003"] == []
+
+
+def test_concurrent_scans_of_different_platforms_do_not_mix(write_tree: WriteTree) -> None:
+    """The API may scan in threads; per-scan caches must never hand one platform's
+    references to another. Bounded: two threads, four scans each."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    fixtures = Path(__file__).resolve().parents[2] / "fixtures"
+    roots = [fixtures / "REF003" / "bad", fixtures / "CODE005" / "bad"]
+
+    def findings(root: Path) -> list[tuple[str, str, int | None]]:
+        return [(f.code, f.path, f.line) for f in scan(root, ScanConfig()).findings]
+
+    expected = {root: findings(root) for root in roots}
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        results = list(pool.map(lambda r: (r, findings(r)), roots * 4))
+    assert all(found == expected[root] for root, found in results)

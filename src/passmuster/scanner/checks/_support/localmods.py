@@ -5,6 +5,7 @@ from __future__ import annotations
 import posixpath
 from dataclasses import dataclass
 
+from passmuster.scanner.checks._support.cache import per_scan
 from passmuster.scanner.checks._support.pysource import facts
 from passmuster.scanner.context.model import Platform
 
@@ -70,11 +71,6 @@ class LocalModules:
         return name in defined
 
 
-_LAST: list[tuple[Platform, LocalModules]] = []
-
-
 def local_modules(platform: Platform) -> LocalModules:
-    """The index for this scan's platform (built once; the model has no weak references)."""
-    if not _LAST or _LAST[0][0] is not platform:
-        _LAST[:] = [(platform, LocalModules(platform))]
-    return _LAST[0][1]
+    """The index for this scan's platform, built once."""
+    return per_scan(platform, "local-modules", lambda: LocalModules(platform))

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
 from passmuster.core.findings import Finding, Location
+from passmuster.scanner.checks._support.cache import per_scan
 from passmuster.scanner.context.model import (
     EnvVar,
     Platform,
@@ -74,16 +75,13 @@ class RequirementsIndex:
     shared: list[RequirementsFile] = field(default_factory=list)
 
 
-# The platform model has slots and no weak references: keep the last platform's index (one scan
-# at a time asks for it, from several rules).
-_LAST: list[tuple[Platform, RequirementsIndex]] = []
-
-
 def requirements_index(platform: Platform) -> RequirementsIndex:
     """Shared files are those another requirements file includes with `-r`, and those named
     like `requirements.shared.txt`/`common`/`base` that are no service's own file."""
-    if _LAST and _LAST[0][0] is platform:
-        return _LAST[0][1]
+    return per_scan(platform, "requirements-index", lambda: _requirements_index(platform))
+
+
+def _requirements_index(platform: Platform) -> RequirementsIndex:
     users: dict[str, list[ServiceDef]] = defaultdict(list)
     roots: set[str] = set()
     for service in services(platform):
@@ -108,9 +106,7 @@ def requirements_index(platform: Platform) -> RequirementsIndex:
         if path in included
         or (path not in roots and _SHARED_NAME.search(PurePosixPath(path).name) is not None)
     ]
-    index = RequirementsIndex(users=dict(users), shared=shared)
-    _LAST[:] = [(platform, index)]
-    return index
+    return RequirementsIndex(users=dict(users), shared=shared)
 
 
 def included_files(platform: Platform, service: ServiceDef) -> set[str]:
@@ -236,21 +232,19 @@ def unique(findings: Iterable[Finding]) -> Iterator[Finding]:
 
 # ---------------------------------------------------------------- code shared between services
 
-_GROUPS: list[tuple[Platform, list[tuple[tuple[str, ...], list[ServiceDef]]]]] = []
-
 
 def code_groups(platform: Platform) -> list[tuple[tuple[str, ...], list[ServiceDef]]]:
     """Services grouped by the exact set of Python files they run (siblings built from one
     context share it), so per-file work is done once per group rather than once per service."""
-    if _GROUPS and _GROUPS[0][0] is platform:
-        return _GROUPS[0][1]
+    return per_scan(platform, "code-groups", lambda: _code_groups(platform))
+
+
+def _code_groups(platform: Platform) -> list[tuple[tuple[str, ...], list[ServiceDef]]]:
     groups: dict[tuple[str, ...], list[ServiceDef]] = {}
     for service in services(platform):
         if service.python_files:
             groups.setdefault(tuple(service.python_files), []).append(service)
-    result = list(groups.items())
-    _GROUPS[:] = [(platform, result)]
-    return result
+    return list(groups.items())
 
 
 def owned_python_files(platform: Platform) -> Iterator[tuple[ServiceDef, PythonFile]]:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import PurePosixPath
 
+from passmuster.scanner.checks._support.cache import per_scan
 from passmuster.scanner.checks._support.platform import env_values
 from passmuster.scanner.checks._support.pysource import facts
 from passmuster.scanner.checks._support.urls import LOOPBACK_HOSTS, find_urls
@@ -51,15 +52,9 @@ def _internal(host: str) -> bool:
     )
 
 
-# The platform model has no weak references; keep the references of the last scanned platform.
-_LAST: list[tuple[Platform, dict[str, list[Reference]]]] = []
-
-
 def service_references(platform: Platform, service: ServiceDef) -> list[Reference]:
     """Every internal host a service names, cached per scan."""
-    if not _LAST or _LAST[0][0] is not platform:
-        _LAST[:] = [(platform, {})]
-    cache = _LAST[0][1]
+    cache: dict[str, list[Reference]] = per_scan(platform, "references", dict)
     key = f"{service.project}\x1f{service.name}"
     found = cache.get(key)
     if found is None:
@@ -92,14 +87,11 @@ def _collect(platform: Platform, service: ServiceDef) -> list[Reference]:
 
 
 _CodeUrl = tuple[str, int | None, str, int, str | None]
-_CODE: list[tuple[Platform, dict[tuple[str, ...], list[_CodeUrl]]]] = []
 
 
 def _code_urls(platform: Platform, files: tuple[str, ...]) -> list[_CodeUrl]:
     """Internal-looking URLs in a set of files, read once per set: siblings share their code."""
-    if not _CODE or _CODE[0][0] is not platform:
-        _CODE[:] = [(platform, {})]
-    cache = _CODE[0][1]
+    cache: dict[tuple[str, ...], list[_CodeUrl]] = per_scan(platform, "code-urls", dict)
     found = cache.get(files)
     if found is not None:
         return found
