@@ -467,3 +467,19 @@ def test_a_damaged_schema_is_exit_5_with_the_databases_words(
     result = run("show", n, code=5)
     assert "the database failed: no such table: comments" in result.stderr
     assert result.stderr.count("\n") == 1
+
+
+def test_a_draft_the_editor_leaves_unreadable_is_kept_for_a_retry(
+    desk_folder: Path, run: Run, run_json: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    editor = desk_folder / "editor.py"
+    editor.write_text(
+        "import sys, pathlib\n"
+        "pathlib.Path(sys.argv[1]).write_text('Logout keeps sessions\\n**Severity**: high\\n')\n"
+    )
+    monkeypatch.setenv("EDITOR", f"{sys.executable} {editor}")
+    result = run("new", "--edit", code=2)
+    kept = Path(result.stderr.split("kept in ")[1].split(" ")[0])
+    assert kept.read_text() == "Logout keeps sessions\n**Severity**: high\n"
+    assert run_json("list", "--all") == []
+    kept.unlink()

@@ -1,8 +1,10 @@
 """Tracker commands: create the desk, file issues, move them through the workflow, find them.
 
-Every command prints Rich text, or JSON with `--json`. User errors are `PassmusterError`s that the
-command group prints as one line with their exit code (see `passmuster --help`). The desk and
-Rich are imported inside the commands so that `passmuster --help` never pays for them.
+Every command prints text for people (Rich panels for `show`, plain aligned tables for listings,
+which are printed most and must be quick), or JSON with `--json`. User errors are
+`PassmusterError`s that the command group prints as one line with their exit code (see
+`passmuster --help`). The desk and Rich are imported inside the commands so that
+`passmuster --help` never pays for them.
 """
 
 from __future__ import annotations
@@ -64,7 +66,6 @@ ExpectedVersion = Annotated[
         help="Only change the issue if it is still at this version (compare-and-set).",
     ),
 ]
-Many = Annotated[list[str] | None, typer.Option()]
 
 
 def _many(values: Sequence[str] | None) -> list[str]:
@@ -126,7 +127,15 @@ def new_command(
     title: Annotated[
         list[str] | None, typer.Argument(help="The title (quotes optional).", show_default=False)
     ] = None,
-    type_: Annotated[str | None, typer.Option("--type", "-t", help="bug, incident, ...")] = None,
+    type_: Annotated[
+        str | None,
+        typer.Option(
+            "--type",
+            "-t",
+            help="bug, incident, finding, coordination, deployment, security, performance, "
+            "tech-debt, enhancement.",
+        ),
+    ] = None,
     severity: Annotated[
         str | None, typer.Option("--severity", "-S", help="critical, high, medium, low, info.")
     ] = None,
@@ -230,7 +239,22 @@ def _draft_in_editor(draft: IssueDraft) -> IssueDraft:
     text = click.edit(editor_template(draft), extension=".md", require_save=True)
     if text is None:
         raise BadInput("the editor was closed without saving; nothing filed")
-    edited = parse_markdown_draft(text, source="(editor)")
+    from passmuster.errors import ParseError
+
+    try:
+        edited = parse_markdown_draft(text, source="(editor)")
+    except ParseError as exc:
+        # Keep what the person typed: a mistake in one line must not cost them the whole text.
+        import tempfile
+
+        with tempfile.NamedTemporaryFile(
+            "w", prefix="passmuster-draft-", suffix=".md", delete=False, encoding="utf-8"
+        ) as kept:
+            kept.write(text)
+        raise BadInput(
+            f"{exc.message}; your text is kept in {kept.name} "
+            f"(retry with: passmuster new --from-file {kept.name})"
+        ) from None
     # Flags that the template cannot show survive the edit.
     edited.error_details = edited.error_details or draft.error_details
     edited.reporter = edited.reporter or draft.reporter
