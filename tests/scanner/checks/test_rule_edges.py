@@ -383,3 +383,32 @@ def test_concurrent_scans_of_different_platforms_do_not_mix(write_tree: WriteTre
     with ThreadPoolExecutor(max_workers=2) as pool:
         results = list(pool.map(lambda r: (r, findings(r)), roots * 4))
     assert all(found == expected[root] for root, found in results)
+
+
+def test_placeholder_secrets_in_code_fallbacks_count_unless_the_environment_sets_them(
+    write_tree: WriteTree,
+) -> None:
+    main = MAIN + (
+        "\nimport os\n\nfrom pydantic_settings import BaseSettings\n\n"
+        'JWT_SECRET = os.getenv("JWT_SECRET", "change_me")\n\n\n'
+        "class Settings(BaseSettings):\n"
+        '    api_token: str = "secret"\n'
+        '    service_name: str = "api"\n'
+    )
+    unset = write_tree(
+        {"docker-compose.yml": "services:\n  api:\n    build: ./services/api\n", **api(main=main)}
+    )
+    assert [(f.line, f.message.split(" falls")[0]) for f in run(unset, "ENV003")] == [
+        (14, "JWT_SECRET"),
+        (18, "API_TOKEN"),
+    ]
+    assert all("change_me" not in f.message for f in run(unset, "ENV003"))
+    set_env = write_tree(
+        {
+            "docker-compose.yml": "services:\n  api:\n    build: ./services/api\n"
+            "    environment:\n      JWT_SECRET: ${JWT_SECRET}\n      API_TOKEN: ${API_TOKEN}\n",
+            ".env": "JWT_SECRET=4c1d9e0b7a2f\nAPI_TOKEN=tk-90a1b2c3\n",
+            **api(main=main),
+        }
+    )
+    assert run(set_env, "ENV003") == []

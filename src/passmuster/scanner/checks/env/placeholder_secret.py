@@ -5,7 +5,13 @@ from typing import Any, ClassVar
 
 from passmuster.core.findings import Finding, Fix
 from passmuster.core.issues import Severity
-from passmuster.scanner.checks._support.platform import env_values, services, unique
+from passmuster.scanner.checks._support.platform import (
+    env_values,
+    owned_python_files,
+    services,
+    unique,
+)
+from passmuster.scanner.checks._support.pysource import facts
 from passmuster.scanner.checks._support.secrets import is_secret_name, placeholder_kind
 from passmuster.scanner.checks._support.urls import find_urls
 from passmuster.scanner.context.model import Platform
@@ -18,8 +24,10 @@ class PlaceholderSecret(Rule):
     `*_SECRET*`, `*_TOKEN`, `*_API_KEY`, or the password inside a URL) whose value is a
     placeholder or a well-known default: `change_me`, `secret`, `password`, `admin`,
     `your-secret-key`, … This includes compose defaults such as
-    `${POSTGRES_PASSWORD:-secure_password_change_me}` when nothing overrides them. Values in
-    `.env.example` files are not reported: placeholders belong there.
+    `${POSTGRES_PASSWORD:-secure_password_change_me}` when nothing overrides them, and
+    fallbacks in code (`os.getenv("JWT_SECRET", "secret")`, a pydantic settings field
+    `jwt_secret: str = "change_me"`) when the service's environment does not set the
+    variable. Values in `.env.example` files are not reported: placeholders belong there.
 
     Messages never show the value.
 
@@ -81,4 +89,33 @@ class PlaceholderSecret(Rule):
                     var.line,
                     service=service.name,
                     key=name,
+                )
+        yield from self._code_fallbacks(platform, extra)
+
+    def _code_fallbacks(self, platform: Platform, extra: frozenset[str]) -> Iterator[Finding]:
+        for service, source in owned_python_files(platform):
+            if (
+                "getenv" not in source.text
+                and "environ" not in source.text
+                and ("BaseSettings" not in source.text)
+            ):
+                continue
+            tree = source.tree
+            if tree is None:
+                continue
+            for constant in facts(tree, source.text).strings:
+                name = constant.env_default_for
+                if name is None or name in service.env or not is_secret_name(name):
+                    continue
+                kind = placeholder_kind(constant.value, extra)
+                if kind is None:
+                    continue
+                yield self.finding(
+                    f"{name} falls back to {kind} in code (value masked) and the environment "
+                    f"of {service.name} does not set it",
+                    source.path,
+                    constant.line,
+                    column=constant.col + 1,
+                    service=service.name,
+                    key=f"code:{name}",
                 )
