@@ -494,14 +494,16 @@ def _order(sort: str) -> list[ColumnElement[Any]]:
     return orders[sort]
 
 
-def list_issues(connection: Connection, query: IssueQuery) -> list[Issue]:
+def list_issues(connection: Connection, query: IssueQuery, *, related: bool = True) -> list[Issue]:
+    """Issues matching `query`; `related=False` leaves services, labels and links empty."""
     stmt = select(*_ISSUE_COLUMNS).where(*_conditions(connection, query))
     stmt = stmt.order_by(*_order(query.sort))
     if query.limit is not None:
         stmt = stmt.limit(query.limit)
     if query.offset:
         stmt = stmt.offset(query.offset)
-    return _hydrate(connection, connection.execute(stmt).all())
+    rows = connection.execute(stmt).all()
+    return _hydrate(connection, rows) if related else [_row_to_issue(r) for r in rows]
 
 
 def count_issues(connection: Connection, query: IssueQuery) -> int:
@@ -712,19 +714,24 @@ def list_events(
 
 
 def events_by_issue(
-    connection: Connection, numbers: Sequence[int], *, everything: bool = False
+    connection: Connection,
+    numbers: Sequence[int],
+    *,
+    everything: bool = False,
+    kinds: Sequence[str] | None = None,
 ) -> dict[int, list[Event]]:
     """The timelines of `numbers` (of every issue with `everything`, in one query)."""
     out: dict[int, list[Event]] = defaultdict(list)
+    base = select(events).order_by(events.c.id)
+    if kinds is not None:
+        base = base.where(events.c.kind.in_(list(kinds)))
     if everything:
-        for r in connection.execute(select(events).order_by(events.c.id)):
+        for r in connection.execute(base):
             out[r.issue_number].append(_row_to_event(r))
         return out
     for start in range(0, len(numbers), _CHUNK):
         chunk = list(numbers[start : start + _CHUNK])
-        rows = connection.execute(
-            select(events).where(events.c.issue_number.in_(chunk)).order_by(events.c.id)
-        )
+        rows = connection.execute(base.where(events.c.issue_number.in_(chunk)))
         for r in rows:
             out[r.issue_number].append(_row_to_event(r))
     return out

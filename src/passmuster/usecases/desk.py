@@ -530,8 +530,10 @@ class Desk:
     def _timelines(
         self, c: Connection, query: IssueQuery
     ) -> tuple[builtins.list[Issue], dict[int, builtins.list[Event]]]:
-        found = store.list_issues(c, query)
-        return found, store.events_by_issue(c, [i.number for i in found])
+        # The clocks need neither services, labels nor links, and only these kinds of event.
+        found = store.list_issues(c, query, related=False)
+        kinds = ("created", "status", "acknowledged", "escalated")
+        return found, store.events_by_issue(c, [i.number for i in found], kinds=kinds)
 
     def sla(self, *, now: datetime | None = None) -> builtins.list[SlaStatus]:
         """Active issues at risk of or in breach of their SLA, most overdue first."""
