@@ -59,9 +59,12 @@ class DemoContext:
 
     def run(self, *args: str, actor: str = "coordinator") -> int:
         """Show `passmuster ARGS` the way a person types it, then run it in this process."""
+        from rich.markup import escape
+
         from passmuster.cli.main import cli
 
-        console().print(f"\n[bold cyan]$ passmuster {shlex.join(args)}[/]")
+        shown = " ".join(_shell_quote(a) for a in args)
+        console().print(f"\n[bold cyan]$ passmuster {escape(shown)}[/]")
         with _acting_as(actor), _working_in(self.folder):
             code = cli.main(
                 args=["--database-url", self.database_url, *args],
@@ -69,9 +72,19 @@ class DemoContext:
                 standalone_mode=False,
             )
         code = code if isinstance(code, int) else 0
-        if code not in (0, None):
-            self.failures.append(f"passmuster {shlex.join(args)} exited {code}")
+        if code != 0:
+            self.failures.append(f"passmuster {shown} exited {code}")
         return code
+
+
+def _shell_quote(arg: str) -> str:
+    """Quote for a shell the way a person would: single quotes, or double ones around a quote."""
+    quoted = shlex.quote(arg)
+    if quoted == arg or "'" not in arg:
+        return quoted
+    for char in ("\\", '"', "$", "`"):
+        arg = arg.replace(char, "\\" + char)
+    return f'"{arg}"'
 
 
 @dataclass(frozen=True)
