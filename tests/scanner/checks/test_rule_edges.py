@@ -412,3 +412,18 @@ def test_placeholder_secrets_in_code_fallbacks_count_unless_the_environment_sets
         }
     )
     assert run(set_env, "ENV003") == []
+
+
+def test_known_bad_imports_apply_only_to_the_versions_they_name(write_tree: WriteTree) -> None:
+    """SQLAlchemy is installed here (2.x), so a 1.4 pin falls back to the table, which says
+    async_sessionmaker arrived in 2.0; with no pin the newest release has it."""
+    main = MAIN.replace(
+        "from fastapi import FastAPI",
+        "from fastapi import FastAPI\nfrom sqlalchemy.ext.asyncio import async_sessionmaker",
+    )
+    compose = {"docker-compose.yml": "services:\n  api:\n    build: ./services/api\n"}
+    old = write_tree({**compose, **api("fastapi==0.116.1\nsqlalchemy==1.4.52\n", main=main)})
+    [finding] = run(old, "CODE001")
+    assert "SQLAlchemy 2.0" in finding.message
+    unpinned = write_tree({**compose, **api("fastapi==0.116.1\nsqlalchemy\n", main=main)})
+    assert run(unpinned, "CODE001") == []

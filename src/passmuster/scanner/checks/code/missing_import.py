@@ -18,7 +18,7 @@ from passmuster.scanner.checks._support.platform import (
     unique,
 )
 from passmuster.scanner.checks._support.pysource import FromImport, ImportedName, facts
-from passmuster.scanner.checks._support.versions import likely_version
+from passmuster.scanner.checks._support.versions import LATEST, likely_version
 from passmuster.scanner.context.model import Platform, PythonFile, ServiceDef
 from passmuster.scanner.rule import Rule
 
@@ -222,13 +222,12 @@ class MissingImportName(Rule):
         if not versions:
             return True
         req = service.requirement(entry.get("package", top))
-        if req is None:
-            return True  # unpinned: the newest release, which the table describes
         try:
-            wanted = likely_version(SpecifierSet(req.specifier))
+            # Not listed, or not capped: pip installs the newest release.
+            wanted = likely_version(SpecifierSet(req.specifier)) if req is not None else LATEST
         except InvalidSpecifier:
             return False
-        return wanted is None or wanted in SpecifierSet(versions)
+        return wanted is not None and wanted in SpecifierSet(versions)
 
     @staticmethod
     def _fix(
