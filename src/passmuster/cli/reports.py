@@ -50,7 +50,8 @@ def sla_command(
     """Issues at risk of or in breach of their SLA.
 
     Two clocks per issue: respond (until acknowledged) and resolve. Both run from the report
-    time and stop while the issue waits in a pause status (blocked, by default).
+    time and stop while the issue waits in a pause status (blocked, by default). The limits come
+    from [sla] in passmuster.toml. With --json, limit, elapsed and remaining are in seconds.
     """
     with desk_session() as desk:
         clocks = desk.sla()
