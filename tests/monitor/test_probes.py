@@ -23,9 +23,25 @@ def server() -> Iterator[ThreadServer]:
         yield running
 
 
-def _probe(target: Target, client: httpx.AsyncClient | None = None, **kw: int) -> ProbeResult:
+ENGINE = "native"  # set per test by the `engine` fixture
+
+
+@pytest.fixture(autouse=True, params=["native", "httpx"])
+def engine(request: pytest.FixtureRequest) -> Iterator[str]:
+    """Every probe test runs on the built-in h11 path and on an httpx client."""
+    global ENGINE
+    ENGINE = request.param
+    yield ENGINE
+    ENGINE = "native"
+
+
+def _probe(
+    target: Target, client: httpx.AsyncClient | None = None, verify: bool = True, **kw: int
+) -> ProbeResult:
     async def go() -> ProbeResult:
-        async with client or default_client() as http:
+        if client is None and ENGINE == "native":
+            return await Prober(None, verify=verify, **kw).probe(target)
+        async with client or default_client(verify=verify) as http:
             return await Prober(http, **kw).probe(target)
 
     return asyncio.run(go())
@@ -104,7 +120,7 @@ def test_a_self_signed_certificate_is_not_trusted(tls_server: ThreadServer) -> N
 
 def test_tls_without_verification_passes(tls_server: ThreadServer) -> None:
     url = f"https://127.0.0.1:{tls_server.port}/health"
-    result = _probe(Target(name="t", url=url, timeout=5), client=default_client(verify=False))
+    result = _probe(Target(name="t", url=url, timeout=5), verify=False)
     assert result.ok
 
 
@@ -154,7 +170,7 @@ def test_an_injected_httpx_client_is_used(server: ThreadServer) -> None:
 def test_a_hanging_target_does_not_hold_up_the_others(server: ThreadServer) -> None:
     async def go() -> list[ProbeResult]:
         async with default_client() as http:
-            prober = Prober(http, concurrency=4)
+            prober = Prober(http if ENGINE == "httpx" else None, concurrency=4)
             targets = [Target(name="h", url=server.url("/hang"), timeout=2)] * 2 + [
                 Target(name=f"ok{i}", url=server.url()) for i in range(20)
             ]

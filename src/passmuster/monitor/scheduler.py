@@ -33,7 +33,7 @@ import httpx
 
 from passmuster.core.health import Flip, ProbeResult
 from passmuster.monitor.notify.outbox import Backoff, DeliveryReport, Dispatcher
-from passmuster.monitor.probes import Prober, default_client
+from passmuster.monitor.probes import Prober
 from passmuster.monitor.setup import MonitorSetup
 from passmuster.monitor.targets import Target
 from passmuster.storage.monitor_store import Claimed, MonitorStore
@@ -142,12 +142,11 @@ class Monitor:
             return
         self._executor = ThreadPoolExecutor(1, thread_name_prefix="passmuster-monitor-db")
         config = self.setup.config
-        if self._client is None:
-            self._client = default_client(verify=config.verify_tls)
         if self._notify_client is None:
             self._notify_client = httpx.AsyncClient(follow_redirects=False)
         self.prober = Prober(
-            self._client,
+            self._client,  # None: the lean h11 path, see Prober
+            verify=config.verify_tls,
             concurrency=config.concurrency,
             max_body_bytes=config.max_body_bytes,
             max_redirects=config.max_redirects,
