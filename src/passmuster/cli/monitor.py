@@ -182,13 +182,20 @@ def _print_once(results: list[tuple[Target, ProbeResult]], as_json: bool) -> Non
 @app.command("status")
 def status_command(as_json: JsonOption = False) -> None:
     """Services with health, latency and open incidents."""
-    from passmuster.monitor.status import overview
+    from passmuster.monitor.status import channels, overview
 
     with desk_session() as desk:
         rows = overview(desk)
+        outlets = channels(desk)
     if as_json:
-        emit_json(rows)
+        emit_json({"services": rows, "channels": outlets})
         return
+    for outlet in outlets:
+        if outlet.disabled_reason:
+            err_console().print(
+                f"[yellow]warning:[/yellow] notification channel {outlet.name} is disabled: "
+                f"{outlet.disabled_reason}"
+            )
     if not rows:
         console().print("no monitored services yet (run `passmuster monitor`)")
         return

@@ -62,6 +62,35 @@ def overview(desk: Desk) -> list[ServiceStatus]:
     return result
 
 
+@dataclass(frozen=True, slots=True)
+class ChannelStatus:
+    name: str
+    kind: str
+    disabled_reason: str | None
+    disabled_at: datetime | None
+    sent: int
+    failed: int
+    pending: int
+
+
+def channels(desk: Desk) -> list[ChannelStatus]:
+    """Notification channels: sent and failed counts, pending ones, and why one is disabled."""
+    store = MonitorStore(desk.engine)
+    depth = store.outbox_depth()
+    return [
+        ChannelStatus(
+            name=row.name,
+            kind=row.kind,
+            disabled_reason=row.disabled_reason,
+            disabled_at=_time(row.disabled_at),
+            sent=row.sent,
+            failed=row.failed,
+            pending=depth.get((row.name, "pending"), 0) + depth.get((row.name, "sending"), 0),
+        )
+        for row in store.channels()
+    ]
+
+
 def latency_series(
     desk: Desk, target: str, *, since: datetime, limit: int = 120
 ) -> list[tuple[datetime, float | None]]:

@@ -1,0 +1,81 @@
+"""`passmuster monitor --once` and `passmuster status` on a desk in a scratch folder."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from passmuster.cli.main import main
+from passmuster.usecases.desk import Desk
+from tests.monitor.servers import ThreadServer, free_port
+
+
+def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    try:
+        main(argv)
+        code = 0
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+@pytest.fixture
+def folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("PASSMUSTER_DATABASE_URL", raising=False)
+    Desk.init(tmp_path).close()
+    return tmp_path
+
+
+def test_once_prints_a_table_and_exits_1_when_a_target_is_down(
+    folder: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with ThreadServer() as server:
+        (folder / "passmuster.toml").write_text(
+            "[monitor]\ncatalog = false\n"
+            f'[[monitor.targets]]\nname = "api"\nurl = "{server.url()}"\n'
+            f'[[monitor.targets]]\nname = "db"\nurl = "tcp://127.0.0.1:{free_port()}"\n'
+        )
+        code, out, _ = run(["monitor", "--once"], capsys)
+        assert code == 1
+        assert "connection refused" in out and "1 of 2 up" in out
+        code, out, _ = run(["monitor", "--once", "--json"], capsys)
+        rows = {r["target"]: r for r in json.loads(out)}
+        assert rows["api"]["ok"] is True and rows["db"]["reason"] == "connection refused"
+    code, out, _ = run(["status", "--json"], capsys)
+    assert code == 0
+    status = json.loads(out)
+    assert {s["name"]: s["health"] for s in status["services"]}["api"] == "up"
+    assert status["channels"] == []
+
+
+def test_once_exits_0_when_everything_answers_and_base_urls_map_hosts(
+    folder: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with ThreadServer() as server:
+        (folder / "passmuster.toml").write_text(
+            '[monitor]\ncatalog = false\n[[monitor.targets]]\nname = "identity"\n'
+            'url = "http://identity:8001/healthz"\n'
+        )
+        code, out, err = run(
+            ["monitor", "--once", "--base-url", f"identity=http://127.0.0.1:{server.port}"], capsys
+        )
+        assert code == 0, err
+        assert "1 of 1 up" in out
+
+
+def test_user_errors_are_one_line_with_exit_code_2(
+    folder: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (folder / "passmuster.toml").write_text("[monitor]\ninterval = 0\n")
+    code, _, err = run(["monitor", "--once"], capsys)
+    assert code == 2 and err.startswith("error: ") and err.count("\n") == 1
+    assert "passmuster.toml: [monitor.interval]" in err
+    (folder / "passmuster.toml").write_text("[monitor]\ncatalog = false\n")
+    code, _, err = run(["monitor", "--once"], capsys)
+    assert code == 2 and "nothing to monitor" in err
+    code, _, err = run(["monitor", "--once", "--base-url", "identity"], capsys)
+    assert code == 2 and "HOST=URL" in err
