@@ -11,6 +11,7 @@ bench/.work with npm) on the same compose file.
 from __future__ import annotations
 
 import argparse
+import itertools
 import os
 import shutil
 import subprocess
@@ -155,10 +156,13 @@ def main(argv: list[str]) -> None:
             f"  {size:5d} services: full scan {scan_s:6.3f} s (discovery {discover_s:6.3f} s), "
             f"{findings} findings, {scan_s / size * 1000:6.2f} ms/service"
         )
-    if len(rows) > 1:
-        small, large = rows[0], rows[-1]
-        growth = (large[2] / small[2]) / (large[0] / small[0])
-        print(f"  growth from {small[0]} to {large[0]}: {growth:.2f}x linear (1.00 = linear)")
+    for small, large in itertools.pairwise(rows):
+        factor = large[2] / small[2]
+        print(
+            f"  {small[0]} -> {large[0]} services: time x{factor:.1f} for "
+            f"x{large[0] / small[0]:.0f} services (per service x{factor * small[0] / large[0]:.2f};"
+            " 1.00 = linear)"
+        )
     if args.no_dclint:
         return
     binary = _install_dclint()
