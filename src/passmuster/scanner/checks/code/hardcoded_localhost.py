@@ -88,7 +88,7 @@ class HardcodedLocalhostUrl(Rule):
                             Location(
                                 target.path,
                                 target.line,
-                                message=f"{target.name} is defined here",
+                                message="defined here",
                                 service=target.name,
                             )
                         ],

@@ -112,7 +112,7 @@ class SharedSecretMismatch(Rule):
                         Location(
                             model_var.path,
                             model_var.line,
-                            message=f"{model_var.name} in {model_service.name}",
+                            message=model_var.name,
                             service=model_service.name,
                         )
                     ],
@@ -163,7 +163,7 @@ class SharedSecretMismatch(Rule):
                         Location(
                             server_var.path,
                             server_var.line,
-                            message=f"{server_var.name} in {server.name}",
+                            message=server_var.name,
                             service=server.name,
                         )
                     ],

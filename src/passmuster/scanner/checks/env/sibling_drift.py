@@ -117,7 +117,7 @@ class SiblingEnvDrift(Rule):
                             Location(
                                 var.path,
                                 var.line,
-                                message=f"{name} in {sibling.name}",
+                                message=f"sets {name}",
                                 service=sibling.name,
                             )
                         ],

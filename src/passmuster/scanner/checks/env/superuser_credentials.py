@@ -111,10 +111,6 @@ class SuperuserCredentials(Rule):
                     first.path,
                     first.line,
                     service=service.name,
-                    related=[
-                        Location(
-                            db.path, db.line, message=f"{db.name} is the database", service=db.name
-                        )
-                    ],
+                    related=[Location(db.path, db.line, message="the database", service=db.name)],
                     key=db.name,
                 )

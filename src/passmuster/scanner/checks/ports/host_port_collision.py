@@ -80,7 +80,7 @@ class HostPortCollision(Rule):
                             Location(
                                 other_port.path,
                                 other_port.line,
-                                message=f"{other.name} publishes {other_port.raw}",
+                                message=f"publishes {other_port.raw}",
                                 service=other.name,
                             )
                         ],

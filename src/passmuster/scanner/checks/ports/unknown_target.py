@@ -87,7 +87,7 @@ class UnknownServiceTarget(Rule):
                         Location(
                             where.path,
                             where.line,
-                            message=f"{target.name} listens on {heard}",
+                            message=f"listens on {heard}",
                             service=target.name,
                         )
                     ],

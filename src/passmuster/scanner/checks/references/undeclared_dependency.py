@@ -68,7 +68,7 @@ class UndeclaredDependency(Rule):
                             Location(
                                 target.path,
                                 target.line,
-                                message=f"{target.name} is defined here",
+                                message="defined here",
                                 service=target.name,
                             )
                         ],

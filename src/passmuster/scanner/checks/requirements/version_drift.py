@@ -91,7 +91,7 @@ class VersionDrift(Rule):
                             Location(
                                 model_req.path,
                                 model_req.line,
-                                message=f"{package}=={majority} in {model_service.name}",
+                                message=f"{package}=={majority}",
                                 service=model_service.name,
                             )
                         ],
