@@ -260,3 +260,26 @@ def test_unsafe_fixes_need_their_flag(tmp_path: Path) -> None:
     finding = Finding("TST001", "m", "f.txt", 1, fix=Fixit("x", (edit,), Fix.UNSAFE))
     assert plan_fixes(tmp_path, [finding]).applied == []
     assert plan_fixes(tmp_path, [finding], unsafe=True).new_texts == {"f.txt": "ONE\n"}
+
+
+def test_scanned_code_is_never_run(write_tree: WriteTree, tmp_path: Path) -> None:
+    from passmuster.scanner.registry import default_registry
+
+    marker = tmp_path / "ran"
+    payload = f"open({str(marker)!r}, 'w').write('x')\n"
+    root = write_tree(
+        {
+            "compose.yaml": (
+                "services:\n  api:\n    build: ./api\n"
+                "    command: uvicorn app.main:app --host 0.0.0.0 --port 8000\n"
+            ),
+            "api/Dockerfile": "FROM python:3.12-slim\nCOPY . .\n",
+            "api/app/__init__.py": payload,
+            "api/app/main.py": payload + "from fastapi import FastAPI\napp = FastAPI()\n",
+            "api/conftest.py": payload,
+            "api/setup.py": payload,
+        }
+    )
+    result = scan(root, ScanConfig(), registry=default_registry())
+    assert result.platform.service("api") is not None
+    assert not marker.exists()
