@@ -191,3 +191,16 @@ def test_github_format_annotates_each_finding(
         "uvicorn runs with --reload in a production command\n"
     )
     assert code == 1
+
+
+def test_services_record_puts_the_catalog_in_the_desk(
+    platform: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    Desk.init(platform).close()
+    monkeypatch.chdir(platform)
+    code, _, err = run(["services", ".", "--record"], capsys)
+    assert code == 0 and "Recorded 12 services" in err
+    with Desk.open(start=platform) as desk:
+        identity = desk.get_service("identity")
+    assert identity.health_url == "http://identity:8001/healthz"
+    assert identity.source == "docker-compose.yml"

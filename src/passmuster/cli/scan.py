@@ -200,6 +200,12 @@ class _progress_bar:
 def services_command(
     path: PathArg = Path("."),
     config_file: ConfigOption = None,
+    record: Annotated[
+        bool,
+        typer.Option(
+            "--record", help="Add or update these services in the desk (issues link to them)."
+        ),
+    ] = False,
     as_json: JsonOption = False,
 ) -> None:
     """The service catalog discovered from the platform."""
@@ -209,6 +215,13 @@ def services_command(
     config = _load_config(path, config_file)
     platform = discover(path, config)
     services = catalog_services(platform)
+    if record:
+        from passmuster.cli._output import desk_session
+
+        with desk_session() as desk, desk.transaction():
+            for service in services:
+                desk.ensure_service(service)
+        click.echo(f"Recorded {len(services)} services in the desk.", err=True)
     if as_json:
         emit_json(services)
         return
