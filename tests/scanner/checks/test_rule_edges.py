@@ -427,3 +427,20 @@ def test_known_bad_imports_apply_only_to_the_versions_they_name(write_tree: Writ
     assert "SQLAlchemy 2.0" in finding.message
     unpinned = write_tree({**compose, **api("fastapi==0.116.1\nsqlalchemy\n", main=main)})
     assert run(unpinned, "CODE001") == []
+
+
+def test_pyproject_dependencies_count_like_requirements(write_tree: WriteTree) -> None:
+    files = {k: v for k, v in api().items() if not k.endswith("requirements.txt")}
+    files["services/api/Dockerfile"] = (
+        "FROM python:3.11-slim\nWORKDIR /app\nCOPY . .\nRUN pip install --no-cache-dir .\n"
+        'CMD ["uvicorn", "app.main:app", "--host", "0.0.0.0", "--port", "8000"]\n'
+    )
+    files["services/api/pyproject.toml"] = (
+        '[project]\nname = "api"\nversion = "1"\n'
+        'dependencies = [\n  "fastapi==0.116.1",\n  "psutil==5.9.8",\n  "docker==6.1.3",\n]\n'
+    )
+    root = write_tree(
+        {"docker-compose.yml": "services:\n  api:\n    build: ./services/api\n", **files}
+    )
+    assert [f.related[0].line for f in run(root, "IMG001")] == [6]
+    assert [(f.path, f.line) for f in run(root, "REQ006")] == [("services/api/pyproject.toml", 7)]

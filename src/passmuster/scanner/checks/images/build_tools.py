@@ -56,7 +56,8 @@ class MissingBuildTools(Rule):
         compilers: dict[str, list[str]] = data["compilers"]
         for service in services(platform):
             dockerfile = service.dockerfile
-            if dockerfile is None or not dockerfile.stages or not service.requirements:
+            installs = [*service.requirements, *service.pyproject_dependencies]
+            if dockerfile is None or not dockerfile.stages or not installs:
                 continue
             stage = self._install_stage(service)
             flavour = image_flavour(stage.base)
@@ -65,7 +66,7 @@ class MissingBuildTools(Rule):
             family = "alpine" if flavour == "alpine" else "debian"
             installed = stage.system_packages
             has_compiler = bool(installed & set(compilers[family]))
-            for req in service.requirements:
+            for req in installs:
                 entry = packages.get(req.name)
                 if entry is None or flavour not in entry["images"]:
                     continue

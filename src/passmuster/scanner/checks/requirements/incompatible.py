@@ -56,9 +56,10 @@ class IncompatiblePackages(Rule):
     def _check(self, platform: Platform) -> Iterator[Finding]:
         combinations: list[dict[str, Any]] = table("incompatible")["combination"]
         for service in services(platform):
-            if not service.requirements:
+            installs = [*service.requirements, *service.pyproject_dependencies]
+            if not installs:
                 continue
-            listed = {r.name: r for r in service.requirements}
+            listed = {r.name: r for r in installs}
             python = service_python(service)
             for combo in combinations:
                 hit = self._matches(combo, listed, python)
