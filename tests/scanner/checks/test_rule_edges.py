@@ -444,3 +444,24 @@ def test_pyproject_dependencies_count_like_requirements(write_tree: WriteTree) -
     )
     assert [f.related[0].line for f in run(root, "IMG001")] == [6]
     assert [(f.path, f.line) for f in run(root, "REQ006")] == [("services/api/pyproject.toml", 7)]
+
+
+def test_mysql_superuser_is_root_and_its_ordinary_user_is_fine(write_tree: WriteTree) -> None:
+    compose = """
+    services:
+      mysql:
+        image: mysql:8.4
+        environment:
+          MYSQL_ROOT_PASSWORD: Rt7vQ2pX9mLw
+          MYSQL_USER: shop
+          MYSQL_PASSWORD: Sh0pUs3rPw
+      shop:
+        image: acme/shop:1
+        environment:
+          DATABASE_URL: mysql+pymysql://{user}@mysql:3306/shop
+    """
+    ordinary = write_tree({"docker-compose.yml": compose.format(user="shop:Sh0pUs3rPw")})
+    assert run(ordinary, "ENV006") == []
+    root = write_tree({"docker-compose.yml": compose.format(user="root:Rt7vQ2pX9mLw")})
+    [finding] = run(root, "ENV006")
+    assert finding.service == "shop" and "Rt7vQ2pX9mLw" not in finding.message

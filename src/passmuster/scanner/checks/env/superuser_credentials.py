@@ -9,13 +9,16 @@ from passmuster.scanner.checks._support.urls import find_urls
 from passmuster.scanner.context.model import EnvVar, Platform, ServiceDef
 from passmuster.scanner.rule import Rule
 
-# Variables through which database images set their superuser, and the default user name.
-_SUPERUSER_VARS = {
-    "POSTGRES_USER": ("POSTGRES_PASSWORD", "postgres"),
-    "MYSQL_USER": ("MYSQL_ROOT_PASSWORD", "root"),
-    "MARIADB_USER": ("MARIADB_ROOT_PASSWORD", "root"),
-    "MONGO_INITDB_ROOT_USERNAME": ("MONGO_INITDB_ROOT_PASSWORD", "root"),
-}
+# How database images set their superuser: (variable naming the user or None, the user when
+# that variable is unset, the variable holding the password). MySQL's MYSQL_USER is an
+# ordinary user; its superuser is always root.
+_SUPERUSERS = (
+    ("POSTGRES_USER", "postgres", "POSTGRES_PASSWORD"),
+    (None, "root", "MYSQL_ROOT_PASSWORD"),
+    (None, "root", "MARIADB_ROOT_PASSWORD"),
+    ("MONGO_INITDB_ROOT_USERNAME", "root", "MONGO_INITDB_ROOT_PASSWORD"),
+)
+_USER_VARS = frozenset(user for user, _, _ in _SUPERUSERS if user)
 _ROOT_ONLY = ("MYSQL_ROOT_PASSWORD", "MARIADB_ROOT_PASSWORD", "MONGO_INITDB_ROOT_PASSWORD")
 
 
@@ -65,8 +68,8 @@ class SuperuserCredentials(Rule):
         hosts = {host: db for db in databases for host in db.hostnames}
         superusers: dict[str, tuple[ServiceDef, str, str | None]] = {}
         for db in databases:
-            for user_var, (password_var, default_user) in _SUPERUSER_VARS.items():
-                user_env = db.env.get(user_var)
+            for user_var, default_user, password_var in _SUPERUSERS:
+                user_env = db.env.get(user_var) if user_var else None
                 password_env = db.env.get(password_var)
                 if user_env is None and password_env is None:
                     continue
@@ -80,15 +83,15 @@ class SuperuserCredentials(Rule):
             hits: dict[str, list[tuple[str, EnvVar]]] = {}
             for name, value, var in env_values(service):
                 db_match: ServiceDef | None = None
-                if name in _ROOT_ONLY:
-                    db_match = databases[0]
                 for db, user, password in superusers.values():
+                    if name in _ROOT_ONLY and name in db.env:
+                        db_match = db
                     if name.endswith("PASSWORD") and password and value == password:
                         db_match = db
                     if (
                         name.endswith(("_USER", "_USERNAME"))
                         and value == user
-                        and name in _SUPERUSER_VARS
+                        and name in _USER_VARS
                     ):
                         db_match = db
                 for url in find_urls(value):
