@@ -116,6 +116,10 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         )
         await hub.start()
         app.state.hub = hub
+        from passmuster.web.views import sla_cache
+
+        # Work out SLA states now, so the first look at the board does not wait for them.
+        tasks.append(asyncio.create_task(asyncio.to_thread(sla_cache(desk).refresh, desk)))
         tasks.append(asyncio.create_task(hub.run(stop), name="live-feed"))
         if monitor is not None:
             tasks.append(asyncio.create_task(monitor.run(stop), name="monitor"))

@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -27,6 +28,8 @@ log = logging.getLogger("passmuster.live")
 
 CHANNEL = "passmuster_live"
 _QUEUE_SIZE = 1000
+# How long a wake-up waits for more writes before reading them all at once (seconds).
+_COALESCE = 0.05
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +58,9 @@ class LiveHub:
         self._listen_url = listen_url
         self._health = health
         self._health_seen: dict[str, str] | None = None
+        self._health_at = 0.0
+        self._notifying = False
+        self._notify_task: asyncio.Task[None] | None = None
         self._subscribers: set[asyncio.Queue[LiveEvent | None]] = set()
         self._wake = asyncio.Event()
         self._closed = asyncio.Event()
@@ -89,6 +95,9 @@ class LiveHub:
                 )
                 for task in (wake, halt):
                     task.cancel()
+                if self._wake.is_set():
+                    # Let a burst of writes land, then read them in one look.
+                    await asyncio.sleep(_COALESCE)
                 self._wake.clear()
         finally:
             if listener is not None:
@@ -114,7 +123,9 @@ class LiveHub:
                 sent += 1
             if len(events) < 500:
                 break
-        if self._health is not None:
+        due = time.monotonic() - self._health_at >= self._poll_interval
+        if self._health is not None and due:
+            self._health_at = time.monotonic()
             now = dict(await asyncio.to_thread(self._health))
             before = self._health_seen or {}
             for name, state in sorted(now.items()):
@@ -133,10 +144,23 @@ class LiveHub:
                 log.warning("live feed: a subscriber is not reading; dropping an event")
 
     def poke(self) -> None:
-        """A write happened here: look now, and tell the other processes on this desk."""
+        """A write happened here: look now, and tell the other processes on this desk.
+
+        One NOTIFY covers a burst: while one is on its way, further writes ride along.
+        """
         self._wake.set()
-        if self._listen_url:
-            asyncio.get_running_loop().run_in_executor(None, self._notify_others)
+        if self._listen_url and not self._notifying:
+            self._notifying = True
+            asyncio.get_running_loop().call_later(_COALESCE, self._send_notify)
+
+    def _send_notify(self) -> None:
+        async def send() -> None:
+            try:
+                await asyncio.to_thread(self._notify_others)
+            finally:
+                self._notifying = False
+
+        self._notify_task = asyncio.get_running_loop().create_task(send())
 
     def close(self) -> None:
         self._closed.set()

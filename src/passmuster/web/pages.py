@@ -372,15 +372,19 @@ def comment(
 
 
 @router.get("/services")
-def services_page(request: Request, user: UserDep) -> HTMLResponse:
-    context = views.services(_desk(request), request.app.state.health)
-    return render(request, "services.html", {"user": user, **context})
+def services_page(
+    request: Request, user: UserDep, show_all: Annotated[bool, Query(alias="all")] = False
+) -> HTMLResponse:
+    context = views.services(_desk(request), request.app.state.health, show_all=show_all)
+    return render(request, "services.html", {"user": user, "all": show_all, **context})
 
 
 @router.get("/partials/services")
-def services_partial(request: Request, user: UserDep) -> HTMLResponse:
-    context = views.services(_desk(request), request.app.state.health)
-    return render(request, "_services.html", {"user": user, **context})
+def services_partial(
+    request: Request, user: UserDep, show_all: Annotated[bool, Query(alias="all")] = False
+) -> HTMLResponse:
+    context = views.services(_desk(request), request.app.state.health, show_all=show_all)
+    return render(request, "_services.html", {"user": user, "all": show_all, **context})
 
 
 @router.get("/stats")
