@@ -90,13 +90,17 @@ def serve(
     desk = Desk.open(url)
     from passmuster.monitor.targets import parse_base_urls
 
-    settings = ServeSettings(
-        database_url=desk.url,
-        monitor=monitor,
-        platform_root=platform,
-        monitor_config=monitor_config,
-        base_urls=parse_base_urls(base_url or []),
-    )
+    # Flags given on the command line win; the rest comes from PASSMUSTER_* variables.
+    given: dict[str, object] = {"database_url": desk.url}
+    if monitor:
+        given["monitor"] = True
+    if platform is not None:
+        given["platform_root"] = platform
+    if monitor_config is not None:
+        given["monitor_config"] = monitor_config
+    if base_url:
+        given["base_urls"] = parse_base_urls(base_url)
+    settings = ServeSettings(**given)  # type: ignore[arg-type]
     application = create_app(settings, desk=desk)
     config = uvicorn.Config(
         application,
