@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import itertools
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -55,12 +54,13 @@ def test_hostile_targets_fail_within_their_timeout_and_the_others_stay_on_schedu
         "body larger than 65536 bytes",
         "redirected more than 5 times (last to /loop/6)",
     }
+    hang = store.samples("hang")[0]
+    start, end = hang.at, hang.at + int(hang.latency * 1000)
     for i in range(3):
         samples = store.samples(f"ok{i}")
-        assert len(samples) >= 8 and all(s.ok for s in samples)
-        gaps = [b.at - a.at for a, b in itertools.pairwise(samples)]
-        # Probed every 0.1 s while the hostile probes each held a slot for 0.8 s.
-        assert max(gaps) < 600
+        assert all(s.ok for s in samples)
+        # While the hanging probe held its slot for 0.8 s, the others kept being probed.
+        assert len([s for s in samples if start <= s.at <= end]) >= 3
 
 
 def test_a_configuration_change_is_picked_up_without_restart(
