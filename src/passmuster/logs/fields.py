@@ -54,7 +54,7 @@ RULE = re.compile(r"^[ \t]*(?:-{3,}|\*{3,}|_{3,})[ \t]*$")
 META = re.compile(r"^<!-- passmuster: (?P<json>\{.*\}) -->[ \t]*$")
 TASK = re.compile(r"^[ \t]*[-*+][ \t]+\[(?P<mark>[ xX✓✔])\][ \t]?(?P<text>.*)$")
 BULLET = re.compile(r"^[-*+][ \t]+(?P<text>.*)$")
-_SERVICE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]*$")
+_SERVICE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 VERBATIM_INFO = "verbatim"
 
 TEXT_FIELDS = (
@@ -126,9 +126,11 @@ class Entry:
     more: list[str] = field(default_factory=list)
 
     def text(self) -> str:
-        parts = [self.value] if self.value else []
-        parts.extend(line.rstrip() for line in self.more)
-        return trim_blank("\n".join(parts))
+        more = trim_blank("\n".join(line.rstrip() for line in self.more))
+        if self.value:
+            # The value on the field's own line is kept even when it reads like a rule (`---`).
+            return f"{self.value}\n{more}" if more else self.value
+        return more
 
 
 def trim_blank(text: str) -> str:
@@ -472,7 +474,14 @@ class DraftBuilder:
             self.mark("type")
 
     def finish(self) -> None:
-        """Logs that rank issues only by priority use the severity scale for it (seed 003)."""
+        """Fill what the tracker needs and the log left implicit.
+
+        Logs that rank issues only by priority use the severity scale for it (seed 003); a
+        closed issue without a reason is recorded as won't fix, with a warning.
+        """
+        if self.draft.status is Status.CLOSED and self.draft.close_reason is None:
+            self.draft.close_reason = CloseReason.WONT_FIX
+            self.log.warn(self.line, "closed without a reason: recorded as wont_fix")
         raw = self.draft.original_values.get("priority")
         if not self.has("severity") and self.has("priority"):
             assert self.draft.priority is not None

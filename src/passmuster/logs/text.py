@@ -18,10 +18,24 @@ from passmuster.errors import ParseError
 # them (the seeds show ✅ as `‚úÖ`). Such a run is re-encoded and decoded as UTF-8; a run that does
 # not decode cleanly was real text and stays as it is.
 _SUSPECT_RUN = re.compile(r"[\u0080-\uffff]{2,}")
-_MOJIBAKE_HINT = re.compile(
-    r"[\u201a\u00c3\u00e2\u00f0\u00ef\u00c2\u221a][\u0080-\uffff]|[\u00fc\u00f0][\u00e9\u00ea\u0178]"
-)
 _REPAIR_CODECS = ("mac_roman", "cp1252")
+
+
+def _decoded(byte_values: range) -> str:
+    chars: set[str] = set()
+    for codec in _REPAIR_CODECS:
+        for b in byte_values:
+            try:
+                chars.add(bytes([b]).decode(codec))
+            except UnicodeDecodeError:
+                continue
+    return "".join(sorted(c for c in chars if ord(c) >= 0x80))
+
+
+# A UTF-8 lead byte followed by a continuation byte, as Mac Roman or Windows-1252 show them.
+_MOJIBAKE_HINT = re.compile(
+    f"[{re.escape(_decoded(range(0xC2, 0xF5)))}][{re.escape(_decoded(range(0x80, 0xC0)))}]"
+)
 
 
 def _repair_run(match: re.Match[str]) -> str:
@@ -37,10 +51,18 @@ def _repair_run(match: re.Match[str]) -> str:
 
 
 def repair_mojibake(text: str) -> str:
-    """`‚úÖ RESOLVED` → `✅ RESOLVED`; text without mojibake comes back unchanged."""
+    """`‚úÖ RESOLVED` → `✅ RESOLVED`; text without mojibake comes back unchanged.
+
+    Only lines that show a typical mojibake pair are touched, so whether a line is repaired
+    never depends on the rest of the file (the writer relies on that).
+    """
     if not _MOJIBAKE_HINT.search(text):
         return text
-    return _SUSPECT_RUN.sub(_repair_run, text)
+    lines = text.split("\n")
+    for i, line in enumerate(lines):
+        if _MOJIBAKE_HINT.search(line):
+            lines[i] = _SUSPECT_RUN.sub(_repair_run, line)
+    return "\n".join(lines)
 
 
 def decode(data: bytes, path: Path | str) -> str:

@@ -14,6 +14,7 @@ issue's number, source and original ID, so importing an export matches the issue
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Sequence
@@ -55,6 +56,7 @@ from passmuster.logs.vocab import (
     normalise_status,
     normalise_type,
     parse_date,
+    strip_emoji,
 )
 
 SUBSECTIONS = (
@@ -93,7 +95,30 @@ PRIORITY_HEADINGS = {
     Priority.LONG_TERM: "Long Term (Future Releases)",
 }
 
-_STRUCTURE_CHARS = re.compile(r"[\r\n\x0b\x0c\x1c-\x1e\x85\u2028\u2029]")
+_STRUCTURE_CHARS = re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029]")
+# A NUL makes the file look binary and a CR turns into a line break when it is read again.
+_UNWRITABLE = re.compile(r"[\x00\r]")
+_EXACT_FIELDS = (
+    "title",
+    "component",
+    "reporter",
+    "assignee",
+    "description",
+    "impact",
+    "attempted_solutions",
+    "root_cause",
+    "resolution",
+    "workaround",
+    "prevention",
+    "test_results",
+    "services",
+    "labels",
+    "error_details",
+    "original_values",
+    "tasks",
+    "files_changed",
+    "extra_sections",
+)
 
 
 # --- what the reader would make of a value -------------------------------------------------------
@@ -122,7 +147,7 @@ def _safe_body(text: str) -> bool:
     """Survives verbatim as the body of a `###` subsection."""
     if not text or trim_blank(text) != text or repair_mojibake(text) != text:
         return False
-    if "\r" in text or text.startswith("~~~"):
+    if _UNWRITABLE.search(text) or text.startswith("~~~"):
         return False
     lines = text.split("\n")
     inside, fences = find_fences(lines)
@@ -283,7 +308,7 @@ def _field_lines(issue: Issue, meta: dict[str, Any]) -> list[str]:
         add("Close Reason", CLOSE_DISPLAY[issue.close_reason])
     if issue.labels:
         joined = ", ".join(issue.labels)
-        add("Labels", _visible(joined))
+        add("Labels", joined if _one_line(joined) else _visible(joined))
         if split_names(joined) != issue.labels or not _one_line(joined):
             meta["labels"] = issue.labels
     if issue.links:
@@ -297,7 +322,7 @@ def _service_names(text: str) -> list[str]:
     return [
         item
         for item in split_names(" ".join(text.split("\n")))
-        if re.match(r"^[A-Za-z0-9][A-Za-z0-9._/-]*$", item)
+        if re.match(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$", item)
     ]
 
 
@@ -332,6 +357,30 @@ def _list_body(attr: str, issue: Issue, meta: dict[str, Any]) -> str:
     return "\n\n".join(blocks)
 
 
+def _is_plain_section(heading: str) -> bool:
+    """A `### heading` the reader takes as an extra section named exactly `heading`."""
+    m = HEADING.match(f"### {heading}")
+    if m is None or m.group(2) != heading:
+        return False
+    parsed = parse_heading(heading)
+    return (
+        not parsed.is_issue
+        and field_for(heading) is None
+        and heading.replace("**", "").replace("__", "").strip().rstrip(":：").strip() == heading
+        and strip_emoji(heading).strip() == heading
+    )
+
+
+def _extra_heading(name: str, index: int) -> tuple[str, bool]:
+    """The heading for an extra section, and whether the reader gets `name` back from it."""
+    if _one_line(name) and _is_plain_section(name):
+        return name, True
+    candidate = f"Section: {_visible(name).rstrip('#').strip()}"
+    if _is_plain_section(candidate):
+        return candidate, False
+    return f"Section {index}", False
+
+
 def render_issue(issue: Issue) -> str:
     """One issue as a Markdown section (no trailing newline)."""
     meta: dict[str, Any] = {
@@ -361,22 +410,18 @@ def render_issue(issue: Issue) -> str:
             body = _body(value)
         parts.extend(["", f"### {name}", body])
     extras_exact = True
-    for extra in issue.extra_sections:
-        name = extra.name
-        heading = _visible(name).rstrip("#").rstrip(":：").strip() or "-"
-        if (
-            heading != name
-            or field_for(name) is not None
-            or parse_heading(name).is_issue
-            or parse_heading(name).title != name
-            or repair_mojibake(extra.body) != extra.body
-        ):
+    for index, extra in enumerate(issue.extra_sections, start=1):
+        heading, exact = _extra_heading(extra.name, index)
+        if not exact or repair_mojibake(extra.body) != extra.body:
             extras_exact = False
-            if field_for(heading) is not None or parse_heading(heading).is_issue:
-                heading = f"{heading} (section)"
         parts.extend(["", f"### {heading}", _body(extra.body) if extra.body else ""])
     if not extras_exact:
         meta["extra_sections"] = issue.extra_sections
+    text = "\n".join(parts)
+    if _UNWRITABLE.search(text) or repair_mojibake(text) != text:
+        # Characters a Markdown file cannot carry as they are: the comment carries every field.
+        meta.update({name: getattr(issue, name) for name in _EXACT_FIELDS})
+        parts = [_UNWRITABLE.sub("\ufffd", part) for part in parts]
     # The comment sits right under the field lines, where the reader looks for it.
     fields_end = parts.index("", 2) if "" in parts[2:] else len(parts)
     parts.insert(fields_end, meta_comment(meta))
@@ -412,11 +457,14 @@ def log_context(issues: Sequence[Issue], *, title: str) -> dict[str, Any]:
         "types": [(t.value, TYPE_DISPLAY[t]) for t in TYPE_DISPLAY],
         "priorities": [(p.value, PRIORITY_HEADINGS[p]) for p in Priority],
         "hours": _hours,
+        "flat": _visible,
         "ref": format_number,
     }
 
 
+@functools.lru_cache(maxsize=8)
 def _environment(folder: Path | None) -> Any:
+    """One Jinja2 environment per template folder: compiled templates are reused."""
     import jinja2
 
     loader: jinja2.BaseLoader
