@@ -1,0 +1,148 @@
+"""`passmuster import` and `passmuster export` as a user runs them."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from passmuster.cli.main import main
+from passmuster.usecases.desk import Desk
+
+Run = Callable[..., tuple[int, str, str]]
+
+
+@pytest.fixture
+def run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Run:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("PASSMUSTER_ACTOR", "ana")
+    monkeypatch.delenv("PASSMUSTER_DATABASE_URL", raising=False)
+
+    def go(*args: str) -> tuple[int, str, str]:
+        capsys.readouterr()
+        try:
+            main(list(args))
+            code = 0
+        except SystemExit as exc:
+            code = int(exc.code or 0)
+        out, err = capsys.readouterr()
+        assert "Traceback" not in out + err
+        return code, out, err
+
+    return go
+
+
+@pytest.fixture
+def desk_dir(run: Run, tmp_path: Path) -> Path:
+    assert run("init")[0] == 0
+    return tmp_path
+
+
+def test_import_prints_a_report_and_json(run: Run, desk_dir: Path, seeds_dir: Path) -> None:
+    code, out, err = run("import", str(seeds_dir / "002_c088405262329a03.txt"))
+    assert code == 0
+    assert "20 created" in out
+    assert "the log says Open: 17 issues; 13 found" in err
+    code, out, _ = run("import", "--json", str(seeds_dir / "002_c088405262329a03.txt"))
+    report = json.loads(out)
+    assert report["summary"]["unchanged"] == 20
+    assert report["issues"][0]["filled"][:3] == ["title", "status", "severity"]
+    assert {"label": "Open", "stated": 17, "found": 13}.items() <= report["totals"][0].items()
+    assert any(note["title"] == "Priority Matrix" for note in report["notes"])
+
+
+def test_dry_run_works_without_a_desk_and_writes_nothing(
+    run: Run, tmp_path: Path, seeds_dir: Path
+) -> None:
+    code, out, _ = run("import", "--dry-run", "--json", str(seeds_dir / "000_c50871eb9babc3ae.txt"))
+    assert code == 0
+    assert [e["action"] for e in json.loads(out)["issues"]] == ["would be created"] * 2
+    assert not (tmp_path / ".passmuster").exists()
+
+
+def test_import_without_a_desk_fails_clearly(run: Run, seeds_dir: Path) -> None:
+    code, _, err = run("import", str(seeds_dir / "000_c50871eb9babc3ae.txt"))
+    assert code == 3 and "desk" in err.lower()
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"", "the file is empty"),
+        (b"\x00\x01", "binary file"),
+        (b"\xff\xfe#", "not valid UTF-8"),
+        (b"just prose\n", "no issues found"),
+    ],
+)
+def test_bad_input_exits_2_naming_the_file(
+    run: Run, desk_dir: Path, content: bytes, message: str
+) -> None:
+    bad = desk_dir / "bad.md"
+    bad.write_bytes(content)
+    code, _, err = run("import", str(bad))
+    assert code == 2
+    assert "bad.md" in err and message in err
+    with Desk.open(start=desk_dir) as desk:
+        assert desk.count() == 0
+
+
+def test_forced_format_and_unknown_format(run: Run, desk_dir: Path) -> None:
+    note = desk_dir / "note.md"
+    note.write_text("# Printer on fire\n\nSmoke from tray 2.\n", encoding="utf-8")
+    assert run("import", str(note))[0] == 2
+    code, out, _ = run("import", "--format", "single", "--json", str(note))
+    assert code == 0 and json.loads(out)["issues"][0]["title"] == "Printer on fire"
+    code, _, err = run("import", "--format", "csv", str(note))
+    assert code == 2 and "choose from" in err
+
+
+def test_export_is_deterministic_and_check_guards_the_file(
+    run: Run, desk_dir: Path, seeds_dir: Path
+) -> None:
+    run("import", str(seeds_dir))
+    code, first, _ = run("export")
+    assert code == 0
+    assert run("export")[1] == first
+    assert "## 📈 Issue Statistics" in first and "## 🎯 Priority Matrix" in first
+    assert "| Sep 2025 | 1 | 1 | 0 | 0 | 0 | 2 |" in first
+    assert run("export", "-o", "ISSUES.md")[0] == 0
+    assert (desk_dir / "ISSUES.md").read_text(encoding="utf-8") == first
+    assert run("export", "-o", "ISSUES.md", "--check")[0] == 0
+    run("new", "One more", "--severity", "low")
+    code, _, err = run("export", "-o", "ISSUES.md", "--check")
+    assert code == 1 and "differs" in err
+    assert run("export", "--check")[0] == 2
+
+
+def test_export_per_issue_then_import_the_folder_changes_nothing(
+    run: Run, desk_dir: Path, seeds_dir: Path
+) -> None:
+    run("import", str(seeds_dir / "000_c50871eb9babc3ae.txt"))
+    assert run("export", "--per-issue", "issues")[0] == 0
+    files = sorted(p.name for p in (desk_dir / "issues").iterdir())
+    assert files == ["001-requirements-management-pattern.md", "002-database-driver-conflicts.md"]
+    assert run("export", "--per-issue", "issues", "--check")[0] == 0
+    code, out, _ = run("import", "--json", "issues")
+    assert code == 0
+    assert json.loads(out)["summary"] == {"unchanged": 2, "warnings": 0, "errors": 0, "notes": 0}
+
+
+def test_export_with_a_template(run: Run, desk_dir: Path, seeds_dir: Path) -> None:
+    run("import", str(seeds_dir / "000_c50871eb9babc3ae.txt"))
+    template = desk_dir / "short.md.jinja"
+    template.write_text(
+        "# {{ title }}\n{% for i in issues %}- {{ ref(i.number) }} {{ i.title }} "
+        "({{ i.severity.value }})\n{% endfor %}",
+        encoding="utf-8",
+    )
+    code, out, _ = run("export", "--template", str(template), "--title", "Short")
+    assert code == 0
+    assert out == (
+        "# Short\n- #001 Requirements Management Pattern (high)\n"
+        "- #002 Database Driver Conflicts (critical)\n"
+    )
+    template.write_text("{% for %}", encoding="utf-8")
+    code, _, err = run("export", "--template", str(template))
+    assert code == 2 and "short.md.jinja" in err
