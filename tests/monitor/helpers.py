@@ -15,7 +15,7 @@ FAST = Timings(delivery=0.02, jobs=3600.0, batch_window=0.005, max_idle=0.05)
 
 
 def config(**kw: Any) -> MonitorConfig:
-    base: dict[str, Any] = {"catalog": False, "interval": 0.1, "timeout": 1.0, "jitter": 0.0}
+    base: dict[str, Any] = {"catalog": False, "interval": 0.1, "timeout": 3.0, "jitter": 0.0}
     base.update(kw)
     return MonitorConfig.model_validate(base)
 

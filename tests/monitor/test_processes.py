@@ -22,7 +22,7 @@ def _config(folder: Path, targets: list[tuple[str, str]], hook: str, **extra: ob
         "[monitor]",
         "catalog = false",
         "interval = 0.1",
-        "timeout = 0.5",
+        "timeout = 2",
         "failure_threshold = 2",
         "success_threshold = 1",
         "retry_base = 0.05",
@@ -31,7 +31,7 @@ def _config(folder: Path, targets: list[tuple[str, str]], hook: str, **extra: ob
         "[monitor.notify.ops]",
         'kind = "webhook"',
         f'url = "{hook}"',
-        "timeout = 0.5",
+        "timeout = 1",
     ]
     for name, url in targets:
         lines += [
