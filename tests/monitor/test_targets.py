@@ -106,6 +106,7 @@ endpoints:
       - type: slack
         failure-threshold: 5
   - name: db
+    service: postgres
     url: "tcp://db:5432"
     interval: 1m
     conditions: ["[CONNECTED] == true"]
@@ -119,7 +120,8 @@ endpoints:
     found = setup.targets.targets
     assert set(found) == {"website", "db"}
     assert found["website"].interval == 30 and found["website"].timeout == 0.5
-    assert found["website"].failure_threshold == 5 and found["website"].service == "frontend"
+    assert found["website"].failure_threshold == 5 and found["website"].service is None
+    assert found["db"].service == "postgres"
     assert found["website"].conditions[2] == "[BODY].status == UP"
     assert found["db"].interval == 60 and found["db"].kind == "tcp"
     assert tmp_path / "gatus.yaml" in setup.watch

@@ -175,6 +175,9 @@ class Monitor:
         if not self._started:
             return
         self._started = False
+        if self._delivery is not None and not self._delivery.done():
+            # Let a delivery under way finish rather than leave it for its lease to expire.
+            await asyncio.wait({self._delivery}, timeout=5.0)
         tasks = [*self._inflight, *([self._delivery] if self._delivery else [])]
         for task in tasks:
             task.cancel()

@@ -395,13 +395,13 @@ def gatus_targets(path: Path, config: MonitorConfig) -> list[Target]:
             conditions = entry.get("conditions") or []
             if not isinstance(conditions, list):
                 raise InvalidValue("conditions", conditions, ["a list of conditions"])
-            group = entry.get("group")
+            # Gatus has no services; `service:` (a passmuster extension) links one. A Gatus
+            # `group` is a dashboard heading, not a service, so it is not used.
+            service = entry.get("service")
             target = Target(
                 name=name,
                 url=apply_base_url(url, config.base_urls),
-                service=str(entry.get("service") or group or name)
-                if entry.get("service") or group
-                else None,
+                service=str(service) if service else None,
                 interval=parse_duration(entry.get("interval", "60s"), "interval"),
                 timeout=parse_duration(client.get("timeout", config.timeout), "client.timeout"),
                 conditions=tuple(str(c) for c in conditions),

@@ -16,6 +16,7 @@ down" arrives once instead of four pages. Recoveries are never held back.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -45,9 +46,12 @@ from passmuster.core.issues import (
     Status,
     format_number,
 )
+from passmuster.errors import PassmusterError
 from passmuster.monitor.targets import Target
 from passmuster.storage.monitor_store import Claimed, MonitorStore, Outgoing, Record, Sample
 from passmuster.usecases.desk import Desk
+
+log = logging.getLogger("passmuster.monitor")
 
 ACTOR = "monitor"
 SOURCE = "monitor"
@@ -152,7 +156,14 @@ class IncidentKeeper:
                 assert flip is not None
                 if not self.store.renew(worker, claimed.target.name, now + 60_000):
                     continue  # our lease ran out and another worker owns this target now
-                state = self._on_flip(claimed.target, claimed.state, obs.state, flip, view)
+                try:
+                    state = self._on_flip(claimed.target, claimed.state, obs.state, flip, view)
+                except PassmusterError as exc:
+                    # A desk refusal (someone edited the incident into a state we cannot move
+                    # it from) must not wedge the monitor: record the health, say why.
+                    log.error("incident for %s not updated: %s", claimed.target.name, exc.message)
+                    state = obs.state
+                    light.append(_flip_row(claimed.target, flip))
                 view[label] = state
                 final[claimed.target.name] = state
         records = [
