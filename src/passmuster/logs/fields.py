@@ -50,6 +50,9 @@ PLAIN_FIELD = re.compile(
     r"^(?P<bullet>[-*+][ \t]+)?(?P<name>[^\W\d_][\w ()（）/'’-]{0,40}?)[ \t]*[:：]"
     r"[ \t]*(?P<value>.*?)[ \t]*$"
 )
+SIMPLE_FIELD = re.compile(
+    r"\*\*([^*_\n]{1,80}?)[ \t]*([:：])?[ \t]*\*\*[ \t]*([:：])?[ \t]*(.*?)[ \t]*$"
+)
 RULE = re.compile(r"^[ \t]*(?:-{3,}|\*{3,}|_{3,})[ \t]*$")
 META = re.compile(r"^<!-- passmuster: (?P<json>\{.*\}) -->[ \t]*$")
 TASK = re.compile(r"^[ \t]*[-*+][ \t]+\[(?P<mark>[ xX✓✔])\][ \t]?(?P<text>.*)$")
@@ -100,6 +103,11 @@ class FieldMatch:
 
 def match_field(line: str) -> FieldMatch | None:
     """The field a line starts, or None. Plain `Name: value` counts only for known names."""
+    if line.startswith("**"):
+        # The common case, without the bullet/emoji prefix the full pattern allows.
+        s = SIMPLE_FIELD.match(line)
+        if s is not None and (s.group(2) or s.group(3)):
+            return FieldMatch(s.group(1).strip(), s.group(4), 0, False)
     if "**" in line or "__" in line:
         m = FIELD_LINE.match(line)
         if m is not None and (m.group("c1") or m.group("c2")):
@@ -109,7 +117,10 @@ def match_field(line: str) -> FieldMatch | None:
                 len(m.group("indent").expandtabs(4)),
                 bool(m.group("bullet")),
             )
-    if ":" in line or "：" in line:
+    colon = line.find(":")
+    if colon < 0 or colon > 48:
+        colon = line.find("：")
+    if 0 < colon <= 48:
         p = PLAIN_FIELD.match(line)
         if p is not None and field_for(p.group("name")) is not None:
             return FieldMatch(p.group("name").strip(), p.group("value"), 0, bool(p.group("bullet")))
@@ -169,7 +180,7 @@ def split_body(lines: list[str], inside: list[bool], indices: list[int]) -> Body
         line = lines[i]
         fenced = inside[i]
         if not fenced:
-            meta = META.match(line)
+            meta = META.match(line) if line.startswith("<!-- passmuster") else None
             if meta is not None:
                 try:
                     loaded = json.loads(meta.group("json"))
@@ -191,7 +202,7 @@ def split_body(lines: list[str], inside: list[bool], indices: list[int]) -> Body
                     cur = Entry(fm.name, i, fm.value, fm.indent, multi=not fm.value)
                     body.entries.append(cur)
                     continue
-            if RULE.match(line) and not line.startswith((" ", "\t")):
+            if line[:1] in "-*_" and RULE.match(line):
                 flush_para()
                 cur = None
                 continue

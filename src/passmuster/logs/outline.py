@@ -7,7 +7,9 @@ Lines inside code fences never become structure. A bold paragraph that names an 
 
 from __future__ import annotations
 
+import functools
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from passmuster.logs.text import find_fences, repair_mojibake
@@ -66,6 +68,7 @@ def _strip_emphasis(text: str) -> str:
     return text.replace("**", "").replace("__", "").strip()
 
 
+@functools.lru_cache(maxsize=8192)
 def parse_heading(raw: str) -> Heading:
     """`✅ **RESOLVED** - Issue #001: Title` → Heading("Title", "#001", "✅ **RESOLVED**", True)."""
     text = _strip_emphasis(raw)
@@ -154,16 +157,17 @@ def build_outline(text: str) -> Outline:
     inside, fences = find_fences(lines)
     root = Node(level=0, line=-1, text="")
     stack = [root]
-    for i, line in enumerate(lines):
+    previous = 0  # first line not yet given to a section
+    for i in _candidates(repaired):
         if inside[i]:
-            stack[-1].body.append(i)
             continue
+        line = lines[i]
         node: Node | None = None
-        if line.startswith(("#", " #", "  #", "   #")):
+        if line.lstrip(" ").startswith("#"):
             m = HEADING.match(line)
             if m is not None:
                 node = Node(level=len(m.group(1)), line=i, text=(m.group(2) or "").strip())
-        elif line.startswith(("**", "__")) or line.lstrip().startswith(("**", "__")):
+        else:
             b = BOLD_LINE.match(line)
             if b is not None and parse_heading(b.group("inner")).is_issue:
                 # A sibling of an open bold issue; else half a level below the open section.
@@ -171,15 +175,31 @@ def build_outline(text: str) -> Outline:
                 level = bold_levels[-1] if bold_levels else stack[-1].level + 0.5
                 node = Node(level=level, line=i, text=b.group("inner").strip(), bold=True)
         if node is None:
-            stack[-1].body.append(i)
             continue
+        stack[-1].body.extend(range(previous, i))
+        previous = i + 1
         while len(stack) > 1 and stack[-1].level >= node.level:
             stack.pop()
         stack[-1].children.append(node)
         stack.append(node)
+    stack[-1].body.extend(range(previous, len(lines)))
     _close(root, len(lines) - 1)
     unclosed = [f.start for f in fences if not f.closed]
     return Outline(lines, inside, root, unclosed, changed)
+
+
+# Lines that may open a section: ATX headings and lines wrapped in bold.
+_CANDIDATE = re.compile(r"^(?: {0,3}#|[ \t]*(?:\*\*|__)[^\n]*(?:\*\*|__)[ \t]*$)", re.MULTILINE)
+
+
+def _candidates(text: str) -> Iterator[int]:
+    """Line numbers of candidate lines, found by one regex scan instead of a loop per line."""
+    line = 0
+    last = 0
+    for m in _CANDIDATE.finditer(text):
+        line += text.count("\n", last, m.start())
+        last = m.start()
+        yield line
 
 
 def _close(node: Node, end: int) -> None:

@@ -7,9 +7,11 @@ touches a desk.
 
 from __future__ import annotations
 
+import gc
 import re
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from passmuster.core.issues import IssueDraft
@@ -22,6 +24,7 @@ from passmuster.logs.text import decode
 from passmuster.logs.vocab import clean, normalise_severity, normalise_status, normalise_type
 
 FAMILIES = ("auto", "sections", "single", "table")
+_TOTAL_ENDINGS = ("issues", "issue", "items", "item", "bugs", "bug", ".", "Issues", "Issue")
 
 _TOTAL = re.compile(
     r"^\s*(?:[-*+]\s+)?[^\w\s]*\s*(?:\*\*)?(?P<label>[^\d:：*]{1,40}?)(?:\*\*)?\s*[:：]\s*(?:\*\*)?"
@@ -46,6 +49,23 @@ def read_text(
         raise ParseError(
             path, None, f"unknown format {family!r}; choose from {', '.join(FAMILIES)}"
         )
+    with _gc_paused():
+        return _read(text, path, source=source, family=family)
+
+
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Reading allocates many small objects and frees none: cyclic GC passes only cost time."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _read(text: str, path: str, *, source: str | None, family: str) -> ParsedLog:
     outline = build_outline(text)
     log = ParsedLog(path=path, family=family, source=source if source is not None else path)
     if outline.repaired:
@@ -126,7 +146,7 @@ def _stated_totals(log: ParsedLog, lines: list[str], inside: list[bool]) -> None
     """ "Open: 17 issues" in a summary: compare with what this file was found to hold."""
     issue_lines = {issue.line for issue in log.issues}
     for i, line in enumerate(lines):
-        if inside[i] or i + 1 in issue_lines or not line[-1:].isalpha():
+        if inside[i] or not line.endswith(_TOTAL_ENDINGS) or i + 1 in issue_lines:
             continue
         m = _TOTAL.match(line)
         if m is None:

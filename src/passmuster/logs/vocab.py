@@ -7,6 +7,7 @@ reader then keeps the text as written and warns.
 
 from __future__ import annotations
 
+import functools
 import re
 from datetime import UTC, datetime
 from typing import TypeVar
@@ -26,6 +27,7 @@ def strip_emoji(text: str) -> str:
     return _EMOJI.sub("", text)
 
 
+@functools.lru_cache(maxsize=8192)
 def clean(text: str) -> str:
     """`✅ **RESOLVED**` → `resolved`; `Tech-Debt` → `tech debt`."""
     text = _EMPHASIS.sub("", strip_emoji(text))
@@ -213,18 +215,22 @@ def _lookup(table: dict[str, _T], raw: str) -> _T | None:
     return table.get(head)
 
 
+@functools.lru_cache(maxsize=4096)
 def normalise_status(raw: str) -> Status | None:
     return _lookup(STATUS_SPELLINGS, raw)
 
 
+@functools.lru_cache(maxsize=4096)
 def normalise_severity(raw: str) -> Severity | None:
     return _lookup(SEVERITY_SPELLINGS, raw)
 
 
+@functools.lru_cache(maxsize=4096)
 def normalise_priority(raw: str) -> Priority | None:
     return _lookup(PRIORITY_SPELLINGS, raw)
 
 
+@functools.lru_cache(maxsize=4096)
 def normalise_type(raw: str) -> IssueType | None:
     return _lookup(TYPE_SPELLINGS, raw)
 
@@ -403,6 +409,7 @@ ANCHOR_FIELDS = frozenset(
 )
 
 
+@functools.lru_cache(maxsize=8192)
 def field_for(name: str) -> str | None:
     """The draft attribute a field name (`**Service(s) Affected**`, `根因`) fills, if any."""
     return FIELD_NAMES.get(clean(name))
