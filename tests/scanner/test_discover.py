@@ -262,3 +262,23 @@ def test_paths_in_later_files_resolve_from_the_project_folder(write_tree: WriteT
     assert api.files == ["deploy/docker-compose.yml", "deploy/prod/extra.yml"]
     assert (api.build_context, api.build_context_exists) == ("deploy/api", True)
     assert api.dockerfile is not None
+
+
+def test_included_files_run_with_the_file_that_includes_them(write_tree: WriteTree) -> None:
+    root = write_tree(
+        {
+            "compose.yaml": (
+                "include:\n  - infra/compose.yaml\nservices:\n  api:\n    image: api\n"
+                "    ports: ['8080:80']\n"
+            ),
+            "infra/compose.yaml": (
+                "services:\n  proxy:\n    build: ./proxy\n    ports: ['8080:80']\n"
+            ),
+            "infra/proxy/Dockerfile": "FROM nginx:1.27\n",
+        }
+    )
+    platform = discover(root)
+    assert [p.files for p in platform.projects] == [["compose.yaml", "infra/compose.yaml"]]
+    proxy = platform.service("proxy")
+    assert proxy is not None and proxy.project == "compose.yaml"
+    assert (proxy.build_context, proxy.build_context_exists) == ("infra/proxy", True)

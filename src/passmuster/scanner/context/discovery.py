@@ -139,6 +139,7 @@ class _Discovery:
         self.platform = Platform(root=root, options=dict(config.options))
         self.tree = _Tree()
         self._raw_docs: dict[str, YamlDoc | None] = {}
+        self._included: set[str] = set()  # compose files pulled in by `include:`
         self._root_text = str(root)
         self._python_index: dict[str, list[str]] | None = None
 
@@ -280,8 +281,49 @@ class _Discovery:
                 grouped.append(group)
             else:
                 grouped.extend([p] for p in [*overrides, *rest])
+        grouped = self._with_includes(grouped)
         grouped.sort(key=lambda g: g[0])
         return [Project(files[0], files) for files in grouped]
+
+    def _with_includes(self, grouped: list[list[str]]) -> list[list[str]]:
+        """Files named by a top-level `include:` run with the file that includes them."""
+        includes: dict[str, list[str]] = {}
+        for group in grouped:
+            for path in group:
+                text = self.text(path) or ""
+                if re.search(r"^include\s*:", text, re.MULTILINE):
+                    includes[path] = self._include_targets(path)
+        if not includes:
+            return grouped
+        pulled = {target for targets in includes.values() for target in targets}
+        self._included |= pulled
+        result = []
+        for group in grouped:
+            kept = [
+                p for p in group if p not in pulled or any(p in includes.get(q, ()) for q in group)
+            ]
+            for path in list(kept):
+                kept.extend(t for t in includes.get(path, ()) if t not in kept)
+            if kept:
+                result.append(kept)
+        return result
+
+    def _include_targets(self, path: str) -> list[str]:
+        doc = self._raw_doc(path)
+        items = doc.data.get("include") if doc and isinstance(doc.data, dict) else None
+        targets: list[str] = []
+        for item in items if isinstance(items, list) else []:
+            names = item.get("path") if isinstance(item, dict) else item
+            for name in names if isinstance(names, list) else [names]:
+                if not isinstance(name, str):
+                    continue
+                resolved = self.inside(posixpath.join(posixpath.dirname(path), name))
+                if resolved is not None and resolved in self.tree.all_files:
+                    targets.append(resolved)
+                else:
+                    line = doc.line(doc.data, "include") if doc else None
+                    self.problem(path, line, f"include names missing file {name!r}")
+        return targets
 
     def _service_names(self, path: str) -> set[str]:
         doc = self._raw_doc(path)
@@ -356,6 +398,8 @@ class _Discovery:
         self.platform.projects.append(project)
         merged: dict[str, ServiceDef] = {}
         for path in project.files:
+            # An included file keeps its own folder for relative paths, as compose does.
+            own_folder = posixpath.dirname(path) if path in self._included else None
             interpolator = Interpolator(values)
             doc, compose_file = self._compose_doc(path, interpolator)
             if doc is None:
@@ -385,7 +429,7 @@ class _Discovery:
                         self.problem(path, line, f"service {name!r} must be a mapping")
                         continue
                 part = self._service_part(
-                    str(name), body, doc, path, line, project.name, interpolator, ()
+                    str(name), body, doc, path, line, project.name, interpolator, (), own_folder
                 )
                 if name in merged:
                     _merge(merged[name], part)
