@@ -110,6 +110,8 @@ def serve(
         # Open live streams would otherwise hold a stopping server for as long as they last.
         timeout_graceful_shutdown=2,
         server_header=False,
+        # The monitor's probes need asyncio's own transports; uvloop (faster) serves otherwise.
+        loop="asyncio" if settings.monitor else "auto",
     )
     server = server_for(config)
     shown = f"[{host}]" if ":" in host else host
