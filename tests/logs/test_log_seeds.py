@@ -84,6 +84,13 @@ def test_seed_000_template_in_fence_and_document_sections_are_notes(seed: Seed) 
     assert "Issue #XXX: [Title]" in template.body
 
 
+def test_seed_000_statistics_table_is_compared_with_the_issues(seed: Seed) -> None:
+    totals = {t.label: (t.stated, t.found) for t in seed("000").totals}
+    assert totals["Sep 2025 total"] == (1, 2)
+    assert totals["Sep 2025 critical"] == (0, 1)
+    assert totals["Sep 2025 high"] == (1, 1)
+
+
 # --- seed 002: category sections with bullet fields --------------------------------------------
 
 

@@ -12,6 +12,7 @@ import re
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 
 from passmuster.core.issues import IssueDraft
@@ -157,7 +158,59 @@ def _stated_totals(log: ParsedLog, lines: list[str], inside: list[bool]) -> None
             continue
         _, predicate = classified
         found = sum(1 for issue in log.issues if predicate(issue.draft))
-        total = StatedTotal(log.path, i + 1, label, int(m.group("n")), found)
-        log.totals.append(total)
-        if not total.matches:
-            log.warn(i + 1, f"the log says {label}: {total.stated} issues; {found} found")
+        _add_total(log, i + 1, label, int(m.group("n")), found)
+    _month_tables(log, lines, inside)
+
+
+def _add_total(log: ParsedLog, line: int, label: str, stated: int, found: int) -> None:
+    total = StatedTotal(log.path, line, label, stated, found)
+    log.totals.append(total)
+    if not total.matches:
+        log.warn(line, f"the log says {label}: {stated} issues; {found} found")
+
+
+def _month_tables(log: ParsedLog, lines: list[str], inside: list[bool]) -> None:
+    """A `| Month | Critical | High | … | Total |` statistics table, row by row."""
+    from passmuster.logs.readers.tables import split_row
+
+    if any(p.draft.reported_at is None for p in log.issues):
+        return  # undated issues could belong to any month: nothing to compare honestly
+    for i, line in enumerate(lines):
+        if inside[i] or not line.lstrip().startswith("|") or "month" not in line.lower():
+            continue
+        header = [clean(cell) for cell in split_row(line)]
+        if not header or header[0] != "month":
+            continue
+        j = i + 2
+        while j < len(lines) and lines[j].lstrip().startswith("|") and not inside[j]:
+            cells = split_row(lines[j])
+            month = _month_of(cells[0]) if cells else None
+            if month is not None:
+                in_month = [
+                    p.draft
+                    for p in log.issues
+                    if p.draft.reported_at is not None
+                    and p.draft.reported_at.strftime("%Y-%m") == month
+                ]
+                for name, cell in zip(header[1:], cells[1:], strict=False):
+                    if not cell.strip().isdigit():
+                        continue
+                    severity = normalise_severity(name)
+                    if name == "total":
+                        found = len(in_month)
+                    elif severity is not None:
+                        found = sum(1 for d in in_month if d.severity is severity)
+                    else:
+                        continue
+                    _add_total(log, j + 1, f"{cells[0]} {name}", int(cell), found)
+            j += 1
+
+
+def _month_of(text: str) -> str | None:
+    """`Sep 2025` or `2025-09` → `2025-09`."""
+    for fmt in ("%b %Y", "%B %Y", "%Y-%m"):
+        try:
+            return datetime.strptime(text.strip().replace("*", ""), fmt).strftime("%Y-%m")
+        except ValueError:
+            continue
+    return None
