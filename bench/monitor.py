@@ -47,8 +47,11 @@ class P(asyncio.Protocol):
     def data_received(self, d):
         self.buf += d
         while b"\r\n\r\n" in self.buf:
-            _, self.buf = self.buf.split(b"\r\n\r\n", 1)
+            head, self.buf = self.buf.split(b"\r\n\r\n", 1)
             self.t.write(RESP)
+            if b"connection: close" in head.lower():
+                self.t.close()  # as real servers do: the TIME_WAIT stays on this side
+                return
 async def main():
     server = await asyncio.get_running_loop().create_server(
         P, "127.0.0.1", int(sys.argv[1]), backlog=4096)
@@ -357,6 +360,7 @@ def _scale_child(port: int, count: int, duration: float, folder: str) -> None:
                 "peak_mb": peak,
                 "behind": late,
                 "failures": sum(r.probe_failures for r in rows),
+                "cpu_s": time.process_time(),
             }
         )
     )
@@ -387,6 +391,12 @@ def scale(count: int, duration: float) -> dict[str, float]:
         f"({data['probes'] / data['elapsed']:.0f}/s; {count / 10:.0f}/s due, "
         f"{due:,.0f} due in all), "
         f"failed {data['failures']:.0f}, targets behind schedule {data['behind']:.0f}"
+    )
+    cpu = data["cpu_s"]
+    print(
+        f"  CPU {cpu:.1f} s in {data['elapsed']:.1f} s ({cpu / data['elapsed']:.0%} of one core, "
+        f"{data['probes'] / cpu:.0f} probes per CPU-second; 1,000/s needs "
+        f"{1000 / (data['probes'] / cpu):.0%} of a core)"
     )
     rss, peak = data["rss_mb"], data["peak_mb"]
     print(f"  resident memory {rss:.0f} MB (peak {peak:.0f} MB); target < 300 MB")
