@@ -26,7 +26,7 @@ from passmuster.core.issues import (
 )
 from passmuster.errors import InvalidValue
 from passmuster.logs.model import ParsedLog
-from passmuster.logs.text import _FENCE
+from passmuster.logs.text import FENCE
 from passmuster.logs.vocab import (
     SEVERITY_SPELLINGS,
     clean,
@@ -232,14 +232,14 @@ def fence_blocks(text: str) -> list[str] | None:
         if not lines[i].strip():
             i += 1
             continue
-        m = _FENCE.match(lines[i])
+        m = FENCE.match(lines[i])
         if m is None:
             return None
         char, size = m.group(2)[0], len(m.group(2))
         indent = len(m.group(1))
         j = i + 1
         while j < len(lines):
-            c = _FENCE.match(lines[j])
+            c = FENCE.match(lines[j])
             if (
                 c is not None
                 and c.group(2)[0] == char

@@ -48,7 +48,7 @@ STATUS_EMOJI = {
     "⛔": "blocked",
     "🚫": "blocked",
 }
-_TRAILING_EMOJI = re.compile(
+TRAILING_EMOJI = re.compile(
     "\\s*([\u2190-\u21ff\u2300-\u23ff\u2460-\u27bf\u2b00-\u2bff\U0001f000-\U0001faff])"
     "[\ufe0e\ufe0f]?\\s*$"
 )
@@ -115,7 +115,7 @@ def _raw_prefix(raw: str) -> str | None:
 
 
 def _split_trailing_emoji(title: str) -> tuple[str, str | None]:
-    m = _TRAILING_EMOJI.search(title)
+    m = TRAILING_EMOJI.search(title)
     if m is None or m.group(1) not in STATUS_EMOJI:
         return title, None
     return title[: m.start()].rstrip(), m.group(0).strip()

@@ -83,7 +83,7 @@ def decode(data: bytes, path: Path | str) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
-_FENCE = re.compile(r"^(\s*)(`{3,}|~{3,})(.*)$")
+FENCE = re.compile(r"^(\s*)(`{3,}|~{3,})(.*)$")
 _HEADING_LIKE = re.compile(r"^#{1,6}\s")
 _RULE = re.compile(r"^(?:-{3,}|\*{3,}|_{3,})\s*$")
 
@@ -114,7 +114,7 @@ def find_fences(lines: list[str]) -> tuple[list[bool], list[Fence]]:
         if "`" not in line and "~" not in line:
             i += 1
             continue
-        m = _FENCE.match(line)
+        m = FENCE.match(line)
         if m is None or (m.group(2)[0] == "`" and "`" in m.group(3)):
             i += 1
             continue
@@ -122,7 +122,7 @@ def find_fences(lines: list[str]) -> tuple[list[bool], list[Fence]]:
         char, size = marker[0], len(marker)
         j = i + 1
         while j < n:
-            close = _FENCE.match(lines[j])
+            close = FENCE.match(lines[j])
             if (
                 close is not None
                 and close.group(2)[0] == char

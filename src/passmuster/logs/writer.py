@@ -51,7 +51,7 @@ from passmuster.logs.fields import (
     split_names,
     trim_blank,
 )
-from passmuster.logs.outline import _TRAILING_EMOJI, BOLD_LINE, HEADING, parse_heading
+from passmuster.logs.outline import BOLD_LINE, HEADING, TRAILING_EMOJI, parse_heading
 from passmuster.logs.text import find_fences, repair_mojibake
 from passmuster.logs.vocab import (
     field_for,
@@ -147,7 +147,7 @@ def _safe_title(title: str) -> bool:
     heading = HEADING.match(f"## Issue #001 - {title}")
     if heading is None or heading.group(2) != f"Issue #001 - {title}":
         return False
-    return parse_heading(heading.group(2)).title == title and not _TRAILING_EMOJI.search(title)
+    return parse_heading(heading.group(2)).title == title and not TRAILING_EMOJI.search(title)
 
 
 def _safe_body(text: str) -> bool:
@@ -401,7 +401,7 @@ def render_issue(issue: Issue) -> str:
     if not _safe_title(title):
         meta["title"] = title
         title = _visible(title).rstrip("#").rstrip() or "-"
-        if _TRAILING_EMOJI.search(title):
+        if TRAILING_EMOJI.search(title):
             title += " ."
     parts = [f"## Issue {format_number(issue.number)} - {title}", ""]
     parts.extend(_field_lines(issue, meta))

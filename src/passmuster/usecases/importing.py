@@ -13,7 +13,7 @@ import os
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -283,7 +283,3 @@ def import_logs(
             )
         )
     return report
-
-
-def draft_fields() -> list[str]:
-    return [f.name for f in fields(IssueDraft)]
