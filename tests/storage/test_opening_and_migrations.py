@@ -115,3 +115,12 @@ def test_opening_a_current_desk_twice_keeps_its_issues(database_url: str) -> Non
     with Desk.connect(database_url) as desk:
         assert desk.count() == 1
         assert desk.file(IssueDraft(title="u"), actor="a").number == 2
+
+
+def test_an_unreachable_server_gives_a_clear_error_without_the_password() -> None:
+    # Port 9 (discard) on 127.0.0.1: nothing listens there, so the connection is refused.
+    with pytest.raises(DeskError) as caught:
+        Desk.open("postgresql://alice:s3cret@127.0.0.1:9/desk?connect_timeout=3")
+    message = str(caught.value)
+    assert message.startswith("cannot open the desk at postgresql")
+    assert "s3cret" not in message

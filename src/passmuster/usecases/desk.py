@@ -157,6 +157,8 @@ class Desk:
         except (DatabaseError, sqlite3.DatabaseError) as exc:
             engine.dispose()
             reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+            if sqlite_path(url) is None:
+                raise DeskError(f"cannot open the desk at {where}: {reason}") from None
             raise DeskError(f"{where}: cannot be used as a desk ({reason})") from None
         return cls(engine, url, clock=clock)
 
