@@ -156,3 +156,28 @@ def test_git_commit_follows_a_worktree_gitdir_file(tmp_path: Path) -> None:
     checkout.mkdir()
     (checkout / ".git").write_text(f"gitdir: {worktree_git}\n")
     assert git_commit(checkout) == "4" * 40
+
+
+def test_a_scan_issue_resolved_by_hand_while_still_detected_is_flagged_not_reopened(
+    write_tree: WriteTree, desk: Desk, registry: Registry
+) -> None:
+    root = write_tree({"docker-compose.yml": WITH})
+    (issue,) = _scan(root, WITH, desk, registry, "a" * 40, 1).opened
+    desk.transition(issue.number, Status.RESOLVED, actor="bob", fields={"resolution": "done"})
+    again = _scan(root, WITH, desk, registry, "b" * 40, 2)
+    assert again.reopened == []
+    assert [i.number for i, _ in again.claimed] == [issue.number]
+    assert desk.get(issue.number).status is Status.RESOLVED
+
+
+def test_a_wont_fix_issue_is_left_alone(
+    write_tree: WriteTree, desk: Desk, registry: Registry
+) -> None:
+    from passmuster.core.issues import CloseReason
+
+    root = write_tree({"docker-compose.yml": WITH})
+    (issue,) = _scan(root, WITH, desk, registry, "a" * 40, 1).opened
+    desk.transition(issue.number, Status.CLOSED, actor="bob", reason=CloseReason.WONT_FIX)
+    again = _scan(root, WITH, desk, registry, "b" * 40, 2)
+    assert (again.reopened, again.claimed, again.opened) == ([], [], [])
+    assert desk.get(issue.number).status is Status.CLOSED

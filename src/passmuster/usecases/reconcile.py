@@ -20,7 +20,6 @@ from pathlib import Path
 
 from passmuster.core.findings import Finding
 from passmuster.core.issues import (
-    CloseReason,
     Issue,
     IssueDraft,
     IssueQuery,
@@ -204,10 +203,11 @@ def _flag_claimed(desk: Desk, result: ScanResult, outcome: Reconciled, actor: st
     for finding in result.findings:
         firing.setdefault(finding.code, []).append(finding)
     ran = {rule.code for rule in result.rules}
-    finished = desk.list(IssueQuery(statuses=[Status.RESOLVED, Status.CLOSED]))
-    for issue in finished:
+    # Only resolved issues claim a fix; a closed one (won't fix, duplicate, invalid) makes no
+    # such claim.
+    for issue in desk.list(IssueQuery(statuses=[Status.RESOLVED])):
         codes = rule_codes(issue)
-        if not codes or issue.close_reason in (CloseReason.DUPLICATE, CloseReason.INVALID):
+        if not codes:
             continue
         hits = [
             f
