@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 from collections import Counter
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -45,6 +46,20 @@ def _config(folder: Path, targets: list[tuple[str, str]], hook: str, **extra: ob
     return path
 
 
+@pytest.fixture
+def connect() -> Iterator[Callable[[str], Desk]]:
+    """Open desks for the test; closed afterwards even when an assertion fails."""
+    opened: list[Desk] = []
+
+    def open_desk(url: str) -> Desk:
+        opened.append(Desk.connect(url))
+        return opened[-1]
+
+    yield open_desk
+    for desk in opened:
+        desk.close()
+
+
 def _start(url: str, config: Path) -> subprocess.Popen[bytes]:
     env = {**os.environ, "PASSMUSTER_DATABASE_URL": url, "PASSMUSTER_ACTOR": "monitor"}
     return subprocess.Popen(
@@ -70,9 +85,9 @@ def _stop(proc: subprocess.Popen[bytes]) -> str:
 
 @pytest.mark.slow
 def test_a_monitor_killed_with_pending_notifications_delivers_them_after_restart_once(
-    database_url: str, tmp_path: Path
+    database_url: str, tmp_path: Path, connect: Callable[[str], Desk]
 ) -> None:
-    desk = Desk.connect(database_url)
+    desk = connect(database_url)
     store = MonitorStore(desk.engine)
     dead = [(f"svc{i}", f"http://127.0.0.1:{free_port()}/health") for i in range(3)]
     with Receiver(delay=0.1) as hook:
@@ -97,15 +112,14 @@ def test_a_monitor_killed_with_pending_notifications_delivers_them_after_restart
         assert delivered == {"svc0": 1, "svc1": 1, "svc2": 1}, log
         assert len(keys) == 3
     assert len(incidents(desk)) == 3
-    desk.close()
 
 
 @pytest.mark.postgres
 @pytest.mark.slow
 def test_two_monitors_on_one_postgresql_desk_open_one_incident_and_notify_once(
-    postgres_url: str, tmp_path: Path
+    postgres_url: str, tmp_path: Path, connect: Callable[[str], Desk]
 ) -> None:
-    desk = Desk.connect(postgres_url)  # migrated once, before the monitors race to it
+    desk = connect(postgres_url)  # migrated once, before the monitors race to it
     store = MonitorStore(desk.engine)
     service = ProcessServer().start()
     others = [(f"ok{i}", service.url(f"/ok{i}")) for i in range(6)]
@@ -129,11 +143,10 @@ def test_two_monitors_on_one_postgresql_desk_open_one_incident_and_notify_once(
             )
             wait_until(lambda: sum(r.probes for r in store.target_rows()) > 100, timeout=30)
         finally:
+            logs = [_stop(m) for m in monitors]  # before the service goes, or they see it go
             service.kill()
-            logs = [_stop(m) for m in monitors]
         events = Counter((p["event"], p["target"]) for p in hook.accepted)  # type: ignore[index]
         assert set(events.values()) == {1}, (events, logs)
         assert len(events) == 14
     found = incidents(desk)
     assert len(found) == 7 and len({i.title for i in found}) == 7
-    desk.close()
