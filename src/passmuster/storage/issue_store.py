@@ -146,7 +146,8 @@ def lock_counter(connection: Connection, name: str) -> None:
 
 
 def _plain(items: Iterable[Any]) -> list[dict[str, Any]]:
-    return [dataclasses.asdict(i) for i in items]
+    # Task, FileChange and ExtraSection are flat slotted records: no need for asdict's deep copy.
+    return [{name: getattr(i, name) for name in i.__slots__} for i in items]
 
 
 def issue_values(item: IssueDraft) -> dict[str, Any]:
@@ -186,6 +187,12 @@ def issue_values(item: IssueDraft) -> dict[str, Any]:
     }
 
 
+_DRAFT_FIELDS = tuple(f.name for f in dataclasses.fields(IssueDraft))
+
+
+_DRAFT_FIELDS = tuple(f.name for f in dataclasses.fields(IssueDraft))
+
+
 def insert_issues(
     connection: Connection, drafts: Sequence[IssueDraft], *, actor: str, now: datetime
 ) -> list[Issue]:
@@ -198,7 +205,7 @@ def insert_issues(
     for number, draft in zip(numbers, drafts, strict=True):
         _check_draft(draft)
         issue = Issue(
-            **{f.name: getattr(draft, f.name) for f in dataclasses.fields(IssueDraft)},
+            **{name: getattr(draft, name) for name in _DRAFT_FIELDS},
             number=number,
             created_at=now,
             updated_at=now,
