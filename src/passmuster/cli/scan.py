@@ -142,8 +142,33 @@ def scan_command(
     notes: list[str] = []
     if record:
         notes = _record(root, result, registry)
-    click.echo(REPORTERS[output_format](result, registry, notes), nl=False)
+    report = REPORTERS[output_format](result, registry, notes)
+    if output_format == "text" and sys.stdout.isatty():
+        _print_coloured(report)
+    else:
+        click.echo(report, nl=False)
     sys.exit(result.exit_code(threshold))
+
+
+def _print_coloured(report: str) -> None:
+    """The text report with severities and service headings coloured, for a terminal."""
+    import re
+
+    from rich.markup import escape
+
+    from passmuster.cli._output import SEVERITY_STYLE
+
+    out = console()
+    for line in report.splitlines():
+        text = escape(line)
+        match = re.search(r" \\\[(critical|high|medium|low|info)\] ", text)
+        if match:
+            style = SEVERITY_STYLE[match.group(1)]
+            coloured = f" \\[[{style}]{match.group(1)}[/]] "
+            text = text.replace(match.group(0), coloured, 1)
+        elif line and not line.startswith(" ") and line.endswith(")"):
+            text = f"[bold]{text}[/]"
+        out.print(text, highlight=False)
 
 
 def _record(root: Path, result: ScanResult, registry: Registry) -> list[str]:
