@@ -319,3 +319,14 @@ def test_file_many_numbers_consecutively(desk: Desk) -> None:
     assert [i.number for i in filed] == [1, 2, 3]
     assert desk.count() == 3
     assert len(desk.events(kinds=["created"])) == 3
+
+
+def test_text_with_nul_characters_is_refused_on_every_database(desk: Desk) -> None:
+    with pytest.raises(InvalidValue, match="error_details"):
+        desk.file(IssueDraft(title="t", error_details=["a\x00b"]), actor="a")
+    desk.file(IssueDraft(title="t"), actor="a")
+    with pytest.raises(InvalidValue, match="description"):
+        desk.update(1, {"description": "x\x00"}, actor="a")
+    with pytest.raises(InvalidValue, match="comment"):
+        desk.comment(1, "\x00", actor="a")
+    assert desk.get(1).version == 1 and desk.count() == 1

@@ -47,6 +47,7 @@ from passmuster.core.issues import (
     Severity,
     Status,
     Task,
+    check_no_nul,
     format_number,
 )
 from passmuster.errors import Conflict, DeskError, InvalidValue, NotFound
@@ -190,9 +191,6 @@ def issue_values(item: IssueDraft) -> dict[str, Any]:
 _DRAFT_FIELDS = tuple(f.name for f in dataclasses.fields(IssueDraft))
 
 
-_DRAFT_FIELDS = tuple(f.name for f in dataclasses.fields(IssueDraft))
-
-
 def insert_issues(
     connection: Connection, drafts: Sequence[IssueDraft], *, actor: str, now: datetime
 ) -> list[Issue]:
@@ -266,6 +264,8 @@ def _check_draft(draft: IssueDraft) -> None:
         raise InvalidValue("title", draft.title, ["a non-empty text"])
     for name in draft.services:
         check_service_name(name)
+    for name in _DRAFT_FIELDS:
+        check_no_nul(name, getattr(draft, name))
     if draft.status is Status.CLOSED and draft.close_reason is None:
         valid = ", ".join(r.value for r in CloseReason)
         raise InvalidValue("close_reason", None, [valid])

@@ -39,6 +39,7 @@ from passmuster.core.issues import (
     IssueQuery,
     LinkKind,
     Status,
+    check_no_nul,
     check_transition,
     coerce_changes,
     format_number,
@@ -373,6 +374,7 @@ class Desk:
     def comment(self, number: int, body: str, *, actor: str) -> Comment:
         if not body.strip():
             raise InvalidValue("comment", body, ["a non-empty text"])
+        check_no_nul("comment", body)
         now = self.clock()
 
         def work(c: Connection) -> Comment:
@@ -633,6 +635,8 @@ def _apply(
 ) -> Issue:
     """Write the fields of `state` that differ from `current`, with their events."""
     changed = {k: v for k, v in state.items() if getattr(current, k) != v}
+    for name, value in changed.items():
+        check_no_nul(name, value)
     rows: list[dict[str, Any]] = []
     for name, value in changed.items():
         if name in _SILENT_FIELDS:
