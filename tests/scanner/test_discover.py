@@ -282,3 +282,9 @@ def test_included_files_run_with_the_file_that_includes_them(write_tree: WriteTr
     proxy = platform.service("proxy")
     assert proxy is not None and proxy.project == "compose.yaml"
     assert (proxy.build_context, proxy.build_context_exists) == ("infra/proxy", True)
+
+
+def test_a_worker_built_from_its_api_image_has_no_health_url() -> None:
+    services = {s.name: s for s in catalog_services(discover(EXAMPLE))}
+    worker = services["instances-worker"]
+    assert (worker.health_url, worker.ports) == (None, [])

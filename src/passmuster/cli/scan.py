@@ -253,8 +253,11 @@ def services_command(
     from rich.table import Table
 
     table = Table(box=None, pad_edge=False)
-    for column in ("service", "kind", "ports", "depends on", "health", "defined in"):
-        table.add_column(column)
+    for column in ("service", "kind", "ports"):
+        table.add_column(column, no_wrap=True)
+    table.add_column("depends on")
+    table.add_column("health", no_wrap=True)  # URLs are copied, not read: keep them whole
+    table.add_column("defined in", max_width=30, overflow="ellipsis", no_wrap=True)
     for service in services:
         table.add_row(
             service.name,

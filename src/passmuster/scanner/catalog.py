@@ -34,6 +34,13 @@ def app_routes(service: ServiceDef, platform: Platform) -> set[str]:
     return routes
 
 
+def _serves_no_http(service: ServiceDef) -> bool:
+    """A queue worker built from its API's image inherits the API's EXPOSE and routes, but does
+    not serve them."""
+    entry = service.entry
+    return entry is not None and entry.server in ("celery", "dramatiq", "rq", "arq")
+
+
 def main_port(service: ServiceDef) -> int | None:
     """The container port the service serves on: what it listens on, else what it exposes."""
     for ref in (*service.listens, *service.expose):
@@ -53,6 +60,9 @@ def catalog_services(platform: Platform) -> list[Service]:
     for service in platform.by_name().values():
         port = main_port(service)
         path = health_path(service, platform)
+        if _serves_no_http(service):
+            port = port if service.ports else None
+            path = service.health_path  # only what the user configured
         health_url = f"http://{service.name}:{port}{path}" if port and path else None
         ports = [
             f"{p.host}:{p.container}" + ("" if p.protocol == "tcp" else f"/{p.protocol}")
