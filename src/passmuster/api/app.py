@@ -100,7 +100,9 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     stop = asyncio.Event()
     tasks: list[asyncio.Task[Any]] = []
     try:
-        app.state.desk = desk
+        from passmuster.api.serial import serialised
+
+        app.state.desk = serialised(desk)
         app.state.tokens = TokenStore(desk.engine)
         app.state.session_secret = config.session_secret or await asyncio.to_thread(
             session_secret, desk
@@ -119,7 +121,8 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         from passmuster.web.views import sla_cache
 
         # Work out SLA states now, so the first look at the board does not wait for them.
-        tasks.append(asyncio.create_task(asyncio.to_thread(sla_cache(desk).refresh, desk)))
+        shared = app.state.desk
+        tasks.append(asyncio.create_task(asyncio.to_thread(sla_cache(shared).refresh, shared)))
         tasks.append(asyncio.create_task(hub.run(stop), name="live-feed"))
         if monitor is not None:
             tasks.append(asyncio.create_task(monitor.run(stop), name="monitor"))

@@ -13,6 +13,7 @@ from __future__ import annotations
 import enum
 import hashlib
 import secrets
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -22,6 +23,10 @@ from sqlalchemy.exc import IntegrityError
 from passmuster.errors import AuthError, Conflict, Forbidden, InvalidValue, NotFound
 
 TOKEN_PREFIX = "pm_"
+# A token once checked is trusted for this long without reading it again: a request saves a
+# database read, and a revocation made by another process takes effect within this time (one
+# made through this store, at once).
+CACHE_SECONDS = 2.0
 # Writing `last_used_at` on every request would turn every read into a write; once a minute
 # per token says the same to a person.
 _TOUCH_EVERY = timedelta(minutes=1)
@@ -93,6 +98,9 @@ class TokenStore:
         self._engine = engine
         self._table = api_tokens
         self._touched: dict[int, datetime] = {}
+        # hash or id -> (token, monotonic time it was read): see CACHE_SECONDS.
+        self._by_hash: dict[str, tuple[TokenInfo, float]] = {}
+        self._by_id: dict[int, tuple[TokenInfo, float]] = {}
 
     def create(self, name: str, role: Role | str, *, created_by: str) -> tuple[TokenInfo, str]:
         """A new token and its secret. The secret is returned here and never again."""
@@ -146,15 +154,21 @@ class TokenStore:
         if result.rowcount != 1:
             info = self.get(name)  # NotFound when there is no such token
             raise Conflict(f"token {info.name!r} was already revoked", field="name")
+        self._by_hash.clear()
+        self._by_id.clear()
         return self.get(name)
 
     def authenticate(self, secret: str | None) -> TokenInfo:
         """The active token with this secret, or AuthError (401)."""
         if not secret:
             raise AuthError("authentication required: send 'Authorization: Bearer <token>'")
+        digest = hash_secret(secret)
+        cached = self._by_hash.get(digest)
+        if cached is not None and time.monotonic() - cached[1] < CACHE_SECONDS:
+            return cached[0]
         with self._engine.connect() as conn:
             row = conn.execute(
-                select(self._table).where(self._table.c.token_hash == hash_secret(secret))
+                select(self._table).where(self._table.c.token_hash == digest)
             ).first()
         if row is None:
             raise AuthError("unknown token")
@@ -162,16 +176,23 @@ class TokenStore:
         if not info.active:
             raise AuthError(f"token {info.name!r} was revoked")
         self._touch(info)
+        self._by_hash[digest] = (info, time.monotonic())
         return info
 
     def by_id(self, token_id: int) -> TokenInfo | None:
         """The active token with this id (sessions remember the id, not the secret)."""
+        cached = self._by_id.get(token_id)
+        if cached is not None and time.monotonic() - cached[1] < CACHE_SECONDS:
+            return cached[0]
         with self._engine.connect() as conn:
             row = conn.execute(select(self._table).where(self._table.c.id == token_id)).first()
         if row is None:
             return None
         info = self._info(row._mapping)
-        return info if info.active else None
+        if not info.active:
+            return None
+        self._by_id[token_id] = (info, time.monotonic())
+        return info
 
     def _touch(self, info: TokenInfo) -> None:
         now = datetime.now(UTC)
