@@ -71,7 +71,7 @@ def import_command(
     try:
         root = desk_root(desk) if desk is not None else Path.cwd()
         files = collect_files(paths)
-        with _progress(files, quiet=as_json) as progress:
+        with _Progress(files, quiet=as_json) as progress:
             try:
                 report = import_logs(
                     desk,
@@ -83,11 +83,10 @@ def import_command(
                     progress=progress,
                 )
             except NothingImported as exc:
-                failed: ImportReport = exc.report  # type: ignore[attr-defined]
                 if as_json:
-                    emit_json(_report_json(failed))
+                    emit_json(_report_json(exc.report))
                 else:
-                    _print_report(failed)
+                    _print_report(exc.report)
                 raise
     finally:
         if desk is not None:
@@ -98,7 +97,7 @@ def import_command(
         _print_report(report)
 
 
-class _progress:
+class _Progress:
     """A Rich progress bar on stderr for large inputs on a terminal; otherwise nothing."""
 
     def __init__(self, files: list[Path], *, quiet: bool) -> None:

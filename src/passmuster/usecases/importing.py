@@ -41,10 +41,14 @@ Progress = Callable[[int, int], None]
 
 
 class NothingImported(PassmusterError):
-    """No file held an issue that could be imported (exit 2)."""
+    """No file held an issue that could be imported (exit 2); `report` says why per file."""
 
     exit_code = 2
     status_code = 422
+
+    def __init__(self, message: str, report: ImportReport) -> None:
+        super().__init__(message)
+        self.report = report
 
 
 def collect_files(paths: Iterable[Path]) -> list[Path]:
@@ -247,11 +251,10 @@ def import_logs(
         report.warnings.extend(log.warnings)
         report.totals.extend(log.totals)
     if not any(log.issues for log in logs):
-        error = NothingImported(
-            "nothing imported: " + ("; ".join(errors) if errors else "no log files given")
+        raise NothingImported(
+            "nothing imported: " + ("; ".join(errors) if errors else "no log files given"),
+            report,
         )
-        error.report = report  # type: ignore[attr-defined]
-        raise error
     plans = plan_import(desk, logs)
     numbers: dict[int, int] = {}
     if not dry_run:
