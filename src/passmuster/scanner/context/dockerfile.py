@@ -43,6 +43,7 @@ _KEYWORDS = frozenset(
 _FROM = re.compile(r"^(?:--\S+\s+)*(?P<image>\S+)(?:\s+AS\s+(?P<name>\S+))?\s*$", re.IGNORECASE)
 _SEPARATORS = frozenset({"&&", "||", ";", "|", "&"})
 _SPLIT = re.compile(r"(&&|\|\||;|\||&)")
+_ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
 _RUN_WORDS = ("pip", "apt", "apk", "yum", "dnf")
 _INSTALLERS = {
     ("apt-get", "install"),
@@ -140,8 +141,11 @@ def _read_run(dockerfile: Dockerfile, stage: Stage, instruction: Instruction) ->
     for command in _commands(script):
         if not command:
             continue
-        words = [w for w in command if not re.match(r"^[A-Za-z_][A-Za-z0-9_]*=", w)]
-        while words and words[0] in ("sudo", "exec", "env"):
+        words = list(command)
+        # Leading `VAR=value` assignments and wrappers; `pkg==1.0` later on is an argument.
+        while words and (
+            words[0] in ("sudo", "exec", "env") or _ASSIGNMENT.match(words[0]) is not None
+        ):
             words = words[1:]
         if len(words) >= 2 and (words[0], words[1]) in _INSTALLERS:
             stage.system_packages.update(
