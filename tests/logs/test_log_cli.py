@@ -146,3 +146,15 @@ def test_export_with_a_template(run: Run, desk_dir: Path, seeds_dir: Path) -> No
     template.write_text("{% for %}", encoding="utf-8")
     code, _, err = run("export", "--template", str(template))
     assert code == 2 and "short.md.jinja" in err
+
+
+def test_per_issue_check_flags_a_stray_issue_file_but_not_a_readme(
+    run: Run, desk_dir: Path, seeds_dir: Path
+) -> None:
+    run("import", str(seeds_dir / "000_c50871eb9babc3ae.txt"))
+    run("export", "--per-issue", "issues")
+    (desk_dir / "issues" / "README.md").write_text("How this folder works.\n", encoding="utf-8")
+    assert run("export", "--per-issue", "issues", "--check")[0] == 0
+    (desk_dir / "issues" / "007-gone.md").write_text("## Issue #007 - Gone\n", encoding="utf-8")
+    code, _, err = run("export", "--per-issue", "issues", "--check")
+    assert code == 1 and "007-gone.md is not an issue on the desk" in err

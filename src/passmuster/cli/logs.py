@@ -250,8 +250,10 @@ def _export_folder(folder: Path, files: dict[str, str], *, check: bool, as_json:
 
     if check:
         stale = sorted(name for name, text in files.items() if differs(folder / name, text))
+        # Only files named like an export (`001-title.md`) count: a README may live there too.
+        pattern = "[0-9][0-9][0-9]*-*.md"
         extra = (
-            sorted(p.name for p in folder.glob("*.md") if p.name not in files)
+            sorted(p.name for p in folder.glob(pattern) if p.name not in files)
             if folder.is_dir()
             else []
         )
