@@ -337,7 +337,8 @@ def list_command(
     )
     with desk_session() as desk:
         issues = desk.list(query)
-        total = desk.count(_unlimited(query)) if query.limit is not None else len(issues)
+        full_page = query.limit is not None and len(issues) == query.limit
+        total = desk.count(_unlimited(query)) if full_page else len(issues)
         badges = _sla_badges(desk, issues) if not as_json else {}
     if as_json:
         emit_json([issue_json(i) for i in issues])
