@@ -204,3 +204,20 @@ def test_services_record_puts_the_catalog_in_the_desk(
         identity = desk.get_service("identity")
     assert identity.health_url == "http://identity:8001/healthz"
     assert identity.source == "docker-compose.yml"
+
+
+def test_statistics_count_findings_per_rule_and_output_writes_a_file(
+    platform: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = run(["scan", str(platform), "--statistics", "--no-record"], capsys)
+    assert code == 1
+    rows = [line.split() for line in out.splitlines()]
+    counts = [int(row[0]) for row in rows]
+    assert counts == sorted(counts, reverse=True) and counts[0] > 1  # most frequent first
+    assert ["1", "REQ001", "copied-shared-requirements", "[*]"] in rows
+    target = platform / "report.sarif"
+    code, out, _ = run(
+        ["scan", str(platform), "-f", "sarif", "-o", str(target), "--no-record"], capsys
+    )
+    assert (code, out) == (1, "")
+    assert json.loads(target.read_text())["version"] == "2.1.0"

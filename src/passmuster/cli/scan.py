@@ -88,6 +88,13 @@ def scan_command(
     progress: Annotated[
         bool, typer.Option("--progress/--no-progress", help="A progress bar on long scans.")
     ] = True,
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="Write the report to this file instead of stdout."),
+    ] = None,
+    statistics: Annotated[
+        bool, typer.Option("--statistics", help="Count findings per rule instead of listing them.")
+    ] = False,
 ) -> None:
     """Check the platform for cross-service breakage."""
     from passmuster.core.issues import Severity
@@ -143,11 +150,33 @@ def scan_command(
     if record:
         notes = _record(root, result, registry)
     report = REPORTERS[output_format](result, registry, notes)
-    if output_format == "text" and sys.stdout.isatty():
+    if statistics:
+        report = _statistics(result)
+    if output is not None:
+        try:
+            output.write_text(report, encoding="utf-8")
+        except OSError as exc:
+            raise BadInput(f"--output {output}: {exc.strerror}", field="output") from None
+    elif output_format == "text" and not statistics and sys.stdout.isatty():
         _print_coloured(report)
     else:
         click.echo(report, nl=False)
     sys.exit(result.exit_code(threshold))
+
+
+def _statistics(result: ScanResult) -> str:
+    """`count code name severity`, most frequent first, as ruff --statistics does."""
+    from collections import Counter
+
+    counts = Counter(f.code for f in result.findings)
+    names = {rule.code: rule for rule in result.rules}
+    lines = []
+    for code, count in sorted(counts.items(), key=lambda item: (-item[1], item[0])):
+        rule = names.get(code)
+        name = rule.name if rule else ""
+        fixable = " [*]" if any(f.fix for f in result.findings if f.code == code) else ""
+        lines.append(f"{count:5d}  {code:8} {name}{fixable}")
+    return "\n".join(lines) + ("\n" if lines else "")
 
 
 def _print_coloured(report: str) -> None:
