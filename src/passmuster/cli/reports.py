@@ -179,9 +179,10 @@ def stats_view(stats: Stats) -> list[RenderableType]:
             f" reported {local_time(stats.since) or 'ever'} .. {local_time(stats.until) or 'now'}"
         )
     parts: list[RenderableType] = [
-        f"[bold]{stats.total}[/] issues{window}, [bold]{stats.active}[/] active. "
-        f"Mean time to acknowledge [bold]{hours(stats.mtta_hours)}[/], "
-        f"to resolve [bold]{hours(stats.mttr_hours)}[/]."
+        f"[bold]{stats.total}[/] issue{'' if stats.total == 1 else 's'}{window}, "
+        f"[bold]{stats.active}[/] active. "
+        f"Mean time to acknowledge [bold]{hours(stats.mtta_hours).replace('-', 'n/a')}[/], "
+        f"to resolve [bold]{hours(stats.mttr_hours).replace('-', 'n/a')}[/]."
     ]
 
     months = Table(
