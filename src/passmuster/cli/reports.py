@@ -173,6 +173,9 @@ def stats_view(stats: Stats) -> list[RenderableType]:
     def hours(value: float | None) -> str:
         return human_duration(value * 3600) if value is not None else "-"
 
+    def mean(value: float | None) -> str:
+        return hours(value) if value is not None else "n/a (nothing yet)"
+
     window = ""
     if stats.since or stats.until:
         window = (
@@ -181,8 +184,8 @@ def stats_view(stats: Stats) -> list[RenderableType]:
     parts: list[RenderableType] = [
         f"[bold]{stats.total}[/] issue{'' if stats.total == 1 else 's'}{window}, "
         f"[bold]{stats.active}[/] active. "
-        f"Mean time to acknowledge [bold]{hours(stats.mtta_hours).replace('-', 'n/a')}[/], "
-        f"to resolve [bold]{hours(stats.mttr_hours).replace('-', 'n/a')}[/]."
+        f"Mean time to acknowledge [bold]{mean(stats.mtta_hours)}[/], "
+        f"to resolve [bold]{mean(stats.mttr_hours)}[/]."
     ]
 
     months = Table(
