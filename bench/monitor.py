@@ -17,6 +17,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import random
@@ -323,6 +324,15 @@ def _rss_mb() -> tuple[float, float]:
     return int(fields["VmRSS"].split()[0]) / 1024, int(fields["VmHWM"].split()[0]) / 1024
 
 
+def _runqueue_seconds() -> float:
+    """Seconds this process's threads waited on a run queue (from /proc schedstat)."""
+    total = 0
+    for task in Path("/proc/self/task").iterdir():
+        with contextlib.suppress(OSError):
+            total += int((task / "schedstat").read_text().split()[1])
+    return total / 1e9
+
+
 def _scale_child(port: int, count: int, duration: float, folder: str) -> None:
     """Runs in its own process so its resident memory is the monitor's alone."""
     from passmuster.monitor.scheduler import Monitor
@@ -361,6 +371,8 @@ def _scale_child(port: int, count: int, duration: float, folder: str) -> None:
                 "behind": late,
                 "failures": sum(r.probe_failures for r in rows),
                 "cpu_s": time.process_time(),
+                # Time spent runnable but waiting for a CPU (other processes had it).
+                "runqueue_s": _runqueue_seconds(),
             }
         )
     )
@@ -396,7 +408,8 @@ def scale(count: int, duration: float) -> dict[str, float]:
     print(
         f"  CPU {cpu:.1f} s in {data['elapsed']:.1f} s ({cpu / data['elapsed']:.0%} of one core, "
         f"{data['probes'] / cpu:.0f} probes per CPU-second; 1,000/s needs "
-        f"{1000 / (data['probes'] / cpu):.0%} of a core)"
+        f"{1000 / (data['probes'] / cpu):.0%} of a core); waited {data['runqueue_s']:.1f} s "
+        "for a CPU held by other processes"
     )
     rss, peak = data["rss_mb"], data["peak_mb"]
     print(f"  resident memory {rss:.0f} MB (peak {peak:.0f} MB); target < 300 MB")
