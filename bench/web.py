@@ -47,6 +47,7 @@ class Figures:
     seconds: float
     latencies_ms: list[float]
     errors: int
+    cpu_ms: float = float("nan")  # the server process's CPU time per request
 
     @property
     def rps(self) -> float:
@@ -61,8 +62,27 @@ class Figures:
     def line(self) -> str:
         return (
             f"{self.name:<28} {self.count:>6} req  {self.rps:>8.0f} req/s  "
-            f"p50 {self.pct(50):>7.2f} ms  p99 {self.pct(99):>7.2f} ms  errors {self.errors}"
+            f"p50 {self.pct(50):>7.2f} ms  p99 {self.pct(99):>7.2f} ms  "
+            f"server CPU {self.cpu_ms:>5.2f} ms/req  errors {self.errors}"
         )
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system, all threads) the process has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+class Metered:
+    """Charges the server's CPU time during a phase to that phase's requests."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+
+    def __call__(self, figures: Figures, before: float) -> Figures:
+        used = cpu_seconds(self.pid) - before
+        figures.cpu_ms = used * 1000 / max(figures.count, 1)
+        return figures
 
 
 def seed(url: str, issues: int, services: int) -> None:
@@ -230,12 +250,14 @@ def sequential(name: str, client: httpx.Client, path: str, count: int) -> Figure
     return Figures(name, count, time.perf_counter() - started, latencies, errors)
 
 
-async def api_load(base: str, token: str, requests: int, issues: int) -> list[Figures]:
+async def api_load(base: str, token: str, requests: int, issues: int, pid: int) -> list[Figures]:
+    meter = Metered(pid)
     headers = {"Authorization": f"Bearer {token}"}
     limits = httpx.Limits(max_connections=64, max_keepalive_connections=64)
     rng = random.Random(11)
     async with httpx.AsyncClient(base_url=base, headers=headers, limits=limits, timeout=60) as c:
         await c.get("/api/v1/issues/1")
+        before = cpu_seconds(pid)
         get_issue = await closed_loop(
             "GET issue",
             c,
@@ -243,7 +265,9 @@ async def api_load(base: str, token: str, requests: int, issues: int) -> list[Fi
             requests,
             16,
         )
+        meter(get_issue, before)
         services = [f"svc-{i:04d}" for i in range(0, 1000, 7)]
+        before = cpu_seconds(pid)
         listed = await closed_loop(
             "filtered list",
             c,
@@ -256,6 +280,8 @@ async def api_load(base: str, token: str, requests: int, issues: int) -> list[Fi
             requests // 2,
             16,
         )
+        meter(listed, before)
+        before = cpu_seconds(pid)
         posted = await open_loop(
             "POST issue @200/s",
             c,
@@ -267,10 +293,11 @@ async def api_load(base: str, token: str, requests: int, issues: int) -> list[Fi
             min(requests, 2000),
             200.0,
         )
+        meter(posted, before)
     return [get_issue, listed, posted]
 
 
-def pages(base: str, token: str, count: int) -> list[Figures]:
+def pages(base: str, token: str, count: int, pid: int) -> list[Figures]:
     import re
 
     with httpx.Client(base_url=base, timeout=60) as client:
@@ -278,11 +305,17 @@ def pages(base: str, token: str, count: int) -> list[Figures]:
         match = re.search(r'name="csrf_token" value="([^"]+)"', form)
         assert match
         client.post("/login", data={"token": token, "csrf_token": match.group(1)})
-        cold_board = sequential("board page (first)", client, "/board", 1)
-        out = [cold_board, sequential("board page", client, "/board", count)]
-        out.append(sequential("services page", client, "/services", count))
-        out.append(sequential("issue list page", client, "/issues?status=open", count))
-        out.append(sequential("/healthz", client, "/healthz", count * 10))
+        meter = Metered(pid)
+        out = []
+        for name, path, n in (
+            ("board page (first)", "/board", 1),
+            ("board page", "/board", count),
+            ("services page", "/services", count),
+            ("issue list page", "/issues?status=open", count),
+            ("/healthz", "/healthz", count * 10),
+        ):
+            before = cpu_seconds(pid)
+            out.append(meter(sequential(name, client, path, n), before))
     return out
 
 
@@ -318,8 +351,8 @@ def main(argv: list[str]) -> None:
         stop(process)
     process, base, _ = start_server(url, WORK)
     try:
-        figures = asyncio.run(api_load(base, token, args.requests, args.issues))
-        figures += pages(base, token, args.page_requests)
+        figures = asyncio.run(api_load(base, token, args.requests, args.issues, process.pid))
+        figures += pages(base, token, args.page_requests, process.pid)
     finally:
         stop(process)
 
