@@ -483,3 +483,19 @@ def test_a_draft_the_editor_leaves_unreadable_is_kept_for_a_retry(
     assert kept.read_text() == "Logout keeps sessions\n**Severity**: high\n"
     assert run_json("list", "--all") == []
     kept.unlink()
+
+
+def test_edit_moves_to_any_status_the_workflow_allows_in_one_commit(
+    desk_folder: Path, run: Run, run_json: Any
+) -> None:
+    n = str(file_issue(run_json, "Missing billing service"))
+    assert run_json("edit", n, "--status", "planned")["status"] == "planned"
+    moved = run_json("edit", n, "--status", "workaround-applied", "--workaround", "Defaults")
+    assert (moved["status"], moved["workaround"]) == ("workaround_applied", "Defaults")
+    assert "close N --reason" in run("edit", n, "--status", "closed", code=2).stderr
+    assert "invalid status 'done'" in run("edit", n, "--status", "done", code=2).stderr
+    run("resolve", n, "--resolution", "billing-service exists now")
+    refused = run("edit", n, "--status", "planned", "--title", "Renamed", code=4)
+    assert "allowed: " in refused.stderr
+    after = run_json("show", n)["issue"]
+    assert (after["status"], after["title"]) == ("resolved", "Missing billing service")

@@ -636,17 +636,31 @@ def edit_command(
         list[str] | None, typer.Option("--file", help="Add a changed file: 'path: note'.")
     ] = None,
     original_id: Annotated[str | None, typer.Option("--original-id")] = None,
+    status: Annotated[
+        str | None,
+        typer.Option(
+            "--status",
+            help="Move to another status too, e.g. planned or workaround_applied (the workflow "
+            "decides what is allowed; closing needs `close --reason`).",
+        ),
+    ] = None,
     expected_version: ExpectedVersion = None,
     as_json: JsonOption = False,
 ) -> None:
     """Change fields of an issue.
 
     Plain flags replace a field; --add-*/--remove-*, --task, --done, --file and --error-details
-    change lists. Status changes go through ack, start, block, resolve, close and reopen.
+    change lists. --status moves the issue in the same commit; ack, start, block, resolve, close
+    and reopen are the usual moves.
     """
-    from passmuster.core.issues import FileChange, Task
+    from passmuster.core.issues import FileChange, Status, Task
 
-    with desk_session() as desk:
+    target = Status.parse(status, field_name="status") if status is not None else None
+    if target is Status.CLOSED:
+        raise BadInput(
+            "closing needs a reason: passmuster close N --reason wont_fix|duplicate|invalid"
+        )
+    with desk_session() as desk, desk.transaction():
         current = desk.get(number)
         changes: dict[str, Any] = {}
         plain = {
@@ -694,15 +708,22 @@ def edit_command(
                     raise BadInput(f"--file {item!r}: give a path, then ': note'", field="files")
                 files.append(FileChange(path.strip(), note.strip()))
             changes["files_changed"] = files
-        if not changes:
+        if not changes and target is None:
             raise BadInput("nothing to change: give at least one field flag (see --help)")
         # Lists were read above, so guard the whole read-modify-write with the version read.
         version = expected_version if expected_version is not None else current.version
-        issue = desk.update(number, changes, actor=actor(), expected_version=version)
+        issue = current
+        if changes:
+            issue = desk.update(number, changes, actor=actor(), expected_version=version)
+            version = issue.version
+        if target is not None and target is not issue.status:
+            issue = desk.transition(number, target, actor=actor(), expected_version=version)
+            changes["status"] = target
     if as_json:
         emit_json(issue_json(issue))
         return
-    say(f"Updated [bold]{issue.ref}[/]: {', '.join(sorted(changes))} (version {issue.version})")
+    changed = ", ".join(sorted(changes)) or "nothing (already there)"
+    say(f"Updated [bold]{issue.ref}[/]: {changed} (version {issue.version})")
 
 
 def _edit_list(
