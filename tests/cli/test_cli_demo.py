@@ -22,6 +22,7 @@ def test_demo_json_summarises_the_desk(tmp_path: Path, run: Run) -> None:
     statuses = {i["number"]: i["status"] for i in data["issues"]}
     assert statuses[6] == "in_progress" and statuses[7] == "blocked" and statuses[9] == "resolved"
     assert statuses[11] == "resolved"  # the look-alike solved with the known fix
+    assert statuses[10] == "planned"
     assert data["failures"] == []
     assert data["stats"]["total"] == 11
 

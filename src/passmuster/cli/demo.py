@@ -165,6 +165,7 @@ def work_the_issues(ctx: DemoContext) -> None:
         actor="instance-agent",
     )
     ctx.run("comment", "8", "Measured ~10-20 ms coordination overhead per call; target < 5 ms.")
+    ctx.run("edit", "10", "--status", "planned", "--assignee", "platform-team")
 
 
 def self_resolution(ctx: DemoContext) -> None:
