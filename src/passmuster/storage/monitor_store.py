@@ -173,6 +173,7 @@ class MonitorStore:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._dialect = engine.dialect.name
+        self._targets: dict[str, Target] = {}
 
     # -- targets -------------------------------------------------------------------------------
 
@@ -254,11 +255,20 @@ class MonitorStore:
             update(t)
             .where(t.c.name.in_(due.scalar_subquery()), free)
             .values(lease_owner=owner, lease_until=now + lease_ms)
-            .returning(*_STATE_COLUMNS, t.c.spec)
+            .returning(*_STATE_COLUMNS, t.c.spec, t.c.digest)
         )
         with write_transaction(self.engine) as conn:
             rows = conn.execute(stmt).all()
-        return [Claimed(Target.from_json(r.spec), _state(r)) for r in rows]
+        return [Claimed(self._target(r.digest, r.spec), _state(r)) for r in rows]
+
+    def _target(self, digest: str, spec: str) -> Target:
+        """Targets by digest: a claimed target's JSON is parsed once, not on every probe."""
+        found = self._targets.get(digest)
+        if found is None:
+            if len(self._targets) > 100_000:
+                self._targets.clear()
+            found = self._targets[digest] = Target.from_json(spec)
+        return found
 
     def renew(self, owner: str, name: str, until: int) -> bool:
         """Extend a lease we hold; False when it was lost (expired and taken by another)."""
