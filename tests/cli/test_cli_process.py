@@ -130,3 +130,36 @@ def test_help_imports_no_heavy_module() -> None:
         [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True
     )
     assert result.stdout.strip() == "[]"
+
+
+def test_new_without_a_title_in_a_terminal_opens_the_editor(tmp_path: Path) -> None:
+    import pty
+
+    _passmuster("init", cwd=tmp_path)
+    editor = tmp_path / "editor.py"
+    editor.write_text(
+        "import sys, pathlib\n"
+        "p = pathlib.Path(sys.argv[1])\n"
+        "p.write_text(p.read_text().replace('# \\n', '# Written in the editor\\n', 1))\n"
+    )
+    # A real terminal: stdin and stdout on a pseudo-terminal, as when a person types the command.
+    leader, follower = pty.openpty()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PASSMUSTER_")}
+    env.update({"EDITOR": f"{sys.executable} {editor}", "PASSMUSTER_ACTOR": "erin"})
+    try:
+        done = subprocess.run(
+            [str(PASSMUSTER), "new"],
+            cwd=tmp_path,
+            env=env,
+            stdin=follower,
+            stdout=follower,
+            stderr=subprocess.PIPE,
+            timeout=60,
+            check=False,
+        )
+    finally:
+        os.close(follower)
+        os.close(leader)
+    assert done.returncode == 0, done.stderr
+    listed = _passmuster("list", "--json", cwd=tmp_path)
+    assert [i["title"] for i in json.loads(listed.stdout)] == ["Written in the editor"]
