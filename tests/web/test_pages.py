@@ -209,3 +209,15 @@ def test_assets_are_served_from_this_site(site: Site) -> None:
         assert client.get(path).status_code == 200, path
     page = client.get("/login").text
     assert "https://" not in page and "http://" not in page
+
+
+def test_an_open_issue_shows_resolved_look_alikes_with_their_fix(site: Site) -> None:
+    site.desk.file(IssueDraft(title="HTTPStatus import crashes identity"), actor="x")
+    site.desk.transition(
+        1, Status.RESOLVED, actor="x", fields={"resolution": "import it from http instead"}
+    )
+    site.desk.file(IssueDraft(title="HTTPStatus import crashes billing"), actor="x")
+    client, _ = site.logged_in("reader")
+    page = client.get("/issues/2").text
+    known = page.split("Known fixes")[1].split("</section>")[0]
+    assert "#001" in known and "import it from http instead" in known

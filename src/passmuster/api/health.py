@@ -36,16 +36,6 @@ class HealthView(Protocol):
         ...
 
 
-class NoHealth:
-    """No monitor: nothing is known."""
-
-    def current(self) -> dict[str, ServiceHealth]:
-        return {}
-
-    def states(self) -> dict[str, str]:
-        return {}
-
-
 # The sparkline covers this much recent history (one query over every target's samples).
 SPARK_WINDOW_MS = 10 * 60 * 1000
 SPARK_POINTS = 30

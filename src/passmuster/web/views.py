@@ -30,7 +30,6 @@ from passmuster.core.issues import (
     Severity,
     Status,
 )
-from passmuster.errors import InvalidValue
 from passmuster.web.graph import dependency_svg, sparkline_svg
 
 if TYPE_CHECKING:
@@ -304,7 +303,14 @@ def issue_detail(desk: Desk, number: int) -> dict[str, Any]:
     comments = desk.comments(number)
     targets = [s for s in Status if s in ALLOWED_TRANSITIONS[issue.status]]
     clocks = [s for s in sla_cache(desk).statuses(desk) if s.number == number]
+    # While an issue is open, resolved look-alikes may already hold its fix.
+    known = (
+        [k for k in desk.known_fixes(issue, limit=3) if k.number != number]
+        if issue.status.is_active
+        else []
+    )
     return {
+        "known": known,
         "issue": issue,
         "events": events,
         "comments": comments,
@@ -476,8 +482,3 @@ def sla(desk: Desk) -> dict[str, Any]:
         "breached": [s for s in statuses if s.state == "breached"],
         "at_risk": [s for s in statuses if s.state == "at_risk"],
     }
-
-
-def check_service(desk: Desk, name: str) -> None:
-    if name not in service_names(desk):
-        raise InvalidValue("service", name, service_names(desk))
