@@ -6,7 +6,7 @@ import dataclasses
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from passmuster.core.issues import (
@@ -224,6 +224,7 @@ def test_seeds_survive_desk_export_import_into_a_fresh_desk(
 )
 @given(issue_lists())
 def test_generated_issues_survive_a_desk_round_trip(tmp_path: Path, generated: list[Issue]) -> None:
+    assume("\\x00" not in repr(generated))  # the desk refuses NUL (PostgreSQL cannot store it)
     root = tmp_path / f"run{len(list(tmp_path.iterdir()))}"
     for issue in generated:  # what a desk accepts: links to issues that exist
         issue.links = [link for link in issue.links if link.target <= len(generated)]

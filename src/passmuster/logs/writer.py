@@ -150,12 +150,18 @@ def _safe_title(title: str) -> bool:
     return parse_heading(heading.group(2)).title == title and not TRAILING_EMOJI.search(title)
 
 
+# Where any structure the reader knows could start: headings, fences, bold lines, our comment.
+_STRUCTURE_START = re.compile(r"^(?:[ \t]*(?:#|`{3}|~{3}|\*\*|__)|<!--)", re.MULTILINE)
+
+
 def _safe_body(text: str) -> bool:
     """Survives verbatim as the body of a `###` subsection."""
     if not text or trim_blank(text) != text or repair_mojibake(text) != text:
         return False
     if _UNWRITABLE.search(text) or text.startswith("~~~"):
         return False
+    if _STRUCTURE_START.search(text) is None:
+        return True  # no line that could open a heading, fence, bold line or comment
     lines = text.split("\n")
     inside, fences = find_fences(lines)
     if any(not f.closed for f in fences):
