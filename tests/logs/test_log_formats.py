@@ -213,6 +213,7 @@ def test_mojibake_is_repaired_before_reading() -> None:
         (b"  \n\n", "the file is empty"),
         (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "binary file"),
         (b"# Log\n\n## Issue #1 - caf\xe9\n", "a.md:3: not valid UTF-8"),
+        (b"# Log\n" + b"x" * 9000 + b"\n**Status**: a\x00b\n", "a.md:3: contains a NUL byte"),
     ],
 )
 def test_bad_files_fail_with_a_message_naming_the_file(

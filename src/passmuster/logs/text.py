@@ -71,6 +71,11 @@ def decode(data: bytes, path: Path | str) -> str:
         raise ParseError(path, None, "the file is empty")
     if b"\x00" in data[:8192]:
         raise ParseError(path, None, "this is a binary file, not a Markdown log")
+    nul = data.find(b"\x00")
+    if nul >= 0:
+        # Text with a NUL byte further in: no field may hold one (PostgreSQL cannot store it).
+        line = data.count(b"\n", 0, nul) + 1
+        raise ParseError(path, line, "contains a NUL byte; a Markdown log cannot hold one")
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
     try:
