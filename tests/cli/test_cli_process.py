@@ -163,3 +163,30 @@ def test_new_without_a_title_in_a_terminal_opens_the_editor(tmp_path: Path) -> N
     assert done.returncode == 0, done.stderr
     listed = _passmuster("list", "--json", cwd=tmp_path)
     assert [i["title"] for i in json.loads(listed.stdout)] == ["Written in the editor"]
+
+
+def test_agents_claiming_at_once_each_get_a_different_issue(tmp_path: Path) -> None:
+    from passmuster.core.issues import IssueDraft
+    from passmuster.usecases.desk import Desk
+
+    with Desk.init(tmp_path) as desk:
+        desk.file_many([IssueDraft(title=f"Ready work {n}") for n in range(4)], actor="lead")
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("PASSMUSTER_")}
+    agents = [
+        subprocess.Popen(
+            [str(PASSMUSTER), "claim", "--json"],
+            cwd=tmp_path,
+            env={**environment, "PASSMUSTER_ACTOR": f"agent-{n}"},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for n in range(5)
+    ]
+    outcomes = [(a.wait(timeout=60), *a.communicate(timeout=60)) for a in agents]
+    claimed = [json.loads(out) for code, out, _ in outcomes if code == 0]
+    assert sorted(i["number"] for i in claimed) == [1, 2, 3, 4]
+    assert {i["assignee"] for i in claimed} == {f"agent-{n}" for n in range(5)} - {
+        f"agent-{n}" for n, (code, _, _) in enumerate(outcomes) if code != 0
+    }
+    assert [code for code, _, _ in outcomes].count(3) == 1  # the fifth found nothing ready
