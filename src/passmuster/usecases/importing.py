@@ -197,6 +197,38 @@ def _pause_for_tests() -> None:
         time.sleep(float(pause))
 
 
+def _update(desk: Desk, plan: _Plan, existing: Issue, *, actor: str) -> None:
+    number = existing.number
+    if plan.changes:
+        desk.update(number, plan.changes, actor=actor)
+    if plan.status is not None:
+        draft = plan.parsed.draft
+        for step in _transition_path(existing.status, plan.status):
+            reason = None
+            if step is Status.CLOSED:
+                reason = draft.close_reason or CloseReason.WONT_FIX
+            desk.transition(number, step, actor=actor, reason=reason)
+    if plan.changes or plan.status is not None:
+        # Which log line the change came from, for the issue's timeline.
+        desk.record_event(number, "imported", actor=actor, field="source", new=_where(plan))
+
+
+def check_drafts(logs: Sequence[ParsedLog]) -> None:
+    """What the desk would refuse, found before anything is written and named by file:line."""
+    from passmuster.core.catalog import check_service_name
+
+    for log in logs:
+        for parsed in log.issues:
+            draft = parsed.draft
+            try:
+                if not draft.title.strip():
+                    raise PassmusterError("an issue needs a title")
+                for name in draft.services:
+                    check_service_name(name)
+            except PassmusterError as exc:
+                raise ParseError(log.path, parsed.line, exc.message) from None
+
+
 def apply_plan(desk: Desk, plans: Sequence[_Plan], *, actor: str) -> dict[int, int]:
     """Write the plan in the current transaction; returns plan index → desk number."""
     numbers: dict[int, int] = {}
@@ -205,18 +237,10 @@ def apply_plan(desk: Desk, plans: Sequence[_Plan], *, actor: str) -> dict[int, i
         if existing is None:
             continue
         number = existing.number
-        if plan.changes:
-            desk.update(number, plan.changes, actor=actor)
-        if plan.status is not None:
-            draft = plan.parsed.draft
-            for step in _transition_path(existing.status, plan.status):
-                reason = None
-                if step is Status.CLOSED:
-                    reason = draft.close_reason or CloseReason.WONT_FIX
-                desk.transition(number, step, actor=actor, reason=reason)
-        if plan.changes or plan.status is not None:
-            # Which log line the change came from, for the issue's timeline.
-            desk.record_event(number, "imported", actor=actor, field="source", new=_where(plan))
+        try:
+            _update(desk, plan, existing, actor=actor)
+        except PassmusterError as exc:
+            raise ParseError(plan.path, plan.parsed.line, exc.message) from None
         numbers[index] = number
     new = [(index, plan) for index, plan in enumerate(plans) if plan.existing is None]
     if new:
@@ -255,6 +279,7 @@ def import_logs(
             "nothing imported: " + ("; ".join(errors) if errors else "no log files given"),
             report,
         )
+    check_drafts(logs)
     plans = plan_import(desk, logs)
     numbers: dict[int, int] = {}
     if not dry_run:
