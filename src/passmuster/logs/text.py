@@ -16,7 +16,8 @@ from passmuster.errors import ParseError
 
 # Runs of characters that Mac Roman or Windows-1252 produce when UTF-8 bytes are decoded with
 # them (the seeds show ✅ as `‚úÖ`). Such a run is re-encoded and decoded as UTF-8; a run that does
-# not decode cleanly was real text and stays as it is.
+# not decode cleanly was real text and stays as it is. ftfy 6.3 was tried first: it fixes the
+# Windows-1252 cases but leaves the seeds' Mac Roman ones (`‚úÖ`, `‚Üí`) garbled.
 _SUSPECT_RUN = re.compile(r"[\u0080-\uffff]{2,}")
 _REPAIR_CODECS = ("mac_roman", "cp1252")
 
