@@ -228,6 +228,8 @@ def test_list_filters_sorts_and_limits(desk_folder: Path, run: Run, run_json: An
     assert numbers("--type", "tech_debt") == [b]
     assert numbers("--service", "tenant-service") == [c]
     assert numbers("--label", "ports") == [b]
+    assert numbers("--label", "ports", "--label", "deps") == []  # every label given
+    assert numbers("--service", "tenant-service,user-service", "--all") == [a, c]  # any service
     assert numbers("--assignee", "bob") == [c]
     assert numbers("--all", "--text", "session") == [a]
     assert numbers("--all", "--sort", "-number") == [c, b, a]

@@ -297,10 +297,20 @@ def list_command(
     status: Annotated[
         list[str] | None, typer.Option("--status", "-s", help="Status (repeatable, or a,b).")
     ] = None,
-    severity: Annotated[list[str] | None, typer.Option("--severity", "-S")] = None,
-    type_: Annotated[list[str] | None, typer.Option("--type", "-t")] = None,
-    service: Annotated[list[str] | None, typer.Option("--service")] = None,
-    label: Annotated[list[str] | None, typer.Option("--label")] = None,
+    severity: Annotated[
+        list[str] | None, typer.Option("--severity", "-S", help="Severity (repeatable, or a,b).")
+    ] = None,
+    type_: Annotated[
+        list[str] | None, typer.Option("--type", "-t", help="Type (repeatable, or a,b).")
+    ] = None,
+    service: Annotated[
+        list[str] | None,
+        typer.Option("--service", help="Affecting this service (repeatable: any of them)."),
+    ] = None,
+    label: Annotated[
+        list[str] | None,
+        typer.Option("--label", help="Carrying this label (repeatable: all of them)."),
+    ] = None,
     assignee: Annotated[
         str | None, typer.Option(help="Only issues assigned to this person.")
     ] = None,
@@ -601,33 +611,47 @@ def _short(text: str | None, width: int = 40) -> str:
 def edit_command(
     number: Number,
     title: Annotated[str | None, typer.Option(help="New title.")] = None,
-    type_: Annotated[str | None, typer.Option("--type", "-t")] = None,
-    severity: Annotated[str | None, typer.Option("--severity", "-S")] = None,
+    type_: Annotated[str | None, typer.Option("--type", "-t", help="New type.")] = None,
+    severity: Annotated[str | None, typer.Option("--severity", "-S", help="New severity.")] = None,
     priority: Annotated[str | None, typer.Option("--priority", "-p", help="'' clears it.")] = None,
     service: Annotated[
         list[str] | None, typer.Option("--service", help="Replace the services (repeatable).")
     ] = None,
-    add_service: Annotated[list[str] | None, typer.Option("--add-service")] = None,
-    remove_service: Annotated[list[str] | None, typer.Option("--remove-service")] = None,
-    component: Annotated[str | None, typer.Option()] = None,
-    reporter: Annotated[str | None, typer.Option()] = None,
+    add_service: Annotated[
+        list[str] | None, typer.Option("--add-service", help="Add a service (repeatable).")
+    ] = None,
+    remove_service: Annotated[
+        list[str] | None, typer.Option("--remove-service", help="Remove a service (repeatable).")
+    ] = None,
+    component: Annotated[str | None, typer.Option(help="Component within the service.")] = None,
+    reporter: Annotated[str | None, typer.Option(help="Who reported it.")] = None,
     assignee: Annotated[str | None, typer.Option(help="'' unassigns.")] = None,
     label: Annotated[
         list[str] | None, typer.Option("--label", help="Replace the labels (repeatable).")
     ] = None,
-    add_label: Annotated[list[str] | None, typer.Option("--add-label")] = None,
-    remove_label: Annotated[list[str] | None, typer.Option("--remove-label")] = None,
-    description: Annotated[str | None, typer.Option()] = None,
-    impact: Annotated[str | None, typer.Option()] = None,
+    add_label: Annotated[
+        list[str] | None, typer.Option("--add-label", help="Add a label (repeatable).")
+    ] = None,
+    remove_label: Annotated[
+        list[str] | None, typer.Option("--remove-label", help="Remove a label (repeatable).")
+    ] = None,
+    description: Annotated[str | None, typer.Option(help="What went wrong.")] = None,
+    impact: Annotated[str | None, typer.Option(help="How it affects other services.")] = None,
     error_details: Annotated[
         list[str] | None, typer.Option("--error-details", help="Add a verbatim error block.")
     ] = None,
-    attempted: Annotated[str | None, typer.Option("--attempted")] = None,
-    root_cause: Annotated[str | None, typer.Option("--root-cause")] = None,
-    resolution: Annotated[str | None, typer.Option()] = None,
-    workaround: Annotated[str | None, typer.Option()] = None,
-    prevention: Annotated[str | None, typer.Option()] = None,
-    test_results: Annotated[str | None, typer.Option("--test-results")] = None,
+    attempted: Annotated[
+        str | None, typer.Option("--attempted", help="What was tried already.")
+    ] = None,
+    root_cause: Annotated[str | None, typer.Option("--root-cause", help="Why it happened.")] = None,
+    resolution: Annotated[str | None, typer.Option(help="What fixed it.")] = None,
+    workaround: Annotated[str | None, typer.Option(help="A workaround in place.")] = None,
+    prevention: Annotated[
+        str | None, typer.Option(help="What stops it from happening again.")
+    ] = None,
+    test_results: Annotated[
+        str | None, typer.Option("--test-results", help="How the fix was verified.")
+    ] = None,
     task: Annotated[list[str] | None, typer.Option("--task", help="Add a task.")] = None,
     done: Annotated[
         list[int] | None, typer.Option("--done", help="Tick task N (1-based, repeatable).")
@@ -635,7 +659,9 @@ def edit_command(
     file: Annotated[
         list[str] | None, typer.Option("--file", help="Add a changed file: 'path: note'.")
     ] = None,
-    original_id: Annotated[str | None, typer.Option("--original-id")] = None,
+    original_id: Annotated[
+        str | None, typer.Option("--original-id", help="The ID a log gave it (e.g. #004).")
+    ] = None,
     status: Annotated[
         str | None,
         typer.Option(
@@ -830,7 +856,9 @@ def resolve_command(
         str | None, typer.Option(help="What stops it from happening again.")
     ] = None,
     workaround: Annotated[str | None, typer.Option(help="A workaround, if any.")] = None,
-    test_results: Annotated[str | None, typer.Option("--test-results")] = None,
+    test_results: Annotated[
+        str | None, typer.Option("--test-results", help="How the fix was verified.")
+    ] = None,
     expected_version: ExpectedVersion = None,
     as_json: JsonOption = False,
 ) -> None:
