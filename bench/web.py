@@ -356,6 +356,8 @@ def main(argv: list[str]) -> None:
     finally:
         stop(process)
 
+    load = os.getloadavg()[0]
+    print(f"machine load average at the end of the run: {load:.1f} on {os.cpu_count()} cores")
     print(
         f"{'start-up (to /healthz)':<28} median {statistics.median(startups):.0f} ms "
         f"(runs: {', '.join(f'{s:.0f}' for s in startups)})"
