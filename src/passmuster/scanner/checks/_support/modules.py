@@ -1,9 +1,10 @@
 """Find a module's source and the names it defines, without importing or running anything.
 
 `importlib.util.find_spec("a.b")` imports package `a` to read its `__path__`, which would run
-scanned or installed code. So only the top-level name goes through `find_spec` (a lookup over
-`sys.path` that executes nothing); each further part is looked up with `PathFinder.find_spec`
-inside the parent's search locations, which reads directories and nothing else.
+scanned or installed code. So the top-level name is looked up with
+`importlib.machinery.PathFinder.find_spec` (the `find_spec` of the sys.path finder: it reads
+directories and executes nothing, and ignores what this process has already imported), and each
+further part the same way inside the parent's search locations.
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ from __future__ import annotations
 import ast
 import importlib.machinery
 import importlib.metadata
-import importlib.util
 import sys
 from dataclasses import dataclass
 from functools import cache
@@ -47,7 +47,9 @@ def installed_module(dotted: str) -> ModuleSource | None:
     """The module `dotted` as installed where passmuster runs, or None if it is not."""
     parts = dotted.split(".")
     try:
-        top = _spec_source(parts[0], importlib.util.find_spec(parts[0]))
+        # PathFinder searches sys.path only: what is already imported in this process (or
+        # replaced in sys.modules) cannot change the answer.
+        top = _spec_source(parts[0], importlib.machinery.PathFinder.find_spec(parts[0]))
     except (ImportError, ValueError):
         return None
     current = top

@@ -32,10 +32,11 @@ class MissingImportName(Rule):
     Flags `from X import Y` where module `X` has no `Y`. Checked, in order, against:
 
     1. the service's own modules (`from app.models import User`, `from .deps import …`);
-    2. `X` as installed where passmuster runs, located with `importlib.util.find_spec` on the
-       top-level name and read with `ast` (never imported; a submodule is found by path, so no
-       package `__init__` runs). Skipped when the service pins a different major version of
-       the package, or a standard-library module on another Python than passmuster's;
+    2. `X` as installed where passmuster runs, located on `sys.path` with the path finder's
+       `find_spec` and read with `ast`: never imported, and submodules are found by path, so
+       no package `__init__` runs (`importlib.util.find_spec("a.b")` would import `a`).
+       Skipped when the service pins a different major version of the package, or for a
+       standard-library module when the service's image runs another Python than passmuster;
     3. the table of known-bad imports shipped with passmuster
        (`passmuster/scanner/data/known_bad_imports.toml`);
 
