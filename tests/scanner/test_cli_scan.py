@@ -221,3 +221,18 @@ def test_statistics_count_findings_per_rule_and_output_writes_a_file(
     )
     assert (code, out) == (1, "")
     assert json.loads(target.read_text())["version"] == "2.1.0"
+
+
+def test_configuration_in_pyproject_is_read(
+    platform: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (platform / "passmuster.toml").unlink()
+    (platform / "pyproject.toml").write_text(
+        '[tool.passmuster.scan]\nselect = ["IMG004"]\n\n'
+        '[tool.passmuster.services.billing]\nowner = "payments"\n'
+    )
+    code, out, _ = run(["scan", str(platform), "-f", "concise", "--no-record"], capsys)
+    assert code == 1 and [line.split()[1] for line in out.splitlines()] == ["IMG004"]
+    code, out, _ = run(["services", str(platform), "--json"], capsys)
+    owners = {s["name"]: s["owner"] for s in json.loads(out)}
+    assert owners["billing"] == "payments"
