@@ -137,6 +137,8 @@ class Entry:
     more: list[str] = field(default_factory=list)
 
     def text(self) -> str:
+        if not self.more:
+            return self.value
         more = trim_blank("\n".join(line.rstrip() for line in self.more))
         if self.value:
             # The value on the field's own line is kept even when it reads like a rule (`---`).

@@ -9,10 +9,11 @@ the log itself (format templates, statistics, workflows, matrices) become log no
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 
-from passmuster.core.issues import ExtraSection, FileChange, IssueDraft, Task
+from passmuster.core.issues import ExtraSection, FileChange, IssueDraft, IssueType, Task
 from passmuster.logs.fields import (
     DraftBuilder,
     split_body,
@@ -20,7 +21,7 @@ from passmuster.logs.fields import (
     unwrap_verbatim,
 )
 from passmuster.logs.model import LogNote, ParsedIssue, ParsedLog
-from passmuster.logs.outline import STATUS_EMOJI, Node, Outline, parse_heading
+from passmuster.logs.outline import STATUS_EMOJI, Heading, Node, Outline, parse_heading
 from passmuster.logs.readers import tables
 from passmuster.logs.vocab import ANCHOR_FIELDS, clean, field_for, normalise_type, strip_emoji
 
@@ -125,10 +126,7 @@ class SectionReader:
 
     # --- issues -----------------------------------------------------------------------------
 
-    def issue(self, node: Node, heading: object, category: Node | None) -> None:
-        from passmuster.logs.outline import Heading
-
-        assert isinstance(heading, Heading)
+    def issue(self, node: Node, heading: Heading, category: Node | None) -> None:
         line_no = node.line + 1
         draft = IssueDraft(title=heading.title or "(untitled)", source=self.log.source)
         builder = DraftBuilder(self.log, draft, line_no)
@@ -155,7 +153,8 @@ class SectionReader:
 
         body = split_body(self.o.lines, self.o.inside_fence, node.body)
         meta = body.meta
-        forced_extra = {str(n) for n in meta.get("extra_names", [])}  # type: ignore[attr-defined]
+        names = meta.get("extra_names")
+        forced_extra = {str(n) for n in names} if isinstance(names, list) else set()
         for entry in body.entries:
             label = entry.name.rstrip(":：").strip()
             target = field_for(label)
@@ -167,7 +166,7 @@ class SectionReader:
         for sub in subsections:
             name = strip_emoji(sub.text.replace("**", "").replace("__", "")).strip()
             name = name.rstrip(":：").strip() or "(untitled)"
-            text = trim_blank("\n".join(self.o.lines[i] for i in sub.subtree_lines()))
+            text = trim_blank("\n".join(self.o.lines[sub.line + 1 : sub.end + 1]))
             target = field_for(name)
             if target is None or name in forced_extra or target in ("status", "severity"):
                 builder.extra(name, unwrap_verbatim(text))
@@ -193,15 +192,21 @@ class SectionReader:
             self.issue(child, parse_heading(child.text), category)
 
     def _category(self, builder: DraftBuilder, category: Node) -> None:
-        name = strip_emoji(category.text.replace("**", "")).strip()
-        label = re.sub(r"[^\w]+", "-", clean(name)).strip("-")
+        name, label, typ = _category_of(category.text)
         if label and label not in builder.draft.labels:
             builder.draft.labels.append(label)
-        typ = normalise_type(name)
         if typ is not None:
             builder.draft.type = typ
             builder.draft.original_values["type"] = name
             builder.mark("type")
+
+
+@functools.lru_cache(maxsize=256)
+def _category_of(heading: str) -> tuple[str, str, IssueType | None]:
+    """A category heading's name, its label (`critical-issues`) and the type it names, if any."""
+    name = strip_emoji(heading.replace("**", "")).strip()
+    label = re.sub(r"[^\w]+", "-", clean(name)).strip("-")
+    return name, label, normalise_type(name)
 
 
 def _apply_meta(draft: IssueDraft, meta: dict[str, object]) -> None:
