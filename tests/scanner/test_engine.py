@@ -283,3 +283,12 @@ def test_scanned_code_is_never_run(write_tree: WriteTree, tmp_path: Path) -> Non
     result = scan(root, ScanConfig(), registry=default_registry())
     assert result.platform.service("api") is not None
     assert not marker.exists()
+
+
+def test_per_file_ignores_skip_rules_in_matching_files(
+    write_tree: WriteTree, registry: Registry
+) -> None:
+    root = write_tree({"docker-compose.yml": COMPOSE, "dev/compose.yaml": COMPOSE})
+    config = ScanConfig(select=["TST001"], per_file_ignores={"dev/*": ["TST"]})
+    result = scan(root, config, registry=registry)
+    assert {f.path for f in result.findings} == {"docker-compose.yml"}

@@ -47,6 +47,8 @@ class ScanConfig(_Section):
     # Skip what .gitignore files ignore: a scan sees the repository as CI checks it out (a
     # developer's untracked .env, build output and generated trees stay out).
     respect_gitignore: bool = True
+    # Rules to skip in some files: {"infrastructure/compose/*.dev.yml" = ["ENV003"]}.
+    per_file_ignores: dict[str, list[str]] = Field(default_factory=dict)
     fail_on: Severity = Severity.INFO
     baseline: str | None = None
     # Compose files that run together, beyond a base file and its `*.override.yml`.

@@ -10,6 +10,7 @@ reported as PM003 and the scan goes on.
 
 from __future__ import annotations
 
+import fnmatch
 import gc
 import json
 import re
@@ -122,6 +123,8 @@ def _scan(
     if progress is not None:
         progress(total, total, "done")
     findings = _dedupe(raw)
+    if config.per_file_ignores:
+        findings = [f for f in findings if not _ignored_here(f, config.per_file_ignores)]
     suppressions = find_suppressions(platform)
     kept, suppressed = _apply_suppressions(findings, suppressions)
     if "PM002" in codes:
@@ -140,6 +143,15 @@ def _scan(
         suppressions=suppressions,
         seconds=time.perf_counter() - started,
     )
+
+
+def _ignored_here(finding: Finding, per_file: dict[str, list[str]]) -> bool:
+    for pattern, codes in per_file.items():
+        if fnmatch.fnmatch(finding.path, pattern) and any(
+            finding.code.startswith(code.strip().upper()) for code in codes
+        ):
+            return True
+    return False
 
 
 def _parse_findings(platform: Platform) -> Iterable[Finding]:
