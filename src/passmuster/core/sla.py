@@ -157,6 +157,16 @@ class SlaStatus:
         return self.state in ("breached", "missed")
 
 
+# Plain lookups: SLA reports walk every active issue's timeline, and enum parsing and
+# properties show up in their profile.
+_FINISHED = frozenset(s for s in Status if not s.is_active)
+_BY_VALUE = {s.value: s for s in Status}
+
+
+def _status(value: str) -> Status:
+    return _BY_VALUE.get(value) or Status.parse(value)
+
+
 @dataclass(frozen=True, slots=True)
 class _Segment:
     start: datetime
@@ -173,25 +183,25 @@ class Timeline:
         self.start = min(issue.reported_at or filed_at, filed_at)
         changes = [e for e in events if e.kind == "status" and e.new]
         if changes:
-            first = Status.parse(changes[0].old) if changes[0].old else issue.status
+            first = _status(changes[0].old) if changes[0].old else issue.status
         elif created and created.new:
-            first = Status.parse(created.new)
+            first = _status(created.new)
         else:
             first = issue.status
         segments = [_Segment(self.start, first)]
         # An issue filed already finished (an imported log) was open until its resolved time.
-        if not first.is_active and issue.resolved_at and not changes:
+        if first in _FINISHED and issue.resolved_at and not changes:
             segments = [
                 _Segment(self.start, Status.OPEN),
                 _Segment(max(issue.resolved_at, self.start), first),
             ]
         for event in changes:
-            segments.append(_Segment(max(event.at, self.start), Status.parse(event.new or "")))
+            segments.append(_Segment(max(event.at, self.start), _status(event.new or "")))
         self.segments = segments
         # When the issue last became resolved or closed; None while active, or when it was filed
         # finished with no time of resolution (nothing to measure then).
         self.finished_at: datetime | None = None
-        if not segments[-1].status.is_active and len(segments) > 1:
+        if segments[-1].status in _FINISHED and len(segments) > 1:
             self.finished_at = segments[-1].start
         acknowledged = [e.at for e in events if e.kind == "acknowledged"]
         if issue.acknowledged_at is not None:
@@ -211,7 +221,7 @@ class Timeline:
         spans: list[tuple[datetime, datetime | None]] = []
         for i, segment in enumerate(self.segments):
             end = self.segments[i + 1].start if i + 1 < len(self.segments) else None
-            if segment.status.is_active and segment.status not in pauses:
+            if segment.status not in _FINISHED and segment.status not in pauses:
                 spans.append((segment.start, end))
         return spans
 
@@ -239,7 +249,7 @@ class Timeline:
 
     def running_at(self, moment: datetime, pauses: frozenset[Status]) -> bool:
         status = self.status_at(moment)
-        return status.is_active and status not in pauses
+        return status not in _FINISHED and status not in pauses
 
 
 def clock_status(
@@ -256,7 +266,7 @@ def clock_status(
     if limit is None:
         return None
     pauses = frozenset(policy.pause_statuses)
-    finished = not timeline.segments[-1].status.is_active
+    finished = timeline.segments[-1].status in _FINISHED
     if clock == "respond":
         # An issue finished without an explicit acknowledgement was answered when it finished.
         stopped_at = timeline.acknowledged_at or timeline.finished_at

@@ -420,6 +420,108 @@ def _hydrate(connection: Connection, rows: Sequence[Row[Any]]) -> list[Issue]:
     return found
 
 
+_SUMMARY_COLUMNS = [
+    issues.c[name]
+    for name in (
+        "number", "title", "type", "severity", "priority", "status", "close_reason",
+        "component", "reporter", "assignee", "reported_at", "acknowledged_at", "resolved_at",
+        "created_at", "updated_at", "version", "original_id", "source", "fingerprint",
+    )
+]  # fmt: skip
+
+
+def _row_to_summary(row: Row[Any]) -> Issue:
+    m = row._mapping
+    return Issue(
+        number=m["number"],
+        title=m["title"],
+        type=IssueType(m["type"]),
+        severity=Severity(m["severity"]),
+        priority=Priority(m["priority"]) if m["priority"] else None,
+        status=Status(m["status"]),
+        close_reason=CloseReason(m["close_reason"]) if m["close_reason"] else None,
+        component=m["component"],
+        reporter=m["reporter"],
+        assignee=m["assignee"],
+        reported_at=m["reported_at"],
+        acknowledged_at=m["acknowledged_at"],
+        resolved_at=m["resolved_at"],
+        created_at=m["created_at"],
+        updated_at=m["updated_at"],
+        version=m["version"],
+        original_id=m["original_id"],
+        source=m["source"],
+        fingerprint=m["fingerprint"],
+    )
+
+
+def _where(
+    connection: Connection,
+    query: IssueQuery,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> list[ColumnElement[bool]]:
+    where = _conditions(connection, query)
+    if since is not None:
+        where.append(issues.c.opened_at >= since)
+    if until is not None:
+        where.append(issues.c.opened_at < until)
+    return where
+
+
+def issue_summaries(
+    connection: Connection,
+    query: IssueQuery,
+    *,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    with_services: bool = False,
+) -> list[Issue]:
+    """Issues matching `query` (reported in [since, until)) with their scalar fields only.
+
+    Texts, lists, labels and links stay empty; services are filled with `with_services`. For
+    SLAs and statistics, which read every active issue and would otherwise spend most of their
+    time decoding fields they never look at.
+    """
+    where = _where(connection, query, since, until)
+    rows = connection.execute(
+        select(*_SUMMARY_COLUMNS).where(*where).order_by(issues.c.number)
+    ).all()
+    found = [_row_to_summary(r) for r in rows]
+    if with_services and found:
+        by_number = {i.number: i for i in found}
+        links = connection.execute(
+            select(issue_services.c.issue_number, services.c.name)
+            .join(services, services.c.id == issue_services.c.service_id)
+            .where(issue_services.c.issue_number.in_(select(issues.c.number).where(*where)))
+            .order_by(issue_services.c.issue_number, issue_services.c.position)
+        )
+        for number, name in links:
+            by_number[number].services.append(name)
+    return found
+
+
+def timelines(
+    connection: Connection,
+    query: IssueQuery,
+    *,
+    kinds: Sequence[str],
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> dict[int, list[Event]]:
+    """The events of `kinds` of every issue matching `query`, in one query, oldest first."""
+    numbers = select(issues.c.number).where(*_where(connection, query, since, until))
+    stmt = (
+        select(events)
+        .where(events.c.issue_number.in_(numbers), events.c.kind.in_(list(kinds)))
+        .order_by(events.c.id)
+    )
+    out: dict[int, list[Event]] = defaultdict(list)
+    for r in connection.execute(stmt):
+        out[r.issue_number].append(_row_to_event(r))
+    return out
+
+
 def get_issue(connection: Connection, number: int, *, for_update: bool = False) -> Issue:
     stmt = select(*_ISSUE_COLUMNS).where(issues.c.number == number)
     if for_update:
@@ -501,16 +603,14 @@ def _order(sort: str) -> list[ColumnElement[Any]]:
     return orders[sort]
 
 
-def list_issues(connection: Connection, query: IssueQuery, *, related: bool = True) -> list[Issue]:
-    """Issues matching `query`; `related=False` leaves services, labels and links empty."""
+def list_issues(connection: Connection, query: IssueQuery) -> list[Issue]:
     stmt = select(*_ISSUE_COLUMNS).where(*_conditions(connection, query))
     stmt = stmt.order_by(*_order(query.sort))
     if query.limit is not None:
         stmt = stmt.limit(query.limit)
     if query.offset:
         stmt = stmt.offset(query.offset)
-    rows = connection.execute(stmt).all()
-    return _hydrate(connection, rows) if related else [_row_to_issue(r) for r in rows]
+    return _hydrate(connection, connection.execute(stmt).all())
 
 
 def count_issues(connection: Connection, query: IssueQuery) -> int:
@@ -582,18 +682,6 @@ def next_claimable(connection: Connection) -> Issue | None:
         stmt = stmt.with_for_update(skip_locked=True, of=issues)
     found = _hydrate(connection, connection.execute(stmt).all())
     return found[0] if found else None
-
-
-def issues_opened(
-    connection: Connection, *, since: datetime | None = None, until: datetime | None = None
-) -> list[Issue]:
-    """Issues reported (or filed, when no report time is known) in [since, until)."""
-    stmt = select(*_ISSUE_COLUMNS).order_by(issues.c.number)
-    if since is not None:
-        stmt = stmt.where(issues.c.opened_at >= since)
-    if until is not None:
-        stmt = stmt.where(issues.c.opened_at < until)
-    return _hydrate(connection, connection.execute(stmt).all())
 
 
 # --- links, comments, events ------------------------------------------------------------------
@@ -718,30 +806,6 @@ def list_events(
     if limit is not None:
         stmt = stmt.limit(limit)
     return [_row_to_event(r) for r in connection.execute(stmt)]
-
-
-def events_by_issue(
-    connection: Connection,
-    numbers: Sequence[int],
-    *,
-    everything: bool = False,
-    kinds: Sequence[str] | None = None,
-) -> dict[int, list[Event]]:
-    """The timelines of `numbers` (of every issue with `everything`, in one query)."""
-    out: dict[int, list[Event]] = defaultdict(list)
-    base = select(events).order_by(events.c.id)
-    if kinds is not None:
-        base = base.where(events.c.kind.in_(list(kinds)))
-    if everything:
-        for r in connection.execute(base):
-            out[r.issue_number].append(_row_to_event(r))
-        return out
-    for start in range(0, len(numbers), _CHUNK):
-        chunk = list(numbers[start : start + _CHUNK])
-        rows = connection.execute(base.where(events.c.issue_number.in_(chunk)))
-        for r in rows:
-            out[r.issue_number].append(_row_to_event(r))
-    return out
 
 
 # --- services -------------------------------------------------------------------------------

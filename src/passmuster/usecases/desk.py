@@ -534,10 +534,10 @@ class Desk:
     def _timelines(
         self, c: Connection, query: IssueQuery
     ) -> tuple[builtins.list[Issue], dict[int, builtins.list[Event]]]:
-        # The clocks need neither services, labels nor links, and only these kinds of event.
-        found = store.list_issues(c, query, related=False)
+        # The clocks read only scalar fields and these kinds of event.
+        found = store.issue_summaries(c, query)
         kinds = ("created", "status", "acknowledged", "escalated")
-        return found, store.events_by_issue(c, [i.number for i in found], kinds=kinds)
+        return found, store.timelines(c, query, kinds=kinds)
 
     def sla(self, *, now: datetime | None = None) -> builtins.list[SlaStatus]:
         """Active issues at risk of or in breach of their SLA, most overdue first."""
@@ -582,9 +582,10 @@ class Desk:
         moment = self.clock()
 
         def work(c: Connection) -> Stats:
-            found = store.issues_opened(c, since=since, until=until)
-            everything = since is None and until is None
-            timelines = store.events_by_issue(c, [i.number for i in found], everything=everything)
+            query = IssueQuery()
+            found = store.issue_summaries(c, query, since=since, until=until, with_services=True)
+            kinds = ("created", "status", "acknowledged")
+            timelines = store.timelines(c, query, kinds=kinds, since=since, until=until)
             return compute_stats(
                 found, timelines, self.sla_policy, since=since, until=until, now=moment
             )
