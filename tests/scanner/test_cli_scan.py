@@ -236,3 +236,16 @@ def test_configuration_in_pyproject_is_read(
     code, out, _ = run(["services", str(platform), "--json"], capsys)
     owners = {s["name"]: s["owner"] for s in json.loads(out)}
     assert owners["billing"] == "payments"
+
+
+def test_a_configured_baseline_is_relative_to_its_configuration_file(
+    platform: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    sub = platform / "infrastructure"
+    baseline = platform / ".passmuster-baseline.json"
+    run(["scan", str(sub), "--write-baseline", str(baseline)], capsys)
+    config = platform / "passmuster.toml"
+    setting = '[scan]\nbaseline = ".passmuster-baseline.json"\n'
+    config.write_text(config.read_text().replace("[scan]\n", setting, 1))
+    code, out, _ = run(["scan", str(sub), "--no-record"], capsys)
+    assert code == 0 and "in the baseline" in out

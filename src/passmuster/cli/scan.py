@@ -39,7 +39,11 @@ def _load_config(path: Path, config_file: Path | None) -> ScanConfig:
     if not path.exists():
         raise BadInput(f"{path}: no such folder", field="path")
     project = load_config(config_file) if config_file else find_config(path)
-    return ScanConfig.from_project(project)
+    config = ScanConfig.from_project(project)
+    if config.baseline and project.root is not None:
+        # A baseline named in the configuration file is relative to that file.
+        config.baseline = str(project.root / config.baseline)
+    return config
 
 
 def _split(values: list[str] | None) -> list[str]:
@@ -118,8 +122,6 @@ def scan_command(
     threshold = Severity.parse(fail_on, field_name="--fail-on") if fail_on else config.fail_on
     registry = default_registry()
     baseline_path = baseline or (Path(config.baseline) if config.baseline else None)
-    if baseline_path is not None and config.baseline and baseline is None:
-        baseline_path = path / baseline_path
     known = read_baseline(baseline_path) if baseline_path and not write_baseline else None
     root = path.resolve()
 
