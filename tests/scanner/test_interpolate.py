@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from passmuster.scanner.context.interpolate import Interpolator, TemplateError, interpolate
 
@@ -86,3 +88,13 @@ def test_it_records_each_variable_used_and_whether_it_had_a_default() -> None:
     interpolator("${A} ${B:-x} ${C}")
     used = {(u.name, u.is_set, u.has_default) for u in interpolator.uses}
     assert used == {("A", True, False), ("B", False, True), ("C", False, False)}
+
+
+@given(st.text())
+def test_escaped_text_comes_back_unchanged(text: str) -> None:
+    assert interpolate(text.replace("$", "$$"), VALUES) == text
+
+
+@given(st.text(alphabet=st.characters(blacklist_characters="$")))
+def test_text_without_dollars_is_left_alone(text: str) -> None:
+    assert interpolate(text, {}) == text
