@@ -330,3 +330,16 @@ def test_text_with_nul_characters_is_refused_on_every_database(desk: Desk) -> No
     with pytest.raises(InvalidValue, match="comment"):
         desk.comment(1, "\x00", actor="a")
     assert desk.get(1).version == 1 and desk.count() == 1
+
+
+def test_unlinking_removes_the_link_and_records_it(desk: Desk) -> None:
+    desk.file(IssueDraft(title="a"), actor="a")
+    desk.file(IssueDraft(title="b"), actor="a")
+    desk.link(1, LinkKind.BLOCKS, 2, actor="bob")
+    unlinked = desk.unlink(1, LinkKind.BLOCKS, 2, actor="bob")
+    assert unlinked.links == [] and unlinked.version == 3
+    again = desk.unlink(1, LinkKind.BLOCKS, 2, actor="bob")
+    assert again.version == 3
+    last = desk.events(issue=1)[-1]
+    assert (last.kind, last.field, last.old) == ("unlinked", "blocks", "2")
+    assert [i.number for i in desk.ready()] == [1, 2]

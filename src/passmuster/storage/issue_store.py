@@ -704,6 +704,18 @@ def add_link(connection: Connection, number: int, kind: LinkKind, target: int) -
     return True
 
 
+def remove_link(connection: Connection, number: int, kind: LinkKind, target: int) -> bool:
+    """Remove a link; True when there was one."""
+    result = connection.execute(
+        delete(issue_links).where(
+            issue_links.c.issue_number == number,
+            issue_links.c.kind == kind.value,
+            issue_links.c.target == target,
+        )
+    )
+    return bool(result.rowcount)
+
+
 def issue_exists(connection: Connection, number: int) -> bool:
     return (
         connection.execute(select(issues.c.number).where(issues.c.number == number)).first()

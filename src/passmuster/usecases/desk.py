@@ -441,6 +441,34 @@ class Desk:
         result: Issue = self._write(work)
         return result
 
+    def unlink(self, number: int, kind: LinkKind, target: int, *, actor: str) -> Issue:
+        """Remove a link made with `link`; removing a link that is not there changes nothing."""
+        kind = LinkKind.parse(kind)
+        now = self.clock()
+
+        def work(c: Connection) -> Issue:
+            current = store.get_issue(c, number, for_update=True)
+            if not store.remove_link(c, number, kind, target):
+                return current
+            store.add_events(
+                c,
+                [
+                    {
+                        "issue": number,
+                        "actor": actor,
+                        "at": now,
+                        "kind": "unlinked",
+                        "field": kind.value,
+                        "old": str(target),
+                    }
+                ],
+            )
+            store.write_issue(c, current, expected_version=current.version, now=now, changed=())
+            return store.get_issue(c, number)
+
+        result: Issue = self._write(work)
+        return result
+
     # --- events -------------------------------------------------------------------------------
 
     def record_event(
