@@ -113,6 +113,7 @@ class ThreadServer:
         for task in pending:
             task.cancel()
         self._loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+        self._loop.run_until_complete(asyncio.sleep(0.05))  # let the closes just scheduled run
         self._loop.close()
 
     def url(self, path: str = "/health") -> str:
