@@ -478,11 +478,62 @@ def detection(runs: int) -> list[float]:
     return times
 
 
+async def _reload_once(folder: Path, port: int, run: int) -> float:
+    from passmuster.monitor.scheduler import Monitor
+    from passmuster.monitor.setup import load_setup
+    from passmuster.usecases.desk import Desk
+
+    path = folder / f"reload{run}" / "passmuster.toml"
+    path.parent.mkdir()
+    head = "[monitor]\ncatalog = false\ninterval = 1\n"
+    entry = '[[monitor.targets]]\nname = "{0}"\nurl = "http://127.0.0.1:PORT/{0}"\n'.replace(
+        "PORT", str(port)
+    )
+    path.write_text(head + entry.format("a"))
+    desk = Desk.connect(f"sqlite:///{path.parent / 'desk.db'}")
+
+    def loader() -> Any:
+        return load_setup(path)
+
+    monitor = Monitor(desk, loader(), loader=loader)
+    stop = asyncio.Event()
+    task = asyncio.create_task(monitor.run(stop))
+    try:
+        await asyncio.sleep(0.5)  # running, watching
+        changed = time.perf_counter()
+        path.write_text(head + entry.format("a") + entry.format("b"))
+        while monitor.reloads < 1:  # loaded, applied, and the new target stored
+            await asyncio.sleep(0.001)
+        return time.perf_counter() - changed
+    finally:
+        stop.set()
+        await task
+        desk.close()
+
+
+def reload(runs: int) -> list[float]:
+    print(f"Configuration reload: file written → new target in the running monitor, {runs} runs")
+    target, port = start_target()
+    times: list[float] = []
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            for run in range(runs):
+                times.append(asyncio.run(_reload_once(Path(tmp), port, run)))
+    finally:
+        _stop(target)
+    print(
+        f"  median {statistics.median(times) * 1000:.0f} ms, max {max(times) * 1000:.0f} ms "
+        f"({', '.join(f'{t * 1000:.0f}' for t in times)}); target < 100 ms"
+    )
+    return times
+
+
 def main(argv: list[str]) -> None:
     quick = "--quick" in argv
     throughput(3.0 if quick else 5.0, blackbox="--no-blackbox" not in argv)
     scale(10_000, 25.0 if quick else 45.0)
     detection(3 if quick else 5)
+    reload(5)
 
 
 if __name__ == "__main__":
