@@ -288,3 +288,21 @@ def test_a_worker_built_from_its_api_image_has_no_health_url() -> None:
     services = {s.name: s for s in catalog_services(discover(EXAMPLE))}
     worker = services["instances-worker"]
     assert (worker.health_url, worker.ports) == (None, [])
+
+
+def test_an_override_adjusting_build_keeps_the_base_context(write_tree: WriteTree) -> None:
+    root = write_tree(
+        {
+            "compose.yaml": "services:\n  api:\n    build: ./api\n",
+            "compose.override.yaml": (
+                "services:\n  api:\n    build:\n      dockerfile: Dockerfile.dev\n"
+                "      args: {DEBUG: '1'}\n"
+            ),
+            "api/Dockerfile": "FROM python:3.12-slim\n",
+            "api/Dockerfile.dev": "FROM python:3.12\n",
+        }
+    )
+    api = discover(root).service("api")
+    assert api is not None
+    assert (api.build_context, api.dockerfile_path) == ("api", "api/Dockerfile.dev")
+    assert api.base_image == "python:3.12"

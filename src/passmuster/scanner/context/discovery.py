@@ -1110,7 +1110,19 @@ def _merge(base: ServiceDef, over: ServiceDef) -> None:
         value = getattr(over, attr)
         if value is not None:
             setattr(base, attr, value)
-    if over.build_context is not None or over.build_where is not None:
+    over_build = over.raw.get("build")
+    if (
+        isinstance(over_build, dict)
+        and "context" not in over_build
+        and base.build_context is not None
+    ):
+        # A later file adjusting `build` (args, a dockerfile) keeps the base's context.
+        if "dockerfile" in over_build:
+            base.dockerfile_path = posixpath.normpath(
+                posixpath.join(base.build_context, str(over_build["dockerfile"]))
+            )
+            base.dockerfile_where = over.dockerfile_where
+    elif over.build_context is not None or over.build_where is not None:
         base.build_context = over.build_context
         base.build_context_exists = over.build_context_exists
         base.build_where = over.build_where
