@@ -9,13 +9,13 @@ site-packages are never read. Problems with a file become `ParseProblem`s; disco
 
 from __future__ import annotations
 
-import ast
+import dataclasses
 import fnmatch
 import os
 import posixpath
 import re
 import tomllib
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -36,6 +36,7 @@ from passmuster.scanner.context.model import (
     ComposeFile,
     Dependency,
     Dockerfile,
+    EntryPoint,
     EnvFile,
     EnvVar,
     HealthCheck,
@@ -649,7 +650,7 @@ class _Discovery:
         body: dict[str, Any],
         doc: YamlDoc,
         path: str,
-        rel: Any,
+        rel: Callable[[str], str | None],
     ) -> None:
         value = body.get("env_file")
         if value is None:
@@ -712,7 +713,9 @@ class _Discovery:
                 )
             )
 
-    def _volume(self, item: Any, path: str, line: int | None, rel: Any) -> Volume | None:
+    def _volume(
+        self, item: Any, path: str, line: int | None, rel: Callable[[str], str | None]
+    ) -> Volume | None:
         if isinstance(item, dict):
             kind = str(item.get("type", "volume"))
             source = item.get("source")
@@ -1022,7 +1025,11 @@ def _json_list(text: str) -> list[str] | None:
 
 
 def _map_copy(
-    dockerfile: Dockerfile, stage_index: int, container_path: str, context: str, exists: Any
+    dockerfile: Dockerfile,
+    stage_index: int,
+    container_path: str,
+    context: str,
+    exists: Callable[[str | None], bool],
 ) -> str | None:
     """The build-context file a `pip install -r <container_path>` reads, via COPY lines."""
     workdir = "/"
@@ -1075,10 +1082,8 @@ def _module_file(module: str, root: str, files: list[str]) -> str | None:
     return None
 
 
-def _with_module_path(entry: Any, module_path: str) -> Any:
-    from dataclasses import replace
-
-    return replace(entry, module_path=module_path)
+def _with_module_path(entry: EntryPoint, module_path: str) -> EntryPoint:
+    return dataclasses.replace(entry, module_path=module_path)
 
 
 def _toml_line(message: str) -> int | None:
@@ -1188,8 +1193,3 @@ def _override(service: ServiceDef, override: ServiceOverride) -> None:
             service.depends_on.append(Dependency(dep, "passmuster.toml", None))
     for key, value in override.env.items():
         service.env[key] = EnvVar(key, value, "passmuster.toml", None, "config")
-
-
-def module_tree(source: PythonFile) -> ast.Module | None:
-    """The parsed tree of a Python file (None when it does not parse)."""
-    return source.tree
