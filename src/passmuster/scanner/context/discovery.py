@@ -1092,11 +1092,9 @@ def _toml_line(message: str) -> int | None:
 
 
 def _kind(service: ServiceDef) -> str:
-    image = (
-        (service.base_image or "").lower()
-        if service.dockerfile is None
-        else (service.image or "").lower()
-    )
+    # The pulled image names the kind (postgres, redis …); a built service's base image
+    # (python) says nothing about it.
+    image = (service.image or "").lower()
     for needle, kind in _KIND_BY_IMAGE:
         if needle in image.rsplit("/", 1)[-1]:
             return kind
