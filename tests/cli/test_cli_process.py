@@ -63,8 +63,11 @@ def test_a_session_in_a_fresh_folder(tmp_path: Path) -> None:
 def test_user_errors_are_one_line_and_a_documented_exit_code(
     tmp_path: Path, args: tuple[str, ...], code: int, message: str
 ) -> None:
-    _passmuster("init", cwd=tmp_path)
-    _passmuster("new", "An issue", cwd=tmp_path)
+    from passmuster.core.issues import IssueDraft
+    from passmuster.usecases.desk import Desk
+
+    with Desk.init(tmp_path) as desk:
+        desk.file(IssueDraft(title="An issue"), actor="lead")
     result = _passmuster(*args, cwd=tmp_path)
     assert result.returncode == code, result.stderr
     assert message in result.stderr
