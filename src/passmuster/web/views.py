@@ -165,7 +165,8 @@ class _SlaCache:
     Working them out reads every active issue's timeline. The answer is reused until the desk
     changes (a new event) or SLA_CACHE_SECONDS pass. When it is stale, a desk where it is quick
     to work out (under SLA_SYNC_SECONDS) gets a fresh answer at once; a big desk gets the last
-    answer while a background thread works out the next, so no page waits seconds for it.
+    answer while a background thread works out the next, so no page waits seconds for it; on
+    such a desk the answer is refreshed at most every four times as long as it takes.
     """
 
     def __init__(self) -> None:
@@ -185,7 +186,9 @@ class _SlaCache:
             if known and not stale:
                 return self._statuses
             if known and self._took > SLA_SYNC_SECONDS:
-                if not self._refreshing:
+                # At most a fifth of the time goes to working them out, however busy the desk.
+                rested = time.monotonic() - self._at >= max(SLA_CACHE_SECONDS, 4 * self._took)
+                if rested and not self._refreshing:
                     self._refreshing = True
                     threading.Thread(
                         target=self._refresh, args=(desk,), name="sla-cache", daemon=True
