@@ -501,3 +501,20 @@ def test_edit_moves_to_any_status_the_workflow_allows_in_one_commit(
     assert "allowed: " in refused.stderr
     after = run_json("show", n)["issue"]
     assert (after["status"], after["title"]) == ("resolved", "Missing billing service")
+
+
+def test_show_keeps_the_words_a_log_used(desk_folder: Path, run: Run) -> None:
+    from passmuster.core.issues import IssueDraft, Severity
+    from passmuster.usecases.desk import Desk
+
+    with Desk.open(desk_folder / ".passmuster" / "desk.db") as desk:
+        desk.file(
+            IssueDraft(
+                title="Authentication Logout Session Invalidation",
+                severity=Severity.CRITICAL,
+                original_values={"severity": "Critical (Security Issue)"},
+            ),
+            actor="import",
+        )
+    text = run("show", "1").stdout
+    assert "As written in the log" in text and "Critical (Security Issue)" in text

@@ -529,6 +529,12 @@ def _issue_view(issue: Issue, comments: Sequence[Comment], events: Sequence[Even
         title = "Error details" + (f" ({i})" if len(issue.error_details) > 1 else "")
         parts.append(Panel(Syntax(block, "text", word_wrap=True), title=title, title_align="left"))
     long_text(_LONG_FIELDS[2:])
+    if issue.original_values:
+        written = "\n".join(
+            f"[dim]{_escape(name)}:[/] {_escape(text)}"
+            for name, text in sorted(issue.original_values.items())
+        )
+        parts.append(Panel(written, title="As written in the log", title_align="left"))
     for section in issue.extra_sections:
         parts.append(Panel(Markdown(section.body), title=_escape(section.name), title_align="left"))
     if issue.tasks:
