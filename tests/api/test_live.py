@@ -129,3 +129,37 @@ def test_metrics_need_a_token_and_speak_prometheus(sqlite_api: Api) -> None:
     scraped = sqlite_api.get("/metrics", "reader")
     assert scraped.status_code == 200
     assert "# TYPE" in scraped.text
+
+
+def test_pages_get_a_burst_of_events_as_one_batch_ending_with_the_last(sqlite_url: str) -> None:
+    import asyncio
+
+    from passmuster.api.live import LiveEvent, LiveHub
+
+    desk = Desk.connect(sqlite_url)
+
+    async def scenario() -> list[list[str]]:
+        hub = LiveHub(desk)
+        batches: list[list[str]] = []
+
+        async def read() -> None:
+            async for batch in hub.subscribe_batches(0.3):
+                batches.append([e.id for e in batch])
+
+        reader = asyncio.create_task(read())
+        await asyncio.sleep(0.05)
+        for n in range(5):
+            hub.publish(LiveEvent("issue", str(n), {"issue": n}))
+        await asyncio.sleep(0.6)
+        hub.publish(LiveEvent("issue", "late", {"issue": 9}))
+        await asyncio.sleep(0.4)
+        hub.close()
+        await asyncio.wait_for(reader, 5)
+        return batches
+
+    try:
+        batches = asyncio.run(scenario())
+    finally:
+        desk.close()
+    assert batches[1:] == [["0", "1", "2", "3", "4"], ["late"]]
+    assert batches[0][0].startswith("c-")

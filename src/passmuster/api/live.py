@@ -173,15 +173,35 @@ class LiveHub:
 
         The first event is `ready`: from then on nothing is missed.
         """
+        async for batch in self.subscribe_batches(0.0):
+            for event in batch:
+                yield event
+
+    async def subscribe_batches(self, window: float) -> AsyncIterator[list[LiveEvent]]:
+        """Like `subscribe`, but events arriving within `window` seconds of the first come
+        together: a page that re-fetches on each event then does so at most once per window,
+        and always after the last event of a burst."""
         queue: asyncio.Queue[LiveEvent | None] = asyncio.Queue(_QUEUE_SIZE)
         self._subscribers.add(queue)
+        loop = asyncio.get_running_loop()
         try:
-            yield LiveEvent("ready", f"c-{self.cursor}", {"cursor": self.cursor})
+            yield [LiveEvent("ready", f"c-{self.cursor}", {"cursor": self.cursor})]
             while not self._closed.is_set():
                 item = await queue.get()
                 if item is None:
                     return
-                yield item
+                batch = [item]
+                deadline = loop.time() + window
+                while (left := deadline - loop.time()) > 0:
+                    try:
+                        item = await asyncio.wait_for(queue.get(), left)
+                    except TimeoutError:
+                        break
+                    if item is None:
+                        yield batch
+                        return
+                    batch.append(item)
+                yield batch
         finally:
             self._subscribers.discard(queue)
 

@@ -405,8 +405,16 @@ def sla_partial(request: Request, user: UserDep) -> HTMLResponse:
 # --- live -------------------------------------------------------------------------------
 
 
+# Pages re-fetch a part of themselves per event; under a burst of writes they do so at most
+# this often (and always after the last one).
+LIVE_WINDOW = 0.25
+
+
 @router.get("/live", response_class=EventSourceResponse)
 async def live(request: Request, user: UserDep) -> Any:
     hub = request.app.state.hub
-    async for event in hub.subscribe():
-        yield ServerSentEvent(event=event.kind, id=event.id, data=dict(event.data))
+    async for batch in hub.subscribe_batches(LIVE_WINDOW):
+        last = {event.kind: event for event in batch}
+        for kind, event in last.items():
+            data = {**event.data, "count": sum(1 for e in batch if e.kind == kind)}
+            yield ServerSentEvent(event=kind, id=event.id, data=data)
