@@ -35,6 +35,16 @@ def test_login_sets_an_httponly_samesite_cookie_and_a_wrong_token_is_refused(sit
     assert client.get("/board").status_code == 200
 
 
+def test_login_never_sends_a_browser_to_another_site(site: Site) -> None:
+    for target in ("//evil.test", "/\\evil.test", "https://evil.test", "evil.test"):
+        client = site.browser()
+        csrf = CSRF_INPUT.search(client.get("/login").text).group(1)  # type: ignore[union-attr]
+        done = client.post(
+            "/login", data={"token": site.secrets["reader"], "csrf_token": csrf, "next": target}
+        )
+        assert done.headers["location"] == "/board", target
+
+
 def test_login_itself_needs_the_forms_csrf_value(site: Site) -> None:
     client = site.browser()
     client.get("/login")

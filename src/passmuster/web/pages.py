@@ -114,7 +114,8 @@ async def error_page(request: Request, exc: Exception) -> Response | None:
 
 def _safe_next(target: str | None) -> str:
     # Only paths on this site: an open redirect would let a link send a user elsewhere.
-    if not target or not target.startswith("/") or target.startswith("//"):
+    # Browsers read "/\\host" like "//host", another site.
+    if not target or not target.startswith("/") or target.startswith(("//", "/\\")):
         return "/board"
     return target
 
