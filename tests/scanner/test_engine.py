@@ -292,3 +292,53 @@ def test_per_file_ignores_skip_rules_in_matching_files(
     config = ScanConfig(select=["TST001"], per_file_ignores={"dev/*": ["TST"]})
     result = scan(root, config, registry=registry)
     assert {f.path for f in result.findings} == {"docker-compose.yml"}
+
+
+PLUGIN = '''
+from passmuster.scanner.rule import Rule
+
+
+class NoLatest(Rule):
+    """## What it does
+    Flags `:latest` images.
+
+    ## Why is this bad?
+    Deploys float.
+
+    ## Example
+    `image: redis:latest`
+    """
+
+    code = "ACME001"
+    name = "no-latest"
+
+    def check(self, platform):
+        return [
+            self.finding("floats", s.path, s.line, service=s.name)
+            for s in platform.services
+            if (s.image or "").endswith(":latest")
+        ]
+'''
+
+
+def test_a_plugin_module_registers_like_the_built_ins(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, write_tree: WriteTree
+) -> None:
+    import importlib
+
+    from passmuster.scanner import registry as registry_module
+
+    (tmp_path / "acme_checks.py").write_text(PLUGIN)
+    monkeypatch.syspath_prepend(str(tmp_path))
+
+    class EntryPoint:
+        def load(self) -> object:
+            return importlib.import_module("acme_checks")
+
+    monkeypatch.setattr(registry_module, "entry_points", lambda group: [EntryPoint()])
+    registry = registry_module.build_registry()
+    assert registry.get("no-latest").code == "ACME001"
+    assert "PM001" in registry  # the built-ins are there too
+    root = write_tree({"compose.yaml": "services:\n  cache:\n    image: redis:latest\n"})
+    result = scan(root, ScanConfig(select=["ACME"]), registry=registry)
+    assert [(f.code, f.service) for f in result.findings] == [("ACME001", "cache")]
