@@ -113,3 +113,16 @@ def test_requirements_lines_includes_and_errors() -> None:
     assert parsed.requirements[1].pinned_version == "2.32.3"
     assert [(i.line, i.text) for i in parsed.invalid] == [(9, "fastapi=>1.0")]
     assert parsed.options == [(4, "--index-url https://example.org/simple")]
+
+
+def test_env_values_refer_to_earlier_lines_like_compose() -> None:
+    parsed = parse_env_file(
+        "HOST=db\nPORT=5432\nURL=postgresql://${HOST}:${PORT:-1}/app\n"
+        "LITERAL='${HOST}'\nQUOTED=\"${HOST}-x\"\nLATER=${AFTER:-none}\nAFTER=1\n",
+        ".env",
+    )
+    values = parsed.resolved()
+    assert values["URL"] == "postgresql://db:5432/app"
+    assert values["LITERAL"] == "${HOST}"
+    assert values["QUOTED"] == "db-x"
+    assert values["LATER"] == "none"

@@ -395,7 +395,7 @@ class _Discovery:
                 break
         values: dict[str, str] = {}
         if env_path is not None:
-            values = self._env_file(env_path).values()
+            values = self._env_file(env_path).resolved()
         self.platform.projects.append(project)
         merged: dict[str, ServiceDef] = {}
         for path in project.files:
@@ -669,9 +669,10 @@ class _Discovery:
             service.env_files.append((resolved or item, Where(path, line), exists or not required))
             if exists and resolved is not None:
                 env_file = self._env_file(resolved)
+                values = env_file.resolved()
                 for entry in env_file.entries:
                     service.env[entry.key] = EnvVar(
-                        entry.key, entry.value, resolved, entry.line, "env_file"
+                        entry.key, values[entry.key], resolved, entry.line, "env_file"
                     )
 
     def _ports(self, service: ServiceDef, item: Any, path: str, line: int | None) -> None:

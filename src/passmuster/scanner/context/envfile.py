@@ -39,6 +39,7 @@ def parse_env_file(text: str, path: str) -> EnvFile:
             continue
         value = value.strip()
         quoted = False
+        quote = ""
         if value[:1] in ("'", '"'):
             quote = value[0]
             body = value[1:]
@@ -58,7 +59,7 @@ def parse_env_file(text: str, path: str) -> EnvFile:
             comment = re.search(r"\s#", value)
             if comment:
                 value = value[: comment.start()].rstrip()
-        result.entries.append(EnvEntry(key, value, number, quoted))
+        result.entries.append(EnvEntry(key, value, number, quoted, quote))
     return result
 
 

@@ -8,6 +8,7 @@ Every value that came from a file carries that file and 1-based line so findings
 from __future__ import annotations
 
 import ast
+import contextlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,6 +43,7 @@ class EnvEntry:
     value: str
     line: int
     quoted: bool = False
+    quote: str = ""  # the quote character used, '' when unquoted
 
 
 @dataclass(slots=True)
@@ -53,8 +55,23 @@ class EnvFile:
     problems: list[ParseProblem] = field(default_factory=list)
 
     def values(self) -> dict[str, str]:
-        """The last value of each key, as compose reads it."""
+        """The last value of each key, as written."""
         return {entry.key: entry.value for entry in self.entries}
+
+    def resolved(self) -> dict[str, str]:
+        """The values as compose reads them: `${VAR}` in an unquoted or double-quoted value is
+        replaced from the lines above it; single-quoted values stay literal."""
+        from passmuster.scanner.context.interpolate import TemplateError, interpolate
+
+        result: dict[str, str] = {}
+        for entry in self.entries:
+            value = entry.value
+            if entry.quote != "'" and "$" in value:
+                # An invalid template is kept as written (compose would refuse the file).
+                with contextlib.suppress(TemplateError):
+                    value = interpolate(value, result)
+            result[entry.key] = value
+        return result
 
 
 # ---------------------------------------------------------------- requirements
