@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
+import anyio.to_thread
 from fastapi import FastAPI
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("passmuster.api")
 
 API_PREFIX = "/api/v1"
+WORKER_THREADS = 8
 _WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 DESCRIPTION = """\
@@ -94,6 +96,9 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
 
     config: ServeSettings = app.state.settings
     given: Desk | None = app.state.given_desk
+    # Few worker threads: the desk's work is short, and dozens of threads taking turns at the
+    # interpreter lock (while one of them holds the desk's write lock) serve fewer requests.
+    anyio.to_thread.current_default_thread_limiter().total_tokens = WORKER_THREADS
     desk: Desk = (
         given if given is not None else await asyncio.to_thread(Desk.open, config.database_url)
     )
