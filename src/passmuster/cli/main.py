@@ -72,8 +72,10 @@ class LazyGroup(click.Group):
 
         app = module.app
         # Build only the command asked for when it is registered under its name: building every
-        # command of a module costs more than the one that runs.
-        for info in getattr(app, "registered_commands", ()):
+        # command of a module costs more than the one that runs. (Not when the module's app has a
+        # callback, which must run before its commands.)
+        has_callback = getattr(app, "registered_callback", None) or app.info.callback
+        for info in () if has_callback else getattr(app, "registered_commands", ()):
             if info.name == cmd_name:
                 single: Any = typer.main.get_command_from_info(
                     info,
