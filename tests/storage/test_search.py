@@ -54,3 +54,12 @@ def test_known_fixes_only_offer_resolved_issues_with_a_resolution(desk: Desk) ->
     desk.transition(3, Status.RESOLVED, actor="a", fields={"resolution": "Fixed REDIS_URL"})
     fixes = desk.known_fixes(IssueDraft(title="redis refused the connection"))
     assert [i.number for i in fixes] == [3]
+
+
+def test_one_shared_word_is_no_known_fix(desk: Desk) -> None:
+    desk.file(IssueDraft(title="Billing service crashes on refund"), actor="a")
+    desk.transition(1, Status.RESOLVED, actor="a", fields={"resolution": "Guard the refund path"})
+    desk.file(IssueDraft(title="HTTPStatus import crashes identity"), actor="a")
+    desk.transition(2, Status.RESOLVED, actor="a", fields={"resolution": "from http import"})
+    fixes = desk.known_fixes(IssueDraft(title="Gateway crashes at HTTPStatus import"))
+    assert [i.number for i in fixes] == [2]

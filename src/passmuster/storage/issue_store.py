@@ -644,10 +644,32 @@ def known_fixes(connection: Connection, draft: IssueDraft, *, limit: int) -> lis
             issues.c.status.in_([Status.RESOLVED.value, Status.CLOSED.value]),
             issues.c.resolution != "",
         ],
-        limit=limit,
+        limit=limit * _CANDIDATES_PER_FIX,
         always_rank=True,
     )
-    return issues_by_numbers(connection, numbers)
+    # Any-word ranking finds candidates; one shared word ("service", "error") is no look-alike,
+    # so a fix is shown only when enough of the draft's distinctive words appear in it.
+    wanted = {_stem(t) for t in terms}
+    needed = min(_SHARED_WORDS_NEEDED, len(wanted))
+    fixes = []
+    for issue in issues_by_numbers(connection, numbers):
+        text = " ".join([issue.title, *issue.error_details, issue.description, issue.root_cause])
+        own = {_stem(w) for w in search.distinctive_words(text, limit=500)}
+        if len(wanted & own) >= needed:
+            fixes.append(issue)
+    return fixes[:limit]
+
+
+_CANDIDATES_PER_FIX = 4
+_SHARED_WORDS_NEEDED = 2
+
+
+def _stem(word: str) -> str:
+    """A light stem so "imported" meets "import"; the search index does the real stemming."""
+    for suffix in ("ing", "ed", "es", "s"):
+        if len(word) > len(suffix) + 3 and word.endswith(suffix):
+            return word[: -len(suffix)]
+    return word
 
 
 def _ready_statement(*, unassigned: bool) -> Select[Any]:
