@@ -157,22 +157,7 @@ def compute_stats(
         for i in issues
         if (since is None or _opened(i) >= since) and (until is None or _opened(i) < until)
     ]
-    by_month: dict[str, list[Issue]] = {}
-    for issue in sorted(chosen, key=_opened):
-        by_month.setdefault(_opened(issue).strftime("%Y-%m"), []).append(issue)
-    months = [
-        _month_row(key, datetime.strptime(key, "%Y-%m").strftime("%b %Y"), group)
-        for key, group in sorted(by_month.items())
-    ]
-
-    matrix: dict[str, list[IssueRef]] = {p.value: [] for p in Priority}
-    matrix["unset"] = []
-    for issue in sorted(chosen, key=lambda i: (i.severity.rank, i.number)):
-        if issue.status.is_active:
-            key = issue.priority.value if issue.priority else "unset"
-            matrix[key].append(
-                IssueRef(issue.number, issue.title, issue.status.value, issue.severity.value)
-            )
+    tallies = tally(chosen)
 
     ack_hours: list[float] = []
     attainment = {"respond": Counter[str](), "resolve": Counter[str]()}
@@ -206,13 +191,13 @@ def compute_stats(
         until=until,
         generated_at=now,
         total=len(chosen),
-        active=sum(1 for i in chosen if i.status.is_active),
-        months=months,
-        totals=_month_row("total", "Total", chosen),
-        by_status=_counts(chosen, "status", [s.value for s in Status]),
-        by_severity=_counts(chosen, "severity", _SEVERITIES),
-        by_type=_counts(chosen, "type", [t.value for t in IssueType]),
-        priority_matrix=matrix,
+        active=tallies.active,
+        months=tallies.months,
+        totals=tallies.totals,
+        by_status=tallies.by_status,
+        by_severity=tallies.by_severity,
+        by_type=tallies.by_type,
+        priority_matrix=tallies.priority_matrix,
         sla=sla,
         mtta_hours=_mean(ack_hours),
         mttr_hours=_mean(resolution),
@@ -220,6 +205,47 @@ def compute_stats(
             ServiceCount(name, n)
             for name, n in sorted(open_by_service.items(), key=lambda kv: (-kv[1], kv[0]))[:10]
         ],
+    )
+
+
+@dataclass(slots=True)
+class Tallies:
+    """What can be counted from the issues alone, with no timeline: the logs' own tables."""
+
+    active: int
+    months: list[MonthRow]
+    totals: MonthRow
+    by_status: dict[str, int]
+    by_severity: dict[str, int]
+    by_type: dict[str, int]
+    priority_matrix: dict[str, list[IssueRef]]
+
+
+def tally(issues: Sequence[Issue]) -> Tallies:
+    """Month × severity rows with totals, counts by status/severity/type, the priority matrix."""
+    by_month: dict[str, list[Issue]] = {}
+    for issue in sorted(issues, key=lambda i: (_opened(i), i.number)):
+        by_month.setdefault(_opened(issue).strftime("%Y-%m"), []).append(issue)
+    months = [
+        _month_row(key, datetime.strptime(key, "%Y-%m").strftime("%b %Y"), group)
+        for key, group in sorted(by_month.items())
+    ]
+    matrix: dict[str, list[IssueRef]] = {p.value: [] for p in Priority}
+    matrix["unset"] = []
+    for issue in sorted(issues, key=lambda i: (i.severity.rank, i.number)):
+        if issue.status.is_active:
+            key = issue.priority.value if issue.priority else "unset"
+            matrix[key].append(
+                IssueRef(issue.number, issue.title, issue.status.value, issue.severity.value)
+            )
+    return Tallies(
+        active=sum(1 for i in issues if i.status.is_active),
+        months=months,
+        totals=_month_row("total", "Total", issues),
+        by_status=_counts(issues, "status", [s.value for s in Status]),
+        by_severity=_counts(issues, "severity", _SEVERITIES),
+        by_type=_counts(issues, "type", [t.value for t in IssueType]),
+        priority_matrix=matrix,
     )
 
 

@@ -17,10 +17,7 @@ from __future__ import annotations
 import functools
 import json
 import re
-import statistics
-from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -30,7 +27,6 @@ from passmuster.core.issues import (
     FileChange,
     Issue,
     IssueDraft,
-    IssueType,
     Link,
     Priority,
     Severity,
@@ -38,7 +34,7 @@ from passmuster.core.issues import (
     Task,
     format_number,
 )
-from passmuster.core.stats import IssueRef, MonthRow
+from passmuster.core.stats import tally
 from passmuster.logs.fields import (
     CLOSE_DISPLAY,
     LINK_DISPLAY,
@@ -452,78 +448,10 @@ def _hours(value: float | None) -> str:
     return f"{value / 24:.1f} days"
 
 
-@dataclass(slots=True)
-class LogStats:
-    """The log's statistics sections, from the issues alone (no timeline needed)."""
-
-    active: int
-    months: list[MonthRow]
-    totals: MonthRow
-    by_status: dict[str, int]
-    by_severity: dict[str, int]
-    by_type: dict[str, int]
-    priority_matrix: dict[str, list[IssueRef]]
-
-
-def _opened(issue: Issue) -> datetime:
-    return issue.reported_at or issue.created_at or datetime(1970, 1, 1, tzinfo=UTC)
-
-
-def _month_row(month: str, label: str, issues: Sequence[Issue]) -> MonthRow:
-    counts = Counter(i.severity.value for i in issues)
-    hours = [
-        max(0.0, (i.resolved_at - _opened(i)).total_seconds() / 3600)
-        for i in issues
-        if i.resolved_at is not None and i.status in (Status.RESOLVED, Status.CLOSED)
-    ]
-    return MonthRow(
-        month=month,
-        label=label,
-        by_severity={s.value: counts.get(s.value, 0) for s in Severity},
-        total=len(issues),
-        resolved=len(hours),
-        avg_resolution_hours=round(statistics.fmean(hours), 2) if hours else None,
-        median_resolution_hours=round(statistics.median(hours), 2) if hours else None,
-    )
-
-
-def log_stats(issues: Sequence[Issue]) -> LogStats:
-    """Month × severity rows, counts by status/severity/type and the priority matrix."""
-    by_month: dict[str, list[Issue]] = {}
-    for issue in sorted(issues, key=lambda i: (_opened(i), i.number)):
-        by_month.setdefault(_opened(issue).strftime("%Y-%m"), []).append(issue)
-    months = [
-        _month_row(key, datetime.strptime(key, "%Y-%m").strftime("%b %Y"), group)
-        for key, group in sorted(by_month.items())
-    ]
-    matrix: dict[str, list[IssueRef]] = {p.value: [] for p in Priority}
-    matrix["unset"] = []
-    for issue in sorted(issues, key=lambda i: (i.severity.rank, i.number)):
-        if issue.status.is_active:
-            key = issue.priority.value if issue.priority else "unset"
-            matrix[key].append(
-                IssueRef(issue.number, issue.title, issue.status.value, issue.severity.value)
-            )
-
-    def count(attribute: str, order: Sequence[str]) -> dict[str, int]:
-        counts = Counter(getattr(i, attribute).value for i in issues)
-        return {key: counts.get(key, 0) for key in order}
-
-    return LogStats(
-        active=sum(1 for i in issues if i.status.is_active),
-        months=months,
-        totals=_month_row("total", "Total", issues),
-        by_status=count("status", [s.value for s in Status]),
-        by_severity=count("severity", [s.value for s in Severity]),
-        by_type=count("type", [t.value for t in IssueType]),
-        priority_matrix=matrix,
-    )
-
-
 def log_context(issues: Sequence[Issue], *, title: str) -> dict[str, Any]:
     """What the template sees: the issues, their rendered sections and the statistics."""
     ordered = sorted(issues, key=lambda i: i.number)
-    stats = log_stats(ordered)
+    stats = tally(ordered)
     return {
         "title": title,
         "issues": ordered,
