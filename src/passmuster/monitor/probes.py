@@ -399,7 +399,10 @@ class _Exchange(asyncio.Protocol):
                 future.exception()  # retrieved: an abandoned exchange must not log noise
 
     def _feed(self, data: bytes) -> None:
-        if self.body.done():
+        if self.body.done() or self.head.cancelled():
+            # Finished, or the probe gave up (its deadline cancelled the wait): drop the rest.
+            if self._transport is not None:
+                self._transport.close()
             return
         try:
             self._conn.receive_data(data)
@@ -408,7 +411,8 @@ class _Exchange(asyncio.Protocol):
                 if event is h11.NEED_DATA:
                     return
                 if isinstance(event, h11.Response):
-                    self.head.set_result(event)
+                    if not self.head.done():
+                        self.head.set_result(event)
                 elif isinstance(event, h11.Data):
                     self._size += len(event.data)
                     if self._size > self._cap:
