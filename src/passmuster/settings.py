@@ -73,7 +73,7 @@ class ProjectConfig:
 
 
 def find_config(start: Path | None = None) -> ProjectConfig:
-    """Walk up from `start` to the first passmuster.toml or pyproject.toml with [tool.passmuster]."""
+    """Walk up from `start` to the first passmuster.toml or [tool.passmuster] in pyproject.toml."""
     here = (start or Path.cwd()).resolve()
     for folder in (here, *here.parents):
         candidate = folder / CONFIG_FILE

@@ -8,8 +8,22 @@ from pathlib import Path
 import passmuster.core
 
 FORBIDDEN = {
-    "sqlalchemy", "alembic", "psycopg", "httpx", "fastapi", "starlette", "uvicorn", "requests",
-    "socket", "subprocess", "sqlite3", "typer", "click", "jinja2", "urllib.request", "asyncio",
+    "sqlalchemy",
+    "alembic",
+    "psycopg",
+    "httpx",
+    "fastapi",
+    "starlette",
+    "uvicorn",
+    "requests",
+    "socket",
+    "subprocess",
+    "sqlite3",
+    "typer",
+    "click",
+    "jinja2",
+    "urllib.request",
+    "asyncio",
 }
 
 
@@ -29,7 +43,8 @@ def test_core_modules_import_nothing_that_does_io() -> None:
     offenders = {}
     for path in sorted(core.rglob("*.py")):
         bad = {
-            name for name in _imports(path)
+            name
+            for name in _imports(path)
             if any(name == f or name.startswith(f + ".") for f in FORBIDDEN)
         }
         if bad:
