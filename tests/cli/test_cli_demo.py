@@ -1,15 +1,24 @@
-"""The demo runs every step on a scratch desk and leaves a desk worth exploring."""
+"""The demo runs every step on a scratch desk, then serves the dashboard with the monitor."""
 
 from __future__ import annotations
 
 import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
 from pathlib import Path
+
+import httpx
 
 from tests.cli.conftest import Run
 
 
 def test_demo_files_works_and_reports(tmp_path: Path, run: Run) -> None:
-    text = run("demo", "--dir", str(tmp_path / "demo")).stdout
+    text = run("demo", "--dir", str(tmp_path / "demo"), "--no-serve").stdout
     assert (tmp_path / "demo" / ".passmuster" / "desk.db").is_file()
     assert "$ passmuster ack 6" in text
     assert "Known fixes" in text and "from http import HTTPStatus" in text
@@ -17,16 +26,99 @@ def test_demo_files_works_and_reports(tmp_path: Path, run: Run) -> None:
     assert "exited" not in text  # no step failed
 
 
-def test_demo_json_summarises_the_desk(tmp_path: Path, run: Run) -> None:
+def test_demo_imports_and_scans_the_example_platform(tmp_path: Path, run: Run) -> None:
     data = json.loads(run("demo", "--dir", str(tmp_path), "--json").stdout)
     statuses = {i["number"]: i["status"] for i in data["issues"]}
     assert statuses[6] == "in_progress" and statuses[7] == "blocked" and statuses[9] == "resolved"
     assert statuses[11] == "resolved"  # the look-alike solved with the known fix
     assert statuses[10] == "planned"
     assert data["failures"] == []
-    assert data["stats"]["total"] == 11
+    imported = [i for i in data["issues"] if i["source"] and i["source"].endswith("ISSUES.md")]
+    findings = [i for i in data["issues"] if i["type"] == "finding"]
+    assert len(imported) == 5
+    assert {f"rule:{code}" for code in ("CODE001", "CODE002", "ENV005", "PORT001")} <= {
+        label for issue in findings for label in issue["labels"]
+    }
+    assert data["stats"]["total"] == 11 + len(imported) + len(findings)
+    # The scan worked on the demo's own copy; the bundled platform is untouched.
+    assert (tmp_path / "platform" / "docker-compose.yml").is_file()
 
 
 def test_demo_refuses_a_folder_with_a_desk(tmp_path: Path, run: Run) -> None:
     run("demo", "--dir", str(tmp_path), "--json")
     assert "already exists" in run("demo", "--dir", str(tmp_path), code=4).stderr
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _wait_until_serving(client: httpx.Client) -> None:
+    """The token is printed just before the server binds; give it a moment to listen."""
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            client.get("/healthz")
+            return
+        except httpx.TransportError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)
+
+
+def test_demo_serves_the_dashboard_with_the_platform_running_until_interrupted(
+    tmp_path: Path,
+) -> None:
+    port = _free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "passmuster", "demo", "--dir", str(tmp_path), "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+        env={**os.environ, "COLUMNS": "200"},
+        text=True,
+    )
+    assert process.stdout is not None
+    lines: list[str] = []
+    started: dict[str, str] = {}
+    token = None
+    deadline = time.monotonic() + 120
+    try:
+        while token is None and time.monotonic() < deadline:
+            line = process.stdout.readline()
+            if not line:
+                break
+            lines.append(line)
+            found = re.search(r"Admin token \(shown once\): (\S+)", line)
+            token = found.group(1) if found else None
+        assert token is not None, "".join(lines[-30:])
+        output = "".join(lines)
+        assert f"http://127.0.0.1:{port}/" in output
+        up = re.compile(r"^\s+(\w[\w-]*)\s+(http://127\.0\.0\.1:\d+)\s+up$", re.M)
+        started = dict(up.findall(output))
+        assert {"gateway", "identity", "tenants"} <= set(started)
+        headers = {"Authorization": f"Bearer {token}"}
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10) as client:
+            _wait_until_serving(client)
+            assert client.get("/api/v1/issues").status_code == 401  # no token, nothing
+            issues = client.get("/api/v1/issues", headers=headers, params={"limit": 200})
+            assert issues.status_code == 200
+            assert httpx.get(f"{started['identity']}/healthz", timeout=5).status_code == 200
+    finally:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            raise
+        finally:
+            process.stdout.close()
+    # Ctrl-C stops the platform's processes with the server.
+    for url in started.values():
+        try:
+            httpx.get(f"{url}/healthz", timeout=2)
+        except httpx.TransportError:
+            continue
+        raise AssertionError(f"{url} still answers after the demo stopped")
