@@ -8,6 +8,7 @@ to upgrade a read lock. PostgreSQL goes through psycopg 3.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -28,8 +29,33 @@ def normalise_url(location: str | Path) -> str:
         return f"sqlite:///{Path(text).expanduser().resolve()}"
     for plain in ("postgresql://", "postgres://", "postgresql+psycopg2://"):
         if text.startswith(plain):
-            return "postgresql+psycopg://" + text[len(plain) :]
+            text = "postgresql+psycopg://" + text[len(plain) :]
+            break
+    _check_supported(text, shown=str(location))
     return text
+
+
+def _check_supported(url: str, *, shown: str) -> None:
+    """Refuse anything but SQLite or PostgreSQL before SQLAlchemy fails on it with a traceback."""
+    from sqlalchemy.exc import ArgumentError
+
+    from passmuster.errors import ConfigError
+
+    shown = re.sub(r"://([^:/@]*):[^@/]*@", r"://\1:***@", shown)
+    try:
+        parsed = make_url(url)
+        backend = parsed.get_backend_name()
+        parsed.port  # noqa: B018 - parsing the port is what fails for 'host:notaport'
+    except (ArgumentError, ValueError) as exc:
+        raise ConfigError(
+            f"database URL {shown!r} cannot be read: {exc}", field="database_url"
+        ) from None
+    if backend not in ("sqlite", "postgresql"):
+        raise ConfigError(
+            f"database URL {shown!r}: passmuster keeps desks in SQLite (sqlite:///path) or "
+            f"PostgreSQL (postgresql://user@host/db), not {backend}",
+            field="database_url",
+        )
 
 
 def sqlite_path(url: str) -> Path | None:
