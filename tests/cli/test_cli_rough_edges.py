@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -25,3 +26,26 @@ def test_an_unsupported_database_url_is_bad_input_not_a_traceback(
     assert expected in result.stderr
     assert "hunter2" not in result.output
     assert result.stderr.startswith("error: database URL")
+
+
+def test_export_with_json_prints_json_carrying_the_log(desk_folder: Path, run: Run) -> None:
+    run("new", "Port clash on 8004", "-S", "high")
+    result = run("export", "--json")
+    data = json.loads(result.stdout)
+    assert data["title"] == "Issue Log"
+    assert "Port clash on 8004" in data["markdown"]
+    assert data["markdown"] == run("export").stdout
+
+
+def test_scan_takes_json_like_every_command(
+    run: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "docker-compose.yml").write_text(
+        "services:\n  api:\n    image: x\n    ports: ['8000:8000']\n"
+        "  web:\n    image: y\n    ports: ['8000:8000']\n"
+    )
+    as_json = run("scan", "--no-record", "--no-progress", "--json", code=1).stdout
+    assert json.loads(as_json) == json.loads(
+        run("scan", "--no-record", "--no-progress", "--format", "json", code=1).stdout
+    )

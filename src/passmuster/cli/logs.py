@@ -223,7 +223,11 @@ def export_command(
             return
         text = export_log(desk, title=title, template=template)
     if output is None:
-        sys.stdout.write(text)
+        if as_json:
+            # --json promises JSON on stdout; the log travels as one string in it.
+            emit_json({"title": title, "markdown": text})
+        else:
+            sys.stdout.write(text)
         return
     if check:
         stale = differs(output, text)

@@ -99,6 +99,9 @@ def scan_command(
     statistics: Annotated[
         bool, typer.Option("--statistics", help="Count findings per rule instead of listing them.")
     ] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Same as --format json.", show_default=False)
+    ] = False,
 ) -> None:
     """Check the platform for cross-service breakage."""
     from passmuster.core.issues import Severity
@@ -108,6 +111,9 @@ def scan_command(
     from passmuster.scanner.registry import default_registry
     from passmuster.scanner.reporters import FORMATS, REPORTERS
 
+    if as_json:
+        # Every command takes --json; for scan it picks the JSON reporter.
+        output_format = "json"
     if output_format not in FORMATS:
         raise BadInput(
             f"--format {output_format!r}: choose one of {', '.join(FORMATS)}", field="format"
