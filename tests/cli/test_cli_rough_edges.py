@@ -49,3 +49,11 @@ def test_scan_takes_json_like_every_command(
     assert json.loads(as_json) == json.loads(
         run("scan", "--no-record", "--no-progress", "--format", "json", code=1).stdout
     )
+
+
+@pytest.mark.parametrize("args", [["token", "create"], ["list"], ["scan"], ["export"]])
+def test_help_shows_flags_as_flags(args: list[str], run: Run) -> None:
+    # A flag shown as `--json <bool>` reads as if it wanted a value (`--json true`).
+    text = run(*args, "--help").stdout
+    assert "--json" in text
+    assert "<bool>" not in text

@@ -12,8 +12,8 @@ import typer
 
 from passmuster.cli._output import JsonOption, console, desk_session, emit_json, say
 
-app = typer.Typer(add_completion=False)
-service_app = typer.Typer(no_args_is_help=True, add_completion=False)
+app = typer.Typer(add_completion=False, rich_markup_mode=None)
+service_app = typer.Typer(no_args_is_help=True, add_completion=False, rich_markup_mode=None)
 app.add_typer(service_app, name="service", help="Add, list and show services.")
 
 

@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     from passmuster.core.issues import IssueDraft
     from passmuster.usecases.desk import Desk
 
-app = typer.Typer(add_completion=False)
+app = typer.Typer(add_completion=False, rich_markup_mode=None)
 
 
 @dataclass

@@ -42,7 +42,7 @@ if TYPE_CHECKING:
     from passmuster.core.issues import Comment, Event, Issue, IssueDraft, IssueQuery, Status
     from passmuster.usecases.desk import Desk
 
-app = typer.Typer(no_args_is_help=True, add_completion=False)
+app = typer.Typer(no_args_is_help=True, add_completion=False, rich_markup_mode=None)
 
 
 def parse_number(text: str) -> int:

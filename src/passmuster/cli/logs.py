@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from passmuster.logs.model import ImportReport
     from passmuster.usecases.desk import Desk
 
-app = typer.Typer(no_args_is_help=True, add_completion=False)
+app = typer.Typer(no_args_is_help=True, add_completion=False, rich_markup_mode=None)
 
 # Above this much input the import shows a progress bar (on a terminal).
 _PROGRESS_BYTES = 2_000_000

@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from passmuster.monitor.targets import Target
     from passmuster.usecases.desk import Desk
 
-app = typer.Typer(no_args_is_help=True, add_completion=False)
+app = typer.Typer(no_args_is_help=True, add_completion=False, rich_markup_mode=None)
 
 HEALTH_STYLE = {"up": "green", "degraded": "yellow", "down": "bold red", "unknown": "dim"}
 

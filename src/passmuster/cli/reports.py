@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from passmuster.core.sla import SlaStatus
     from passmuster.core.stats import Stats
 
-app = typer.Typer(no_args_is_help=True, add_completion=False)
+app = typer.Typer(no_args_is_help=True, add_completion=False, rich_markup_mode=None)
 
 
 # --- sla ------------------------------------------------------------------------------------

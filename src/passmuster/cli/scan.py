@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from passmuster.scanner.engine import Progress, ScanResult
     from passmuster.scanner.registry import Registry
 
-app = typer.Typer(add_completion=False)
+app = typer.Typer(add_completion=False, rich_markup_mode=None)
 
 PathArg = Annotated[
     Path, typer.Argument(help="The platform repository to scan.", show_default=False)

@@ -14,7 +14,7 @@ from passmuster.cli._output import database_url, display_url, err_console, say
 if TYPE_CHECKING:
     import uvicorn
 
-app = typer.Typer(add_completion=False)
+app = typer.Typer(add_completion=False, rich_markup_mode=None)
 
 
 def is_loopback(host: str) -> bool:

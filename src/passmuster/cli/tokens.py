@@ -12,8 +12,8 @@ import typer
 
 from passmuster.cli._output import JsonOption, actor, desk_session, emit_json, local_time, say
 
-app = typer.Typer(add_completion=False)
-token_app = typer.Typer(no_args_is_help=True, add_completion=False)
+app = typer.Typer(add_completion=False, rich_markup_mode=None)
+token_app = typer.Typer(no_args_is_help=True, add_completion=False, rich_markup_mode=None)
 app.add_typer(token_app, name="token", help="Create, list and revoke API tokens.")
 
 
