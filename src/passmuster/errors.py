@@ -33,10 +33,12 @@ class InvalidValue(PassmusterError):
     status_code = 422
 
     def __init__(self, field: str, value: object, valid: Iterable[str]) -> None:
-        choices = ", ".join(valid)
-        super().__init__(f"invalid {field} {value!r}: expected one of {choices}", field=field)
+        valid = tuple(valid)  # may be a one-shot iterator, and is used twice
+        # A single entry describes what is wanted ("a list of texts"): "one of" would misread.
+        expected = valid[0] if len(valid) == 1 else f"one of {', '.join(valid)}"
+        super().__init__(f"invalid {field} {value!r}: expected {expected}", field=field)
         self.value = value
-        self.valid = tuple(valid)
+        self.valid = valid
 
 
 class NotFound(PassmusterError):
