@@ -173,6 +173,8 @@ def split_body(lines: list[str], inside: list[bool], indices: list[int]) -> Body
 
     def flush_para() -> None:
         nonlocal para
+        if not para:
+            return  # the usual case, between two field lines
         text = trim_blank("\n".join(para))
         if text:
             body.free.append((para_start, text))

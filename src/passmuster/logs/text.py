@@ -57,7 +57,9 @@ def repair_mojibake(text: str) -> str:
     Only lines that show a typical mojibake pair are touched, so whether a line is repaired
     never depends on the rest of the file (the writer relies on that).
     """
-    if not _MOJIBAKE_HINT.search(text):
+    # Every mojibake pair is non-ASCII, and isascii() is far cheaper than the search: most text
+    # an export renders and checks is plain ASCII.
+    if text.isascii() or not _MOJIBAKE_HINT.search(text):
         return text
     lines = text.split("\n")
     for i, line in enumerate(lines):

@@ -173,8 +173,11 @@ def _safe_body(text: str) -> bool:
     return True
 
 
+_RUNS = {"`": re.compile("`+"), "~": re.compile("~+")}
+
+
 def _fence(text: str, char: str, info: str = "") -> str:
-    longest = max((len(m) for m in re.findall(re.escape(char) + "+", text)), default=0)
+    longest = max((len(m) for m in _RUNS[char].findall(text)), default=0)
     marker = char * max(3, longest + 1)
     return f"{marker}{info}\n{text}\n{marker}"
 

@@ -88,28 +88,8 @@ class _Statements:
         )
 
     @cached_property
-    def insert_issues(self) -> Any:
-        return insert(issues)
-
-    @cached_property
     def insert_issues_pg(self) -> Any:
         return insert(issues).values(search_vector=search.pg_vector())
-
-    @cached_property
-    def insert_events(self) -> Any:
-        return insert(events)
-
-    @cached_property
-    def insert_issue_services(self) -> Any:
-        return insert(issue_services)
-
-    @cached_property
-    def insert_issue_labels(self) -> Any:
-        return insert(issue_labels)
-
-    @cached_property
-    def insert_issue_links(self) -> Any:
-        return insert(issue_links)
 
     @cached_property
     def service_ids(self) -> Any:
