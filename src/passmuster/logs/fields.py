@@ -50,9 +50,9 @@ PLAIN_FIELD = re.compile(
     r"^(?P<bullet>[-*+][ \t]+)?(?P<name>[^\W\d_][\w ()（）/'’-]{0,40}?)[ \t]*[:：]"
     r"[ \t]*(?P<value>.*?)[ \t]*$"
 )
-SIMPLE_FIELD = re.compile(
-    r"\*\*([^*_\n]{1,80}?)[ \t]*([:：])?[ \t]*\*\*[ \t]*([:：])?[ \t]*(.*?)[ \t]*$"
-)
+# The value is taken greedily and its trailing blanks stripped in match_field: a lazy `(.*?)`
+# before `[ \t]*$` retries the tail at every character of a long value.
+SIMPLE_FIELD = re.compile(r"\*\*([^*_\n]{1,80}?)[ \t]*([:：])?[ \t]*\*\*[ \t]*([:：])?[ \t]*(.*)")
 RULE = re.compile(r"^[ \t]*(?:-{3,}|\*{3,}|_{3,})[ \t]*$")
 META = re.compile(r"^<!-- passmuster: (?P<json>\{.*\}) -->[ \t]*$")
 TASK = re.compile(r"^[ \t]*[-*+][ \t]+\[(?P<mark>[ xX✓✔])\][ \t]?(?P<text>.*)$")
@@ -107,7 +107,7 @@ def match_field(line: str) -> FieldMatch | None:
         # The common case, without the bullet/emoji prefix the full pattern allows.
         s = SIMPLE_FIELD.match(line)
         if s is not None and (s.group(2) or s.group(3)):
-            return FieldMatch(s.group(1).strip(), s.group(4), 0, False)
+            return FieldMatch(s.group(1).strip(), s.group(4).rstrip(" \t"), 0, False)
     if "**" in line or "__" in line:
         m = FIELD_LINE.match(line)
         if m is not None and (m.group("c1") or m.group("c2")):
