@@ -99,6 +99,7 @@ class _Statements:
 
 
 _STATEMENTS = _Statements()
+_UNSET = object()
 
 
 def _insert_many(connection: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
@@ -123,9 +124,17 @@ def _insert_many(connection: Connection, table: Table, rows: Sequence[dict[str, 
     marks = ", ".join("?" * len(keys))
     params = [[row[k] for k in keys] for row in rows]
     for index, process in enumerate(processors):
-        if process is not None:
-            for values in params:
-                values[index] = process(values[index])
+        if process is None:
+            continue
+        # Converters are pure, and a bulk filing repeats the same object down a column (its
+        # `now`, None): convert each run of one object once.
+        last_in: object = _UNSET
+        last_out: object = None
+        for values in params:
+            value = values[index]
+            if value is not last_in:
+                last_in, last_out = value, process(value)
+            values[index] = last_out
     connection.exec_driver_sql(
         f"INSERT INTO {dialect.identifier_preparer.format_table(table)} ({names}) VALUES ({marks})",
         [tuple(values) for values in params],
