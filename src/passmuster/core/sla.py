@@ -335,6 +335,36 @@ def sla_report(
     return sorted(out, key=lambda s: (s.remaining, s.severity.rank, s.number))
 
 
+def sla_horizon(policy: SlaPolicy, *, now: datetime) -> dict[Severity, datetime | None]:
+    """Per severity, the latest clock start at which an issue can show in `sla_report` at `now`.
+
+    A clock only runs after its start and never past `now`, so its elapsed time is at most
+    `now - start`; it is at risk once elapsed reaches `limit - limit * at_risk` and breached past
+    `limit`. An issue that started later than this cannot be at risk or breached, whatever its
+    timeline holds, so reports may leave it out without reading its events. Severities without
+    any limit are absent: they have no clock at all; None means any start may be at risk.
+    """
+    horizon: dict[Severity, datetime | None] = {}
+    for severity in Severity:
+        needed = [
+            limit - limit * policy.at_risk
+            for limit in (
+                policy.respond.for_severity(severity),
+                policy.resolve.for_severity(severity),
+            )
+            if limit is not None
+        ]
+        if not needed:
+            continue
+        if min(needed) <= timedelta(0):
+            # With `at_risk = 1` every running clock is at risk, even one not started yet.
+            horizon[severity] = None
+        else:
+            # A second of slack keeps the cut clear of rounding in the stored times.
+            horizon[severity] = now - min(needed) + timedelta(seconds=1)
+    return horizon
+
+
 def escalations_due(
     issues: Sequence[Issue],
     timelines: Mapping[int, Sequence[Event]],

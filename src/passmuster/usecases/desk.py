@@ -45,11 +45,12 @@ from passmuster.core.issues import (
     format_number,
     value_text,
 )
-from passmuster.core.sla import SlaPolicy, SlaStatus, escalations_due, sla_report
+from passmuster.core.sla import SlaPolicy, SlaStatus, escalations_due, sla_horizon, sla_report
 from passmuster.core.stats import Stats, compute_stats
 from passmuster.errors import Conflict, DeskError, DeskNotFound, InvalidValue, NotFound
 from passmuster.settings import DESK_DIR, DESK_FILE, Settings, find_config, find_desk_file
 from passmuster.storage import issue_store as store
+from passmuster.storage import timeline_store
 from passmuster.storage.engine import (
     WRITE_OPTION,
     create_desk_engine,
@@ -567,12 +568,20 @@ class Desk:
         kinds = ("created", "status", "acknowledged", "escalated")
         return found, store.timelines(c, query, kinds=kinds)
 
+    def _sla_candidates(
+        self, c: Connection, moment: datetime
+    ) -> tuple[builtins.list[Issue], dict[int, builtins.list[Event]]]:
+        # Only issues old enough to be at risk are read; the rest cannot be listed (sla_horizon).
+        horizon = sla_horizon(self.sla_policy, now=moment)
+        kinds = ("created", "status", "acknowledged", "escalated")
+        return timeline_store.sla_candidates(c, horizon, kinds=kinds)
+
     def sla(self, *, now: datetime | None = None) -> builtins.list[SlaStatus]:
         """Active issues at risk of or in breach of their SLA, most overdue first."""
         moment = now or self.clock()
 
         def work(c: Connection) -> builtins.list[SlaStatus]:
-            found, timelines = self._timelines(c, IssueQuery(active_only=True))
+            found, timelines = self._sla_candidates(c, moment)
             return sla_report(found, timelines, self.sla_policy, now=moment)
 
         result: builtins.list[SlaStatus] = self._read(work)
@@ -584,7 +593,7 @@ class Desk:
 
         def work(c: Connection) -> builtins.list[Event]:
             store.lock_counter(c, "escalation")
-            found, timelines = self._timelines(c, IssueQuery(active_only=True))
+            found, timelines = self._sla_candidates(c, moment)
             due = escalations_due(found, timelines, self.sla_policy, now=moment)
             return store.add_events(
                 c,
