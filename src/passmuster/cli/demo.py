@@ -274,6 +274,12 @@ def serve_dashboard(ctx: DemoContext, *, port: int) -> None:
 
     out = console()
     out.rule("[bold]Serve the dashboard with the monitor running[/]", align="left")
+    # Hold the dashboard's port from now on: the platform's services take free ports too, and
+    # one of them must not take the port the user asked for.
+    listener = _listen(port)
+    chosen = int(listener.getsockname()[1])
+    if chosen != port:
+        say(f"[yellow]Port {port} is busy; using {chosen}.[/]")
     desk = ctx.open_desk()
     try:
         _, secret = TokenStore(desk.engine).create("demo-admin", "admin", created_by="demo")
@@ -292,9 +298,6 @@ def serve_dashboard(ctx: DemoContext, *, port: int) -> None:
             platform_root=ctx.platform if ctx.platform.is_dir() else None,
             base_urls=dict(local.base_urls) if local else {},
         )
-        chosen = port if _port_free(port) else _free_port()
-        if chosen != port:
-            say(f"[yellow]Port {port} is busy; using {chosen}.[/]")
         config = uvicorn.Config(
             create_app(settings, desk=desk),
             host="127.0.0.1",
@@ -309,27 +312,25 @@ def serve_dashboard(ctx: DemoContext, *, port: int) -> None:
         say(f"[bold green]Admin token (shown once):[/] {secret}")
         say("Log in with the token. Kill a service's process to watch it turn red. Ctrl-C stops.")
         try:
-            server_for(config).run()
+            server_for(config).run(sockets=[listener])
         finally:
             if local is not None:
                 local.stop()
     finally:
+        listener.close()
         desk.close()
 
 
-def _port_free(port: int) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        try:
-            probe.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+def _listen(port: int) -> socket.socket:
+    """A listening socket on 127.0.0.1:`port`, or on a free port when that one is taken."""
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        listener.bind(("127.0.0.1", port))
+    except OSError:
+        listener.bind(("127.0.0.1", 0))
+    listener.listen(128)
+    return listener
 
 
 def _bundled_platform() -> Path | None:
