@@ -57,3 +57,19 @@ def test_help_shows_flags_as_flags(args: list[str], run: Run) -> None:
     text = run(*args, "--help").stdout
     assert "--json" in text
     assert "<bool>" not in text
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "message"),
+    [
+        ("--log-level", "loud", "invalid --log-level 'loud': expected one of critical"),
+        ("--platform", "no-such-folder", "--platform no-such-folder: no such folder"),
+        ("--monitor-config", "no-such.toml", "--monitor-config no-such.toml: no such file"),
+    ],
+)
+def test_serve_refuses_bad_options_before_starting(
+    desk_folder: Path, run: Run, option: str, value: str, message: str
+) -> None:
+    result = run("serve", "--port", "1", option, value, code=2)
+    assert message in result.stderr
+    assert "Uvicorn running" not in result.output

@@ -9,12 +9,15 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from passmuster.cli._output import database_url, display_url, err_console, say
+from passmuster.cli._output import BadInput, database_url, display_url, err_console, say
 
 if TYPE_CHECKING:
     import uvicorn
 
 app = typer.Typer(add_completion=False, rich_markup_mode=None)
+
+# Uvicorn's levels, spelled out so the help and the check need not import uvicorn.
+LOG_LEVELS = ("critical", "error", "warning", "info", "debug", "trace")
 
 
 def is_loopback(host: str) -> bool:
@@ -49,7 +52,9 @@ def serve(
     host: Annotated[
         str, typer.Option("--host", help="Address to listen on. Anything but loopback is public.")
     ] = "127.0.0.1",
-    port: Annotated[int, typer.Option("--port", min=1, max=65535)] = 8000,
+    port: Annotated[
+        int, typer.Option("--port", min=1, max=65535, help="Port to listen on.")
+    ] = 8000,
     monitor: Annotated[
         bool, typer.Option("--monitor", help="Also run the health monitor in this process.")
     ] = False,
@@ -69,15 +74,25 @@ def serve(
         Path | None,
         typer.Option("--monitor-config", help="The monitor's passmuster.toml or Gatus file."),
     ] = None,
-    log_level: Annotated[str, typer.Option("--log-level")] = "info",
+    log_level: Annotated[
+        str, typer.Option("--log-level", help=f"{', '.join(LOG_LEVELS)}.")
+    ] = "info",
 ) -> None:
     """Serve the dashboard and the REST API (no auto-reload: this is the real server)."""
     import uvicorn
 
     from passmuster.api.app import create_app
     from passmuster.api.config import ServeSettings
+    from passmuster.errors import InvalidValue
     from passmuster.usecases.desk import Desk
 
+    # Checked before the desk opens, so a typo is one line and not a server traceback.
+    if log_level.lower() not in LOG_LEVELS:
+        raise InvalidValue("--log-level", log_level, LOG_LEVELS)
+    if platform is not None and not platform.is_dir():
+        raise BadInput(f"--platform {platform}: no such folder", field="platform")
+    if monitor_config is not None and not monitor_config.is_file():
+        raise BadInput(f"--monitor-config {monitor_config}: no such file", field="monitor_config")
     if not is_loopback(host):
         err_console().print(
             f"[bold red]WARNING: listening on {host}: anyone who can reach this machine can "
