@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 from pathlib import Path
 
 import pytest
@@ -73,3 +74,12 @@ def test_serve_refuses_bad_options_before_starting(
     result = run("serve", "--port", "1", option, value, code=2)
     assert message in result.stderr
     assert "Uvicorn running" not in result.output
+
+
+def test_serve_on_a_taken_port_is_bad_input_not_not_found(desk_folder: Path, run: Run) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = run("serve", "--port", str(port), code=2)
+    assert f"could not start serving on 127.0.0.1:{port}" in result.stderr

@@ -80,6 +80,7 @@ def serve(
 ) -> None:
     """Serve the dashboard and the REST API (no auto-reload: this is the real server)."""
     import uvicorn
+    from uvicorn.config import STARTUP_FAILURE
 
     from passmuster.api.app import create_app
     from passmuster.api.config import ServeSettings
@@ -134,5 +135,15 @@ def serve(
     say(f"Dashboard: http://{shown}:{port}/   API: http://{shown}:{port}/api/v1/docs")
     try:
         server.run()
+    except SystemExit as exc:
+        # Uvicorn exits 3 when it cannot start (the port is taken, mostly), which here would
+        # read as "not found"; it has logged the cause already.
+        if exc.code != STARTUP_FAILURE:
+            raise
+        raise BadInput(
+            f"could not start serving on {shown}:{port} (the reason is above); "
+            "choose another --port or stop what uses it",
+            field="port",
+        ) from None
     finally:
         desk.close()
