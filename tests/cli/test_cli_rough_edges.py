@@ -83,3 +83,12 @@ def test_serve_on_a_taken_port_is_bad_input_not_not_found(desk_folder: Path, run
         port = taken.getsockname()[1]
         result = run("serve", "--port", str(port), code=2)
     assert f"could not start serving on 127.0.0.1:{port}" in result.stderr
+
+
+def test_demo_with_a_missing_platform_stops_before_doing_anything(run: Run, tmp_path: Path) -> None:
+    scratch = tmp_path / "demo"
+    result = run(
+        "demo", "--no-serve", "--dir", str(scratch), "--platform", str(tmp_path / "nope"), code=2
+    )
+    assert f"--platform {tmp_path / 'nope'}: no such folder" in result.stderr
+    assert not scratch.exists()

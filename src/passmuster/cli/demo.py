@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from passmuster.cli._output import JsonOption, console, emit_json, issue_json, say
+from passmuster.cli._output import BadInput, JsonOption, console, emit_json, issue_json, say
 
 if TYPE_CHECKING:
     from passmuster.core.catalog import Service
@@ -375,6 +375,9 @@ def demo_command(
     """
     from passmuster.errors import Conflict
 
+    # Before anything is created: otherwise the whole walkthrough runs and only then says so.
+    if platform is not None and not platform.is_dir():
+        raise BadInput(f"--platform {platform}: no such folder", field="platform")
     target = folder.resolve() if folder else Path(tempfile.mkdtemp(prefix="passmuster-demo-"))
     target.mkdir(parents=True, exist_ok=True)
     source = platform.resolve() if platform else _bundled_platform()
