@@ -92,3 +92,14 @@ def test_demo_with_a_missing_platform_stops_before_doing_anything(run: Run, tmp_
     )
     assert f"--platform {tmp_path / 'nope'}: no such folder" in result.stderr
     assert not scratch.exists()
+
+
+def test_export_to_a_wrong_kind_of_path_is_one_line(desk_folder: Path, run: Run) -> None:
+    run("new", "Port clash on 8004", "-S", "high")
+    (desk_folder / "LOG.md").write_text("kept\n")
+    (desk_folder / "logs").mkdir()
+    into_file = run("export", "--per-issue", "LOG.md", code=2)
+    assert "--per-issue LOG.md: is a file; give a folder" in into_file.stderr
+    assert (desk_folder / "LOG.md").read_text() == "kept\n"
+    onto_folder = run("export", "-o", "logs", code=2)
+    assert "-o logs: is a folder; give a file name" in onto_folder.stderr

@@ -216,6 +216,11 @@ def export_command(
 
     if check and output is None and per_issue is None:
         raise BadInput("--check needs -o FILE or --per-issue DIR to compare with")
+    # Checked before rendering, so a wrong path is one line rather than an OSError traceback.
+    if output is not None and output.is_dir():
+        raise BadInput(f"-o {output}: is a folder; give a file name", field="output")
+    if per_issue is not None and per_issue.exists() and not per_issue.is_dir():
+        raise BadInput(f"--per-issue {per_issue}: is a file; give a folder", field="per_issue")
     with desk_session() as desk:
         if per_issue is not None:
             files = per_issue_files(desk)
@@ -242,7 +247,10 @@ def export_command(
         if stale:
             raise typer.Exit(1)
         return
-    result = write_if_changed(output, text)
+    try:
+        result = write_if_changed(output, text)
+    except OSError as exc:
+        raise BadInput(f"-o {output}: {exc.strerror}", field="output") from None
     if as_json:
         emit_json({"file": str(output), "changed": result.changed})
     else:
@@ -273,9 +281,12 @@ def _export_folder(folder: Path, files: dict[str, str], *, check: bool, as_json:
         if stale or extra:
             raise typer.Exit(1)
         return
-    changed = [
-        name for name, text in files.items() if write_if_changed(folder / name, text).changed
-    ]
+    try:
+        changed = [
+            name for name, text in files.items() if write_if_changed(folder / name, text).changed
+        ]
+    except OSError as exc:
+        raise BadInput(f"--per-issue {folder}: {exc.strerror}", field="per_issue") from None
     if as_json:
         emit_json({"folder": str(folder), "files": sorted(files), "changed": changed})
     else:
