@@ -103,3 +103,9 @@ def test_export_to_a_wrong_kind_of_path_is_one_line(desk_folder: Path, run: Run)
     assert (desk_folder / "LOG.md").read_text() == "kept\n"
     onto_folder = run("export", "-o", "logs", code=2)
     assert "-o logs: is a folder; give a file name" in onto_folder.stderr
+
+
+def test_top_level_help_names_json_and_every_exit_code(run: Run) -> None:
+    text = " ".join(run("--help").stdout.split())
+    assert "--json" in text
+    assert "130 interrupted" in text

@@ -148,8 +148,10 @@ def _typer_click_exit(exc: Exception) -> int | None:
 def cli(ctx: click.Context, database_url: str | None) -> None:
     """passmuster: one desk for a multi-service platform.
 
+    Commands take --json to print JSON on stdout; `passmuster COMMAND -h` shows their options.
+
     Exit codes: 0 success; 1 findings or failures reported; 2 bad input or usage; 3 not found;
-    4 conflict or invalid transition; 5 desk unusable; 6 not allowed.
+    4 conflict or invalid transition; 5 desk unusable; 6 not allowed; 130 interrupted.
     """
     ctx.ensure_object(dict)
     ctx.obj["database_url"] = database_url
