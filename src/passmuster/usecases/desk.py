@@ -560,14 +560,6 @@ class Desk:
     def sla_policy(self, policy: SlaPolicy) -> None:
         self._sla_policy = policy
 
-    def _timelines(
-        self, c: Connection, query: IssueQuery
-    ) -> tuple[builtins.list[Issue], dict[int, builtins.list[Event]]]:
-        # The clocks read only scalar fields and these kinds of event.
-        found = store.issue_summaries(c, query)
-        kinds = ("created", "status", "acknowledged", "escalated")
-        return found, store.timelines(c, query, kinds=kinds)
-
     def _sla_candidates(
         self, c: Connection, moment: datetime
     ) -> tuple[builtins.list[Issue], dict[int, builtins.list[Event]]]:
