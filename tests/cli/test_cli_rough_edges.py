@@ -109,3 +109,10 @@ def test_top_level_help_names_json_and_every_exit_code(run: Run) -> None:
     text = " ".join(run("--help").stdout.split())
     assert "--json" in text
     assert "130 interrupted" in text
+
+
+def test_a_failed_import_says_why_once_and_prints_no_summary(desk_folder: Path, run: Run) -> None:
+    (desk_folder / "b.md").write_bytes(b"\x00\xff binary")
+    result = run("import", "b.md", code=2)
+    assert result.stderr.count("binary") == 1, result.stderr
+    assert result.stdout == ""

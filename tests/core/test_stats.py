@@ -131,3 +131,23 @@ def test_an_empty_desk_has_empty_stats() -> None:
     stats = compute_stats([], {}, SlaPolicy(), now=NOW)
     assert stats.total == 0 and stats.months == [] and stats.mttr_hours is None
     assert all(s.percent is None for s in stats.sla)
+
+
+def test_resolved_issues_without_a_resolution_time_still_count_as_resolved() -> None:
+    from datetime import UTC, datetime
+
+    from passmuster.core.issues import Issue, Status
+    from passmuster.core.stats import tally
+
+    opened = datetime(2025, 9, 9, tzinfo=UTC)
+    undated = Issue(title="imported", number=1, status=Status.RESOLVED, created_at=opened)
+    dated = Issue(
+        title="timed",
+        number=2,
+        status=Status.RESOLVED,
+        created_at=opened,
+        resolved_at=datetime(2025, 9, 9, 2, tzinfo=UTC),
+    )
+    row = tally([undated, dated]).months[0]
+    assert row.resolved == 2
+    assert row.avg_resolution_hours == 2.0

@@ -86,7 +86,9 @@ def import_command(
                 if as_json:
                     emit_json(_report_json(exc.report))
                 else:
-                    _print_report(exc.report)
+                    # The error line that follows names what went wrong with each file; only
+                    # the warnings would be lost (and no summary of nothing belongs on stdout).
+                    _print_warnings(exc.report)
                 raise
     finally:
         if desk is not None:
@@ -167,9 +169,8 @@ def _print_report(report: ImportReport) -> None:
         out.print(table)
     for note in report.notes:
         out.print(f"[dim]note  {escape(Path(note.path).name)}:{note.line} {escape(note.title)}[/]")
+    _print_warnings(report)
     err = err_console()
-    for warning in report.warnings:
-        err.print(f"[yellow]warning:[/] {escape(str(warning))}")
     for error in report.errors:
         err.print(f"[red]error:[/] {escape(error)}")
     summary = _summary(report)
@@ -181,6 +182,14 @@ def _print_report(report: ImportReport) -> None:
     parts.append(f"{len(report.notes)} log notes kept in this report")
     parts.append(f"{len(report.warnings)} warnings")
     out.print(", ".join(parts))
+
+
+def _print_warnings(report: ImportReport) -> None:
+    from rich.markup import escape
+
+    err = err_console()
+    for warning in report.warnings:
+        err.print(f"[yellow]warning:[/] {escape(str(warning))}")
 
 
 @app.command("export")

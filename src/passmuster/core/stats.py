@@ -131,13 +131,21 @@ def _resolution_hours(issue: Issue) -> float | None:
 
 def _month_row(month: str, label: str, issues: Sequence[Issue]) -> MonthRow:
     counts = Counter(i.severity.value for i in issues)
-    times = [h for h in (_resolution_hours(i) for i in issues) if h is not None]
+    hours = [_resolution_hours(i) for i in issues]
+    times = [h for h in hours if h is not None]
+    # Imported logs often say "Resolved" without a date: such issues count as resolved, but
+    # only the ones with a resolution time count towards the average and median.
+    finished = sum(
+        1
+        for i, h in zip(issues, hours, strict=True)
+        if h is not None or i.status is Status.RESOLVED
+    )
     return MonthRow(
         month=month,
         label=label,
         by_severity={s: counts.get(s, 0) for s in _SEVERITIES},
         total=len(issues),
-        resolved=len(times),
+        resolved=finished,
         avg_resolution_hours=_mean(times),
         median_resolution_hours=_median(times),
     )
