@@ -116,3 +116,17 @@ def test_a_failed_import_says_why_once_and_prints_no_summary(desk_folder: Path, 
     result = run("import", "b.md", code=2)
     assert result.stderr.count("binary") == 1, result.stderr
     assert result.stdout == ""
+
+
+def test_edit_without_a_terminal_or_editor_refuses_instead_of_waiting(
+    desk_folder: Path, run: Run, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("EDITOR", raising=False)
+    monkeypatch.delenv("VISUAL", raising=False)
+    result = run("new", "--edit", "x", code=2)
+    assert "needs a terminal or $EDITOR" in result.stderr
+
+
+def test_stats_refuses_a_reversed_range(desk_folder: Path, run: Run) -> None:
+    result = run("stats", "--since", "2026-01-01", "--until", "2025-01-01", code=2)
+    assert "--until 2025-01-01 is not after --since 2026-01-01" in result.stderr

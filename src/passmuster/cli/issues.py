@@ -9,6 +9,7 @@ which are printed most and must be quick), or JSON with `--json`. User errors ar
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
@@ -205,6 +206,11 @@ def new_command(
     if flags["title"]:
         draft.title = flags["title"]
     use_editor = edit if edit is not None else (not draft.title and _interactive())
+    if use_editor and not _interactive() and not _chosen_editor():
+        # The fallback editor (vi) with no terminal waits for keys that never come.
+        raise BadInput(
+            "--edit needs a terminal or $EDITOR; pass the fields as options or --from-file FILE"
+        )
     if use_editor:
         draft = _draft_in_editor(draft)
     if not draft.title.strip():
@@ -225,6 +231,10 @@ def new_command(
     )
     if fixes:
         _print_known_fixes(fixes)
+
+
+def _chosen_editor() -> str | None:
+    return os.environ.get("VISUAL") or os.environ.get("EDITOR")
 
 
 def _interactive() -> bool:

@@ -14,6 +14,7 @@ import typer
 from passmuster.cli._output import (
     SEVERITY_STYLE,
     STATUS_STYLE,
+    BadInput,
     JsonOption,
     actor,
     console,
@@ -153,6 +154,8 @@ def stats_command(
     """
     start = parse_when(since, option="--since") if since else None
     end = parse_when(until, option="--until") if until else None
+    if start is not None and end is not None and end <= start:
+        raise BadInput(f"--until {until} is not after --since {since}", field="until")
     with desk_session() as desk:
         stats = desk.stats(since=start, until=end)
     if as_json:
