@@ -130,3 +130,9 @@ def test_edit_without_a_terminal_or_editor_refuses_instead_of_waiting(
 def test_stats_refuses_a_reversed_range(desk_folder: Path, run: Run) -> None:
     result = run("stats", "--since", "2026-01-01", "--until", "2025-01-01", code=2)
     assert "--until 2025-01-01 is not after --since 2026-01-01" in result.stderr
+
+
+def test_services_names_a_compose_file_it_could_not_read(tmp_path: Path, run: Run) -> None:
+    (tmp_path / "docker-compose.yml").write_text("services:\n  a:\n   ports: [1\n")
+    result = run("services", str(tmp_path), code=1)
+    assert "warning: docker-compose.yml:" in result.stderr

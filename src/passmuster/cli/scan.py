@@ -277,6 +277,10 @@ def services_command(
     config = _load_config(path, config_file)
     platform = discover(path, config)
     services = catalog_services(platform)
+    # A file that could not be read leaves the catalog incomplete: say which, and exit 1.
+    for problem in platform.problems:
+        where = f"{problem.path}:{problem.line}" if problem.line else problem.path
+        click.echo(f"warning: {where}: {problem.message}", err=True)
     if record:
         from passmuster.cli._output import desk_session
 
@@ -286,7 +290,13 @@ def services_command(
         click.echo(f"Recorded {len(services)} services in the desk.", err=True)
     if as_json:
         emit_json(services)
-        return
+    else:
+        _print_catalog(services)
+    if platform.problems:
+        sys.exit(1)
+
+
+def _print_catalog(services: list[Any]) -> None:
     from rich.table import Table
 
     table = Table(box=None, pad_edge=False)
