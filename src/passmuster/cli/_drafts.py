@@ -30,34 +30,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from passmuster.core.issues import ExtraSection, FileChange, IssueDraft, Task, coerce_field
+from passmuster.core.issues import (
+    PERSON_FIELDS,
+    ExtraSection,
+    FileChange,
+    IssueDraft,
+    Task,
+    coerce_field,
+)
 from passmuster.errors import ParseError, PassmusterError
 
 # Fields a draft may set. Status, times and numbers are the desk's business.
-DRAFT_FIELDS = (
-    "title",
-    "type",
-    "severity",
-    "priority",
-    "services",
-    "component",
-    "reporter",
-    "assignee",
-    "description",
-    "impact",
-    "error_details",
-    "attempted_solutions",
-    "root_cause",
-    "resolution",
-    "workaround",
-    "prevention",
-    "files_changed",
-    "test_results",
-    "tasks",
-    "labels",
-    "original_id",
-    "extra_sections",
-)
+DRAFT_FIELDS = PERSON_FIELDS
 
 # Words people write for a field (lower case, spaces) -> the field.
 _ALIASES = {

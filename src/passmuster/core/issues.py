@@ -266,34 +266,35 @@ class Issue(IssueDraft):
         return format_number(self.number)
 
 
-# Fields a plain edit may change; status, times and number move only through the workflow.
-EDITABLE_FIELDS = frozenset(
-    {
-        "title",
-        "type",
-        "severity",
-        "priority",
-        "services",
-        "component",
-        "reporter",
-        "assignee",
-        "description",
-        "impact",
-        "error_details",
-        "attempted_solutions",
-        "root_cause",
-        "resolution",
-        "workaround",
-        "prevention",
-        "files_changed",
-        "test_results",
-        "tasks",
-        "labels",
-        "original_id",
-        "extra_sections",
-        "original_values",
-    }
+# Fields a person may set when filing or editing, in the order forms and templates show them.
+# Status, times and number move only through the workflow.
+PERSON_FIELDS = (
+    "title",
+    "type",
+    "severity",
+    "priority",
+    "services",
+    "component",
+    "reporter",
+    "assignee",
+    "description",
+    "impact",
+    "error_details",
+    "attempted_solutions",
+    "root_cause",
+    "resolution",
+    "workaround",
+    "prevention",
+    "files_changed",
+    "test_results",
+    "tasks",
+    "labels",
+    "original_id",
+    "extra_sections",
 )
+
+# Fields a plain edit may change: what people set, plus the original spellings an import keeps.
+EDITABLE_FIELDS = frozenset({*PERSON_FIELDS, "original_values"})
 
 
 SORT_KEYS = ("urgency", "number", "-number", "updated", "-updated", "severity", "reported")

@@ -375,25 +375,35 @@ def write_issue(
 # --- issues: reading ------------------------------------------------------------------------
 
 
+def _scalars(m: Any) -> dict[str, Any]:
+    """The fields every reading of an issue row fills, summaries included."""
+    return {
+        "number": m["number"],
+        "title": m["title"],
+        "type": IssueType(m["type"]),
+        "severity": Severity(m["severity"]),
+        "priority": Priority(m["priority"]) if m["priority"] else None,
+        "status": Status(m["status"]),
+        "close_reason": CloseReason(m["close_reason"]) if m["close_reason"] else None,
+        "component": m["component"],
+        "reporter": m["reporter"],
+        "assignee": m["assignee"],
+        "reported_at": m["reported_at"],
+        "acknowledged_at": m["acknowledged_at"],
+        "resolved_at": m["resolved_at"],
+        "created_at": m["created_at"],
+        "updated_at": m["updated_at"],
+        "version": m["version"],
+        "original_id": m["original_id"],
+        "source": m["source"],
+        "fingerprint": m["fingerprint"],
+    }
+
+
 def _row_to_issue(row: Row[Any]) -> Issue:
     m = row._mapping
     return Issue(
-        number=m["number"],
-        title=m["title"],
-        type=IssueType(m["type"]),
-        severity=Severity(m["severity"]),
-        priority=Priority(m["priority"]) if m["priority"] else None,
-        status=Status(m["status"]),
-        close_reason=CloseReason(m["close_reason"]) if m["close_reason"] else None,
-        component=m["component"],
-        reporter=m["reporter"],
-        assignee=m["assignee"],
-        reported_at=m["reported_at"],
-        acknowledged_at=m["acknowledged_at"],
-        resolved_at=m["resolved_at"],
-        created_at=m["created_at"],
-        updated_at=m["updated_at"],
-        version=m["version"],
+        **_scalars(m),
         description=m["description"],
         impact=m["impact"],
         attempted_solutions=m["attempted_solutions"],
@@ -407,9 +417,6 @@ def _row_to_issue(row: Row[Any]) -> Issue:
         tasks=[Task(**t) for t in m["tasks"] or []],
         extra_sections=[ExtraSection(**s) for s in m["extra_sections"] or []],
         original_values=dict(m["original_values"] or {}),
-        original_id=m["original_id"],
-        source=m["source"],
-        fingerprint=m["fingerprint"],
     )
 
 
@@ -460,28 +467,7 @@ _SUMMARY_COLUMNS = [
 
 
 def _row_to_summary(row: Row[Any]) -> Issue:
-    m = row._mapping
-    return Issue(
-        number=m["number"],
-        title=m["title"],
-        type=IssueType(m["type"]),
-        severity=Severity(m["severity"]),
-        priority=Priority(m["priority"]) if m["priority"] else None,
-        status=Status(m["status"]),
-        close_reason=CloseReason(m["close_reason"]) if m["close_reason"] else None,
-        component=m["component"],
-        reporter=m["reporter"],
-        assignee=m["assignee"],
-        reported_at=m["reported_at"],
-        acknowledged_at=m["acknowledged_at"],
-        resolved_at=m["resolved_at"],
-        created_at=m["created_at"],
-        updated_at=m["updated_at"],
-        version=m["version"],
-        original_id=m["original_id"],
-        source=m["source"],
-        fingerprint=m["fingerprint"],
-    )
+    return Issue(**_scalars(row._mapping))
 
 
 def _where(
