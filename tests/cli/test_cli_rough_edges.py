@@ -136,3 +136,13 @@ def test_services_names_a_compose_file_it_could_not_read(tmp_path: Path, run: Ru
     (tmp_path / "docker-compose.yml").write_text("services:\n  a:\n   ports: [1\n")
     result = run("services", str(tmp_path), code=1)
     assert "warning: docker-compose.yml:" in result.stderr
+
+
+def test_resolving_without_a_resolution_warns_that_it_will_not_be_a_known_fix(
+    desk_folder: Path, run: Run
+) -> None:
+    run("new", "Gateway 502 on /auth")
+    result = run("resolve", "1")
+    assert "no resolution recorded" in result.stderr
+    run("new", "Gateway 503 on /auth")
+    assert "no resolution" not in run("resolve", "2", "--resolution", "Raised the timeout").stderr

@@ -28,6 +28,7 @@ from passmuster.cli._output import (
     desk_session,
     display_url,
     emit_json,
+    err_console,
     human_duration,
     issue_json,
     local_time,
@@ -819,6 +820,12 @@ def _move(
         return
     reason = f" ({issue.close_reason.value})" if issue.close_reason else ""
     say(f"[bold]{issue.ref}[/] is now {styled(issue.status, STATUS_STYLE)}{reason}")
+    if to.value == "resolved" and not issue.resolution.strip():
+        # Known fixes only offer resolved issues that say how they were fixed.
+        err_console().print(
+            "[yellow]warning:[/] no resolution recorded, so this issue will not be offered as a "
+            f"known fix; add one with `passmuster edit {issue.number} --resolution TEXT`"
+        )
 
 
 @app.command("ack")
