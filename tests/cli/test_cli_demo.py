@@ -68,57 +68,81 @@ def _wait_until_serving(client: httpx.Client) -> None:
             time.sleep(0.1)
 
 
-def test_demo_serves_the_dashboard_with_the_platform_running_until_interrupted(
-    tmp_path: Path,
-) -> None:
-    port = _free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "passmuster", "demo", "--dir", str(tmp_path), "--port", str(port)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        stdin=subprocess.DEVNULL,
-        env={**os.environ, "COLUMNS": "200"},
-        text=True,
-    )
-    assert process.stdout is not None
-    lines: list[str] = []
-    started: dict[str, str] = {}
-    token = None
-    deadline = time.monotonic() + 120
-    try:
-        while token is None and time.monotonic() < deadline:
-            line = process.stdout.readline()
+class _Demo:
+    """`passmuster demo` in a real process, read up to the line that shows the admin token."""
+
+    def __init__(self, folder: Path, port: int) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "passmuster", "demo", "--dir", str(folder), "--port", str(port)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            env={**os.environ, "COLUMNS": "200"},
+            text=True,
+        )
+        assert self.process.stdout is not None
+        lines: list[str] = []
+        self.token: str | None = None
+        deadline = time.monotonic() + 120
+        while self.token is None and time.monotonic() < deadline:
+            line = self.process.stdout.readline()
             if not line:
                 break
             lines.append(line)
             found = re.search(r"Admin token \(shown once\): (\S+)", line)
-            token = found.group(1) if found else None
-        assert token is not None, "".join(lines[-30:])
-        output = "".join(lines)
-        assert f"http://127.0.0.1:{port}/" in output
+            self.token = found.group(1) if found else None
+        self.output = "".join(lines)
         up = re.compile(r"^\s+(\w[\w-]*)\s+(http://127\.0\.0\.1:\d+)\s+up$", re.M)
-        started = dict(up.findall(output))
-        assert {"gateway", "identity", "tenants"} <= set(started)
-        headers = {"Authorization": f"Bearer {token}"}
+        self.started: dict[str, str] = dict(up.findall(self.output))
+
+    def interrupt(self) -> None:
+        """Ctrl-C, then wait for the demo to end."""
+        assert self.process.stdout is not None
+        self.process.send_signal(signal.SIGINT)
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            raise
+        finally:
+            self.process.stdout.close()
+
+    def assert_platform_stopped(self) -> None:
+        for url in self.started.values():
+            try:
+                httpx.get(f"{url}/healthz", timeout=2)
+            except httpx.TransportError:
+                continue
+            raise AssertionError(f"{url} still answers after the demo stopped")
+
+
+def test_demo_serves_the_dashboard_with_the_platform_running_until_interrupted(
+    tmp_path: Path,
+) -> None:
+    port = _free_port()
+    demo = _Demo(tmp_path, port)
+    try:
+        assert demo.token is not None, demo.output[-3000:]
+        assert f"http://127.0.0.1:{port}/" in demo.output
+        assert {"gateway", "identity", "tenants"} <= set(demo.started)
+        headers = {"Authorization": f"Bearer {demo.token}"}
         with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10) as client:
             _wait_until_serving(client)
             assert client.get("/api/v1/issues").status_code == 401  # no token, nothing
             issues = client.get("/api/v1/issues", headers=headers, params={"limit": 200})
             assert issues.status_code == 200
-            assert httpx.get(f"{started['identity']}/healthz", timeout=5).status_code == 200
+            identity = demo.started["identity"]
+            assert httpx.get(f"{identity}/healthz", timeout=5).status_code == 200
     finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            raise
-        finally:
-            process.stdout.close()
-    # Ctrl-C stops the platform's processes with the server.
-    for url in started.values():
-        try:
-            httpx.get(f"{url}/healthz", timeout=2)
-        except httpx.TransportError:
-            continue
-        raise AssertionError(f"{url} still answers after the demo stopped")
+        demo.interrupt()
+    demo.assert_platform_stopped()  # Ctrl-C stops the platform's processes with the server
+
+
+def test_ctrl_c_right_after_the_token_still_stops_the_platform(tmp_path: Path) -> None:
+    demo = _Demo(tmp_path, _free_port())
+    try:
+        assert demo.token is not None, demo.output[-3000:]
+        assert demo.started
+    finally:
+        demo.interrupt()
+    demo.assert_platform_stopped()

@@ -20,7 +20,7 @@ import shutil
 import socket
 import tempfile
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, redirect_stdout
+from contextlib import ExitStack, contextmanager, redirect_stdout
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -274,19 +274,24 @@ def serve_dashboard(ctx: DemoContext, *, port: int) -> None:
 
     out = console()
     out.rule("[bold]Serve the dashboard with the monitor running[/]", align="left")
-    # Hold the dashboard's port from now on: the platform's services take free ports too, and
-    # one of them must not take the port the user asked for.
-    listener = _listen(port)
-    chosen = int(listener.getsockname()[1])
-    if chosen != port:
-        say(f"[yellow]Port {port} is busy; using {chosen}.[/]")
-    desk = ctx.open_desk()
-    try:
+    # Whatever stops the demo (Ctrl-C at any moment included) stops the platform's processes,
+    # closes the desk and frees the port: each is on the stack as soon as it exists.
+    with ExitStack() as cleanup:
+        # Hold the dashboard's port from now on: the platform's services take free ports too,
+        # and one of them must not take the port the user asked for.
+        listener = cleanup.enter_context(_listen(port))
+        chosen = int(listener.getsockname()[1])
+        if chosen != port:
+            say(f"[yellow]Port {port} is busy; using {chosen}.[/]")
+        desk = cleanup.enter_context(ctx.open_desk())
         _, secret = TokenStore(desk.engine).create("demo-admin", "admin", created_by="demo")
-        local = None
+        base_urls: dict[str, str] = {}
         if ctx.platform.is_dir():
             say("Starting the example platform's services on 127.0.0.1 ...")
-            local = start_local_platform(ctx.platform, log_dir=ctx.folder / "logs")
+            local = cleanup.enter_context(
+                start_local_platform(ctx.platform, log_dir=ctx.folder / "logs")
+            )
+            base_urls = dict(local.base_urls)
             for name, service in sorted(local.services.items()):
                 state = "[green]up[/]" if service.running else "[red]not running[/]"
                 say(f"  {name:<16} {service.url}  {state}")
@@ -296,7 +301,7 @@ def serve_dashboard(ctx: DemoContext, *, port: int) -> None:
             database_url=desk.url,
             monitor=True,
             platform_root=ctx.platform if ctx.platform.is_dir() else None,
-            base_urls=dict(local.base_urls) if local else {},
+            base_urls=base_urls,
         )
         config = uvicorn.Config(
             create_app(settings, desk=desk),
@@ -311,14 +316,7 @@ def serve_dashboard(ctx: DemoContext, *, port: int) -> None:
         say(f"[bold green]Dashboard:[/] http://127.0.0.1:{chosen}/")
         say(f"[bold green]Admin token (shown once):[/] {secret}")
         say("Log in with the token. Kill a service's process to watch it turn red. Ctrl-C stops.")
-        try:
-            server_for(config).run(sockets=[listener])
-        finally:
-            if local is not None:
-                local.stop()
-    finally:
-        listener.close()
-        desk.close()
+        server_for(config).run(sockets=[listener])
 
 
 def _listen(port: int) -> socket.socket:
