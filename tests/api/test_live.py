@@ -6,7 +6,7 @@ import json
 import queue
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -52,7 +52,14 @@ def listening(base: str, token: str, *, timeout: float = 20.0) -> Iterator[queue
         stop.set()
 
 
-def wait_for(events: queue.Queue[Event], kind: str, *, timeout: float = 20.0) -> dict[str, object]:
+def wait_for(
+    events: queue.Queue[Event],
+    kind: str,
+    *,
+    timeout: float = 20.0,
+    where: Callable[[dict[str, object]], bool] = lambda data: True,
+) -> dict[str, object]:
+    """The first `kind` event (matching `where`) on the stream."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
@@ -60,7 +67,7 @@ def wait_for(events: queue.Queue[Event], kind: str, *, timeout: float = 20.0) ->
         except queue.Empty:
             break
         assert name != "error", data
-        if name == kind:
+        if name == kind and where(data):
             return data
     raise AssertionError(f"no {kind!r} event within {timeout}s")
 
@@ -92,7 +99,9 @@ def test_a_health_flip_recorded_by_the_monitor_reaches_the_stream(sqlite_api: Ap
         down = TargetState(health=Health.DOWN, failures=3, since=now, flips=1)
         sample = Sample("identity", now, False, False, 0.01, None, "connection refused")
         store.record("test", [Record("identity", down, now + 10_000, sample)])
-        data = wait_for(events, "service")
+        # The stream may first say the new target is "unknown" (it just appeared); the flip to
+        # "down" must follow.
+        data = wait_for(events, "service", where=lambda d: d.get("state") != "unknown")
     assert data == {"name": "identity", "state": "down"}
     health = sqlite_api.get("/api/v1/services/identity/health").json()
     assert health["state"] == "down" and health["reason"] == "connection refused"
