@@ -184,32 +184,26 @@ def board_partial(request: Request, user: UserDep) -> HTMLResponse:
     return render(request, "_board.html", {"user": user, **views.board(_desk(request))})
 
 
-def _filters(
-    status: list[str],
-    severity: list[str],
-    type: list[str],
-    service: list[str],
-    q: str | None,
-    page: int,
-) -> views.Filters:
-    return views.Filters.parse(status, severity, type, service, q, page)
-
-
 Multi = Annotated[list[str], Query()]
 
 
-@router.get("/issues")
-def issue_list(
-    request: Request,
-    user: UserDep,
+def _filters(
     status: Multi = [],  # noqa: B006
     severity: Multi = [],  # noqa: B006
     type: Multi = [],  # noqa: B006
     service: Multi = [],  # noqa: B006
     q: Annotated[str | None, Query(max_length=500)] = None,
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
-) -> HTMLResponse:
-    filters = _filters(status, severity, type, service, q, page)
+) -> views.Filters:
+    """The list's filters from the query string (the full page and its partial share them)."""
+    return views.Filters.parse(status, severity, type, service, q, page)
+
+
+FiltersDep = Annotated[views.Filters, Depends(_filters)]
+
+
+@router.get("/issues")
+def issue_list(request: Request, user: UserDep, filters: FiltersDep) -> HTMLResponse:
     desk = _desk(request)
     context = {
         "user": user,
@@ -220,17 +214,7 @@ def issue_list(
 
 
 @router.get("/partials/issues")
-def issue_list_partial(
-    request: Request,
-    user: UserDep,
-    status: Multi = [],  # noqa: B006
-    severity: Multi = [],  # noqa: B006
-    type: Multi = [],  # noqa: B006
-    service: Multi = [],  # noqa: B006
-    q: Annotated[str | None, Query(max_length=500)] = None,
-    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
-) -> HTMLResponse:
-    filters = _filters(status, severity, type, service, q, page)
+def issue_list_partial(request: Request, user: UserDep, filters: FiltersDep) -> HTMLResponse:
     return render(
         request, "_list.html", {"user": user, **views.issue_list(_desk(request), filters)}
     )
