@@ -6,7 +6,7 @@ import ast
 
 import pytest
 
-from passmuster.scanner.context.entry import code_port, entry_point, split_command
+from passmuster.scanner.context.commands import code_port, entry_point, split_command
 from passmuster.scanner.context.model import Command, EntryPoint
 
 
@@ -73,7 +73,9 @@ def test_a_port_from_the_environment_is_looked_up() -> None:
 
 def test_dev_flags_are_kept() -> None:
     entry = _entry("fastapi dev app/main.py")
-    assert entry is not None and "--reload" in entry.flags
+    assert entry is not None and entry.dev_flags == ("fastapi dev",)
+    reload = _entry("uvicorn app.main:app --reload")
+    assert reload is not None and reload.dev_flags == ("--reload",)
 
 
 def test_something_that_is_no_server_gives_no_entry() -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from passmuster.scanner.context.dockerfile import parse_dockerfile
 from passmuster.scanner.context.envfile import parse_env_file
+from passmuster.scanner.context.images import parse_image
 from passmuster.scanner.context.requirements import parse_requirements
 
 DOCKERFILE = """\
@@ -30,7 +31,8 @@ def test_dockerfile_stages_inherit_packages_and_resolve_args() -> None:
     assert (build.base, build.name, build.line) == ("python:3.12-alpine", "build", 3)
     assert build.system_packages == {"build-base", "postgresql-dev"}
     assert final.base == "python:3.12-alpine" and final.system_packages == build.system_packages
-    assert (final.base_name, final.base_tag) == ("python", "3.12-alpine")
+    image = parse_image(final.base)
+    assert (image.name, image.tag_or_latest) == ("python", "3.12-alpine")
 
 
 def test_dockerfile_instructions_keep_their_lines_and_flags() -> None:

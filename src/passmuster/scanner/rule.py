@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import inspect
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, ClassVar
 
 from passmuster.core.findings import Finding, Fix, Fixit, Location
@@ -123,3 +123,14 @@ class Rule:
         if not isinstance(cls.fix, Fix):
             found.append("fix is not a Fix")
         return found
+
+
+def unique(findings: Iterable[Finding]) -> Iterator[Finding]:
+    """Each problem once: siblings built from one context share files (code, Dockerfile,
+    requirements), and a problem in a shared file is reported for the first service only."""
+    seen: set[tuple[str, int | None, int | None, str]] = set()
+    for finding in findings:
+        mark = (finding.path, finding.line, finding.column, finding.key or finding.message)
+        if mark not in seen:
+            seen.add(mark)
+            yield finding

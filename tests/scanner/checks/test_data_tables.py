@@ -5,7 +5,7 @@ from __future__ import annotations
 from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
 
-from passmuster.scanner.checks._support.data import table
+from passmuster.scanner.facts.tables import table
 
 
 def test_incompatible_combinations_parse() -> None:

@@ -1,4 +1,4 @@
-"""The helpers rules share: specifier reasoning, commands, URLs, secrets and module facts."""
+"""What rules share: specifier reasoning, commands, URLs, secrets and module facts."""
 
 from __future__ import annotations
 
@@ -10,13 +10,14 @@ import pytest
 from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 
-from passmuster.scanner.checks._support import modules
-from passmuster.scanner.checks._support.commands import parse_server_command
-from passmuster.scanner.checks._support.platform import image_flavour, python_version, relative
-from passmuster.scanner.checks._support.pysource import facts
-from passmuster.scanner.checks._support.secrets import is_secret_name, mask, placeholder_kind
-from passmuster.scanner.checks._support.urls import find_urls
-from passmuster.scanner.checks._support.versions import compatible, likely_version
+from passmuster.scanner.context.commands import read_server
+from passmuster.scanner.context.images import image_flavour, parse_image, python_version
+from passmuster.scanner.context.pysource import ModuleFacts
+from passmuster.scanner.context.urls import find_urls
+from passmuster.scanner.facts import installed_modules as modules
+from passmuster.scanner.facts.paths import relative
+from passmuster.scanner.facts.secrets import is_secret_name, mask, placeholder_kind
+from passmuster.scanner.facts.versions import compatible, likely_version
 
 
 @pytest.mark.parametrize(
@@ -46,34 +47,37 @@ def test_likely_version_is_the_pin_or_the_newest_allowed() -> None:
 
 
 def test_server_commands_through_shells_launchers_and_variables() -> None:
-    shell = parse_server_command(
+    shell = read_server(
         'sh -c "alembic upgrade head && exec gunicorn -k uvicorn.workers.UvicornWorker '
         '-b 0.0.0.0:${PORT:-8002} app.main:app"'
     )
     assert shell is not None
-    assert (shell.server, shell.app, shell.host, shell.port) == (
+    assert (shell.server, shell.target, shell.host, shell.port) == (
         "gunicorn",
         "app.main:app",
         "0.0.0.0",
         8002,
     )
-    module = parse_server_command(["python", "-m", "uvicorn", "main:app", "--reload"])
+    module = read_server(["python", "-m", "uvicorn", "main:app", "--reload"])
     assert module is not None
-    assert (module.host, module.host_explicit, module.dev_flags) == (
-        "127.0.0.1",
-        False,
-        ["--reload"],
-    )
-    flask = parse_server_command("flask --app web run --debug -p 5001")
-    assert flask is not None and (flask.app, flask.port, flask.dev_flags) == (
+    assert (module.host, module.dev_flags) == (None, ("--reload",))
+    flask = read_server("flask --app web run --debug -p 5001")
+    assert flask is not None and (flask.target, flask.port, flask.dev_flags) == (
         "web",
         5001,
-        ["--debug"],
+        ("--debug",),
     )
-    assert parse_server_command("flask db upgrade") is None
-    assert parse_server_command(["celery", "-A", "app.worker", "worker"]) is None
-    dev = parse_server_command("fastapi dev app/main.py")
-    assert dev is not None and dev.dev_flags == ["fastapi dev"]
+    assert read_server("flask db upgrade") is None
+    celery = read_server(["celery", "-A", "app.worker", "worker"])
+    assert celery is not None and (celery.server, celery.port, celery.dev_flags) == (
+        "celery",
+        None,
+        (),
+    )
+    dev = read_server("fastapi dev app/main.py")
+    assert dev is not None and dev.dev_flags == ("fastapi dev",)
+    launched = read_server("tini -- opentelemetry-instrument uvicorn app.main:app --port 9")
+    assert launched is not None and (launched.server, launched.port) == ("uvicorn", 9)
 
 
 def test_urls_give_driver_host_port_and_keep_the_password_out_of_repr() -> None:
@@ -113,6 +117,15 @@ def test_image_flavours_and_python_versions() -> None:
     assert image_flavour("postgres:16") is None
     assert python_version("python:3.12-slim-bookworm") == "3.12"
     assert python_version("node:20") is None
+    registry = parse_image("registry.example.org:5000/acme/instances:1.4@sha256:ab")
+    assert (registry.registry, registry.repository, registry.tag, registry.digest) == (
+        "registry.example.org:5000",
+        "acme/instances",
+        "1.4",
+        "sha256:ab",
+    )
+    assert not registry.is_official and parse_image("postgres:16").is_official
+    assert parse_image("docker.io/library/redis").is_official
     assert relative("services/api", "requirements.shared.txt") == "../../requirements.shared.txt"
     assert relative(".", "shared/reqs.txt") == "shared/reqs.txt"
 
@@ -123,7 +136,7 @@ def test_module_facts_track_guarded_imports_and_dynamic_modules() -> None:
         "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from app.models import User\n"
         "from fastapi import FastAPI\n"
     )
-    found = facts(tree)
+    found = ModuleFacts(tree)
     assert [(i.module, i.guarded) for i in found.from_imports] == [
         ("ujson", True),
         ("json", False),
@@ -131,10 +144,10 @@ def test_module_facts_track_guarded_imports_and_dynamic_modules() -> None:
         ("app.models", True),
         ("fastapi", False),
     ]
-    assert facts(ast.parse("from os import *\n")).defined is None
-    assert facts(ast.parse("globals()['X'] = 1\n")).defined is None
-    assert facts(ast.parse("def __getattr__(name):\n    pass\n")).defined is None
-    assert facts(ast.parse("if x:\n    A = 1\nelse:\n    B = 2\n")).defined == {"A", "B"}
+    assert ModuleFacts(ast.parse("from os import *\n")).defined is None
+    assert ModuleFacts(ast.parse("globals()['X'] = 1\n")).defined is None
+    assert ModuleFacts(ast.parse("def __getattr__(name):\n    pass\n")).defined is None
+    assert ModuleFacts(ast.parse("if x:\n    A = 1\nelse:\n    B = 2\n")).defined == {"A", "B"}
 
 
 def test_use_before_definition_covers_decorators_defaults_bases_and_not_bodies() -> None:
@@ -145,7 +158,7 @@ def test_use_before_definition_covers_decorators_defaults_bases_and_not_bodies()
         "def decorate(f):\n    return f\n"
         "default_value = 1\nBase = object\nField = int\n"
     )
-    found = {(u.name, u.where) for u in facts(tree).early_uses}
+    found = {(u.name, u.where) for u in ModuleFacts(tree).early_uses}
     assert found == {
         ("decorate", "decorator"),
         ("default_value", "default"),
@@ -179,7 +192,7 @@ def test_no_false_alarm_on_the_imports_of_fastapi_itself() -> None:
         # A bounded sample keeps the test quick: parsing every module it imports from costs.
         for path in sorted(Path(package.__file__).parent.glob("*.py"))[:12]:
             tree = ast.parse(path.read_bytes())
-            for statement in facts(tree).from_imports:
+            for statement in ModuleFacts(tree).from_imports:
                 if statement.level or statement.guarded or statement.module == "__future__":
                     continue
                 module = modules.installed_module(statement.module)

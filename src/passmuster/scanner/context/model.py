@@ -9,12 +9,17 @@ from __future__ import annotations
 
 import ast
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from passmuster.scanner.context.interpolate import VariableUse
+
+if TYPE_CHECKING:
+    from passmuster.scanner.context.pysource import ModuleFacts
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,18 +151,9 @@ class Instruction:
 
     def exec_form(self) -> list[str] | None:
         """The JSON array of CMD/ENTRYPOINT/RUN in exec form, else None."""
-        text = self.value.strip()
-        if not text.startswith("["):
-            return None
-        import json
+        from passmuster.scanner.context.commands import parse_exec_form
 
-        try:
-            parsed = json.loads(text)
-        except ValueError:
-            return None
-        if isinstance(parsed, list) and all(isinstance(x, str) for x in parsed):
-            return parsed
-        return None
+        return parse_exec_form(self.value)
 
 
 @dataclass(slots=True)
@@ -168,18 +164,6 @@ class Stage:
     line: int
     instructions: list[Instruction] = field(default_factory=list)
     system_packages: set[str] = field(default_factory=set)  # apt-get/apk/yum/dnf installs
-
-    @property
-    def base_name(self) -> str:
-        """The base image without registry, tag or digest: `python` for `python:3.11-slim`."""
-        image = self.base.split("@", 1)[0]
-        last = image.rsplit("/", 1)[-1]
-        return last.split(":", 1)[0]
-
-    @property
-    def base_tag(self) -> str:
-        image = self.base.split("@", 1)[0].rsplit("/", 1)[-1]
-        return image.split(":", 1)[1] if ":" in image else "latest"
 
 
 @dataclass(frozen=True, slots=True)
@@ -216,6 +200,20 @@ class Dockerfile:
         for stage in self.stages:
             yield from stage.instructions
 
+    def stage_chain(self, stage: Stage) -> list[Stage]:
+        """The stage and the earlier stages it is built FROM (`FROM builder AS final`)."""
+        by_name = {s.name: s for s in self.stages if s.name}
+        chain = [stage]
+        current = stage
+        while current.base in by_name and by_name[current.base] not in chain:
+            current = by_name[current.base]
+            chain.append(current)
+        return chain
+
+    def root_base(self, stage: Stage) -> str:
+        """The registry image a stage finally rests on (following stage names)."""
+        return self.stage_chain(stage)[-1].base
+
 
 # ---------------------------------------------------------------- Python code
 
@@ -229,6 +227,7 @@ class PythonFile:
     _tree: ast.Module | None = None
     _error: ParseProblem | None = None
     _parsed: bool = False
+    _facts: ModuleFacts | None = None
 
     @property
     def tree(self) -> ast.Module | None:
@@ -247,6 +246,19 @@ class PythonFile:
     def error(self) -> ParseProblem | None:
         _ = self.tree
         return self._error
+
+    @property
+    def facts(self) -> ModuleFacts | None:
+        """What the rules ask about this module (see pysource.py), read once; None when the
+        file does not parse."""
+        if self._facts is None:
+            tree = self.tree
+            if tree is None:
+                return None
+            from passmuster.scanner.context.pysource import ModuleFacts
+
+            self._facts = ModuleFacts(tree, self.text)
+        return self._facts
 
     @property
     def lines(self) -> list[str]:
@@ -357,6 +369,7 @@ class EntryPoint:
     path: str
     line: int | None
     module_path: str | None = None  # the module's file relative to the root, when found
+    dev_flags: tuple[str, ...] = ()  # `--reload`, `--debug`, … and "fastapi dev"
 
 
 @dataclass(slots=True)
@@ -419,6 +432,21 @@ class ServiceDef:
             return self.dockerfile.final.base
         return self.image
 
+    @property
+    def python_version(self) -> str | None:
+        """The Python its image runs (`3.11` for `python:3.11-slim`), else None (unknown)."""
+        from passmuster.scanner.context.images import python_version
+
+        if self.dockerfile is not None and self.dockerfile.final is not None:
+            return python_version(self.dockerfile.root_base(self.dockerfile.final))
+        return python_version(self.image)
+
+    @property
+    def is_database(self) -> bool:
+        from passmuster.scanner.context.images import is_database_image
+
+        return self.kind == "database" or is_database_image(self.base_image)
+
     def container_ports(self) -> set[int]:
         """Every port this service is known to listen on or expose inside its container."""
         return {p.port for p in self.listens} | {p.port for p in self.expose}
@@ -472,6 +500,20 @@ class Platform:
     texts: dict[str, str] = field(default_factory=dict)  # every file read, by path
     problems: list[ParseProblem] = field(default_factory=list)
     options: dict[str, Any] = field(default_factory=dict)  # [scan] options rules may read
+    # Values several rules derive from this platform, kept for the scan (see `derived`).
+    _derived: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    def derived(self, name: str, build: Callable[[], T]) -> T:
+        """The value `build()` makes for this platform under `name`, built on first use and
+        kept as long as the platform: rules asking the same question share one answer."""
+        if name not in self._derived:
+            self._derived[name] = build()
+        return cast(T, self._derived[name])
+
+    def unique_services(self) -> list[ServiceDef]:
+        """Each service name once: a name defined by several compose projects counts once
+        (the first definition)."""
+        return list(self.by_name().values())
 
     def service(self, name: str) -> ServiceDef | None:
         for service in self.services:

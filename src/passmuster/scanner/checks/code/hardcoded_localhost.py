@@ -4,12 +4,11 @@ from collections.abc import Iterator
 
 from passmuster.core.findings import Finding, Fix, Location
 from passmuster.core.issues import Severity
-from passmuster.scanner.checks._support.platform import owned_python_files, services, unique
-from passmuster.scanner.checks._support.pysource import facts
-from passmuster.scanner.checks._support.references import is_test_file
-from passmuster.scanner.checks._support.urls import LOOPBACK_HOSTS, find_urls
 from passmuster.scanner.context.model import Platform, ServiceDef
-from passmuster.scanner.rule import Rule
+from passmuster.scanner.context.urls import LOOPBACK_HOSTS, find_urls
+from passmuster.scanner.facts.code import owned_python_files
+from passmuster.scanner.facts.paths import is_test_file
+from passmuster.scanner.rule import Rule, unique
 
 
 class HardcodedLocalhostUrl(Rule):
@@ -46,7 +45,7 @@ class HardcodedLocalhostUrl(Rule):
         return unique(self._check(platform))
 
     def _check(self, platform: Platform) -> Iterator[Finding]:
-        everyone = services(platform)
+        everyone = platform.unique_services()
         owners: dict[int, ServiceDef] = {}
         for service in everyone:
             for port in sorted(service.container_ports()):
@@ -63,10 +62,10 @@ class HardcodedLocalhostUrl(Rule):
             own = own_ports[service.name]
             if is_test_file(source.path) or "://" not in source.text:
                 continue
-            tree = source.tree
-            if tree is None:
+            module = source.facts
+            if module is None:
                 continue
-            for constant in facts(tree).strings:
+            for constant in module.strings:
                 if "://" not in constant.value:
                     continue
                 if constant.env_default_for and constant.env_default_for in service.env:

@@ -5,11 +5,11 @@ from typing import Any, ClassVar
 
 from passmuster.core.findings import Finding, Fix
 from passmuster.core.issues import Severity
-from passmuster.scanner.checks._support.platform import code_groups, unique
-from passmuster.scanner.checks._support.pysource import facts, may_define_web
-from passmuster.scanner.checks._support.references import is_test_file
 from passmuster.scanner.context.model import Platform, ServiceDef
-from passmuster.scanner.rule import Rule
+from passmuster.scanner.context.pysource import may_define_web
+from passmuster.scanner.facts.code import code_groups
+from passmuster.scanner.facts.paths import is_test_file
+from passmuster.scanner.rule import Rule, unique
 
 
 class MissingHealthRoute(Rule):
@@ -88,10 +88,9 @@ class MissingHealthRoute(Rule):
             source = platform.python.get(path)
             if source is None or is_test_file(path) or not may_define_web(source.text):
                 continue
-            tree = source.tree
-            if tree is None:
+            found = source.facts
+            if found is None:
                 continue
-            found = facts(tree)
             if found.web_apps and app is None:
                 cls, variable, line = found.web_apps[0]
                 app = (cls, variable, line, path)

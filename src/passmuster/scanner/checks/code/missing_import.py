@@ -9,18 +9,14 @@ from packaging.version import Version
 
 from passmuster.core.findings import Edit, Finding, Fix, Fixit
 from passmuster.core.issues import Severity
-from passmuster.scanner.checks._support import modules
-from passmuster.scanner.checks._support.data import table
-from passmuster.scanner.checks._support.localmods import local_modules
-from passmuster.scanner.checks._support.platform import (
-    owned_python_files,
-    service_python,
-    unique,
-)
-from passmuster.scanner.checks._support.pysource import FromImport, ImportedName, facts
-from passmuster.scanner.checks._support.versions import LATEST, likely_version
 from passmuster.scanner.context.model import Platform, PythonFile, ServiceDef
-from passmuster.scanner.rule import Rule
+from passmuster.scanner.context.pysource import FromImport, ImportedName
+from passmuster.scanner.facts import installed_modules as modules
+from passmuster.scanner.facts.code import owned_python_files
+from passmuster.scanner.facts.local_modules import local_modules
+from passmuster.scanner.facts.tables import table
+from passmuster.scanner.facts.versions import LATEST, likely_version
+from passmuster.scanner.rule import Rule, unique
 
 
 def _known_bad() -> dict[tuple[str, str], dict[str, Any]]:
@@ -77,12 +73,12 @@ class MissingImportName(Rule):
         settings: dict[str, tuple[tuple[str, ...], str | None]] = {}
         for service, source in owned_python_files(platform):
             if service.name not in settings:
-                settings[service.name] = (self._roots(service), service_python(service))
+                settings[service.name] = (self._roots(service), service.python_version)
             roots, python = settings[service.name]
-            tree = source.tree
-            if tree is None:
+            module = source.facts
+            if module is None:
                 continue
-            for statement in facts(tree).from_imports:
+            for statement in module.from_imports:
                 if statement.guarded or statement.module == "__future__":
                     continue
                 for imported in statement.names:

@@ -4,10 +4,8 @@ from collections.abc import Iterator
 
 from passmuster.core.findings import Finding, Fix
 from passmuster.core.issues import Severity
-from passmuster.scanner.checks._support.platform import services, unique
-from passmuster.scanner.checks._support.pysource import facts
 from passmuster.scanner.context.model import Platform
-from passmuster.scanner.rule import Rule
+from passmuster.scanner.rule import Rule, unique
 
 _APP_SERVERS = frozenset({"uvicorn", "gunicorn", "hypercorn", "daphne", "granian", "celery"})
 
@@ -46,7 +44,7 @@ class UnresolvedEntryPoint(Rule):
         return unique(self._check(platform))
 
     def _check(self, platform: Platform) -> Iterator[Finding]:
-        for service in services(platform):
+        for service in platform.unique_services():
             entry = service.entry
             if entry is None or entry.server not in _APP_SERVERS or not entry.module:
                 continue
@@ -68,10 +66,10 @@ class UnresolvedEntryPoint(Rule):
             if entry.attribute is None or entry.server == "celery":
                 continue
             source = platform.python.get(module_path)
-            tree = source.tree if source is not None else None
-            if tree is None:
+            module = source.facts if source is not None else None
+            if module is None:
                 continue
-            defined = facts(tree, source.text if source is not None else None).defined
+            defined = module.defined
             if defined is None or entry.attribute in defined:
                 continue
             yield self.finding(

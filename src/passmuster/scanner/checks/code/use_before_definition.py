@@ -4,10 +4,9 @@ from collections.abc import Iterator
 
 from passmuster.core.findings import Finding, Fix, Location
 from passmuster.core.issues import Severity
-from passmuster.scanner.checks._support.platform import owned_python_files, unique
-from passmuster.scanner.checks._support.pysource import facts
 from passmuster.scanner.context.model import Platform
-from passmuster.scanner.rule import Rule
+from passmuster.scanner.facts.code import owned_python_files
+from passmuster.scanner.rule import Rule, unique
 
 _WHERE = {
     "decorator": "in a decorator",
@@ -63,10 +62,10 @@ class UseBeforeDefinition(Rule):
 
     def _check(self, platform: Platform) -> Iterator[Finding]:
         for service, source in owned_python_files(platform):
-            tree = source.tree
-            if tree is None:
+            module = source.facts
+            if module is None:
                 continue
-            for use in facts(tree).early_uses:
+            for use in module.early_uses:
                 if use.deferred:
                     message = (
                         f"{use.name} is used in a route's annotation before it is defined "

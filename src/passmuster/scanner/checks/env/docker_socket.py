@@ -5,9 +5,8 @@ from typing import Any, ClassVar
 
 from passmuster.core.findings import Finding, Fix
 from passmuster.core.issues import Severity
-from passmuster.scanner.checks._support.platform import services, unique
 from passmuster.scanner.context.model import Platform
-from passmuster.scanner.rule import Rule
+from passmuster.scanner.rule import Rule, unique
 
 _SOCKETS = frozenset({"/var/run/docker.sock", "/run/docker.sock"})
 
@@ -53,7 +52,7 @@ class DockerSocketMount(Rule):
 
     def _check(self, platform: Platform) -> Iterator[Finding]:
         allowed = set(self.options["allow"])
-        for service in services(platform):
+        for service in platform.unique_services():
             if service.name in allowed:
                 continue
             for volume in service.volumes:

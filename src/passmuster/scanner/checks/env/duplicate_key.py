@@ -4,9 +4,8 @@ from collections.abc import Iterator
 
 from passmuster.core.findings import Finding, Fix, Location
 from passmuster.core.issues import Severity
-from passmuster.scanner.checks._support.platform import services, unique
 from passmuster.scanner.context.model import Platform
-from passmuster.scanner.rule import Rule
+from passmuster.scanner.rule import Rule, unique
 
 
 class DuplicateEnvKey(Rule):
@@ -38,7 +37,7 @@ class DuplicateEnvKey(Rule):
 
     def _check(self, platform: Platform) -> Iterator[Finding]:
         owners: dict[str, str] = {}
-        for service in services(platform):
+        for service in platform.unique_services():
             for file, _, _ in service.env_files:
                 owners.setdefault(file, service.name)
         for path, env_file in sorted(platform.env_files.items()):

@@ -5,17 +5,12 @@ from typing import Any, ClassVar
 
 from passmuster.core.findings import Finding, Fix
 from passmuster.core.issues import Severity
-from passmuster.scanner.checks._support.platform import (
-    env_values,
-    owned_python_files,
-    services,
-    unique,
-)
-from passmuster.scanner.checks._support.pysource import facts
-from passmuster.scanner.checks._support.secrets import is_secret_name, placeholder_kind
-from passmuster.scanner.checks._support.urls import find_urls
 from passmuster.scanner.context.model import Platform
-from passmuster.scanner.rule import Rule
+from passmuster.scanner.context.urls import find_urls
+from passmuster.scanner.facts.code import owned_python_files
+from passmuster.scanner.facts.environment import env_values
+from passmuster.scanner.facts.secrets import is_secret_name, placeholder_kind
+from passmuster.scanner.rule import Rule, unique
 
 
 class PlaceholderSecret(Rule):
@@ -66,7 +61,7 @@ class PlaceholderSecret(Rule):
     def _check(self, platform: Platform) -> Iterator[Finding]:
         extra = frozenset(str(v).lower() for v in self.options["placeholders"])
         reported: set[tuple[str, int | None, str]] = set()
-        for service in services(platform):
+        for service in platform.unique_services():
             for name, value, var in env_values(service):
                 if ".example" in var.path or var.path.endswith(".sample"):
                     continue
@@ -100,10 +95,10 @@ class PlaceholderSecret(Rule):
                 and ("BaseSettings" not in source.text)
             ):
                 continue
-            tree = source.tree
-            if tree is None:
+            module = source.facts
+            if module is None:
                 continue
-            for constant in facts(tree, source.text).strings:
+            for constant in module.strings:
                 name = constant.env_default_for
                 if name is None or name in service.env or not is_secret_name(name):
                     continue

@@ -6,14 +6,9 @@ from typing import Any, ClassVar
 
 from passmuster.core.findings import Finding, Fix, Location
 from passmuster.core.issues import Severity
-from passmuster.scanner.checks._support.platform import (
-    env_values,
-    service_prefixes,
-    services,
-    unique,
-)
 from passmuster.scanner.context.model import EnvVar, Platform, ServiceDef
-from passmuster.scanner.rule import Rule
+from passmuster.scanner.facts.environment import env_values, service_prefixes
+from passmuster.scanner.rule import Rule, unique
 
 # What a service calls the key it accepts from its clients.
 _SERVER_KEYS = ("API_KEY", "SERVICE_API_KEY", "INTERNAL_API_KEY", "CLIENT_SECRET", "SERVICE_TOKEN")
@@ -73,7 +68,7 @@ class SharedSecretMismatch(Rule):
         return unique(self._check(platform))
 
     def _check(self, platform: Platform) -> Iterator[Finding]:
-        everyone = services(platform)
+        everyone = platform.unique_services()
         groups: dict[str, list[str]] = dict(self.options["groups"])
         for group, names in sorted(groups.items()):
             holders: list[tuple[ServiceDef, EnvVar, str]] = []

@@ -7,9 +7,9 @@ from typing import Any, ClassVar
 
 from passmuster.core.findings import Finding, Fix, Location
 from passmuster.core.issues import Severity
-from passmuster.scanner.checks._support.platform import unique
+from passmuster.scanner.context.images import parse_image
 from passmuster.scanner.context.model import Platform, ServiceDef
-from passmuster.scanner.rule import Rule
+from passmuster.scanner.rule import Rule, unique
 
 
 class SiblingEnvDrift(Rule):
@@ -84,7 +84,7 @@ class SiblingEnvDrift(Rule):
         for service in platform.services:
             if service.build_context is not None:
                 key = f"build:{service.build_context}:{service.dockerfile_path}"
-            elif service.image and "/" in service.image.split(":", 1)[0]:
+            elif service.image and not parse_image(service.image).is_official:
                 # Official images (postgres, redis) run many differently configured instances;
                 # only the platform's own images (`acme/instances:1`) make siblings.
                 key = f"image:{service.image}"

@@ -4,10 +4,10 @@ from collections.abc import Iterator
 
 from passmuster.core.findings import Finding, Fix, Location
 from passmuster.core.issues import Severity
-from passmuster.scanner.checks._support.platform import env_values, is_database, services, unique
-from passmuster.scanner.checks._support.urls import find_urls
 from passmuster.scanner.context.model import EnvVar, Platform, ServiceDef
-from passmuster.scanner.rule import Rule
+from passmuster.scanner.context.urls import find_urls
+from passmuster.scanner.facts.environment import env_values
+from passmuster.scanner.rule import Rule, unique
 
 # How database images set their superuser: (variable naming the user or None, the user when
 # that variable is unset, the variable holding the password). MySQL's MYSQL_USER is an
@@ -61,8 +61,8 @@ class SuperuserCredentials(Rule):
         return unique(self._check(platform))
 
     def _check(self, platform: Platform) -> Iterator[Finding]:
-        everyone = services(platform)
-        databases = [s for s in everyone if is_database(s)]
+        everyone = platform.unique_services()
+        databases = [s for s in everyone if s.is_database]
         if not databases:
             return
         hosts = {host: db for db in databases for host in db.hostnames}

@@ -5,10 +5,10 @@ from typing import Any
 
 from passmuster.core.findings import Finding, Fix, Location
 from passmuster.core.issues import Severity
-from passmuster.scanner.checks._support.data import table
-from passmuster.scanner.checks._support.platform import image_flavour, services, unique
+from passmuster.scanner.context.images import image_flavour
 from passmuster.scanner.context.model import Platform, ServiceDef, Stage
-from passmuster.scanner.rule import Rule
+from passmuster.scanner.facts.tables import table
+from passmuster.scanner.rule import Rule, unique
 
 
 class MissingBuildTools(Rule):
@@ -54,7 +54,7 @@ class MissingBuildTools(Rule):
         data = table("build_deps")
         packages: dict[str, dict[str, Any]] = {p["name"]: p for p in data["package"]}
         compilers: dict[str, list[str]] = data["compilers"]
-        for service in services(platform):
+        for service in platform.unique_services():
             dockerfile = service.dockerfile
             installs = [*service.requirements, *service.pyproject_dependencies]
             if dockerfile is None or not dockerfile.stages or not installs:

@@ -6,10 +6,10 @@ from typing import Any, ClassVar
 
 from passmuster.core.findings import Finding, Fix
 from passmuster.core.issues import Severity
-from passmuster.scanner.checks._support.commands import parse_server_command
-from passmuster.scanner.checks._support.platform import is_dev_file, services, unique
+from passmuster.scanner.context.commands import instruction_command, read_server
 from passmuster.scanner.context.model import Command, Platform
-from passmuster.scanner.rule import Rule
+from passmuster.scanner.facts.paths import is_dev_file
+from passmuster.scanner.rule import Rule, unique
 
 
 class DevFlagInProduction(Rule):
@@ -53,30 +53,21 @@ class DevFlagInProduction(Rule):
     def _check(self, platform: Platform) -> Iterator[Finding]:
         patterns: list[str] = list(self.options["dev_files"])
         seen: set[tuple[str, int | None]] = set()
-        for service in services(platform):
+        for service in platform.unique_services():
             commands: list[Command] = [c for c in (service.command, service.entrypoint) if c]
             if service.dockerfile is not None:
                 for keyword in ("CMD", "ENTRYPOINT"):
                     found = service.dockerfile.last(keyword)
                     if found is not None:
-                        argv = found.exec_form()
                         commands.append(
-                            Command(
-                                tuple(argv) if argv is not None else (found.value,),
-                                found.value,
-                                service.dockerfile.path,
-                                found.line,
-                                "dockerfile",
-                            )
+                            instruction_command(found, service.dockerfile.path, "dockerfile")
                         )
             for command in commands:
                 if is_dev_file(command.path) or any(fnmatch(command.path, p) for p in patterns):
                     continue
                 if (command.path, command.line) in seen:
                     continue
-                parsed = parse_server_command(
-                    list(command.argv) if len(command.argv) > 1 else command.raw
-                )
+                parsed = read_server(command.argv)
                 if parsed is None or not parsed.dev_flags:
                     continue
                 seen.add((command.path, command.line))

@@ -4,9 +4,8 @@ from collections.abc import Iterator
 
 from passmuster.core.findings import Finding, Fix, Location
 from passmuster.core.issues import Severity
-from passmuster.scanner.checks._support.platform import services, unique
 from passmuster.scanner.context.model import Platform
-from passmuster.scanner.rule import Rule
+from passmuster.scanner.rule import Rule, unique
 
 
 class ExposeMismatch(Rule):
@@ -40,7 +39,7 @@ class ExposeMismatch(Rule):
         return unique(self._check(platform))
 
     def _check(self, platform: Platform) -> Iterator[Finding]:
-        for service in services(platform):
+        for service in platform.unique_services():
             entry = service.entry
             if entry is None or entry.port is None or service.dockerfile is None:
                 continue

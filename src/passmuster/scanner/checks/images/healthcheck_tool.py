@@ -1,13 +1,13 @@
 from __future__ import annotations
 
-import shlex
 from collections.abc import Iterator
 
 from passmuster.core.findings import Finding, Fix
 from passmuster.core.issues import Severity
-from passmuster.scanner.checks._support.platform import image_flavour, services, unique
+from passmuster.scanner.context.commands import split_command
+from passmuster.scanner.context.images import image_flavour
 from passmuster.scanner.context.model import Platform
-from passmuster.scanner.rule import Rule
+from passmuster.scanner.rule import Rule, unique
 
 # What each image family ships: python:<v> sits on buildpack-deps (curl and wget), slim images
 # have neither, Alpine's BusyBox provides wget.
@@ -16,10 +16,7 @@ _TOOLS = ("curl", "wget")
 
 
 def _tools_used(text: str) -> list[str]:
-    try:
-        words = shlex.split(text)
-    except ValueError:
-        words = text.split()
+    words, _ = split_command(text)
     used: list[str] = []
     for word in words:
         base = word.rsplit("/", 1)[-1]
@@ -63,7 +60,7 @@ class HealthcheckToolMissing(Rule):
         return unique(self._check(platform))
 
     def _check(self, platform: Platform) -> Iterator[Finding]:
-        for service in services(platform):
+        for service in platform.unique_services():
             check = service.healthcheck
             if check is None or check.disabled:
                 continue

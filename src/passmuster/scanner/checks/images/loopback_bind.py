@@ -4,9 +4,8 @@ from collections.abc import Iterator
 
 from passmuster.core.findings import Finding, Fix
 from passmuster.core.issues import Severity
-from passmuster.scanner.checks._support.platform import services, unique
 from passmuster.scanner.context.model import Platform
-from passmuster.scanner.rule import Rule
+from passmuster.scanner.rule import Rule, unique
 
 _LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1", "[::1]"})
 # Servers that listen on 127.0.0.1 unless told otherwise.
@@ -44,7 +43,7 @@ class LoopbackBind(Rule):
         return unique(self._check(platform))
 
     def _check(self, platform: Platform) -> Iterator[Finding]:
-        for service in services(platform):
+        for service in platform.unique_services():
             entry = service.entry
             if entry is None or entry.server not in _LOOPBACK_BY_DEFAULT:
                 continue

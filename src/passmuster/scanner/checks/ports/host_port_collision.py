@@ -5,9 +5,8 @@ from collections.abc import Iterator
 
 from passmuster.core.findings import Finding, Fix, Location
 from passmuster.core.issues import Severity
-from passmuster.scanner.checks._support.platform import unique
 from passmuster.scanner.context.model import Platform, PublishedPort, ServiceDef
-from passmuster.scanner.rule import Rule
+from passmuster.scanner.rule import Rule, unique
 
 _ANY = {None, "", "0.0.0.0", "::", "[::]"}
 

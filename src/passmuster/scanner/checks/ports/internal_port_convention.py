@@ -6,9 +6,8 @@ from typing import Any, ClassVar
 from passmuster.core.findings import Finding, Fix
 from passmuster.core.issues import Severity
 from passmuster.errors import ConfigError
-from passmuster.scanner.checks._support.platform import services, unique
 from passmuster.scanner.context.model import Platform
-from passmuster.scanner.rule import Rule
+from passmuster.scanner.rule import Rule, unique
 
 
 class InternalPortConvention(Rule):
@@ -57,7 +56,7 @@ class InternalPortConvention(Rule):
         if not isinstance(wanted, int) or not 0 < wanted < 65536:
             raise ConfigError(f"[scan.options.PORT004] port must be a port number, not {wanted!r}")
         ignored = set(self.options["ignore"])
-        for service in services(platform):
+        for service in platform.unique_services():
             if service.name in ignored or service.build_context is None:
                 continue
             for ref in service.listens:

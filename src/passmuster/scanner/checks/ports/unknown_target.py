@@ -5,10 +5,9 @@ from dataclasses import dataclass
 
 from passmuster.core.findings import Finding, Fix, Location
 from passmuster.core.issues import Severity
-from passmuster.scanner.checks._support.platform import services, unique
-from passmuster.scanner.checks._support.references import service_references
 from passmuster.scanner.context.model import Platform
-from passmuster.scanner.rule import Rule
+from passmuster.scanner.facts.references import service_references
+from passmuster.scanner.rule import Rule, unique
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,7 +55,7 @@ class UnknownServiceTarget(Rule):
 
     def _check(self, platform: Platform) -> Iterator[Finding]:
         by_host = platform.by_hostname()
-        for service in services(platform):
+        for service in platform.unique_services():
             seen: set[tuple[str, str, int | None]] = set()
             for ref in service_references(platform, service):
                 if (ref.host, ref.path, ref.line) in seen:

@@ -4,9 +4,8 @@ from collections.abc import Iterator
 
 from passmuster.core.findings import Finding, Fix, Location
 from passmuster.core.issues import Severity
-from passmuster.scanner.checks._support.platform import services, unique
 from passmuster.scanner.context.model import Platform
-from passmuster.scanner.rule import Rule
+from passmuster.scanner.rule import Rule, unique
 
 
 class UnlistenedPort(Rule):
@@ -41,7 +40,7 @@ class UnlistenedPort(Rule):
         return unique(self._check(platform))
 
     def _check(self, platform: Platform) -> Iterator[Finding]:
-        for service in services(platform):
+        for service in platform.unique_services():
             listening = service.listening_ports()
             if not listening:
                 continue

@@ -4,9 +4,9 @@ from collections.abc import Iterator
 
 from passmuster.core.findings import Finding, Fix
 from passmuster.core.issues import Severity
-from passmuster.scanner.checks._support.platform import included_files, services, unique
 from passmuster.scanner.context.model import Platform
-from passmuster.scanner.rule import Rule
+from passmuster.scanner.facts.requirement_sets import included_files
+from passmuster.scanner.rule import Rule, unique
 
 
 class MissingPath(Rule):
@@ -55,7 +55,7 @@ class MissingPath(Rule):
             reported.add(key)
             return True
 
-        for service in services(platform):
+        for service in platform.unique_services():
             for file, where, exists in service.env_files:
                 if not exists and once(where.path, where.line, file):
                     yield self.finding(

@@ -4,10 +4,9 @@ from collections.abc import Iterator
 
 from passmuster.core.findings import Finding, Fix, Location
 from passmuster.core.issues import Severity
-from passmuster.scanner.checks._support.platform import unique
-from passmuster.scanner.checks._support.references import service_references
 from passmuster.scanner.context.model import Platform
-from passmuster.scanner.rule import Rule
+from passmuster.scanner.facts.references import service_references
+from passmuster.scanner.rule import Rule, unique
 
 
 class UndeclaredDependency(Rule):

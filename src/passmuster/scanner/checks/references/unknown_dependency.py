@@ -4,9 +4,8 @@ from collections.abc import Iterator
 
 from passmuster.core.findings import Finding, Fix
 from passmuster.core.issues import Severity
-from passmuster.scanner.checks._support.platform import unique
 from passmuster.scanner.context.model import Platform
-from passmuster.scanner.rule import Rule
+from passmuster.scanner.rule import Rule, unique
 
 
 class UnknownDependency(Rule):

@@ -4,10 +4,10 @@ from collections.abc import Iterator
 
 from passmuster.core.findings import Finding, Fix, Location
 from passmuster.core.issues import Severity
-from passmuster.scanner.checks._support.data import table
-from passmuster.scanner.checks._support.platform import requirements_index, unique
 from passmuster.scanner.context.model import Platform
-from passmuster.scanner.rule import Rule
+from passmuster.scanner.facts.requirement_sets import requirements_index
+from passmuster.scanner.facts.tables import table
+from passmuster.scanner.rule import Rule, unique
 
 
 class ConflictingDrivers(Rule):

@@ -7,10 +7,9 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
 from passmuster.core.findings import Finding, Fix, Location
 from passmuster.core.issues import Severity
-from passmuster.scanner.checks._support.platform import services, unique
-from passmuster.scanner.checks._support.versions import compatible, describe
 from passmuster.scanner.context.model import Platform, Requirement
-from passmuster.scanner.rule import Rule
+from passmuster.scanner.facts.versions import compatible, describe
+from passmuster.scanner.rule import Rule, unique
 
 
 def _spec(req: Requirement) -> SpecifierSet | None:
@@ -55,7 +54,7 @@ class ConflictingPins(Rule):
 
     def _check(self, platform: Platform) -> Iterator[Finding]:
         reported: set[tuple[str, int]] = set()
-        for service in services(platform):
+        for service in platform.unique_services():
             grouped: dict[str, list[tuple[Requirement, SpecifierSet]]] = defaultdict(list)
             for req in (*service.requirements, *service.constraints):
                 spec = _spec(req)

@@ -5,17 +5,10 @@ from typing import Any, ClassVar
 
 from passmuster.core.findings import Edit, Finding, Fix, Fixit, Location
 from passmuster.core.issues import Severity
-from passmuster.scanner.checks._support.platform import (
-    included_files,
-    is_under,
-    parent,
-    relative,
-    requirements_index,
-    services,
-    unique,
-)
 from passmuster.scanner.context.model import Platform, Requirement
-from passmuster.scanner.rule import Rule
+from passmuster.scanner.facts.paths import is_under, parent, relative
+from passmuster.scanner.facts.requirement_sets import included_files, requirements_index
+from passmuster.scanner.rule import Rule, unique
 
 
 class CopiedSharedRequirements(Rule):
@@ -72,7 +65,7 @@ class CopiedSharedRequirements(Rule):
             return
         shared_names = [(file, {r.name: r for r in file.requirements}) for file in index.shared]
         reported: set[tuple[str, str]] = set()
-        for service in services(platform):
+        for service in platform.unique_services():
             installed = included_files(platform, service)
             for own_path in service.requirement_files:
                 own = platform.requirements_files.get(own_path)

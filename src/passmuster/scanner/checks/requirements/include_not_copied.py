@@ -5,15 +5,10 @@ from collections.abc import Iterator
 
 from passmuster.core.findings import Finding, Fix, Location
 from passmuster.core.issues import Severity
-from passmuster.scanner.checks._support.dockerpaths import (
-    Copy,
-    copies_before,
-    landings,
-    workdir_at,
-)
-from passmuster.scanner.checks._support.platform import is_under, services, unique
+from passmuster.scanner.context.copies import Copy, copies_before, landings, workdir_at
 from passmuster.scanner.context.model import Platform, ServiceDef
-from passmuster.scanner.rule import Rule
+from passmuster.scanner.facts.paths import is_under
+from passmuster.scanner.rule import Rule, unique
 
 
 def _in_context(path: str, context: str) -> str:
@@ -58,7 +53,7 @@ class IncludeNotCopied(Rule):
         return unique(self._check(platform))
 
     def _check(self, platform: Platform) -> Iterator[Finding]:
-        for service in services(platform):
+        for service in platform.unique_services():
             dockerfile = service.dockerfile
             context = service.build_context
             if dockerfile is None or context is None:

@@ -4,9 +4,9 @@ from collections.abc import Iterator
 
 from passmuster.core.findings import Finding, Fix, Location
 from passmuster.core.issues import Severity
-from passmuster.scanner.checks._support.platform import is_under, services, unique
 from passmuster.scanner.context.model import Platform
-from passmuster.scanner.rule import Rule
+from passmuster.scanner.facts.paths import is_under
+from passmuster.scanner.rule import Rule, unique
 
 
 class IncludeOutsideBuildContext(Rule):
@@ -51,7 +51,7 @@ class IncludeOutsideBuildContext(Rule):
 
     def _check(self, platform: Platform) -> Iterator[Finding]:
         seen: set[tuple[str, str, int]] = set()
-        for service in services(platform):
+        for service in platform.unique_services():
             context = service.build_context
             if context is None or service.dockerfile is None:
                 continue

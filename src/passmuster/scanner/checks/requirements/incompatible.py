@@ -10,11 +10,10 @@ from packaging.version import Version
 
 from passmuster.core.findings import Finding, Fix, Location
 from passmuster.core.issues import Severity
-from passmuster.scanner.checks._support.data import table
-from passmuster.scanner.checks._support.platform import service_python, services, unique
-from passmuster.scanner.checks._support.versions import LATEST, likely_version
 from passmuster.scanner.context.model import Platform, Requirement
-from passmuster.scanner.rule import Rule
+from passmuster.scanner.facts.tables import table
+from passmuster.scanner.facts.versions import LATEST, likely_version
+from passmuster.scanner.rule import Rule, unique
 
 
 class IncompatiblePackages(Rule):
@@ -55,12 +54,12 @@ class IncompatiblePackages(Rule):
 
     def _check(self, platform: Platform) -> Iterator[Finding]:
         combinations: list[dict[str, Any]] = table("incompatible")["combination"]
-        for service in services(platform):
+        for service in platform.unique_services():
             installs = [*service.requirements, *service.pyproject_dependencies]
             if not installs:
                 continue
             listed = {r.name: r for r in installs}
-            python = service_python(service)
+            python = service.python_version
             for combo in combinations:
                 hit = self._matches(combo, listed, python)
                 if hit is None:

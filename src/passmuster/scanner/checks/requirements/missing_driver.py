@@ -5,17 +5,12 @@ from typing import Any
 
 from passmuster.core.findings import Finding, Fix, Location
 from passmuster.core.issues import Severity
-from passmuster.scanner.checks._support.data import table
-from passmuster.scanner.checks._support.platform import (
-    env_values,
-    owned_python_files,
-    services,
-    unique,
-)
-from passmuster.scanner.checks._support.pysource import facts
-from passmuster.scanner.checks._support.urls import Url, find_urls
 from passmuster.scanner.context.model import Platform, PythonFile, ServiceDef
-from passmuster.scanner.rule import Rule
+from passmuster.scanner.context.urls import Url, find_urls
+from passmuster.scanner.facts.code import owned_python_files
+from passmuster.scanner.facts.environment import env_values
+from passmuster.scanner.facts.tables import table
+from passmuster.scanner.rule import Rule, unique
 
 
 def _driver(url: Url, data: dict[str, Any]) -> str | None:
@@ -72,7 +67,7 @@ class MissingDatabaseDriver(Rule):
         data = table("databases")
         drivers: dict[str, dict[str, Any]] = data["drivers"]
         env_urls: dict[str, dict[str, str]] = {}
-        for service in services(platform):
+        for service in platform.unique_services():
             urls = env_urls.setdefault(service.name, {})
             for name, value, var in env_values(service):
                 for url in find_urls(value):
@@ -111,9 +106,9 @@ class MissingDatabaseDriver(Rule):
         self, service: ServiceDef, source: PythonFile, env_urls: dict[str, str], data: Any
     ) -> Iterator[Finding]:
         drivers: dict[str, dict[str, Any]] = data["drivers"]
-        tree = source.tree
-        if tree is not None:
-            for call in facts(tree).engine_calls:
+        module = source.facts
+        if module is not None:
+            for call in module.engine_calls:
                 text = call.url
                 origin = "its URL"
                 if text is None and call.env_var is not None:

@@ -4,9 +4,9 @@ from collections.abc import Iterator
 
 from passmuster.core.findings import Finding, Fix
 from passmuster.core.issues import Severity
-from passmuster.scanner.checks._support.platform import requirements_index, unique
 from passmuster.scanner.context.model import Platform
-from passmuster.scanner.rule import Rule
+from passmuster.scanner.facts.requirement_sets import requirements_index
+from passmuster.scanner.rule import Rule, unique
 
 
 class UnparsableRequirement(Rule):

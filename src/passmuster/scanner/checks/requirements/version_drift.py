@@ -7,9 +7,8 @@ from packaging.version import InvalidVersion, Version
 
 from passmuster.core.findings import Finding, Fix, Location
 from passmuster.core.issues import Severity
-from passmuster.scanner.checks._support.platform import services, unique
 from passmuster.scanner.context.model import Platform, Requirement, ServiceDef
-from passmuster.scanner.rule import Rule
+from passmuster.scanner.rule import Rule, unique
 
 
 def _order(version: str) -> tuple[int, Version | str]:
@@ -56,7 +55,7 @@ class VersionDrift(Rule):
         pins: dict[str, dict[str, list[tuple[ServiceDef, Requirement]]]] = defaultdict(
             lambda: defaultdict(list)
         )
-        for service in services(platform):
+        for service in platform.unique_services():
             own: dict[str, list[Requirement]] = defaultdict(list)
             for req in service.requirements:
                 if req.pinned_version is not None and not req.marker:

@@ -5,8 +5,6 @@ from __future__ import annotations
 import posixpath
 from dataclasses import dataclass
 
-from passmuster.scanner.checks._support.cache import per_scan
-from passmuster.scanner.checks._support.pysource import facts
 from passmuster.scanner.context.model import Platform
 
 
@@ -62,10 +60,10 @@ class LocalModules:
         if module.path is None:
             return False
         source = self.platform.python.get(module.path)
-        tree = source.tree if source is not None else None
-        if tree is None:
+        found = source.facts if source is not None else None
+        if found is None:
             return None
-        defined = facts(tree, source.text if source is not None else None).defined
+        defined = found.defined
         if defined is None:
             return None
         return name in defined
@@ -73,4 +71,4 @@ class LocalModules:
 
 def local_modules(platform: Platform) -> LocalModules:
     """The index for this scan's platform, built once."""
-    return per_scan(platform, "local-modules", lambda: LocalModules(platform))
+    return platform.derived("local-modules", lambda: LocalModules(platform))

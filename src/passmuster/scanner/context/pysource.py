@@ -1,15 +1,15 @@
 """Facts about one Python module, read from its syntax tree and never by importing it.
 
-`facts(tree)` walks a module once and keeps everything the code rules ask about (its imports,
-web apps, routes, string constants, engine calls and names used before their definition), cached
-per tree so that five rules looking at one file cost one walk.
+`ModuleFacts` walks a module once and keeps everything the code rules ask about (its imports,
+web apps, routes, string constants, engine calls and names used before their definition); a
+scanned file keeps its facts (`PythonFile.facts`), so five rules looking at one file cost one
+walk.
 """
 
 from __future__ import annotations
 
 import ast
 import builtins
-import weakref
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -166,9 +166,6 @@ class ModuleFacts:
         return self._deep.engine_calls
 
 
-_CACHE: weakref.WeakKeyDictionary[ast.Module, ModuleFacts] = weakref.WeakKeyDictionary()
-
-
 _WEB_TOKENS = (
     *(f".{name}(" for name in ROUTE_DECORATORS),
     *(f"{name}(" for name in WEB_APP_CLASSES | ROUTER_CLASSES),
@@ -181,16 +178,6 @@ _WEB_TOKENS = (
 def may_define_web(text: str) -> bool:
     """Cheap text test before walking a module for apps and routes: False means it has none."""
     return any(token in text for token in _WEB_TOKENS)
-
-
-def facts(tree: ast.Module, text: str | None = None) -> ModuleFacts:
-    """Everything the rules need from one module; computed once per tree. Passing the
-    module's source text lets some questions skip a walk over the tree."""
-    cached = _CACHE.get(tree)
-    if cached is None:
-        cached = ModuleFacts(tree, text)
-        _CACHE[tree] = cached
-    return cached
 
 
 def _call_name(node: ast.expr) -> str | None:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from passmuster.scanner.checks._support.pysource import facts
+from passmuster.scanner.context.pysource import ModuleFacts
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,7 +87,7 @@ def _names_in_file(path: Path) -> frozenset[str] | None:
         tree = ast.parse(text, filename=str(path))
     except (OSError, SyntaxError, ValueError):
         return None
-    return facts(tree, text).defined
+    return ModuleFacts(tree, text).defined
 
 
 def names_of(module: ModuleSource) -> frozenset[str] | None:

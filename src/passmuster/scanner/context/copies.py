@@ -1,12 +1,18 @@
-"""Where build-context files land inside an image, from a stage's WORKDIR and COPY lines."""
+"""Where build-context files land inside an image, from a stage's `WORKDIR` and `COPY` lines.
+
+The one reader of COPY/ADD mappings: `copies_before` reads them (exec or shell form, `--from`
+copies from other stages left out), `landings` answers "where does this context file end up",
+and `source_in_context` the reverse, "which context file is this path in the image".
+"""
 
 from __future__ import annotations
 
-import json
 import posixpath
+from collections.abc import Callable
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
 
+from passmuster.scanner.context.commands import parse_exec_form
 from passmuster.scanner.context.model import Stage
 
 
@@ -48,7 +54,7 @@ def copies_before(stage: Stage, line: int) -> list[Copy]:
             continue
         if any(flag.startswith("--from") for flag in instruction.flags):
             continue
-        words = _words(instruction.value)
+        words = parse_exec_form(instruction.value) or instruction.value.split()
         if len(words) < 2:
             continue
         *sources, dest = words
@@ -66,18 +72,6 @@ def copies_before(stage: Stage, line: int) -> list[Copy]:
     return found
 
 
-def _words(value: str) -> list[str]:
-    text = value.strip()
-    if text.startswith("["):
-        try:
-            parsed = json.loads(text)
-        except ValueError:
-            parsed = None
-        if isinstance(parsed, list):
-            return [str(p) for p in parsed]
-    return text.split()
-
-
 def landings(copies: list[Copy], context_relative: str) -> set[str]:
     """Every path in the image where the context file `context_relative` is copied."""
     spots: set[str] = set()
@@ -93,3 +87,34 @@ def landings(copies: list[Copy], context_relative: str) -> set[str]:
             elif ("*" in source or "?" in source) and fnmatchcase(context_relative, source):
                 spots.add(posixpath.join(copy.dest, posixpath.basename(context_relative)))
     return {posixpath.normpath(s) for s in spots}
+
+
+def source_in_context(
+    stage: Stage,
+    line: int,
+    container_path: str,
+    context: str,
+    exists: Callable[[str], bool],
+) -> str | None:
+    """The repository file (root-relative) that `container_path`, as used at `line` of the
+    stage, was copied from; else the path read as relative to the build context, when that
+    file exists there."""
+    target = posixpath.normpath(posixpath.join(workdir_at(stage, line), container_path))
+    for copy in copies_before(stage, line):
+        for source in copy.sources:
+            candidates = []
+            if target == copy.dest and len(copy.sources) == 1:
+                candidates.append(source)
+            if target == posixpath.join(copy.dest, posixpath.basename(source)):
+                candidates.append(source)
+            if target.startswith(copy.dest.rstrip("/") + "/"):
+                candidates.append(posixpath.join(source, target[len(copy.dest) :].lstrip("/")))
+            for candidate in candidates:
+                path = posixpath.normpath(posixpath.join(context, candidate))
+                if exists(path):
+                    return path
+    for fallback in (container_path, posixpath.basename(container_path)):
+        path = posixpath.normpath(posixpath.join(context, fallback))
+        if not path.startswith("..") and exists(path):
+            return path
+    return None

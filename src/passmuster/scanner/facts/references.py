@@ -4,14 +4,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import cache
-from pathlib import PurePosixPath
 
-from passmuster.scanner.checks._support.cache import per_scan
-from passmuster.scanner.checks._support.platform import env_values
-from passmuster.scanner.checks._support.pysource import facts
-from passmuster.scanner.checks._support.urls import LOOPBACK_HOSTS, find_urls
 from passmuster.scanner.context.model import Platform, ServiceDef
+from passmuster.scanner.context.urls import LOOPBACK_HOSTS, find_urls
+from passmuster.scanner.facts.environment import env_values
+from passmuster.scanner.facts.paths import is_test_file
 
 _BARE_HOST = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 _LOCAL_SCHEMES = frozenset({"file", "sqlite", "unix", "http+unix", "data", "mailto"})
@@ -31,17 +28,6 @@ class Reference:
     in_code: bool
 
 
-@cache
-def is_test_file(path: str) -> bool:
-    parts = PurePosixPath(path).parts
-    name = parts[-1] if parts else ""
-    return (
-        any(p in {"tests", "test"} for p in parts[:-1])
-        or name.startswith("test_")
-        or name == "conftest.py"
-    )
-
-
 def _internal(host: str) -> bool:
     return (
         bool(host)
@@ -54,7 +40,7 @@ def _internal(host: str) -> bool:
 
 def service_references(platform: Platform, service: ServiceDef) -> list[Reference]:
     """Every internal host a service names, cached per scan."""
-    cache: dict[str, list[Reference]] = per_scan(platform, "references", dict)
+    cache: dict[str, list[Reference]] = platform.derived("references", dict)
     key = f"{service.project}\x1f{service.name}"
     found = cache.get(key)
     if found is None:
@@ -91,7 +77,7 @@ _CodeUrl = tuple[str, int | None, str, int, str | None]
 
 def _code_urls(platform: Platform, files: tuple[str, ...]) -> list[_CodeUrl]:
     """Internal-looking URLs in a set of files, read once per set: siblings share their code."""
-    cache: dict[tuple[str, ...], list[_CodeUrl]] = per_scan(platform, "code-urls", dict)
+    cache: dict[tuple[str, ...], list[_CodeUrl]] = platform.derived("code-urls", dict)
     found = cache.get(files)
     if found is not None:
         return found
@@ -100,10 +86,10 @@ def _code_urls(platform: Platform, files: tuple[str, ...]) -> list[_CodeUrl]:
         source = platform.python.get(path)
         if source is None or is_test_file(path) or "://" not in source.text:
             continue
-        tree = source.tree
-        if tree is None:
+        module = source.facts
+        if module is None:
             continue
-        for constant in facts(tree).strings:
+        for constant in module.strings:
             if "://" not in constant.value:
                 continue
             for url in find_urls(constant.value):

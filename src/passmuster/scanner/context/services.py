@@ -1,0 +1,329 @@
+"""Services completed from what they are built from: Dockerfile, command, code, requirements.
+
+After compose is read, each service gets its Dockerfile's ENV/EXPOSE/HEALTHCHECK/CMD (what
+compose does not override), its entry point, its Python files, its requirement files (the ones
+its Dockerfile installs, mapped back through COPY lines), its pyproject dependencies, the ports
+it listens on and its kind. `[services.<name>]` in passmuster.toml adds what discovery cannot
+know, or a service compose does not define.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import posixpath
+import re
+import shlex
+import tomllib
+from collections.abc import Callable
+
+from packaging.requirements import InvalidRequirement as PackagingInvalid
+from packaging.requirements import Requirement as PackagingRequirement
+from packaging.utils import canonicalize_name
+
+from passmuster.scanner.config import ScanConfig, ServiceOverride
+from passmuster.scanner.context.commands import (
+    QUEUE_WORKERS,
+    code_port,
+    entry_point,
+    instruction_command,
+    parse_exec_form,
+)
+from passmuster.scanner.context.compose_keys import port_range
+from passmuster.scanner.context.copies import source_in_context
+from passmuster.scanner.context.images import image_kind
+from passmuster.scanner.context.model import (
+    Dependency,
+    Dockerfile,
+    EntryPoint,
+    EnvVar,
+    HealthCheck,
+    ParseProblem,
+    Platform,
+    PortRef,
+    PythonFile,
+    Requirement,
+    ServiceDef,
+    Where,
+)
+from passmuster.scanner.context.requirements import resolve
+from passmuster.scanner.context.tree import RepositoryTree, inside
+
+
+class ServiceCompleter:
+    """Fills in each service from the files it is built from (see the module docstring)."""
+
+    def __init__(
+        self,
+        tree: RepositoryTree,
+        platform: Platform,
+        config: ScanConfig,
+        dockerfile: Callable[[str], Dockerfile],
+        requirements: Callable[[str], None],
+    ) -> None:
+        self.tree = tree
+        self.platform = platform
+        self.config = config
+        self.dockerfile = dockerfile  # parse (once) and return a Dockerfile
+        self.requirements = requirements  # parse (once) a requirements file into the platform
+        self._python_index: dict[str, list[str]] | None = None
+
+    def apply_overrides(self) -> None:
+        """`[services.<name>]`: adjust a discovered service, or add one compose lacks."""
+        for name, override in self.config.services.items():
+            service = self.platform.service(name)
+            if service is None:
+                service = ServiceDef(
+                    name=name,
+                    project="passmuster.toml",
+                    path="passmuster.toml",
+                    line=None,
+                    files=["passmuster.toml"],
+                )
+                self.platform.services.append(service)
+            _override(service, override)
+
+    def complete(self, service: ServiceDef) -> None:
+        dockerfile = None
+        if service.dockerfile_path and service.dockerfile_path in self.tree.all_files:
+            dockerfile = self.dockerfile(service.dockerfile_path)
+            service.dockerfile = dockerfile
+        if dockerfile is not None and dockerfile.final is not None:
+            _from_dockerfile(service, dockerfile)
+        service.entry = entry_point(
+            service.command, service.entrypoint, {k: v.value for k, v in service.env.items()}
+        )
+        code_root = self._code_root(service)
+        if code_root is not None:
+            service.python_files = self._python_under(code_root)
+        self._requirement_roots(service, dockerfile)
+        self._pyproject(service)
+        self._listens(service, code_root)
+        if service.kind == "service":
+            service.kind = _kind(service)
+
+    def _code_root(self, service: ServiceDef) -> str | None:
+        override = self.config.services.get(service.name)
+        if override is not None and override.app:
+            return inside(override.app)
+        context = service.build_context
+        if context is None:
+            return None
+        if context == "." and service.dockerfile_path and "/" in service.dockerfile_path:
+            return posixpath.dirname(service.dockerfile_path)
+        return context
+
+    def _python_under(self, folder: str) -> list[str]:
+        if self._python_index is None:
+            # Each file listed under every folder above it: one pass, then a lookup per service.
+            index: dict[str, list[str]] = {}
+            for rel_dir, files in self.tree.python_by_dir.items():
+                parts = rel_dir.split("/") if rel_dir else []
+                for depth in range(len(parts) + 1):
+                    key = "/".join(parts[:depth]) or "."
+                    index.setdefault(key, []).extend(files)
+            self._python_index = index
+        found = sorted(self._python_index.get(folder, ()))
+        for path in found:
+            if path not in self.platform.python:
+                self.platform.python[path] = PythonFile(path, self.tree.text(path) or "")
+        return found
+
+    def _requirement_roots(self, service: ServiceDef, dockerfile: Dockerfile | None) -> None:
+        override = self.config.services.get(service.name)
+        roots: list[str] = []
+        if override is not None and override.requirements is not None:
+            roots = [p for p in (inside(r) for r in override.requirements) if p]
+        elif service.build_context is not None:
+            context = service.build_context
+            if dockerfile is not None:
+                for install in dockerfile.pip_installs:
+                    stage = dockerfile.stages[install.stage]
+                    for file in install.requirement_files:
+                        found = source_in_context(
+                            stage, install.line, file, context, self.tree.exists
+                        )
+                        if found is not None and found not in roots:
+                            roots.append(found)
+            if not roots:
+                candidate = posixpath.normpath(posixpath.join(context, "requirements.txt"))
+                if candidate in self.tree.all_files:
+                    roots.append(candidate)
+        service.requirement_files = roots
+        service.requirements, service.constraints = resolve(
+            roots, self.platform.requirements_files, self.requirements
+        )
+
+    def _pyproject(self, service: ServiceDef) -> None:
+        root = self._code_root(service)
+        if root is None:
+            return
+        path = "pyproject.toml" if root == "." else f"{root}/pyproject.toml"
+        if path not in self.tree.all_files:
+            return
+        text = self.tree.text(path) or ""
+        try:
+            data = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            self.platform.problems.append(
+                ParseProblem(path, _toml_line(str(exc)), f"invalid TOML: {exc}")
+            )
+            return
+        deps = data.get("project", {}).get("dependencies", [])
+        lines = text.splitlines()
+        for dep in deps if isinstance(deps, list) else []:
+            try:
+                parsed = PackagingRequirement(str(dep))
+            except PackagingInvalid:
+                continue
+            line = next((i for i, t in enumerate(lines, 1) if str(dep) in t), 1)
+            service.pyproject_dependencies.append(
+                Requirement(
+                    canonicalize_name(parsed.name),
+                    str(parsed.specifier),
+                    str(dep),
+                    path,
+                    line,
+                    tuple(sorted(parsed.extras)),
+                    str(parsed.marker) if parsed.marker else None,
+                )
+            )
+
+    def _listens(self, service: ServiceDef, code_root: str | None) -> None:
+        override = self.config.services.get(service.name)
+        if override is not None and override.port is not None:
+            service.listens.append(PortRef(override.port, "tcp", "passmuster.toml", None, "config"))
+            return
+        entry = service.entry
+        env = {k: v.value for k, v in service.env.items()}
+        if entry is not None and entry.module and code_root is not None:
+            module_path = _module_file(entry.module, code_root, service.python_files)
+            if module_path is not None:
+                service.entry = _with_module_path(entry, module_path)
+        entry = service.entry
+        if entry is not None and entry.port is not None:
+            service.listens.append(PortRef(entry.port, "tcp", entry.path, entry.line, "command"))
+            return
+        if entry is not None and entry.server not in ("python",) and entry.port_text is None:
+            return
+        candidates = []
+        if entry is not None and entry.module_path:
+            candidates.append(entry.module_path)
+        candidates.extend(p for p in service.python_files if p not in candidates)
+        for path in candidates:
+            source = self.platform.python.get(path)
+            if source is None or "run(" not in source.text or "port" not in source.text:
+                continue
+            tree = source.tree
+            if tree is None:
+                continue
+            found = code_port(tree, env)
+            if found is not None:
+                service.listens.append(PortRef(found[0], "tcp", path, found[1], "code-default"))
+                return
+
+
+def _from_dockerfile(service: ServiceDef, dockerfile: Dockerfile) -> None:
+    """What the image sets and compose does not override: ENV, EXPOSE, HEALTHCHECK, CMD."""
+    path = dockerfile.path
+    final = dockerfile.final
+    assert final is not None
+    for instruction in final.instructions:
+        if instruction.keyword == "ENV":
+            for key, value in _env_pairs(instruction.value):
+                if key not in service.env:
+                    service.env[key] = EnvVar(key, value, path, instruction.line, "dockerfile")
+        elif instruction.keyword == "EXPOSE":
+            for word in instruction.value.split():
+                for port, proto in port_range(word):
+                    service.expose.append(
+                        PortRef(port, proto, path, instruction.line, "dockerfile-expose")
+                    )
+    if service.healthcheck is None:
+        health = dockerfile.last("HEALTHCHECK")
+        if health is not None:
+            value = health.value
+            if value.upper().startswith("NONE"):
+                test: tuple[str, ...] = ("NONE",)
+            else:
+                cmd = value.split("CMD", 1)[1].strip() if "CMD" in value else value
+                exec_form = parse_exec_form(cmd)
+                test = ("CMD", *exec_form) if exec_form else ("CMD-SHELL", cmd)
+            service.healthcheck = HealthCheck(test, path, health.line, "dockerfile")
+    for keyword, attr, origin in (
+        ("CMD", "command", "dockerfile-cmd"),
+        ("ENTRYPOINT", "entrypoint", "dockerfile-entrypoint"),
+    ):
+        found = dockerfile.last(keyword)
+        if getattr(service, attr) is None and found is not None:
+            setattr(service, attr, instruction_command(found, path, origin))
+
+
+def _env_pairs(value: str) -> list[tuple[str, str]]:
+    try:
+        words = shlex.split(value)
+    except ValueError:
+        words = value.split()
+    if words and "=" not in words[0]:
+        return [(words[0], " ".join(words[1:]))]  # legacy `ENV KEY value`
+    return [(k, v) for k, _, v in (w.partition("=") for w in words)]
+
+
+def _module_file(module: str, root: str, files: list[str]) -> str | None:
+    parts = module.split(".")
+    prefix = "" if root == "." else root + "/"
+    wanted = {
+        f"{prefix}{'/'.join(parts)}.py",
+        f"{prefix}{'/'.join(parts)}/__init__.py",
+        f"{prefix}src/{'/'.join(parts)}.py",
+        f"{prefix}src/{'/'.join(parts)}/__init__.py",
+    }
+    for path in files:
+        if path in wanted:
+            return path
+    return None
+
+
+def _with_module_path(entry: EntryPoint, module_path: str) -> EntryPoint:
+    return dataclasses.replace(entry, module_path=module_path)
+
+
+def _toml_line(message: str) -> int | None:
+    match = re.search(r"line (\d+)", message)
+    return int(match.group(1)) if match else None
+
+
+def _kind(service: ServiceDef) -> str:
+    # The pulled image names the kind (postgres, redis …); a built service's base image
+    # (python) says nothing about it.
+    kind = image_kind(service.image)
+    if kind is not None:
+        return kind
+    if service.entry is not None and service.entry.server in QUEUE_WORKERS:
+        return "worker"
+    if "worker" in service.name:
+        return "worker"
+    if "gateway" in service.name:
+        return "gateway"
+    return "service"
+
+
+def _override(service: ServiceDef, override: ServiceOverride) -> None:
+    where = Where("passmuster.toml", None)
+    for attr in ("kind", "description", "owner", "image"):
+        value = getattr(override, attr)
+        if value is not None:
+            setattr(service, attr, value)
+    if override.health is not None:
+        service.health_path = override.health
+    if override.build is not None:
+        service.build_context = posixpath.normpath(override.build)
+        service.build_where = where
+        service.dockerfile_path = posixpath.join(service.build_context, "Dockerfile")
+    if override.dockerfile is not None:
+        service.dockerfile_path = posixpath.normpath(override.dockerfile)
+        service.dockerfile_where = where
+    for dep in override.depends_on:
+        if all(d.name != dep for d in service.depends_on):
+            service.depends_on.append(Dependency(dep, "passmuster.toml", None))
+    for key, value in override.env.items():
+        service.env[key] = EnvVar(key, value, "passmuster.toml", None, "config")

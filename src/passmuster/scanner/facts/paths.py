@@ -1,0 +1,50 @@
+"""Root-relative paths (`/`-separated) and what a file's name says about it."""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+from pathlib import PurePosixPath
+
+
+def is_under(path: str, folder: str | None) -> bool:
+    """Whether root-relative `path` lies inside root-relative `folder` ("." is the root)."""
+    if folder is None:
+        return False
+    if folder in ("", "."):
+        return not path.startswith("../")
+    return PurePosixPath(path).is_relative_to(PurePosixPath(folder))
+
+
+def relative(from_dir: str, to_path: str) -> str:
+    """A relative path from a root-relative folder to a root-relative file, with `..`."""
+    src = [p for p in PurePosixPath(from_dir).parts if p not in ("", ".")]
+    dst = [p for p in PurePosixPath(to_path).parts if p not in ("", ".")]
+    common = 0
+    while common < min(len(src), len(dst) - 1) and src[common] == dst[common]:
+        common += 1
+    return "/".join([".."] * (len(src) - common) + dst[common:]) or "."
+
+
+def parent(path: str) -> str:
+    folder = str(PurePosixPath(path).parent)
+    return "." if folder in ("", ".") else folder
+
+
+def is_dev_file(path: str) -> bool:
+    """Compose or Dockerfiles meant for development: `*.dev.yml`, `*override*`, `local`, …"""
+    name = PurePosixPath(path).name.lower()
+    return bool(
+        re.search(r"(^|[._-])(dev|develop|development|local|override|debug|test)([._-]|$)", name)
+    )
+
+
+@cache
+def is_test_file(path: str) -> bool:
+    parts = PurePosixPath(path).parts
+    name = parts[-1] if parts else ""
+    return (
+        any(p in {"tests", "test"} for p in parts[:-1])
+        or name.startswith("test_")
+        or name == "conftest.py"
+    )

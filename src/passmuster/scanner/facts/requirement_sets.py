@@ -1,0 +1,70 @@
+"""Which requirement files services install, and which of them are shared."""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import PurePosixPath
+
+from passmuster.scanner.context.model import Platform, RequirementsFile, ServiceDef
+
+_SHARED_NAME = re.compile(r"(shared|common|base)", re.IGNORECASE)
+
+
+@dataclass(slots=True)
+class RequirementsIndex:
+    """Which requirement files services use, and which of them are shared."""
+
+    users: dict[str, list[ServiceDef]] = field(default_factory=dict)  # file -> services
+    shared: list[RequirementsFile] = field(default_factory=list)
+
+
+def requirements_index(platform: Platform) -> RequirementsIndex:
+    """Shared files are those another requirements file includes with `-r`, and those named
+    like `requirements.shared.txt`/`common`/`base` that are no service's own file."""
+    return platform.derived("requirements-index", lambda: _requirements_index(platform))
+
+
+def _requirements_index(platform: Platform) -> RequirementsIndex:
+    users: dict[str, list[ServiceDef]] = defaultdict(list)
+    roots: set[str] = set()
+    for service in platform.unique_services():
+        roots.update(service.requirement_files)
+        seen: set[str] = set()
+        for req in (*service.requirements, *service.constraints):
+            if req.path not in seen:
+                seen.add(req.path)
+                users[req.path].append(service)
+        for path in service.requirement_files:
+            if path not in seen:
+                seen.add(path)
+                users[path].append(service)
+    included: set[str] = set()
+    for file in platform.requirements_files.values():
+        for include in file.includes:
+            if include.kind == "requirement" and include.resolved is not None:
+                included.add(include.resolved)
+    shared = [
+        file
+        for path, file in sorted(platform.requirements_files.items())
+        if path in included
+        or (path not in roots and _SHARED_NAME.search(PurePosixPath(path).name) is not None)
+    ]
+    return RequirementsIndex(users=dict(users), shared=shared)
+
+
+def included_files(platform: Platform, service: ServiceDef) -> set[str]:
+    """Every requirements file a service installs: its own and all it includes."""
+    files = set(service.requirement_files)
+    files.update(r.path for r in service.requirements)
+    files.update(r.path for r in service.constraints)
+    pending = list(files)
+    while pending:
+        file = platform.requirements_files.get(pending.pop())
+        for include in file.includes if file is not None else ():
+            target = include.resolved
+            if target is not None and include.exists and target not in files:
+                files.add(target)
+                pending.append(target)
+    return files
