@@ -1,7 +1,8 @@
 """Run benchmarks: `python -m bench` runs every area; `python -m bench tracker logs` runs some.
 
 Each area is a module `bench/<area>.py` with a `main(argv: list[str]) -> None` that prints its
-figures (and the peer tool's, measured in the same run, as ratios).
+figures (and the peer tool's, measured in the same run, as ratios). Arguments after the areas
+go to each of them: `python -m bench realworld --data /path/to/checkouts`.
 """
 
 from __future__ import annotations
@@ -9,18 +10,20 @@ from __future__ import annotations
 import importlib
 import sys
 
-AREAS = ("tracker", "cli", "logs", "scan", "monitor", "web")
+AREAS = ("tracker", "cli", "logs", "scan", "monitor", "web", "realworld")
 
 
 def main(argv: list[str]) -> None:
-    wanted = [a for a in argv if not a.startswith("-")] or list(AREAS)
-    flags = [a for a in argv if a.startswith("-")]
+    wanted: list[str] = []
+    rest = list(argv)
+    while rest and not rest[0].startswith("-"):
+        wanted.append(rest.pop(0))
     unknown = [a for a in wanted if a not in AREAS]
     if unknown:
         sys.exit(f"unknown benchmark area(s): {', '.join(unknown)}; choose from {', '.join(AREAS)}")
-    for area in wanted:
+    for area in wanted or AREAS:
         print(f"== {area} ==", flush=True)
-        importlib.import_module(f"bench.{area}").main(flags)
+        importlib.import_module(f"bench.{area}").main(rest)
 
 
 if __name__ == "__main__":
