@@ -1,4 +1,8 @@
-"""The four real logs the importer must read: ../shared/seeds beside the repository."""
+"""The project's own fixture logs, written in the layouts real coordination logs use.
+
+tests/fixtures/logs/ holds one log per layout family, so a fresh clone tests every format the
+importer reads. The real logs (../shared/seeds) are read by test_log_seeds.py when present.
+"""
 
 from __future__ import annotations
 
@@ -7,33 +11,21 @@ from pathlib import Path
 
 import pytest
 
-from passmuster.logs.model import ParsedLog
-from passmuster.logs.reader import read_file
-
-SEEDS = Path(__file__).resolve().parents[2].parent / "shared" / "seeds"
-
-
-def seed_path(prefix: str) -> Path:
-    if not SEEDS.is_dir():
-        pytest.fail(f"the seed logs are missing: expected them in {SEEDS}")
-    matches = sorted(SEEDS.glob(f"{prefix}_*.txt"))
-    if len(matches) != 1:
-        pytest.fail(f"expected one seed log {prefix}_*.txt in {SEEDS}, found {len(matches)}")
-    return matches[0]
+FIXTURE_LOGS = Path(__file__).resolve().parents[1] / "fixtures" / "logs"
 
 
 @pytest.fixture
-def seed() -> Callable[[str], ParsedLog]:
-    """`seed("002")` reads that seed log."""
+def fixture_log() -> Callable[[str], Path]:
+    """`fixture_log("category-sections")`: the path of one of the fixture logs."""
 
-    def read(prefix: str) -> ParsedLog:
-        return read_file(seed_path(prefix))
+    def path(name: str) -> Path:
+        found = FIXTURE_LOGS / f"{name}.md"
+        assert found.is_file(), f"no fixture log {found}"
+        return found
 
-    return read
+    return path
 
 
 @pytest.fixture
-def seeds_dir() -> Path:
-    """The folder of seed logs (fails clearly when ../shared/seeds is missing)."""
-    seed_path("000")
-    return SEEDS
+def fixture_logs_dir() -> Path:
+    return FIXTURE_LOGS

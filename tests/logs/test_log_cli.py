@@ -12,6 +12,7 @@ from passmuster.cli.main import main
 from passmuster.usecases.desk import Desk
 
 Run = Callable[..., tuple[int, str, str]]
+FixtureLog = Callable[[str], Path]
 
 
 @pytest.fixture
@@ -40,30 +41,31 @@ def desk_dir(run: Run, tmp_path: Path) -> Path:
     return tmp_path
 
 
-def test_import_prints_a_report_and_json(run: Run, desk_dir: Path, seeds_dir: Path) -> None:
-    code, out, err = run("import", str(seeds_dir / "002_c088405262329a03.txt"))
+def test_import_prints_a_report_and_json(run: Run, desk_dir: Path, fixture_log: FixtureLog) -> None:
+    log = str(fixture_log("category-sections"))
+    code, out, err = run("import", log)
     assert code == 0
-    assert "20 created" in out
-    assert "the log says Open: 17 issues; 13 found" in err
-    code, out, _ = run("import", "--json", str(seeds_dir / "002_c088405262329a03.txt"))
+    assert "8 created" in out
+    assert "the log says Open: 8 issues; 6 found" in err
+    code, out, _ = run("import", "--json", log)
     report = json.loads(out)
-    assert report["summary"]["unchanged"] == 20
+    assert report["summary"]["unchanged"] == 8
     assert report["issues"][0]["filled"][:3] == ["title", "status", "severity"]
-    assert {"label": "Open", "stated": 17, "found": 13}.items() <= report["totals"][0].items()
+    assert {"label": "Open", "stated": 8, "found": 6}.items() <= report["totals"][0].items()
     assert any(note["title"] == "Priority Matrix" for note in report["notes"])
 
 
 def test_dry_run_works_without_a_desk_and_writes_nothing(
-    run: Run, tmp_path: Path, seeds_dir: Path
+    run: Run, tmp_path: Path, fixture_log: FixtureLog
 ) -> None:
-    code, out, _ = run("import", "--dry-run", "--json", str(seeds_dir / "000_c50871eb9babc3ae.txt"))
+    code, out, _ = run("import", "--dry-run", "--json", str(fixture_log("status-in-headings")))
     assert code == 0
     assert [e["action"] for e in json.loads(out)["issues"]] == ["would be created"] * 2
     assert not (tmp_path / ".passmuster").exists()
 
 
-def test_import_without_a_desk_fails_clearly(run: Run, seeds_dir: Path) -> None:
-    code, _, err = run("import", str(seeds_dir / "000_c50871eb9babc3ae.txt"))
+def test_import_without_a_desk_fails_clearly(run: Run, fixture_log: FixtureLog) -> None:
+    code, _, err = run("import", str(fixture_log("status-in-headings")))
     assert code == 3 and "desk" in err.lower()
 
 
@@ -99,14 +101,14 @@ def test_forced_format_and_unknown_format(run: Run, desk_dir: Path) -> None:
 
 
 def test_export_is_deterministic_and_check_guards_the_file(
-    run: Run, desk_dir: Path, seeds_dir: Path
+    run: Run, desk_dir: Path, fixture_logs_dir: Path
 ) -> None:
-    run("import", str(seeds_dir))
+    run("import", str(fixture_logs_dir))
     code, first, _ = run("export")
     assert code == 0
     assert run("export")[1] == first
     assert "## 📈 Issue Statistics" in first and "## 🎯 Priority Matrix" in first
-    assert "| Sep 2025 | 1 | 1 | 0 | 0 | 0 | 2 |" in first
+    assert "| Oct 2025 | 1 | 1 | 0 | 0 | 0 | 2 |" in first
     assert run("export", "-o", "ISSUES.md")[0] == 0
     assert (desk_dir / "ISSUES.md").read_text(encoding="utf-8") == first
     assert run("export", "-o", "ISSUES.md", "--check")[0] == 0
@@ -117,20 +119,23 @@ def test_export_is_deterministic_and_check_guards_the_file(
 
 
 def test_export_per_issue_then_import_the_folder_changes_nothing(
-    run: Run, desk_dir: Path, seeds_dir: Path
+    run: Run, desk_dir: Path, fixture_log: FixtureLog
 ) -> None:
-    run("import", str(seeds_dir / "000_c50871eb9babc3ae.txt"))
+    run("import", str(fixture_log("status-in-headings")))
     assert run("export", "--per-issue", "issues")[0] == 0
     files = sorted(p.name for p in (desk_dir / "issues").iterdir())
-    assert files == ["001-requirements-management-pattern.md", "002-database-driver-conflicts.md"]
+    assert files == [
+        "001-cart-service-pins-its-own-fastapi.md",
+        "002-checkout-cannot-reach-the-payment-broker.md",
+    ]
     assert run("export", "--per-issue", "issues", "--check")[0] == 0
     code, out, _ = run("import", "--json", "issues")
     assert code == 0
     assert json.loads(out)["summary"] == {"unchanged": 2, "warnings": 0, "errors": 0, "notes": 0}
 
 
-def test_export_with_a_template(run: Run, desk_dir: Path, seeds_dir: Path) -> None:
-    run("import", str(seeds_dir / "000_c50871eb9babc3ae.txt"))
+def test_export_with_a_template(run: Run, desk_dir: Path, fixture_log: FixtureLog) -> None:
+    run("import", str(fixture_log("status-in-headings")))
     template = desk_dir / "short.md.jinja"
     template.write_text(
         "# {{ title }}\n{% for i in issues %}- {{ ref(i.number) }} {{ i.title }} "
@@ -140,8 +145,8 @@ def test_export_with_a_template(run: Run, desk_dir: Path, seeds_dir: Path) -> No
     code, out, _ = run("export", "--template", str(template), "--title", "Short")
     assert code == 0
     assert out == (
-        "# Short\n- #001 Requirements Management Pattern (high)\n"
-        "- #002 Database Driver Conflicts (critical)\n"
+        "# Short\n- #001 Cart service pins its own FastAPI (high)\n"
+        "- #002 Checkout cannot reach the payment broker (critical)\n"
     )
     template.write_text("{% for %}", encoding="utf-8")
     code, _, err = run("export", "--template", str(template))
@@ -149,9 +154,9 @@ def test_export_with_a_template(run: Run, desk_dir: Path, seeds_dir: Path) -> No
 
 
 def test_per_issue_check_flags_a_stray_issue_file_but_not_a_readme(
-    run: Run, desk_dir: Path, seeds_dir: Path
+    run: Run, desk_dir: Path, fixture_log: FixtureLog
 ) -> None:
-    run("import", str(seeds_dir / "000_c50871eb9babc3ae.txt"))
+    run("import", str(fixture_log("status-in-headings")))
     run("export", "--per-issue", "issues")
     (desk_dir / "issues" / "README.md").write_text("How this folder works.\n", encoding="utf-8")
     assert run("export", "--per-issue", "issues", "--check")[0] == 0

@@ -116,18 +116,17 @@ def test_a_dry_run_reports_but_writes_nothing(desk: Desk, log_file: Path, tmp_pa
     assert desk.count() == 0 and desk.events(limit=10) == []
 
 
-def test_the_seeds_import_into_one_desk_with_their_notes_in_the_report(
-    desk: Desk, seeds_dir: Path
+def test_the_fixture_logs_import_into_one_desk_with_their_notes_in_the_report(
+    desk: Desk, fixture_logs_dir: Path
 ) -> None:
-    report = import_logs(desk, [seeds_dir], actor="ana", root=seeds_dir)
-    assert report.count("created") == 41
-    assert desk.count() == 41
-    assert desk.count(IssueQuery(source="002_c088405262329a03.txt")) == 20
+    report = import_logs(desk, [fixture_logs_dir], actor="ana", root=fixture_logs_dir)
+    assert report.count("created") == 20
+    assert desk.count(IssueQuery(source="category-sections.md")) == 8
     assert {n.title for n in report.notes} >= {"Issue Reporting Format", "Priority Matrix"}
     open_claim = next(t for t in report.totals if t.label == "Open")
-    assert (open_claim.stated, open_claim.found) == (17, 13)
-    again = import_logs(desk, [seeds_dir], actor="ana", root=seeds_dir)
-    assert again.count("unchanged") == 41
+    assert (open_claim.stated, open_claim.found) == (8, 6)
+    again = import_logs(desk, [fixture_logs_dir], actor="ana", root=fixture_logs_dir)
+    assert again.count("unchanged") == 20
 
 
 def test_a_folder_of_one_issue_files(desk: Desk, tmp_path: Path) -> None:
