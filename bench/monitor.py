@@ -108,8 +108,8 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
 
 
 async def _engine_rate(port: int, duration: float, concurrency: int = 64) -> tuple[float, int]:
+    from passmuster.core.targets import Target
     from passmuster.monitor.probes import Prober
-    from passmuster.monitor.targets import Target
 
     targets = [Target(name=f"p{i}", url=f"http://127.0.0.1:{port}/p{i}") for i in range(1000)]
     done = failed = 0
@@ -132,9 +132,9 @@ async def _engine_rate(port: int, duration: float, concurrency: int = 64) -> tup
 
 
 async def _monitor_rate(port: int, duration: float, folder: Path) -> tuple[float, int]:
+    from passmuster.core.targets import MonitorConfig
     from passmuster.monitor.scheduler import Monitor, Timings
     from passmuster.monitor.setup import setup_from
-    from passmuster.monitor.targets import MonitorConfig
     from passmuster.usecases.desk import Desk
 
     targets = [
@@ -335,9 +335,9 @@ def _runqueue_seconds() -> float:
 
 def _scale_child(port: int, count: int, duration: float, folder: str) -> None:
     """Runs in its own process so its resident memory is the monitor's alone."""
+    from passmuster.core.targets import MonitorConfig
     from passmuster.monitor.scheduler import Monitor
     from passmuster.monitor.setup import setup_from
-    from passmuster.monitor.targets import MonitorConfig
     from passmuster.usecases.desk import Desk
 
     targets = [{"name": f"t{i:05d}", "url": f"http://127.0.0.1:{port}/t{i}"} for i in range(count)]
@@ -421,9 +421,9 @@ def scale(count: int, duration: float) -> dict[str, float]:
 
 async def _detect_once(folder: Path, run: int) -> float:
     from passmuster.core.health import Health
+    from passmuster.core.targets import MonitorConfig
     from passmuster.monitor.scheduler import Monitor
     from passmuster.monitor.setup import setup_from
-    from passmuster.monitor.targets import MonitorConfig
     from passmuster.usecases.desk import Desk
 
     service, port = start_target()

@@ -86,7 +86,7 @@ def test_a_stream_without_a_token_is_refused(sqlite_api: Api) -> None:
 
 def test_a_health_flip_recorded_by_the_monitor_reaches_the_stream(sqlite_api: Api) -> None:
     from passmuster.core.health import Health, TargetState
-    from passmuster.monitor.targets import Target
+    from passmuster.core.targets import Target
     from passmuster.storage.monitor_store import MonitorStore, Record, Sample
 
     store = MonitorStore(sqlite_api.desk.engine)

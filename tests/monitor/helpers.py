@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from passmuster.core.issues import IssueQuery, IssueType
+from passmuster.core.targets import MonitorConfig
 from passmuster.monitor.notify.outbox import Backoff
 from passmuster.monitor.scheduler import Monitor, Timings
 from passmuster.monitor.setup import setup_from
-from passmuster.monitor.targets import MonitorConfig
 from passmuster.usecases.desk import Desk
 
 FAST = Timings(delivery=0.02, jobs=3600.0, batch_window=0.005, max_idle=0.05)

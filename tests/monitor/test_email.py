@@ -11,8 +11,8 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
+from passmuster.core.targets import ChannelConfig
 from passmuster.monitor.notify import Permanent, build_channel
-from passmuster.monitor.targets import ChannelConfig
 from tests.monitor.servers import free_port
 
 

@@ -8,11 +8,11 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
+from passmuster.core.targets import ChannelConfig
 from passmuster.errors import ConfigError
 from passmuster.monitor.notify import Retry, build_channel, retry_after
 from passmuster.monitor.notify.outbox import Backoff, Dispatcher
 from passmuster.monitor.notify.slack import message
-from passmuster.monitor.targets import ChannelConfig
 from passmuster.storage.monitor_store import MonitorStore, Outgoing
 from tests.monitor.servers import Receiver
 

@@ -12,8 +12,8 @@ import httpx
 import pytest
 
 from passmuster.core.health import Health, ProbeResult
+from passmuster.core.targets import Target
 from passmuster.monitor.probes import Prober, default_client
-from passmuster.monitor.targets import Target
 from tests.monitor.servers import ThreadServer, free_port
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 
 from passmuster.core.health import Health, TargetState
-from passmuster.monitor.targets import Target
+from passmuster.core.targets import Target
 from passmuster.storage.monitor_store import MonitorStore, Outgoing, Record, Sample
 
 NOW = 1_800_000_000_000

@@ -7,11 +7,10 @@ from pathlib import Path
 import pytest
 
 from passmuster.core.catalog import Service
+from passmuster.core.targets import MonitorConfig, apply_base_url
 from passmuster.errors import ConfigError, InvalidValue, ParseError
 from passmuster.monitor.setup import load_setup
 from passmuster.monitor.targets import (
-    MonitorConfig,
-    apply_base_url,
     build_targets,
     catalog_targets,
     parse_base_urls,

@@ -90,9 +90,9 @@ def create_app(settings: Settings | None = None, *, desk: Desk | None = None) ->
 
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
-    from passmuster.api.health import StoreHealth
     from passmuster.api.live import LiveHub, listen_url_for
     from passmuster.usecases.desk import Desk
+    from passmuster.usecases.health import StoreHealth
     from passmuster.usecases.tokens import TokenStore
 
     config: ServeSettings = app.state.settings

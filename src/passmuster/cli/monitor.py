@@ -25,8 +25,8 @@ from passmuster.cli._output import (
 
 if TYPE_CHECKING:
     from passmuster.core.health import Flip, ProbeResult
+    from passmuster.core.targets import Target
     from passmuster.monitor.setup import MonitorSetup
-    from passmuster.monitor.targets import Target
     from passmuster.usecases.desk import Desk
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, rich_markup_mode=None)

@@ -35,7 +35,7 @@ from passmuster.core.health import (
     check_conditions,
     health_json_verdict,
 )
-from passmuster.monitor.targets import Target
+from passmuster.core.targets import Target
 
 USER_AGENT = "passmuster-monitor"
 HEALTH_JSON = "application/health+json"

@@ -32,10 +32,10 @@ from typing import Any, TypeVar
 import httpx
 
 from passmuster.core.health import Flip, ProbeResult
+from passmuster.core.targets import Target
 from passmuster.monitor.notify.outbox import Backoff, DeliveryReport, Dispatcher
 from passmuster.monitor.probes import Prober
 from passmuster.monitor.setup import MonitorSetup
-from passmuster.monitor.targets import Target
 from passmuster.storage.monitor_store import Claimed, MonitorStore
 from passmuster.usecases.desk import Desk
 from passmuster.usecases.incidents import IncidentKeeper, feed_escalations

@@ -13,8 +13,9 @@ from pathlib import Path
 from typing import Any
 
 from passmuster.core.catalog import Service
+from passmuster.core.targets import MonitorConfig
 from passmuster.monitor.notify import build_channel
-from passmuster.monitor.targets import MonitorConfig, TargetSet, build_targets, load_monitor_config
+from passmuster.monitor.targets import TargetSet, build_targets, load_monitor_config
 from passmuster.settings import ProjectConfig, find_config, load_config
 from passmuster.usecases.incidents import ChannelRule
 

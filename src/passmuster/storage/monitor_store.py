@@ -35,7 +35,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql.dml import Insert
 
 from passmuster.core.health import Health, TargetState
-from passmuster.monitor.targets import Target
+from passmuster.core.targets import Target
 from passmuster.storage.engine import read_transaction, write_transaction
 from passmuster.storage.monitor_tables import (
     LATENCY_BUCKETS,

@@ -46,8 +46,8 @@ from passmuster.core.issues import (
     Status,
     format_number,
 )
+from passmuster.core.targets import Target
 from passmuster.errors import PassmusterError
-from passmuster.monitor.targets import Target
 from passmuster.storage.monitor_store import Claimed, MonitorStore, Outgoing, Record, Sample
 from passmuster.usecases.desk import Desk
 

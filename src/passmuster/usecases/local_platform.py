@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from passmuster.monitor.targets import MonitorConfig, ServiceOverride, apply_base_url
+from passmuster.core.targets import MonitorConfig, ServiceOverride, apply_base_url
 
 # Infrastructure a developer often runs locally, by compose image name prefix.
 LOCAL_INFRA = {"postgres": 5432, "redis": 6379, "rabbitmq": 5672, "mysql": 3306}

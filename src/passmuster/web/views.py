@@ -33,9 +33,9 @@ from passmuster.core.issues import (
 from passmuster.web.graph import dependency_svg, sparkline_svg
 
 if TYPE_CHECKING:
-    from passmuster.api.health import HealthView
     from passmuster.core.sla import SlaStatus
     from passmuster.usecases.desk import Desk
+    from passmuster.usecases.health import HealthView
 
 log = logging.getLogger("passmuster.web")
 
@@ -360,8 +360,8 @@ def services(desk: Desk, health: HealthView, *, show_all: bool = False) -> dict[
     A big catalog shows its TABLE_LIMIT most urgent services (all with `show_all`) and
     pictures the GRAPH_LIMIT most urgent in the dependency graph.
     """
-    from passmuster.api.health import ServiceHealth
     from passmuster.core.catalog import Service
+    from passmuster.usecases.health import ServiceHealth
 
     current = health.current()
     catalog = desk.services()

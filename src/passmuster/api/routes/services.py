@@ -10,10 +10,10 @@ from pydantic import BaseModel
 
 from passmuster.api.deps import DeskDep, Needs
 from passmuster.api.errors import ERROR_RESPONSES, ErrorBody
-from passmuster.api.health import HealthView, ServiceHealth
 from passmuster.api.schemas import IssuePublic, ServicePublic, ServiceUpsert
 from passmuster.core.catalog import Service, check_service_name
 from passmuster.core.issues import IssueQuery
+from passmuster.usecases.health import HealthView, ServiceHealth
 
 router = APIRouter(
     tags=["services"],

@@ -19,8 +19,8 @@ from typing import Any, ClassVar, Protocol
 
 import httpx
 
+from passmuster.core.targets import ChannelConfig
 from passmuster.errors import ConfigError, InvalidValue
-from passmuster.monitor.targets import ChannelConfig
 
 BUILTIN_MODULES = (
     "passmuster.monitor.notify.webhook",

@@ -16,9 +16,9 @@ from typing import Any, ClassVar
 
 import httpx
 
+from passmuster.core.targets import ChannelConfig
 from passmuster.monitor.notify import Permanent, Retry, register
 from passmuster.monitor.notify.slack import message
-from passmuster.monitor.targets import ChannelConfig
 
 
 @register

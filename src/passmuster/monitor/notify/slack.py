@@ -7,8 +7,8 @@ from typing import Any, ClassVar
 
 import httpx
 
+from passmuster.core.targets import ChannelConfig
 from passmuster.monitor.notify import post_json, register
-from passmuster.monitor.targets import ChannelConfig
 
 _ICONS = {
     "opened": ":red_circle:",

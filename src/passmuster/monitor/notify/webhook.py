@@ -16,8 +16,8 @@ import httpx
 from jinja2 import StrictUndefined, TemplateError
 from jinja2.sandbox import SandboxedEnvironment
 
+from passmuster.core.targets import ChannelConfig
 from passmuster.monitor.notify import Permanent, post_json, register
-from passmuster.monitor.targets import ChannelConfig
 
 SAMPLE = {
     "event": "opened",
