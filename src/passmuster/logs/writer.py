@@ -17,7 +17,7 @@ from __future__ import annotations
 import functools
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -35,44 +35,30 @@ from passmuster.core.issues import (
     format_number,
 )
 from passmuster.core.stats import tally
+from passmuster.logs.body import VERBATIM_INFO, parse_files, split_names, trim_blank
+from passmuster.logs.builder import SERVICE_NAME
 from passmuster.logs.fields import (
     CLOSE_DISPLAY,
+    FIELDS,
+    LINE_FIELDS,
     LINK_DISPLAY,
-    PRIORITY_DISPLAY,
+    SECTION_FIELDS,
     SEVERITY_DISPLAY,
     STATUS_DISPLAY,
     TYPE_DISPLAY,
-    VERBATIM_INFO,
-    parse_files,
-    split_names,
-    trim_blank,
+    IssueField,
+    Kind,
+    Place,
 )
 from passmuster.logs.outline import BOLD_LINE, HEADING, TRAILING_EMOJI, parse_heading
 from passmuster.logs.text import find_fences, repair_mojibake
 from passmuster.logs.vocab import (
     field_for,
     format_date,
-    normalise_priority,
-    normalise_severity,
-    normalise_status,
-    normalise_type,
     parse_date,
     strip_emoji,
 )
 
-SUBSECTIONS = (
-    ("description", "Description"),
-    ("impact", "Impact"),
-    ("error_details", "Error Details"),
-    ("attempted_solutions", "Attempted Solutions"),
-    ("root_cause", "Root Cause"),
-    ("resolution", "Resolution"),
-    ("workaround", "Workaround"),
-    ("prevention", "Prevention"),
-    ("files_changed", "Files Changed"),
-    ("test_results", "Test Results"),
-    ("tasks", "Tasks"),
-)
 STATUS_EMOJI = {
     Status.OPEN: "🔴",
     Status.PLANNED: "📋",
@@ -99,25 +85,16 @@ PRIORITY_HEADINGS = {
 _STRUCTURE_CHARS = re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029]")
 # A NUL makes the file look binary and a CR turns into a line break when it is read again.
 _UNWRITABLE = re.compile(r"[\x00\r]")
+# What the comment carries when the Markdown cannot carry the issue as it is.
 _EXACT_FIELDS = (
-    "title",
-    "component",
-    "reporter",
-    "assignee",
-    "description",
-    "impact",
-    "attempted_solutions",
-    "root_cause",
-    "resolution",
-    "workaround",
-    "prevention",
-    "test_results",
-    "services",
-    "labels",
-    "error_details",
+    *(
+        f.attr
+        for f in FIELDS
+        if f.kind not in (Kind.STATUS, Kind.CHOICE, Kind.CLOSE_REASON, Kind.DATE, Kind.LINKS)
+        and f.place is not Place.META
+        and f.attr != "original_id"
+    ),
     "original_values",
-    "tasks",
-    "files_changed",
     "extra_sections",
 )
 
@@ -227,60 +204,47 @@ def meta_comment(meta: dict[str, Any]) -> str:
     return f"<!-- passmuster: {safe} -->"
 
 
-def _field_lines(issue: Issue, meta: dict[str, Any]) -> list[str]:
-    originals: dict[str, str] = {}
-    out: list[str] = []
+class _FieldLines:
+    """The `**Name**: value` lines of one issue, and what the comment must carry exactly."""
 
-    def add(name: str, value: str, key: str | None = None, canonical: str | None = None) -> None:
-        out.append(f"**{name}**: {value}  ")
+    def __init__(self, issue: Issue, meta: dict[str, Any]) -> None:
+        self.issue = issue
+        self.meta = meta
+        self.out: list[str] = []
+        # The original spellings the lines show; any other the comment carries.
+        self.originals: dict[str, str] = {}
+
+    def add(
+        self, name: str, value: str, key: str | None = None, canonical: str | None = None
+    ) -> None:
+        self.out.append(f"**{name}**: {value}  ")
         if key is not None and value != canonical:
-            originals[key] = value
+            self.originals[key] = value
 
-    status = _spelling(
-        issue,
-        "status",
-        STATUS_DISPLAY[issue.status],
-        normalise_status(issue.original_values.get("status", "")) is issue.status,
-    )
-    add("Status", status, "status", STATUS_DISPLAY[issue.status])
-    severity = _spelling(
-        issue,
-        "severity",
-        SEVERITY_DISPLAY[issue.severity],
-        normalise_severity(issue.original_values.get("severity", "")) is issue.severity,
-    )
-    add("Severity", severity, "severity", SEVERITY_DISPLAY[issue.severity])
-    if issue.priority is not None:
-        canonical = PRIORITY_DISPLAY[issue.priority]
-        priority = _spelling(
-            issue,
-            "priority",
-            canonical,
-            normalise_priority(issue.original_values.get("priority", "")) is issue.priority
-            and "security" not in issue.original_values.get("priority", "").lower(),
-        )
-        add("Priority", priority, "priority", canonical)
-    typ = _spelling(
-        issue,
-        "type",
-        TYPE_DISPLAY[issue.type],
-        normalise_type(issue.original_values.get("type", "")) is issue.type,
-    )
-    add("Type", typ, "type", TYPE_DISPLAY[issue.type])
-    for name, attr in (
-        ("Component", "component"),
-        ("Reporter", "reporter"),
-        ("Assignee", "assignee"),
-    ):
-        value = getattr(issue, attr)
+    def choice(self, spec: IssueField) -> None:
+        assert spec.choice is not None
+        value = getattr(self.issue, spec.attr)
         if value is None:
-            continue
+            return
+        canonical = spec.choice.display[value]
+        original = self.issue.original_values.get(spec.attr, "")
+        shown = _spelling(self.issue, spec.attr, canonical, spec.choice.reads_back(original, value))
+        self.add(spec.label, shown, spec.attr, canonical)
+
+    def line(self, spec: IssueField) -> None:
+        value = getattr(self.issue, spec.attr)
+        if value is None:
+            return
         if _one_line(value):
-            add(name, value)
+            self.add(spec.label, value)
         else:
-            add(name, _visible(value))
-            meta[attr] = value
-    if issue.services:
+            self.add(spec.label, _visible(value))
+            self.meta[spec.attr] = value
+
+    def services(self, spec: IssueField) -> None:
+        issue = self.issue
+        if not issue.services:
+            return
         joined = ", ".join(issue.services)
         original = issue.original_values.get("services")
         exact = _one_line(joined) and _service_names(joined) == issue.services
@@ -290,52 +254,72 @@ def _field_lines(issue: Issue, meta: dict[str, Any]) -> list[str]:
             and _one_line(original)
             and _service_names(original) == issue.services
         ):
-            add("Service(s) Affected", original)
+            self.add(spec.label, original)
             if original != joined:
-                originals["services"] = original
+                self.originals["services"] = original
         else:
-            add("Service(s) Affected", _visible(joined))
+            self.add(spec.label, _visible(joined))
             if not exact:
-                meta["services"] = issue.services
-    for name, attr in (
-        ("Date", "reported_at"),
-        ("Acknowledged", "acknowledged_at"),
-        ("Resolved", "resolved_at"),
-    ):
-        moment = getattr(issue, attr)
-        original = issue.original_values.get(attr)
+                self.meta["services"] = issue.services
+
+    def date(self, spec: IssueField) -> None:
+        moment = getattr(self.issue, spec.attr)
+        original = self.issue.original_values.get(spec.attr)
         if moment is None:
             if original is not None and _one_line(original) and parse_date(original) is None:
-                add(name, original)
-                originals[attr] = original
-            continue
+                self.add(spec.label, original)
+                self.originals[spec.attr] = original
+            return
         canonical = format_date(moment)
         if original is not None and _one_line(original) and parse_date(original) == moment:
-            add(name, original)
+            self.add(spec.label, original)
             if original != canonical:
-                originals[attr] = original
+                self.originals[spec.attr] = original
         else:
-            add(name, canonical)
-    if issue.close_reason is not None:
-        add("Close Reason", CLOSE_DISPLAY[issue.close_reason])
-    if issue.labels:
-        joined = ", ".join(issue.labels)
-        add("Labels", joined if _one_line(joined) else _visible(joined))
-        if split_names(joined) != issue.labels or not _one_line(joined):
-            meta["labels"] = issue.labels
-    if issue.links:
-        add("Links", ", ".join(f"{LINK_DISPLAY[link.kind]} #{link.target}" for link in issue.links))
-    if originals != issue.original_values:
+            self.add(spec.label, canonical)
+
+    def close_reason(self, spec: IssueField) -> None:
+        if self.issue.close_reason is not None:
+            self.add(spec.label, CLOSE_DISPLAY[self.issue.close_reason])
+
+    def labels(self, spec: IssueField) -> None:
+        labels = self.issue.labels
+        if not labels:
+            return
+        joined = ", ".join(labels)
+        self.add(spec.label, joined if _one_line(joined) else _visible(joined))
+        if split_names(joined) != labels or not _one_line(joined):
+            self.meta["labels"] = labels
+
+    def links(self, spec: IssueField) -> None:
+        if self.issue.links:
+            shown = ", ".join(f"{LINK_DISPLAY[k.kind]} #{k.target}" for k in self.issue.links)
+            self.add(spec.label, shown)
+
+
+LINE_WRITERS: dict[Kind, Callable[[_FieldLines, IssueField], None]] = {
+    Kind.STATUS: _FieldLines.choice,
+    Kind.CHOICE: _FieldLines.choice,
+    Kind.LINE: _FieldLines.line,
+    Kind.SERVICES: _FieldLines.services,
+    Kind.DATE: _FieldLines.date,
+    Kind.CLOSE_REASON: _FieldLines.close_reason,
+    Kind.LABELS: _FieldLines.labels,
+    Kind.LINKS: _FieldLines.links,
+}
+
+
+def _field_lines(issue: Issue, meta: dict[str, Any]) -> list[str]:
+    lines = _FieldLines(issue, meta)
+    for spec in LINE_FIELDS:
+        LINE_WRITERS[spec.kind](lines, spec)
+    if lines.originals != issue.original_values:
         meta["original_values"] = issue.original_values
-    return out
+    return lines.out
 
 
 def _service_names(text: str) -> list[str]:
-    return [
-        item
-        for item in split_names(" ".join(text.split("\n")))
-        if re.match(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$", item)
-    ]
+    return [item for item in split_names(" ".join(text.split("\n"))) if SERVICE_NAME.match(item)]
 
 
 def _list_body(attr: str, issue: Issue, meta: dict[str, Any]) -> str:
@@ -410,11 +394,12 @@ def render_issue(issue: Issue) -> str:
             title += " ."
     parts = [f"## Issue {format_number(issue.number)} - {title}", ""]
     parts.extend(_field_lines(issue, meta))
-    for attr, name in SUBSECTIONS:
+    for spec in SECTION_FIELDS:
+        attr, name = spec.attr, spec.label
         value = getattr(issue, attr)
         if not value:
             continue
-        if attr in ("tasks", "files_changed", "error_details"):
+        if spec.kind is not Kind.TEXT:
             body = _list_body(attr, issue, meta)
         else:
             if repair_mojibake(value) != value:

@@ -14,12 +14,9 @@ import re
 from collections.abc import Callable
 
 from passmuster.core.issues import ExtraSection, FileChange, IssueDraft, IssueType, Task
-from passmuster.logs.fields import (
-    DraftBuilder,
-    split_body,
-    trim_blank,
-    unwrap_verbatim,
-)
+from passmuster.logs.body import match_field, split_body, trim_blank, unwrap_verbatim
+from passmuster.logs.builder import DraftBuilder
+from passmuster.logs.fields import FIELDS, Kind
 from passmuster.logs.model import LogNote, ParsedIssue, ParsedLog
 from passmuster.logs.outline import STATUS_EMOJI, Heading, Node, Outline, parse_heading
 from passmuster.logs.readers import tables
@@ -93,8 +90,6 @@ class SectionReader:
         return tables.has_issue_table(self.o.lines, self.o.inside_fence, node.body)
 
     def _field_targets(self, node: Node) -> set[str]:
-        from passmuster.logs.fields import match_field
-
         found: set[str] = set()
         for i in node.body:
             if self.o.inside_fence[i]:
@@ -229,27 +224,24 @@ def _items(value: object) -> list[dict[str, object]]:
     return [dict(v) for v in value]
 
 
+def _texts(value: object) -> list[str]:
+    if not isinstance(value, list):
+        raise TypeError("expected a list")
+    return [str(x) for x in value]
+
+
+_META_BY_KIND: dict[Kind, Callable[[object], object]] = {
+    Kind.TITLE: str,
+    Kind.LINE: _text_or_none,
+    Kind.TEXT: str,
+    Kind.SERVICES: _texts,
+    Kind.LABELS: _texts,
+    Kind.ERRORS: _texts,
+    Kind.TASKS: lambda v: [Task(str(i["text"]), bool(i["done"])) for i in _items(v)],
+    Kind.FILES: lambda v: [FileChange(str(i["path"]), str(i["note"])) for i in _items(v)],
+}
 _META_FIELDS: dict[str, Callable[[object], object]] = {
-    "title": str,
-    "component": _text_or_none,
-    "reporter": _text_or_none,
-    "assignee": _text_or_none,
-    "source": _text_or_none,
-    "fingerprint": _text_or_none,
-    "original_id": _text_or_none,
-    "description": str,
-    "impact": str,
-    "attempted_solutions": str,
-    "root_cause": str,
-    "resolution": str,
-    "workaround": str,
-    "prevention": str,
-    "test_results": str,
-    "services": lambda v: [str(x) for x in v],  # type: ignore[attr-defined]
-    "labels": lambda v: [str(x) for x in v],  # type: ignore[attr-defined]
-    "error_details": lambda v: [str(x) for x in v],  # type: ignore[attr-defined]
+    **{f.attr: _META_BY_KIND[f.kind] for f in FIELDS if f.kind in _META_BY_KIND},
     "original_values": lambda v: {str(k): str(x) for k, x in v.items()},  # type: ignore[attr-defined]
-    "tasks": lambda v: [Task(str(i["text"]), bool(i["done"])) for i in _items(v)],
-    "files_changed": lambda v: [FileChange(str(i["path"]), str(i["note"])) for i in _items(v)],
     "extra_sections": lambda v: [ExtraSection(str(i["name"]), str(i["body"])) for i in _items(v)],
 }

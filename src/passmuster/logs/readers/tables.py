@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 
 from passmuster.core.issues import IssueDraft
-from passmuster.logs.fields import DraftBuilder
+from passmuster.logs.builder import DraftBuilder
 from passmuster.logs.model import ParsedIssue, ParsedLog
 from passmuster.logs.vocab import clean, field_for
 

@@ -1,0 +1,269 @@
+"""The line grammar of an issue's body: field lines, entries, paragraphs, fences and lists.
+
+Shared by every reader. A field line is `**Name**: value`, `**Name:** value`, `- **Name**: value`,
+`✅ **Name**: value` or, for names the tables know, `Name: value` and `名称：值`. A field with no
+value on its line takes the lines below it (lists, fences, paragraphs) up to the next field.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+
+from passmuster.core.issues import FileChange, Link, LinkKind, Task
+from passmuster.errors import InvalidValue
+from passmuster.logs.text import FENCE
+from passmuster.logs.vocab import field_for
+
+FIELD_LINE = re.compile(
+    r"^(?P<indent>[ \t]*)(?P<bullet>[-*+][ \t]+)?"
+    r"(?P<emo>(?:[^\w\s*_`\[\]()#>|<][\ufe0f]?[ \t]*){0,3})"
+    r"(?:\*\*|__)(?P<name>[^*_\n]{1,80}?)[ \t]*(?P<c1>[:：])?[ \t]*(?:\*\*|__)[ \t]*(?P<c2>[:：])?"
+    r"[ \t]*(?P<value>.*?)[ \t]*$"
+)
+PLAIN_FIELD = re.compile(
+    r"^(?P<bullet>[-*+][ \t]+)?(?P<name>[^\W\d_][\w ()（）/'’-]{0,40}?)[ \t]*[:：]"
+    r"[ \t]*(?P<value>.*?)[ \t]*$"
+)
+# The value is taken greedily and its trailing blanks stripped in match_field: a lazy `(.*?)`
+# before `[ \t]*$` retries the tail at every character of a long value.
+SIMPLE_FIELD = re.compile(r"\*\*([^*_\n]{1,80}?)[ \t]*([:：])?[ \t]*\*\*[ \t]*([:：])?[ \t]*(.*)")
+RULE = re.compile(r"^[ \t]*(?:-{3,}|\*{3,}|_{3,})[ \t]*$")
+META = re.compile(r"^<!-- passmuster: (?P<json>\{.*\}) -->[ \t]*$")
+TASK = re.compile(r"^[ \t]*[-*+][ \t]+\[(?P<mark>[ xX✓✔])\][ \t]?(?P<text>.*)$")
+BULLET = re.compile(r"^[-*+][ \t]+(?P<text>.*)$")
+VERBATIM_INFO = "verbatim"
+
+
+@dataclass(slots=True)
+class FieldMatch:
+    name: str
+    value: str
+    indent: int
+    is_item: bool
+
+
+def match_field(line: str) -> FieldMatch | None:
+    """The field a line starts, or None. Plain `Name: value` counts only for known names."""
+    if line.startswith("**"):
+        # The common case, without the bullet/emoji prefix the full pattern allows.
+        s = SIMPLE_FIELD.match(line)
+        if s is not None and (s.group(2) or s.group(3)):
+            return FieldMatch(s.group(1).strip(), s.group(4).rstrip(" \t"), 0, False)
+    if "**" in line or "__" in line:
+        m = FIELD_LINE.match(line)
+        if m is not None and (m.group("c1") or m.group("c2")):
+            return FieldMatch(
+                m.group("name").strip(),
+                m.group("value"),
+                len(m.group("indent").expandtabs(4)),
+                bool(m.group("bullet")),
+            )
+    colon = line.find(":")
+    if colon < 0 or colon > 48:
+        colon = line.find("：")
+    if 0 < colon <= 48:
+        p = PLAIN_FIELD.match(line)
+        if p is not None and field_for(p.group("name")) is not None:
+            return FieldMatch(p.group("name").strip(), p.group("value"), 0, bool(p.group("bullet")))
+    return None
+
+
+@dataclass(slots=True)
+class Entry:
+    name: str
+    line: int
+    value: str
+    indent: int
+    multi: bool
+    more: list[str] = field(default_factory=list)
+
+    def text(self) -> str:
+        if not self.more:
+            return self.value
+        more = trim_blank("\n".join(line.rstrip() for line in self.more))
+        if self.value:
+            # The value on the field's own line is kept even when it reads like a rule (`---`).
+            return f"{self.value}\n{more}" if more else self.value
+        return more
+
+
+def trim_blank(text: str) -> str:
+    """Drop leading and trailing blank lines (and trailing separators); keep inner text as is."""
+    lines = text.split("\n")
+    while lines and not lines[0].strip():
+        lines.pop(0)
+    while lines and (not lines[-1].strip() or RULE.match(lines[-1])):
+        lines.pop()
+    return "\n".join(lines)
+
+
+@dataclass(slots=True)
+class Body:
+    """An issue's own lines split into field entries, free paragraphs and its metadata."""
+
+    entries: list[Entry] = field(default_factory=list)
+    free: list[tuple[int, str]] = field(default_factory=list)
+    meta: dict[str, object] = field(default_factory=dict)
+
+
+def split_body(lines: list[str], inside: list[bool], indices: list[int]) -> Body:
+    body = Body()
+    cur: Entry | None = None
+    para: list[str] = []
+    para_start = 0
+
+    def flush_para() -> None:
+        nonlocal para
+        if not para:
+            return  # the usual case, between two field lines
+        text = trim_blank("\n".join(para))
+        if text:
+            body.free.append((para_start, text))
+        para = []
+
+    for i in indices:
+        line = lines[i]
+        fenced = inside[i]
+        if not fenced:
+            meta = META.match(line) if line.startswith("<!-- passmuster") else None
+            if meta is not None:
+                try:
+                    loaded = json.loads(meta.group("json"))
+                except ValueError:
+                    loaded = None
+                if isinstance(loaded, dict):
+                    body.meta.update(loaded)
+                    continue
+            fm = match_field(line)
+            if fm is not None:
+                known = field_for(fm.name) is not None
+                nested = (
+                    cur is not None
+                    and cur.multi
+                    and ((fm.is_item and not known) or fm.indent > cur.indent)
+                )
+                if not nested:
+                    flush_para()
+                    cur = Entry(fm.name, i, fm.value, fm.indent, multi=not fm.value)
+                    body.entries.append(cur)
+                    continue
+            if line[:1] in "-*_" and RULE.match(line):
+                flush_para()
+                cur = None
+                continue
+        if cur is not None:
+            # A field written on its own line runs to the next field; one with a value on its
+            # line runs on through the lines right below it, up to a blank line.
+            if cur.multi or fenced or line.strip():
+                cur.more.append(line)
+                continue
+            cur = None
+            continue
+        if not para:
+            if not line.strip():
+                continue
+            para_start = i
+        para.append(line)
+    flush_para()
+    return body
+
+
+def fence_blocks(text: str) -> list[str] | None:
+    """The contents of the fences a text consists of, or None if it has anything else."""
+    lines = text.split("\n")
+    blocks: list[str] = []
+    i = 0
+    while i < len(lines):
+        if not lines[i].strip():
+            i += 1
+            continue
+        m = FENCE.match(lines[i])
+        if m is None:
+            return None
+        char, size = m.group(2)[0], len(m.group(2))
+        indent = len(m.group(1))
+        j = i + 1
+        while j < len(lines):
+            c = FENCE.match(lines[j])
+            if (
+                c is not None
+                and c.group(2)[0] == char
+                and len(c.group(2)) >= size
+                and not c.group(3).strip()
+            ):
+                break
+            j += 1
+        if j >= len(lines):
+            return None
+        content = [line[indent:] if line[:indent].isspace() else line for line in lines[i + 1 : j]]
+        blocks.append("\n".join(content))
+        i = j + 1
+    return blocks
+
+
+def unwrap_verbatim(text: str) -> str:
+    """A body the writer fenced as `~~~verbatim` because it looked like structure, unfenced."""
+    lines = text.split("\n")
+    if len(lines) >= 2 and lines[0].startswith("~~~") and lines[0].lstrip("~") == VERBATIM_INFO:
+        fence = lines[0][: len(lines[0]) - len(VERBATIM_INFO)]
+        if lines[-1] == fence:
+            return "\n".join(lines[1:-1])
+    return text
+
+
+def parse_tasks(text: str) -> list[Task] | None:
+    tasks: list[Task] = []
+    for line in text.split("\n"):
+        if not line.strip():
+            continue
+        m = TASK.match(line)
+        if m is None:
+            return None
+        tasks.append(Task(text=m.group("text").rstrip(), done=m.group("mark") != " "))
+    return tasks
+
+
+def parse_files(text: str) -> list[FileChange] | None:
+    """`- \\`path\\` - note` items; None if the text is anything but such a list."""
+    files: list[FileChange] = []
+    for line in text.split("\n"):
+        if not line.strip():
+            continue
+        m = BULLET.match(line.rstrip())
+        if m is None:
+            return None
+        item = m.group("text")
+        if item.startswith("`"):
+            end = item.find("`", 1)
+            if end <= 1:
+                return None
+            path, note = item[1:end], item[end + 1 :].strip()
+            for sep in ("- ", "– ", "— ", ": "):
+                if note.startswith(sep):
+                    note = note[len(sep) :].strip()
+                    break
+            files.append(FileChange(path=path, note=note))
+        else:
+            path, _, note = item.partition(" - ")
+            files.append(FileChange(path=path.strip(), note=note.strip()))
+    return files
+
+
+def split_names(raw: str) -> list[str]:
+    return [part.strip() for part in re.split(r"[,;，；、]", raw) if part.strip()]
+
+
+def parse_links(raw: str) -> list[Link] | None:
+    links: list[Link] = []
+    for part in split_names(raw):
+        m = re.match(r"^(?P<kind>[a-z _-]+?)\s*#0*(?P<n>\d+)$", part.strip(), re.IGNORECASE)
+        if m is None:
+            return None
+        try:
+            kind = LinkKind.parse(m.group("kind"))
+        except InvalidValue:
+            return None
+        links.append(Link(kind=kind, target=int(m.group("n"))))
+    return links
