@@ -29,9 +29,9 @@ from passmuster.logs.fields import (
 )
 from passmuster.logs.model import ParsedLog
 from passmuster.logs.vocab import (
-    SEVERITY_SPELLINGS,
     clean,
     format_date,
+    is_severity_word,
     normalise_severity,
     normalise_status,
     parse_date,
@@ -211,7 +211,7 @@ class DraftBuilder:
             assert self.draft.priority is not None
             source = raw if raw is not None else PRIORITY_DISPLAY[self.draft.priority]
             derived = normalise_severity(source)
-            if derived is not None and clean(source).split(" ")[0] in SEVERITY_SPELLINGS:
+            if derived is not None and is_severity_word(clean(source).split(" ")[0]):
                 self.draft.severity = derived
                 self.mark("severity")
                 self.draft.original_values["severity"] = f"priority: {source}"

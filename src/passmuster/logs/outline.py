@@ -13,41 +13,37 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from passmuster.logs.text import find_fences, repair_mojibake
-from passmuster.logs.vocab import clean, normalise_status, strip_emoji
+from passmuster.logs.vocab import (
+    clean,
+    emoji_meaning,
+    normalise_status,
+    strip_emoji,
+    word_pattern,
+    words,
+)
 
 HEADING = re.compile(r"^ {0,3}(#{1,6})(?:[ \t]+(.*?))?(?:[ \t]+#+)?[ \t]*$")
 BOLD_LINE = re.compile(r"^\s*(?:\*\*|__)(?P<inner>[^*_].*?)(?:\*\*|__)\s*$")
-_ISSUE_WORD = r"(?:issue|bug|incident|defect|ticket|problem|问题|故障)"
-# `Issue #001`, `Issue #1`, `Issue-2026-03-08-001`, `Bug 12`; the ID is kept as written.
-_ISSUE_HEAD = re.compile(
-    rf"^(?P<pre>.*?)(?<![\w-])(?P<kw>{_ISSUE_WORD})"
+
+
+# What follows a word naming an issue: `#001`, `-2026-03-08-001`, ` 12`, then `-`, `:` or the end.
+_ISSUE_TAIL = re.compile(
     r"(?P<id>\s*#\s*[\w.-]*\d[\w.-]*|-\d{4}-\d{2}-\d{2}-\d+|[-\s]\d+\b)?"
-    r"\s*(?P<sep>[-–—:：|]|$)\s*(?P<title>.*)$",
-    re.IGNORECASE,
+    r"\s*(?P<sep>[-–—:：|]|$)\s*(?P<title>.*)$"
 )
+
+
+@functools.cache
+def _issue_word() -> re.Pattern[str]:
+    return re.compile(word_pattern("issue", "issue_with_id"), re.IGNORECASE)
+
+
 # `#12 - Title`, `BUG-12: Title`, `[#12] Title`
 _BARE_ID = re.compile(
     r"^\[?(?P<id>#\d+|[A-Z][A-Z0-9]{1,9}-\d+)\]?\s*(?:[-–—:：|]\s*|\s+)(?P<title>\S.*)$"
 )
 _SEPARATORS = " \t-–—:：|"
 
-STATUS_EMOJI = {
-    "✅": "resolved",
-    "✔": "resolved",
-    "☑": "resolved",
-    "🟢": "resolved",
-    "🔄": "in progress",
-    "⏳": "in progress",
-    "🚧": "in progress",
-    "🟡": "in progress",
-    "📋": "planned",
-    "🗓": "planned",
-    "🔴": "open",
-    "🆕": "open",
-    "⚠": "workaround applied",
-    "⛔": "blocked",
-    "🚫": "blocked",
-}
 TRAILING_EMOJI = re.compile(
     "\\s*([\u2190-\u21ff\u2300-\u23ff\u2460-\u27bf\u2b00-\u2bff\U0001f000-\U0001faff])"
     "[\ufe0e\ufe0f]?\\s*$"
@@ -72,9 +68,13 @@ def _strip_emphasis(text: str) -> str:
 def parse_heading(raw: str) -> Heading:
     """`✅ **RESOLVED** - Issue #001: Title` → Heading("Title", "#001", "✅ **RESOLVED**", True)."""
     text = _strip_emphasis(raw)
-    m = _ISSUE_HEAD.match(text)
-    if m is not None:
-        pre = m.group("pre").strip(_SEPARATORS)
+    for word in _issue_word().finditer(text):
+        start, end = word.span()
+        m = _ISSUE_TAIL.match(text, end)
+        if m is None:
+            continue
+        keyword = text[start:end]
+        pre = text[:start].strip(_SEPARATORS)
         ident = (m.group("id") or "").strip()
         title = m.group("title").strip()
         pre_ok = not pre or not clean(pre) or normalise_status(pre) is not None
@@ -84,18 +84,19 @@ def parse_heading(raw: str) -> Heading:
             and m.group("sep") in (":", "：")
             and bool(title)
             and not pre
-            and m.group("kw").lower() in ("issue", "bug", "incident", "问题")
+            and clean(keyword) in words("issue")
         )
         if pre_ok and (has_id or colon_form) and (title or has_id):
             if ident.startswith("#"):
                 original_id: str | None = "#" + ident[1:].strip()
             elif ident:
-                original_id = m.group("kw") + (m.group("id") or "").rstrip()
+                original_id = keyword + (m.group("id") or "").rstrip()
             else:
                 original_id = None
             status = _raw_prefix(raw) if pre else None
             title, emoji_status = _split_trailing_emoji(title)
             return Heading(title or ident, original_id, status or emoji_status, True)
+        break
     bare = _BARE_ID.match(text)
     if bare is not None:
         title, emoji_status = _split_trailing_emoji(bare.group("title").strip())
@@ -107,7 +108,7 @@ def parse_heading(raw: str) -> Heading:
 
 def _raw_prefix(raw: str) -> str | None:
     """The status text before `Issue` in a heading, as written (emoji and emphasis kept)."""
-    m = re.search(rf"(?<![\w-]){_ISSUE_WORD}", raw, re.IGNORECASE)
+    m = _issue_word().search(raw)
     if m is None:
         return None
     prefix = raw[: m.start()].rstrip().rstrip("-–—:|").rstrip()
@@ -116,7 +117,7 @@ def _raw_prefix(raw: str) -> str | None:
 
 def _split_trailing_emoji(title: str) -> tuple[str, str | None]:
     m = TRAILING_EMOJI.search(title)
-    if m is None or m.group(1) not in STATUS_EMOJI:
+    if m is None or emoji_meaning(m.group(1)) is None:
         return title, None
     return title[: m.start()].rstrip(), m.group(0).strip()
 

@@ -22,7 +22,13 @@ from passmuster.logs.outline import build_outline
 from passmuster.logs.readers import tables
 from passmuster.logs.readers.sections import SectionReader
 from passmuster.logs.text import decode
-from passmuster.logs.vocab import clean, normalise_severity, normalise_status, normalise_type
+from passmuster.logs.vocab import (
+    clean,
+    normalise_severity,
+    normalise_status,
+    normalise_type,
+    words,
+)
 
 FAMILIES = ("auto", "sections", "single", "table")
 _TOTAL_ENDINGS = ("issues", "issue", "items", "item", "bugs", "bug", ".", "Issues", "Issue")
@@ -129,7 +135,7 @@ def _number_keys(log: ParsedLog) -> None:
 
 def _classify_total(label: str) -> tuple[str, Callable[[IssueDraft], bool]] | None:
     key = clean(label)
-    if key in ("total", "all", "total issues", "issues"):
+    if key in words("total"):
         return "total", lambda d: True
     status = normalise_status(label)
     if status is not None:

@@ -18,18 +18,25 @@ from passmuster.logs.body import match_field, split_body, trim_blank, unwrap_ver
 from passmuster.logs.builder import DraftBuilder
 from passmuster.logs.fields import FIELDS, Kind
 from passmuster.logs.model import LogNote, ParsedIssue, ParsedLog
-from passmuster.logs.outline import STATUS_EMOJI, Heading, Node, Outline, parse_heading
+from passmuster.logs.outline import Heading, Node, Outline, parse_heading
 from passmuster.logs.readers import tables
-from passmuster.logs.vocab import ANCHOR_FIELDS, clean, field_for, normalise_type, strip_emoji
-
-# Headings that name parts of the log rather than issues.
-DOC_LEVEL = re.compile(
-    r"\b(format|template|example|legend|categor\w*|statistic\w*|summary|matrix|workflow|"
-    r"escalation|contact|protocol|maintenance|overview|purpose|dependenc\w*|notes?|lessons|"
-    r"next actions|next steps|troubleshooting|metrics|reference|considerations|measures|guide|"
-    r"instructions|glossary|contents|changelog|how to|quick fixes)\b",
-    re.IGNORECASE,
+from passmuster.logs.vocab import (
+    ANCHOR_FIELDS,
+    clean,
+    emoji_meaning,
+    field_for,
+    normalise_type,
+    strip_emoji,
+    word_pattern,
 )
+
+
+@functools.cache
+def _doc_level() -> re.Pattern[str]:
+    """Headings that name parts of the log rather than issues (`[word.note]`)."""
+    return re.compile(word_pattern("note"), re.IGNORECASE)
+
+
 _HEADING_STATUS = frozenset({"status", "severity", "priority"})
 
 
@@ -76,7 +83,7 @@ class SectionReader:
         the log (Format, Statistics …) is never one, a deeper one only without issue fields."""
         targets = self._field_targets(node)
         anchors = targets & ANCHOR_FIELDS
-        if DOC_LEVEL.search(strip_emoji(title)) and (node.level <= 2 or not anchors):
+        if _doc_level().search(strip_emoji(title)) and (node.level <= 2 or not anchors):
             return False
         return bool(anchors) and (len(anchors) >= 2 or bool(targets & _HEADING_STATUS))
 
@@ -131,9 +138,9 @@ class SectionReader:
         builder.mark("title")
         if heading.status_text:
             text = heading.status_text
-            bare = text.strip().rstrip("\ufe0f")
-            if bare in STATUS_EMOJI and not clean(text):
-                text = f"{text.strip()} {STATUS_EMOJI[bare]}"
+            meaning = emoji_meaning(text.strip())
+            if meaning is not None and not clean(text):
+                text = f"{text.strip()} {meaning}"
             builder.set_field("heading", "status", text, line_no, subsection=False)
         if category is not None:
             self._category(builder, category)

@@ -11,11 +11,9 @@ import re
 from passmuster.core.issues import IssueDraft
 from passmuster.logs.builder import DraftBuilder
 from passmuster.logs.model import ParsedIssue, ParsedLog
-from passmuster.logs.vocab import clean, field_for
+from passmuster.logs.vocab import clean, field_for, words
 
 _SEPARATOR = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?\s*$")
-_TITLE_HEADERS = {"title", "issue", "name", "summary", "标题", "问题", "主题"}
-_ID_HEADERS = {"id", "issue id", "no", "number", "编号", "序号", ""}
 _STATUSY = {"status", "severity", "priority"}
 
 
@@ -34,9 +32,9 @@ def _columns(header: list[str]) -> list[str | None] | None:
     columns: list[str | None] = []
     for name in header:
         key = clean(name)
-        if key in _TITLE_HEADERS:
+        if key in ("title", "issue", "name", "summary", "标题", "问题", "主题"):
             columns.append("title")
-        elif key in _ID_HEADERS or name.strip() == "#":
+        elif key in words("id_column") or not key:
             columns.append("original_id")
         else:
             columns.append(field_for(name))
