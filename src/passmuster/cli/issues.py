@@ -245,7 +245,7 @@ def _interactive() -> bool:
 def _draft_in_editor(draft: IssueDraft) -> IssueDraft:
     import click
 
-    from passmuster.cli._drafts import editor_template, parse_markdown_draft
+    from passmuster.cli._drafts import editor_template, read_markdown_draft
 
     text = click.edit(editor_template(draft), extension=".md", require_save=True)
     if text is None:
@@ -253,7 +253,7 @@ def _draft_in_editor(draft: IssueDraft) -> IssueDraft:
     from passmuster.errors import ParseError
 
     try:
-        edited = parse_markdown_draft(text, source="(editor)")
+        edited = read_markdown_draft(text, "(editor)")
     except ParseError as exc:
         # Keep what the person typed: a mistake in one line must not cost them the whole text.
         import tempfile

@@ -66,6 +66,8 @@ class DraftBuilder:
 
     def set_field(self, label: str, target: str, text: str, line: int, *, subsection: bool) -> None:
         """Put `text` (written under `label`) into `target`; a second value becomes an extra."""
+        if not text.strip():
+            return  # `**Priority**:` with nothing after it: the log left the field unset
         spec = BY_ATTR.get(target)
         if spec is None or (self.has(target) and spec.kind is not Kind.STATUS):
             self.extra(label, text)
