@@ -1,8 +1,9 @@
 """Run benchmarks: `python -m bench` runs every area; `python -m bench tracker logs` runs some.
 
-Each area is a module `bench/<area>.py` with a `main(argv: list[str]) -> None` that prints its
-figures (and the peer tool's, measured in the same run, as ratios). Arguments after the areas
-go to each of them: `python -m bench realworld --data /path/to/checkouts`.
+Each area is a module `bench/<area>.py` (`logs-realworld` is `bench/logs_realworld.py`) with a
+`main(argv: list[str]) -> None` that prints its figures (and the peer tool's, measured in the
+same run, as ratios). Arguments after the areas go to each of them:
+`python -m bench realworld --data /path/to/checkouts`.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import importlib
 import sys
 
-AREAS = ("tracker", "cli", "logs", "scan", "monitor", "web", "realworld")
+AREAS = ("tracker", "cli", "logs", "scan", "monitor", "web", "realworld", "logs-realworld")
 
 
 def main(argv: list[str]) -> None:
@@ -23,7 +24,7 @@ def main(argv: list[str]) -> None:
         sys.exit(f"unknown benchmark area(s): {', '.join(unknown)}; choose from {', '.join(AREAS)}")
     for area in wanted or AREAS:
         print(f"== {area} ==", flush=True)
-        importlib.import_module(f"bench.{area}").main(rest)
+        importlib.import_module(f"bench.{area.replace('-', '_')}").main(rest)
 
 
 if __name__ == "__main__":

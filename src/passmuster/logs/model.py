@@ -83,6 +83,7 @@ class ReportEntry:
     number: int | None
     filled: list[str]
     changed: list[str] = field(default_factory=list)
+    status: str = ""  # the status the log gives the issue (or the default, open)
 
 
 @dataclass(slots=True)

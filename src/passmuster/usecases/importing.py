@@ -308,6 +308,7 @@ def import_logs(
                 number=numbers.get(index, plan.existing.number if plan.existing else None),
                 filled=list(parsed.filled),
                 changed=changed,
+                status=parsed.draft.status.value,
             )
         )
     return report
