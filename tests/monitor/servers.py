@@ -74,6 +74,8 @@ async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> 
             writer.write(_response(200, json.dumps(body).encode(), "application/health+json"))
         elif path.startswith("/fail"):
             writer.write(_response(503, b'{"status":"fail"}', "application/health+json"))
+        elif path.startswith("/deep"):  # JSON nested 30,000 levels: json.loads recursion
+            writer.write(_response(200, b"[" * 30_000 + b"]" * 30_000, "application/json"))
         else:
             writer.write(_response(200, b'{"status":"UP"}'))
         await writer.drain()

@@ -80,6 +80,13 @@ def test_health_json_warn_is_degraded_and_fail_is_down(server: ThreadServer) -> 
     assert not fail.ok and fail.health is Health.DOWN
 
 
+def test_a_body_nested_too_deeply_for_json_is_read_as_text(server: ThreadServer) -> None:
+    plain = _probe(Target(name="t", url=server.url("/deep")))
+    assert plain.ok  # no condition on the body: any status below 400 passes
+    checked = _probe(Target(name="t", url=server.url("/deep"), conditions=("[BODY].a == 1",)))
+    assert not checked.ok and checked.reason.startswith("condition [BODY].a == 1 failed")
+
+
 def test_a_refused_connection_says_so() -> None:
     result = _probe(Target(name="t", url=f"http://127.0.0.1:{free_port()}/health"))
     assert not result.ok and result.reason == "connection refused"

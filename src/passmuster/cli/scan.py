@@ -102,6 +102,12 @@ def scan_command(
     as_json: Annotated[
         bool, typer.Option("--json", help="Same as --format json.", show_default=False)
     ] = False,
+    timeout: Annotated[
+        float | None,
+        typer.Option(
+            "--timeout", min=0.001, help="Stop a scan running longer (seconds; default 600)."
+        ),
+    ] = None,
 ) -> None:
     """Check the platform for cross-service breakage."""
     from passmuster.core.issues import Severity
@@ -125,6 +131,8 @@ def scan_command(
         config.ignore = [*config.ignore, *_split(ignore)]
     if extend_select:
         config.extend_select = [*config.extend_select, *_split(extend_select)]
+    if timeout is not None:
+        config.timeout = timeout
     threshold = Severity.parse(fail_on, field_name="--fail-on") if fail_on else config.fail_on
     registry = default_registry()
     baseline_path = baseline or (Path(config.baseline) if config.baseline else None)

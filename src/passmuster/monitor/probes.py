@@ -445,7 +445,7 @@ def _decode(raw: bytes, content_type: str) -> Any:
     if content_type.endswith("json") or text[:1] in ("{", "["):
         try:
             return json.loads(text)
-        except ValueError:
+        except (ValueError, RecursionError):  # a body nested too deeply is just text
             return text
     return text
 

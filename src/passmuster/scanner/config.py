@@ -11,6 +11,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, RootModel
 
 from passmuster.core.issues import Severity
+from passmuster.scanner.context.reading import MAX_FILE_BYTES, SCAN_TIMEOUT
 from passmuster.settings import ProjectConfig
 
 
@@ -53,6 +54,10 @@ class ScanConfig(_Section):
     baseline: str | None = None
     # Compose files that run together, beyond a base file and its `*.override.yml`.
     compose: list[list[str]] = Field(default_factory=list)
+    # Limits on what a repository can make a scan do: a larger file is not read (a PM001
+    # finding says so), and a scan running longer stops with an error.
+    max_file_bytes: int = Field(default=MAX_FILE_BYTES, ge=1024)
+    timeout: float = Field(default=SCAN_TIMEOUT, gt=0)
     # Per-rule options: [scan.options.PORT004] internal-port = 5000 (by code or name).
     options: dict[str, dict[str, Any]] = Field(default_factory=dict)
     services: dict[str, ServiceOverride] = Field(default_factory=dict)

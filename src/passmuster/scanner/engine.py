@@ -25,6 +25,7 @@ from passmuster.core.issues import Severity
 from passmuster.errors import ConfigError
 from passmuster.scanner.config import ScanConfig
 from passmuster.scanner.context import Platform, discover
+from passmuster.scanner.context.reading import Deadline
 from passmuster.scanner.registry import Registry, default_registry
 from passmuster.scanner.rule import Rule
 
@@ -93,11 +94,12 @@ def _scan(
     registry = registry or default_registry()
     rules = registry.select(config.select, config.ignore, config.extend_select)
     started = time.perf_counter()
+    deadline = Deadline.after(config.timeout)
     total = len(rules) + 1
     if progress is not None:
         progress(0, total, "reading the platform")
     if platform is None:
-        platform = discover(root, config)
+        platform = discover(root, config, deadline=deadline)
     codes = {r.code for r in rules}
     raw: list[Finding] = []
     if "PM001" in codes:
@@ -105,6 +107,7 @@ def _scan(
     for done, rule_class in enumerate(rules, start=1):
         if progress is not None:
             progress(done, total, rule_class.code)
+        deadline.check(f"running {rule_class.code}")
         rule = rule_class(config.rule_options(rule_class.code, rule_class.name))
         try:
             raw.extend(rule.check(platform))

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from passmuster.core.findings import Edit, Finding, Fix, Fixit
+from passmuster.scanner.context.reading import Unreadable, inside, read_text
 
 
 @dataclass(slots=True)
@@ -86,9 +87,9 @@ def _check(
     for edit in fixit.edits:
         if edit.path not in texts:
             try:
-                texts[edit.path] = (root / edit.path).read_text(encoding="utf-8")
-            except (OSError, UnicodeDecodeError) as exc:
-                return f"cannot read {edit.path}: {exc}"
+                texts[edit.path] = read_text(str(root.resolve()), edit.path)
+            except Unreadable as exc:
+                return f"cannot read {edit.path}: {exc.reason}"
         lines = texts[edit.path].splitlines(keepends=True)
         if edit.start < 1 or edit.end > len(lines) or edit.end < edit.start - 1:
             return f"edit outside {edit.path}"
@@ -108,8 +109,11 @@ def _check(
 def write_fixes(root: Path, plan: FixPlan) -> list[str]:
     """Write the fixed files atomically; returns the paths changed."""
     changed = []
+    real_root = str(root.resolve())
     for path, text in sorted(plan.new_texts.items()):
         target = root / path
+        if not inside(real_root, os.path.realpath(target.parent)):
+            continue  # never write through a link out of the repository
         mode = target.stat().st_mode if target.exists() else None
         fd, temp = tempfile.mkstemp(prefix=".passmuster-", dir=target.parent)
         try:

@@ -39,6 +39,7 @@ from passmuster.scanner.context.model import (
 
 if TYPE_CHECKING:
     from passmuster.scanner.config import ScanConfig
+    from passmuster.scanner.context.reading import Deadline
 
 __all__ = [
     "Command",
@@ -70,8 +71,10 @@ __all__ = [
 ]
 
 
-def discover(root: Path, config: ScanConfig | None = None) -> Platform:
+def discover(
+    root: Path, config: ScanConfig | None = None, *, deadline: Deadline | None = None
+) -> Platform:
     """Parse the platform under `root` (see discovery.py)."""
     from passmuster.scanner.context.discovery import discover as _discover
 
-    return _discover(root, config)
+    return _discover(root, config, deadline=deadline)

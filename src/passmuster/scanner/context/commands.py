@@ -112,7 +112,7 @@ def parse_exec_form(text: str) -> list[str] | None:
         return None
     try:
         parsed = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):
         return None
     if isinstance(parsed, list) and all(isinstance(x, str) for x in parsed):
         return parsed

@@ -17,15 +17,19 @@ from passmuster.scanner.context.compose import ComposeReader
 from passmuster.scanner.context.dockerfile import parse_dockerfile
 from passmuster.scanner.context.envfile import parse_env_file
 from passmuster.scanner.context.model import Dockerfile, EnvFile, Platform
+from passmuster.scanner.context.reading import Deadline, RepoReader
 from passmuster.scanner.context.requirements import parse_requirements
 from passmuster.scanner.context.services import ServiceCompleter
 from passmuster.scanner.context.tree import RepositoryTree, inside
 
 
-def discover(root: Path, config: ScanConfig | None = None) -> Platform:
+def discover(
+    root: Path, config: ScanConfig | None = None, *, deadline: Deadline | None = None
+) -> Platform:
     """Parse the platform under `root`. Never raises for a bad scanned file; see `problems`.
 
     Without `config`, the platform's own passmuster.toml (or [tool.passmuster]) is read.
+    Raises ScanTimeout past `deadline` (by default `config.timeout` from now).
     """
     root = root.resolve()
     if not root.is_dir():
@@ -34,14 +38,19 @@ def discover(root: Path, config: ScanConfig | None = None) -> Platform:
         from passmuster.settings import find_config
 
         config = ScanConfig.from_project(find_config(root))
-    return _Discovery(root, config).run()
+    return _Discovery(root, config, deadline).run()
 
 
 class _Discovery:
-    def __init__(self, root: Path, config: ScanConfig) -> None:
+    def __init__(self, root: Path, config: ScanConfig, deadline: Deadline | None) -> None:
         self.config = config
         self.platform = Platform(root=root, options=dict(config.options))
-        self.tree = RepositoryTree(root, self.platform.texts, self.platform.problems)
+        reader = RepoReader(
+            str(root),
+            max_bytes=config.max_file_bytes,
+            deadline=deadline or Deadline.after(config.timeout),
+        )
+        self.tree = RepositoryTree(root, self.platform.texts, self.platform.problems, reader)
 
     def run(self) -> Platform:
         self.tree.walk(self.config.exclude, respect_gitignore=self.config.respect_gitignore)

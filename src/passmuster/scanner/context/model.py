@@ -235,11 +235,23 @@ class PythonFile:
         if not self._parsed:
             self._parsed = True
             try:
-                self._tree = ast.parse(self.text, filename=self.path)
+                tree = ast.parse(self.text, filename=self.path)
             except SyntaxError as exc:
                 self._error = ParseProblem(self.path, exc.lineno, f"invalid Python: {exc.msg}")
             except ValueError as exc:  # null bytes
                 self._error = ParseProblem(self.path, None, f"invalid Python: {exc}")
+            except (RecursionError, MemoryError):  # the parser's own nesting limits
+                self._error = ParseProblem(self.path, None, "Python nested too deeply to read")
+            else:
+                deep = _deeper_than(tree, MAX_PYTHON_NESTING)
+                if deep is None:
+                    self._tree = tree
+                else:
+                    self._error = ParseProblem(
+                        self.path,
+                        getattr(deep, "lineno", None),
+                        f"Python nested deeper than {MAX_PYTHON_NESTING} levels; not analysed",
+                    )
         return self._tree
 
     @property
@@ -263,6 +275,31 @@ class PythonFile:
     @property
     def lines(self) -> list[str]:
         return self.text.splitlines()
+
+
+# Rules walk syntax trees, some by recursion; a tree deeper than this (a generated chain of
+# thousands of `+` or `.attr`) would exhaust Python's stack in them. Hand-written code, long
+# `elif` chains included, stays far below.
+MAX_PYTHON_NESTING = 500
+
+
+def _deeper_than(tree: ast.AST, limit: int) -> ast.AST | None:
+    """A node nested deeper than `limit`, or None; walks without recursion."""
+    stack: list[tuple[ast.AST, int]] = [(tree, 1)]
+    pop, push, node_type = stack.pop, stack.append, ast.AST
+    while stack:
+        node, depth = pop()
+        if depth > limit:
+            return node
+        for name in node._fields:
+            value = getattr(node, name, None)
+            if isinstance(value, node_type):
+                push((value, depth + 1))
+            elif isinstance(value, list):
+                for item in value:
+                    if isinstance(item, node_type):
+                        push((item, depth + 1))
+    return None
 
 
 # ---------------------------------------------------------------- services

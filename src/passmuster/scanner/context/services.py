@@ -168,7 +168,13 @@ class ServiceCompleter:
                 ParseProblem(path, _toml_line(str(exc)), f"invalid TOML: {exc}")
             )
             return
-        deps = data.get("project", {}).get("dependencies", [])
+        except RecursionError:
+            self.platform.problems.append(
+                ParseProblem(path, None, "invalid TOML: nested too deeply to read")
+            )
+            return
+        project = data.get("project")
+        deps = project.get("dependencies", []) if isinstance(project, dict) else []
         lines = text.splitlines()
         for dep in deps if isinstance(deps, list) else []:
             try:

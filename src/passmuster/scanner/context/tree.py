@@ -17,6 +17,7 @@ from pathlib import Path
 import pathspec
 
 from passmuster.scanner.context.model import ParseProblem
+from passmuster.scanner.context.reading import FileMissing, RepoReader, Unreadable
 
 SKIP_DIRS = frozenset(
     {
@@ -57,6 +58,7 @@ class RepositoryTree:
     root: Path
     texts: dict[str, str]
     problems: list[ParseProblem]
+    reader: RepoReader
     compose: list[str] = field(default_factory=list)
     dockerfiles: set[str] = field(default_factory=set)
     requirements: set[str] = field(default_factory=set)
@@ -64,6 +66,7 @@ class RepositoryTree:
     python_by_dir: dict[str, list[str]] = field(default_factory=dict)
     all_files: set[str] = field(default_factory=set)
     dirs: set[str] = field(default_factory=set)
+    _refused: set[str] = field(default_factory=set)
 
     def walk(self, exclude: Iterable[str] = (), *, respect_gitignore: bool = True) -> None:
         """Sort every file under the root by kind (skipping what is never read)."""
@@ -114,21 +117,26 @@ class RepositoryTree:
             self.python_by_dir.setdefault(rel_dir, []).append(rel)
 
     def _gitignore(self, path: str) -> pathspec.GitIgnoreSpec | None:
-        try:
-            lines = (self.root / path).read_text(encoding="utf-8", errors="replace").splitlines()
-        except OSError:
-            return None
-        return pathspec.GitIgnoreSpec.from_lines(lines)
+        text = self.text(path)
+        return None if text is None else pathspec.GitIgnoreSpec.from_lines(text.splitlines())
 
     def text(self, path: str) -> str | None:
-        """The file's text (read once, a BOM dropped), or None when it cannot be read."""
+        """The file's text (read once, a BOM dropped), or None when it cannot be read.
+
+        Every read goes through the safe reader (see reading.py); a file it refuses is a
+        problem naming the reason, reported once.
+        """
         cached = self.texts.get(path)
         if cached is not None:
             return cached
         try:
-            with open(os.path.join(str(self.root), path), "rb") as handle:
-                data = handle.read()
-        except OSError:
+            data = self.reader.read(path)
+        except FileMissing:
+            return None
+        except Unreadable as exc:
+            if path not in self._refused:
+                self._refused.add(path)
+                self.problems.append(ParseProblem(path, None, exc.reason))
             return None
         try:
             text = data.decode("utf-8")

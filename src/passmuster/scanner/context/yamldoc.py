@@ -4,6 +4,12 @@ ruamel.yaml reads YAML 1.2 (`22:22` stays a string, `on` stays a string). Its ro
 keeps lines but is pure Python and ~10x slower; composing the node graph with the C parser and
 building plain values ourselves keeps both the lines and the speed (a 1,000-service compose file
 loads in a fraction of a second). Merge keys (`<<`) and anchors are resolved here.
+
+A repository's YAML is untrusted input. The C composer recurses once per nesting level on the C
+stack (a traceback from about 1,000 levels, a crash of the whole process at 50,000), so the
+events are walked first, without recursion, and a document nested deeper than `MAX_NESTING`
+never reaches it. Aliases can make the built values deeper than the text (each anchor holding
+the previous one): the builder counts depth too.
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ from typing import Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.events import CollectionEndEvent, CollectionStartEvent
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from ruamel.yaml.resolver import VersionedResolver
 
@@ -27,6 +34,8 @@ _NULL = "tag:yaml.org,2002:null"
 _MERGE = "tag:yaml.org,2002:merge"
 # An alias bomb ("billion laughs") would expand without bound; real compose files are far smaller.
 _MAX_VALUES = 2_000_000
+# Compose files nest about ten levels, Kubernetes manifests twenty.
+MAX_NESTING = 100
 
 
 @dataclass(slots=True)
@@ -78,6 +87,7 @@ def load_yaml(text: str, path: str, *, transform: Transform | None = None) -> Ya
     yaml = YAML(typ="safe", pure=False)
     yaml.Resolver = _Yaml12Resolver
     try:
+        _check_nesting(yaml, text, path)
         node = yaml.compose(text)
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
@@ -93,11 +103,25 @@ def load_yaml(text: str, path: str, *, transform: Transform | None = None) -> Ya
     return doc
 
 
+def _check_nesting(yaml: YAML, text: str, path: str) -> None:
+    """ParseError when collections nest deeper than MAX_NESTING (checked without recursion)."""
+    depth = 0
+    for event in yaml.parse(text):
+        if isinstance(event, CollectionStartEvent):
+            depth += 1
+            if depth > MAX_NESTING:
+                line = event.start_mark.line + 1 if event.start_mark is not None else None
+                raise ParseError(path, line, f"YAML nested deeper than {MAX_NESTING} levels")
+        elif isinstance(event, CollectionEndEvent):
+            depth -= 1
+
+
 class _Builder:
     def __init__(self, doc: YamlDoc, transform: Transform | None) -> None:
         self.doc = doc
         self.transform = transform
         self.count = 0
+        self.depth = 0
 
     def build(self, node: Node, *, is_key: bool = False) -> Any:
         self.count += 1
@@ -105,18 +129,31 @@ class _Builder:
             raise ParseError(self.doc.path, node.start_mark.line + 1, "YAML expands too far")
         if isinstance(node, ScalarNode):
             return self._scalar(node, is_key=is_key)
-        if isinstance(node, SequenceNode):
-            items: list[Any] = []
-            lines: dict[Any, int] = {}
-            for index, child in enumerate(node.value):
-                lines[index] = child.start_mark.line + 1
-                items.append(self.build(child))
-            self.doc._lines[id(items)] = lines
-            self.doc._starts[id(items)] = node.start_mark.line + 1
-            return items
-        if isinstance(node, MappingNode):
-            return self._mapping(node)
+        self.depth += 1
+        try:
+            if self.depth > MAX_NESTING:
+                raise ParseError(
+                    self.doc.path,
+                    node.start_mark.line + 1,
+                    f"YAML nested deeper than {MAX_NESTING} levels (through aliases)",
+                )
+            if isinstance(node, SequenceNode):
+                return self._sequence(node)
+            if isinstance(node, MappingNode):
+                return self._mapping(node)
+        finally:
+            self.depth -= 1
         raise ParseError(self.doc.path, node.start_mark.line + 1, "unsupported YAML node")
+
+    def _sequence(self, node: SequenceNode) -> list[Any]:
+        items: list[Any] = []
+        lines: dict[Any, int] = {}
+        for index, child in enumerate(node.value):
+            lines[index] = child.start_mark.line + 1
+            items.append(self.build(child))
+        self.doc._lines[id(items)] = lines
+        self.doc._starts[id(items)] = node.start_mark.line + 1
+        return items
 
     def _mapping(self, node: MappingNode) -> dict[Any, Any]:
         result: dict[Any, Any] = {}
