@@ -242,6 +242,9 @@ def test_a_configured_baseline_is_relative_to_its_configuration_file(
     platform: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     sub = platform / "infrastructure"
+    (sub / "compose" / "docker-compose.tools.yml").write_text(
+        "services:\n  tool:\n    image: acme/tool:1\n    depends_on: [nowhere]\n"
+    )
     baseline = platform / ".passmuster-baseline.json"
     run(["scan", str(sub), "--write-baseline", str(baseline)], capsys)
     config = platform / "passmuster.toml"

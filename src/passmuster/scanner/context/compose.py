@@ -16,7 +16,7 @@ from typing import Any
 
 from passmuster.errors import ParseError
 from passmuster.scanner.context.compose_keys import KeyContext, read_service_keys
-from passmuster.scanner.context.interpolate import Interpolator, TemplateError
+from passmuster.scanner.context.interpolate import Interpolated, Interpolator, TemplateError
 from passmuster.scanner.context.model import (
     ComposeFile,
     EnvFile,
@@ -186,7 +186,7 @@ class ComposeReader:
                 result = value
             for use in interpolator.uses[before:]:
                 compose_file.variables.append((use, line))
-            return result
+            return Interpolated(result, value)
 
         try:
             doc = load_yaml(text, path, transform=transform)

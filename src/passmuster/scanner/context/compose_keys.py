@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from passmuster.scanner.context.commands import split_command
+from passmuster.scanner.context.interpolate import template_of
 from passmuster.scanner.context.model import (
     Command,
     Dependency,
@@ -147,8 +148,9 @@ def _env_file(service: ServiceDef, value: Any, ctx: KeyContext) -> None:
             env_file = ctx.env_file(resolved)
             values = env_file.resolved()
             for entry in env_file.entries:
+                template = entry.value if entry.quote != "'" and "$" in entry.value else None
                 service.env[entry.key] = EnvVar(
-                    entry.key, values[entry.key], resolved, entry.line, "env_file"
+                    entry.key, values[entry.key], resolved, entry.line, "env_file", template
                 )
 
 
@@ -161,12 +163,19 @@ def _environment(service: ServiceDef, value: Any, ctx: KeyContext) -> None:
                 ctx.path,
                 ctx.doc.line(value, key),
                 "environment",
+                template_of(item),
             )
     elif isinstance(value, list):
         for index, item in enumerate(value):
             key, eq, text = str(item).partition("=")
+            template = template_of(item)
             service.env[key] = EnvVar(
-                key, text if eq else None, ctx.path, ctx.doc.line(value, index), "environment"
+                key,
+                text if eq else None,
+                ctx.path,
+                ctx.doc.line(value, index),
+                "environment",
+                template.partition("=")[2] if template is not None and eq else None,
             )
 
 

@@ -8,6 +8,7 @@ and compose-go's template tests, which tests/scanner/test_interpolate.py replays
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
@@ -50,6 +51,40 @@ class Interpolator:
         if "$" not in text:
             return text
         return _substitute(text, self.values.get, self.uses)
+
+
+class Interpolated(str):
+    """A value after interpolation that remembers the template it came from, so rules can
+    judge `${VAR:-fallback}` by its fallback as well as by its value."""
+
+    template: str
+
+    def __new__(cls, value: str, template: str) -> Interpolated:
+        made = super().__new__(cls, value)
+        made.template = template
+        return made
+
+
+def template_of(value: object) -> str | None:
+    """The template an interpolated value came from, or None for a literal."""
+    return value.template if isinstance(value, Interpolated) else None
+
+
+def variables_in(template: str) -> list[VariableUse]:
+    """The variables a template refers to (also inside defaults), unset; [] when invalid."""
+    found = Interpolator({})
+    with contextlib.suppress(TemplateError):
+        found(template)
+    return found.uses
+
+
+def fallback_of(template: str) -> str | None:
+    """What a template gives when none of its variables is set (its defaults), or None when
+    it is invalid or requires a variable."""
+    try:
+        return interpolate(template, {})
+    except TemplateError:
+        return None
 
 
 def interpolate(text: str, values: Mapping[str, str]) -> str:

@@ -312,6 +312,7 @@ class EnvVar:
     path: str
     line: int | None
     origin: str  # "environment", "env_file", "dockerfile", "config"
+    template: str | None = None  # as written before interpolation, when it had a `$`
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,7 +15,7 @@ def code_groups(platform: Platform) -> list[tuple[tuple[str, ...], list[ServiceD
 
 def _code_groups(platform: Platform) -> list[tuple[tuple[str, ...], list[ServiceDef]]]:
     groups: dict[tuple[str, ...], list[ServiceDef]] = {}
-    for service in platform.unique_services():
+    for service in platform.services:
         if service.python_files:
             groups.setdefault(tuple(service.python_files), []).append(service)
     return list(groups.items())

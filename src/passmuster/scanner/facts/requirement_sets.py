@@ -29,16 +29,12 @@ def requirements_index(platform: Platform) -> RequirementsIndex:
 def _requirements_index(platform: Platform) -> RequirementsIndex:
     users: dict[str, list[ServiceDef]] = defaultdict(list)
     roots: set[str] = set()
-    for service in platform.unique_services():
+    for service in platform.services:
         roots.update(service.requirement_files)
-        seen: set[str] = set()
-        for req in (*service.requirements, *service.constraints):
-            if req.path not in seen:
-                seen.add(req.path)
-                users[req.path].append(service)
-        for path in service.requirement_files:
-            if path not in seen:
-                seen.add(path)
+        paths = {r.path for r in (*service.requirements, *service.constraints)}
+        for path in sorted(paths | set(service.requirement_files)):
+            # One entry per service name: compose projects may define a service twice.
+            if all(user.name != service.name for user in users[path]):
                 users[path].append(service)
     included: set[str] = set()
     for file in platform.requirements_files.values():

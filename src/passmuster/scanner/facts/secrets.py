@@ -50,24 +50,37 @@ WELL_KNOWN = frozenset(
         "placeholder",
     }
 )
+# Compared against the value lower-cased with everything but letters and digits dropped, so
+# `change-me`, `change_me` and `CHANGE ME` are one marker.
 MARKERS = (
     "changeme",
-    "change_me",
-    "change-me",
-    "replace_me",
+    "changethis",
+    "changeit",
+    "changeinprod",
+    "changebefore",
     "replaceme",
-    "replace-me",
-    "your_secret",
-    "your-secret",
+    "replacethis",
+    "replacewith",
+    "replaceinprod",
     "yoursecret",
-    "your_password",
-    "your-password",
+    "yourpassword",
+    "yourkey",
+    "yourjwt",
+    "yourapikey",
+    "yourtoken",
     "placeholder",
     "insecure",
     "notsecret",
-    "not-secret",
-    "dev_secret",
-    "dev-secret",
+    "notsecure",
+    "devsecret",
+    "devpassword",
+    "supersecret",
+    "secretkey",
+    "mysecret",
+    "defaultsecret",
+    "defaultpassword",
+    "example",
+    "dummy",
     "xxxxxx",
 )
 
@@ -83,10 +96,12 @@ def placeholder_kind(value: str, extra: frozenset[str] = frozenset()) -> str | N
     if not text or "${" in text:
         return None
     squeezed = re.sub(r"[^a-z0-9]", "", text.lower())
-    if squeezed in WELL_KNOWN or text.lower() in extra:
+    # `password123`, `admin1`: a well-known word with digits stuck on is no better.
+    if squeezed.rstrip("0123456789") in WELL_KNOWN or squeezed in WELL_KNOWN:
         return "a well-known default"
-    lowered = text.lower()
-    if any(marker in lowered for marker in MARKERS):
+    if text.lower() in extra:
+        return "a well-known default"
+    if any(marker in squeezed for marker in MARKERS):
         return "a placeholder"
     return None
 

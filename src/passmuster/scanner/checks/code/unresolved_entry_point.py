@@ -44,7 +44,7 @@ class UnresolvedEntryPoint(Rule):
         return unique(self._check(platform))
 
     def _check(self, platform: Platform) -> Iterator[Finding]:
-        for service in platform.unique_services():
+        for service in platform.services:
             entry = service.entry
             if entry is None or entry.server not in _APP_SERVERS or not entry.module:
                 continue

@@ -52,7 +52,7 @@ class DockerSocketMount(Rule):
 
     def _check(self, platform: Platform) -> Iterator[Finding]:
         allowed = set(self.options["allow"])
-        for service in platform.unique_services():
+        for service in platform.services:
             if service.name in allowed:
                 continue
             for volume in service.volumes:

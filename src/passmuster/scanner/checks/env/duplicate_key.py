@@ -37,7 +37,7 @@ class DuplicateEnvKey(Rule):
 
     def _check(self, platform: Platform) -> Iterator[Finding]:
         owners: dict[str, str] = {}
-        for service in platform.unique_services():
+        for service in platform.services:
             for file, _, _ in service.env_files:
                 owners.setdefault(file, service.name)
         for path, env_file in sorted(platform.env_files.items()):

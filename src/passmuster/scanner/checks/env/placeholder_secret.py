@@ -3,12 +3,13 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any, ClassVar
 
-from passmuster.core.findings import Finding, Fix
+from passmuster.core.findings import Finding, Fix, Location
 from passmuster.core.issues import Severity
-from passmuster.scanner.context.model import Platform
+from passmuster.scanner.context.model import EnvVar, Platform, ServiceDef
 from passmuster.scanner.context.urls import find_urls
 from passmuster.scanner.facts.code import owned_python_files
 from passmuster.scanner.facts.environment import env_values
+from passmuster.scanner.facts.paths import is_dev_file
 from passmuster.scanner.facts.secrets import is_secret_name, placeholder_kind
 from passmuster.scanner.rule import Rule, unique
 
@@ -60,13 +61,19 @@ class PlaceholderSecret(Rule):
 
     def _check(self, platform: Platform) -> Iterator[Finding]:
         extra = frozenset(str(v).lower() for v in self.options["placeholders"])
-        reported: set[tuple[str, int | None, str]] = set()
-        for service in platform.unique_services():
+        # One finding per variable and value in a project: six services given the same
+        # placeholder SECRET_KEY are one mistake, listed with its six places.
+        groups: dict[tuple[str, str, str, str], list[tuple[ServiceDef, EnvVar]]] = {}
+        kinds: dict[tuple[str, str, str, str], str] = {}
+        for service in platform.services:
             for name, value, var in env_values(service):
                 if ".example" in var.path or var.path.endswith(".sample"):
                     continue
+                if is_dev_file(var.path):
+                    continue  # a local development set-up: its dev secrets are expected
                 kind: str | None = None
                 what = name
+                secret = value
                 if is_secret_name(name):
                     kind = placeholder_kind(value, extra)
                 if kind is None:
@@ -74,17 +81,32 @@ class PlaceholderSecret(Rule):
                         if url.password is not None:
                             kind = placeholder_kind(url.password, extra)
                             what = f"the password in {name}"
+                            secret = url.password
                             break
-                if kind is None or (var.path, var.line, name) in reported:
+                if kind is None:
                     continue
-                reported.add((var.path, var.line, name))
-                yield self.finding(
-                    f"{what} is {kind} (value masked); set a real secret outside the repository",
-                    var.path,
-                    var.line,
-                    service=service.name,
-                    key=name,
-                )
+                group = (service.project, name, what, secret)
+                members = groups.setdefault(group, [])
+                if all((v.path, v.line) != (var.path, var.line) for _, v in members):
+                    members.append((service, var))
+                kinds[group] = kind
+        for group, members in groups.items():
+            _, name, what, _ = group
+            (service, var), *rest = members
+            names = list(dict.fromkeys(s.name for s, _ in members))
+            where = f" for {len(names)} services ({', '.join(names)})" if len(names) > 1 else ""
+            yield self.finding(
+                f"{what} is {kinds[group]}{where} (value masked); set a real secret outside "
+                f"the repository",
+                var.path,
+                var.line,
+                service=service.name,
+                related=[
+                    Location(v.path, v.line, message=f"{name} again", service=s.name)
+                    for s, v in rest
+                ],
+                key=name,
+            )
         yield from self._code_fallbacks(platform, extra)
 
     def _code_fallbacks(self, platform: Platform, extra: frozenset[str]) -> Iterator[Finding]:

@@ -1,12 +1,15 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 from passmuster.core.findings import Finding, Fix, Location
 from passmuster.core.issues import Severity
+from passmuster.scanner.context.interpolate import variables_in
 from passmuster.scanner.context.model import EnvVar, Platform, ServiceDef
 from passmuster.scanner.context.urls import find_urls
 from passmuster.scanner.facts.environment import env_values
+from passmuster.scanner.facts.paths import is_dev_file
 from passmuster.scanner.rule import Rule, unique
 
 # How database images set their superuser: (variable naming the user or None, the user when
@@ -18,20 +21,36 @@ _SUPERUSERS = (
     (None, "root", "MARIADB_ROOT_PASSWORD"),
     ("MONGO_INITDB_ROOT_USERNAME", "root", "MONGO_INITDB_ROOT_PASSWORD"),
 )
-_USER_VARS = frozenset(user for user, _, _ in _SUPERUSERS if user)
 _ROOT_ONLY = ("MYSQL_ROOT_PASSWORD", "MARIADB_ROOT_PASSWORD", "MONGO_INITDB_ROOT_PASSWORD")
+# Variables that create an ordinary user beside the superuser: a service should log in as it.
+_ORDINARY_USER_VARS = ("MYSQL_USER", "MARIADB_USER")
+# Where a service that logs in with separate variables says which database it uses.
+_DATABASE_NAME_VARS = ("POSTGRES_DB", "DB_NAME", "DATABASE_NAME", "MYSQL_DATABASE", "PGDATABASE")
 
 
 class SuperuserCredentials(Rule):
     """## What it does
-    Flags a service that is not a database but receives the database's superuser
-    credentials: the `POSTGRES_PASSWORD` (or `MYSQL_ROOT_PASSWORD`, `MONGO_INITDB_ROOT_*`)
-    the database container is initialised with, or a database URL that logs in as the
-    superuser (`postgres`, or the database service's `POSTGRES_USER`).
+    Flags services that are not databases but log in as a database server's superuser (the
+    `postgres` user, the server's `POSTGRES_USER`, MySQL's `root`) where that reaches beyond
+    their own data: when the services using the superuser work in different databases of
+    that server (each could read and drop the others'), or when a service is handed the
+    superuser password variable the server is initialised with (`POSTGRES_PASSWORD`,
+    `MYSQL_ROOT_PASSWORD`, `MONGO_INITDB_ROOT_PASSWORD`) for administrative work.
+
+    Credentials are compared by value and by the variable behind them: a worker given
+    `${POSTGRES_PASSWORD}`, the variable the database uses, has the superuser password
+    whether or not a default is set. One finding per database server lists every service.
+
+    Also flagged: a service using the superuser although the server creates an ordinary user
+    for it (`MYSQL_USER`).
+
+    Not reported: one application database used by all its services through its single
+    owner role, a database per service (each service the only user of its own server), and
+    development compose files (`docker-compose.dev.yml`, `*.override.yml`, …).
 
     ## Why is this bad?
     The superuser can create and drop every database and role and read all tenants' data. A
-    bug or a compromised dependency in that service (often a worker running user-supplied
+    bug or a compromised dependency in one service (often a worker running user-supplied
     jobs) owns the whole database server (seed log #008: the instance worker got the admin
     credentials to run `CREATE DATABASE`).
 
@@ -48,8 +67,9 @@ class SuperuserCredentials(Rule):
     ```
 
     ## How to fix
-    Create a role with only what the service needs (`CREATE ROLE instance_db_manager
-    CREATEDB LOGIN …`) in an init script, and give the service that role's credentials.
+    Create a role with only what each service needs (`CREATE ROLE instance_db_manager
+    CREATEDB LOGIN …`, or one owner role per service database) in an init script, and give
+    each service its own role's credentials.
     """
 
     code = "ENV006"
@@ -61,59 +81,126 @@ class SuperuserCredentials(Rule):
         return unique(self._check(platform))
 
     def _check(self, platform: Platform) -> Iterator[Finding]:
-        everyone = platform.unique_services()
-        databases = [s for s in everyone if s.is_database]
-        if not databases:
-            return
-        hosts = {host: db for db in databases for host in db.hostnames}
-        superusers: dict[str, tuple[ServiceDef, str, str | None]] = {}
-        for db in databases:
-            for user_var, default_user, password_var in _SUPERUSERS:
-                user_env = db.env.get(user_var) if user_var else None
-                password_env = db.env.get(password_var)
-                if user_env is None and password_env is None:
+        for project in platform.projects:
+            members = platform.project_services(project.name)
+            for db in (s for s in members if s.is_database):
+                superuser = _superuser(db)
+                if superuser is None:
                     continue
-                login = user_env.value if user_env is not None and user_env.value else default_user
-                secret = password_env.value if password_env is not None else None
-                superusers[db.name] = (db, login, secret)
+                clients = [
+                    use
+                    for service in members
+                    if not service.is_database
+                    for use in _uses(service, db, superuser)
+                ]
+                if not clients:
+                    continue
+                databases = {use.database for use in clients}
+                administrative = [use for use in clients if use.admin_variable]
+                ordinary = any(db.env.get(name) for name in _ORDINARY_USER_VARS)
+                if len(databases) < 2 and not administrative and not ordinary:
+                    continue  # one application database, owned by its single role
+                yield self._finding(db, superuser, clients, databases, bool(administrative))
+
+    def _finding(
+        self,
+        db: ServiceDef,
+        superuser: _Superuser,
+        clients: list[_Use],
+        databases: set[str | None],
+        administrative: bool,
+    ) -> Finding:
+        first, *rest = clients
+        names = list(dict.fromkeys(use.service.name for use in clients))
+        variables = ", ".join(dict.fromkeys(use.var.name for use in clients))
+        named = sorted(d for d in databases if d)
+        why = (
+            f"to databases {', '.join(named)}: each can read and drop the others' data"
+            if len(databases) > 1 and named
+            else "with the password the server is initialised with"
+        )
+        if administrative and len(databases) < 2:
+            why = f"with the password the server is initialised with ({variables})"
+        return self.finding(
+            f"{', '.join(names)} log{'s' if len(names) == 1 else ''} in to {db.name} as its "
+            f"superuser {superuser.login!r} {why}; give each service a role with only the "
+            f"privileges it needs",
+            first.var.path,
+            first.var.line,
+            service=first.service.name,
+            related=[
+                *(
+                    Location(u.var.path, u.var.line, message=u.var.name, service=u.service.name)
+                    for u in rest
+                ),
+                Location(db.path, db.line, message="the database server", service=db.name),
+            ],
+            key=db.name,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class _Superuser:
+    login: str
+    password: str | None  # the value, when known
+    password_variables: frozenset[str]  # variables the server's password comes from
+    password_name: str  # POSTGRES_PASSWORD, MYSQL_ROOT_PASSWORD, …
+
+
+@dataclass(frozen=True, slots=True)
+class _Use:
+    service: ServiceDef
+    var: EnvVar
+    database: str | None
+    admin_variable: bool  # handed the server's own superuser password variable
+
+
+def _superuser(db: ServiceDef) -> _Superuser | None:
+    for user_var, default_user, password_var in _SUPERUSERS:
+        user_env = db.env.get(user_var) if user_var else None
+        password_env = db.env.get(password_var)
+        if user_env is None and password_env is None:
+            continue
+        login = user_env.value if user_env is not None and user_env.value else default_user
+        template = password_env.template if password_env is not None else None
+        variables = frozenset(use.name for use in variables_in(template or ""))
+        return _Superuser(
+            login,
+            password_env.value if password_env is not None else None,
+            variables,
+            password_var,
+        )
+    return None
+
+
+def _uses(service: ServiceDef, db: ServiceDef, superuser: _Superuser) -> list[_Use]:
+    """Where a service gets the server's superuser credentials (outside development files)."""
+    env = {name: value for name, value, _ in env_values(service)}
+    own_database = next((env[n] for n in _DATABASE_NAME_VARS if env.get(n)), None)
+    found: list[_Use] = []
+    for name, value, var in env_values(service):
+        if is_dev_file(var.path):
+            continue
+        for url in find_urls(value):
+            if url.host in db.hostnames and url.user == superuser.login:
+                found.append(_Use(service, var, _database_of(value), False))
                 break
-        for service in everyone:
-            if service in databases:
+        else:
+            if not name.endswith("PASSWORD"):
                 continue
-            hits: dict[str, list[tuple[str, EnvVar]]] = {}
-            for name, value, var in env_values(service):
-                db_match: ServiceDef | None = None
-                for db, user, password in superusers.values():
-                    if name in _ROOT_ONLY and name in db.env:
-                        db_match = db
-                    if name.endswith("PASSWORD") and password and value == password:
-                        db_match = db
-                    if (
-                        name.endswith(("_USER", "_USERNAME"))
-                        and value == user
-                        and name in _USER_VARS
-                    ):
-                        db_match = db
-                for url in find_urls(value):
-                    target = hosts.get(url.host)
-                    if (
-                        target is not None
-                        and target.name in superusers
-                        and url.user == superusers[target.name][1]
-                    ):
-                        db_match = target
-                if db_match is not None:
-                    hits.setdefault(db_match.name, []).append((name, var))
-            for db_name, found in hits.items():
-                db = next(d for d in databases if d.name == db_name)
-                names = ", ".join(name for name, _ in found)
-                first = found[0][1]
-                yield self.finding(
-                    f"{service.name} gets the superuser credentials of {db.name} ({names}); "
-                    f"use a role with only the privileges it needs",
-                    first.path,
-                    first.line,
-                    service=service.name,
-                    related=[Location(db.path, db.line, message="the database", service=db.name)],
-                    key=db.name,
-                )
+            same_value = bool(superuser.password) and value == superuser.password
+            same_variable = bool(superuser.password_variables) and any(
+                use.name in superuser.password_variables for use in variables_in(var.template or "")
+            )
+            admin = name == superuser.password_name
+            if same_value or same_variable or (admin and name in _ROOT_ONLY):
+                found.append(_Use(service, var, own_database, admin))
+    return found
+
+
+def _database_of(url_text: str) -> str | None:
+    """The database a URL names (`app` in `postgresql://u:p@db:5432/app?x=1`)."""
+    rest = url_text.split("://", 1)[1] if "://" in url_text else ""
+    path = rest.partition("/")[2]
+    name = path.split("?", 1)[0].strip("/")
+    return name or None

@@ -53,7 +53,7 @@ class DevFlagInProduction(Rule):
     def _check(self, platform: Platform) -> Iterator[Finding]:
         patterns: list[str] = list(self.options["dev_files"])
         seen: set[tuple[str, int | None]] = set()
-        for service in platform.unique_services():
+        for service in platform.services:
             commands: list[Command] = [c for c in (service.command, service.entrypoint) if c]
             if service.dockerfile is not None:
                 for keyword in ("CMD", "ENTRYPOINT"):

@@ -39,7 +39,7 @@ class ExposeMismatch(Rule):
         return unique(self._check(platform))
 
     def _check(self, platform: Platform) -> Iterator[Finding]:
-        for service in platform.unique_services():
+        for service in platform.services:
             entry = service.entry
             if entry is None or entry.port is None or service.dockerfile is None:
                 continue

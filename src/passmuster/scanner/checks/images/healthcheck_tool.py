@@ -60,7 +60,7 @@ class HealthcheckToolMissing(Rule):
         return unique(self._check(platform))
 
     def _check(self, platform: Platform) -> Iterator[Finding]:
-        for service in platform.unique_services():
+        for service in platform.services:
             check = service.healthcheck
             if check is None or check.disabled:
                 continue

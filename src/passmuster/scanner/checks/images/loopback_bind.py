@@ -43,7 +43,7 @@ class LoopbackBind(Rule):
         return unique(self._check(platform))
 
     def _check(self, platform: Platform) -> Iterator[Finding]:
-        for service in platform.unique_services():
+        for service in platform.services:
             entry = service.entry
             if entry is None or entry.server not in _LOOPBACK_BY_DEFAULT:
                 continue

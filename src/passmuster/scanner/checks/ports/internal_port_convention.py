@@ -56,7 +56,7 @@ class InternalPortConvention(Rule):
         if not isinstance(wanted, int) or not 0 < wanted < 65536:
             raise ConfigError(f"[scan.options.PORT004] port must be a port number, not {wanted!r}")
         ignored = set(self.options["ignore"])
-        for service in platform.unique_services():
+        for service in platform.services:
             if service.name in ignored or service.build_context is None:
                 continue
             for ref in service.listens:

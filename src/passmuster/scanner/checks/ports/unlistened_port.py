@@ -40,7 +40,7 @@ class UnlistenedPort(Rule):
         return unique(self._check(platform))
 
     def _check(self, platform: Platform) -> Iterator[Finding]:
-        for service in platform.unique_services():
+        for service in platform.services:
             listening = service.listening_ports()
             if not listening:
                 continue

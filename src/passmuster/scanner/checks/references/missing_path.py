@@ -55,7 +55,7 @@ class MissingPath(Rule):
             reported.add(key)
             return True
 
-        for service in platform.unique_services():
+        for service in platform.services:
             for file, where, exists in service.env_files:
                 if not exists and once(where.path, where.line, file):
                     yield self.finding(

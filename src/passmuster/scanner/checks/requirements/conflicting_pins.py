@@ -54,7 +54,7 @@ class ConflictingPins(Rule):
 
     def _check(self, platform: Platform) -> Iterator[Finding]:
         reported: set[tuple[str, int]] = set()
-        for service in platform.unique_services():
+        for service in platform.services:
             grouped: dict[str, list[tuple[Requirement, SpecifierSet]]] = defaultdict(list)
             for req in (*service.requirements, *service.constraints):
                 spec = _spec(req)

@@ -53,7 +53,7 @@ class IncludeNotCopied(Rule):
         return unique(self._check(platform))
 
     def _check(self, platform: Platform) -> Iterator[Finding]:
-        for service in platform.unique_services():
+        for service in platform.services:
             dockerfile = service.dockerfile
             context = service.build_context
             if dockerfile is None or context is None:

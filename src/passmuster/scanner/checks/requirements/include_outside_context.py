@@ -51,7 +51,7 @@ class IncludeOutsideBuildContext(Rule):
 
     def _check(self, platform: Platform) -> Iterator[Finding]:
         seen: set[tuple[str, str, int]] = set()
-        for service in platform.unique_services():
+        for service in platform.services:
             context = service.build_context
             if context is None or service.dockerfile is None:
                 continue

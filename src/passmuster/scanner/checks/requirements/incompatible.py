@@ -54,7 +54,7 @@ class IncompatiblePackages(Rule):
 
     def _check(self, platform: Platform) -> Iterator[Finding]:
         combinations: list[dict[str, Any]] = table("incompatible")["combination"]
-        for service in platform.unique_services():
+        for service in platform.services:
             installs = [*service.requirements, *service.pyproject_dependencies]
             if not installs:
                 continue

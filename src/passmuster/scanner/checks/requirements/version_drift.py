@@ -52,10 +52,16 @@ class VersionDrift(Rule):
         return unique(self._check(platform))
 
     def _check(self, platform: Platform) -> Iterator[Finding]:
+        # Drift is judged within one compose project: nested projects of one repository are
+        # separate platforms that need not agree.
+        for project in platform.projects:
+            yield from self._drift(platform.project_services(project.name))
+
+    def _drift(self, members: list[ServiceDef]) -> Iterator[Finding]:
         pins: dict[str, dict[str, list[tuple[ServiceDef, Requirement]]]] = defaultdict(
             lambda: defaultdict(list)
         )
-        for service in platform.unique_services():
+        for service in members:
             own: dict[str, list[Requirement]] = defaultdict(list)
             for req in service.requirements:
                 if req.pinned_version is not None and not req.marker:
@@ -71,28 +77,36 @@ class VersionDrift(Rule):
                 continue
             majority = max(versions, key=lambda v: (len(versions[v]), _order(v)))
             model_service, model_req = versions[majority][0]
-            for version, users in sorted(versions.items()):
+            # One finding per package: the drift is one cause, whatever the number of pins.
+            places: dict[tuple[str, int], tuple[str, list[ServiceDef]]] = {}
+            for version, users in sorted(versions.items(), key=lambda item: _order(item[0])):
                 if version == majority:
                     continue
-                by_line: dict[tuple[str, int], list[ServiceDef]] = defaultdict(list)
                 for service, req in users:
-                    by_line[(req.path, req.line)].append(service)
-                for (path, line), owners in by_line.items():
-                    names = ", ".join(s.name for s in owners)
-                    others = ", ".join(s.name for s, _ in versions[majority][:3])
-                    yield self.finding(
-                        f"{package} is pinned to {version} here ({names}) but to {majority} "
-                        f"in {others}",
-                        path,
-                        line,
-                        service=owners[0].name,
-                        related=[
-                            Location(
-                                model_req.path,
-                                model_req.line,
-                                message=f"{package}=={majority}",
-                                service=model_service.name,
-                            )
-                        ],
-                        key=package,
-                    )
+                    places.setdefault((req.path, req.line), (version, []))[1].append(service)
+            ((path, line), (version, owners)), *rest = places.items()
+            names = ", ".join(dict.fromkeys(s.name for s in owners))
+            others = ", ".join(dict.fromkeys(s.name for s, _ in versions[majority][:3]))
+            related = [
+                Location(
+                    model_req.path,
+                    model_req.line,
+                    message=f"{package}=={majority}",
+                    service=model_service.name,
+                ),
+                *(
+                    Location(p, n, message=f"{package}=={v}", service=o[0].name)
+                    for (p, n), (v, o) in rest
+                ),
+            ]
+            also = {v for _, (v, _) in rest} - {version}
+            extra = f" (and {', '.join(sorted(also, key=_order))} elsewhere)" if also else ""
+            yield self.finding(
+                f"{package} is pinned to {version} here ({names}) but to {majority} "
+                f"in {others}{extra}",
+                path,
+                line,
+                service=owners[0].name,
+                related=related,
+                key=package,
+            )
