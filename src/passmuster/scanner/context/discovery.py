@@ -22,6 +22,9 @@ from passmuster.scanner.context.requirements import parse_requirements
 from passmuster.scanner.context.services import ServiceCompleter
 from passmuster.scanner.context.tree import RepositoryTree, inside
 
+_DOCUMENT_BUDGET = 16 * 1024 * 1024  # characters of documentation read at most
+_DOCUMENT_COUNT = 400
+
 
 def discover(
     root: Path, config: ScanConfig | None = None, *, deadline: Deadline | None = None
@@ -65,7 +68,20 @@ class _Discovery:
             self.env_file(path)
         for path in sorted(self.tree.requirements):
             self.requirements(path)
+        self._documents()
         return self.platform
+
+    def _documents(self) -> None:
+        """The documentation, shallowest first, within a budget: a docs site of thousands of
+        pages says little more about the variables a compose file needs than its README."""
+        budget = _DOCUMENT_BUDGET
+        for path in sorted(self.tree.documents, key=lambda p: (p.count("/"), p)):
+            if budget <= 0 or len(self.platform.documents) >= _DOCUMENT_COUNT:
+                break
+            text = self.tree.text(path, remember=False)
+            if text is not None:
+                self.platform.documents[path] = text
+                budget -= len(text)
 
     def env_file(self, path: str) -> EnvFile:
         cached = self.platform.env_files.get(path)

@@ -536,6 +536,8 @@ class Platform:
     env_files: dict[str, EnvFile] = field(default_factory=dict)
     python: dict[str, PythonFile] = field(default_factory=dict)
     texts: dict[str, str] = field(default_factory=dict)  # every file read, by path
+    # The repository's documentation (README and other Markdown), read for what it documents.
+    documents: dict[str, str] = field(default_factory=dict)
     problems: list[ParseProblem] = field(default_factory=list)
     options: dict[str, Any] = field(default_factory=dict)  # [scan] options rules may read
     # Values several rules derive from this platform, kept for the scan (see `derived`).

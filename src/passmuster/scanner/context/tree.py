@@ -6,7 +6,9 @@ folders and caches are never entered, nor is anything `[scan] exclude` or a `.gi
 
 from __future__ import annotations
 
+import codecs
 import fnmatch
+import io
 import os
 import posixpath
 import re
@@ -15,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pathspec
+from dulwich.index import read_index
 
 from passmuster.scanner.context.model import ParseProblem
 from passmuster.scanner.context.reading import FileMissing, RepoReader, Unreadable
@@ -44,6 +47,8 @@ SKIP_DIRS = frozenset(
 _COMPOSE = re.compile(r"^(docker-)?compose(\.[\w.-]+)?\.ya?ml$")
 _REQUIREMENTS = re.compile(r"^(.*requirements.*|constraints.*)\.(txt|in)$", re.IGNORECASE)
 
+# `.env`, `.env.example`, `.env-local`, `env.example`, `api.env`.
+_ENV_FILE = re.compile(r"^(\.env([._-][\w.-]*)?|env\.(example|sample|template|dist|local))$")
 _Ignores = list[tuple[str, pathspec.GitIgnoreSpec]]
 
 
@@ -64,6 +69,7 @@ class RepositoryTree:
     requirements: set[str] = field(default_factory=set)
     env_files: set[str] = field(default_factory=set)
     python_by_dir: dict[str, list[str]] = field(default_factory=dict)
+    documents: list[str] = field(default_factory=list)  # README.md, docs/*.md, …
     all_files: set[str] = field(default_factory=set)
     dirs: set[str] = field(default_factory=set)
     _refused: set[str] = field(default_factory=set)
@@ -73,6 +79,8 @@ class RepositoryTree:
         excludes = list(exclude)
         root = str(self.root)
         ignores: _Ignores = []
+        # Git never ignores a file it tracks: a committed .env listed in .gitignore is read.
+        tracked, tracked_dirs = self._tracked() if respect_gitignore else (set(), set())
         for folder, dirnames, filenames in os.walk(root):
             rel_dir = os.path.relpath(folder, root).replace(os.sep, "/")
             rel_dir = "" if rel_dir == "." else rel_dir
@@ -87,16 +95,41 @@ class RepositoryTree:
                     continue
                 if os.path.exists(os.path.join(folder, d, "pyvenv.cfg")):
                     continue  # a committed virtualenv under any name
-                if _excluded(rel, excludes) or _ignored(rel + "/", ignores):
+                if _excluded(rel, excludes):
+                    continue
+                if rel not in tracked_dirs and _ignored(rel + "/", ignores):
                     continue
                 kept.append(d)
             dirnames[:] = kept
             self.dirs.add(rel_dir or ".")
             for name in sorted(filenames):
                 rel = f"{rel_dir}/{name}" if rel_dir else name
-                if _excluded(rel, excludes) or _ignored(rel, ignores):
+                if _excluded(rel, excludes):
+                    continue
+                if rel not in tracked and _ignored(rel, ignores):
                     continue
                 self._sort(rel_dir, rel, name)
+
+    def _tracked(self) -> tuple[set[str], set[str]]:
+        """The files the repository's git index tracks, and the folders holding them; empty
+        when there is no readable index (not a git checkout, or a worktree's `.git` file)."""
+        try:
+            data = self.reader.read(".git/index")
+        except Unreadable:
+            return set(), set()
+        try:
+            files = {
+                entry.name.decode("utf-8", "replace") for entry in read_index(io.BytesIO(data))
+            }
+        except Exception:  # a damaged or unknown index format: fall back to .gitignore alone
+            return set(), set()
+        folders: set[str] = set()
+        for path in files:
+            folder = posixpath.dirname(path)
+            while folder and folder not in folders:
+                folders.add(folder)
+                folder = posixpath.dirname(folder)
+        return files, folders
 
     def _sort(self, rel_dir: str, rel: str, name: str) -> None:
         self.all_files.add(rel)
@@ -111,20 +144,23 @@ class RepositoryTree:
             self.dockerfiles.add(rel)
         elif _REQUIREMENTS.match(name):
             self.requirements.add(rel)
-        elif lower == ".env" or lower.startswith(".env.") or lower.endswith(".env"):
+        elif _ENV_FILE.match(lower) or lower.endswith(".env"):
             self.env_files.add(rel)
         elif lower.endswith(".py"):
             self.python_by_dir.setdefault(rel_dir, []).append(rel)
+        elif lower.endswith((".md", ".rst", ".markdown")):
+            self.documents.append(rel)
 
     def _gitignore(self, path: str) -> pathspec.GitIgnoreSpec | None:
         text = self.text(path)
         return None if text is None else pathspec.GitIgnoreSpec.from_lines(text.splitlines())
 
-    def text(self, path: str) -> str | None:
+    def text(self, path: str, *, remember: bool = True) -> str | None:
         """The file's text (read once, a BOM dropped), or None when it cannot be read.
 
         Every read goes through the safe reader (see reading.py); a file it refuses is a
-        problem naming the reason, reported once.
+        problem naming the reason, reported once. `remember=False` reads documentation: kept
+        out of the scanned texts, and not judged (a README need not be UTF-8 for the scan).
         """
         cached = self.texts.get(path)
         if cached is not None:
@@ -134,20 +170,22 @@ class RepositoryTree:
         except FileMissing:
             return None
         except Unreadable as exc:
-            if path not in self._refused:
+            if remember and path not in self._refused:
                 self._refused.add(path)
                 self.problems.append(ParseProblem(path, None, exc.reason))
             return None
         try:
-            text = data.decode("utf-8")
+            text = data.decode(_encoding(data))
         except UnicodeDecodeError as exc:
-            self.problems.append(
-                ParseProblem(path, None, f"not UTF-8 text: {exc.reason} at byte {exc.start}")
-            )
+            if remember:
+                self.problems.append(
+                    ParseProblem(path, None, f"not UTF-8 text: {exc.reason} at byte {exc.start}")
+                )
             text = data.decode("utf-8", errors="replace")
         if text.startswith("\ufeff"):
             text = text[1:]
-        self.texts[path] = text
+        if remember:
+            self.texts[path] = text
         return text
 
     def exists(self, path: str | None) -> bool:
@@ -157,6 +195,21 @@ class RepositoryTree:
 
     def is_dir(self, path: str) -> bool:
         return path in self.dirs or (self.root / path).is_dir()
+
+
+# Byte-order marks, longest first (UTF-32's starts like UTF-16's): `pip freeze > file` in
+# Windows PowerShell writes UTF-16, which pip, Python and compose all read.
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+
+
+def _encoding(data: bytes) -> str:
+    """The encoding a file's byte-order mark names, else UTF-8."""
+    return next((name for bom, name in _BOMS if data.startswith(bom)), "utf-8")
 
 
 def inside(path: str) -> str | None:

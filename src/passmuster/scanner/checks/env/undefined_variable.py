@@ -1,23 +1,35 @@
 from __future__ import annotations
 
+import posixpath
+import re
 from collections.abc import Iterator
 
-from passmuster.core.findings import Finding, Fix
+from passmuster.core.findings import Finding, Fix, Location
 from passmuster.core.issues import Severity
 from passmuster.scanner.context.model import Platform
 from passmuster.scanner.rule import Rule, unique
 
+_EXAMPLE = re.compile(r"(example|sample|template|dist)")
+_NAME = re.compile(r"\b[A-Z][A-Z0-9_]{2,}\b")
+
 
 class UndefinedVariable(Rule):
     """## What it does
-    Flags a `${VAR}` (or `$VAR`) in a compose file that has no default (`${VAR:-default}`),
-    is not required with a message (`${VAR:?message}`), and is defined in no env file of the
-    repository (`.env`, `.env.example`, any `*.env`).
+    Flags the `${VAR}` (or `$VAR`) uses of a compose file that have no default
+    (`${VAR:-default}`), are not required with a message (`${VAR:?message}`), and that
+    nothing documents: when the compose file's project has an example env file
+    (`.env.example`, `.env.sample`, `.env.template`, `env.example` in its folder or above),
+    every such variable must be in it; otherwise it must be defined in some env file of the
+    repository (`.env`, any `*.env`, tracked even if `.gitignore` lists it) or named in its
+    documentation (README and other Markdown files).
+
+    One finding per compose file lists every such variable and where it is used.
 
     ## Why is this bad?
     Compose substitutes an empty string and only warns (`The "JWT_SECRET" variable is not
     set. Defaulting to a blank string.`), so the service starts with an empty secret, port
-    or URL and fails later in a confusing way.
+    or URL and fails later in a confusing way; a newcomer copying `.env.example` has no way
+    to know the variable exists.
 
     ## Example
     ```yaml
@@ -26,7 +38,7 @@ class UndefinedVariable(Rule):
         environment:
           JWT_SECRET: ${JWT_SECRET}
     ```
-    with no `JWT_SECRET=` line in `.env` or `.env.example`.
+    with no `JWT_SECRET=` line in `.env.example`.
 
     ## How to fix
     Document the variable in `.env.example`, give it a default (`${LOG_LEVEL:-info}`), or make
@@ -45,24 +57,68 @@ class UndefinedVariable(Rule):
         defined: set[str] = set()
         for env_file in platform.env_files.values():
             defined.update(entry.key for entry in env_file.entries)
+        documented = platform.derived("documented-names", lambda: _documented(platform))
         for path, compose in sorted(platform.compose_files.items()):
-            reported: set[str] = set()
+            examples = _examples(platform, path)
+            example_keys = {e.key for f in examples for e in platform.env_files[f].entries}
+            missing: dict[str, int] = {}
             for use, line in compose.variables:
-                if use.operator is not None or use.is_set or use.name in defined:
+                if use.operator is not None or use.is_set or use.name in missing:
                     continue
-                if use.name in reported:
+                if examples:
+                    if use.name in example_keys:
+                        continue
+                elif use.name in defined or use.name in documented:
                     continue
-                reported.add(use.name)
-                # The service whose definition starts last before the line holds it.
-                owner = None
-                for name, start in sorted(compose.service_lines.items(), key=lambda i: i[1]):
-                    if start <= line:
-                        owner = name
-                yield self.finding(
-                    f"${{{use.name}}} has no default and no env file defines it; compose "
-                    f"substitutes an empty string",
-                    path,
-                    line,
-                    service=owner,
-                    key=use.name,
-                )
+                missing[use.name] = line
+            if not missing:
+                continue
+            names = list(missing)
+            first_line = missing[names[0]]
+            where = f"in {', '.join(examples)}" if examples else "in any env file or document"
+            yield self.finding(
+                f"{_listed(names)} {'has' if len(names) == 1 else 'have'} no default and "
+                f"{'is' if len(names) == 1 else 'are'} not defined {where}; compose "
+                f"substitutes an empty string",
+                path,
+                first_line,
+                service=_owner(compose.service_lines, first_line),
+                related=[Location(path, missing[n], message=f"${{{n}}}") for n in names[1:]],
+                key=",".join(sorted(names)),
+            )
+
+
+def _listed(names: list[str]) -> str:
+    shown = ", ".join(f"${{{n}}}" for n in names[:8])
+    return shown + (f" and {len(names) - 8} more" if len(names) > 8 else "")
+
+
+def _owner(service_lines: dict[str, int], line: int) -> str | None:
+    """The service whose definition starts last before `line`."""
+    owner = None
+    for name, start in sorted(service_lines.items(), key=lambda item: item[1]):
+        if start <= line:
+            owner = name
+    return owner
+
+
+def _examples(platform: Platform, compose_path: str) -> list[str]:
+    """Example env files in the compose file's folder or a folder above it."""
+    folder = posixpath.dirname(compose_path)
+    found: list[str] = []
+    while True:
+        for path in platform.env_files:
+            name = posixpath.basename(path).lower()
+            if posixpath.dirname(path) == folder and _EXAMPLE.search(name):
+                found.append(path)
+        if found or not folder:
+            return sorted(found)
+        folder = posixpath.dirname(folder)
+
+
+def _documented(platform: Platform) -> frozenset[str]:
+    """Every UPPER_CASE name the repository's documentation mentions."""
+    names: set[str] = set()
+    for text in platform.documents.values():
+        names.update(_NAME.findall(text))
+    return frozenset(names)
