@@ -41,6 +41,17 @@ class InvalidValue(PassmusterError):
         self.valid = valid
 
 
+class TooLong(InvalidValue):
+    """A text or list longer than the desk takes; the message says by how much."""
+
+    def __init__(self, field: str, size: int, limit: int, unit: str = "characters") -> None:
+        PassmusterError.__init__(
+            self, f"{field} is too long: {size:,} {unit} (at most {limit:,})", field=field
+        )
+        self.value = size
+        self.valid = (f"at most {limit:,} {unit}",)
+
+
 class NotFound(PassmusterError):
     exit_code = 3
     status_code = 404

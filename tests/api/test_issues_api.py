@@ -141,6 +141,10 @@ def test_errors_are_json_and_name_the_field(api: Api) -> None:
     assert missing.json()["error"]["field"] == "title"
     nul = api.post("/api/v1/issues", "reporter", json={"title": "a\u0000b"})
     assert nul.status_code == 422 and "NUL" in nul.json()["error"]["message"]
+    big = api.post("/api/v1/issues", "reporter", json={"title": "x", "description": "d" * 100_001})
+    assert big.status_code == 422 and big.json()["error"]["field"] == "description"
+    long_title = api.post("/api/v1/issues", "reporter", json={"title": "t" * 301})
+    assert long_title.status_code == 422 and long_title.json()["error"]["field"] == "title"
     unknown = api.get("/api/v1/issues/999")
     assert unknown.status_code == 404 and unknown.json()["error"]["code"] == "not_found"
     assert api.get("/api/v1/nothing-here").json()["error"]["code"] == "not_found"

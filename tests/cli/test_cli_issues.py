@@ -85,6 +85,19 @@ def test_unknown_severity_lists_the_valid_ones_and_files_nothing(
     assert run_json("list", "--all") == []
 
 
+def test_new_and_edit_meet_the_desks_limits_with_one_line(
+    desk_folder: Path, run: Run, run_json: Any
+) -> None:
+    result = run("new", "Big", "--description", "d" * 100_001, code=2)
+    assert result.stderr == (
+        "error: description is too long: 100,001 characters (at most 100,000)\n"
+    )
+    run("new", "Small")
+    result = run("edit", "1", "--title", "t" * 301, code=2)
+    assert "title is too long: 301 characters (at most 300)" in result.stderr
+    assert [i["title"] for i in run_json("list", "--all")] == ["Small"]
+
+
 def test_new_shows_known_fixes_of_resolved_look_alikes(
     desk_folder: Path, run: Run, run_json: Any
 ) -> None:

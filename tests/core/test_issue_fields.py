@@ -10,7 +10,6 @@ from passmuster.core.issues import (
     Priority,
     Severity,
     Task,
-    check_no_nul,
     coerce_changes,
     value_text,
 )
@@ -55,11 +54,3 @@ def test_event_text_is_readable() -> None:
     assert value_text(Severity.HIGH) == "high"
     assert value_text([Task("a", True)]) == '[{"text": "a", "done": true}]'
     assert value_text(None) is None
-
-
-def test_nul_characters_are_found_anywhere_in_a_field() -> None:
-    check_no_nul("tasks", [Task("fine")])
-    with pytest.raises(InvalidValue, match="tasks"):
-        check_no_nul("tasks", [Task("bad\x00")])
-    with pytest.raises(InvalidValue, match="original_values"):
-        check_no_nul("original_values", {"status": "\x00"})

@@ -243,3 +243,36 @@ def test_import_is_idempotent_and_all_or_nothing_on_both_stores(
         assert desk.count() == 2
         assert desk.get(2).severity.value == "low"
         assert desk.events(limit=1000) == events
+
+
+def test_an_import_keeps_long_headings_and_pasted_logs_no_form_would_take(
+    desk: Desk, tmp_path: Path
+) -> None:
+    title = "Gateway " + "times out again " * 30 + "under load"  # longer than a form's 300
+    block = "\n".join(f"line {n}: upstream timed out" for n in range(8_000))  # > 100,000
+    log = tmp_path / "long.md"
+    log.write_text(
+        f"## Issue #1 - {title}\n**Status**: Open\n\n### Error Details\n```\n{block}\n```\n",
+        encoding="utf-8",
+    )
+    import_logs(desk, [log], actor="ana", root=tmp_path)
+    issue = desk.get(1)
+    assert issue.title == title and len(title) > 300
+    assert issue.error_details == [block] and len(block) > 100_000
+
+
+def test_an_import_beyond_what_the_desk_stores_names_file_line_and_field(
+    desk: Desk, tmp_path: Path
+) -> None:
+    log = tmp_path / "huge.md"
+    log.write_text(
+        "## Issue #1 - Fine\n**Status**: Open\n\n"
+        "## Issue #2 - Pasted a whole log\n**Status**: Open\n\n### Description\n"
+        + "x" * 1_000_001
+        + "\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(ParseError) as refused:
+        import_logs(desk, [log], actor="ana", root=tmp_path)
+    assert refused.value.message.startswith(f"{log}:4: description is too long: 1,000,001")
+    assert desk.count() == 0

@@ -343,3 +343,22 @@ def test_unlinking_removes_the_link_and_records_it(desk: Desk) -> None:
     last = desk.events(issue=1)[-1]
     assert (last.kind, last.field, last.old) == ("unlinked", "blocks", "2")
     assert [i.number for i in desk.ready()] == [1, 2]
+
+
+def test_a_python_draft_may_give_documented_texts_and_bad_ones_get_the_clis_message(
+    desk: Desk,
+) -> None:
+    issue = desk.file(
+        IssueDraft(title="Login fails", severity="high", type="security"),  # type: ignore[arg-type]
+        actor="ana",
+    )
+    assert (issue.severity, issue.type) == (Severity.HIGH, IssueType.SECURITY)
+    assert desk.get(issue.number).severity is Severity.HIGH
+    with pytest.raises(InvalidValue) as refused:
+        desk.file(IssueDraft(title="x", severity="urgent"), actor="ana")  # type: ignore[arg-type]
+    assert str(refused.value) == (
+        "invalid severity 'urgent': expected one of critical, high, medium, low, info"
+    )
+    with pytest.raises(InvalidValue, match="title is too long"):
+        desk.file(IssueDraft(title="t" * 301), actor="ana")
+    assert desk.count() == 1

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from passmuster.core.catalog import Service
 from passmuster.core.issues import IssueDraft, IssueType, Severity, Status
+from passmuster.core.limits import TYPED
 from web.conftest import CSRF_INPUT, Site
 
 
@@ -106,6 +107,31 @@ def test_a_bad_form_is_shown_again_with_the_field_named(site: Site) -> None:
     assert response.status_code == 422
     assert "invalid title" in response.text and 'aria-invalid="true"' in response.text
     assert site.desk.count() == 0
+
+
+def test_the_new_issue_form_meets_the_desks_limits_and_stores_nothing_over_them(
+    site: Site,
+) -> None:
+    client, csrf = site.logged_in("reporter")
+    huge = "d" * (TYPED.text + 1)
+    refused = client.post(
+        "/issues/new", data={"csrf_token": csrf, "title": "Big", "description": huge}
+    )
+    assert refused.status_code == 422
+    assert "description is too long: 100,001 characters (at most 100,000)" in refused.text
+    title = client.post("/issues/new", data={"csrf_token": csrf, "title": "t" * 301})
+    assert title.status_code == 422 and "title is too long" in title.text
+    nul = client.post("/issues/new", data={"csrf_token": csrf, "title": "a\x00b"})
+    assert nul.status_code == 422 and "NUL" in nul.text
+    assert site.desk.count() == 0
+    comment = client.post("/issues/1/comment", data={"csrf_token": csrf, "body": huge})
+    assert comment.status_code == 422
+
+
+def test_a_nul_in_the_list_filters_is_refused_as_the_api_refuses_it(site: Site) -> None:
+    client, _ = site.logged_in("reader")
+    assert client.get("/issues", params={"q": "a\x00b"}).status_code == 422
+    assert client.get("/issues", params={"service": "a\x00"}).status_code == 422
 
 
 def test_roles_hold_on_the_pages_too(site: Site) -> None:

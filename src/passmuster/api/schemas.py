@@ -12,6 +12,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
+from passmuster.core.catalog import SERVICE_NAME_MAX, SERVICE_NAME_PATTERN
 from passmuster.core.issues import (
     CloseReason,
     ExtraSection,
@@ -26,21 +27,25 @@ from passmuster.core.issues import (
     Status,
     Task,
 )
+from passmuster.core.limits import TYPED, check_storable
+from passmuster.errors import InvalidValue
 from passmuster.usecases.tokens import Role
 
-Title = Field(min_length=1, max_length=300, description="One line saying what is wrong.")
-Text = Field(default="", max_length=100_000)
+# The limits are the desk's (core.limits.TYPED), declared here too so the OpenAPI spec shows them.
+Title = Field(min_length=1, max_length=TYPED.title, description="One line saying what is wrong.")
+Text = Field(default="", max_length=TYPED.text)
+OptionalText = Field(default=None, max_length=TYPED.text)
+Line = Field(default=None, max_length=TYPED.line)
+Items = TYPED.items
 
 
 def check_text(value: Any, where: str = "value") -> Any:
-    """Reject text no database can store (NUL, lone surrogates) with a clear message."""
+    """Reject text no database can store (NUL, lone surrogates) with core's message."""
     if isinstance(value, str):
-        if "\x00" in value:
-            raise ValueError(f"{where} contains a NUL character")
         try:
-            value.encode("utf-8")
-        except UnicodeEncodeError:
-            raise ValueError(f"{where} is not valid Unicode text") from None
+            check_storable(where, value)
+        except InvalidValue as exc:
+            raise ValueError(exc.message) from None
     elif isinstance(value, dict):
         for key, item in value.items():
             check_text(key, where)
@@ -52,14 +57,9 @@ def check_text(value: Any, where: str = "value") -> Any:
 
 
 def check_query(value: str | None, name: str) -> None:
-    """`check_text` for query parameters: a 422 naming the parameter."""
-    from passmuster.errors import InvalidValue
-
-    try:
-        check_text(value, name)
-    except ValueError:
-        shown = (value or "").encode("utf-8", "backslashreplace").decode()[:40]
-        raise InvalidValue(name, shown, ["text without NUL characters"]) from None
+    """Storable text for query parameters: a 422 naming the parameter."""
+    if value is not None:
+        check_storable(name, value)
 
 
 class _Model(BaseModel):
@@ -76,18 +76,18 @@ class _Out(BaseModel):
 
 
 class TaskModel(_Model):
-    text: str = Field(min_length=1, max_length=2000)
+    text: str = Field(min_length=1, max_length=TYPED.item)
     done: bool = False
 
 
 class FileChangeModel(_Model):
-    path: str = Field(min_length=1, max_length=1000)
-    note: str = Field(default="", max_length=2000)
+    path: str = Field(min_length=1, max_length=TYPED.item)
+    note: str = Field(default="", max_length=TYPED.item)
 
 
 class ExtraSectionModel(_Model):
-    name: str = Field(min_length=1, max_length=200)
-    body: str = Field(default="", max_length=100_000)
+    name: str = Field(min_length=1, max_length=TYPED.line)
+    body: str = Text
 
 
 class LinkModel(_Model):
@@ -95,7 +95,7 @@ class LinkModel(_Model):
     target: int = Field(ge=1, le=2**31 - 1, description="The other issue's number.")
 
 
-ServiceName = Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+ServiceName = Field(min_length=1, max_length=SERVICE_NAME_MAX, pattern=SERVICE_NAME_PATTERN)
 
 
 class IssueCreate(_Model):
@@ -105,26 +105,26 @@ class IssueCreate(_Model):
     type: IssueType = IssueType.BUG
     severity: Severity = Severity.MEDIUM
     priority: Priority | None = None
-    services: list[str] = Field(default_factory=list, max_length=100)
-    component: str | None = Field(default=None, max_length=200)
-    assignee: str | None = Field(default=None, max_length=200)
+    services: list[str] = Field(default_factory=list, max_length=Items)
+    component: str | None = Line
+    assignee: str | None = Line
     reporter: str | None = Field(
-        default=None, max_length=200, description="Defaults to the token's name."
+        default=None, max_length=TYPED.line, description="Defaults to the token's name."
     )
     description: str = Text
     impact: str = Text
-    error_details: list[str] = Field(default_factory=list, max_length=100)
+    error_details: list[str] = Field(default_factory=list, max_length=Items)
     attempted_solutions: str = Text
     root_cause: str = Text
     workaround: str = Text
     prevention: str = Text
-    files_changed: list[FileChangeModel] = Field(default_factory=list, max_length=500)
+    files_changed: list[FileChangeModel] = Field(default_factory=list, max_length=Items)
     test_results: str = Text
-    tasks: list[TaskModel] = Field(default_factory=list, max_length=500)
-    labels: list[str] = Field(default_factory=list, max_length=100)
-    original_id: str | None = Field(default=None, max_length=200)
-    links: list[LinkModel] = Field(default_factory=list, max_length=100)
-    extra_sections: list[ExtraSectionModel] = Field(default_factory=list, max_length=100)
+    tasks: list[TaskModel] = Field(default_factory=list, max_length=Items)
+    labels: list[str] = Field(default_factory=list, max_length=Items)
+    original_id: str | None = Line
+    links: list[LinkModel] = Field(default_factory=list, max_length=Items)
+    extra_sections: list[ExtraSectionModel] = Field(default_factory=list, max_length=Items)
 
     def to_draft(self, *, actor: str) -> IssueDraft:
         data = self.model_dump(exclude={"files_changed", "tasks", "links", "extra_sections"})
@@ -146,27 +146,27 @@ class IssueUpdate(_Model):
         ge=1,
         description="Refuse the change (409) unless the issue is still at this version.",
     )
-    title: str | None = Field(default=None, min_length=1, max_length=300)
+    title: str | None = Field(default=None, min_length=1, max_length=TYPED.title)
     type: IssueType | None = None
     severity: Severity | None = None
     priority: Priority | None = None
-    services: list[str] | None = Field(default=None, max_length=100)
-    component: str | None = Field(default=None, max_length=200)
-    assignee: str | None = Field(default=None, max_length=200)
-    reporter: str | None = Field(default=None, max_length=200)
-    description: str | None = Field(default=None, max_length=100_000)
-    impact: str | None = Field(default=None, max_length=100_000)
-    error_details: list[str] | None = Field(default=None, max_length=100)
-    attempted_solutions: str | None = Field(default=None, max_length=100_000)
-    root_cause: str | None = Field(default=None, max_length=100_000)
-    resolution: str | None = Field(default=None, max_length=100_000)
-    workaround: str | None = Field(default=None, max_length=100_000)
-    prevention: str | None = Field(default=None, max_length=100_000)
-    files_changed: list[FileChangeModel] | None = Field(default=None, max_length=500)
-    test_results: str | None = Field(default=None, max_length=100_000)
-    tasks: list[TaskModel] | None = Field(default=None, max_length=500)
-    labels: list[str] | None = Field(default=None, max_length=100)
-    extra_sections: list[ExtraSectionModel] | None = Field(default=None, max_length=100)
+    services: list[str] | None = Field(default=None, max_length=Items)
+    component: str | None = Line
+    assignee: str | None = Line
+    reporter: str | None = Line
+    description: str | None = OptionalText
+    impact: str | None = OptionalText
+    error_details: list[str] | None = Field(default=None, max_length=Items)
+    attempted_solutions: str | None = OptionalText
+    root_cause: str | None = OptionalText
+    resolution: str | None = OptionalText
+    workaround: str | None = OptionalText
+    prevention: str | None = OptionalText
+    files_changed: list[FileChangeModel] | None = Field(default=None, max_length=Items)
+    test_results: str | None = OptionalText
+    tasks: list[TaskModel] | None = Field(default=None, max_length=Items)
+    labels: list[str] | None = Field(default=None, max_length=Items)
+    extra_sections: list[ExtraSectionModel] | None = Field(default=None, max_length=Items)
 
     def changes(self) -> dict[str, Any]:
         """The fields the client sent, as domain values."""
@@ -189,10 +189,10 @@ class TransitionRequest(_Model):
 
     to: Status
     reason: CloseReason | None = None
-    resolution: str | None = Field(default=None, max_length=100_000)
-    root_cause: str | None = Field(default=None, max_length=100_000)
-    prevention: str | None = Field(default=None, max_length=100_000)
-    workaround: str | None = Field(default=None, max_length=100_000)
+    resolution: str | None = OptionalText
+    root_cause: str | None = OptionalText
+    prevention: str | None = OptionalText
+    workaround: str | None = OptionalText
     expected_version: int | None = Field(default=None, ge=1)
 
     def fields(self) -> dict[str, Any]:
@@ -201,7 +201,7 @@ class TransitionRequest(_Model):
 
 
 class CommentCreate(_Model):
-    body: str = Field(min_length=1, max_length=100_000)
+    body: str = Field(min_length=1, max_length=TYPED.text)
 
 
 class LinkCreate(_Model):
@@ -298,11 +298,11 @@ class ServicePublic(_Out):
 
 class ServiceUpsert(_Model):
     description: str = Field(default="", max_length=10_000)
-    owner: str | None = Field(default=None, max_length=200)
+    owner: str | None = Line
     kind: str = Field(default="service", min_length=1, max_length=40)
-    depends_on: list[str] = Field(default_factory=list, max_length=500)
+    depends_on: list[str] = Field(default_factory=list, max_length=Items)
     health_url: str | None = Field(default=None, max_length=2000)
-    ports: list[str] = Field(default_factory=list, max_length=100)
+    ports: list[str] = Field(default_factory=list, max_length=Items)
 
 
 class TokenCreate(_Model):

@@ -11,13 +11,17 @@ from dataclasses import dataclass, field
 
 from passmuster.errors import InvalidValue
 
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
+# Service names follow compose's rules: letters, digits, `_`, `.`, `-`.
+SERVICE_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
+SERVICE_NAME_MAX = 128
+_NAME = re.compile(SERVICE_NAME_PATTERN)
 
 
 def check_service_name(name: str) -> str:
-    """Service names follow compose's rules: letters, digits, `_`, `.`, `-`."""
-    if not _NAME.match(name):
-        raise InvalidValue("service", name, ["letters, digits, '_', '.', '-' (max 128)"])
+    if len(name) > SERVICE_NAME_MAX or not _NAME.match(name):
+        raise InvalidValue(
+            "service", name, [f"letters, digits, '_', '.', '-' (max {SERVICE_NAME_MAX})"]
+        )
     return name
 
 

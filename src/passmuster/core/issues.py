@@ -293,6 +293,18 @@ PERSON_FIELDS = (
     "extra_sections",
 )
 
+# The long Markdown fields of an issue, in the order logs and pages show them.
+TEXT_FIELDS = (
+    "description",
+    "impact",
+    "attempted_solutions",
+    "root_cause",
+    "resolution",
+    "workaround",
+    "prevention",
+    "test_results",
+)
+
 # Fields a plain edit may change: what people set, plus the original spellings an import keeps.
 EDITABLE_FIELDS = frozenset({*PERSON_FIELDS, "original_values"})
 
@@ -458,21 +470,3 @@ def _compact(value: object) -> str:
         return item
 
     return json.dumps(plain(value), ensure_ascii=False)
-
-
-def check_no_nul(name: str, value: object) -> None:
-    """Refuse NUL characters in any text of a field: PostgreSQL cannot store them, and no log or
-    terminal shows them, so a desk keeps the same text on either database."""
-    if isinstance(value, str):
-        if "\x00" in value:
-            raise InvalidValue(name, value.replace("\x00", "\\x00")[:60], ["text without NUL"])
-    elif isinstance(value, list | tuple):
-        for item in value:
-            check_no_nul(name, item)
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            check_no_nul(name, key)
-            check_no_nul(name, item)
-    elif isinstance(value, Task | FileChange | ExtraSection):
-        for slot in value.__slots__:
-            check_no_nul(name, getattr(value, slot))

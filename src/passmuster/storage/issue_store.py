@@ -30,7 +30,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from passmuster.core.catalog import Service, check_service_name
+from passmuster.core.catalog import Service
 from passmuster.core.issues import (
     EVENT_KINDS,
     CloseReason,
@@ -48,7 +48,6 @@ from passmuster.core.issues import (
     Severity,
     Status,
     Task,
-    check_no_nul,
     format_number,
 )
 from passmuster.errors import Conflict, DeskError, InvalidValue, NotFound
@@ -225,7 +224,6 @@ def insert_issues(
     filed: list[Issue] = []
     rows: list[dict[str, Any]] = []
     for number, draft in zip(numbers, drafts, strict=True):
-        _check_draft(draft)
         issue = Issue(
             **{name: getattr(draft, name) for name in _DRAFT_FIELDS},
             number=number,
@@ -233,8 +231,6 @@ def insert_issues(
             updated_at=now,
             version=1,
         )
-        issue.services = list(dict.fromkeys(issue.services))
-        issue.labels = list(dict.fromkeys(issue.labels))
         row = issue_values(issue)
         row.update(
             number=number,
@@ -281,23 +277,6 @@ def insert_issues(
         ],
     )
     return filed
-
-
-def _check_draft(draft: IssueDraft) -> None:
-    if not draft.title or not draft.title.strip():
-        raise InvalidValue("title", draft.title, ["a non-empty text"])
-    for name in draft.services:
-        check_service_name(name)
-    for name in _DRAFT_FIELDS:
-        value = getattr(draft, name)
-        # Most fields are plain text or empty: test those inline and leave the recursive walk
-        # to the lists and records, so a bulk import is not dominated by the check.
-        if value is None or (isinstance(value, str) and "\x00" not in value):
-            continue
-        check_no_nul(name, value)
-    if draft.status is Status.CLOSED and draft.close_reason is None:
-        valid = ", ".join(r.value for r in CloseReason)
-        raise InvalidValue("close_reason", None, [valid])
 
 
 def _write_services(
@@ -906,7 +885,6 @@ def _row_to_service(r: Row[Any]) -> Service:
 
 
 def upsert_service(connection: Connection, service: Service, *, now: datetime) -> Service:
-    check_service_name(service.name)
     values = {
         "description": service.description,
         "owner": service.owner,

@@ -28,7 +28,7 @@ from typing import Any, Self
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DatabaseError, OperationalError
 
-from passmuster.core.catalog import Service
+from passmuster.core.catalog import Service, check_service_name
 from passmuster.core.issues import (
     EVENT_KINDS,
     CloseReason,
@@ -39,12 +39,11 @@ from passmuster.core.issues import (
     IssueQuery,
     LinkKind,
     Status,
-    check_no_nul,
     check_transition,
-    coerce_changes,
     format_number,
     value_text,
 )
+from passmuster.core.limits import TYPED, Limits, check_changes, check_comment, check_draft
 from passmuster.core.sla import SlaPolicy, SlaStatus, escalations_due, sla_horizon, sla_report
 from passmuster.core.stats import Stats, compute_stats
 from passmuster.errors import Conflict, DeskError, DeskNotFound, InvalidValue, NotFound
@@ -223,19 +222,28 @@ class Desk:
 
     # --- issues -------------------------------------------------------------------------------
 
-    def file(self, draft: IssueDraft, *, actor: str) -> Issue:
-        """File a draft as a new issue; numbers are sequential and without gaps."""
+    def file(self, draft: IssueDraft, *, actor: str, limits: Limits = TYPED) -> Issue:
+        """File a draft as a new issue; numbers are sequential and without gaps.
+
+        The draft is checked first (core.limits): values may be given as the documented texts
+        (`severity="high"`); anything else the desk refuses raises InvalidValue naming the field.
+        `limits=STORED` admits what an imported log holds (long headings, pasted logs).
+        """
+        checked = check_draft(draft, limits)
         now = self.clock()
         filed: builtins.list[Issue] = self._write(
-            lambda c: store.insert_issues(c, [draft], actor=actor, now=now)
+            lambda c: store.insert_issues(c, [checked], actor=actor, now=now)
         )
         return filed[0]
 
-    def file_many(self, drafts: Sequence[IssueDraft], *, actor: str) -> builtins.list[Issue]:
+    def file_many(
+        self, drafts: Sequence[IssueDraft], *, actor: str, limits: Limits = TYPED
+    ) -> builtins.list[Issue]:
         """File several drafts in one transaction (an import, a bulk load): consecutive numbers."""
+        checked = [check_draft(draft, limits) for draft in drafts]
         now = self.clock()
         result: builtins.list[Issue] = self._write(
-            lambda c: store.insert_issues(c, list(drafts), actor=actor, now=now)
+            lambda c: store.insert_issues(c, checked, actor=actor, now=now)
         )
         return result
 
@@ -289,12 +297,13 @@ class Desk:
         *,
         actor: str,
         expected_version: int | None = None,
+        limits: Limits = TYPED,
     ) -> Issue:
         """Change editable fields; one `changed` (or `assigned`) event per field that changed.
 
         With `expected_version`, raises Conflict when the issue moved on since it was read.
         """
-        values = coerce_changes(changes)
+        values = check_changes(changes, limits)
         now = self.clock()
 
         def work(c: Connection) -> Issue:
@@ -313,6 +322,7 @@ class Desk:
         reason: CloseReason | None = None,
         fields: Mapping[str, Any] | None = None,
         expected_version: int | None = None,
+        limits: Limits = TYPED,
     ) -> Issue:
         """Move an issue through the workflow (core.issues.ALLOWED_TRANSITIONS).
 
@@ -321,7 +331,7 @@ class Desk:
         """
         to = Status.parse(to)
         reason = CloseReason.parse(reason) if reason is not None else None
-        values = coerce_changes(fields or {})
+        values = check_changes(fields or {}, limits)
         now = self.clock()
 
         def work(c: Connection) -> Issue:
@@ -373,9 +383,7 @@ class Desk:
         return result
 
     def comment(self, number: int, body: str, *, actor: str) -> Comment:
-        if not body.strip():
-            raise InvalidValue("comment", body, ["a non-empty text"])
-        check_no_nul("comment", body)
+        check_comment(body)
         now = self.clock()
 
         def work(c: Connection) -> Comment:
@@ -626,6 +634,7 @@ class Desk:
 
     def ensure_service(self, service: Service) -> Service:
         """Add the service, or update the one of the same name; returns it as stored."""
+        check_service_name(service.name)
         now = self.clock()
         result: Service = self._write(lambda c: store.upsert_service(c, service, now=now))
         return result
@@ -665,8 +674,6 @@ def _apply(
 ) -> Issue:
     """Write the fields of `state` that differ from `current`, with their events."""
     changed = {k: v for k, v in state.items() if getattr(current, k) != v}
-    for name, value in changed.items():
-        check_no_nul(name, value)
     rows: list[dict[str, Any]] = []
     for name, value in changed.items():
         if name in _SILENT_FIELDS:

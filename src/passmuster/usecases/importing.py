@@ -26,6 +26,7 @@ from passmuster.core.issues import (
     IssueQuery,
     Status,
 )
+from passmuster.core.limits import STORED, check_draft
 from passmuster.errors import ParseError, PassmusterError
 from passmuster.logs.model import ImportReport, ParsedIssue, ParsedLog, ReportEntry
 from passmuster.logs.reader import issue_key, read_file
@@ -200,7 +201,7 @@ def _pause_for_tests() -> None:
 def _update(desk: Desk, plan: _Plan, existing: Issue, *, actor: str) -> None:
     number = existing.number
     if plan.changes:
-        desk.update(number, plan.changes, actor=actor)
+        desk.update(number, plan.changes, actor=actor, limits=STORED)
     if plan.status is not None:
         draft = plan.parsed.draft
         for step in _transition_path(existing.status, plan.status):
@@ -214,17 +215,15 @@ def _update(desk: Desk, plan: _Plan, existing: Issue, *, actor: str) -> None:
 
 
 def check_drafts(logs: Sequence[ParsedLog]) -> None:
-    """What the desk would refuse, found before anything is written and named by file:line."""
-    from passmuster.core.catalog import check_service_name
+    """What the desk would refuse, found before anything is written and named by file:line.
 
+    The desk's own checks with the limits of what it stores (core.limits.STORED): an import
+    keeps long headings and pasted logs no form would take.
+    """
     for log in logs:
         for parsed in log.issues:
-            draft = parsed.draft
             try:
-                if not draft.title.strip():
-                    raise PassmusterError("an issue needs a title")
-                for name in draft.services:
-                    check_service_name(name)
+                check_draft(parsed.draft, STORED)
             except PassmusterError as exc:
                 raise ParseError(log.path, parsed.line, exc.message) from None
 
@@ -244,7 +243,8 @@ def apply_plan(desk: Desk, plans: Sequence[_Plan], *, actor: str) -> dict[int, i
         numbers[index] = number
     new = [(index, plan) for index, plan in enumerate(plans) if plan.existing is None]
     if new:
-        filed = desk.file_many([plan.parsed.draft for _, plan in new], actor=actor)
+        drafts = [plan.parsed.draft for _, plan in new]
+        filed = desk.file_many(drafts, actor=actor, limits=STORED)
         for (index, _), issue in zip(new, filed, strict=True):
             numbers[index] = issue.number
     return numbers

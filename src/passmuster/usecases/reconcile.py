@@ -28,6 +28,7 @@ from passmuster.core.issues import (
     IssueType,
     Status,
 )
+from passmuster.core.limits import STORED
 from passmuster.errors import NotFound
 from passmuster.scanner.context.reading import Unreadable, read_text
 from passmuster.scanner.engine import ScanResult
@@ -182,7 +183,8 @@ def _reconcile(
     for fingerprint, finding in by_fingerprint.items():
         issue = known.get(fingerprint)
         if issue is None:
-            issue = desk.file(_draft(finding, registry, scan_id), actor=actor)
+            # Made from the repository, not typed: a deep path is no mistake (core.limits).
+            issue = desk.file(_draft(finding, registry, scan_id), actor=actor, limits=STORED)
             desk.record_event(issue.number, "detected", actor=actor, new=_stamp(scan_id, commit))
             outcome.opened.append(issue)
         elif issue.status.is_active:

@@ -27,7 +27,7 @@ from passmuster.core.issues import (
     Priority,
     Severity,
     Status,
-    Task,
+    coerce_field,
 )
 from passmuster.errors import AuthError, PassmusterError
 from passmuster.usecases.tokens import Role
@@ -260,31 +260,24 @@ async def new_issue(request: Request, user: FormUserDep) -> Response:
 
 
 def _draft_from_form(values: dict[str, str], services: list[str], *, reporter: str) -> IssueDraft:
-    from passmuster.errors import InvalidValue
-
-    title = values.get("title", "").strip()
-    if not title:
-        raise InvalidValue("title", title, ["a one-line title"])
-    if len(title) > 300:
-        raise InvalidValue("title", title[:20] + "…", ["at most 300 characters"])
-    priority = values.get("priority") or None
-    tasks = [Task(line.strip()) for line in values.get("tasks", "").splitlines() if line.strip()]
+    """The form's fields as a draft; the desk checks it like every other (core.limits)."""
     errors = values.get("error_details", "").strip()
-    labels = [x.strip() for x in values.get("labels", "").split(",") if x.strip()]
-    return IssueDraft(
-        title=title,
-        type=IssueType.parse(values.get("type") or "bug", field_name="type"),
-        severity=Severity.parse(values.get("severity") or "medium", field_name="severity"),
-        priority=Priority.parse(priority, field_name="priority") if priority else None,
-        services=services,
-        component=values.get("component", "").strip() or None,
-        reporter=reporter,
-        description=values.get("description", "").strip(),
-        impact=values.get("impact", "").strip(),
-        error_details=[errors] if errors else [],
-        tasks=tasks,
-        labels=labels,
-    )
+    given: dict[str, object] = {
+        "type": values.get("type") or "bug",
+        "severity": values.get("severity") or "medium",
+        "priority": values.get("priority") or None,
+        "services": services,
+        "component": values.get("component"),
+        "description": values.get("description", "").strip(),
+        "impact": values.get("impact", "").strip(),
+        "error_details": [errors] if errors else [],
+        "tasks": [line.strip() for line in values.get("tasks", "").splitlines() if line.strip()],
+        "labels": [x.strip() for x in values.get("labels", "").split(",") if x.strip()],
+    }
+    draft = IssueDraft(title=str(coerce_field("title", values.get("title", ""))), reporter=reporter)
+    for name, value in given.items():
+        setattr(draft, name, coerce_field(name, value))
+    return draft
 
 
 @router.get("/issues/{number}")
@@ -346,7 +339,7 @@ def comment(
     request: Request,
     number: Annotated[int, views.NumberPath],
     user: FormUserDep,
-    body: Annotated[str, Form(min_length=1, max_length=100_000)],
+    body: Annotated[str, Form()],
 ) -> Response:
     user.token.require(Role.REPORTER)
     _desk(request).comment(number, body, actor=user.name)

@@ -30,6 +30,7 @@ from passmuster.core.issues import (
     Severity,
     Status,
 )
+from passmuster.core.limits import check_storable
 from passmuster.web.graph import dependency_svg, sparkline_svg
 
 if TYPE_CHECKING:
@@ -111,8 +112,8 @@ class Filters:
             statuses=[Status.parse(s, field_name="status") for s in status if s],
             severities=[Severity.parse(s, field_name="severity") for s in severity if s],
             types=[IssueType.parse(s, field_name="type") for s in type_ if s],
-            services=[s.replace("\x00", "") for s in service if s.replace("\x00", "")],
-            text=(q or "").replace("\x00", "").strip(),
+            services=[check_storable("service", s) for s in service if s],
+            text=check_storable("q", q or "").strip(),
             page=page,
         )
 

@@ -11,7 +11,12 @@ from pydantic import BaseModel
 from passmuster.api.deps import DeskDep, Needs
 from passmuster.api.errors import ERROR_RESPONSES, ErrorBody
 from passmuster.api.schemas import IssuePublic, ServicePublic, ServiceUpsert
-from passmuster.core.catalog import Service, check_service_name
+from passmuster.core.catalog import (
+    SERVICE_NAME_MAX,
+    SERVICE_NAME_PATTERN,
+    Service,
+    check_service_name,
+)
 from passmuster.core.issues import IssueQuery
 from passmuster.usecases.health import HealthView, ServiceHealth
 
@@ -22,7 +27,7 @@ router = APIRouter(
 )
 
 ServiceName = Annotated[
-    str, Path(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+    str, Path(min_length=1, max_length=SERVICE_NAME_MAX, pattern=SERVICE_NAME_PATTERN)
 ]
 
 

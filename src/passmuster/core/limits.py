@@ -1,0 +1,192 @@
+"""What the desk accepts: storable text and field limits, one set of checks for every entry point.
+
+The desk runs these checks on every draft, edit and comment, whoever sends them: the CLI, the
+REST API, the web forms, the Markdown importer, the scanner, the monitor and Python callers.
+Two sets of limits:
+
+- `TYPED`, the default: what a person or an agent writes by hand (a 300-character title,
+  100,000 characters per text field …). The API declares the same numbers in its schema.
+- `STORED`, for the importer: real logs hold long headings and pasted logs that no form would
+  take, and an import keeps them as written, up to what the desk stores (a 2,000-character title,
+  a million characters per text field …). Beyond that an import is refused, naming the file,
+  the line and the field, before anything is written.
+
+Text in any field must be storable on every database: no NUL characters (PostgreSQL cannot store
+them) and no lone surrogates (not Unicode; they arrive from undecodable command-line bytes).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from passmuster.core.catalog import check_service_name
+from passmuster.core.issues import (
+    TEXT_FIELDS,
+    CloseReason,
+    ExtraSection,
+    FileChange,
+    IssueDraft,
+    IssueType,
+    Link,
+    Priority,
+    Severity,
+    Status,
+    Task,
+    coerce_changes,
+    coerce_field,
+)
+from passmuster.errors import InvalidValue, TooLong
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """Characters (or entries) the desk takes per field."""
+
+    title: int
+    text: int  # a Markdown field, an error block, an extra section's body, a comment
+    line: int  # a one-line field: component, reporter, assignee, original ID, label, section name
+    item: int  # a task's text, a changed file's path or note
+    items: int  # entries in one list: services, labels, error blocks, tasks, files, links, sections
+
+
+TYPED = Limits(title=300, text=100_000, line=200, item=2_000, items=500)
+STORED = Limits(title=2_000, text=1_000_000, line=2_000, item=20_000, items=10_000)
+
+_LINE_TEXT = ("component", "reporter", "assignee", "original_id")
+# Set by the desk's own writers (the importer, the scanner, the monitor), never typed.
+_MACHINE_TEXT = ("source", "fingerprint")
+_LISTS = ("services", "labels", "error_details", "files_changed", "tasks", "links")
+_VOCABULARIES: dict[str, type] = {
+    "type": IssueType,
+    "severity": Severity,
+    "priority": Priority,
+    "status": Status,
+    "close_reason": CloseReason,
+}
+_OPTIONAL = frozenset({"priority", "close_reason"})
+_ITEM_TYPES: dict[str, type] = {
+    "services": str,
+    "labels": str,
+    "error_details": str,
+    "files_changed": FileChange,
+    "tasks": Task,
+    "links": Link,
+    "extra_sections": ExtraSection,
+}
+_DRAFT_FIELDS = tuple(f.name for f in dataclasses.fields(IssueDraft))
+
+
+def check_storable(name: str, value: str) -> str:
+    """`value` unchanged, or InvalidValue when no database can store it exactly."""
+    if value.isascii() and "\x00" not in value:
+        return value
+    if "\x00" in value:
+        raise InvalidValue(name, _shown(value), ["text without NUL characters"])
+    if not value.isascii():
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise InvalidValue(name, _shown(value), ["valid Unicode text"]) from None
+    return value
+
+
+def check_text(name: str, value: str, limit: int) -> str:
+    """A storable text of at most `limit` characters."""
+    if len(value) > limit:
+        raise TooLong(name, len(value), limit)
+    return check_storable(name, value)
+
+
+def check_comment(body: str, limits: Limits = TYPED) -> str:
+    if not body.strip():
+        raise InvalidValue("comment", body, ["a non-empty text"])
+    return check_text("comment", body, limits.text)
+
+
+def check_draft(draft: IssueDraft, limits: Limits = TYPED) -> IssueDraft:
+    """Refuse what the desk must not take, naming the field (InvalidValue).
+
+    Returns the draft with values given in another form made the field's type: a severity
+    written `"high"`, a single service given as text, tasks given as plain texts.
+    """
+    for name, vocabulary in _VOCABULARIES.items():
+        value = getattr(draft, name)
+        if not isinstance(value, vocabulary) and not (value is None and name in _OPTIONAL):
+            setattr(draft, name, coerce_field(name, value))
+    for name, kind in _ITEM_TYPES.items():
+        value = getattr(draft, name)
+        if type(value) is not list or not all(type(item) is kind for item in value):
+            setattr(draft, name, coerce_field(name, value))
+    if not isinstance(draft.original_values, dict) or not all(
+        type(k) is str and type(v) is str for k, v in draft.original_values.items()
+    ):
+        draft.original_values = coerce_field("original_values", draft.original_values)  # type: ignore[assignment]
+    if not isinstance(draft.title, str) or not draft.title.strip():
+        raise InvalidValue("title", draft.title, ["a non-empty text"])
+    # Services and labels are sets that keep their written order.
+    draft.services = list(dict.fromkeys(draft.services))
+    draft.labels = list(dict.fromkeys(draft.labels))
+    _check_fields(draft, limits)
+    if draft.status is Status.CLOSED and draft.close_reason is None:
+        raise InvalidValue("close_reason", None, [", ".join(r.value for r in CloseReason)])
+    for link in draft.links:
+        if link.target < 1:
+            raise InvalidValue("links", link.target, ["another issue's number"])
+    return draft
+
+
+def check_changes(changes: Mapping[str, object], limits: Limits = TYPED) -> dict[str, object]:
+    """An edit's fields coerced to their types (core.issues.coerce_changes) and within limits."""
+    values = coerce_changes(changes)
+    scratch = IssueDraft(title="-")
+    for name, value in values.items():
+        setattr(scratch, name, value)
+    _check_fields(scratch, limits, names=tuple(values))
+    return values
+
+
+def _check_fields(
+    draft: IssueDraft, limits: Limits, names: tuple[str, ...] = _DRAFT_FIELDS
+) -> None:
+    for name in names:
+        value = getattr(draft, name)
+        if name == "title":
+            check_text(name, value, limits.title)
+        elif name in TEXT_FIELDS:
+            check_text(name, value, limits.text)
+        elif name in _LINE_TEXT:
+            if value is not None:
+                check_text(name, value, limits.line)
+        elif name in _MACHINE_TEXT:
+            if value is not None:
+                check_text(name, value, STORED.line)
+        elif name in (*_LISTS, "extra_sections"):
+            _check_list(name, value, limits)
+        elif name == "original_values":
+            for key, text in value.items():
+                check_text(name, key, limits.line)
+                check_text(name, text, limits.text)
+
+
+def _check_list(name: str, items: list[object], limits: Limits) -> None:
+    if len(items) > limits.items:
+        raise TooLong(name, len(items), limits.items, "entries")
+    for item in items:
+        if isinstance(item, str):
+            if name == "services":
+                check_service_name(item)
+            check_text(name, item, limits.text if name == "error_details" else limits.line)
+        elif isinstance(item, Task):
+            check_text(name, item.text, limits.item)
+        elif isinstance(item, FileChange):
+            check_text(name, item.path, limits.item)
+            check_text(name, item.note, limits.item)
+        elif isinstance(item, ExtraSection):
+            check_text(name, item.name, limits.line)
+            check_text(name, item.body, limits.text)
+
+
+def _shown(value: str) -> str:
+    return value.encode("utf-8", "backslashreplace").decode("ascii", "backslashreplace")[:60]
