@@ -15,7 +15,7 @@ import pytest
 from passmuster.scanner.config import ScanConfig
 from passmuster.scanner.context.reading import ScanTimeout, Unreadable, read_bytes
 from passmuster.scanner.engine import ScanResult, scan
-from passmuster.usecases.reconcile import git_commit
+from passmuster.scanner.git import git_commit
 from tests.scanner.conftest import WriteTree
 
 COMPOSE = """\

@@ -13,13 +13,13 @@ from passmuster.scanner import meta
 from passmuster.scanner.config import ScanConfig
 from passmuster.scanner.context import Platform
 from passmuster.scanner.engine import scan
+from passmuster.scanner.git import git_commit
 from passmuster.scanner.registry import Registry
 from passmuster.scanner.rule import Rule
 from passmuster.usecases.desk import Desk
 from passmuster.usecases.reconcile import (
     STILL_DETECTED,
     Reconciled,
-    git_commit,
     occurrences,
     reconcile,
 )

@@ -21,6 +21,10 @@ class ServeSettings(Settings):
     cookie_secure: bool = False
     # The platform repository `POST /api/v1/scans/run` scans; None disables that route.
     platform_root: Path | None = None
+    # Limits of a scan `POST /api/v1/scans/run` starts (it runs in a child process): seconds,
+    # and bytes of memory (address space).
+    scan_timeout: float = Field(default=300.0, gt=0)
+    scan_memory: int = Field(default=2 * 1024 * 1024 * 1024, ge=64 * 1024 * 1024)
     # How often the live feed looks for new events when nothing wakes it (seconds).
     live_poll_interval: float = 1.0
     # Run the health monitor inside the server process.

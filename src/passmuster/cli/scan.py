@@ -220,8 +220,9 @@ def _record(root: Path, result: ScanResult, registry: Registry) -> list[str]:
     """Record the findings in the desk when one is found; quietly skip when there is none."""
     from passmuster.cli._output import actor, database_url
     from passmuster.errors import DeskNotFound
+    from passmuster.scanner.git import git_commit
     from passmuster.usecases.desk import Desk
-    from passmuster.usecases.reconcile import git_commit, reconcile
+    from passmuster.usecases.reconcile import reconcile
 
     try:
         desk = Desk.open(database_url(), start=root)

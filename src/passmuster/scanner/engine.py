@@ -103,7 +103,7 @@ def _scan(
     codes = {r.code for r in rules}
     raw: list[Finding] = []
     if "PM001" in codes:
-        raw.extend(_parse_findings(platform))
+        raw.extend(_parse_findings(platform, deadline))
     for done, rule_class in enumerate(rules, start=1):
         if progress is not None:
             progress(done, total, rule_class.code)
@@ -157,11 +157,12 @@ def _ignored_here(finding: Finding, per_file: dict[str, list[str]]) -> bool:
     return False
 
 
-def _parse_findings(platform: Platform) -> Iterable[Finding]:
+def _parse_findings(platform: Platform, deadline: Deadline) -> Iterable[Finding]:
     seen: set[tuple[str, int | None, str]] = set()
     owners = _owners(platform)
     problems = list(platform.problems)
     for source in platform.python.values():
+        deadline.check(f"parsing {source.path}")
         if source.error is not None:
             problems.append(source.error)
     for problem in problems:

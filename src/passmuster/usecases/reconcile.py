@@ -8,17 +8,14 @@ it had been fixed. A resolved issue — imported or closed by hand — labelled 
 rule still fires gets the label `still-detected` ("claimed resolved, still detected"), which
 `list`, `show` and the web can show; the label goes away when the rule stops firing.
 
-The git commit is read from `.git` files; no program is run.
+The git commit is read from `.git` files (scanner/git.py); no program is run.
 """
 
 from __future__ import annotations
 
-import os
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
 
 from passmuster.core.findings import Finding
 from passmuster.core.issues import (
@@ -30,17 +27,11 @@ from passmuster.core.issues import (
 )
 from passmuster.core.limits import STORED
 from passmuster.errors import NotFound
-from passmuster.scanner.context.reading import Unreadable, read_text
 from passmuster.scanner.engine import ScanResult
 from passmuster.scanner.registry import Registry
 from passmuster.usecases.desk import Desk
 
 SOURCE = "scan"
-# A commit id: SHA-1 (40 hex digits) or SHA-256 (64).
-_OBJECT_ID = re.compile(r"[0-9a-f]{40}(?:[0-9a-f]{24})?")
-_REF = re.compile(r"refs/[A-Za-z0-9._/+-]+")
-_GIT_FILE_BYTES = 4096
-_PACKED_REFS_BYTES = 64 * 1024 * 1024
 STILL_DETECTED = "still-detected"
 FIXED_IN = "fixed_in"  # the field of the `changed` event that records the fixing commit
 _RULE_LABEL = "rule:"
@@ -81,63 +72,6 @@ def rule_codes(issue: Issue) -> list[str]:
 def is_still_detected(issue: Issue) -> bool:
     """True when the last scan flagged this resolved issue as "claimed resolved, still detected"."""
     return STILL_DETECTED in issue.labels and not issue.status.is_active
-
-
-def git_commit(root: Path) -> str | None:
-    """HEAD's commit id read from the .git folder (or `gitdir:` file), walking up from `root`.
-
-    The repository is untrusted: only small regular files are read (through the scanner's
-    reader), a ref must be a plain `refs/...` name inside the git folder (a HEAD saying
-    `ref: ../../etc/passwd` is not followed), and only a hexadecimal object id comes back, so
-    no other file's content can reach an issue.
-    """
-    for folder in (root.resolve(), *root.resolve().parents):
-        dot_git = folder / ".git"
-        if dot_git.is_dir() and not dot_git.is_symlink():
-            return _head(str(dot_git))
-        if dot_git.is_file() or dot_git.is_symlink():
-            text = _small_text(str(folder), ".git")
-            if text is not None and text.startswith("gitdir:"):
-                gitdir = os.path.realpath(folder / text.split(":", 1)[1].strip())
-                return _head(gitdir) if os.path.isdir(gitdir) else None
-            return None
-    return None
-
-
-def _head(gitdir: str) -> str | None:
-    head = _small_text(gitdir, "HEAD")
-    if head is None:
-        return None
-    if not head.startswith("ref:"):
-        return _object_id(head)
-    ref = head.split(":", 1)[1].strip()
-    if not _REF.fullmatch(ref) or ".." in ref.split("/"):
-        return None
-    common = gitdir
-    commondir = _small_text(gitdir, "commondir")
-    if commondir is not None:  # a linked worktree keeps refs in the main .git folder
-        common = os.path.realpath(os.path.join(gitdir, commondir))
-    for base in (gitdir, common):
-        found = _small_text(base, ref)
-        if found is not None:
-            return _object_id(found)
-    packed = _small_text(common, "packed-refs", max_bytes=_PACKED_REFS_BYTES)
-    for line in (packed or "").splitlines():
-        parts = line.split()
-        if len(parts) == 2 and parts[1] == ref:
-            return _object_id(parts[0])
-    return None
-
-
-def _small_text(folder: str, name: str, *, max_bytes: int = _GIT_FILE_BYTES) -> str | None:
-    try:
-        return read_text(folder, name, max_bytes=max_bytes).strip()
-    except Unreadable:
-        return None
-
-
-def _object_id(text: str) -> str | None:
-    return text if _OBJECT_ID.fullmatch(text) else None
 
 
 def new_scan_id(now: datetime | None = None) -> str:

@@ -3,11 +3,13 @@ findings are reconciled into the tracker (issues opened, counted, resolved, reop
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter
+import anyio.to_thread
+from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from passmuster.api.deps import ActorDep, DeskDep, Needs, SettingsDep
@@ -15,7 +17,7 @@ from passmuster.api.errors import ERROR_RESPONSES, ErrorBody
 from passmuster.api.schemas import _Model
 from passmuster.core.findings import Finding, fingerprint
 from passmuster.core.issues import Severity
-from passmuster.errors import ConfigError, InvalidValue, NotFound
+from passmuster.errors import ConfigError, Conflict, InvalidValue, NotFound
 
 router = APIRouter(
     prefix="/scans",
@@ -129,28 +131,58 @@ def upload(body: ScanUpload, desk: DeskDep, actor: ActorDep) -> ScanOutcome:
 @router.post(
     "/run",
     summary="Scan the server's platform repository now and record the findings",
-    responses={409: {"model": ErrorBody, "description": "The server has no platform to scan."}},
+    responses={
+        409: {
+            "model": ErrorBody,
+            "description": "The server has no platform to scan, or a scan is running.",
+        },
+        503: {"model": ErrorBody, "description": "The scan exceeded its memory or time limit."},
+    },
 )
-def run(desk: DeskDep, actor: ActorDep, settings: SettingsDep) -> ScanOutcome:
-    from passmuster.scanner.config import ScanConfig
-    from passmuster.scanner.engine import scan
+async def run(
+    request: Request, desk: DeskDep, actor: ActorDep, settings: SettingsDep
+) -> ScanOutcome:
+    """The scan runs in a child process under `PASSMUSTER_SCAN_TIMEOUT` and
+    `PASSMUSTER_SCAN_MEMORY`, one at a time per server (409 while one runs): nothing the
+    repository holds can take the server down, and no worker thread waits on it."""
+    from passmuster.scanner.isolated import ScanLimits, scan_isolated
     from passmuster.scanner.registry import default_registry
-    from passmuster.settings import find_config
-    from passmuster.usecases.reconcile import git_commit, reconcile
+    from passmuster.usecases.reconcile import reconcile
 
     root = settings.platform_root
     if root is None:
         raise NoPlatform("this server has no platform to scan: start it with --platform PATH")
     if not root.is_dir():
         raise NoPlatform(f"{root}: the platform folder is gone")
+    limits = ScanLimits(seconds=settings.scan_timeout, memory_bytes=settings.scan_memory)
+    lock = _scan_lock(request)
+    if lock.locked():
+        raise ScanRunning("a scan of the platform is already running; try again when it ends")
+    async with lock:
+        scanned = await scan_isolated(root, limits)
     registry = default_registry()
-    result = scan(root, ScanConfig.from_project(find_config(root)), registry=registry)
-    with desk.transaction():
-        outcome = reconcile(
-            desk, result, registry, actor=f"scan ({actor})", commit=git_commit(root)
-        )
-    return _outcome(outcome, len(result.findings))
+    result = scanned.result(root, registry)
+
+    def record() -> ScanOutcome:
+        with desk.transaction():
+            outcome = reconcile(
+                desk, result, registry, actor=f"scan ({actor})", commit=scanned.commit
+            )
+        return _outcome(outcome, len(result.findings))
+
+    return await anyio.to_thread.run_sync(record)
+
+
+def _scan_lock(request: Request) -> asyncio.Lock:
+    lock: asyncio.Lock | None = getattr(request.app.state, "scan_lock", None)
+    if lock is None:
+        lock = request.app.state.scan_lock = asyncio.Lock()
+    return lock
 
 
 class NoPlatform(ConfigError):
     status_code = 409
+
+
+class ScanRunning(Conflict):
+    """Scans run one at a time: a queue of waiting scans would only grow."""

@@ -240,8 +240,12 @@ class PythonFile:
                 self._error = ParseProblem(self.path, exc.lineno, f"invalid Python: {exc.msg}")
             except ValueError as exc:  # null bytes
                 self._error = ParseProblem(self.path, None, f"invalid Python: {exc}")
-            except (RecursionError, MemoryError):  # the parser's own nesting limits
+            except RecursionError:
                 self._error = ParseProblem(self.path, None, "Python nested too deeply to read")
+            except MemoryError:  # the parser's stack limit (or memory running out)
+                self._error = ParseProblem(
+                    self.path, None, "Python too complex to parse in the memory available"
+                )
             else:
                 deep = _deeper_than(tree, MAX_PYTHON_NESTING)
                 if deep is None:
