@@ -175,15 +175,35 @@ def test_sibling_drift_ignores_configured_names(write_tree: WriteTree) -> None:
             "docker-compose.yml": """
             services:
               api:
-                image: acme/api:1
+                build: .
                 environment: {DOCKER_HOST: "unix:///var/run/docker.sock", QUEUE: default}
               worker:
-                image: acme/api:1
-            """
+                build: .
+                command: python worker.py
+            """,
+            "Dockerfile": "FROM python:3.12\nCOPY . .\nCMD python api.py\n",
+            "api.py": "import os\nQUEUE = os.environ['QUEUE']\n",
+            "worker.py": "import os\nimport docker\n\nQ = os.getenv('QUEUE')\ndocker.from_env()\n",
         }
     )
-    assert sorted(f.message.split()[2] for f in run(root, "ENV005")) == ["DOCKER_HOST,", "QUEUE,"]
+    [finding] = run(root, "ENV005")
+    assert finding.service == "worker" and "DOCKER_HOST, QUEUE" in finding.message
+    assert [r.message for r in finding.related] == ["sets DOCKER_HOST", "sets QUEUE"]
     assert [f.key for f in run(root, "ENV005", ignore=["DOCKER_*", "QUEUE"])] == []
+
+
+def test_sibling_drift_needs_code_that_reads_the_variable(write_tree: WriteTree) -> None:
+    files = {
+        "docker-compose.yml": """
+        services:
+          web:
+            image: acme/web:1
+            environment: {SENTRY_DSN: "https://k@sentry.example.org/1"}
+          worker:
+            image: acme/web:1
+        """
+    }
+    assert run(write_tree(files), "ENV005") == []  # no code: nothing says the worker needs it
 
 
 def test_external_domains_and_loopback_are_not_service_targets(write_tree: WriteTree) -> None:

@@ -43,7 +43,7 @@ EXPECTED: dict[str, list[tuple[str, int, str | None]]] = {
     "ENV002": [("api.env", 3, "api")],
     "ENV003": [("docker-compose.yml", 7, "api")],
     "ENV004": [("docker-compose.yml", 9, "billing"), ("docker-compose.yml", 14, "gateway")],
-    "ENV005": [("docker-compose.yml", 7, "instances-worker")],
+    "ENV005": [("docker-compose.yml", 10, "instances-worker")],
     "ENV006": [("docker-compose.yml", 11, "instances-worker")],
     "ENV007": [("docker-compose.yml", 5, "instances-worker")],
     "CODE001": [("services/api/app/main.py", 1, "api"), ("services/api/app/main.py", 3, "api")],

@@ -33,6 +33,7 @@ DEFAULT_PORTS = {
 QUEUE_WORKERS = frozenset({"celery", "dramatiq", "rq", "arq"})
 _SERVERS = frozenset({*DEFAULT_PORTS, *QUEUE_WORKERS})
 DEV_FLAGS = frozenset({"--reload", "--debug", "--reload-dir", "--debugger", "--use-reloader"})
+_CELERY_COMMANDS = frozenset({"worker", "beat", "flower", "events", "multi", "inspect", "shell"})
 _SHELLS = frozenset({"sh", "bash", "ash", "dash", "zsh"})
 # Words that run the rest of the line as another command.
 _LAUNCHERS = frozenset({"exec", "env", "nice", "tini", "--", "dumb-init", "gosu", "su-exec"})
@@ -89,6 +90,7 @@ class ServerCommand:
     port_text: str | None  # as written, e.g. "${PORT}" before lookup
     flags: tuple[str, ...]  # every option name given
     dev_flags: tuple[str, ...]  # `--reload`, `--debug`, … and "fastapi dev"
+    subcommand: str | None = None  # celery's `worker`, `beat`, `flower` …
 
 
 def split_command(value: object) -> tuple[tuple[str, ...], bool]:
@@ -142,6 +144,7 @@ def entry_point(
         path=where.path,
         line=where.line,
         dev_flags=found.dev_flags,
+        subcommand=found.subcommand,
     )
 
 
@@ -290,6 +293,7 @@ def _read_options(
     port = _port(port_text, env)
     if port is None and port_text is None:
         port = DEFAULT_PORTS.get(server)
+    subcommand = next((w for w in positional if w in _CELERY_COMMANDS), None)
     return ServerCommand(
         server=server,
         target=target,
@@ -300,6 +304,7 @@ def _read_options(
         port_text=port_text,
         flags=tuple(flags),
         dev_flags=tuple(dev_flags),
+        subcommand=subcommand if server == "celery" else None,
     )
 
 

@@ -58,6 +58,9 @@ def copies_before(stage: Stage, line: int) -> list[Copy]:
         if len(words) < 2:
             continue
         *sources, dest = words
+        sources = [s for s in sources if not s.startswith("<<")]  # heredoc content
+        if not sources:
+            continue
         dest_abs = posixpath.normpath(posixpath.join(workdir, dest))
         into = (
             dest.endswith("/")

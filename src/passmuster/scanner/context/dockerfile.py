@@ -41,6 +41,8 @@ _KEYWORDS = frozenset(
     ]
 )
 _FROM = re.compile(r"^(?:--\S+\s+)*(?P<image>\S+)(?:\s+AS\s+(?P<name>\S+))?\s*$", re.IGNORECASE)
+# `<<EOF`, `<<-EOF`, `<<"EOF"`, `<<'EOF'` (not `<<<`, a here-string).
+_HEREDOC = re.compile(r"(?<!<)<<(-?)[\"']?([A-Za-z_][A-Za-z0-9_]*)[\"']?")
 _SEPARATORS = frozenset({"&&", "||", ";", "|", "&"})
 _SPLIT = re.compile(r"(&&|\|\||;|\||&)")
 _ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
@@ -87,6 +89,19 @@ def parse_dockerfile(text: str, path: str) -> Dockerfile:
                 index += 1
         parts.append(body)
         joined = " ".join(p.strip() for p in parts if p.strip())
+        # BuildKit heredocs (`RUN <<EOF` … `EOF`): the lines up to each delimiter belong to
+        # this instruction; a RUN script's lines are commands, as if joined by `;`, and a
+        # COPY's are the content of the file it writes (no build-context source).
+        for strip_tabs, delimiter in _HEREDOC.findall(joined):
+            lines_in: list[str] = []
+            while index < len(lines):
+                line = lines[index]
+                index += 1
+                if (line.lstrip("\t") if strip_tabs else line) == delimiter:
+                    break
+                lines_in.append(line)
+            if joined.split(None, 1)[0].upper() == "RUN":
+                joined += " ; " + " ; ".join(line.strip() for line in lines_in if line.strip())
         keyword, _, value = joined.partition(" ")
         keyword = keyword.upper()
         if keyword not in _KEYWORDS:

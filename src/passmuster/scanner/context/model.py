@@ -412,6 +412,7 @@ class EntryPoint:
     line: int | None
     module_path: str | None = None  # the module's file relative to the root, when found
     dev_flags: tuple[str, ...] = ()  # `--reload`, `--debug`, … and "fastapi dev"
+    subcommand: str | None = None  # celery's `worker`, `beat`, `flower` …
 
 
 @dataclass(slots=True)

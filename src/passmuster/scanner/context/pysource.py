@@ -22,6 +22,9 @@ ROUTER_CLASSES = frozenset({"APIRouter", "Blueprint", "Router"})
 ENGINE_FACTORIES = frozenset({"create_engine", "create_async_engine"})
 _BUILTINS = frozenset(dir(builtins))
 _DYNAMIC_CALLS = frozenset({"globals", "vars", "exec", "_convert_", "setattr"})
+_SETTINGS_NAMES = frozenset({"settings", "config", "cfg", "conf"})
+# Libraries that read environment variables themselves: a call to one reads these.
+_IMPLICIT_READS = {"from_env": ("DOCKER_HOST",)}
 _IMPORT_ERRORS = frozenset({"ImportError", "ModuleNotFoundError", "Exception", "BaseException"})
 
 
@@ -89,6 +92,33 @@ class EngineCall:
 
 
 @dataclass(frozen=True, slots=True)
+class EnvRead:
+    """A read of an environment variable: `os.getenv("X", "d")`, `os.environ["X"]`,
+    `config("X", default=…)` (python-decouple), `getattr(settings, "x", …)`, a pydantic
+    settings field, or a library reading one itself (`docker.from_env()` reads DOCKER_HOST).
+
+    `default` is the fallback when it is a string constant; `has_default` also covers other
+    fallbacks. `module_level` when the read runs at import, not inside a function.
+    """
+
+    name: str
+    has_default: bool
+    default: str | None
+    line: int
+    module_level: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Imported:
+    """An `import a.b` or `from .a import b` anywhere in the module (level 0 = absolute)."""
+
+    module: str
+    level: int
+    names: tuple[str, ...]
+    line: int
+
+
+@dataclass(frozen=True, slots=True)
 class _Deep:
     """What only a walk over the whole tree (function bodies included) can tell."""
 
@@ -98,6 +128,8 @@ class _Deep:
     strings: tuple[StringConstant, ...]
     engine_calls: tuple[EngineCall, ...]
     dynamic: bool
+    env_reads: tuple[EnvRead, ...]
+    imports: tuple[Imported, ...]
 
 
 class ModuleFacts:
@@ -165,6 +197,14 @@ class ModuleFacts:
     def engine_calls(self) -> tuple[EngineCall, ...]:
         return self._deep.engine_calls
 
+    @property
+    def env_reads(self) -> tuple[EnvRead, ...]:
+        return self._deep.env_reads
+
+    @property
+    def imports(self) -> tuple[Imported, ...]:
+        return self._deep.imports
+
 
 _WEB_TOKENS = (
     *(f".{name}(" for name in ROUTE_DECORATORS),
@@ -210,16 +250,68 @@ def env_var_of(node: ast.expr) -> str | None:
         name = _dotted(node.func) or ""
         if name.endswith(("getenv", "environ.get")) and node.args:
             return _const_str(node.args[0])
+        if name in ("config", "decouple.config", "env", "env.str") and node.args:
+            # python-decouple's `config("X", default=…)`, environs' `env("X", …)`.
+            found = _const_str(node.args[0])
+            return found if found is not None and found.isupper() else None
+        if (
+            name == "getattr"
+            and len(node.args) >= 2
+            and isinstance(node.args[0], ast.Name)
+            and node.args[0].id.lower() in _SETTINGS_NAMES
+        ):
+            attribute = _const_str(node.args[1])
+            return attribute.upper() if attribute else None
     if isinstance(node, ast.Subscript) and (_dotted(node.value) or "").endswith("environ"):
         return _const_str(node.slice)
     # `settings.database_url`: pydantic settings read DATABASE_URL for it.
     if (
         isinstance(node, ast.Attribute)
         and isinstance(node.value, ast.Name)
-        and node.value.id.lower() in {"settings", "config", "cfg", "conf"}
+        and node.value.id.lower() in _SETTINGS_NAMES
     ):
         return node.attr.upper()
     return None
+
+
+def _default_argument(node: ast.Call) -> ast.expr | None:
+    """The fallback given to an environment read (`getattr`'s third argument)."""
+    position = 2 if _call_name(node.func) == "getattr" else 1
+    if len(node.args) > position:
+        return node.args[position]
+    return next((k.value for k in node.keywords if k.arg == "default"), None)
+
+
+def _env_read(node: ast.Call, module_level: bool) -> EnvRead | None:
+    variable = env_var_of(node)
+    if variable is not None:
+        default = _default_argument(node)
+        text = _const_str(default) if default is not None else None
+        return EnvRead(variable, default is not None, text, node.lineno, module_level)
+    implicit = _IMPLICIT_READS.get(_call_name(node.func) or "")
+    if implicit and (_dotted(node.func) or "").startswith(("docker.", "DockerClient.")):
+        return EnvRead(implicit[0], False, None, node.lineno, module_level)
+    return None
+
+
+def _import_time_nodes(tree: ast.Module) -> set[int]:
+    """Ids of the nodes that run when the module is imported: everything but the bodies of
+    functions and lambdas (their decorators and defaults do run)."""
+    found: set[int] = set()
+    stack: list[ast.AST] = [tree]
+    while stack:
+        node = stack.pop()
+        found.add(id(node))
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            stack.extend(node.decorator_list)
+            stack.extend(node.args.defaults)
+            stack.extend(d for d in node.args.kw_defaults if d is not None)
+            continue
+        if isinstance(node, ast.Lambda):
+            stack.extend(node.args.defaults)
+            continue
+        stack.extend(ast.iter_child_nodes(node))
+    return found
 
 
 def binds(stmt: ast.stmt) -> list[str]:
@@ -469,6 +561,9 @@ class _Collector:
         settings_classes: list[ast.ClassDef] = []
         all_names: tuple[str, ...] | None = None
         constants: list[tuple[str, ast.Constant]] = []
+        reads: list[EnvRead] = []
+        imports: list[Imported] = []
+        at_import = _import_time_nodes(self.tree)
 
         # One walk over the whole tree collects everything below.
         for node in ast.walk(self.tree):
@@ -487,8 +582,20 @@ class _Collector:
             elif isinstance(node, ast.ClassDef):
                 if any(_call_name(b) in {"BaseSettings"} for b in node.bases):
                     settings_classes.append(node)
+            elif isinstance(node, ast.Import):
+                imports.extend(Imported(a.name, 0, (), node.lineno) for a in node.names)
+            elif isinstance(node, ast.ImportFrom):
+                names = tuple(a.name for a in node.names)
+                imports.append(Imported(node.module or "", node.level, names, node.lineno))
+            elif isinstance(node, ast.Subscript):
+                variable = env_var_of(node)
+                if variable is not None and isinstance(node.ctx, ast.Load):
+                    reads.append(EnvRead(variable, False, None, node.lineno, id(node) in at_import))
             elif isinstance(node, ast.Call):
                 self._call(node, routes, engines, env_defaults)
+                read = _env_read(node, id(node) in at_import)
+                if read is not None:
+                    reads.append(read)
                 # Modules that make names at run time (`globals()[...] =`, enum `_convert_`).
                 if _call_name(node.func) in _DYNAMIC_CALLS:
                     dynamic = True
@@ -510,12 +617,22 @@ class _Collector:
 
         for cls in settings_classes:
             for child in cls.body:
-                if (
-                    isinstance(child, ast.AnnAssign)
-                    and isinstance(child.target, ast.Name)
-                    and isinstance(child.value, ast.Constant)
-                ):
-                    env_defaults[id(child.value)] = child.target.id.upper()
+                if not isinstance(child, ast.AnnAssign) or not isinstance(child.target, ast.Name):
+                    continue
+                variable = child.target.id.upper()
+                value = child.value
+                if isinstance(value, ast.Call) and _call_name(value.func) == "Field":
+                    value = (
+                        value.args[0]
+                        if value.args
+                        else next((k.value for k in value.keywords if k.arg == "default"), None)
+                    )
+                    if isinstance(value, ast.Constant) and value.value is Ellipsis:
+                        value = None
+                if isinstance(value, ast.Constant):
+                    env_defaults[id(value)] = variable
+                default = _const_str(value) if value is not None else None
+                reads.append(EnvRead(variable, value is not None, default, child.lineno, True))
 
         strings = [
             StringConstant(value, node.lineno, node.col_offset, env_defaults.get(id(node)))
@@ -528,6 +645,8 @@ class _Collector:
             strings=tuple(strings),
             engine_calls=tuple(engines),
             dynamic=dynamic,
+            env_reads=tuple(reads),
+            imports=tuple(imports),
         )
 
     @staticmethod
@@ -559,8 +678,6 @@ class _Collector:
             engines.append(EngineCall(name, node.lineno, _const_str(first), env_var_of(first)))
         variable = env_var_of(node)
         if variable is not None:
-            default = node.args[1] if len(node.args) > 1 else None
-            if default is None:
-                default = next((k.value for k in node.keywords if k.arg == "default"), None)
+            default = _default_argument(node)
             if isinstance(default, ast.Constant):
                 env_defaults[id(default)] = variable

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import posixpath
 from collections.abc import Iterator
+from pathlib import PurePosixPath
 
 from passmuster.scanner.context.model import Platform, PythonFile, ServiceDef
+from passmuster.scanner.context.pysource import EnvRead
 
 
 def code_groups(platform: Platform) -> list[tuple[tuple[str, ...], list[ServiceDef]]]:
@@ -34,3 +37,89 @@ def owned_python_files(platform: Platform) -> Iterator[tuple[ServiceDef, PythonF
             source = platform.python.get(path)
             if source is not None:
                 yield owner, source
+
+
+def import_roots(service: ServiceDef) -> tuple[str, ...]:
+    """Folders (relative to the platform root) the service imports its own code from."""
+    folders: list[str] = []
+    if service.build_context is not None:
+        folders.append(service.build_context)
+    if service.entry is not None and service.entry.module_path and service.entry.module:
+        # The folder the server imports the entry module from is on sys.path.
+        depth = service.entry.module.count(".") + 1
+        folder = PurePosixPath(service.entry.module_path)
+        if folder.name == "__init__.py":
+            depth += 1
+        for _ in range(depth):
+            folder = folder.parent
+        folders.append(str(folder))
+    return tuple(dict.fromkeys(folders))
+
+
+def reachable_files(platform: Platform, service: ServiceDef) -> list[str] | None:
+    """The service's own Python files its entry module imports, directly or through others
+    (`from .db import engine`, `import app.tasks`); None when the entry module is unknown.
+
+    This is what the service runs: an API and its Celery worker built from one image share
+    files but not entry modules, so each reaches the part of the code it uses.
+    """
+    entry = service.entry
+    if entry is None or not entry.module or not service.python_files:
+        return None
+    files = set(service.python_files)
+    roots = import_roots(service)
+    starts = [entry.module_path] if entry.module_path else []
+    if not starts:
+        modules = [entry.module]
+        if entry.server == "celery":
+            # `celery -A pkg.tasks.app` names an attribute; `-A pkg` finds pkg.celery.
+            modules += [entry.module.rpartition(".")[0], f"{entry.module}.celery"]
+        starts = [f for m in modules if m for f in _module_files(m, roots, files)]
+    if not starts:
+        return None
+    seen: list[str] = []
+    pending = list(starts)
+    while pending:
+        path = pending.pop()
+        if path in seen:
+            continue
+        seen.append(path)
+        source = platform.python.get(path)
+        facts = source.facts if source is not None else None
+        if facts is None:
+            continue
+        package = posixpath.dirname(path)
+        for imported in facts.imports:
+            if imported.level:
+                base = package
+                for _ in range(imported.level - 1):
+                    base = posixpath.dirname(base)
+                bases: tuple[str, ...] = (base,)
+            else:
+                bases = roots
+            for name in (imported.module, *(f"{imported.module}.{n}" for n in imported.names)):
+                pending.extend(_module_files(name.strip("."), bases, files))
+    return seen
+
+
+def _module_files(module: str, roots: tuple[str, ...], files: set[str]) -> list[str]:
+    """The file that is `module` under one of `roots` (a package's `__init__.py`)."""
+    found = []
+    tail = module.replace(".", "/")
+    for root in roots:
+        prefix = "" if root in ("", ".") else root + "/"
+        for candidate in (f"{prefix}{tail}.py", f"{prefix}{tail}/__init__.py"):
+            if candidate in files:
+                found.append(candidate)
+    return found
+
+
+def env_reads(platform: Platform, files: list[str], *, import_time: bool) -> list[EnvRead]:
+    """The environment reads in `files`; only those that run at import with `import_time`."""
+    found: list[EnvRead] = []
+    for path in files:
+        source = platform.python.get(path)
+        facts = source.facts if source is not None else None
+        if facts is not None:
+            found.extend(r for r in facts.env_reads if r.module_level or not import_time)
+    return found

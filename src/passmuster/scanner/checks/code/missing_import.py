@@ -12,7 +12,7 @@ from passmuster.core.issues import Severity
 from passmuster.scanner.context.model import Platform, PythonFile, ServiceDef
 from passmuster.scanner.context.pysource import FromImport, ImportedName
 from passmuster.scanner.facts import installed_modules as modules
-from passmuster.scanner.facts.code import owned_python_files
+from passmuster.scanner.facts.code import import_roots, owned_python_files
 from passmuster.scanner.facts.local_modules import local_modules
 from passmuster.scanner.facts.tables import table
 from passmuster.scanner.facts.versions import LATEST, likely_version
@@ -73,7 +73,7 @@ class MissingImportName(Rule):
         settings: dict[str, tuple[tuple[str, ...], str | None]] = {}
         for service, source in owned_python_files(platform):
             if service.name not in settings:
-                settings[service.name] = (self._roots(service), service.python_version)
+                settings[service.name] = (import_roots(service), service.python_version)
             roots, python = settings[service.name]
             module = source.facts
             if module is None:
@@ -102,23 +102,6 @@ class MissingImportName(Rule):
                         fix=fix,
                         key=f"{'.' * statement.level}{statement.module}:{imported.name}",
                     )
-
-    @staticmethod
-    def _roots(service: ServiceDef) -> tuple[str, ...]:
-        """Folders (relative to the platform root) the service imports its own code from."""
-        folders: list[str] = []
-        if service.build_context is not None:
-            folders.append(service.build_context)
-        if service.entry is not None and service.entry.module_path and service.entry.module:
-            # The folder the server imports the entry module from is on sys.path.
-            depth = service.entry.module.count(".") + 1
-            folder = PurePosixPath(service.entry.module_path)
-            if folder.name == "__init__.py":
-                depth += 1
-            for _ in range(depth):
-                folder = folder.parent
-            folders.append(str(folder))
-        return tuple(dict.fromkeys(folders))
 
     def _judge(
         self,

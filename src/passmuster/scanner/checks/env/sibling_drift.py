@@ -9,15 +9,29 @@ from passmuster.core.findings import Finding, Fix, Location
 from passmuster.core.issues import Severity
 from passmuster.scanner.context.images import parse_image
 from passmuster.scanner.context.model import Platform, ServiceDef
+from passmuster.scanner.facts.code import env_reads, reachable_files
 from passmuster.scanner.rule import Rule, unique
+
+# Roles that import the app but run none of its tasks or routes.
+_IMPORT_ONLY_ROLES = frozenset({"beat", "flower", "events", "inspect"})
 
 
 class SiblingEnvDrift(Rule):
     """## What it does
-    Flags a service that lacks an environment variable its siblings set: services of one
-    compose project built from the same build context and Dockerfile, or running the same
-    image of the platform's own (`acme/instances:1`; official images such as `postgres` are
-    left alone), such as an API and its Celery worker.
+    Flags a service that lacks environment variables its siblings set and that the code it
+    runs needs. Siblings are services of one compose project built from the same build
+    context and Dockerfile, or running the same image of the platform's own
+    (`acme/instances:1`; official images such as `postgres` are left alone), such as an API
+    and its Celery worker.
+
+    A variable is needed when the code the service runs reads it without a fallback
+    (`os.environ["X"]`, `os.getenv("X")`, a settings field without default, a library such
+    as `docker.from_env()` reading `DOCKER_HOST`), or with a fallback other than the
+    sibling's value. "The code it runs" is what its entry module imports (an API's
+    `app.main`, a worker's `celery -A app.worker`); a Celery beat or Flower only imports
+    the app, so only what runs at import counts for them. Several roles of one image
+    (web, worker, beat, dashboard) differ in their environments by design; only what a role
+    really reads is reported. One finding per service lists every variable it lacks.
 
     ## Why is this bad?
     Siblings run the same code. The worker reaches the code path that needs the variable
@@ -33,7 +47,7 @@ class SiblingEnvDrift(Rule):
           DOCKER_HOST: unix:///var/run/docker.sock
       instances-worker:
         build: ./services/instances
-        command: celery -A app.worker worker
+        command: celery -A app.worker worker   # app/worker.py calls docker.from_env()
         # no DOCKER_HOST
     ```
 
@@ -100,26 +114,59 @@ class SiblingEnvDrift(Rule):
                     if var.origin != "dockerfile":
                         setters.setdefault(name, member)
             for member in members:
+                needs = _needs(platform, member)
+                if needs is None:
+                    continue  # what the service runs is unknown: nothing to judge by
                 own = {n for n, v in member.env.items() if v.origin != "dockerfile"}
+                lacking: list[tuple[str, ServiceDef]] = []
                 for name, sibling in sorted(setters.items()):
-                    if name in own or sibling is member:
+                    if name in own or sibling is member or name not in needs:
                         continue
                     if any(fnmatchcase(name, pattern) for pattern in ignored):
                         continue
-                    var = sibling.env[name]
-                    yield self.finding(
-                        f"{member.name} lacks {name}, which its sibling {sibling.name} (same "
-                        f"build) sets",
-                        member.path,
-                        member.line,
-                        service=member.name,
-                        related=[
-                            Location(
-                                var.path,
-                                var.line,
-                                message=f"sets {name}",
-                                service=sibling.name,
-                            )
-                        ],
-                        key=name,
-                    )
+                    fallback = needs[name]
+                    if fallback is not None and fallback == sibling.env[name].value:
+                        continue  # the fallback is what the sibling sets
+                    lacking.append((name, sibling))
+                if lacking:
+                    yield self._finding(member, lacking)
+
+    def _finding(self, member: ServiceDef, lacking: list[tuple[str, ServiceDef]]) -> Finding:
+        names = [name for name, _ in lacking]
+        siblings = ", ".join(dict.fromkeys(s.name for _, s in lacking))
+        shown = ", ".join(names[:6]) + (f" and {len(names) - 6} more" if len(names) > 6 else "")
+        return self.finding(
+            f"{member.name} lacks {shown}, which its sibling{'s' if ',' in siblings else ''} "
+            f"{siblings} (same build) set{'' if ',' in siblings else 's'} and its code reads",
+            member.path,
+            member.line,
+            service=member.name,
+            related=[
+                Location(
+                    sibling.env[name].path,
+                    sibling.env[name].line,
+                    message=f"sets {name}",
+                    service=sibling.name,
+                )
+                for name, sibling in lacking
+            ],
+            key=",".join(names),
+        )
+
+
+def _needs(platform: Platform, service: ServiceDef) -> dict[str, str | None] | None:
+    """Variables the service's code reads and the fallback it has for each (None: none, or
+    not a constant); None when the code it runs is unknown."""
+    files = reachable_files(platform, service)
+    if files is None:
+        return None
+    entry = service.entry
+    import_only = entry is not None and entry.subcommand in _IMPORT_ONLY_ROLES
+    needs: dict[str, str | None] = {}
+    for read in env_reads(platform, files, import_time=import_only):
+        fallback = read.default if read.has_default else None
+        if read.has_default and read.default is None:
+            continue  # a fallback that is not a constant: assume it serves
+        if read.name not in needs or fallback is None:
+            needs[read.name] = fallback
+    return needs
