@@ -254,7 +254,7 @@ class Scanned:
 
 def scan_checkout(root: Path) -> Scanned:
     """`passmuster scan ROOT --format json` in its own process: wall time and peak RSS."""
-    from passmuster.usecases.reconcile import git_commit
+    from passmuster.scanner.git import git_commit
 
     head = git_commit(root) if (root / ".git").exists() else None
     with tempfile.TemporaryDirectory() as scratch:
