@@ -224,9 +224,35 @@ def test_external_domains_and_loopback_are_not_service_targets(write_tree: Write
         }
     )
     assert run(root, "PORT003") == []
-    assert [f.message for f in run(root, "REF003")] == [
-        "api calls cache (CACHE_URL) but does not depend on it"
-    ]
+    assert run(root, "REF003") == []  # no code: nothing says api needs the cache to start
+
+
+def test_a_dependency_started_through_another_one_is_declared(write_tree: WriteTree) -> None:
+    files = {
+        "docker-compose.yml": """
+        services:
+          api:
+            build: .
+            command: sh -c "alembic upgrade head && uvicorn main:app --host 0.0.0.0"
+            environment: {DATABASE_URL: "postgresql://api:pw@db:5432/api"}
+            depends_on: [{dep}]
+          pgbouncer:
+            image: edoburu/pgbouncer:1.22
+            depends_on: [db]
+          db:
+            image: postgres:16
+        """,
+        "Dockerfile": "FROM python:3.12\nCOPY . .\n",
+        "main.py": "from fastapi import FastAPI\napp = FastAPI()\n",
+    }
+    transitive = dict(
+        files, **{"docker-compose.yml": files["docker-compose.yml"].replace("{dep}", "pgbouncer")}
+    )
+    assert run(write_tree(transitive), "REF003") == []
+    compose = files["docker-compose.yml"].replace("            depends_on: [{dep}]\n", "")
+    direct = dict(files, **{"docker-compose.yml": compose})
+    [finding] = run(write_tree(direct), "REF003")
+    assert "its command runs migrations" in finding.message and finding.key == "db"
 
 
 def test_imports_are_not_judged_against_a_different_major_version(write_tree: WriteTree) -> None:

@@ -38,7 +38,7 @@ EXPECTED: dict[str, list[tuple[str, int, str | None]]] = {
         ("services/api/requirements.txt", 1, "api"),
         ("docker-compose.yml", 12, "web"),
     ],
-    "REF003": [("docker-compose.yml", 11, "web")],
+    "REF003": [("docker-compose.yml", 7, "api")],
     "ENV001": [("docker-compose.yml", 7, "api")],
     "ENV002": [("api.env", 3, "api")],
     "ENV003": [("docker-compose.yml", 7, "api")],

@@ -130,6 +130,8 @@ class _Deep:
     dynamic: bool
     env_reads: tuple[EnvRead, ...]
     imports: tuple[Imported, ...]
+    startup_calls: tuple[tuple[str, int], ...]
+    function_calls: dict[str, tuple[str, ...]]
 
 
 class ModuleFacts:
@@ -204,6 +206,17 @@ class ModuleFacts:
     @property
     def imports(self) -> tuple[Imported, ...]:
         return self._deep.imports
+
+    @property
+    def startup_calls(self) -> tuple[tuple[str, int], ...]:
+        """(called name, line) of the calls made while the service starts: at import, and in
+        start-up hooks (`@app.on_event("startup")`, a `lifespan`, `before_first_request`)."""
+        return self._deep.startup_calls
+
+    @property
+    def function_calls(self) -> dict[str, tuple[str, ...]]:
+        """The names each module-level function calls (to follow `init_db()` one step)."""
+        return self._deep.function_calls
 
 
 _WEB_TOKENS = (
@@ -292,6 +305,57 @@ def _env_read(node: ast.Call, module_level: bool) -> EnvRead | None:
     if implicit and (_dotted(node.func) or "").startswith(("docker.", "DockerClient.")):
         return EnvRead(implicit[0], False, None, node.lineno, module_level)
     return None
+
+
+_STARTUP_DECORATORS = frozenset(
+    {"on_event", "before_first_request", "before_serving", "on_startup", "before_app_serving"}
+)
+
+
+def _is_startup_hook(node: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    if node.name in ("lifespan", "startup", "on_startup", "startup_event"):
+        return True
+    for decorator in node.decorator_list:
+        target = decorator.func if isinstance(decorator, ast.Call) else decorator
+        name = _call_name(target)
+        if name in _STARTUP_DECORATORS:
+            if name == "on_event" and isinstance(decorator, ast.Call):
+                return bool(decorator.args) and _const_str(decorator.args[0]) == "startup"
+            return True
+    return False
+
+
+def _called(node: ast.Call) -> str | None:
+    """`requests.get` for `requests.get(…)`, `connect` for `self.pool.connect(…)`."""
+    return _dotted(node.func) or _call_name(node.func)
+
+
+def _calls_in(node: ast.AST) -> list[tuple[str, int]]:
+    return [
+        (name, child.lineno)
+        for child in ast.walk(node)
+        if isinstance(child, ast.Call) and (name := _called(child)) is not None
+    ]
+
+
+def _startup_calls(tree: ast.Module, at_import: set[int]) -> list[tuple[str, int]]:
+    found: list[tuple[str, int]] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and id(node) in at_import:
+            name = _called(node)
+            if name is not None:
+                found.append((name, node.lineno))
+        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and _is_startup_hook(node):
+            found.extend(_calls_in(node))
+    return found
+
+
+def _function_calls(tree: ast.Module) -> dict[str, tuple[str, ...]]:
+    return {
+        stmt.name: tuple(dict.fromkeys(name for name, _ in _calls_in(stmt)))
+        for stmt in tree.body
+        if isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef)
+    }
 
 
 def _import_time_nodes(tree: ast.Module) -> set[int]:
@@ -647,6 +711,8 @@ class _Collector:
             dynamic=dynamic,
             env_reads=tuple(reads),
             imports=tuple(imports),
+            startup_calls=tuple(_startup_calls(self.tree, at_import)),
+            function_calls=_function_calls(self.tree),
         )
 
     @staticmethod

@@ -123,3 +123,23 @@ def env_reads(platform: Platform, files: list[str], *, import_time: bool) -> lis
         if facts is not None:
             found.extend(r for r in facts.env_reads if r.module_level or not import_time)
     return found
+
+
+def startup_calls(platform: Platform, files: list[str]) -> list[tuple[str, str, int]]:
+    """(called name, path, line) of what the service calls while it starts, following each
+    call one step into a function of its own code (`init_db()` calling `create_all`)."""
+    functions: dict[str, tuple[str, ...]] = {}
+    found: list[tuple[str, str, int]] = []
+    for path in files:
+        source = platform.python.get(path)
+        facts = source.facts if source is not None else None
+        if facts is None:
+            continue
+        functions.update(facts.function_calls)
+        found.extend((name, path, line) for name, line in facts.startup_calls)
+    followed = [
+        (inner, path, line)
+        for name, path, line in found
+        for inner in functions.get(name.rsplit(".", 1)[-1], ())
+    ]
+    return found + followed
