@@ -91,6 +91,36 @@ def test_diff_previews_and_fix_applies_the_safe_fixes(
     assert "-r ../../requirements.shared.txt" in requirements.read_text()
 
 
+def test_a_fix_is_recorded_on_the_uncommitted_changes_not_on_the_commit_that_has_the_defect(
+    platform: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    head = "0123456789abcdef0123456789abcdef01234567"
+    (platform / ".git").mkdir()
+    (platform / ".git" / "HEAD").write_text(head + "\n", encoding="utf-8")
+    assert run(["init", "--dir", str(platform)], capsys)[0] == 0
+    code, out, _ = run(["scan", str(platform), "--select", "REQ001"], capsys)
+    assert code == 1 and f"at commit {head[:12]}" in out
+    code, out, _ = run(["scan", str(platform), "--fix", "--select", "REQ001"], capsys)
+    assert code == 0
+    assert f"on uncommitted changes over commit {head[:12]}" in out
+    with Desk.open(start=platform) as desk:
+        (fixed,) = [i for i in desk.list() if "REQ001" in i.title]
+        assert fixed.resolution.endswith(f"on uncommitted changes over commit {head[:12]}.")
+
+
+def test_the_documented_baseline_path_works_in_a_repository_without_a_desk(
+    platform: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(platform)
+    code, _, err = run(["scan", "--write-baseline", ".passmuster/baseline.json"], capsys)
+    assert code == 0 and "Wrote" in err
+    assert (platform / ".passmuster" / "baseline.json").is_file()
+    (platform / "blocked").write_text("a file, not a folder\n", encoding="utf-8")
+    code, _, err = run(["scan", "--write-baseline", "blocked/baseline.json"], capsys)
+    assert code == 2 and "blocked/baseline.json: cannot write the baseline" in err
+    assert "Traceback" not in err
+
+
 def test_baseline_hides_what_was_there(platform: Path, capsys: pytest.CaptureFixture[str]) -> None:
     baseline = platform / "baseline.json"
     code, _, err = run(["scan", str(platform), "--write-baseline", str(baseline)], capsys)

@@ -141,6 +141,7 @@ def scan_command(
 
     with _progress_bar(progress and sys.stderr.isatty()) as tick:
         result = scan(root, config, registry=registry, baseline=known, progress=tick)
+    applied = 0
     if diff or fix:
         plan = plan_fixes(root, result.findings, unsafe=unsafe_fixes)
         if diff:
@@ -150,7 +151,6 @@ def scan_command(
             click.echo(f"{count} fix{'es' if count != 1 else ''} would be applied.", err=True)
             sys.exit(1 if count else 0)
         rounds = 0
-        applied = 0
         while plan.applied and rounds < 5:
             write_fixes(root, plan)
             applied += len(plan.applied)
@@ -164,7 +164,8 @@ def scan_command(
         sys.exit(0)
     notes: list[str] = []
     if record:
-        notes = _record(root, result, registry)
+        # Fixes just written are not in any commit yet: HEAD still has the defects.
+        notes = _record(root, result, registry, uncommitted=applied > 0)
     report = REPORTERS[output_format](result, registry, notes)
     if statistics:
         report = _statistics(result)
@@ -216,7 +217,9 @@ def _print_coloured(report: str) -> None:
         out.print(text, highlight=False)
 
 
-def _record(root: Path, result: ScanResult, registry: Registry) -> list[str]:
+def _record(
+    root: Path, result: ScanResult, registry: Registry, *, uncommitted: bool = False
+) -> list[str]:
     """Record the findings in the desk when one is found; quietly skip when there is none."""
     from passmuster.cli._output import actor, database_url
     from passmuster.errors import DeskNotFound
@@ -230,7 +233,12 @@ def _record(root: Path, result: ScanResult, registry: Registry) -> list[str]:
         return []
     try:
         outcome = reconcile(
-            desk, result, registry, actor=f"scan ({actor()})", commit=git_commit(root)
+            desk,
+            result,
+            registry,
+            actor=f"scan ({actor()})",
+            commit=git_commit(root),
+            uncommitted=uncommitted,
         )
     finally:
         desk.close()

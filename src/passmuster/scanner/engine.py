@@ -312,5 +312,11 @@ def write_baseline(path: Path, findings: Iterable[Finding]) -> int:
         for f in sorted(findings, key=Finding.sort_key)
     ]
     data = {"version": BASELINE_VERSION, "findings": items}
-    path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+    try:
+        # The documented place is .passmuster/baseline.json, which a repository without a
+        # desk does not have yet.
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot write the baseline: {exc.strerror or exc}") from None
     return len(items)

@@ -8,7 +8,9 @@ it had been fixed. A resolved issue — imported or closed by hand — labelled 
 rule still fires gets the label `still-detected` ("claimed resolved, still detected"), which
 `list`, `show` and the web can show; the label goes away when the rule stops firing.
 
-The git commit is read from `.git` files (scanner/git.py); no program is run.
+The git commit is read from `.git` files (scanner/git.py); no program is run. A scan right after
+`scan --fix` sees fixes no commit holds yet, so its stamp says so ("on uncommitted changes over
+commit …") instead of crediting HEAD, which still has the defect.
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ _RULE_LABEL = "rule:"
 class Reconciled:
     scan_id: str
     commit: str | None
+    uncommitted: bool = False
     opened: list[Issue] = field(default_factory=list)
     seen: list[Issue] = field(default_factory=list)
     resolved: list[Issue] = field(default_factory=list)
@@ -52,7 +55,7 @@ class Reconciled:
         text = [
             f"Tracker: {len(self.opened)} opened, {len(self.seen)} still open, "
             f"{len(self.resolved)} resolved, {len(self.reopened)} reopened as regressions "
-            f"(scan {self.scan_id}{', commit ' + self.commit[:12] if self.commit else ''})."
+            f"({_stamp(self.scan_id, self.commit, self.uncommitted)})."
         ]
         for issue, findings in self.claimed:
             first = findings[0]
@@ -87,13 +90,15 @@ def reconcile(
     actor: str = "passmuster-scan",
     scan_id: str | None = None,
     commit: str | None = None,
+    uncommitted: bool = False,
 ) -> Reconciled:
     """Record one scan's findings in the tracker (see the module docstring).
 
+    `uncommitted`: the scanned files differ from `commit` (fixes just applied).
     All in one transaction: a scan is recorded whole or not at all.
     """
     with desk.transaction():
-        return _reconcile(desk, result, registry, actor, scan_id, commit)
+        return _reconcile(desk, result, registry, actor, scan_id, commit, uncommitted)
 
 
 def _reconcile(
@@ -103,9 +108,11 @@ def _reconcile(
     actor: str,
     scan_id: str | None,
     commit: str | None,
+    uncommitted: bool,
 ) -> Reconciled:
     scan_id = scan_id or new_scan_id()
-    outcome = Reconciled(scan_id, commit)
+    outcome = Reconciled(scan_id, commit, uncommitted)
+    stamp = _stamp(scan_id, commit, uncommitted)
     ran = {rule.code for rule in result.rules}
     quiet = {f.fingerprint for f in (*result.suppressed, *result.baselined)}
     by_fingerprint: dict[str, Finding] = {}
@@ -119,22 +126,18 @@ def _reconcile(
         if issue is None:
             # Made from the repository, not typed: a deep path is no mistake (core.limits).
             issue = desk.file(_draft(finding, registry, scan_id), actor=actor, limits=STORED)
-            desk.record_event(issue.number, "detected", actor=actor, new=_stamp(scan_id, commit))
+            desk.record_event(issue.number, "detected", actor=actor, new=stamp)
             outcome.opened.append(issue)
         elif issue.status.is_active:
-            desk.record_event(issue.number, "detected", actor=actor, new=_stamp(scan_id, commit))
+            desk.record_event(issue.number, "detected", actor=actor, new=stamp)
             outcome.seen.append(issue)
         elif _fixed_in(desk, issue) is not None and issue.close_reason is None:
             fixed = _fixed_in(desk, issue) or "?"
             reopened = desk.transition(issue.number, Status.OPEN, actor=actor)
-            desk.record_event(
-                issue.number, "regressed", actor=actor, old=fixed, new=_stamp(scan_id, commit)
-            )
+            desk.record_event(issue.number, "regressed", actor=actor, old=fixed, new=stamp)
             desk.comment(
                 issue.number,
-                f"Regression: detected again by {scan_id}"
-                + (f" at commit {commit}" if commit else "")
-                + f"; it had been fixed in {fixed}.",
+                f"Regression: detected again by {stamp}; it had been fixed in {fixed}.",
                 actor=actor,
             )
             outcome.reopened.append(reopened)
@@ -146,7 +149,6 @@ def _reconcile(
         codes = rule_codes(issue)
         if codes and not any(code in ran for code in codes):
             continue
-        stamp = _stamp(scan_id, commit)
         resolved = desk.transition(
             issue.number,
             Status.RESOLVED,
@@ -224,8 +226,12 @@ def _draft(finding: Finding, registry: Registry, scan_id: str) -> IssueDraft:
     )
 
 
-def _stamp(scan_id: str, commit: str | None) -> str:
-    return f"{scan_id} at commit {commit[:12]}" if commit else scan_id
+def _stamp(scan_id: str, commit: str | None, uncommitted: bool = False) -> str:
+    if commit is None:
+        return f"{scan_id} on uncommitted changes" if uncommitted else scan_id
+    if uncommitted:
+        return f"{scan_id} on uncommitted changes over commit {commit[:12]}"
+    return f"{scan_id} at commit {commit[:12]}"
 
 
 def _fixed_in(desk: Desk, issue: Issue) -> str | None:
