@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sqlite3
 import sys
@@ -28,6 +29,38 @@ def test_init_says_where_and_refuses_a_second_time(
     again = run("init", code=4)
     assert "already exists" in again.stderr
     assert again.stderr.count("\n") == 1
+
+
+@pytest.mark.parametrize("content", ["nothing", "an empty SQLite file"])
+def test_an_empty_desk_file_is_no_dead_end(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, run: Run, content: str
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("PASSMUSTER_DATABASE_URL", raising=False)
+    desk_file = tmp_path / ".passmuster" / "desk.db"
+    desk_file.parent.mkdir()
+    desk_file.touch()
+    if content != "nothing":
+        with contextlib.closing(sqlite3.connect(desk_file)) as db:
+            db.execute("PRAGMA user_version = 0")
+            db.execute("VACUUM")
+    listed = run("list", code=5)
+    assert "run `passmuster init`" in listed.stderr
+    assert str(desk_file) in run("init").stdout
+    assert run("list").exit_code == 0
+    assert "already exists" in run("init", code=4).stderr
+
+
+def test_init_leaves_a_file_that_is_not_an_empty_database_alone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, run: Run
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("PASSMUSTER_DATABASE_URL", raising=False)
+    desk_file = tmp_path / ".passmuster" / "desk.db"
+    desk_file.parent.mkdir()
+    desk_file.write_text("my notes\n", encoding="utf-8")
+    assert "already exists" in run("init", code=4).stderr
+    assert desk_file.read_text(encoding="utf-8") == "my notes\n"
 
 
 def test_new_files_an_issue_with_every_common_flag(desk_folder: Path, run_json: Any) -> None:

@@ -94,7 +94,7 @@ def init_command(
     """
     from passmuster.errors import Conflict, DeskError, DeskNotFound
     from passmuster.settings import DESK_DIR, DESK_FILE
-    from passmuster.usecases.desk import Desk
+    from passmuster.usecases.desk import Desk, is_empty_database
 
     url = database_url()
     if url:
@@ -109,7 +109,8 @@ def init_command(
         where = display_url(desk.url)
     else:
         target = folder.resolve() / DESK_DIR / DESK_FILE
-        if target.exists():
+        # An empty file there (an interrupted init, a `touch`) is no desk: make it one.
+        if target.exists() and not is_empty_database(target):
             raise Conflict(f"a desk already exists at {target}; nothing changed")
         desk = Desk.init(folder.resolve())
         where = str(target)

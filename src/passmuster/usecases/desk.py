@@ -14,6 +14,7 @@ threads: every call takes its own pooled connection.
 from __future__ import annotations
 
 import builtins
+import contextlib
 import dataclasses
 import sqlite3
 import threading
@@ -702,8 +703,26 @@ def _apply(
     return stored
 
 
+def is_empty_database(path: Path) -> bool:
+    """True for a file that holds no database yet: empty, or a SQLite file without any tables.
+
+    Such a file (an interrupted `init`, a `touch`) is no desk, and `init` may make it one.
+    It is read without being written to.
+    """
+    try:
+        if path.stat().st_size == 0:
+            return True
+        with contextlib.closing(
+            sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+        ) as db:
+            tables: int = db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
+            return tables == 0
+    except (OSError, sqlite3.Error):
+        return False
+
+
 def default_desk_path(folder: Path) -> Path:
     return Path(folder) / DESK_DIR / DESK_FILE
 
 
-__all__ = ["Desk", "default_desk_path"]
+__all__ = ["Desk", "default_desk_path", "is_empty_database"]
