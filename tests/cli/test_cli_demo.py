@@ -95,12 +95,14 @@ class _Demo:
         up = re.compile(r"^\s+(\w[\w-]*)\s+(http://127\.0\.0\.1:\d+)\s+up$", re.M)
         self.started: dict[str, str] = dict(up.findall(self.output))
 
-    def interrupt(self) -> None:
-        """Ctrl-C, then wait for the demo to end."""
+    def interrupt(self, sig: signal.Signals = signal.SIGINT) -> int:
+        """Ctrl-C (or another signal), then wait for the demo to end; returns its exit code."""
         assert self.process.stdout is not None
-        self.process.send_signal(signal.SIGINT)
+        self.process.send_signal(sig)
         try:
-            self.process.wait(timeout=30)
+            code = self.process.wait(timeout=30)
+            self.output += self.process.stdout.read()
+            return code
         except subprocess.TimeoutExpired:
             self.process.kill()
             raise
@@ -146,3 +148,16 @@ def test_ctrl_c_right_after_the_token_still_stops_the_platform(tmp_path: Path) -
     finally:
         demo.interrupt()
     demo.assert_platform_stopped()
+
+
+def test_a_plain_kill_stops_the_demo_and_its_platform_cleanly(tmp_path: Path) -> None:
+    demo = _Demo(tmp_path, _free_port())
+    code = None
+    try:
+        assert demo.token is not None, demo.output[-3000:]
+        assert demo.started
+    finally:
+        code = demo.interrupt(signal.SIGTERM)
+    demo.assert_platform_stopped()
+    assert code == 0 and "stopped (SIGTERM)" in demo.output
+    assert "Traceback" not in demo.output

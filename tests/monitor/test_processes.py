@@ -150,3 +150,23 @@ def test_two_monitors_on_one_postgresql_desk_open_one_incident_and_notify_once(
         assert len(events) == 14
     found = incidents(desk)
     assert len(found) == 7 and len({i.title for i in found}) == 7
+
+
+@pytest.mark.parametrize(("sig", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 0)])
+def test_ctrl_c_stops_the_monitor_with_130_like_every_command_and_sigterm_with_0(
+    sqlite_url: str,
+    tmp_path: Path,
+    connect: Callable[[str], Desk],
+    sig: signal.Signals,
+    code: int,
+) -> None:
+    store = MonitorStore(connect(sqlite_url).engine)
+    config = _config(tmp_path, [("svc", f"http://127.0.0.1:{free_port()}/h")], "http://127.0.0.1:9")
+    proc = _start(sqlite_url, config)
+    try:
+        wait_until(lambda: bool(store.target_rows()), timeout=30)
+        proc.send_signal(sig)
+        assert proc.wait(20) == code
+    finally:
+        log = _stop(proc)
+    assert "stopped after" in log and "Traceback" not in log

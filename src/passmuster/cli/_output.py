@@ -50,6 +50,39 @@ JsonOption = Annotated[
 # --- consoles -------------------------------------------------------------------------------
 
 
+class _Stopped(Exception):
+    """SIGTERM asked a long-running command to stop."""
+
+
+@contextmanager
+def stop_on_sigterm() -> Iterator[None]:
+    """Turn SIGTERM into a clean stop: the block unwinds, closing whatever it opened.
+
+    Without this, SIGTERM ends Python at once and nothing is cleaned up: Uvicorn handles the
+    signal itself but raises it again once the server is down, after its own handler is gone.
+    A second SIGTERM during the clean-up is ignored so the clean-up finishes. Ctrl-C stays an
+    interruption (exit 130); a SIGTERM stop exits normally.
+    """
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(signum: int, frame: object) -> None:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        raise _Stopped
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    except _Stopped:
+        err_console().print("stopped (SIGTERM)")
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def console() -> Console:
     """A Rich console on the current stdout (looked up per call so test runners can capture it)."""
     import os

@@ -28,7 +28,15 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from passmuster.cli._output import BadInput, JsonOption, console, emit_json, issue_json, say
+from passmuster.cli._output import (
+    BadInput,
+    JsonOption,
+    console,
+    emit_json,
+    issue_json,
+    say,
+    stop_on_sigterm,
+)
 
 if TYPE_CHECKING:
     from passmuster.core.catalog import Service
@@ -382,6 +390,11 @@ def demo_command(
     ctx = DemoContext(target, platform_source=source)
     if ctx.desk_path.exists():
         raise Conflict(f"{ctx.desk_path} already exists; give --dir an empty folder")
+    with stop_on_sigterm():
+        _demo(ctx, target, port=port, serve=serve, as_json=as_json)
+
+
+def _demo(ctx: DemoContext, target: Path, *, port: int, serve: bool, as_json: bool) -> None:
     if as_json:
         with redirect_stdout(io.StringIO()):
             _run_steps(ctx)

@@ -58,8 +58,8 @@ def monitor_command(
 ) -> None:
     """Probe the services and open incidents.
 
-    Runs in the foreground until Ctrl-C. Exit codes with --once: 0 every target answered,
-    1 at least one failed.
+    Runs in the foreground until Ctrl-C (exit 130) or SIGTERM (exit 0). Exit codes with
+    --once: 0 every target answered, 1 at least one failed.
     """
     import asyncio
 
@@ -89,10 +89,12 @@ def monitor_command(
                 raise BadInput(f"--metrics {metrics}: cannot listen there ({exc})") from None
             err_console().print(f"metrics on http://{metrics}/metrics")
         try:
-            asyncio.run(_forever(desk, setup, lambda: _load(desk, config, overrides)))
+            interrupted = asyncio.run(_forever(desk, setup, lambda: _load(desk, config, overrides)))
         finally:
             if server is not None:
                 server.shutdown()
+        if interrupted:  # Ctrl-C, like every other command: 130 (SIGTERM is a clean stop, 0)
+            raise typer.Exit(130)
 
 
 def _load(desk: Desk, config: Path | None, overrides: dict[str, str]) -> MonitorSetup:
@@ -110,16 +112,23 @@ async def _once(desk: Desk, setup: MonitorSetup) -> list[tuple[Target, ProbeResu
     return sorted(results, key=lambda pair: pair[0].name)
 
 
-async def _forever(desk: Desk, setup: MonitorSetup, loader: Any) -> None:
+async def _forever(desk: Desk, setup: MonitorSetup, loader: Any) -> bool:
+    """Monitor until SIGINT or SIGTERM; True when it was SIGINT (Ctrl-C)."""
     import asyncio
     import signal
 
     from passmuster.monitor.scheduler import Monitor
 
     stop = asyncio.Event()
+    received: list[int] = []
     loop = asyncio.get_running_loop()
+
+    def stopping(sig: int) -> None:
+        received.append(sig)
+        stop.set()
+
     for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
+        loop.add_signal_handler(sig, stopping, sig)
     out = err_console()
 
     def flipped(target: Target, flip: Flip) -> None:
@@ -136,6 +145,7 @@ async def _forever(desk: Desk, setup: MonitorSetup, loader: Any) -> None:
     monitor = Monitor(desk, setup, loader=loader, on_flip=flipped)
     await monitor.run(stop)
     out.print(f"stopped after {monitor.probes_done} probes")
+    return signal.SIGINT in received
 
 
 def _ms(at: int) -> Any:

@@ -9,7 +9,14 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from passmuster.cli._output import BadInput, database_url, display_url, err_console, say
+from passmuster.cli._output import (
+    BadInput,
+    database_url,
+    display_url,
+    err_console,
+    say,
+    stop_on_sigterm,
+)
 
 if TYPE_CHECKING:
     import uvicorn
@@ -134,7 +141,8 @@ def serve(
     say(f"passmuster serving the desk at {display_url(desk.url)}")
     say(f"Dashboard: http://{shown}:{port}/   API: http://{shown}:{port}/api/v1/docs")
     try:
-        server.run()
+        with stop_on_sigterm():
+            server.run()
     except SystemExit as exc:
         # Uvicorn exits 3 when it cannot start (the port is taken, mostly), which here would
         # read as "not found"; it has logged the cause already.

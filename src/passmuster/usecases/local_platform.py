@@ -84,7 +84,7 @@ class LocalPlatform:
         log = service.log.open("ab")
         self._logs.append(log)
         service.process = subprocess.Popen(
-            service.command,
+            _dies_with_this_process(service.command),
             cwd=service.cwd,
             env=service.env,
             stdout=log,
@@ -231,6 +231,35 @@ def start_local_platform(
         local.stop()
         raise
     return local
+
+
+# A service must not outlive the process that started it, even when that process is killed
+# with SIGKILL and cleans up nothing. On Linux the child asks the kernel for SIGTERM when its
+# parent dies (prctl PR_SET_PDEATHSIG), then execs the real command: the setting survives exec,
+# and doing it in the child before exec (rather than in a preexec_fn) is safe with threads. If
+# the parent died before the request was made, the child leaves at once. The signal comes when
+# the *thread* that started the child ends, so services are started from long-lived threads
+# (the demo and the tests start them from the main thread). Other systems have no such request:
+# there the services are stopped by `stop()`, on exit, on Ctrl-C and on SIGTERM.
+_DIE_WITH_PARENT = """
+import ctypes, os, signal, sys
+PR_SET_PDEATHSIG = 1
+parent = int(sys.argv[1])
+try:
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+except (OSError, AttributeError):
+    pass
+if os.getppid() != parent:
+    sys.exit(0)
+os.execv(sys.argv[2], sys.argv[2:])
+"""
+
+
+def _dies_with_this_process(command: list[str]) -> list[str]:
+    """`command`, run so that it ends when this process ends (see _DIE_WITH_PARENT)."""
+    if not sys.platform.startswith("linux"):
+        return command
+    return [sys.executable, "-c", _DIE_WITH_PARENT, str(os.getpid()), *command]
 
 
 def _localise(value: str, base_urls: dict[str, str]) -> str:
