@@ -85,6 +85,15 @@ def create_app(settings: Settings | None = None, *, desk: Desk | None = None) ->
     pages.install(app)
     install_error_handlers(app, pages=pages.error_page)
     app.add_middleware(_PokeAfterWrites)
+    from passmuster.api.guard import LoginLimiter, RequestGuard
+
+    # Added last, so it runs first: nothing reads a body before it.
+    app.add_middleware(
+        RequestGuard,
+        max_body=config.max_body_bytes,
+        max_upload=config.max_upload_bytes,
+        limiter=LoginLimiter(),
+    )
     return app
 
 

@@ -21,6 +21,9 @@ class ServeSettings(Settings):
     cookie_secure: bool = False
     # The platform repository `POST /api/v1/scans/run` scans; None disables that route.
     platform_root: Path | None = None
+    # Request bodies: every body, and an uploaded scan report (POST /api/v1/scans); bytes.
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
+    max_upload_bytes: int = Field(default=32 * 1024 * 1024, ge=1024)
     # Limits of a scan `POST /api/v1/scans/run` starts (it runs in a child process): seconds,
     # and bytes of memory (address space).
     scan_timeout: float = Field(default=300.0, gt=0)
