@@ -92,10 +92,28 @@ def test_compose_files_that_do_not_run_together_may_reuse_ports(write_tree: Writ
 
 def test_aioredis_is_flagged_only_on_python_3_11_and_later(write_tree: WriteTree) -> None:
     compose = {"docker-compose.yml": "services:\n  api:\n    build: ./services/api\n"}
-    new = write_tree({**compose, **api("fastapi==0.116.1\naioredis==2.0.1\n")})
+    reqs = "fastapi==0.116.1\naioredis==2.0.1\n"
+    uses = MAIN.replace("from fastapi import", "import aioredis\nfrom fastapi import", 1)
+    new = write_tree({**compose, **api(reqs, main=uses)})
     assert [f.line for f in run(new, "REQ006")] == [2]
-    old = write_tree({**compose, **api("fastapi==0.116.1\naioredis==2.0.1\n", base="python:3.10")})
+    old = write_tree({**compose, **api(reqs, main=uses, base="python:3.10")})
     assert run(old, "REQ006") == []
+    unused = write_tree({**compose, **api(reqs)})  # installed, imported nowhere
+    assert run(unused, "REQ006") == []
+
+
+def test_passlib_breaks_with_bcrypt_5_also_through_its_extra(write_tree: WriteTree) -> None:
+    compose = {"docker-compose.yml": "services:\n  api:\n    build: ./services/api\n"}
+    uses = MAIN.replace(
+        "from fastapi import", "from passlib.context import CryptContext\nfrom fastapi import", 1
+    )
+    extra = write_tree({**compose, **api("fastapi==0.116.1\npasslib[bcrypt]==1.7.4\n", main=uses)})
+    [finding] = run(extra, "REQ006")
+    assert "bcrypt" in finding.message and finding.line == 2
+    capped = write_tree(
+        {**compose, **api("fastapi==0.116.1\npasslib[bcrypt]==1.7.4\nbcrypt==4.0.1\n", main=uses)}
+    )
+    assert run(capped, "REQ006") == []
 
 
 def test_a_sync_url_given_to_create_async_engine_is_flagged(write_tree: WriteTree) -> None:

@@ -88,7 +88,7 @@ def test_cross_service_findings_point_at_the_other_service(scan_tree: ScanTree) 
     assert [(r.path, r.line, r.service) for r in drift.related] == [
         ("services/api/requirements.txt", 1, "api")
     ]
-    assert "0.110.0" in drift.message and "0.116.1" in drift.message
+    assert "1.10.13" in drift.message and "2.11.7" in drift.message
     wrong_port = scan_tree(FIXTURES / "PORT003" / "bad").findings[0]
     assert wrong_port.related[0].service == "api"
     assert "9000" in wrong_port.message and "8000" in wrong_port.message

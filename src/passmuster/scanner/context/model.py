@@ -545,6 +545,8 @@ class Platform:
     documents: dict[str, str] = field(default_factory=dict)
     problems: list[ParseProblem] = field(default_factory=list)
     options: dict[str, Any] = field(default_factory=dict)  # [scan] options rules may read
+    # Whether a .gitignore ignores a path: files kept out of the repository on purpose.
+    gitignored: Callable[[str], bool] = field(default=lambda path: False, repr=False)
     # Values several rules derive from this platform, kept for the scan (see `derived`).
     _derived: dict[str, Any] = field(default_factory=dict, repr=False)
 

@@ -70,6 +70,7 @@ class RepositoryTree:
     env_files: set[str] = field(default_factory=set)
     python_by_dir: dict[str, list[str]] = field(default_factory=dict)
     documents: list[str] = field(default_factory=list)  # README.md, docs/*.md, …
+    ignores: _Ignores = field(default_factory=list)  # the .gitignore files read, by folder
     all_files: set[str] = field(default_factory=set)
     dirs: set[str] = field(default_factory=set)
     _refused: set[str] = field(default_factory=set)
@@ -78,7 +79,7 @@ class RepositoryTree:
         """Sort every file under the root by kind (skipping what is never read)."""
         excludes = list(exclude)
         root = str(self.root)
-        ignores: _Ignores = []
+        ignores = self.ignores
         # Git never ignores a file it tracks: a committed .env listed in .gitignore is read.
         tracked, tracked_dirs = self._tracked() if respect_gitignore else (set(), set())
         for folder, dirnames, filenames in os.walk(root):
@@ -187,6 +188,11 @@ class RepositoryTree:
         if remember:
             self.texts[path] = text
         return text
+
+    def gitignored(self, path: str) -> bool:
+        """Whether a .gitignore of the repository ignores `path` (a file that is generated
+        or kept out of version control on purpose, such as a local `.env` or `logs/`)."""
+        return _ignored(path, self.ignores) or _ignored(path + "/", self.ignores)
 
     def exists(self, path: str | None) -> bool:
         if path is None:

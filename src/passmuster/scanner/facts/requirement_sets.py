@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
 from passmuster.scanner.context.model import Platform, RequirementsFile, ServiceDef
+from passmuster.scanner.facts.paths import is_under
 
 _SHARED_NAME = re.compile(r"(shared|common|base)", re.IGNORECASE)
 
@@ -41,11 +42,18 @@ def _requirements_index(platform: Platform) -> RequirementsIndex:
         for include in file.includes:
             if include.kind == "requirement" and include.resolved is not None:
                 included.add(include.resolved)
+    # A file named like `requirements.shared.txt` is shared only where several services'
+    # files sit below its folder: `services/api/requirements-base.txt` is api's own.
+    homes = {str(PurePosixPath(root).parent) for root in roots}
     shared = [
         file
         for path, file in sorted(platform.requirements_files.items())
         if path in included
-        or (path not in roots and _SHARED_NAME.search(PurePosixPath(path).name) is not None)
+        or (
+            path not in roots
+            and _SHARED_NAME.search(PurePosixPath(path).name) is not None
+            and sum(1 for home in homes if is_under(home, str(PurePosixPath(path).parent))) > 1
+        )
     ]
     return RequirementsIndex(users=dict(users), shared=shared)
 

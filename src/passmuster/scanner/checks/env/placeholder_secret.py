@@ -5,11 +5,12 @@ from typing import Any, ClassVar
 
 from passmuster.core.findings import Finding, Fix, Location
 from passmuster.core.issues import Severity
+from passmuster.scanner.context.interpolate import fallback_of
 from passmuster.scanner.context.model import EnvVar, Platform, ServiceDef
 from passmuster.scanner.context.urls import find_urls
 from passmuster.scanner.facts.code import owned_python_files
 from passmuster.scanner.facts.environment import env_values
-from passmuster.scanner.facts.paths import is_dev_file
+from passmuster.scanner.facts.paths import is_dev_file, is_test_file
 from passmuster.scanner.facts.secrets import is_secret_name, placeholder_kind
 from passmuster.scanner.rule import Rule, unique
 
@@ -71,6 +72,14 @@ class PlaceholderSecret(Rule):
                     continue
                 if is_dev_file(var.path):
                     continue  # a local development set-up: its dev secrets are expected
+                if var.template is not None and _from_example(platform, var.path):
+                    # Interpolated from an example env file (no real .env is committed):
+                    # the example's placeholders are not what runs; only the compose file's
+                    # own defaults are.
+                    fallback = fallback_of(var.template)
+                    if fallback is None:
+                        continue
+                    value = fallback
                 kind: str | None = None
                 what = name
                 secret = value
@@ -111,6 +120,8 @@ class PlaceholderSecret(Rule):
 
     def _code_fallbacks(self, platform: Platform, extra: frozenset[str]) -> Iterator[Finding]:
         for service, source in owned_python_files(platform):
+            if is_test_file(source.path):
+                continue
             if (
                 "getenv" not in source.text
                 and "environ" not in source.text
@@ -136,3 +147,10 @@ class PlaceholderSecret(Rule):
                     service=service.name,
                     key=f"code:{name}",
                 )
+
+
+def _from_example(platform: Platform, compose_path: str) -> bool:
+    """Whether the compose file is interpolated from an example env file."""
+    compose = platform.compose_files.get(compose_path)
+    env_file = compose.env_file if compose is not None else None
+    return env_file is not None and not env_file.endswith("/.env") and env_file != ".env"

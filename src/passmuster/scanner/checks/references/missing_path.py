@@ -14,7 +14,9 @@ class MissingPath(Rule):
     Flags a path a compose service refers to that does not exist in the repository: an
     `env_file` (unless marked `required: false`), a `build` context, a `dockerfile`, the
     source of a relative bind mount (`./config:/etc/app`), or a `-r`/`-c` include in a
-    requirements file the service installs.
+    requirements file the service installs. An env file or bind-mount source that a
+    `.gitignore` lists is left alone: it is kept out of the repository on purpose (a local
+    `.env`, a `logs/` folder written at run time).
 
     ## Why is this bad?
     `docker compose up` fails on a missing env file or build context, `pip install` on a
@@ -57,7 +59,9 @@ class MissingPath(Rule):
 
         for service in platform.services:
             for file, where, exists in service.env_files:
-                if not exists and once(where.path, where.line, file):
+                if exists or platform.gitignored(file):
+                    continue  # a local file kept out of the repository on purpose
+                if once(where.path, where.line, file):
                     yield self.finding(
                         f"env_file {file} does not exist",
                         where.path,
@@ -107,8 +111,10 @@ class MissingPath(Rule):
             for volume in service.volumes:
                 if volume.type != "bind" or volume.resolved is None:
                     continue
-                if platform.abspath(volume.resolved).exists():
-                    continue
+                if platform.abspath(volume.resolved).exists() or platform.gitignored(
+                    volume.resolved
+                ):
+                    continue  # present, or generated at run time (logs/, data/) on purpose
                 if once(volume.path, volume.line, volume.resolved):
                     yield self.finding(
                         f"bind mount source {volume.source} does not exist; Docker would "

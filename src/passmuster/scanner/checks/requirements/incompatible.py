@@ -10,7 +10,7 @@ from packaging.version import Version
 
 from passmuster.core.findings import Finding, Fix, Location
 from passmuster.core.issues import Severity
-from passmuster.scanner.context.model import Platform, Requirement
+from passmuster.scanner.context.model import Platform, Requirement, ServiceDef
 from passmuster.scanner.facts.tables import table
 from passmuster.scanner.facts.versions import LATEST, likely_version
 from passmuster.scanner.rule import Rule, unique
@@ -61,6 +61,8 @@ class IncompatiblePackages(Rule):
             listed = {r.name: r for r in installs}
             python = service.python_version
             for combo in combinations:
+                if not _imports_any(platform, service, combo.get("needs-import", [])):
+                    continue
                 hit = self._matches(combo, listed, python)
                 if hit is None:
                     continue
@@ -86,6 +88,10 @@ class IncompatiblePackages(Rule):
         ):
             return None
         unlisted_latest = {name.lower() for name in combo.get("unlisted-means-latest", [])}
+        for package, via in combo.get("installed-by-extra", {}).items():
+            carrier = listed.get(str(via).lower())
+            if carrier is not None and package in carrier.extras:
+                unlisted_latest.add(package.lower())
         matched: list[Requirement] = []
         for text in combo["when"]:
             try:
@@ -110,3 +116,16 @@ class IncompatiblePackages(Rule):
         pinned = [r for r in matched if r.pinned_version]
         anchor = (pinned or matched)[0]
         return anchor, [r for r in matched if r is not anchor]
+
+
+def _imports_any(platform: Platform, service: ServiceDef, modules: list[str]) -> bool:
+    """Whether the service's code imports one of `modules` (True when there is no code to
+    tell, or no modules are named)."""
+    if not modules or not service.python_files:
+        return True
+    wanted = set(modules)
+    for source in platform.python_files(service):
+        facts = source.facts
+        if facts is not None and any(i.module.split(".")[0] in wanted for i in facts.imports):
+            return True
+    return False

@@ -1,7 +1,8 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from typing import Any, ClassVar
 
 from packaging.version import InvalidVersion, Version
 
@@ -9,6 +10,16 @@ from passmuster.core.findings import Finding, Fix, Location
 from passmuster.core.issues import Severity
 from passmuster.scanner.context.model import Platform, Requirement, ServiceDef
 from passmuster.scanner.rule import Rule, unique
+
+_DEPTHS = {"major": 1, "minor": 2, "patch": 3}
+
+
+def _release(version: str, depth: int) -> tuple[int | str, ...]:
+    """The first `depth` parts of a release: (2,) for 2.11.7 at major level."""
+    try:
+        return Version(version).release[:depth]
+    except InvalidVersion:
+        return (version,)
 
 
 def _order(version: str) -> tuple[int, Version | str]:
@@ -20,9 +31,11 @@ def _order(version: str) -> tuple[int, Version | str]:
 
 class VersionDrift(Rule):
     """## What it does
-    Flags a package pinned (`==`) to different versions in different services, after resolving
-    `-r` includes. The finding sits on each pin that differs from the version most services use,
-    and points at a service that uses that version.
+    Flags a package pinned (`==`) to different major versions in different services of one
+    compose project, after resolving `-r` includes: one finding per package, on a pin that
+    differs from the version most services use, listing the other pins. Minor and patch
+    differences are left alone by default (they keep the API); nested compose projects of
+    one repository are separate platforms and need not agree.
 
     ## Why is this bad?
     Services that share a library (pydantic models, an auth client, the Docker SDK) start to
@@ -41,12 +54,19 @@ class VersionDrift(Rule):
     Move the pin into the shared requirements file and include it, or align the versions.
     When a service really needs another version, suppress the finding on that line with a
     reason: `pydantic==1.10.13  # passmuster: ignore[REQ002] legacy billing models`.
+
+    ## Configuration
+    ```toml
+    [scan.options.REQ002]
+    level = "minor"   # "major" (default), "minor" or "patch": the difference that counts
+    ```
     """
 
     code = "REQ002"
     name = "version-drift"
     severity = Severity.MEDIUM
     fix = Fix.NONE
+    default_options: ClassVar[Mapping[str, Any]] = {"level": "major"}
 
     def check(self, platform: Platform) -> Iterator[Finding]:
         return unique(self._check(platform))
@@ -72,15 +92,16 @@ class VersionDrift(Rule):
                 version = reqs[0].pinned_version
                 assert version is not None
                 pins[name][version].append((service, reqs[0]))
+        depth = _DEPTHS[str(self.options["level"])]
         for package, versions in sorted(pins.items()):
-            if len(versions) < 2:
-                continue
+            if len({_release(v, depth) for v in versions}) < 2:
+                continue  # only patch (or minor) differences: nothing breaks between them
             majority = max(versions, key=lambda v: (len(versions[v]), _order(v)))
             model_service, model_req = versions[majority][0]
             # One finding per package: the drift is one cause, whatever the number of pins.
             places: dict[tuple[str, int], tuple[str, list[ServiceDef]]] = {}
             for version, users in sorted(versions.items(), key=lambda item: _order(item[0])):
-                if version == majority:
+                if _release(version, depth) == _release(majority, depth):
                     continue
                 for service, req in users:
                     places.setdefault((req.path, req.line), (version, []))[1].append(service)
