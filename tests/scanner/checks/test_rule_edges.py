@@ -309,13 +309,21 @@ def test_health_route_may_come_from_a_router_prefix_or_configuration(
         'health = APIRouter(prefix="/livez")\n\n\n@health.get("")\nasync def live() -> str:\n'
         '    return "ok"\n'
     )
-    compose = {"docker-compose.yml": "services:\n  api:\n    build: ./services/api\n"}
+    compose = {
+        "docker-compose.yml": "services:\n  api:\n    build: ./services/api\n"
+        "    healthcheck:\n      test: curl -f http://localhost:8000/livez || exit 1\n"
+    }
     prefixed = write_tree({**compose, **api(main=main)})
     assert run(prefixed, "CODE004") == []
     status = main.replace("/livez", "/status")
     custom = write_tree({**compose, **api(main=status)})
-    assert [f.line for f in run(custom, "CODE004")] == [3]
-    assert run(custom, "CODE004", paths=["/status"]) == []
+    [finding] = run(custom, "CODE004")
+    assert finding.line == 3 and "/livez" in finding.message
+    assert run(custom, "CODE004", paths=["/livez"]) == []
+    unprobed = write_tree(
+        {"docker-compose.yml": "services:\n  api:\n    build: ./services/api\n", **api(main=status)}
+    )
+    assert run(unprobed, "CODE004") == []  # nothing probes it: nothing breaks
 
 
 def test_docker_socket_may_be_allowed_for_a_named_service(write_tree: WriteTree) -> None:

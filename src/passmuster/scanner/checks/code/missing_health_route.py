@@ -1,9 +1,10 @@
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping
 from typing import Any, ClassVar
 
-from passmuster.core.findings import Finding, Fix
+from passmuster.core.findings import Finding, Fix, Location
 from passmuster.core.issues import Severity
 from passmuster.scanner.context.model import Platform, ServiceDef
 from passmuster.scanner.context.pysource import may_define_web
@@ -11,78 +12,90 @@ from passmuster.scanner.facts.code import code_groups
 from passmuster.scanner.facts.paths import is_test_file
 from passmuster.scanner.rule import Rule, unique
 
+_LOCAL_URL = re.compile(
+    r"https?://(?:localhost|127\.0\.0\.1|0\.0\.0\.0|\[::1\])(?::\d+)?(/[^\s'\"),;]*)?"
+)
+
 
 class MissingHealthRoute(Rule):
     """## What it does
-    Flags a service whose code creates a web app (`FastAPI()`, `Flask()`, `Starlette()`,
-    `Quart()`) but defines no health route: no route or router prefix ending in `/health`,
-    `/healthz`, `/livez` or `/readyz`, or the path configured for the service.
+    Flags a service whose health check probes an HTTP path its web app does not serve: the
+    compose `healthcheck` or the Dockerfile `HEALTHCHECK` calls
+    `http://localhost:8000/healthz` (or any loopback URL), and the code that creates the app
+    (`FastAPI()`, `Flask()`, `Starlette()`, `Quart()`) has no route or router prefix for
+    that path. A service nothing probes is left alone.
 
     ## Why is this bad?
-    Without a cheap endpoint that says "up", compose health checks, load balancers and
-    `passmuster monitor` can only probe real endpoints (which need auth or a database) or
-    nothing, so a dead service is noticed by its users first.
+    The probe gets a 404 every time, so the container never becomes healthy: services that
+    `depends_on` it with `condition: service_healthy` never start, and orchestrators restart
+    a service that works.
 
     ## Example
-    ```python
-    app = FastAPI()
-
-    @app.get("/api/v1/invoices")
-    async def invoices(): ...
+    ```yaml
+    healthcheck:
+      test: ["CMD", "python", "-c", "import urllib.request as u; u.urlopen('http://localhost:8000/healthz')"]
     ```
+    while the app defines only `/api/v1/invoices`.
 
     ## How to fix
     ```python
-    @app.get("/health")
-    async def health() -> dict[str, str]:
+    @app.get("/healthz")
+    async def healthz() -> dict[str, str]:
         return {"status": "ok"}
     ```
+    or probe a path the app serves.
 
     ## Configuration
     ```toml
     [scan.options.CODE004]
-    paths = ["/health", "/healthz", "/livez", "/readyz", "/ping"]
+    paths = ["/health", "/healthz", "/livez", "/readyz", "/ping"]   # answered outside the app
     ```
-    A service's own path can be set with `health = "/status"` under `[services.<name>]`.
+    Paths listed here count as served (by a proxy or a library router the scan cannot see);
+    a service's own path can be set with `health = "/status"` under `[services.<name>]`.
     """
 
     code = "CODE004"
     name = "missing-health-route"
     severity = Severity.MEDIUM
     fix = Fix.NONE
-    default_options: ClassVar[Mapping[str, Any]] = {
-        "paths": ["/health", "/healthz", "/livez", "/readyz"]
-    }
+    default_options: ClassVar[Mapping[str, Any]] = {"paths": []}
 
     def check(self, platform: Platform) -> Iterator[Finding]:
         return unique(self._check(platform))
 
     def _check(self, platform: Platform) -> Iterator[Finding]:
-        defaults = tuple(str(p).rstrip("/") for p in self.options["paths"])
+        served_elsewhere = {str(p).rstrip("/") for p in self.options["paths"]}
         for files, members in code_groups(platform):
-            # Members share their code; only a configured health path can set them apart.
-            by_paths: dict[tuple[str, ...], list[ServiceDef]] = {}
             for member in members:
-                paths = (member.health_path.rstrip("/"),) if member.health_path else defaults
-                by_paths.setdefault(paths, []).append(member)
-            for wanted, group in by_paths.items():
-                found = self._app_without_health(platform, files, wanted)
+                probes = _probed_paths(member)
+                if not probes or (member.health_path and member.health_path in probes):
+                    continue
+                found = self._app_without(platform, files, probes, served_elsewhere)
                 if found is None:
                     continue
                 cls, variable, line, path = found
+                check = member.healthcheck
+                assert check is not None
                 yield self.finding(
-                    f"the {cls} app {variable!r} has no health route ({', '.join(wanted)})",
+                    f"the health check probes {', '.join(probes)} but the {cls} app "
+                    f"{variable!r} has no such route",
                     path,
                     line,
-                    service=group[0].name,
-                    key=variable,
+                    service=member.name,
+                    related=[Location(check.path, check.line, message="the health check")],
+                    key=f"{variable}:{','.join(probes)}",
                 )
 
     @staticmethod
-    def _app_without_health(
-        platform: Platform, files: tuple[str, ...], wanted: tuple[str, ...]
+    def _app_without(
+        platform: Platform,
+        files: tuple[str, ...],
+        probes: list[str],
+        served_elsewhere: set[str],
     ) -> tuple[str, str, int, str] | None:
-        """The first web app in `files` when none of them has a health route, else None."""
+        """The first web app in `files` when no route serves a probed path, else None."""
+        if any(p.rstrip("/") in served_elsewhere for p in probes):
+            return None
         app: tuple[str, str, int, str] | None = None
         for path in files:
             source = platform.python.get(path)
@@ -94,6 +107,21 @@ class MissingHealthRoute(Rule):
             if found.web_apps and app is None:
                 cls, variable, line = found.web_apps[0]
                 app = (cls, variable, line, path)
-            if any(route.rstrip("/").endswith(wanted) for route, _ in found.routes if route):
-                return None
+            for route, _ in found.routes:
+                route = route.rstrip("/")
+                if route and any(p.rstrip("/").endswith(route) for p in probes):
+                    return None
         return app
+
+
+def _probed_paths(service: ServiceDef) -> list[str]:
+    """The paths the service's health check requests from itself."""
+    check = service.healthcheck
+    if check is None or check.disabled:
+        return []
+    paths = []
+    for match in _LOCAL_URL.finditer(check.command_text):
+        path = (match.group(1) or "/").split("?", 1)[0] or "/"
+        if path != "/" and path not in paths:
+            paths.append(path)
+    return paths

@@ -124,6 +124,12 @@ class MissingImportName(Rule):
             local = local_index.find(statement.module, (str(base),))
         else:
             local = local_index.find(statement.module, roots)
+        if local is not None and local.path is None and not statement.level:
+            # A folder without __init__.py (a service's alembic/ migrations) is a namespace
+            # package: any regular package of that name on sys.path wins over it.
+            top = statement.module.split(".", 1)[0]
+            if modules.installed_module(top) is not None or service.has_package(top):
+                local = None
         if local is not None:
             if local_index.provides(local, name) is not False:
                 return None

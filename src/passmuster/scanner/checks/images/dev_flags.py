@@ -4,11 +4,11 @@ from collections.abc import Iterator, Mapping
 from fnmatch import fnmatch
 from typing import Any, ClassVar
 
-from passmuster.core.findings import Finding, Fix
+from passmuster.core.findings import Finding, Fix, Location
 from passmuster.core.issues import Severity
 from passmuster.scanner.context.commands import instruction_command, read_server
-from passmuster.scanner.context.model import Command, Platform
-from passmuster.scanner.facts.paths import is_dev_file
+from passmuster.scanner.context.model import Command, Platform, ServiceDef
+from passmuster.scanner.facts.paths import is_dev_file, is_under
 from passmuster.scanner.rule import Rule, unique
 
 
@@ -18,7 +18,8 @@ class DevFlagInProduction(Rule):
     `--debug`, `flask run --debug`, `fastapi dev`, in a Dockerfile `CMD`/`ENTRYPOINT` or a
     compose `command:`. Compose files and Dockerfiles named for development
     (`docker-compose.dev.yml`, `docker-compose.override.yml`, `*.local.*`, `Dockerfile.dev`)
-    are skipped.
+    are skipped, and so is a compose command of a service whose source is bind-mounted into
+    the container (the development loop). One finding per switch lists every place.
 
     ## Why is this bad?
     The reloader watches the file system and restarts workers on changes, runs a single
@@ -52,9 +53,14 @@ class DevFlagInProduction(Rule):
 
     def _check(self, platform: Platform) -> Iterator[Finding]:
         patterns: list[str] = list(self.options["dev_files"])
+        # One finding per switch: the same `--reload` in six Dockerfiles is one habit.
+        places: dict[str, list[tuple[ServiceDef, Command, str]]] = {}
         seen: set[tuple[str, int | None]] = set()
         for service in platform.services:
-            commands: list[Command] = [c for c in (service.command, service.entrypoint) if c]
+            commands: list[Command] = []
+            if not _mounts_its_source(service):
+                # A compose command on a bind-mounted source is a development loop.
+                commands += [c for c in (service.command, service.entrypoint) if c]
             if service.dockerfile is not None:
                 for keyword in ("CMD", "ENTRYPOINT"):
                     found = service.dockerfile.last(keyword)
@@ -72,10 +78,33 @@ class DevFlagInProduction(Rule):
                     continue
                 seen.add((command.path, command.line))
                 flags = ", ".join(parsed.dev_flags)
-                yield self.finding(
-                    f"{parsed.server} runs with {flags} in a production command",
-                    command.path,
-                    command.line,
-                    service=service.name,
-                    key=flags,
-                )
+                places.setdefault(flags, []).append((service, command, parsed.server))
+        for flags, where in places.items():
+            (service, command, server), *rest = where
+            also = f" (and {len(rest)} more: {', '.join(c.path for _, c, _ in rest[:4])})"
+            yield self.finding(
+                f"{server} runs with {flags} in a production command{also if rest else ''}",
+                command.path,
+                command.line,
+                service=service.name,
+                related=[
+                    Location(c.path, c.line, message=f"{flags} again", service=s.name)
+                    for s, c, _ in rest
+                ],
+                key=flags,
+            )
+
+
+def _mounts_its_source(service: ServiceDef) -> bool:
+    """Whether compose bind-mounts the service's build context (or a folder in it) into the
+    container: the code is edited on the host and reloaded."""
+    context = service.build_context
+    if context is None:
+        return False
+    return any(
+        v.type == "bind"
+        and v.resolved is not None
+        and (is_under(v.resolved, context) or is_under(context, v.resolved))
+        and not v.read_only
+        for v in service.volumes
+    )
