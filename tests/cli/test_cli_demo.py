@@ -14,7 +14,10 @@ from pathlib import Path
 
 import httpx
 
+from passmuster.storage.monitor_store import MonitorStore
+from passmuster.usecases.desk import Desk
 from tests.cli.conftest import Run
+from tests.monitor.servers import wait_until
 
 
 def test_demo_files_works_and_reports(tmp_path: Path, run: Run) -> None:
@@ -135,6 +138,14 @@ def test_demo_serves_the_dashboard_with_the_platform_running_until_interrupted(
             assert issues.status_code == 200
             identity = demo.started["identity"]
             assert httpx.get(f"{identity}/healthz", timeout=5).status_code == 200
+        not_run = set(re.findall(r"^\s+(\w[\w-]*)\s+not run here$", demo.output, re.M))
+        assert {"mailhog", "pgadmin"} <= not_run
+        with Desk.open(tmp_path / ".passmuster" / "desk.db") as desk:
+            store = MonitorStore(desk.engine)
+            wait_until(lambda: bool(store.target_rows()), timeout=30)
+            probed = {row.name for row in store.target_rows()}
+        assert "identity" in probed
+        assert not probed & not_run  # what the demo says it does not run, it does not probe
     finally:
         demo.interrupt()
     demo.assert_platform_stopped()  # Ctrl-C stops the platform's processes with the server

@@ -79,3 +79,56 @@ def test_user_errors_are_one_line_with_exit_code_2(
     assert code == 2 and "nothing to monitor" in err
     code, _, err = run(["monitor", "--once", "--base-url", "identity"], capsys)
     assert code == 2 and "HOST=URL" in err
+    for bad in ("nope", "127.0.0.1:http", "127.0.0.1:70000"):
+        code, _, err = run(["monitor", "--once", "--metrics", bad], capsys)
+        assert code == 2 and "invalid --metrics" in err and "HOST:PORT" in err
+
+
+COMPOSE = """services:
+  api:
+    image: example/api:1
+    ports: ["8000:8000"]
+    healthcheck:
+      test: ["CMD", "curl", "-f", "http://localhost:8000/healthz"]
+  worker:
+    image: example/api:1
+    command: celery -A app worker
+"""
+
+
+def test_the_catalog_is_found_next_to_the_compose_file_without_any_configuration(
+    folder: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (folder / "docker-compose.yml").write_text(COMPOSE, encoding="utf-8")
+    (folder / "services").mkdir()
+    monkeypatch.chdir(folder / "services")  # anywhere in the project the desk belongs to
+    assert not (folder / "passmuster.toml").exists()
+    with ThreadServer() as server:
+        code, out, err = run(
+            ["monitor", "--once", "--json", "--base-url", f"api=http://127.0.0.1:{server.port}"],
+            capsys,
+        )
+    assert code == 0, err
+    (row,) = json.loads(out)
+    assert (row["target"], row["ok"]) == ("api", True)
+
+
+def test_nothing_to_monitor_names_the_folder_it_looked_in(
+    folder: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, err = run(["monitor", "--once"], capsys)
+    assert code == 2 and "nothing to monitor" in err and str(folder) in err
+
+
+def test_serve_monitor_finds_the_platforms_catalog_without_any_configuration(
+    folder: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    from passmuster.monitor.scheduler import Monitor
+
+    platform = tmp_path_factory.mktemp("platform")
+    (platform / "compose.yaml").write_text(COMPOSE, encoding="utf-8")
+    with Desk.open(start=folder) as desk:
+        monitor = Monitor.from_config(desk, start=platform)  # serve --monitor --platform DIR
+        assert sorted(monitor.setup.targets.targets) == ["api"]
+        here = Monitor.from_config(desk)  # serve --monitor in a folder without compose files
+        assert here.setup.targets.targets == {}

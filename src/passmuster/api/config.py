@@ -36,6 +36,8 @@ class ServeSettings(Settings):
     # the working folder) and service -> base URL overrides, as `passmuster monitor` takes them.
     monitor_config: Path | None = None
     base_urls: dict[str, str] = Field(default_factory=dict)
+    # Catalog services the monitor leaves out (the demo's services it does not run here).
+    monitor_skip: list[str] = Field(default_factory=list)
 
 
 def serve_settings(settings: Settings | None) -> ServeSettings:

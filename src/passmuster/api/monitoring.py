@@ -7,6 +7,7 @@ The monitor writes what it sees into the desk; the pages and the API read it fro
 from __future__ import annotations
 
 import asyncio
+import logging
 from typing import Any
 
 from starlette.types import Receive, Scope, Send
@@ -14,6 +15,8 @@ from starlette.types import Receive, Scope, Send
 from passmuster.api.config import ServeSettings
 from passmuster.api.errors import error_response
 from passmuster.errors import AuthError
+
+log = logging.getLogger("passmuster.monitor")
 
 
 class InProcessMonitor:
@@ -31,7 +34,14 @@ class InProcessMonitor:
             settings.monitor_config,
             base_urls=settings.base_urls or None,
             start=settings.platform_root,
+            skip=settings.monitor_skip,
         )
+        if not monitor.setup.targets.targets:
+            # Said once at start: a monitor probing nothing would otherwise look healthy.
+            log.warning(
+                "the monitor has nothing to probe: no probeable services in the platform's "
+                "compose files nor on the desk, and no [monitor] targets"
+            )
         return cls(monitor)
 
     async def run(self, stop: asyncio.Event) -> None:

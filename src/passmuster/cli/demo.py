@@ -294,12 +294,14 @@ def serve_dashboard(ctx: DemoContext, *, port: int) -> None:
         desk = cleanup.enter_context(ctx.open_desk())
         _, secret = TokenStore(desk.engine).create("demo-admin", "admin", created_by="demo")
         base_urls: dict[str, str] = {}
+        not_run: list[str] = []
         if ctx.platform.is_dir():
             say("Starting the example platform's services on 127.0.0.1 ...")
             local = cleanup.enter_context(
                 start_local_platform(ctx.platform, log_dir=ctx.folder / "logs")
             )
             base_urls = dict(local.base_urls)
+            not_run = list(local.unavailable)  # said "not run here": no incidents for them
             for name, service in sorted(local.services.items()):
                 state = "[green]up[/]" if service.running else "[red]not running[/]"
                 say(f"  {name:<16} {service.url}  {state}")
@@ -310,6 +312,7 @@ def serve_dashboard(ctx: DemoContext, *, port: int) -> None:
             monitor=True,
             platform_root=ctx.platform if ctx.platform.is_dir() else None,
             base_urls=base_urls,
+            monitor_skip=not_run,
         )
         config = uvicorn.Config(
             create_app(settings, desk=desk),

@@ -66,13 +66,14 @@ def monitor_command(
     from passmuster.monitor.targets import parse_base_urls
 
     overrides = parse_base_urls(base_url or [])
+    if metrics:  # checked before anything runs, with --once too
+        from passmuster.monitor.metrics import parse_listen_address
+
+        parse_listen_address(metrics)
     with desk_session() as desk:
         setup = _load(desk, config, overrides)
         if not setup.targets.targets:
-            raise BadInput(
-                "nothing to monitor: no services in the catalog and no [monitor] targets "
-                "(add [[monitor.targets]] to passmuster.toml, or run next to a compose file)"
-            )
+            raise BadInput(nothing_to_monitor(config))
         if once:
             results = asyncio.run(_once(desk, setup))
             _print_once(results, as_json)
@@ -95,6 +96,18 @@ def monitor_command(
                 server.shutdown()
         if interrupted:  # Ctrl-C, like every other command: 130 (SIGTERM is a clean stop, 0)
             raise typer.Exit(130)
+
+
+def nothing_to_monitor(config: Path | None) -> str:
+    from passmuster.monitor.setup import platform_root
+    from passmuster.settings import find_config, load_config
+
+    project = load_config(config) if config else find_config()
+    return (
+        f"nothing to monitor: no probeable services in the compose files of "
+        f"{platform_root(project)} nor on the desk, and no [monitor] targets (add "
+        "[[monitor.targets]] to passmuster.toml, or run in the platform's folder)"
+    )
 
 
 def _load(desk: Desk, config: Path | None, overrides: dict[str, str]) -> MonitorSetup:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -167,6 +167,15 @@ class MonitorConfig(BaseModel):
     history: HistoryConfig = Field(default_factory=HistoryConfig)
     max_attempts: int = Field(default=12, ge=1)  # delivery attempts before a notification fails
     retry_base: float = Field(default=1.0, gt=0)  # seconds before the first delivery retry
+
+    def without(self, services: Iterable[str]) -> MonitorConfig:
+        """This configuration with these catalog services left out (`disabled`)."""
+        overrides = dict(self.services)
+        for name in services:
+            overrides[name] = overrides.get(name, ServiceOverride()).model_copy(
+                update={"disabled": True}
+            )
+        return self.model_copy(update={"services": overrides})
 
     @field_validator("gatus", mode="before")
     @classmethod

@@ -34,6 +34,7 @@ from prometheus_client.core import (
 from prometheus_client.registry import Collector
 
 from passmuster.core.issues import IssueQuery, IssueType, Severity
+from passmuster.errors import InvalidValue
 from passmuster.storage.monitor_store import MonitorStore
 from passmuster.storage.monitor_tables import LATENCY_BUCKETS
 
@@ -148,12 +149,19 @@ def metrics_app(desk: Desk, monitor: Monitor | None = None) -> Any:
     return make_asgi_app(registry=create_registry(desk, monitor))
 
 
+def parse_listen_address(address: str) -> tuple[str, int]:
+    """`HOST:PORT` (or `:PORT`, on 127.0.0.1) for --metrics; InvalidValue otherwise."""
+    host, sep, port = address.strip().rpartition(":")
+    host = host.strip("[]")  # [::1]:9464
+    if not sep or not port.isdigit() or not 0 < int(port) < 65536:
+        raise InvalidValue("--metrics", address, ["HOST:PORT, e.g. 127.0.0.1:9464"])
+    return host or "127.0.0.1", int(port)
+
+
 def serve_metrics(address: str, desk: Desk, monitor: Monitor | None = None) -> Any:
     """Serve /metrics standalone on `HOST:PORT` (a thread); returns the server to shut down."""
     from prometheus_client import start_http_server
 
-    host, _, port = address.rpartition(":")
-    server, _thread = start_http_server(
-        int(port), addr=host or "127.0.0.1", registry=create_registry(desk, monitor)
-    )
+    host, port = parse_listen_address(address)
+    server, _thread = start_http_server(port, addr=host, registry=create_registry(desk, monitor))
     return server

@@ -23,7 +23,7 @@ import os
 import socket
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -111,6 +111,7 @@ class Monitor:
         *,
         base_urls: dict[str, str] | None = None,
         start: Path | None = None,
+        skip: Sequence[str] = (),
         **kwargs: Any,
     ) -> Monitor:
         """A monitor reading `[monitor]` from `config_path` (or passmuster.toml found from
@@ -123,7 +124,11 @@ class Monitor:
 
         def loader() -> MonitorSetup:
             return load_setup(
-                config_path, desk_services=desk.services(), base_urls=base_urls, start=start
+                config_path,
+                desk_services=desk.services(),
+                base_urls=base_urls,
+                start=start,
+                skip=skip,
             )
 
         return cls(desk, loader(), loader=loader, **kwargs)

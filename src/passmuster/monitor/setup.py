@@ -16,7 +16,7 @@ from passmuster.core.catalog import Service
 from passmuster.core.targets import MonitorConfig
 from passmuster.monitor.notify import build_channel
 from passmuster.monitor.targets import TargetSet, build_targets, load_monitor_config
-from passmuster.settings import ProjectConfig, find_config, load_config
+from passmuster.settings import ProjectConfig, find_config, find_desk_file, load_config
 from passmuster.usecases.incidents import ChannelRule
 
 
@@ -57,30 +57,55 @@ def load_setup(
     desk_services: Sequence[Service] = (),
     base_urls: Mapping[str, str] | None = None,
     start: Path | None = None,
+    skip: Sequence[str] = (),
 ) -> MonitorSetup:
     """Read the configuration and the catalog; `base_urls` (from --base-url) win over the file.
 
     The catalog: `services` when given, else discovered from the platform around the
     configuration file (compose files), else `desk_services` (services added by hand).
+    `skip` names catalog services not to probe (the demo's services it does not run).
     """
     project = load_config(config_path) if config_path else find_config(start)
     config = load_monitor_config(project)
     if base_urls:
         config = config.model_copy(update={"base_urls": {**config.base_urls, **base_urls}})
+    if skip:
+        config = config.without(skip)
+    root = platform_root(project, start)
     if services is None:
-        services = (discover_services(project) or list(desk_services)) if config.catalog else []
+        found = discover_services(project, root) if config.catalog else []
+        services = (found or list(desk_services)) if config.catalog else []
     where = str(project.path) if project.path else "passmuster.toml"
     watch = [project.path] if project.path else []
     return setup_from(config, services=services, root=project.root, where=where, watch=watch)
 
 
-def discover_services(project: ProjectConfig) -> list[Service]:
-    """The catalog of the platform whose configuration this is; empty without compose files."""
-    if project.root is None:
+def platform_root(project: ProjectConfig, start: Path | None = None) -> Path:
+    """The platform whose catalog the monitor probes.
+
+    The folder of its passmuster.toml; without one, `start` (`serve --platform`), else the
+    project the desk belongs to (the folder holding `.passmuster/`, where `passmuster init`
+    ran), else the working folder. A platform needs no configuration file to be monitored.
+    """
+    if project.root is not None:
+        return project.root
+    if start is not None:
+        return start.resolve()
+    desk_file = find_desk_file()
+    if desk_file is not None:
+        return desk_file.parent.parent
+    return Path.cwd().resolve()
+
+
+def discover_services(project: ProjectConfig, root: Path | None = None) -> list[Service]:
+    """The catalog of the platform at `root` (default: the configuration's folder); empty
+    without compose files."""
+    root = root or project.root
+    if root is None:
         return []
     from passmuster.scanner.catalog import catalog_services
     from passmuster.scanner.config import ScanConfig
     from passmuster.scanner.context import discover
 
-    platform = discover(project.root, ScanConfig.from_project(project))
+    platform = discover(root, ScanConfig.from_project(project))
     return catalog_services(platform)

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from passmuster.core.targets import MonitorConfig, ServiceOverride, apply_base_url
+from passmuster.core.targets import MonitorConfig, apply_base_url
 
 # Infrastructure a developer often runs locally, by compose image name prefix.
 LOCAL_INFRA = {"postgres": 5432, "redis": 6379, "rabbitmq": 5672, "mysql": 3306}
@@ -147,14 +147,8 @@ class LocalPlatform:
 
     def monitor_config(self, config: MonitorConfig) -> MonitorConfig:
         """`config` with these base URLs, and the services not running here disabled."""
-        services = dict(config.services)
-        for name in self.unavailable:
-            services[name] = services.get(name, ServiceOverride()).model_copy(
-                update={"disabled": True}
-            )
-        return config.model_copy(
-            update={"base_urls": {**config.base_urls, **self.base_urls}, "services": services}
-        )
+        merged = config.model_copy(update={"base_urls": {**config.base_urls, **self.base_urls}})
+        return merged.without(self.unavailable)
 
 
 def start_local_platform(
