@@ -14,7 +14,19 @@ import sys
 AREAS = ("tracker", "cli", "logs", "scan", "monitor", "web", "realworld", "logs-realworld")
 
 
+USAGE = f"""usage: python -m bench [AREA ...] [ARGS ...]
+
+Runs the benchmarks of each AREA (default: all of them) and prints their figures; record them
+in bench/RESULTS.md. ARGS go to every area named (`python -m bench realworld --help`).
+
+areas: {", ".join(AREAS)}"""
+
+
 def main(argv: list[str]) -> None:
+    if argv and argv[0] in ("-h", "--help"):
+        # Asked before any area: help, not a run of every benchmark with "--help" passed on.
+        print(USAGE)
+        return
     wanted: list[str] = []
     rest = list(argv)
     while rest and not rest[0].startswith("-"):

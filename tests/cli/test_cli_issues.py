@@ -289,6 +289,18 @@ def test_list_filters_sorts_and_limits(desk_folder: Path, run: Run, run_json: An
     assert "invalid status 'done'" in run("list", "--status", "done", code=2).stderr
 
 
+def test_list_shows_an_issue_claimed_resolved_but_still_detected_as_such(
+    desk_folder: Path, run: Run
+) -> None:
+    run("new", "Copied requirements", "--label", "rule:REQ001", "--label", "still-detected")
+    run("new", "Really fixed")
+    for number in ("1", "2"):
+        run("resolve", number, "-m", "done")
+    rows = {line.split()[0]: line for line in run("list", "--all").stdout.splitlines()[1:]}
+    assert "resolved, still detected" in rows["#001"]
+    assert "still detected" not in rows["#002"] and "resolved" in rows["#002"]
+
+
 def test_show_prints_every_part_of_an_issue(desk_folder: Path, run: Run, run_json: Any) -> None:
     first = file_issue(run_json, "Missing tenant service", "--service", "tenant-service")
     second = file_issue(
@@ -304,9 +316,12 @@ def test_show_prints_every_part_of_an_issue(desk_folder: Path, run: Run, run_jso
         str(second),
         "--task",
         "convert the id",
+        "--task",
+        "add a test",
         "--file",
         "app/services/user_service.py: str()",
     )
+    run("edit", str(second), "--done", "1")
     run("link", str(second), "caused-by", str(first))
     run("comment", str(second), "Seen", "on", "staging", "too.")
     run("ack", str(second))
@@ -316,7 +331,9 @@ def test_show_prints_every_part_of_an_issue(desk_folder: Path, run: Run, run_jso
         "#002 Auth me crashes",
         "UUID is not a string.",
         "Input should be a valid string [type=string_type]",
-        "convert the id",
+        "1. [x] convert the id",
+        "2. [ ] add a test",
+        "Tasks 1/2",
         "app/services/user_service.py",
         "caused by #001",
         "Seen on staging too.",
@@ -438,6 +455,16 @@ def test_link_accepts_dashed_kinds_and_rule_codes(
     assert "no rule 'NOPE999'" in run("link", str(b), "--rule", "NOPE999", code=3).stderr
     assert run("link", str(a), code=2).stderr.startswith("error: give KIND and TARGET")
     assert run("link", str(a), "blocks", "99", code=3).stderr
+
+
+def test_link_kinds_are_spelled_one_way_in_help_and_errors(desk_folder: Path, run: Run) -> None:
+    spelled = "duplicate_of, blocks, relates_to, regression_of"
+    run("new", "One")
+    run("new", "Two")
+    assert spelled in run("link", "--help").stdout
+    assert spelled in run("link", "1", code=2).stderr
+    assert spelled in run("link", "1", "nope", "2", code=2).stderr
+    run("link", "1", "caused-by", "2")  # dashes still work
 
 
 def test_search_ready_and_claim(desk_folder: Path, run: Run, run_json: Any) -> None:

@@ -96,7 +96,8 @@ def test_status_in_headings_statistics_are_compared_and_mojibake_is_reported(
     assert totals["Oct 2025 total"] == (1, 2)
     assert totals["Oct 2025 critical"] == (0, 1)
     assert totals["Oct 2025 high"] == (1, 1)
-    assert any("mojibake" in w.message for w in log.warnings)
+    (repaired,) = [w for w in log.warnings if "mojibake" in w.message]
+    assert repaired.line == 3  # "## 🎯 **Purpose**", the first garbled line, not the file's top
 
 
 # --- category sections with bullet fields -----------------------------------------------------

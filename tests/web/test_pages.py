@@ -134,6 +134,23 @@ def test_a_nul_in_the_list_filters_is_refused_as_the_api_refuses_it(site: Site) 
     assert client.get("/issues", params={"service": "a\x00"}).status_code == 422
 
 
+def test_board_list_and_issue_page_show_claimed_resolved_still_detected(site: Site) -> None:
+    flagged = site.desk.file(
+        IssueDraft(title="Copied requirements", labels=["rule:REQ001", "still-detected"]),
+        actor="x",
+    )
+    site.desk.transition(flagged.number, Status.RESOLVED, actor="x")
+    site.desk.file(IssueDraft(title="Open one", labels=["still-detected"]), actor="x")
+    client, _ = site.logged_in("reader")
+    flag = 'class="flag still-detected"'
+    board = client.get("/board").text
+    resolved = board[board.index('data-status="resolved"') :]
+    assert resolved.count(flag) == 1
+    assert board.count(flag) == 1  # an open issue claims no fix
+    assert client.get("/issues", params={"status": "resolved"}).text.count(flag) == 1
+    assert flag in client.get(f"/issues/{flagged.number}").text
+
+
 def test_roles_hold_on_the_pages_too(site: Site) -> None:
     site.desk.file(IssueDraft(title="Existing"), actor="x")
     reader, csrf = site.logged_in("reader")

@@ -136,7 +136,7 @@ def new_command(
             "--type",
             "-t",
             help="bug, incident, finding, coordination, deployment, security, performance, "
-            "tech-debt, enhancement.",
+            "tech_debt, enhancement.",
         ),
     ] = None,
     severity: Annotated[
@@ -144,7 +144,7 @@ def new_command(
     ] = None,
     priority: Annotated[
         str | None,
-        typer.Option("--priority", "-p", help="immediate, short-term, medium-term, long-term."),
+        typer.Option("--priority", "-p", help="immediate, short_term, medium_term, long_term."),
     ] = None,
     service: Annotated[
         list[str] | None, typer.Option("--service", help="Affected service (repeatable).")
@@ -552,7 +552,9 @@ def _issue_view(issue: Issue, comments: Sequence[Comment], events: Sequence[Even
     if issue.tasks:
         done = sum(1 for t in issue.tasks if t.done)
         lines = [
-            f"{i}. {'[green][x][/]' if t.done else '[ ]'} {_escape(t.text)}"
+            # The boxes are escaped: Rich would read a bare "[x]" as a style and drop it.
+            f"{i}. {'[green]' + _escape('[x]') + '[/]' if t.done else _escape('[ ]')} "
+            f"{_escape(t.text)}"
             for i, t in enumerate(issue.tasks, start=1)
         ]
         parts.append(
@@ -993,7 +995,7 @@ def link_command(
     kind: Annotated[
         str | None,
         typer.Argument(
-            help="duplicate-of, blocks, relates-to, regression-of or caused-by.",
+            help="duplicate_of, blocks, relates_to, regression_of or caused_by (dashes work too).",
             show_default=False,
         ),
     ] = None,
@@ -1010,7 +1012,7 @@ def link_command(
 ) -> None:
     """Link two issues, or an issue to a rule.
 
-    `passmuster link 3 caused-by 2` records that #003 was caused by #002.
+    `passmuster link 3 caused_by 2` records that #003 was caused by #002.
     `passmuster link 3 --rule ENV003` ties #003 to a check rule (kept as the label rule:ENV003).
     """
     from passmuster.core.issues import LinkKind
@@ -1026,8 +1028,9 @@ def link_command(
             say(f"Linked [bold]{issue.ref}[/] to rule {_rule_code(rule)}")
         return
     if kind is None or target is None:
-        valid = ", ".join(k.value.replace("_", "-") for k in LinkKind)
-        raise BadInput(f"give KIND and TARGET, e.g. `link {number} caused-by 2`; kinds: {valid}")
+        # Spelled as the help, the API and the "invalid link kind" message spell them.
+        valid = ", ".join(k.value for k in LinkKind)
+        raise BadInput(f"give KIND and TARGET, e.g. `link {number} caused_by 2`; kinds: {valid}")
     link_kind = LinkKind.parse(kind)
     with desk_session() as desk:
         issue = desk.link(number, link_kind, target, actor=who)
@@ -1136,13 +1139,16 @@ def issue_lines(
     headers = ["#", "Sev", "Status", "Type", "Title", "Services", "Assignee", "Age"]
     if badges:
         headers.append("SLA")
+    from passmuster.usecases.reconcile import is_still_detected
+
     rows: list[list[str]] = []
     for issue in issues:
         opened = issue.reported_at or issue.created_at
         row = [
             issue.ref,
             issue.severity.value,
-            issue.status.value,
+            # "Claimed resolved, still detected" is a state of its own, not just a label.
+            STILL_DETECTED_STATUS if is_still_detected(issue) else issue.status.value,
             issue.type.value,
             issue.title,
             ", ".join(issue.services),
@@ -1191,7 +1197,9 @@ _SEVERITY_COLOR: dict[str, dict[str, Any]] = {
     "low": {"fg": "green"},
     "info": {"dim": True},
 }
+STILL_DETECTED_STATUS = "resolved, still detected"
 _STATUS_COLOR: dict[str, dict[str, Any]] = {
+    STILL_DETECTED_STATUS: {"fg": "yellow", "bold": True},
     "in_progress": {"fg": "blue"},
     "blocked": {"fg": "magenta"},
     "workaround_applied": {"fg": "yellow"},

@@ -145,6 +145,7 @@ class Outline:
     root: Node
     unclosed_fences: list[int]
     repaired: int
+    first_repaired: int = 0  # index of the first repaired line
 
 
 def build_outline(text: str) -> Outline:
@@ -152,9 +153,12 @@ def build_outline(text: str) -> Outline:
     repaired = repair_mojibake(text)
     lines = repaired.split("\n")
     changed = 0
+    first = 0
     if repaired is not text:
         original = text.split("\n")
-        changed = sum(1 for a, b in zip(original, lines, strict=False) if a != b)
+        differ = [i for i, (a, b) in enumerate(zip(original, lines, strict=False)) if a != b]
+        changed = len(differ)
+        first = differ[0] if differ else 0
     inside, fences = find_fences(lines)
     root = Node(level=0, line=-1, text="")
     stack = [root]
@@ -186,7 +190,7 @@ def build_outline(text: str) -> Outline:
     stack[-1].body.extend(range(previous, len(lines)))
     _close(root, len(lines) - 1)
     unclosed = [f.start for f in fences if not f.closed]
-    return Outline(lines, inside, root, unclosed, changed)
+    return Outline(lines, inside, root, unclosed, changed, first)
 
 
 # Lines that may open a section: ATX headings and lines wrapped in bold.

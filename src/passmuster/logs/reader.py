@@ -76,7 +76,10 @@ def _read(text: str, path: str, *, source: str | None, family: str) -> ParsedLog
     outline = build_outline(text)
     log = ParsedLog(path=path, family=family, source=source if source is not None else path)
     if outline.repaired:
-        log.warn(1, f"repaired garbled characters (mojibake) on {outline.repaired} line(s)")
+        log.warn(
+            outline.first_repaired + 1,
+            f"repaired garbled characters (mojibake) on {outline.repaired} line(s), the first here",
+        )
     for start in outline.unclosed_fences:
         log.warn(start + 1, "code fence never closed: it ends at the next heading instead")
     if family == "table":

@@ -30,6 +30,7 @@ from passmuster.core.issues import (
     coerce_field,
 )
 from passmuster.errors import AuthError, PassmusterError
+from passmuster.usecases.reconcile import is_still_detected
 from passmuster.usecases.tokens import Role
 from passmuster.web import session, views
 from passmuster.web.session import WebUser
@@ -49,6 +50,7 @@ def install(app: FastAPI) -> None:
     templates.env.globals["TYPES"] = list(IssueType)
     templates.env.globals["PRIORITIES"] = list(Priority)
     templates.env.globals["REASONS"] = list(CloseReason)
+    templates.env.globals["still_detected"] = is_still_detected
     app.state.templates = templates
     app.include_router(router)
 
