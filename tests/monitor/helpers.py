@@ -9,6 +9,7 @@ from passmuster.core.targets import MonitorConfig
 from passmuster.monitor.notify.outbox import Backoff
 from passmuster.monitor.scheduler import Monitor, Timings
 from passmuster.monitor.setup import setup_from
+from passmuster.storage.monitor_store import MonitorStore, Outgoing
 from passmuster.usecases.desk import Desk
 
 FAST = Timings(delivery=0.02, jobs=3600.0, batch_window=0.005, max_idle=0.05)
@@ -28,3 +29,18 @@ def monitor(desk: Desk, cfg: MonitorConfig, **kw: Any) -> Monitor:
 
 def incidents(desk: Desk) -> list[Any]:
     return desk.list(IssueQuery(types=[IssueType.INCIDENT]))
+
+
+def disable_pager(desk: Desk) -> None:
+    """Channels `pager` (disabled by a 404, one notification waiting) and `ops` (enabled)."""
+    store = MonitorStore(desk.engine)
+    store.ensure_channels({"pager": ("webhook", "d1"), "ops": ("slack", "d2")})
+    store.enqueue(
+        [
+            Outgoing(
+                key="k1", channel="pager", kind="opened", payload={"event": "opened"}, incident=1
+            )
+        ],
+        1,
+    )
+    store.disable_channel("pager", "webhook pager answered HTTP 404: no such hook", 1)

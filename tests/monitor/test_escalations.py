@@ -19,7 +19,7 @@ def test_an_sla_breach_is_notified_once(database_url: str) -> None:
     desk.file(IssueDraft(title="payments fail", severity=Severity.CRITICAL), actor="alice")
     now[0] = datetime.now(UTC)  # ten hours later: respond (1 h) and resolve (4 h) breached
     store = MonitorStore(desk.engine)
-    store.ensure_channels({"ops": "webhook"})
+    store.ensure_channels({"ops": ("webhook", "d1")})
     rules = [ChannelRule("ops")]
     moment = int(now[0].timestamp() * 1000)
     assert feed_escalations(desk, store, rules, worker="w", now_ms=moment) == 2

@@ -21,7 +21,7 @@ NOW = 0
 
 def _dispatcher(store: MonitorStore, channels: dict[str, ChannelConfig]) -> Dispatcher:
     built = {name: build_channel(name, c) for name, c in channels.items()}
-    store.ensure_channels({name: c.kind for name, c in channels.items()})
+    store.ensure_channels({name: (c.kind, "d1") for name, c in channels.items()})
     return Dispatcher(
         store,
         built,

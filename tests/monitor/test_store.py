@@ -70,7 +70,7 @@ def test_a_result_from_a_worker_that_lost_its_lease_is_ignored(store: MonitorSto
 def test_each_notification_is_claimed_once_and_enqueueing_twice_adds_it_once(
     store: MonitorStore,
 ) -> None:
-    store.ensure_channels({"ops": "webhook"})
+    store.ensure_channels({"ops": ("webhook", "d1")})
     items = [
         Outgoing(key=f"k{i}", channel="ops", kind="opened", payload={"i": i}) for i in range(30)
     ]
@@ -95,7 +95,7 @@ def test_each_notification_is_claimed_once_and_enqueueing_twice_adds_it_once(
 def test_a_notification_whose_sender_died_is_claimed_again_after_its_lease(
     store: MonitorStore,
 ) -> None:
-    store.ensure_channels({"ops": "webhook"})
+    store.ensure_channels({"ops": ("webhook", "d1")})
     store.enqueue([Outgoing(key="k", channel="ops", kind="opened", payload={})], NOW)
     (row,) = store.claim_outbox("dead", NOW, limit=5, lease_ms=1000, channels=["ops"])
     assert store.claim_outbox("alive", NOW + 500, limit=5, lease_ms=1000, channels=["ops"]) == []
@@ -107,7 +107,7 @@ def test_a_notification_whose_sender_died_is_claimed_again_after_its_lease(
 
 
 def test_resolved_waits_for_opened_of_the_same_incident(store: MonitorStore) -> None:
-    store.ensure_channels({"ops": "webhook"})
+    store.ensure_channels({"ops": ("webhook", "d1")})
     store.enqueue(
         [
             Outgoing(key="a", channel="ops", kind="opened", payload={}, incident=7),

@@ -65,9 +65,17 @@ def create_app(settings: Settings | None = None, *, desk: Desk | None = None) ->
     app.state.settings = config
     app.state.given_desk = desk
 
-    from passmuster.api.routes import events, issues, reports, scans, services, tokens
+    from passmuster.api.routes import (
+        channels,
+        events,
+        issues,
+        reports,
+        scans,
+        services,
+        tokens,
+    )
 
-    for module in (issues, services, scans, reports, events, tokens):
+    for module in (issues, services, scans, reports, events, channels, tokens):
         app.include_router(module.router, prefix=API_PREFIX)
 
     @app.get("/healthz", include_in_schema=False)

@@ -132,6 +132,11 @@ class ChannelConfig(BaseModel):
     password_env: str | None = None  # the name of an env var; never the password itself
     starttls: bool = False
 
+    def digest(self) -> str:
+        """SHA-256 of the whole configuration: a change to any setting changes it."""
+        canonical = json.dumps(self.model_dump(mode="json"), sort_keys=True)
+        return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
 
 class HistoryConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")

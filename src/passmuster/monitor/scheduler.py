@@ -205,8 +205,14 @@ class Monitor:
     async def _sync(self) -> None:
         now = _now_ms()
         await self._db(self.store.sync_targets, self.setup.targets.targets, now)
-        kinds = {name: type(c).kind for name, c in self.setup.channels.items()}
-        await self._db(self.store.ensure_channels, kinds)
+        notify = self.setup.config.notify
+        channels = {
+            name: (type(channel).kind, notify[name].digest())
+            for name, channel in self.setup.channels.items()
+        }
+        enabled = await self._db(self.store.ensure_channels, channels)
+        for name in enabled:
+            log.info("notification channel %s enabled again: its configuration changed", name)
 
     def _lease_ms(self) -> int:
         longest = max((t.timeout for t in self.setup.targets.targets.values()), default=5.0)

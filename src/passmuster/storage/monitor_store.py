@@ -150,6 +150,7 @@ class ChannelRow:
     disabled_at: int | None
     sent: int
     failed: int
+    config_digest: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -759,24 +760,57 @@ class MonitorStore:
 
     # -- channels ------------------------------------------------------------------------------
 
-    def ensure_channels(self, channels: Mapping[str, str]) -> None:
-        """Register configured channels (name → kind); a kind change re-enables the channel."""
+    def ensure_channels(self, channels: Mapping[str, tuple[str, str]]) -> list[str]:
+        """Register configured channels (name → (kind, configuration digest)).
+
+        A channel whose configuration changed (the URL fixed, a header replaced) is enabled
+        again; returns the names of the channels that were. A channel recorded before digests
+        were kept takes its digest without being enabled.
+        """
         c = monitor_channels
+        enabled: list[str] = []
         with write_transaction(self.engine) as conn:
-            known = {r.name: r.kind for r in conn.execute(select(c.c.name, c.c.kind))}
-            for name, kind in channels.items():
+            known = {
+                r.name: (r.kind, r.config_digest, r.disabled_reason)
+                for r in conn.execute(
+                    select(c.c.name, c.c.kind, c.c.config_digest, c.c.disabled_reason)
+                )
+            }
+            for name, (kind, digest) in channels.items():
                 if name not in known:
                     try:
                         with conn.begin_nested():
-                            conn.execute(insert(c).values(name=name, kind=kind, sent=0, failed=0))
+                            conn.execute(
+                                insert(c).values(
+                                    name=name, kind=kind, sent=0, failed=0, config_digest=digest
+                                )
+                            )
                     except IntegrityError:
                         pass
-                elif known[name] != kind:
-                    conn.execute(
-                        update(c)
-                        .where(c.c.name == name)
-                        .values(kind=kind, disabled_reason=None, disabled_at=None)
-                    )
+                    continue
+                old_kind, old_digest, disabled = known[name]
+                if (old_kind, old_digest) == (kind, digest):
+                    continue
+                values: dict[str, Any] = {"kind": kind, "config_digest": digest}
+                if old_kind != kind or old_digest is not None:
+                    values.update(disabled_reason=None, disabled_at=None)
+                    if disabled is not None:
+                        enabled.append(name)
+                conn.execute(update(c).where(c.c.name == name).values(values))
+        return enabled
+
+    def last_errors(self) -> dict[str, str]:
+        """Per channel, the error of its most recent notification that had one."""
+        o = monitor_outbox
+        latest = (
+            select(func.max(o.c.id))
+            .where(o.c.last_error.is_not(None))
+            .group_by(o.c.channel)
+            .scalar_subquery()
+        )
+        stmt = select(o.c.channel, o.c.last_error).where(o.c.id.in_(latest))
+        with read_transaction(self.engine) as conn:
+            return {r[0]: str(r[1]) for r in conn.execute(stmt)}
 
     def channels(self) -> list[ChannelRow]:
         c = monitor_channels

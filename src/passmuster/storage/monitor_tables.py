@@ -137,6 +137,8 @@ monitor_channels = Table(
     Column("disabled_at", BigInteger, nullable=True),
     Column("sent", BigInteger, nullable=False, default=0),
     Column("failed", BigInteger, nullable=False, default=0),
+    # SHA-256 of the channel's configuration: a change enables a disabled channel again.
+    Column("config_digest", String(64), nullable=True),
 )
 
 # Background jobs that exactly one monitor worker should run at a time (compaction, the

@@ -73,6 +73,9 @@ def render(
     request: Request, name: str, context: dict[str, Any], *, status_code: int = 200
 ) -> HTMLResponse:
     templates: Jinja2Templates = request.app.state.templates
+    if context.get("user") is not None and not name.startswith("_"):
+        # Every full page says when notifications are not going out.
+        context = {**context, "disabled_channels": views.disabled_channels(_desk(request))}
     return templates.TemplateResponse(request, name, context, status_code=status_code)
 
 
@@ -365,6 +368,17 @@ def services_partial(
 ) -> HTMLResponse:
     context = views.services(_desk(request), request.app.state.health, show_all=show_all)
     return render(request, "_services.html", {"user": user, "all": show_all, **context})
+
+
+@router.post("/channels/{name}/enable")
+def enable_channel(
+    request: Request, name: Annotated[str, views.ChannelPath], user: FormUserDep
+) -> Response:
+    from passmuster.monitor.status import enable_channel as enable
+
+    user.token.require(Role.COORDINATOR)
+    enable(_desk(request), name)
+    return RedirectResponse("/services#channels", status_code=303)
 
 
 @router.get("/stats")

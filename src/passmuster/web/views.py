@@ -41,6 +41,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("passmuster.web")
 
 NumberPath = Path(ge=1, le=2**31 - 1)
+ChannelPath = Path(min_length=1, max_length=100)
 BOARD_LIMIT = 40
 PAGE_SIZE = 50
 # The graph stays readable (and the page light) up to this many services; the table shows
@@ -389,7 +390,10 @@ def services(desk: Desk, health: HealthView, *, show_all: bool = False) -> dict[
     pictured = [r["service"] for r in rows[:GRAPH_LIMIT]]
     graph = dependency_svg({s.name: s.depends_on for s in pictured}, states)
     shown = rows if show_all else rows[:TABLE_LIMIT]
+    from passmuster.monitor.status import channels
+
     return {
+        "channels": channels(desk),
         "rows": shown,
         "total": len(rows),
         "graph": Markup(graph),
@@ -486,3 +490,10 @@ def sla(desk: Desk) -> dict[str, Any]:
         "breached": [s for s in statuses if s.state == "breached"],
         "at_risk": [s for s in statuses if s.state == "at_risk"],
     }
+
+
+def disabled_channels(desk: Desk) -> list[Any]:
+    """Notification channels a permanent error disabled: their notifications are waiting."""
+    from passmuster.monitor.status import channels
+
+    return [c for c in channels(desk) if c.state == "disabled"]
