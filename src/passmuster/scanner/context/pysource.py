@@ -22,6 +22,7 @@ ROUTER_CLASSES = frozenset({"APIRouter", "Blueprint", "Router"})
 ENGINE_FACTORIES = frozenset({"create_engine", "create_async_engine"})
 _BUILTINS = frozenset(dir(builtins))
 _DYNAMIC_CALLS = frozenset({"globals", "vars", "exec", "_convert_", "setattr"})
+_SETTINGS_BASES = frozenset({"BaseSettings", "Settings", "BaseConfig", "AppSettings"})
 _SETTINGS_NAMES = frozenset({"settings", "config", "cfg", "conf"})
 # Libraries that read environment variables themselves: a call to one reads these.
 _IMPLICIT_READS = {"from_env": ("DOCKER_HOST",)}
@@ -79,6 +80,11 @@ class StringConstant:
     # The environment variable this constant is the fallback for (`os.getenv("X", "...")`, or a
     # default of a pydantic settings field), when it is one.
     env_default_for: str | None
+    # The name the value is given to, nearest first: the assigned variable or attribute, the
+    # keyword argument, the dictionary key, or the called function (`allow_origins`,
+    # `FRONTEND_URL`, `CORSMiddleware`); empty when none.
+    context: tuple[str, ...] = ()
+    in_settings: bool = False  # inside a settings class (pydantic BaseSettings): a default
 
 
 @dataclass(frozen=True, slots=True)
@@ -356,6 +362,46 @@ def _function_calls(tree: ast.Module) -> dict[str, tuple[str, ...]]:
         for stmt in tree.body
         if isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef)
     }
+
+
+def _string_contexts(tree: ast.Module) -> dict[int, tuple[str, ...]]:
+    """For each string constant (by id), the names its value is given to, nearest first."""
+    found: dict[int, list[str]] = {}
+
+    def mark(node: ast.AST | None, name: str | None) -> None:
+        if node is None or not name:
+            return
+        for child in ast.walk(node):
+            if isinstance(child, ast.Constant) and isinstance(child.value, str):
+                found.setdefault(id(child), []).append(name)
+
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assign):
+            for target in node.targets:
+                mark(node.value, _target_name(target))
+        elif isinstance(node, ast.AnnAssign):
+            mark(node.value, _target_name(node.target))
+        elif isinstance(node, ast.keyword):
+            mark(node.value, node.arg)
+        elif isinstance(node, ast.Dict):
+            for key, value in zip(node.keys, node.values, strict=True):
+                mark(value, _const_str(key) if key is not None else None)
+        elif isinstance(node, ast.Call):
+            mark(node, _call_name(node.func))
+        elif isinstance(node, ast.Return):
+            mark(node.value, "return")
+    # ast.walk goes outside in, so each list holds the outermost name first.
+    return {key: tuple(reversed(names)) for key, names in found.items()}
+
+
+def _target_name(node: ast.expr) -> str | None:
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        return node.attr
+    if isinstance(node, ast.Subscript):
+        return _const_str(node.slice) or _target_name(node.value)
+    return None
 
 
 def _import_time_nodes(tree: ast.Module) -> set[int]:
@@ -644,7 +690,7 @@ class _Collector:
                         v for v in (_const_str(e) for e in node.value.elts) if v is not None
                     )
             elif isinstance(node, ast.ClassDef):
-                if any(_call_name(b) in {"BaseSettings"} for b in node.bases):
+                if any(_call_name(b) in _SETTINGS_BASES for b in node.bases):
                     settings_classes.append(node)
             elif isinstance(node, ast.Import):
                 imports.extend(Imported(a.name, 0, (), node.lineno) for a in node.names)
@@ -698,8 +744,22 @@ class _Collector:
                 default = _const_str(value) if value is not None else None
                 reads.append(EnvRead(variable, value is not None, default, child.lineno, True))
 
+        contexts = _string_contexts(self.tree) if constants else {}
+        in_settings = {
+            id(child)
+            for cls in settings_classes
+            for child in ast.walk(cls)
+            if isinstance(child, ast.Constant)
+        }
         strings = [
-            StringConstant(value, node.lineno, node.col_offset, env_defaults.get(id(node)))
+            StringConstant(
+                value,
+                node.lineno,
+                node.col_offset,
+                env_defaults.get(id(node)),
+                contexts.get(id(node), ()),
+                id(node) in in_settings,
+            )
             for value, node in constants
         ]
         return _Deep(

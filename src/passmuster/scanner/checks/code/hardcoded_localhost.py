@@ -1,23 +1,45 @@
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 from passmuster.core.findings import Finding, Fix, Location
 from passmuster.core.issues import Severity
 from passmuster.scanner.context.model import Platform, ServiceDef
 from passmuster.scanner.context.urls import LOOPBACK_HOSTS, find_urls
-from passmuster.scanner.facts.code import owned_python_files
+from passmuster.scanner.facts.code import reachable_files
+from passmuster.scanner.facts.environment import env_values
 from passmuster.scanner.facts.paths import is_test_file
 from passmuster.scanner.rule import Rule, unique
+
+_INFRASTRUCTURE_SCHEMES = frozenset(
+    {"postgresql", "postgres", "mysql", "mariadb", "redis", "rediss", "amqp", "amqps", "mongodb"}
+)
+_PERSON = re.compile(
+    r"(origin|cors|frontend|front_end|redirect|callback|return_url|success_url|cancel_url|"
+    r"public|browser|site_url|web_url|dashboard|docs|link|^return$|email|template|ui_url|"
+    r"allowed_hosts|CORSMiddleware)",
+    re.IGNORECASE,
+)
+_DOC_PATHS = ("/docs", "/redoc", "/swagger", "/openapi")
+_TARGET = re.compile(
+    r"(_url|_uri|_host|_endpoint|_addr|_address|_api|service|_server)$", re.IGNORECASE
+)
 
 
 class HardcodedLocalhostUrl(Rule):
     """## What it does
-    Flags a URL to `localhost`/`127.0.0.1` in a service's code whose port belongs to another
-    service of the platform (a port it listens on or publishes), such as
-    `identity_url = "http://localhost:8001"`. A fallback given to `os.getenv` or a settings
-    field is skipped when the service's environment sets that variable. Test files are
-    skipped.
+    Flags an address on `localhost`/`127.0.0.1` in the code a service runs, when it is how
+    the service reaches something else: the port belongs to another service of its compose
+    project (a port that service listens on or publishes), the value is a database, cache or
+    broker URL (`redis://localhost:6379`), or the name it is given says it is another
+    service's address (`ACCOUNTS_URL`, `user_service_url`, `settings.auth_host`).
+
+    Left alone: addresses meant for a browser or a person (CORS origins, `FRONTEND_URL`,
+    redirect and callback URLs, `/docs` links), fallbacks the service's environment
+    overrides (`os.getenv`, python-decouple's `config`, `getattr(settings, …)`, settings
+    fields) or that it replaces because the environment gives that service's address, code
+    the service's entry module never imports, test files, and host-side scripts.
 
     ## Why is this bad?
     Inside a container, localhost is the container itself: the call works on a developer's
@@ -45,51 +67,107 @@ class HardcodedLocalhostUrl(Rule):
         return unique(self._check(platform))
 
     def _check(self, platform: Platform) -> Iterator[Finding]:
-        everyone = platform.unique_services()
-        owners: dict[int, ServiceDef] = {}
-        for service in everyone:
-            for port in sorted(service.container_ports()):
-                owners.setdefault(port, service)
-            for published in service.ports:
-                if published.host is not None:
-                    owners.setdefault(published.host, service)
-        own_ports: dict[str, set[int]] = {}
-        for service, source in owned_python_files(platform):
-            if service.name not in own_ports:
-                own_ports[service.name] = service.container_ports() | {
-                    p.host for p in service.ports if p.host
-                }
-            own = own_ports[service.name]
-            if is_test_file(source.path) or "://" not in source.text:
+        for project in platform.projects:
+            members = platform.project_services(project.name)
+            owners: dict[int, ServiceDef] = {}
+            for service in members:
+                for port in sorted(service.listening_ports()):
+                    owners.setdefault(port, service)
+                for published in service.ports:
+                    if published.host is not None:
+                        owners.setdefault(published.host, service)
+                        owners.setdefault(published.container, service)
+            for service in members:
+                yield from self._service(platform, service, owners)
+
+    def _service(
+        self, platform: Platform, service: ServiceDef, owners: dict[int, ServiceDef]
+    ) -> Iterator[Finding]:
+        files = reachable_files(platform, service)
+        if files is None:
+            files = service.python_files
+        own = service.listening_ports() | {p.host for p in service.ports if p.host}
+        own |= {p.container for p in service.ports}
+        addressed = _addressed_hosts(service)
+        for path in files:
+            source = platform.python.get(path)
+            if source is None or is_test_file(path) or "://" not in source.text:
                 continue
-            module = source.facts
-            if module is None:
+            facts = source.facts
+            if facts is None:
                 continue
-            for constant in module.strings:
+            for constant in facts.strings:
                 if "://" not in constant.value:
                     continue
                 if constant.env_default_for and constant.env_default_for in service.env:
+                    continue  # the environment decides
+                if _for_a_person(constant.context):
                     continue
                 for url in find_urls(constant.value):
                     if url.host not in LOOPBACK_HOSTS or not url.explicit_port:
                         continue
-                    target = owners.get(url.port or 0)
-                    if target is None or target is service or url.port in own:
+                    if url.port in own or _path_for_a_person(constant.value, url.start):
                         continue
-                    yield self.finding(
-                        f"hard-coded http://{url.host}:{url.port} is {target.name}'s port; "
-                        f"inside a container localhost is the container itself",
-                        source.path,
-                        constant.line,
-                        column=constant.col + 1,
-                        service=service.name,
-                        related=[
+                    target = owners.get(url.port or 0)
+                    if target is not None and target is not service:
+                        configurable = constant.in_settings or constant.env_default_for
+                        if configurable and addressed & target.hostnames:
+                            continue  # a default; the environment gives that address
+                        what = f"{target.name}'s port"
+                    elif url.scheme in _INFRASTRUCTURE_SCHEMES:
+                        what = f"a {url.scheme} server"
+                    elif _names_a_target(constant.context):
+                        what = f"the address of {constant.context[0]}"
+                    else:
+                        continue
+                    shown = f"{url.scheme}://{url.host}:{url.port}"
+                    related = (
+                        [
                             Location(
                                 target.path,
                                 target.line,
                                 message="defined here",
                                 service=target.name,
                             )
-                        ],
+                        ]
+                        if target is not None and target is not service
+                        else []
+                    )
+                    yield self.finding(
+                        f"hard-coded {shown} is {what}; inside a container localhost is the "
+                        f"container itself",
+                        source.path,
+                        constant.line,
+                        column=constant.col + 1,
+                        service=service.name,
+                        related=related,
                         key=f"{url.host}:{url.port}",
                     )
+
+
+def _addressed_hosts(service: ServiceDef) -> set[str]:
+    """Hosts the service's environment gives an address for (`AUTH_SERVICE_URL=http://auth`)."""
+    hosts: set[str] = set()
+    for name, value, _ in env_values(service):
+        for url in find_urls(value):
+            hosts.add(url.host)
+        if name.endswith("_HOST") and value:
+            hosts.add(value.lower())
+    return hosts
+
+
+def _for_a_person(context: tuple[str, ...]) -> bool:
+    """A value given to a name for browser-facing addresses (CORS origins, frontend,
+    redirect and callback URLs) or to a response a person reads."""
+    return any(_PERSON.search(name) for name in context)
+
+
+def _path_for_a_person(text: str, start: int) -> bool:
+    """A link to API documentation (`http://localhost:8000/docs`): for a person to open."""
+    rest = text[start:].split("://", 1)[-1]
+    path = "/" + rest.partition("/")[2]
+    return path.startswith(_DOC_PATHS)
+
+
+def _names_a_target(context: tuple[str, ...]) -> bool:
+    return bool(context) and _TARGET.search(context[0]) is not None
