@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from passmuster.core.issues import Event, Issue, IssueType, Priority, Severity, Status
 from passmuster.core.sla import SlaPolicy
-from passmuster.core.stats import compute_stats
+from passmuster.core.stats import compute_stats, month_axis
 
 NOW = datetime(2025, 11, 1, tzinfo=UTC)
 
@@ -151,3 +151,17 @@ def test_resolved_issues_without_a_resolution_time_still_count_as_resolved() -> 
     row = tally([undated, dated]).months[0]
     assert row.resolved == 2
     assert row.avg_resolution_hours == 2.0
+
+
+def test_the_month_axis_shows_months_without_issues_as_zero() -> None:
+    issues = [
+        _issue(1, datetime(2025, 11, 20, tzinfo=UTC), severity=Severity.HIGH),
+        _issue(2, datetime(2026, 2, 3, tzinfo=UTC), severity=Severity.LOW),
+    ]
+    stats = compute_stats(issues, {i.number: _created(i) for i in issues}, SlaPolicy(), now=NOW)
+    assert [m.month for m in stats.months] == ["2025-11", "2026-02"]  # the logs' own table
+    axis = month_axis(stats.months)
+    assert [m.label for m in axis] == ["Nov 2025", "Dec 2025", "Jan 2026", "Feb 2026"]
+    assert [m.total for m in axis] == [1, 0, 0, 1]
+    assert axis[1].by_severity == {s.value: 0 for s in Severity}
+    assert month_axis([]) == []

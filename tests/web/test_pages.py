@@ -3,10 +3,13 @@ each page shows."""
 
 from __future__ import annotations
 
+import html
+import json
+import re
 from datetime import UTC, datetime, timedelta
 
 from passmuster.core.catalog import Service
-from passmuster.core.issues import IssueDraft, IssueType, Severity, Status
+from passmuster.core.issues import IssueDraft, IssueType, Severity, Status, Task
 from passmuster.core.limits import TYPED
 from web.conftest import CSRF_INPUT, Site
 
@@ -262,6 +265,72 @@ def test_assets_are_served_from_this_site(site: Site) -> None:
         assert client.get(path).status_code == 200, path
     page = client.get("/login").text
     assert "https://" not in page and "http://" not in page
+
+
+def test_the_api_docs_page_loads_swagger_ui_from_this_site(site: Site) -> None:
+    client = site.browser()
+    page = client.get("/api/v1/docs")  # no token: the spec holds no desk data
+    assert page.status_code == 200
+    sources = re.findall(r'(?:src|href)="([^"]+)"', page.text)
+    assert "/static/vendor/swagger-ui/swagger-ui-bundle.js" in sources
+    assert all(not s.startswith(("http:", "https:", "//")) for s in sources), sources
+    assert '"validatorUrl": null' in page.text  # the spec is never sent to validator.swagger.io
+    for asset in sources:
+        if asset.startswith("/static/"):
+            assert client.get(asset).status_code == 200, asset
+
+
+def test_descriptions_and_comments_are_markdown_without_html_or_script_links(
+    site: Site,
+) -> None:
+    hostile = (
+        "**Bold** and a list:\n\n- one\n- two\n\n<script>alert(1)</script>"
+        "<img src=x onerror=alert(2)> [click](javascript:alert(3)) [docs](https://example.org)"
+        " ![tracker](https://example.org/pixel.png)"
+    )
+    filed = site.desk.file(IssueDraft(title="Markdown", description=hostile), actor="x")
+    site.desk.comment(filed.number, "A *comment* with [bad](JaVaScRiPt:alert(4))", actor="x")
+    client, _ = site.logged_in("reader")
+    page = client.get(f"/issues/{filed.number}").text
+    assert "<strong>Bold</strong>" in page and "<li>one</li>" in page
+    assert "<em>comment</em>" in page
+    assert "<script>alert" not in page and "<img" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page  # shown as text
+    assert not re.search(r'href="\s*javascript:', page, re.IGNORECASE)  # kept as plain text
+    assert "[click](javascript:alert(3))" in page
+    assert '<a href="https://example.org" rel="nofollow noopener noreferrer">docs</a>' in page
+    # An image becomes a link to it: a description cannot make readers' browsers fetch it.
+    assert '<a href="https://example.org/pixel.png" rel="nofollow noopener noreferrer">' in page
+
+
+def test_the_timeline_says_which_task_was_checked(site: Site) -> None:
+    filed = site.desk.file(
+        IssueDraft(title="Tasks", tasks=[Task("Create the endpoint"), Task("Write docs")]),
+        actor="x",
+    )
+    site.desk.update(
+        filed.number,
+        {"tasks": [Task("Create the endpoint", done=True), Task("Write docs")]},
+        actor="x",
+    )
+    client, _ = site.logged_in("reader")
+    page = client.get(f"/issues/{filed.number}").text
+    assert "checked &#39;Create the endpoint&#39;" in page
+    timeline = page[page.index('class="timeline"') :]
+    assert "done" not in timeline and "{" not in timeline  # no raw JSON
+
+
+def test_the_statistics_chart_has_a_bar_for_every_month_empty_ones_included(site: Site) -> None:
+    for reported in (datetime(2025, 1, 10, tzinfo=UTC), datetime(2025, 4, 2, tzinfo=UTC)):
+        site.desk.file(IssueDraft(title="x", reported_at=reported), actor="x")
+    client, _ = site.logged_in("reader")
+    page = client.get("/stats").text
+    found = re.search(r'data-charts="([^"]*)"', page)
+    assert found is not None
+    charts = json.loads(html.unescape(found.group(1)))
+    assert charts["months"]["labels"] == ["Jan 2025", "Feb 2025", "Mar 2025", "Apr 2025"]
+    medium = next(d for d in charts["months"]["datasets"] if d["label"] == "medium")
+    assert medium["data"] == [1, 0, 0, 1]
 
 
 def test_an_open_issue_shows_resolved_look_alikes_with_their_fix(site: Site) -> None:

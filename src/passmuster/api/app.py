@@ -22,6 +22,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from passmuster import __version__
 from passmuster.api.config import ServeSettings, serve_settings
+from passmuster.api.docs import install_docs
 from passmuster.api.errors import install_error_handlers
 from passmuster.settings import Settings
 
@@ -59,9 +60,10 @@ def create_app(settings: Settings | None = None, *, desk: Desk | None = None) ->
         description=DESCRIPTION,
         lifespan=_lifespan,
         openapi_url=f"{API_PREFIX}/openapi.json",
-        docs_url=f"{API_PREFIX}/docs",
+        docs_url=None,  # served from this site by api/docs.py, not from a CDN
         redoc_url=None,
     )
+    install_docs(app, path=f"{API_PREFIX}/docs", openapi_url=f"{API_PREFIX}/openapi.json")
     app.state.settings = config
     app.state.given_desk = desk
 

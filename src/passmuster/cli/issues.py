@@ -586,6 +586,8 @@ def _issue_view(issue: Issue, comments: Sequence[Comment], events: Sequence[Even
 def _timeline(events: Iterable[Event]) -> Table:
     from rich.table import Table
 
+    from passmuster.core.timeline import describe_event
+
     table = Table(show_header=False, box=None, padding=(0, 1))
     for event in events:
         table.add_row(
@@ -594,34 +596,6 @@ def _timeline(events: Iterable[Event]) -> Table:
             _escape(describe_event(event)),
         )
     return table
-
-
-def describe_event(event: Event) -> str:
-    """One line for a timeline: `status open -> in_progress`, `severity: medium -> high`."""
-    kind = event.kind
-    if kind == "status":
-        return f"status {event.old or '?'} -> {event.new or '?'}"
-    if kind == "changed":
-        return f"{event.field}: {_short(event.old)} -> {_short(event.new)}"
-    if kind == "created":
-        return f"filed ({event.new})" if event.new else "filed"
-    if kind in ("acknowledged", "commented"):
-        return kind
-    if kind in ("linked", "unlinked") and event.new and event.new.isdigit():
-        return f"{kind}: {(event.field or '').replace('_', ' ')} #{int(event.new):03d}"
-    if kind == "escalated":
-        return f"escalated: {event.field} clock {event.new or ''}".strip()
-    if kind == "assigned":
-        return f"assigned to {event.new}" if event.new else "unassigned"
-    detail = " ".join(part for part in (event.field, event.new and _short(event.new, 80)) if part)
-    return f"{kind} {detail}".strip()
-
-
-def _short(text: str | None, width: int = 40) -> str:
-    if not text:
-        return "(empty)"
-    one_line = " ".join(text.split())
-    return one_line if len(one_line) <= width else one_line[: width - 1] + "…"
 
 
 # --- edit -----------------------------------------------------------------------------------

@@ -257,6 +257,27 @@ def tally(issues: Sequence[Issue]) -> Tallies:
     )
 
 
+def month_axis(rows: Sequence[MonthRow]) -> list[MonthRow]:
+    """`rows` (months with issues, oldest first) with a zero row for every month between them,
+    so a chart's time axis is evenly spaced. The totals row, if any, is left out."""
+    months = sorted((r for r in rows if r.month != "total"), key=lambda r: r.month)
+    if not months:
+        return []
+    by_key = {r.month: r for r in months}
+    year, month = map(int, months[0].month.split("-"))
+    last = months[-1].month
+    axis: list[MonthRow] = []
+    while True:
+        key = f"{year:04d}-{month:02d}"
+        label = datetime(year, month, 1).strftime("%b %Y")
+        axis.append(
+            by_key.get(key) or MonthRow(key, label, dict.fromkeys(_SEVERITIES, 0), 0, 0, None, None)
+        )
+        if key >= last:
+            return axis
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+
+
 def _counts(issues: Sequence[Issue], attribute: str, order: Sequence[str]) -> dict[str, int]:
     counts = Counter(getattr(i, attribute).value for i in issues)
     return {key: counts.get(key, 0) for key in order}

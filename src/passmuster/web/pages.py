@@ -29,10 +29,12 @@ from passmuster.core.issues import (
     Status,
     coerce_field,
 )
+from passmuster.core.timeline import describe_event
 from passmuster.errors import AuthError, PassmusterError
 from passmuster.usecases.reconcile import is_still_detected
 from passmuster.usecases.tokens import Role
 from passmuster.web import session, views
+from passmuster.web.markdown import render_markdown
 from passmuster.web.session import WebUser
 
 HERE = Path(__file__).parent
@@ -45,6 +47,8 @@ def install(app: FastAPI) -> None:
     templates.env.filters["local"] = views.when
     templates.env.filters["ago"] = views.ago
     templates.env.filters["duration"] = views.duration
+    templates.env.filters["markdown"] = render_markdown
+    templates.env.filters["event"] = describe_event
     templates.env.globals["STATUSES"] = list(Status)
     templates.env.globals["SEVERITIES"] = list(Severity)
     templates.env.globals["TYPES"] = list(IssueType)

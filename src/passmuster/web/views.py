@@ -31,6 +31,7 @@ from passmuster.core.issues import (
     Status,
 )
 from passmuster.core.limits import check_storable
+from passmuster.core.stats import month_axis
 from passmuster.web.graph import dependency_svg, sparkline_svg
 
 if TYPE_CHECKING:
@@ -441,7 +442,7 @@ def resolution_histogram(issues: Sequence[Issue]) -> list[int]:
 def statistics(desk: Desk) -> dict[str, Any]:
     stats = desk.stats()
     finished = desk.list(IssueQuery(statuses=[Status.RESOLVED, Status.CLOSED]))
-    months = [m for m in stats.months if m.month != "total"]
+    months = month_axis(stats.months)  # months without issues show as zero, not skipped
     charts = {
         "months": {
             "labels": [m.label for m in months],
