@@ -29,12 +29,19 @@ from passmuster.scanner.context.tree import RepositoryTree, inside
 from passmuster.scanner.context.yamldoc import YamlDoc, load_yaml
 
 _BASE_NAMES = ("compose.yaml", "compose.yml", "docker-compose.yaml", "docker-compose.yml")
-_OVERRIDE_NAMES = (
+_OVERRIDE_NAMES: tuple[str, ...] = (
     "compose.override.yaml",
     "compose.override.yml",
     "docker-compose.override.yaml",
     "docker-compose.override.yml",
 )
+
+
+def _project_order(files: list[str]) -> tuple[str, bool, list[str]]:
+    """By first file; a base file's default project (alone or with its `*.override.yml`)
+    before the projects of its other overlays."""
+    overlay = len(files) > 1 and posixpath.basename(files[1]) not in _OVERRIDE_NAMES
+    return files[0], overlay, files
 
 
 class ComposeReader:
@@ -85,18 +92,28 @@ class ComposeReader:
             rest = [p for p in paths if p != base and p not in overrides]
             if base is not None:
                 group = [base, *overrides]
-                base_services = self._service_names(base) if rest else set()
+                base_services = self._service_names(base) if rest else {}
                 for other in rest:
                     if self._looks_like_override(other, base_services):
-                        group.append(other)
+                        # `docker compose -f docker-compose.yml -f this.yml`: its own project
+                        # with the base, beside the default one.
+                        grouped.append([base, other])
                     else:
                         grouped.append([other])
                 grouped.append(group)
             else:
                 grouped.extend([p] for p in [*overrides, *rest])
         grouped = self._with_includes(grouped)
-        grouped.sort(key=lambda g: g[0])
-        return [Project(files[0], files) for files in grouped]
+        grouped.sort(key=_project_order)
+        taken: set[str] = set()
+        projects = []
+        for files in grouped:
+            # A base file runs in several projects (with each overlay): the first keeps its
+            # name, the others are named after their overlay too.
+            name = files[0] if files[0] not in taken else f"{files[0]}+{files[-1]}"
+            taken.add(name)
+            projects.append(Project(name, files))
+        return projects
 
     def _with_includes(self, grouped: list[list[str]]) -> list[list[str]]:
         """Files named by a top-level `include:` run with the file that includes them."""
@@ -138,24 +155,31 @@ class ComposeReader:
                     self.problem(path, line, f"include names missing file {name!r}")
         return targets
 
-    def _service_names(self, path: str) -> set[str]:
+    def _service_names(self, path: str) -> dict[str, Any]:
         doc = self._raw_doc(path)
         services = doc.data.get("services") if doc and isinstance(doc.data, dict) else None
-        return set(services) if isinstance(services, dict) else set()
+        return dict(services) if isinstance(services, dict) else {}
 
-    def _looks_like_override(self, path: str, base_services: set[str]) -> bool:
-        """A partial file whose services all exist in the base and none builds or pulls."""
+    def _looks_like_override(self, path: str, base_services: dict[str, Any]) -> bool:
+        """A file meant to run on top of the base: named so (`docker-compose.override.prod.yml`),
+        or adjusting only services the base defines, either without building or pulling
+        anything, or saying much less about them than the base does (a build-only file)."""
+        name = posixpath.basename(path).lower()
+        if ".override." in name:
+            return True
         doc = self._raw_doc(path)
         services = doc.data.get("services") if doc and isinstance(doc.data, dict) else None
         if not isinstance(services, dict) or not services:
             return False
-        return all(
-            name in base_services
-            and isinstance(body, dict)
-            and "image" not in body
-            and "build" not in body
-            for name, body in services.items()
+        if not all(n in base_services and isinstance(b, dict) for n, b in services.items()):
+            return False
+        if all("image" not in b and "build" not in b for b in services.values()):
+            return True
+        said = sum(len(body) for body in services.values())
+        base_said = sum(
+            len(base_services[n]) for n in services if isinstance(base_services[n], dict)
         )
+        return said * 2 < base_said
 
     # ------------------------------------------------------------------ documents
 
