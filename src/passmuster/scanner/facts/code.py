@@ -25,18 +25,37 @@ def _code_groups(platform: Platform) -> list[tuple[tuple[str, ...], list[Service
 
 
 def owned_python_files(platform: Platform) -> Iterator[tuple[ServiceDef, PythonFile]]:
-    """Each Python file once, with the first service that runs it: a problem in shared code
-    is reported once."""
+    """Each Python file a service runs, once, with the first service that runs it: a problem
+    in shared code is reported once. Files no service's entry module reaches (retired
+    modules, scripts beside the code) are left out when every service of the group has a
+    known entry module."""
     seen: set[str] = set()
     for files, members in code_groups(platform):
+        running = _running(platform, members)
         owner = members[0]
         for path in files:
-            if path in seen:
+            if path in seen or (running is not None and path not in running):
                 continue
             seen.add(path)
             source = platform.python.get(path)
             if source is not None:
                 yield owner, source
+
+
+def _running(platform: Platform, members: list[ServiceDef]) -> set[str] | None:
+    """The files some member's entry module reaches; None when that cannot be told."""
+    running: set[str] = set()
+    for member in members:
+        reached = reachable_files(platform, member)
+        # A framework that loads its code by name (Django's manage.py, settings strings)
+        # reaches little statically: judge all the code rather than miss it.
+        if reached is None or len(reached) < _MIN_REACHED:
+            return None
+        running.update(reached)
+    return running
+
+
+_MIN_REACHED = 3
 
 
 def import_roots(service: ServiceDef) -> tuple[str, ...]:

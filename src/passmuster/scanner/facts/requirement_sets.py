@@ -37,11 +37,18 @@ def _requirements_index(platform: Platform) -> RequirementsIndex:
             # One entry per service name: compose projects may define a service twice.
             if all(user.name != service.name for user in users[path]):
                 users[path].append(service)
+    # Included from another folder: `requirements-dev.txt` including its neighbour
+    # `requirements.txt` makes that file no more shared than it was.
     included: set[str] = set()
-    for file in platform.requirements_files.values():
+    for path, file in platform.requirements_files.items():
         for include in file.includes:
-            if include.kind == "requirement" and include.resolved is not None:
-                included.add(include.resolved)
+            target = include.resolved
+            if (
+                include.kind == "requirement"
+                and target is not None
+                and PurePosixPath(target).parent != PurePosixPath(path).parent
+            ):
+                included.add(target)
     # A file named like `requirements.shared.txt` is shared only where several services'
     # files sit below its folder: `services/api/requirements-base.txt` is api's own.
     homes = {str(PurePosixPath(root).parent) for root in roots}

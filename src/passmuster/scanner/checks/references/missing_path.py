@@ -70,7 +70,8 @@ class MissingPath(Rule):
                         key=f"env_file:{file}",
                     )
             build = service.build_where
-            if build is not None and not service.build_context_exists:
+            outside = build is not None and service.build_context is None
+            if build is not None and not service.build_context_exists and not outside:
                 context = service.build_context or "(outside the repository)"
                 if once(build.path, build.line, context):
                     yield self.finding(
