@@ -537,3 +537,10 @@ def test_mysql_superuser_is_root_and_its_ordinary_user_is_fine(write_tree: Write
     root = write_tree({"docker-compose.yml": compose.format(user="root:Rt7vQ2pX9mLw")})
     [finding] = run(root, "ENV006")
     assert finding.service == "shop" and "Rt7vQ2pX9mLw" not in finding.message
+
+
+def test_an_unpinned_passlib_is_its_last_release(write_tree: WriteTree) -> None:
+    compose = {"docker-compose.yml": "services:\n  api:\n    build: ./services/api\n"}
+    uses = MAIN.replace("from fastapi import", "import passlib\nfrom fastapi import", 1)
+    root = write_tree({**compose, **api("fastapi==0.116.1\npasslib[bcrypt]\n", main=uses)})
+    assert [f.line for f in run(root, "REQ006")] == [2]

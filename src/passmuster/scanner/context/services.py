@@ -37,6 +37,7 @@ from passmuster.scanner.context.model import (
     EntryPoint,
     EnvVar,
     HealthCheck,
+    Instruction,
     ParseProblem,
     Platform,
     PortRef,
@@ -247,14 +248,7 @@ def _from_dockerfile(service: ServiceDef, dockerfile: Dockerfile) -> None:
     if service.healthcheck is None:
         health = dockerfile.last("HEALTHCHECK")
         if health is not None:
-            value = health.value
-            if value.upper().startswith("NONE"):
-                test: tuple[str, ...] = ("NONE",)
-            else:
-                cmd = value.split("CMD", 1)[1].strip() if "CMD" in value else value
-                exec_form = parse_exec_form(cmd)
-                test = ("CMD", *exec_form) if exec_form else ("CMD-SHELL", cmd)
-            service.healthcheck = HealthCheck(test, path, health.line, "dockerfile")
+            service.healthcheck = healthcheck_of(health, path)
     for keyword, attr, origin in (
         ("CMD", "command", "dockerfile-cmd"),
         ("ENTRYPOINT", "entrypoint", "dockerfile-entrypoint"),
@@ -262,6 +256,17 @@ def _from_dockerfile(service: ServiceDef, dockerfile: Dockerfile) -> None:
         found = dockerfile.last(keyword)
         if getattr(service, attr) is None and found is not None:
             setattr(service, attr, instruction_command(found, path, origin))
+
+
+def healthcheck_of(instruction: Instruction, path: str) -> HealthCheck:
+    """A Dockerfile `HEALTHCHECK [options] CMD …` (or `NONE`) as a HealthCheck."""
+    value = instruction.value
+    if value.upper().startswith("NONE"):
+        return HealthCheck(("NONE",), path, instruction.line, "dockerfile")
+    cmd = value.split("CMD", 1)[1].strip() if "CMD" in value else value
+    exec_form = parse_exec_form(cmd)
+    test = ("CMD", *exec_form) if exec_form else ("CMD-SHELL", cmd)
+    return HealthCheck(test, path, instruction.line, "dockerfile")
 
 
 def _env_pairs(value: str) -> list[tuple[str, str]]:

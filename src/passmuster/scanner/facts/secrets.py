@@ -48,6 +48,8 @@ WELL_KNOWN = frozenset(
         "todo",
         "dummy",
         "placeholder",
+        "minioadmin",
+        "rabbitmq",
     }
 )
 # Compared against the value lower-cased with everything but letters and digits dropped, so

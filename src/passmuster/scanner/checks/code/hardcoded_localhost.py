@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from passmuster.core.findings import Finding, Fix, Location
 from passmuster.core.issues import Severity
 from passmuster.scanner.context.model import Platform, ServiceDef
+from passmuster.scanner.context.pysource import StringConstant
 from passmuster.scanner.context.urls import LOOPBACK_HOSTS, find_urls
 from passmuster.scanner.facts.code import reachable_files
 from passmuster.scanner.facts.environment import env_values
@@ -21,6 +22,7 @@ _PERSON = re.compile(
     r"allowed_hosts|CORSMiddleware)",
     re.IGNORECASE,
 )
+_READERS = frozenset({"getenv", "get", "config", "Field", "str", "getattr", "env"})
 _DOC_PATHS = ("/docs", "/redoc", "/swagger", "/openapi")
 _TARGET = re.compile(
     r"(_url|_uri|_host|_endpoint|_addr|_address|_api|service|_server)$", re.IGNORECASE
@@ -116,8 +118,8 @@ class HardcodedLocalhostUrl(Rule):
                         what = f"{target.name}'s port"
                     elif url.scheme in _INFRASTRUCTURE_SCHEMES:
                         what = f"a {url.scheme} server"
-                    elif _names_a_target(constant.context):
-                        what = f"the address of {constant.context[0]}"
+                    elif (named := _target_name(constant)) is not None:
+                        what = f"the address {named} names"
                     else:
                         continue
                     shown = f"{url.scheme}://{url.host}:{url.port}"
@@ -169,5 +171,10 @@ def _path_for_a_person(text: str, start: int) -> bool:
     return path.startswith(_DOC_PATHS)
 
 
-def _names_a_target(context: tuple[str, ...]) -> bool:
-    return bool(context) and _TARGET.search(context[0]) is not None
+def _target_name(constant: StringConstant) -> str | None:
+    """The name that says the value is a service's address (`MONITORING_SERVICE_URL`,
+    `user_service_url`), looking past the calls that read it (`os.getenv`, `Field`)."""
+    names = [constant.env_default_for or "", *constant.context]
+    return next(
+        (n for n in names if n and n not in _READERS and _TARGET.search(n) is not None), None
+    )

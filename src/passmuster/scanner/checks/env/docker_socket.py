@@ -59,8 +59,9 @@ class DockerSocketMount(Rule):
                 if volume.source not in _SOCKETS and volume.target not in _SOCKETS:
                     continue
                 mode = "read-only" if volume.read_only else "read-write"
+                socket = volume.source if volume.source in _SOCKETS else volume.target
                 yield self.finding(
-                    f"{service.name} mounts the Docker socket ({mode}): root on the host",
+                    f"{service.name} mounts the Docker socket {socket} ({mode}): root on the host",
                     volume.path,
                     volume.line,
                     service=service.name,

@@ -6,7 +6,8 @@ from passmuster.core.findings import Finding, Fix
 from passmuster.core.issues import Severity
 from passmuster.scanner.context.commands import split_command
 from passmuster.scanner.context.images import image_flavour
-from passmuster.scanner.context.model import Platform
+from passmuster.scanner.context.model import HealthCheck, Platform, ServiceDef
+from passmuster.scanner.context.services import healthcheck_of
 from passmuster.scanner.rule import Rule, unique
 
 # What each image family ships: python:<v> sits on buildpack-deps (curl and wget), slim images
@@ -30,6 +31,8 @@ class HealthcheckToolMissing(Rule):
     Flags a health check (compose `healthcheck.test` or Dockerfile `HEALTHCHECK`) that runs
     `curl` or `wget` in an image that does not have it: `python:*-slim` and Debian/Ubuntu base
     images ship neither, Alpine has `wget` but not `curl`, unless the Dockerfile installs it.
+    A Dockerfile's own `HEALTHCHECK` is judged even when compose replaces it: the image
+    must work on its own, wherever else it runs.
 
     ## Why is this bad?
     The check fails with `curl: not found` every time, so the container never becomes healthy:
@@ -61,26 +64,46 @@ class HealthcheckToolMissing(Rule):
 
     def _check(self, platform: Platform) -> Iterator[Finding]:
         for service in platform.services:
-            check = service.healthcheck
-            if check is None or check.disabled:
-                continue
-            used = _tools_used(check.command_text)
-            if not used:
-                continue
-            final = service.dockerfile.final if service.dockerfile else None
-            image = final.base if final is not None else service.image
-            flavour = image_flavour(image)
-            if flavour is None:
-                continue
-            installed = final.system_packages if final is not None else set()
-            for tool in used:
-                if tool in _PRESENT[flavour] or tool in installed:
+            checks = [service.healthcheck]
+            image_check = _dockerfile_check(service)
+            if image_check is not None and image_check != service.healthcheck:
+                # An image must work on its own: its HEALTHCHECK is judged even when this
+                # compose file replaces it (another deployment may not).
+                checks.append(image_check)
+            for check in checks:
+                if check is None or check.disabled:
                     continue
-                yield self.finding(
-                    f"the health check runs {tool}, which {image} does not have and the "
-                    f"Dockerfile does not install",
-                    check.path,
-                    check.line,
-                    service=service.name,
-                    key=tool,
-                )
+                yield from self._judge(service, check)
+
+    def _judge(self, service: ServiceDef, check: HealthCheck) -> Iterator[Finding]:
+        used = _tools_used(check.command_text)
+        if not used:
+            return
+        final = service.dockerfile.final if service.dockerfile else None
+        image = final.base if final is not None else service.image
+        flavour = image_flavour(image)
+        if flavour is None:
+            return
+        installed = set()
+        if final is not None and service.dockerfile is not None:
+            for stage in service.dockerfile.stage_chain(final):
+                installed |= stage.system_packages
+        for tool in used:
+            if tool in _PRESENT[flavour] or tool in installed:
+                continue
+            yield self.finding(
+                f"the health check runs {tool}, which {image} does not have and the "
+                f"Dockerfile does not install",
+                check.path,
+                check.line,
+                service=service.name,
+                key=tool,
+            )
+
+
+def _dockerfile_check(service: ServiceDef) -> HealthCheck | None:
+    """The final stage's own HEALTHCHECK, whatever compose says."""
+    if service.dockerfile is None:
+        return None
+    found = service.dockerfile.last("HEALTHCHECK")
+    return None if found is None else healthcheck_of(found, service.dockerfile.path)

@@ -108,6 +108,9 @@ class IncompatiblePackages(Rule):
                 version = likely_version(SpecifierSet(req.specifier))
             except InvalidSpecifier:
                 return None
+            newest = combo.get("newest", {}).get(name)
+            if version is not None and newest is not None and version > Version(newest):
+                version = Version(newest)  # no later release exists
             if version is None or not condition.specifier.contains(version, prereleases=True):
                 return None
             matched.append(req)
