@@ -132,3 +132,18 @@ def test_serve_monitor_finds_the_platforms_catalog_without_any_configuration(
         assert sorted(monitor.setup.targets.targets) == ["api"]
         here = Monitor.from_config(desk)  # serve --monitor in a folder without compose files
         assert here.setup.targets.targets == {}
+
+
+def test_a_gatus_file_alone_is_a_monitor_configuration(
+    folder: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with ThreadServer() as server:
+        gatus = folder / "gatus.yaml"
+        gatus.write_text(
+            f"endpoints:\n  - name: web\n    url: {server.url()}\n    conditions:\n"
+            '      - "[STATUS] == 200"\n',
+            encoding="utf-8",
+        )
+        code, out, err = run(["monitor", "--once", "--json", "--config", str(gatus)], capsys)
+    assert code == 0, err
+    assert [r["target"] for r in json.loads(out)] == ["web"]

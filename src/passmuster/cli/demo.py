@@ -387,8 +387,13 @@ def demo_command(
     # Before anything is created: otherwise the whole walkthrough runs and only then says so.
     if platform is not None and not platform.is_dir():
         raise BadInput(f"--platform {platform}: no such folder", field="platform")
+    if folder is not None and folder.exists() and not folder.is_dir():
+        raise BadInput(f"--dir {folder}: not a folder", field="dir")
     target = folder.resolve() if folder else Path(tempfile.mkdtemp(prefix="passmuster-demo-"))
-    target.mkdir(parents=True, exist_ok=True)
+    try:
+        target.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise BadInput(f"--dir {folder}: cannot create it: {exc.strerror}", field="dir") from None
     source = platform.resolve() if platform else _bundled_platform()
     ctx = DemoContext(target, platform_source=source)
     if ctx.desk_path.exists():

@@ -41,7 +41,9 @@ def monitor_command(
     ] = False,
     config: Annotated[
         Path | None,
-        typer.Option("--config", "-c", help="passmuster.toml to read [monitor] from."),
+        typer.Option(
+            "--config", "-c", help="passmuster.toml to read [monitor] from, or a Gatus file."
+        ),
     ] = None,
     base_url: Annotated[
         list[str] | None,

@@ -101,6 +101,14 @@ def serve(
         raise BadInput(f"--platform {platform}: no such folder", field="platform")
     if monitor_config is not None and not monitor_config.is_file():
         raise BadInput(f"--monitor-config {monitor_config}: no such file", field="monitor_config")
+    if monitor_config is not None:
+        # Read now: a broken file is one line here, not a monitor that never starts.
+        from passmuster.monitor.setup import load_setup
+
+        load_setup(monitor_config, services=[])
+    if not host.strip():
+        # An empty host would listen on every interface: never by accident.
+        raise BadInput("--host: give an address, such as 127.0.0.1", field="host")
     if not is_loopback(host):
         err_console().print(
             f"[bold red]WARNING: listening on {host}: anyone who can reach this machine can "

@@ -65,7 +65,7 @@ def load_setup(
     configuration file (compose files), else `desk_services` (services added by hand).
     `skip` names catalog services not to probe (the demo's services it does not run).
     """
-    project = load_config(config_path) if config_path else find_config(start)
+    project = _configuration(config_path, start)
     config = load_monitor_config(project)
     if base_urls:
         config = config.model_copy(update={"base_urls": {**config.base_urls, **base_urls}})
@@ -78,6 +78,15 @@ def load_setup(
     where = str(project.path) if project.path else "passmuster.toml"
     watch = [project.path] if project.path else []
     return setup_from(config, services=services, root=project.root, where=where, watch=watch)
+
+
+def _configuration(config_path: Path | None, start: Path | None) -> ProjectConfig:
+    """The named file (a passmuster.toml, or a Gatus YAML file on its own), else the project's."""
+    if config_path is None:
+        return find_config(start)
+    if config_path.suffix.lower() in (".yaml", ".yml"):
+        return ProjectConfig(None, {"monitor": {"gatus": [str(config_path.resolve())]}})
+    return load_config(config_path)
 
 
 def platform_root(project: ProjectConfig, start: Path | None = None) -> Path:
