@@ -10,7 +10,6 @@ import asyncio
 import contextlib
 import gc
 import logging
-import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
@@ -112,6 +111,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     from passmuster.api.live import LiveHub, listen_url_for
     from passmuster.usecases.desk import Desk
     from passmuster.usecases.health import StoreHealth
+    from passmuster.usecases.sessions import SessionStore
     from passmuster.usecases.tokens import TokenStore
 
     config: ServeSettings = app.state.settings
@@ -129,9 +129,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
 
         app.state.desk = serialised(desk)
         app.state.tokens = TokenStore(desk.engine)
-        app.state.session_secret = config.session_secret or await asyncio.to_thread(
-            session_secret, desk
-        )
+        app.state.sessions = SessionStore(desk.engine, app.state.tokens)
         app.state.health = StoreHealth(desk.engine)
         monitor = _monitor(config, desk)
         app.state.metrics = _metrics(desk, monitor)
@@ -163,29 +161,6 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
                 await asyncio.wait_for(task, timeout=5)
         if given is None:
             desk.close()
-
-
-def session_secret(desk: Any) -> str:
-    """The desk's session-signing key, made on first use and shared by every process."""
-    from sqlalchemy import insert, select
-    from sqlalchemy.exc import IntegrityError
-
-    from passmuster.storage.auth_tables import web_settings
-
-    query = select(web_settings.c.value).where(web_settings.c.key == "session_secret")
-    with desk.engine.connect() as conn:
-        found = conn.execute(query).scalar()
-    if found:
-        return str(found)
-    try:
-        with desk.engine.begin() as conn:
-            conn.execute(
-                insert(web_settings).values(key="session_secret", value=secrets.token_hex(32))
-            )
-    except IntegrityError:
-        pass  # another process made it first; use theirs
-    with desk.engine.connect() as conn:
-        return str(conn.execute(query).scalar_one())
 
 
 def _monitor(config: ServeSettings, desk: Any) -> Any:

@@ -10,13 +10,8 @@ from passmuster.settings import Settings
 
 
 class ServeSettings(Settings):
-    """Settings for the API and the pages.
+    """Settings for the API and the pages."""
 
-    `session_secret` signs the pages' session cookies; when unset, a random key kept in the desk
-    is used so that every `serve` process on one desk accepts the others' cookies.
-    """
-
-    session_secret: str | None = None
     # Send the session cookie only over HTTPS; turn on behind a TLS-terminating proxy.
     cookie_secure: bool = False
     # The platform repository `POST /api/v1/scans/run` scans; None disables that route.

@@ -42,6 +42,9 @@ class LiveEvent:
 
 
 HealthSource = Callable[[], Mapping[str, str]]
+Allowed = Callable[[], bool]
+# How often a stream asks whether its caller may still listen (see `subscribe`).
+ALLOWED_CHECK = 1.0
 
 
 class LiveHub:
@@ -168,26 +171,39 @@ class LiveHub:
             with contextlib.suppress(asyncio.QueueFull):
                 queue.put_nowait(None)
 
-    async def subscribe(self) -> AsyncIterator[LiveEvent]:
+    async def subscribe(self, allowed: Allowed | None = None) -> AsyncIterator[LiveEvent]:
         """Every event from now on until the hub closes (or the caller stops iterating).
 
-        The first event is `ready`: from then on nothing is missed.
+        The first event is `ready`: from then on nothing is missed. With `allowed`, the stream
+        ends once it answers False, asked every ALLOWED_CHECK seconds (a revoked token, an
+        ended session).
         """
-        async for batch in self.subscribe_batches(0.0):
+        async for batch in self.subscribe_batches(0.0, allowed):
             for event in batch:
                 yield event
 
-    async def subscribe_batches(self, window: float) -> AsyncIterator[list[LiveEvent]]:
+    async def subscribe_batches(
+        self, window: float, allowed: Allowed | None = None
+    ) -> AsyncIterator[list[LiveEvent]]:
         """Like `subscribe`, but events arriving within `window` seconds of the first come
         together: a page that re-fetches on each event then does so at most once per window,
         and always after the last event of a burst."""
         queue: asyncio.Queue[LiveEvent | None] = asyncio.Queue(_QUEUE_SIZE)
         self._subscribers.add(queue)
         loop = asyncio.get_running_loop()
+        check_at = loop.time() + ALLOWED_CHECK
         try:
             yield [LiveEvent("ready", f"c-{self.cursor}", {"cursor": self.cursor})]
             while not self._closed.is_set():
-                item = await queue.get()
+                if allowed is not None and loop.time() >= check_at:
+                    if not allowed():
+                        return
+                    check_at = loop.time() + ALLOWED_CHECK
+                wait = None if allowed is None else max(check_at - loop.time(), 0.01)
+                try:
+                    item = await asyncio.wait_for(queue.get(), wait)
+                except TimeoutError:
+                    continue
                 if item is None:
                     return
                 batch = [item]

@@ -74,12 +74,38 @@ def list_tokens(
 
 @token_app.command("revoke")
 def revoke(
-    name: Annotated[str, typer.Argument(help="The token's name.")],
+    name: Annotated[str | None, typer.Argument(help="The token's name.")] = None,
+    all_: Annotated[
+        bool,
+        typer.Option("--all", help="Revoke every token and end every dashboard session."),
+    ] = False,
     as_json: JsonOption = False,
 ) -> None:
-    """Revoke a token: it stops working at once, in the API and in open pages."""
+    """Revoke a token: it stops working at once, in the API and in open pages.
+
+    `--all` is for a leak: every token is revoked and every dashboard session ends (the pages
+    need a new token's login), in every server on the desk within a few seconds.
+    """
+    from passmuster.cli._output import BadInput
     from passmuster.usecases.tokens import TokenStore
 
+    if all_ == (name is not None):
+        raise BadInput("name one token to revoke, or pass --all (not both)", field="name")
+    if all_:
+        from passmuster.usecases.sessions import revoke_everything
+
+        with desk_session() as desk:
+            revoked, sessions = revoke_everything(desk.engine)
+        if as_json:
+            emit_json({"revoked": [t.name for t in revoked], "sessions_ended": sessions})
+            return
+        say(
+            f"Revoked {len(revoked)} token{'s' if len(revoked) != 1 else ''} and ended "
+            f"{sessions} dashboard session{'s' if sessions != 1 else ''}. "
+            "Create new tokens with: passmuster token create --name NAME --role ROLE"
+        )
+        return
+    assert name is not None
     with desk_session() as desk:
         info = TokenStore(desk.engine).revoke(name)
     if as_json:

@@ -1,13 +1,14 @@
-"""Tables for who may use the desk over HTTP: API tokens, and the web's own small settings.
+"""Tables for who may use the desk over HTTP: API tokens and the pages' login sessions.
 
-A token's secret is never stored: only its SHA-256, looked up by equality. The secrets are long
-random strings, so a plain digest is enough (a slow password hash buys nothing here and would
-cost every request).
+Neither a token's secret nor a session's is ever stored: only its SHA-256, looked up by
+equality. The secrets are 256 random bits, so a plain digest is enough (a slow password hash
+buys nothing here and would cost every request), and whoever reads the desk cannot turn a
+digest back into a secret that logs in.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import Column, Integer, String, Table, Text
+from sqlalchemy import Column, ForeignKey, Index, Integer, String, Table
 
 from passmuster.storage.schema import metadata
 from passmuster.storage.types import UTCDateTime
@@ -27,11 +28,15 @@ api_tokens = Table(
     Column("revoked_at", UTCDateTime, nullable=True),
 )
 
-# Key/value settings the web server keeps in the desk so that every `serve` process on one
-# desk agrees on them (the session-signing key above all).
-web_settings = Table(
-    "web_settings",
+# A logged-in browser: the cookie holds the secret, the desk its digest. Logging out deletes
+# the row (so the cookie stops working at once); revoking the token ends its sessions too.
+web_sessions = Table(
+    "web_sessions",
     metadata,
-    Column("key", String(64), primary_key=True),
-    Column("value", Text, nullable=False),
+    Column("secret_hash", String(64), primary_key=True),
+    Column("token_id", Integer, ForeignKey("api_tokens.id", ondelete="CASCADE"), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Index("ix_web_sessions_token_id", "token_id"),
+    Index("ix_web_sessions_expires_at", "expires_at"),
 )

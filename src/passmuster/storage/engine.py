@@ -8,9 +8,10 @@ to upgrade a read lock. PostgreSQL goes through psycopg 3.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -66,6 +67,15 @@ def sqlite_path(url: str) -> Path | None:
     if not parsed.database or parsed.database == ":memory:":
         return None
     return Path(parsed.database)
+
+
+def create_private_file(path: Path) -> None:
+    """Create a desk file readable by its owner only (0600, in a 0700 folder when the folder
+    is new), before SQLite would create it with the umask's 0644. SQLite gives the -wal and
+    -shm files the database file's permissions. An existing file is left as it is."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    with suppress(FileExistsError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
 
 
 def create_desk_engine(url: str, **kwargs: Any) -> Engine:

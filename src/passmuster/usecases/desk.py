@@ -54,6 +54,7 @@ from passmuster.storage import timeline_store
 from passmuster.storage.engine import (
     WRITE_OPTION,
     create_desk_engine,
+    create_private_file,
     normalise_url,
     sqlite_path,
 )
@@ -131,7 +132,7 @@ class Desk:
         """Create `folder/.passmuster/desk.db` (or open it when it is already there)."""
         desk_dir = Path(folder) / DESK_DIR
         try:
-            desk_dir.mkdir(parents=True, exist_ok=True)
+            create_private_file(desk_dir / DESK_FILE)
         except OSError as exc:
             raise DeskError(f"cannot create {desk_dir}: {exc.strerror}") from None
         return cls._start(normalise_url(desk_dir / DESK_FILE), create=True, clock=clock)
@@ -144,11 +145,18 @@ class Desk:
         if path is not None and not create and not path.is_file():
             raise DeskNotFound(f"no desk at {path}")
         if path is not None and create:
-            path.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                create_private_file(path)
+            except OSError as exc:
+                raise DeskError(f"cannot create {path}: {exc.strerror}") from None
         return cls._start(url, create=create, clock=clock)
 
     @classmethod
     def _start(cls, url: str, *, create: bool, clock: Clock | None) -> Desk:
+        path = sqlite_path(url)
+        if path is not None and not create and _is_empty_file(path):
+            # Refused before SQLite opens it: opening would already write a header into it.
+            raise DeskError(f"{path}: is empty, not a passmuster desk (run `passmuster init`)")
         engine = create_desk_engine(url)
         where = str(sqlite_path(url) or engine.url.render_as_string(hide_password=True))
         try:
@@ -701,6 +709,13 @@ def _apply(
     )
     store.add_events(c, rows)
     return stored
+
+
+def _is_empty_file(path: Path) -> bool:
+    try:
+        return path.stat().st_size == 0
+    except OSError:
+        return False
 
 
 def is_empty_database(path: Path) -> bool:

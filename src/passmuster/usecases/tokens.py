@@ -158,6 +158,18 @@ class TokenStore:
         self._by_id.clear()
         return self.get(name)
 
+    def revoke_all(self) -> tuple[TokenInfo, ...]:
+        """Revoke every active token (after a leak); the ones revoked now."""
+        now = datetime.now(UTC)
+        active = self.list(include_revoked=False)
+        with self._engine.begin() as conn:
+            conn.execute(
+                update(self._table).where(self._table.c.revoked_at.is_(None)).values(revoked_at=now)
+            )
+        self._by_hash.clear()
+        self._by_id.clear()
+        return tuple(active)
+
     def authenticate(self, secret: str | None) -> TokenInfo:
         """The active token with this secret, or AuthError (401)."""
         if not secret:

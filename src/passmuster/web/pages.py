@@ -140,8 +140,8 @@ async def login(
     token: Annotated[str, Form(max_length=500)],
     next: Annotated[str, Form(max_length=2000)] = "/board",
 ) -> Response:
-    expected = session.read(request).get("c")
-    if not isinstance(expected, str):
+    expected, fresh = session.login_csrf(request)
+    if fresh:
         return _login_page(request, next, "your session expired; try again", status_code=400)
     await session.check_csrf(request, expected)
     try:
@@ -156,7 +156,7 @@ async def login(
 def _login_page(
     request: Request, next: str | None, error: str | None, *, status_code: int = 200
 ) -> HTMLResponse:
-    csrf, fresh = session.anonymous_csrf(request)
+    csrf, fresh = session.login_csrf(request)
     page = render(
         request,
         "login.html",
@@ -164,14 +164,14 @@ def _login_page(
         status_code=status_code,
     )
     if fresh:
-        session.write(request, page, {"c": csrf})
+        session.remember_login_csrf(request, page, csrf)
     return page
 
 
 @router.post("/logout")
-def logout(user: FormUserDep) -> Response:
+def logout(request: Request, user: FormUserDep) -> Response:
     response = RedirectResponse("/login", status_code=303)
-    session.log_out(response)
+    session.log_out(request, response)
     return response
 
 
@@ -411,7 +411,8 @@ LIVE_WINDOW = 0.25
 @router.get("/live", response_class=EventSourceResponse)
 async def live(request: Request, user: UserDep) -> Any:
     hub = request.app.state.hub
-    async for batch in hub.subscribe_batches(LIVE_WINDOW):
+    # Logging out or revoking the token ends the stream too.
+    async for batch in hub.subscribe_batches(LIVE_WINDOW, lambda: session.still_logged_in(request)):
         last = {event.kind: event for event in batch}
         for kind, event in last.items():
             data = {**event.data, "count": sum(1 for e in batch if e.kind == kind)}

@@ -1,9 +1,12 @@
-"""The pages' login session: a signed cookie holding the token's id and a CSRF secret.
+"""The pages' login session: a cookie holding a random session secret, and CSRF values.
 
-The cookie never holds the token itself. It is HttpOnly (no script can read it), SameSite=Lax
-(other sites cannot make the browser send it with their forms) and signed with the desk's
-session key. Every state-changing request from a page must also carry the session's CSRF value,
-in the form (`csrf_token`) or, for HTMX requests, in the `X-CSRF-Token` header.
+The cookie holds neither the token nor anything signed: only a 256-bit secret whose digest the
+desk keeps (see usecases/sessions.py), so logging out ends the session everywhere and reading
+the desk gives no way in. It is HttpOnly (no script can read it) and SameSite=Lax (other sites
+cannot make the browser send it with their forms). Every state-changing request from a page
+must also carry the session's CSRF value, in the form (`csrf_token`) or, for HTMX requests, in
+the `X-CSRF-Token` header. Before login, the login form's CSRF value is a random value in a
+cookie of its own that the form must repeat.
 """
 
 from __future__ import annotations
@@ -11,16 +14,15 @@ from __future__ import annotations
 import hmac
 import secrets
 from dataclasses import dataclass
-from typing import Any
 
 from fastapi import Request, Response
-from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from passmuster.errors import AuthError, Forbidden
-from passmuster.usecases.tokens import Role, TokenInfo, TokenStore
+from passmuster.usecases.sessions import MAX_AGE, SessionStore
+from passmuster.usecases.tokens import Role, TokenInfo
 
 COOKIE = "passmuster_session"
-MAX_AGE = 7 * 24 * 3600
+LOGIN_COOKIE = "passmuster_login"
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "X-CSRF-Token"
 
@@ -42,64 +44,60 @@ class WebUser:
         return self.token.role.allows(Role(role))
 
 
-def _serializer(request: Request) -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(request.app.state.session_secret, salt="passmuster.session")
+def _sessions(request: Request) -> SessionStore:
+    store: SessionStore = request.app.state.sessions
+    return store
 
 
-def read(request: Request) -> dict[str, Any]:
-    """The session's contents, or {} when there is none or it was tampered with or expired."""
-    raw = request.cookies.get(COOKIE)
-    if not raw:
-        return {}
-    try:
-        data = _serializer(request).loads(raw, max_age=MAX_AGE)
-    except BadSignature:
-        return {}
-    return data if isinstance(data, dict) else {}
-
-
-def write(request: Request, response: Response, data: dict[str, Any]) -> None:
-    settings = request.app.state.settings
+def _set(request: Request, response: Response, name: str, value: str, max_age: int) -> None:
     response.set_cookie(
-        COOKIE,
-        _serializer(request).dumps(data),
-        max_age=MAX_AGE,
+        name,
+        value,
+        max_age=max_age,
         httponly=True,
         samesite="lax",
-        secure=bool(settings.cookie_secure),
+        secure=bool(request.app.state.settings.cookie_secure),
         path="/",
     )
 
 
-def anonymous_csrf(request: Request) -> tuple[str, bool]:
-    """This browser's CSRF value, and whether it is new (then the caller must `write` it)."""
-    token = read(request).get("c")
-    if isinstance(token, str) and token:
-        return token, False
+def login_csrf(request: Request) -> tuple[str, bool]:
+    """This browser's CSRF value for the login form, and whether it is new (then the caller
+    must `remember_login_csrf` it)."""
+    value = request.cookies.get(LOGIN_COOKIE)
+    if value and 20 <= len(value) <= 64:
+        return value, False
     return secrets.token_urlsafe(24), True
 
 
+def remember_login_csrf(request: Request, response: Response, value: str) -> None:
+    _set(request, response, LOGIN_COOKIE, value, 3600)
+
+
 def log_in(request: Request, response: Response, token: TokenInfo) -> None:
-    # A fresh CSRF value at login, so one seen before login is worth nothing after it.
-    write(request, response, {"t": token.id, "c": secrets.token_urlsafe(24)})
+    """Start a session; its CSRF value is new, so one seen before login is worth nothing."""
+    secret = _sessions(request).start(token)
+    _set(request, response, COOKIE, secret, int(MAX_AGE.total_seconds()))
+    response.delete_cookie(LOGIN_COOKIE, path="/", httponly=True, samesite="lax")
 
 
-def log_out(response: Response) -> None:
+def log_out(request: Request, response: Response) -> None:
+    """End the session in the desk (the cookie stops working everywhere) and drop the cookie."""
+    _sessions(request).end(request.cookies.get(COOKIE))
     response.delete_cookie(COOKIE, path="/", httponly=True, samesite="lax")
 
 
 def current_user(request: Request) -> WebUser:
     """The logged-in user, or LoginRequired. A revoked token ends its sessions at once."""
-    data = read(request)
-    token_id = data.get("t")
-    csrf = data.get("c")
-    if not isinstance(token_id, int) or not isinstance(csrf, str):
+    found = _sessions(request).get(request.cookies.get(COOKIE))
+    if found is None:
         raise LoginRequired("log in with an API token")
-    store: TokenStore = request.app.state.tokens
-    token = store.by_id(token_id)
-    if token is None:
-        raise LoginRequired("that token was revoked; log in again")
-    return WebUser(token, csrf)
+    return WebUser(found.token, found.csrf)
+
+
+def still_logged_in(request: Request) -> bool:
+    """Whether the request's session still stands (for streams that outlive their request)."""
+    return _sessions(request).get(request.cookies.get(COOKIE)) is not None
 
 
 async def check_csrf(request: Request, expected: str) -> None:

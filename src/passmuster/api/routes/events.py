@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 
-from passmuster.api.deps import DeskDep, HubDep, Needs
+from passmuster.api.deps import DeskDep, HubDep, Needs, TokenDep, TokensDep
 from passmuster.api.errors import ERROR_RESPONSES
 from passmuster.api.routes.issues import MAX_INT, event_page
 from passmuster.api.schemas import EventPage
@@ -45,6 +45,7 @@ def events(
     response_class=EventSourceResponse,
     summary="Live: `issue` and `service` events as they happen (Server-Sent Events)",
 )
-async def stream(hub: HubDep) -> AsyncIterator[ServerSentEvent]:
-    async for event in hub.subscribe():
+async def stream(hub: HubDep, token: TokenDep, tokens: TokensDep) -> AsyncIterator[ServerSentEvent]:
+    # A token revoked while its stream is open ends the stream too.
+    async for event in hub.subscribe(lambda: tokens.by_id(token.id) is not None):
         yield ServerSentEvent(event=event.kind, id=event.id, data=dict(event.data))
