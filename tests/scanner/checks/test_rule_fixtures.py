@@ -30,6 +30,8 @@ EXPECTED: dict[str, list[tuple[str, int, str | None]]] = {
     "PORT002": [("docker-compose.yml", 5, "api")],
     "PORT003": [("docker-compose.yml", 11, "web"), ("docker-compose.yml", 12, "web")],
     "PORT004": [("services/api/Dockerfile", 7, "api")],
+    "PORT005": [("services/billing/Dockerfile", 6, "billing")],
+    "PORT006": [("services/billing/app/main.py", 7, "billing")],
     "REF001": [("docker-compose.yml", 7, "api")],
     "REF002": [
         ("docker-compose.yml", 5, "api"),
@@ -39,6 +41,7 @@ EXPECTED: dict[str, list[tuple[str, int, str | None]]] = {
         ("docker-compose.yml", 12, "web"),
     ],
     "REF003": [("docker-compose.yml", 7, "api")],
+    "REF004": [("docker-compose.yml", 11, "db")],
     "ENV001": [("docker-compose.yml", 7, "api")],
     "ENV002": [("api.env", 3, "api")],
     "ENV003": [("docker-compose.yml", 7, "api")],

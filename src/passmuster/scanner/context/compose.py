@@ -16,7 +16,12 @@ from typing import Any
 
 from passmuster.errors import ParseError
 from passmuster.scanner.context.compose_keys import KeyContext, read_service_keys
-from passmuster.scanner.context.interpolate import Interpolated, Interpolator, TemplateError
+from passmuster.scanner.context.interpolate import (
+    Interpolated,
+    Interpolator,
+    RequiredVariableMissing,
+    TemplateError,
+)
 from passmuster.scanner.context.model import (
     ComposeFile,
     EnvFile,
@@ -205,6 +210,10 @@ class ComposeReader:
             before = len(interpolator.uses)
             try:
                 result = interpolator(value)
+            except RequiredVariableMissing:
+                # Set where the file is run (a deploy's .env or CI); the scan keeps the
+                # template, which rules treat as a value they cannot know.
+                result = value
             except TemplateError as exc:
                 problems.append(ParseProblem(path, line, str(exc)))
                 result = value

@@ -22,6 +22,10 @@ class TemplateError(ValueError):
     """An invalid template, or a required variable without a value."""
 
 
+class RequiredVariableMissing(TemplateError):
+    """`${VAR:?message}` without a value: the file is fine, whoever runs it must set VAR."""
+
+
 @dataclass(frozen=True, slots=True)
 class VariableUse:
     """One variable a template referred to, and how."""
@@ -181,7 +185,7 @@ def _braced(
         if missing:
             message = _substitute(argument, lookup, uses)
             detail = f": {message}" if message else ""
-            raise TemplateError(f"required variable {name} is missing a value{detail}")
+            raise RequiredVariableMissing(f"required variable {name} is missing a value{detail}")
         return value or ""
     if operator == ":+":
         return "" if empty else _substitute(argument, lookup, uses)

@@ -12,7 +12,22 @@ from passmuster.scanner.facts.paths import is_test_file
 
 _BARE_HOST = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 _LOCAL_SCHEMES = frozenset({"file", "sqlite", "unix", "http+unix", "data", "mailto"})
-_CODE_SCHEMES = frozenset({"http", "https", "ws", "wss"})
+# Service addresses in code: HTTP, and the database, cache and broker URLs a client connects to.
+_CODE_SCHEMES = frozenset(
+    {
+        "http",
+        "https",
+        "ws",
+        "wss",
+        "postgresql",
+        "postgres",
+        "mysql",
+        "redis",
+        "rediss",
+        "amqp",
+        "mongodb",
+    }
+)
 # Not hosts to call: Docker's host aliases, and the wildcards servers bind to
 # (ASPNETCORE_URLS=http://+:80, http://*:8080).
 _IGNORED_HOSTS = frozenset({"host.docker.internal", "gateway.docker.internal", "+", "*"})
