@@ -544,3 +544,16 @@ def test_an_unpinned_passlib_is_its_last_release(write_tree: WriteTree) -> None:
     uses = MAIN.replace("from fastapi import", "import passlib\nfrom fastapi import", 1)
     root = write_tree({**compose, **api("fastapi==0.116.1\npasslib[bcrypt]\n", main=uses)})
     assert [f.line for f in run(root, "REQ006")] == [2]
+
+
+def test_conflicting_pins_in_a_file_no_image_installs(write_tree: WriteTree) -> None:
+    root = write_tree(
+        {
+            "docker-compose.yml": "services:\n  api:\n    build: ./services/api\n",
+            **api(),
+            "services/api/requirements-dev.txt": "-r requirements.txt\nfastapi==0.110.0\n",
+        }
+    )
+    [finding] = run(root, "REQ003")
+    assert (finding.path, finding.line) == ("services/api/requirements-dev.txt", 2)
+    assert "0.110.0" in finding.message and "0.116.1" in finding.message

@@ -21,6 +21,7 @@ EXPECTED: dict[str, list[tuple[str, int, str | None]]] = {
     "REQ007": [("services/api/requirements.txt", 2, "api")],
     "REQ008": [("services/api/requirements.txt", 1, "api")],
     "REQ009": [("services/api/requirements.txt", 1, "api")],
+    "REQ010": [("services/api/requirements.txt", 1, "api")],
     "IMG001": [("services/api/Dockerfile", 1, "api")],
     "IMG002": [("docker-compose.yml", 7, "api")],
     "IMG003": [("services/api/Dockerfile", 6, "api")],

@@ -1,0 +1,120 @@
+from __future__ import annotations
+
+import posixpath
+from collections.abc import Iterator
+
+from passmuster.core.findings import Finding, Fix, Location
+from passmuster.core.issues import Severity
+from passmuster.scanner.context.model import Platform, Requirement, ServiceDef
+from passmuster.scanner.facts.paths import is_under
+from passmuster.scanner.rule import Rule, unique
+
+
+class RequirementsFilesDisagree(Rule):
+    """## What it does
+    Flags two requirements files of one service that pin a package to different versions:
+    `services/api/requirements.txt` says `fastapi==0.110.0`, the
+    `services/api/requirements-standalone.txt` its Dockerfile installs (or the
+    `requirements-dev.txt` developers install) says `fastapi==0.116.1`. A file belongs to the
+    service whose build context (or code folder) holds it; files that include one another
+    are REQ003's.
+
+    ## Why is this bad?
+    The service is developed and tested against one version and shipped with the other: a
+    bug fixed on a laptop comes back in the image, and the two files drift further with
+    every upgrade that touches only one of them.
+
+    ## Example
+    ```text
+    # services/api/requirements.txt
+    fastapi==0.110.0
+    # services/api/requirements-standalone.txt
+    fastapi==0.116.1
+    ```
+
+    ## How to fix
+    Keep the shared pins in one file and include it from the other
+    (`-r requirements.txt` in `requirements-dev.txt`).
+    """
+
+    code = "REQ010"
+    name = "requirements-files-disagree"
+    severity = Severity.MEDIUM
+    fix = Fix.NONE
+
+    def check(self, platform: Platform) -> Iterator[Finding]:
+        return unique(self._check(platform))
+
+    def _check(self, platform: Platform) -> Iterator[Finding]:
+        files_of: dict[str, tuple[ServiceDef, list[str]]] = {}
+        for service in platform.services:
+            folder = _folder(service)
+            if folder is None or folder in files_of:
+                continue
+            files = [p for p in sorted(platform.requirements_files) if is_under(p, folder)]
+            files_of[folder] = (service, files)
+        for folder, (service, files) in files_of.items():
+            # Another service's folder inside this one holds that service's files.
+            inner = [f for f in files_of if f != folder and is_under(f, folder)]
+            own = [p for p in files if not any(is_under(p, f) for f in inner)]
+            yield from self._disagreements(platform, service, own)
+
+    def _disagreements(
+        self, platform: Platform, service: ServiceDef, files: list[str]
+    ) -> Iterator[Finding]:
+        if len(files) < 2:
+            return
+        linked = _linked(platform, files)
+        pins: dict[str, list[Requirement]] = {}
+        for path in files:
+            for req in platform.requirements_files[path].requirements:
+                if req.pinned_version is not None and not req.marker:
+                    pins.setdefault(req.name, []).append(req)
+        for package, reqs in sorted(pins.items()):
+            first = reqs[0]
+            for other in reqs[1:]:
+                if other.path == first.path or other.pinned_version == first.pinned_version:
+                    continue
+                if frozenset((first.path, other.path)) in linked:
+                    continue  # one includes the other: REQ003 reports the conflict
+                yield self.finding(
+                    f"{package} is pinned to {other.pinned_version} here but to "
+                    f"{first.pinned_version} in {first.path}, another requirements file of "
+                    f"{service.name}",
+                    other.path,
+                    other.line,
+                    service=service.name,
+                    related=[Location(first.path, first.line, message=first.raw)],
+                    key=f"{package}:{first.path}",
+                )
+                break
+
+
+def _folder(service: ServiceDef) -> str | None:
+    """The folder holding the service's own files: its build context, or its Dockerfile's
+    folder when the context is the repository root."""
+    context = service.build_context
+    if context is None:
+        return None
+    if context in (".", "") and service.dockerfile_path and "/" in service.dockerfile_path:
+        return posixpath.dirname(service.dockerfile_path)
+    return None if context in (".", "") else context
+
+
+def _linked(platform: Platform, files: list[str]) -> set[frozenset[str]]:
+    """Pairs of files where one includes the other (directly or not)."""
+    pairs: set[frozenset[str]] = set()
+    for path in files:
+        pending = [path]
+        seen: set[str] = set()
+        while pending:
+            current = pending.pop()
+            if current in seen:
+                continue
+            seen.add(current)
+            parsed = platform.requirements_files.get(current)
+            for include in parsed.includes if parsed is not None else ():
+                if include.resolved is not None:
+                    pairs.add(frozenset((path, include.resolved)))
+                    pending.append(include.resolved)
+    return pairs
