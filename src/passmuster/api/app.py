@@ -88,6 +88,10 @@ def create_app(settings: Settings | None = None, *, desk: Desk | None = None) ->
 
     # A plain Route (not a Mount) so scrapes of exactly /metrics are not redirected.
     app.router.routes.append(Route("/metrics", MetricsEndpoint(), include_in_schema=False))
+    from passmuster.api import ingest
+
+    # Sentry's protocol, not this API's: plain routes, outside the OpenAPI spec (docs/errors.md).
+    app.router.routes.extend(ingest.routes())
 
     from passmuster.web import pages
 
@@ -101,6 +105,7 @@ def create_app(settings: Settings | None = None, *, desk: Desk | None = None) ->
         RequestGuard,
         max_body=config.max_body_bytes,
         max_upload=config.max_upload_bytes,
+        max_ingest=config.max_ingest_bytes,
         limiter=LoginLimiter(),
     )
     return app
@@ -147,6 +152,9 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         shared = app.state.desk
         tasks.append(asyncio.create_task(asyncio.to_thread(sla_cache(shared).refresh, shared)))
         tasks.append(asyncio.create_task(hub.run(stop), name="live-feed"))
+        from passmuster.api import ingest
+
+        tasks.append(ingest.start(app, shared, hub=hub, stop=stop))
         if monitor is not None:
             tasks.append(asyncio.create_task(monitor.run(stop), name="monitor"))
             log.info("monitor running in this process")
@@ -177,6 +185,13 @@ def _metrics(desk: Any, monitor: Any) -> Any:
     return metrics_app(desk, monitor.monitor if monitor is not None else None)
 
 
+def _is_ingest(scope: Scope) -> bool:
+    # The group commit pokes the feed itself, and only when an issue opened or reopened.
+    from passmuster.api.ingest import ingest_project
+
+    return ingest_project(scope["path"]) is not None
+
+
 class _PokeAfterWrites:
     """After a successful write, wake the live feed (and, on PostgreSQL, every other process)."""
 
@@ -184,7 +199,7 @@ class _PokeAfterWrites:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] not in _WRITES:
+        if scope["type"] != "http" or scope["method"] not in _WRITES or _is_ingest(scope):
             await self.app(scope, receive, send)
             return
         status = 500

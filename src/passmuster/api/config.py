@@ -19,6 +19,13 @@ class ServeSettings(Settings):
     # Request bodies: every body, and an uploaded scan report (POST /api/v1/scans); bytes.
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
     max_upload_bytes: int = Field(default=32 * 1024 * 1024, ge=1024)
+    # Runtime errors sent by Sentry SDKs: the body as sent, and again once decompressed.
+    max_ingest_bytes: int = Field(default=20 * 1024 * 1024, ge=1024)
+    # Envelopes per second per DSN key once a burst of `ingest_burst` is spent (0: no limit).
+    ingest_rate: float = Field(default=100.0, ge=0)
+    ingest_burst: int = Field(default=1000, ge=1)
+    # Whole events kept per runtime-error issue (counts stay exact beyond them).
+    error_events_kept: int = Field(default=50, ge=1, le=100_000)
     # Limits of a scan `POST /api/v1/scans/run` starts (it runs in a child process): seconds,
     # and bytes of memory (address space).
     scan_timeout: float = Field(default=300.0, gt=0)

@@ -70,7 +70,14 @@ def install_error_handlers(app: FastAPI, *, pages: PageHandler | None = None) ->
         assert isinstance(exc, PassmusterError)
         if pages is not None and (page := await pages(request, exc)) is not None:
             return page
-        return error_response(exc.status_code, _code(exc), exc.message, exc.field)
+        response = error_response(exc.status_code, _code(exc), exc.message, exc.field)
+        # A refusal that says when to come back (429) says it in the headers clients read.
+        retry_after = getattr(exc, "retry_after", None)
+        if retry_after is not None:
+            response.headers["Retry-After"] = str(retry_after)
+        for key, value in (getattr(exc, "headers", None) or {}).items():
+            response.headers[key] = value
+        return response
 
     async def validation_error(request: Request, exc: Exception) -> Any:
         assert isinstance(exc, RequestValidationError)

@@ -16,7 +16,11 @@ It also answers **HEAD** for every GET route: the request goes on as a GET and o
 status and headers go back (a stream, such as the live feed, is ended after its headers).
 
 Limits: `PASSMUSTER_MAX_BODY_BYTES` (1 MiB) for every body, `PASSMUSTER_MAX_UPLOAD_BYTES`
-(32 MiB) for an uploaded scan report (`POST /api/v1/scans`), 16 KiB for the login form.
+(32 MiB) for an uploaded scan report (`POST /api/v1/scans`), `PASSMUSTER_MAX_INGEST_BYTES`
+(20 MiB) for runtime errors sent by Sentry SDKs, 16 KiB for the login form.
+
+Sentry's ingestion paths (`/api/{project_id}/envelope/`, `/store/`) authenticate with the DSN's
+key instead of a token, and each key has a rate limit (429 with `Retry-After`): api/ingest.py.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from passmuster.api.ingest import TooManyEvents, ingest_project
 from passmuster.errors import AuthError, PassmusterError
 
 API_PREFIX = "/api/"
@@ -84,11 +89,18 @@ class LoginLimiter:
 
 class RequestGuard:
     def __init__(
-        self, app: ASGIApp, *, max_body: int, max_upload: int, limiter: LoginLimiter
+        self,
+        app: ASGIApp,
+        *,
+        max_body: int,
+        max_upload: int,
+        limiter: LoginLimiter,
+        max_ingest: int | None = None,
     ) -> None:
         self.app = app
         self.max_body = max_body
         self.max_upload = max_upload
+        self.max_ingest = max_ingest if max_ingest is not None else max_body
         self.limiter = limiter
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -107,7 +119,8 @@ class RequestGuard:
         if length is not None and length > limit:
             await self._refuse(scope, send, BodyTooLarge(limit))
             return
-        if length != 0:
+        # Ingestion is rate-limited per request, so even an empty one passes the gate.
+        if length != 0 or ingest_project(path) is not None:
             refusal = await self._admit(scope, path)
             if refusal is not None:
                 await self._refuse(scope, send, refusal)
@@ -117,6 +130,8 @@ class RequestGuard:
     def _limit(self, method: str, path: str) -> int:
         if path == "/login":
             return LOGIN_FORM_BYTES
+        if ingest_project(path) is not None:
+            return self.max_ingest
         if method == "POST" and path.rstrip("/") == f"{API_PREFIX}v1/scans":
             return self.max_upload
         return self.max_body
@@ -131,8 +146,12 @@ class RequestGuard:
                 return TooManyAttempts(math.ceil(wait))
             return None
         state = scope["app"].state
+        project = ingest_project(path)
         try:
-            if path.startswith(API_PREFIX):
+            if project is not None:
+                # Sentry SDKs authenticate with their DSN's key, never with an API token.
+                state.ingest_gate.admit(scope, project)
+            elif path.startswith(API_PREFIX):
                 header = request.headers.get("authorization", "")
                 scheme, _, secret = header.partition(" ")
                 state.tokens.authenticate(secret.strip() if scheme.lower() == "bearer" else None)
@@ -140,7 +159,7 @@ class RequestGuard:
                 from passmuster.web.session import current_user
 
                 current_user(request)
-        except AuthError as exc:
+        except (AuthError, TooManyEvents) as exc:
             return exc
         return None
 
@@ -150,7 +169,7 @@ class RequestGuard:
         handlers = scope["app"].exception_handlers
         handler = next(handlers[cls] for cls in type(exc).__mro__ if cls in handlers)
         response = await handler(request, exc)
-        if isinstance(exc, TooManyAttempts):
+        if isinstance(exc, TooManyAttempts | TooManyEvents):
             response.headers["Retry-After"] = str(exc.retry_after)
         await response(scope, _nothing, send)
 

@@ -30,6 +30,7 @@ WRITES = frozenset(
         "claim",
         "escalate",
         "ensure_service",
+        "write",
     }
 )
 

@@ -1,4 +1,4 @@
-"""`passmuster service add/list/show`: the services issues are filed against.
+"""`passmuster service add/list/show/dsn`: the services issues are filed against.
 
 The scanner discovers services from compose files (`passmuster services`); these commands let people
 add and look at them by hand. Adding a service that exists updates it.
@@ -142,6 +142,63 @@ def show_command(
         print_issue_table(issues)
     else:
         out.print("[dim]No active issues.[/]")
+
+
+@service_app.command("dsn")
+def dsn_command(
+    name: Annotated[str, typer.Argument(help="Service name (added to the catalog if missing).")],
+    url: Annotated[
+        str,
+        typer.Option(
+            "--url",
+            envvar="PASSMUSTER_PUBLIC_URL",
+            help="Where the services reach `passmuster serve` (PASSMUSTER_PUBLIC_URL).",
+        ),
+    ] = "http://127.0.0.1:8000",
+    revoke: Annotated[
+        bool,
+        typer.Option("--revoke", help="Revoke the service's key; the next `dsn` makes a new one."),
+    ] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Print the Sentry DSN a service sends its runtime errors with (made on first use).
+
+    Set it as the service's SENTRY_DSN; the stock Sentry SDK then reports its exceptions to
+    `passmuster serve`, where they become issues. The key in the DSN can only send errors.
+    """
+    from passmuster.cli._output import actor
+    from passmuster.usecases.ingest_keys import IngestKeys
+
+    with desk_session() as desk:
+        keys = IngestKeys(desk)
+        if revoke:
+            revoked = keys.revoke(name)
+            if as_json:
+                emit_json({"service": name, "revoked": revoked})
+            else:
+                say(
+                    f"Revoked the DSN key of [bold]{name}[/]"
+                    if revoked
+                    else f"[dim]{name} had no active DSN key[/]"
+                )
+            return
+        dsn = keys.dsn_for(name, actor=actor(), base_url=url)
+    if as_json:
+        emit_json(
+            {
+                "service": dsn.service,
+                "project_id": dsn.project_id,
+                "dsn": str(dsn),
+                "created": dsn.created,
+            }
+        )
+        return
+    # The DSN alone on stdout, so `export SENTRY_DSN=$(passmuster service dsn billing)` works.
+    print(dsn)
+    if dsn.created:
+        from passmuster.cli._output import err_console
+
+        err_console().print(f"[dim]Made a DSN key for {dsn.service} (project {dsn.project_id}).[/]")
 
 
 def _service_dict(service: object) -> dict[str, object]:

@@ -772,22 +772,28 @@ def _move(
     fields: dict[str, Any] | None = None,
     note: str | None = None,
     before: Callable[[Desk, str], None] | None = None,
+    instead: Callable[[Desk, str], Issue] | None = None,
     **kwargs: Any,
 ) -> None:
-    """Transition an issue, with an optional comment and preparatory step, all in one commit."""
+    """Transition an issue, with an optional comment and preparatory step, all in one commit.
+
+    `instead` makes the move another way (a use case that transitions and records more)."""
     who = actor()
     with desk_session() as desk:
         with desk.transaction():
             if before is not None:
                 before(desk, who)
-            issue = desk.transition(
-                number,
-                to,
-                actor=who,
-                fields=fields or None,
-                expected_version=expected_version,
-                **kwargs,
-            )
+            if instead is not None:
+                issue = instead(desk, who)
+            else:
+                issue = desk.transition(
+                    number,
+                    to,
+                    actor=who,
+                    fields=fields or None,
+                    expected_version=expected_version,
+                    **kwargs,
+                )
             if note:
                 desk.comment(number, note, actor=who)
         if note:
@@ -859,13 +865,23 @@ def resolve_command(
     test_results: Annotated[
         str | None, typer.Option("--test-results", help="How the fix was verified.")
     ] = None,
+    in_next_release: Annotated[
+        bool,
+        typer.Option(
+            "--in-next-release",
+            help="A runtime error fixed in the release after the latest one seen: events from "
+            "that release or older ones do not reopen it.",
+        ),
+    ] = False,
     expected_version: ExpectedVersion = None,
     as_json: JsonOption = False,
 ) -> None:
     """Resolve an issue with its resolution.
 
     The resolution, root cause and prevention are what `passmuster new` later shows as known
-    fixes for look-alike issues, so write them for the next person.
+    fixes for look-alike issues, so write them for the next person. A runtime error resolved
+    plainly reopens on its next event; with --in-next-release only on an event from a later
+    release.
     """
     from passmuster.core.issues import Status
 
@@ -880,6 +896,16 @@ def resolve_command(
         }.items()
         if v is not None
     }
+    if in_next_release:
+        from passmuster.usecases.runtime_errors import resolve_in_next_release
+
+        def resolve(desk: Desk, who: str) -> Issue:
+            return resolve_in_next_release(
+                desk, number, actor=who, fields=fields, expected_version=expected_version
+            )
+
+        _move(number, Status.RESOLVED, as_json=as_json, expected_version=None, instead=resolve)
+        return
     _move(
         number, Status.RESOLVED, as_json=as_json, expected_version=expected_version, fields=fields
     )

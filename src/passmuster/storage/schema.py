@@ -27,6 +27,7 @@ TABLE_MODULES: tuple[str, ...] = (
     "passmuster.storage.issue_tables",
     "passmuster.storage.auth_tables",
     "passmuster.storage.monitor_tables",
+    "passmuster.storage.error_tables",
 )
 
 

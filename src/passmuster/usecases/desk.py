@@ -24,7 +24,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, Self, TypeVar
 
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DatabaseError, OperationalError
@@ -61,6 +61,7 @@ from passmuster.storage.engine import (
 from passmuster.storage.migrate import ensure_current
 
 Clock = Callable[[], datetime]
+T = TypeVar("T")
 
 # A write that still meets a busy SQLite (a checkpoint, a crashed writer's recovery) is retried
 # a few times before the user ever hears of it.
@@ -205,6 +206,29 @@ class Desk:
                     yield
                 finally:
                     self._local.connection = None
+
+    def write(self, work: Callable[[Connection], T]) -> T:
+        """Run `work(connection)` in one write transaction together with every desk call it
+        makes: how a use case with a store of its own joins the desk's transactions. Inside
+        `desk.transaction()` it joins that one; a busy SQLite retries the whole of it."""
+        current: Connection | None = getattr(self._local, "connection", None)
+        if current is not None:
+            return work(current)
+
+        def joined(connection: Connection) -> T:
+            self._local.connection = connection
+            try:
+                return work(connection)
+            finally:
+                self._local.connection = None
+
+        result: T = self._write(joined)
+        return result
+
+    def read(self, work: Callable[[Connection], T]) -> T:
+        """Run `work(connection)` on one consistent snapshot (or the current transaction)."""
+        result: T = self._read(work)
+        return result
 
     def _write(self, work: Callable[[Connection], Any]) -> Any:
         current: Connection | None = getattr(self._local, "connection", None)

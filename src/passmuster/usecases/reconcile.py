@@ -32,6 +32,7 @@ from passmuster.errors import NotFound
 from passmuster.scanner.engine import ScanResult
 from passmuster.scanner.registry import Registry
 from passmuster.usecases.desk import Desk
+from passmuster.usecases.recurrence import reopen_as_regression
 
 SOURCE = "scan"
 STILL_DETECTED = "still-detected"
@@ -132,13 +133,13 @@ def _reconcile(
             desk.record_event(issue.number, "detected", actor=actor, new=stamp)
             outcome.seen.append(issue)
         elif _fixed_in(desk, issue) is not None and issue.close_reason is None:
-            fixed = _fixed_in(desk, issue) or "?"
-            reopened = desk.transition(issue.number, Status.OPEN, actor=actor)
-            desk.record_event(issue.number, "regressed", actor=actor, old=fixed, new=stamp)
-            desk.comment(
+            reopened = reopen_as_regression(
+                desk,
                 issue.number,
-                f"Regression: detected again by {stamp}; it had been fixed in {fixed}.",
                 actor=actor,
+                fixed_in=_fixed_in(desk, issue) or "?",
+                seen_in=stamp,
+                seen_by=f"detected again by {stamp}",
             )
             outcome.reopened.append(reopened)
     # Findings no longer reported resolve their issues (only for rules that ran this time).
