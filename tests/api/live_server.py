@@ -79,10 +79,28 @@ def passmuster_serve(
         log.flush()
         raise RuntimeError((cwd / f"serve-{port}.log").read_text()) from None
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=5)
+        stop_process(process)
         log.close()
+
+
+def stop_process(process: subprocess.Popen[bytes], *, timeout: float = 10) -> None:
+    """SIGTERM (a clean stop: servers and SDKs flush), then SIGKILL if it lingers."""
+    process.terminate()
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=5)
+
+
+def serve_pid(port: str) -> int:
+    """The pid of the `passmuster serve` process listening on `port` (found through /proc)."""
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                cmd = (entry / "cmdline").read_bytes().split(b"\0")
+            except OSError:
+                continue
+            if b"serve" in cmd and port.encode() in cmd:
+                return int(entry.name)
+    raise AssertionError("serve process not found")

@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from api.conftest import Api
-from api.live_server import passmuster_serve
+from api.live_server import passmuster_serve, serve_pid
 from passmuster.api.guard import LoginLimiter
 from passmuster.usecases.desk import Desk
 
@@ -140,24 +140,12 @@ def _rss_mb(pid: int) -> float:
     raise AssertionError("no VmRSS")
 
 
-def _serve_pid(port: str) -> int:
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                cmd = (entry / "cmdline").read_bytes().split(b"\0")
-            except OSError:
-                continue
-            if b"serve" in cmd and port.encode() in cmd:
-                return int(entry.name)
-    raise AssertionError("serve process not found")
-
-
 def test_four_anonymous_300_mb_uploads_leave_the_server_small(tmp_path: Path) -> None:
     """The attack as made, against a real `passmuster serve`; before, it grew to 1.9 GB."""
     url = f"sqlite:///{tmp_path / 'desk.db'}"
     Desk.connect(url).close()
     with passmuster_serve(url, cwd=tmp_path) as base:
-        pid = _serve_pid(base.rsplit(":", 1)[1])
+        pid = serve_pid(base.rsplit(":", 1)[1])
         before = _rss_mb(pid)
         answers: list[int] = []
 

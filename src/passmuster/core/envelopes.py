@@ -94,7 +94,7 @@ def _inflate(data: bytes, wbits: int, limit: int, name: str) -> bytes:
         raise _too_large(limit)
     if not inflater.eof:
         raise IngestError(
-            f"the {name} body ends before its compressed stream does (truncated?)",
+            f"the body is not valid {name} data: it ends before its stream does (truncated?)",
             field="content-encoding",
         )
     return out
@@ -115,7 +115,7 @@ def _unbrotli(data: bytes, limit: int) -> bytes:
         raise _too_large(limit)
     if not finished:
         raise IngestError(
-            "the brotli body ends before its compressed stream does (truncated?)",
+            "the body is not valid brotli data: it ends before its stream does (truncated?)",
             field="content-encoding",
         )
     return bytes(out)

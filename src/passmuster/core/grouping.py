@@ -33,7 +33,7 @@ _VARIABLE = re.compile(r"^\{\{\s*([\w.]+)\s*\}\}$")
 # Values that differ per request make poor group keys when nothing better is known.
 _NOISE = re.compile(
     r"0x[0-9a-fA-F]+|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
-    r"|\b\d+(?:\.\d+)?\b"
+    r"|\d+(?:\.\d+)*"
 )
 
 

@@ -70,3 +70,13 @@ def regresses(resolved: ResolvedIn, release: str | None, first_seen: Mapping[str
     if resolved.mode is ResolveMode.ANY:
         return True
     return is_newer_release(release, resolved.release, first_seen)
+
+
+def latest_release(first_seen: Mapping[str, Any]) -> str | None:
+    """The newest of the releases in `first_seen` (release -> when first seen), by the order of
+    `is_newer_release`."""
+    latest: str | None = None
+    for release in sorted(first_seen, key=lambda r: (first_seen[r], r)):
+        if latest is None or is_newer_release(release, latest, first_seen):
+            latest = release
+    return latest

@@ -378,18 +378,6 @@ def release_first_seen(c: Connection, service_id: int) -> dict[str, datetime]:
     return {str(value): first for value, first in c.execute(query)}
 
 
-def latest_release(c: Connection, group_id: int) -> str | None:
-    v = error_group_values
-    query = (
-        select(v.c.value)
-        .where(v.c.group_id == group_id, v.c.kind == "release")
-        .order_by(v.c.last_seen.desc(), v.c.first_seen.desc())
-        .limit(1)
-    )
-    found = c.execute(query).scalar()
-    return str(found) if found is not None else None
-
-
 def set_resolve_mode(
     c: Connection, group_id: int, *, mode: str | None, release: str | None, marker: datetime | None
 ) -> None:

@@ -51,7 +51,7 @@ from passmuster.core.issues import (
     Status,
 )
 from passmuster.core.limits import STORED
-from passmuster.core.regressions import ResolvedIn, ResolveMode, regresses
+from passmuster.core.regressions import ResolvedIn, ResolveMode, latest_release, regresses
 from passmuster.errors import InvalidValue, NotFound
 from passmuster.storage import error_store as store
 from passmuster.usecases.desk import Desk
@@ -429,7 +429,8 @@ def resolve_in_next_release(
                 f"#{number:03d}",
                 ["an issue opened by runtime errors (label runtime-error)"],
             )
-        latest = desk.read(lambda c: store.latest_release(c, group.id))
+        # The service's newest release, whether or not this error was seen in it yet.
+        latest = latest_release(desk.read(lambda c: store.release_first_seen(c, group.service_id)))
         values = dict(fields or {})
         if not str(values.get("resolution") or "").strip():
             values["resolution"] = (
