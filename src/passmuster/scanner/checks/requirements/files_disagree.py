@@ -16,8 +16,9 @@ class RequirementsFilesDisagree(Rule):
     `services/api/requirements.txt` says `fastapi==0.110.0`, the
     `services/api/requirements-standalone.txt` its Dockerfile installs (or the
     `requirements-dev.txt` developers install) says `fastapi==0.116.1`. A file belongs to the
-    service whose build context (or code folder) holds it; files that include one another
-    are REQ003's.
+    service whose build context (or code folder) holds it; files outside every service are
+    compared with the files of their own folder (`tests/requirements.txt` and
+    `tests/requirements-test.txt`). Files that include one another are REQ003's.
 
     ## Why is this bad?
     The service is developed and tested against one version and shipped with the other: a
@@ -53,14 +54,24 @@ class RequirementsFilesDisagree(Rule):
                 continue
             files = [p for p in sorted(platform.requirements_files) if is_under(p, folder)]
             files_of[folder] = (service, files)
+        covered: set[str] = set()
         for folder, (service, files) in files_of.items():
             # Another service's folder inside this one holds that service's files.
             inner = [f for f in files_of if f != folder and is_under(f, folder)]
             own = [p for p in files if not any(is_under(p, f) for f in inner)]
-            yield from self._disagreements(platform, service, own)
+            covered.update(own)
+            yield from self._disagreements(platform, service.name, own)
+        # Files side by side outside any service (a tests/ folder's requirements.txt and
+        # requirements-test.txt) are installed together too.
+        by_folder: dict[str, list[str]] = {}
+        for path in sorted(platform.requirements_files):
+            if path not in covered:
+                by_folder.setdefault(posixpath.dirname(path), []).append(path)
+        for files in by_folder.values():
+            yield from self._disagreements(platform, None, files)
 
     def _disagreements(
-        self, platform: Platform, service: ServiceDef, files: list[str]
+        self, platform: Platform, service: str | None, files: list[str]
     ) -> Iterator[Finding]:
         if len(files) < 2:
             return
@@ -77,13 +88,14 @@ class RequirementsFilesDisagree(Rule):
                     continue
                 if frozenset((first.path, other.path)) in linked:
                     continue  # one includes the other: REQ003 reports the conflict
+                whose = f"of {service}" if service else "beside it"
                 yield self.finding(
                     f"{package} is pinned to {other.pinned_version} here but to "
-                    f"{first.pinned_version} in {first.path}, another requirements file of "
-                    f"{service.name}",
+                    f"{first.pinned_version} in {first.path}, another requirements file "
+                    f"{whose}",
                     other.path,
                     other.line,
-                    service=service.name,
+                    service=service,
                     related=[Location(first.path, first.line, message=first.raw)],
                     key=f"{package}:{first.path}",
                 )
