@@ -329,13 +329,16 @@ def test_health_route_may_come_from_a_router_prefix_or_configuration(
 def test_docker_socket_may_be_allowed_for_a_named_service(write_tree: WriteTree) -> None:
     root = write_tree(
         {
-            "docker-compose.yml": "services:\n  traefik:\n    image: traefik:3\n    volumes:\n"
+            "docker-compose.yml": "services:\n  deployer:\n    image: acme/deployer:2\n"
+            "    volumes:\n      - /var/run/docker.sock:/var/run/docker.sock:ro\n"
+            "  traefik:\n    image: traefik:3\n    volumes:\n"
             "      - /var/run/docker.sock:/var/run/docker.sock:ro\n"
         }
     )
-    [finding] = run(root, "ENV007")
-    assert "read-only" in finding.message
-    assert run(root, "ENV007", allow=["traefik"]) == []
+    [finding] = run(root, "ENV007")  # traefik's purpose is the Docker API: allowed by image
+    assert "read-only" in finding.message and "/var/run/docker.sock" in finding.message
+    assert run(root, "ENV007", allow=["deployer"]) == []
+    assert len(run(root, "ENV007", allow_images=[])) == 2
 
 
 def test_official_images_are_not_siblings(write_tree: WriteTree) -> None:

@@ -22,7 +22,8 @@ ROUTER_CLASSES = frozenset({"APIRouter", "Blueprint", "Router"})
 ENGINE_FACTORIES = frozenset({"create_engine", "create_async_engine"})
 _BUILTINS = frozenset(dir(builtins))
 _DYNAMIC_CALLS = frozenset({"globals", "vars", "exec", "_convert_", "setattr"})
-_SETTINGS_BASES = frozenset({"BaseSettings", "Settings", "BaseConfig", "AppSettings"})
+# Settings classes: pydantic's BaseSettings and a project's own base (BaseServiceSettings).
+_SETTINGS_BASES = ("Settings", "BaseConfig")
 _SETTINGS_NAMES = frozenset({"settings", "config", "cfg", "conf"})
 # Libraries that read environment variables themselves: a call to one reads these.
 _IMPLICIT_READS = {"from_env": ("DOCKER_HOST",)}
@@ -690,7 +691,7 @@ class _Collector:
                         v for v in (_const_str(e) for e in node.value.elts) if v is not None
                     )
             elif isinstance(node, ast.ClassDef):
-                if any(_call_name(b) in _SETTINGS_BASES for b in node.bases):
+                if any((_call_name(b) or "").endswith(_SETTINGS_BASES) for b in node.bases):
                     settings_classes.append(node)
             elif isinstance(node, ast.Import):
                 imports.extend(Imported(a.name, 0, (), node.lineno) for a in node.names)

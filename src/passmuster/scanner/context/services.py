@@ -30,7 +30,7 @@ from passmuster.scanner.context.commands import (
 )
 from passmuster.scanner.context.compose_keys import port_range
 from passmuster.scanner.context.copies import source_in_context
-from passmuster.scanner.context.images import image_kind
+from passmuster.scanner.context.images import image_kind, parse_image
 from passmuster.scanner.context.model import (
     Dependency,
     Dockerfile,
@@ -212,6 +212,8 @@ class ServiceCompleter:
             return
         if entry is not None and entry.server not in ("python",) and entry.port_text is None:
             return
+        if entry is None and not _runs_python(service):
+            return  # an nginx or node image beside Python files: the files are not its code
         candidates = []
         if entry is not None and entry.module_path:
             candidates.append(entry.module_path)
@@ -267,6 +269,20 @@ def healthcheck_of(instruction: Instruction, path: str) -> HealthCheck:
     exec_form = parse_exec_form(cmd)
     test = ("CMD", *exec_form) if exec_form else ("CMD-SHELL", cmd)
     return HealthCheck(test, path, instruction.line, "dockerfile")
+
+
+def _runs_python(service: ServiceDef) -> bool:
+    """Whether the service's image is a Python one, as far as its Dockerfile tells."""
+    dockerfile = service.dockerfile
+    if dockerfile is None or dockerfile.final is None:
+        return True
+    name = parse_image(dockerfile.root_base(dockerfile.final)).name
+    installs_python = any(
+        package.startswith("python")
+        for stage in dockerfile.stages
+        for package in stage.system_packages
+    )
+    return name in ("python", "pypy") or installs_python or bool(dockerfile.pip_installs)
 
 
 def _env_pairs(value: str) -> list[tuple[str, str]]:

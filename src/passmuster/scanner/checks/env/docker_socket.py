@@ -5,6 +5,7 @@ from typing import Any, ClassVar
 
 from passmuster.core.findings import Finding, Fix
 from passmuster.core.issues import Severity
+from passmuster.scanner.context.images import parse_image
 from passmuster.scanner.context.model import Platform
 from passmuster.scanner.rule import Rule, unique
 
@@ -37,23 +38,44 @@ class DockerSocketMount(Rule):
     ## Configuration
     ```toml
     [scan.options.ENV007]
-    allow = ["traefik"]
+    allow = ["deployer"]                        # services allowed the socket
+    allow-images = ["traefik", "portainer"]     # images (by name) whose purpose it is
     ```
+    By default the images of tools made for the Docker API (Traefik, Portainer, socket
+    proxies, Watchtower, cAdvisor, …) are allowed.
     """
 
     code = "ENV007"
     name = "docker-socket-mount"
     severity = Severity.HIGH
     fix = Fix.NONE
-    default_options: ClassVar[Mapping[str, Any]] = {"allow": []}
+    default_options: ClassVar[Mapping[str, Any]] = {
+        "allow": [],
+        # Images whose purpose is the Docker API: a proxy, a dashboard, an updater.
+        "allow_images": [
+            "traefik",
+            "portainer",
+            "docker-socket-proxy",
+            "watchtower",
+            "autoheal",
+            "dozzle",
+            "cadvisor",
+            "promtail",
+            "docker-gen",
+            "nginx-proxy",
+        ],
+    }
 
     def check(self, platform: Platform) -> Iterator[Finding]:
         return unique(self._check(platform))
 
     def _check(self, platform: Platform) -> Iterator[Finding]:
         allowed = set(self.options["allow"])
+        images = set(self.options["allow_images"])
         for service in platform.services:
             if service.name in allowed:
+                continue
+            if service.image and parse_image(service.image).name in images:
                 continue
             for volume in service.volumes:
                 if volume.source not in _SOCKETS and volume.target not in _SOCKETS:

@@ -5,7 +5,7 @@ from collections.abc import Iterator
 from passmuster.core.findings import Finding, Fix
 from passmuster.core.issues import Severity
 from passmuster.scanner.context.commands import split_command
-from passmuster.scanner.context.images import image_flavour
+from passmuster.scanner.context.images import image_flavour, parse_image
 from passmuster.scanner.context.model import HealthCheck, Platform, ServiceDef
 from passmuster.scanner.context.services import healthcheck_of
 from passmuster.scanner.rule import Rule, unique
@@ -14,6 +14,8 @@ from passmuster.scanner.rule import Rule, unique
 # have neither, Alpine's BusyBox provides wget.
 _PRESENT = {"full": {"curl", "wget"}, "slim": set(), "alpine": {"wget"}}
 _TOOLS = ("curl", "wget")
+# Official images that add tools to their family's: nginx installs curl, also on Alpine.
+_SHIPPED = {"nginx": {"curl"}}
 
 
 def _tools_used(text: str) -> list[str]:
@@ -88,8 +90,9 @@ class HealthcheckToolMissing(Rule):
         if final is not None and service.dockerfile is not None:
             for stage in service.dockerfile.stage_chain(final):
                 installed |= stage.system_packages
+        ships = _SHIPPED.get(parse_image(image or "").name, set())
         for tool in used:
-            if tool in _PRESENT[flavour] or tool in installed:
+            if tool in _PRESENT[flavour] or tool in installed or tool in ships:
                 continue
             yield self.finding(
                 f"the health check runs {tool}, which {image} does not have and the "

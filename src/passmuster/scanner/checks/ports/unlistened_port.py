@@ -1,18 +1,23 @@
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 from passmuster.core.findings import Finding, Fix, Location
 from passmuster.core.issues import Severity
-from passmuster.scanner.context.model import Platform
+from passmuster.scanner.context.model import Platform, ServiceDef
 from passmuster.scanner.rule import Rule, unique
+
+# `"[::]:50051"`, `port=9100`, `start_http_server(9100)`.
+_PORT_NUMBER = re.compile(r"(?:\]:|0\.0\.0\.0:|port\s*=\s*|_server\()([1-9]\d{1,4})\b")
 
 
 class UnlistenedPort(Rule):
     """## What it does
     Flags a compose `ports:` or `expose:` entry whose container port is not a port the
     service listens on, when that is known (from its command's `--port`/`--bind`, a
-    `uvicorn.run(port=…)` in its code, or `port` under `[services.<name>]`).
+    `uvicorn.run(port=…)` in its code, or `port` under `[services.<name>]`). A port the
+    service's code names is left alone: it may start a second server there (gRPC, metrics).
 
     ## Why is this bad?
     Traffic sent to the published port reaches nothing: `connection reset` from the host,
@@ -53,9 +58,10 @@ class UnlistenedPort(Rule):
                 for p in service.expose
                 if p.origin == "compose-expose"
             ]
+            mentioned = _ports_in_code(platform, service)
             for port, path, line, what in entries:
-                if port in listening:
-                    continue
+                if port in listening or port in mentioned:
+                    continue  # a second server the code starts (gRPC on 50051, metrics)
                 yield self.finding(
                     f"{what} but {service.name} listens on {heard}",
                     path,
@@ -64,3 +70,13 @@ class UnlistenedPort(Rule):
                     related=related,
                     key=str(port),
                 )
+
+
+def _ports_in_code(platform: Platform, service: ServiceDef) -> set[int]:
+    """Port numbers the service's code names (`add_insecure_port("[::]:50051")`,
+    `start_http_server(9100)`): a server it starts besides its main one may listen there."""
+    found: set[int] = set()
+    for source in platform.python_files(service):
+        for match in _PORT_NUMBER.finditer(source.text):
+            found.add(int(match.group(1)))
+    return found
