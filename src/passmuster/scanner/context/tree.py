@@ -47,6 +47,7 @@ SKIP_DIRS = frozenset(
 _COMPOSE = re.compile(r"^(docker-)?compose(\.[\w.-]+)?\.ya?ml$")
 _REQUIREMENTS = re.compile(r"^(.*requirements.*|constraints.*)\.(txt|in)$", re.IGNORECASE)
 
+_DOCUMENT_SUFFIXES = (".md", ".rst", ".markdown", ".sh")
 # `.env`, `.env.example`, `.env-local`, `env.example`, `api.env`.
 _ENV_FILE = re.compile(r"^(\.env([._-][\w.-]*)?|env\.(example|sample|template|dist|local))$")
 _Ignores = list[tuple[str, pathspec.GitIgnoreSpec]]
@@ -149,7 +150,12 @@ class RepositoryTree:
             self.env_files.add(rel)
         elif lower.endswith(".py"):
             self.python_by_dir.setdefault(rel_dir, []).append(rel)
-        elif lower.endswith((".md", ".rst", ".markdown")):
+        elif lower.endswith((".md", ".rst", ".markdown", ".sh")) or lower in (
+            "makefile",
+            "justfile",
+        ):
+            # Documentation, and the scripts and make targets that write env files or run
+            # compose with variables set.
             self.documents.append(rel)
 
     def _gitignore(self, path: str) -> pathspec.GitIgnoreSpec | None:

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping
 from typing import Any, ClassVar
 
@@ -135,6 +136,8 @@ class PlaceholderSecret(Rule):
                 name = constant.env_default_for
                 if name is None or name in service.env or not is_secret_name(name):
                     continue
+                if _TEST_ONLY.search(name):
+                    continue  # a token for tests, not a credential of the running service
                 kind = placeholder_kind(constant.value, extra)
                 if kind is None:
                     continue
@@ -147,6 +150,9 @@ class PlaceholderSecret(Rule):
                     service=service.name,
                     key=f"code:{name}",
                 )
+
+
+_TEST_ONLY = re.compile(r"(^|_)(TEST|TESTS|TESTING|DUMMY|FAKE|MOCK|EXAMPLE)(_|$)")
 
 
 def _from_example(platform: Platform, compose_path: str) -> bool:

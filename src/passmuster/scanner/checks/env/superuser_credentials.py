@@ -96,10 +96,11 @@ class SuperuserCredentials(Rule):
                 if not clients:
                     continue
                 databases = {use.database for use in clients}
-                administrative = [use for use in clients if use.admin_variable]
                 ordinary = any(db.env.get(name) for name in _ORDINARY_USER_VARS)
-                if len(databases) < 2 and not administrative and not ordinary:
+                shared = _others_use(members, db, superuser, {u.service.name for u in clients})
+                if len(databases) < 2 and not ordinary and not shared:
                     continue  # one application database, owned by its single role
+                administrative = any(use.admin_variable for use in clients)
                 yield self._finding(db, superuser, clients, databases, bool(administrative))
 
     def _finding(
@@ -196,6 +197,21 @@ def _uses(service: ServiceDef, db: ServiceDef, superuser: _Superuser) -> list[_U
             if same_value or same_variable or (admin and name in _ROOT_ONLY):
                 found.append(_Use(service, var, own_database, admin))
     return found
+
+
+def _others_use(
+    members: list[ServiceDef], db: ServiceDef, superuser: _Superuser, clients: set[str]
+) -> bool:
+    """Whether services besides the superuser's clients keep data on the server: they
+    connect to it as another user (their own database beside the superuser's)."""
+    for service in members:
+        if service.is_database or service.name in clients:
+            continue
+        for _, value, _ in env_values(service):
+            for url in find_urls(value):
+                if url.host in db.hostnames and url.user and url.user != superuser.login:
+                    return True
+    return False
 
 
 def _database_of(url_text: str) -> str | None:

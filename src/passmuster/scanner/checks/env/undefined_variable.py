@@ -10,6 +10,7 @@ from passmuster.scanner.context.model import Platform
 from passmuster.scanner.rule import Rule, unique
 
 _EXAMPLE = re.compile(r"(example|sample|template|dist)")
+_CI_FOLDER = re.compile(r"(^|/)(\.ci|ci|\.github|\.circleci|\.gitlab)/")
 _NAME = re.compile(r"\b[A-Z][A-Z0-9_]{2,}\b")
 
 
@@ -17,11 +18,13 @@ class UndefinedVariable(Rule):
     """## What it does
     Flags the `${VAR}` (or `$VAR`) uses of a compose file that have no default
     (`${VAR:-default}`), are not required with a message (`${VAR:?message}`), and that
-    nothing documents: when the compose file's project has an example env file
+    nothing documents. A variable is documented when the repository's documentation (README
+    and other Markdown files), its scripts and Makefile, or the compose file's own comments
+    name it; otherwise, when the compose file's project has an example env file
     (`.env.example`, `.env.sample`, `.env.template`, `env.example` in its folder or above),
-    every such variable must be in it; otherwise it must be defined in some env file of the
-    repository (`.env`, any `*.env`, tracked even if `.gitignore` lists it) or named in its
-    documentation (README and other Markdown files).
+    it must be in it, and without one, in some env file of the repository (`.env`, any
+    `*.env`, tracked even if `.gitignore` lists it). Compose files of a CI system (`.ci/`,
+    `.github/`) are fed by it and left alone.
 
     One finding per compose file lists every such variable and where it is used.
 
@@ -59,16 +62,22 @@ class UndefinedVariable(Rule):
             defined.update(entry.key for entry in env_file.entries)
         documented = platform.derived("documented-names", lambda: _documented(platform))
         for path, compose in sorted(platform.compose_files.items()):
+            if _CI_FOLDER.search(path):
+                continue  # run by a CI system, which sets its own variables
+            # The compose file's own comments document variables too.
+            commented = set(_NAME.findall(_comments(platform.texts.get(path, ""))))
             examples = _examples(platform, path)
             example_keys = {e.key for f in examples for e in platform.env_files[f].entries}
             missing: dict[str, int] = {}
             for use, line in compose.variables:
                 if use.operator is not None or use.is_set or use.name in missing:
                     continue
+                if use.name in commented or use.name in documented:
+                    continue
                 if examples:
                     if use.name in example_keys:
                         continue
-                elif use.name in defined or use.name in documented:
+                elif use.name in defined:
                     continue
                 missing[use.name] = line
             if not missing:
@@ -114,6 +123,10 @@ def _examples(platform: Platform, compose_path: str) -> list[str]:
         if found or not folder:
             return sorted(found)
         folder = posixpath.dirname(folder)
+
+
+def _comments(text: str) -> str:
+    return "\n".join(line.split("#", 1)[1] for line in text.splitlines() if "#" in line)
 
 
 def _documented(platform: Platform) -> frozenset[str]:

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import PurePosixPath
 
 from passmuster.core.findings import Finding, Fix
 from passmuster.core.issues import Severity
@@ -16,7 +17,9 @@ class MissingPath(Rule):
     source of a relative bind mount (`./config:/etc/app`), or a `-r`/`-c` include in a
     requirements file the service installs. An env file or bind-mount source that a
     `.gitignore` lists is left alone: it is kept out of the repository on purpose (a local
-    `.env`, a `logs/` folder written at run time).
+    `.env`, a `logs/` folder written at run time); so is a missing bind-mounted folder
+    (certificates and data folders are provisioned on the host): the mounts reported are of
+    files (`./nginx.conf:/etc/nginx/nginx.conf`), where Docker puts an empty folder.
 
     ## Why is this bad?
     `docker compose up` fails on a missing env file or build context, `pip install` on a
@@ -116,6 +119,8 @@ class MissingPath(Rule):
                     volume.resolved
                 ):
                     continue  # present, or generated at run time (logs/, data/) on purpose
+                if not _looks_like_file(volume.resolved, volume.target):
+                    continue  # a folder provisioned on the host (certificates, data, logs)
                 if once(volume.path, volume.line, volume.resolved):
                     yield self.finding(
                         f"bind mount source {volume.source} does not exist; Docker would "
@@ -125,3 +130,12 @@ class MissingPath(Rule):
                         service=service.name,
                         key=f"bind:{volume.resolved}",
                     )
+
+
+def _looks_like_file(source: str, target: str) -> bool:
+    """A bind mount of a file (`./nginx.conf:/etc/nginx/nginx.conf`): Docker puts an empty
+    folder where the program expects a file. A missing folder is often provisioned on the
+    host (certificates, logs) and an empty one breaks nothing at start."""
+    name = PurePosixPath(source).name
+    target_name = PurePosixPath(target.split(":", 1)[0]).name
+    return "." in name.lstrip(".") or "." in target_name.lstrip(".")
