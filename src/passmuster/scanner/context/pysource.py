@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import builtins
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -136,9 +137,7 @@ class _Deep:
     engine_calls: tuple[EngineCall, ...]
     dynamic: bool
     env_reads: tuple[EnvRead, ...]
-    imports: tuple[Imported, ...]
-    startup_calls: tuple[tuple[str, int], ...]
-    function_calls: dict[str, tuple[str, ...]]
+    at_import: frozenset[int]  # ids of the nodes that run when the module is imported
 
 
 class ModuleFacts:
@@ -147,7 +146,7 @@ class ModuleFacts:
 
     def __init__(self, tree: ast.Module, text: str | None = None) -> None:
         self._text = text
-        self._collector = _Collector(tree)
+        self._collector = _Collector(tree, text)
         self._module_pass_done = False
         self.future_annotations = self._collector.future
 
@@ -210,20 +209,28 @@ class ModuleFacts:
     def env_reads(self) -> tuple[EnvRead, ...]:
         return self._deep.env_reads
 
-    @property
+    @cached_property
     def imports(self) -> tuple[Imported, ...]:
-        return self._deep.imports
+        """Every import statement, at any depth (statements only are walked: cheap)."""
+        found: list[Imported] = []
+        for node in _statements(self._collector.tree.body):
+            if isinstance(node, ast.Import):
+                found.extend(Imported(a.name, 0, (), node.lineno) for a in node.names)
+            elif isinstance(node, ast.ImportFrom):
+                names = tuple(a.name for a in node.names)
+                found.append(Imported(node.module or "", node.level, names, node.lineno))
+        return tuple(found)
 
-    @property
+    @cached_property
     def startup_calls(self) -> tuple[tuple[str, int], ...]:
         """(called name, line) of the calls made while the service starts: at import, and in
         start-up hooks (`@app.on_event("startup")`, a `lifespan`, `before_first_request`)."""
-        return self._deep.startup_calls
+        return tuple(_startup_calls(self._collector.tree, set(self._deep.at_import)))
 
-    @property
+    @cached_property
     def function_calls(self) -> dict[str, tuple[str, ...]]:
         """The names each module-level function calls (to follow `init_db()` one step)."""
-        return self._deep.function_calls
+        return _function_calls(self._collector.tree)
 
 
 _WEB_TOKENS = (
@@ -365,34 +372,76 @@ def _function_calls(tree: ast.Module) -> dict[str, tuple[str, ...]]:
     }
 
 
-def _string_contexts(tree: ast.Module) -> dict[int, tuple[str, ...]]:
-    """For each string constant (by id), the names its value is given to, nearest first."""
-    found: dict[int, list[str]] = {}
+def _walk(tree: ast.Module, *, with_names: bool) -> Iterator[tuple[ast.AST, tuple[str, ...], bool]]:
+    """Every node once, with the names its value is given to (nearest first: the assigned
+    variable, keyword, dictionary key or called function; only `with_names`), and whether it
+    runs when the module is imported (not in a function or lambda body; their decorators and
+    defaults do run)."""
+    stack: list[tuple[ast.AST, tuple[str, ...], bool]] = [(tree, (), True)]
+    while stack:
+        node, names, now = stack.pop()
+        yield node, names, now
+        if isinstance(node, ast.Constant):
+            continue
+        given = _given_names(node) if with_names else {}
+        inherited = names
+        if with_names and isinstance(node, ast.Call):
+            call = _call_name(node.func)
+            if call:
+                inherited = (call, *names)
+        evaluated_now: set[int] | None = None
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda):
+            args = node.args
+            early: list[ast.AST] = [*args.defaults, *(d for d in args.kw_defaults if d)]
+            if not isinstance(node, ast.Lambda):
+                early.extend(node.decorator_list)
+            evaluated_now = {id(child) for child in early}
+        for child in ast.iter_child_nodes(node):
+            child_now = now and (evaluated_now is None or id(child) in evaluated_now)
+            extra = given.get(id(child))
+            stack.append((child, (extra, *inherited) if extra else inherited, child_now))
 
-    def mark(node: ast.AST | None, name: str | None) -> None:
-        if node is None or not name:
-            return
-        for child in ast.walk(node):
-            if isinstance(child, ast.Constant) and isinstance(child.value, str):
-                found.setdefault(id(child), []).append(name)
 
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Assign):
-            for target in node.targets:
-                mark(node.value, _target_name(target))
-        elif isinstance(node, ast.AnnAssign):
-            mark(node.value, _target_name(node.target))
-        elif isinstance(node, ast.keyword):
-            mark(node.value, node.arg)
-        elif isinstance(node, ast.Dict):
-            for key, value in zip(node.keys, node.values, strict=True):
-                mark(value, _const_str(key) if key is not None else None)
-        elif isinstance(node, ast.Call):
-            mark(node, _call_name(node.func))
-        elif isinstance(node, ast.Return):
-            mark(node.value, "return")
-    # ast.walk goes outside in, so each list holds the outermost name first.
-    return {key: tuple(reversed(names)) for key, names in found.items()}
+def _given_names(node: ast.AST) -> dict[int, str]:
+    """For the children of `node` that are values given to a name: child id -> the name."""
+    given: dict[int, str] = {}
+    if isinstance(node, ast.Assign):
+        name = next((n for n in map(_target_name, node.targets) if n), None)
+        if name:
+            given[id(node.value)] = name
+    elif isinstance(node, ast.AnnAssign) and node.value is not None:
+        name = _target_name(node.target)
+        if name:
+            given[id(node.value)] = name
+    elif isinstance(node, ast.keyword) and node.arg:
+        given[id(node.value)] = node.arg
+    elif isinstance(node, ast.Dict):
+        for key, value in zip(node.keys, node.values, strict=True):
+            key_name = _const_str(key) if key is not None else None
+            if key_name:
+                given[id(value)] = key_name
+    elif isinstance(node, ast.Return) and node.value is not None:
+        given[id(node.value)] = "return"
+    return given
+
+
+def _statements(body: list[ast.stmt]) -> Iterator[ast.stmt]:
+    """Every statement, nested ones included (function and class bodies, if/try/with/for)."""
+    stack = list(reversed(body))
+    while stack:
+        statement = stack.pop()
+        yield statement
+        for field_name in ("body", "orelse", "finalbody", "handlers"):
+            children = getattr(statement, field_name, None)
+            if isinstance(children, list):
+                for child in reversed(children):
+                    if isinstance(child, ast.stmt):
+                        stack.append(child)
+                    elif isinstance(child, ast.ExceptHandler):
+                        stack.extend(reversed(child.body))
+        if isinstance(statement, ast.Match):
+            for case in statement.cases:
+                stack.extend(reversed(case.body))
 
 
 def _target_name(node: ast.expr) -> str | None:
@@ -403,26 +452,6 @@ def _target_name(node: ast.expr) -> str | None:
     if isinstance(node, ast.Subscript):
         return _const_str(node.slice) or _target_name(node.value)
     return None
-
-
-def _import_time_nodes(tree: ast.Module) -> set[int]:
-    """Ids of the nodes that run when the module is imported: everything but the bodies of
-    functions and lambdas (their decorators and defaults do run)."""
-    found: set[int] = set()
-    stack: list[ast.AST] = [tree]
-    while stack:
-        node = stack.pop()
-        found.add(id(node))
-        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
-            stack.extend(node.decorator_list)
-            stack.extend(node.args.defaults)
-            stack.extend(d for d in node.args.kw_defaults if d is not None)
-            continue
-        if isinstance(node, ast.Lambda):
-            stack.extend(node.args.defaults)
-            continue
-        stack.extend(ast.iter_child_nodes(node))
-    return found
 
 
 def binds(stmt: ast.stmt) -> list[str]:
@@ -525,8 +554,9 @@ def _is_route_decorator(node: ast.expr) -> bool:
 
 
 class _Collector:
-    def __init__(self, tree: ast.Module) -> None:
+    def __init__(self, tree: ast.Module, text: str | None = None) -> None:
         self.tree = tree
+        self._text = text  # the source, when known: lets some walks be skipped
         self.future = any(
             isinstance(s, ast.ImportFrom)
             and s.module == "__future__"
@@ -673,15 +703,22 @@ class _Collector:
         all_names: tuple[str, ...] | None = None
         constants: list[tuple[str, ast.Constant]] = []
         reads: list[EnvRead] = []
-        imports: list[Imported] = []
-        at_import = _import_time_nodes(self.tree)
-
+        text = self._text
+        # The names values are given to matter for addresses (CODE005): only modules with a
+        # URL pay for carrying them down the walk.
+        with_names = text is None or "://" in text
+        contexts: dict[int, tuple[str, ...]] = {}
+        at_import: set[int] = set()
         # One walk over the whole tree collects everything below.
-        for node in ast.walk(self.tree):
+        for node, names, now in _walk(self.tree, with_names=with_names):
             if isinstance(node, ast.Constant):
                 if isinstance(node.value, str):
                     constants.append((node.value, node))
+                    if names:
+                        contexts[id(node)] = names
                 continue
+            if now and isinstance(node, ast.Call | ast.Subscript):
+                at_import.add(id(node))
             if isinstance(node, ast.Assign):
                 self._assignment(node, web_apps)
                 if any(
@@ -693,11 +730,6 @@ class _Collector:
             elif isinstance(node, ast.ClassDef):
                 if any((_call_name(b) or "").endswith(_SETTINGS_BASES) for b in node.bases):
                     settings_classes.append(node)
-            elif isinstance(node, ast.Import):
-                imports.extend(Imported(a.name, 0, (), node.lineno) for a in node.names)
-            elif isinstance(node, ast.ImportFrom):
-                names = tuple(a.name for a in node.names)
-                imports.append(Imported(node.module or "", node.level, names, node.lineno))
             elif isinstance(node, ast.Subscript):
                 variable = env_var_of(node)
                 if variable is not None and isinstance(node.ctx, ast.Load):
@@ -745,7 +777,6 @@ class _Collector:
                 default = _const_str(value) if value is not None else None
                 reads.append(EnvRead(variable, value is not None, default, child.lineno, True))
 
-        contexts = _string_contexts(self.tree) if constants else {}
         in_settings = {
             id(child)
             for cls in settings_classes
@@ -771,9 +802,7 @@ class _Collector:
             engine_calls=tuple(engines),
             dynamic=dynamic,
             env_reads=tuple(reads),
-            imports=tuple(imports),
-            startup_calls=tuple(_startup_calls(self.tree, at_import)),
-            function_calls=_function_calls(self.tree),
+            at_import=frozenset(at_import),
         )
 
     @staticmethod

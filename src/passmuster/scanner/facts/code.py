@@ -80,8 +80,16 @@ def reachable_files(platform: Platform, service: ServiceDef) -> list[str] | None
     (`from .db import engine`, `import app.tasks`); None when the entry module is unknown.
 
     This is what the service runs: an API and its Celery worker built from one image share
-    files but not entry modules, so each reaches the part of the code it uses.
+    files but not entry modules, so each reaches the part of the code it uses. Kept for the
+    scan: several rules ask.
     """
+    cache: dict[int, list[str] | None] = platform.derived("reachable-files", dict)
+    if id(service) not in cache:
+        cache[id(service)] = _reachable(platform, service)
+    return cache[id(service)]
+
+
+def _reachable(platform: Platform, service: ServiceDef) -> list[str] | None:
     entry = service.entry
     if entry is None or not entry.module or not service.python_files:
         return None
@@ -144,14 +152,19 @@ def env_reads(platform: Platform, files: list[str], *, import_time: bool) -> lis
     return found
 
 
-def startup_calls(platform: Platform, files: list[str]) -> list[tuple[str, str, int]]:
+def startup_calls(
+    platform: Platform, files: list[str], words: tuple[str, ...] = ()
+) -> list[tuple[str, str, int]]:
     """(called name, path, line) of what the service calls while it starts, following each
-    call one step into a function of its own code (`init_db()` calling `create_all`)."""
+    call one step into a function of its own code (`init_db()` calling `create_all`).
+    `words`: only files whose text has one of them are read (the calls a caller looks for)."""
     functions: dict[str, tuple[str, ...]] = {}
     found: list[tuple[str, str, int]] = []
     for path in files:
         source = platform.python.get(path)
-        facts = source.facts if source is not None else None
+        if source is None or (words and not any(word in source.text for word in words)):
+            continue
+        facts = source.facts
         if facts is None:
             continue
         functions.update(facts.function_calls)

@@ -118,13 +118,20 @@ def provides(module: ModuleSource, name: str) -> bool | None:
 def distribution_version(top_level_module: str) -> tuple[str, str] | None:
     """(distribution name, installed version) providing a top-level module, read from
     metadata only."""
-    dists = importlib.metadata.packages_distributions().get(top_level_module)
+    dists = _packages_distributions().get(top_level_module)
     if not dists:
         return None
     try:
         return dists[0], importlib.metadata.version(dists[0])
     except importlib.metadata.PackageNotFoundError:
         return None
+
+
+@cache
+def _packages_distributions() -> dict[str, list[str]]:
+    """Top-level module -> distributions, read once: it walks every installed package's
+    metadata (seconds in a large environment)."""
+    return dict(importlib.metadata.packages_distributions())
 
 
 def is_stdlib(top_level_module: str) -> bool:

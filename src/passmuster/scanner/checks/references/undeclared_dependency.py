@@ -25,6 +25,15 @@ _CONNECTS = {
     ),
 }
 _HTTP_CLIENTS = ("requests.", "httpx.", "client.", "session.")
+# A file without any of these makes none of the calls above (read no further).
+_WORDS = (
+    *{w for ops in _CONNECTS.values() for w in ops},
+    *_HTTP_CLIENTS,
+    "startup",
+    "lifespan",
+    "before_first_request",
+    "before_serving",
+)
 _HTTP_CALLS = frozenset({"get", "post", "put", "patch", "request"})
 
 
@@ -155,7 +164,7 @@ def _startup_evidence(
     files = reachable_files(platform, service)
     if files is None:
         return found
-    for called, path, line in startup_calls(platform, files):
+    for called, path, line in startup_calls(platform, files, _WORDS):
         last = called.rsplit(".", 1)[-1]
         for kind, operations in _CONNECTS.items():
             if last in operations and kind not in found:

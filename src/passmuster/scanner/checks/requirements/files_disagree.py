@@ -6,7 +6,6 @@ from collections.abc import Iterator
 from passmuster.core.findings import Finding, Fix, Location
 from passmuster.core.issues import Severity
 from passmuster.scanner.context.model import Platform, Requirement, ServiceDef
-from passmuster.scanner.facts.paths import is_under
 from passmuster.scanner.rule import Rule, unique
 
 
@@ -47,25 +46,34 @@ class RequirementsFilesDisagree(Rule):
         return unique(self._check(platform))
 
     def _check(self, platform: Platform) -> Iterator[Finding]:
-        files_of: dict[str, tuple[ServiceDef, list[str]]] = {}
+        # Every requirements file listed under each folder above it: one pass.
+        under: dict[str, list[str]] = {}
+        for path in sorted(platform.requirements_files):
+            folder = posixpath.dirname(path)
+            while folder:
+                under.setdefault(folder, []).append(path)
+                folder = posixpath.dirname(folder)
+        owner: dict[str, tuple[str, ServiceDef]] = {}  # file -> (deepest service folder, …)
+        folders: dict[str, ServiceDef] = {}
         for service in platform.services:
-            folder = _folder(service)
-            if folder is None or folder in files_of:
-                continue
-            files = [p for p in sorted(platform.requirements_files) if is_under(p, folder)]
-            files_of[folder] = (service, files)
-        covered: set[str] = set()
-        for folder, (service, files) in files_of.items():
-            # Another service's folder inside this one holds that service's files.
-            inner = [f for f in files_of if f != folder and is_under(f, folder)]
-            own = [p for p in files if not any(is_under(p, f) for f in inner)]
-            covered.update(own)
-            yield from self._disagreements(platform, service.name, own)
+            home = _folder(service)
+            if home is not None:
+                folders.setdefault(home, service)
+        for folder, service in folders.items():
+            for path in under.get(folder, ()):
+                held = owner.get(path)
+                if held is None or len(folder) > len(held[0]):
+                    owner[path] = (folder, service)
+        grouped: dict[str, list[str]] = {}
+        for path, (folder, _) in owner.items():
+            grouped.setdefault(folder, []).append(path)
+        for folder, files in sorted(grouped.items()):
+            yield from self._disagreements(platform, folders[folder].name, sorted(files))
         # Files side by side outside any service (a tests/ folder's requirements.txt and
         # requirements-test.txt) are installed together too.
         by_folder: dict[str, list[str]] = {}
         for path in sorted(platform.requirements_files):
-            if path not in covered:
+            if path not in owner:
                 by_folder.setdefault(posixpath.dirname(path), []).append(path)
         for files in by_folder.values():
             yield from self._disagreements(platform, None, files)
