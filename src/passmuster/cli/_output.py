@@ -87,17 +87,31 @@ def console() -> Console:
     """A Rich console on the current stdout (looked up per call so test runners can capture it)."""
     import os
 
-    from rich.console import Console
-
     # Piped output is read by people too (`| less`); 80 columns would squeeze the tables.
     width = None if sys.stdout.isatty() or os.environ.get("COLUMNS") else 120
-    return Console(file=sys.stdout, highlight=False, soft_wrap=False, width=width)
+    return _safe_console()(file=sys.stdout, highlight=False, soft_wrap=False, width=width)
 
 
 def err_console() -> Console:
-    from rich.console import Console
+    return _safe_console()(file=sys.stderr, highlight=False, soft_wrap=True)
 
-    return Console(file=sys.stderr, highlight=False, soft_wrap=True)
+
+@functools.cache
+def _safe_console() -> type[Console]:
+    """A Rich Console that shows control characters in text visibly instead of sending them
+    to the terminal (an escape sequence in an issue title could clear the screen or hide a
+    link). Every string printed or put in a table passes through `render_str`; the markup our
+    own messages add holds no control characters, so escaping there changes only the text."""
+    from rich.console import Console
+    from rich.text import Text
+
+    from passmuster.core.visible import escape_controls
+
+    class SafeConsole(Console):
+        def render_str(self, text: str, **kwargs: Any) -> Text:
+            return super().render_str(escape_controls(text), **kwargs)
+
+    return SafeConsole
 
 
 def say(message: str) -> None:
@@ -262,18 +276,44 @@ def desk_session(ctx: click.Context | None = None) -> Iterator[Desk]:
     """
     from sqlalchemy.exc import DBAPIError
 
-    from passmuster.errors import DeskError
-
     desk = open_desk(ctx)
     try:
         yield desk
     except DBAPIError as exc:
-        reason = str(exc.orig or exc).strip().splitlines()[0] if str(exc.orig or exc) else ""
-        raise DeskError(
-            f"{display_url(desk.url)}: the database failed: {reason or type(exc).__name__}"
-        ) from exc
+        failure = database_failure(exc, display_url(desk.url))
+        raise failure or exc from exc
     finally:
         desk.close()
+
+
+def database_failure(exc: BaseException, where: str | None = None) -> PassmusterError | None:
+    """A failure of the database itself as one line for the user (exit 5), or None when `exc`
+    is something else. A read-only desk and a full disk say so; anything else names the
+    database's own complaint."""
+    import sqlite3
+
+    from sqlalchemy.exc import DBAPIError
+
+    from passmuster.errors import DeskError
+
+    if isinstance(exc, DBAPIError):
+        cause: BaseException = exc.orig or exc
+    elif isinstance(exc, sqlite3.Error):
+        cause = exc
+    else:
+        return None
+    text = str(cause).strip()
+    reason = text.splitlines()[0] if text else type(cause).__name__
+    lowered = reason.lower()
+    prefix = f"{where}: " if where else ""
+    if "readonly database" in lowered or "read-only" in lowered:
+        return DeskError(
+            f"{prefix}the desk is read-only (a read-only file system, or no permission to write "
+            "the file or its folder): reading works, nothing was written"
+        )
+    if "disk is full" in lowered or "no space left" in lowered:
+        return DeskError(f"{prefix}the disk holding the desk is full; nothing was written")
+    return DeskError(f"{prefix}the database failed: {reason}")
 
 
 def actor() -> str:

@@ -36,6 +36,7 @@ from passmuster.cli._output import (
     styled,
     to_jsonable,
 )
+from passmuster.core.visible import escape_controls
 
 if TYPE_CHECKING:
     from rich.console import RenderableType
@@ -491,7 +492,6 @@ _LONG_FIELDS = (
 
 
 def _issue_view(issue: Issue, comments: Sequence[Comment], events: Sequence[Event]) -> list[Any]:
-    from rich.markdown import Markdown
     from rich.padding import Padding
     from rich.panel import Panel
     from rich.rule import Rule
@@ -534,12 +534,13 @@ def _issue_view(issue: Issue, comments: Sequence[Comment], events: Sequence[Even
         for attr, heading in fields:
             text = getattr(issue, attr)
             if text:
-                parts.append(Panel(Markdown(text), title=heading, title_align="left"))
+                parts.append(Panel(_markdown(text), title=heading, title_align="left"))
 
     long_text(_LONG_FIELDS[:2])  # description and impact come before the errors, as in the logs
     for i, block in enumerate(issue.error_details, start=1):
         title = "Error details" + (f" ({i})" if len(issue.error_details) > 1 else "")
-        parts.append(Panel(Syntax(block, "text", word_wrap=True), title=title, title_align="left"))
+        shown = Syntax(escape_controls(block), "text", word_wrap=True)
+        parts.append(Panel(shown, title=title, title_align="left"))
     long_text(_LONG_FIELDS[2:])
     if issue.original_values:
         written = "\n".join(
@@ -548,7 +549,9 @@ def _issue_view(issue: Issue, comments: Sequence[Comment], events: Sequence[Even
         )
         parts.append(Panel(written, title="As written in the log", title_align="left"))
     for section in issue.extra_sections:
-        parts.append(Panel(Markdown(section.body), title=_escape(section.name), title_align="left"))
+        parts.append(
+            Panel(_markdown(section.body), title=_escape(section.name), title_align="left")
+        )
     if issue.tasks:
         done = sum(1 for t in issue.tasks if t.done)
         lines = [
@@ -575,7 +578,7 @@ def _issue_view(issue: Issue, comments: Sequence[Comment], events: Sequence[Even
             table.add_row(
                 f"[dim]{local_time(comment.created_at)}[/]",
                 f"[bold]{_escape(comment.author)}[/]",
-                Markdown(comment.body),
+                _markdown(comment.body),
             )
         parts.append(Panel(table, title="Comments", title_align="left"))
     if events:
@@ -1078,10 +1081,19 @@ def _rule_code(text: str) -> str:
 # --- shared rendering -----------------------------------------------------------------------
 
 
+def _markdown(text: str) -> RenderableType:
+    """Issue text as Markdown on the terminal: control characters visible, and every link's
+    address printed after its text (no terminal hyperlink can hide where it goes)."""
+    from rich.markdown import Markdown
+
+    return Markdown(escape_controls(text), hyperlinks=False)
+
+
 def _escape(text: str) -> str:
+    """Text from the desk as Rich markup that shows it as it is (control characters visible)."""
     from rich.markup import escape
 
-    return escape(text)
+    return escape(escape_controls(text))
 
 
 def _sla_badges(desk: Desk, issues: Sequence[Issue]) -> dict[int, str]:
@@ -1150,9 +1162,9 @@ def issue_lines(
             # "Claimed resolved, still detected" is a state of its own, not just a label.
             STILL_DETECTED_STATUS if is_still_detected(issue) else issue.status.value,
             issue.type.value,
-            issue.title,
-            ", ".join(issue.services),
-            issue.assignee or "",
+            escape_controls(issue.title),
+            escape_controls(", ".join(issue.services)),
+            escape_controls(issue.assignee or ""),
             human_duration(now - opened) if opened else "",
         ]
         if badges:

@@ -95,18 +95,25 @@ class LazyGroup(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         # Here rather than only in main() so that every caller (tests' CliRunner too) sees a user
         # error as one line on stderr and its documented exit code.
+        from passmuster.core.visible import escape_controls
         from passmuster.errors import PassmusterError
 
         try:
             return super().invoke(ctx)
         except PassmusterError as exc:
-            click.echo(f"error: {exc.message}", err=True)
+            click.echo(f"error: {escape_controls(exc.message)}", err=True)
             ctx.exit(exc.exit_code)
         except Exception as exc:
             code = _typer_click_exit(exc)
-            if code is None:
+            if code is not None:
+                ctx.exit(code)
+            from passmuster.cli._output import database_failure
+
+            failure = database_failure(exc)
+            if failure is None:
                 raise
-            ctx.exit(code)
+            click.echo(f"error: {escape_controls(failure.message)}", err=True)
+            ctx.exit(failure.exit_code)
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         rows = [(name, help_text) for name, (_, help_text) in COMMANDS.items()]
@@ -158,14 +165,37 @@ def cli(ctx: click.Context, database_url: str | None) -> None:
     ctx.obj["database_url"] = database_url
 
 
+def _check_arguments(args: list[str]) -> None:
+    """Refuse an argument whose bytes are not UTF-8 (Python keeps them as lone surrogates,
+    which no database, JSON or terminal can take), unless it names a file that exists: file
+    names need not be UTF-8."""
+    import os
+
+    for position, arg in enumerate(args, start=1):
+        try:
+            arg.encode("utf-8")
+        except UnicodeEncodeError:
+            if os.path.exists(arg):
+                continue
+            from passmuster.cli._output import BadInput  # only now: it loads Typer
+
+            shown = arg.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+            raise BadInput(
+                f"argument {position} is not UTF-8 text: {shown} (only the name of an existing "
+                "file may be in another encoding)"
+            ) from None
+
+
 def main(argv: list[str] | None = None) -> Any:
     """Entry point: user errors become one line on stderr and a documented exit code."""
+    from passmuster.core.visible import escape_controls
     from passmuster.errors import PassmusterError
 
     try:
+        _check_arguments(sys.argv[1:] if argv is None else argv)
         result = cli.main(args=argv, prog_name="passmuster", standalone_mode=False)
     except PassmusterError as exc:
-        click.echo(f"error: {exc.message}", err=True)
+        click.echo(f"error: {escape_controls(exc.message)}", err=True)
         sys.exit(exc.exit_code)
     except click.exceptions.Abort:
         click.echo("aborted", err=True)

@@ -14,6 +14,7 @@ import click
 import typer
 
 from passmuster.cli._output import BadInput, JsonOption, console, emit_json, say
+from passmuster.core.visible import escape_controls
 
 if TYPE_CHECKING:
     from passmuster.scanner.config import ScanConfig
@@ -146,7 +147,8 @@ def scan_command(
         plan = plan_fixes(root, result.findings, unsafe=unsafe_fixes)
         if diff:
             text = plan.diff()
-            click.echo(text, nl=False)
+            # The repository's own lines: on a terminal, control characters are shown, not sent.
+            click.echo(escape_controls(text) if sys.stdout.isatty() else text, nl=False)
             count = len(plan.applied)
             click.echo(f"{count} fix{'es' if count != 1 else ''} would be applied.", err=True)
             sys.exit(1 if count else 0)
@@ -297,7 +299,7 @@ def services_command(
     # A file that could not be read leaves the catalog incomplete: say which, and exit 1.
     for problem in platform.problems:
         where = f"{problem.path}:{problem.line}" if problem.line else problem.path
-        click.echo(f"warning: {where}: {problem.message}", err=True)
+        click.echo(f"warning: {escape_controls(f'{where}: {problem.message}')}", err=True)
     if record:
         from passmuster.cli._output import desk_session
 

@@ -35,6 +35,7 @@ from passmuster.core.issues import (
     format_number,
 )
 from passmuster.core.stats import tally
+from passmuster.core.visible import escape_controls, has_controls
 from passmuster.logs.body import VERBATIM_INFO, parse_files, split_names, trim_blank
 from passmuster.logs.builder import SERVICE_NAME
 from passmuster.logs.fields import (
@@ -164,8 +165,9 @@ def _body(text: str) -> str:
 
 
 def _visible(value: str) -> str:
-    """A one-line, trimmed rendering of any value (the exact one then goes in the comment)."""
-    flat = " ".join(_STRUCTURE_CHARS.sub(" ", value).split())
+    """A one-line, trimmed rendering of any value (the exact one then goes in the comment);
+    control characters show as `\\x1b` (core.visible), line breaks as spaces."""
+    flat = " ".join(_STRUCTURE_CHARS.sub(" ", escape_controls(value)).split())
     return flat.replace("**", "*\u200b*") or "-"
 
 
@@ -415,10 +417,12 @@ def render_issue(issue: Issue) -> str:
     if not extras_exact:
         meta["extra_sections"] = issue.extra_sections
     text = "\n".join(parts)
-    if _UNWRITABLE.search(text) or repair_mojibake(text) != text:
-        # Characters a Markdown file cannot carry as they are: the comment carries every field.
+    if _UNWRITABLE.search(text) or has_controls(text) or repair_mojibake(text) != text:
+        # Characters a Markdown file cannot carry as they are (or must not: an escape sequence
+        # would act on the terminal of whoever reads the log): the comment carries every field
+        # exactly, the text shows them visibly, as `\x1b`.
         meta.update({name: getattr(issue, name) for name in _EXACT_FIELDS})
-        parts = [_UNWRITABLE.sub("\ufffd", part) for part in parts]
+        parts = [_UNWRITABLE.sub("\ufffd", escape_controls(part)) for part in parts]
     # The comment sits right under the field lines, where the reader looks for it.
     fields_end = parts.index("", 2) if "" in parts[2:] else len(parts)
     parts.insert(fields_end, meta_comment(meta))
@@ -458,15 +462,21 @@ def log_context(issues: Sequence[Issue], *, title: str) -> dict[str, Any]:
 
 @functools.lru_cache(maxsize=8)
 def _environment(folder: Path | None) -> Any:
-    """One Jinja2 environment per template folder: compiled templates are reused."""
+    """One Jinja2 environment per template folder: compiled templates are reused.
+
+    A sandbox, as for the webhook templates: a template is a file anyone may hand over, and an
+    ordinary Jinja2 environment lets it reach Python's internals (`''.__class__.__mro__` and on
+    to running commands). The sandbox refuses such access; the context is plain data anyway.
+    """
     import jinja2
+    from jinja2.sandbox import SandboxedEnvironment
 
     loader: jinja2.BaseLoader
     if folder is None:
         loader = jinja2.PackageLoader("passmuster.logs", "templates")
     else:
         loader = jinja2.FileSystemLoader(str(folder))
-    return jinja2.Environment(
+    return SandboxedEnvironment(
         loader=loader,
         autoescape=False,  # Markdown out, not HTML: escaping is the writer's job above
         keep_trailing_newline=True,
@@ -497,6 +507,8 @@ def render_log(
         raise ParseError(str(template), None, "template not found") from None
     except jinja2.UndefinedError as exc:
         raise ParseError(str(template), None, f"template error: {exc.message}") from None
+    except jinja2.TemplateError as exc:  # the sandbox's SecurityError among them
+        raise ParseError(str(template), None, f"template error: {exc}") from None
     return text.rstrip("\n") + "\n"
 
 

@@ -1,5 +1,8 @@
 """Findings as text (grouped by service), concise lines, JSON, SARIF 2.1.0 and GitHub annotations.
 
+A finding's message quotes the repository (names, values, paths), so the text formats show
+control characters visibly (`core.visible`); JSON and SARIF escape them as JSON does.
+
 Every reporter is a function `(result, registry, notes) -> str`; `notes` are extra lines the
 caller wants shown after the findings (for example issues claimed resolved but still detected).
 """
@@ -13,6 +16,7 @@ from itertools import groupby
 from passmuster import __version__
 from passmuster.core.findings import Finding
 from passmuster.core.issues import Severity
+from passmuster.core.visible import escape_controls
 from passmuster.scanner.engine import ScanResult
 from passmuster.scanner.registry import Registry
 
@@ -87,14 +91,14 @@ def text_report(result: ScanResult, registry: Registry, notes: Sequence[str] = (
     if notes:
         lines.append("")
     lines.append(summary_line(result))
-    return "\n".join(lines) + "\n"
+    return escape_controls("\n".join(lines) + "\n")
 
 
 def concise_report(result: ScanResult, registry: Registry, notes: Sequence[str] = ()) -> str:
     """One line per finding, `path:line: CODE message`, as editors and grep like."""
     lines = [f"{where(f)}: {f.code} {f.message}" for f in result.findings]
     lines.extend(notes)
-    return "\n".join(lines) + ("\n" if lines else "")
+    return escape_controls("\n".join(lines) + ("\n" if lines else ""))
 
 
 def finding_json(finding: Finding) -> dict[str, object]:
@@ -221,7 +225,7 @@ def github_report(result: ScanResult, registry: Registry, notes: Sequence[str] =
             props.append(f"col={finding.column}")
         props.append(f"title={_escape_property(finding.code)}")
         lines.append(f"::{level} {','.join(props)}::{_escape_data(finding.message)}")
-    return "\n".join(lines) + ("\n" if lines else "")
+    return escape_controls("\n".join(lines) + ("\n" if lines else ""))
 
 
 def _escape_data(text: str) -> str:

@@ -78,25 +78,64 @@ def create_private_file(path: Path) -> None:
         os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
 
 
+def is_read_only(path: Path) -> bool:
+    """Whether a desk file cannot be written: a read-only file system (a mounted backup, a
+    read-only container volume) or no write permission on the file or its folder (where
+    SQLite keeps the -wal and -shm files)."""
+    folder = path.parent
+    try:
+        if os.statvfs(folder).f_flag & os.ST_RDONLY:
+            return True
+    except OSError:
+        return False
+    return path.exists() and not (os.access(path, os.W_OK) and os.access(folder, os.W_OK))
+
+
 def create_desk_engine(url: str, **kwargs: Any) -> Engine:
-    """An engine set up for the desk: WAL, busy timeout and BEGIN IMMEDIATE on SQLite."""
+    """An engine set up for the desk: WAL, busy timeout and BEGIN IMMEDIATE on SQLite.
+
+    A SQLite desk that cannot be written is opened read-only: reading works (a WAL desk would
+    otherwise fail to open, unable to create its -shm file), and a write fails with SQLite's
+    "readonly database", which the commands report as a read-only desk.
+    """
     parsed = make_url(url)
     # The most recently used connection has the warmest page cache (SQLite keeps one per
     # connection), so hand that one out again.
     kwargs.setdefault("pool_use_lifo", True)
     if parsed.get_backend_name() == "sqlite":
+        path = sqlite_path(url)
+        read_only = path is not None and is_read_only(path)
+        if read_only and path is not None:
+            kwargs["creator"] = _read_only_connector(path)
         engine = create_engine(
             url,
             connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S, "check_same_thread": False},
             **kwargs,
         )
-        _configure_sqlite(engine)
+        _configure_sqlite(engine, read_only=read_only)
         return engine
     kwargs.setdefault("pool_pre_ping", True)
     return create_engine(url, **kwargs)
 
 
-def _configure_sqlite(engine: Engine) -> None:
+def _read_only_connector(path: Path) -> Any:
+    import sqlite3
+
+    # Without a -wal file the database file holds everything and cannot change under us:
+    # `immutable` then lets SQLite read it without the -shm file it could not create.
+    wal = path.with_name(path.name + "-wal")
+    query = "mode=ro" if wal.exists() else "mode=ro&immutable=1"
+    uri = f"{path.resolve().as_uri()}?{query}"
+
+    def connect() -> Any:
+        return sqlite3.connect(
+            uri, uri=True, timeout=SQLITE_BUSY_TIMEOUT_S, check_same_thread=False
+        )
+
+    return connect
+
+
+def _configure_sqlite(engine: Engine, *, read_only: bool = False) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Let SQLAlchemy's "begin" event below issue BEGIN itself instead of pysqlite.
@@ -105,7 +144,7 @@ def _configure_sqlite(engine: Engine) -> None:
         try:
             cursor.execute(f"PRAGMA busy_timeout = {int(SQLITE_BUSY_TIMEOUT_S * 1000)}")
             mode = cursor.execute("PRAGMA journal_mode").fetchone()[0]
-            if str(mode).lower() != "wal":
+            if str(mode).lower() != "wal" and not read_only:
                 cursor.execute("PRAGMA journal_mode = WAL")
             # In WAL mode NORMAL loses at most the last commits on power loss, never integrity.
             cursor.execute("PRAGMA synchronous = NORMAL")

@@ -1,4 +1,9 @@
-"""Export the desk as a Markdown log: one file, one file per issue, or a check against disk."""
+"""Export the desk as a Markdown log: one file, one file per issue, or a check against disk.
+
+A log is read in terminals and editors: control characters in issue text (an escape sequence
+that clears the screen or hides a link) are written visibly, as `\x1b` (core.visible), while
+the desk keeps the text exactly as given.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from passmuster.core.issues import Issue, IssueQuery
+from passmuster.core.visible import escape_controls
 from passmuster.errors import ParseError
 from passmuster.logs.writer import issue_filename, render_log, render_single
 
@@ -37,7 +43,7 @@ def export_log(
     """The desk as one Markdown log; the same desk always gives the same text."""
     if template is not None and not template.is_file():
         raise ParseError(template, None, "template not found")
-    return render_log(desk_issues(desk, query), title=title, template=template)
+    return escape_controls(render_log(desk_issues(desk, query), title=title, template=template))
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,8 +62,13 @@ def write_if_changed(path: Path, text: str) -> FileResult:
         return FileResult(path, False)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        tmp.replace(path)
+    except BaseException:
+        # A full disk or a permission problem: the old file stays whole, no temporary is left.
+        tmp.unlink(missing_ok=True)
+        raise
     return FileResult(path, True)
 
 
@@ -72,6 +83,6 @@ def differs(path: Path, text: str) -> bool:
 def per_issue_files(desk: Desk, query: IssueQuery | None = None) -> dict[str, str]:
     """File name → Markdown for one file per issue."""
     return {
-        issue_filename(issue, issue.number): render_single(issue)
+        issue_filename(issue, issue.number): escape_controls(render_single(issue))
         for issue in desk_issues(desk, query)
     }

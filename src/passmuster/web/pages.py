@@ -63,14 +63,25 @@ def _page_user(request: Request) -> WebUser:
     return session.current_user(request)
 
 
-async def _form_user(request: Request) -> WebUser:
-    user = session.current_user(request)
-    await session.check_csrf(request, user.csrf)
-    return user
+def _form_user(role: Role) -> Any:
+    """A form's user: logged in, with `role` or above, and the session's CSRF value sent.
+
+    A dependency, so the role is checked before the form's fields are (a reader posting an
+    incomplete comment form gets 403, not a complaint about the form)."""
+
+    async def check(request: Request) -> WebUser:
+        user = session.current_user(request)
+        user.token.require(role)
+        await session.check_csrf(request, user.csrf)
+        return user
+
+    return Depends(check)
 
 
 UserDep = Annotated[WebUser, Depends(_page_user)]
-FormUserDep = Annotated[WebUser, Depends(_form_user)]
+FormUserDep = Annotated[WebUser, _form_user(Role.READER)]
+ReporterFormDep = Annotated[WebUser, _form_user(Role.REPORTER)]
+CoordinatorFormDep = Annotated[WebUser, _form_user(Role.COORDINATOR)]
 
 
 def render(
@@ -240,13 +251,12 @@ def new_issue_form(request: Request, user: UserDep) -> HTMLResponse:
 
 
 @router.post("/issues/new")
-async def new_issue(request: Request, user: FormUserDep) -> Response:
+async def new_issue(request: Request, user: ReporterFormDep) -> Response:
     form = await request.form()
     values = {k: str(v) for k, v in form.items() if isinstance(v, str)}
     chosen = [str(v) for v in form.getlist("services") if isinstance(v, str) and v]
     desk = _desk(request)
     try:
-        user.token.require(Role.REPORTER)
         draft = _draft_from_form(values, chosen, reporter=user.name)
         issue = desk.file(draft, actor=user.name)
     except PassmusterError as exc:
@@ -309,10 +319,9 @@ def issue_partial(
 
 @router.post("/issues/{number}/transition")
 async def transition(
-    request: Request, number: Annotated[int, views.NumberPath], user: FormUserDep
+    request: Request, number: Annotated[int, views.NumberPath], user: CoordinatorFormDep
 ) -> Response:
     form = await request.form()
-    user.token.require(Role.COORDINATOR)
     target = Status.parse(str(form.get("to", "")), field_name="status")
     reason_text = str(form.get("reason") or "")
     reason = CloseReason.parse(reason_text) if reason_text else None
@@ -336,9 +345,8 @@ async def transition(
 
 @router.post("/issues/{number}/acknowledge")
 def acknowledge(
-    request: Request, number: Annotated[int, views.NumberPath], user: FormUserDep
+    request: Request, number: Annotated[int, views.NumberPath], user: CoordinatorFormDep
 ) -> Response:
-    user.token.require(Role.COORDINATOR)
     _desk(request).acknowledge(number, actor=user.name)
     return RedirectResponse(f"/issues/{number}", status_code=303)
 
@@ -347,10 +355,9 @@ def acknowledge(
 def comment(
     request: Request,
     number: Annotated[int, views.NumberPath],
-    user: FormUserDep,
+    user: ReporterFormDep,
     body: Annotated[str, Form()],
 ) -> Response:
-    user.token.require(Role.REPORTER)
     _desk(request).comment(number, body, actor=user.name)
     return RedirectResponse(f"/issues/{number}#comments", status_code=303)
 
@@ -376,11 +383,10 @@ def services_partial(
 
 @router.post("/channels/{name}/enable")
 def enable_channel(
-    request: Request, name: Annotated[str, views.ChannelPath], user: FormUserDep
+    request: Request, name: Annotated[str, views.ChannelPath], user: CoordinatorFormDep
 ) -> Response:
     from passmuster.monitor.status import enable_channel as enable
 
-    user.token.require(Role.COORDINATOR)
     enable(_desk(request), name)
     return RedirectResponse("/services#channels", status_code=303)
 
