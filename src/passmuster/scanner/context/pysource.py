@@ -383,7 +383,7 @@ def _walk(tree: ast.Module, *, with_names: bool) -> Iterator[tuple[ast.AST, tupl
         yield node, names, now
         if isinstance(node, ast.Constant):
             continue
-        given = _given_names(node) if with_names else {}
+        given = _given_names(node) if with_names and isinstance(node, _GIVING) else {}
         inherited = names
         if with_names and isinstance(node, ast.Call):
             call = _call_name(node.func)
@@ -400,6 +400,9 @@ def _walk(tree: ast.Module, *, with_names: bool) -> Iterator[tuple[ast.AST, tupl
             child_now = now and (evaluated_now is None or id(child) in evaluated_now)
             extra = given.get(id(child))
             stack.append((child, (extra, *inherited) if extra else inherited, child_now))
+
+
+_GIVING = (ast.Assign, ast.AnnAssign, ast.keyword, ast.Dict, ast.Return)
 
 
 def _given_names(node: ast.AST) -> dict[int, str]:

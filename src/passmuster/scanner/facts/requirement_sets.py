@@ -30,12 +30,14 @@ def requirements_index(platform: Platform) -> RequirementsIndex:
 def _requirements_index(platform: Platform) -> RequirementsIndex:
     users: dict[str, list[ServiceDef]] = defaultdict(list)
     roots: set[str] = set()
+    listed: set[tuple[str, str]] = set()
     for service in platform.services:
         roots.update(service.requirement_files)
         paths = {r.path for r in (*service.requirements, *service.constraints)}
         for path in sorted(paths | set(service.requirement_files)):
             # One entry per service name: compose projects may define a service twice.
-            if all(user.name != service.name for user in users[path]):
+            if (path, service.name) not in listed:
+                listed.add((path, service.name))
                 users[path].append(service)
     # Included from another folder: `requirements-dev.txt` including its neighbour
     # `requirements.txt` makes that file no more shared than it was.
