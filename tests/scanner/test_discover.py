@@ -306,3 +306,85 @@ def test_an_override_adjusting_build_keeps_the_base_context(write_tree: WriteTre
     assert api is not None
     assert (api.build_context, api.dockerfile_path) == ("api", "api/Dockerfile.dev")
     assert api.base_image == "python:3.12"
+
+
+def test_a_utf16_requirements_file_is_read_as_pip_reads_it(write_tree: WriteTree) -> None:
+    root = write_tree({"docker-compose.yml": "services: {}\n"})
+    (root / "requirements.txt").write_bytes("fastapi==0.116.1\nhttpx==0.27.2\n".encode("utf-16"))
+    platform = discover(root)
+    assert [r.name for r in platform.requirements_files["requirements.txt"].requirements] == [
+        "fastapi",
+        "httpx",
+    ]
+    assert platform.problems == []
+
+
+def test_overlay_files_run_with_their_base_as_projects_of_their_own(
+    write_tree: WriteTree,
+) -> None:
+    root = write_tree(
+        {
+            "docker-compose.yml": "services:\n  api:\n    image: acme/api:1\n"
+            "    ports: ['8000:8000']\n    environment: {LOG_LEVEL: info}\n  db:\n"
+            "    image: postgres:16\n",
+            "docker-compose.override.stage.yml": "services:\n  api:\n    depends_on: [db]\n",
+            "docker-compose.build.yml": "services:\n  api:\n    build: .\n",
+            "docker-compose.tools.yml": "services:\n  adminer:\n    image: adminer:4\n",
+        }
+    )
+    projects = sorted(p.files for p in discover(root).projects)
+    assert projects == [
+        ["docker-compose.tools.yml"],
+        ["docker-compose.yml"],
+        ["docker-compose.yml", "docker-compose.build.yml"],
+        ["docker-compose.yml", "docker-compose.override.stage.yml"],
+    ]
+
+
+def test_dockerfile_heredocs_belong_to_their_instruction(write_tree: WriteTree) -> None:
+    root = write_tree(
+        {
+            "docker-compose.yml": "services:\n  api:\n    build: .\n",
+            "Dockerfile": "FROM python:3.12-slim\nRUN <<EOF\napt-get update\n"
+            "apt-get install -y curl\nEOF\nCOPY <<-EOT /app/x.ini\n\t[x]\n\tEOT\n"
+            "CMD python app.py\n",
+        }
+    )
+    platform = discover(root)
+    dockerfile = platform.dockerfiles["Dockerfile"]
+    assert dockerfile.problems == []
+    assert "curl" in dockerfile.stages[0].system_packages
+    assert [i.keyword for i in dockerfile.stages[0].instructions] == ["FROM", "RUN", "COPY", "CMD"]
+
+
+def test_a_tracked_file_that_gitignore_lists_is_read(write_tree: WriteTree) -> None:
+    import io
+
+    from dulwich.index import IndexEntry, write_index_dict
+
+    root = write_tree(
+        {
+            "docker-compose.yml": "services:\n  api:\n    image: acme/api:${TAG}\n",
+            ".gitignore": ".env\n",
+            ".env": "TAG=1.4\n",
+        }
+    )
+    assert ".env" not in discover(root).env_files  # ignored, and not tracked: never read
+    entry = IndexEntry(
+        ctime=(0, 0),
+        mtime=(0, 0),
+        dev=0,
+        ino=0,
+        mode=0o100644,
+        uid=0,
+        gid=0,
+        size=8,
+        sha=b"0" * 40,
+        flags=0,
+        extended_flags=0,
+    )
+    buffer = io.BytesIO()
+    write_index_dict(buffer, {b".env": entry})
+    (root / ".git").mkdir()
+    (root / ".git" / "index").write_bytes(buffer.getvalue())
+    assert discover(root).env_files[".env"].values() == {"TAG": "1.4"}
