@@ -11,7 +11,17 @@ from __future__ import annotations
 import importlib
 import sys
 
-AREAS = ("tracker", "cli", "logs", "scan", "monitor", "web", "realworld", "logs-realworld")
+AREAS = (
+    "tracker",
+    "cli",
+    "logs",
+    "scan",
+    "monitor",
+    "web",
+    "errors",
+    "realworld",
+    "logs-realworld",
+)
 
 
 USAGE = f"""usage: python -m bench [AREA ...] [ARGS ...]

@@ -195,3 +195,14 @@ def test_resolved_plainly_any_event_regresses_in_the_next_release_only_a_later_o
     assert not regresses(nxt, "1.4.0", {}) and not regresses(nxt, "1.3.9", {})
     assert not regresses(nxt, None, {})
     assert regresses(nxt, "1.4.1", {})
+
+
+def test_unmarked_frames_beside_marked_ones_are_not_the_apps() -> None:
+    frames = [
+        {"filename": "<frozen importlib._bootstrap>", "function": "_call", "lineno": 241},
+        {"filename": "app/main.py", "function": "<module>", "lineno": 5, "in_app": True},
+    ]
+    read = read_event(event(kind="ImportError", frames=frames), "e" * 32)
+    assert [f.function for f in read.exceptions[0].in_app_frames] == ["<module>"]
+    unmarked = [{"filename": "worker.py", "function": "run", "lineno": 3}]
+    assert read_event(event(frames=unmarked), "e" * 32).exceptions[0].frames[0].in_app

@@ -237,3 +237,33 @@ def test_one_event_the_desk_refuses_does_not_spoil_the_others(desk: Desk) -> Non
     assert [isinstance(r, list) for r in results] == [True, True, True, False]
     summary = error_summary(desk, 1)
     assert summary is not None and summary.group.event_count == 3
+
+
+def test_a_finding_filed_after_the_error_is_linked_to_it(desk: Desk) -> None:
+    from passmuster.usecases.runtime_errors import link_finding
+
+    sender = Sender(desk)
+    [recorded] = sender.send(exception_event())
+    finding = desk.file(
+        IssueDraft(
+            title="ENV003 billing reads `DATABASE_URL`, which compose never sets",
+            type=IssueType.FINDING,
+            services=["billing"],
+            description="At `services/billing/app/main.py:21` (first detected by scan-2).",
+            source="scan",
+        ),
+        actor="passmuster-scan",
+    )
+    unrelated = desk.file(
+        IssueDraft(
+            title="REQ001 requirements copied",
+            services=["billing"],
+            description="At `services/billing/requirements.txt:2`.",
+            source="scan",
+        ),
+        actor="passmuster-scan",
+    )
+    assert link_finding(desk, finding) == [recorded.issue]
+    assert link_finding(desk, unrelated) == []
+    links = desk.get(recorded.issue).links
+    assert [(link.kind, link.target) for link in links] == [(LinkKind.RELATES_TO, finding.number)]

@@ -19,6 +19,7 @@ import shlex
 import shutil
 import socket
 import tempfile
+import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager, redirect_stdout
 from dataclasses import dataclass, field
@@ -42,6 +43,7 @@ if TYPE_CHECKING:
     from passmuster.core.catalog import Service
     from passmuster.core.issues import IssueDraft
     from passmuster.usecases.desk import Desk
+    from passmuster.usecases.local_platform import LocalPlatform
 
 app = typer.Typer(add_completion=False, rich_markup_mode=None)
 
@@ -295,10 +297,12 @@ def serve_dashboard(ctx: DemoContext, *, port: int) -> None:
         _, secret = TokenStore(desk.engine).create("demo-admin", "admin", created_by="demo")
         base_urls: dict[str, str] = {}
         not_run: list[str] = []
+        reporting = _error_reporting(desk, chosen)
+        local = None
         if ctx.platform.is_dir():
             say("Starting the example platform's services on 127.0.0.1 ...")
             local = cleanup.enter_context(
-                start_local_platform(ctx.platform, log_dir=ctx.folder / "logs")
+                start_local_platform(ctx.platform, log_dir=ctx.folder / "logs", env=reporting)
             )
             base_urls = dict(local.base_urls)
             not_run = list(local.unavailable)  # said "not run here": no incidents for them
@@ -327,7 +331,85 @@ def serve_dashboard(ctx: DemoContext, *, port: int) -> None:
         say(f"[bold green]Dashboard:[/] http://127.0.0.1:{chosen}/")
         say(f"[bold green]Admin token (shown once):[/] {secret}")
         say("Log in with the token. Kill a service's process to watch it turn red. Ctrl-C stops.")
+        if local is not None and reporting is not None:
+            _explain_runtime_errors(local)
+            cleanup.enter_context(_restart_failed_once_serving(local, chosen))
         server_for(config).run(sockets=[listener])
+
+
+def _error_reporting(desk: Desk, port: int) -> Callable[[str], dict[str, str]] | None:
+    """What each service of the example needs to report its exceptions to this desk with the
+    Sentry SDK (its DSN, made on the desk), or None when the SDK is not installed here."""
+    import importlib.util
+
+    from passmuster.usecases.ingest_keys import IngestKeys
+
+    if importlib.util.find_spec("sentry_sdk") is None:
+        say("[yellow]sentry-sdk is not installed: the services will not report their errors[/]")
+        return None
+    keys = IngestKeys(desk)
+
+    def reporting(name: str) -> dict[str, str]:
+        dsn = keys.dsn_for(name, actor="demo", base_url=f"http://127.0.0.1:{port}")
+        return {
+            "SENTRY_DSN": str(dsn),
+            "SENTRY_RELEASE": f"{name}@1.0.0",
+            "SENTRY_ENVIRONMENT": "demo",
+        }
+
+    return reporting
+
+
+def _explain_runtime_errors(local: LocalPlatform) -> None:
+    say(
+        "Runtime errors: every service reports its exceptions to this desk with the Sentry SDK "
+        "(its SENTRY_DSN comes from `passmuster service dsn`)."
+    )
+    if "billing" in local.failed:
+        say(
+            "  billing crashes at start: its ImportError becomes an issue, linked to the "
+            "scanner's CODE001 finding about the same line."
+        )
+    gateway = local.services.get("gateway")
+    if gateway is not None and gateway.running:
+        say(
+            f"  Open {gateway.url}/api/billing/api/v1/subscriptions/42 to make the gateway fail "
+            "to reach billing: the error appears on the board within a second."
+        )
+
+
+@contextmanager
+def _restart_failed_once_serving(local: LocalPlatform, port: int) -> Iterator[None]:
+    """Start the services that failed at start again once the desk answers, so the crash
+    reports they send while dying reach it (at their first start nothing was serving yet).
+
+    The thread stays until the demo stops: a service dies with the thread that started it."""
+    import threading
+
+    import httpx
+
+    stopped = threading.Event()
+
+    def again() -> None:
+        deadline = time.monotonic() + 30
+        while not stopped.is_set() and time.monotonic() < deadline:
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                stopped.wait(0.2)
+        for name in list(local.failed):
+            if not stopped.is_set():
+                local.start(name, wait=5)
+        stopped.wait()
+
+    thread = threading.Thread(target=again, name="restart-failed", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stopped.set()
+        thread.join(timeout=10)
 
 
 def _listen(port: int) -> socket.socket:

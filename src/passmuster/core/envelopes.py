@@ -26,6 +26,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
 
+import orjson
+
 from passmuster.errors import PassmusterError
 
 
@@ -202,9 +204,14 @@ def _line(data: bytes, start: int) -> tuple[bytes, int]:
 
 def _json_object(raw: bytes, what: str) -> dict[str, Any]:
     try:
-        value = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise IngestError(f"{what} is not valid JSON ({_reason(exc)})") from None
+        value = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        # Read again with the standard library for a message that says where it breaks (and
+        # for what orjson alone refuses, such as a lone surrogate escape).
+        try:
+            value = json.loads(raw)
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise IngestError(f"{what} is not valid JSON ({_reason(exc)})") from None
     if not isinstance(value, dict):
         raise IngestError(f"{what} is not a JSON object")
     return value

@@ -174,9 +174,12 @@ def _frames(stacktrace: Any) -> tuple[Frame, ...]:
     if not isinstance(stacktrace, dict) or not isinstance(stacktrace.get("frames"), list):
         return ()
     found = []
-    for raw in stacktrace["frames"]:
-        if not isinstance(raw, dict):
-            continue
+    frames = [raw for raw in stacktrace["frames"] if isinstance(raw, dict)]
+    # SDKs mark the app's own frames and leave the rest (the standard library, frozen import
+    # machinery) unmarked: once any frame is marked, only marked frames are the app's. A client
+    # that marks none gets all its frames counted as the app's.
+    marked = any(raw.get("in_app") is True for raw in frames)
+    for raw in frames:
         lineno = raw.get("lineno")
         found.append(
             Frame(
@@ -184,8 +187,7 @@ def _frames(stacktrace: Any) -> tuple[Frame, ...]:
                 function=_text(raw.get("function")),
                 filename=_text(raw.get("filename")) or _text(raw.get("abs_path")),
                 lineno=lineno if isinstance(lineno, int) and not isinstance(lineno, bool) else None,
-                # Sentry's default when a client says nothing: a frame is the app's own.
-                in_app=raw.get("in_app") is not False,
+                in_app=raw.get("in_app") is True if marked else raw.get("in_app") is not False,
                 context_line=_short(raw.get("context_line"), 500),
             )
         )

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 from sqlalchemy import (
@@ -165,10 +166,6 @@ def find_key(c: Connection, public_key: str) -> KeyRow | None:
     return _key_row(row) if row is not None else None
 
 
-def list_keys(c: Connection) -> list[KeyRow]:
-    return [_key_row(r) for r in c.execute(_key_query().order_by(error_keys.c.id))]
-
-
 def insert_key(
     c: Connection, service_id: int, public_key: str, *, now: datetime, created_by: str
 ) -> None:
@@ -205,7 +202,7 @@ def seen_event_ids(c: Connection, pairs: Sequence[tuple[int, str]]) -> set[tuple
 
 def remember_event_ids(c: Connection, pairs: Sequence[tuple[int, str]]) -> None:
     if pairs:
-        statement = _insert(c, error_event_ids).on_conflict_do_nothing()
+        statement = _ignore_duplicates(c.dialect.name, error_event_ids)
         c.execute(statement, [{"service_id": s, "event_id": e} for s, e in pairs])
 
 
@@ -273,19 +270,8 @@ def count_events(c: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
     """
     if not rows:
         return
-    g = error_groups
-    statement = (
-        update(g)
-        .where(g.c.id == bindparam("b_group"))
-        .values(
-            event_count=g.c.event_count + bindparam("b_n"),
-            last_seen=bindparam("b_last_seen", type_=g.c.last_seen.type),
-            last_event_id=bindparam("b_event"),
-            level=bindparam("b_level"),
-        )
-    )
     c.execute(
-        statement,
+        _count_update(),
         [
             {
                 "b_group": r["group_id"],
@@ -301,69 +287,119 @@ def count_events(c: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
 
 def count_hours(c: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
     """Rows: group_id, hour, count (added to what the hour has)."""
-    if not rows:
-        return
-    statement = _insert(c, error_group_hours)
-    statement = statement.on_conflict_do_update(
+    if rows:
+        c.execute(
+            _hours_upsert(c.dialect.name), sorted(rows, key=lambda r: (r["group_id"], r["hour"]))
+        )
+
+
+# Statements built once per dialect: building one costs more than running it on SQLite.
+
+
+@cache
+def _dialect_insert(dialect: str, table: Table) -> Any:
+    return postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)
+
+
+@cache
+def _hours_upsert(dialect: str) -> Any:
+    statement = _dialect_insert(dialect, error_group_hours)
+    return statement.on_conflict_do_update(
         index_elements=["group_id", "hour"],
         set_={"count": error_group_hours.c.count + statement.excluded.count},
     )
-    c.execute(statement, sorted(rows, key=lambda r: (r["group_id"], r["hour"])))
 
 
-def count_values(c: Connection, rows: Sequence[Mapping[str, Any]]) -> list[tuple[int, str, str]]:
-    """Rows: group_id, kind, value, count, first_seen, last_seen. Returns the (group, kind,
-    value) triples seen for the first time."""
-    if not rows:
-        return []
-    ordered = sorted(rows, key=lambda r: (r["group_id"], r["kind"], r["value"]))
+@cache
+def _values_upsert(dialect: str) -> Any:
     v = error_group_values
-    known: set[tuple[int, str, str]] = set()
-    columns = tuple_(v.c.group_id, v.c.kind, v.c.value)
-    for chunk in _chunks(ordered, _CHUNK // 3):
-        wanted = [(r["group_id"], r["kind"], r["value"]) for r in chunk]
-        query = select(v.c.group_id, v.c.kind, v.c.value).where(columns.in_(wanted))
-        known.update((int(g), str(k), str(val)) for g, k, val in c.execute(query))
-    statement = _insert(c, v)
-    statement = statement.on_conflict_do_update(
+    statement = _dialect_insert(dialect, v)
+    return statement.on_conflict_do_update(
         index_elements=["group_id", "kind", "value"],
         set_={
             "count": v.c.count + statement.excluded.count,
             "last_seen": statement.excluded.last_seen,
         },
     )
-    c.execute(statement, ordered)
-    return [
-        (r["group_id"], r["kind"], r["value"])
-        for r in ordered
-        if (r["group_id"], r["kind"], r["value"]) not in known
-    ]
+
+
+@cache
+def _count_update() -> Any:
+    g = error_groups
+    return (
+        update(g)
+        .where(g.c.id == bindparam("b_group"))
+        .values(
+            event_count=g.c.event_count + bindparam("b_n"),
+            last_seen=bindparam("b_last_seen", type_=g.c.last_seen.type),
+            last_event_id=bindparam("b_event"),
+            level=bindparam("b_level"),
+        )
+    )
+
+
+@cache
+def _ignore_duplicates(dialect: str, table: Table) -> Any:
+    return _dialect_insert(dialect, table).on_conflict_do_nothing()
+
+
+def known_values(
+    c: Connection, triples: Sequence[tuple[int, str, str]]
+) -> set[tuple[int, str, str]]:
+    """Which (group, kind, value) triples already have a row."""
+    v = error_group_values
+    known: set[tuple[int, str, str]] = set()
+    columns = tuple_(v.c.group_id, v.c.kind, v.c.value)
+    for chunk in _chunks(triples, _CHUNK // 3):
+        query = select(v.c.group_id, v.c.kind, v.c.value).where(columns.in_(list(chunk)))
+        known.update((int(g), str(k), str(val)) for g, k, val in c.execute(query))
+    return known
+
+
+def count_values(c: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Rows: group_id, kind, value, count, first_seen, last_seen (first_seen only counts for a
+    new row)."""
+    if not rows:
+        return
+    c.execute(
+        _values_upsert(c.dialect.name),
+        sorted(rows, key=lambda r: (r["group_id"], r["kind"], r["value"])),
+    )
 
 
 def add_users(c: Connection, rows: Sequence[tuple[int, str]]) -> None:
     if rows:
-        statement = _insert(c, error_group_users).on_conflict_do_nothing()
+        statement = _ignore_duplicates(c.dialect.name, error_group_users)
         c.execute(statement, [{"group_id": g, "user_hash": h} for g, h in sorted(set(rows))])
+
+
+_INSERT_EVENTS = insert(error_events)
 
 
 def add_events(c: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
     if rows:
-        c.execute(insert(error_events), list(rows))
+        c.execute(_INSERT_EVENTS, list(rows))
 
 
 def prune_events(c: Connection, group_ids: Iterable[int], *, keep: int) -> None:
-    """Keep only the `keep` newest whole events of each group."""
+    """Keep only the `keep` newest whole events of each of these groups (one statement)."""
+    ids = sorted(set(group_ids))
+    if not ids:
+        return
     e = error_events
-    for group_id in sorted(set(group_ids)):
-        cutoff = c.execute(
-            select(e.c.id)
-            .where(e.c.group_id == group_id)
-            .order_by(e.c.id.desc())
-            .offset(keep)
-            .limit(1)
-        ).scalar()
-        if cutoff is not None:
-            c.execute(delete(e).where(e.c.group_id == group_id, e.c.id <= cutoff))
+    for chunk in _chunks(ids):
+        ranked = (
+            select(
+                e.c.id,
+                func.row_number()
+                .over(partition_by=e.c.group_id, order_by=e.c.id.desc())
+                .label("rank"),
+            )
+            .where(e.c.group_id.in_(list(chunk)))
+            .subquery()
+        )
+        old = select(ranked.c.id).where(ranked.c.rank > keep)
+        c.execute(delete(e).where(e.c.id.in_(old)))
 
 
 def release_first_seen(c: Connection, service_id: int) -> dict[str, datetime]:
@@ -499,7 +535,3 @@ def latest_events(c: Connection, group_id: int, *, limit: int) -> list[StoredEve
 def stored_event_count(c: Connection, group_id: int) -> int:
     query = select(func.count()).where(error_events.c.group_id == group_id)
     return int(c.execute(query).scalar() or 0)
-
-
-def any_groups(c: Connection) -> bool:
-    return c.execute(select(error_groups.c.id).limit(1)).first() is not None

@@ -95,9 +95,6 @@ class IngestKeys:
         self._cache.clear()
         return revoked
 
-    def keys(self) -> list[KeyRow]:
-        return self.desk.read(store.list_keys)
-
     def authenticate(self, project_id: int, public_key: str | None) -> KeyRow:
         """The active key `public_key` of project `project_id`, or AuthError (401)."""
         if not public_key:

@@ -21,7 +21,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -158,8 +158,13 @@ def start_local_platform(
     log_dir: Path | None = None,
     python: str = sys.executable,
     wait: float = 15.0,
+    env: Callable[[str], Mapping[str, str]] | None = None,
 ) -> LocalPlatform:
-    """Start the platform under `root` (its compose files) as local processes."""
+    """Start the platform under `root` (its compose files) as local processes.
+
+    `env(name)` gives variables to set for one service beyond its compose environment (the
+    demo's SENTRY_DSN, so the services report their errors to the demo's desk).
+    """
     from passmuster.scanner.config import ScanConfig
     from passmuster.scanner.context import discover
     from passmuster.settings import find_config
@@ -204,17 +209,18 @@ def start_local_platform(
         local.base_urls[name] = f"http://127.0.0.1:{port}"
     for service, cwd, app in runnable:
         port = ports[service.name]
-        env = {**os.environ}
+        service_env: dict[str, str] = {**os.environ}
         for var in service.env.values():
             if var.value is not None:
-                env[var.name] = _localise(var.value, local.base_urls)
-        env.update({"PORT": str(port), "HOST": "127.0.0.1", "PYTHONUNBUFFERED": "1"})
+                service_env[var.name] = _localise(var.value, local.base_urls)
+        service_env.update({"PORT": str(port), "HOST": "127.0.0.1", "PYTHONUNBUFFERED": "1"})
+        service_env.update(env(service.name) if env is not None else {})
         local.services[service.name] = LocalService(
             name=service.name,
             port=port,
             cwd=cwd,
             command=[python, "-m", "uvicorn", app, "--host", "127.0.0.1", "--port", str(port)],
-            env=env,
+            env=service_env,
             log=logs / f"{service.name}.log",
         )
     try:

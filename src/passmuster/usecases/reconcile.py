@@ -33,6 +33,7 @@ from passmuster.scanner.engine import ScanResult
 from passmuster.scanner.registry import Registry
 from passmuster.usecases.desk import Desk
 from passmuster.usecases.recurrence import reopen_as_regression
+from passmuster.usecases.runtime_errors import link_finding
 
 SOURCE = "scan"
 STILL_DETECTED = "still-detected"
@@ -128,6 +129,8 @@ def _reconcile(
             # Made from the repository, not typed: a deep path is no mistake (core.limits).
             issue = desk.file(_draft(finding, registry, scan_id), actor=actor, limits=STORED)
             desk.record_event(issue.number, "detected", actor=actor, new=stamp)
+            # A runtime error already on the desk about the same cause gets linked to it.
+            link_finding(desk, issue)
             outcome.opened.append(issue)
         elif issue.status.is_active:
             desk.record_event(issue.number, "detected", actor=actor, new=stamp)

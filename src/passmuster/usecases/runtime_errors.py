@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 from sqlalchemy import Connection
 
 from passmuster.core.grouping import (
@@ -94,6 +95,15 @@ class _Group:
     reopened: bool = False
 
 
+@dataclass(slots=True)
+class _Learned:
+    """What a batch taught the intake, applied once the batch has committed."""
+
+    values: list[tuple[int, str, str]] = field(default_factory=list)
+    added: dict[int, int] = field(default_factory=dict)
+    pruned: list[int] = field(default_factory=list)
+
+
 def _issue_order(group: _Group) -> int:
     return group.state.issue_number or 0 if group.state is not None else 0
 
@@ -121,19 +131,34 @@ class ErrorIntake:
         self.desk = desk
         self.keep = keep
         self.clock = clock or (lambda: datetime.now(UTC))
+        # What this process knows is on the desk already, to spare a query per batch: the
+        # releases and environments each group has a row for, and how many whole events each
+        # group gained since its last clean-up (pruned once that reaches a fifth of `keep`,
+        # so a group holds between `keep` and 1.2 × `keep` whole events).
+        self._known_values: set[tuple[int, str, str]] = set()
+        self._unpruned: dict[int, int] = {}
 
     def record(self, batch: Sequence[Incoming]) -> list[Recorded]:
         """Record `batch` in one transaction; the result is in the batch's order."""
         if not batch:
             return []
         now = self.clock()
+        learned = _Learned()
         with self.desk.transaction():
-            result: list[Recorded] = self.desk.write(lambda c: self._record(c, batch, now))
+            result: list[Recorded] = self.desk.write(lambda c: self._record(c, batch, now, learned))
+        # Only once the batch has committed: a rolled-back batch teaches nothing.
+        self._known_values.update(learned.values)
+        for group_id, added in learned.added.items():
+            self._unpruned[group_id] = self._unpruned.get(group_id, 0) + added
+        for group_id in learned.pruned:
+            self._unpruned[group_id] = 0
         return result
 
     # -- one batch -----------------------------------------------------------------------------
 
-    def _record(self, c: Connection, batch: Sequence[Incoming], now: datetime) -> list[Recorded]:
+    def _record(
+        self, c: Connection, batch: Sequence[Incoming], now: datetime, learned: _Learned
+    ) -> list[Recorded]:
         pairs = [(i.service_id, i.event.event_id) for i in batch]
         seen = store.seen_event_ids(c, list(dict.fromkeys(pairs)))
         fresh: list[Incoming] = []
@@ -159,7 +184,7 @@ class ErrorIntake:
         for group in sorted(by_key.values(), key=_issue_order):
             if not group.opened:
                 self._maybe_reopen(c, group)
-        self._count(c, by_key.values(), now)
+        self._count(c, by_key.values(), now, learned)
         issue_of = {
             (i.service_id, i.event.event_id): g.state.issue_number if g.state else None
             for g in by_key.values()
@@ -249,9 +274,15 @@ class ErrorIntake:
             group.reopened = True
             return
 
-    def _count(self, c: Connection, groups: Collection[_Group], now: datetime) -> None:
+    def _count(
+        self, c: Connection, groups: Collection[_Group], now: datetime, learned: _Learned
+    ) -> None:
         hour = hour_of(now)
-        counts, hours, values, users, events = [], [], [], [], []
+        counts: list[dict[str, Any]] = []
+        hours: list[dict[str, Any]] = []
+        values: list[dict[str, Any]] = []
+        users: list[tuple[int, str]] = []
+        events: list[dict[str, Any]] = []
         pruned: list[int] = []
         newest: dict[int, Incoming] = {}
         for group in groups:
@@ -305,11 +336,27 @@ class ErrorIntake:
             pruned.append(state.id)
         store.count_events(c, counts)
         store.count_hours(c, hours)
-        new_values = store.count_values(c, values)
+        triples: list[tuple[int, str, str]] = [
+            (int(v["group_id"]), str(v["kind"]), str(v["value"])) for v in values
+        ]
+        unknown = [t for t in triples if t not in self._known_values]
+        new_values = (
+            [t for t in unknown if t not in store.known_values(c, unknown)] if unknown else []
+        )
+        store.count_values(c, values)
         store.add_users(c, users)
         store.add_events(c, events)
-        store.prune_events(c, pruned, keep=self.keep)
+        adding: dict[int, int] = {}
+        for event in events:
+            group_id = int(event["group_id"])
+            adding[group_id] = adding.get(group_id, 0) + 1
+        threshold = max(1, self.keep // 5)
+        due = [g for g in pruned if self._unpruned.get(g, 0) + adding.get(g, 0) >= threshold]
+        store.prune_events(c, due, keep=self.keep)
         self._refresh_on_new_release(groups, new_values, newest)
+        learned.values = triples
+        learned.added = adding
+        learned.pruned = due
 
     def _refresh_on_new_release(
         self,
@@ -354,6 +401,35 @@ class ErrorIntake:
             path, line = finding_location(finding)
             if path and same_cause(item.event, path, line, finding.title):
                 self.desk.link(issue.number, LinkKind.RELATES_TO, finding.number, actor=ACTOR)
+
+
+def link_finding(desk: Desk, finding: Issue) -> list[int]:
+    """Link the runtime-error issues of the finding's services whose latest event has the same
+    cause as this scanner finding (a finding filed after the errors arrived). Returns the
+    runtime-error issues linked."""
+    path, line = finding_location(finding)
+    if not path or not finding.services:
+        return []
+
+    def candidates(c: Connection) -> list[tuple[int, bytes, str]]:
+        found = []
+        for service in finding.services:
+            service_id = store.service_id(c, service)
+            if service_id is None:
+                continue
+            for group in store.groups(c, service_id=service_id):
+                latest = store.latest_events(c, group.id, limit=1)
+                if group.issue_number is not None and latest:
+                    found.append((group.issue_number, latest[0].payload, latest[0].event_id))
+        return found
+
+    linked = []
+    for number, payload, event_id in desk.read(candidates):
+        event = read_event(orjson.loads(zlib.decompress(payload)), event_id)
+        if same_cause(event, path, line, finding.title):
+            desk.link(number, LinkKind.RELATES_TO, finding.number, actor=ACTOR)
+            linked.append(number)
+    return linked
 
 
 _WHERE = re.compile(r"At `([^`]+?)(?::(\d+))?`")

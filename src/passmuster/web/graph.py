@@ -128,3 +128,26 @@ def sparkline_svg(values: Sequence[float | None], *, width: int = 120, height: i
         f' viewBox="0 0 {width} {height}" role="img" aria-label="{label}">{line}{"".join(ticks)}'
         "</svg>"
     )
+
+
+def bars_svg(
+    values: Sequence[int], *, width: int = 120, height: int = 24, label: str = "events"
+) -> str:
+    """Counts as bars, oldest first (events per hour); an empty bucket leaves a gap."""
+    top = max(values, default=0)
+    step = width / max(len(values), 1)
+    bars = []
+    for i, value in enumerate(values):
+        if not value:
+            continue
+        tall = max(1.0, round(value / top * (height - 2), 1))
+        bars.append(
+            f'<rect x="{round(i * step, 1)}" y="{round(height - tall, 1)}" '
+            f'width="{max(round(step - 1, 1), 1)}" height="{tall}" fill="#cf222e">'
+            f"<title>{value}</title></rect>"
+        )
+    return (
+        f'<svg class="bars" xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}"'
+        f' viewBox="0 0 {width} {height}" role="img" aria-label="{label}, at most {top} an hour">'
+        f"{''.join(bars)}</svg>"
+    )

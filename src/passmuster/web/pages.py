@@ -299,22 +299,33 @@ def _draft_from_form(values: dict[str, str], services: list[str], *, reporter: s
     return draft
 
 
+def _issue_context(request: Request, number: int) -> dict[str, Any]:
+    from passmuster.web import error_views
+
+    desk = _desk(request)
+    return {**views.issue_detail(desk, number), **error_views.issue_errors(desk, number)}
+
+
+def _services_context(request: Request, show_all: bool) -> dict[str, Any]:
+    from passmuster.web import error_views
+
+    desk = _desk(request)
+    context = views.services(desk, request.app.state.health, show_all=show_all)
+    return {**context, **error_views.service_errors(desk)}
+
+
 @router.get("/issues/{number}")
 def issue_page(
     request: Request, number: Annotated[int, views.NumberPath], user: UserDep
 ) -> HTMLResponse:
-    return render(
-        request, "issue.html", {"user": user, **views.issue_detail(_desk(request), number)}
-    )
+    return render(request, "issue.html", {"user": user, **_issue_context(request, number)})
 
 
 @router.get("/partials/issues/{number}")
 def issue_partial(
     request: Request, number: Annotated[int, views.NumberPath], user: UserDep
 ) -> HTMLResponse:
-    return render(
-        request, "_issue.html", {"user": user, **views.issue_detail(_desk(request), number)}
-    )
+    return render(request, "_issue.html", {"user": user, **_issue_context(request, number)})
 
 
 @router.post("/issues/{number}/transition")
@@ -369,7 +380,7 @@ def comment(
 def services_page(
     request: Request, user: UserDep, show_all: Annotated[bool, Query(alias="all")] = False
 ) -> HTMLResponse:
-    context = views.services(_desk(request), request.app.state.health, show_all=show_all)
+    context = _services_context(request, show_all)
     return render(request, "services.html", {"user": user, "all": show_all, **context})
 
 
@@ -377,7 +388,7 @@ def services_page(
 def services_partial(
     request: Request, user: UserDep, show_all: Annotated[bool, Query(alias="all")] = False
 ) -> HTMLResponse:
-    context = views.services(_desk(request), request.app.state.health, show_all=show_all)
+    context = _services_context(request, show_all)
     return render(request, "_services.html", {"user": user, "all": show_all, **context})
 
 

@@ -1,7 +1,7 @@
 """Subscriptions and payments (PayNow, EcoCash)."""
 
 import os
-
+import app.errors  # noqa: F401  (reports exceptions when SENTRY_DSN is set)
 from fastapi import FastAPI, HTTPException, HTTPStatus
 
 app = FastAPI(title="billing")

@@ -1,7 +1,7 @@
 """The public entry point: routes /api/<service>/... to the services behind it."""
 
 import os
-
+import app.errors  # noqa: F401  (reports exceptions when SENTRY_DSN is set)
 import httpx
 from fastapi import FastAPI, Request, Response
 

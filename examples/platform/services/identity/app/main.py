@@ -1,6 +1,7 @@
 """Customers, logins and tokens."""
 
 import os
+import app.errors  # noqa: F401  (reports exceptions when SENTRY_DSN is set)
 from typing import Annotated
 
 from fastapi import Depends, FastAPI, Header, HTTPException

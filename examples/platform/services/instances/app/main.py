@@ -1,7 +1,7 @@
 """Odoo instances: create, start, stop; the heavy work runs in the Celery worker."""
 
 import os
-
+import app.errors  # noqa: F401  (reports exceptions when SENTRY_DSN is set)
 from fastapi import FastAPI
 from pydantic import BaseModel
 

@@ -1,7 +1,7 @@
 """E-mail notifications for the other services."""
 
 import os
-
+import app.errors  # noqa: F401  (reports exceptions when SENTRY_DSN is set)
 from fastapi import FastAPI
 from pydantic import BaseModel
 

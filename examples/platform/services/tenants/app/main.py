@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from typing import Annotated
-
+import app.errors  # noqa: F401  (reports exceptions when SENTRY_DSN is set)
 import httpx
 from fastapi import Depends, FastAPI
 
