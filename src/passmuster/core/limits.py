@@ -150,24 +150,43 @@ def check_changes(changes: Mapping[str, object], limits: Limits = TYPED) -> dict
 def _check_fields(
     draft: IssueDraft, limits: Limits, names: tuple[str, ...] = _DRAFT_FIELDS
 ) -> None:
+    # Run on every issue of a bulk import: plain ASCII text within its limit is passed over
+    # without a call, and the rest goes through check_text for its message.
     for name in names:
         value = getattr(draft, name)
-        if name == "title":
-            check_text(name, value, limits.title)
-        elif name in TEXT_FIELDS:
-            check_text(name, value, limits.text)
-        elif name in _LINE_TEXT:
-            if value is not None:
-                check_text(name, value, limits.line)
-        elif name in _MACHINE_TEXT:
-            if value is not None:
-                check_text(name, value, STORED.line)
-        elif name in (*_LISTS, "extra_sections"):
-            _check_list(name, value, limits)
+        if not value:  # None, "", [] and {} need no check
+            continue
+        limit = _text_limit(name, limits)
+        if limit is not None:
+            if len(value) > limit or not value.isascii() or "\x00" in value:
+                check_text(name, value, limit)
         elif name == "original_values":
             for key, text in value.items():
                 check_text(name, key, limits.line)
                 check_text(name, text, limits.text)
+        elif name in _LIST_FIELDS:
+            _check_list(name, value, limits)
+
+
+def _text_limit(name: str, limits: Limits) -> int | None:
+    """The length limit of a text field, or None for a field that is not text."""
+    kind = _TEXT_KIND.get(name)
+    if kind is None:
+        return None
+    if kind == "title":
+        return limits.title
+    if kind == "text":
+        return limits.text
+    return limits.line if kind == "line" else STORED.line
+
+
+_TEXT_KIND = {
+    "title": "title",
+    **dict.fromkeys(TEXT_FIELDS, "text"),
+    **dict.fromkeys(_LINE_TEXT, "line"),
+    **dict.fromkeys(_MACHINE_TEXT, "machine"),
+}
+_LIST_FIELDS = frozenset({*_LISTS, "extra_sections"})
 
 
 def _check_list(name: str, items: list[object], limits: Limits) -> None:
