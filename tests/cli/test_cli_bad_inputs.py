@@ -5,8 +5,8 @@ The commands, their arguments and their options (with the kind of value each tak
 PATH, TEXT and the choices its help lists) are read from docs/cli.md itself, so a command added
 to the CLI (and so to the generated reference) is walked too. For each command the walk tries:
 an unknown option; each option with a value of the wrong kind (a word for a number, a missing
-file or a folder for a path, a value outside the listed choices, an empty text); each argument
-likewise; no arguments at all; and the command on no desk and on a
+file or a folder for a path, a value outside the listed choices, an empty text, text that is not
+Unicode); each argument likewise; no arguments at all; and the command on no desk and on a
 corrupt desk. Long-running commands are bounded: `monitor` runs with `--once`, `demo` with
 `--no-serve`, and `serve` in a child process that must refuse (and exit) within seconds.
 """
@@ -24,12 +24,14 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from passmuster.cli.main import cli
+from passmuster.cli.main import main
 from passmuster.core.issues import IssueDraft, Task
 from passmuster.usecases.desk import Desk
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "cli.md"
 DOCUMENTED_EXITS = {0, 1, 2, 3, 4, 5, 6, 130}
+# Text a shell hands over for bytes that are not UTF-8 (Python decodes them as lone surrogates).
+NOT_UNICODE = "caf\udce9"
 
 
 @dataclass
@@ -139,7 +141,7 @@ def bad_values(param: Param, folder: Path) -> list[str]:
         return ["many", "-5", "99999"]
     if metavar in ("PATH", "PATHS", "DIR"):
         return [str(folder / "missing" / "file.md"), str(folder / "a-file.txt"), str(folder)]
-    values = [""]
+    values = ["", NOT_UNICODE]
     if param.choices() or param.name == "KIND":
         values.append("nope")
     return values
@@ -213,13 +215,23 @@ def with_desk(folder: Path) -> None:
 
 
 def run_in_process(args: list[str]) -> tuple[int, str]:
-    result = CliRunner().invoke(cli, args, input="")
-    output = result.output
-    if result.exception is not None and not isinstance(result.exception, SystemExit):
-        import traceback
+    """`passmuster ARGS` through its real entry point (`main`, which turns errors into one line),
+    in this process, with stdin empty and the output captured."""
+    import traceback
 
-        output += "".join(traceback.format_exception(result.exception))
-    return result.exit_code, output
+    with CliRunner().isolation(input="") as (_, _, output):
+        try:
+            main(list(args))
+            code = 0
+        except SystemExit as exited:
+            code = (
+                exited.code if isinstance(exited.code, int) else (0 if exited.code is None else 1)
+            )
+        except BaseException:  # what a user would see as a traceback
+            code = -2
+            sys.stderr.write(traceback.format_exc())
+        text = output.getvalue().decode("utf-8", "replace")
+    return code, text
 
 
 def run_in_child(args: list[str], cwd: Path) -> tuple[int, str]:
@@ -244,6 +256,8 @@ def run_in_child(args: list[str], cwd: Path) -> tuple[int, str]:
 def check(command: Command, args: list[str], folder: Path) -> list[str]:
     full = [*command.words, *args]
     if command.name == "serve":
+        if NOT_UNICODE in args:
+            return []  # no child process can be handed a lone surrogate in its argv
         code, output = run_in_child(full, folder)
     else:
         code, output = run_in_process(full)
