@@ -68,6 +68,17 @@ HOSTILE = [
     "Issue: not a title",
     "> quote",
     "1. item",
+    "1. **Numbered bold item**",
+    "**A bold title**",
+    "### ✅ 3. Fixed thing (Resolved 2025-10-02)",
+    "## OPEN",
+    "[BUG] Tagged",
+    "BUG-F001: Keyed",
+    "Title - RESOLVED",
+    "Login fails（未修复）",
+    "🔴 Critical",
+    "- **Estado**: Resuelto",
+    "| **影響** | 大 |",
 ]
 text_piece = st.one_of(st.sampled_from(HOSTILE), st.text(max_size=20))
 multiline = st.lists(text_piece, max_size=4).map("\n".join)

@@ -75,7 +75,7 @@ def import_command(
             try:
                 report = import_logs(
                     desk,
-                    files,
+                    paths,
                     actor=actor(),
                     dry_run=dry_run,
                     family=log_format,

@@ -23,8 +23,8 @@ FIELD_LINE = re.compile(
     r"[ \t]*(?P<value>.*?)[ \t]*$"
 )
 PLAIN_FIELD = re.compile(
-    r"^(?P<bullet>[-*+][ \t]+)?(?P<name>[^\W\d_][\w ()（）/'’-]{0,40}?)[ \t]*[:：]"
-    r"[ \t]*(?P<value>.*?)[ \t]*$"
+    r"^(?P<indent>[ \t]*)(?P<bullet>[-*+][ \t]+)?"
+    r"(?P<name>[^\W\d_][\w ()（）/'’-]{0,40}?)[ \t]*[:：][ \t]*(?P<value>.*?)[ \t]*$"
 )
 # The value is taken greedily and its trailing blanks stripped in match_field: a lazy `(.*?)`
 # before `[ \t]*$` retries the tail at every character of a long value.
@@ -66,7 +66,10 @@ def match_field(line: str) -> FieldMatch | None:
     if 0 < colon <= 48:
         p = PLAIN_FIELD.match(line)
         if p is not None and field_for(p.group("name")) is not None:
-            return FieldMatch(p.group("name").strip(), p.group("value"), 0, bool(p.group("bullet")))
+            indent = len(p.group("indent").expandtabs(4))
+            return FieldMatch(
+                p.group("name").strip(), p.group("value"), indent, bool(p.group("bullet"))
+            )
     return None
 
 
@@ -77,6 +80,7 @@ class Entry:
     value: str
     indent: int
     multi: bool
+    item: bool = False  # written as a list item: `- **Status**: Open`
     more: list[str] = field(default_factory=list)
 
     def text(self) -> str:
@@ -97,6 +101,15 @@ def trim_blank(text: str) -> str:
     while lines and (not lines[-1].strip() or RULE.match(lines[-1])):
         lines.pop()
     return "\n".join(lines)
+
+
+_LIST_ITEM = re.compile(r"^(?P<indent>[ \t]*)(?:[-*+]|\d{1,3}[.)])[ \t]")
+
+
+def _ends_item(line: str, indent: int) -> bool:
+    """A list item at the same depth as a field's own item, or shallower, ends its value."""
+    m = _LIST_ITEM.match(line)
+    return m is not None and len(m.group("indent").expandtabs(4)) <= indent
 
 
 @dataclass(slots=True)
@@ -146,9 +159,11 @@ def split_body(lines: list[str], inside: list[bool], indices: list[int]) -> Body
                 )
                 if not nested:
                     flush_para()
-                    cur = Entry(fm.name, i, fm.value, fm.indent, multi=not fm.value)
+                    cur = Entry(fm.name, i, fm.value, fm.indent, not fm.value, fm.is_item)
                     body.entries.append(cur)
                     continue
+            if cur is not None and cur.item and _ends_item(line, cur.indent):
+                cur = None  # `- **Status**: Open` then `- Next point`: the value ends here
             if line[:1] in "-*_" and RULE.match(line):
                 flush_para()
                 cur = None

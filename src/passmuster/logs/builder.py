@@ -27,6 +27,7 @@ from passmuster.logs.fields import (
     IssueField,
     Kind,
 )
+from passmuster.logs.headings import parse_heading
 from passmuster.logs.model import ParsedLog
 from passmuster.logs.vocab import (
     clean,
@@ -81,7 +82,10 @@ class DraftBuilder:
         self.mark(spec.attr)
 
     def _line(self, spec: IssueField, label: str, text: str, line: int, sub: bool) -> None:
-        setattr(self.draft, spec.attr, _joined(text) or None)
+        value = _joined(text) or None
+        if spec.attr == "original_id" and value is not None:
+            value = id_in(value)
+        setattr(self.draft, spec.attr, value)
         self.mark(spec.attr)
 
     def _choice(self, spec: IssueField, label: str, text: str, line: int, sub: bool) -> None:
@@ -209,14 +213,22 @@ class DraftBuilder:
             self.draft.close_reason = CloseReason.WONT_FIX
             self.log.warn(self.line, "closed without a reason: recorded as wont_fix")
         raw = self.draft.original_values.get("priority")
-        if not self.has("severity") and self.has("priority"):
-            assert self.draft.priority is not None
+        # An unknown priority is kept as written and leaves the priority unset: nothing to rank.
+        if not self.has("severity") and self.draft.priority is not None:
             source = raw if raw is not None else PRIORITY_DISPLAY[self.draft.priority]
             derived = normalise_severity(source)
             if derived is not None and is_severity_word(clean(source).split(" ")[0]):
                 self.draft.severity = derived
                 self.mark("severity")
                 self.draft.original_values["severity"] = f"priority: {source}"
+
+
+def id_in(text: str) -> str:
+    """The ID a field gives: `[Issue #001]` → `#001`, `[JIRA-12](https://…)` → `JIRA-12`; a value
+    without a recognisable ID (`bug-adjustment-multiple-rows`) is the ID as written."""
+    bare = re.sub(r"\]\([^)]*\)", "]", text).strip().strip("[]`*").strip()
+    heading = parse_heading(bare)
+    return heading.original_id if heading.is_issue and heading.original_id else bare
 
 
 def _joined(text: str) -> str:

@@ -55,7 +55,11 @@ def read_draft(text: str, path: str) -> tuple[IssueDraft, list[LogWarning]]:
         raise ParseError(path, first, "start the draft with a '# Title' line")
     parsed = log.issues[0]
     draft = parsed.draft
-    heading = body.split("\n")[parsed.line - 1]
+    lines = body.split("\n")
+    heading = lines[parsed.line - 1]
+    if not heading.lstrip().startswith(("#", "**", "__")):
+        first = next(n for n, line in enumerate(lines, start=1) if line.strip())
+        raise ParseError(path, first, "start the draft with a '# Title' line")
     if not heading.lstrip(" #").strip():
         draft.title = ""
     # The template's empty fence under Error Details is no error block.

@@ -138,6 +138,14 @@ FIELDS: tuple[IssueField, ...] = (
     IssueField("fingerprint", "Fingerprint", Kind.LINE, Place.META),
 )
 BY_ATTR: Mapping[str, IssueField] = {f.attr: f for f in FIELDS}
+
+
+def normaliser(attr: str) -> Callable[[str], enum.Enum | None] | None:
+    """How text becomes a value of a closed-vocabulary field (status, severity …), if it is one."""
+    spec = BY_ATTR.get(attr)
+    return spec.choice.normalise if spec is not None and spec.choice is not None else None
+
+
 LINE_FIELDS = tuple(f for f in FIELDS if f.place is Place.LINE)
 SECTION_FIELDS = tuple(f for f in FIELDS if f.place is Place.SECTION)
 TEXT_FIELDS = tuple(f.attr for f in FIELDS if f.kind is Kind.TEXT)

@@ -1,141 +1,80 @@
-"""The outline of a log: headings and bold-paragraph issue starts as a tree of sections.
+"""The outline of a log: headings and the lines that open issues inside text, as a tree.
 
-Lines inside code fences never become structure. A bold paragraph that names an issue
-(`**Issue #004 - Title**`) opens a section half a level below the heading it sits under, so the
-`### Description` that follows it belongs to it, and the next `## Issue` closes it.
+Lines inside code fences never become structure. Besides headings, three kinds of line open a
+section: a bold paragraph that names an issue (`**Issue #004 - Title**`), a bold title with
+field lines under it (`**Login fails**` then `**Status**: Open`), and a numbered bold item
+(`1. **Title**`). Such a section sits half a level below the heading it follows, so the
+`### Description` after it belongs to it and the next `## Issue` closes it; whether it is an
+issue is for the readers to decide.
 """
 
 from __future__ import annotations
 
-import functools
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+from passmuster.logs.body import match_field
+from passmuster.logs.headings import parse_heading
 from passmuster.logs.text import find_fences, repair_mojibake
-from passmuster.logs.vocab import (
-    clean,
-    emoji_meaning,
-    normalise_status,
-    strip_emoji,
-    word_pattern,
-    words,
-)
+from passmuster.logs.vocab import field_for
 
 HEADING = re.compile(r"^ {0,3}(#{1,6})(?:[ \t]+(.*?))?(?:[ \t]+#+)?[ \t]*$")
 BOLD_LINE = re.compile(r"^\s*(?:\*\*|__)(?P<inner>[^*_].*?)(?:\*\*|__)\s*$")
-
-
-# What follows a word naming an issue: `#001`, `-2026-03-08-001`, ` 12`, then `-`, `:` or the end.
-_ISSUE_TAIL = re.compile(
-    r"(?P<id>\s*#\s*[\w.-]*\d[\w.-]*|-\d{4}-\d{2}-\d{2}-\d+|[-\s]\d+\b)?"
-    r"\s*(?P<sep>[-–—:：|]|$)\s*(?P<title>.*)$"
+# `1. **Title**` alone on its line: an item of a numbered list of issues, or of steps.
+NUMBERED_BOLD = re.compile(
+    r"^ {0,3}\d{1,3}[.)][ \t]+(?:\*\*|__)(?P<inner>[^*_].*?)(?:\*\*|__)[ \t]*$"
 )
 
 
-@functools.cache
-def _issue_word() -> re.Pattern[str]:
-    return re.compile(word_pattern("issue", "issue_with_id"), re.IGNORECASE)
+def _is_label(inner: str) -> bool:
+    """`**Root Cause:**`, `**Description**`: a field's name in bold, not a title."""
+    text = inner.strip()
+    return text.endswith((":", "：")) or field_for(text) is not None
 
 
-# `#12 - Title`, `BUG-12: Title`, `[#12] Title`
-_BARE_ID = re.compile(
-    r"^\[?(?P<id>#\d+|[A-Z][A-Z0-9]{1,9}-\d+)\]?\s*(?:[-–—:：|]\s*|\s+)(?P<title>\S.*)$"
-)
-_SEPARATORS = " \t-–—:：|"
-
-TRAILING_EMOJI = re.compile(
-    "\\s*([\u2190-\u21ff\u2300-\u23ff\u2460-\u27bf\u2b00-\u2bff\U0001f000-\U0001faff])"
-    "[\ufe0e\ufe0f]?\\s*$"
-)
-
-
-@dataclass(frozen=True, slots=True)
-class Heading:
-    """What a heading says about an issue: ID, title, and a status written into it."""
-
-    title: str
-    original_id: str | None
-    status_text: str | None
-    is_issue: bool
-
-
-def _strip_emphasis(text: str) -> str:
-    return text.replace("**", "").replace("__", "").strip()
-
-
-@functools.lru_cache(maxsize=8192)
-def parse_heading(raw: str) -> Heading:
-    """`✅ **RESOLVED** - Issue #001: Title` → Heading("Title", "#001", "✅ **RESOLVED**", True)."""
-    text = _strip_emphasis(raw)
-    for word in _issue_word().finditer(text):
-        start, end = word.span()
-        m = _ISSUE_TAIL.match(text, end)
-        if m is None:
-            continue
-        keyword = text[start:end]
-        pre = text[:start].strip(_SEPARATORS)
-        ident = (m.group("id") or "").strip()
-        title = m.group("title").strip()
-        pre_ok = not pre or not clean(pre) or normalise_status(pre) is not None
-        has_id = bool(ident)
-        colon_form = (
-            not has_id
-            and m.group("sep") in (":", "：")
-            and bool(title)
-            and not pre
-            and clean(keyword) in words("issue")
-        )
-        if pre_ok and (has_id or colon_form) and (title or has_id):
-            if ident.startswith("#"):
-                original_id: str | None = "#" + ident[1:].strip()
-            elif ident:
-                original_id = keyword + (m.group("id") or "").rstrip()
-            else:
-                original_id = None
-            status = _raw_prefix(raw) if pre else None
-            title, emoji_status = _split_trailing_emoji(title)
-            return Heading(title or ident, original_id, status or emoji_status, True)
-        break
-    bare = _BARE_ID.match(text)
-    if bare is not None:
-        title, emoji_status = _split_trailing_emoji(bare.group("title").strip())
-        return Heading(title, bare.group("id"), emoji_status, True)
-    title, emoji_status = _split_trailing_emoji(text)
-    title = re.sub(r"^\d+[.)]\s+", "", strip_emoji(title).strip()) if title else title
-    return Heading(title.strip(), None, emoji_status, False)
-
-
-def _raw_prefix(raw: str) -> str | None:
-    """The status text before `Issue` in a heading, as written (emoji and emphasis kept)."""
-    m = _issue_word().search(raw)
-    if m is None:
+def inline_start(lines: list[str], inside: list[bool], i: int) -> str | None:
+    """The section a line inside text opens: "bold" (a bold paragraph naming an issue, or a
+    bold title with field lines under it), "item" (`1. **Title**`), or None."""
+    line = lines[i]
+    item = NUMBERED_BOLD.match(line)
+    if item is not None:
+        return None if _is_label(item.group("inner")) else "item"
+    bold = BOLD_LINE.match(line)
+    if bold is None or match_field(line) is not None:
+        return None  # `**Status**: **RESOLVED**` is a field line, whatever its value
+    inner = bold.group("inner")
+    if parse_heading(inner).is_issue:
+        return "bold"
+    if _is_label(inner):
         return None
-    prefix = raw[: m.start()].rstrip().rstrip("-–—:|").rstrip()
-    return prefix or None
+    for j in range(i + 1, min(i + 3, len(lines))):
+        if inside[j] or not lines[j].strip():
+            continue
+        found = match_field(lines[j])
+        return "bold" if found is not None and field_for(found.name) is not None else None
+    return None
 
 
-def _split_trailing_emoji(title: str) -> tuple[str, str | None]:
-    m = TRAILING_EMOJI.search(title)
-    if m is None or emoji_meaning(m.group(1)) is None:
-        return title, None
-    return title[: m.start()].rstrip(), m.group(0).strip()
-
-
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False)  # a node is itself: compared and hashed by identity
 class Node:
     """A section: its heading line (or -1 for the whole file), its own lines and its children."""
 
     level: float
     line: int
     text: str
-    bold: bool = False
+    kind: str = "heading"  # or "bold" (a bold paragraph) or "item" (`1. **Title**`)
     body: list[int] = field(default_factory=list)
     children: list[Node] = field(default_factory=list)
     end: int = 0  # last line of the subtree, inclusive
 
     def subtree_lines(self) -> range:
         return range(self.line + 1, self.end + 1)
+
+    @property
+    def inline(self) -> bool:
+        """Opened by a line of text (bold paragraph, numbered bold item), not by a heading."""
+        return self.kind != "heading"
 
 
 @dataclass(slots=True)
@@ -173,12 +112,11 @@ def build_outline(text: str) -> Outline:
             if m is not None:
                 node = Node(level=len(m.group(1)), line=i, text=(m.group(2) or "").strip())
         else:
-            b = BOLD_LINE.match(line)
-            if b is not None and parse_heading(b.group("inner")).is_issue:
-                # A sibling of an open bold issue; else half a level below the open section.
-                bold_levels = [n.level for n in stack if n.bold]
-                level = bold_levels[-1] if bold_levels else stack[-1].level + 0.5
-                node = Node(level=level, line=i, text=b.group("inner").strip(), bold=True)
+            kind = inline_start(lines, inside, i)
+            if kind is not None:
+                m = NUMBERED_BOLD.match(line) or BOLD_LINE.match(line)
+                assert m is not None
+                node = Node(_inline_level(stack, kind), i, m.group("inner").strip(), kind)
         if node is None:
             continue
         stack[-1].body.extend(range(previous, i))
@@ -193,8 +131,29 @@ def build_outline(text: str) -> Outline:
     return Outline(lines, inside, root, unclosed, changed, first)
 
 
-# Lines that may open a section: ATX headings and lines wrapped in bold.
-_CANDIDATE = re.compile(r"^(?: {0,3}#|[ \t]*(?:\*\*|__)[^\n]*(?:\*\*|__)[ \t]*$)", re.MULTILINE)
+def _inline_level(stack: list[Node], kind: str) -> float:
+    """Where a bold paragraph or numbered bold item sits in the tree.
+
+    A sibling of an open one of its kind; a bold issue right under the issue heading it follows,
+    even after that issue's `###` subsections (it is an issue of its own, not part of the last
+    subsection); anything else half a level below the open section.
+    """
+    for node in reversed(stack):
+        if node.kind == kind:
+            return node.level
+    if kind == "bold":
+        for node in reversed(stack[1:]):
+            if node.kind == "heading" and parse_heading(node.text).is_issue:
+                return node.level + 0.5
+    return stack[-1].level + 0.5
+
+
+# Lines that may open a section: ATX headings, lines wrapped in bold, `1. **Title**` items.
+_CANDIDATE = re.compile(
+    r"^(?: {0,3}#|[ \t]*(?:\*\*|__)[^\n]*(?:\*\*|__)[ \t]*$|"
+    r" {0,3}\d{1,3}[.)][ \t]+(?:\*\*|__)[^\n]*(?:\*\*|__)[ \t]*$)",
+    re.MULTILINE,
+)
 
 
 def _candidates(text: str) -> Iterator[int]:

@@ -12,18 +12,21 @@ import re
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
 from passmuster.core.issues import IssueDraft
 from passmuster.errors import ParseError
-from passmuster.logs.model import ParsedLog, StatedTotal
-from passmuster.logs.outline import build_outline
+from passmuster.logs.body import split_body
+from passmuster.logs.model import LogNote, ParsedLog, StatedTotal
+from passmuster.logs.outline import Outline, build_outline
 from passmuster.logs.readers import tables
 from passmuster.logs.readers.sections import SectionReader
 from passmuster.logs.text import decode
 from passmuster.logs.vocab import (
     clean,
+    field_for,
     normalise_severity,
     normalise_status,
     normalise_type,
@@ -40,24 +43,41 @@ _TOTAL = re.compile(
 )
 
 
-def read_file(path: Path, *, source: str | None = None, family: str = "auto") -> ParsedLog:
+@dataclass(frozen=True, slots=True)
+class Folder:
+    """Where a file read from a folder of logs stands: one issue per file is the usual shape
+    there, and the folder's index (`README.md`, or a file linking to the others) lists issues
+    that the other files hold."""
+
+    files: frozenset[str]  # every log file of the folder, resolved
+    index: bool = False
+
+
+def read_file(
+    path: Path, *, source: str | None = None, family: str = "auto", folder: Folder | None = None
+) -> ParsedLog:
     """Read one log file; a ParseError names the file when it is not a readable log."""
     try:
         data = path.read_bytes()
     except OSError as exc:
         raise ParseError(path, None, f"cannot read: {exc.strerror or exc}") from None
-    return read_text(decode(data, path), str(path), source=source, family=family)
+    return read_text(decode(data, path), str(path), source=source, family=family, folder=folder)
 
 
 def read_text(
-    text: str, path: str, *, source: str | None = None, family: str = "auto"
+    text: str,
+    path: str,
+    *,
+    source: str | None = None,
+    family: str = "auto",
+    folder: Folder | None = None,
 ) -> ParsedLog:
     if family not in FAMILIES:
         raise ParseError(
             path, None, f"unknown format {family!r}; choose from {', '.join(FAMILIES)}"
         )
     with _gc_paused():
-        return _read(text, path, source=source, family=family)
+        return _read(text, path, source=source, family=family, folder=folder)
 
 
 @contextmanager
@@ -72,7 +92,9 @@ def _gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-def _read(text: str, path: str, *, source: str | None, family: str) -> ParsedLog:
+def _read(
+    text: str, path: str, *, source: str | None, family: str, folder: Folder | None
+) -> ParsedLog:
     outline = build_outline(text)
     log = ParsedLog(path=path, family=family, source=source if source is not None else path)
     if outline.repaired:
@@ -88,19 +110,125 @@ def _read(text: str, path: str, *, source: str | None, family: str) -> ParsedLog
         )
         body = "\n".join(outline.lines[i] for i in rest).strip()
         if body:
-            from passmuster.logs.model import LogNote
-
             log.notes.append(LogNote(path, 1, "(outside the table)", body))
+    elif family == "auto":
+        _read_auto(outline, log, folder)
     else:
-        single = family == "single"
-        SectionReader(outline, log, single=single).read()
-        if family == "auto":
-            log.family = _detected(
-                log, outline.root.children[0].line if outline.root.children else -1
-            )
+        hint = "" if folder is None else Path(path).stem
+        SectionReader(outline, log, single=family == "single", title_hint=hint).read()
     _number_keys(log)
     _stated_totals(log, outline.lines, outline.inside_fence)
     return log
+
+
+def _read_auto(outline: Outline, log: ParsedLog, folder: Folder | None) -> None:
+    """Sections first; then, for a log whose words the vocabulary lacks, sections written alike;
+    then the file as one issue when it is one of a folder's files, or shows issue fields."""
+    hint = Path(log.path).stem
+    index = folder is not None and folder.index
+    SectionReader(outline, log, title_hint="" if index else hint, index=index).read()
+    if not log.issues:
+        _retry(log, lambda into: SectionReader(outline, into, title_hint=hint, by_shape=True))
+    if not log.issues and not index:
+        single = _trial(
+            log, lambda into: SectionReader(outline, into, single=True, title_hint=hint)
+        )
+        if single.issues and (folder is not None or _shows_fields(single)):
+            _adopt(log, single)
+    first = outline.root.children[0].line if outline.root.children else -1
+    if len(log.issues) == 1 and log.issues[0].line == first + 1 and _fields_above(outline):
+        # `Status: READY` lines above the file's one issue heading belong to that issue.
+        _retry(log, lambda into: SectionReader(outline, into, single=True, title_hint=hint))
+    if index and folder is not None:
+        _cross_checks(log, outline, folder)
+    _summary_rows(log, outline)
+    log.family = _detected(log, first)
+
+
+def _trial(log: ParsedLog, reader: Callable[[ParsedLog], SectionReader]) -> ParsedLog:
+    into = ParsedLog(path=log.path, family=log.family, source=log.source)
+    reader(into).read()
+    return into
+
+
+def _retry(log: ParsedLog, reader: Callable[[ParsedLog], SectionReader]) -> None:
+    found = _trial(log, reader)
+    if found.issues:
+        _adopt(log, found)
+
+
+def _adopt(log: ParsedLog, other: ParsedLog) -> None:
+    """Take another reading's issues and notes; warnings of the reading are kept once."""
+    log.issues = other.issues
+    log.notes = other.notes
+    seen = {(w.line, w.message) for w in log.warnings}
+    log.warnings.extend(w for w in other.warnings if (w.line, w.message) not in seen)
+
+
+def _fields_above(outline: Outline) -> bool:
+    """Whether the lines above the first heading hold issue fields."""
+    body = split_body(outline.lines, outline.inside_fence, outline.root.body)
+    return any(field_for(entry.name) is not None for entry in body.entries)
+
+
+def _shows_fields(log: ParsedLog) -> bool:
+    """A file read as one issue counts when the log's own words name some of its fields."""
+    plain = {"title", "description", "original_id", "type"}
+    return any(set(issue.filled) - plain for issue in log.issues)
+
+
+_LINK = re.compile(r"\]\((?P<target>[^)\s#]+)(?:#[^)]*)?\)")
+
+
+def _cross_checks(log: ParsedLog, outline: Outline, folder: Folder) -> None:
+    """In a folder's index, an entry that links to another file of the folder is that file's
+    issue listed again: a cross-check, kept as a note, not a second issue."""
+    base = Path(log.path).resolve().parent
+    names = {Path(f).name for f in folder.files}
+    kept = []
+    for issue in log.issues:
+        line = outline.lines[issue.line - 1]
+        targets = [m.group("target") for m in _LINK.finditer(line)]
+        linked = any(str((base / t).resolve()) in folder.files for t in targets) or any(
+            name in line for name in names
+        )
+        if linked:
+            log.notes.append(
+                LogNote(log.path, issue.line, f"(index entry) {issue.draft.title}", line.strip())
+            )
+        else:
+            kept.append(issue)
+    log.issues = kept
+
+
+def _summary_rows(log: ParsedLog, outline: Outline) -> None:
+    """A table row repeating an issue the log describes in a section of its own (by ID or by
+    title) is a cross-check of it, kept as a note: the issue is counted once."""
+    described = [issue for issue in log.issues if issue.origin != "table"]
+    if not described or len(described) == len(log.issues):
+        return
+    ids = {_same(i.draft.original_id) for i in described if i.draft.original_id}
+    titles = {_same(i.draft.title) for i in described} - {""}
+    kept = []
+    for issue in log.issues:
+        draft = issue.draft
+        title = _same(draft.title)
+        repeated = issue.origin == "table" and (
+            (draft.original_id is not None and _same(draft.original_id) in ids)
+            or title in titles
+            or (len(title) >= 8 and any(len(t) >= 8 and (t in title or title in t) for t in titles))
+        )
+        if repeated:
+            row = outline.lines[issue.line - 1].strip()
+            log.notes.append(LogNote(log.path, issue.line, f"(summary row) {draft.title}", row))
+        else:
+            kept.append(issue)
+    log.issues = kept
+
+
+def _same(text: str | None) -> str:
+    """Text compared for sameness: letters and digits only, case folded."""
+    return "".join(ch for ch in (text or "").casefold() if ch.isalnum())
 
 
 def _detected(log: ParsedLog, first_heading: int) -> str:

@@ -179,6 +179,30 @@ def _trie(words: set[str]) -> str:
     return regex(root)
 
 
+_OPTION_SPLIT = re.compile(r"\s*(?:/|\||,|、|，|;|；|→|\bor\b|\bo\b|\bou\b|\boder\b|\bили\b)\s*")
+
+
+@functools.cache
+def title_words() -> tuple[str, ...]:
+    """Table headers that hold titles, best first (`[word.title_column]`, cleaned)."""
+    return tuple(dict.fromkeys(clean(w) for w in vocabulary().words["title_column"]))
+
+
+@functools.cache
+def issue_words() -> frozenset[str]:
+    """Words that name an issue, cleaned, any language (`issue`, `problema`, `défaut`)."""
+    found: set[str] = set()
+    for role in ("issue", "issue_with_id", "issue_group"):
+        found.update(clean(w.rstrip("*")) for w in vocabulary().words[role])
+    return frozenset(w for w in found if len(w) >= 3 or UNSPACED.search(w))
+
+
+def split_options(value: str) -> list[str]:
+    """`Open / In Progress / Resolved` → the three options."""
+    text = _EMPHASIS.sub(" ", value)
+    return [part.strip() for part in _OPTION_SPLIT.split(text) if part.strip()]
+
+
 def emoji_meaning(emoji: str) -> str | None:
     """What an emoji standing alone in a heading or value means (`✅` → `resolved`)."""
     return vocabulary().emoji.get(emoji.rstrip("\ufe0f\ufe0e"))

@@ -51,8 +51,10 @@ from passmuster.logs.fields import (
     Kind,
     Place,
 )
-from passmuster.logs.outline import BOLD_LINE, HEADING, TRAILING_EMOJI, parse_heading
+from passmuster.logs.headings import TRAILING_EMOJI, parse_heading
+from passmuster.logs.outline import HEADING, inline_start
 from passmuster.logs.text import find_fences, repair_mojibake
+from passmuster.logs.titles import section_field
 from passmuster.logs.vocab import (
     field_for,
     format_date,
@@ -125,7 +127,9 @@ def _safe_title(title: str) -> bool:
 
 
 # Where any structure the reader knows could start: headings, fences, bold lines, our comment.
-_STRUCTURE_START = re.compile(r"^(?:[ \t]*(?:#|`{3}|~{3}|\*\*|__)|<!--)", re.MULTILINE)
+_STRUCTURE_START = re.compile(
+    r"^(?:[ \t]*(?:#|`{3}|~{3}|\*\*|__)|<!--| {0,3}\d{1,3}[.)][ \t]+(?:\*\*|__))", re.MULTILINE
+)
 
 
 def _safe_body(text: str) -> bool:
@@ -140,13 +144,12 @@ def _safe_body(text: str) -> bool:
     inside, fences = find_fences(lines)
     if any(not f.closed for f in fences):
         return False
-    for line, fenced in zip(lines, inside, strict=True):
+    for i, (line, fenced) in enumerate(zip(lines, inside, strict=True)):
         if fenced:
             continue
         if HEADING.match(line) or line.startswith("<!-- passmuster"):
             return False
-        bold = BOLD_LINE.match(line)
-        if bold is not None and parse_heading(bold.group("inner")).is_issue:
+        if inline_start(lines, inside, i) is not None:
             return False
     return True
 
@@ -364,6 +367,7 @@ def _is_plain_section(heading: str) -> bool:
     return (
         not parsed.is_issue
         and field_for(heading) is None
+        and section_field(heading) is None
         and heading.replace("**", "").replace("__", "").strip().rstrip(":：").strip() == heading
         and strip_emoji(heading).strip() == heading
     )

@@ -10,6 +10,7 @@ none of it does, also when the process dies midway.
 from __future__ import annotations
 
 import os
+import re
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
@@ -29,7 +30,7 @@ from passmuster.core.issues import (
 from passmuster.core.limits import STORED, check_draft
 from passmuster.errors import ParseError, PassmusterError
 from passmuster.logs.model import ImportReport, ParsedIssue, ParsedLog, ReportEntry
-from passmuster.logs.reader import issue_key, read_file
+from passmuster.logs.reader import Folder, issue_key, read_file
 
 if TYPE_CHECKING:
     from passmuster.usecases.desk import Desk
@@ -54,23 +55,46 @@ class NothingImported(PassmusterError):
 
 def collect_files(paths: Iterable[Path]) -> list[Path]:
     """Files as given; folders contribute their log files (one issue per file is fine)."""
-    found: list[Path] = []
+    return list(collect_logs(paths))
+
+
+def collect_logs(paths: Iterable[Path]) -> dict[Path, Folder | None]:
+    """Each log file, with the folder it was found in (None for a file given by name)."""
+    found: dict[Path, Folder | None] = {}
     for path in paths:
         if path.is_dir():
-            found.extend(
-                sorted(
-                    p
-                    for p in path.rglob("*")
-                    if p.is_file()
-                    and p.suffix.lower() in LOG_SUFFIXES
-                    and not any(part.startswith(".") for part in p.relative_to(path).parts)
-                )
+            members = sorted(
+                p
+                for p in path.rglob("*")
+                if p.is_file()
+                and p.suffix.lower() in LOG_SUFFIXES
+                and not any(part.startswith(".") for part in p.relative_to(path).parts)
             )
+            files = frozenset(str(p.resolve()) for p in members)
+            for member in members:
+                found[member] = Folder(files, index=_is_index(member, files))
         elif path.exists():
-            found.append(path)
+            found[path] = None
         else:
             raise ParseError(path, None, "no such file or folder")
     return found
+
+
+_INDEX_NAMES = frozenset({"readme", "index", "_index", "toc", "summary", "contents"})
+
+
+def _is_index(path: Path, files: frozenset[str]) -> bool:
+    """A folder's index: named like one, or linking to two other files of the folder."""
+    if path.stem.lower() in _INDEX_NAMES:
+        return True
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return False
+    targets = {
+        str((path.parent / m.group(1)).resolve()) for m in re.finditer(r"\]\(([^)\s#]+)", text)
+    }
+    return len((targets & files) - {str(path.resolve())}) >= 2
 
 
 def source_label(path: Path, root: Path | None) -> str:
@@ -85,26 +109,30 @@ def source_label(path: Path, root: Path | None) -> str:
 
 
 def read_logs(
-    files: Sequence[Path],
+    files: Sequence[Path] | dict[Path, Folder | None],
     *,
     root: Path | None,
     family: str = "auto",
     progress: Progress | None = None,
 ) -> tuple[list[ParsedLog], list[str]]:
-    """Read every file; a file that cannot be read is an error message naming it, not a stop."""
+    """Read every file (with the folder each was found in, from `collect_logs`); a file that
+    cannot be read is an error message naming it, not a stop."""
     logs: list[ParsedLog] = []
     errors: list[str] = []
-    for index, path in enumerate(files):
+    folders = files if isinstance(files, dict) else dict.fromkeys(files)
+    for index, path in enumerate(folders):
+        folder = folders.get(path)
         try:
-            log = read_file(path, source=source_label(path, root), family=family)
+            log = read_file(path, source=source_label(path, root), family=family, folder=folder)
         except ParseError as exc:
             errors.append(exc.message)
         else:
-            if not log.issues:
+            # A folder may hold an index, templates and notes beside its issue files.
+            if not log.issues and folder is None:
                 errors.append(f"{path}: no issues found (nothing looks like an issue section)")
             logs.append(log)
         if progress is not None:
-            progress(index + 1, len(files))
+            progress(index + 1, len(folders))
     return logs, errors
 
 
@@ -265,8 +293,9 @@ def import_logs(
     Raises NothingImported when no file yields an issue; the report is attached as `.report`.
     """
     report = ImportReport(dry_run=dry_run)
-    files = collect_files(paths)
-    logs, errors = read_logs(files, root=root, family=family, progress=progress)
+    folders = collect_logs(paths)
+    files = list(folders)
+    logs, errors = read_logs(folders, root=root, family=family, progress=progress)
     report.files = [str(f) for f in files]
     report.errors = errors
     for log in logs:

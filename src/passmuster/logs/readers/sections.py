@@ -11,102 +11,411 @@ from __future__ import annotations
 
 import functools
 import re
+from collections import Counter
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from passmuster.core.issues import ExtraSection, FileChange, IssueDraft, IssueType, Task
-from passmuster.logs.body import match_field, split_body, trim_blank, unwrap_verbatim
+from passmuster.logs.body import RULE, Body, split_body, trim_blank, unwrap_verbatim
 from passmuster.logs.builder import DraftBuilder
 from passmuster.logs.fields import FIELDS, Kind
+from passmuster.logs.headings import COLOUR_MARKERS, Heading, parse_heading
 from passmuster.logs.model import LogNote, ParsedIssue, ParsedLog
-from passmuster.logs.outline import Heading, Node, Outline, parse_heading
+from passmuster.logs.outline import Node, Outline
 from passmuster.logs.readers import tables
+from passmuster.logs.titles import (
+    PLACEHOLDER,
+    enumerates,
+    is_note_title,
+    is_section_title,
+    section_field,
+    section_meaning,
+)
 from passmuster.logs.vocab import (
     ANCHOR_FIELDS,
     clean,
     emoji_meaning,
     field_for,
+    normalise_severity,
+    normalise_status,
     normalise_type,
     strip_emoji,
-    word_pattern,
 )
 
-
-@functools.cache
-def _doc_level() -> re.Pattern[str]:
-    """Headings that name parts of the log rather than issues (`[word.note]`)."""
-    return re.compile(word_pattern("note"), re.IGNORECASE)
+# How sure the reader is that a section is an issue.
+NONE, WEAK, STRONG, DECISIVE = range(4)
+_STATUSY = frozenset({"status", "severity", "priority"})
 
 
-_HEADING_STATUS = frozenset({"status", "severity", "priority"})
+@dataclass(frozen=True, slots=True)
+class Context:
+    """What the sections above say about the ones below.
+
+    `category` labels them (`## 🐛 Bugs`); `status` and `severity` are defaults from a state or
+    severity section (`## Résolus`, `## 🔴 Critical`); `group` says the section right above
+    names a list of issues, so its parts with any content are issues; `document` says the log's
+    own title or file name does (`Known Issues`, `已知问题.md`), which counts only where nothing
+    in the log shows a sharper mark; `strict` says the section above is a part of the log
+    (`## Issue Categories`), where only sections with issue fields are issues.
+    """
+
+    category: Node | None = None
+    status: str | None = None
+    severity: str | None = None
+    group: bool = False
+    document: bool = False
+    strict: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    level: int
+    group_only: bool = False  # weak only because a section above names a list of issues
+
+
+@dataclass(frozen=True, slots=True)
+class Siblings:
+    """What a section's siblings share: numbering, and (for unknown languages) field names."""
+
+    numbered: frozenset[str] = frozenset()  # kinds of node numbered at least twice here
+    shaped: frozenset[int] = frozenset()  # lines of sections written like a sibling
 
 
 class SectionReader:
     family = "sections"
 
-    def __init__(self, outline: Outline, log: ParsedLog, *, single: bool = False) -> None:
+    def __init__(
+        self,
+        outline: Outline,
+        log: ParsedLog,
+        *,
+        single: bool = False,
+        title_hint: str = "",
+        by_shape: bool = False,
+        index: bool = False,
+    ) -> None:
         self.o = outline
         self.log = log
         self.single = single
+        # The file's name (`KNOWN_ISSUES.md`, `트러블슈팅.md`) speaks for a log without an H1.
+        self.title_hint = title_hint
+        # Second reading of a log whose words the vocabulary does not know: sections written
+        # alike (the same field names) are issues.
+        self.by_shape = by_shape
+        # A folder's index describes the folder: its title says nothing of its sections.
+        self.index = index
+        self.colours = colour_meaning(outline)
+        self._headings: dict[int, Heading] = {}
+        self._bodies: dict[int, Body] = {}
+        self._own_of: dict[int, Evidence] = {}
+        self._fields_of: dict[int, list[tuple[str, str]]] = {}
+        self._evidence_of: dict[tuple[int, Context], Evidence] = {}
+        self._siblings_of: dict[int, Siblings] = {}
+        self._sharp_children: dict[tuple[int, Context], int] = {}
+        self._sharp: bool | None = None
 
     # --- walking the outline ----------------------------------------------------------------
 
     def read(self) -> None:
         root = self.o.root
         if self.single:
-            first = next(iter(root.children), None)
-            if first is None:
-                return
-            self._note_lines("(preamble)", 0, root.body)
-            self.issue(first, parse_heading(first.text), category=None)
-            for sibling in root.children[1:]:
-                self.note(sibling)
+            self._read_single()
             return
-        self._container_body(root, "(preamble)")
-        for child in root.children:
-            self.classify(child, category=None)
+        titles = [c.text for c in root.children if c.level == 1][:1] or [self.title_hint]
+        meaning = section_meaning(parse_heading(titles[0]).title) if titles[0] else None
+        self._container(root, "(preamble)", Context(document=bool(meaning and meaning.group)))
 
-    def classify(self, node: Node, category: Node | None) -> None:
-        heading = parse_heading(node.text)
-        if heading.is_issue or self._looks_like_issue(node, heading.title):
-            self.issue(node, heading, category)
+    def _read_single(self) -> None:
+        """One file, one issue: its first heading (or the file) is the issue, the rest its parts."""
+        root = self.o.root
+        first = next(iter(root.children), None)
+        if first is None or (is_section_title(self._heading(first).title) and self.title_hint):
+            self._whole_file_issue()
             return
-        if self._has_issue(node):
-            self._container_body(node, heading.title)
-            inner = node if node.level >= 2 else category
-            for child in node.children:
-                self.classify(child, inner)
+        heading = self._heading(first)
+        if PLACEHOLDER.search(heading.title) or self._all_placeholders(first):
+            self.note(first)  # `# [Issue Title]` with `- Date: YYYY-MM-DD`: a template
+        else:
+            self.issue(first, heading, Context(), preamble=root.body)
+        for sibling in root.children[1:]:
+            self.note(sibling)
+
+    def _whole_file_issue(self) -> None:
+        """A file whose first heading is a section (`## Objective`): the file is the issue."""
+        root = self.o.root
+        whole = Node(level=0, line=-1, text="", children=list(root.children), body=root.body)
+        whole.end = len(self.o.lines) - 1
+        # `002-stale-config` → `Stale config`: the file's name without its number.
+        title = re.sub(r"[-_]+", " ", re.sub(r"^\d+[-_. ]+", "", self.title_hint)).strip()
+        heading = Heading(title[:1].upper() + title[1:] or "(untitled)", None, None, False)
+        self.issue(whole, heading, Context())
+
+    def _container(self, node: Node, title: str, context: Context) -> None:
+        """A section that holds issues: its own text is a note (issue tables read), its
+        children are classified in turn."""
+        self._container_body(node, title)
+        found = [self.evidence_in(child, node, context) for child in node.children]
+        # Sections beside lists of issues (`## 🔴 Critical` › issues, `## ✅ Fixed` with none
+        # yet) are lists too: one without issue fields of its own is not an issue.
+        lists = any(
+            e.level < STRONG
+            and self._holds_issues(c, self._inner_context(c, self._heading(c), context, e))
+            for c, e in zip(node.children, found, strict=True)
+        )
+        for child, evidence in zip(node.children, found, strict=True):
+            self.classify(child, context, evidence, beside_lists=lists)
+
+    def classify(
+        self, node: Node, context: Context, evidence: Evidence, *, beside_lists: bool = False
+    ) -> None:
+        heading = self._heading(node)
+        if evidence.level == DECISIVE:
+            self.issue(node, heading, context)
+            return
+        inner = self._inner_context(node, heading, context, evidence)
+        if evidence.level == STRONG and self._strong_children(node, inner) < 2:
+            self.issue(node, heading, context)
+            return
+        if self._holds_issues(node, inner):
+            self._container(node, heading.title, inner)
+            return
+        if evidence.level >= WEAK and not beside_lists:
+            self.issue(node, heading, context)
             return
         self.note(node)
 
-    def _looks_like_issue(self, node: Node, title: str) -> bool:
-        """Issue fields under a heading without an ID; a top-level section named like a part of
-        the log (Format, Statistics …) is never one, a deeper one only without issue fields."""
+    def _inner_context(
+        self, node: Node, heading: Heading, context: Context, evidence: Evidence
+    ) -> Context:
+        """The context a section gives the sections inside it."""
+        category = node if node.level >= 2 else context.category
+        if node.level >= 2 and is_note_title(heading.title):
+            return Context(category, strict=True)
+        meaning = section_meaning(heading.title)
+        if meaning is not None:
+            # The log's own title (`# Known Issues`) speaks for the whole log, less sharply.
+            whole = node.level <= 1
+            return Context(
+                category,
+                meaning.status or context.status,
+                meaning.severity or context.severity,
+                group=not whole,
+                document=whole and meaning.group and not self.index,
+                strict=context.strict,
+            )
+        # A part of a list of issues that is itself only a heading over more parts
+        # (`## Known Issues` › `### Backend` › `#### Login fails`) passes the list on.
+        return Context(
+            category,
+            context.status,
+            context.severity,
+            group=evidence.group_only,
+            strict=context.strict,
+        )
+
+    def _strong_children(self, node: Node, context: Context) -> int:
+        return sum(
+            1 for child in node.children if self.evidence_in(child, node, context).level >= STRONG
+        )
+
+    def _holds_issues(self, node: Node, context: Context) -> bool:
+        if tables.has_issue_table(self.o.lines, self.o.inside_fence, node.body):
+            return True
+        for child in node.children:
+            found = self.evidence_in(child, node, context)
+            if found.level >= WEAK:
+                return True
+            heading = self._heading(child)
+            if self._holds_issues(child, self._inner_context(child, heading, context, found)):
+                return True
+        return False
+
+    # --- the marks of an issue --------------------------------------------------------------
+
+    def evidence_in(self, node: Node, parent: Node, context: Context) -> Evidence:
+        """How sure the reader is that `node`, a part of `parent`, is one issue."""
+        key = (node.line, context)
+        cached = self._evidence_of.get(key)
+        if cached is not None:
+            return cached
+        found = self._evidence(node, context, self._siblings(parent))
+        if context.strict and found.level < STRONG:
+            found = Evidence(NONE)
+        if found.group_only and (
+            self._sharp_elsewhere() if context.document and not context.group else False
+        ):
+            found = Evidence(NONE)
+        if found.group_only and self._sharp_sibling(node, parent, context):
+            found = Evidence(NONE)
+        self._evidence_of[key] = found
+        return found
+
+    def _sharp_sibling(self, node: Node, parent: Node, context: Context) -> bool:
+        """Whether a sibling shows its own mark of an issue (an ID, fields, numbering)."""
+        key = (parent.line, context)
+        sharp = self._sharp_children.get(key)
+        if sharp is None:
+            siblings = self._siblings(parent)
+            sharp = sum(
+                1
+                for child in parent.children
+                if (found := self._evidence(child, context, siblings)).level >= WEAK
+                and not found.group_only
+            )
+            self._sharp_children[key] = sharp
+        # `node` itself is group-only, so it is not among the sharp ones.
+        return sharp > 0
+
+    def _sharp_elsewhere(self) -> bool:
+        """Whether any section of the log shows its own mark of an issue."""
+        if self._sharp is None:
+            self._sharp = False
+            stack = [self.o.root]
+            while stack and not self._sharp:
+                parent = stack.pop()
+                siblings = self._siblings(parent)
+                for child in parent.children:
+                    if self._evidence(child, Context(), siblings).level >= WEAK:
+                        self._sharp = True
+                        break
+                    stack.append(child)
+        return self._sharp
+
+    def _heading(self, node: Node) -> Heading:
+        heading = self._headings.get(node.line)
+        if heading is None:
+            heading = self._headings[node.line] = parse_heading(node.text)
+        return heading
+
+    def _body(self, node: Node) -> Body:
+        """A section's own lines split into fields and paragraphs (read once)."""
+        body = self._bodies.get(node.line)
+        if body is None:
+            body = split_body(self.o.lines, self.o.inside_fence, node.body)
+            self._bodies[node.line] = body
+        return body
+
+    def _siblings(self, parent: Node) -> Siblings:
+        cached = self._siblings_of.get(parent.line)
+        if cached is None:
+            kinds = Counter(c.kind for c in parent.children if self._heading(c).numbered)
+            numbered = frozenset(kind for kind, count in kinds.items() if count >= 2)
+            shaped = self._same_shape(parent.children) if self.by_shape else frozenset()
+            cached = self._siblings_of[parent.line] = Siblings(numbered, shaped)
+        return cached
+
+    def _evidence(self, node: Node, context: Context, siblings: Siblings) -> Evidence:
+        """How sure the reader is that `node` is one issue: its own marks, else the list it is
+        part of."""
+        own = self._own_of.get(node.line)
+        if own is None:
+            own = self._own_of[node.line] = self._own_evidence(node, siblings)
+        if own.level == NONE and own.group_only:  # no marks of its own, but content
+            if context.group or context.document:
+                return Evidence(WEAK, group_only=True)
+            return Evidence(NONE)
+        return own
+
+    def _own_evidence(self, node: Node, siblings: Siblings) -> Evidence:
+        """How sure the reader is that `node` is one issue, by its own shape alone; a section
+        with content but no mark is `Evidence(NONE, group_only=True)`."""
+        heading = self._heading(node)
+        if PLACEHOLDER.search(heading.title):
+            return Evidence(NONE)  # `### BUG-XXX: [Title]`: a template
+        if heading.is_issue:
+            return Evidence(NONE if self._all_placeholders(node) else DECISIVE)
+        title = heading.title
         targets = self._field_targets(node)
         anchors = targets & ANCHOR_FIELDS
-        if _doc_level().search(strip_emoji(title)) and (node.level <= 2 or not anchors):
-            return False
-        return bool(anchors) and (len(anchors) >= 2 or bool(targets & _HEADING_STATUS))
-
-    def _has_issue(self, node: Node) -> bool:
-        for child in node.children:
-            heading = parse_heading(child.text)
-            if heading.is_issue or self._looks_like_issue(child, heading.title):
-                return True
-            if self._has_issue(child):
-                return True
-        return tables.has_issue_table(self.o.lines, self.o.inside_fence, node.body)
+        part_fields = self._part_fields(node)
+        if not anchors and is_section_title(title):
+            return Evidence(NONE)  # `### 症状`, `### 2. 원인 분석 (Analysis)`: part of an issue
+        if self._all_placeholders(node):
+            return Evidence(NONE)
+        strong = (
+            len(anchors) >= 2
+            or bool(targets & _STATUSY)
+            or len(part_fields) >= 2
+            or bool(part_fields & ANCHOR_FIELDS and anchors)
+        )
+        if is_note_title(title):
+            short = len(clean(title).split()) <= 3
+            if strong and not (short and node.level <= 2):
+                return Evidence(STRONG)
+            return Evidence(NONE)
+        if strong:
+            return Evidence(STRONG)
+        if not self._has_content(node):
+            return Evidence(NONE)
+        marked = (
+            bool(anchors)
+            or bool(part_fields)
+            or heading.status_text is not None
+            or heading.severity_text is not None
+            or heading.marker is not None
+            or node.line in siblings.shaped
+            or (heading.numbered and node.kind in siblings.numbered)
+        )
+        return Evidence(WEAK) if marked else Evidence(NONE, group_only=True)
 
     def _field_targets(self, node: Node) -> set[str]:
         found: set[str] = set()
-        for i in node.body:
-            if self.o.inside_fence[i]:
-                continue
-            m = match_field(self.o.lines[i])
-            if m is not None:
-                target = field_for(m.name)
-                if target is not None:
-                    found.add(target)
+        for entry in self._body(node).entries:
+            target = field_for(entry.name.rstrip(":：").strip())
+            if target is not None and not enumerates(target, entry.value or entry.text()):
+                found.add(target)
         return found
+
+    def _fields(self, node: Node) -> list[tuple[str, str]]:
+        """The (name, value) of each field line in a section's own text."""
+        cached = self._fields_of.get(node.line)
+        if cached is None:
+            entries = self._body(node).entries
+            cached = [(entry.name.rstrip(":：").strip(), entry.text()) for entry in entries]
+            self._fields_of[node.line] = cached
+        return cached
+
+    def _all_placeholders(self, node: Node) -> bool:
+        """A reporting template: every field value empty or a placeholder (`[Agent Name]`)."""
+        entries = self._body(node).entries
+        for entry in entries:
+            value = entry.value or entry.text()
+            if value.strip() and not PLACEHOLDER.search(value):
+                return False
+        return bool(entries)
+
+    def _part_fields(self, node: Node) -> set[str]:
+        """Fields named by a section's subsections (`### Root Cause`, `### 原因`)."""
+        found: set[str] = set()
+        for child in node.children:
+            heading = self._heading(child)
+            if child.inline or heading.is_issue:
+                continue
+            target = section_field(heading.title)
+            if target is not None:
+                found.add(target)
+        return found
+
+    def _has_content(self, node: Node) -> bool:
+        return bool(node.children) or any(
+            self.o.lines[i].strip() and not RULE.match(self.o.lines[i]) for i in node.body
+        )
+
+    def _same_shape(self, siblings: list[Node]) -> frozenset[int]:
+        """Sections that share two or more field names with a sibling: issues written alike,
+        whatever the language of the names."""
+        names: list[set[str]] = []
+        for sibling in siblings:
+            names.append({clean(name) for name, _ in self._fields(sibling) if clean(name)})
+        shaped: set[int] = set()
+        for index, mine in enumerate(names):
+            if len(mine) < 2:
+                continue
+            for other_index, other in enumerate(names):
+                if other_index != index and len(mine & other) >= 2:
+                    shaped.add(siblings[index].line)
+                    break
+        return frozenset(shaped)
 
     def _container_body(self, node: Node, title: str) -> None:
         """A container's own text (intro paragraphs, issue tables) around its issue sections."""
@@ -128,33 +437,47 @@ class SectionReader:
 
     # --- issues -----------------------------------------------------------------------------
 
-    def issue(self, node: Node, heading: Heading, category: Node | None) -> None:
-        line_no = node.line + 1
+    def issue(
+        self,
+        node: Node,
+        heading: Heading,
+        context: Context,
+        *,
+        preamble: list[int] | None = None,
+    ) -> None:
+        line_no = node.line + 1 if node.line >= 0 else 1
         draft = IssueDraft(title=heading.title or "(untitled)", source=self.log.source)
         builder = DraftBuilder(self.log, draft, line_no)
         if heading.original_id:
             draft.original_id = heading.original_id
             builder.mark("original_id")
         builder.mark("title")
-        if heading.status_text:
-            text = heading.status_text
-            meaning = emoji_meaning(text.strip())
-            if meaning is not None and not clean(text):
-                text = f"{text.strip()} {meaning}"
-            builder.set_field("heading", "status", text, line_no, subsection=False)
-        if category is not None:
-            self._category(builder, category)
 
-        # Bold-paragraph issues inside this one are issues of their own, not subsections.
+        # Issues opened inside this one (bold paragraphs, IDs) are issues of their own; a
+        # numbered bold item without fields is part of this issue's text.
         subsections: list[Node] = []
         nested: list[Node] = []
+        inline_text: list[int] = []
         for child in node.children:
-            (nested if child.bold or parse_heading(child.text).is_issue else subsections).append(
-                child
-            )
+            child_heading = self._heading(child)
+            if child.kind == "item" and not child_heading.is_issue and not self._fields(child):
+                inline_text.extend(range(child.line, child.end + 1))
+            elif child.inline or child_heading.is_issue:
+                nested.append(child)
+            else:
+                subsections.append(child)
 
-        body = split_body(self.o.lines, self.o.inside_fence, node.body)
+        if preamble or inline_text:
+            own = sorted([*(preamble or []), *node.body, *inline_text])
+            body = split_body(self.o.lines, self.o.inside_fence, own)
+        else:
+            body = self._body(node)
         meta = body.meta
+        if "title" not in meta:
+            # With the exact title in passmuster's comment, the heading is only its display.
+            self._heading_fields(builder, heading, line_no)
+        if context.category is not None:
+            self._category(builder, context.category)
         names = meta.get("extra_names")
         forced_extra = {str(n) for n in names} if isinstance(names, list) else set()
         for entry in body.entries:
@@ -169,7 +492,7 @@ class SectionReader:
             name = strip_emoji(sub.text.replace("**", "").replace("__", "")).strip()
             name = name.rstrip(":：").strip() or "(untitled)"
             text = trim_blank("\n".join(self.o.lines[sub.line + 1 : sub.end + 1]))
-            target = field_for(name)
+            target = field_for(name) or section_field(name)
             if target is None or name in forced_extra or target in ("status", "severity"):
                 builder.extra(name, unwrap_verbatim(text))
             else:
@@ -179,6 +502,7 @@ class SectionReader:
                 builder.set_field("Description", "description", text, start + 1, subsection=False)
             else:
                 builder.extra("Notes", text)
+        self._context_fields(builder, context, line_no)
         builder.finish()
         _apply_meta(draft, meta)
         number = meta.get("number")
@@ -191,7 +515,35 @@ class SectionReader:
             )
         )
         for child in nested:
-            self.issue(child, parse_heading(child.text), category)
+            self.issue(child, self._heading(child), context)
+
+    def _heading_fields(self, builder: DraftBuilder, heading: Heading, line: int) -> None:
+        """The status, severity and date written into the heading."""
+        status = heading.status_text
+        if heading.marker is not None:
+            if self.colours is not None:
+                level = self.colours.get(heading.marker, "")
+                builder.set_field(heading.marker, "severity", level, line, subsection=False)
+                builder.draft.original_values["severity"] = heading.marker
+            elif status is None:
+                status = heading.marker
+        if status:
+            meaning = emoji_meaning(status.strip())
+            if meaning is not None and not clean(status):
+                status = f"{status.strip()} {meaning}"
+            builder.set_field("heading", "status", status, line, subsection=False)
+            if heading.date_text and builder.draft.status.value in ("resolved", "closed"):
+                date = heading.date_text
+                builder.set_field("heading", "resolved_at", date, line, subsection=False)
+        if heading.severity_text:
+            builder.set_field("heading", "severity", heading.severity_text, line, subsection=False)
+
+    def _context_fields(self, builder: DraftBuilder, context: Context, line: int) -> None:
+        """The state or severity of the section an issue sits in, where it states none itself."""
+        if context.status and not builder.has("status"):
+            builder.set_field("section", "status", context.status, line, subsection=False)
+        if context.severity and not builder.has("severity"):
+            builder.set_field("section", "severity", context.severity, line, subsection=False)
 
     def _category(self, builder: DraftBuilder, category: Node) -> None:
         name, label, typ = _category_of(category.text)
@@ -201,6 +553,49 @@ class SectionReader:
             builder.draft.type = typ
             builder.draft.original_values["type"] = name
             builder.mark("type")
+
+
+_COLOUR_WORD = re.compile(
+    "([" + "".join(sorted(COLOUR_MARKERS)) + "])[\ufe0f\\s*_|:：=-]*"
+    "([^\\s*_|:：=()（）,-][^*_|:：=()（）,]{0,20})"
+)
+
+
+# The usual scale when a log ranks by colour without saying which colour is which.
+_COLOUR_SCALE = {
+    "🔴": "critical",
+    "🟠": "high",
+    "🟡": "medium",
+    "🟢": "low",
+    "🔵": "info",
+    "⚪": "low",
+}
+
+
+def colour_meaning(outline: Outline) -> dict[str, str] | None:
+    """What this log's coloured markers (🔴 🟠 🟡 🟢) mean: a severity for each colour, or None
+    when they mean statuses.
+
+    Decided by what the log pairs them with (`🔴 Critical`, `🟢 Resolved`); a log that uses
+    🟠 anywhere ranks by colour. Without a clue they mean statuses.
+    """
+    text = "\n".join(
+        line for line, fenced in zip(outline.lines, outline.inside_fence, strict=True) if not fenced
+    )
+    if not any(marker in text for marker in COLOUR_MARKERS):
+        return None
+    paired: dict[str, str] = {}
+    severities = statuses = 0
+    for m in _COLOUR_WORD.finditer(text):
+        word = m.group(2).strip()
+        if normalise_severity(word) is not None:
+            severities += 1
+            paired.setdefault(m.group(1), word)
+        elif normalise_status(word) is not None:
+            statuses += 1
+    if severities > statuses or (severities == statuses and "🟠" in text):
+        return {**_COLOUR_SCALE, **paired}
+    return None
 
 
 @functools.lru_cache(maxsize=256)

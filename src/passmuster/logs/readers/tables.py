@@ -10,11 +10,30 @@ import re
 
 from passmuster.core.issues import IssueDraft
 from passmuster.logs.builder import DraftBuilder
+from passmuster.logs.fields import normaliser
 from passmuster.logs.model import ParsedIssue, ParsedLog
-from passmuster.logs.vocab import clean, field_for, words
+from passmuster.logs.vocab import (
+    clean,
+    field_for,
+    issue_words,
+    title_words,
+    words,
+)
 
 _SEPARATOR = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?\s*$")
 _STATUSY = {"status", "severity", "priority"}
+
+
+_TITLE_END = re.compile(r"\s+[—–]\s+|\s+-\s+|(?<=[.!?。])\s+|。")
+
+
+def title_of(cell: str) -> str:
+    """A row's title from a description cell: its first part or sentence when it says more."""
+    text = cell.replace("**", "").strip()
+    if len(text) <= 60:
+        return text
+    head = _TITLE_END.split(text, maxsplit=1)[0].strip()
+    return head if 3 <= len(head) <= 160 else text
 
 
 def split_row(line: str) -> list[str]:
@@ -28,19 +47,59 @@ def split_row(line: str) -> list[str]:
     return [cell.strip().replace("\\|", "|") for cell in cells]
 
 
-def _columns(header: list[str]) -> list[str | None] | None:
+def _title_column(keys: list[str]) -> int | None:
+    """The column holding each row's title: the best-ranked title word (`Title` before
+    `Description`), named exactly or as the start of the header (`Description de l'anomalie`)."""
+    best: tuple[int, int] | None = None
+    for index, key in enumerate(keys):
+        for rank, word in enumerate(title_words()):
+            if (key == word or key.startswith(word + " ")) and (best is None or rank < best[0]):
+                best = (rank, index)
+    return None if best is None else best[1]
+
+
+def _columns(header: list[str], rows: list[list[str]]) -> list[str | None] | None:
+    """What each column holds, or None when the table does not list issues.
+
+    A table lists issues when one column holds titles and the others show it: a status,
+    severity or priority column, a title column named like an issue (`Problema`, `Bug`), an ID
+    column beside another field, or two field columns. A table whose first column lists a
+    field's values one per row (`| Severity | Meaning |`) is a legend.
+    """
+    keys = [clean(name) for name in header]
+    title = _title_column(keys)
+    if title is None:
+        return None
     columns: list[str | None] = []
-    for name in header:
-        key = clean(name)
-        if key in ("title", "issue", "name", "summary", "标题", "问题", "主题"):
+    for index, (name, key) in enumerate(zip(header, keys, strict=True)):
+        if index == title:
             columns.append("title")
-        elif key in words("id_column") or not key:
+        elif key in words("id_column") or not key or name.strip() == "#":
             columns.append("original_id")
         else:
             columns.append(field_for(name))
-    if "title" not in columns or not _STATUSY & {c for c in columns if c}:
+    fields = {c for c in columns if c} - {"title"}
+    named = (
+        any(part in issue_words() for part in keys[title].split()) or keys[title] in issue_words()
+    )
+    listing = (
+        bool(_STATUSY & fields)
+        or named
+        or ("original_id" in fields and len(fields) >= 2)
+        or len(fields - {"original_id"}) >= 2
+    )
+    if not listing or _is_legend(columns, rows):
         return None
     return columns
+
+
+def _is_legend(columns: list[str | None], rows: list[list[str]]) -> bool:
+    """`| Status | Meaning |`: the first column names each value of a field once."""
+    normalise = normaliser(columns[0] or "")
+    if normalise is None or len(columns) > 3 or not rows:
+        return False
+    values = [normalise(row[0]) if row else None for row in rows]
+    return None not in values and len(set(values)) == len(values)
 
 
 def _tables(lines: list[str], inside: list[bool], indices: list[int]) -> list[tuple[int, int]]:
@@ -63,7 +122,8 @@ def _tables(lines: list[str], inside: list[bool], indices: list[int]) -> list[tu
             and lines[indices[end + 1]].lstrip().startswith("|")
         ):
             end += 1
-        if _columns(split_row(lines[i])) is not None:
+        rows = [split_row(lines[indices[r]]) for r in range(k + 2, end + 1)]
+        if _columns(split_row(lines[i]), rows) is not None:
             found.append((k, end))
         k = end + 1
     return found
@@ -83,9 +143,11 @@ def read_tables(
     used: set[int] = set()
     for first, last in spans:
         header_line = indices[first]
-        columns = _columns(split_row(lines[header_line]))
-        assert columns is not None
         names = split_row(lines[header_line])
+        rows = [split_row(lines[indices[pos]]) for pos in range(first + 2, last + 1)]
+        columns = _columns(names, rows)
+        assert columns is not None
+        title_field = field_for(names[columns.index("title")])
         for pos in range(first + 2, last + 1):
             i = indices[pos]
             cells = split_row(lines[i])
@@ -96,6 +158,14 @@ def read_tables(
                     continue
                 if column is None:
                     builder.extra(name.strip() or "(column)", cell)
+                elif column == "title":
+                    title = title_of(cell) if title_field not in (None, "title") else cell
+                    title = title.replace("**", "").strip()
+                    builder.set_field(name, "title", title, i + 1, subsection=False)
+                    if title_field not in (None, "title") and title != cell:
+                        builder.set_field(name, title_field, cell, i + 1, subsection=False)
+                elif column == "original_id":
+                    builder.set_field(name, column, cell.replace("**", ""), i + 1, subsection=False)
                 else:
                     builder.set_field(name, column, cell, i + 1, subsection=False)
             builder.finish()

@@ -1,0 +1,306 @@
+"""What a heading (or a bold title line) says about an issue: its ID, title, status, severity.
+
+Real logs write all of these into the heading, in every order:
+
+    ✅ **RESOLVED** - Issue #001: Requirements Management Pattern
+    Issue #002 - Database Driver Conflicts 🔄 In Progress
+    ✅ 3. Login loop (Resolved 2025-10-02)
+    1) `CircuitControlContext` drops controls（未修复）
+    BUG-F001: `MEMORY_FILE` used before definition
+    [BUG] Duplicate routes in manager.py
+    Resolved #1: Pool exhausted          Doc Issue #2: Stale README
+
+`parse_heading` takes them apart; the words come from the vocabulary, the shapes are here.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass
+
+from passmuster.logs.vocab import (
+    clean,
+    emoji_meaning,
+    normalise_severity,
+    normalise_status,
+    strip_emoji,
+    word_pattern,
+    words,
+)
+
+# A tracker key or log ID: `BUG-12`, `C-1`, `BUG-F001`, `SF-00144`, `AUTH-003`, `FIX_12`.
+_KEY = r"[A-Z][A-Z0-9]*(?:[-_][A-Z0-9]+)*[-_][A-Z]{0,3}\d+[A-Za-z]?"
+# An ID standing at the start: `#12`, `BUG-12`, `[#12]`, `[BUG-12]`, then a separator and a title.
+# A key followed only by a space needs three digits: `BUG-001 Title`, not `UTF-8 encoding`.
+_BARE_ID = re.compile(
+    rf"^(?:\[(?P<bid>#\d+|{_KEY})\]\s*[-–—:：|]?|(?P<id>#\d+|{_KEY})(?:\s*[-–—:：|]|$)"
+    rf"|(?P<sid>#\d+|[A-Z][A-Z0-9]*(?:[-_][A-Z0-9]+)*[-_][A-Z]{{0,3}}\d{{3,}})\s)\s*(?P<title>.*)$"
+)
+# What follows a word naming an issue: `#001`, `-2026-03-08-001`, ` 12`, then `-`, `:` or the end.
+_ISSUE_TAIL = re.compile(
+    r"(?P<id>\s*#\s*[\w.-]*\d[\w.-]*|-\d{4}-\d{2}-\d{2}-\d+|[-\s]\d+\b|-[A-Z]{0,3}\d+[A-Za-z]?\b)?"
+    r"\s*(?P<sep>[-–—:：|]|$)\s*(?P<title>.*)$"
+)
+# `1.`, `1)`, `1:`, `1.2.`, `1.2`, `01 -` before the title; not a date (`2026-08-09`).
+_NUMBER = re.compile(r"^(?:\d{1,3}(?:\.\d{1,3})+\.?|\d{1,3}[.)：:]|\d{1,3}\s+[-–—])\s*(?=\S)")
+# A tag in brackets at the start: `[BUG]`, `【问题】`, `[FIXED]`.
+_TAG = re.compile(r"^[\[【](?P<tag>[^\]】]{1,24})[\]】]\s*(?P<rest>.*)$")
+# A remark in brackets at the end: `(Resolved 2025-10-02)`, `（未修复）`, `[CRITICAL]`.
+_TRAILING_REMARK = re.compile(r"\s*[(（\[【](?P<inner>[^()（）\[\]【】]{1,40})[)）\]】]\s*$")
+# A last part after a dash: `Title - RESOLVED`, `Title — ✅ Fixed`.
+_TRAILING_PART = re.compile(r"\s+[-–—|]\s+(?P<tail>[^-–—|]{1,40})$")
+_SEPARATORS = " \t-–—:：|"
+_EMOJI_CHAR = (
+    "[\u2190-\u21ff\u2300-\u23ff\u2460-\u27bf\u2b00-\u2bff\U0001f000-\U0001faff][\ufe0e\ufe0f]?"
+)
+_LEADING_EMOJI = re.compile(rf"^(?:{_EMOJI_CHAR}\s*)+")
+_TRAILING_EMOJI = re.compile(rf"(?:\s*{_EMOJI_CHAR})+\s*$")
+TRAILING_EMOJI = re.compile(
+    "\\s*([\u2190-\u21ff\u2300-\u23ff\u2460-\u27bf\u2b00-\u2bff\U0001f000-\U0001faff])"
+    "[\ufe0e\ufe0f]?\\s*$"
+)
+# Coloured markers that mean a status in some logs and a severity in others.
+COLOUR_MARKERS = frozenset("🔴🟠🟡🟢🔵⚪")
+_DATE = re.compile(r"\d{4}[-/.年]\d{1,2}[-/.月]\d{1,2}日?|\d{1,2}[./]\d{1,2}(?:[./]\d{2,4})?")
+
+
+@dataclass(frozen=True, slots=True)
+class Heading:
+    """What a heading says about an issue."""
+
+    title: str
+    original_id: str | None
+    status_text: str | None  # a status written into the heading, as written
+    is_issue: bool  # names one issue: an issue word with an ID, or an ID
+    numbered: bool = False  # starts with a list number (`1.`, `1)`, `1.2.`)
+    marker: str | None = None  # a coloured marker (🔴 …) whose meaning the log decides
+    severity_text: str | None = None  # a severity written into the heading (`[CRITICAL]`)
+    date_text: str | None = None  # a date next to the status: `(Resolved 2025-10-02)`
+
+
+def _strip_emphasis(text: str) -> str:
+    return text.replace("**", "").replace("__", "").strip()
+
+
+@functools.cache
+def _issue_word() -> re.Pattern[str]:
+    return re.compile(word_pattern("issue", "issue_with_id"), re.IGNORECASE)
+
+
+def find_issue_word(text: str) -> re.Match[str] | None:
+    """The first word naming an issue (`Issue`, `Bug`, `Incidencia`, `问题`) in `text`."""
+    return _issue_word().search(text)
+
+
+@functools.lru_cache(maxsize=8192)
+def parse_heading(raw: str) -> Heading:
+    """`✅ **RESOLVED** - Issue #001: Title` → Heading("Title", "#001", "✅ **RESOLVED**", True)."""
+    text = _strip_emphasis(raw)
+    marker: str | None = None
+    status: str | None = None
+    lead = _LEADING_EMOJI.match(text)
+    if lead is not None:
+        marker, status = _emoji_meanings(lead.group(0))
+    named = _issue_named(raw, text)
+    if named is not None:
+        return _finish(named, marker, status)
+    rest = text[lead.end() :] if lead is not None else text
+    rest, tag_status, tag_issue, tag_severity = _tag(rest)
+    status = status or tag_status
+    numbered = False
+    number = _NUMBER.match(rest)
+    if number is not None:
+        numbered = True
+        rest = rest[number.end() :]
+        # A status or marker may also stand right after the number: `3. ✅ Title`.
+        inner = _LEADING_EMOJI.match(rest)
+        if inner is not None:
+            more_marker, more_status = _emoji_meanings(inner.group(0))
+            marker, status = marker or more_marker, status or more_status
+            rest = rest[inner.end() :]
+    ident: str | None = None
+    prefix = _status_prefix(rest)
+    if prefix is not None:
+        status, rest = prefix
+    bare = _BARE_ID.match(rest)
+    if bare is not None:
+        ident = bare.group("bid") or bare.group("id") or bare.group("sid")
+        rest = bare.group("title").strip()
+    heading = Heading(
+        title=rest.strip(),
+        original_id=ident,
+        status_text=status,
+        is_issue=ident is not None or tag_issue,
+        numbered=numbered,
+        marker=marker,
+        severity_text=tag_severity,
+    )
+    return _finish(heading, None, None)
+
+
+def _emoji_meanings(run: str) -> tuple[str | None, str | None]:
+    """A run of leading or trailing emoji: (a coloured marker, a status emoji), each if any."""
+    marker = next((ch for ch in run if ch in COLOUR_MARKERS), None)
+    status = next((ch for ch in run if emoji_meaning(ch) is not None), None)
+    return marker, status if marker is None else None
+
+
+def _tag(text: str) -> tuple[str, str | None, bool, str | None]:
+    """`[BUG] Title`, `[FIXED] Title`, `【问题】Title`: (rest, status, names an issue, severity)."""
+    m = _TAG.match(text)
+    if m is None:
+        return text, None, False, None
+    tag = m.group("tag").strip()
+    if clean(tag) in words("issue") | words("issue_with_id"):
+        return m.group("rest"), None, True, None
+    if normalise_status(tag) is not None and clean(tag):
+        return m.group("rest"), tag, False, None
+    if normalise_severity(tag) is not None and clean(tag):
+        return m.group("rest"), None, False, tag
+    return text, None, False, None
+
+
+_STATUS_PREFIX = re.compile(
+    r"^(?P<word>[^\W\d_][\w ]{0,24}?)\s*(?:[-–—:：|]\s*|\s+(?=#\d))(?P<rest>\S.*)$"
+)
+
+
+def _status_prefix(text: str) -> tuple[str, str] | None:
+    """`RESOLVED - Title`, `Resolved #1: Title`: a status word written before the rest.
+
+    Only a word in capitals or followed by an ID counts: `Open: the file dialog crashes` is a
+    title that starts with a verb.
+    """
+    m = re.match(
+        r"^(?P<word>[^\W\d_][\w ]{0,24}?)\s*(?:[-–—:：|]\s*|\s+(?=#\d))(?P<rest>\S.*)$", text
+    )
+    if m is None:
+        return None
+    word = m.group("word").strip()
+    if normalise_status(word) is None or not (word.isupper() or m.group("rest").startswith("#")):
+        return None
+    return word, m.group("rest")
+
+
+def _issue_named(raw: str, text: str) -> Heading | None:
+    """`Issue #001: Title`, `✅ RESOLVED - Bug 12 - Title`, `Doc Issue #2: Title`."""
+    for word in _issue_word().finditer(text):
+        start, end = word.span()
+        m = _ISSUE_TAIL.match(text, end)
+        if m is None:
+            continue
+        keyword = text[start:end]
+        pre = text[:start].strip(_SEPARATORS)
+        ident = (m.group("id") or "").strip()
+        title = m.group("title").strip()
+        pre_clean = clean(pre)
+        status_pre = bool(pre) and (not pre_clean or normalise_status(pre) is not None)
+        # `Doc Issue #2`: a short qualifier before an issue word with an explicit number.
+        qualified = (
+            bool(pre_clean)
+            and not status_pre
+            and ident.startswith("#")
+            and len(pre_clean.split()) <= 2
+            and not re.search(r"\d", pre)
+        )
+        has_id = bool(ident)
+        colon_form = (
+            not has_id
+            and m.group("sep") in (":", "：")
+            and bool(title)
+            and not pre
+            and clean(keyword) in words("issue")
+        )
+        if (not pre or status_pre or qualified) and (has_id or colon_form) and (title or has_id):
+            if ident.startswith("#"):
+                original_id: str | None = "#" + ident[1:].strip()
+                if qualified:
+                    original_id = f"{strip_emoji(pre).strip()} {original_id}"
+            elif ident:
+                original_id = keyword + (m.group("id") or "").rstrip()
+            else:
+                original_id = None
+            status = _raw_prefix(raw) if status_pre else None
+            return Heading(title or ident, original_id, status, True)
+        return None
+    return None
+
+
+def _raw_prefix(raw: str) -> str | None:
+    """The status text before `Issue` in a heading, as written (emoji and emphasis kept)."""
+    m = find_issue_word(raw)
+    if m is None:
+        return None
+    prefix = raw[: m.start()].rstrip().rstrip("-–—:|").rstrip()
+    return prefix or None
+
+
+def _finish(heading: Heading, marker: str | None, status: str | None) -> Heading:
+    """Take a status, date or marker written after the title off it."""
+    title = heading.title
+    status = heading.status_text or status
+    marker = heading.marker or marker
+    severity = heading.severity_text
+    date: str | None = None
+    for _ in range(3):  # `Title ✅ (Resolved 2025-10-02)`: at most a few trailing parts
+        remark = _TRAILING_REMARK.search(title)
+        if remark is not None:
+            inner = remark.group("inner").strip()
+            bare = _DATE.sub(" ", inner).strip(" ,;:-–—")
+            if _no_words(status) and bare and normalise_status(bare) is not None:
+                status, title = bare, title[: remark.start()].rstrip()
+                found = _DATE.search(inner)
+                date = found.group(0) if found else None
+                continue
+            if severity is None and normalise_severity(inner) is not None and inner.isupper():
+                severity, title = inner, title[: remark.start()].rstrip()
+                continue
+        trail = _TRAILING_EMOJI.search(title)
+        if trail is not None and trail.start() > 0:
+            run = trail.group(0)
+            more_marker, more_status = _emoji_meanings(run)
+            if more_marker or more_status:
+                marker, status = (
+                    marker or more_marker,
+                    status or (run.strip() if more_status else None),
+                )
+                title = title[: trail.start()].rstrip()
+                continue
+        emoji_tail = _status_after_emoji(title)
+        if emoji_tail is not None and _no_words(status):
+            status, title = emoji_tail
+            continue
+        part = _TRAILING_PART.search(title)
+        if part is not None and _no_words(status):
+            tail = part.group("tail").strip()
+            if normalise_status(tail) is not None and (
+                tail.isupper() or _LEADING_EMOJI.match(tail)
+            ):
+                status, title = tail, title[: part.start()].rstrip()
+                continue
+        break
+    title = _LEADING_EMOJI.sub("", title).strip()
+    return Heading(
+        title=title or (heading.original_id or ""),
+        original_id=heading.original_id,
+        status_text=status,
+        is_issue=heading.is_issue,
+        numbered=heading.numbered,
+        marker=marker,
+        severity_text=severity,
+        date_text=date,
+    )
+
+
+def _no_words(status: str | None) -> bool:
+    """No status yet, or only an emoji: words written after the title say more."""
+    return status is None or not clean(status)
+
+
+def _status_after_emoji(title: str) -> tuple[str, str] | None:
+    """`Title 🔄 In Progress`: a status emoji and status words end the title."""
+    for m in re.finditer(rf"\s({_EMOJI_CHAR})\s*(?P<words>[^\W\d_][\w ]{{0,30}})$", title):
+        if emoji_meaning(m.group(1)) is not None and normalise_status(m.group("words")):
+            return title[m.start() + 1 :].strip(), title[: m.start()].rstrip()
+    return None

@@ -1,0 +1,296 @@
+"""The shapes real logs take that a first reader got wrong, one fixture log per class.
+
+Each log in tests/fixtures/log-classes/ was written for this project to reproduce one class of
+real-world layout; the tests say what a careful reader finds in it.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from passmuster.core.issues import Priority, Severity, Status
+from passmuster.logs.model import ParsedIssue, ParsedLog
+from passmuster.logs.reader import read_file
+from passmuster.usecases.importing import import_logs
+
+CLASSES = Path(__file__).resolve().parents[1] / "fixtures" / "log-classes"
+
+
+def read(name: str, *, family: str = "auto") -> ParsedLog:
+    return read_file(CLASSES / name, family=family)
+
+
+def titles(log: ParsedLog) -> list[str]:
+    return [issue.draft.title for issue in log.issues]
+
+
+def by_title(log: ParsedLog) -> dict[str, ParsedIssue]:
+    return {issue.draft.title: issue for issue in log.issues}
+
+
+# --- 1. unknown values ---------------------------------------------------------------------------
+
+
+def test_unknown_values_are_kept_as_written_with_a_warning_at_their_line() -> None:
+    log = read("unknown-values.md")
+    refund = by_title(log)["Refund worker retries forever"].draft
+    assert refund.priority is None and refund.severity is Severity.MEDIUM
+    assert refund.original_values["priority"] == "🟢 None"
+    assert refund.original_values["severity"] == "🟡 Production Only"
+    assert refund.original_values["type"] == "Heisenbug"
+    assert refund.original_values["reported_at"] == "sometime last sprint"
+    warned = {(w.line, w.message.split(" ")[1]) for w in log.warnings}
+    assert {(5, "priority"), (6, "severity"), (7, "type")} <= warned
+    assert all(str(w).startswith(f"{CLASSES / 'unknown-values.md'}:") for w in log.warnings)
+
+
+def test_unknown_values_in_a_table_row_warn_at_the_row() -> None:
+    log = read("unknown-values.md")
+    webhook = by_title(log)["Webhook signature check skipped on retries"]
+    assert webhook.draft.original_values == {
+        "status": "Waiting for vendor",
+        "priority": "Whenever",
+    }
+    assert {w.line for w in log.warnings if "Whenever" in w.message} == {webhook.line}
+
+
+def test_a_log_of_unknown_values_imports_without_a_traceback(tmp_path: Path) -> None:
+    report = import_logs(None, [CLASSES / "unknown-values.md"], actor="t", dry_run=True)
+    assert report.count("would be created") == 3
+
+
+# --- 2. document-level fields ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("family", ["auto", "sections"])
+def test_fields_under_the_title_describe_the_log_not_an_issue(family: str) -> None:
+    log = read("document-fields.md", family=family)
+    assert titles(log) == [
+        "Stock reservations expire while the order is still paying",
+        "Warehouse sync double-counts returns",
+        "Low stock alert goes to a deleted channel",
+    ]
+    intro = next(note for note in log.notes if note.title == "Inventory service review")
+    assert "**Category**: Architecture review" in intro.body
+
+
+# --- 3. tables without a title column ------------------------------------------------------------
+
+
+def test_a_description_column_gives_the_title_and_keeps_the_whole_text() -> None:
+    log = read("table-without-title.md")
+    tls = by_title(log)["Move TLS termination to the edge proxy"].draft
+    assert (tls.original_id, tls.status, tls.priority) == (
+        "GW-101",
+        Status.RESOLVED,
+        Priority.SHORT_TERM,
+    )
+    assert tls.description.startswith("Move TLS termination to the edge proxy — the gateway")
+    assert "Drop the legacy `/v1/ping` route" in titles(log)
+
+
+def test_a_table_of_dates_types_severities_owners_and_statuses_lists_issues() -> None:
+    issues = by_title(read("table-without-title.md"))
+    outage = issues["Gateway pods evicted during the node upgrade"].draft
+    assert (outage.severity, outage.assignee, outage.status) == (
+        Severity.CRITICAL,
+        "ops",
+        Status.RESOLVED,
+    )
+    assert outage.reported_at == datetime(2025, 9, 2, tzinfo=UTC)
+
+
+def test_legends_and_summary_rows_are_not_more_issues() -> None:
+    log = read("table-without-title.md")
+    assert len(log.issues) == 5
+    assert titles(log).count("Retry storm after a config reload") == 1
+    retry = by_title(log)["Retry storm after a config reload"]
+    assert retry.origin == "section"
+    notes = [note.title for note in log.notes]
+    assert "Severity levels" in notes
+    assert "(summary row) Retry storm after a config reload" in notes
+
+
+# --- 4. status and severity in headings ----------------------------------------------------------
+
+
+def test_status_and_markers_written_into_headings_are_fields_not_title() -> None:
+    issues = by_title(read("status-in-headings.md"))
+    assert issues["Indexer stalls on very long documents"].draft.status is Status.RESOLVED
+    assert issues["Query cache never expires"].draft.status is Status.IN_PROGRESS
+    synonyms = issues["Synonym file not reloaded"].draft
+    assert synonyms.status is Status.RESOLVED
+    assert synonyms.resolved_at == datetime(2025, 10, 2, tzinfo=UTC)
+    # The log's legend pairs the coloured markers with severities.
+    assert issues["Facet counts off by one after deletes"].draft.severity is Severity.HIGH
+    assert issues["Autocomplete suggests private titles"].draft.severity is Severity.CRITICAL
+    assert issues["Autocomplete suggests private titles"].draft.status is Status.OPEN
+
+
+# --- 5. IDs given elsewhere ----------------------------------------------------------------------
+
+
+def test_ids_from_fields_prefixes_tracker_keys_and_tags() -> None:
+    ids = {issue.draft.title: issue.draft.original_id for issue in read("ids-elsewhere.md").issues}
+    assert ids == {
+        "Email templates render without CSS": "#001",
+        "SMS provider timeout not retried": "#2",
+        "README shows the old queue name": "Doc #3",
+        "Push tokens kept after logout": "JIRA-1234",
+        "Digest emails sent twice on DST change": None,
+    }
+    sms = by_title(read("ids-elsewhere.md"))["SMS provider timeout not retried"].draft
+    assert sms.status is Status.RESOLVED  # `Resolved #2:` states it
+
+
+# --- 6. sections that are not issues -------------------------------------------------------------
+
+
+def test_legends_templates_changelogs_and_references_are_log_notes() -> None:
+    log = read("notes-by-shape.md")
+    assert titles(log) == [
+        "Invoices rounded to whole cents twice",
+        "Tax service unreachable from the worker",
+    ]
+    notes = {note.title for note in log.notes}
+    assert {"Conventions", "New entry template", "Changelog", "Related Documents"} <= notes
+
+
+def test_a_folder_index_and_a_template_are_notes_and_each_file_is_one_issue() -> None:
+    report = import_logs(None, [CLASSES / "folder"], actor="t", dry_run=True)
+    found = {(Path(e.path).name, e.line, e.title) for e in report.issues}
+    assert found == {
+        ("001-queue-backlog.md", 1, "Queue backlog after deploys"),
+        ("002-stale-config.md", 1, "Stale config"),
+    }
+    assert report.errors == []
+    notes = {(Path(n.path).name, n.title) for n in report.notes}
+    assert ("README.md", "(index entry) Queue backlog after deploys") in notes
+    assert ("issue-template.md", "[Issue Title]") in notes
+
+
+# --- 7. bold-paragraph issues after ### and --- ------------------------------------------------
+
+
+def test_bold_paragraph_issues_after_a_subsection_or_a_rule_stand_alone() -> None:
+    issues = by_title(read("bold-issues.md"))
+    thumbnails = issues["Thumbnails rendered twice"].draft
+    assert thumbnails.root_cause == ("Both the upload hook and the nightly job render thumbnails.")
+    assert issues["Transcoder ignores the bitrate cap"].draft.severity is Severity.HIGH
+    assert issues["Uploads over 2 GB fail silently"].draft.description.startswith("The proxy")
+
+
+def test_bold_titles_with_fields_and_numbered_bold_items_are_issues() -> None:
+    issues = by_title(read("bold-issues.md"))
+    assert issues["Watermark service leaks temp files"].draft.severity is Severity.LOW
+    assert issues["Subtitles lose their encoding"].draft.status is Status.IN_PROGRESS
+    quota = issues["Storage quota not enforced for admins"].draft
+    assert (quota.status, quota.description) == (
+        Status.OPEN,
+        "Admin uploads skip the quota check.",
+    )
+    assert issues["Preview player autoplays with sound"].draft.status is Status.RESOLVED
+
+
+# --- 8. a single-issue file ----------------------------------------------------------------------
+
+
+def test_a_single_issue_file_is_titled_by_its_issue_heading() -> None:
+    log = read("single-issue.md")
+    (issue,) = log.issues
+    assert (issue.line, issue.draft.title) == (4, "Cart totals ignore the regional tax rate")
+    assert issue.draft.priority is Priority.SHORT_TERM  # from the field lines above the title
+    assert issue.draft.original_values["status"] == "READY"
+    assert len(issue.draft.tasks) == 2
+    names = [section.name for section in issue.draft.extra_sections]
+    assert names[:2] == ["Objective", "Context"]
+
+
+# --- 9. a bullet field's value ends at the next bullet -----------------------------------------
+
+
+def test_a_bullet_fields_value_ends_at_the_next_bullet() -> None:
+    issues = by_title(read("bullet-fields.md"))
+    cookie = issues["Session cookie not renewed"].draft
+    assert cookie.severity is Severity.HIGH
+    assert cookie.description.startswith("- The cookie keeps its first expiry")
+    assert "logged out mid-checkout" in cookie.description
+    reset = issues["Password reset link reusable"].draft
+    assert (
+        reset.resolution
+        == "  - Links now carry a one-time nonce\n  - Used nonces are stored for a day"
+    )
+    assert reset.description == "- Reported by the security review."
+
+
+# --- 10. logs in any language ------------------------------------------------------------------
+
+LANGUAGES = {
+    "lang-es.md": [
+        ("El worker de facturas no arranca", Status.RESOLVED),
+        ("Las notificaciones llegan duplicadas", Status.IN_PROGRESS),
+    ],
+    "lang-pt.md": [
+        ("Login expira antes do tempo", Status.RESOLVED),
+        ("Relatório mensal sem os reembolsos", Status.OPEN),
+    ],
+    "lang-fr.md": [
+        ("Le cache des prix n'est jamais invalidé", Status.OPEN),
+        ("Export CSV mal encodé", Status.RESOLVED),
+    ],
+    "lang-de.md": [
+        ("Suche findet keine Umlaute", Status.OPEN),
+        ("Bestellbestätigung ohne Lieferadresse", Status.RESOLVED),
+    ],
+    "lang-ru.md": [
+        ("Очередь писем не очищается", Status.OPEN),
+        ("Неверный часовой пояс в отчётах", Status.RESOLVED),
+    ],
+    "lang-ja.md": [
+        ("ログイン後にセッションが切れる", Status.RESOLVED),
+        ("CSV 出力が文字化けする", Status.OPEN),
+    ],
+    "lang-ko.md": [
+        ("배포 후 헬스체크 실패", Status.OPEN),
+        ("업로드 파일 이름 깨짐", Status.RESOLVED),
+    ],
+    "lang-zh.md": [
+        ("订单服务启动时连不上 Redis", Status.OPEN),
+        ("报表导出丢失最后一页", Status.RESOLVED),
+    ],
+}
+
+
+@pytest.mark.parametrize("name", sorted(LANGUAGES))
+def test_logs_in_other_languages_give_their_issues_and_statuses(name: str) -> None:
+    log = read(name)
+    assert [(i.draft.title, i.draft.status) for i in log.issues] == LANGUAGES[name]
+    assert [w.message for w in log.warnings if "unknown" in w.message] == []
+
+
+def test_field_names_and_sections_are_read_in_their_language() -> None:
+    es = by_title(read("lang-es.md"))["El worker de facturas no arranca"].draft
+    assert (es.severity, es.resolution) == (Severity.HIGH, "Se añadió la variable al servicio.")
+    ja = by_title(read("lang-ja.md"))["ログイン後にセッションが切れる"].draft
+    assert ja.root_cause.startswith("Redis の TTL") and ja.resolution.startswith("TTL を秒で")
+    ko = by_title(read("lang-ko.md"))["배포 후 헬스체크 실패"].draft
+    assert ko.description.startswith("새 버전") and ko.resolution.startswith("readiness")
+    de = by_title(read("lang-de.md"))["Bestellbestätigung ohne Lieferadresse"].draft
+    assert de.severity is Severity.MEDIUM and de.root_cause.startswith("Das Template")
+
+
+def test_a_log_in_a_language_the_vocabulary_lacks_still_gives_its_issues() -> None:
+    log = read("lang-unknown.md")
+    assert titles(log) == [
+        "Kirjautuminen katkeaa",
+        "Raportti näyttää väärän valuutan",
+        "Kuvat latautuvat hitaasti",
+    ]
+    first = log.issues[0].draft
+    assert [(e.name, e.body) for e in first.extra_sections][:2] == [
+        ("Tila", "Avoin"),
+        ("Vakavuus", "Korkea"),
+    ]
