@@ -19,7 +19,7 @@ from pathlib import Path
 from passmuster.core.issues import IssueDraft
 from passmuster.errors import ParseError
 from passmuster.logs.body import split_body
-from passmuster.logs.model import LogNote, ParsedLog, StatedTotal
+from passmuster.logs.model import LogNote, ParsedIssue, ParsedLog, StatedTotal
 from passmuster.logs.outline import Outline, build_outline
 from passmuster.logs.readers import tables
 from passmuster.logs.readers.sections import SectionReader
@@ -202,28 +202,67 @@ def _cross_checks(log: ParsedLog, outline: Outline, folder: Folder) -> None:
 
 
 def _summary_rows(log: ParsedLog, outline: Outline) -> None:
-    """A table row repeating an issue the log describes in a section of its own (by ID or by
-    title) is a cross-check of it, kept as a note: the issue is counted once."""
+    """A table that repeats issues the log describes in sections of their own (by ID, or by
+    title, also shortened: `podinfo removal` for `podinfo Demo App Should Be Removed`) is a
+    cross-check: its rows are notes and each issue is counted once. Where most rows repeat a
+    section, a row that repeats none is noted with a warning rather than counted."""
     described = [issue for issue in log.issues if issue.origin != "table"]
-    if not described or len(described) == len(log.issues):
+    rows = [issue for issue in log.issues if issue.origin == "table"]
+    if not described or not rows:
         return
     ids = {_same(i.draft.original_id) for i in described if i.draft.original_id}
-    titles = {_same(i.draft.title) for i in described} - {""}
-    kept = []
-    for issue in log.issues:
-        draft = issue.draft
-        title = _same(draft.title)
-        repeated = issue.origin == "table" and (
-            (draft.original_id is not None and _same(draft.original_id) in ids)
-            or title in titles
-            or (len(title) >= 8 and any(len(t) >= 8 and (t in title or title in t) for t in titles))
-        )
-        if repeated:
-            row = outline.lines[issue.line - 1].strip()
-            log.notes.append(LogNote(log.path, issue.line, f"(summary row) {draft.title}", row))
+    titles = [_words(i.draft.title) for i in described]
+    summary: set[int] = set()
+    for table in _tables_of(rows):
+        repeated = [row for row in table if _repeats(row, ids, titles)]
+        if len(repeated) * 2 < len(table):
+            summary.update(id(row) for row in repeated)
+            continue
+        summary.update(id(row) for row in table)
+        for row in table:
+            if row not in repeated:
+                log.warn(
+                    row.line,
+                    f"{row.draft.title!r} is in a table that repeats the issues described "
+                    "in this log, but matches none of them; kept as a note",
+                )
+    for row in rows:
+        if id(row) in summary:
+            text = outline.lines[row.line - 1].strip()
+            log.notes.append(LogNote(log.path, row.line, f"(summary row) {row.draft.title}", text))
+    log.issues = [issue for issue in log.issues if id(issue) not in summary]
+
+
+def _tables_of(rows: list[ParsedIssue]) -> list[list[ParsedIssue]]:
+    """Table rows grouped by table: rows on consecutive lines."""
+    tables: list[list[ParsedIssue]] = []
+    for row in rows:
+        if tables and tables[-1][-1].line + 1 == row.line:
+            tables[-1].append(row)
         else:
-            kept.append(issue)
-    log.issues = kept
+            tables.append([row])
+    return tables
+
+
+def _repeats(row: ParsedIssue, ids: set[str], titles: list[frozenset[str]]) -> bool:
+    if row.draft.original_id is not None and _same(row.draft.original_id) in ids:
+        return True
+    mine = _words(row.draft.title)
+    if not mine:
+        return False
+    for other in titles:
+        if not other:
+            continue
+        shared = len(mine & other)
+        if shared >= 0.75 * len(mine) or shared >= 0.75 * len(other):
+            return True
+    return False
+
+
+def _words(text: str) -> frozenset[str]:
+    """The words of a title that carry meaning, cut to a stem (`removal`, `removed` → `remov`)."""
+    words = re.findall(r"[^\W_]+", text.casefold())
+    return frozenset(w[:5] for w in words if len(w) >= 3 or not w.isascii())
 
 
 def _same(text: str | None) -> str:

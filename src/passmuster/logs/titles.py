@@ -61,7 +61,8 @@ def section_field(title: str) -> str | None:
         if target is not None:
             return target
     core = _PARENS.sub(" ", text).strip()
-    if UNSPACED.search(core) and len(core) <= 10:
+    if UNSPACED.search(core) and len(core) <= 10 and not _group_pattern().search(core[-3:]):
+        # `一時的な回避策` is a workaround; `起動時の問題` (problems at start) is a list of issues.
         for name, target in _unspaced_fields():
             if core.startswith(name) or core.endswith(name):
                 return target

@@ -214,9 +214,20 @@ class SectionReader:
         )
 
     def _strong_children(self, node: Node, context: Context) -> int:
-        return sum(
-            1 for child in node.children if self.evidence_in(child, node, context).level >= STRONG
-        )
+        """Issues with fields of their own below `node`, looked for through the sections that
+        hold them (`# Guide` › `## Startup problems` › `### Port in use`); at most two."""
+        found = 0
+        for child in node.children:
+            evidence = self.evidence_in(child, node, context)
+            if evidence.level >= STRONG:
+                found += 1
+            else:
+                heading = self._heading(child)
+                inner = self._inner_context(child, heading, context, evidence)
+                found += self._strong_children(child, inner)
+            if found >= 2:
+                return found
+        return found
 
     def _holds_issues(self, node: Node, context: Context) -> bool:
         if tables.has_issue_table(self.o.lines, self.o.inside_fence, node.body):
@@ -273,6 +284,9 @@ class SectionReader:
             stack = [self.o.root]
             while stack and not self._sharp:
                 parent = stack.pop()
+                if tables.has_issue_table(self.o.lines, self.o.inside_fence, parent.body):
+                    self._sharp = True  # a table of issues is as sharp a mark as any
+                    break
                 siblings = self._siblings(parent)
                 for child in parent.children:
                     if self._evidence(child, Context(), siblings).level >= WEAK:

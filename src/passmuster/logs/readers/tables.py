@@ -74,7 +74,7 @@ def _columns(header: list[str], rows: list[list[str]]) -> list[str | None] | Non
     for index, (name, key) in enumerate(zip(header, keys, strict=True)):
         if index == title:
             columns.append("title")
-        elif key in words("id_column") or not key or name.strip() == "#":
+        elif _names_id(key) or name.strip() == "#":
             columns.append("original_id")
         else:
             columns.append(field_for(name))
@@ -93,12 +93,29 @@ def _columns(header: list[str], rows: list[list[str]]) -> list[str | None] | Non
     return columns
 
 
+def _names_id(key: str) -> bool:
+    """An ID column: `ID`, `No`, `ID Bug`, `Bug ID`, `编号`, an empty or `#` header."""
+    return not key or key in words("id_column") or bool(set(key.split()) & words("id_column"))
+
+
 def _is_legend(columns: list[str | None], rows: list[list[str]]) -> bool:
-    """`| Status | Meaning |`: the first column names each value of a field once."""
-    normalise = normaliser(columns[0] or "")
-    if normalise is None or len(columns) > 3 or not rows:
+    """`| Status | Meaning |`, `| Statut | Nombre |`: the first column names one value of a
+    vocabulary per row (a status, severity, priority or type), each once."""
+    if columns[0] not in _STATUSY | {"type"} or len(columns) > 3 or not rows:
         return False
-    values = [normalise(row[0]) if row else None for row in rows]
+    values: list[object] = []
+    for row in rows:
+        cell = row[0] if row else ""
+        value = next(
+            (
+                v
+                for attr in ("status", "severity", "priority", "type")
+                if (normalise := normaliser(attr)) is not None
+                and (v := normalise(cell)) is not None
+            ),
+            None,
+        )
+        values.append(value)
     return None not in values and len(set(values)) == len(values)
 
 
