@@ -114,6 +114,23 @@ def test_legends_and_summary_rows_are_not_more_issues() -> None:
     assert "(summary row) Retry storm after a config reload" in notes
 
 
+def test_a_table_repeating_the_sections_with_shortened_titles_is_a_cross_check() -> None:
+    log = read("summary-table.md")
+    assert titles(log) == [
+        "Plaintext credentials in the Helm values",
+        "No network policies between namespaces",
+        "Demo app still deployed in production",
+    ]
+    summary = [note.title for note in log.notes if note.title.startswith("(summary row)")]
+    assert len(summary) == 3
+
+
+def test_sections_whose_status_value_is_no_status_are_not_issues() -> None:
+    log = read("summary-table.md")
+    assert "Gateway" not in titles(log) and "Worker" not in titles(log)
+    assert "Running services" in {note.title for note in log.notes}
+
+
 # --- 4. status and severity in headings ----------------------------------------------------------
 
 
@@ -169,7 +186,7 @@ def test_a_folder_index_and_a_template_are_notes_and_each_file_is_one_issue() ->
     assert report.errors == []
     notes = {(Path(n.path).name, n.title) for n in report.notes}
     assert ("README.md", "(index entry) Queue backlog after deploys") in notes
-    assert ("issue-template.md", "[Issue Title]") in notes
+    assert ("issue-template.md", "[BUG] Short title") in notes
 
 
 # --- 7. bold-paragraph issues after ### and --- ------------------------------------------------
@@ -181,6 +198,14 @@ def test_bold_paragraph_issues_after_a_subsection_or_a_rule_stand_alone() -> Non
     assert thumbnails.root_cause == ("Both the upload hook and the nightly job render thumbnails.")
     assert issues["Transcoder ignores the bitrate cap"].draft.severity is Severity.HIGH
     assert issues["Uploads over 2 GB fail silently"].draft.description.startswith("The proxy")
+
+
+def test_bold_issue_items_inside_a_part_of_an_issue_stay_in_that_part() -> None:
+    issues = by_title(read("bold-issues.md"))
+    cdn = issues["CDN purge misses renamed files"].draft
+    details = next(e.body for e in cdn.extra_sections if e.name == "Technical Details")
+    assert "**Issue 2: Old names stay in the manifest**" in details
+    assert "Old names stay in the manifest" not in issues
 
 
 def test_bold_titles_with_fields_and_numbered_bold_items_are_issues() -> None:

@@ -139,10 +139,14 @@ def parse_heading(raw: str) -> Heading:
     return _finish(heading, None, None)
 
 
+# Emoji that headings use as icons (`## 📋 Issue List`) even where a value would mean a status.
+_ICONS = frozenset("📋🗓")
+
+
 def _emoji_meanings(run: str) -> tuple[str | None, str | None]:
     """A run of leading or trailing emoji: (a coloured marker, a status emoji), each if any."""
     marker = next((ch for ch in run if ch in COLOUR_MARKERS), None)
-    status = next((ch for ch in run if emoji_meaning(ch) is not None), None)
+    status = next((ch for ch in run if ch not in _ICONS and emoji_meaning(ch) is not None), None)
     return marker, status if marker is None else None
 
 

@@ -10,6 +10,7 @@ issue is for the readers to decide.
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -17,6 +18,7 @@ from dataclasses import dataclass, field
 from passmuster.logs.body import match_field
 from passmuster.logs.headings import parse_heading
 from passmuster.logs.text import find_fences, repair_mojibake
+from passmuster.logs.titles import is_section_title
 from passmuster.logs.vocab import field_for
 
 HEADING = re.compile(r"^ {0,3}(#{1,6})(?:[ \t]+(.*?))?(?:[ \t]+#+)?[ \t]*$")
@@ -102,9 +104,13 @@ def build_outline(text: str) -> Outline:
     root = Node(level=0, line=-1, text="")
     stack = [root]
     previous = 0  # first line not yet given to a section
-    for i in _candidates(repaired):
-        if inside[i]:
-            continue
+    candidates = [i for i in _candidates(repaired) if not inside[i]]
+    headings: list[tuple[int, int, str]] = []  # (line, level, text) of every heading, in order
+    for i in candidates:
+        m = HEADING.match(lines[i]) if lines[i].lstrip(" ").startswith("#") else None
+        if m is not None:
+            headings.append((i, len(m.group(1)), (m.group(2) or "").strip()))
+    for i in candidates:
         line = lines[i]
         node: Node | None = None
         if line.lstrip(" ").startswith("#"):
@@ -116,7 +122,8 @@ def build_outline(text: str) -> Outline:
             if kind is not None:
                 m = NUMBERED_BOLD.match(line) or BOLD_LINE.match(line)
                 assert m is not None
-                node = Node(_inline_level(stack, kind), i, m.group("inner").strip(), kind)
+                level = _inline_level(stack, kind, _next_levels(headings, i))
+                node = Node(level, i, m.group("inner").strip(), kind)
         if node is None:
             continue
         stack[-1].body.extend(range(previous, i))
@@ -131,12 +138,20 @@ def build_outline(text: str) -> Outline:
     return Outline(lines, inside, root, unclosed, changed, first)
 
 
-def _inline_level(stack: list[Node], kind: str) -> float:
+def _next_levels(headings: list[tuple[int, int, str]], line: int) -> Iterator[tuple[int, str]]:
+    """The (level, text) of the headings after `line`, in order."""
+    start = bisect.bisect_left(headings, (line + 1, 0, ""))
+    return ((level, text) for _, level, text in headings[start:])
+
+
+def _inline_level(stack: list[Node], kind: str, later: Iterator[tuple[int, str]]) -> float:
     """Where a bold paragraph or numbered bold item sits in the tree.
 
     A sibling of an open one of its kind; a bold issue right under the issue heading it follows,
     even after that issue's `###` subsections (it is an issue of its own, not part of the last
-    subsection); anything else half a level below the open section.
+    subsection) — unless that issue's subsections go on after it (`#### Technical Details`,
+    bold `**Issue 1: …**` items, then `#### Related Files`): then it is part of the subsection.
+    Anything else sits half a level below the open section.
     """
     for node in reversed(stack):
         if node.kind == kind:
@@ -144,8 +159,22 @@ def _inline_level(stack: list[Node], kind: str) -> float:
     if kind == "bold":
         for node in reversed(stack[1:]):
             if node.kind == "heading" and parse_heading(node.text).is_issue:
+                top = stack[-1]
+                if top is not node and _resumes(later, node.level, top.level):
+                    break
                 return node.level + 0.5
     return stack[-1].level + 0.5
+
+
+def _resumes(later: Iterator[tuple[int, str]], issue: float, section: float) -> bool:
+    """Whether, before the next heading at the issue's level, a heading naming another part
+    of the issue (`#### Related Files`) follows at the subsection's level: the parts go on."""
+    for level, text in later:
+        if level <= issue:
+            return False
+        if level <= section:
+            return is_section_title(parse_heading(text).title)
+    return False
 
 
 # Lines that may open a section: ATX headings, lines wrapped in bold, `1. **Title**` items.

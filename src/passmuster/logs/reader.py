@@ -124,11 +124,14 @@ def _read(
 def _read_auto(outline: Outline, log: ParsedLog, folder: Folder | None) -> None:
     """Sections first; then, for a log whose words the vocabulary lacks, sections written alike;
     then the file as one issue when it is one of a folder's files, or shows issue fields."""
-    hint = Path(log.path).stem
     index = folder is not None and folder.index
-    SectionReader(outline, log, title_hint="" if index else hint, index=index).read()
+    hint = "" if index else Path(log.path).stem
+    SectionReader(outline, log, title_hint=hint, index=index).read()
     if not log.issues:
-        _retry(log, lambda into: SectionReader(outline, into, title_hint=hint, by_shape=True))
+        _retry(
+            log,
+            lambda into: SectionReader(outline, into, title_hint=hint, index=index, by_shape=True),
+        )
     if not log.issues and not index:
         single = _trial(
             log, lambda into: SectionReader(outline, into, single=True, title_hint=hint)
@@ -184,17 +187,21 @@ def _cross_checks(log: ParsedLog, outline: Outline, folder: Folder) -> None:
     """In a folder's index, an entry that links to another file of the folder is that file's
     issue listed again: a cross-check, kept as a note, not a second issue."""
     base = Path(log.path).resolve().parent
-    names = {Path(f).name for f in folder.files}
+    names = {Path(f).name for f in folder.files} - {Path(log.path).name}
+    starts = sorted(issue.line for issue in log.issues)
     kept = []
     for issue in log.issues:
-        line = outline.lines[issue.line - 1]
-        targets = [m.group("target") for m in _LINK.finditer(line)]
+        later = [start for start in starts if start > issue.line]
+        end = later[0] - 1 if later else len(outline.lines)
+        text = "\n".join(outline.lines[issue.line - 1 : end])
+        targets = [m.group("target") for m in _LINK.finditer(text)]
         linked = any(str((base / t).resolve()) in folder.files for t in targets) or any(
-            name in line for name in names
+            name in text for name in names
         )
         if linked:
+            row = outline.lines[issue.line - 1].strip()
             log.notes.append(
-                LogNote(log.path, issue.line, f"(index entry) {issue.draft.title}", line.strip())
+                LogNote(log.path, issue.line, f"(index entry) {issue.draft.title}", row)
             )
         else:
             kept.append(issue)
@@ -254,7 +261,8 @@ def _repeats(row: ParsedIssue, ids: set[str], titles: list[frozenset[str]]) -> b
         if not other:
             continue
         shared = len(mine & other)
-        if shared >= 0.75 * len(mine) or shared >= 0.75 * len(other):
+        shorter = min(len(mine), len(other))
+        if shared >= 0.75 * shorter or (shared >= 2 and shared >= 0.6 * shorter):
             return True
     return False
 

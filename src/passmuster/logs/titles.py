@@ -40,6 +40,22 @@ PLACEHOLDER = re.compile(
 )
 
 
+# Values a template leaves for the writer to fill: `...`, `web|bot|infra`, `tag1, tag2`,
+# `(commit/tag)`.
+_FILL_IN = re.compile(
+    r"^\s*(?:\.{2,}|…|-|—|"
+    r"[\w.-]+(?:\s*\|\s*[\w.-]+){2,}|"
+    r"\w*\d(?:\s*,\s*\w*\d)+|"
+    r"\([\w -]{1,20}/[\w -]{1,20}\))\s*$"
+)
+
+
+def is_placeholder(value: str) -> bool:
+    """A value a template leaves to be filled (`YYYY-MM-DD`, `[Agent Name]`, `...`)."""
+    text = value.strip().strip("*_`").strip()
+    return bool(PLACEHOLDER.search(text) or _FILL_IN.match(text))
+
+
 def _bare(title: str) -> str:
     """The title without numbering, emoji and emphasis."""
     text = strip_emoji(title.replace("**", "").replace("__", "")).strip()
@@ -76,6 +92,14 @@ def _unspaced_fields() -> tuple[tuple[str, str], ...]:
     fields = vocabulary().fields.items()
     names = [(name, target) for name, target in fields if UNSPACED.search(name)]
     return tuple(sorted(names, key=lambda item: -len(item[0])))
+
+
+@functools.lru_cache(maxsize=4096)
+def names_a_part(title: str) -> bool:
+    """A title that is exactly the name of an issue's part (`Root Cause`, `Symptoms`, `문제 요약`):
+    such a section is part of an issue even when it holds field lines."""
+    text = _PARENS.sub(" ", _bare(title)).strip()
+    return field_for(text) is not None or clean(text) in words("section")
 
 
 @functools.lru_cache(maxsize=4096)

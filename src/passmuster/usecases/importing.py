@@ -84,7 +84,7 @@ _INDEX_NAMES = frozenset({"readme", "index", "_index", "toc", "summary", "conten
 
 
 def _is_index(path: Path, files: frozenset[str]) -> bool:
-    """A folder's index: named like one, or linking to two other files of the folder."""
+    """A folder's index: named like one, or linking to most other files of the folder."""
     if path.stem.lower() in _INDEX_NAMES:
         return True
     try:
@@ -94,7 +94,9 @@ def _is_index(path: Path, files: frozenset[str]) -> bool:
     targets = {
         str((path.parent / m.group(1)).resolve()) for m in re.finditer(r"\]\(([^)\s#]+)", text)
     }
-    return len((targets & files) - {str(path.resolve())}) >= 2
+    # An issue may link to a related one or two; an index links to most of the folder.
+    linked = len((targets & files) - {str(path.resolve())})
+    return linked >= 3 and linked * 2 >= len(files) - 1
 
 
 def source_label(path: Path, root: Path | None) -> str:

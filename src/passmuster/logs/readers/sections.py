@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from passmuster.core.issues import ExtraSection, FileChange, IssueDraft, IssueType, Task
 from passmuster.logs.body import RULE, Body, split_body, trim_blank, unwrap_verbatim
 from passmuster.logs.builder import DraftBuilder
-from passmuster.logs.fields import FIELDS, Kind
+from passmuster.logs.fields import FIELDS, Kind, normaliser
 from passmuster.logs.headings import COLOUR_MARKERS, Heading, parse_heading
 from passmuster.logs.model import LogNote, ParsedIssue, ParsedLog
 from passmuster.logs.outline import Node, Outline
@@ -27,7 +27,9 @@ from passmuster.logs.titles import (
     PLACEHOLDER,
     enumerates,
     is_note_title,
+    is_placeholder,
     is_section_title,
+    names_a_part,
     section_field,
     section_meaning,
 )
@@ -129,14 +131,17 @@ class SectionReader:
         """One file, one issue: its first heading (or the file) is the issue, the rest its parts."""
         root = self.o.root
         first = next(iter(root.children), None)
+        if first is not None and (
+            PLACEHOLDER.search(self._heading(first).title) or self._all_placeholders(first)
+        ):
+            # `# [Issue Title]` with `- Date: YYYY-MM-DD`: a template, all of it a note.
+            for child in root.children:
+                self.note(child)
+            return
         if first is None or (is_section_title(self._heading(first).title) and self.title_hint):
             self._whole_file_issue()
             return
-        heading = self._heading(first)
-        if PLACEHOLDER.search(heading.title) or self._all_placeholders(first):
-            self.note(first)  # `# [Issue Title]` with `- Date: YYYY-MM-DD`: a template
-        else:
-            self.issue(first, heading, Context(), preamble=root.body)
+        self.issue(first, self._heading(first), Context(), preamble=root.body)
         for sibling in root.children[1:]:
             self.note(sibling)
 
@@ -219,10 +224,10 @@ class SectionReader:
         found = 0
         for child in node.children:
             evidence = self.evidence_in(child, node, context)
+            heading = self._heading(child)
             if evidence.level >= STRONG:
                 found += 1
-            else:
-                heading = self._heading(child)
+            elif not is_section_title(heading.title):  # not into a part (`### Technical Details`)
                 inner = self._inner_context(child, heading, context, evidence)
                 found += self._strong_children(child, inner)
             if found >= 2:
@@ -336,13 +341,15 @@ class SectionReader:
         heading = self._heading(node)
         if PLACEHOLDER.search(heading.title):
             return Evidence(NONE)  # `### BUG-XXX: [Title]`: a template
+        if self.index and node.level <= 1:
+            return Evidence(NONE)  # a folder index's title names the folder
         if heading.is_issue:
             return Evidence(NONE if self._all_placeholders(node) else DECISIVE)
         title = heading.title
         targets = self._field_targets(node)
         anchors = targets & ANCHOR_FIELDS
         part_fields = self._part_fields(node)
-        if not anchors and is_section_title(title):
+        if is_section_title(title) and (not anchors or names_a_part(title)):
             return Evidence(NONE)  # `### 症状`, `### 2. 원인 분석 (Analysis)`: part of an issue
         if self._all_placeholders(node):
             return Evidence(NONE)
@@ -373,10 +380,19 @@ class SectionReader:
         return Evidence(WEAK) if marked else Evidence(NONE, group_only=True)
 
     def _field_targets(self, node: Node) -> set[str]:
+        """The fields a section's field lines fill. A status, severity or priority counts only
+        with a value the vocabulary knows (`✅ Running fine` under `### Backend` is no status)
+        and never when it lists the options (`Open / In Progress / Resolved`)."""
         found: set[str] = set()
         for entry in self._body(node).entries:
             target = field_for(entry.name.rstrip(":：").strip())
-            if target is not None and not enumerates(target, entry.value or entry.text()):
+            if target is None:
+                continue
+            value = entry.value or entry.text()
+            normalise = normaliser(target) if target in _STATUSY else None
+            if normalise is not None and normalise(value) is None:
+                continue
+            if not enumerates(target, value):
                 found.add(target)
         return found
 
@@ -394,7 +410,7 @@ class SectionReader:
         entries = self._body(node).entries
         for entry in entries:
             value = entry.value or entry.text()
-            if value.strip() and not PLACEHOLDER.search(value):
+            if value.strip() and not is_placeholder(value):
                 return False
         return bool(entries)
 
@@ -474,7 +490,8 @@ class SectionReader:
         inline_text: list[int] = []
         for child in node.children:
             child_heading = self._heading(child)
-            if child.kind == "item" and not child_heading.is_issue and not self._fields(child):
+            if child.inline and not child_heading.is_issue and not self._stands_alone(child, node):
+                # `1. **Step**` or `**📝 Document info**` with a date: part of this issue's text.
                 inline_text.extend(range(child.line, child.end + 1))
             elif child.inline or child_heading.is_issue:
                 nested.append(child)
@@ -530,6 +547,14 @@ class SectionReader:
         )
         for child in nested:
             self.issue(child, self._heading(child), context)
+
+    def _stands_alone(self, node: Node, parent: Node) -> bool:
+        """A bold title or numbered bold item inside an issue is an issue of its own when it
+        carries issue fields and is not named like a part of the log."""
+        found = self._own_evidence(node, self._siblings(parent))
+        return found.level >= STRONG or (
+            found.level == WEAK and bool(self._field_targets(node) & ANCHOR_FIELDS)
+        )
 
     def _heading_fields(self, builder: DraftBuilder, heading: Heading, line: int) -> None:
         """The status, severity and date written into the heading."""
