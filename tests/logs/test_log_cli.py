@@ -163,3 +163,41 @@ def test_per_issue_check_flags_a_stray_issue_file_but_not_a_readme(
     (desk_dir / "issues" / "007-gone.md").write_text("## Issue #007 - Gone\n", encoding="utf-8")
     code, _, err = run("export", "--per-issue", "issues", "--check")
     assert code == 1 and "007-gone.md is not an issue on the desk" in err
+
+
+def test_a_conflicting_reimport_is_reported_and_prefer_log_takes_the_log(
+    run: Run, desk_dir: Path
+) -> None:
+    log = desk_dir / "ISSUES.md"
+
+    def log_says(severity: str) -> None:
+        log.write_text(f"# Log\n\n## Issue #001 - Login loop\n**Severity**: {severity}\n")
+
+    def desk_says() -> str:
+        severity: str = json.loads(run("show", "--json", "1")[1])["issue"]["severity"]
+        return severity
+
+    log_says("High")
+    assert run("import", str(log))[0] == 0
+    run("edit", "1", "--severity", "low")
+    log_says("Critical")
+    code, out, _ = run("import", "--json", str(log))
+    assert code == 0
+    report = json.loads(out)
+    assert report["summary"]["conflicts"] == 1
+    assert (report["conflicts"][0]["field"], report["conflicts"][0]["taken"]) == (
+        "severity",
+        "desk",
+    )
+    assert [w["line"] for w in report["warnings"]] == [3]
+    assert desk_says() == "low"
+    run("edit", "1", "--severity", "high")
+    log_says("Info")
+    code, _, err = run("import", str(log))
+    assert "ISSUES.md:3: #001 severity changed on the desk ('high') and in the log ('info')" in err
+    assert desk_says() == "high"
+    run("edit", "1", "--severity", "medium")
+    log_says("Low")
+    assert run("import", "--prefer", "log", str(log))[0] == 0
+    assert desk_says() == "low"
+    assert run("import", "--prefer", "nobody", str(log))[0] == 2

@@ -46,13 +46,24 @@ def import_command(
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Show what would change; write nothing.")
     ] = False,
+    prefer: Annotated[
+        str,
+        typer.Option(
+            "--prefer",
+            help="Whose value wins a field changed both on the desk and in the log since the "
+            "last import: desk or log.",
+        ),
+    ] = "desk",
     as_json: JsonOption = False,
 ) -> None:
     """Import Markdown issue logs.
 
     Reads every file first, then applies all of them in one transaction: new issues are filed,
-    changed ones updated (with events), unchanged ones left alone. Exit 2 when nothing could be
-    imported; warnings (file:line) do not change the exit code.
+    changed ones updated (with events), unchanged ones left alone. A log imported before is
+    merged three ways: what only the log changed is applied, what only the desk changed is
+    kept, and a field both changed is a conflict (reported; the desk's value kept unless
+    --prefer log). Issues gone from a log are reported, never deleted. Exit 2 when nothing could
+    be imported; warnings (file:line) do not change the exit code.
     """
     from passmuster.errors import DeskNotFound
     from passmuster.logs.reader import FAMILIES
@@ -61,6 +72,8 @@ def import_command(
 
     if log_format not in FAMILIES:
         raise BadInput(f"--format {log_format!r}: choose from {', '.join(FAMILIES)}")
+    if prefer not in ("desk", "log"):
+        raise BadInput(f"--prefer {prefer!r}: choose desk or log", field="prefer")
     desk: Desk | None
     try:
         desk = open_desk()
@@ -81,6 +94,7 @@ def import_command(
                     family=log_format,
                     root=root or Path.cwd(),
                     progress=progress,
+                    prefer=prefer,
                 )
             except NothingImported as exc:
                 if as_json:
@@ -144,6 +158,10 @@ def _summary(report: ImportReport) -> dict[str, int]:
     counts["warnings"] = len(report.warnings)
     counts["errors"] = len(report.errors)
     counts["notes"] = len(report.notes)
+    if report.conflicts:
+        counts["conflicts"] = len(report.conflicts)
+    if report.removed:
+        counts["removed from the log"] = len(report.removed)
     return counts
 
 
@@ -177,8 +195,12 @@ def _print_report(report: ImportReport) -> None:
     parts = [
         f"{n} {action}"
         for action, n in summary.items()
-        if action not in ("warnings", "errors", "notes")
+        if action not in ("warnings", "errors", "notes", "conflicts", "removed from the log")
     ]
+    if report.conflicts:
+        parts.append(f"{len(report.conflicts)} conflicts (see the warnings)")
+    if report.removed:
+        parts.append(f"{len(report.removed)} no longer in their log (kept)")
     parts.append(f"{len(report.notes)} log notes kept in this report")
     parts.append(f"{len(report.warnings)} warnings")
     out.print(", ".join(parts))

@@ -84,6 +84,39 @@ class ReportEntry:
     filled: list[str]
     changed: list[str] = field(default_factory=list)
     status: str = ""  # the status the log gives the issue (or the default, open)
+    # Fields changed only on the desk since the last import of this log: the desk's are kept.
+    kept: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class ImportConflict:
+    """A field the log and the desk both changed since the last import, differently."""
+
+    path: str
+    line: int
+    number: int
+    title: str
+    field: str
+    desk: str | None
+    log: str | None
+    taken: str  # "desk" (the default) or "log" (`--prefer log`)
+
+    def __str__(self) -> str:
+        kept = "the desk's kept" if self.taken == "desk" else "the log's taken"
+        return (
+            f"{self.path}:{self.line}: #{self.number:03d} {self.field} changed on the desk "
+            f"({self.desk!r}) and in the log ({self.log!r}); {kept}"
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class RemovedIssue:
+    """An issue a log gave at its last import and no longer does: kept on the desk."""
+
+    path: str
+    number: int
+    title: str
+    original_id: str | None
 
 
 @dataclass(slots=True)
@@ -98,6 +131,8 @@ class ImportReport:
     warnings: list[LogWarning] = field(default_factory=list)
     totals: list[StatedTotal] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    conflicts: list[ImportConflict] = field(default_factory=list)
+    removed: list[RemovedIssue] = field(default_factory=list)
 
     def count(self, action: str) -> int:
         return sum(1 for entry in self.issues if entry.action == action)

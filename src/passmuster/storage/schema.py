@@ -28,6 +28,7 @@ TABLE_MODULES: tuple[str, ...] = (
     "passmuster.storage.auth_tables",
     "passmuster.storage.monitor_tables",
     "passmuster.storage.error_tables",
+    "passmuster.storage.import_tables",
 )
 
 

@@ -45,12 +45,13 @@ from passmuster.core.issues import (
     value_text,
 )
 from passmuster.core.limits import TYPED, Limits, check_changes, check_comment, check_draft
+from passmuster.core.merge import ImportRecord
 from passmuster.core.sla import SlaPolicy, SlaStatus, escalations_due, sla_horizon, sla_report
 from passmuster.core.stats import Stats, compute_stats
 from passmuster.errors import Conflict, DeskError, DeskNotFound, InvalidValue, NotFound
 from passmuster.settings import DESK_DIR, DESK_FILE, Settings, find_config, find_desk_file
+from passmuster.storage import import_store, timeline_store
 from passmuster.storage import issue_store as store
-from passmuster.storage import timeline_store
 from passmuster.storage.engine import (
     WRITE_OPTION,
     create_desk_engine,
@@ -679,6 +680,20 @@ class Desk:
     def services(self) -> builtins.list[Service]:
         result: builtins.list[Service] = self._read(store.list_services)
         return result
+
+    # --- imported logs ------------------------------------------------------------------------
+
+    def import_records(self, source: str) -> builtins.list[ImportRecord]:
+        """What the log `source` said about each of its issues at its last import."""
+        result: builtins.list[ImportRecord] = self._read(
+            lambda c: import_store.records_for(c, source)
+        )
+        return result
+
+    def save_import_records(self, records: Sequence[ImportRecord]) -> None:
+        """Remember what the logs say now, for the next re-import's three-way merge."""
+        now = self.clock()
+        self._write(lambda c: import_store.save_records(c, records, now=now))
 
 
 def _locked(c: Connection, number: int, expected_version: int | None) -> Issue:

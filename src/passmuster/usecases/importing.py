@@ -14,22 +14,29 @@ import re
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from passmuster.core.issues import (
     ALLOWED_TRANSITIONS,
-    EDITABLE_FIELDS,
     CloseReason,
     Issue,
-    IssueDraft,
     IssueQuery,
     Status,
 )
 from passmuster.core.limits import STORED, check_draft
+from passmuster.core.merge import ImportRecord, Merge, field_digests, merge
 from passmuster.errors import ParseError, PassmusterError
-from passmuster.logs.model import ImportReport, ParsedIssue, ParsedLog, ReportEntry
+from passmuster.logs.model import (
+    ImportConflict,
+    ImportReport,
+    LogWarning,
+    ParsedIssue,
+    ParsedLog,
+    RemovedIssue,
+    ReportEntry,
+)
 from passmuster.logs.reader import Folder, issue_key, read_file
 
 if TYPE_CHECKING:
@@ -142,20 +149,12 @@ def read_logs(
 class _Plan:
     parsed: ParsedIssue
     path: str
-    existing: Issue | None
-    changes: dict[str, Any]
-    status: Status | None
-
-
-_COMPARED = tuple(sorted(EDITABLE_FIELDS))
-
-
-def _changes(draft: IssueDraft, issue: Issue) -> dict[str, Any]:
-    return {
-        name: getattr(draft, name)
-        for name in _COMPARED
-        if getattr(draft, name) != getattr(issue, name)
-    }
+    source: str | None
+    existing: Issue | None  # the desk's issue, when it had to be read to merge
+    number: int | None  # the desk's number of the matched issue
+    merge: Merge
+    digests: dict[str, str]  # the log's fields now
+    record: ImportRecord | None  # what the log said at its last import
 
 
 def _desk_keys(issues: Sequence[Issue]) -> dict[str, Issue]:
@@ -169,29 +168,111 @@ def _desk_keys(issues: Sequence[Issue]) -> dict[str, Issue]:
     return keyed
 
 
-def plan_import(desk: Desk | None, logs: Sequence[ParsedLog]) -> list[_Plan]:
-    """Match each parsed issue to the desk and work out what would change."""
+@dataclass(slots=True)
+class _Log:
+    """One log's issues on the desk: what it said last time, and (read when needed) the issues
+    it gave before the desk remembered logs."""
+
+    desk: Desk
+    source: str
+    records: dict[str, ImportRecord]
+    by_desk_key: dict[str, Issue] | None = None
+    matched: set[int] = field(default_factory=set)
+
+    @classmethod
+    def read(cls, desk: Desk, source: str) -> _Log:
+        records = {record.key: record for record in desk.import_records(source)}
+        return cls(desk, source, records)
+
+    def desk_issues(self) -> dict[str, Issue]:
+        if self.by_desk_key is None:
+            self.by_desk_key = _desk_keys(self.desk.list(IssueQuery(source=self.source)))
+        return self.by_desk_key
+
+
+@dataclass(slots=True)
+class ImportPlan:
+    """What an import would do: each issue's plan, and the issues the logs dropped."""
+
+    issues: list[_Plan]
+    removed: list[RemovedIssue]
+    unrecorded: list[Issue]  # dropped issues the desk kept no record of the log for
+
+
+def plan_import(
+    desk: Desk | None, logs: Sequence[ParsedLog], *, prefer_log: bool = False
+) -> ImportPlan:
+    """Match each parsed issue to the desk and work out, field by field, what changes."""
     plans: list[_Plan] = []
-    by_source: dict[str, dict[str, Issue]] = {}
+    known: dict[str, _Log] = {}
     for log in logs:
         for parsed in log.issues:
             draft = parsed.draft
-            existing: Issue | None = None
-            if desk is not None:
-                if draft.source is not None:
-                    if draft.source not in by_source:
-                        by_source[draft.source] = _desk_keys(
-                            desk.list(IssueQuery(source=draft.source))
-                        )
-                    existing = by_source[draft.source].get(parsed.key)
-                elif parsed.number is not None:
-                    existing = _same_unsourced(desk, parsed)
-            if existing is None:
-                plans.append(_Plan(parsed, log.path, None, {}, None))
+            digests = field_digests(draft)
+            plan = _Plan(parsed, log.path, draft.source, None, None, Merge(), digests, None)
+            plans.append(plan)
+            if desk is None:
                 continue
-            status = draft.status if draft.status is not existing.status else None
-            plans.append(_Plan(parsed, log.path, existing, _changes(draft, existing), status))
-    return plans
+            if draft.source is None:
+                if parsed.number is not None:
+                    plan.existing = _same_unsourced(desk, parsed)
+            else:
+                state = known.get(draft.source)
+                if state is None:
+                    state = known[draft.source] = _Log.read(desk, draft.source)
+                plan.record = state.records.get(parsed.key)
+                if plan.record is not None and plan.record.digests == digests:
+                    # The log says what it said last time: nothing of it to merge.
+                    plan.number = plan.record.number
+                    state.matched.add(plan.number)
+                    continue
+                if plan.record is not None:
+                    plan.existing = _get(desk, plan.record.number)
+                if plan.existing is None:
+                    plan.record = None
+                    plan.existing = state.desk_issues().get(parsed.key)
+                if plan.existing is not None:
+                    state.matched.add(plan.existing.number)
+            if plan.existing is not None:
+                plan.number = plan.existing.number
+                baseline = plan.record.digests if plan.record is not None else None
+                plan.merge = merge(
+                    baseline, plan.existing, draft, prefer_log=prefer_log, log_digests=digests
+                )
+    removed, unrecorded = _removed(known, logs)
+    return ImportPlan(plans, removed, unrecorded)
+
+
+def _get(desk: Desk, number: int) -> Issue | None:
+    from passmuster.errors import NotFound
+
+    try:
+        return desk.get(number)
+    except NotFound:
+        return None
+
+
+def _removed(
+    known: dict[str, _Log], logs: Sequence[ParsedLog]
+) -> tuple[list[RemovedIssue], list[Issue]]:
+    """Issues a log gave before and no longer does: reported, never deleted. Also those of
+    them the desk has no record of (imported before it remembered logs)."""
+    paths = {log.source: log.path for log in logs if log.source is not None}
+    removed: list[RemovedIssue] = []
+    unrecorded: list[Issue] = []
+    for source, state in known.items():
+        recorded = {r.number for r in state.records.values()}
+        gone = {n for n in recorded if n not in state.matched}
+        for issue in (state.by_desk_key or {}).values():
+            if issue.number not in state.matched and issue.number not in recorded:
+                gone.add(issue.number)
+                unrecorded.append(issue)
+        for number in sorted(gone):
+            dropped = _get(state.desk, number)
+            if dropped is not None:
+                where = paths.get(source, source)
+                removed.append(RemovedIssue(where, number, dropped.title, dropped.original_id))
+    return removed, unrecorded
 
 
 def _same_unsourced(desk: Desk, parsed: ParsedIssue) -> Issue | None:
@@ -230,16 +311,17 @@ def _pause_for_tests() -> None:
 
 def _update(desk: Desk, plan: _Plan, existing: Issue, *, actor: str) -> None:
     number = existing.number
-    if plan.changes:
-        desk.update(number, plan.changes, actor=actor, limits=STORED)
-    if plan.status is not None:
+    changes, status = plan.merge.changes, plan.merge.status
+    if changes:
+        desk.update(number, changes, actor=actor, limits=STORED)
+    if status is not None:
         draft = plan.parsed.draft
-        for step in _transition_path(existing.status, plan.status):
+        for step in _transition_path(existing.status, status):
             reason = None
             if step is Status.CLOSED:
                 reason = draft.close_reason or CloseReason.WONT_FIX
             desk.transition(number, step, actor=actor, reason=reason)
-    if plan.changes or plan.status is not None:
+    if changes or status is not None:
         # Which log line the change came from, for the issue's timeline.
         desk.record_event(number, "imported", actor=actor, field="source", new=_where(plan))
 
@@ -258,26 +340,48 @@ def check_drafts(logs: Sequence[ParsedLog]) -> None:
                 raise ParseError(log.path, parsed.line, exc.message) from None
 
 
-def apply_plan(desk: Desk, plans: Sequence[_Plan], *, actor: str) -> dict[int, int]:
+def apply_plan(desk: Desk, whole: ImportPlan, *, actor: str) -> dict[int, int]:
     """Write the plan in the current transaction; returns plan index → desk number."""
+    plans = whole.issues
     numbers: dict[int, int] = {}
     for index, plan in enumerate(plans):
-        existing = plan.existing
-        if existing is None:
-            continue
-        number = existing.number
-        try:
-            _update(desk, plan, existing, actor=actor)
-        except PassmusterError as exc:
-            raise ParseError(plan.path, plan.parsed.line, exc.message) from None
-        numbers[index] = number
-    new = [(index, plan) for index, plan in enumerate(plans) if plan.existing is None]
+        if plan.existing is not None:
+            try:
+                _update(desk, plan, plan.existing, actor=actor)
+            except PassmusterError as exc:
+                raise ParseError(plan.path, plan.parsed.line, exc.message) from None
+        if plan.number is not None:
+            numbers[index] = plan.number
+    new = [(index, plan) for index, plan in enumerate(plans) if plan.number is None]
     if new:
         drafts = [plan.parsed.draft for _, plan in new]
         filed = desk.file_many(drafts, actor=actor, limits=STORED)
         for (index, _), issue in zip(new, filed, strict=True):
             numbers[index] = issue.number
+    desk.save_import_records(_records(plans, numbers, whole.unrecorded))
     return numbers
+
+
+def _records(
+    plans: Sequence[_Plan], numbers: dict[int, int], unrecorded: Sequence[Issue]
+) -> list[ImportRecord]:
+    """What to remember of each log now: every issue whose log text or line moved, and the
+    issues the log dropped that the desk had no record of (so later imports report them too)."""
+    records: list[ImportRecord] = []
+    for index, plan in enumerate(plans):
+        source = plan.source
+        if source is None:
+            continue
+        record = ImportRecord(
+            numbers[index], source, plan.parsed.key, plan.parsed.line, plan.digests
+        )
+        if plan.record != record:
+            records.append(record)
+    for issue in unrecorded:
+        if issue.source is not None:
+            key = issue_key(issue)
+            records.append(ImportRecord(issue.number, issue.source, key, 0, field_digests(issue)))
+    return records
 
 
 def import_logs(
@@ -289,11 +393,16 @@ def import_logs(
     family: str = "auto",
     root: Path | None = None,
     progress: Progress | None = None,
+    prefer: str = "desk",
 ) -> ImportReport:
     """Read the logs and, unless `dry_run`, apply them to `desk` in one transaction.
 
+    A re-imported log merges three ways (core.merge): a field changed on the desk and in the
+    log since the last import keeps the desk's value, or the log's with `prefer="log"`.
     Raises NothingImported when no file yields an issue; the report is attached as `.report`.
     """
+    if prefer not in ("desk", "log"):
+        raise PassmusterError(f"prefer {prefer!r}: choose desk or log")
     report = ImportReport(dry_run=dry_run)
     folders = collect_logs(paths)
     files = list(folders)
@@ -311,35 +420,64 @@ def import_logs(
             report,
         )
     check_drafts(logs)
-    plans = plan_import(desk, logs)
+    whole = plan_import(desk, logs, prefer_log=prefer == "log")
     numbers: dict[int, int] = {}
     if not dry_run:
         assert desk is not None
         with desk.transaction():
-            numbers = apply_plan(desk, plans, actor=actor)
+            numbers = apply_plan(desk, whole, actor=actor)
             _pause_for_tests()
-    for index, plan in enumerate(plans):
-        parsed = plan.parsed
-        if plan.existing is None:
-            action = "created"
-        elif plan.changes or plan.status is not None:
-            action = "updated"
-        else:
-            action = "unchanged"
-        if dry_run and action != "unchanged":
-            action = f"would be {action}"
-        changed = sorted(plan.changes) + (["status"] if plan.status is not None else [])
-        report.issues.append(
-            ReportEntry(
-                path=plan.path,
-                line=parsed.line,
-                title=parsed.draft.title,
-                original_id=parsed.draft.original_id,
-                action=action,
-                number=numbers.get(index, plan.existing.number if plan.existing else None),
-                filled=list(parsed.filled),
-                changed=changed,
-                status=parsed.draft.status.value,
+    for index, plan in enumerate(whole.issues):
+        _report_issue(report, plan, numbers.get(index, plan.number), dry_run=dry_run)
+    report.removed = whole.removed
+    for gone in whole.removed:
+        what = gone.original_id or repr(gone.title)
+        report.warnings.append(
+            LogWarning(
+                gone.path,
+                1,
+                f"#{gone.number:03d} {what} is no longer in this log; kept on the desk",
             )
         )
     return report
+
+
+def _report_issue(report: ImportReport, plan: _Plan, number: int | None, *, dry_run: bool) -> None:
+    parsed, found = plan.parsed, plan.merge
+    if plan.number is None:
+        action = "created"
+    elif found.changes or found.status is not None:
+        action = "updated"
+    else:
+        action = "unchanged"
+    if dry_run and action != "unchanged":
+        action = f"would be {action}"
+    changed = sorted(found.changes) + (["status"] if found.status is not None else [])
+    report.issues.append(
+        ReportEntry(
+            path=plan.path,
+            line=parsed.line,
+            title=parsed.draft.title,
+            original_id=parsed.draft.original_id,
+            action=action,
+            number=number,
+            filled=list(parsed.filled),
+            changed=changed,
+            status=parsed.draft.status.value,
+            kept=list(found.kept),
+        )
+    )
+    assert number is not None or not found.conflicts
+    for conflict in found.conflicts:
+        entry = ImportConflict(
+            plan.path,
+            parsed.line,
+            number or 0,
+            parsed.draft.title,
+            conflict.field,
+            conflict.desk,
+            conflict.log,
+            conflict.taken,
+        )
+        report.conflicts.append(entry)
+        report.warnings.append(LogWarning(plan.path, parsed.line, str(entry).split(": ", 1)[1]))

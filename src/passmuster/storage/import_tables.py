@@ -1,0 +1,30 @@
+"""What each imported log said about each of its issues at the last import.
+
+A re-import merges three ways (core.merge): the log then (these rows), the desk now and the log
+now. One row per issue that came from a log: the log, the key the log matches the issue by
+(its ID, else its title, as the log wrote them), the line, and a digest of every merged field.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import JSON, Column, ForeignKey, Index, Integer, Table, Text
+
+from passmuster.storage.schema import metadata
+from passmuster.storage.types import UTCDateTime
+
+import_records = Table(
+    "import_records",
+    metadata,
+    Column(
+        "issue_number",
+        Integer,
+        ForeignKey("issues.number", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("source", Text, nullable=False),
+    Column("log_key", Text, nullable=False),
+    Column("line", Integer, nullable=False),
+    Column("digests", JSON, nullable=False),
+    Column("imported_at", UTCDateTime, nullable=False),
+    Index("ix_import_records_source", "source"),
+)
