@@ -5,11 +5,13 @@ includes a shared one, and a small FastAPI app, with a few deliberate defects so
 In the same run the compose rules are timed against dclint (npm `dclint`, installed here into
 bench/.work with npm) on the same compose file.
 
-    python -m bench scan [--sizes 10,100,1000] [--repeat 3] [--no-dclint] [--heavy]
+    python -m bench scan [--sizes 10,100,1000] [--repeat 3] [--no-dclint] [--heavy] [--safety]
 
 `--heavy` instead scans a generated ~400 MB repository (a 12-service platform with committed
 virtualenvs, node_modules and data files) with `passmuster scan` in its own process, and
-prints its wall time and peak memory (must hold: <= 10 s, <= 250 MB).
+prints its wall time and peak memory (must hold: <= 10 s, <= 250 MB). `--safety` times what
+reading a repository defensively costs on the 1,000-service platform (the safe reader, the YAML
+nesting walk, the Python depth check) against the plain operations and the whole scan.
 """
 
 from __future__ import annotations
@@ -170,6 +172,67 @@ def heavy(repeat: int) -> None:
     )
 
 
+def safety(repeat: int, size: int = 1000) -> None:
+    """The cost of the defences against hostile repositories, on the generated platform:
+    every file read through the safe reader against a plain `open().read()`, the YAML nesting
+    walk against the whole YAML load, and the Python depth check against parsing."""
+    import ast
+
+    from ruamel.yaml import YAML
+
+    from passmuster.scanner.config import ScanConfig
+    from passmuster.scanner.context import discover
+    from passmuster.scanner.context.model import MAX_PYTHON_NESTING, _deeper_than
+    from passmuster.scanner.context.reading import RepoReader
+    from passmuster.scanner.context.yamldoc import _check_nesting, _Yaml12Resolver, load_yaml
+    from passmuster.scanner.engine import scan
+
+    root = generate(WORK / f"platform-{size}", size).resolve()
+    platform = discover(root, ScanConfig())
+    paths = sorted(platform.texts)
+    text = str(root)
+
+    def plain() -> None:
+        for rel in paths:
+            with open(os.path.join(text, rel), "rb") as handle:
+                handle.read()
+
+    def safe() -> None:
+        reader = RepoReader(text)
+        for rel in paths:
+            reader.read(rel)
+
+    compose = (root / "docker-compose.yml").read_text()
+
+    def nesting() -> None:
+        yaml = YAML(typ="safe", pure=False)
+        yaml.Resolver = _Yaml12Resolver
+        _check_nesting(yaml, compose, "docker-compose.yml")
+
+    sources = [source.text for source in platform.python.values()]
+    trees = [ast.parse(source) for source in sources]
+    plain_s, _ = _time(plain, repeat)
+    safe_s, _ = _time(safe, repeat)
+    load_s, _ = _time(lambda: load_yaml(compose, "docker-compose.yml"), repeat)
+    walk_s, _ = _time(nesting, repeat)
+    parse_s, _ = _time(lambda: [ast.parse(source) for source in sources], repeat)
+    depth_s, _ = _time(lambda: [_deeper_than(t, MAX_PYTHON_NESTING) for t in trees], repeat)
+    scan_s, _ = _time(lambda: scan(root, ScanConfig()), repeat)
+    print(f"  {size} services, {len(paths)} files read; full scan {scan_s:.3f} s")
+    print(
+        f"  safe reader {safe_s:.3f} s vs plain open/read {plain_s:.3f} s: "
+        f"+{safe_s - plain_s:.3f} s ({(safe_s - plain_s) / scan_s:.1%} of the scan)"
+    )
+    print(
+        f"  YAML nesting walk {walk_s:.3f} s within a {load_s:.3f} s load of the compose file "
+        f"({walk_s / load_s:.0%} of the load, {walk_s / scan_s:.1%} of the scan)"
+    )
+    print(
+        f"  Python depth check {depth_s:.3f} s vs parsing {parse_s:.3f} s "
+        f"({depth_s / parse_s:.0%} of parsing, {depth_s / scan_s:.1%} of the scan)"
+    )
+
+
 def _time(action: object, repeat: int) -> tuple[float, object]:
     timings = []
     result: object = None
@@ -214,9 +277,13 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--no-dclint", action="store_true")
     parser.add_argument("--heavy", action="store_true", help="the ~400 MB repository instead")
+    parser.add_argument("--safety", action="store_true", help="the defences' cost instead")
     args = parser.parse_args(argv)  # flags as --name=value (bench passes only flags)
     if args.heavy:
         heavy(args.repeat)
+        return
+    if args.safety:
+        safety(args.repeat)
         return
 
     from passmuster.scanner.config import ScanConfig
