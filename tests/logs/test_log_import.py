@@ -276,3 +276,24 @@ def test_an_import_beyond_what_the_desk_stores_names_file_line_and_field(
         import_logs(desk, [log], actor="ana", root=tmp_path)
     assert refused.value.message.startswith(f"{log}:4: description is too long: 1,000,001")
     assert desk.count() == 0
+
+
+def test_a_reader_failure_on_one_file_is_an_error_for_that_file_only(
+    desk: Desk, log_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    other = tmp_path / "OTHER.md"
+    other.write_text("# Other\n\n## Issue #9 - Cache\n**Status**: Open\n", encoding="utf-8")
+    from passmuster.usecases import importing
+
+    real = importing.read_file
+
+    def flaky(path: Path, **kwargs: object) -> object:
+        if path.name == "OTHER.md":
+            raise IndexError("list index out of range")
+        return real(path, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(importing, "read_file", flaky)
+    report = import_logs(desk, [log_file, other], actor="ana", root=tmp_path)
+    assert report.count("created") == 2
+    (error,) = report.errors
+    assert error.startswith(f"{other}: could not be read (IndexError") and "bug" in error

@@ -135,6 +135,12 @@ def read_logs(
             log = read_file(path, source=source_label(path, root), family=family, folder=folder)
         except ParseError as exc:
             errors.append(exc.message)
+        except Exception as exc:  # one unreadable file must not stop the others
+            # A bug of the reader on a log nobody foresaw: say so, keep the other files.
+            errors.append(
+                f"{path}: could not be read ({type(exc).__name__}: {exc}); please report this "
+                "log as a passmuster bug"
+            )
         else:
             # A folder may hold an index, templates and notes beside its issue files.
             if not log.issues and folder is None:
