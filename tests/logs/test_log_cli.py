@@ -201,3 +201,17 @@ def test_a_conflicting_reimport_is_reported_and_prefer_log_takes_the_log(
     assert run("import", "--prefer", "log", str(log))[0] == 0
     assert desk_says() == "low"
     assert run("import", "--prefer", "nobody", str(log))[0] == 2
+
+
+def test_notes_lists_what_imported_logs_say_besides_their_issues(
+    run: Run, desk_dir: Path, fixture_log: FixtureLog
+) -> None:
+    assert run("notes")[1].strip() == "no log notes"
+    run("import", str(fixture_log("status-in-headings")))
+    code, out, _ = run("notes", "--json")
+    assert code == 0
+    titles = [note["title"] for note in json.loads(out)]
+    assert "Issue Reporting Format" in titles
+    code, out, _ = run("notes")
+    assert "Issue Reporting Format" in out and "status-in-headings.md:" in out
+    assert "## 📝 Log Notes" in run("export", "--notes")[1]

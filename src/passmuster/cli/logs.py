@@ -231,6 +231,14 @@ def export_command(
         typer.Option("--check", help="Write nothing; exit 1 when the file(s) on disk differ."),
     ] = False,
     title: Annotated[str, typer.Option("--title", help="The log's heading.")] = "Issue Log",
+    notes: Annotated[
+        bool,
+        typer.Option(
+            "--notes",
+            help="Append the imported logs' notes (templates, workflows, legends …); importing "
+            "the export gives them back to their logs.",
+        ),
+    ] = False,
     as_json: JsonOption = False,
 ) -> None:
     """Render the desk as a Markdown log.
@@ -257,7 +265,7 @@ def export_command(
             files = per_issue_files(desk)
             _export_folder(per_issue, files, check=check, as_json=as_json)
             return
-        text = export_log(desk, title=title, template=template)
+        text = export_log(desk, title=title, template=template, notes=notes)
     if output is None:
         if as_json:
             # --json promises JSON on stdout; the log travels as one string in it.
@@ -322,3 +330,35 @@ def _export_folder(folder: Path, files: dict[str, str], *, check: bool, as_json:
         emit_json({"folder": str(folder), "files": sorted(files), "changed": changed})
     else:
         console().print(f"{len(changed)} of {len(files)} files written to {folder}")
+
+
+@app.command("notes")
+def notes_command(
+    log: Annotated[
+        str | None,
+        typer.Argument(help="Only this log (as the import report names it).", show_default=False),
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """The notes of imported logs: what they say besides their issues.
+
+    Format templates, legends, escalation workflows, contact protocols, statistics …: each
+    import keeps a log's notes (replacing the ones before), so they stay readable once the
+    desk is the log. `passmuster export --notes` writes them into an exported log.
+    """
+    from rich.markup import escape
+
+    with desk_session() as desk:
+        found = desk.log_notes(log)
+    if as_json:
+        emit_json([to_jsonable(note) for note in found])
+        return
+    out = console()
+    if not found:
+        out.print("no log notes" + (f" for {escape(log)}" if log else ""))
+        return
+    for note in found:
+        out.print(f"[bold]{escape(note.title)}[/]  [dim]{escape(note.path)}:{note.line}[/]")
+        if note.body:
+            out.print(escape(note.body), soft_wrap=True)
+        out.print()

@@ -40,6 +40,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "escalate": ("passmuster.cli.reports", "Record one escalation event per SLA breach."),
     "import": ("passmuster.cli.logs", "Import Markdown issue logs."),
     "export": ("passmuster.cli.logs", "Render the desk as a Markdown log."),
+    "notes": ("passmuster.cli.logs", "What imported logs say besides their issues."),
     "scan": ("passmuster.cli.scan", "Check the platform for cross-service breakage."),
     "services": ("passmuster.cli.scan", "The service catalog discovered from the platform."),
     "rule": ("passmuster.cli.scan", "Show one rule's documentation."),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from passmuster.core.issues import IssueDraft
+from passmuster.core.notes import LogNote as LogNote  # a core concept the readers make
 
 
 @dataclass(frozen=True, slots=True)
@@ -17,16 +18,6 @@ class LogWarning:
 
     def __str__(self) -> str:
         return f"{self.path}:{self.line}: {self.message}"
-
-
-@dataclass(frozen=True, slots=True)
-class LogNote:
-    """A document-level section (format template, statistics, workflow …): kept, not an issue."""
-
-    path: str
-    line: int
-    title: str
-    body: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +57,10 @@ class ParsedLog:
     notes: list[LogNote] = field(default_factory=list)
     warnings: list[LogWarning] = field(default_factory=list)
     totals: list[StatedTotal] = field(default_factory=list)
+    # Notes of other logs that an exported log carries back (`export --notes`), by their log.
+    carried_notes: list[LogNote] = field(default_factory=list)
+    # Lines that quote other logs (the carried notes): their stated totals are not this log's.
+    quoted: list[range] = field(default_factory=list)
 
     def warn(self, line: int, message: str) -> None:
         self.warnings.append(LogWarning(self.path, line, message))

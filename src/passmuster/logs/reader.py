@@ -117,7 +117,13 @@ def _read(
         hint = "" if folder is None else Path(path).stem
         SectionReader(outline, log, single=family == "single", title_hint=hint).read()
     _number_keys(log)
-    _stated_totals(log, outline.lines, outline.inside_fence)
+    inside = outline.inside_fence
+    if log.quoted:
+        inside = list(inside)
+        for quoted in log.quoted:
+            for i in quoted:
+                inside[i] = True  # quoted from other logs: not this log's own totals
+    _stated_totals(log, outline.lines, inside)
     return log
 
 

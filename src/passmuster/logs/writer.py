@@ -34,6 +34,7 @@ from passmuster.core.issues import (
     Task,
     format_number,
 )
+from passmuster.core.notes import LogNote
 from passmuster.core.stats import tally
 from passmuster.core.visible import escape_controls, has_controls
 from passmuster.logs.body import VERBATIM_INFO, parse_files, split_names, trim_blank
@@ -461,6 +462,7 @@ def log_context(issues: Sequence[Issue], *, title: str) -> dict[str, Any]:
         "hours": _hours,
         "flat": _visible,
         "ref": format_number,
+        "generated": meta_comment({"generated": True}),
     }
 
 
@@ -491,9 +493,14 @@ def _environment(folder: Path | None) -> Any:
 
 
 def render_log(
-    issues: Sequence[Issue], *, title: str = "Issue Log", template: Path | None = None
+    issues: Sequence[Issue],
+    *,
+    title: str = "Issue Log",
+    template: Path | None = None,
+    notes: Sequence[LogNote] = (),
 ) -> str:
-    """The whole log. `template` is a Jinja2 file given the context of `log_context`."""
+    """The whole log, with the imported logs' `notes` at its end when given. `template` is a
+    Jinja2 file given the context of `log_context`."""
     import jinja2
 
     from passmuster.errors import ParseError
@@ -513,7 +520,36 @@ def render_log(
         raise ParseError(str(template), None, f"template error: {exc.message}") from None
     except jinja2.TemplateError as exc:  # the sandbox's SecurityError among them
         raise ParseError(str(template), None, f"template error: {exc}") from None
+    if notes:
+        text = text.rstrip("\n") + "\n\n" + render_notes(notes)
     return text.rstrip("\n") + "\n"
+
+
+NOTES_HEADING = "## 📝 Log Notes"
+
+
+def render_notes(notes: Sequence[LogNote]) -> str:
+    """The imported logs' notes as a section of an exported log (no trailing newline).
+
+    Each note carries its log and line in a comment, so importing the export gives every note
+    back to the log it came from instead of making them notes of the export.
+    """
+    parts = [
+        NOTES_HEADING,
+        "",
+        meta_comment({"log_notes": True}),
+        "",
+        "What the imported logs say besides their issues, kept by the desk.",
+    ]
+    for note in notes:
+        title, exact = _extra_heading(note.title, 0)
+        meta: dict[str, Any] = {"note_source": note.path, "note_line": note.line}
+        if not exact:
+            meta["note_title"] = note.title
+        parts.extend(
+            ["", f"### {title}", meta_comment(meta), _body(note.body) if note.body else ""]
+        )
+    return "\n".join(parts)
 
 
 def issue_filename(issue: IssueDraft, number: int) -> str:

@@ -8,7 +8,8 @@ from datetime import datetime
 from sqlalchemy import Connection, delete, insert, select
 
 from passmuster.core.merge import ImportRecord
-from passmuster.storage.import_tables import import_records
+from passmuster.core.notes import LogNote
+from passmuster.storage.import_tables import import_records, log_notes
 
 # Bounded batches keep every statement under the drivers' parameter limits.
 _BATCH = 5_000
@@ -46,3 +47,32 @@ def save_records(connection: Connection, records: Sequence[ImportRecord], *, now
     ]
     for start in range(0, len(rows), _BATCH):
         connection.execute(insert(import_records), rows[start : start + _BATCH])
+
+
+def replace_notes(
+    connection: Connection, source: str, notes: Sequence[LogNote], *, now: datetime
+) -> None:
+    """The log `source`'s notes are now `notes` (its notes from before go)."""
+    connection.execute(delete(log_notes).where(log_notes.c.source == source))
+    rows = [
+        {
+            "source": source,
+            "position": position,
+            "line": note.line,
+            "title": note.title,
+            "body": note.body,
+            "imported_at": now,
+        }
+        for position, note in enumerate(notes)
+    ]
+    for start in range(0, len(rows), _BATCH):
+        connection.execute(insert(log_notes), rows[start : start + _BATCH])
+
+
+def notes(connection: Connection, source: str | None = None) -> list[LogNote]:
+    """The notes of one log, or of every log (by log, in each log's order)."""
+    query = select(log_notes.c.source, log_notes.c.line, log_notes.c.title, log_notes.c.body)
+    if source is not None:
+        query = query.where(log_notes.c.source == source)
+    rows = connection.execute(query.order_by(log_notes.c.source, log_notes.c.position)).all()
+    return [LogNote(row[0], row[1], row[2], row[3]) for row in rows]

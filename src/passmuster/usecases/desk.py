@@ -46,6 +46,7 @@ from passmuster.core.issues import (
 )
 from passmuster.core.limits import TYPED, Limits, check_changes, check_comment, check_draft
 from passmuster.core.merge import ImportRecord
+from passmuster.core.notes import LogNote
 from passmuster.core.sla import SlaPolicy, SlaStatus, escalations_due, sla_horizon, sla_report
 from passmuster.core.stats import Stats, compute_stats
 from passmuster.errors import Conflict, DeskError, DeskNotFound, InvalidValue, NotFound
@@ -694,6 +695,16 @@ class Desk:
         """Remember what the logs say now, for the next re-import's three-way merge."""
         now = self.clock()
         self._write(lambda c: import_store.save_records(c, records, now=now))
+
+    def replace_log_notes(self, source: str, notes: Sequence[LogNote]) -> None:
+        """The log `source`'s notes, as its latest import read them."""
+        now = self.clock()
+        self._write(lambda c: import_store.replace_notes(c, source, notes, now=now))
+
+    def log_notes(self, source: str | None = None) -> builtins.list[LogNote]:
+        """The notes of one log (`source` as the desk names it), or of every imported log."""
+        result: builtins.list[LogNote] = self._read(lambda c: import_store.notes(c, source))
+        return result
 
 
 def _locked(c: Connection, number: int, expected_version: int | None) -> Issue:

@@ -39,11 +39,15 @@ def export_log(
     title: str = "Issue Log",
     template: Path | None = None,
     query: IssueQuery | None = None,
+    notes: bool = False,
 ) -> str:
-    """The desk as one Markdown log; the same desk always gives the same text."""
+    """The desk as one Markdown log; the same desk always gives the same text. With `notes`,
+    the imported logs' notes follow the issues."""
     if template is not None and not template.is_file():
         raise ParseError(template, None, "template not found")
-    return escape_controls(render_log(desk_issues(desk, query), title=title, template=template))
+    kept = desk.log_notes() if notes else []
+    issues = desk_issues(desk, query)
+    return escape_controls(render_log(issues, title=title, template=template, notes=kept))
 
 
 @dataclass(frozen=True, slots=True)

@@ -27,6 +27,7 @@ from passmuster.core.issues import (
 )
 from passmuster.core.limits import STORED, check_draft
 from passmuster.core.merge import ImportRecord, Merge, field_digests, merge
+from passmuster.core.notes import LogNote
 from passmuster.errors import ParseError, PassmusterError
 from passmuster.logs.model import (
     ImportConflict,
@@ -418,6 +419,7 @@ def import_logs(
     for log in logs:
         report.formats[log.path] = log.family
         report.notes.extend(log.notes)
+        report.notes.extend(log.carried_notes)
         report.warnings.extend(log.warnings)
         report.totals.extend(log.totals)
     if not any(log.issues for log in logs):
@@ -432,6 +434,7 @@ def import_logs(
         assert desk is not None
         with desk.transaction():
             numbers = apply_plan(desk, whole, actor=actor)
+            _keep_notes(desk, logs)
             _pause_for_tests()
     for index, plan in enumerate(whole.issues):
         _report_issue(report, plan, numbers.get(index, plan.number), dry_run=dry_run)
@@ -446,6 +449,21 @@ def import_logs(
             )
         )
     return report
+
+
+def _keep_notes(desk: Desk, logs: Sequence[ParsedLog]) -> None:
+    """Each log's notes replace what the desk kept of it; an exported log gives back the notes
+    it carries to the logs they came from."""
+    carried: dict[str, list[LogNote]] = {}
+    for log in logs:
+        for note in log.carried_notes:
+            carried.setdefault(note.path, []).append(note)
+    for log in logs:
+        if log.source is not None and log.source not in carried:
+            kept = [LogNote(log.source, n.line, n.title, n.body) for n in log.notes]
+            desk.replace_log_notes(log.source, kept)
+    for source, notes in carried.items():
+        desk.replace_log_notes(source, notes)
 
 
 def _report_issue(report: ImportReport, plan: _Plan, number: int | None, *, dry_run: bool) -> None:

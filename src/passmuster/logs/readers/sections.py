@@ -159,15 +159,21 @@ class SectionReader:
         """A section that holds issues: its own text is a note (issue tables read), its
         children are classified in turn."""
         self._container_body(node, title)
-        found = [self.evidence_in(child, node, context) for child in node.children]
+        children = []
+        for child in node.children:
+            if self._carries_notes(child):
+                self._carried_notes(child)
+            else:
+                children.append(child)
+        found = [self.evidence_in(child, node, context) for child in children]
         # Sections beside lists of issues (`## 🔴 Critical` › issues, `## ✅ Fixed` with none
         # yet) are lists too: one without issue fields of its own is not an issue.
         lists = any(
             e.level < STRONG
             and self._holds_issues(c, self._inner_context(c, self._heading(c), context, e))
-            for c, e in zip(node.children, found, strict=True)
+            for c, e in zip(children, found, strict=True)
         )
-        for child, evidence in zip(node.children, found, strict=True):
+        for child, evidence in zip(children, found, strict=True):
             self.classify(child, context, evidence, beside_lists=lists)
 
     def classify(
@@ -450,12 +456,38 @@ class SectionReader:
     def _container_body(self, node: Node, title: str) -> None:
         """A container's own text (intro paragraphs, issue tables) around its issue sections."""
         rest = tables.read_tables(self.o.lines, self.o.inside_fence, node.body, self.log)
-        if any(self.o.lines[i].strip() for i in rest):
+        if any(self.o.lines[i].strip() for i in rest) and not self._generated(node):
             self._note_lines(title, node.line, rest)
+
+    def _generated(self, node: Node) -> bool:
+        """A part `passmuster export` wrote from the desk (statistics …): no note of the log."""
+        return node.line >= 0 and self._body(node).meta.get("generated") is True
 
     # --- notes ------------------------------------------------------------------------------
 
+    def _carries_notes(self, node: Node) -> bool:
+        """The notes section `passmuster export --notes` writes (its comment says so)."""
+        return node.kind == "heading" and self._body(node).meta.get("log_notes") is True
+
+    def _carried_notes(self, section: Node) -> None:
+        """Each note of an exported notes section, given back to the log it came from."""
+        self.log.quoted.append(range(section.line, section.end + 1))
+        for child in section.children:
+            meta = self._body(child).meta
+            source, line = meta.get("note_source"), meta.get("note_line")
+            if not isinstance(source, str) or not isinstance(line, int):
+                self.note(child)  # edited by hand beyond recognition: a note of this log
+                continue
+            title = meta.get("note_title")
+            if not isinstance(title, str):
+                title = child.text.strip()
+            lines = [i for i in child.body if not self.o.lines[i].startswith("<!-- passmuster")]
+            body = unwrap_verbatim(trim_blank("\n".join(self.o.lines[i] for i in lines)))
+            self.log.carried_notes.append(LogNote(source, line, title, body))
+
     def note(self, node: Node) -> None:
+        if self._generated(node):
+            return
         title = strip_emoji(node.text.replace("**", "")).strip() or "(untitled)"
         lines = list(node.subtree_lines())
         self._note_lines(title, node.line, lines)
