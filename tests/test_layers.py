@@ -31,6 +31,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("storage", "logs", "scanner"),
     ("usecases",),
     ("monitor",),
+    ("deploy",),
     ("web",),
     ("api",),
     ("cli",),

@@ -48,6 +48,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "monitor": ("passmuster.cli.monitor", "Probe the services and open incidents."),
     "status": ("passmuster.cli.monitor", "Services with health, latency and open incidents."),
     "notify": ("passmuster.cli.notify", "Notification channels: list them, enable one again."),
+    "deploy": (
+        "passmuster.cli.deploy",
+        "Deploy services in dependency order, health-gated; status, logs, history.",
+    ),
     "serve": ("passmuster.cli.serve", "Serve the dashboard and the REST API."),
     "token": ("passmuster.cli.tokens", "Create, list and revoke API tokens."),
     "demo": ("passmuster.cli.demo", "Run the whole desk on the bundled example platform."),

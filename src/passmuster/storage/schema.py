@@ -29,6 +29,7 @@ TABLE_MODULES: tuple[str, ...] = (
     "passmuster.storage.monitor_tables",
     "passmuster.storage.error_tables",
     "passmuster.storage.import_tables",
+    "passmuster.storage.deploy_tables",
 )
 
 

@@ -180,26 +180,11 @@ def start_local_platform(
     for service in platform.by_name().values():
         if wanted is not None and service.name not in wanted:
             continue
-        entry = service.entry
-        if (
-            entry is not None
-            and entry.server == "uvicorn"
-            and entry.module
-            and entry.attribute
-            and entry.module_path
-        ):
-            depth = entry.module.count(".") + 1
-            cwd = (root / entry.module_path).parents[depth - 1]
-            runnable.append((service, cwd, f"{entry.module}:{entry.attribute}"))
+        found = uvicorn_app(service, root)
+        if found is not None:
+            runnable.append((service, *found))
             continue
-        infra = next(
-            (
-                port
-                for prefix, port in LOCAL_INFRA.items()
-                if (service.image or "").startswith(prefix)
-            ),
-            None,
-        )
+        infra = local_infra_port(service)
         if infra is not None and _listening(infra):
             local.base_urls[service.name] = f"127.0.0.1:{infra}"
         else:
@@ -212,7 +197,7 @@ def start_local_platform(
         service_env: dict[str, str] = {**os.environ}
         for var in service.env.values():
             if var.value is not None:
-                service_env[var.name] = _localise(var.value, local.base_urls)
+                service_env[var.name] = localise_url(var.value, local.base_urls)
         service_env.update({"PORT": str(port), "HOST": "127.0.0.1", "PYTHONUNBUFFERED": "1"})
         service_env.update(env(service.name) if env is not None else {})
         local.services[service.name] = LocalService(
@@ -262,7 +247,30 @@ def _dies_with_this_process(command: list[str]) -> list[str]:
     return [sys.executable, "-c", _DIE_WITH_PARENT, str(os.getpid()), *command]
 
 
-def _localise(value: str, base_urls: dict[str, str]) -> str:
+def uvicorn_app(service: Any, root: Path) -> tuple[Path, str] | None:
+    """(the folder to run in, `module:attribute`) for a service whose command is
+    `uvicorn module:app` and whose module is found in the repository; None otherwise."""
+    entry = service.entry
+    if (
+        entry is None
+        or entry.server != "uvicorn"
+        or not entry.module
+        or not entry.attribute
+        or not entry.module_path
+    ):
+        return None
+    depth = entry.module.count(".") + 1
+    cwd = (root / entry.module_path).parents[depth - 1]
+    return cwd, f"{entry.module}:{entry.attribute}"
+
+
+def local_infra_port(service: Any) -> int | None:
+    """The usual local port of an infrastructure image (PostgreSQL 5432, Redis 6379 …)."""
+    image = service.image or ""
+    return next((port for prefix, port in LOCAL_INFRA.items() if image.startswith(prefix)), None)
+
+
+def localise_url(value: str, base_urls: dict[str, str]) -> str:
     """Rewrite a compose URL value (`http://identity:8001/x`) to the local port."""
     if "://" not in value:
         return value

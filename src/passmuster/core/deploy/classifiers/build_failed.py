@@ -1,0 +1,59 @@
+from __future__ import annotations
+
+import re
+
+from passmuster.core.deploy.classify import Classifier, Evidence, Match, around, last_match
+
+_BUILD = re.compile(
+    r"failed to solve|did not complete successfully: exit code|executor failed running|"
+    r"Could not find a version that satisfies the requirement\s+(?P<pkg1>[\w.\-\[\]]+)|"
+    r"No matching distribution found for\s+(?P<pkg2>[\w.\-\[\]]+)|"
+    r"Failed building wheel for\s+(?P<pkg3>[\w.\-]+)|"
+    r"Failed to build\s+(?P<pkg4>[\w.\-]+)|"
+    r"error: subprocess-exited-with-error|ResolutionImpossible|"
+    r"because these package versions have conflicting dependencies|"
+    r"pg_config executable not found|error: command '[\w./-]*(?:gcc|cc|g\+\+)' failed|"
+    r"COPY failed|failed to compute cache key|failed to read dockerfile|"
+    r"unable to prepare context|ERROR: Invalid requirement|"
+    r"Service '[\w.-]+' failed to build|target [\w.-]+: failed to solve",
+)
+
+
+class BuildFailed(Classifier):
+    """## What it catches
+    An image that does not build: `failed to solve`, a `RUN pip install` that `did not
+    complete successfully`, pip's `No matching distribution found for …`, `ResolutionImpossible`
+    and conflicting dependencies, `Failed building wheel for …`, `pg_config executable not
+    found`, a compiler missing (`error: command 'gcc' failed`), `COPY failed` or a file
+    missing from the build context.
+
+    ## Why it happens
+    Requirements that cannot be installed together (two pins of one package, a package pinned
+    to a version that does not exist), a package compiled from source on a slim image without
+    build tools, or a Dockerfile copying a file from outside its build context.
+
+    ## How to fix it
+    Read the first `ERROR` of the build. Pin versions that exist and agree across the service's
+    requirement files and the shared ones (`passmuster scan --select REQ` lists conflicts);
+    install `gcc`/`libpq-dev` in the build stage or use binary wheels (`psycopg2-binary`,
+    `psycopg[binary]`); keep `COPY` sources inside the build context.
+    """
+
+    name = "build-failed"
+    title = "Service images fail to build"
+    order = 20
+    predicted_by = ("IMG001", "REQ003", "REQ004", "REQ006", "REQ007", "REQ008", "REQ009", "REF002")
+
+    def match(self, evidence: Evidence) -> Match | None:
+        text = evidence.text
+        found = last_match(_BUILD, text)
+        if found is None:
+            return None
+        package = next(
+            (found.group(g) for g in ("pkg1", "pkg2", "pkg3", "pkg4") if found.group(g)), None
+        )
+        line_start = text.rfind("\n", 0, found.start()) + 1
+        line_end = text.find("\n", found.end())
+        line = text[line_start : line_end if line_end >= 0 else len(text)].strip()
+        summary = f"build failed: {line[:200]}"
+        return Match(summary, around(text, found.start(), found.end(), before=6), package)

@@ -1,0 +1,81 @@
+from __future__ import annotations
+
+import re
+
+from passmuster.core.deploy.classify import (
+    Classifier,
+    Evidence,
+    Match,
+    around,
+    last_match,
+    traceback_excerpt,
+)
+
+_VAR = r"[A-Za-z_][A-Za-z0-9_]{1,}"
+_TEXT = re.compile(
+    rf"required variable (?P<v1>{_VAR}) is missing a value|"
+    rf"(?:[Ee]nvironment variable|env var)\s+['\"`]?(?P<v2>{_VAR})['\"`]?\s+"
+    r"(?:is\s+)?(?:not set|missing|required|must be set|is required|undefined)|"
+    rf"[Mm]issing (?:required )?environment variables?:?\s*['\"`]?(?P<v3>{_VAR})|"
+    rf"Set the (?P<v4>{_VAR}) environment variable|"
+    rf"\b(?P<v5>[A-Z][A-Z0-9_]{{2,}}) (?:is not set|must be set|is required but not set)",
+)
+_PYDANTIC_MISSING = re.compile(
+    r"validation errors? for (?P<model>\w*Settings\w*|\w*Config\w*)\n"
+    rf"(?P<field>{_VAR})\n\s+Field required",
+)
+
+
+class MissingEnv(Classifier):
+    """## What it catches
+    A service that stops at start-up because an environment variable is not set:
+    `KeyError: 'DATABASE_URL'` raised by `os.environ[...]`, a pydantic `Settings` model with a
+    `Field required`, compose's `required variable X is missing a value`, and messages such as
+    `environment variable JWT_SECRET is not set`.
+
+    ## Why it happens
+    The variable is set for one service and forgotten for its sibling (a worker built from the
+    API's image), renamed in the code but not in compose, or expected from a `.env` file that
+    exists on one machine only.
+
+    ## How to fix it
+    Set the variable in the service's `environment:` (or an `env_file` the repository keeps)
+    next to its siblings; give the code a safe default only when one exists. The scanner's
+    ENV005 lists variables a service's siblings set that it lacks, ENV001 the compose variables
+    with no value.
+    """
+
+    name = "missing-env"
+    title = "Services stop at start-up: an environment variable is not set"
+    order = 30
+    predicted_by = ("ENV005", "ENV001")
+
+    def match(self, evidence: Evidence) -> Match | None:
+        text = evidence.text
+        error = evidence.python_error
+        if error is not None and error.type == "KeyError" and "environ" in error.frames:
+            name = error.message.strip("'\" ")
+            if re.fullmatch(_VAR, name):
+                return Match(
+                    f"environment variable {name} is not set (KeyError)",
+                    traceback_excerpt(text, error),
+                    name,
+                )
+        missing = last_match(_PYDANTIC_MISSING, text)
+        if missing is not None:
+            name = missing.group("field").upper()
+            return Match(
+                f"environment variable {name} is not set ({missing.group('model')}: field "
+                "required)",
+                around(text, missing.start(), missing.end()),
+                name,
+            )
+        found = last_match(_TEXT, text)
+        if found is None:
+            return None
+        name = next(v for v in found.groups() if v)
+        return Match(
+            f"environment variable {name} is not set",
+            around(text, found.start(), found.end()),
+            name,
+        )

@@ -1,0 +1,53 @@
+from __future__ import annotations
+
+import re
+
+from passmuster.core.deploy.classify import Classifier, Evidence, Match, around, last_match
+
+_IN_USE = re.compile(
+    r"[Aa]ddress already in use|EADDRINUSE|port is already allocated|Connection in use: \(|"
+    r"Port \d+ is in use|only one usage of each socket address|\[Errno (?:98|48|10048)\]|"
+    r"is in use by another process",
+)
+_PORT = re.compile(
+    r"""\(['"][^'"]*['"],\s*(\d{1,5})\)|:(\d{1,5})\b|[Pp]ort (\d{1,5})\b|(\d{1,5}) failed"""
+)
+
+
+class PortInUse(Classifier):
+    """## What it catches
+    A service that cannot listen because its port is taken: `[Errno 98] Address already in
+    use` (uvicorn, gunicorn's `Connection in use`, Flask's `Port 5000 is in use`), Node's
+    `EADDRINUSE`, Docker's `Bind for 0.0.0.0:8000 failed: port is already allocated`, and the
+    local runner's own check before it starts a service.
+
+    ## Why it happens
+    Two services publish or listen on the same port (often copied from one compose entry to
+    the next), or an earlier run of the service is still holding it, or a developer's own
+    server runs there.
+
+    ## How to fix it
+    Give every service its own host port (the scanner's PORT001 finds clashes in the compose
+    files before a deploy does), stop the stale process (`passmuster deploy stop SERVICE`,
+    `ss -ltnp 'sport = :PORT'` shows who holds it), or change the published port.
+    """
+
+    name = "port-in-use"
+    title = "Services cannot bind their port: address already in use"
+    order = 10
+    predicted_by = ("PORT001",)
+
+    def match(self, evidence: Evidence) -> Match | None:
+        text = "\n".join(p for p in (evidence.reason, evidence.text) if p)
+        found = last_match(_IN_USE, text)
+        if found is None:
+            return None
+        line_start = text.rfind("\n", 0, found.start()) + 1
+        line_end = text.find("\n", found.end())
+        line = text[line_start : line_end if line_end >= 0 else len(text)]
+        port = next(
+            (g for m in _PORT.finditer(line) for g in m.groups() if g and 0 < int(g) < 65536),
+            None,
+        )
+        summary = f"port {port} is already in use" if port else "address already in use"
+        return Match(summary, around(text, found.start(), found.end()), port)

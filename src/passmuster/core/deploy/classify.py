@@ -1,0 +1,339 @@
+"""Failure classifiers: read a failed attempt's output and logs and name the failure's class.
+
+A classifier describes itself like a scanner rule: a kebab-case `name`, the `title` of the
+deployment issue its failures go into, a `severity`, the scanner rules that predict it
+(`predicted_by`), and a docstring whose headings (`## What it catches`, `## Why it happens`,
+`## How to fix it`) are its documentation and the known fix the issue shows.
+
+    class PortInUse(Classifier):
+        \"\"\"## What it catches ...\"\"\"
+
+        name = "port-in-use"
+        title = "Services cannot bind their port"
+        order = 10
+
+        def match(self, evidence: Evidence) -> Match | None: ...
+
+Classifiers run in `order`; the first that matches names the class, so the specific ones
+(a port taken, an import error) come before the general ones (health never ready). Built-ins
+live one per module in `passmuster.core.deploy.classifiers` and register exactly as a plugin's
+do, through `Classifiers.register_module`. Everything here is text in, text out: no I/O.
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+from types import ModuleType
+from typing import ClassVar
+
+from passmuster.core.deploy.attempts import Result
+from passmuster.core.issues import Severity
+from passmuster.errors import ConfigError, NotFound
+
+NAME_PATTERN = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
+REQUIRED_HEADINGS = ("## What it catches", "## Why it happens", "## How to fix it")
+EXCERPT_LINES = 15
+EXCERPT_CHARS = 4_000
+
+
+@dataclass(frozen=True, slots=True)
+class PythonError:
+    """The last exception a Python traceback in the text ends with."""
+
+    type: str  # the class name without its module: `ModuleNotFoundError`
+    qualified: str  # as printed: `sqlalchemy.exc.OperationalError`
+    message: str  # the rest of its line
+    frames: str  # the traceback's frame lines (code lines included)
+    start: int  # offset of the traceback in the text
+    end: int  # offset just past the exception line
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """What is known about one failed attempt."""
+
+    service: str
+    result: Result
+    exit_code: int | None = None
+    output: str = ""  # the command's output (its last lines)
+    logs: str = ""  # the service's own logs, when the runner has them apart from the output
+    reason: str = ""  # the runner's account: "no passing probe within 120s (HTTP 404)"
+    probe_reason: str | None = None  # the last health probe's failure, when one was tried
+    killed_by_deploy: bool = False  # the deploy sent the signal (timeout, Ctrl-C)
+    unhealthy_dependencies: tuple[str, ...] = ()  # dependencies that failed their probe first
+    hosts: Mapping[str, str] = field(default_factory=dict)  # host or host:port -> service
+
+    @cached_property
+    def text(self) -> str:
+        """Output and logs as one text (once when the runner gives the same lines twice)."""
+        parts = [self.output]
+        if self.logs and self.logs != self.output:
+            parts.append(self.logs)
+        return "\n".join(p for p in parts if p)
+
+    @cached_property
+    def python_error(self) -> PythonError | None:
+        return last_python_error(self.text)
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    summary: str  # one line: what went wrong
+    excerpt: str  # the lines that show it
+    subject: str | None = None  # what it is about: a port, a module, a name, a variable
+
+
+@dataclass(frozen=True, slots=True)
+class Failure:
+    """A classified failure: the class and what this attempt showed of it."""
+
+    name: str
+    title: str
+    severity: Severity
+    summary: str
+    excerpt: str
+    subject: str | None
+    predicted_by: tuple[str, ...]
+
+
+class Classifier:
+    """Base of every failure classifier; subclasses set the attributes and implement `match`."""
+
+    name: ClassVar[str] = ""
+    title: ClassVar[str] = ""
+    severity: ClassVar[Severity] = Severity.HIGH
+    order: ClassVar[int] = 500
+    predicted_by: ClassVar[tuple[str, ...]] = ()
+
+    def match(self, evidence: Evidence) -> Match | None:
+        raise NotImplementedError
+
+    @classmethod
+    def docs(cls) -> str:
+        return inspect.cleandoc(cls.__doc__ or "")
+
+    @classmethod
+    def section(cls, heading: str) -> str:
+        """The text under `## heading` of the docstring."""
+        text = cls.docs()
+        marker = f"## {heading}"
+        if marker not in text:
+            return ""
+        body = text.split(marker, 1)[1]
+        return body.split("\n## ", 1)[0].strip()
+
+    @classmethod
+    def summary(cls) -> str:
+        return " ".join(cls.section("What it catches").split("\n\n", 1)[0].split())
+
+    @classmethod
+    def problems(cls) -> list[str]:
+        found: list[str] = []
+        if not NAME_PATTERN.match(cls.name):
+            found.append(f"name {cls.name!r} is not kebab-case")
+        if not cls.title:
+            found.append("no title")
+        docs = cls.docs()
+        for heading in REQUIRED_HEADINGS:
+            if heading not in docs:
+                found.append(f"docstring lacks the heading {heading!r}")
+        if not isinstance(cls.severity, Severity):
+            found.append("severity is not a Severity")
+        return found
+
+    def failure(self, found: Match) -> Failure:
+        return Failure(
+            self.name,
+            self.title,
+            self.severity,
+            found.summary,
+            found.excerpt,
+            found.subject,
+            self.predicted_by,
+        )
+
+
+class Classifiers:
+    """The catalogue: classifiers by name, tried in order."""
+
+    def __init__(self) -> None:
+        self._by_name: dict[str, type[Classifier]] = {}
+        self._ordered: list[Classifier] = []
+
+    def register(self, classifier: type[Classifier]) -> type[Classifier]:
+        problems = classifier.problems()
+        where = f"{classifier.__module__}.{classifier.__qualname__}"
+        if problems:
+            raise ConfigError(f"failure classifier {where}: {'; '.join(problems)}")
+        existing = self._by_name.get(classifier.name)
+        if existing is not None and existing is not classifier:
+            raise ConfigError(f"failure classifier name {classifier.name!r} is registered twice")
+        if existing is None:
+            self._by_name[classifier.name] = classifier
+            self._ordered.append(classifier())
+            self._ordered.sort(key=lambda c: (c.order, c.name))
+        return classifier
+
+    def register_module(self, module: ModuleType) -> list[type[Classifier]]:
+        """Register every Classifier subclass `module` defines (not merely imports)."""
+        found = [
+            obj
+            for obj in vars(module).values()
+            if inspect.isclass(obj)
+            and issubclass(obj, Classifier)
+            and obj is not Classifier
+            and obj.__module__ == module.__name__
+            and obj.name
+        ]
+        for classifier in found:
+            self.register(classifier)
+        return found
+
+    def all(self) -> list[type[Classifier]]:
+        return [type(c) for c in self._ordered]
+
+    def __len__(self) -> int:
+        return len(self._ordered)
+
+    def get(self, name: str) -> type[Classifier]:
+        found = self._by_name.get(name.strip().lower())
+        if found is None:
+            raise NotFound(f"no failure class {name!r}; `passmuster deploy classes` lists them")
+        return found
+
+    def classify(self, evidence: Evidence) -> Failure:
+        """The first classifier's verdict; the catalogue ends with a catch-all, so one always
+        answers (a catalogue without one answers `unclassified` itself)."""
+        for classifier in self._ordered:
+            found = classifier.match(evidence)
+            if found is not None:
+                return classifier.failure(found)
+        return Failure(
+            "unclassified",
+            "Services fail to start for a reason no classifier recognises",
+            Severity.HIGH,
+            evidence.reason or "failed",
+            last_lines(evidence.text, EXCERPT_LINES),
+            None,
+            (),
+        )
+
+
+# --- reading output ---------------------------------------------------------------------------
+
+_TRACEBACK = "Traceback (most recent call last):"
+# A log prefix some runners put before every line: "billing-1  | ", "2024-01-01T00:00:00Z ".
+_PREFIX = re.compile(r"^(?:[\w.-]+(?:-\d+)?\s+\|\s?|\d{4}-\d\d-\d\dT[\d:.]+Z?\s)")
+
+
+def last_python_error(text: str) -> PythonError | None:
+    """The exception the last traceback in `text` ends with, or None when there is none."""
+    start = text.rfind(_TRACEBACK)
+    if start < 0:
+        return None
+    line_start = text.rfind("\n", 0, start) + 1
+    prefixed = _PREFIX.match(text[line_start:start]) is not None
+    pos = text.find("\n", start)
+    frames: list[str] = []
+    while pos >= 0:
+        nxt = text.find("\n", pos + 1)
+        line = text[pos + 1 : nxt if nxt >= 0 else len(text)]
+        if prefixed:
+            line = _PREFIX.sub("", line, count=1)
+        if not line.strip():
+            pos = nxt
+            continue
+        if line.startswith((" ", "\t")):
+            frames.append(line)
+            pos = nxt
+            continue
+        qualified, sep, message = line.partition(":")
+        qualified = qualified.strip()
+        if not re.fullmatch(r"[A-Za-z_][\w.]*", qualified):
+            return None
+        return PythonError(
+            qualified.rsplit(".", 1)[-1],
+            qualified,
+            message.strip() if sep else "",
+            "\n".join(frames),
+            line_start,
+            nxt if nxt >= 0 else len(text),
+        )
+    return None
+
+
+def last_lines(text: str, count: int) -> str:
+    return "\n".join(text.rstrip().splitlines()[-count:])
+
+
+def traceback_excerpt(text: str, error: PythonError, *, extra: int = 2) -> str:
+    """The end of the traceback: its last frames (without the interpreter's own import
+    machinery and the `^^^` markers), the exception line and a few lines after it."""
+    body = text[error.start : error.end].splitlines()
+    if not body:
+        return ""
+    frames: list[list[str]] = []
+    for line in body[1:-1]:
+        stripped = line.strip()
+        if stripped.startswith("File "):
+            frames.append([line])
+        elif frames and stripped and set(stripped) - set("^~ "):
+            frames[-1].append(line)
+    kept = [f for f in frames if "<frozen " not in f[0]]
+    lines = [body[0]]
+    room = EXCERPT_LINES - 2 - extra
+    chosen: list[str] = []
+    for frame in reversed(kept):
+        if len(chosen) + len(frame) > room:
+            break
+        chosen[:0] = frame
+    after = text[error.end :].splitlines()[1 : 1 + extra]
+    return _clip("\n".join([*lines, *chosen, body[-1], *after]))
+
+
+def around(text: str, start: int, end: int, *, before: int = 3, after: int = 3) -> str:
+    """The lines holding text[start:end], with a few lines of context either side."""
+    first = start
+    for _ in range(before + 1):
+        first = text.rfind("\n", 0, max(first - 1, 0)) if first > 0 else -1
+        if first < 0:
+            break
+    first = first + 1 if first >= 0 else 0
+    last = end
+    for _ in range(after + 1):
+        found = text.find("\n", last + 1)
+        if found < 0:
+            last = len(text)
+            break
+        last = found
+    return _clip(text[first:last].strip("\n"))
+
+
+def last_match(pattern: re.Pattern[str], text: str) -> re.Match[str] | None:
+    """The last match of `pattern` in `text`: the most recent occurrence is the one that
+    counts when a service retried or a log holds an older run."""
+    found = None
+    for found in pattern.finditer(text):  # noqa: B007 - the loop keeps the last one
+        pass
+    return found
+
+
+def _clip(text: str) -> str:
+    lines = text.splitlines()[-EXCERPT_LINES:]
+    out = "\n".join(line if len(line) <= 500 else line[:497] + "..." for line in lines)
+    return out[-EXCERPT_CHARS:]
+
+
+def service_for(hosts: Mapping[str, str], text: str) -> str | None:
+    """The service a host, `host:port` or URL in `text` names, if any."""
+    for match in re.finditer(r"([A-Za-z0-9][A-Za-z0-9_.-]*)(?::(\d{1,5}))?", text):
+        host, port = match.group(1), match.group(2)
+        if port and f"{host}:{port}" in hosts:
+            return hosts[f"{host}:{port}"]
+        if host in hosts and not host.replace(".", "").isdigit():
+            return hosts[host]
+    return None

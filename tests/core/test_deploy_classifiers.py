@@ -1,0 +1,271 @@
+"""Each failure class on the output real services print when they fail that way."""
+
+from __future__ import annotations
+
+import pytest
+
+from passmuster.core.deploy.attempts import Result
+from passmuster.core.deploy.classifiers import builtin_modules
+from passmuster.core.deploy.classify import Classifiers, Evidence, last_python_error
+from passmuster.errors import ConfigError
+
+
+@pytest.fixture(scope="module")
+def catalogue() -> Classifiers:
+    found = Classifiers()
+    for module in builtin_modules():
+        found.register_module(module)
+    return found
+
+
+def _classify(catalogue: Classifiers, output: str, **kwargs: object) -> tuple[str, str | None]:
+    failure = catalogue.classify(
+        Evidence("billing", kwargs.pop("result", Result.FAILED), output=output, **kwargs)  # type: ignore[arg-type]
+    )
+    return failure.name, failure.subject
+
+
+UVICORN_IMPORT = """\
+INFO:     Will watch for changes in these directories: ['/app']
+Traceback (most recent call last):
+  File "/usr/local/bin/uvicorn", line 8, in <module>
+    sys.exit(main())
+  File "/usr/local/lib/python3.11/site-packages/uvicorn/importer.py", line 19, in import_from_string
+    module = importlib.import_module(module_str)
+  File "<frozen importlib._bootstrap>", line 1204, in _gcd_import
+  File "/app/app/main.py", line 5, in <module>
+    from fastapi import FastAPI, HTTPException, HTTPStatus
+ImportError: cannot import name 'HTTPStatus' from 'fastapi' (/usr/lib/python3/fastapi/__init__.py)
+"""
+
+COMPOSE_PREFIXED_NAME_ERROR = """\
+tenants-1  | Traceback (most recent call last):
+tenants-1  |   File "/app/app/main.py", line 22, in <module>
+tenants-1  |     async def my_tenants(user: dict = Depends(get_current_user)) -> list[dict]:
+tenants-1  |                                               ^^^^^^^^^^^^^^^^
+tenants-1  | NameError: name 'get_current_user' is not defined
+tenants-1 exited with code 1
+"""
+
+
+def test_an_import_error_names_what_could_not_be_imported(catalogue: Classifiers) -> None:
+    failure = catalogue.classify(Evidence("billing", Result.FAILED, 1, UVICORN_IMPORT))
+    assert failure.name == "import-error"
+    assert failure.subject == "HTTPStatus"
+    assert "CODE001" in failure.predicted_by
+    # The machine's own paths stay out of the summary, so two machines tell the same story.
+    assert failure.summary == "ImportError: cannot import name 'HTTPStatus' from 'fastapi'"
+    assert failure.excerpt.splitlines()[0] == "Traceback (most recent call last):"
+    assert "<frozen" not in failure.excerpt
+    assert failure.excerpt.splitlines()[-1].startswith("ImportError")
+
+
+def test_a_missing_module_names_its_top_package(catalogue: Classifiers) -> None:
+    out = (
+        'Traceback (most recent call last):\n  File "/app/db.py", line 1, in <module>\n'
+        "    import asyncpg.pool\nModuleNotFoundError: No module named 'asyncpg'\n"
+    )
+    assert _classify(catalogue, out) == ("import-error", "asyncpg")
+
+
+def test_uvicorn_that_cannot_find_the_module_is_an_import_error(catalogue: Classifiers) -> None:
+    out = 'ERROR:    Error loading ASGI app. Could not import module "app.main".\n'
+    assert _classify(catalogue, out) == ("import-error", "app.main")
+
+
+def test_a_name_error_behind_compose_log_prefixes(catalogue: Classifiers) -> None:
+    assert _classify(catalogue, COMPOSE_PREFIXED_NAME_ERROR) == ("name-error", "get_current_user")
+
+
+@pytest.mark.parametrize(
+    ("output", "port"),
+    [
+        (
+            "ERROR:    [Errno 98] error while attempting to bind on address "
+            "('127.0.0.1', 8001): address already in use\n",
+            "8001",
+        ),
+        (
+            "Error response from daemon: driver failed programming external connectivity on "
+            "endpoint app-billing-1: Bind for 0.0.0.0:8004 failed: port is already allocated\n",
+            "8004",
+        ),
+        ("[2024-05-01 10:00:00 +0000] [1] [ERROR] Connection in use: ('0.0.0.0', 5000)\n", "5000"),
+        ("Error: listen EADDRINUSE: address already in use :::3000\n", "3000"),
+        ("OSError: [Errno 98] Address already in use\n", None),
+    ],
+)
+def test_a_taken_port_is_recognised_with_its_number(
+    catalogue: Classifiers, output: str, port: str | None
+) -> None:
+    assert _classify(catalogue, output) == ("port-in-use", port)
+
+
+def test_the_local_runner_s_own_port_check_is_a_taken_port(catalogue: Classifiers) -> None:
+    failure = catalogue.classify(
+        Evidence(
+            "billing", Result.FAILED, reason="port 8004 on 127.0.0.1 is in use by another process"
+        )
+    )
+    assert (failure.name, failure.subject) == ("port-in-use", "8004")
+
+
+@pytest.mark.parametrize(
+    ("output", "variable"),
+    [
+        (
+            'Traceback (most recent call last):\n  File "/app/config.py", line 4, in <module>\n'
+            '    DATABASE_URL = os.environ["DATABASE_URL"]\n'
+            "  File \"<frozen os>\", line 679, in __getitem__\nKeyError: 'DATABASE_URL'\n",
+            "DATABASE_URL",
+        ),
+        (
+            "pydantic_core._pydantic_core.ValidationError: 1 validation error for Settings\n"
+            "jwt_secret\n  Field required [type=missing, input_value={}, input_type=dict]\n",
+            "JWT_SECRET",
+        ),
+        (
+            "error while interpolating services.api.environment.[]: "
+            "required variable API_KEY is missing a value\n",
+            "API_KEY",
+        ),
+        ("RuntimeError: environment variable REDIS_URL is not set\n", "REDIS_URL"),
+    ],
+)
+def test_a_missing_variable_is_named(catalogue: Classifiers, output: str, variable: str) -> None:
+    assert _classify(catalogue, output) == ("missing-env", variable)
+
+
+def test_a_key_error_that_is_not_about_the_environment_is_not_a_missing_variable(
+    catalogue: Classifiers,
+) -> None:
+    out = (
+        'Traceback (most recent call last):\n  File "/app/x.py", line 3, in <module>\n'
+        "    PLANS['gold']\nKeyError: 'gold'\n"
+    )
+    assert _classify(catalogue, out)[0] == "unclassified"
+
+
+@pytest.mark.parametrize(
+    ("output", "package"),
+    [
+        (
+            " => ERROR [billing 4/6] RUN pip install --no-cache-dir -r requirements.txt\n"
+            "ERROR: Could not find a version that satisfies the requirement fastapi==9.9.9 "
+            "(from versions: 0.1.0, 0.115.0)\nERROR: No matching distribution found for "
+            'fastapi==9.9.9\nfailed to solve: process "/bin/sh -c pip install --no-cache-dir -r '
+            'requirements.txt" did not complete successfully: exit code: 1\n',
+            None,
+        ),
+        (
+            "      Error: pg_config executable not found.\n"
+            "      pg_config is required to build psycopg2 from source.\n"
+            "  ERROR: Failed building wheel for psycopg2\n",
+            "psycopg2",
+        ),
+    ],
+)
+def test_a_build_failure_is_recognised(
+    catalogue: Classifiers, output: str, package: str | None
+) -> None:
+    assert _classify(catalogue, output) == ("build-failed", package)
+
+
+def test_a_build_that_dies_for_memory_is_out_of_memory(catalogue: Classifiers) -> None:
+    out = " => ERROR [4/6] RUN pip install -r requirements.txt\nKilled\nexit code: 137\n"
+    assert _classify(catalogue, out)[0] == "oom-killed"
+
+
+def test_sigkill_the_deploy_sent_is_not_out_of_memory(catalogue: Classifiers) -> None:
+    evidence = Evidence(
+        "billing",
+        Result.TIMED_OUT,
+        exit_code=-9,
+        reason="no passing health probe within 5s (last: connection refused)",
+        probe_reason="connection refused",
+        killed_by_deploy=True,
+    )
+    assert catalogue.classify(evidence).name == "health-never-ready"
+    evidence = Evidence("billing", Result.FAILED, exit_code=137, output="starting workers\n")
+    assert catalogue.classify(evidence).name == "oom-killed"
+
+
+def test_an_unhealthy_dependency_names_it(catalogue: Classifiers) -> None:
+    evidence = Evidence(
+        "tenants",
+        Result.FAILED,
+        reason="dependency identity is not healthy: connection refused",
+        unhealthy_dependencies=("identity",),
+    )
+    assert (catalogue.classify(evidence).name, catalogue.classify(evidence).subject) == (
+        "dependency-unhealthy",
+        "identity",
+    )
+
+
+def test_a_refused_connection_to_a_known_host_names_the_service(catalogue: Classifiers) -> None:
+    out = (
+        'Traceback (most recent call last):\n  File "/app/db.py", line 9, in connect\n'
+        "    engine.connect()\nsqlalchemy.exc.OperationalError: (psycopg2.OperationalError) "
+        'connection to server at "postgres" (172.18.0.2), port 5432 failed: Connection refused\n'
+    )
+    failure = catalogue.classify(
+        Evidence("billing", Result.FAILED, 1, out, hosts={"postgres": "postgres"})
+    )
+    assert (failure.name, failure.subject) == ("dependency-unhealthy", "postgres")
+
+
+def test_the_last_traceback_is_the_one_that_counts(catalogue: Classifiers) -> None:
+    out = COMPOSE_PREFIXED_NAME_ERROR.replace("tenants-1  | ", "") + UVICORN_IMPORT
+    assert _classify(catalogue, out)[0] == "import-error"
+
+
+def test_a_service_that_never_answers_is_health_never_ready(catalogue: Classifiers) -> None:
+    evidence = Evidence(
+        "notifications",
+        Result.TIMED_OUT,
+        output="INFO:     Uvicorn running on http://127.0.0.1:8005\n",
+        reason="no passing health probe within 30s (last: HTTP 404)",
+        probe_reason="HTTP 404",
+    )
+    failure = catalogue.classify(evidence)
+    assert failure.name == "health-never-ready"
+    assert "HTTP 404" in failure.excerpt
+    assert "CODE004" in failure.predicted_by
+
+
+def test_anything_else_is_unclassified_with_its_last_lines(catalogue: Classifiers) -> None:
+    failure = catalogue.classify(
+        Evidence("x", Result.FAILED, 3, "\n".join(f"line {n}" for n in range(40)))
+    )
+    assert failure.name == "unclassified"
+    assert failure.summary == "exited with code 3"
+    assert failure.excerpt.splitlines()[-1] == "line 39"
+
+
+def test_every_classifier_documents_itself(catalogue: Classifiers) -> None:
+    names = [c.name for c in catalogue.all()]
+    assert names[-1] == "unclassified"
+    assert len(names) >= 9
+    for classifier in catalogue.all():
+        assert classifier.problems() == []
+        assert classifier.section("How to fix it")
+
+
+def test_a_classifier_without_its_documentation_is_refused() -> None:
+    from passmuster.core.deploy.classify import Classifier
+
+    class Careless(Classifier):
+        name = "careless"
+        title = "t"
+
+    with pytest.raises(ConfigError, match="heading"):
+        Classifiers().register(Careless)
+
+
+def test_a_traceback_reader_ignores_text_that_only_looks_like_one() -> None:
+    assert last_python_error("Traceback (most recent call last):\n  File x\n{json: 1}\n") is None
+    found = last_python_error(
+        'Traceback (most recent call last):\n  File "a", line 1\nValueError: bad\n'
+    )
+    assert found is not None and (found.type, found.message) == ("ValueError", "bad")
