@@ -19,6 +19,7 @@ AREAS = (
     "monitor",
     "web",
     "errors",
+    "deploy",
     "realworld",
     "logs-realworld",
 )

@@ -130,6 +130,48 @@ def test_statistics_page_draws_its_charts(
         context.close()
 
 
+def test_deployments_page_draws_the_four_keys(
+    chromium: Any, server: tuple[str, dict[str, str]], artifacts: Path
+) -> None:
+    import httpx
+
+    base, secrets = server
+    headers = {"Authorization": f"Bearer {secrets['coordinator']}"}
+    for number, (service, state) in enumerate(
+        (("billing", "success"), ("billing", "failure"), ("identity", "success")), start=1
+    ):
+        httpx.post(
+            f"{base}/api/v1/deployments",
+            json={
+                "deployment": {"id": number, "sha": "ab" * 20},
+                "deployment_status": {"state": state},
+                "service": service,
+                "output": "ModuleNotFoundError: No module named 'asyncpg'",
+            },
+            headers=headers,
+        ).raise_for_status()
+    context = chromium.new_context(viewport={"width": 1280, "height": 900})
+    try:
+        page = context.new_page()
+        log_in(page, base, secrets["reader"])
+        page.goto(f"{base}/deployments")
+        page.wait_for_selector('#delivery-charts[data-ready="true"]', timeout=WAIT_MS)
+        totals = page.evaluate(
+            """() => ['chart-frequency', 'chart-lead', 'chart-failure', 'chart-restore']
+                .map(id => Chart.getChart(document.getElementById(id)) ? 1 : 0)"""
+        )
+        assert totals == [1, 1, 1, 1]
+        deployed = page.evaluate(
+            """() => Chart.getChart(document.getElementById('chart-frequency'))
+                .data.datasets.map(d => d.data.reduce((a, b) => a + b, 0))"""
+        )
+        assert deployed == [2, 1]  # two deployed, one failed
+        assert page.locator(".deploy-matrix .attempt.failed").count() == 1
+        page.screenshot(path=str(artifacts / "deployments.png"), full_page=True)
+    finally:
+        context.close()
+
+
 def first_up(base: str, token: str, candidates: list[str], *, timeout: float = 30.0) -> str:
     """The first of `candidates` the monitor reports up (some example services are broken on
     purpose, and one whose health check calls others may be slow on a busy machine)."""

@@ -68,6 +68,7 @@ def create_app(settings: Settings | None = None, *, desk: Desk | None = None) ->
 
     from passmuster.api.routes import (
         channels,
+        deployments,
         errors,
         events,
         issues,
@@ -77,7 +78,17 @@ def create_app(settings: Settings | None = None, *, desk: Desk | None = None) ->
         tokens,
     )
 
-    for module in (issues, services, scans, reports, events, channels, tokens, errors):
+    for module in (
+        issues,
+        services,
+        scans,
+        deployments,
+        reports,
+        events,
+        channels,
+        tokens,
+        errors,
+    ):
         app.include_router(module.router, prefix=API_PREFIX)
 
     @app.get("/healthz", include_in_schema=False)

@@ -742,3 +742,44 @@ def classify_command(
             click.echo(failure.excerpt)
     if failure.name == "unclassified":
         raise typer.Exit(1)
+
+
+def delivery_view(keys: Any) -> Any:
+    """DORA's four keys as a Rich table (for `passmuster stats`)."""
+    from rich.table import Table
+
+    def hours(value: float | None) -> str:
+        return human_duration(value * 3600) if value is not None else "-"
+
+    table = Table(
+        title="Delivery (DORA's four keys, per service deployment)",
+        title_justify="left",
+        box=None,
+        header_style="bold dim",
+        pad_edge=False,
+    )
+    table.add_column("Key")
+    table.add_column("Value", justify="right")
+    table.add_column("Over")
+    rate = keys.change_failure_rate
+    table.add_row(
+        "Deployment frequency",
+        f"{keys.per_day:.2f}/day" if keys.per_day is not None else "-",
+        f"{keys.deployments} successful in {keys.days:g} days",
+    )
+    table.add_row(
+        "Lead time for changes",
+        hours(keys.lead_time_hours),
+        f"median; 90th percentile {hours(keys.lead_time_p90_hours)}",
+    )
+    table.add_row(
+        "Change failure rate",
+        f"{rate * 100:.1f}%" if rate is not None else "-",
+        f"{keys.change_failures} of {keys.deployments + keys.failed} deployments",
+    )
+    table.add_row(
+        "Time to restore",
+        hours(keys.restore_hours),
+        f"median; {keys.unrestored} not restored yet" if keys.unrestored else "median",
+    )
+    return table

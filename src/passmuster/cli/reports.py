@@ -150,21 +150,30 @@ def stats_command(
 
     The month x severity table with totals and average and median resolution time; counts by
     status, severity and type; the priority matrix; SLA attainment; mean time to acknowledge and
-    to resolve; the services with the most open issues.
+    to resolve; the services with the most open issues; and, once deployments are recorded,
+    DORA's four keys over them (deployment frequency, lead time for changes, change failure
+    rate, time to restore; `delivery` in the JSON).
     """
     start = parse_when(since, option="--since") if since else None
     end = parse_when(until, option="--until") if until else None
     if start is not None and end is not None and end <= start:
         raise BadInput(f"--until {until} is not after --since {since}", field="until")
+    from passmuster.usecases.deployments import delivery
+
     with desk_session() as desk:
         stats = desk.stats(since=start, until=end)
+        keys = delivery(desk, since=start, until=end)
     if as_json:
-        emit_json(stats.to_dict())
+        emit_json({**stats.to_dict(), "delivery": keys.to_dict()})
         return
     out = console()
     for part in stats_view(stats):
         out.print(part)
         out.print()
+    if keys.deployments or keys.failed:
+        from passmuster.cli.deploy import delivery_view
+
+        out.print(delivery_view(keys))
 
 
 def stats_view(stats: Stats) -> list[RenderableType]:

@@ -152,12 +152,20 @@ class Rollout:
                 else:
                     runnable.append(service)
             self.reporter.wave(index + 1, len(waves), runnable)
+            # One write for the wave's attempts, before any of them starts: a deploy killed
+            # from here on leaves them recorded (as running, then interrupted).
+            ids = self.log.start_many(
+                run, [(s, index, self.versions.get(s, Version())) for s in runnable]
+            )
 
-            async def one(service: str, wave_index: int) -> Finished:
+            async def one(service: str, attempt_id: int) -> Finished:
                 async with limit:
-                    return await self._deploy(run, self.setup.units[service], wave_index)
+                    return await self._deploy(self.setup.units[service], attempt_id)
 
-            tasks = [asyncio.create_task(one(s, index)) for s in runnable]
+            tasks = [
+                asyncio.create_task(one(s, attempt_id))
+                for s, attempt_id in zip(runnable, ids, strict=True)
+            ]
             try:
                 done = await asyncio.gather(*tasks)
             except BaseException:
@@ -184,9 +192,7 @@ class Rollout:
 
     # --- one service ----------------------------------------------------------------------
 
-    async def _deploy(self, run: Run, unit: Unit, wave: int) -> Finished:
-        version = self.versions.get(unit.service, Version())
-        attempt_id = self.log.start(run, unit.service, wave=wave, version=version)
+    async def _deploy(self, unit: Unit, attempt_id: int) -> Finished:
         try:
             self.reporter.started(unit.service)
             unhealthy = await self._check_outside(unit.service)
@@ -292,7 +298,7 @@ class Rollout:
     ) -> Outcome:
         """Wait for the health probe (or the command) to say the service is up."""
         begun = time.monotonic()
-        delay = 0.02
+        delay = 0.01
         exited: int | None = None
         probe_reason: str | None = None
         stays = unit.port is not None  # the command is the service itself (local runner)
@@ -343,7 +349,8 @@ class Rollout:
                 )
             await asyncio.sleep(min(delay, max(deadline - now, 0.0)))
             # Quick at first, when most services come up, then easing off.
-            delay = min(delay * 1.5, 0.1 if now - begun < 5 else 0.5)
+            elapsed = now - begun
+            delay = min(delay * 1.5, 0.05 if elapsed < 3 else 0.25 if elapsed < 30 else 0.5)
 
     async def _check_outside(self, service: str) -> list[tuple[str, str]]:
         """The dependencies outside the plan that do not pass their probe (a few tries)."""

@@ -188,6 +188,7 @@ def clear_service(desk: Desk, *, service: str, stamp: str, actor: str) -> list[I
                 )
             },
         )
+
         desk.record_event(issue.number, "changed", actor=actor, field=FIXED_IN, new=stamp)
         changes.append(IssueChange("resolved", resolved, service))
     return changes
@@ -260,6 +261,9 @@ def predicting_findings(desk: Desk, service: str, failure: Failure) -> list[Issu
     when the failure names one (the port, the module or name, the variable)."""
     if not failure.predicted_by:
         return []
+    # Imported here: the scanner's reconciliation pulls in the scanner, which a deploy that
+    # files nothing does not need.
+
     rules = set(failure.predicted_by)
     found = [
         i

@@ -63,6 +63,26 @@ class Outcome:
 
 
 @dataclass(slots=True)
+class ExternalReport:
+    """One deployment a CI system ran, in the terms of GitHub's deployment statuses."""
+
+    external_id: str
+    services: list[str]
+    result: Result  # running, succeeded or failed
+    environment: str = ""
+    commit: str | None = None
+    service_commit: str | None = None
+    commit_at: datetime | None = None
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    description: str = ""
+    output: str = ""
+    logs: str = ""
+    exit_code: int | None = None
+    url: str | None = None
+
+
+@dataclass(slots=True)
 class Finished:
     attempt: Attempt
     failure: Failure | None = None
@@ -141,29 +161,38 @@ class DeployLog:
     # --- attempts -------------------------------------------------------------------------
 
     def start(self, run: Run | None, service: str, *, wave: int | None, version: Version) -> int:
+        return self.start_many(run, [(service, wave, version)])[0]
+
+    def start_many(
+        self, run: Run | None, services: Sequence[tuple[str, int | None, Version]]
+    ) -> list[int]:
+        """Record attempts as running, in one transaction (a wave starts together)."""
         now = self.desk.clock()
-        values = {
-            "run": run.id if run else None,
-            "service": service,
-            "result": Result.RUNNING,
-            "wave": wave,
-            "started_at": now,
-            "commit": version.commit,
-            "service_commit": version.service_commit,
-            "service_commit_at": version.service_commit_at,
-            "source": self.source,
-            "actor": self.actor,
-        }
-        return self.desk.write(lambda c: store.insert_attempt(c, values))
+        rows = [
+            {
+                "run": run.id if run else None,
+                "service": service,
+                "result": Result.RUNNING,
+                "wave": wave,
+                "started_at": now,
+                "commit": version.commit,
+                "service_commit": version.service_commit,
+                "service_commit_at": version.service_commit_at,
+                "source": self.source,
+                "actor": self.actor,
+            }
+            for service, wave, version in services
+        ]
+        return self.desk.write(lambda c: [store.insert_attempt(c, row) for row in rows])
 
     def note_process(self, attempt_id: int, pgid: int, process: str) -> None:
         values = {"pgid": pgid, "process": process}
         self.desk.write(lambda c: store.update_attempt(c, attempt_id, values))
 
-    def finish(self, attempt_id: int, outcome: Outcome) -> Finished:
+    def finish(self, attempt_id: int, outcome: Outcome, *, at: datetime | None = None) -> Finished:
         """Record how the attempt ended; a failure goes into its class's issue, a success
         clears the service from the issues it was on. One transaction."""
-        now = self.desk.clock()
+        now = at or self.desk.clock()
         with self.desk.transaction():
             current = self.desk.read(lambda c: store.get_attempt(c, attempt_id))
             failure = None
@@ -246,6 +275,65 @@ class DeployLog:
             return clear_service(self.desk, service=attempt.service, stamp=stamp, actor=self.actor)
         return []
 
+    # --- deployments a CI system ran -------------------------------------------------------
+
+    def record_external(self, report: ExternalReport) -> list[Finished]:
+        """Record what a CI system reports about one deployment, per service it names.
+
+        The CI's deployment id keys the attempt, so a later status of the same deployment
+        (`in_progress`, then `success`) updates it; a repeated final status changes nothing.
+        One transaction for the whole report.
+        """
+        out: list[Finished] = []
+        with self.desk.transaction():
+            for service in report.services:
+                out.append(self._external(report, service))
+        return out
+
+    def _external(self, report: ExternalReport, service: str) -> Finished:
+        from passmuster.core.catalog import check_service_name
+
+        check_service_name(service)
+        existing = self.desk.read(
+            lambda c: store.find_external(c, self.source, report.external_id, service)
+        )
+        if existing is not None and existing.result.is_finished:
+            return Finished(existing)  # already final: the same news twice changes nothing
+        if existing is None:
+            values = {
+                "run": None,
+                "service": service,
+                "result": Result.RUNNING,
+                "started_at": report.started_at or self.desk.clock(),
+                "commit": report.commit,
+                "service_commit": report.service_commit or report.commit,
+                "service_commit_at": report.commit_at,
+                "source": self.source,
+                "environment": report.environment[:128],
+                "external_id": report.external_id,
+                "url": report.url,
+                "actor": self.actor,
+            }
+            attempt_id = self.desk.write(lambda c: store.insert_attempt(c, values))
+        else:
+            attempt_id = existing.id
+            if report.url:
+                url = report.url
+                self.desk.write(lambda c: store.update_attempt(c, attempt_id, {"url": url}))
+        if report.result is Result.RUNNING:
+            return Finished(self.desk.read(lambda c: store.get_attempt(c, attempt_id)))
+        return self.finish(
+            attempt_id,
+            Outcome(
+                report.result,
+                exit_code=report.exit_code,
+                reason=report.description,
+                output=report.output,
+                logs=report.logs,
+            ),
+            at=report.finished_at,
+        )
+
     # --- dead runs ------------------------------------------------------------------------
 
     def sweep(self, alive: Callable[[str | None], bool | None]) -> Swept:
@@ -316,14 +404,27 @@ def open_deployment_issues(desk: Desk) -> list[Issue]:
     return desk.list(IssueQuery(source=DEPLOY_SOURCE, active_only=True))
 
 
+def failure_window(desk: Desk) -> timedelta:
+    """`[deploy] failure_window` of the desk's project (found as the SLA policy is)."""
+    from passmuster.core.deploy.config import DeployConfig
+    from passmuster.settings import find_config
+    from passmuster.storage.engine import sqlite_path
+
+    path = sqlite_path(desk.url)
+    start = path.parent.parent if path is not None else None
+    return find_config(start).section("deploy", DeployConfig).failure_window
+
+
 def delivery(
     desk: Desk,
     *,
-    window: timedelta = timedelta(hours=24),
+    window: timedelta | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
 ) -> Delivery:
-    """DORA's four keys over the recorded deployments (see core.delivery)."""
+    """DORA's four keys over the recorded deployments (see core.delivery); the failure window
+    is the project's `[deploy] failure_window` unless given."""
+    chosen = window if window is not None else failure_window(desk)
 
     def work(c: Connection) -> Delivery:
         finished = store.finished_attempts(c, since=since, until=until)
@@ -347,7 +448,7 @@ def delivery(
             if a.finished_at is not None
         ]
         return delivery_keys(
-            deployments, troubles, window=window, now=desk.clock(), since=since, until=until
+            deployments, troubles, window=chosen, now=desk.clock(), since=since, until=until
         )
 
     return desk.read(work)

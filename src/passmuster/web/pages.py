@@ -57,6 +57,9 @@ def install(app: FastAPI) -> None:
     templates.env.globals["still_detected"] = is_still_detected
     app.state.templates = templates
     app.include_router(router)
+    from passmuster.web import deployments
+
+    app.include_router(deployments.router)
 
 
 def _page_user(request: Request) -> WebUser:

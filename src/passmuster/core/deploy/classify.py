@@ -313,13 +313,49 @@ def around(text: str, start: int, end: int, *, before: int = 3, after: int = 3) 
     return _clip(text[first:last].strip("\n"))
 
 
-def last_match(pattern: re.Pattern[str], text: str) -> re.Match[str] | None:
-    """The last match of `pattern` in `text`: the most recent occurrence is the one that
-    counts when a service retried or a log holds an older run."""
-    found = None
-    for found in pattern.finditer(text):  # noqa: B007 - the loop keeps the last one
-        pass
-    return found
+def last_match(
+    pattern: re.Pattern[str], text: str, needles: tuple[str, ...] = ()
+) -> re.Match[str] | None:
+    """The last match of `pattern` in `text`: the most recent occurrence is the one that counts
+    when a service retried or a log holds an older run.
+
+    `needles` are plain strings one of which every match contains. With them the pattern runs
+    only on the lines around their occurrences, latest first: finding a string is a memchr-speed
+    scan, while a pattern of many alternatives tries each at every position of the text.
+    """
+    if not needles:
+        found = None
+        for found in pattern.finditer(text):  # noqa: B007 - the loop keeps the last one
+            pass
+        return found
+    end = len(text)
+    while end > 0:
+        hit = max(text.rfind(needle, 0, end) for needle in needles)
+        if hit < 0:
+            return None
+        start = hit
+        for _ in range(_WINDOW + 1):
+            start = text.rfind("\n", 0, start)
+            if start < 0:
+                break
+        start += 1
+        stop = hit
+        for _ in range(_WINDOW + 1):
+            stop = text.find("\n", stop + 1)
+            if stop < 0:
+                stop = len(text)
+                break
+        found = None
+        for found in pattern.finditer(text, start, stop):  # noqa: B007
+            pass
+        if found is not None:
+            return found
+        end = hit
+    return None
+
+
+# Lines either side of a needle the pattern looks at: longer than any pattern's match.
+_WINDOW = 8
 
 
 def _clip(text: str) -> str:

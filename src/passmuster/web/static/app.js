@@ -41,9 +41,32 @@
     holder.dataset.ready = "true";
   }
 
+  // The Deployments page: DORA's four keys per week.
+  function deliveryCharts() {
+    var holder = document.getElementById("delivery-charts");
+    if (!holder || typeof Chart === "undefined") return;
+    var data = JSON.parse(holder.dataset.charts);
+    var base = { responsive: true, maintainAspectRatio: false, animation: false };
+    var draw = function (id, type, spec, options) {
+      var canvas = document.getElementById(id);
+      if (!canvas) return;
+      new Chart(canvas, { type: type, data: spec, options: Object.assign({}, base, options) });
+      canvas.dataset.rendered = String(spec.labels.length);
+    };
+    draw("chart-frequency", "bar", data.frequency, {
+      scales: { x: { stacked: true }, y: { stacked: true, beginAtZero: true, ticks: { precision: 0 } } }
+    });
+    var line = { plugins: { legend: { display: false } }, spanGaps: true, scales: { y: { beginAtZero: true } } };
+    draw("chart-lead", "line", data.lead, line);
+    draw("chart-failure", "line", data.failure, line);
+    draw("chart-restore", "line", data.restore, line);
+    holder.dataset.ready = "true";
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     localTimes(document);
     charts();
+    deliveryCharts();
   });
   document.addEventListener("htmx:afterSwap", function (e) { localTimes(e.target); });
   document.addEventListener("htmx:sseOpen", function () { document.body.classList.add("live-connected"); });

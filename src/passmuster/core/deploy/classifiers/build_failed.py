@@ -18,6 +18,27 @@ _BUILD = re.compile(
     r"Service '[\w.-]+' failed to build|target [\w.-]+: failed to solve",
 )
 
+_NEEDLES = (
+    "failed to solve",
+    "did not complete successfully: exit code",
+    "executor failed running",
+    "Could not find a version that satisfies the requirement",
+    "No matching distribution found for",
+    "Failed building wheel for",
+    "Failed to build",
+    "error: subprocess-exited-with-error",
+    "ResolutionImpossible",
+    "because these package versions have conflicting dependencies",
+    "pg_config executable not found",
+    "error: command '",
+    "COPY failed",
+    "failed to compute cache key",
+    "failed to read dockerfile",
+    "unable to prepare context",
+    "ERROR: Invalid requirement",
+    "failed to build",
+)
+
 
 class BuildFailed(Classifier):
     """## What it catches
@@ -46,7 +67,7 @@ class BuildFailed(Classifier):
 
     def match(self, evidence: Evidence) -> Match | None:
         text = evidence.text
-        found = last_match(_BUILD, text)
+        found = last_match(_BUILD, text, _NEEDLES)
         if found is None:
             return None
         package = next(

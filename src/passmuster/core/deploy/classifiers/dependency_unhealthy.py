@@ -32,6 +32,22 @@ _TEXT = re.compile(
     r"dependency failed to start|container [\w.-]+ is unhealthy|"
     r"[Cc]onnection (?:timed out|reset by peer) .{0,60}?\d{2,5}",
 )
+_NEEDLES = (
+    "Connection refused",
+    "Connect call failed",
+    "could not connect to server",
+    "connection to server at",
+    " connecting to ",
+    "Name or service not known",
+    "could not translate host name",
+    "Temporary failure in name resolution",
+    "nodename nor servname provided",
+    "getaddrinfo failed",
+    "dependency failed to start",
+    " is unhealthy",
+    "onnection timed out",
+    "onnection reset by peer",
+)
 _ADDRESS = re.compile(r"""\(['"]([^'"]+)['"],\s*(\d{1,5})\)|([\w.-]+):(\d{1,5})|"([\w.-]+)\"""")
 
 
@@ -70,7 +86,7 @@ class DependencyUnhealthy(Classifier):
         if error is not None and error.type in _CONNECT_ERRORS:
             line = f"{error.qualified}: {error.message}"
             return Match(line[:300], traceback_excerpt(text, error), self._subject(evidence, line))
-        found = last_match(_TEXT, text)
+        found = last_match(_TEXT, text, _NEEDLES)
         if found is None:
             return None
         line_start = text.rfind("\n", 0, found.start()) + 1

@@ -16,6 +16,7 @@ _MODULE = re.compile(r"No module named '([^']+)'")
 _WHERE = re.compile(r"\s+\((?:/|[A-Za-z]:\\|unknown location)[^)]*\)$")
 # The exception line alone, when a tool printed no traceback (or only its last line).
 _LINE = re.compile(r"^(?:.*\| ?)?(?P<type>ModuleNotFoundError|ImportError): (?P<message>.+)$", re.M)
+_LINE_NEEDLES = ("ModuleNotFoundError: ", "ImportError: ")
 _ASGI = re.compile(
     r"Error loading ASGI app\. (?:Could not import module \"(?P<module>[^\"]+)\"|"
     r"Attribute \"(?P<attr>[^\"]+)\" not found in module \"[^\"]+\")"
@@ -55,7 +56,7 @@ class ImportErrorAtStart(Classifier):
             # "… from 'fastapi' (/venv/…/fastapi/__init__.py)": the path differs per machine.
             message = _WHERE.sub("", error.message)
             return Match(f"{error.type}: {message}", traceback_excerpt(text, error), subject)
-        line = last_match(_LINE, text) if error is None else None
+        line = last_match(_LINE, text, _LINE_NEEDLES) if error is None else None
         if line is not None:
             message = _WHERE.sub("", line.group("message").strip())
             name = _NAME.search(message)
@@ -64,7 +65,7 @@ class ImportErrorAtStart(Classifier):
             return Match(
                 f"{line.group('type')}: {message}", around(text, line.start(), line.end()), subject
             )
-        found = last_match(_ASGI, text)
+        found = last_match(_ASGI, text, ("Error loading ASGI app",))
         if found is None:
             return None
         subject = found.group("module") or found.group("attr")

@@ -25,6 +25,15 @@ _PYDANTIC_MISSING = re.compile(
     rf"(?P<field>{_VAR})\n\s+Field required",
 )
 
+_TEXT_NEEDLES = (
+    "is missing a value",
+    "nvironment variable",
+    "env var",
+    " is not set",
+    " must be set",
+    " is required but not set",
+)
+
 
 class MissingEnv(Classifier):
     """## What it catches
@@ -61,7 +70,7 @@ class MissingEnv(Classifier):
                     traceback_excerpt(text, error),
                     name,
                 )
-        missing = last_match(_PYDANTIC_MISSING, text)
+        missing = last_match(_PYDANTIC_MISSING, text, ("validation error",))
         if missing is not None:
             name = missing.group("field").upper()
             return Match(
@@ -70,7 +79,7 @@ class MissingEnv(Classifier):
                 around(text, missing.start(), missing.end()),
                 name,
             )
-        found = last_match(_TEXT, text)
+        found = last_match(_TEXT, text, _TEXT_NEEDLES)
         if found is None:
             return None
         name = next(v for v in found.groups() if v)

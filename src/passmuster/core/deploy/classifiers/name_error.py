@@ -44,7 +44,7 @@ class NameErrorAtImport(Classifier):
         if error is not None and error.type != "NameError":
             return None  # a traceback says what failed, and it was something else
         if error is None:
-            line = last_match(_LINE, evidence.text)
+            line = last_match(_LINE, evidence.text, ("NameError: ",))
             if line is None:
                 return None
             return Match(

@@ -9,6 +9,14 @@ _HINT = re.compile(
     r"Perhaps out of memory|exit code:? 137|exited with code 137|^Killed$",
     re.MULTILINE,
 )
+_NEEDLES = (
+    "OOMKilled",
+    "ut of memory",
+    "Cannot allocate memory",
+    "MemoryError",
+    "137",
+    "Killed",
+)
 
 
 class OomKilled(Classifier):
@@ -35,7 +43,7 @@ class OomKilled(Classifier):
 
     def match(self, evidence: Evidence) -> Match | None:
         text = evidence.text
-        hint = last_match(_HINT, text)
+        hint = last_match(_HINT, text, _NEEDLES)
         sigkill = evidence.exit_code in (137, -9) and not evidence.killed_by_deploy
         if hint is None and not sigkill:
             return None

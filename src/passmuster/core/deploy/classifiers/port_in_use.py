@@ -9,6 +9,17 @@ _IN_USE = re.compile(
     r"Port \d+ is in use|only one usage of each socket address|\[Errno (?:98|48|10048)\]|"
     r"is in use by another process",
 )
+_NEEDLES = (
+    "lready in use",
+    "EADDRINUSE",
+    "port is already allocated",
+    "Connection in use: (",
+    " is in use",
+    "only one usage of each socket address",
+    "[Errno 98]",
+    "[Errno 48]",
+    "[Errno 10048]",
+)
 _PORT = re.compile(
     r"""\(['"][^'"]*['"],\s*(\d{1,5})\)|:(\d{1,5})\b|[Pp]ort (\d{1,5})\b|(\d{1,5}) failed"""
 )
@@ -39,7 +50,7 @@ class PortInUse(Classifier):
 
     def match(self, evidence: Evidence) -> Match | None:
         text = "\n".join(p for p in (evidence.reason, evidence.text) if p)
-        found = last_match(_IN_USE, text)
+        found = last_match(_IN_USE, text, _NEEDLES)
         if found is None:
             return None
         line_start = text.rfind("\n", 0, found.start()) + 1
