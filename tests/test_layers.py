@@ -8,6 +8,7 @@ The order, lowest first (packages on one row are siblings and may not import eac
     storage · logs · scanner    tables and stores · Markdown logs · the platform scanner
     usecases                    the desk and what CLI, API and web call
     monitor                     probes, scheduler, notifications (runs use cases)
+    deploy                      rollouts: processes, waves, health gates (probes with the monitor)
     web                         the pages
     api                         the HTTP app: REST routes, and the server that mounts the pages
     cli                         the commands: may start anything below

@@ -41,7 +41,7 @@ SLA status and the event timeline.
 Every request needs an API token (`passmuster token create --name NAME --role ROLE`) sent as
 `Authorization: Bearer <token>`. Roles: **reader** reads; **reporter** also files issues and
 comments; **coordinator** also triages, edits, transitions, links, claims, edits services and
-records scans; **admin** also manages tokens. No token: 401. Wrong role: 403.
+records scans and deployments; **admin** also manages tokens. No token: 401. Wrong role: 403.
 
 Errors are JSON: `{"error": {"code": ..., "message": ..., "field": ...}}`.
 """

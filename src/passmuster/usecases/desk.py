@@ -255,18 +255,6 @@ class Desk:
         with self.engine.connect() as connection, connection.begin():
             return work(connection)
 
-    def write(self, work: Callable[[Connection], T]) -> T:
-        """Run `work(connection)` in one write transaction, or in the surrounding
-        `desk.transaction()`: the write path of every desk call (BEGIN IMMEDIATE on SQLite, a
-        busy database retried), for use cases that keep tables of their own."""
-        result: T = self._write(work)
-        return result
-
-    def read(self, work: Callable[[Connection], T]) -> T:
-        """Run `work(connection)` on one consistent snapshot (or in `desk.transaction()`)."""
-        result: T = self._read(work)
-        return result
-
     # --- issues -------------------------------------------------------------------------------
 
     def file(self, draft: IssueDraft, *, actor: str, limits: Limits = TYPED) -> Issue:
