@@ -269,3 +269,100 @@ def test_a_traceback_reader_ignores_text_that_only_looks_like_one() -> None:
         'Traceback (most recent call last):\n  File "a", line 1\nValueError: bad\n'
     )
     assert found is not None and (found.type, found.message) == ("ValueError", "bad")
+
+
+# Layouts real logs arrive in (seen in public issue threads; the texts here are our own).
+
+
+def test_a_traceback_under_time_stamps_keeps_its_indentation(catalogue: Classifiers) -> None:
+    out = "\n".join(
+        f"2026-03-02 10:00:0{n} {line}"
+        for n, line in enumerate(
+            [
+                "Traceback (most recent call last):",
+                '  File "/srv/app/config.py", line 3, in <module>',
+                '    TOKEN = os.environ["BOT_TOKEN"]',
+                '  File "<frozen os>", line 679, in __getitem__',
+                "KeyError: 'BOT_TOKEN'",
+            ]
+        )
+    )
+    assert _classify(catalogue, out) == ("missing-env", "BOT_TOKEN")
+
+
+def test_a_process_manager_s_prefix_is_read_through(catalogue: Classifiers) -> None:
+    out = (
+        "09:00:01 api.1  | Traceback (most recent call last):\n"
+        '09:00:01 api.1  |   File "/srv/app/__init__.py", line 9, in <module>\n'
+        "09:00:01 api.1  |     from .routes import router\n"
+        "09:00:01 api.1  | ModuleNotFoundError: No module named 'orjson'\n"
+        "09:00:02 api.1  | exited with code 1\n"
+    )
+    assert _classify(catalogue, out) == ("import-error", "orjson")
+
+
+def test_a_traceback_cut_at_its_head_still_names_the_variable(catalogue: Classifiers) -> None:
+    out = (
+        'File "main.py", line 2, in <module>\n    import config\n'
+        '  File "/srv/config.py", line 5, in <module>\n    URL = os.environ["UPSTREAM_URL"]\n'
+        "KeyError: 'UPSTREAM_URL'\n"
+    )
+    assert _classify(catalogue, out) == ("missing-env", "UPSTREAM_URL")
+
+
+@pytest.mark.parametrize("gap", ["\n", "\n\n"])
+def test_pydantic_settings_name_the_first_missing_field(catalogue: Classifiers, gap: str) -> None:
+    out = gap.join(
+        [
+            "web-1  | pydantic_core._pydantic_core.ValidationError: "
+            "2 validation errors for AppConfig",
+            "web-1  | smtp.password",
+            "web-1  |   Field required [type=missing, input_value={}, input_type=dict]",
+            "web-1  | region",
+            "web-1  |   Field required [type=missing, input_value={}, input_type=dict]",
+        ]
+    )
+    assert _classify(catalogue, out) == ("missing-env", "SMTP__PASSWORD")
+
+
+@pytest.mark.parametrize(
+    ("output", "port"),
+    [
+        (
+            "docker: Error response from daemon: Ports are not available: listen tcp 0.0.0.0:9000: "
+            "bind: address already in use.",
+            "9000",
+        ),
+        ("nginx: [emerg] bind() to 0.0.0.0:443 failed (98: Address already in use)", "443"),
+        (
+            "ERROR:    [Errno 10048] error while attempting to bind on address "
+            "('127.0.0.1', 8080): "
+            "only one usage of each socket address (protocol/network address/port) is normally "
+            "permitted",
+            "8080",
+        ),
+    ],
+)
+def test_ports_taken_as_other_tools_say_it(catalogue: Classifiers, output: str, port: str) -> None:
+    assert _classify(catalogue, output) == ("port-in-use", port)
+
+
+def test_a_database_that_cannot_be_found_by_name_is_an_unhealthy_dependency(
+    catalogue: Classifiers,
+) -> None:
+    out = (
+        'worker-1  | ERROR:app:(psycopg2.OperationalError) could not translate host name "pg" '
+        "to address: Temporary failure in name resolution\nworker-1  |\n"
+    )
+    assert _classify(catalogue, out) == ("dependency-unhealthy", "pg")
+
+
+def test_an_operational_error_that_is_not_about_connecting_is_not_a_dependency(
+    catalogue: Classifiers,
+) -> None:
+    out = (
+        'Traceback (most recent call last):\n  File "/srv/db.py", line 4, in <module>\n'
+        "    rows = conn.execute(q)\n"
+        "sqlalchemy.exc.OperationalError: (sqlite3.OperationalError) no such table: users\n"
+    )
+    assert _classify(catalogue, out)[0] == "unclassified"

@@ -226,8 +226,33 @@ class Classifiers:
 # --- reading output ---------------------------------------------------------------------------
 
 _TRACEBACK = "Traceback (most recent call last):"
-# A log prefix some runners put before every line: "billing-1  | ", "2024-01-01T00:00:00Z ".
-_PREFIX = re.compile(r"^(?:[\w.-]+(?:-\d+)?\s+\|\s?|\d{4}-\d\d-\d\dT[\d:.]+Z?\s)")
+# What log collectors put before every line: compose's `billing-1  | `, a `[container] ` name,
+# a time stamp (`2024-08-04 15:32:36 `, `2026-04-18T07:24:32.389Z `, `… 11:12:53.699 | `).
+# One separating space each: what follows may be a traceback's indentation.
+_PREFIX = re.compile(
+    r"^(?:\[[\w.-]+\]\s+)?"
+    r"(?:\d\d:\d\d:\d\d\s+)?"  # honcho and foreman: `13:58:01 web.1  | `
+    r"(?:[\w.-]+\s+\| ?)?"
+    r"(?:\d{4}-\d\d-\d\d[T ][\d:.,]+(?:Z|[+-]\d\d:?\d\d)? (?:\| ?)?)?"
+)
+
+
+def strip_prefix(line: str) -> str:
+    """A log line without its collector's prefix (see _PREFIX)."""
+    found = _PREFIX.match(line)
+    return line[found.end() :] if found and found.end() else line
+
+
+def lines_after(text: str, pos: int, count: int) -> list[str]:
+    """Up to `count` non-blank lines after `pos`, without their collectors' prefixes."""
+    out: list[str] = []
+    for raw in text[pos:].splitlines():
+        line = strip_prefix(raw)
+        if line.strip():
+            out.append(line)
+            if len(out) >= count:
+                break
+    return out
 
 
 def last_python_error(text: str) -> PythonError | None:
@@ -236,14 +261,14 @@ def last_python_error(text: str) -> PythonError | None:
     if start < 0:
         return None
     line_start = text.rfind("\n", 0, start) + 1
-    prefixed = _PREFIX.match(text[line_start:start]) is not None
+    prefixed = bool(text[line_start:start].strip())
     pos = text.find("\n", start)
     frames: list[str] = []
     while pos >= 0:
         nxt = text.find("\n", pos + 1)
         line = text[pos + 1 : nxt if nxt >= 0 else len(text)]
         if prefixed:
-            line = _PREFIX.sub("", line, count=1)
+            line = strip_prefix(line)
         if not line.strip():
             pos = nxt
             continue

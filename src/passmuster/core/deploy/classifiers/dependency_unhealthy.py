@@ -24,6 +24,9 @@ _CONNECT_ERRORS = frozenset(
         "CannotConnectNowError",
     }
 )
+# Raised for more than connections (`OperationalError: no such table`): counted only when the
+# message is about reaching the server.
+_ALSO_OTHER = frozenset({"OperationalError", "ConnectionError"})
 _TEXT = re.compile(
     r"Connection refused|Connect call failed|could not connect to server|"
     r"connection to server at .{0,120}? failed|Error \d+ connecting to|"
@@ -83,7 +86,10 @@ class DependencyUnhealthy(Classifier):
             return Match(why, why, first)
         text = evidence.text
         error = evidence.python_error
-        if error is not None and error.type in _CONNECT_ERRORS:
+        if error is not None and (
+            error.type in _CONNECT_ERRORS - _ALSO_OTHER
+            or (error.type in _ALSO_OTHER and _TEXT.search(error.message) is not None)
+        ):
             line = f"{error.qualified}: {error.message}"
             return Match(line[:300], traceback_excerpt(text, error), self._subject(evidence, line))
         found = last_match(_TEXT, text, _NEEDLES)

@@ -8,6 +8,7 @@ from passmuster.core.deploy.classify import (
     Match,
     around,
     last_match,
+    lines_after,
     traceback_excerpt,
 )
 
@@ -19,6 +20,10 @@ _TEXT = re.compile(
     rf"[Mm]issing (?:required )?environment variables?:?\s*['\"`]?(?P<v3>{_VAR})|"
     rf"Set the (?P<v4>{_VAR}) environment variable|"
     rf"\b(?P<v5>[A-Z][A-Z0-9_]{{2,}}) (?:is not set|must be set|is required but not set)",
+)
+_KEY_ERROR = re.compile(rf"^(?:.*\| ?)?KeyError: ['\"](?P<name>{_VAR})['\"]\s*$", re.M)
+_SETTINGS_LINE = re.compile(
+    r"ValidationError: \d+ validation errors? for (?P<model>\w*(?:Settings|Config)\w*)"
 )
 _PYDANTIC_MISSING = re.compile(
     r"validation errors? for (?P<model>\w*Settings\w*|\w*Config\w*)\n"
@@ -70,6 +75,34 @@ class MissingEnv(Classifier):
                     traceback_excerpt(text, error),
                     name,
                 )
+        if error is None:
+            # A traceback whose head was cut off: the KeyError line, `environ` just above it.
+            key = last_match(_KEY_ERROR, text, ("KeyError: ",))
+            if key is not None and "environ" in text[max(0, key.start() - 600) : key.start()]:
+                name = key.group("name")
+                return Match(
+                    f"environment variable {name} is not set (KeyError)",
+                    around(text, key.start(), key.end(), before=6, after=1),
+                    name,
+                )
+        settings = last_match(_SETTINGS_LINE, text, ("validation error",))
+        if settings is not None and (error is None or error.type == "ValidationError"):
+            # pydantic lists each field on its own line, "Field required" under it.
+            following = lines_after(text, settings.end(), 40)
+            for index, line in enumerate(following[1:], start=1):
+                if line.strip().startswith("Field required"):
+                    name = following[index - 1].strip().upper().replace(".", "__")
+                    model = settings.group("model")
+                    excerpt = (
+                        traceback_excerpt(text, error, extra=index + 1)
+                        if error is not None
+                        else around(text, settings.start(), settings.end(), after=index + 1)
+                    )
+                    return Match(
+                        f"environment variable {name} is not set ({model}: field required)",
+                        excerpt,
+                        name,
+                    )
         missing = last_match(_PYDANTIC_MISSING, text, ("validation error",))
         if missing is not None:
             name = missing.group("field").upper()
