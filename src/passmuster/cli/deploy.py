@@ -537,7 +537,9 @@ def logs_command(
     lines: Annotated[int, typer.Option("--lines", "-n", min=1, help="Lines to show.")] = 50,
     attempt: Annotated[
         int | None,
-        typer.Option("--attempt", help="Show what this recorded attempt kept instead."),
+        typer.Option(
+            "--attempt", min=1, max=2**31 - 1, help="Show what this recorded attempt kept instead."
+        ),
     ] = None,
     config: ConfigOption = None,
     as_json: JsonOption = False,
@@ -625,7 +627,9 @@ def history_command(
             help="succeeded, failed, timed_out, skipped, interrupted, running (repeatable).",
         ),
     ] = None,
-    run: Annotated[int | None, typer.Option("--run", help="Only this deploy run.")] = None,
+    run: Annotated[
+        int | None, typer.Option("--run", min=1, max=2**31 - 1, help="Only this deploy run.")
+    ] = None,
     limit: Annotated[int, typer.Option("--limit", min=1, max=10_000)] = 30,
     as_json: JsonOption = False,
 ) -> None:

@@ -4,7 +4,6 @@ stop, show logs and status. The CLI and the demo call these; they print nothing.
 from __future__ import annotations
 
 import asyncio
-import subprocess
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -75,22 +74,9 @@ def stop_services(setup: DeploySetup, services: Sequence[str] = ()) -> list[Stop
         ran = state.stop(setup.state_dir, name)
         unit = setup.units.get(name)
         if unit is not None and unit.stop is not None:
-            try:
-                done = subprocess.run(
-                    unit.stop,
-                    cwd=unit.cwd,
-                    env=unit.env,
-                    capture_output=True,
-                    timeout=120,
-                    check=False,
-                    start_new_session=True,
-                )
-            except (OSError, subprocess.SubprocessError) as exc:
-                out.append(Stopped(name, f"{' '.join(unit.stop)}: {exc}", ok=False))
-                continue
-            if done.returncode != 0:
-                why = (done.stderr or done.stdout).decode("utf-8", "replace").strip()
-                last = why.splitlines()[-1] if why else f"exit {done.returncode}"
+            code, text = processes.run_briefly(unit.stop, cwd=unit.cwd, env=unit.env, timeout=120)
+            if code != 0:
+                last = text.strip().splitlines()[-1] if text.strip() else f"exit {code}"
                 out.append(Stopped(name, f"{' '.join(unit.stop)}: {last}", ok=False))
                 continue
             out.append(Stopped(name, "stopped"))
@@ -104,20 +90,8 @@ def service_logs(setup: DeploySetup, service: str, *, lines: int = 50) -> str | 
     deploy wrote; None when there is neither."""
     unit = setup.units.get(service)
     if unit is not None and unit.logs is not None:
-        try:
-            done = subprocess.run(
-                unit.logs,
-                cwd=unit.cwd,
-                env=unit.env,
-                capture_output=True,
-                timeout=30,
-                check=False,
-                start_new_session=True,
-            )
-        except (OSError, subprocess.SubprocessError):
-            pass
-        else:
-            text = (done.stdout + done.stderr).decode("utf-8", "replace")
+        code, text = processes.run_briefly(unit.logs, cwd=unit.cwd, env=unit.env, timeout=30)
+        if code is not None:
             return "\n".join(text.splitlines()[-lines:])
     path = setup.log_file(service)
     if not path.is_file():

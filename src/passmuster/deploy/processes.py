@@ -219,6 +219,28 @@ def read_output(log: Path, offset: int, *, max_bytes: int = 256 * 1024) -> str:
     return text
 
 
+def run_briefly(
+    argv: Sequence[str], *, cwd: Path, env: Mapping[str, str], timeout: float
+) -> tuple[int | None, str]:
+    """Run a short command (a `stop` or `logs` template) in a session of its own: its exit
+    code and output, or None and the reason when it could not run or outlived `timeout`."""
+    try:
+        done = subprocess.run(
+            list(argv),
+            cwd=cwd,
+            env=dict(env),
+            capture_output=True,
+            timeout=timeout,
+            check=False,
+            start_new_session=True,
+        )
+    except subprocess.TimeoutExpired:
+        return None, f"{argv[0]} did not finish within {timeout:g}s"
+    except (OSError, subprocess.SubprocessError) as exc:
+        return None, f"cannot run {argv[0]}: {exc}"
+    return done.returncode, (done.stdout + done.stderr).decode("utf-8", "replace")
+
+
 def port_in_use(port: int, host: str = "127.0.0.1") -> bool:
     """True when something accepts connections on host:port, or the port cannot be bound."""
     with socket.socket() as probe:

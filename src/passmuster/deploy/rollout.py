@@ -26,7 +26,6 @@ import asyncio
 import contextlib
 import dataclasses
 import signal
-import subprocess
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -391,16 +390,5 @@ def _exit_text(code: int, *, before: str) -> str:
 
 def _service_logs(unit: Unit) -> str:
     assert unit.logs is not None
-    try:
-        done = subprocess.run(
-            unit.logs,
-            cwd=unit.cwd,
-            env=unit.env,
-            capture_output=True,
-            timeout=15,
-            check=False,
-            start_new_session=True,
-        )
-    except (OSError, subprocess.SubprocessError) as exc:
-        return f"(could not read the service's logs: {exc})"
-    return (done.stdout + done.stderr).decode("utf-8", "replace")
+    code, text = processes.run_briefly(unit.logs, cwd=unit.cwd, env=unit.env, timeout=15)
+    return text if code is not None else f"(could not read the service's logs: {text})"

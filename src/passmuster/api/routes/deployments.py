@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from passmuster.api.deps import ActorDep, DeskDep, Needs
@@ -16,6 +16,7 @@ from passmuster.core.catalog import SERVICE_NAME_MAX, SERVICE_NAME_PATTERN
 from passmuster.core.deploy.attempts import Result
 
 router = APIRouter(prefix="/deployments", tags=["deployments"], responses=ERROR_RESPONSES)
+_MAX_ID = 2**31 - 1  # ids are 32-bit integers on PostgreSQL
 
 ServiceName = Annotated[
     str, Field(min_length=1, max_length=SERVICE_NAME_MAX, pattern=SERVICE_NAME_PATTERN)
@@ -210,8 +211,10 @@ def attempts(
     desk: DeskDep,
     service: Annotated[list[str] | None, Query(description="Only these services.")] = None,
     result: Annotated[list[Result] | None, Query(description="Only these results.")] = None,
-    run: Annotated[int | None, Query(ge=1)] = None,
-    before: Annotated[int | None, Query(ge=1, description="Attempts older than this id.")] = None,
+    run: Annotated[int | None, Query(ge=1, le=_MAX_ID)] = None,
+    before: Annotated[
+        int | None, Query(ge=1, le=_MAX_ID, description="Attempts older than this id.")
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 50,
 ) -> list[AttemptOut]:
     from passmuster.usecases.deployments import history
@@ -227,7 +230,7 @@ def attempts(
     summary="One attempt with its output and the service's logs",
     dependencies=[Needs.READER],
 )
-def attempt(number: int, desk: DeskDep) -> AttemptDetail:
+def attempt(number: Annotated[int, Path(ge=1, le=_MAX_ID)], desk: DeskDep) -> AttemptDetail:
     from passmuster.usecases.deployments import attempt as get_attempt
 
     return AttemptDetail.model_validate(get_attempt(desk, number))

@@ -322,20 +322,25 @@ def traceback_excerpt(text: str, error: PythonError, *, extra: int = 2) -> str:
 
 def around(text: str, start: int, end: int, *, before: int = 3, after: int = 3) -> str:
     """The lines holding text[start:end], with a few lines of context either side."""
+    first, last = _lines_window(text, start, end, before, after)
+    return _clip(text[first:last].strip("\n"))
+
+
+def _lines_window(text: str, start: int, end: int, before: int, after: int) -> tuple[int, int]:
+    """Offsets of the start of the line `before` lines above `start` and of the end of the
+    line `after` lines below `end` (or the text's ends)."""
     first = start
     for _ in range(before + 1):
-        first = text.rfind("\n", 0, max(first - 1, 0)) if first > 0 else -1
+        first = text.rfind("\n", 0, first)
         if first < 0:
             break
-    first = first + 1 if first >= 0 else 0
     last = end
     for _ in range(after + 1):
-        found = text.find("\n", last + 1)
-        if found < 0:
+        last = text.find("\n", last + 1)
+        if last < 0:
             last = len(text)
             break
-        last = found
-    return _clip(text[first:last].strip("\n"))
+    return first + 1, last
 
 
 def last_match(
@@ -358,18 +363,7 @@ def last_match(
         hit = max(text.rfind(needle, 0, end) for needle in needles)
         if hit < 0:
             return None
-        start = hit
-        for _ in range(_WINDOW + 1):
-            start = text.rfind("\n", 0, start)
-            if start < 0:
-                break
-        start += 1
-        stop = hit
-        for _ in range(_WINDOW + 1):
-            stop = text.find("\n", stop + 1)
-            if stop < 0:
-                stop = len(text)
-                break
+        start, stop = _lines_window(text, hit, hit, _WINDOW, _WINDOW)
         found = None
         for found in pattern.finditer(text, start, stop):  # noqa: B007
             pass
