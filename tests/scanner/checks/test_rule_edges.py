@@ -560,3 +560,21 @@ def test_conflicting_pins_in_a_file_no_image_installs(write_tree: WriteTree) -> 
     [finding] = run(root, "REQ003")
     assert (finding.path, finding.line) == ("services/api/requirements-dev.txt", 2)
     assert "0.110.0" in finding.message and "0.116.1" in finding.message
+
+
+def test_shared_secret_fallbacks_that_differ_are_a_mismatch(write_tree: WriteTree) -> None:
+    compose = """
+    services:
+      identity:
+        image: acme/identity:1
+        environment: {JWT_SECRET: "${JWT_SECRET:-Qm9vdHN0cmFwLWtleS0x}"}
+      tenants:
+        image: acme/tenants:1
+        environment: {JWT_SECRET: "${JWT_SECRET:-%s}"}
+    """
+    env = {".env": "JWT_SECRET=T3RoZXIta2V5LTI\n"}  # set today: the values agree
+    differ = write_tree({"docker-compose.yml": compose % "T3RoZXIta2V5LTI", **env})
+    [finding] = run(differ, "ENV004")
+    assert finding.service == "tenants" and "Qm9vdHN0cmFwLWtleS0x" not in finding.message
+    same = write_tree({"docker-compose.yml": compose % "Qm9vdHN0cmFwLWtleS0x", **env})
+    assert run(same, "ENV004") == []

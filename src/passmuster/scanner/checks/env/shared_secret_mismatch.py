@@ -6,8 +6,10 @@ from typing import Any, ClassVar
 
 from passmuster.core.findings import Finding, Fix, Location
 from passmuster.core.issues import Severity
+from passmuster.scanner.context.interpolate import fallback_of, variables_in
 from passmuster.scanner.context.model import EnvVar, Platform, ServiceDef
 from passmuster.scanner.facts.environment import env_values, service_prefixes
+from passmuster.scanner.facts.paths import is_dev_file
 from passmuster.scanner.rule import Rule, unique
 
 # What a service calls the key it accepts from its clients.
@@ -29,7 +31,9 @@ class SharedSecretMismatch(Rule):
     * a client key sent to another service (`BILLING_API_KEY` in the gateway) against the key
       that service accepts (`API_KEY` or `BILLING_API_KEY` in `billing`).
 
-    Values are compared after compose interpolation and are never shown.
+    Values are compared after compose interpolation and are never shown. Compose fallbacks
+    are compared too: `${JWT_SECRET:-a}` in one service and `${JWT_SECRET:-b}` in another
+    disagree the day `JWT_SECRET` is unset, whatever the `.env` says today.
 
     ## Why is this bad?
     Tokens issued by the identity service fail signature checks in every service holding
@@ -79,7 +83,46 @@ class SharedSecretMismatch(Rule):
                         holders.append((service, var, var.value))
                         break
             yield from self._disagreements(f"{group} key", holders)
+        for project in platform.projects:
+            yield from self._fallbacks(platform.project_services(project.name), groups)
         yield from self._client_keys(everyone)
+
+    def _fallbacks(
+        self, members: list[ServiceDef], groups: dict[str, list[str]]
+    ) -> Iterator[Finding]:
+        """`${JWT_SECRET:-a}` in one service and `${JWT_SECRET:-b}` in another agree only
+        while JWT_SECRET is set: the day it is not, tokens fail between them."""
+        names = {name for group in groups.values() for name in group}
+        by_variable: dict[str, list[tuple[ServiceDef, EnvVar, str]]] = defaultdict(list)
+        for service in members:
+            for name in sorted(names & set(service.env)):
+                var = service.env[name]
+                if var.template is None or is_dev_file(var.path):
+                    continue
+                uses = variables_in(var.template)
+                fallback = fallback_of(var.template)
+                if len(uses) == 1 and uses[0].has_default and fallback:
+                    by_variable[uses[0].name].append((service, var, fallback))
+        for variable, holders in sorted(by_variable.items()):
+            if len({value for _, _, value in holders}) < 2:
+                continue
+            (first, first_var, first_value), *rest = holders
+            other = next(h for h in rest if h[2] != first_value)
+            service, var, _ = other
+            yield self.finding(
+                f"{var.name} in {service.name} falls back to another value than "
+                f"{first_var.name} in {first.name} when {variable} is unset (values masked); "
+                f"the day it is, their tokens stop matching",
+                var.path,
+                var.line,
+                service=service.name,
+                related=[
+                    Location(
+                        first_var.path, first_var.line, message=first_var.name, service=first.name
+                    )
+                ],
+                key=f"fallback:{variable}",
+            )
 
     def _disagreements(
         self, what: str, holders: list[tuple[ServiceDef, EnvVar, str]]
