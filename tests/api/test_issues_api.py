@@ -3,7 +3,11 @@ that name the field at fault."""
 
 from __future__ import annotations
 
-from api.conftest import Api
+import time
+
+import pytest
+
+from api.conftest import Api, running_api
 
 
 def file(api: Api, **fields: object) -> dict[str, object]:
@@ -172,3 +176,43 @@ def test_services_health_reports_and_incidents(api: Api) -> None:
     assert isinstance(api.get("/api/v1/sla").json(), list)
     since = api.get("/api/v1/stats", params={"since": "2020-01-01T00:00:00"})
     assert since.status_code == 422 and since.json()["error"]["field"] == "since"
+
+
+def test_claims_take_leases_that_the_holder_renews_and_releases(api: Api) -> None:
+    file(api, title="urgent", severity="critical")
+    file(api, title="later", severity="low")
+    named = api.post("/api/v1/issues/claim", "coordinator", json={"number": 2, "lease": "90s"})
+    claimed = named.json()["issue"]
+    assert claimed["number"] == 2 and claimed["lease"]["holder"] == "coordinator"
+    ready = [i["number"] for i in api.get("/api/v1/issues/ready").json()]
+    assert ready == [1]  # the claimed issue is never offered
+    taken = api.post("/api/v1/issues/claim", "admin", json={"number": 2})
+    assert taken.status_code == 409 and "claimed by coordinator" in taken.json()["error"]["message"]
+    renewed = api.post("/api/v1/issues/2/renew", "coordinator", json={"lease": "45m"}).json()
+    assert renewed["lease"]["until"] > claimed["lease"]["until"]
+    assert renewed["version"] == claimed["version"]
+    assert api.post("/api/v1/issues/2/release", "admin").status_code == 409
+    held = api.get("/api/v1/agents").json()
+    assert [(h["agent"], h["issue"], h["expired"]) for h in held] == [("coordinator", 2, False)]
+    released = api.post("/api/v1/issues/2/release", "coordinator").json()
+    assert (released["assignee"], released["lease"], released["status"]) == (None, None, "open")
+    assert api.get("/api/v1/agents").json() == []
+    bad = api.post("/api/v1/issues/claim", "coordinator", json={"lease": "forever"})
+    assert bad.status_code == 422 and "invalid lease 'forever'" in bad.json()["error"]["message"]
+
+
+def test_the_server_returns_lapsed_claims_to_the_queue_by_itself(
+    sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PASSMUSTER_LEASE_SWEEP_INTERVAL", "0.2")
+    with running_api(sqlite_url) as api:
+        file(api, title="orphaned by a dead agent")
+        claimed = api.post("/api/v1/issues/claim", "coordinator", json={"lease": "1s"})
+        assert claimed.json()["issue"]["assignee"] == "coordinator"
+        deadline = time.monotonic() + 20
+        while api.desk.get(1).assignee is not None and time.monotonic() < deadline:
+            time.sleep(0.1)
+        issue = api.desk.get(1)
+        assert (issue.assignee, issue.lease, issue.status.value) == (None, None, "open")
+        expired = [e for e in api.desk.events(issue=1) if e.kind == "lease_expired"]
+        assert [e.old for e in expired] == ["coordinator"]

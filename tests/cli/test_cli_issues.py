@@ -591,3 +591,26 @@ def test_show_keeps_the_words_a_log_used(desk_folder: Path, run: Run) -> None:
         )
     text = run("show", "1").stdout
     assert "As written in the log" in text and "Critical (Security Issue)" in text
+
+
+def test_claims_lease_renew_release_and_agents(desk_folder: Path, run: Run, run_json: Any) -> None:
+    first = file_issue(run_json, "Port clash on 8004", "-S", "high")
+    second = file_issue(run_json, "Worker lacks DOCKER_HOST", "-S", "low")
+    claimed = run_json("claim", str(second), "--as", "agent-7", "--lease", "45m")
+    assert claimed["number"] == second and claimed["lease"]["holder"] == "agent-7"
+    assert [i["number"] for i in run_json("ready")] == [first]
+    taken = run("claim", str(second), code=4)
+    assert "claimed by agent-7 until" in taken.stderr
+    assert (
+        "Claimed" in run("show", str(second)).stdout or "agent-7" in run("show", str(second)).stdout
+    )
+    held = run_json("agents")
+    assert [(h["agent"], h["issue"]) for h in held] == [("agent-7", second)]
+    assert "agent-7" in run("agents").stdout
+    renewed = run_json("renew", str(second), "--as", "agent-7", "--lease", "2h")
+    assert renewed["lease"]["until"] > claimed["lease"]["until"]
+    assert "not by alice" in run("release", str(second), code=4).stderr
+    released = run_json("release", str(second), "--as", "agent-7")
+    assert released["assignee"] is None and released["status"] == "open"
+    assert "No issue is claimed" in run("agents").stdout
+    assert "invalid lease" in run("claim", "--lease", "soon", code=2).stderr

@@ -167,6 +167,14 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         from passmuster.api import ingest
 
         tasks.append(ingest.start(app, shared, hub=hub, stop=stop))
+        from passmuster.usecases.lease_sweeper import sweep_leases_until
+
+        tasks.append(
+            asyncio.create_task(
+                sweep_leases_until(shared, stop, interval=config.lease_sweep_interval),
+                name="lease-sweeper",
+            )
+        )
         if monitor is not None:
             tasks.append(asyncio.create_task(monitor.run(stop), name="monitor"))
             log.info("monitor running in this process")

@@ -32,6 +32,9 @@ class ServeSettings(Settings):
     scan_memory: int = Field(default=2 * 1024 * 1024 * 1024, ge=64 * 1024 * 1024)
     # How often the live feed looks for new events when nothing wakes it (seconds).
     live_poll_interval: float = 1.0
+    # How often lapsed claims go back to the ready queue (seconds); None: `[leases]
+    # sweep_interval` of passmuster.toml (10 s by default).
+    lease_sweep_interval: float | None = Field(default=None, gt=0)
     # Run the health monitor inside the server process.
     monitor: bool = False
     # The monitor's configuration file (default: passmuster.toml found from platform_root or

@@ -209,6 +209,38 @@ class LinkCreate(_Model):
     target: int = Field(ge=1, le=2**31 - 1)
 
 
+class LeasePublic(_Out):
+    holder: str = Field(description="Who claimed the issue (a token's name).")
+    since: datetime
+    until: datetime = Field(description="When the claim runs out unless renewed.")
+
+
+class ClaimRequest(_Model):
+    """Which issue to claim (the next ready one when `number` is left out), for how long."""
+
+    number: int | None = Field(default=None, ge=1, le=2**31 - 1)
+    lease: str | None = Field(
+        default=None,
+        max_length=40,
+        description="How long the claim holds without a renewal: 90s, 45m, 2h (default 30m).",
+    )
+
+
+class RenewRequest(_Model):
+    lease: str | None = Field(default=None, max_length=40, description="From now: 90s, 45m, 2h.")
+
+
+class HeldPublic(_Out):
+    agent: str
+    issue: int
+    ref: str
+    title: str
+    status: Status
+    since: datetime
+    until: datetime
+    expired: bool = Field(description="The claim ran out and waits to be returned to the queue.")
+
+
 class IssuePublic(_Out):
     number: int
     ref: str = Field(description="The number as the logs write it: #007.")
@@ -246,6 +278,9 @@ class IssuePublic(_Out):
     links: list[LinkModel]
     extra_sections: list[ExtraSectionModel]
     original_values: dict[str, str]
+    lease: LeasePublic | None = Field(
+        default=None, description="The claim on the issue while someone holds one."
+    )
 
     @classmethod
     def of(cls, issue: Issue) -> IssuePublic:

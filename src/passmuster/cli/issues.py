@@ -423,23 +423,145 @@ def ready_command(
     _print_issues(issues, badges=badges, empty="Nothing is ready: no unblocked, unassigned work.")
 
 
-@app.command("claim")
-def claim_command(as_json: JsonOption = False) -> None:
-    """Atomically assign the next ready issue to you.
+AsAgent = Annotated[
+    str | None,
+    typer.Option(
+        "--as",
+        help="Whose claim this is (an agent's name). Default: $PASSMUSTER_ACTOR, else your "
+        "login name.",
+        show_default=False,
+    ),
+]
+LeaseOption = Annotated[
+    str | None,
+    typer.Option(
+        "--lease",
+        help="How long the claim holds without a renewal: 90s, 45m, 2h (default: [leases] "
+        "default in passmuster.toml, 30m).",
+        show_default=False,
+    ),
+]
 
-    Many agents can claim at once: each gets a different issue. Exits 3 when nothing is ready.
+
+@app.command("claim")
+def claim_command(
+    number: Annotated[
+        int | None,
+        typer.Argument(
+            parser=parse_number,
+            metavar="[NUMBER]",
+            help="Claim this issue instead of the next ready one.",
+            show_default=False,
+        ),
+    ] = None,
+    lease: LeaseOption = None,
+    as_agent: AsAgent = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Atomically assign the next ready issue (or NUMBER) to you, for a while.
+
+    The claim takes a lease: renew it while you work (`passmuster renew N`), give the issue
+    back with `passmuster release N`; a lease that runs out returns the issue to the ready
+    queue. Many agents can claim at once: each gets a different issue. Exits 3 when nothing is
+    ready, 4 when NUMBER is claimed by someone else.
     """
     from passmuster.errors import NotFound
 
-    who = actor()
+    who = as_agent or actor()
     with desk_session() as desk:
-        issue = desk.claim(actor=who)
+        issue = desk.claim(actor=who, number=number, lease=lease)
     if issue is None:
         raise NotFound("nothing is ready to claim")
     if as_json:
         emit_json(issue_json(issue))
         return
-    say(f"Claimed [bold]{issue.ref}[/] {_escape(issue.title)} for {who}")
+    say(f"Claimed [bold]{issue.ref}[/] {_escape(issue.title)} for {_escape(who)}{_until(issue)}")
+
+
+@app.command("renew")
+def renew_command(
+    number: Number, lease: LeaseOption = None, as_agent: AsAgent = None, as_json: JsonOption = False
+) -> None:
+    """Extend your claim on an issue (from now, by --lease or the default).
+
+    A claim that already ran out cannot be renewed: claim the issue again. Exits 4 when the
+    issue is not claimed by you.
+    """
+    who = as_agent or actor()
+    with desk_session() as desk:
+        issue = desk.renew(number, actor=who, lease=lease)
+    if as_json:
+        emit_json(issue_json(issue))
+        return
+    say(f"Renewed [bold]{issue.ref}[/] for {_escape(who)}{_until(issue)}")
+
+
+@app.command("release")
+def release_command(number: Number, as_agent: AsAgent = None, as_json: JsonOption = False) -> None:
+    """Give a claimed issue back to the ready queue.
+
+    It is unassigned and, if it was in progress, open again. Only the claim's holder can
+    release it.
+    """
+    who = as_agent or actor()
+    with desk_session() as desk:
+        issue = desk.release(number, actor=who)
+    if as_json:
+        emit_json(issue_json(issue))
+        return
+    say(f"Released [bold]{issue.ref}[/]: back in the ready queue ({issue.status.value})")
+
+
+@app.command("agents")
+def agents_command(as_json: JsonOption = False) -> None:
+    """Who holds which issue: every claim, since when and until when.
+
+    A claim past its end is marked `ran out` until it is returned to the ready queue (by the
+    next claim, `serve`, `passmuster mcp` or the monitor, within their sweep interval).
+    """
+    with desk_session() as desk:
+        held = desk.held()
+        now = desk.clock()
+    if as_json:
+        from passmuster.core.leases import claims_table
+
+        emit_json(claims_table(held, now))
+        return
+    if not held:
+        say("No issue is claimed.")
+        return
+    from rich.table import Table
+
+    table = Table(box=None, pad_edge=False)
+    for column in ("agent", "issue", "title", "since", "until", "left"):
+        table.add_column(column, no_wrap=column != "title", overflow="fold")
+    for issue in held:
+        lease = issue.lease
+        if lease is None:
+            continue
+        left = "ran out" if lease.expired(now) else human_duration(lease.remaining(now))
+        table.add_row(
+            _escape(lease.holder),
+            issue.ref,
+            _escape(issue.title),
+            local_time(lease.since),
+            local_time(lease.until),
+            left,
+        )
+    console().print(table)
+
+
+def _claim_text(issue: Issue) -> str:
+    lease = issue.lease
+    if lease is None:
+        return ""
+    return f"by {lease.holder} since {local_time(lease.since)}, until {local_time(lease.until)}"
+
+
+def _until(issue: Issue) -> str:
+    if issue.lease is None:
+        return ""
+    return f" until {local_time(issue.lease.until)}"
 
 
 # --- show -----------------------------------------------------------------------------------
@@ -516,6 +638,7 @@ def _issue_view(issue: Issue, comments: Sequence[Comment], events: Sequence[Even
         ("Component", issue.component or ""),
         ("Reporter", issue.reporter or ""),
         ("Assignee", issue.assignee or ""),
+        ("Claimed", _claim_text(issue)),
         ("Reported", local_time(issue.reported_at or issue.created_at)),
         ("Acknowledged", local_time(issue.acknowledged_at)),
         ("Resolved", local_time(issue.resolved_at)),

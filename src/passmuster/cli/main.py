@@ -33,7 +33,19 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "link": ("passmuster.cli.issues", "Link two issues, or an issue to a rule."),
     "search": ("passmuster.cli.issues", "Full-text search over issues."),
     "ready": ("passmuster.cli.issues", "Unblocked work, most urgent first."),
-    "claim": ("passmuster.cli.issues", "Atomically assign the next ready issue to you."),
+    "claim": (
+        "passmuster.cli.issues",
+        "Atomically assign the next ready issue (or NUMBER) to you, for a while.",
+    ),
+    "renew": (
+        "passmuster.cli.issues",
+        "Extend your claim on an issue (from now, by --lease or the default).",
+    ),
+    "release": ("passmuster.cli.issues", "Give a claimed issue back to the ready queue."),
+    "agents": (
+        "passmuster.cli.issues",
+        "Who holds which issue: every claim, since when and until when.",
+    ),
     "service": ("passmuster.cli.catalog", "Add, list and show services."),
     "stats": ("passmuster.cli.reports", "Statistics: month x severity, SLA attainment, MTTA/MTTR."),
     "sla": ("passmuster.cli.reports", "Issues at risk of or in breach of their SLA."),

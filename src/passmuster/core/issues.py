@@ -10,7 +10,7 @@ import enum
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Self
 
 from passmuster.errors import InvalidTransition, InvalidValue
@@ -168,6 +168,21 @@ class Link:
 
 
 @dataclass(frozen=True, slots=True)
+class Lease:
+    """Who holds a claimed issue, since when and until when (the rules: core.leases)."""
+
+    holder: str
+    since: datetime
+    until: datetime
+
+    def expired(self, now: datetime) -> bool:
+        return now >= self.until
+
+    def remaining(self, now: datetime) -> timedelta:
+        return max(self.until - now, timedelta(0))
+
+
+@dataclass(frozen=True, slots=True)
 class Comment:
     id: int
     issue: int
@@ -207,6 +222,9 @@ EVENT_KINDS = (
     "imported",
     "detected",
     "regressed",
+    # Claim leases (core.leases): given back by the holder, or run out.
+    "released",
+    "lease_expired",
 )
 
 
@@ -260,6 +278,9 @@ class Issue(IssueDraft):
     created_at: datetime | None = None
     updated_at: datetime | None = None
     version: int = 1
+    # The claim on it, while an agent holds one; changed only by claiming, renewing, releasing
+    # and by the lease running out, never by an edit.
+    lease: Lease | None = None
 
     @property
     def ref(self) -> str:

@@ -43,6 +43,10 @@ def describe_event(event: Event) -> str:
         return f"{kind}: {(event.field or '').replace('_', ' ')} #{int(event.new):03d}"
     if kind == "escalated":
         return f"escalated: {event.field} clock {event.new or ''}".strip()
+    if kind == "released":
+        return f"claim released by {event.old}"
+    if kind == "lease_expired":
+        return f"claim by {event.old} ran out; back in the ready queue"
     if kind == "assigned":
         return f"assigned to {event.new}" if event.new else "unassigned"
     detail = " ".join(part for part in (event.field, event.new and short(event.new, 80)) if part)

@@ -98,6 +98,7 @@ class Monitor:
         self._delivery: asyncio.Task[DeliveryReport] | None = None
         self._next_delivery = 0.0
         self._next_jobs = 0.0
+        self._next_sweep = 0.0  # lapsed claims go back to the ready queue (core.leases)
         self._wake = asyncio.Event()
         self._started = False
         self.probes_done = 0
@@ -247,6 +248,9 @@ class Monitor:
         if now >= self._next_jobs:
             self._next_jobs = now + self.timings.jobs
             await self._jobs()
+        if now >= self._next_sweep:
+            self._next_sweep = now + self.desk.lease_policy.sweep_interval.total_seconds()
+            await self._db(self.desk.sweep_leases)
         return capacity > 0 and len(claimed_now) == capacity
 
     async def _jobs(self) -> None:

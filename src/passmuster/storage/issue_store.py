@@ -24,6 +24,7 @@ from sqlalchemy import (
     exists,
     func,
     insert,
+    or_,
     select,
     update,
 )
@@ -42,6 +43,7 @@ from passmuster.core.issues import (
     IssueDraft,
     IssueQuery,
     IssueType,
+    Lease,
     Link,
     LinkKind,
     Priority,
@@ -376,6 +378,11 @@ def _scalars(m: Any) -> dict[str, Any]:
         "original_id": m["original_id"],
         "source": m["source"],
         "fingerprint": m["fingerprint"],
+        "lease": (
+            Lease(m["lease_holder"], m["leased_at"], m["lease_until"])
+            if m["lease_holder"] is not None
+            else None
+        ),
     }
 
 
@@ -441,6 +448,7 @@ _SUMMARY_COLUMNS = [
         "number", "title", "type", "severity", "priority", "status", "close_reason",
         "component", "reporter", "assignee", "reported_at", "acknowledged_at", "resolved_at",
         "created_at", "updated_at", "version", "original_id", "source", "fingerprint",
+        "lease_holder", "leased_at", "lease_until",
     )
 ]  # fmt: skip
 
@@ -666,7 +674,11 @@ def _stem(word: str) -> str:
     return word
 
 
-def _ready_statement(*, unassigned: bool) -> Select[Any]:
+def _ready_statement(*, now: datetime, claimable: bool) -> Select[Any]:
+    """Active, unblocked issues nobody holds a live claim on, most urgent first.
+
+    `claimable` keeps only those free to claim: unassigned, or whose claim has run out.
+    """
     blocker = issues.alias("blocker")
     blocked_by_open = exists().where(
         issue_links.c.target == issues.c.number,
@@ -674,30 +686,79 @@ def _ready_statement(*, unassigned: bool) -> Select[Any]:
         blocker.c.number == issue_links.c.issue_number,
         blocker.c.is_active == 1,
     )
+    lapsed = issues.c.lease_until <= now
     stmt = select(*_ISSUE_COLUMNS).where(
-        issues.c.is_active == 1, issues.c.status != Status.BLOCKED.value, ~blocked_by_open
+        issues.c.is_active == 1,
+        issues.c.status != Status.BLOCKED.value,
+        ~blocked_by_open,
+        or_(issues.c.lease_until.is_(None), lapsed),
     )
-    if unassigned:
-        stmt = stmt.where(issues.c.assignee.is_(None))
+    if claimable:
+        stmt = stmt.where(or_(issues.c.assignee.is_(None), lapsed))
     return stmt.order_by(*_order("urgency"))
 
 
-def ready_issues(connection: Connection, *, limit: int) -> list[Issue]:
-    stmt = _ready_statement(unassigned=False).limit(limit)
+def ready_issues(connection: Connection, *, limit: int, now: datetime) -> list[Issue]:
+    stmt = _ready_statement(now=now, claimable=False).limit(limit)
     return _hydrate(connection, connection.execute(stmt).all())
 
 
-def next_claimable(connection: Connection) -> Issue | None:
-    """The most urgent ready, unassigned issue, locked for this transaction.
+def next_claimable(connection: Connection, *, now: datetime) -> Issue | None:
+    """The most urgent ready issue free to claim, locked for this transaction.
 
     PostgreSQL skips rows another claimer holds, so concurrent claimers each get a different
     issue at once; SQLite's write lock already serialises them.
     """
-    stmt = _ready_statement(unassigned=True).limit(1)
+    stmt = _ready_statement(now=now, claimable=True).limit(1)
     if connection.dialect.name == "postgresql":
         stmt = stmt.with_for_update(skip_locked=True, of=issues)
     found = _hydrate(connection, connection.execute(stmt).all())
     return found[0] if found else None
+
+
+# --- claim leases -----------------------------------------------------------------------------
+
+
+def set_lease(connection: Connection, number: int, lease: Lease | None) -> None:
+    """Store (or, with None, end) the claim lease of an issue; its version stays."""
+    connection.execute(
+        update(issues)
+        .where(issues.c.number == number)
+        .values(
+            lease_holder=lease.holder if lease else None,
+            leased_at=lease.since if lease else None,
+            lease_until=lease.until if lease else None,
+        )
+    )
+
+
+def any_lapsed(connection: Connection, now: datetime) -> bool:
+    """Whether some claim has run out: a read, so an idle sweep never takes the write lock."""
+    stmt = select(issues.c.number).where(issues.c.lease_until <= now).limit(1)
+    return connection.execute(stmt).first() is not None
+
+
+def lapsed_leases(connection: Connection, now: datetime, *, limit: int) -> list[Issue]:
+    """Issues whose claim has run out, oldest first, locked (others' locked rows skipped)."""
+    stmt = (
+        select(*_ISSUE_COLUMNS)
+        .where(issues.c.lease_until <= now)
+        .order_by(issues.c.lease_until, issues.c.number)
+        .limit(limit)
+    )
+    if connection.dialect.name == "postgresql":
+        stmt = stmt.with_for_update(skip_locked=True, of=issues)
+    return _hydrate(connection, connection.execute(stmt).all())
+
+
+def held_issues(connection: Connection) -> list[Issue]:
+    """Every issue under a claim (lapsed ones not yet returned too), soonest to end first."""
+    stmt = (
+        select(*_SUMMARY_COLUMNS)
+        .where(issues.c.lease_holder.is_not(None))
+        .order_by(issues.c.lease_until, issues.c.number)
+    )
+    return [_row_to_summary(r) for r in connection.execute(stmt)]
 
 
 # --- links, comments, events ------------------------------------------------------------------

@@ -90,6 +90,11 @@ issues = Table(
     Column("source", Text),
     Column("fingerprint", String(200)),
     Column("search_vector", search_vector_type()),
+    # The claim lease (core.leases): who holds the issue, since and until when. Never part of
+    # the version: renewing a lease is no change to the issue.
+    Column("lease_holder", String(200)),
+    Column("leased_at", UTCDateTime),
+    Column("lease_until", UTCDateTime),
     # (status, number) and (is_active, number) serve filtered lists in number order.
     Index("ix_issues_status", "status", "number"),
     Index("ix_issues_active", "is_active", "number"),
@@ -103,6 +108,7 @@ issues = Table(
     Index("ix_issues_assignee", "assignee"),
     Index("ix_issues_source_original_id", "source", "original_id"),
     Index("ix_issues_fingerprint", "fingerprint"),
+    Index("ix_issues_lease_until", "lease_until"),
 )
 
 issue_services = Table(

@@ -21,7 +21,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self, TypeVar
@@ -38,11 +38,20 @@ from passmuster.core.issues import (
     Issue,
     IssueDraft,
     IssueQuery,
+    Lease,
     LinkKind,
     Status,
     check_transition,
     format_number,
     value_text,
+)
+from passmuster.core.leases import (
+    EXPIRY_ACTOR,
+    LeasePolicy,
+    check_claimable,
+    check_holder,
+    ends_lease,
+    status_after_release,
 )
 from passmuster.core.limits import TYPED, Limits, check_changes, check_comment, check_draft
 from passmuster.core.merge import ImportRecord
@@ -88,6 +97,7 @@ class Desk:
         self.clock: Clock = clock or _utcnow
         self._local = threading.local()
         self._sla_policy: SlaPolicy | None = None
+        self._lease_policy: LeasePolicy | None = None
 
     # --- opening ------------------------------------------------------------------------------
 
@@ -557,21 +567,42 @@ class Desk:
     # --- work queue ---------------------------------------------------------------------------
 
     def ready(self, *, limit: int = 20) -> builtins.list[Issue]:
-        """Active, unblocked issues, most urgent first (severity, priority, age)."""
-        result: builtins.list[Issue] = self._read(lambda c: store.ready_issues(c, limit=limit))
+        """Active, unblocked issues nobody holds a live claim on, most urgent first (severity,
+        priority, age)."""
+        now = self.clock()
+        result: builtins.list[Issue] = self._read(
+            lambda c: store.ready_issues(c, limit=limit, now=now)
+        )
         return result
 
-    def claim(self, *, actor: str) -> Issue | None:
-        """Assign the most urgent ready, unassigned issue to `actor` and start it.
+    def claim(
+        self,
+        *,
+        actor: str,
+        number: int | None = None,
+        lease: timedelta | str | None = None,
+    ) -> Issue | None:
+        """Claim the most urgent ready issue free to claim (or issue `number`) for `actor`.
 
-        Many agents claiming at once each get a different issue (or None when none is left).
+        The claim assigns the issue, starts it, acknowledges it and takes a lease on it
+        (`lease`, else the `[leases]` default). Many agents claiming at once each get a
+        different issue, or None when none is left. Claiming one's own issue again renews
+        its lease; claiming one held or assigned elsewhere raises Conflict.
         """
+        length = self.lease_policy.length(lease)
         now = self.clock()
 
         def work(c: Connection) -> Issue | None:
-            candidate = store.next_claimable(c)
-            if candidate is None:
-                return None
+            if number is None:
+                candidate = store.next_claimable(c, now=now)
+                if candidate is None:
+                    return None
+            else:
+                candidate = store.get_issue(c, number, for_update=True)
+                check_claimable(candidate, candidate.lease, actor=actor, now=now)
+            if candidate.lease is not None and candidate.lease.holder != actor:
+                # Its claim ran out and nobody returned it yet: say so on its timeline first.
+                candidate = _return_to_queue(c, candidate, "lease_expired", EXPIRY_ACTOR, now)
             state: dict[str, Any] = {"assignee": actor}
             extra: builtins.list[dict[str, Any]] = []
             if candidate.status in (Status.OPEN, Status.PLANNED):
@@ -579,10 +610,86 @@ class Desk:
             if candidate.acknowledged_at is None:
                 state["acknowledged_at"] = now
                 extra.append({"kind": "acknowledged"})
-            return _apply(c, candidate, state, actor=actor, now=now, extra_events=extra)
+            claimed = _apply(c, candidate, state, actor=actor, now=now, extra_events=extra)
+            since = candidate.lease.since if candidate.lease is not None else now
+            held = Lease(holder=actor, since=since, until=now + length)
+            store.set_lease(c, claimed.number, held)
+            return dataclasses.replace(claimed, lease=held)
 
         result: Issue | None = self._write(work)
         return result
+
+    def renew(self, number: int, *, actor: str, lease: timedelta | str | None = None) -> Issue:
+        """Extend `actor`'s claim on `number` to `lease` from now (the default when None).
+
+        A claim that already ran out cannot be renewed (Conflict): claim the issue again.
+        Renewing changes neither the issue's version nor its timeline.
+        """
+        length = self.lease_policy.length(lease)
+        now = self.clock()
+
+        def work(c: Connection) -> Issue:
+            current = store.get_issue(c, number, for_update=True)
+            held = check_holder(number, current.lease, actor=actor, now=now)
+            renewed = Lease(holder=actor, since=held.since, until=now + length)
+            store.set_lease(c, number, renewed)
+            return dataclasses.replace(current, lease=renewed)
+
+        result: Issue = self._write(work)
+        return result
+
+    def release(self, number: int, *, actor: str) -> Issue:
+        """Give a claimed issue back: unassigned, `in_progress` back to `open`, a `released`
+        event. Only the claim's holder may release it."""
+        now = self.clock()
+
+        def work(c: Connection) -> Issue:
+            current = store.get_issue(c, number, for_update=True)
+            check_holder(number, current.lease, actor=actor, now=now, lapsed_too=True)
+            return _return_to_queue(c, current, "released", actor, now)
+
+        result: Issue = self._write(work)
+        return result
+
+    def sweep_leases(self, *, limit: int = 500) -> builtins.list[Issue]:
+        """Return every issue whose claim ran out to the ready queue; returns them as they are
+        now. Safe to run from several processes at once: each lapsed claim is returned once."""
+        now = self.clock()
+        if not self._read(lambda c: store.any_lapsed(c, now)):
+            return []
+
+        def work(c: Connection) -> builtins.list[Issue]:
+            return [
+                _return_to_queue(c, issue, "lease_expired", EXPIRY_ACTOR, now)
+                for issue in store.lapsed_leases(c, now, limit=limit)
+            ]
+
+        result: builtins.list[Issue] = self._write(work)
+        return result
+
+    def held(self) -> builtins.list[Issue]:
+        """Issues under a claim, soonest to end first: who holds what, since and until when.
+
+        Scalar fields only (as in statistics); a claim that ran out is listed until returned.
+        """
+        result: builtins.list[Issue] = self._read(store.held_issues)
+        return result
+
+    @property
+    def lease_policy(self) -> LeasePolicy:
+        """`[leases]` of the project configuration, else the defaults (30 minute claims)."""
+        if self._lease_policy is None:
+            self._lease_policy = find_config(self._config_start()).section("leases", LeasePolicy)
+        return self._lease_policy
+
+    @lease_policy.setter
+    def lease_policy(self, policy: LeasePolicy) -> None:
+        self._lease_policy = policy
+
+    def _config_start(self) -> Path | None:
+        # A file desk belongs to the project around it; a server desk to the working folder.
+        path = sqlite_path(self.url)
+        return path.parent.parent if path is not None else None
 
     # --- SLAs and statistics ------------------------------------------------------------------
 
@@ -593,10 +700,7 @@ class Desk:
         Read once per Desk; assign `desk.sla_policy = SlaPolicy(...)` to use another.
         """
         if self._sla_policy is None:
-            # A file desk belongs to the project around it; a server desk to the working folder.
-            path = sqlite_path(self.url)
-            start = path.parent.parent if path is not None else None
-            self._sla_policy = find_config(start).section("sla", SlaPolicy)
+            self._sla_policy = find_config(self._config_start()).section("sla", SlaPolicy)
         return self._sla_policy
 
     @sla_policy.setter
@@ -758,7 +862,24 @@ def _apply(
         c, updated, expected_version=current.version, now=now, changed=changed
     )
     store.add_events(c, rows)
+    if ends_lease(changed, current.lease):
+        store.set_lease(c, current.number, None)
+        stored = dataclasses.replace(stored, lease=None)
     return stored
+
+
+def _return_to_queue(c: Connection, current: Issue, kind: str, actor: str, now: datetime) -> Issue:
+    """End the claim on `current`: unassign it, `in_progress` back to `open`, and record `kind`
+    (`released` or `lease_expired`) naming the holder."""
+    lease = current.lease
+    assert lease is not None
+    state: dict[str, Any] = {"assignee": None, "status": status_after_release(current.status)}
+    event = {"kind": kind, "field": "lease", "old": lease.holder, "new": value_text(lease.until)}
+    returned = _apply(c, current, state, actor=actor, now=now, extra_events=[event])
+    if returned.lease is not None:  # already unassigned: the lease goes all the same
+        store.set_lease(c, current.number, None)
+        returned = dataclasses.replace(returned, lease=None)
+    return returned
 
 
 def _is_empty_file(path: Path) -> bool:

@@ -30,6 +30,7 @@ from passmuster.core.issues import (
     Severity,
     Status,
 )
+from passmuster.core.leases import claims_table
 from passmuster.core.limits import check_storable
 from passmuster.core.stats import month_axis
 from passmuster.web.graph import dependency_svg, sparkline_svg
@@ -267,7 +268,11 @@ def board(desk: Desk) -> dict[str, Any]:
             len(issues) if len(issues) < BOARD_LIMIT else desk.count(IssueQuery(statuses=[status]))
         )
         columns.append({"status": status, "issues": issues, "total": total})
-    return {"columns": columns, "badges": sla_cache(desk).badges(desk)}
+    return {
+        "columns": columns,
+        "badges": sla_cache(desk).badges(desk),
+        "claims": claims_table(desk.held(), desk.clock()),
+    }
 
 
 def issue_list(desk: Desk, filters: Filters) -> dict[str, Any]:

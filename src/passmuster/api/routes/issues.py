@@ -12,6 +12,7 @@ from pydantic import BaseModel
 from passmuster.api.deps import ActorDep, DeskDep, Needs
 from passmuster.api.errors import ERROR_RESPONSES, ErrorBody
 from passmuster.api.schemas import (
+    ClaimRequest,
     CommentCreate,
     CommentPublic,
     EventPage,
@@ -21,6 +22,7 @@ from passmuster.api.schemas import (
     IssuePublic,
     IssueUpdate,
     LinkCreate,
+    RenewRequest,
     TransitionRequest,
     check_query,
 )
@@ -140,11 +142,38 @@ def ready(desk: DeskDep, limit: Annotated[int, Query(ge=1, le=200)] = 20) -> lis
 @router.post(
     "/claim",
     dependencies=[Needs.COORDINATOR],
-    summary="Assign the next ready issue to the caller, atomically",
+    responses=Conflicts,
+    summary="Claim the next ready issue (or a named one) for the caller, atomically",
 )
-def claim(desk: DeskDep, actor: ActorDep) -> ClaimResult:
-    issue = desk.claim(actor=actor)
+def claim(desk: DeskDep, actor: ActorDep, body: ClaimRequest | None = None) -> ClaimResult:
+    """The claim assigns the issue to the caller and takes a lease on it; `issue` is null when
+    nothing is ready. 409 when the named issue is claimed or assigned by someone else."""
+    wanted = body or ClaimRequest()
+    issue = desk.claim(actor=actor, number=wanted.number, lease=wanted.lease)
     return ClaimResult(issue=IssuePublic.of(issue) if issue else None)
+
+
+@router.post(
+    "/{number}/renew",
+    dependencies=[Needs.COORDINATOR],
+    responses=Conflicts,
+    summary="Extend the caller's claim on an issue",
+)
+def renew(
+    number: Number, desk: DeskDep, actor: ActorDep, body: RenewRequest | None = None
+) -> IssuePublic:
+    lease = body.lease if body else None
+    return IssuePublic.of(desk.renew(number, actor=actor, lease=lease))
+
+
+@router.post(
+    "/{number}/release",
+    dependencies=[Needs.COORDINATOR],
+    responses=Conflicts,
+    summary="Give the caller's claimed issue back to the ready queue",
+)
+def release(number: Number, desk: DeskDep, actor: ActorDep) -> IssuePublic:
+    return IssuePublic.of(desk.release(number, actor=actor))
 
 
 @router.get("/{number}", summary="One issue with every field")

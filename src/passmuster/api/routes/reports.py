@@ -10,8 +10,9 @@ from pydantic import BaseModel
 
 from passmuster.api.deps import DeskDep, Needs
 from passmuster.api.errors import ERROR_RESPONSES
-from passmuster.api.schemas import IssuePage, IssuePublic
+from passmuster.api.schemas import HeldPublic, IssuePage, IssuePublic
 from passmuster.core.issues import IssueQuery, IssueType, Severity, Status
+from passmuster.core.leases import claims_table
 from passmuster.core.sla import SlaStatus
 from passmuster.core.stats import Stats
 from passmuster.errors import InvalidValue
@@ -93,3 +94,9 @@ def incidents(
     query.limit, query.offset = limit, offset
     items = [IssuePublic.of(i) for i in desk.list(query)]
     return IssuePage(items=items, total=total, limit=limit, offset=offset)
+
+
+@router.get("/agents", summary="Who holds which issue: every claim, since when and until when")
+def agents(desk: DeskDep) -> list[HeldPublic]:
+    """A claim past its end shows `expired` until it is returned to the ready queue."""
+    return [HeldPublic.model_validate(row) for row in claims_table(desk.held(), desk.clock())]
