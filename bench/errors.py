@@ -421,7 +421,8 @@ def measure(database_url: str, folder: Path, args: argparse.Namespace) -> None:
 def big_run(database_url: str, folder: Path, total: int, groups: int) -> None:
     """`total` events into `groups` groups through the writer path; size and memory after."""
     from passmuster.core.envelopes import decode_body, event_id_of, parse_envelope
-    from passmuster.core.grouping import group, read_event
+    from passmuster.core.error_events import read_event
+    from passmuster.core.grouping import group
     from passmuster.usecases.desk import Desk
     from passmuster.usecases.ingest_keys import IngestKeys
     from passmuster.usecases.runtime_errors import ErrorIntake, Incoming

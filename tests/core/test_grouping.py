@@ -4,15 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from passmuster.core.grouping import (
-    details_blocks,
-    frames_for_display,
-    group,
-    read_event,
-    same_cause,
-    storable,
-    title,
-)
+from passmuster.core.error_events import details_blocks, frames_for_display, read_event, storable
+from passmuster.core.grouping import group, same_cause, title
 from passmuster.core.issues import Severity
 from passmuster.core.regressions import (
     ResolvedIn,

@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 from sentry_events import exception_event
 
-from passmuster.core.grouping import group, read_event
+from passmuster.core.error_events import read_event
+from passmuster.core.grouping import group
 from passmuster.core.issues import CloseReason, IssueDraft, IssueType, LinkKind, Status
 from passmuster.errors import AuthError, InvalidValue
 from passmuster.usecases.desk import Desk

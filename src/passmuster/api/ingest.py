@@ -38,7 +38,8 @@ from passmuster.core.envelopes import (
     parse_store_body,
     sentry_key,
 )
-from passmuster.core.grouping import group, read_event
+from passmuster.core.error_events import read_event
+from passmuster.core.grouping import group
 from passmuster.errors import AuthError, PassmusterError
 from passmuster.storage.error_store import KeyRow
 from passmuster.usecases.ingest_keys import IngestKeys

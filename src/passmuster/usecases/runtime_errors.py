@@ -33,16 +33,14 @@ from typing import Any
 import orjson
 from sqlalchemy import Connection
 
-from passmuster.core.grouping import (
+from passmuster.core.error_events import (
     ErrorEvent,
-    Grouping,
     details_blocks,
-    fingerprint_for,
     frames_for_display,
     read_event,
-    same_cause,
     storable,
 )
+from passmuster.core.grouping import Grouping, fingerprint_for, same_cause
 from passmuster.core.issues import (
     Issue,
     IssueDraft,

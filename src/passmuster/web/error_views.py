@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from markupsafe import Markup
 
-from passmuster.core.grouping import frames_for_display
+from passmuster.core.error_events import frames_for_display
 from passmuster.usecases.runtime_errors import error_summary, errors_per_hour
 from passmuster.web.graph import bars_svg
 
