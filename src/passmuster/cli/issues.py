@@ -573,21 +573,27 @@ def show_command(number: Number, as_json: JsonOption = False) -> None:
 
     Every field, the task checklist, files changed, links, comments and every recorded event.
     """
+    from passmuster.usecases.runtime_errors import error_summary
+
     with desk_session() as desk:
         issue = desk.get(number)
         comments = desk.comments(number)
         events = _all_events(desk, number)
+        errors = error_summary(desk, number)
     if as_json:
         emit_json(
             {
                 "issue": issue_json(issue),
                 "comments": to_jsonable(comments),
                 "events": to_jsonable(events),
+                **({"runtime_errors": errors.to_dict()} if errors is not None else {}),
             }
         )
         return
     for part in _issue_view(issue, comments, events):
         console().print(part)
+    if errors is not None:
+        console().print(f"[bold]Runtime errors[/]  {_escape(errors.line())}")
 
 
 def _all_events(desk: Desk, number: int) -> list[Event]:

@@ -566,6 +566,17 @@ class ErrorSummary:
             return ResolvedIn(ResolveMode.NEXT_RELEASE, self.group.resolve_release)
         return None
 
+    def line(self) -> str:
+        """One line for a terminal: counts, when, and the releases."""
+        g = self.group
+        releases = ", ".join(f"{r.value} ({r.count:,})" for r in self.releases[:5]) or "none"
+        more = f" and {len(self.releases) - 5} more" if len(self.releases) > 5 else ""
+        return (
+            f"{g.event_count:,} events, {self.users:,} users, first seen "
+            f"{g.first_seen:%Y-%m-%d %H:%M} UTC, last seen {g.last_seen:%Y-%m-%d %H:%M} UTC; "
+            f"releases: {releases}{more}"
+        )
+
     def to_dict(self) -> dict[str, Any]:
         latest = None
         if self.latest is not None:
