@@ -199,3 +199,19 @@ def test_a_deploy_killed_with_sigkill_is_recorded_as_interrupted_by_the_next_one
     assert history["db"]["result"] == "succeeded"
     # What the dead deploy had started is stopped by the next one.
     assert all(_gone(pid) for pid in pids)
+
+
+def test_a_second_deploy_of_the_same_services_waits_its_turn(
+    here: FakePlatform, tmp_path: Path
+) -> None:
+    pidfile = tmp_path / "pids"
+    here.write({"slow": {"args": f"--hang --pidfile {pidfile}"}, "db": {}}, timeout=60)
+    first = _spawn(here.root, "slow")
+    try:
+        _wait_for(pidfile, 1)
+        refused = run("deploy", "slow", code=4)
+        assert "is deploying slow now" in refused.stderr
+        run("deploy", "db")  # other services are free to go
+    finally:
+        first.send_signal(signal.SIGINT)
+        first.communicate(timeout=30)

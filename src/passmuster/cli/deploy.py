@@ -5,7 +5,8 @@ every attempt; `deploy status|logs|restart|stop|history` around it.
 
 Exit codes: 0 every service deployed (or stopped); 1 something failed, timed out or was skipped;
 2 bad configuration (an unknown service, a dependency cycle, a template without `{service}`):
-nothing is started; 3 no desk; 130 interrupted (Ctrl-C or SIGTERM).
+nothing is started; 3 no desk; 4 another deploy is deploying some of the same services now;
+130 interrupted (Ctrl-C or SIGTERM).
 """
 
 from __future__ import annotations
@@ -141,7 +142,8 @@ def run_command(
     it; a later successful deploy of the service clears it from the issue.
 
     Exit codes: 0 all deployed, 1 something failed or was skipped, 2 bad configuration
-    (nothing started), 3 no desk, 130 interrupted.
+    (nothing started), 3 no desk, 4 another deploy is deploying some of the same services,
+    130 interrupted.
     """
     from passmuster.deploy.operations import plan_for
 
@@ -153,8 +155,16 @@ def run_command(
     if dry_run:
         _print_plan(setup, plan, as_json)
         return
+    if not setup.graph:
+        raise BadInput(
+            f"no services found under {setup.root}: no compose file there (passmuster reads "
+            "compose.yaml and docker-compose*.yml, also in subfolders)"
+        )
     if not plan.services:
-        raise BadInput("nothing to deploy: the runner can start none of the services")
+        raise BadInput(
+            f"nothing to deploy: the {setup.runner} runner can start none of the services "
+            "(see `passmuster deploy --dry-run` for why each is left out)"
+        )
     options = " ".join(
         part
         for part in (
@@ -202,6 +212,14 @@ def _roll_out(
                 f"[yellow]{len(swept.runs)} earlier deploy run(s) had stopped without finishing "
                 f"(run {', '.join(str(r.id) for r in swept.runs)}); {swept.attempts} attempt(s) "
                 "recorded as interrupted[/]"
+            )
+        for other, shared in log.busy(plan.services):
+            from passmuster.errors import Conflict
+
+            raise Conflict(
+                f"deploy run {other.id} ({other.actor}, started "
+                f"{local_time(other.started_at, seconds=True)}) is deploying "
+                f"{', '.join(shared)} now; wait for it to finish, or stop it first"
             )
         versions = versions_for(setup, plan.services)
         for service, missing in plan.unknown.items():

@@ -334,6 +334,17 @@ class DeployLog:
             at=report.finished_at,
         )
 
+    def busy(self, services: Sequence[str]) -> list[tuple[Run, list[str]]]:
+        """Runs still in progress that deploy some of `services` (call after `sweep`, so only
+        live ones are left), with the services they share."""
+        wanted = set(services)
+        found = []
+        for run in self.desk.read(store.running_runs):
+            shared = sorted(wanted & set(run.services))
+            if shared:
+                found.append((run, shared))
+        return found
+
     # --- dead runs ------------------------------------------------------------------------
 
     def sweep(self, alive: Callable[[str | None], bool | None]) -> Swept:
