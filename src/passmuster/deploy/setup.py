@@ -167,7 +167,10 @@ def _build_units(
 
     config, root = setup.config, setup.root
     defs = platform.by_name()
-    python = config.python or sys.executable
+    # A path is relative to the platform root; a bare name (`python3.12`) is found on PATH.
+    python = config.python
+    if python and "/" in python:
+        python = str(root / python)
     ports: dict[str, int] = {}
     base_urls: dict[str, str] = {}
     plans: dict[str, tuple[str | None, Path]] = {}  # service -> (template, cwd)
@@ -232,7 +235,7 @@ def _build_units(
             "service": name,
             "port": str(port or ""),
             "root": str(root),
-            "python": python,
+            "python": python or _interpreter(cwd, root),
             "app": apps.get(name, ""),
         }
         target = _target(by_name[name], override, probe_config, catalog_targets)
@@ -300,6 +303,16 @@ def _environment(
         env["PYTHONUNBUFFERED"] = "1"
     env.update(override.env)
     return env
+
+
+def _interpreter(folder: Path, root: Path) -> str:
+    """The Python a service runs with here: a virtualenv in its folder or at the platform's
+    root (where its requirements are installed), else the one running passmuster."""
+    for base in (folder, root):
+        candidate = base / ".venv" / "bin" / "python"
+        if candidate.is_file():
+            return str(candidate)
+    return sys.executable
 
 
 def _host_port(definition: Any) -> int | None:
