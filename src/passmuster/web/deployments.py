@@ -4,6 +4,7 @@ tiles and weekly charts, and each attempt's output. Reads only what deploys reco
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
@@ -19,6 +20,7 @@ if TYPE_CHECKING:
 
 router = APIRouter(include_in_schema=False)
 RECENT = 12  # attempts per service in the matrix
+WEEKS = 26  # of delivery keys on the page
 
 RESULT_COLOURS = {
     "succeeded": "#1a7f37",
@@ -52,7 +54,8 @@ def deployments(desk: Desk) -> dict[str, Any]:
 
     recent = recent_by_service(desk, RECENT)
     issues = open_deployment_issues(desk)
-    keys = delivery(desk)
+    # The page charts half a year: enough to see a trend, and bounded however long the history.
+    keys = delivery(desk, since=desk.clock() - timedelta(weeks=WEEKS))
     rows = [
         {
             "service": name,
@@ -63,7 +66,7 @@ def deployments(desk: Desk) -> dict[str, Any]:
         }
         for name, items in sorted(recent.items())
     ]
-    weeks = keys.weeks[-26:]
+    weeks = keys.weeks
     labels = [w.label for w in weeks]
     charts = {
         "frequency": {
