@@ -47,6 +47,7 @@ from passmuster.storage.monitor_tables import (
     monitor_samples,
     monitor_targets,
 )
+from passmuster.storage.uptime_store import day_rollup_source
 
 MINUTE_MS = 60_000
 HOUR_MS = 3_600_000
@@ -509,6 +510,8 @@ class MonitorStore:
                     .group_by(s.c.target, bucket)
                 )
                 conn.execute(self._merge_rollups(source))
+                # The same samples summed by day too: the status page's bars read days only.
+                conn.execute(self._merge_rollups(day_rollup_source(raw_cut)))
                 conn.execute(delete(s).where(s.c.at < raw_cut))
             minutes = conn.execute(
                 select(func.count()).where(r.c.resolution == "m", r.c.bucket < minute_cut)
@@ -531,7 +534,7 @@ class MonitorStore:
                 conn.execute(self._merge_rollups(source))
                 conn.execute(delete(r).where(r.c.resolution == "m", r.c.bucket < minute_cut))
             dropped = conn.execute(
-                delete(r).where(r.c.resolution == "h", r.c.bucket < now - hours_ms)
+                delete(r).where(r.c.resolution.in_(("h", "d")), r.c.bucket < now - hours_ms)
             ).rowcount
             outbox = conn.execute(
                 delete(monitor_outbox).where(

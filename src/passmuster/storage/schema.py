@@ -30,6 +30,7 @@ TABLE_MODULES: tuple[str, ...] = (
     "passmuster.storage.error_tables",
     "passmuster.storage.import_tables",
     "passmuster.storage.deploy_tables",
+    "passmuster.storage.status_tables",
 )
 
 

@@ -48,8 +48,10 @@ from passmuster.core.issues import (
 )
 from passmuster.core.targets import Target
 from passmuster.errors import PassmusterError
+from passmuster.storage.maintenance_store import MaintenanceStore
 from passmuster.storage.monitor_store import Claimed, MonitorStore, Outgoing, Record, Sample
 from passmuster.usecases.desk import Desk
+from passmuster.usecases.maintenance_gate import MaintenanceGate
 
 log = logging.getLogger("passmuster.monitor")
 
@@ -111,6 +113,7 @@ class IncidentKeeper:
         self.jitter = jitter
         self.keep_samples = keep_samples
         self.clock = clock
+        self.maintenance = MaintenanceGate(MaintenanceStore(store.engine))
         import random as _random
 
         self._random = random or _random.random
@@ -128,6 +131,8 @@ class IncidentKeeper:
             return []
         now = int(self.clock() * 1000)
         observed = [(c, r, observe(c.state, r, c.target.thresholds)) for c, r in outcomes]
+        held = self.maintenance.hold(observed)
+        observed = held.observed
         final: dict[str, TargetState] = {c.target.name: o.state for c, _, o in observed}
         flips = [(c, r, o) for c, r, o in observed if o.flip is not None]
         # Most flips (a new target answering, up <-> degraded) touch no incident: they are only
@@ -137,7 +142,11 @@ class IncidentKeeper:
         for c, r, o in flips:
             assert o.flip is not None
             action = incident_action(c.state, o.flip, c.target.thresholds)
-            if (
+            window = held.silenced.get(c.target.name)
+            if window is not None:
+                # Down during maintenance: recorded, but no incident and nobody paged.
+                light.append(_flip_row(c.target, o.flip, suppressed_by=f"maintenance {window}"))
+            elif (
                 action is IncidentAction.NONE
                 and o.flip.new is not Health.DOWN
                 and not (o.state.incident_open)
@@ -362,7 +371,7 @@ class IncidentKeeper:
         self.store.enqueue(items, int(self.clock() * 1000))
 
 
-def _flip_row(target: Target, flip: Flip) -> dict[str, Any]:
+def _flip_row(target: Target, flip: Flip, *, suppressed_by: str | None = None) -> dict[str, Any]:
     return {
         "target": target.name,
         "service": target.service,
@@ -371,7 +380,7 @@ def _flip_row(target: Target, flip: Flip) -> dict[str, Any]:
         "new": flip.new.value,
         "reason": flip.reason,
         "incident": None,
-        "suppressed_by": None,
+        "suppressed_by": suppressed_by,
     }
 
 

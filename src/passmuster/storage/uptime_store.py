@@ -1,0 +1,101 @@
+"""Probe history summed for uptime: per day (the status page's bars) and over a period (badges).
+
+The tiers are disjoint in time: raw samples are newer than every minute roll-up, minutes newer
+than every hour. A period's tally is the sum of the three tiers from its start. Day roll-ups
+("d") repeat what raw samples became as they were compacted, so a day's tally is its day
+roll-up plus the raw samples of that day not compacted yet.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from sqlalchemy import Engine, Integer, Select, cast, func, literal, select
+
+from passmuster.core.uptime import DAY_MS, Tally
+from passmuster.storage.engine import read_transaction
+from passmuster.storage.monitor_tables import monitor_rollups, monitor_samples
+
+
+def day_rollup_source(before_ms: int) -> Select[Any]:
+    """Raw samples older than `before_ms` as day roll-up rows (for an upsert into roll-ups)."""
+    s = monitor_samples
+    day = (s.c.at - s.c.at % DAY_MS).label("day")
+    return (
+        select(
+            s.c.target,
+            literal("d"),
+            day,
+            func.count(),
+            func.sum(cast(s.c.ok, Integer)),
+            func.sum(s.c.latency),
+            func.max(s.c.latency),
+        )
+        .where(s.c.at < before_ms)
+        .group_by(s.c.target, day)
+    )
+
+
+class UptimeStore:
+    """Reads the monitor's history as tallies; never writes."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def days(
+        self, since_ms: int, *, targets: list[str] | None = None
+    ) -> dict[str, dict[int, Tally]]:
+        """target -> day start (ms) -> tally, for days from `since_ms`."""
+        r, s = monitor_rollups, monitor_samples
+        rolled = select(r.c.target, r.c.bucket, r.c["count"], r.c.ok, r.c.latency_sum).where(
+            r.c.resolution == "d", r.c.bucket >= since_ms
+        )
+        day = (s.c.at - s.c.at % DAY_MS).label("day")
+        raw = (
+            select(
+                s.c.target,
+                day,
+                func.count(),
+                func.sum(cast(s.c.ok, Integer)),
+                func.sum(s.c.latency),
+            )
+            .where(s.c.at >= since_ms)
+            .group_by(s.c.target, day)
+        )
+        if targets is not None:
+            rolled = rolled.where(r.c.target.in_(targets))
+            raw = raw.where(s.c.target.in_(targets))
+        out: dict[str, dict[int, Tally]] = defaultdict(dict)
+        with read_transaction(self.engine) as conn:
+            for query in (rolled, raw):
+                for target, bucket, count, ok, latency in conn.execute(query):
+                    days = out[target]
+                    tally = Tally(int(count), int(ok or 0), float(latency or 0.0))
+                    start = int(bucket)
+                    days[start] = days[start] + tally if start in days else tally
+        return dict(out)
+
+    def period(self, since_ms: int, *, targets: list[str] | None = None) -> dict[str, Tally]:
+        """target -> tally of every probe from `since_ms` on (raw, minute and hour tiers)."""
+        r, s = monitor_rollups, monitor_samples
+        rolled = (
+            select(r.c.target, func.sum(r.c["count"]), func.sum(r.c.ok), func.sum(r.c.latency_sum))
+            .where(r.c.resolution.in_(("m", "h")), r.c.bucket >= since_ms)
+            .group_by(r.c.target)
+        )
+        raw = (
+            select(s.c.target, func.count(), func.sum(cast(s.c.ok, Integer)), func.sum(s.c.latency))
+            .where(s.c.at >= since_ms)
+            .group_by(s.c.target)
+        )
+        if targets is not None:
+            rolled = rolled.where(r.c.target.in_(targets))
+            raw = raw.where(s.c.target.in_(targets))
+        out: dict[str, Tally] = {}
+        with read_transaction(self.engine) as conn:
+            for query in (rolled, raw):
+                for target, count, ok, latency in conn.execute(query):
+                    tally = Tally(int(count or 0), int(ok or 0), float(latency or 0.0))
+                    out[target] = out[target] + tally if target in out else tally
+        return out

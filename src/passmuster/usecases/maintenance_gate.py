@@ -1,0 +1,91 @@
+"""The monitor's side of maintenance windows: which outages open no incident, and which owe one.
+
+A target that goes down while a window covers its service is recorded down, but opens no
+incident and pages nobody. If it is still failing when the window ends (or is cancelled), the
+next failed probe opens the incident then, as if it had just gone down.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+
+from passmuster.core.health import Flip, Health, Observation, ProbeResult
+from passmuster.core.maintenance import MaintenanceWindow, covering
+from passmuster.core.targets import Target
+from passmuster.storage.maintenance_store import MaintenanceStore
+from passmuster.storage.monitor_store import Claimed
+
+Observed = tuple[Claimed, ProbeResult, Observation]
+
+
+@dataclass(slots=True)
+class Held:
+    observed: list[Observed]
+    silenced: dict[str, int] = field(default_factory=dict)  # target name -> window id
+
+
+def _names(target: Target) -> list[str]:
+    return [n for n in (target.service, target.name) if n]
+
+
+def _at(ms: int) -> datetime:
+    return datetime.fromtimestamp(ms / 1000, UTC)
+
+
+class MaintenanceGate:
+    def __init__(self, store: MaintenanceStore) -> None:
+        self.store = store
+
+    def hold(self, observed: Sequence[Observed]) -> Held:
+        """Mark flips to down under a window as silenced; turn a still-failing probe of a target
+        that went down under a window now ended into a flip that opens the incident."""
+        going_down = [
+            (c, r, o)
+            for c, r, o in observed
+            if o.flip is not None and o.flip.new is Health.DOWN and not c.state.incident_open
+        ]
+        owed = [
+            (c, r, o)
+            for c, r, o in observed
+            if o.flip is None
+            and not r.ok
+            and o.state.health is Health.DOWN
+            and not o.state.incident_open
+            and o.state.since is not None
+        ]
+        if not going_down and not owed:
+            return Held(list(observed))
+        every = self.store.every()
+        live: list[MaintenanceWindow] = [w for w in every if w.cancelled_at is None]
+        silenced: dict[str, int] = {}
+        for c, _, o in going_down:
+            assert o.flip is not None
+            window = covering(live, _names(c.target), _at(o.flip.at))
+            if window is not None:
+                silenced[c.target.name] = window.id
+        result: list[Observed] = []
+        owed_names = {c.target.name for c, _, _ in owed}
+        for c, r, o in observed:
+            if c.target.name not in owed_names:
+                result.append((c, r, o))
+                continue
+            assert o.state.since is not None
+            earlier = covering(every, _names(c.target), _at(o.state.since))
+            if earlier is None or covering(live, _names(c.target), _at(r.at)) is not None:
+                result.append((c, r, o))
+                continue
+            seq = o.state.flips + 1
+            flip = Flip(
+                old=Health.DOWN,
+                new=Health.DOWN,
+                at=r.at,
+                reason=(
+                    f"still down when maintenance window {earlier.id} ended"
+                    + (f": {r.reason}" if r.reason else "")
+                ),
+                seq=seq,
+            )
+            result.append((c, r, Observation(replace(o.state, flips=seq), flip)))
+        return Held(result, silenced)
