@@ -116,3 +116,24 @@ def test_dsn_key_routes_take_a_dsn_key_and_no_api_token(api: Api) -> None:
         key = {"X-Sentry-Auth": f"Sentry sentry_key={dsn.public_key}"}
         response = api.client.request(method, path, content=body, headers=key)
         assert response.status_code == 200, (path, response.text)
+
+
+def test_a_dsn_key_opens_no_other_route_however_it_is_sent(api: Api) -> None:
+    """A DSN key lives in services' configuration: it may send errors and do nothing else."""
+    from passmuster.usecases.ingest_keys import IngestKeys
+
+    api.post("/api/v1/issues", json={"title": "exists", "services": ["identity"]})
+    key = IngestKeys(api.desk).dsn_for("identity", actor="test").public_key
+    ways = (
+        ({"Authorization": f"Bearer {key}"}, ""),
+        ({"Authorization": f"Sentry sentry_key={key}"}, ""),
+        ({"X-Sentry-Auth": f"Sentry sentry_key={key}"}, ""),
+        ({}, f"?sentry_key={key}"),
+    )
+    operations = [(m, p) for m, p in api_operations(api) if p.startswith("/api/v1/")]
+    assert len(operations) > 20
+    for method, path in operations:
+        for headers, query in ways:
+            response = api.client.request(method, path + query, json={}, headers=headers)
+            assert response.status_code == 401, (method, path, headers, query)
+    assert api.desk.count() == 1

@@ -120,6 +120,21 @@ def test_restart_deploys_one_service_again(here: FakePlatform) -> None:
     assert len(json.loads(run("deploy", "history", "--json").stdout)) == 2
 
 
+def test_stats_carries_the_four_keys_once_deployments_are_recorded(here: FakePlatform) -> None:
+    here.write({"db": {}, "api": {"deps": ["db"], "args": "--crash 'KeyError: oops' --exit 4"}})
+    assert "Delivery" not in run("stats").stdout  # nothing deployed yet: no empty table
+    run("deploy", code=1)
+    run("deploy", "db")
+    keys = json.loads(run("stats", "--json").stdout)["delivery"]
+    assert (keys["deployments"], keys["failed"]) == (2, 1)
+    assert keys["change_failures"] >= 1  # the failed attempt; its deployment issue names it
+    assert keys["change_failure_rate"] == pytest.approx(keys["change_failures"] / 3, abs=1e-4)
+    text = run("stats").stdout
+    assert "Delivery (DORA" in text
+    for key in ("Deployment frequency", "Lead time for changes", "Change failure rate"):
+        assert key in text
+
+
 def test_the_failure_classes_are_listed_and_a_log_can_be_classified(
     here: FakePlatform, tmp_path: Path
 ) -> None:
