@@ -9,7 +9,7 @@ The order, lowest first (packages on one row are siblings and may not import eac
     usecases                    the desk and what CLI, API and web call
     monitor                     probes, scheduler, notifications (runs use cases)
     deploy                      rollouts: processes, waves, health gates (probes with the monitor)
-    web                         the pages
+    web · mcp                   the pages · the MCP server for agents (stdio, and /mcp in serve)
     api                         the HTTP app: REST routes, and the server that mounts the pages
     cli                         the commands: may start anything below
 
@@ -33,7 +33,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("usecases",),
     ("monitor",),
     ("deploy",),
-    ("web",),
+    ("web", "mcp"),
     ("api",),
     ("cli",),
 ]

@@ -105,6 +105,11 @@ def create_app(settings: Settings | None = None, *, desk: Desk | None = None) ->
     # Sentry's protocol, not this API's: plain routes, outside the OpenAPI spec (docs/errors.md).
     app.router.routes.extend(ingest.routes())
 
+    from passmuster.mcp.http import mcp_route
+
+    # The desk's MCP server for agents (streamable HTTP), behind the same tokens as the API.
+    route, app.state.mcp_sessions = mcp_route()
+    app.router.routes.append(route)
     from passmuster.web import pages
 
     pages.install(app)
@@ -181,7 +186,8 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         # Everything made so far lives as long as the server: keep the collector from walking
         # it again and again, which shows up as pauses in the slowest requests.
         gc.freeze()
-        yield
+        async with app.state.mcp_sessions.run():
+            yield
     finally:
         stop.set()
         for task in tasks:

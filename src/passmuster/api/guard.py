@@ -7,7 +7,7 @@ sits in front of the whole app and, for a request that carries a body:
 - refuses it with **413** when its `Content-Length` is over the limit, without reading it, and
   counts the bytes of any other body as they arrive, answering 413 as soon as they pass the
   limit (so at most the limit is ever buffered);
-- **authenticates first**: an API request needs a valid bearer token, a page form a valid
+- **authenticates first**: an API or `/mcp` request needs a valid bearer token, a page form a valid
   session — otherwise 401 (or the pages' redirect to the login form), the body unread;
 - limits **`POST /login`** per client (`LOGIN_ATTEMPTS` a minute), answering **429** with
   `Retry-After`.
@@ -38,6 +38,7 @@ from passmuster.api.ingest import TooManyEvents, ingest_project
 from passmuster.errors import AuthError, PassmusterError
 
 API_PREFIX = "/api/"
+MCP_PATH = "/mcp"
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 # Paths a request may send a body to without being logged in: the token is in the body.
 _ANONYMOUS = frozenset({"/login"})
@@ -151,7 +152,7 @@ class RequestGuard:
             if project is not None:
                 # Sentry SDKs authenticate with their DSN's key, never with an API token.
                 state.ingest_gate.admit(scope, project)
-            elif path.startswith(API_PREFIX):
+            elif path.startswith(API_PREFIX) or path == MCP_PATH:
                 header = request.headers.get("authorization", "")
                 scheme, _, secret = header.partition(" ")
                 state.tokens.authenticate(secret.strip() if scheme.lower() == "bearer" else None)

@@ -46,6 +46,11 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "passmuster.cli.issues",
         "Who holds which issue: every claim, since when and until when.",
     ),
+    "mcp": ("passmuster.cli.agent_tools", "Serve this desk to an MCP client over stdio."),
+    "prime": (
+        "passmuster.cli.agent_tools",
+        "What an agent needs to work this desk, in at most 60 lines.",
+    ),
     "service": ("passmuster.cli.catalog", "Add, list and show services."),
     "stats": ("passmuster.cli.reports", "Statistics: month x severity, SLA attainment, MTTA/MTTR."),
     "sla": ("passmuster.cli.reports", "Issues at risk of or in breach of their SLA."),

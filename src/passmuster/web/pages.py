@@ -103,7 +103,9 @@ def _desk(request: Request) -> Any:
 
 def _is_page(request: Request) -> bool:
     path = request.url.path
-    return not (path.startswith("/api/") or path == "/healthz" or path.startswith("/static/"))
+    return not (
+        path.startswith("/api/") or path in ("/healthz", "/mcp") or path.startswith("/static/")
+    )
 
 
 async def error_page(request: Request, exc: Exception) -> Response | None:
