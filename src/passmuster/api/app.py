@@ -71,7 +71,9 @@ def create_app(settings: Settings | None = None, *, desk: Desk | None = None) ->
         deployments,
         errors,
         events,
+        incident_updates,
         issues,
+        maintenance,
         reports,
         scans,
         services,
@@ -88,6 +90,8 @@ def create_app(settings: Settings | None = None, *, desk: Desk | None = None) ->
         channels,
         tokens,
         errors,
+        maintenance,
+        incident_updates,
     ):
         app.include_router(module.router, prefix=API_PREFIX)
 

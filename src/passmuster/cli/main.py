@@ -65,6 +65,11 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "monitor": ("passmuster.cli.monitor", "Probe the services and open incidents."),
     "status": ("passmuster.cli.monitor", "Services with health, latency and open incidents."),
     "notify": ("passmuster.cli.notify", "Notification channels: list them, enable one again."),
+    "maintenance": (
+        "passmuster.cli.maintenance",
+        "Schedule, list and cancel maintenance windows.",
+    ),
+    "incident": ("passmuster.cli.incident_updates", "Post and list incidents' public updates."),
     "deploy": (
         "passmuster.cli.deploy",
         "Deploy services in dependency order, health-gated; status, logs, history.",

@@ -57,9 +57,11 @@ def install(app: FastAPI) -> None:
     templates.env.globals["still_detected"] = is_still_detected
     app.state.templates = templates
     app.include_router(router)
-    from passmuster.web import deployments
+    from passmuster.web import deployments, status_admin, status_page
 
     app.include_router(deployments.router)
+    status_page.install(app)
+    status_admin.install(app)
 
 
 def _page_user(request: Request) -> WebUser:
@@ -305,18 +307,24 @@ def _draft_from_form(values: dict[str, str], services: list[str], *, reporter: s
 
 
 def _issue_context(request: Request, number: int) -> dict[str, Any]:
-    from passmuster.web import error_views
+    from passmuster.web import error_views, status_admin
 
     desk = _desk(request)
-    return {**views.issue_detail(desk, number), **error_views.issue_errors(desk, number)}
+    return {
+        **views.issue_detail(desk, number),
+        **error_views.issue_errors(desk, number),
+        **status_admin.issue_updates(desk, number),
+    }
 
 
 def _services_context(request: Request, show_all: bool) -> dict[str, Any]:
     from passmuster.web import error_views
 
     desk = _desk(request)
+    from passmuster.web import status_admin
+
     context = views.services(desk, request.app.state.health, show_all=show_all)
-    return {**context, **error_views.service_errors(desk)}
+    return {**context, **error_views.service_errors(desk), **status_admin.maintenance(desk)}
 
 
 @router.get("/issues/{number}")

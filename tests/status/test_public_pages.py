@@ -1,0 +1,112 @@
+"""The status page, its JSON, its feed and badges, fetched over real HTTP with no session: they
+show incidents, public updates and maintenance of shown services, and nothing else."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from xml.etree import ElementTree
+
+import httpx
+import pytest
+
+from tests.status.seed import PUBLIC_UPDATE, PublicSite, public_site
+
+PUBLIC_PATHS = (
+    "/status",
+    "/status.json",
+    "/status/feed.atom",
+    "/status/badges/platform.svg",
+    "/status/badges/identity/health.svg",
+    "/status/badges/billing/uptime-24h.svg",
+    "/status/badges/billing/uptime-7d.svg",
+    "/status/badges/billing/uptime-30d.svg",
+    "/status/badges/billing/response-time.svg",
+)
+
+
+@pytest.fixture
+def site(tmp_path: Path) -> Iterator[PublicSite]:
+    with public_site(tmp_path) as running:
+        yield running
+
+
+@pytest.fixture
+def outsider(site: PublicSite) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=site.base, timeout=30) as client:
+        yield client
+
+
+def test_every_public_route_answers_without_a_session_and_leaks_nothing(
+    site: PublicSite, outsider: httpx.Client
+) -> None:
+    for path in PUBLIC_PATHS:
+        response = outsider.get(path)
+        assert response.status_code == 200, (path, response.text[:300])
+        assert "set-cookie" not in response.headers, path
+        assert site.leaks_in(response.text) == [], path
+
+
+def test_the_page_shows_the_incident_its_public_update_and_the_maintenance(
+    outsider: httpx.Client,
+) -> None:
+    page = outsider.get("/status").text
+    assert "Acme status" in page and "identity is down" in page
+    assert PUBLIC_UPDATE in page and "Database upgrade tonight" in page
+    assert "Major outage" in page  # identity is down
+    assert page.count('class="component"') == 2  # identity and billing, vault hidden
+    assert page.index(">identity<") < page.index(">billing<")  # the configured group order
+    assert 'http-equiv="refresh"' in page
+
+
+def test_the_json_and_the_feed_carry_the_same_public_facts(
+    site: PublicSite, outsider: httpx.Client
+) -> None:
+    data = outsider.get("/status.json").json()
+    assert data["state"] == "down"
+    assert [c["name"] for c in data["components"]] == ["identity", "billing"]
+    (incident,) = data["incidents"]
+    assert incident["id"] == site.incident and incident["stage"] == "identified"
+    assert incident["updates"][0]["message"] == PUBLIC_UPDATE
+    assert [m["message"] for m in data["maintenance"]] == ["Database upgrade tonight"]
+    assert site.leaks_in(json.dumps(data)) == []
+    feed = ElementTree.fromstring(outsider.get("/status/feed.atom").content)
+    ns = {"a": "http://www.w3.org/2005/Atom"}
+    titles = [e.findtext("a:title", namespaces=ns) for e in feed.findall("a:entry", ns)]
+    assert "[identified] identity is down" in titles
+    assert "[maintenance] Database upgrade tonight" in titles
+
+
+def test_badges_are_svg_and_say_what_the_page_says(outsider: httpx.Client) -> None:
+    health = outsider.get("/status/badges/identity/health.svg")
+    assert health.headers["content-type"].startswith("image/svg+xml")
+    assert ElementTree.fromstring(health.content).tag.endswith("svg")
+    assert ">down<" in health.text
+    assert ">up<" in outsider.get("/status/badges/billing/health.svg").text
+    assert "100%" in outsider.get("/status/badges/billing/uptime-24h.svg").text
+    assert "20 ms" in outsider.get("/status/badges/billing/response-time.svg").text
+
+
+def test_hidden_and_unknown_services_have_no_badge(outsider: httpx.Client) -> None:
+    assert outsider.get("/status/badges/vault-internal/health.svg").status_code == 404
+    assert outsider.get("/status/badges/nobody/health.svg").status_code == 404
+    assert outsider.get("/status/badges/billing/secrets.svg").status_code == 404
+
+
+def test_public_routes_are_read_only(outsider: httpx.Client) -> None:
+    before = outsider.get("/status.json").json()
+    for path in ("/status", "/status.json", "/status/feed.atom"):
+        assert outsider.post(path).status_code == 405
+        assert outsider.put(path).status_code in (303, 401, 405)  # a login, never a change
+        assert outsider.delete(path).status_code in (303, 401, 405)
+    after = outsider.get("/status.json").json()
+    assert after["incidents"] == before["incidents"]
+
+
+def test_the_page_is_off_unless_the_configuration_turns_it_on(tmp_path: Path) -> None:
+    with public_site(tmp_path, enabled=False) as site, httpx.Client(base_url=site.base) as client:
+        for path in PUBLIC_PATHS:
+            response = client.get(path)
+            assert response.status_code == 404, path
+            assert site.leaks_in(response.text) == [], path
