@@ -71,6 +71,11 @@ API: dict[tuple[str, str], str] = {
     ("GET", "/api/v1/tokens"): "admin",
     ("POST", "/api/v1/tokens"): "admin",
     ("DELETE", "/api/v1/tokens/{name}"): "admin",
+    ("GET", "/api/v1/maintenance"): "reader",
+    ("POST", "/api/v1/maintenance"): "coordinator",
+    ("DELETE", "/api/v1/maintenance/{window_id}"): "coordinator",
+    ("GET", "/api/v1/issues/{number}/updates"): "reader",
+    ("POST", "/api/v1/issues/{number}/updates"): "coordinator",
     ("GET", "/metrics"): "reader",
     ("GET", "/healthz"): PUBLIC,
     ("GET", "/api/v1/openapi.json"): PUBLIC,
@@ -107,9 +112,25 @@ PAGES: dict[tuple[str, str], str] = {
     ("GET", "/sla"): "reader",
     ("GET", "/partials/sla"): "reader",
     ("GET", "/live"): "reader",
+    ("POST", "/issues/{number}/updates"): "coordinator",
+    ("POST", "/maintenance"): "coordinator",
+    ("POST", "/maintenance/{window_id}/cancel"): "coordinator",
+    # The status page and what goes with it: public, read-only (404 until [status] turns it on).
+    ("GET", "/status"): PUBLIC,
+    ("GET", "/status.json"): PUBLIC,
+    ("GET", "/status/feed.atom"): PUBLIC,
+    ("GET", "/status/badges/platform.svg"): PUBLIC,
+    ("GET", "/status/badges/{service}/{kind}.svg"): PUBLIC,
 }
 MOUNTS = {"/static"}  # files anyone may fetch (the pages' scripts and styles)
-_PARAMS = {"{number}": "1", "{name}": "nobody", "{project_id:int}": "1"}
+_PARAMS = {
+    "{number}": "1",
+    "{name}": "nobody",
+    "{project_id:int}": "1",
+    "{window_id}": "1",
+    "{service}": "nobody",
+    "{kind}": "health",
+}
 _STREAMS = {"/api/v1/events/stream", "/live"}
 
 

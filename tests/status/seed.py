@@ -17,7 +17,6 @@ from passmuster.api.app import create_app
 from passmuster.api.config import ServeSettings
 from passmuster.core.catalog import Service
 from passmuster.core.issues import IssueDraft, IssueType
-
 from passmuster.core.targets import Target
 from passmuster.storage.engine import write_transaction
 from passmuster.storage.monitor_store import MonitorStore
