@@ -307,6 +307,23 @@ def test_field_names_and_sections_are_read_in_their_language() -> None:
     assert de.severity is Severity.MEDIUM and de.root_cause.startswith("Das Template")
 
 
+def test_a_troubleshooting_log_in_its_language_s_usual_parts_gives_every_entry() -> None:
+    """`### 문제 상황` / `### 원인 분석` / `### 해결 방법` under each entry: the parts Korean
+    troubleshooting logs use. An entry is no less an issue for lacking a prevention part, and
+    the summary table at the end repeats them."""
+    log = read("lang-ko-troubleshooting.md")
+    assert titles(log) == [
+        "Docker 환경 변수 충돌 문제",
+        "PostgreSQL 볼륨 캐싱 문제",
+        "Cloud Run PORT 환경 변수 문제",
+    ]
+    first = log.issues[0].draft
+    assert first.description.startswith("Docker 환경에서")
+    assert first.root_cause.startswith("로컬 `.env`")
+    assert first.resolution.startswith("`load_dotenv()`")
+    assert sum(1 for n in log.notes if n.title.startswith("(summary row)")) == 3
+
+
 def test_a_log_in_a_language_the_vocabulary_lacks_still_gives_its_issues() -> None:
     log = read("lang-unknown.md")
     assert titles(log) == [
