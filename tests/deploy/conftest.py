@@ -36,6 +36,7 @@ class FakePlatform:
         services: Mapping[str, Mapping[str, object]],
         *,
         timeout: float = 5.0,
+        settle: float = 0.3,
         extra: str = "",
     ) -> None:
         """`services`: name -> {"deps": [...], "args": "--delay 0.1", "health": False}."""
@@ -45,7 +46,7 @@ class FakePlatform:
             'runner = "command"',
             f'command = "{sys.executable} {SCRIPT} {{port}} --name {{service}}"',
             f"timeout = {timeout}",
-            "settle = 0.3",
+            f"settle = {settle}",
             extra,
         ]
         for name, spec in services.items():

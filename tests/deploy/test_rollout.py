@@ -136,7 +136,11 @@ def test_a_hung_command_is_timed_out_and_its_whole_group_stopped(
 def test_a_service_without_a_probe_counts_once_it_stays_up(
     platform: FakePlatform, desk: Desk
 ) -> None:
-    platform.write({"worker": {"health": False}, "quitter": {"health": False, "args": "--crash x"}})
+    # Long enough for the quitter's Python to start and crash on a loaded machine (0.5 s seen).
+    platform.write(
+        {"worker": {"health": False}, "quitter": {"health": False, "args": "--crash x"}},
+        settle=5.0,
+    )
     deploy(platform, desk, keep_going=True)
     results = {a.service: a.result for a in history(desk)}
     assert results == {"worker": Result.SUCCEEDED, "quitter": Result.FAILED}
