@@ -133,6 +133,25 @@ def test_a_hung_command_is_timed_out_and_its_whole_group_stopped(
     assert all(_gone(pid) for pid in pids)  # the command and the child it started
 
 
+@pytest.mark.parametrize(
+    ("args", "result"),
+    [
+        ("--crash 'NameError: x' --child", Result.FAILED),  # exits, its child still running
+        ("--status 500 --child", Result.TIMED_OUT),  # up, but never healthy
+    ],
+)
+def test_a_failed_service_leaves_no_process_of_its_group_behind(
+    platform: FakePlatform, desk: Desk, tmp_path: Path, args: str, result: Result
+) -> None:
+    pidfile = tmp_path / "pids"
+    platform.write({"broken": {"args": f"{args} --pidfile {pidfile}"}}, timeout=1.5)
+    deploy(platform, desk)
+    assert history(desk)[0].result is result
+    pids = [int(p) for p in pidfile.read_text().split()]
+    assert len(pids) == 2
+    assert all(_gone(pid) for pid in pids)
+
+
 def test_a_service_without_a_probe_counts_once_it_stays_up(
     platform: FakePlatform, desk: Desk
 ) -> None:
