@@ -30,6 +30,11 @@ DEFAULT_PORTS = {
     "granian": 8000,
     "daphne": 8000,
 }
+# (host, port) variables a server reads when its command gives neither.
+_ADDRESS_VARIABLES = {
+    "flask": ("FLASK_RUN_HOST", "FLASK_RUN_PORT"),
+    "uvicorn": ("UVICORN_HOST", "UVICORN_PORT"),
+}
 QUEUE_WORKERS = frozenset({"celery", "dramatiq", "rq", "arq"})
 _SERVERS = frozenset({*DEFAULT_PORTS, *QUEUE_WORKERS})
 DEV_FLAGS = frozenset({"--reload", "--debug", "--reload-dir", "--debugger", "--use-reloader"})
@@ -287,6 +292,12 @@ def _read_options(
         bind_host, _, bind_port = bind.rpartition(":")
         host = host or bind_host or None
         port_text = port_text or bind_port
+    # Servers that read their address from the environment when no option gives it.
+    host_variable, port_variable = _ADDRESS_VARIABLES.get(server, (None, None))
+    if host is None and host_variable and env.get(host_variable):
+        host = env[host_variable]
+    if port_text is None and port_variable and env.get(port_variable):
+        port_text = env[port_variable]
     if host is not None and "$" in host:
         host = _substituted(host, env) or host
     module, attribute = _split_target(target)

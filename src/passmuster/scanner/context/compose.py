@@ -42,6 +42,17 @@ _OVERRIDE_NAMES: tuple[str, ...] = (
 )
 
 
+def _needs_base_services(services: Mapping[str, Any], base_services: Mapping[str, Any]) -> bool:
+    """A file whose services depend on services only the base defines cannot run alone: it is
+    run on top of the base (`docker compose -f docker-compose.yml -f staging.yml`)."""
+    for body in services.values():
+        needs = body.get("depends_on") if isinstance(body, dict) else None
+        names = list(needs) if isinstance(needs, dict | list) else []
+        if any(isinstance(n, str) and n not in services and n in base_services for n in names):
+            return True
+    return False
+
+
 def _project_order(files: list[str]) -> tuple[str, bool, list[str]]:
     """By first file; a base file's default project (alone or with its `*.override.yml`)
     before the projects of its other overlays."""
@@ -176,6 +187,8 @@ class ComposeReader:
         services = doc.data.get("services") if doc and isinstance(doc.data, dict) else None
         if not isinstance(services, dict) or not services:
             return False
+        if _needs_base_services(services, base_services):
+            return True
         if not all(n in base_services and isinstance(b, dict) for n, b in services.items()):
             return False
         if all("image" not in b and "build" not in b for b in services.values()):
@@ -422,6 +435,7 @@ def merge_service(base: ServiceDef, over: ServiceDef) -> None:
         base.profiles = over.profiles
     base.env.update(over.env)
     base.env_files.extend(over.env_files)
+    base.documented_env |= over.documented_env
     seen_ports = {(p.host_ip, p.host, p.container, p.protocol) for p in base.ports}
     base.ports.extend(
         p for p in over.ports if (p.host_ip, p.host, p.container, p.protocol) not in seen_ports

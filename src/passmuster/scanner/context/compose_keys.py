@@ -89,6 +89,8 @@ def _build(service: ServiceDef, value: Any, ctx: KeyContext) -> None:
         if "dockerfile" in value:
             dockerfile = str(value["dockerfile"])
             dockerfile_line = ctx.doc.line(value, "dockerfile")
+        if isinstance(value.get("target"), str):
+            service.build_target = value["target"]
     else:
         return
     if "://" in context or context.startswith("git@"):
@@ -144,6 +146,10 @@ def _env_file(service: ServiceDef, value: Any, ctx: KeyContext) -> None:
         resolved = ctx.rel(item)
         exists = resolved is not None and ctx.file_exists(resolved)
         service.env_files.append((resolved or item, Where(ctx.path, line), exists or not required))
+        if not exists and resolved is not None:
+            example = _example_of(resolved, ctx)
+            if example is not None:
+                service.documented_env.update(e.key for e in ctx.env_file(example).entries)
         if exists and resolved is not None:
             env_file = ctx.env_file(resolved)
             values = env_file.resolved()
@@ -152,6 +158,15 @@ def _env_file(service: ServiceDef, value: Any, ctx: KeyContext) -> None:
                 service.env[entry.key] = EnvVar(
                     entry.key, values[entry.key], resolved, entry.line, "env_file", template
                 )
+
+
+def _example_of(path: str, ctx: KeyContext) -> str | None:
+    """The committed example of an env file kept out of the repository (`.env` ->
+    `.env.example`, `.env.sample`)."""
+    for suffix in (".example", ".sample", ".template", ".dist"):
+        if ctx.file_exists(path + suffix):
+            return path + suffix
+    return None
 
 
 def _environment(service: ServiceDef, value: Any, ctx: KeyContext) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import contextlib
+import dataclasses
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -195,6 +196,18 @@ class Dockerfile:
     def last(self, keyword: str) -> Instruction | None:
         found = self.final_instructions(keyword)
         return found[-1] if found else None
+
+    def up_to(self, target: str | None) -> Dockerfile:
+        """The Dockerfile as `docker build --target` builds it: the named stage is the image,
+        later stages play no part. Unchanged when no stage has that name."""
+        index = next((s.index for s in self.stages if target and s.name == target), None)
+        if index is None or index == len(self.stages) - 1:
+            return self
+        return dataclasses.replace(
+            self,
+            stages=self.stages[: index + 1],
+            pip_installs=[p for p in self.pip_installs if p.stage <= index],
+        )
 
     def all_instructions(self) -> Iterator[Instruction]:
         for stage in self.stages:
@@ -431,6 +444,7 @@ class ServiceDef:
     dockerfile_path: str | None = None
     dockerfile_where: Where | None = None
     dockerfile: Dockerfile | None = None
+    build_target: str | None = None  # `build.target`: the stage the image is
     container_name: str | None = None
     hostname: str | None = None
     profiles: tuple[str, ...] = ()
@@ -439,6 +453,9 @@ class ServiceDef:
     entry: EntryPoint | None = None
     env: dict[str, EnvVar] = field(default_factory=dict)
     env_files: list[tuple[str, Where, bool]] = field(default_factory=list)  # (path, where, exists)
+    # Variables an env file kept out of the repository sets, as its committed example
+    # (`.env.example` beside a gitignored `.env`) documents them; values unknown.
+    documented_env: set[str] = field(default_factory=set)
     ports: list[PublishedPort] = field(default_factory=list)
     expose: list[PortRef] = field(default_factory=list)  # compose expose + Dockerfile EXPOSE
     listens: list[PortRef] = field(default_factory=list)  # from the command or code defaults
@@ -498,8 +515,10 @@ class ServiceDef:
         return {p.port for p in self.listens}
 
     def requirement(self, name: str) -> Requirement | None:
+        """The requirement naming package `name`: from the requirements files, else from the
+        project's pyproject dependencies."""
         canonical = name.lower().replace("_", "-").replace(".", "-")
-        for req in self.requirements:
+        for req in (*self.requirements, *self.pyproject_dependencies):
             if req.name == canonical:
                 return req
         return None

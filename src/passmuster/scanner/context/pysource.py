@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import ast
 import builtins
-from collections.abc import Iterator
+from collections.abc import Container, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -87,6 +87,14 @@ class StringConstant:
     # `FRONTEND_URL`, `CORSMiddleware`); empty when none.
     context: tuple[str, ...] = ()
     in_settings: bool = False  # inside a settings class (pydantic BaseSettings): a default
+    # Variables read before `env_default_for` in a chain of fallbacks
+    # (`getenv("A", getenv("B", "..."))` gives B, then A here): any of them set replaces it.
+    outer_defaults_for: tuple[str, ...] = ()
+
+    def overridden_by(self, environment: Container[str]) -> bool:
+        """Whether an environment setting any variable this constant is the fallback for
+        replaces it."""
+        return any(v in environment for v in (self.env_default_for, *self.outer_defaults_for) if v)
 
 
 @dataclass(frozen=True, slots=True)
@@ -702,6 +710,7 @@ class _Collector:
         routes: list[tuple[str, int]] = []
         engines: list[EngineCall] = []
         env_defaults: dict[int, str] = {}
+        outer_defaults: dict[int, list[str]] = {}
         settings_classes: list[ast.ClassDef] = []
         all_names: tuple[str, ...] | None = None
         constants: list[tuple[str, ast.Constant]] = []
@@ -733,12 +742,19 @@ class _Collector:
             elif isinstance(node, ast.ClassDef):
                 if any((_call_name(b) or "").endswith(_SETTINGS_BASES) for b in node.bases):
                     settings_classes.append(node)
+            elif isinstance(node, ast.BoolOp) and isinstance(node.op, ast.Or):
+                # `os.getenv("X") or "http://..."`: the constant is X's fallback.
+                first = next((v for n in node.values if (v := env_var_of(n)) is not None), None)
+                if first is not None:
+                    for operand in node.values:
+                        if isinstance(operand, ast.Constant) and id(operand) not in env_defaults:
+                            env_defaults[id(operand)] = first
             elif isinstance(node, ast.Subscript):
                 variable = env_var_of(node)
                 if variable is not None and isinstance(node.ctx, ast.Load):
                     reads.append(EnvRead(variable, False, None, node.lineno, id(node) in at_import))
             elif isinstance(node, ast.Call):
-                self._call(node, routes, engines, env_defaults)
+                self._call(node, routes, engines, env_defaults, outer_defaults)
                 read = _env_read(node, id(node) in at_import)
                 if read is not None:
                     reads.append(read)
@@ -794,6 +810,7 @@ class _Collector:
                 env_defaults.get(id(node)),
                 contexts.get(id(node), ()),
                 id(node) in in_settings,
+                tuple(outer_defaults.get(id(node), ())),
             )
             for value, node in constants
         ]
@@ -824,6 +841,7 @@ class _Collector:
         routes: list[tuple[str, int]],
         engines: list[EngineCall],
         env_defaults: dict[int, str],
+        outer_defaults: dict[int, list[str]],
     ) -> None:
         name = _call_name(node.func)
         if name in {"add_api_route", "add_url_rule", "add_route", "Route", "include_router"} | (
@@ -840,3 +858,10 @@ class _Collector:
             default = _default_argument(node)
             if isinstance(default, ast.Constant):
                 env_defaults[id(default)] = variable
+            elif isinstance(default, ast.Call):
+                # `getenv("A", getenv("B", "x"))`: "x" is also A's fallback.
+                inner: ast.expr | None = default
+                while isinstance(inner, ast.Call) and env_var_of(inner) is not None:
+                    inner = _default_argument(inner)
+                    if isinstance(inner, ast.Constant):
+                        outer_defaults.setdefault(id(inner), []).append(variable)

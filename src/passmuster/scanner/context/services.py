@@ -86,7 +86,7 @@ class ServiceCompleter:
     def complete(self, service: ServiceDef) -> None:
         dockerfile = None
         if service.dockerfile_path and service.dockerfile_path in self.tree.all_files:
-            dockerfile = self.dockerfile(service.dockerfile_path)
+            dockerfile = self.dockerfile(service.dockerfile_path).up_to(service.build_target)
             service.dockerfile = dockerfile
         if dockerfile is not None and dockerfile.final is not None:
             _from_dockerfile(service, dockerfile)

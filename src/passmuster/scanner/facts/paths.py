@@ -39,12 +39,14 @@ def is_dev_file(path: str) -> bool:
     )
 
 
+_TEST_FOLDERS = frozenset({"tests", "test", "e2e", "smoke", "smoke_tests", "integration_tests"})
+_TEST_NAME = re.compile(r"^(test_.*|.*_test\.py|conftest\.py|smoke(_.*)?\.py|.*_smoke\.py)$")
+
+
 @cache
 def is_test_file(path: str) -> bool:
+    """Test code (unit, end-to-end, smoke): run by a person or CI against the platform,
+    never when a service starts."""
     parts = PurePosixPath(path).parts
     name = parts[-1] if parts else ""
-    return (
-        any(p in {"tests", "test"} for p in parts[:-1])
-        or name.startswith("test_")
-        or name == "conftest.py"
-    )
+    return any(p in _TEST_FOLDERS for p in parts[:-1]) or _TEST_NAME.match(name) is not None

@@ -1,11 +1,12 @@
 from __future__ import annotations
 
+import ast
 import re
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 
 from passmuster.core.findings import Finding, Fix, Location
 from passmuster.core.issues import Severity
-from passmuster.scanner.context.model import Platform, ServiceDef
+from passmuster.scanner.context.model import Platform, PythonFile, ServiceDef
 from passmuster.scanner.context.pysource import StringConstant
 from passmuster.scanner.context.urls import LOOPBACK_HOSTS, find_urls
 from passmuster.scanner.facts.code import reachable_files
@@ -23,6 +24,8 @@ _PERSON = re.compile(
     re.IGNORECASE,
 )
 _READERS = frozenset({"getenv", "get", "config", "Field", "str", "getattr", "env"})
+# A value that is a piece of HTML: its URLs are links a person follows.
+_MARKUP = re.compile(r"<(html|body|a\s|p>|div|table|td)", re.IGNORECASE)
 _DOC_PATHS = ("/docs", "/redoc", "/swagger", "/openapi")
 _TARGET = re.compile(
     r"(_url|_uri|_host|_endpoint|_addr|_address|_api|service|_server)$", re.IGNORECASE
@@ -38,10 +41,15 @@ class HardcodedLocalhostUrl(Rule):
     service's address (`ACCOUNTS_URL`, `user_service_url`, `settings.auth_host`).
 
     Left alone: addresses meant for a browser or a person (CORS origins, `FRONTEND_URL`,
-    redirect and callback URLs, `/docs` links), fallbacks the service's environment
-    overrides (`os.getenv`, python-decouple's `config`, `getattr(settings, …)`, settings
-    fields) or that it replaces because the environment gives that service's address, code
-    the service's entry module never imports, test files, and host-side scripts.
+    redirect and callback URLs, `/docs` links, links in HTML pages and e-mails), fallbacks
+    the service's environment overrides (`os.getenv`, `os.getenv("X") or …`, chains of
+    fallbacks, python-decouple's `config`, `getattr(settings, …)`, settings fields; a
+    variable counts as set when the committed example of a kept-out env file, such as
+    `.env.example` beside a gitignored `.env`, sets it) or that it replaces because the
+    environment gives that service's address, settings fields no code reads, settings of a
+    feature its settings class keeps off by default (`OTEL_ENABLED: bool = False`), code the
+    service's entry module never imports, test, smoke and end-to-end files, and host-side
+    scripts.
 
     ## Why is this bad?
     Inside a container, localhost is the container itself: the call works on a developer's
@@ -91,6 +99,7 @@ class HardcodedLocalhostUrl(Rule):
         own = service.listening_ports() | {p.host for p in service.ports if p.host}
         own |= {p.container for p in service.ports}
         addressed = _addressed_hosts(service)
+        environment = service.env.keys() | service.documented_env
         for path in files:
             source = platform.python.get(path)
             if source is None or is_test_file(path) or "://" not in source.text:
@@ -101,10 +110,16 @@ class HardcodedLocalhostUrl(Rule):
             for constant in facts.strings:
                 if "://" not in constant.value:
                     continue
-                if constant.env_default_for and constant.env_default_for in service.env:
+                if constant.overridden_by(environment):
                     continue  # the environment decides
-                if _for_a_person(constant.context):
-                    continue
+                if _for_a_person(constant.context) or _MARKUP.search(constant.value):
+                    continue  # a link in a page or an e-mail: for a person to open
+                if constant.in_settings and constant.env_default_for:
+                    field = constant.env_default_for
+                    if not _read_elsewhere(platform, service, field):
+                        continue  # a setting no code reads
+                    if _switched_off(source, field, environment):
+                        continue  # the feature it configures is off unless enabled
                 for url in find_urls(constant.value):
                     if url.host not in LOOPBACK_HOSTS or not url.explicit_port:
                         continue
@@ -145,6 +160,39 @@ class HardcodedLocalhostUrl(Rule):
                         related=related,
                         key=f"{url.host}:{url.port}",
                     )
+
+
+def _read_elsewhere(platform: Platform, service: ServiceDef, field: str) -> bool:
+    """Whether any of the service's code reads settings field `field` (`settings.x`,
+    `getattr(settings, "x")`; pydantic matches names case-insensitively)."""
+    name = re.escape(field)
+    pattern = re.compile(rf"\.{name}\b|[\"']{name}[\"']", re.IGNORECASE)
+    for path in service.python_files:
+        source = platform.python.get(path)
+        if source is not None and pattern.search(source.text):
+            return True
+    return False
+
+
+def _switched_off(source: PythonFile, field: str, environment: Collection[str]) -> bool:
+    """Whether the setting belongs to a feature its settings class keeps off by default
+    (`OTEL_ENABLED: bool = False` beside `OTEL_EXPORTER_OTLP_ENDPOINT`) and the
+    environment does not switch on."""
+    prefix = field.split("_", 1)[0]
+    switches = {f"{prefix}_ENABLED", f"ENABLE_{prefix}", f"USE_{prefix}", f"{prefix}_ENABLE"}
+    tree = source.tree
+    if tree is None or not prefix or any(s in environment for s in switches):
+        return False
+    for node in ast.walk(tree):
+        if (
+            isinstance(node, ast.AnnAssign)
+            and isinstance(node.target, ast.Name)
+            and node.target.id.upper() in switches
+            and isinstance(node.value, ast.Constant)
+            and node.value.value is False
+        ):
+            return True
+    return False
 
 
 def _addressed_hosts(service: ServiceDef) -> set[str]:

@@ -10,8 +10,9 @@ from passmuster.scanner.context.interpolate import fallback_of
 from passmuster.scanner.context.model import EnvVar, Platform, ServiceDef
 from passmuster.scanner.context.urls import find_urls
 from passmuster.scanner.facts.code import owned_python_files
+from passmuster.scanner.facts.development import in_development_setup
 from passmuster.scanner.facts.environment import env_values
-from passmuster.scanner.facts.paths import is_dev_file, is_test_file
+from passmuster.scanner.facts.paths import is_test_file
 from passmuster.scanner.facts.secrets import is_secret_name, placeholder_kind
 from passmuster.scanner.rule import Rule, unique
 
@@ -71,7 +72,7 @@ class PlaceholderSecret(Rule):
             for name, value, var in env_values(service):
                 if ".example" in var.path or var.path.endswith(".sample"):
                     continue
-                if is_dev_file(var.path):
+                if in_development_setup(platform, service, var.path):
                     continue  # a local development set-up: its dev secrets are expected
                 if var.template is not None and _from_example(platform, var.path):
                     # Interpolated from an example env file (no real .env is committed):

@@ -8,8 +8,8 @@ from passmuster.core.issues import Severity
 from passmuster.scanner.context.interpolate import variables_in
 from passmuster.scanner.context.model import EnvVar, Platform, ServiceDef
 from passmuster.scanner.context.urls import find_urls
+from passmuster.scanner.facts.development import in_development_setup
 from passmuster.scanner.facts.environment import env_values
-from passmuster.scanner.facts.paths import is_dev_file
 from passmuster.scanner.rule import Rule, unique
 
 # How database images set their superuser: (variable naming the user or None, the user when
@@ -91,11 +91,17 @@ class SuperuserCredentials(Rule):
                     use
                     for service in members
                     if not service.is_database
-                    for use in _uses(service, db, superuser)
+                    for use in _uses(platform, service, db, superuser)
                 ]
                 if not clients:
                     continue
-                databases = {use.database for use in clients}
+                # One database per client service: the one its URL names, else its own
+                # POSTGRES_DB; a stale name beside the URL is not a second database.
+                by_service: dict[str, str | None] = {}
+                for use in clients:
+                    if not use.from_password or by_service.get(use.service.name) is None:
+                        by_service[use.service.name] = use.database
+                databases = set(by_service.values())
                 ordinary = any(db.env.get(name) for name in _ORDINARY_USER_VARS)
                 shared = _others_use(members, db, superuser, {u.service.name for u in clients})
                 if len(databases) < 2 and not ordinary and not shared:
@@ -154,6 +160,7 @@ class _Use:
     var: EnvVar
     database: str | None
     admin_variable: bool  # handed the server's own superuser password variable
+    from_password: bool = False  # found by its password (the database is then a guess)
 
 
 def _superuser(db: ServiceDef) -> _Superuser | None:
@@ -174,13 +181,15 @@ def _superuser(db: ServiceDef) -> _Superuser | None:
     return None
 
 
-def _uses(service: ServiceDef, db: ServiceDef, superuser: _Superuser) -> list[_Use]:
+def _uses(
+    platform: Platform, service: ServiceDef, db: ServiceDef, superuser: _Superuser
+) -> list[_Use]:
     """Where a service gets the server's superuser credentials (outside development files)."""
     env = {name: value for name, value, _ in env_values(service)}
     own_database = next((env[n] for n in _DATABASE_NAME_VARS if env.get(n)), None)
     found: list[_Use] = []
     for name, value, var in env_values(service):
-        if is_dev_file(var.path):
+        if in_development_setup(platform, service, var.path):
             continue
         for url in find_urls(value):
             if url.host in db.hostnames and url.user == superuser.login:
@@ -195,7 +204,7 @@ def _uses(service: ServiceDef, db: ServiceDef, superuser: _Superuser) -> list[_U
             )
             admin = name == superuser.password_name
             if same_value or same_variable or (admin and name in _ROOT_ONLY):
-                found.append(_Use(service, var, own_database, admin))
+                found.append(_Use(service, var, own_database, admin, from_password=True))
     return found
 
 

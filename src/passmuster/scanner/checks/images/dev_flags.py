@@ -8,7 +8,8 @@ from passmuster.core.findings import Finding, Fix, Location
 from passmuster.core.issues import Severity
 from passmuster.scanner.context.commands import instruction_command, read_server
 from passmuster.scanner.context.model import Command, Platform, ServiceDef
-from passmuster.scanner.facts.paths import is_dev_file, is_under
+from passmuster.scanner.facts.development import in_development_setup
+from passmuster.scanner.facts.paths import is_under
 from passmuster.scanner.rule import Rule, unique
 
 
@@ -69,7 +70,9 @@ class DevFlagInProduction(Rule):
                             instruction_command(found, service.dockerfile.path, "dockerfile")
                         )
             for command in commands:
-                if is_dev_file(command.path) or any(fnmatch(command.path, p) for p in patterns):
+                if in_development_setup(platform, service, command.path) or any(
+                    fnmatch(command.path, p) for p in patterns
+                ):
                     continue
                 if (command.path, command.line) in seen:
                     continue

@@ -1,0 +1,256 @@
+"""Classes of false findings seen on real repositories, each as a pair of small trees: the
+defect still reported, the correct layout left alone."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from passmuster.core.findings import Finding
+from passmuster.scanner.config import ScanConfig
+from passmuster.scanner.engine import scan
+
+WriteTree = Callable[[dict[str, str]], Path]
+
+
+def run(root: Path, *codes: str) -> list[Finding]:
+    return scan(root, ScanConfig(select=list(codes))).findings
+
+
+def _flask_image(final_stage: str) -> str:
+    return f"""
+FROM python:3.11-slim AS builder
+WORKDIR /code
+COPY requirements.txt .
+RUN pip install -r requirements.txt
+COPY . .
+ENV FLASK_APP=hello.py
+ENV FLASK_RUN_HOST=0.0.0.0
+ENV FLASK_RUN_PORT=8000
+CMD ["flask", "run"]
+{final_stage}
+"""
+
+
+def _flask_platform(target: str) -> dict[str, str]:
+    return {
+        "compose.yaml": f"""
+services:
+  backend:
+    build:
+      context: backend
+      {target}
+    ports:
+      - "8000:8000"
+""",
+        "backend/Dockerfile": _flask_image(
+            'FROM python:3.11-slim AS other\nWORKDIR /code\nCMD ["flask", "run"]'
+        ),
+        "backend/requirements.txt": "flask==3.0.3\n",
+        "backend/hello.py": "from flask import Flask\n\napp = Flask(__name__)\n",
+    }
+
+
+def test_compose_build_target_is_the_stage_the_image_is(write_tree: WriteTree) -> None:
+    """`flask run` with FLASK_RUN_HOST/FLASK_RUN_PORT set in the targeted stage listens on
+    0.0.0.0:8000; the last stage, which nobody builds here, would not."""
+    good = write_tree(_flask_platform("target: builder"))
+    assert run(good, "IMG005", "PORT002") == []
+    bad = write_tree(_flask_platform(""))
+    assert {f.code for f in run(bad, "IMG005", "PORT002")} == {"IMG005", "PORT002"}
+
+
+def test_flask_reads_its_port_and_host_from_the_environment(write_tree: WriteTree) -> None:
+    files = _flask_platform("")
+    files["backend/Dockerfile"] = _flask_image("")
+    assert run(write_tree(files), "IMG005", "PORT002") == []
+
+
+def _overlay(depends: str) -> dict[str, str]:
+    return {
+        "docker-compose.yml": """
+services:
+  postgres:
+    image: postgres:16
+  api:
+    image: example/api:1
+""",
+        "docker-compose.staging.yml": f"""
+services:
+  worker:
+    image: example/worker:1
+    depends_on:
+      - {depends}
+""",
+    }
+
+
+def test_an_overlay_depending_on_base_services_runs_with_its_base(
+    write_tree: WriteTree,
+) -> None:
+    assert run(write_tree(_overlay("postgres")), "REF001") == []
+    [finding] = run(write_tree(_overlay("rabbitmq")), "REF001")
+    assert "'rabbitmq'" in finding.message
+
+
+def _dev_stack(dockerfile: str) -> dict[str, str]:
+    return {
+        "docker-compose.yml": f"""
+services:
+  postgres:
+    image: postgres:16
+    environment:
+      POSTGRES_USER: app
+      POSTGRES_PASSWORD: changeme
+  api:
+    build:
+      context: .
+      dockerfile: api/{dockerfile}
+    environment:
+      SECRET_KEY: changeme
+""",
+        f"api/{dockerfile}": 'FROM python:3.11-slim\nCOPY . .\nCMD ["python", "-m", "api"]\n',
+        "api/__init__.py": "",
+        "api/__main__.py": "print('up')\n",
+    }
+
+
+def test_a_stack_built_only_from_development_dockerfiles_is_a_development_setup(
+    write_tree: WriteTree,
+) -> None:
+    assert run(write_tree(_dev_stack("Dockerfile.dev")), "ENV003") == []
+    found = run(write_tree(_dev_stack("Dockerfile")), "ENV003")
+    assert found and all(f.code == "ENV003" for f in found)
+
+
+def _db_per_service(stale: str) -> dict[str, str]:
+    return {
+        "docker-compose.yml": """
+services:
+  db-auth:
+    image: postgres:17
+    environment:
+      POSTGRES_USER: postgres
+      POSTGRES_PASSWORD: admin
+      POSTGRES_DB: db_auth
+  auth:
+    image: example/auth:1
+    env_file: auth.env
+    environment:
+      DATABASE_URL: postgresql+asyncpg://postgres:admin@db-auth:5432/db_auth
+""",
+        "auth.env": f"POSTGRES_DB={stale}\nPOSTGRES_PASSWORD=admin\n",
+    }
+
+
+def test_a_stale_database_name_beside_the_url_is_not_a_second_database(
+    write_tree: WriteTree,
+) -> None:
+    assert run(write_tree(_db_per_service("db_product")), "ENV006") == []
+
+
+def _settings(main: str, environment: str = "") -> dict[str, str]:
+    return {
+        "docker-compose.yml": f"""
+services:
+  api:
+    build: ./api
+    environment:
+      PLACEHOLDER: "1"
+{environment}
+  cache:
+    image: redis:7
+""",
+        "api/Dockerfile": (
+            "FROM python:3.11-slim\nWORKDIR /app\nCOPY . .\n"
+            'CMD ["uvicorn", "main:app", "--host", "0.0.0.0", "--port", "8000"]\n'
+        ),
+        "api/requirements.txt": "fastapi==0.116.1\n",
+        "api/main.py": main,
+    }
+
+
+CHAIN = """
+import os
+from fastapi import FastAPI
+
+REDIS_URL = os.environ.get("APP_REDIS_URL", os.environ.get("REDIS_URL", "redis://localhost:6379/0"))
+app = FastAPI()
+"""
+OR_FALLBACK = """
+import os
+from fastapi import FastAPI
+
+REDIS_URL = os.getenv("REDIS_URL") or "redis://localhost:6379/0"
+app = FastAPI()
+"""
+
+
+def test_a_fallback_chain_is_overridden_by_any_variable_it_reads(write_tree: WriteTree) -> None:
+    outer = "      APP_REDIS_URL: redis://cache:6379/0"
+    assert run(write_tree(_settings(CHAIN, outer)), "CODE005") == []
+    assert [f.code for f in run(write_tree(_settings(CHAIN)), "CODE005")] == ["CODE005"]
+
+
+def test_an_or_fallback_is_overridden_by_its_variable(write_tree: WriteTree) -> None:
+    set_ = "      REDIS_URL: redis://cache:6379/0"
+    assert run(write_tree(_settings(OR_FALLBACK, set_)), "CODE005") == []
+    assert [f.code for f in run(write_tree(_settings(OR_FALLBACK)), "CODE005")] == ["CODE005"]
+
+
+def test_smoke_and_end_to_end_scripts_are_test_code(write_tree: WriteTree) -> None:
+    script = 'import httpx\n\nGATEWAY_URL = "http://localhost:6379"\nfrom db import nothing_here\n'
+    files = _settings("from fastapi import FastAPI\n\napp = FastAPI()\n")
+    files["api/db.py"] = "VALUE = 1\n"
+    files["api/smoke.py"] = script
+    files["api/e2e/run_tests.py"] = script
+    assert run(write_tree(files), "CODE005", "CODE001") == []
+    files["api/tools.py"] = script
+    files["api/main.py"] = "import tools\nfrom fastapi import FastAPI\n\napp = FastAPI()\n"
+    assert {f.path for f in run(write_tree(files), "CODE005", "CODE001")} == {"api/tools.py"}
+
+
+SETTINGS = """
+from fastapi import FastAPI
+from pydantic_settings import BaseSettings
+
+
+class Settings(BaseSettings):
+    broker_url: str = "redis://localhost:6379/0"
+    OTEL_ENABLED: bool = False
+    OTEL_EXPORTER_OTLP_ENDPOINT: str = "http://localhost:4317"
+    unused_url: str = "redis://localhost:6379/1"
+
+
+settings = Settings()
+app = FastAPI()
+print(settings.broker_url, settings.OTEL_EXPORTER_OTLP_ENDPOINT)
+"""
+
+
+def test_settings_nothing_reads_or_of_a_feature_kept_off_are_left_alone(
+    write_tree: WriteTree,
+) -> None:
+    [finding] = run(write_tree(_settings(SETTINGS)), "CODE005")
+    assert finding.line == 6  # broker_url: read, and nothing turns it off
+    enabled = "      OTEL_ENABLED: 'true'"
+    lines = {f.line for f in run(write_tree(_settings(SETTINGS, enabled)), "CODE005")}
+    assert lines == {6, 8}
+
+
+def test_a_kept_out_env_file_sets_what_its_committed_example_documents(
+    write_tree: WriteTree,
+) -> None:
+    files = _settings(OR_FALLBACK, "    env_file: .env")
+    assert [f.code for f in run(write_tree(files), "CODE005")] == ["CODE005"]
+    files[".env.example"] = "REDIS_URL=redis://cache:6379/0\n"
+    assert run(write_tree(files), "CODE005") == []
+
+
+def test_links_in_html_for_a_person_are_left_alone(write_tree: WriteTree) -> None:
+    main = (
+        "from fastapi import FastAPI\n\napp = FastAPI()\n"
+        'BODY = f"""<html><body><p>Open http://127.0.0.1:6379/start</p></body></html>"""\n'
+        'CACHE = "redis://127.0.0.1:6379/0"\n'
+    )
+    assert [f.line for f in run(write_tree(_settings(main)), "CODE005")] == [5]
