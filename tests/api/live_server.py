@@ -58,7 +58,12 @@ def serve_in_thread(app: Any) -> Iterator[str]:
 
 @contextmanager
 def passmuster_serve(
-    database_url: str, *, cwd: Path, env: dict[str, str] | None = None, args: tuple[str, ...] = ()
+    database_url: str,
+    *,
+    cwd: Path,
+    env: dict[str, str] | None = None,
+    args: tuple[str, ...] = (),
+    start_timeout: float = 20.0,
 ) -> Iterator[str]:
     """A real `passmuster serve` process on a free loopback port; yields the base URL."""
     port = free_port()
@@ -73,7 +78,7 @@ def passmuster_serve(
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        wait_until_up(base)
+        wait_until_up(base, timeout=start_timeout)
         yield base
     except RuntimeError:
         log.flush()

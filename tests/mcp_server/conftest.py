@@ -12,9 +12,13 @@ from pathlib import Path
 from typing import Any
 
 import httpx2
+import pytest
 from mcp import Client
 from mcp.client.stdio import StdioServerParameters
 from mcp.client.streamable_http import streamable_http_client
+
+from passmuster.usecases.desk import Desk
+from passmuster.usecases.tokens import Role, TokenStore
 
 PASSMUSTER = [sys.executable, "-m", "passmuster"]
 
@@ -58,3 +62,37 @@ async def refused(client: Client, tool: str, **arguments: Any) -> str:
     text: str = result.content[0].text  # type: ignore[union-attr]
     assert result.is_error, text
     return text
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def desk_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A desk in tmp_path/.passmuster (so tmp_path/passmuster.toml is its project's
+    configuration), or a fresh PostgreSQL schema."""
+    if request.param == "sqlite":
+        Desk.init(tmp_path).close()
+        return f"sqlite:///{tmp_path / '.passmuster' / 'desk.db'}"
+    url = str(request.getfixturevalue("postgres_url"))
+    Desk.connect(url).close()
+    return url
+
+
+def tokens_for(database_url: str) -> dict[str, str]:
+    """One token per role, named after it: {"reader": secret, ...}."""
+    desk = Desk.connect(database_url)
+    try:
+        store = TokenStore(desk.engine)
+        return {role.value: store.create(role.value, role, created_by="test")[1] for role in Role}
+    finally:
+        desk.close()
+
+
+def agent_tokens(database_url: str, count: int, role: Role = Role.COORDINATOR) -> list[str]:
+    """Secrets of `count` tokens named agent-01, agent-02, ... with `role`."""
+    desk = Desk.connect(database_url)
+    try:
+        store = TokenStore(desk.engine)
+        return [
+            store.create(f"agent-{i:02d}", role, created_by="test")[1] for i in range(1, count + 1)
+        ]
+    finally:
+        desk.close()

@@ -109,11 +109,11 @@ def create_app(settings: Settings | None = None, *, desk: Desk | None = None) ->
     # Sentry's protocol, not this API's: plain routes, outside the OpenAPI spec (docs/errors.md).
     app.router.routes.extend(ingest.routes())
 
-    from passmuster.mcp.http import mcp_route
+    from passmuster.mcp.mount import McpMount
 
     # The desk's MCP server for agents (streamable HTTP), behind the same tokens as the API.
-    route, app.state.mcp_sessions = mcp_route()
-    app.router.routes.append(route)
+    app.state.mcp = McpMount()
+    app.router.routes.append(app.state.mcp.route())
     from passmuster.web import pages
 
     pages.install(app)
@@ -190,8 +190,8 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         # Everything made so far lives as long as the server: keep the collector from walking
         # it again and again, which shows up as pauses in the slowest requests.
         gc.freeze()
-        async with app.state.mcp_sessions.run():
-            yield
+        tasks.append(asyncio.create_task(app.state.mcp.run(stop), name="mcp"))
+        yield
     finally:
         stop.set()
         for task in tasks:

@@ -18,14 +18,12 @@ from mcp.server.streamable_http_manager import StreamableHTTPASGIApp, Streamable
 from mcp.server.transport_security import TransportSecuritySettings
 from starlette.requests import Request
 from starlette.responses import JSONResponse
-from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
 from passmuster.errors import AuthError
 from passmuster.mcp.server import Session, build_server
 from passmuster.mcp.tools import Caller
 
-PATH = "/mcp"
 _CALLER = "passmuster_mcp_caller"
 
 
@@ -61,8 +59,8 @@ class AuthenticatedMcp:
         await self.transport(scope, receive, send)
 
 
-def mcp_route() -> tuple[Route, StreamableHTTPSessionManager]:
-    """The `/mcp` route and its session manager (run it in the app's lifespan)."""
+def mcp_endpoint() -> tuple[AuthenticatedMcp, StreamableHTTPSessionManager]:
+    """The `/mcp` endpoint and its session manager (to run while the server runs)."""
     server = build_server(_resolve)
     # Builds the SDK's own app, whose session manager is all this route needs.
     server.streamable_http_app(
@@ -73,5 +71,4 @@ def mcp_route() -> tuple[Route, StreamableHTTPSessionManager]:
         transport_security=TransportSecuritySettings(enable_dns_rebinding_protection=False),
     )
     sessions = server.session_manager
-    endpoint = AuthenticatedMcp(sessions)
-    return Route(PATH, endpoint=endpoint, methods=["GET", "POST", "DELETE"]), sessions
+    return AuthenticatedMcp(sessions), sessions

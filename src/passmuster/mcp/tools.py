@@ -25,7 +25,6 @@ from passmuster.core.issues import (
     coerce_field,
 )
 from passmuster.errors import Forbidden, InvalidValue, NotFound
-from passmuster.usecases.reconcile import rule_codes
 from passmuster.usecases.tokens import Role
 
 if TYPE_CHECKING:
@@ -331,6 +330,8 @@ def service(desk: Desk, health: HealthView, name: str) -> dict[str, Any]:
 
 def findings(desk: Desk, name: str, limit: int) -> list[dict[str, Any]]:
     """A service's open scanner findings: issues of type finding, with their rule codes."""
+    from passmuster.usecases.reconcile import rule_codes  # loads the scanner: only here
+
     desk.get_service(name)  # NotFound names an unknown service
     query = IssueQuery(
         types=[IssueType.FINDING], services=[name], active_only=True, sort="urgency", limit=limit
