@@ -146,6 +146,9 @@ def test_four_anonymous_300_mb_uploads_leave_the_server_small(tmp_path: Path) ->
     Desk.connect(url).close()
     with passmuster_serve(url, cwd=tmp_path) as base:
         pid = serve_pid(base.rsplit(":", 1)[1])
+        # /mcp answers once the server has loaded the MCP SDK, which it does after starting:
+        # measure from there, or that load would count as growth.
+        assert httpx.post(f"{base}/mcp", timeout=60).status_code == 401
         before = _rss_mb(pid)
         answers: list[int] = []
 
