@@ -254,3 +254,68 @@ def test_links_in_html_for_a_person_are_left_alone(write_tree: WriteTree) -> Non
         'CACHE = "redis://127.0.0.1:6379/0"\n'
     )
     assert [f.line for f in run(write_tree(_settings(main)), "CODE005")] == [5]
+
+
+def _psutil(pin: str, base: str) -> dict[str, str]:
+    return {
+        "docker-compose.yml": "services:\n  api:\n    build: ./api\n",
+        "api/Dockerfile": (
+            f"FROM {base}\nWORKDIR /app\nCOPY requirements.txt .\n"
+            "RUN pip install -r requirements.txt\nCOPY . .\n"
+            'CMD ["python", "main.py"]\n'
+        ),
+        "api/requirements.txt": f"psutil{pin}\n",
+        "api/main.py": "import psutil\n",
+    }
+
+
+def test_a_release_that_ships_a_wheel_for_the_image_compiles_nothing(
+    write_tree: WriteTree,
+) -> None:
+    for pin in ("==5.9.8", ">=5.9.0", ""):
+        assert run(write_tree(_psutil(pin, "python:3.11-slim")), "IMG001") == [], pin
+    assert [f.code for f in run(write_tree(_psutil("==5.9.0", "python:3.11-slim")), "IMG001")]
+    assert [f.code for f in run(write_tree(_psutil("==5.9.8", "python:3.11-alpine")), "IMG001")]
+
+
+def test_editions_of_images_made_for_the_docker_socket_are_allowed(
+    write_tree: WriteTree,
+) -> None:
+    compose = (
+        "services:\n  ui:\n    image: {image}\n    volumes:\n"
+        "      - /var/run/docker.sock:/var/run/docker.sock\n"
+    )
+    for image in ("portainer/portainer-ce:alpine", "portainer/agent:2.19"):
+        assert run(write_tree({"docker-compose.yml": compose.format(image=image)}), "ENV007") == []
+    assert run(write_tree({"docker-compose.yml": compose.format(image="acme/api:1")}), "ENV007")
+
+
+def test_expose_describes_the_image_not_the_command_compose_gives(write_tree: WriteTree) -> None:
+    files = {
+        "docker-compose.yml": (
+            "services:\n  web:\n    build: ./web\n"
+            '    command: gunicorn -w 2 -b 0.0.0.0:8000 app:app\n    ports:\n      - "8000:8000"\n'
+        ),
+        "web/Dockerfile": (
+            "FROM python:3.11-slim\nCOPY . .\nRUN pip install -r requirements.txt\n"
+            'EXPOSE 5000\nCMD ["flask", "run", "--host", "0.0.0.0"]\n'
+        ),
+        "web/requirements.txt": "flask==3.0.3\ngunicorn==22.0.0\n",
+        "web/app.py": "from flask import Flask\n\napp = Flask(__name__)\n",
+    }
+    assert run(write_tree(files), "IMG003") == []
+    files["web/Dockerfile"] = files["web/Dockerfile"].replace(
+        '"--host"', '"--port", "5001", "--host"'
+    )
+    assert [f.code for f in run(write_tree(files), "IMG003")] == ["IMG003"]
+
+
+def test_an_unread_settings_secret_is_not_a_placeholder_that_runs(write_tree: WriteTree) -> None:
+    main = (
+        "from fastapi import FastAPI\nfrom pydantic_settings import BaseSettings\n\n\n"
+        'class Settings(BaseSettings):\n    jwt_secret: str = "changeme"\n\n\n'
+        "settings = Settings()\napp = FastAPI()\n"
+    )
+    assert run(write_tree(_settings(main)), "ENV003") == []
+    used = main + "print(settings.jwt_secret)\n"
+    assert [f.code for f in run(write_tree(_settings(used)), "ENV003")] == ["ENV003"]

@@ -469,6 +469,7 @@ def test_placeholder_secrets_in_code_fallbacks_count_unless_the_environment_sets
         "class Settings(BaseSettings):\n"
         '    api_token: str = "secret"\n'
         '    service_name: str = "api"\n'
+        "\n\nprint(Settings().api_token)\n"
     )
     unset = write_tree(
         {"docker-compose.yml": "services:\n  api:\n    build: ./services/api\n", **api(main=main)}
@@ -512,7 +513,7 @@ def test_pyproject_dependencies_count_like_requirements(write_tree: WriteTree) -
     )
     files["services/api/pyproject.toml"] = (
         '[project]\nname = "api"\nversion = "1"\n'
-        'dependencies = [\n  "fastapi==0.116.1",\n  "psutil==5.9.8",\n  "docker==6.1.3",\n]\n'
+        'dependencies = [\n  "fastapi==0.116.1",\n  "psutil==5.9.0",\n  "docker==6.1.3",\n]\n'
     )
     root = write_tree(
         {"docker-compose.yml": "services:\n  api:\n    build: ./services/api\n", **files}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import posixpath
+import re
 from collections.abc import Iterator
 from pathlib import PurePosixPath
 
@@ -175,3 +176,16 @@ def startup_calls(
         for inner in functions.get(name.rsplit(".", 1)[-1], ())
     ]
     return found + followed
+
+
+def reads_setting(platform: Platform, service: ServiceDef, field: str) -> bool:
+    """Whether any of the service's code reads settings field `field` (`settings.x`,
+    `getattr(settings, "x")`; pydantic matches names case-insensitively). A settings default
+    no code reads configures nothing."""
+    name = re.escape(field)
+    pattern = re.compile(rf"\.{name}\b|[\"']{name}[\"']", re.IGNORECASE)
+    for path in service.python_files:
+        source = platform.python.get(path)
+        if source is not None and pattern.search(source.text):
+            return True
+    return False

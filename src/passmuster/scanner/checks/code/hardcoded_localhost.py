@@ -9,7 +9,7 @@ from passmuster.core.issues import Severity
 from passmuster.scanner.context.model import Platform, PythonFile, ServiceDef
 from passmuster.scanner.context.pysource import StringConstant
 from passmuster.scanner.context.urls import LOOPBACK_HOSTS, find_urls
-from passmuster.scanner.facts.code import reachable_files
+from passmuster.scanner.facts.code import reachable_files, reads_setting
 from passmuster.scanner.facts.environment import env_values
 from passmuster.scanner.facts.paths import is_test_file
 from passmuster.scanner.rule import Rule, unique
@@ -116,7 +116,7 @@ class HardcodedLocalhostUrl(Rule):
                     continue  # a link in a page or an e-mail: for a person to open
                 if constant.in_settings and constant.env_default_for:
                     field = constant.env_default_for
-                    if not _read_elsewhere(platform, service, field):
+                    if not reads_setting(platform, service, field):
                         continue  # a setting no code reads
                     if _switched_off(source, field, environment):
                         continue  # the feature it configures is off unless enabled
@@ -160,18 +160,6 @@ class HardcodedLocalhostUrl(Rule):
                         related=related,
                         key=f"{url.host}:{url.port}",
                     )
-
-
-def _read_elsewhere(platform: Platform, service: ServiceDef, field: str) -> bool:
-    """Whether any of the service's code reads settings field `field` (`settings.x`,
-    `getattr(settings, "x")`; pydantic matches names case-insensitively)."""
-    name = re.escape(field)
-    pattern = re.compile(rf"\.{name}\b|[\"']{name}[\"']", re.IGNORECASE)
-    for path in service.python_files:
-        source = platform.python.get(path)
-        if source is not None and pattern.search(source.text):
-            return True
-    return False
 
 
 def _switched_off(source: PythonFile, field: str, environment: Collection[str]) -> bool:

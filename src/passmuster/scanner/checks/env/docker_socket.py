@@ -75,7 +75,7 @@ class DockerSocketMount(Rule):
         for service in platform.services:
             if service.name in allowed:
                 continue
-            if service.image and parse_image(service.image).name in images:
+            if service.image and _made_for_the_socket(service.image, images):
                 continue
             for volume in service.volumes:
                 if volume.source not in _SOCKETS and volume.target not in _SOCKETS:
@@ -90,3 +90,15 @@ class DockerSocketMount(Rule):
                     key=volume.target,
                 )
                 break
+
+
+def _made_for_the_socket(image: str, names: set[str]) -> bool:
+    """An allowed image by name, edition (`portainer/portainer-ce`, `portainer-agent`) or
+    publisher (`portainer/…`)."""
+    parsed = parse_image(image)
+    publisher = parsed.repository.split("/", 1)[0] if "/" in parsed.repository else None
+    return (
+        parsed.name in names
+        or publisher in names
+        or any(parsed.name.startswith(f"{name}-") for name in names)
+    )

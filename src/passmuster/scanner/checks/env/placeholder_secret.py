@@ -9,7 +9,7 @@ from passmuster.core.issues import Severity
 from passmuster.scanner.context.interpolate import fallback_of
 from passmuster.scanner.context.model import EnvVar, Platform, ServiceDef
 from passmuster.scanner.context.urls import find_urls
-from passmuster.scanner.facts.code import owned_python_files
+from passmuster.scanner.facts.code import owned_python_files, reads_setting
 from passmuster.scanner.facts.development import in_development_setup
 from passmuster.scanner.facts.environment import env_values
 from passmuster.scanner.facts.paths import is_test_file
@@ -135,8 +135,12 @@ class PlaceholderSecret(Rule):
                 continue
             for constant in module.strings:
                 name = constant.env_default_for
-                if name is None or name in service.env or not is_secret_name(name):
+                if name is None or not is_secret_name(name):
                     continue
+                if constant.overridden_by(service.env.keys() | service.documented_env):
+                    continue
+                if constant.in_settings and not reads_setting(platform, service, name):
+                    continue  # a setting no code reads
                 if _TEST_ONLY.search(name):
                     continue  # a token for tests, not a credential of the running service
                 kind = placeholder_kind(constant.value, extra)

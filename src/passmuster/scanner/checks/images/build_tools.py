@@ -3,11 +3,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+
 from passmuster.core.findings import Finding, Fix, Location
 from passmuster.core.issues import Severity
 from passmuster.scanner.context.images import image_flavour
 from passmuster.scanner.context.model import Platform, ServiceDef, Stage
 from passmuster.scanner.facts.tables import table
+from passmuster.scanner.facts.versions import LATEST, likely_version
 from passmuster.scanner.rule import Rule, unique
 
 
@@ -18,7 +21,8 @@ class MissingBuildTools(Rule):
     `python:3.11-slim` or Alpine without `gcc`/`build-essential`/`build-base` installed in the
     stage that runs `pip install`.
 
-    The packages and what they need are listed in the shipped table
+    The packages, what they need and the releases that ship a wheel for an image (psutil from
+    5.9.4 on Debian-based images) are listed in the shipped table
     `passmuster/scanner/data/build_deps.toml`.
 
     ## Why is this bad?
@@ -29,7 +33,7 @@ class MissingBuildTools(Rule):
     ```dockerfile
     FROM python:3.11-slim
     COPY requirements.txt .
-    RUN pip install -r requirements.txt   # psutil==5.9.8, psycopg2==2.9.9
+    RUN pip install -r requirements.txt   # psutil==5.9.0, psycopg2==2.9.9
     ```
 
     ## How to fix
@@ -70,6 +74,8 @@ class MissingBuildTools(Rule):
                 entry = packages.get(req.name)
                 if entry is None or flavour not in entry["images"]:
                     continue
+                if _gets_a_wheel(req.specifier, entry.get("wheels", {}).get(flavour)):
+                    continue
                 needs: list[str] = entry.get("needs", {}).get(family, [])
                 if entry.get("any-of-needs"):
                     libs_ok = not needs or bool(installed & set(needs))
@@ -99,3 +105,14 @@ class MissingBuildTools(Rule):
         if installs:
             return dockerfile.stages[installs[0].stage]
         return dockerfile.stages[-1]
+
+
+def _gets_a_wheel(specifier: str, wheels: str | None) -> bool:
+    """Whether the release pip resolves the requirement to ships a wheel for the image."""
+    if wheels is None:
+        return False
+    try:
+        wanted = likely_version(SpecifierSet(specifier)) if specifier else LATEST
+    except InvalidSpecifier:
+        return False
+    return wanted is not None and SpecifierSet(wheels).contains(wanted, prereleases=True)

@@ -4,7 +4,8 @@ from collections.abc import Iterator
 
 from passmuster.core.findings import Finding, Fix, Location
 from passmuster.core.issues import Severity
-from passmuster.scanner.context.model import Platform
+from passmuster.scanner.context.commands import entry_point, instruction_command
+from passmuster.scanner.context.model import Platform, PortRef, ServiceDef
 from passmuster.scanner.rule import Rule, unique
 
 
@@ -12,7 +13,9 @@ class ExposeMismatch(Rule):
     """## What it does
     Flags a Dockerfile whose `EXPOSE` does not include the port the container's command
     listens on (from `--port`/`--bind` of uvicorn, gunicorn, hypercorn or flask, or the
-    compose `command:` that replaces the CMD).
+    compose `command:` that replaces the CMD). `EXPOSE` describes the image: where compose
+    replaces the command but the image's own command listens on an exposed port (or on a
+    port its command does not show), the image is right and PORT002 judges compose's ports.
 
     ## Why is this bad?
     `EXPOSE` is what readers, `docker run -P` and tooling take as the service's port. When it
@@ -46,6 +49,8 @@ class ExposeMismatch(Rule):
             exposed = [p for p in service.expose if p.origin == "dockerfile-expose"]
             if not exposed or any(p.port == entry.port for p in exposed):
                 continue
+            if entry.path != service.dockerfile.path and _image_agrees(service, exposed):
+                continue  # compose runs something else; PORT002 judges its ports
             first = exposed[0]
             ports = ", ".join(str(p.port) for p in exposed)
             yield self.finding(
@@ -56,3 +61,24 @@ class ExposeMismatch(Rule):
                 related=[Location(entry.path, entry.line, message=f"listens on {entry.port}")],
                 key=f"{ports}->{entry.port}",
             )
+
+
+def _image_agrees(service: ServiceDef, exposed: list[PortRef]) -> bool:
+    """Whether the image's own ENTRYPOINT + CMD listens on an exposed port, or on a port
+    its command does not show (`python app.py`)."""
+    dockerfile = service.dockerfile
+    assert dockerfile is not None
+    own = {
+        keyword: instruction_command(found, dockerfile.path, "dockerfile")
+        for keyword in ("CMD", "ENTRYPOINT")
+        if (found := dockerfile.last(keyword)) is not None
+    }
+    if not own:
+        return False
+    env = {name: var.value for name, var in service.env.items()}
+    image = entry_point(own.get("CMD"), own.get("ENTRYPOINT"), env)
+    return (
+        image is None
+        or (image.port_text is None and image.server == "python")
+        or (image.port is not None and any(p.port == image.port for p in exposed))
+    )
