@@ -14,6 +14,9 @@ from typing import Any
 
 from passmuster.core.issues import Severity
 
+# The source of the issues runtime-error groups file: only those have an error summary to show.
+SOURCE = "errors"
+
 # Sentry's levels, and the desk's severity for each.
 LEVEL_SEVERITY: dict[str, Severity] = {
     "fatal": Severity.CRITICAL,

@@ -12,7 +12,16 @@ import enum
 import hashlib
 from dataclasses import dataclass, field
 
-from passmuster.core.issues import Severity
+from passmuster.core.issues import Issue, Severity
+
+# The label a scan puts on a resolved issue whose rule still fires ("claimed resolved, still
+# detected"); listings show it as a state of its own.
+STILL_DETECTED = "still-detected"
+
+
+def is_still_detected(issue: Issue) -> bool:
+    """True when the last scan flagged this resolved issue as "claimed resolved, still detected"."""
+    return STILL_DETECTED in issue.labels and not issue.status.is_active
 
 
 class Fix(enum.StrEnum):

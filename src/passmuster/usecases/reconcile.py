@@ -19,7 +19,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from passmuster.core.findings import Finding
+from passmuster.core.findings import STILL_DETECTED, Finding, is_still_detected
 from passmuster.core.issues import (
     Issue,
     IssueDraft,
@@ -36,7 +36,6 @@ from passmuster.usecases.recurrence import reopen_as_regression
 from passmuster.usecases.runtime_errors import link_finding
 
 SOURCE = "scan"
-STILL_DETECTED = "still-detected"
 FIXED_IN = "fixed_in"  # the field of the `changed` event that records the fixing commit
 _RULE_LABEL = "rule:"
 
@@ -72,11 +71,6 @@ class Reconciled:
 def rule_codes(issue: Issue) -> list[str]:
     """The rule codes an issue is linked to (labels `rule:CODE`)."""
     return [label[len(_RULE_LABEL) :] for label in issue.labels if label.startswith(_RULE_LABEL)]
-
-
-def is_still_detected(issue: Issue) -> bool:
-    """True when the last scan flagged this resolved issue as "claimed resolved, still detected"."""
-    return STILL_DETECTED in issue.labels and not issue.status.is_active
 
 
 def new_scan_id(now: datetime | None = None) -> str:

@@ -34,6 +34,7 @@ import orjson
 from sqlalchemy import Connection
 
 from passmuster.core.error_events import (
+    SOURCE,
     ErrorEvent,
     details_blocks,
     frames_for_display,
@@ -57,7 +58,6 @@ from passmuster.usecases.desk import Desk
 from passmuster.usecases.recurrence import reopen_as_regression
 
 ACTOR = "errors"
-SOURCE = "errors"
 LABEL = "runtime-error"
 DEFAULT_KEEP = 50
 HOUR = 3600

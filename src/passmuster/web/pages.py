@@ -20,6 +20,7 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from passmuster.core.findings import is_still_detected
 from passmuster.core.issues import (
     CloseReason,
     IssueDraft,
@@ -31,7 +32,6 @@ from passmuster.core.issues import (
 )
 from passmuster.core.timeline import describe_event
 from passmuster.errors import AuthError, PassmusterError
-from passmuster.usecases.reconcile import is_still_detected
 from passmuster.usecases.tokens import Role
 from passmuster.web import session, views
 from passmuster.web.markdown import render_markdown
