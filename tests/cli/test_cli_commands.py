@@ -13,6 +13,7 @@ from passmuster.cli.main import COMMANDS, cli
 # The modules of the tracker CLI; other modules are checked by their own tests as they land.
 TRACKER_MODULES = {
     "passmuster.cli.issues",
+    "passmuster.cli.frequent",
     "passmuster.cli.catalog",
     "passmuster.cli.reports",
     "passmuster.cli.demo",

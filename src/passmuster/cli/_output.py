@@ -24,7 +24,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import click
-import typer
 
 from passmuster.errors import PassmusterError
 
@@ -41,10 +40,21 @@ class BadInput(PassmusterError):
     status_code = 422
 
 
-# `--json` on every command: `def cmd(..., as_json: JsonOption = False)`.
-JsonOption = Annotated[
-    bool, typer.Option("--json", help="Print JSON on stdout instead of text.", show_default=False)
-]
+def __getattr__(name: str) -> Any:
+    # `--json` on every Typer command: `def cmd(..., as_json: JsonOption = False)`. Built on first
+    # use so that the commands declared without Typer (cli/frequent.py) never import it.
+    if name == "JsonOption":
+        import typer
+
+        json_option = Annotated[
+            bool,
+            typer.Option(
+                "--json", help="Print JSON on stdout instead of text.", show_default=False
+            ),
+        ]
+        globals()["JsonOption"] = json_option
+        return json_option
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 # --- consoles -------------------------------------------------------------------------------
@@ -254,9 +264,9 @@ def database_url(ctx: click.Context | None = None) -> str | None:
         obj = ctx.find_root().obj
         if isinstance(obj, dict) and obj.get("database_url"):
             return str(obj["database_url"])
-    from passmuster.settings import Settings
+    from passmuster.settings import process_setting
 
-    return Settings().database_url
+    return process_setting("database_url")
 
 
 def open_desk(ctx: click.Context | None = None) -> Desk:
@@ -318,9 +328,9 @@ def database_failure(exc: BaseException, where: str | None = None) -> Passmuster
 
 def actor() -> str:
     """Who is acting: $PASSMUSTER_ACTOR, else the login name."""
-    from passmuster.settings import Settings
+    from passmuster.settings import acting_user, process_setting
 
-    return Settings().resolved_actor()
+    return acting_user(process_setting("actor"))
 
 
 # --- shared looks -----------------------------------------------------------------------------

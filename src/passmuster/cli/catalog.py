@@ -108,7 +108,7 @@ def show_command(
     """Show a service and its active issues."""
     from rich.table import Table
 
-    from passmuster.cli.issues import print_issue_table
+    from passmuster.cli.frequent import print_issue_table
     from passmuster.core.issues import IssueQuery
 
     with desk_session() as desk:

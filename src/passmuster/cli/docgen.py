@@ -90,6 +90,9 @@ def _metavar(param: Any) -> str:
     """TEXT, INTEGER, PATH ... as `--help` shows them; "" for flags."""
     if getattr(param, "is_flag", False):
         return ""
+    reference = getattr(param, "reference", None)  # the options of cli/_options.py
+    if reference:
+        return str(reference)
     metavar = getattr(param, "metavar", None)
     if metavar:
         return str(metavar)

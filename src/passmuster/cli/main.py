@@ -19,9 +19,9 @@ from passmuster import __version__
 # sub-group) of that name.
 COMMANDS: dict[str, tuple[str, str]] = {
     "init": ("passmuster.cli.issues", "Create a desk in .passmuster/ here."),
-    "new": ("passmuster.cli.issues", "File a new issue."),
-    "list": ("passmuster.cli.issues", "List issues, filtered and sorted."),
-    "show": ("passmuster.cli.issues", "Show one issue with its timeline."),
+    "new": ("passmuster.cli.frequent", "File a new issue."),
+    "list": ("passmuster.cli.frequent", "List issues, filtered and sorted."),
+    "show": ("passmuster.cli.frequent", "Show one issue with its timeline."),
     "edit": ("passmuster.cli.issues", "Change fields of an issue."),
     "ack": ("passmuster.cli.issues", "Acknowledge an issue (starts the resolve clock)."),
     "start": ("passmuster.cli.issues", "Move an issue to in_progress."),
@@ -31,10 +31,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "reopen": ("passmuster.cli.issues", "Reopen a resolved or closed issue."),
     "comment": ("passmuster.cli.issues", "Comment on an issue."),
     "link": ("passmuster.cli.issues", "Link two issues, or an issue to a rule."),
-    "search": ("passmuster.cli.issues", "Full-text search over issues."),
-    "ready": ("passmuster.cli.issues", "Unblocked work, most urgent first."),
+    "search": ("passmuster.cli.frequent", "Full-text search over issues."),
+    "ready": ("passmuster.cli.frequent", "Unblocked work, most urgent first."),
     "claim": (
-        "passmuster.cli.issues",
+        "passmuster.cli.frequent",
         "Atomically assign the next ready issue (or NUMBER) to you, for a while.",
     ),
     "renew": (
@@ -96,9 +96,11 @@ class LazyGroup(click.Group):
             if exc.name != entry[0]:
                 raise
             return None  # listed, but its module is not part of this build yet
+        app = module.app
+        if isinstance(app, click.Group):  # declared on plain click (cli/_options.py)
+            return app.get_command(ctx, cmd_name)
         import typer.main
 
-        app = module.app
         # Build only the command asked for when it is registered under its name: building every
         # command of a module costs more than the one that runs. (Not when the module's app has a
         # callback, which must run before its commands.)
@@ -154,10 +156,10 @@ def _typer_click_exit(exc: Exception) -> int | None:
     Typer (0.2x) builds commands on a private copy of click whose usage errors and `Exit` are not
     `click`'s, so this group handles them the way click handles its own: show, then exit.
     """
+    if isinstance(exc, click.ClickException) or not type(exc).__module__.startswith("typer"):
+        return None  # plain click's own (click handles it) or not a usage error at all
     import typer
 
-    if isinstance(exc, click.ClickException):  # plain click: let click handle it
-        return None
     if isinstance(exc, typer.Abort):
         raise click.Abort() from exc
     if isinstance(exc, typer.Exit):
