@@ -1,10 +1,12 @@
 """Settings: environment variables for the process, `passmuster.toml` for the platform.
 
-`Settings` holds what differs per process (which desk, who is acting). `ProjectConfig` is the
-platform's configuration file: `passmuster.toml`, or `[tool.passmuster]` in `pyproject.toml`,
-found by walking up from the working directory. Each engine reads its own section into its own
-pydantic model through `ProjectConfig.section`, so a wrong value is reported with the file and the
-dotted field name. Nothing here runs at import time.
+`Settings` (in `passmuster.env_settings`) holds what differs per process (which desk, who is
+acting); `process_setting` reads one of those variables the same way without loading pydantic, for
+the commands that must start quickly. `ProjectConfig` is the platform's configuration file:
+`passmuster.toml`, or `[tool.passmuster]` in `pyproject.toml`, found by walking up from the working
+directory. Each engine reads its own section into its own pydantic model through
+`ProjectConfig.section`, so a wrong value is reported with the file and the dotted field name.
+Nothing here runs at import time, and nothing here imports pydantic until a section is read.
 """
 
 from __future__ import annotations
@@ -14,36 +16,41 @@ import os
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
-
-from pydantic import BaseModel, ValidationError
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from passmuster.errors import ConfigError
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
 
 CONFIG_FILE = "passmuster.toml"
 DESK_DIR = ".passmuster"
 DESK_FILE = "desk.db"
 
-ModelT = TypeVar("ModelT", bound=BaseModel)
+ModelT = TypeVar("ModelT", bound="BaseModel")
+
+ENV_PREFIX = "PASSMUSTER_"
 
 
-class Settings(BaseSettings):
-    """Per-process settings, from `PASSMUSTER_*` environment variables."""
+def process_setting(name: str) -> str | None:
+    """`PASSMUSTER_<NAME>` as `Settings` reads it (the variable's name in any case, the last one
+    set winning), or None: for the hot commands, which need no more than this."""
+    wanted = (ENV_PREFIX + name).lower()
+    value: str | None = None
+    for key, text in os.environ.items():
+        if key.lower() == wanted:
+            value = text
+    return value
 
-    model_config = SettingsConfigDict(env_prefix="PASSMUSTER_", extra="ignore")
 
-    database_url: str | None = None
-    actor: str | None = None
-
-    def resolved_actor(self) -> str:
-        """Who is acting: PASSMUSTER_ACTOR, else the login name."""
-        if self.actor:
-            return self.actor
-        try:
-            return getpass.getuser()
-        except (KeyError, OSError):
-            return "unknown"
+def acting_user(actor: str | None) -> str:
+    """Who is acting: `actor` (PASSMUSTER_ACTOR), else the login name."""
+    if actor:
+        return actor
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
 
 
 @dataclass(frozen=True)
@@ -62,6 +69,8 @@ class ProjectConfig:
         raw: Any = self.data
         for part in name.split("."):
             raw = raw.get(part, {}) if isinstance(raw, dict) else {}
+        from pydantic import ValidationError
+
         try:
             return model.model_validate(raw)
         except ValidationError as exc:

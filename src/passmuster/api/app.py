@@ -23,7 +23,7 @@ from passmuster import __version__
 from passmuster.api.config import ServeSettings, serve_settings
 from passmuster.api.docs import install_docs
 from passmuster.api.errors import install_error_handlers
-from passmuster.settings import Settings
+from passmuster.env_settings import Settings
 
 if TYPE_CHECKING:
     from passmuster.usecases.desk import Desk

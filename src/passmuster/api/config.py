@@ -6,7 +6,7 @@ from pathlib import Path
 
 from pydantic import Field
 
-from passmuster.settings import Settings
+from passmuster.env_settings import Settings
 
 
 class ServeSettings(Settings):

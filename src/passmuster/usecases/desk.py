@@ -59,7 +59,13 @@ from passmuster.core.notes import LogNote
 from passmuster.core.sla import SlaPolicy, SlaStatus, escalations_due, sla_horizon, sla_report
 from passmuster.core.stats import Stats, compute_stats
 from passmuster.errors import Conflict, DeskError, DeskNotFound, InvalidValue, NotFound
-from passmuster.settings import DESK_DIR, DESK_FILE, Settings, find_config, find_desk_file
+from passmuster.settings import (
+    DESK_DIR,
+    DESK_FILE,
+    find_config,
+    find_desk_file,
+    process_setting,
+)
 from passmuster.storage import import_store, timeline_store
 from passmuster.storage import issue_store as store
 from passmuster.storage.engine import (
@@ -116,7 +122,7 @@ class Desk:
         raises DeskNotFound, a corrupt or newer one DeskError.
         """
         if location is None:
-            env_url = Settings().database_url
+            env_url = process_setting("database_url")
             if env_url:
                 location = env_url
             else:
