@@ -28,7 +28,6 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from passmuster.core.catalog import Service
@@ -901,7 +900,12 @@ def list_events(
 
 
 def _upsert(connection: Connection) -> Any:
-    return pg_insert if connection.dialect.name == "postgresql" else sqlite_insert
+    if connection.dialect.name == "postgresql":
+        # Imported here: loading PostgreSQL's dialect costs every command on a SQLite desk.
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        return pg_insert
+    return sqlite_insert
 
 
 def service_ids(connection: Connection, names: Sequence[str], *, now: datetime) -> dict[str, int]:

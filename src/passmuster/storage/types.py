@@ -6,7 +6,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import DateTime, Dialect, Text
-from sqlalchemy.dialects.postgresql import TSVECTOR
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
 
@@ -41,6 +40,22 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.astimezone(UTC)
 
 
+class SearchVector(TypeDecorator[Any]):
+    """A tsvector on PostgreSQL; SQLite searches through a separate FTS5 table instead, and keeps
+    a plain (unused) text column. PostgreSQL's type is loaded only for a PostgreSQL desk: the
+    dialect's modules are a good part of every command's start-up on a SQLite desk."""
+
+    impl = Text
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        if dialect.name == "postgresql":
+            from sqlalchemy.dialects.postgresql import TSVECTOR
+
+            return dialect.type_descriptor(TSVECTOR())
+        return dialect.type_descriptor(Text())
+
+
 def search_vector_type() -> TypeEngine[Any]:
     """A tsvector on PostgreSQL; SQLite searches through a separate FTS5 table instead."""
-    return Text().with_variant(TSVECTOR(), "postgresql")
+    return SearchVector()
