@@ -5,6 +5,7 @@ The order, lowest first (packages on one row are siblings and may not import eac
     errors                      what every layer may raise
     core                        the domain, pure (test_purity.py keeps I/O out of it)
     settings                    environment and passmuster.toml
+    env_settings                the process's Settings (pydantic-settings)
     storage · logs · scanner    tables and stores · Markdown logs · the platform scanner
     usecases                    the desk and what CLI, API and web call
     monitor                     probes, scheduler, notifications (runs use cases)
@@ -29,6 +30,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("errors",),
     ("core",),
     ("settings",),
+    ("env_settings",),
     ("storage", "logs", "scanner"),
     ("usecases",),
     ("monitor",),

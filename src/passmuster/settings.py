@@ -16,18 +16,23 @@ import os
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, Protocol, Self, TypeVar
 
 from passmuster.errors import ConfigError
-
-if TYPE_CHECKING:
-    from pydantic import BaseModel
 
 CONFIG_FILE = "passmuster.toml"
 DESK_DIR = ".passmuster"
 DESK_FILE = "desk.db"
 
-ModelT = TypeVar("ModelT", bound="BaseModel")
+
+class FromConfig(Protocol):
+    """What a section is read into: a pydantic model, or a class that validates like one."""
+
+    @classmethod
+    def model_validate(cls, obj: Any) -> Self: ...
+
+
+ModelT = TypeVar("ModelT", bound=FromConfig)
 
 ENV_PREFIX = "PASSMUSTER_"
 
@@ -69,11 +74,14 @@ class ProjectConfig:
         raw: Any = self.data
         for part in name.split("."):
             raw = raw.get(part, {}) if isinstance(raw, dict) else {}
-        from pydantic import ValidationError
-
         try:
             return model.model_validate(raw)
-        except ValidationError as exc:
+        except Exception as exc:
+            # pydantic is imported only now: a policy without a section never loads it.
+            from pydantic import ValidationError
+
+            if not isinstance(exc, ValidationError):
+                raise
             first = exc.errors()[0]
             where = ".".join(str(p) for p in (name, *first["loc"]))
             raise ConfigError(

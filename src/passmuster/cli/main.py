@@ -132,6 +132,8 @@ class LazyGroup(click.Group):
         except PassmusterError as exc:
             click.echo(f"error: {escape_controls(exc.message)}", err=True)
             ctx.exit(exc.exit_code)
+        except (click.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+            raise  # click's own (`-h` ends with Exit): no database or Typer code to consult
         except Exception as exc:
             code = _typer_click_exit(exc)
             if code is not None:

@@ -17,10 +17,8 @@ The policy comes from `[leases]` in passmuster.toml:
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Annotated
-
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from passmuster.core.issues import Issue, Lease, Status, format_number
 from passmuster.core.sla import format_duration, parse_duration
@@ -64,26 +62,23 @@ def parse_lease(value: object) -> timedelta:
     return _positive_duration(_seconds_or_duration(value))
 
 
-LeaseDuration = Annotated[timedelta, BeforeValidator(parse_lease)]
+@dataclass
+class LeasePolicy:
+    """`[leases]` of passmuster.toml (read by core/policy_config.py when the section exists)."""
 
+    default: timedelta = timedelta(minutes=30)
+    longest: timedelta = timedelta(days=1)
+    sweep_interval: timedelta = timedelta(seconds=10)
 
-class LeasePolicy(BaseModel):
-    """`[leases]` of passmuster.toml."""
+    @classmethod
+    def model_validate(cls, data: object) -> LeasePolicy:
+        """The policy a `[leases]` section describes; pydantic's ValidationError names a wrong
+        field."""
+        if data == {}:
+            return cls()
+        from passmuster.core.policy_config import LeasePolicyConfig
 
-    model_config = ConfigDict(extra="forbid")
-
-    default: LeaseDuration = timedelta(minutes=30)
-    longest: LeaseDuration = timedelta(days=1)
-    sweep_interval: LeaseDuration = Field(default=timedelta(seconds=10))
-
-    @model_validator(mode="after")
-    def _default_within_longest(self) -> LeasePolicy:
-        if self.default > self.longest:
-            raise ValueError(
-                f"default ({format_duration(self.default)}) is longer than longest "
-                f"({format_duration(self.longest)})"
-            )
-        return self
+        return LeasePolicyConfig.model_validate(data).policy()
 
     def length(self, requested: timedelta | str | None) -> timedelta:
         """The lease a claim or renewal gets: `requested` (checked), else the default."""

@@ -26,11 +26,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Annotated, Any, Literal
-
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from typing import Literal
 
 from passmuster.core.issues import Event, Issue, Severity, Status
 
@@ -71,23 +69,26 @@ def format_duration(value: timedelta | None) -> str:
     return sign + (" ".join(parts[:2]) if parts else "0m")
 
 
-Duration = Annotated[timedelta | None, BeforeValidator(parse_duration)]
-
-
-class Limits(BaseModel):
+@dataclass
+class Limits:
     """One limit per severity; None means no limit."""
 
-    model_config = ConfigDict(extra="forbid")
-
-    critical: Duration = None
-    high: Duration = None
-    medium: Duration = None
-    low: Duration = None
-    info: Duration = None
+    critical: timedelta | None = None
+    high: timedelta | None = None
+    medium: timedelta | None = None
+    low: timedelta | None = None
+    info: timedelta | None = None
 
     def for_severity(self, severity: Severity) -> timedelta | None:
         limit: timedelta | None = getattr(self, severity.value)
         return limit
+
+    @classmethod
+    def model_validate(cls, data: object) -> Limits:
+        """Limits from configuration (durations as text); pydantic's ValidationError if wrong."""
+        from passmuster.core.policy_config import LimitsConfig
+
+        return LimitsConfig.model_validate(data).policy()
 
 
 def _default_respond() -> Limits:
@@ -103,28 +104,29 @@ def _default_resolve() -> Limits:
     return Limits(critical=timedelta(hours=4), high=timedelta(hours=24), medium=timedelta(weeks=1))
 
 
-class SlaPolicy(BaseModel):
+@dataclass
+class SlaPolicy:
     """The `[sla]` section. A severity left out of `[sla.respond]` or `[sla.resolve]` keeps its
-    default limit; write `"none"` to remove one."""
+    default limit; write `"none"` to remove one.
 
-    model_config = ConfigDict(extra="forbid")
+    A plain dataclass: the defaults need no validation, and pydantic (which reads the section,
+    in core/policy_config.py) is loaded only when there is a section to read.
+    """
 
-    @model_validator(mode="before")
+    respond: Limits = field(default_factory=_default_respond)
+    resolve: Limits = field(default_factory=_default_resolve)
+    pause_statuses: list[Status] = field(default_factory=lambda: [Status.BLOCKED])
+    at_risk: float = 0.25
+
     @classmethod
-    def _keep_unset_defaults(cls, data: Any) -> Any:
-        if not isinstance(data, dict):
-            return data
-        merged = dict(data)
-        for name, defaults in (("respond", _default_respond), ("resolve", _default_resolve)):
-            given = merged.get(name)
-            if isinstance(given, dict):
-                merged[name] = {**defaults().model_dump(), **given}
-        return merged
+    def model_validate(cls, data: object) -> SlaPolicy:
+        """The policy a `[sla]` section describes; pydantic's ValidationError names a wrong
+        field."""
+        if data == {}:
+            return cls()
+        from passmuster.core.policy_config import SlaPolicyConfig
 
-    respond: Limits = Field(default_factory=_default_respond)
-    resolve: Limits = Field(default_factory=_default_resolve)
-    pause_statuses: list[Status] = Field(default_factory=lambda: [Status.BLOCKED])
-    at_risk: float = Field(default=0.25, ge=0.0, le=1.0)
+        return SlaPolicyConfig.model_validate(data).policy()
 
 
 ClockName = Literal["respond", "resolve"]

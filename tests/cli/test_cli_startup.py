@@ -1,0 +1,154 @@
+"""What the commands agents run all day import: start-up is guarded by structure, not timing.
+
+Each command runs in a fresh interpreter, as a user runs it, on a real SQLite desk; the test then
+reads `sys.modules`. A module listed here costs tens of milliseconds to import, more than the
+command's own work on a typical desk (see bench/RESULTS.md, "CLI start-up").
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+# Never needed by the hot commands: Typer and pydantic (the option layer of the other commands
+# and configuration sections), Alembic (a desk at the newest revision is checked without it),
+# the web stack, the HTTP client, the scanner, PostgreSQL's dialect on a SQLite desk.
+NEVER = (
+    "typer",
+    "pydantic",
+    "pydantic_core",
+    "pydantic_settings",
+    "alembic",
+    "mako",
+    "fastapi",
+    "starlette",
+    "uvicorn",
+    "jinja2",
+    "httpx",
+    "markdown_it",
+    "yaml",
+    "passmuster.scanner",
+    "passmuster.usecases.reconcile",
+    "passmuster.usecases.runtime_errors",
+    "passmuster.monitor",
+    "passmuster.api",
+    "passmuster.web",
+    "sqlalchemy.dialects.postgresql",
+)
+
+PROBE = """
+import contextlib, io, json, sys
+from passmuster.cli.main import main
+out = io.StringIO()
+with contextlib.redirect_stdout(out):
+    try:
+        main(sys.argv[1:])
+    except SystemExit as exc:
+        code = exc.code
+    else:
+        code = 0
+print(json.dumps({"code": code, "output": out.getvalue(), "modules": sorted(sys.modules)}))
+"""
+
+
+def _imported(args: list[str], cwd: Path) -> tuple[set[str], str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PASSMUSTER_")}
+    env.update({"PASSMUSTER_ACTOR": "agent-7", "NO_COLOR": "1"})
+    done = subprocess.run(
+        [sys.executable, "-c", PROBE, *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    report = json.loads(done.stdout.strip().splitlines()[-1])
+    assert report["code"] in (0, None), (args, done.stderr)
+    return set(report["modules"]), report["output"]
+
+
+def _heavy(modules: set[str], also: tuple[str, ...] = ()) -> list[str]:
+    return sorted(
+        name
+        for name in (*NEVER, *also)
+        if any(m == name or m.startswith(name + ".") for m in modules)
+    )
+
+
+@pytest.fixture(scope="module")
+def desk(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("startup")
+    _imported(["init"], folder)
+    for title in ("Login fails after logout", "Gateway returns 502"):
+        _imported(["new", title, "--severity", "high", "--service", "api-gateway"], folder)
+    return folder
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["list"],
+        ["list", "--json", "--all"],
+        ["ready"],
+        ["search", "logout"],
+        ["show", "1", "--json"],
+        ["claim", "--json"],
+        ["new", "Port conflict between user-service and api-gateway", "--json"],
+    ],
+    ids=lambda args: " ".join(args),
+)
+def test_the_hot_commands_import_no_heavy_module(desk: Path, args: list[str]) -> None:
+    modules, output = _imported(args, desk)
+    assert output.strip(), "the command printed nothing"  # it did its work, not just start
+    # Listings are laid out by hand and JSON needs no Rich either.
+    assert _heavy(modules, also=("rich",)) == []
+
+
+def test_show_and_new_in_text_load_rich_but_nothing_else_heavy(desk: Path) -> None:
+    modules, output = _imported(["show", "1"], desk)
+    assert "Login fails after logout" in output
+    assert _heavy(modules) == []
+
+
+def test_a_desk_at_the_newest_revision_opens_without_alembic(desk: Path) -> None:
+    modules, output = _imported(["list", "--json"], desk)
+    assert len(json.loads(output)) >= 2
+    assert "alembic" not in {m.split(".")[0] for m in modules}
+    assert "passmuster.storage.migrate" in modules  # the check ran, the cheap way
+
+
+@pytest.mark.parametrize("args", [["--version"], ["--help"], ["list", "--help"]])
+def test_version_and_help_import_no_database_or_option_layer(
+    tmp_path: Path, args: list[str]
+) -> None:
+    modules, output = _imported(args, tmp_path)
+    assert output.strip()
+    assert _heavy(modules, also=("sqlalchemy", "rich")) == []
+
+
+def test_a_configured_sla_policy_is_still_read_through_pydantic(desk: Path) -> None:
+    # The cheap path is for desks without an [sla] section; a section is validated as before.
+    config = desk / "passmuster.toml"
+    config.write_text('[sla.respond]\nhigh = "soon"\n', encoding="utf-8")
+    try:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("PASSMUSTER_")}
+        done = subprocess.run(
+            [sys.executable, "-m", "passmuster", "list"],
+            cwd=desk,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+    finally:
+        config.unlink()
+    assert done.returncode != 0
+    assert "passmuster.toml: [sla.respond.high]" in done.stderr
+    assert "Traceback" not in done.stderr
