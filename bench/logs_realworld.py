@@ -7,9 +7,15 @@ found to the expected ones (by line, else by title) and prints per log: expected
 recall, precision, status accuracy and crashes, then the totals against the must-holds.
 
     python -m bench logs-realworld --data DIR [--log NAME] [--show] [--json FILE] [--jobs N]
+                                   [--merge]
 
 `--show` lists, per log, the expected issues that were missed and the found ones that match
 nothing, so a reader can tell a reader bug from a label to revisit.
+
+`--merge` also imports each log for real into a fresh SQLite desk, works every issue on the desk
+(a root cause on each, resolved with a resolution where the workflow allows), and re-imports the
+unchanged log twice: a three-way merge must leave every issue as the desk had it, with no
+conflict and nothing reported removed.
 """
 
 from __future__ import annotations
@@ -185,6 +191,52 @@ def run_one(log: dict[str, Any], data: Path) -> Result:
     return result
 
 
+def merge_check(log: dict[str, Any], data: Path) -> tuple[str, int, int]:
+    """Desk work on every issue of a really imported log, then the unchanged log re-imported
+    twice: what went wrong ("" when nothing did), issues imported, issues resolved on the desk."""
+    from passmuster.core.issues import ALLOWED_TRANSITIONS, Issue, Status
+    from passmuster.usecases.desk import Desk
+    from passmuster.usecases.importing import import_logs
+
+    root = data / log["name"]
+    target = root / log["input"]
+
+    def state(issue: Issue) -> tuple[object, ...]:
+        return (issue.status, issue.resolution, issue.root_cause, issue.severity, issue.title)
+
+    with tempfile.TemporaryDirectory(prefix="logs-merge-") as scratch:
+        try:
+            with Desk.connect(f"sqlite:///{scratch}/desk.db") as desk:
+                import_logs(desk, [target], actor="log", root=root)
+                resolved = 0
+                for issue in desk.list():
+                    number = issue.number
+                    desk.update(
+                        number, {"root_cause": f"found on the desk ({number})"}, actor="ana"
+                    )
+                    if Status.RESOLVED in ALLOWED_TRANSITIONS[desk.get(number).status]:
+                        fix = {"resolution": f"fixed on the desk ({number})"}
+                        desk.transition(number, Status.RESOLVED, actor="ana", fields=fix)
+                        resolved += 1
+                before = {i.number: state(i) for i in desk.list()}
+                for attempt in (1, 2):
+                    report = import_logs(desk, [target], actor="log", root=root)
+                    after = {i.number: state(i) for i in desk.list()}
+                    changed = sorted(n for n in after if before.get(n) != after[n])
+                    moved = {e.action for e in report.issues} - {"unchanged"}
+                    if changed or report.conflicts or report.removed or moved:
+                        return (
+                            f"re-import {attempt}: changed {changed[:5]}, "
+                            f"{len(report.conflicts)} conflicts, {len(report.removed)} removed, "
+                            f"actions {sorted(moved)}",
+                            len(before),
+                            resolved,
+                        )
+                return "", len(before), resolved
+        except Exception as exc:  # a crash is a finding here, reported with the others
+            return f"{type(exc).__name__}: {exc}"[:200], 0, 0
+
+
 def _pct(value: float) -> str:
     return f"{100 * value:5.1f}%"
 
@@ -253,6 +305,7 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--show", action="store_true", help="list misses and extras per log")
     parser.add_argument("--json", type=Path, help="also write the results as JSON here")
     parser.add_argument("--jobs", type=int, default=2, help="imports run at once")
+    parser.add_argument("--merge", action="store_true", help="also check re-imports keep desk work")
     args, _ = parser.parse_known_args(argv)
     if not args.data.is_dir():
         print(
@@ -265,6 +318,20 @@ def main(argv: list[str]) -> None:
     with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
         results = list(pool.map(lambda log: run_one(log, args.data), logs))
     met = report(results, show=args.show)
+    if args.merge:
+        checks = [(log["name"], *merge_check(log, args.data)) for log in logs]
+        kept = sum(1 for _, problem, _, _ in checks if not problem)
+        issues = sum(n for _, _, n, _ in checks)
+        resolved = sum(r for _, _, _, r in checks)
+        for name, problem, _, _ in checks:
+            if problem:
+                print(f"  desk work not kept: {name}: {problem}")
+        print(
+            f"re-imports keep desk work: {kept}/{len(checks)} logs ({issues} issues imported, "
+            f"a root cause set on each and {resolved} resolved on the desk; each log re-imported "
+            "twice unchanged) (must be all)"
+        )
+        met = met and kept == len(checks)
     if args.json is not None:
         args.json.write_text(
             json.dumps(
