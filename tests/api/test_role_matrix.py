@@ -77,6 +77,10 @@ API: dict[tuple[str, str], str] = {
     ("GET", "/api/v1/issues/{number}/updates"): "reader",
     ("POST", "/api/v1/issues/{number}/updates"): "coordinator",
     ("GET", "/metrics"): "reader",
+    # The MCP server (streamable HTTP): any token may connect; its tools check the role per call.
+    ("GET", "/mcp"): "reader",
+    ("POST", "/mcp"): "reader",
+    ("DELETE", "/mcp"): "reader",
     ("GET", "/healthz"): PUBLIC,
     ("GET", "/api/v1/openapi.json"): PUBLIC,
     ("GET", "/api/v1/docs"): PUBLIC,
@@ -131,7 +135,7 @@ _PARAMS = {
     "{service}": "nobody",
     "{kind}": "health",
 }
-_STREAMS = {"/api/v1/events/stream", "/live"}
+_STREAMS = {"/api/v1/events/stream", "/live", "/mcp"}
 
 
 def app_routes(app: Any) -> set[tuple[str, str]]:
