@@ -22,6 +22,7 @@ AREAS = (
     "deploy",
     "realworld",
     "logs-realworld",
+    "mcp",
 )
 
 

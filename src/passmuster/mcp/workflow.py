@@ -53,6 +53,7 @@ def client_config(command: list[str], *, url: str | None = None) -> str:
     args = json.dumps([*rest, "mcp"])
     shell = " ".join(command)
     http = url or "http://HOST:8000/mcp"
+    bearer = '"headers": {"Authorization": "Bearer <token>"}'
     return f"""\
 Claude Code:  claude mcp add passmuster -- {shell} mcp
 Cursor (.cursor/mcp.json), Claude Desktop, Windsurf:
@@ -62,8 +63,7 @@ VS Code (.vscode/mcp.json):
 The client starts it in the project folder (the desk is found from there); otherwise
 add "--database-url", "URL" before "mcp". A team desk over HTTP (`passmuster serve`),
 with a token from `passmuster token create --name AGENT --role coordinator`:
-  {{"mcpServers": {{"passmuster": {{"url": "{http}",
-    "headers": {{"Authorization": "Bearer <token>"}}}}}}}}"""
+  {{"mcpServers": {{"passmuster": {{"url": "{http}", {bearer}}}}}}}"""
 
 
 def prime(command: list[str], *, desk: str, url: str | None = None) -> str:
