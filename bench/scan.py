@@ -6,12 +6,16 @@ In the same run the compose rules are timed against dclint (npm `dclint`, instal
 bench/.work with npm) on the same compose file.
 
     python -m bench scan [--sizes 10,100,1000] [--repeat 3] [--no-dclint] [--heavy] [--safety]
+    python -m bench scan --record [--findings 3000] [--repeat 3]
 
 `--heavy` instead scans a generated ~400 MB repository (a 12-service platform with committed
 virtualenvs, node_modules and data files) with `passmuster scan` in its own process, and
 prints its wall time and peak memory (must hold: <= 10 s, <= 250 MB). `--safety` times what
 reading a repository defensively costs on the 1,000-service platform (the safe reader, the YAML
 nesting walk, the Python depth check) against the plain operations and the whole scan.
+`--record` times recording a scan's findings into a fresh SQLite desk (every finding opens an
+issue), then the same findings again (every issue still open: each only counts), and counts
+the timeline events each recording added.
 """
 
 from __future__ import annotations
@@ -233,6 +237,48 @@ def safety(repeat: int, size: int = 1000) -> None:
     )
 
 
+def record(repeat: int, findings: int) -> None:
+    """Record `findings` findings of the generated platform into a desk, twice."""
+    import tempfile
+
+    from passmuster.scanner.config import ScanConfig
+    from passmuster.scanner.engine import scan
+    from passmuster.scanner.registry import default_registry
+    from passmuster.usecases.desk import Desk
+    from passmuster.usecases.reconcile import reconcile
+
+    registry = default_registry()
+    size = 1000
+    while True:
+        result = scan(generate(WORK / f"platform-{size}", size), ScanConfig(), registry=registry)
+        if len(result.findings) >= findings:
+            break
+        size = size * findings // len(result.findings) + 10
+    result.findings = result.findings[:findings]
+    opened: list[tuple[float, float]] = []
+    again: list[tuple[float, float]] = []
+    events: list[tuple[int, int]] = []
+    for run in range(repeat):
+        with tempfile.TemporaryDirectory() as tmp, Desk.init(Path(tmp)) as desk:
+            timings = []
+            counts = []
+            for n in (1, 2):
+                wall, cpu = time.perf_counter(), time.process_time()
+                reconcile(desk, result, registry, scan_id=f"scan-{run}-{n}")
+                timings.append((time.perf_counter() - wall, time.process_time() - cpu))
+                counts.append(len(desk.events(limit=1_000_000)))
+            opened.append(timings[0])
+            again.append(timings[1])
+            events.append((counts[0], counts[1] - counts[0]))
+    first = min(opened, key=lambda t: t[1])
+    second = min(again, key=lambda t: t[1])
+    print(f"  {findings} findings ({size} services scanned), best of {repeat} by CPU:")
+    print(f"  record into a fresh desk (all open): {first[0]:.3f} s wall, {first[1]:.3f} s CPU")
+    print(f"  record again (all still open):       {second[0]:.3f} s wall, {second[1]:.3f} s CPU")
+    print(f"  timeline events: {events[0][0]} after the first, +{events[0][1]} after the second")
+    print(f"  load average: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
+
+
 def _time(action: object, repeat: int) -> tuple[float, object]:
     timings = []
     result: object = None
@@ -278,7 +324,12 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--no-dclint", action="store_true")
     parser.add_argument("--heavy", action="store_true", help="the ~400 MB repository instead")
     parser.add_argument("--safety", action="store_true", help="the defences' cost instead")
+    parser.add_argument("--record", action="store_true", help="recording into a desk instead")
+    parser.add_argument("--findings", type=int, default=3000)
     args = parser.parse_args(argv)  # flags as --name=value (bench passes only flags)
+    if args.record:
+        record(args.repeat, args.findings)
+        return
     if args.heavy:
         heavy(args.repeat)
         return

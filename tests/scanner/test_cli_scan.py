@@ -142,6 +142,25 @@ def test_scan_records_findings_when_a_desk_exists(
     assert set(issue.services) == {"notifications", "billing"}
 
 
+def test_show_presents_how_often_scans_saw_the_finding(
+    platform: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    Desk.init(platform).close()
+    for _ in range(3):
+        code, out, _ = run(["scan", str(platform), "--select", "PORT001"], capsys)
+        assert code == 1
+    monkeypatch.chdir(platform)
+    code, out, _ = run(["show", "1", "--json"], capsys)
+    assert code == 0
+    shown = json.loads(out)
+    assert shown["occurrences"]["count"] == 3
+    assert shown["occurrences"]["first_seen_at"] <= shown["occurrences"]["last_seen_at"]
+    assert [e["kind"] for e in shown["events"]] == ["created", "detected"]
+    code, out, _ = run(["show", "1"], capsys)
+    assert code == 0
+    assert "Seen by scans" in out and "3 scans; first" in out
+
+
 def test_services_lists_the_catalog_as_json(
     platform: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

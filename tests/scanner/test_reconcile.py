@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -95,7 +96,84 @@ def test_a_finding_opens_one_issue_and_is_counted_per_scan(
     assert "## Why is this bad?" in issue.description
     second = _scan(root, MOVED, desk, registry, "b" * 40, 2)
     assert second.opened == [] and [i.number for i in second.seen] == [issue.number]
-    assert occurrences(desk, issue.number) == 2
+    seen = occurrences(desk, issue.number)
+    assert seen is not None and seen.count == 2
+
+
+class SteppedClock:
+    """A clock that moves one minute on every reading after `start`."""
+
+    def __init__(self, start: datetime) -> None:
+        self.now = start
+
+    def __call__(self) -> datetime:
+        self.now += timedelta(minutes=1)
+        return self.now
+
+
+@pytest.fixture
+def clocked_desk(database_url: str) -> Iterator[tuple[Desk, SteppedClock]]:
+    clock = SteppedClock(datetime(2026, 3, 1, 9, 0, tzinfo=UTC))
+    desk = Desk.connect(database_url, clock=clock)
+    yield desk, clock
+    desk.close()
+
+
+def test_n_scans_count_n_occurrences_with_first_and_last_seen_and_add_no_events(
+    write_tree: WriteTree, clocked_desk: tuple[Desk, SteppedClock], registry: Registry
+) -> None:
+    desk, clock = clocked_desk
+    root = write_tree({"docker-compose.yml": WITH})
+    (issue,) = _scan(root, WITH, desk, registry, "a" * 40, 1).opened
+    first = desk.occurrences([issue.number])[issue.number]
+    events_after_opening = desk.events(issue=issue.number)
+    for n in range(2, 8):
+        outcome = _scan(root, MOVED if n % 2 else WITH, desk, registry, f"{n}" * 40, n)
+        assert [i.number for i in outcome.seen] == [issue.number]
+    last_scan_time = clock.now
+    seen = desk.occurrences([issue.number])[issue.number]
+    assert seen.count == 7
+    assert (seen.first_seen_at, seen.first_seen_in) == (
+        first.first_seen_at,
+        f"scan-1 at commit {'a' * 12}",
+    )
+    assert first.first_seen_at < seen.last_seen_at <= last_scan_time
+    assert seen.last_seen_in == f"scan-7 at commit {'7' * 12}"
+    # Seven scans, and the timeline still holds only the opening: created, detected by scan 1.
+    assert desk.events(issue=issue.number) == events_after_opening
+    assert [(e.kind, e.new) for e in events_after_opening] == [
+        ("created", "open"),
+        ("detected", f"scan-1 at commit {'a' * 12}"),
+    ]
+
+
+def test_a_reopen_is_still_an_event_and_the_returning_scan_counts(
+    write_tree: WriteTree, desk: Desk, registry: Registry
+) -> None:
+    root = write_tree({"docker-compose.yml": WITH})
+    (issue,) = _scan(root, WITH, desk, registry, "a" * 40, 1).opened
+    _scan(root, WITHOUT, desk, registry, "b" * 40, 2)
+    _scan(root, WITH, desk, registry, "c" * 40, 3)
+    after_reopening = desk.events(issue=issue.number)
+    _scan(root, WITH, desk, registry, "d" * 40, 4)
+    # Opened, resolved by scan 2, reopened by scan 3 (a `regressed` event); scan 4 only counts.
+    assert desk.events(issue=issue.number) == after_reopening
+    kinds = [e.kind for e in after_reopening]
+    assert kinds.count("detected") == 1
+    assert kinds.count("regressed") == 1
+    assert [e.new for e in desk.events(issue=issue.number, kinds=["status"])] == [
+        "resolved",
+        "open",
+    ]
+    seen = desk.occurrences([issue.number])[issue.number]
+    assert seen.count == 3  # scans 1, 3 and 4 saw it; scan 2 did not
+    assert seen.last_seen_in == f"scan-4 at commit {'d' * 12}"
+
+
+def test_an_issue_no_scan_has_seen_has_no_occurrences(desk: Desk) -> None:
+    issue = desk.file(IssueDraft(title="typed by hand"), actor="alice")
+    assert occurrences(desk, issue.number) is None
+    assert desk.occurrences([issue.number]) == {}
 
 
 def test_a_vanished_finding_resolves_and_a_returning_one_reopens_as_regression(

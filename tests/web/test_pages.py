@@ -343,3 +343,19 @@ def test_an_open_issue_shows_resolved_look_alikes_with_their_fix(site: Site) -> 
     page = client.get("/issues/2").text
     known = page.split("Known fixes")[1].split("</section>")[0]
     assert "#001" in known and "import it from http instead" in known
+
+
+def test_the_issue_page_shows_how_often_scans_saw_the_finding(site: Site) -> None:
+    finding = site.desk.file(
+        IssueDraft(title="PORT001 host port clash", type=IssueType.FINDING, source="scan"),
+        actor="passmuster-scan",
+    )
+    typed = site.desk.file(IssueDraft(title="typed by hand"), actor="alice")
+    for n in range(1, 5):
+        site.desk.record_occurrences([finding.number], seen_in=f"scan-{n} at commit {n}{n}{n}")
+    client, _ = site.logged_in("reader")
+    page = client.get(f"/issues/{finding.number}").text
+    assert "Seen by scans" in page
+    assert "4 scans; first" in page
+    assert "(scan-1 at commit 111), last" in page and "(scan-4 at commit 444)" in page
+    assert "Seen by scans" not in client.get(f"/issues/{typed.number}").text

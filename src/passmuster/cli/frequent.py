@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     from rich.console import RenderableType
     from rich.table import Table
 
+    from passmuster.core.findings import Occurrences
     from passmuster.core.issues import Comment, Event, Issue, IssueDraft, IssueQuery
     from passmuster.usecases.desk import Desk
     from passmuster.usecases.runtime_errors import ErrorSummary
@@ -345,6 +346,7 @@ def show_command(number: int, as_json: bool) -> None:
         comments = desk.comments(number)
         events = _all_events(desk, number)
         errors = _error_summary(desk, issue)
+        seen = desk.occurrences([number]).get(number)
     if as_json:
         emit_json(
             {
@@ -352,10 +354,11 @@ def show_command(number: int, as_json: bool) -> None:
                 "comments": to_jsonable(comments),
                 "events": to_jsonable(events),
                 **({"runtime_errors": errors.to_dict()} if errors is not None else {}),
+                **({"occurrences": to_jsonable(seen)} if seen is not None else {}),
             }
         )
         return
-    for part in _issue_view(issue, comments, events):
+    for part in _issue_view(issue, comments, events, seen):
         console().print(part)
     if errors is not None:
         console().print(f"[bold]Runtime errors[/]  {escape_markup(errors.line())}")
@@ -382,6 +385,16 @@ def _all_events(desk: Desk, number: int) -> list[Event]:
         after = page[-1].id
 
 
+def _seen_text(seen: Occurrences | None) -> str:
+    if seen is None:
+        return ""
+    scans = "1 scan" if seen.count == 1 else f"{seen.count} scans"
+    return (
+        f"{scans}; first {local_time(seen.first_seen_at)} ({seen.first_seen_in}), "
+        f"last {local_time(seen.last_seen_at)} ({seen.last_seen_in})"
+    )
+
+
 _LONG_FIELDS = (
     ("description", "Description"),
     ("impact", "Impact"),
@@ -394,7 +407,12 @@ _LONG_FIELDS = (
 )
 
 
-def _issue_view(issue: Issue, comments: Sequence[Comment], events: Sequence[Event]) -> list[Any]:
+def _issue_view(
+    issue: Issue,
+    comments: Sequence[Comment],
+    events: Sequence[Event],
+    seen: Occurrences | None = None,
+) -> list[Any]:
     from rich.padding import Padding
     from rich.panel import Panel
     from rich.rule import Rule
@@ -427,6 +445,7 @@ def _issue_view(issue: Issue, comments: Sequence[Comment], events: Sequence[Even
         ("Labels", ", ".join(issue.labels)),
         ("Original ID", issue.original_id or ""),
         ("Source", issue.source or ""),
+        ("Seen by scans", _seen_text(seen)),
         ("Version", str(issue.version)),
     ]
     for name, value in rows:

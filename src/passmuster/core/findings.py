@@ -11,6 +11,7 @@ from __future__ import annotations
 import enum
 import hashlib
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from passmuster.core.issues import Issue, Severity
 
@@ -100,6 +101,22 @@ class Finding:
 def fingerprint(code: str, service: str | None, path: str, key: str) -> str:
     raw = "\x1f".join((code, service or "", path, key))
     return hashlib.sha256(raw.encode("utf-8")).hexdigest()[:20]
+
+
+@dataclass(frozen=True, slots=True)
+class Occurrences:
+    """How often scans have seen the finding behind an issue: `count` scans, the first and the
+    last of them (when, and the scan's stamp: its id and git commit).
+
+    A count rather than one timeline event per scan: the timeline keeps what changed (opened,
+    resolved, reopened), and a scan that only sees the finding again changes nothing but this.
+    """
+
+    count: int
+    first_seen_at: datetime
+    first_seen_in: str
+    last_seen_at: datetime
+    last_seen_in: str
 
 
 SEVERITY_ORDER: tuple[Severity, ...] = tuple(Severity)

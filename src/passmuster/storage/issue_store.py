@@ -856,6 +856,30 @@ def add_events(connection: Connection, rows: Sequence[Mapping[str, Any]]) -> lis
     return out
 
 
+def append_events(connection: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Append many events in one executemany (ids are not read back): mappings with issue,
+    actor, at, kind and optional field, old, new."""
+    for row in rows:
+        if row["kind"] not in EVENT_KINDS:
+            raise InvalidValue("event kind", row["kind"], EVENT_KINDS)
+    _insert_many(
+        connection,
+        events,
+        [
+            {
+                "issue_number": row["issue"],
+                "actor": row["actor"],
+                "at": row["at"],
+                "kind": row["kind"],
+                "field": row.get("field"),
+                "old": row.get("old"),
+                "new": row.get("new"),
+            }
+            for row in rows
+        ],
+    )
+
+
 def _row_to_event(r: Row[Any]) -> Event:
     return Event(
         id=r.id,

@@ -196,3 +196,22 @@ events = Table(
     Index("ix_events_issue_number", "issue_number", "id"),
     Index("ix_events_kind", "kind", "id"),
 )
+
+# How often the scanner has seen the finding behind an issue: a count with the first and the last
+# sighting (time and scan). The timeline records what changed (opened, resolved, reopened); a
+# scan that merely sees the finding again bumps this row instead of appending an event.
+occurrences = Table(
+    "occurrences",
+    metadata,
+    Column(
+        "issue_number",
+        Integer,
+        ForeignKey("issues.number", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("times_seen", Integer, nullable=False),
+    Column("first_seen_at", UTCDateTime, nullable=False),
+    Column("first_seen_in", Text, nullable=False),
+    Column("last_seen_at", UTCDateTime, nullable=False),
+    Column("last_seen_in", Text, nullable=False),
+)

@@ -30,6 +30,7 @@ from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DatabaseError, OperationalError
 
 from passmuster.core.catalog import Service, check_service_name
+from passmuster.core.findings import Occurrences
 from passmuster.core.issues import (
     EVENT_KINDS,
     CloseReason,
@@ -66,7 +67,7 @@ from passmuster.settings import (
     find_desk_file,
     process_setting,
 )
-from passmuster.storage import import_store, timeline_store
+from passmuster.storage import import_store, occurrence_store, timeline_store
 from passmuster.storage import issue_store as store
 from passmuster.storage.engine import (
     WRITE_OPTION,
@@ -554,6 +555,28 @@ class Desk:
             return store.add_events(c, [row])[0]
 
         result: Event = self._write(work)
+        return result
+
+    def record_events(self, rows: Sequence[Mapping[str, Any]], *, actor: str) -> None:
+        """Append many events at once (one statement): mappings with `issue`, `kind` and
+        optional `field`, `old`, `new`, each as in `record_event`."""
+        now = self.clock()
+        stamped = [{**row, "actor": actor, "at": now} for row in rows]
+        self._write(lambda c: store.append_events(c, stamped))
+
+    # --- what the scanner keeps seeing ---------------------------------------------------------
+
+    def record_occurrences(self, numbers: Sequence[int], *, seen_in: str) -> None:
+        """Count one more scan seeing the finding behind each issue of `numbers` (`seen_in`:
+        the scan's stamp); no timeline event, since nothing changed."""
+        now = self.clock()
+        self._write(lambda c: occurrence_store.record(c, numbers, at=now, seen_in=seen_in))
+
+    def occurrences(self, numbers: Sequence[int]) -> dict[int, Occurrences]:
+        """How often scans saw the findings behind these issues (those seen at all)."""
+        result: dict[int, Occurrences] = self._read(
+            lambda c: occurrence_store.for_issues(c, numbers)
+        )
         return result
 
     def events(

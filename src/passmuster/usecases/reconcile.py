@@ -1,12 +1,14 @@
 """Keep the tracker in step with the scanner.
 
 One issue per finding fingerprint (source "scan", type finding, the rule's docs as description,
-the services linked, the label `rule:CODE`). Each scan that still sees a finding adds a `detected`
-event (its occurrences); a finding that disappears resolves its issue, naming the scan and the
-git commit; a finding that comes back reopens its issue as a regression, naming the commit where
-it had been fixed. A resolved issue — imported or closed by hand — labelled `rule:CODE` while that
-rule still fires gets the label `still-detected` ("claimed resolved, still detected"), which
-`list`, `show` and the web can show; the label goes away when the rule stops firing.
+the services linked, the label `rule:CODE`), opened with a `detected` event naming the scan. Each
+scan that sees the finding counts one more occurrence (a count with the first and the last scan
+to see it, no event: the timeline keeps what changed); a finding that disappears resolves its
+issue, naming the scan and the git commit; a finding that comes back reopens its issue as a
+regression, naming the commit where it had been fixed. A resolved issue — imported or closed by
+hand — labelled `rule:CODE` while that rule still fires gets the label `still-detected`
+("claimed resolved, still detected"), which `list`, `show` and the web can show; the label goes
+away when the rule stops firing.
 
 The git commit is read from `.git` files (scanner/git.py); no program is run. A scan right after
 `scan --fix` sees fixes no commit holds yet, so its stamp says so ("on uncommitted changes over
@@ -15,11 +17,11 @@ commit …") instead of crediting HEAD, which still has the defect.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from passmuster.core.findings import STILL_DETECTED, Finding, is_still_detected
+from passmuster.core.findings import STILL_DETECTED, Finding, Occurrences, is_still_detected
 from passmuster.core.issues import (
     Issue,
     IssueDraft,
@@ -33,7 +35,7 @@ from passmuster.scanner.engine import ScanResult
 from passmuster.scanner.registry import Registry
 from passmuster.usecases.desk import Desk
 from passmuster.usecases.recurrence import reopen_as_regression
-from passmuster.usecases.runtime_errors import link_finding
+from passmuster.usecases.runtime_errors import link_findings
 
 SOURCE = "scan"
 FIXED_IN = "fixed_in"  # the field of the `changed` event that records the fixing commit
@@ -114,34 +116,48 @@ def _reconcile(
     by_fingerprint: dict[str, Finding] = {}
     for finding in result.findings:
         by_fingerprint.setdefault(finding.fingerprint, finding)
-    _ensure_services(desk, result.findings, actor)
-    # One query for every scan-born issue, not one per finding.
-    known = {i.fingerprint: i for i in desk.list(IssueQuery(source=SOURCE)) if i.fingerprint}
-    for fingerprint, finding in by_fingerprint.items():
+    # One query for every scan-born issue, not one per finding; as they were before this scan.
+    before = desk.list(IssueQuery(source=SOURCE))
+    known = {i.fingerprint: i for i in before if i.fingerprint}
+    fresh = [f for fp, f in by_fingerprint.items() if fp not in known]
+    # Made from the repository, not typed: a deep path is no mistake (core.limits). Filing
+    # creates the services the findings name that the catalog lacks.
+    rules: dict[str, tuple[str, str]] = {}  # a rule's docs are built once per scan, not per finding
+    drafts = [
+        _draft(finding, _rule_docs(registry, finding.code, rules), scan_id) for finding in fresh
+    ]
+    outcome.opened = desk.file_many(drafts, actor=actor, limits=STORED)
+    # The opening names the scan (and commit) that first saw the finding.
+    desk.record_events(
+        [{"issue": issue.number, "kind": "detected", "new": stamp} for issue in outcome.opened],
+        actor=actor,
+    )
+    # A runtime error already on the desk about the same cause gets linked to it.
+    link_findings(desk, outcome.opened)
+    seen = [issue.number for issue in outcome.opened]
+    for fingerprint in by_fingerprint:
         issue = known.get(fingerprint)
         if issue is None:
-            # Made from the repository, not typed: a deep path is no mistake (core.limits).
-            issue = desk.file(_draft(finding, registry, scan_id), actor=actor, limits=STORED)
-            desk.record_event(issue.number, "detected", actor=actor, new=stamp)
-            # A runtime error already on the desk about the same cause gets linked to it.
-            link_finding(desk, issue)
-            outcome.opened.append(issue)
-        elif issue.status.is_active:
-            desk.record_event(issue.number, "detected", actor=actor, new=stamp)
+            continue
+        seen.append(issue.number)
+        if issue.status.is_active:
             outcome.seen.append(issue)
-        elif _fixed_in(desk, issue) is not None and issue.close_reason is None:
+        elif issue.close_reason is None and (fixed_in := _fixed_in(desk, issue)) is not None:
             reopened = reopen_as_regression(
                 desk,
                 issue.number,
                 actor=actor,
-                fixed_in=_fixed_in(desk, issue) or "?",
+                fixed_in=fixed_in,
                 seen_in=stamp,
                 seen_by=f"detected again by {stamp}",
             )
             outcome.reopened.append(reopened)
+    # Seeing a finding again is no event: it counts (with the first and last scan to see it).
+    desk.record_occurrences(seen, seen_in=stamp)
     # Findings no longer reported resolve their issues (only for rules that ran this time).
-    active = desk.list(IssueQuery(source=SOURCE, active_only=True))
-    for issue in active:
+    for issue in before:
+        if not issue.status.is_active:
+            continue
         if issue.fingerprint in by_fingerprint or issue.fingerprint in quiet:
             continue
         codes = rule_codes(issue)
@@ -186,24 +202,20 @@ def _flag_claimed(desk: Desk, result: ScanResult, outcome: Reconciled, actor: st
             desk.update(issue.number, {"labels": labels}, actor=actor)
 
 
-def _ensure_services(desk: Desk, findings: Iterable[Finding], actor: str) -> None:
-    from passmuster.core.catalog import Service
+def _rule_docs(registry: Registry, code: str, known: dict[str, tuple[str, str]]) -> tuple[str, str]:
+    """The rule's (docs, name), remembered in `known`."""
+    if code not in known:
+        try:
+            rule = registry.get(code)
+            known[code] = (rule.docs(), rule.name)
+        except NotFound:
+            known[code] = ("", code)
+    return known[code]
 
-    names = {f.service for f in findings if f.service}
-    names |= {r.service for f in findings for r in f.related if r.service}
-    known = {service.name for service in desk.services()}
-    for name in sorted(names - known):
-        desk.ensure_service(Service(name=name))
 
-
-def _draft(finding: Finding, registry: Registry, scan_id: str) -> IssueDraft:
+def _draft(finding: Finding, rule: tuple[str, str], scan_id: str) -> IssueDraft:
     services = [s for s in [finding.service, *(r.service for r in finding.related)] if s]
-    try:
-        rule = registry.get(finding.code)
-        docs = rule.docs()
-        name = rule.name
-    except NotFound:
-        docs, name = "", finding.code
+    docs, name = rule
     where = f"{finding.path}:{finding.line}" if finding.line else finding.path
     description = f"{finding.message}\n\nAt `{where}` (first detected by {scan_id}).\n\n{docs}"
     title = f"{finding.code} {finding.message}"
@@ -238,9 +250,9 @@ def _fixed_in(desk: Desk, issue: Issue) -> str | None:
     return fixed[-1] if fixed else None
 
 
-def occurrences(desk: Desk, number: int) -> int:
-    """How many scans have seen the finding behind a scan-born issue."""
-    return len(desk.events(issue=number, kinds=["detected"], limit=100_000))
+def occurrences(desk: Desk, number: int) -> Occurrences | None:
+    """How often scans have seen the finding behind issue `number` (None: never)."""
+    return desk.occurrences([number]).get(number)
 
 
 def claimed_resolved(issues: Sequence[Issue]) -> list[Issue]:

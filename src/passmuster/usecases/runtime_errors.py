@@ -405,28 +405,47 @@ def link_finding(desk: Desk, finding: Issue) -> list[int]:
     """Link the runtime-error issues of the finding's services whose latest event has the same
     cause as this scanner finding (a finding filed after the errors arrived). Returns the
     runtime-error issues linked."""
-    path, line = finding_location(finding)
-    if not path or not finding.services:
-        return []
+    return link_findings(desk, [finding]).get(finding.number, [])
 
-    def candidates(c: Connection) -> list[tuple[int, bytes, str]]:
-        found = []
-        for service in finding.services:
-            service_id = store.service_id(c, service)
-            if service_id is None:
+
+def link_findings(desk: Desk, findings: Sequence[Issue]) -> dict[int, list[int]]:
+    """`link_finding` for many findings at once (a scan's new ones): the error groups of their
+    services are read once. Returns, per finding linked, the runtime-error issues linked."""
+    located: list[tuple[Issue, str, int | None]] = []
+    for finding in findings:
+        path, line = finding_location(finding)
+        if path and finding.services:
+            located.append((finding, path, line))
+    names = {service for f, _, _ in located for service in f.services}
+    if not names:
+        return {}
+
+    def candidates(c: Connection) -> dict[str, list[tuple[int, bytes, str]]]:
+        found: dict[str, list[tuple[int, bytes, str]]] = {}
+        for group in store.groups(c):
+            if group.service not in names or group.issue_number is None:
                 continue
-            for group in store.groups(c, service_id=service_id):
-                latest = store.latest_events(c, group.id, limit=1)
-                if group.issue_number is not None and latest:
-                    found.append((group.issue_number, latest[0].payload, latest[0].event_id))
+            latest = store.latest_events(c, group.id, limit=1)
+            if latest:
+                found.setdefault(group.service, []).append(
+                    (group.issue_number, latest[0].payload, latest[0].event_id)
+                )
         return found
 
-    linked = []
-    for number, payload, event_id in desk.read(candidates):
-        event = read_event(orjson.loads(zlib.decompress(payload)), event_id)
-        if same_cause(event, path, line, finding.title):
-            desk.link(number, LinkKind.RELATES_TO, finding.number, actor=ACTOR)
-            linked.append(number)
+    by_service = desk.read(candidates)
+    if not by_service:
+        return {}
+    events: dict[tuple[bytes, str], ErrorEvent] = {}
+    linked: dict[int, list[int]] = {}
+    for finding, path, line in located:
+        for service in finding.services:
+            for number, payload, event_id in by_service.get(service, ()):
+                key = (payload, event_id)
+                if key not in events:
+                    events[key] = read_event(orjson.loads(zlib.decompress(payload)), event_id)
+                if same_cause(events[key], path, line, finding.title):
+                    desk.link(number, LinkKind.RELATES_TO, finding.number, actor=ACTOR)
+                    linked.setdefault(finding.number, []).append(number)
     return linked
 
 

@@ -327,6 +327,7 @@ def issue_detail(desk: Desk, number: int) -> dict[str, Any]:
         "comments": comments,
         "targets": targets,
         "clocks": clocks,
+        "occurrences": desk.occurrences([number]).get(number),
     }
 
 
