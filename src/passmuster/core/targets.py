@@ -122,6 +122,8 @@ class ChannelConfig(BaseModel):
     template: str | None = None
     headers: dict[str, str] = Field(default_factory=dict)
     events: list[str] = Field(default_factory=list)  # empty: every kind
+    # Seconds between reminders while an incident stays open (None: no reminders).
+    remind_every: float | None = Field(default=None, ge=60)
     timeout: float = Field(default=10.0, gt=0)
     # email
     host: str | None = None
@@ -134,7 +136,9 @@ class ChannelConfig(BaseModel):
 
     def digest(self) -> str:
         """SHA-256 of the whole configuration: a change to any setting changes it."""
-        canonical = json.dumps(self.model_dump(mode="json"), sort_keys=True)
+        # Unset reminders stay out, so channels configured before reminders keep their digest.
+        unset = {"remind_every"} if self.remind_every is None else set()
+        canonical = json.dumps(self.model_dump(mode="json", exclude=unset), sort_keys=True)
         return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 

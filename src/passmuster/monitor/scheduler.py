@@ -39,6 +39,7 @@ from passmuster.monitor.setup import MonitorSetup
 from passmuster.storage.monitor_store import Claimed, MonitorStore
 from passmuster.usecases.desk import Desk
 from passmuster.usecases.incidents import IncidentKeeper, feed_escalations
+from passmuster.usecases.reminders import feed_reminders
 
 log = logging.getLogger("passmuster.monitor")
 T = TypeVar("T")
@@ -263,6 +264,15 @@ class Monitor:
                 raw_ms=int(history.raw * 1000),
                 minutes_ms=int(history.minutes * 1000),
                 hours_ms=int(history.hours * 1000),
+            )
+        if any(rule.remind_ms for rule in self.setup.rules):
+            await self._db(
+                feed_reminders,
+                self.desk,
+                self.store,
+                self.setup.rules,
+                worker=self.worker,
+                now_ms=now,
             )
         if self.setup.rules:
             await self._db(

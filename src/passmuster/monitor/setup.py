@@ -42,7 +42,14 @@ def setup_from(
     channels = {
         name: build_channel(name, channel, where=where) for name, channel in config.notify.items()
     }
-    rules = [ChannelRule(name, tuple(c.events)) for name, c in config.notify.items()]
+    rules = [
+        ChannelRule(
+            name,
+            tuple(c.events),
+            remind_ms=None if c.remind_every is None else int(c.remind_every * 1000),
+        )
+        for name, c in config.notify.items()
+    ]
     files = list(watch)
     for name in config.gatus:
         path = Path(name)

@@ -83,6 +83,7 @@ class ChannelRule:
 
     name: str
     events: tuple[str, ...] = ()
+    remind_ms: int | None = None  # remind this often while an incident stays open
 
     def wants(self, kind: str) -> bool:
         return not self.events or kind in self.events

@@ -15,6 +15,7 @@ _ICONS = {
     "reopened": ":red_circle:",
     "resolved": ":large_green_circle:",
     "escalated": ":rotating_light:",
+    "reminder": ":bell:",
 }
 
 
