@@ -11,6 +11,7 @@ incident, the status page lists `occurrences(...)`.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -27,6 +28,7 @@ SERVICES_MAX = 500
 LONGEST = timedelta(days=31)
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+_FREQUENCIES = ("DAILY", "WEEKLY", "MONTHLY", "YEARLY")
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,18 +153,31 @@ def check_window(
             )
 
 
+@functools.lru_cache(maxsize=256)
 def _parse_rule(text: str, start: datetime) -> rrule:
+    """The rule, checked: daily or rarer (the monitor asks it on every failed probe, and a
+    rule that fires every minute would make each answer walk years of occurrences), and
+    occurring at least once in its first two years (an impossible rule, say 31 February,
+    would make every question search to the year 9999)."""
     body = text.strip()
     if body.upper().startswith("RRULE:"):
         body = body[6:]
     if not body or "\n" in body or "DTSTART" in body.upper():
         raise InvalidValue("recurrence", text, ["an RRULE such as FREQ=WEEKLY;BYDAY=SU"])
+    parts = dict(p.partition("=")[::2] for p in body.upper().split(";"))
+    if parts.get("FREQ") not in _FREQUENCIES:
+        raise InvalidValue("recurrence", text, [f"a FREQ of {', '.join(_FREQUENCIES)}"])
+    interval = parts.get("INTERVAL", "1")
+    if not interval.isdigit() or not 1 <= int(interval) <= 1000:
+        raise InvalidValue("recurrence", text, ["an INTERVAL from 1 to 1000"])
     try:
         rule = rrulestr(body, dtstart=start)
     except (ValueError, TypeError, OverflowError):
         raise InvalidValue("recurrence", text, ["an RRULE such as FREQ=WEEKLY;BYDAY=SU"]) from None
     if not isinstance(rule, rrule):
         raise InvalidValue("recurrence", text, ["a single RRULE"])
+    if not rule.between(start - timedelta(seconds=1), start + timedelta(days=731), inc=True):
+        raise InvalidValue("recurrence", text, ["a rule that occurs within two years"])
     return rule
 
 
