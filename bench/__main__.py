@@ -20,6 +20,7 @@ AREAS = (
     "web",
     "errors",
     "deploy",
+    "status",
     "realworld",
     "logs-realworld",
     "mcp",

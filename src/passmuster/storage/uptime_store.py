@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from sqlalchemy import Engine, Integer, Select, cast, func, literal, select
+from sqlalchemy import Engine, Integer, Select, case, cast, func, literal, select
 
 from passmuster.core.uptime import DAY_MS, Tally
 from passmuster.storage.engine import read_transaction
@@ -75,6 +75,40 @@ class UptimeStore:
                     start = int(bucket)
                     days[start] = days[start] + tally if start in days else tally
         return dict(out)
+
+    def periods(self, starts: dict[str, int], targets: list[str]) -> dict[str, Tally]:
+        """Period name -> tally over `targets` from that period's start (ms): one query per
+        tier for all periods, as a badge needs them on every request."""
+        r, s = monitor_rollups, monitor_samples
+        earliest = min(starts.values())
+
+        def sums(count: Any, ok: Any, latency: Any, at: Any) -> list[Any]:
+            columns: list[Any] = []
+            for since in starts.values():
+                inside = at >= since
+                columns += [
+                    func.sum(case((inside, count), else_=0)),
+                    func.sum(case((inside, ok), else_=0)),
+                    func.sum(case((inside, latency), else_=0.0)),
+                ]
+            return columns
+
+        rolled = select(*sums(r.c["count"], r.c.ok, r.c.latency_sum, r.c.bucket)).where(
+            r.c.resolution.in_(("m", "h")), r.c.bucket >= earliest, r.c.target.in_(targets)
+        )
+        raw = select(*sums(literal(1), cast(s.c.ok, Integer), s.c.latency, s.c.at)).where(
+            s.c.at >= earliest, s.c.target.in_(targets)
+        )
+        out = {name: Tally() for name in starts}
+        with read_transaction(self.engine) as conn:
+            for query in (rolled, raw):
+                row = conn.execute(query).one()
+                for n, name in enumerate(starts):
+                    count, ok, latency = row[3 * n : 3 * n + 3]
+                    out[name] = out[name] + Tally(
+                        int(count or 0), int(ok or 0), float(latency or 0.0)
+                    )
+        return out
 
     def period(self, since_ms: int, *, targets: list[str] | None = None) -> dict[str, Tally]:
         """target -> tally of every probe from `since_ms` on (raw, minute and hour tiers)."""

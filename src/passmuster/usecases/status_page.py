@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from passmuster.core.issues import IssueQuery, IssueType
 from passmuster.core.maintenance import MaintenanceWindow, covering
 from passmuster.core.status_page import (
     Component,
@@ -43,6 +42,7 @@ from passmuster.settings import ProjectConfig
 from passmuster.storage.incident_update_store import IncidentUpdateStore
 from passmuster.storage.maintenance_store import MaintenanceStore
 from passmuster.storage.monitor_store import MonitorStore, TargetRow
+from passmuster.storage.public_incident_store import recent_incidents
 from passmuster.storage.uptime_store import UptimeStore
 
 PERIODS = {"24h": 24 * HOUR_MS, "7d": 7 * DAY_MS, "30d": 30 * DAY_MS}
@@ -162,13 +162,7 @@ class StatusReader:
     def _incidents(self, shown: set[str], now: datetime) -> list[PublicIncident]:
         """Incidents readers may see, newest first: those touching a shown service, and those a
         coordinator posted a public update to. Other issue types never appear."""
-        found = self.desk.list(IssueQuery(types=[IssueType.INCIDENT], sort="number"))
-        horizon = now - timedelta(days=BAR_DAYS)
-        recent = [
-            i
-            for i in found
-            if i.status.is_active or (i.resolved_at or i.updated_at or now) >= horizon
-        ]
+        recent = recent_incidents(self.monitor.engine, now - timedelta(days=BAR_DAYS))
         updates = self.updates.for_incidents(i.number for i in recent)
         out: list[PublicIncident] = []
         for issue in recent:
@@ -177,16 +171,15 @@ class StatusReader:
             if not services and not posted:
                 continue
             public = [PublicUpdate(u.stage, u.message, u.at) for u in posted]
-            opened = issue.reported_at or issue.created_at or now
             out.append(
                 PublicIncident(
                     number=issue.number,
                     title=issue.title,
                     services=services,
-                    severity=issue.severity.value,
-                    opened_at=opened,
-                    resolved_at=None if issue.status.is_active else issue.resolved_at,
-                    stage=public_stage(issue.status.is_active, public),
+                    severity=issue.severity,
+                    opened_at=issue.opened_at,
+                    resolved_at=None if issue.active else issue.resolved_at,
+                    stage=public_stage(issue.active, public),
                     updates=public,
                 )
             )
@@ -229,13 +222,9 @@ class StatusReader:
         rows = targets.get(service, [])
         names = [r.name for r in rows]
         now_ms = int(self.clock().timestamp() * 1000)
-        uptime: dict[str, float | None] = {}
-        day: Tally = Tally()
-        for period, length in PERIODS.items():
-            tally = total(self.uptime.period(now_ms - length, targets=names).values())
-            uptime[period] = tally.uptime
-            if period == "24h":
-                day = tally
+        tallies = self.uptime.periods({p: now_ms - n for p, n in PERIODS.items()}, names)
+        uptime = {period: tally.uptime for period, tally in tallies.items()}
+        day = tallies["24h"]
         state = worst(r.state.health.value for r in rows) if rows else "unknown"
         if state != "up" and covering(self.windows.active(), [service], self.clock()):
             state = "maintenance"

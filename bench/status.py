@@ -1,0 +1,207 @@
+"""Status page benchmark: `/status` with 200 services and a year of probe roll-ups, and badges.
+
+A SQLite desk is seeded with 200 services, each with a monitor target holding a year of hour
+roll-ups and day roll-ups (what compaction leaves), the last hour of raw samples, 300 incidents
+(some with public updates) and a few maintenance windows. The app is driven in-process through
+its ASGI interface (no network), so the figures are the server's: reading, computing the
+90-day bars and rendering the HTML. Targets (issue #14): `/status` ≤ 100 ms, a badge ≤ 5 ms.
+No peer tool is named for this benchmark.
+
+    python -m bench status [--services 200] [--days 365] [--rounds 30]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import insert
+
+from passmuster.core.catalog import Service
+from passmuster.core.issues import IssueDraft, IssueType, Status
+from passmuster.core.targets import Target
+from passmuster.core.uptime import DAY_MS, HOUR_MS
+from passmuster.storage.engine import write_transaction
+from passmuster.storage.monitor_store import MonitorStore
+from passmuster.storage.monitor_tables import monitor_rollups, monitor_samples
+from passmuster.usecases.desk import Desk
+from passmuster.usecases.incident_updates import post_update
+from passmuster.usecases.maintenance import schedule
+
+
+def seed(folder: Path, services: int, days: int) -> str:
+    url = f"sqlite:///{folder / 'desk.db'}"
+    (folder / "passmuster.toml").write_text(
+        '[status]\nenabled = true\ntitle = "Bench status"\n'
+        '[status.groups]\nEdge = ["svc-000", "svc-001", "svc-002"]\n',
+        encoding="utf-8",
+    )
+    now_ms = int(time.time() * 1000)
+    names = [f"svc-{i:03d}" for i in range(services)]
+    with Desk.connect(url) as desk:
+        for name in names:
+            desk.ensure_service(Service(name=name))
+        store = MonitorStore(desk.engine)
+        store.sync_targets(
+            {n: Target(name=n, url=f"http://127.0.0.1:1/{n}", service=n) for n in names}, now_ms
+        )
+        first_hour = (now_ms - days * DAY_MS) // HOUR_MS * HOUR_MS
+        hours = range(first_hour, now_ms - HOUR_MS, HOUR_MS)
+        with write_transaction(desk.engine) as conn:
+            for index, name in enumerate(names):
+                rows = [
+                    {
+                        "target": name,
+                        "resolution": "h",
+                        "bucket": bucket,
+                        "count": 360,
+                        "ok": 360 - (1 if (bucket // HOUR_MS + index) % 97 == 0 else 0),
+                        "latency_sum": 360 * 0.02,
+                        "latency_max": 0.2,
+                    }
+                    for bucket in hours
+                ]
+                conn.execute(insert(monitor_rollups), rows)
+                by_day: dict[int, list[int]] = {}
+                for row in rows:
+                    day = row["bucket"] - row["bucket"] % DAY_MS
+                    tally = by_day.setdefault(day, [0, 0])
+                    tally[0] += row["count"]
+                    tally[1] += row["ok"]
+                conn.execute(
+                    insert(monitor_rollups),
+                    [
+                        {
+                            "target": name,
+                            "resolution": "d",
+                            "bucket": day,
+                            "count": c,
+                            "ok": ok,
+                            "latency_sum": c * 0.02,
+                            "latency_max": 0.2,
+                        }
+                        for day, (c, ok) in by_day.items()
+                    ],
+                )
+                conn.execute(
+                    insert(monitor_samples),
+                    [
+                        {
+                            "target": name,
+                            "at": now_ms - s * 10_000,
+                            "ok": True,
+                            "degraded": False,
+                            "latency": 0.02,
+                        }
+                        for s in range(1, 360)
+                    ],
+                )
+        start = datetime.now(UTC) - timedelta(days=days)
+        for n in range(300):
+            incident = desk.file(
+                IssueDraft(
+                    title=f"{names[n % services]} is down",
+                    type=IssueType.INCIDENT,
+                    services=[names[n % services]],
+                    reported_at=start + timedelta(hours=n * days * 24 // 300),
+                ),
+                actor="monitor",
+            )
+            if n % 3 == 0:
+                post_update(desk, incident.number, "identified", "A bad deploy.", actor="ops")
+            if n < 295:
+                desk.transition(
+                    incident.number,
+                    Status.RESOLVED,
+                    actor="monitor",
+                    fields={"resolution": "Recovered."},
+                )
+            desk.file(IssueDraft(title=f"bug {n}", services=[names[n % services]]), actor="dev")
+        soon = datetime.now(UTC) + timedelta(hours=3)
+        for n in range(5):
+            schedule(
+                desk,
+                message=f"Upgrade {n}",
+                services=[names[n]],
+                starts_at=soon + timedelta(days=n),
+                ends_at=soon + timedelta(days=n, hours=1),
+                actor="ops",
+            )
+    return url
+
+
+def timed(call: object, rounds: int) -> list[float]:
+    times = []
+    for _ in range(rounds):
+        began = time.perf_counter()
+        call()  # type: ignore[operator]
+        times.append((time.perf_counter() - began) * 1000)
+    return times
+
+
+def report(name: str, times: list[float], target: float) -> None:
+    median = statistics.median(times)
+    p95 = sorted(times)[int(len(times) * 0.95) - 1]
+    verdict = "within" if median <= target else "OVER"
+    print(
+        f"{name:<38} median {median:7.2f} ms   p95 {p95:7.2f} ms   "
+        f"(target {target:g} ms: {verdict})",
+        flush=True,
+    )
+
+
+def main(argv: list[str]) -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench status")
+    parser.add_argument("--services", type=int, default=200)
+    parser.add_argument("--days", type=int, default=365)
+    parser.add_argument("--rounds", type=int, default=30)
+    args = parser.parse_args(argv)
+    print(
+        f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC, load average {os.getloadavg()[0]:.1f}, "
+        f"{os.cpu_count()} cores",
+        flush=True,
+    )
+    from fastapi.testclient import TestClient
+
+    from passmuster.api.app import create_app
+    from passmuster.api.config import ServeSettings
+
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        began = time.perf_counter()
+        url = seed(folder, args.services, args.days)
+        with Desk.connect(url) as desk:
+            rollups = MonitorStore(desk.engine).counts()["rollups"]
+        print(
+            f"seeded {args.services} services, {rollups:,} roll-up rows ({args.days} days) "
+            f"in {time.perf_counter() - began:.1f} s",
+            flush=True,
+        )
+        app = create_app(ServeSettings(database_url=url, platform_root=folder))
+        with TestClient(app) as client:
+            page = client.get("/status")
+            assert page.status_code == 200, page.text[:500]
+            assert page.text.count('class="component"') == args.services
+            print(f"/status page: {len(page.content) / 1024:.0f} KiB of HTML", flush=True)
+            for path in ("/status", "/status.json", "/status/badges/svc-007/uptime-30d.svg"):
+                client.get(path)  # warm
+            report("GET /status", timed(lambda: client.get("/status"), args.rounds), 100)
+            report("GET /status.json", timed(lambda: client.get("/status.json"), args.rounds), 100)
+            report(
+                "GET /status/feed.atom",
+                timed(lambda: client.get("/status/feed.atom"), args.rounds),
+                100,
+            )
+            for kind in ("health", "uptime-24h", "uptime-30d", "response-time"):
+                path = f"/status/badges/svc-007/{kind}.svg"
+                report(f"GET badge {kind}", timed(lambda p=path: client.get(p), args.rounds * 3), 5)
+            report(
+                "GET badge platform",
+                timed(lambda: client.get("/status/badges/platform.svg"), args.rounds * 3),
+                5,
+            )
