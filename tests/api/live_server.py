@@ -63,9 +63,11 @@ def passmuster_serve(
     cwd: Path,
     env: dict[str, str] | None = None,
     args: tuple[str, ...] = (),
-    start_timeout: float = 20.0,
+    start_timeout: float = 90.0,
 ) -> Iterator[str]:
-    """A real `passmuster serve` process on a free loopback port; yields the base URL."""
+    """A real `passmuster serve` process on a free loopback port; yields the base URL.
+
+    The wait is long because a busy shared machine has taken more than 20 s to start one."""
     port = free_port()
     full_env = {**os.environ, "PASSMUSTER_DATABASE_URL": database_url, **(env or {})}
     log = (cwd / f"serve-{port}.log").open("wb")
