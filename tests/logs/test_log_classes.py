@@ -92,6 +92,19 @@ def test_a_description_column_gives_the_title_and_keeps_the_whole_text() -> None
     assert "Drop the legacy `/v1/ping` route" in titles(log)
 
 
+def test_a_fixed_in_column_with_a_value_is_a_resolved_row_unless_a_status_says_otherwise() -> None:
+    log = read("table-fixed-in.md")
+    assert [(i.draft.title, i.draft.status) for i in log.issues] == [
+        ("Desconto fixo não persistia", Status.RESOLVED),
+        ("Feriado corporativo não afetava cálculo", Status.RESOLVED),
+        ("Scroll voltava ao topo", Status.OPEN),  # no version: not said to be fixed
+        ("Export times out on big desks", Status.OPEN),  # its own status wins
+        ("Login loop after deploy", Status.RESOLVED),
+    ]
+    first = log.issues[0].draft
+    assert ("Versão corrigida", "2.4") in [(e.name, e.body) for e in first.extra_sections]
+
+
 def test_a_table_of_dates_types_severities_owners_and_statuses_lists_issues() -> None:
     issues = by_title(read("table-without-title.md"))
     outage = issues["Gateway pods evicted during the node upgrade"].draft

@@ -165,6 +165,7 @@ def read_tables(
         columns = _columns(names, rows)
         assert columns is not None
         title_field = field_for(names[columns.index("title")])
+        fixed_in = [k for k, name in enumerate(names) if clean(name) in words("fixed_in_column")]
         for pos in range(first + 2, last + 1):
             i = indices[pos]
             cells = split_row(lines[i])
@@ -185,6 +186,10 @@ def read_tables(
                     builder.set_field(name, column, cell.replace("**", ""), i + 1, subsection=False)
                 else:
                     builder.set_field(name, column, cell, i + 1, subsection=False)
+            fixed = [k for k in fixed_in if k < len(cells) and cells[k].strip(" -—–")]
+            if fixed and not builder.has("status"):
+                # `| Problem | Fixed in |` with `2.4`: the log says it is fixed by naming where.
+                builder.set_field(names[fixed[0]], "status", "Resolved", i + 1, subsection=False)
             builder.finish()
             if not draft.title:
                 log.warn(i + 1, "table row without a title: kept with its first cell as title")
