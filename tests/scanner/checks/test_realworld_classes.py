@@ -319,3 +319,50 @@ def test_an_unread_settings_secret_is_not_a_placeholder_that_runs(write_tree: Wr
     assert run(write_tree(_settings(main)), "ENV003") == []
     used = main + "print(settings.jwt_secret)\n"
     assert [f.code for f in run(write_tree(_settings(used)), "ENV003")] == ["ENV003"]
+
+
+def test_the_ordinary_users_password_equal_to_roots_is_not_root_access(
+    write_tree: WriteTree,
+) -> None:
+    compose = """
+services:
+  nc:
+    image: nextcloud:apache
+    environment:
+      - MYSQL_HOST=db
+      - MYSQL_USER={user}
+      - MYSQL_PASSWORD=nextcloud
+  db:
+    image: mariadb:10.5
+    environment:
+      - MYSQL_DATABASE=nextcloud
+      - MYSQL_USER=nextcloud
+      - MYSQL_ROOT_PASSWORD=nextcloud
+      - MYSQL_PASSWORD=nextcloud
+"""
+    ordinary = write_tree({"docker-compose.yml": compose.format(user="nextcloud")})
+    assert run(ordinary, "ENV006") == []
+    root = write_tree({"docker-compose.yml": compose.format(user="root")})
+    assert [f.code for f in run(root, "ENV006")] == ["ENV006"]
+
+
+MODEL = """
+import os
+from fastapi import FastAPI
+from pydantic import BaseModel, Field
+
+
+class APIConfig(BaseModel):
+    base_url: str = Field(default="redis://localhost:6379/0")
+
+
+config = APIConfig({given})
+app = FastAPI()
+"""
+
+
+def test_a_model_default_every_construction_replaces_is_unused(write_tree: WriteTree) -> None:
+    given = 'base_url=os.getenv("REDIS_URL", "redis://cache:6379/0")'
+    assert run(write_tree(_settings(MODEL.format(given=given))), "CODE005") == []
+    [finding] = run(write_tree(_settings(MODEL.format(given=""))), "CODE005")
+    assert finding.line == 7

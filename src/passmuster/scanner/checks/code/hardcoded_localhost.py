@@ -43,7 +43,8 @@ class HardcodedLocalhostUrl(Rule):
     Left alone: addresses meant for a browser or a person (CORS origins, `FRONTEND_URL`,
     redirect and callback URLs, `/docs` links, links in HTML pages and e-mails), fallbacks
     the service's environment overrides (`os.getenv`, `os.getenv("X") or …`, chains of
-    fallbacks, python-decouple's `config`, `getattr(settings, …)`, settings fields; a
+    fallbacks, python-decouple's `config`, `getattr(settings, …)`, settings fields, model
+    fields every construction of the model passes (`APIConfig(url=os.getenv(…))`); a
     variable counts as set when the committed example of a kept-out env file, such as
     `.env.example` beside a gitignored `.env`, sets it) or that it replaces because the
     environment gives that service's address, settings fields no code reads, settings of a
@@ -114,6 +115,8 @@ class HardcodedLocalhostUrl(Rule):
                     continue  # the environment decides
                 if _for_a_person(constant.context) or _MARKUP.search(constant.value):
                     continue  # a link in a page or an e-mail: for a person to open
+                if _replaced_default(platform, service, source, constant):
+                    continue  # every construction of the model passes its own value
                 if constant.in_settings and constant.env_default_for:
                     field = constant.env_default_for
                     if not reads_setting(platform, service, field):
@@ -160,6 +163,47 @@ class HardcodedLocalhostUrl(Rule):
                         related=related,
                         key=f"{url.host}:{url.port}",
                     )
+
+
+def _replaced_default(
+    platform: Platform, service: ServiceDef, source: PythonFile, constant: StringConstant
+) -> bool:
+    """Whether the constant is a model field's default (`url: str = Field(default=…)` in a
+    class) and the service's code builds that class only with the field given:
+    `APIConfig(url=os.getenv(...))` leaves the default unused."""
+    tree = source.tree
+    if tree is None:
+        return False
+    owner = field = None
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ClassDef):
+            for child in node.body:
+                if (
+                    isinstance(child, ast.AnnAssign)
+                    and isinstance(child.target, ast.Name)
+                    and child.value is not None
+                    and child.lineno <= constant.line <= (child.end_lineno or child.lineno)
+                ):
+                    owner, field = node.name, child.target.id
+    if owner is None:
+        return False
+    calls = 0
+    for path in service.python_files:
+        other = platform.python.get(path)
+        if other is None or f"{owner}(" not in other.text or other.tree is None:
+            continue
+        for node in ast.walk(other.tree):
+            if isinstance(node, ast.Call) and _called(node.func) == owner:
+                if all(k.arg != field for k in node.keywords):
+                    return False
+                calls += 1
+    return calls > 0
+
+
+def _called(func: ast.expr) -> str | None:
+    if isinstance(func, ast.Name):
+        return func.id
+    return func.attr if isinstance(func, ast.Attribute) else None
 
 
 def _switched_off(source: PythonFile, field: str, environment: Collection[str]) -> bool:

@@ -203,9 +203,20 @@ def _uses(
                 use.name in superuser.password_variables for use in variables_in(var.template or "")
             )
             admin = name == superuser.password_name
+            if same_value and not same_variable and not admin and _as_ordinary_user(name, env, db):
+                continue  # the ordinary user's password, which happens to equal root's
             if same_value or same_variable or (admin and name in _ROOT_ONLY):
                 found.append(_Use(service, var, own_database, admin, from_password=True))
     return found
+
+
+def _as_ordinary_user(password_name: str, env: dict[str, str], db: ServiceDef) -> bool:
+    """Whether the password sits beside a user variable naming the server's ordinary user
+    (`MYSQL_USER=nextcloud` with `MYSQL_PASSWORD`, as the database's own MYSQL_USER)."""
+    ordinary = {v.value for n in _ORDINARY_USER_VARS if (v := db.env.get(n)) and v.value}
+    prefix = password_name.removesuffix("PASSWORD")
+    user = env.get(f"{prefix}USER") or env.get(f"{prefix}USERNAME")
+    return user is not None and user in ordinary
 
 
 def _others_use(
