@@ -11,6 +11,7 @@ from bench.realworld import (
     CORPUS,
     CorpusError,
     Row,
+    Scanned,
     judge,
     load_corpus,
     scan_checkout,
@@ -113,3 +114,19 @@ def test_a_checkout_is_scanned_by_the_cli_and_judged(tmp_path: Path) -> None:
     assert row.verdicts.found == {"shop-01"}
     lines = summarise([row])
     assert lines[1].startswith("recall 1/2 = 50.0%") and lines[1].endswith("FAILS")
+
+
+def test_a_control_is_judged_by_the_findings_that_match_no_labelled_defect(
+    tmp_path: Path,
+) -> None:
+    [repo] = load_corpus(_corpus(tmp_path, SMALL.replace('kind = "hasty"', 'kind = "control"')))
+    defect = {"code": "ENV003", "path": "docker-compose.yml", "line": 6, "message": "JWT_SECRET"}
+    other = {"code": "PORT001", "path": "docker-compose.yml", "line": 3, "message": "clash"}
+
+    def controls(findings: list[dict[str, object]]) -> str:
+        scanned = Scanned(findings, 0.1, 1.0, None)
+        lines = summarise([Row(repo, scanned, judge(repo, findings))])
+        return next(line for line in lines if line.startswith("controls"))
+
+    assert controls([defect] * 5 + [other] * 2).endswith("acme/shop 2 -> <= 2 each holds")
+    assert controls([defect] + [other] * 3).endswith("acme/shop 3 -> <= 2 each FAILS")
