@@ -13,7 +13,7 @@ import pytest
 
 from passmuster.core.issues import Priority, Severity, Status
 from passmuster.logs.model import ParsedIssue, ParsedLog
-from passmuster.logs.reader import read_file
+from passmuster.logs.reader import read_file, read_text
 from passmuster.usecases.importing import import_logs
 
 CLASSES = Path(__file__).resolve().parents[1] / "fixtures" / "log-classes"
@@ -103,6 +103,22 @@ def test_a_fixed_in_column_with_a_value_is_a_resolved_row_unless_a_status_says_o
     ]
     first = log.issues[0].draft
     assert ("Versão corrigida", "2.4") in [(e.name, e.body) for e in first.extra_sections]
+
+
+def test_a_bold_verdict_is_the_status_and_its_reason_is_kept() -> None:
+    log = read("bold-verdicts.md")
+    assert [(i.draft.title, i.draft.status) for i in log.issues] == [
+        ("托盘图标在高 DPI 下模糊", Status.CLOSED),
+        ("Export drops the last page", Status.CLOSED),
+    ]
+    first = log.issues[0].draft
+    assert ("不处理", "无实际影响。") in [(e.name, e.body) for e in first.extra_sections]
+    stated = read_text(
+        "# Issues\n\n## Search ignores accents\n**Status**: Open\n"
+        "**Done**: the index side; the query side is not.\n",
+        "ISSUES.md",
+    )
+    assert stated.issues[0].draft.status is Status.OPEN  # a stated status is not overridden
 
 
 def test_a_table_of_dates_types_severities_owners_and_statuses_lists_issues() -> None:

@@ -548,6 +548,10 @@ class SectionReader:
             target = field_for(label)
             text = entry.text()
             if target is None or label in forced_extra:
+                verdict = label not in forced_extra and normalise_status(label) is not None
+                if verdict and not builder.has("status"):
+                    # A bold verdict (`**不处理**：…`, `**Won't fix**: …`) is the status.
+                    builder.set_field(label, "status", label, entry.line + 1, subsection=False)
                 builder.extra(label, text)
             else:
                 builder.set_field(label, target, text, entry.line + 1, subsection=False)
