@@ -171,7 +171,8 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
 
         # Work out SLA states now, so the first look at the board does not wait for them.
         shared = app.state.desk
-        tasks.append(asyncio.create_task(asyncio.to_thread(sla_cache(shared).refresh, shared)))
+        warm_up = asyncio.to_thread(sla_cache(shared).refresh, shared, timed=False)
+        tasks.append(asyncio.create_task(warm_up))
         tasks.append(asyncio.create_task(hub.run(stop), name="live-feed"))
         from passmuster.api import ingest
 

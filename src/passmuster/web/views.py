@@ -201,7 +201,10 @@ class _SlaCache:
         self.refresh(desk)
         return self._statuses
 
-    def refresh(self, desk: Desk) -> None:
+    def refresh(self, desk: Desk, *, timed: bool = True) -> None:
+        """Work the states out now. `timed=False` for a cold first answer (imports, empty
+        caches): its time says nothing about the desk's size, so it must not make a small desk
+        look big and serve stale states."""
         with self._compute:
             cursor = _latest_event(desk)
             started = time.monotonic()
@@ -210,7 +213,8 @@ class _SlaCache:
                 self._statuses = statuses
                 self._cursor = cursor
                 self._at = time.monotonic()
-                self._took = self._at - started
+                if timed:
+                    self._took = self._at - started
 
     def _refresh(self, desk: Desk) -> None:
         try:
