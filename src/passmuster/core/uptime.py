@@ -104,8 +104,9 @@ def bar(
     """The last `length` days ending today, oldest first; days without probes are empty."""
     first = day_of(today_ms) - (length - 1) * DAY_MS
     counts = incidents or {}
+    empty = Tally()
     return [
-        Day(start, days.get(start, Tally()), counts.get(start, 0))
+        Day(start, days.get(start, empty), counts.get(start, 0))
         for start in range(first, first + length * DAY_MS, DAY_MS)
     ]
 

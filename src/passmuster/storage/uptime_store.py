@@ -9,13 +9,15 @@ roll-up plus the raw samples of that day not compacted yet.
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Engine, Integer, Select, case, cast, func, literal, select
+from sqlalchemy import Engine, Integer, Select, case, cast, func, literal, select, union_all
 
 from passmuster.core.uptime import DAY_MS, Tally
 from passmuster.storage.engine import read_transaction
-from passmuster.storage.monitor_tables import monitor_rollups, monitor_samples
+from passmuster.storage.issue_tables import services
+from passmuster.storage.monitor_tables import monitor_rollups, monitor_samples, monitor_targets
 
 
 def day_rollup_source(before_ms: int) -> Select[Any]:
@@ -48,32 +50,37 @@ class UptimeStore:
     ) -> dict[str, dict[int, Tally]]:
         """target -> day start (ms) -> tally, for days from `since_ms`."""
         r, s = monitor_rollups, monitor_samples
-        rolled = select(r.c.target, r.c.bucket, r.c["count"], r.c.ok, r.c.latency_sum).where(
-            r.c.resolution == "d", r.c.bucket >= since_ms
-        )
-        day = (s.c.at - s.c.at % DAY_MS).label("day")
-        raw = (
-            select(
-                s.c.target,
-                day,
-                func.count(),
-                func.sum(cast(s.c.ok, Integer)),
-                func.sum(s.c.latency),
-            )
-            .where(s.c.at >= since_ms)
-            .group_by(s.c.target, day)
-        )
+        rolled = select(
+            r.c.target.label("target"),
+            r.c.bucket.label("day"),
+            r.c["count"].label("count"),
+            r.c.ok.label("ok"),
+            r.c.latency_sum.label("latency"),
+        ).where(r.c.resolution == "d", r.c.bucket >= since_ms)
+        raw = select(
+            s.c.target.label("target"),
+            (s.c.at - s.c.at % DAY_MS).label("day"),
+            literal(1).label("count"),
+            cast(s.c.ok, Integer).label("ok"),
+            s.c.latency.label("latency"),
+        ).where(s.c.at >= since_ms)
         if targets is not None:
             rolled = rolled.where(r.c.target.in_(targets))
             raw = raw.where(s.c.target.in_(targets))
+        both = union_all(rolled, raw).subquery()
+        # Summed in the database: one row per target and day reaches Python, not one per
+        # roll-up and sample.
+        stmt = select(
+            both.c.target,
+            both.c.day,
+            func.sum(both.c["count"]),
+            func.sum(both.c.ok),
+            func.sum(both.c.latency),
+        ).group_by(both.c.target, both.c.day)
         out: dict[str, dict[int, Tally]] = defaultdict(dict)
         with read_transaction(self.engine) as conn:
-            for query in (rolled, raw):
-                for target, bucket, count, ok, latency in conn.execute(query):
-                    days = out[target]
-                    tally = Tally(int(count), int(ok or 0), float(latency or 0.0))
-                    start = int(bucket)
-                    days[start] = days[start] + tally if start in days else tally
+            for target, day, count, ok, latency in conn.execute(stmt).all():
+                out[target][int(day)] = Tally(int(count), int(ok or 0), float(latency or 0.0))
         return dict(out)
 
     def periods(self, starts: dict[str, int], targets: list[str]) -> dict[str, Tally]:
@@ -133,3 +140,28 @@ class UptimeStore:
                     tally = Tally(int(count or 0), int(ok or 0), float(latency or 0.0))
                     out[target] = out[target] + tally if target in out else tally
         return out
+
+
+@dataclass(frozen=True, slots=True)
+class TargetHealth:
+    """A target's name, service and health: what the status page needs of a target, read
+    without parsing its probe specification."""
+
+    name: str
+    service: str | None
+    health: str
+
+
+def target_health(engine: Engine) -> list[TargetHealth]:
+    t = monitor_targets
+    stmt = select(t.c.name, t.c.service, t.c.health).where(t.c.active.is_(True)).order_by(t.c.name)
+    with read_transaction(engine) as conn:
+        return [TargetHealth(str(r[0]), r[1], str(r[2])) for r in conn.execute(stmt)]
+
+
+def catalog_names(engine: Engine) -> list[str]:
+    """The desk's service names, in catalog order."""
+    with read_transaction(engine) as conn:
+        return [
+            str(n) for n in conn.execute(select(services.c.name).order_by(services.c.id)).scalars()
+        ]

@@ -9,7 +9,7 @@ not hide, and probe history.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -35,15 +35,19 @@ from passmuster.core.uptime import (
     bar,
     day_of,
     incident_days,
-    total,
 )
 from passmuster.errors import NotFound
 from passmuster.settings import ProjectConfig
 from passmuster.storage.incident_update_store import IncidentUpdateStore
 from passmuster.storage.maintenance_store import MaintenanceStore
-from passmuster.storage.monitor_store import MonitorStore, TargetRow
+from passmuster.storage.monitor_store import MonitorStore
 from passmuster.storage.public_incident_store import recent_incidents
-from passmuster.storage.uptime_store import UptimeStore
+from passmuster.storage.uptime_store import (
+    TargetHealth,
+    UptimeStore,
+    catalog_names,
+    target_health,
+)
 
 PERIODS = {"24h": 24 * HOUR_MS, "7d": 7 * DAY_MS, "30d": 30 * DAY_MS}
 
@@ -61,6 +65,14 @@ class BadgeFigures:
     state: str
     uptime: dict[str, float | None]  # by period: 24h, 7d, 30d
     response_ms: float | None  # mean over the last 24 hours
+
+
+def _uptime(tallies: Iterable[Tally]) -> float | None:
+    count = ok = 0
+    for tally in tallies:
+        count += tally.count
+        ok += tally.ok
+    return None if count == 0 else 100.0 * ok / count
 
 
 class StatusReader:
@@ -84,16 +96,16 @@ class StatusReader:
 
     # -- what is shown -------------------------------------------------------------------------
 
-    def _targets(self) -> dict[str, list[TargetRow]]:
-        by_service: dict[str, list[TargetRow]] = defaultdict(list)
-        for row in self.monitor.target_rows():
+    def _targets(self) -> dict[str, list[TargetHealth]]:
+        by_service: dict[str, list[TargetHealth]] = defaultdict(list)
+        for row in target_health(self.monitor.engine):
             by_service[row.service or row.name].append(row)
         return by_service
 
-    def services(self, targets: dict[str, list[TargetRow]] | None = None) -> list[str]:
+    def services(self, targets: dict[str, list[TargetHealth]] | None = None) -> list[str]:
         """The services the page shows, in page order."""
         targets = self._targets() if targets is None else targets
-        catalog = [s.name for s in self.desk.services()]
+        catalog = catalog_names(self.monitor.engine)
         return visible_services(self.config, [*catalog, *targets])
 
     def status(self) -> PublicStatus:
@@ -119,11 +131,11 @@ class StatusReader:
         components: dict[str, Component] = {}
         for name in shown:
             rows = targets.get(name, [])
-            days: dict[int, Tally] = {}
-            for row in rows:
+            days: dict[int, Tally] = history.get(rows[0].name, {}) if len(rows) == 1 else {}
+            for row in rows if len(rows) > 1 else ():
                 for start, tally in history.get(row.name, {}).items():
                     days[start] = days[start] + tally if start in days else tally
-            state = worst(r.state.health.value for r in rows) if rows else "unknown"
+            state = worst(r.health for r in rows) if rows else "unknown"
             if state != "up" and covering(windows, [name], now) is not None:
                 state = "maintenance"
             counted = incident_days(spans.get(name, []), now_ms=now_ms)
@@ -131,7 +143,7 @@ class StatusReader:
                 name=name,
                 state=state,
                 days=bar(days, today_ms=now_ms, incidents=counted),
-                uptime_90d=total(days.values()).uptime,
+                uptime_90d=_uptime(days.values()),
             )
         current = [i for i in incidents if i.current]
         cutoff = now - timedelta(days=self.config.history_days)
@@ -225,7 +237,7 @@ class StatusReader:
         tallies = self.uptime.periods({p: now_ms - n for p, n in PERIODS.items()}, names)
         uptime = {period: tally.uptime for period, tally in tallies.items()}
         day = tallies["24h"]
-        state = worst(r.state.health.value for r in rows) if rows else "unknown"
+        state = worst(r.health for r in rows) if rows else "unknown"
         if state != "up" and covering(self.windows.active(), [service], self.clock()):
             state = "maintenance"
         return BadgeFigures(service, state, uptime, day.mean_latency_ms)
@@ -238,7 +250,7 @@ class StatusReader:
         states = []
         for name in shown:
             rows = targets.get(name, [])
-            state = worst(r.state.health.value for r in rows) if rows else "unknown"
+            state = worst(r.health for r in rows) if rows else "unknown"
             if state != "up" and covering(windows, [name], now) is not None:
                 state = "maintenance"
             states.append(state)
