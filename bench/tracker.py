@@ -4,6 +4,7 @@ and 16 processes filing at once, on SQLite and PostgreSQL.
     python -m bench tracker                 # everything (a few minutes)
     python -m bench tracker --quick         # 1k and 10k only, 16 × 100 concurrency
     python -m bench tracker --sqlite-only   # skip PostgreSQL
+    python -m bench tracker --reports       # stats and sla at 100k, SQL beside Python (minutes)
 
 The peer is the bare database driver doing the least a tracker could do per operation (one
 INSERT and COMMIT through sqlite3 / psycopg, no events, no index, no search): the ratio shows what
@@ -27,7 +28,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +40,9 @@ from passmuster.core.issues import (
     Severity,
     Status,
 )
+from passmuster.core.sla import SlaStatus, sla_horizon, sla_report
+from passmuster.core.stats import Stats, compute_stats
+from passmuster.storage import issue_store, timeline_store
 from passmuster.usecases.desk import Desk
 
 PG_BASE = os.environ.get("PASSMUSTER_TEST_POSTGRES_URL", "postgresql://root@127.0.0.1:5432/test")
@@ -326,6 +330,90 @@ def _concurrency(name: str, url: str, processes: int, per_process: int, rows: li
     rows.append(line)
 
 
+# --- whole-desk reports: SQL over the timeline sums beside the Python evaluation -------------
+
+
+def _python_stats(desk: Desk) -> Stats:
+    """`stats` as it was computed before the sums: every issue and timeline read and evaluated."""
+    with desk.engine.connect() as c:
+        query = IssueQuery()
+        found = issue_store.issue_summaries(c, query, with_services=True)
+        timelines = issue_store.timelines(c, query, kinds=("created", "status", "acknowledged"))
+    return compute_stats(found, timelines, desk.sla_policy, now=desk.clock())
+
+
+def _python_sla(desk: Desk, now: datetime) -> list[SlaStatus]:
+    """`sla` as it was computed before the sums: the issues past their horizon, in Python."""
+    with desk.engine.connect() as c:
+        horizon = sla_horizon(desk.sla_policy, now=now)
+        kinds = ("created", "status", "acknowledged", "escalated")
+        found, timelines = timeline_store.sla_candidates(c, horizon, kinds=kinds)
+    return sla_report(found, timelines, desk.sla_policy, now=now)
+
+
+def _some_timelines(desk: Desk, rng: random.Random, changes: int) -> None:
+    """Acknowledge and move a few thousand issues, so some timelines have several segments."""
+    total = desk.count()
+    for _ in range(changes):
+        number = rng.randint(1, total)
+        issue = desk.get(number)
+        if not issue.status.is_active:
+            continue
+        if rng.random() < 0.5:
+            desk.acknowledge(number, actor="bench")
+        else:
+            target = Status.BLOCKED if issue.status is not Status.BLOCKED else Status.IN_PROGRESS
+            desk.transition(number, target, actor="bench")
+
+
+class _FixedClock:
+    def __init__(self, moment: datetime) -> None:
+        self.moment = moment
+
+    def __call__(self) -> datetime:
+        return self.moment
+
+
+def _reports(name: str, url: str, size: int, rows: list[str]) -> None:
+    from passmuster.web import views
+
+    rng = random.Random(7)
+    with Desk.connect(url) as desk:
+        desk.sla_policy  # noqa: B018 - read the config before timing anything
+        spent = _load(desk, rng, size)
+        _some_timelines(desk, rng, 2_000)
+        if name == "postgresql":
+            _settle(desk)
+        # A month after filing every active issue's clocks have run out: the worst case, each
+        # one listed by `sla`, and `stats` counts every clock as missed or still running.
+        later = desk.clock() + timedelta(days=30)
+        desk.clock = _FixedClock(later)
+        sla_sql = _time(lambda: desk.sla(now=later), 3)
+        sla_py = _time(lambda: _python_sla(desk, later), 1)
+        stats_sql = _time(desk.stats, 3)
+        stats_py = _time(lambda: _python_stats(desk), 1)
+        page = _time(lambda: views.statistics(desk), 3)
+        same_sla = desk.sla(now=later) == _python_sla(desk, later)
+        same_stats = desk.stats() == _python_stats(desk)
+        listed = len(desk.sla(now=later))
+        active = desk.count(IssueQuery(active_only=True))
+
+    def ratio(py: list[float], sql: list[float]) -> str:
+        return f"{statistics.median(py) / statistics.median(sql):5.1f}x"
+
+    line = (
+        f"{name:10s} {size:>7,} issues ({active:,} active, {listed:,} clocks listed; "
+        f"load {spent:5.1f} s)\n"
+        f"    sla      SQL {_ms(sla_sql)}  Python {_ms(sla_py)}  ({ratio(sla_py, sla_sql)}; "
+        f"identical: {same_sla})\n"
+        f"    stats    SQL {_ms(stats_sql)}  Python {_ms(stats_py)}  "
+        f"({ratio(stats_py, stats_sql)}; identical: {same_stats})\n"
+        f"    statistics page (views.statistics) {_ms(page)}"
+    )
+    print(line, flush=True)
+    rows.append(line)
+
+
 def main(argv: list[str]) -> None:
     quick = "--quick" in argv
     sizes = QUICK_SIZES if quick else SIZES
@@ -337,6 +425,13 @@ def main(argv: list[str]) -> None:
         else:
             print(f"PostgreSQL not reachable at {PG_BASE}: skipping it")
     rows: list[str] = []
+    if "--reports" in argv:
+        print(f"load average: {os.getloadavg()}")
+        for name, make_url in backends:
+            with make_url() as url:
+                _reports(name, url, QUICK_SIZES[-1] if quick else SIZES[-1], rows)
+        print(f"load average: {os.getloadavg()}")
+        return
 
     print("peer: bare driver, one INSERT + COMMIT per issue")
     bare_sqlite = statistics.median(_bare_sqlite_insert(200))

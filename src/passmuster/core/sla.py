@@ -210,6 +210,23 @@ class Timeline:
             acknowledged.append(issue.acknowledged_at)
         self.acknowledged_at = max(min(acknowledged), self.start) if acknowledged else None
 
+    @classmethod
+    def from_parts(
+        cls,
+        start: datetime,
+        segments: Sequence[tuple[datetime, Status]],
+        *,
+        finished_at: datetime | None,
+        acknowledged_at: datetime | None,
+    ) -> Timeline:
+        """A timeline rebuilt from what an earlier one computed (see core.timeline_sums)."""
+        timeline = cls.__new__(cls)
+        timeline.start = start
+        timeline.segments = [_Segment(at, status) for at, status in segments]
+        timeline.finished_at = finished_at
+        timeline.acknowledged_at = acknowledged_at
+        return timeline
+
     def status_at(self, moment: datetime) -> Status:
         current = self.segments[0].status
         for segment in self.segments:

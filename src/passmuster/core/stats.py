@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from passmuster.core.issues import Event, Issue, IssueType, Priority, Severity, Status
-from passmuster.core.sla import ClockName, SlaPolicy, Timeline, clock_status
+from passmuster.core.sla import ClockName, SlaPolicy, SlaStatus, Timeline, clock_status
 
 _SEVERITIES = [s.value for s in Severity]
 
@@ -281,3 +281,133 @@ def month_axis(rows: Sequence[MonthRow]) -> list[MonthRow]:
 def _counts(issues: Sequence[Issue], attribute: str, order: Sequence[str]) -> dict[str, int]:
     counts = Counter(getattr(i, attribute).value for i in issues)
     return {key: counts.get(key, 0) for key in order}
+
+
+# --- statistics from a database's counts --------------------------------------------------------
+
+
+@dataclass(slots=True)
+class DeskCounts:
+    """What a database counted for `stats_from_counts`, over the issues reported in the window.
+
+    `counts`: (month, severity, status, type, has a resolution time, issues);
+    `resolutions`: (month, microseconds from opening to resolution) of resolved and closed
+    issues with a resolution time; `acknowledgements`: microseconds from each acknowledged
+    issue's clock start to its acknowledgement; `attainment`: per clock, how many were met,
+    missed and pending; `active`: (number, title, status, severity, priority) of the active
+    issues, most severe first, then by number; `services`: (service, active issues).
+    """
+
+    counts: Sequence[tuple[str, str, str, str, bool, int]]
+    resolutions: Sequence[tuple[str, int]]
+    acknowledgements: Sequence[int]
+    attainment: Mapping[str, Counter[str]]
+    active: Sequence[tuple[int, str, str, str, str | None]]
+    services: Sequence[tuple[str, int]]
+
+
+def hours_of(micros: int) -> float:
+    """A non-negative duration in microseconds as hours, the float `_hours` gives for it."""
+    # timedelta.total_seconds() divides the microseconds by 10**6: the same float, the same mean.
+    return max(0.0, micros / 10**6 / 3600)
+
+
+def _counted_row(
+    month: str,
+    label: str,
+    counts: Sequence[tuple[str, str, str, str, bool, int]],
+    times: Sequence[float],
+) -> MonthRow:
+    by_severity = Counter[str]()
+    for _, severity, _, _, _, n in counts:
+        by_severity[severity] += n
+    finished = sum(
+        n
+        for _, _, status, _, timed, n in counts
+        if status == Status.RESOLVED.value or (status == Status.CLOSED.value and timed)
+    )
+    return MonthRow(
+        month=month,
+        label=label,
+        by_severity={s: by_severity.get(s, 0) for s in _SEVERITIES},
+        total=sum(n for *_, n in counts),
+        resolved=finished,
+        avg_resolution_hours=_mean(times),
+        median_resolution_hours=_median(times),
+    )
+
+
+def stats_from_counts(
+    counted: DeskCounts,
+    *,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    now: datetime,
+) -> Stats:
+    """The same `Stats` as `compute_stats`, from what a database counted (storage.report_store)."""
+    months: dict[str, list[tuple[str, str, str, str, bool, int]]] = {}
+    for row in counted.counts:
+        months.setdefault(row[0], []).append(row)
+    times: dict[str, list[float]] = {}
+    for month, micros in counted.resolutions:
+        times.setdefault(month, []).append(hours_of(micros))
+    rows = [
+        _counted_row(
+            key,
+            datetime.strptime(key, "%Y-%m").strftime("%b %Y"),
+            months[key],
+            times.get(key, []),
+        )
+        for key in sorted(months)
+    ]
+    every_time = [h for key in sorted(times) for h in times[key]]
+    totals = _counted_row("total", "Total", counted.counts, every_time)
+
+    def by(index: int, order: Sequence[str]) -> dict[str, int]:
+        found = Counter[str]()
+        for row in counted.counts:
+            found[str(row[index])] += row[5]
+        return {key: found.get(key, 0) for key in order}
+
+    matrix: dict[str, list[IssueRef]] = {p.value: [] for p in Priority}
+    matrix["unset"] = []
+    for number, title, status, severity, priority in counted.active:
+        matrix[priority or "unset"].append(IssueRef(number, title, status, severity))
+    sla = []
+    for name in ("respond", "resolve"):
+        tally_ = counted.attainment.get(name, Counter[str]())
+        decided = tally_["met"] + tally_["missed"]
+        percent = _round(100.0 * tally_["met"] / decided) if decided else None
+        sla.append(SlaAttainment(name, tally_["met"], tally_["missed"], tally_["pending"], percent))
+    active_statuses = {s.value for s in Status if s.is_active}
+    return Stats(
+        since=since,
+        until=until,
+        generated_at=now,
+        total=totals.total,
+        active=sum(row[5] for row in counted.counts if row[2] in active_statuses),
+        months=rows,
+        totals=totals,
+        by_status=by(2, [s.value for s in Status]),
+        by_severity=by(1, _SEVERITIES),
+        by_type=by(3, [t.value for t in IssueType]),
+        priority_matrix=matrix,
+        sla=sla,
+        mtta_hours=_mean([hours_of(m) for m in counted.acknowledgements]),
+        mttr_hours=totals.avg_resolution_hours,
+        top_services=[
+            ServiceCount(name, n)
+            for name, n in sorted(counted.services, key=lambda kv: (-kv[1], kv[0]))[:10]
+        ],
+    )
+
+
+def attainment_state(status: SlaStatus | None) -> str | None:
+    """How a clock counts towards attainment: met, missed (breached counts as missed), pending."""
+    if status is None:
+        return None
+    if status.state == "met":
+        return "met"
+    if status.state in ("missed", "breached"):
+        return "missed"
+    return "pending"

@@ -52,7 +52,7 @@ from passmuster.core.issues import (
     format_number,
 )
 from passmuster.errors import Conflict, DeskError, InvalidValue, NotFound
-from passmuster.storage import search
+from passmuster.storage import search, timeline_sums
 from passmuster.storage.issue_tables import (
     comments,
     desk_counters,
@@ -60,6 +60,7 @@ from passmuster.storage.issue_tables import (
     issue_labels,
     issue_links,
     issue_services,
+    issue_timelines,
     issues,
     services,
 )
@@ -277,6 +278,7 @@ def insert_issues(
             for i in filed
         ],
     )
+    _insert_many(connection, issue_timelines, timeline_sums.created_rows(filed, actor=actor))
     return filed
 
 
@@ -349,6 +351,7 @@ def write_issue(
     if "labels" in changed:
         _write_labels(connection, [stored], replace=True)
     search.index_rows(connection, [(stored.number, stored.title, search.search_body(stored))])
+    timeline_sums.refresh(connection, [stored.number])
     return stored
 
 
@@ -853,6 +856,7 @@ def add_events(connection: Connection, rows: Sequence[Mapping[str, Any]]) -> lis
                 new=values["new"],
             )
         )
+    timeline_sums.refresh(connection, timeline_sums.touches_timeline(rows))
     return out
 
 

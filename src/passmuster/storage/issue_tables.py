@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Column,
     ForeignKey,
     Index,
@@ -21,6 +22,7 @@ from sqlalchemy import (
     Text,
 )
 
+from passmuster.core.timeline_sums import ACTIVE_STATUSES
 from passmuster.storage.schema import metadata
 from passmuster.storage.types import UTCDateTime, search_vector_type
 
@@ -214,4 +216,43 @@ occurrences = Table(
     Column("first_seen_in", Text, nullable=False),
     Column("last_seen_at", UTCDateTime, nullable=False),
     Column("last_seen_in", Text, nullable=False),
+)
+
+
+def _per_status(prefix: str) -> list[Column[int]]:
+    return [
+        Column(f"{prefix}_{status.value}", BigInteger, nullable=False, default=0)
+        for status in ACTIVE_STATUSES
+    ]
+
+
+# Derived from the event log and the issue row (core.timeline_sums), rewritten in the same
+# transaction as every change to either: what the whole-desk reports add up in SQL. Times are
+# UTC microseconds since the epoch so that sums and comparisons are exact.
+issue_timelines = Table(
+    "issue_timelines",
+    metadata,
+    Column(
+        "issue_number",
+        Integer,
+        ForeignKey("issues.number", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("status", String(20), nullable=False),
+    Column("is_active", SmallInteger, nullable=False),
+    Column("severity", String(10), nullable=False),
+    Column("type", String(20), nullable=False),
+    Column("opened", BigInteger, nullable=False),
+    Column("opened_month", String(10), nullable=False),
+    Column("resolved", BigInteger),
+    Column("clock_start", BigInteger, nullable=False),
+    Column("acknowledged", BigInteger),
+    Column("finished", BigInteger),
+    Column("last_start", BigInteger, nullable=False),
+    Column("last_status", String(20), nullable=False),
+    Column("regular", SmallInteger, nullable=False),
+    *_per_status("in"),
+    *_per_status("to_ack"),
+    Column("segments", Text, nullable=False),
+    Index("ix_issue_timelines_opened", "opened"),
 )

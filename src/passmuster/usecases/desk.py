@@ -57,8 +57,8 @@ from passmuster.core.leases import (
 from passmuster.core.limits import TYPED, Limits, check_changes, check_comment, check_draft
 from passmuster.core.merge import ImportRecord
 from passmuster.core.notes import LogNote
-from passmuster.core.sla import SlaPolicy, SlaStatus, escalations_due, sla_horizon, sla_report
-from passmuster.core.stats import Stats, compute_stats
+from passmuster.core.sla import SlaPolicy, SlaStatus, escalations_due, sla_horizon
+from passmuster.core.stats import Stats
 from passmuster.errors import Conflict, DeskError, DeskNotFound, InvalidValue, NotFound
 from passmuster.settings import (
     DESK_DIR,
@@ -77,6 +77,7 @@ from passmuster.storage.engine import (
     sqlite_path,
 )
 from passmuster.storage.migrate import ensure_current
+from passmuster.usecases import reports
 
 Clock = Callable[[], datetime]
 T = TypeVar("T")
@@ -749,8 +750,7 @@ class Desk:
         moment = now or self.clock()
 
         def work(c: Connection) -> builtins.list[SlaStatus]:
-            found, timelines = self._sla_candidates(c, moment)
-            return sla_report(found, timelines, self.sla_policy, now=moment)
+            return reports.desk_sla(c, self.sla_policy, now=moment)
 
         result: builtins.list[SlaStatus] = self._read(work)
         return result
@@ -787,15 +787,14 @@ class Desk:
         moment = self.clock()
 
         def work(c: Connection) -> Stats:
-            query = IssueQuery()
-            found = store.issue_summaries(c, query, since=since, until=until, with_services=True)
-            kinds = ("created", "status", "acknowledged")
-            timelines = store.timelines(c, query, kinds=kinds, since=since, until=until)
-            return compute_stats(
-                found, timelines, self.sla_policy, since=since, until=until, now=moment
-            )
+            return reports.desk_stats(c, self.sla_policy, since=since, until=until, now=moment)
 
         result: Stats = self._read(work)
+        return result
+
+    def resolution_hours(self) -> builtins.list[float]:
+        """Hours from report to resolution of every resolved or closed issue that has both."""
+        result: builtins.list[float] = self._read(reports.resolution_hours)
         return result
 
     # --- services -----------------------------------------------------------------------------

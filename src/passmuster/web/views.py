@@ -13,7 +13,7 @@ import threading
 import time
 import weakref
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -24,7 +24,6 @@ from markupsafe import Markup
 
 from passmuster.core.issues import (
     ALLOWED_TRANSITIONS,
-    Issue,
     IssueQuery,
     IssueType,
     Severity,
@@ -435,13 +434,10 @@ SEVERITY_COLOURS = {
 }
 
 
-def resolution_histogram(issues: Sequence[Issue]) -> list[int]:
+def resolution_histogram(hours_taken: Iterable[float]) -> list[int]:
+    """How many issues took how long to resolve, in RESOLUTION_BUCKETS."""
     counts = [0] * len(RESOLUTION_BUCKETS)
-    for issue in issues:
-        opened = issue.reported_at or issue.created_at
-        if issue.resolved_at is None or opened is None:
-            continue
-        hours = max(0.0, (issue.resolved_at - opened).total_seconds() / 3600)
+    for hours in hours_taken:
         for i, (_, upper) in enumerate(RESOLUTION_BUCKETS):
             if hours < upper:
                 counts[i] += 1
@@ -451,7 +447,6 @@ def resolution_histogram(issues: Sequence[Issue]) -> list[int]:
 
 def statistics(desk: Desk) -> dict[str, Any]:
     stats = desk.stats()
-    finished = desk.list(IssueQuery(statuses=[Status.RESOLVED, Status.CLOSED]))
     months = month_axis(stats.months)  # months without issues show as zero, not skipped
     charts = {
         "months": {
@@ -470,7 +465,7 @@ def statistics(desk: Desk) -> dict[str, Any]:
             "datasets": [
                 {
                     "label": "resolved issues",
-                    "data": resolution_histogram(finished),
+                    "data": resolution_histogram(desk.resolution_hours()),
                     "backgroundColor": "#0969da",
                 }
             ],

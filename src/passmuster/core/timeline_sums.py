@@ -1,0 +1,231 @@
+"""An issue's timeline reduced to the numbers whole-desk reports add up in SQL.
+
+Pure domain. `core.sla.Timeline` rebuilds an issue's status over time from its events; the SLA
+report and the statistics evaluate it for every issue. A `TimelineSums` is the same timeline as
+plain numbers (UTC microseconds since the epoch): where its clocks start and stop, when its last
+status began, and how long it spent in each active status before that. Time spent per status,
+rather than per clock, keeps the sums independent of the `[sla]` policy: the running time of a
+clock under any set of pause statuses is the sum over the statuses that are not paused.
+
+The sums are derived from the event log and the issue row (`summarise`), kept beside the issue
+by the store in the same transaction as each change, and give the reports the same answer as the
+timeline itself while its segments start in order and the report's moment is not before its last
+one (`regular`, checked by the report). Anything else is evaluated from the timeline, which the
+sums also carry whole (`segments`, see `restore`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from itertools import pairwise
+
+from passmuster.core.issues import Event, Issue, Severity, Status
+from passmuster.core.sla import ClockName, SlaPolicy, SlaState, SlaStatus, Timeline
+
+ACTIVE_STATUSES: tuple[Status, ...] = tuple(s for s in Status if s.is_active)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+_STATUS = {s.value: s for s in Status}
+_SEVERITY = {s.value: s for s in Severity}
+_CLOCK: dict[str, ClockName] = {"respond": "respond", "resolve": "resolve"}
+
+
+def micros(moment: datetime) -> int:
+    """UTC microseconds since the epoch: exact, so sums and comparisons match timedelta's."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return (moment - _EPOCH) // _MICROSECOND
+
+
+def from_micros(value: int) -> datetime:
+    return _EPOCH + timedelta(microseconds=value)
+
+
+@dataclass(frozen=True, slots=True)
+class TimelineSums:
+    """What the reports need of one issue: its timeline as numbers, and the issue fields they
+    group and filter by.
+
+    `in_status` is, per active status, the time spent in it before the last segment started;
+    `to_ack` the time spent in it from the clock's start until the acknowledgement (zero
+    without one). `regular` is true when the segments start in order. `segments` encodes the
+    whole timeline (`restore` gives it back).
+    """
+
+    number: int
+    status: str
+    severity: str
+    type: str
+    opened: int
+    opened_month: str
+    resolved: int | None
+    start: int
+    acknowledged: int | None
+    finished: int | None
+    last_start: int
+    last_status: str
+    regular: bool
+    in_status: dict[str, int]
+    to_ack: dict[str, int]
+    segments: str
+
+
+def summarise(issue: Issue, events: Sequence[Event]) -> TimelineSums:
+    """The sums of `issue` with its events (at least its created, status and acknowledged ones,
+    oldest first): what `core.sla.Timeline(issue, events)` says, as numbers."""
+    timeline = Timeline(issue, events)
+    starts = [micros(s.start) for s in timeline.segments]
+    statuses = [s.status for s in timeline.segments]
+    ack = micros(timeline.acknowledged_at) if timeline.acknowledged_at is not None else None
+    in_status = dict.fromkeys((s.value for s in ACTIVE_STATUSES), 0)
+    to_ack = dict.fromkeys((s.value for s in ACTIVE_STATUSES), 0)
+    for i, status in enumerate(statuses):
+        if not status.is_active:
+            continue
+        begin = starts[i]
+        end = starts[i + 1] if i + 1 < len(starts) else None
+        if end is not None:
+            in_status[status.value] += max(0, end - begin)
+        if ack is not None:
+            stop = ack if end is None else min(end, ack)
+            to_ack[status.value] += max(0, stop - begin)
+    opened = issue.reported_at or issue.created_at
+    assert opened is not None, "a filed issue has a creation time"
+    return TimelineSums(
+        number=issue.number,
+        status=issue.status.value,
+        severity=issue.severity.value,
+        type=issue.type.value,
+        opened=micros(opened),
+        opened_month=from_micros(micros(opened)).strftime("%Y-%m"),
+        resolved=micros(issue.resolved_at) if issue.resolved_at is not None else None,
+        start=starts[0],
+        acknowledged=ack,
+        finished=micros(timeline.finished_at) if timeline.finished_at is not None else None,
+        last_start=starts[-1],
+        last_status=statuses[-1].value,
+        regular=all(a <= b for a, b in pairwise(starts)),
+        in_status=in_status,
+        to_ack=to_ack,
+        segments=" ".join(
+            f"{at}:{status.value}" for at, status in zip(starts, statuses, strict=True)
+        ),
+    )
+
+
+def restore(
+    segments: str, *, start: int, finished: int | None, acknowledged: int | None
+) -> Timeline:
+    """The `Timeline` the sums were made from, for what the sums alone cannot answer."""
+    parts = (part.split(":", 1) for part in segments.split())
+    return Timeline.from_parts(
+        from_micros(start),
+        [(from_micros(int(at)), _STATUS[status]) for at, status in parts],
+        finished_at=from_micros(finished) if finished is not None else None,
+        acknowledged_at=from_micros(acknowledged) if acknowledged is not None else None,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class ClockTerms:
+    """One clock of an `[sla]` policy as the numbers a query needs: per severity its limit and
+    the remaining time at or under which it is at risk (microseconds), and the statuses in
+    which it runs."""
+
+    clock: ClockName
+    limits: dict[str, int]
+    at_risk: dict[str, int]
+    running: tuple[str, ...]
+
+
+def clock_terms(policy: SlaPolicy, clock: ClockName) -> ClockTerms:
+    limits = policy.respond if clock == "respond" else policy.resolve
+    pauses = set(policy.pause_statuses)
+    found: dict[str, int] = {}
+    risk: dict[str, int] = {}
+    for severity in Severity:
+        limit = limits.for_severity(severity)
+        if limit is None:
+            continue
+        found[severity.value] = limit // _MICROSECOND
+        # The same timedelta arithmetic as clock_status, so the threshold rounds the same way.
+        risk[severity.value] = (limit * policy.at_risk) // _MICROSECOND
+    running = tuple(s.value for s in ACTIVE_STATUSES if s not in pauses)
+    return ClockTerms(clock, found, risk, running)
+
+
+# One clock a query found at risk or breached, in this order: clock, number, title, severity,
+# status, assignee, clock start, last segment start, limit, running time, running time before the last
+# segment (all microseconds), and the encoded segments (only where the limit was reached before
+# the last segment started), finished and acknowledged times.
+ListedRow = tuple[
+    int,
+    str,
+    str,
+    str,
+    "str | None",
+    int,
+    int,
+    int,
+    int,
+    int,
+    "str | None",
+    "int | None",
+    "int | None",
+]
+
+
+def listed_clocks(
+    rows: Iterable[ListedRow], policy: SlaPolicy, *, now: datetime
+) -> list[SlaStatus]:
+    """The `SlaStatus` of each clock a query found at risk or breached at `now` from the sums:
+    what `clock_status` gives for it. Written for speed: the worst case lists every active
+    issue of a large desk."""
+    pauses = frozenset(policy.pause_statuses)
+    limits: dict[int, timedelta] = {}
+    out: list[SlaStatus] = []
+    append = out.append
+    for row in rows:
+        clock, number, title, severity, status, assignee, start, last_start, limit, elapsed = row[
+            :10
+        ]
+        allowed = limits.get(limit)
+        if allowed is None:
+            allowed = limits[limit] = timedelta(0, 0, limit)
+        remaining = timedelta(0, 0, limit - elapsed)
+        due_at: datetime | None
+        if elapsed > limit:
+            state: SlaState = "breached"
+            in_running = row[10]
+            if limit > in_running:
+                # Reached in the last segment, which runs: its start plus what was left.
+                due_at = _EPOCH + timedelta(0, 0, last_start + limit - in_running)
+            else:
+                segments, finished, acknowledged = row[11], row[12], row[13]
+                assert segments is not None, "a limit reached earlier needs the whole timeline"
+                timeline = restore(
+                    segments, start=start, finished=finished, acknowledged=acknowledged
+                )
+                due_at = timeline.reached(allowed, now, pauses)
+        else:
+            state = "at_risk"
+            due_at = now + remaining
+        append(
+            SlaStatus(
+                number,
+                title,
+                _SEVERITY[severity],
+                _STATUS[status],
+                assignee,
+                _CLOCK[clock],
+                state,
+                _EPOCH + timedelta(0, 0, start),
+                allowed,
+                timedelta(0, 0, elapsed),
+                remaining,
+                due_at,
+            )
+        )
+    return out

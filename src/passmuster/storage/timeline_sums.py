@@ -1,0 +1,126 @@
+"""Keeping `issue_timelines` (core.timeline_sums) equal to the event log and the issue rows.
+
+The issue store calls these inside the transaction that files an issue, rewrites its row or
+appends events that shape its timeline, so the sums never disagree with what they are derived
+from; migration 0009 fills them for desks made before they existed.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import Connection, delete, insert, select
+
+from passmuster.core.issues import Event, Issue, IssueType, Severity, Status
+from passmuster.core.timeline_sums import ACTIVE_STATUSES, TimelineSums, summarise
+from passmuster.storage.issue_tables import events, issue_timelines, issues
+
+# The events a timeline is built from (core.sla.Timeline); others never change the sums.
+TIMELINE_KINDS = ("created", "status", "acknowledged")
+_CHUNK = 5_000
+
+
+def sums_row(sums: TimelineSums) -> dict[str, Any]:
+    row: dict[str, Any] = {
+        "issue_number": sums.number,
+        "status": sums.status,
+        "is_active": 1 if Status(sums.status).is_active else 0,
+        "severity": sums.severity,
+        "type": sums.type,
+        "opened": sums.opened,
+        "opened_month": sums.opened_month,
+        "resolved": sums.resolved,
+        "clock_start": sums.start,
+        "acknowledged": sums.acknowledged,
+        "finished": sums.finished,
+        "last_start": sums.last_start,
+        "last_status": sums.last_status,
+        "regular": 1 if sums.regular else 0,
+        "segments": sums.segments,
+    }
+    for status in ACTIVE_STATUSES:
+        row[f"in_{status.value}"] = sums.in_status[status.value]
+        row[f"to_ack_{status.value}"] = sums.to_ack[status.value]
+    return row
+
+
+def created_rows(filed: Sequence[Issue], *, actor: str) -> list[dict[str, Any]]:
+    """Rows for issues just filed, whose only event is the `created` one of their filing."""
+    out = []
+    for issue in filed:
+        assert issue.created_at is not None
+        created = Event(
+            id=0,
+            issue=issue.number,
+            actor=actor,
+            at=issue.created_at,
+            kind="created",
+            new=issue.status.value,
+        )
+        out.append(sums_row(summarise(issue, [created])))
+    return out
+
+
+_ISSUE_FIELDS = (
+    issues.c.number,
+    issues.c.status,
+    issues.c.severity,
+    issues.c.type,
+    issues.c.reported_at,
+    issues.c.acknowledged_at,
+    issues.c.resolved_at,
+    issues.c.created_at,
+)
+
+
+def _issue(row: Any) -> Issue:
+    # Only what a timeline and the sums read; everything else keeps its default.
+    return Issue(
+        title="",
+        number=row.number,
+        status=Status(row.status),
+        severity=Severity(row.severity),
+        type=IssueType(row.type),
+        reported_at=row.reported_at,
+        acknowledged_at=row.acknowledged_at,
+        resolved_at=row.resolved_at,
+        created_at=row.created_at,
+    )
+
+
+def refresh(connection: Connection, numbers: Iterable[int]) -> None:
+    """Rewrite the sums of the issues `numbers` from their rows and events as they are now."""
+    wanted = sorted(set(numbers))
+    for start in range(0, len(wanted), _CHUNK):
+        chunk = wanted[start : start + _CHUNK]
+        found = connection.execute(select(*_ISSUE_FIELDS).where(issues.c.number.in_(chunk)))
+        filed = [_issue(r) for r in found]
+        timelines = _events(connection, chunk)
+        connection.execute(delete(issue_timelines).where(issue_timelines.c.issue_number.in_(chunk)))
+        rows = [sums_row(summarise(i, timelines.get(i.number, ()))) for i in filed]
+        if rows:
+            connection.execute(insert(issue_timelines), rows)
+
+
+def _events(connection: Connection, numbers: Sequence[int]) -> Mapping[int, list[Event]]:
+    out: dict[int, list[Event]] = defaultdict(list)
+    stmt = (
+        select(events.c.id, events.c.issue_number, events.c.at, events.c.kind, events.c.old)
+        .add_columns(events.c.new)
+        .where(events.c.issue_number.in_(numbers), events.c.kind.in_(TIMELINE_KINDS))
+        .order_by(events.c.id)
+    )
+    for r in connection.execute(stmt):
+        out[r.issue_number].append(
+            Event(
+                id=r.id, issue=r.issue_number, actor="", at=r.at, kind=r.kind, old=r.old, new=r.new
+            )
+        )
+    return out
+
+
+def touches_timeline(rows: Iterable[Mapping[str, Any]]) -> set[int]:
+    """The issues whose timelines change by appending event rows (mappings with issue, kind)."""
+    return {row["issue"] for row in rows if row["kind"] in TIMELINE_KINDS}
