@@ -392,7 +392,7 @@ def _reports(name: str, url: str, size: int, rows: list[str]) -> None:
         sla_py = _time(lambda: _python_sla(desk, later), 1)
         stats_sql = _time(desk.stats, 3)
         stats_py = _time(lambda: _python_stats(desk), 1)
-        page = _time(lambda: views.statistics(desk), 3)
+        page = _time(lambda: views.statistics(desk), 1)
         same_sla = desk.sla(now=later) == _python_sla(desk, later)
         same_stats = desk.stats() == _python_stats(desk)
         listed = len(desk.sla(now=later))

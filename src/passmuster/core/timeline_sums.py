@@ -130,51 +130,39 @@ def restore(
 
 @dataclass(frozen=True, slots=True)
 class ClockTerms:
-    """One clock of an `[sla]` policy as the numbers a query needs: per severity its limit and
-    the remaining time at or under which it is at risk (microseconds), and the statuses in
-    which it runs."""
+    """One clock of an `[sla]` policy as the numbers a query needs: per severity (name, limit,
+    remaining time at or under which it is at risk), in microseconds, for the severities that
+    have a limit; and the statuses in which the clock runs. Hashable, so queries built for it
+    can be reused."""
 
     clock: ClockName
-    limits: dict[str, int]
-    at_risk: dict[str, int]
+    limits: tuple[tuple[str, int, int], ...]
     running: tuple[str, ...]
 
 
 def clock_terms(policy: SlaPolicy, clock: ClockName) -> ClockTerms:
     limits = policy.respond if clock == "respond" else policy.resolve
     pauses = set(policy.pause_statuses)
-    found: dict[str, int] = {}
-    risk: dict[str, int] = {}
+    found: list[tuple[str, int, int]] = []
     for severity in Severity:
         limit = limits.for_severity(severity)
         if limit is None:
             continue
-        found[severity.value] = limit // _MICROSECOND
         # The same timedelta arithmetic as clock_status, so the threshold rounds the same way.
-        risk[severity.value] = (limit * policy.at_risk) // _MICROSECOND
+        risk = (limit * policy.at_risk) // _MICROSECOND
+        found.append((severity.value, limit // _MICROSECOND, risk))
     running = tuple(s.value for s in ACTIVE_STATUSES if s not in pauses)
-    return ClockTerms(clock, found, risk, running)
+    return ClockTerms(clock, tuple(found), running)
 
 
 # One clock a query found at risk or breached, in this order: clock, number, title, severity,
-# status, assignee, clock start, last segment start, limit, running time, running time before the last
-# segment (all microseconds), and the encoded segments (only where the limit was reached before
-# the last segment started), finished and acknowledged times.
+# status, assignee, clock start, last segment start, limit, running time, running time before
+# the last segment (all microseconds), and the encoded segments (only where the limit was reached
+# before the last segment started), finished and acknowledged times.
 ListedRow = tuple[
-    int,
-    str,
-    str,
-    str,
-    "str | None",
-    int,
-    int,
-    int,
-    int,
-    int,
-    "str | None",
-    "int | None",
-    "int | None",
-]
+    str, int, str, str, str, "str | None", int, int, int, int, int,
+    "str | None", "int | None", "int | None",
+]  # fmt: skip
 
 
 def listed_clocks(

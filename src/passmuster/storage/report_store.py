@@ -9,6 +9,7 @@ change after the report's moment) come back as rows, and core.sla evaluates thei
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -19,15 +20,18 @@ from sqlalchemy import (
     ColumnElement,
     Connection,
     and_,
+    bindparam,
     case,
     func,
     literal,
+    literal_column,
     not_,
-    or_,
+    null,
     select,
-    union_all,
+    text,
 )
 from sqlalchemy.sql import Select
+from sqlalchemy.sql.elements import TextClause
 
 from passmuster.core.issues import Status
 from passmuster.core.timeline_sums import ClockTerms, micros
@@ -62,15 +66,21 @@ def _total(columns: Sequence[ColumnElement[Any]]) -> ColumnElement[Any]:
 
 def _by_severity(values: dict[str, int]) -> ColumnElement[Any]:
     if not values:
-        return literal(None, BigInteger)
+        return null()
     return case(
-        *((t.c.severity == name, literal(value, BigInteger)) for name, value in values.items()),
-        else_=literal(None, BigInteger),
+        *((t.c.severity == name, literal_column(str(int(v)))) for name, v in values.items()),
+        else_=null(),
     )
 
 
-def _clock(terms: ClockTerms, now: int) -> _Clock:
-    moment = literal(now, BigInteger)
+# The report's moment (UTC microseconds): the one parameter of the queries built below, which
+# are built once per policy and reused (building and compiling them costs more than running them
+# on a small desk).
+_NOW = bindparam("b_now", type_=BigInteger)
+
+
+def _clock(terms: ClockTerms) -> _Clock:
+    moment = _NOW
     running_last = t.c.last_status.in_(terms.running) if terms.running else literal(False)
     in_running = _total([t.c[f"in_{s}"] for s in terms.running])
     to_ack = _total([t.c[f"to_ack_{s}"] for s in terms.running])
@@ -85,8 +95,8 @@ def _clock(terms: ClockTerms, now: int) -> _Clock:
         stopped = t.c.finished
         elapsed_stopped = in_running
     return _Clock(
-        limit=_by_severity(terms.limits),
-        risk=_by_severity(terms.at_risk),
+        limit=_by_severity({name: limit for name, limit, _ in terms.limits}),
+        risk=_by_severity({name: risk for name, _, risk in terms.limits}),
         decided=and_(stopped.is_not(None), stopped <= moment),
         no_clock=and_(finished, stopped.is_(None)),
         elapsed_stopped=elapsed_stopped,
@@ -97,18 +107,9 @@ def _clock(terms: ClockTerms, now: int) -> _Clock:
     )
 
 
-def _answerable(now: int) -> ColumnElement[bool]:
-    """Rows whose sums alone give the timeline's answer at `now` (see core.timeline_sums)."""
-    return and_(t.c.regular == 1, t.c.last_start <= literal(now, BigInteger))
-
-
-def _opened_between(since: datetime | None, until: datetime | None) -> list[ColumnElement[bool]]:
-    where: list[ColumnElement[bool]] = []
-    if since is not None:
-        where.append(t.c.opened >= micros(since))
-    if until is not None:
-        where.append(t.c.opened < micros(until))
-    return where
+def _answerable() -> ColumnElement[bool]:
+    """Rows whose sums alone give the timeline's answer at the moment (core.timeline_sums)."""
+    return and_(t.c.regular == 1, t.c.last_start <= _NOW)
 
 
 # --- statistics ------------------------------------------------------------------------------
@@ -147,6 +148,59 @@ def _attainment_state(clock: _Clock) -> ColumnElement[Any]:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class _StatsQueries:
+    counts: Select[Any]
+    resolutions: Select[Any]
+    acknowledgements: Select[Any]
+    unanswered: Select[Any]
+    active: Select[Any]
+    services: Select[Any]
+
+
+_SINCE = bindparam("b_since", type_=BigInteger)
+_UNTIL = bindparam("b_until", type_=BigInteger)
+
+
+@functools.lru_cache(maxsize=32)
+def _stats_queries(clocks: tuple[ClockTerms, ...], since: bool, until: bool) -> _StatsQueries:
+    where: list[ColumnElement[bool]] = []
+    if since:
+        where.append(t.c.opened >= _SINCE)
+    if until:
+        where.append(t.c.opened < _UNTIL)
+    has_resolution = t.c.resolved.is_not(None)
+    answerable = _answerable()
+    # One scan counts issues by month, severity, status and type and, where the sums answer
+    # alone, by the state of each clock (NULL elsewhere: those rows come back one by one).
+    states = [
+        case((answerable, _attainment_state(_clock(terms))), else_=literal("unanswered"))
+        for terms in clocks
+    ]
+    keys = [t.c.opened_month, t.c.severity, t.c.status, t.c.type, has_resolution, *states]
+    return _StatsQueries(
+        counts=select(*keys, func.count()).where(*where).group_by(*keys),
+        resolutions=select(t.c.opened_month, t.c.resolved - t.c.opened).where(
+            *where, t.c.status.in_(_FINISHED), has_resolution
+        ),
+        acknowledgements=select(t.c.acknowledged - t.c.clock_start).where(
+            *where, t.c.acknowledged.is_not(None)
+        ),
+        unanswered=select(t).where(*where, not_(answerable)),
+        active=select(issues.c.number, issues.c.title, issues.c.status, issues.c.severity)
+        .add_columns(issues.c.priority)
+        .join(t, t.c.issue_number == issues.c.number)
+        .where(issues.c.is_active == 1, *where)
+        .order_by(issues.c.severity_rank, issues.c.number),
+        services=select(services.c.name, func.count())
+        .select_from(issue_services)
+        .join(services, services.c.id == issue_services.c.service_id)
+        .join(t, t.c.issue_number == issue_services.c.issue_number)
+        .where(t.c.is_active == 1, *where)
+        .group_by(services.c.name),
+    )
+
+
 def stats_rows(
     connection: Connection,
     clocks: Sequence[ClockTerms],
@@ -155,67 +209,30 @@ def stats_rows(
     until: datetime | None,
     now: datetime,
 ) -> StatsRows:
-    moment = micros(now)
-    where = _opened_between(since, until)
+    queries = _stats_queries(tuple(clocks), since is not None, until is not None)
+    params = {
+        "b_now": micros(now),
+        "b_since": micros(since) if since is not None else None,
+        "b_until": micros(until) if until is not None else None,
+    }
+
+    def run(stmt: Select[Any]) -> Any:
+        return connection.execute(stmt, params)
+
     out = StatsRows()
-    has_resolution = t.c.resolved.is_not(None)
-    out.counts = [
-        (r[0], r[1], r[2], r[3], bool(r[4]), int(r[5]))
-        for r in connection.execute(
-            select(
-                t.c.opened_month, t.c.severity, t.c.status, t.c.type, has_resolution, func.count()
-            )
-            .where(*where)
-            .group_by(t.c.opened_month, t.c.severity, t.c.status, t.c.type, has_resolution)
-        )
-    ]
-    out.resolutions = [
-        (r[0], int(r[1]))
-        for r in connection.execute(
-            select(t.c.opened_month, t.c.resolved - t.c.opened).where(
-                *where, t.c.status.in_(_FINISHED), has_resolution
-            )
-        )
-    ]
-    out.acknowledgements = [
-        int(v)
-        for (v,) in connection.execute(
-            select(t.c.acknowledged - t.c.clock_start).where(*where, t.c.acknowledged.is_not(None))
-        )
-    ]
-    answerable = _answerable(moment)
-    for terms in clocks:
-        state = _attainment_state(_clock(terms, moment)).label("state")
-        found = connection.execute(
-            select(state, func.count()).where(*where, answerable).group_by(state)
-        )
-        out.attainment += [(terms.clock, s, int(n)) for s, n in found if s is not None]
-    out.unanswered = list(connection.execute(select(t).where(*where, not_(answerable))))
-    window = []
-    if since is not None:
-        window.append(issues.c.opened_at >= since)
-    if until is not None:
-        window.append(issues.c.opened_at < until)
-    out.active = [
-        (r[0], r[1], r[2], r[3], r[4])
-        for r in connection.execute(
-            select(issues.c.number, issues.c.title, issues.c.status, issues.c.severity)
-            .add_columns(issues.c.priority)
-            .where(issues.c.is_active == 1, *window)
-            .order_by(issues.c.severity_rank, issues.c.number)
-        )
-    ]
-    out.services = [
-        (r[0], int(r[1]))
-        for r in connection.execute(
-            select(services.c.name, func.count())
-            .select_from(issue_services)
-            .join(services, services.c.id == issue_services.c.service_id)
-            .join(t, t.c.issue_number == issue_services.c.issue_number)
-            .where(t.c.is_active == 1, *where)
-            .group_by(services.c.name)
-        )
-    ]
+    attained: dict[tuple[str, str], int] = {}
+    for r in run(queries.counts):
+        out.counts.append((r[0], r[1], r[2], r[3], bool(r[4]), int(r[-1])))
+        for terms, state in zip(clocks, r[5:-1], strict=True):
+            if state is not None and state != "unanswered":
+                key = (terms.clock, str(state))
+                attained[key] = attained.get(key, 0) + int(r[-1])
+    out.attainment = [(clock, state, n) for (clock, state), n in attained.items()]
+    out.resolutions = [(r[0], int(r[1])) for r in run(queries.resolutions)]
+    out.acknowledgements = [int(v) for (v,) in run(queries.acknowledgements)]
+    out.unanswered = list(run(queries.unanswered))
+    out.active = [(r[0], r[1], r[2], r[3], r[4]) for r in run(queries.active)]
+    out.services = [(r[0], int(r[1])) for r in run(queries.services)]
     return out
 
 
@@ -230,62 +247,77 @@ def resolution_micros(connection: Connection) -> list[int]:
 # --- the SLA report ----------------------------------------------------------------------------
 
 
-def _listed(terms: ClockTerms, moment: int) -> Select[Any]:
-    clock = _clock(terms, moment)
-    listed = or_(
-        clock.elapsed_now > clock.limit,
-        and_(clock.running_now, clock.limit - clock.elapsed_now <= clock.risk),
-    )
-    return (
-        select(
-            literal(terms.clock).label("clock"),
-            t.c.issue_number.label("number"),
-            issues.c.title,
-            t.c.severity,
-            t.c.status,
-            issues.c.assignee,
-            t.c.clock_start,
-            t.c.last_start,
-            clock.limit.label("limit_us"),
-            clock.elapsed_now.label("elapsed_us"),
-            clock.in_running.label("in_running_us"),
-            case((clock.limit <= clock.in_running, t.c.segments)).label("segments"),
-            t.c.finished,
-            t.c.acknowledged,
-            (clock.limit - clock.elapsed_now).label("remaining_us"),
-            issues.c.severity_rank,
-            literal(0 if terms.clock == "respond" else 1).label("clock_order"),
-        )
-        .join(issues, issues.c.number == t.c.issue_number)
-        .where(
-            t.c.is_active == 1,
-            _answerable(moment),
-            clock.limit.is_not(None),
-            not_(clock.decided),
-            not_(clock.no_clock),
-            listed,
-        )
-    )
+def _listed_sql(terms: ClockTerms, order: int) -> str:
+    """One clock's part of the SLA query, as SQL text: the report's query is built once per
+    policy, and as text it costs next to nothing to build and compile, which a small desk's
+    report (and the web pages' first one) would otherwise wait for. Every name and number in
+    it comes from the Status and Severity vocabularies and the policy's integers."""
+
+    def severity_case(index: int) -> str:
+        arms = " ".join(f"WHEN '{limit[0]}' THEN {int(limit[index])}" for limit in terms.limits)
+        return f"CASE t.severity {arms} END"
+
+    running = ", ".join(f"'{name}'" for name in terms.running)
+    running_last = f"t.last_status IN ({running})" if running else "1 = 0"
+    in_running = " + ".join(f"t.in_{name}" for name in terms.running) or "0"
+    finished = ", ".join(f"'{name}'" for name in _FINISHED)
+    stopped = "COALESCE(t.acknowledged, t.finished)" if terms.clock == "respond" else "t.finished"
+    return f"""
+    SELECT '{terms.clock}' AS clock, c.number, c.title, c.severity, c.status, c.assignee,
+           c.clock_start, c.last_start, c.limit_us, c.elapsed_us, c.in_running_us,
+           CASE WHEN c.limit_us <= c.in_running_us THEN c.segments END AS segments,
+           c.finished, c.acknowledged, c.severity_rank, {order} AS clock_order
+    FROM (
+        SELECT t.issue_number AS number, i.title, t.severity, t.status, i.assignee,
+               t.clock_start, t.last_start, i.severity_rank, t.segments, t.finished,
+               t.acknowledged, t.last_status, {stopped} AS stopped,
+               {severity_case(1)} AS limit_us, {severity_case(2)} AS risk_us,
+               ({in_running}) AS in_running_us,
+               ({in_running}) + CASE WHEN {running_last} THEN :b_now - t.last_start ELSE 0 END
+                   AS elapsed_us,
+               CASE WHEN {running_last} THEN 1 ELSE 0 END AS running_now
+        FROM issue_timelines t JOIN issues i ON i.number = t.issue_number
+        WHERE t.is_active = 1 AND t.regular = 1 AND t.last_start <= :b_now
+    ) c
+    WHERE c.limit_us IS NOT NULL
+      AND NOT (c.stopped IS NOT NULL AND c.stopped <= :b_now)
+      AND NOT (c.last_status IN ({finished}) AND c.stopped IS NULL)
+      AND (c.elapsed_us > c.limit_us
+           OR (c.running_now = 1 AND c.limit_us - c.elapsed_us <= c.risk_us))"""
+
+
+@functools.lru_cache(maxsize=32)
+def _sla_query(clocks: tuple[ClockTerms, ...]) -> TextClause | None:
+    parts = [_listed_sql(terms, order) for order, terms in enumerate(clocks) if terms.limits]
+    if not parts:
+        return None
+    union = "\n    UNION ALL".join(parts)
+    return text(
+        "SELECT clock, number, title, severity, status, assignee, clock_start, last_start,"
+        " limit_us, elapsed_us, in_running_us, segments, finished, acknowledged"
+        f" FROM ({union}\n) x"
+        " ORDER BY limit_us - elapsed_us, severity_rank, number, clock_order"
+    ).bindparams(bindparam("b_now", type_=BigInteger))
+
+
+_UNANSWERED = (
+    select(t, issues.c.title, issues.c.assignee)
+    .join(issues, issues.c.number == t.c.issue_number)
+    .where(t.c.is_active == 1, not_(_answerable()))
+)
 
 
 def sla_rows(connection: Connection, clocks: Sequence[ClockTerms], *, now: datetime) -> list[Any]:
     """Clocks of active issues at risk or breached at `now`, by the sums: rows that start with
     the clock's name and go on as core.timeline_sums.ListedRow, most overdue first (as
     core.sla.sla_report orders them)."""
-    moment = micros(now)
-    parts = union_all(*(_listed(terms, moment) for terms in clocks)).subquery()
-    stmt = select(*list(parts.c)[:14]).order_by(
-        parts.c.remaining_us, parts.c.severity_rank, parts.c.number, parts.c.clock_order
-    )
-    return list(connection.execute(stmt))
+    query = _sla_query(tuple(clocks))
+    if query is None:
+        return []
+    return list(connection.execute(query, {"b_now": micros(now)}))
 
 
 def sla_unanswered(connection: Connection, *, now: datetime) -> list[Any]:
     """Active issues whose clocks the sums cannot answer at `now`, with their title and
     assignee: core.sla evaluates them from the timeline the row carries."""
-    stmt = (
-        select(t, issues.c.title, issues.c.assignee)
-        .join(issues, issues.c.number == t.c.issue_number)
-        .where(t.c.is_active == 1, not_(_answerable(micros(now))))
-    )
-    return list(connection.execute(stmt))
+    return list(connection.execute(_UNANSWERED, {"b_now": micros(now)}))
