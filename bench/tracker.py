@@ -389,13 +389,18 @@ def _reports(name: str, url: str, size: int, rows: list[str]) -> None:
         later = desk.clock() + timedelta(days=30)
         desk.clock = _FixedClock(later)
         sla_sql = _time(lambda: desk.sla(now=later), 3)
-        sla_py = _time(lambda: _python_sla(desk, later), 1)
         stats_sql = _time(desk.stats, 3)
-        stats_py = _time(lambda: _python_stats(desk), 1)
         page = _time(lambda: views.statistics(desk), 1)
-        same_sla = desk.sla(now=later) == _python_sla(desk, later)
-        same_stats = desk.stats() == _python_stats(desk)
-        listed = len(desk.sla(now=later))
+        # The Python evaluation takes seconds: timed once, and its answers compared.
+        start = time.perf_counter()
+        expected_sla = _python_sla(desk, later)
+        sla_py = [time.perf_counter() - start]
+        start = time.perf_counter()
+        expected_stats = _python_stats(desk)
+        stats_py = [time.perf_counter() - start]
+        same_sla = desk.sla(now=later) == expected_sla
+        same_stats = desk.stats() == expected_stats
+        listed = len(expected_sla)
         active = desk.count(IssueQuery(active_only=True))
 
     def ratio(py: list[float], sql: list[float]) -> str:
