@@ -194,7 +194,7 @@ def test_upgrading_an_older_desk_fills_the_sums_from_its_events(sqlite_url: str)
         with desk.engine.begin() as c:
             kept = _sums(c)
             c.exec_driver_sql("DROP TABLE issue_timelines")
-            c.exec_driver_sql("UPDATE alembic_version SET version_num = '0009'")
+            c.exec_driver_sql("UPDATE alembic_version SET version_num = '0010'")
         with desk.engine.begin() as c:
             upgrade(c)
             assert _sums(c) == kept

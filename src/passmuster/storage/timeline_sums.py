@@ -2,7 +2,7 @@
 
 The issue store calls these inside the transaction that files an issue, rewrites its row or
 appends events that shape its timeline, so the sums never disagree with what they are derived
-from; migration 0010 fills them for desks made before they existed.
+from; migration 0011 fills them for desks made before they existed.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Timeline sums: what the whole-desk reports (stats, sla) add up in SQL.
 
-Revision ID: 0010
-Revises: 0009
+Revision ID: 0011
+Revises: 0010
 Create Date: 2026-12-05
 
 Adds `issue_timelines`, one row per issue derived from its row and its event log
@@ -17,8 +17,8 @@ from alembic import op
 
 from passmuster.core.timeline_sums import ACTIVE_STATUSES
 
-revision: str = "0010"
-down_revision: str | None = "0009"
+revision: str = "0011"
+down_revision: str | None = "0010"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
