@@ -160,7 +160,7 @@ def next_numbers(connection: Connection, count: int = 1) -> list[int]:
 def lock_counter(connection: Connection, name: str) -> None:
     """Hold the named counter row for this transaction: a lock for work that must not overlap."""
     connection.execute(
-        _upsert(connection)(desk_counters)
+        upsert_statement(connection)(desk_counters)
         .values(name=name, value=0)
         .on_conflict_do_nothing(index_elements=["name"])
     )
@@ -927,7 +927,8 @@ def list_events(
 # --- services -------------------------------------------------------------------------------
 
 
-def _upsert(connection: Connection) -> Any:
+def upsert_statement(connection: Connection) -> Any:
+    """The dialect's `insert` that has `on_conflict_do_…` (PostgreSQL's or SQLite's)."""
     if connection.dialect.name == "postgresql":
         # Imported here: loading PostgreSQL's dialect costs every command on a SQLite desk.
         from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -943,7 +944,9 @@ def service_ids(connection: Connection, names: Sequence[str], *, now: datetime) 
     ids.update((name, int(i)) for name, i in rows)
     missing = [n for n in names if n not in ids]
     if missing:
-        stmt = _upsert(connection)(services).on_conflict_do_nothing(index_elements=["name"])
+        stmt = upsert_statement(connection)(services).on_conflict_do_nothing(
+            index_elements=["name"]
+        )
         connection.execute(
             stmt,
             [
@@ -988,7 +991,9 @@ def upsert_service(connection: Connection, service: Service, *, now: datetime) -
         "source": service.source,
         "updated_at": now,
     }
-    stmt = _upsert(connection)(services).values(name=service.name, created_at=now, **values)
+    stmt = upsert_statement(connection)(services).values(
+        name=service.name, created_at=now, **values
+    )
     stmt = stmt.on_conflict_do_update(index_elements=["name"], set_=values)
     connection.execute(stmt)
     return get_service(connection, service.name)

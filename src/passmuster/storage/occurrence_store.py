@@ -11,10 +11,9 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from passmuster.core.findings import Occurrences
+from passmuster.storage.issue_store import upsert_statement
 from passmuster.storage.issue_tables import occurrences
 
 _CHUNK = 500
@@ -27,8 +26,7 @@ def record(connection: Connection, numbers: Sequence[int], *, at: datetime, seen
     wanted = list(dict.fromkeys(numbers))
     if not wanted:
         return
-    insert = pg_insert if connection.dialect.name == "postgresql" else sqlite_insert
-    stmt = insert(occurrences)
+    stmt = upsert_statement(connection)(occurrences)
     stmt = stmt.on_conflict_do_update(
         index_elements=["issue_number"],
         set_={
