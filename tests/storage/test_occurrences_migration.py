@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from passmuster.core.issues import IssueDraft
-from passmuster.storage import issue_store
+from sqlalchemy import insert
+
 from passmuster.storage.engine import create_desk_engine, write_transaction
+from passmuster.storage.issue_tables import events, issues
 from passmuster.storage.migrate import upgrade
 from passmuster.usecases.desk import Desk
 
@@ -17,29 +18,40 @@ T0 = datetime(2026, 2, 1, 8, 0, tzinfo=UTC)
 
 def _old_desk(url: str) -> None:
     """A desk at the revision before occurrences: a scan issue seen by four scans, resolved by
-    the fourth's absence and reopened by a fifth; a typed issue; a deploy failure's repeats."""
+    the fourth's absence and reopened by a fifth; a typed issue; a deploy failure's repeats.
+
+    Written with plain INSERTs: today's store functions also fill tables of later revisions.
+    """
     engine = create_desk_engine(url)
     try:
         with write_transaction(engine) as c:
             upgrade(c, BEFORE_OCCURRENCES)
-            issue_store.insert_issues(
-                c,
+            c.execute(
+                insert(issues),
                 [
-                    IssueDraft(title="ENV003 drift", source="scan", fingerprint="f1"),
-                    IssueDraft(title="typed by hand"),
-                    IssueDraft(title="deploy of billing failed", source="deploy"),
+                    _issue(1, "ENV003 drift", source="scan", fingerprint="f1"),
+                    _issue(2, "typed by hand"),
+                    _issue(3, "deploy of billing failed", source="deploy"),
                 ],
-                actor="someone",
-                now=T0,
             )
 
             def event(n: int, minutes: int, kind: str, **values: str) -> dict[str, object]:
                 at = T0 + timedelta(minutes=minutes)
-                return {"issue": n, "actor": "passmuster-scan", "at": at, "kind": kind, **values}
+                row = {"field": None, "old": None, "new": None, **values}
+                return {
+                    "issue_number": n,
+                    "actor": "passmuster-scan",
+                    "at": at,
+                    "kind": kind,
+                    **row,
+                }
 
-            issue_store.add_events(
-                c,
+            c.execute(
+                insert(events),
                 [
+                    event(1, 0, "created", new="open"),
+                    event(2, 0, "created", new="open"),
+                    event(3, 0, "created", new="open"),
                     event(1, 1, "detected", new="scan-1 at commit aaaa"),
                     event(1, 2, "detected", new="scan-2 at commit bbbb"),
                     event(2, 2, "commented", new="a note"),
@@ -53,6 +65,25 @@ def _old_desk(url: str) -> None:
             )
     finally:
         engine.dispose()
+
+
+def _issue(number: int, title: str, **values: str) -> dict[str, object]:
+    return {
+        "number": number,
+        "title": title,
+        "type": "bug",
+        "severity": "medium",
+        "severity_rank": 2,
+        "priority_rank": 4,
+        "status": "open",
+        "is_active": 1,
+        "opened_at": T0,
+        "created_at": T0,
+        "updated_at": T0,
+        "source": None,
+        "fingerprint": None,
+        **values,
+    }
 
 
 def test_an_old_desks_detected_events_become_the_occurrence_count(database_url: str) -> None:
