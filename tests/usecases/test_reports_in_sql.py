@@ -199,3 +199,17 @@ def test_upgrading_an_older_desk_fills_the_sums_from_its_events(sqlite_url: str)
             upgrade(c)
             assert _sums(c) == kept
         assert desk.sla(now=end) == _expected_sla(desk, end)
+
+
+def test_events_recorded_in_bulk_keep_the_sums_too(database_url: str) -> None:
+    clock = Clock()
+    with Desk.connect(database_url, clock=clock) as desk:
+        filed = desk.file_many([IssueDraft(title="a"), IssueDraft(title="b")], actor="x")
+        clock.now += timedelta(hours=3)
+        desk.record_events(
+            [{"issue": issue.number, "kind": "acknowledged"} for issue in filed], actor="x"
+        )
+        with desk.engine.begin() as c:
+            kept = _sums(c)
+            refresh(c, [issue.number for issue in filed])
+            assert _sums(c) == kept

@@ -882,6 +882,7 @@ def append_events(connection: Connection, rows: Sequence[Mapping[str, Any]]) -> 
             for row in rows
         ],
     )
+    timeline_sums.refresh(connection, timeline_sums.touches_timeline(rows))
 
 
 def _row_to_event(r: Row[Any]) -> Event:
