@@ -151,9 +151,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     stop = asyncio.Event()
     tasks: list[asyncio.Task[Any]] = []
     try:
-        from passmuster.api.serial import serialised
-
-        app.state.desk = serialised(desk)
+        app.state.desk = desk
         app.state.tokens = TokenStore(desk.engine)
         app.state.sessions = SessionStore(desk.engine, app.state.tokens)
         app.state.health = StoreHealth(desk.engine)
@@ -170,18 +168,17 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         from passmuster.web.views import sla_cache
 
         # Work out SLA states now, so the first look at the board does not wait for them.
-        shared = app.state.desk
-        warm_up = asyncio.to_thread(sla_cache(shared).refresh, shared, timed=False)
+        warm_up = asyncio.to_thread(sla_cache(desk).refresh, desk, timed=False)
         tasks.append(asyncio.create_task(warm_up))
         tasks.append(asyncio.create_task(hub.run(stop), name="live-feed"))
         from passmuster.api import ingest
 
-        tasks.append(ingest.start(app, shared, hub=hub, stop=stop))
+        tasks.append(ingest.start(app, desk, hub=hub, stop=stop))
         from passmuster.usecases.lease_sweeper import sweep_leases_until
 
         tasks.append(
             asyncio.create_task(
-                sweep_leases_until(shared, stop, interval=config.lease_sweep_interval),
+                sweep_leases_until(desk, stop, interval=config.lease_sweep_interval),
                 name="lease-sweeper",
             )
         )

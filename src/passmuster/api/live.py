@@ -234,8 +234,10 @@ class LiveHub:
     def _notify_others(self) -> None:
         from sqlalchemy import text
 
+        from passmuster.storage.engine import write_transaction
+
         try:
-            with self._desk.engine.begin() as conn:
+            with write_transaction(self._desk.engine) as conn:
                 conn.execute(text("select pg_notify(:channel, '')"), {"channel": CHANNEL})
         except Exception:  # the poll still delivers; a lost wake-up only delays
             log.exception("live feed: NOTIFY failed")

@@ -1,4 +1,4 @@
-"""Engines for a desk: URL handling, SQLite pragmas and write transactions.
+"""Engines for a desk: URL handling, SQLite pragmas, and the one way to run a transaction.
 
 SQLite runs in WAL mode (readers never wait for the writer) with a long busy timeout, and every
 write transaction starts with `BEGIN IMMEDIATE`: the write lock is taken up front, so two writers
@@ -10,13 +10,19 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+import threading
+import time
+import weakref
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, nullcontext, suppress
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
+
+T = TypeVar("T")
 
 # Long enough that 16 processes filing flat out never hit it; a stuck writer still ends one day.
 SQLITE_BUSY_TIMEOUT_S = 120.0
@@ -161,17 +167,89 @@ def _configure_sqlite(engine: Engine, *, read_only: bool = False) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
 
+class _WriteQueue:
+    """Per engine: the connection each thread is writing through, and (SQLite) the lock that
+    lets one writer of this process in at a time."""
+
+    def __init__(self, serialise: bool) -> None:
+        self.lock: threading.RLock | None = threading.RLock() if serialise else None
+        self.local = threading.local()
+
+    def current(self) -> Connection | None:
+        connection: Connection | None = getattr(self.local, "connection", None)
+        return connection
+
+
+_queues: weakref.WeakKeyDictionary[Engine, _WriteQueue] = weakref.WeakKeyDictionary()
+_queues_lock = threading.Lock()
+
+
+def _queue(engine: Engine) -> _WriteQueue:
+    queue = _queues.get(engine)
+    if queue is None:
+        with _queues_lock:
+            queue = _queues.get(engine)
+            if queue is None:
+                queue = _WriteQueue(serialise=engine.dialect.name == "sqlite")
+                _queues[engine] = queue
+    return queue
+
+
 @contextmanager
 def write_transaction(engine: Engine) -> Iterator[Connection]:
-    """A connection in a write transaction: committed on success, rolled back on error."""
-    with engine.connect() as connection:
+    """A connection in a write transaction: committed on success, rolled back on error.
+
+    The one way anything writes to a desk. Inside another write transaction of this thread on
+    the same engine it joins that one (the outer block commits or rolls back the lot). On SQLite
+    the writers of this process queue on a lock before `BEGIN IMMEDIATE`: SQLite admits one
+    writer at a time, and its busy handler sleeps in growing steps (up to 100 ms) between
+    tries, so under a burst of writes from many threads the sleeping, not the writing, is what
+    costs; the lock hands the write on at once. Other processes still meet the busy handler.
+    """
+    queue = _queue(engine)
+    current = queue.current()
+    if current is not None:
+        yield current
+        return
+    with queue.lock or nullcontext(), engine.connect() as connection:
         connection.execution_options(**{WRITE_OPTION: True})
         with connection.begin():
-            yield connection
+            queue.local.connection = connection
+            try:
+                yield connection
+            finally:
+                queue.local.connection = None
+
+
+def run_write(engine: Engine, work: Callable[[Connection], T], *, retries: int = 5) -> T:
+    """`work(connection)` in a write transaction (or the one this thread is in). A SQLite that
+    is still busy after its timeout (a checkpoint, a crashed writer's recovery) gets the whole
+    of `work` tried again a few times before the error reaches the user."""
+    if _queue(engine).current() is not None:
+        with write_transaction(engine) as connection:
+            return work(connection)
+    for attempt in range(retries):
+        try:
+            with write_transaction(engine) as connection:
+                return work(connection)
+        except OperationalError as exc:
+            if not _is_busy(exc) or attempt == retries - 1:
+                raise
+            time.sleep(0.05 * (attempt + 1))
+    raise AssertionError("unreachable")
+
+
+def _is_busy(exc: OperationalError) -> bool:
+    text = str(exc.orig).lower() if exc.orig is not None else str(exc).lower()
+    return "database is locked" in text or "database is busy" in text
 
 
 @contextmanager
 def read_transaction(engine: Engine) -> Iterator[Connection]:
-    """A connection for reading one consistent snapshot."""
+    """A connection for reading one consistent snapshot (or this thread's write transaction)."""
+    current = _queue(engine).current()
+    if current is not None:
+        yield current
+        return
     with engine.connect() as connection, connection.begin():
         yield connection

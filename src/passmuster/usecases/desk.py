@@ -17,8 +17,6 @@ import builtins
 import contextlib
 import dataclasses
 import sqlite3
-import threading
-import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -27,7 +25,7 @@ from types import TracebackType
 from typing import Any, Self, TypeVar
 
 from sqlalchemy import Connection, Engine
-from sqlalchemy.exc import DatabaseError, OperationalError
+from sqlalchemy.exc import DatabaseError
 
 from passmuster.core.catalog import Service, check_service_name
 from passmuster.core.findings import Occurrences
@@ -70,11 +68,13 @@ from passmuster.settings import (
 from passmuster.storage import import_store, occurrence_store, timeline_store
 from passmuster.storage import issue_store as store
 from passmuster.storage.engine import (
-    WRITE_OPTION,
     create_desk_engine,
     create_private_file,
     normalise_url,
+    read_transaction,
+    run_write,
     sqlite_path,
+    write_transaction,
 )
 from passmuster.storage.migrate import ensure_current
 from passmuster.usecases import reports
@@ -82,18 +82,9 @@ from passmuster.usecases import reports
 Clock = Callable[[], datetime]
 T = TypeVar("T")
 
-# A write that still meets a busy SQLite (a checkpoint, a crashed writer's recovery) is retried
-# a few times before the user ever hears of it.
-_RETRIES = 5
-
 
 def _utcnow() -> datetime:
     return datetime.now(UTC)
-
-
-def _is_busy(exc: OperationalError) -> bool:
-    text = str(exc.orig).lower() if exc.orig is not None else str(exc).lower()
-    return "database is locked" in text or "database is busy" in text
 
 
 class Desk:
@@ -103,7 +94,6 @@ class Desk:
         self.engine = engine
         self.url = url
         self.clock: Clock = clock or _utcnow
-        self._local = threading.local()
         self._sla_policy: SlaPolicy | None = None
         self._lease_policy: LeasePolicy | None = None
 
@@ -214,63 +204,20 @@ class Desk:
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
-        """Every Desk call inside the block commits, or rolls back, together."""
-        if getattr(self._local, "connection", None) is not None:
+        """Every Desk call inside the block commits, or rolls back, together (and so does every
+        store's write on this desk's engine: `storage.engine.write_transaction` joins it)."""
+        with write_transaction(self.engine):
             yield
-            return
-        with self.engine.connect() as connection:
-            connection.execution_options(**{WRITE_OPTION: True})
-            with connection.begin():
-                self._local.connection = connection
-                try:
-                    yield
-                finally:
-                    self._local.connection = None
 
     def write(self, work: Callable[[Connection], T]) -> T:
         """Run `work(connection)` in one write transaction together with every desk call it
         makes: how a use case with a store of its own joins the desk's transactions. Inside
         `desk.transaction()` it joins that one; a busy SQLite retries the whole of it."""
-        current: Connection | None = getattr(self._local, "connection", None)
-        if current is not None:
-            return work(current)
-
-        def joined(connection: Connection) -> T:
-            self._local.connection = connection
-            try:
-                return work(connection)
-            finally:
-                self._local.connection = None
-
-        result: T = self._write(joined)
-        return result
+        return run_write(self.engine, work)
 
     def read(self, work: Callable[[Connection], T]) -> T:
         """Run `work(connection)` on one consistent snapshot (or the current transaction)."""
-        result: T = self._read(work)
-        return result
-
-    def _write(self, work: Callable[[Connection], Any]) -> Any:
-        current: Connection | None = getattr(self._local, "connection", None)
-        if current is not None:
-            return work(current)
-        for attempt in range(_RETRIES):
-            try:
-                with self.engine.connect() as connection:
-                    connection.execution_options(**{WRITE_OPTION: True})
-                    with connection.begin():
-                        return work(connection)
-            except OperationalError as exc:
-                if not _is_busy(exc) or attempt == _RETRIES - 1:
-                    raise
-                time.sleep(0.05 * (attempt + 1))
-        raise AssertionError("unreachable")
-
-    def _read(self, work: Callable[[Connection], Any]) -> Any:
-        current: Connection | None = getattr(self._local, "connection", None)
-        if current is not None:
-            return work(current)
-        with self.engine.connect() as connection, connection.begin():
+        with read_transaction(self.engine) as connection:
             return work(connection)
 
     # --- issues -------------------------------------------------------------------------------
@@ -284,7 +231,7 @@ class Desk:
         """
         checked = check_draft(draft, limits)
         now = self.clock()
-        filed: builtins.list[Issue] = self._write(
+        filed: builtins.list[Issue] = self.write(
             lambda c: store.insert_issues(c, [checked], actor=actor, now=now)
         )
         return filed[0]
@@ -295,13 +242,13 @@ class Desk:
         """File several drafts in one transaction (an import, a bulk load): consecutive numbers."""
         checked = [check_draft(draft, limits) for draft in drafts]
         now = self.clock()
-        result: builtins.list[Issue] = self._write(
+        result: builtins.list[Issue] = self.write(
             lambda c: store.insert_issues(c, checked, actor=actor, now=now)
         )
         return result
 
     def get(self, number: int) -> Issue:
-        result: Issue = self._read(lambda c: store.get_issue(c, number))
+        result: Issue = self.read(lambda c: store.get_issue(c, number))
         return result
 
     def find(
@@ -312,7 +259,7 @@ class Desk:
         fingerprint: str | None = None,
     ) -> Issue | None:
         """The first issue (lowest number) matching every given key, or None."""
-        result: Issue | None = self._read(
+        result: Issue | None = self.read(
             lambda c: store.find_issue(
                 c, source=source, original_id=original_id, fingerprint=fingerprint
             )
@@ -320,27 +267,25 @@ class Desk:
         return result
 
     def list(self, query: IssueQuery | None = None) -> builtins.list[Issue]:
-        result: builtins.list[Issue] = self._read(
+        result: builtins.list[Issue] = self.read(
             lambda c: store.list_issues(c, query or IssueQuery())
         )
         return result
 
     def count(self, query: IssueQuery | None = None) -> int:
-        result: int = self._read(lambda c: store.count_issues(c, query or IssueQuery()))
+        result: int = self.read(lambda c: store.count_issues(c, query or IssueQuery()))
         return result
 
     def search(self, text: str, *, limit: int = 20) -> builtins.list[Issue]:
         """Issues matching every word of `text`, best match first (title matches weigh most)."""
-        result: builtins.list[Issue] = self._read(
+        result: builtins.list[Issue] = self.read(
             lambda c: store.search_issues(c, text, limit=limit)
         )
         return result
 
     def known_fixes(self, draft: IssueDraft, *, limit: int = 3) -> builtins.list[Issue]:
         """Resolved issues with a resolution that look like `draft` (title + error details)."""
-        result: builtins.list[Issue] = self._read(
-            lambda c: store.known_fixes(c, draft, limit=limit)
-        )
+        result: builtins.list[Issue] = self.read(lambda c: store.known_fixes(c, draft, limit=limit))
         return result
 
     def update(
@@ -363,7 +308,7 @@ class Desk:
             current = _locked(c, number, expected_version)
             return _apply(c, current, values, actor=actor, now=now, extra_events=[])
 
-        result: Issue = self._write(work)
+        result: Issue = self.write(work)
         return result
 
     def transition(
@@ -412,7 +357,7 @@ class Desk:
                 extra.append({"kind": "acknowledged"})
             return _apply(c, current, state, actor=actor, now=now, extra_events=extra)
 
-        result: Issue = self._write(work)
+        result: Issue = self.write(work)
         return result
 
     def acknowledge(self, number: int, *, actor: str) -> Issue:
@@ -432,7 +377,7 @@ class Desk:
                 extra_events=[{"kind": "acknowledged"}],
             )
 
-        result: Issue = self._write(work)
+        result: Issue = self.write(work)
         return result
 
     def comment(self, number: int, body: str, *, actor: str) -> Comment:
@@ -457,7 +402,7 @@ class Desk:
             )
             return made
 
-        result: Comment = self._write(work)
+        result: Comment = self.write(work)
         return result
 
     def comments(self, number: int) -> builtins.list[Comment]:
@@ -466,7 +411,7 @@ class Desk:
                 raise NotFound(f"no issue {format_number(number)}")
             return store.list_comments(c, number)
 
-        result: builtins.list[Comment] = self._read(work)
+        result: builtins.list[Comment] = self.read(work)
         return result
 
     def link(self, number: int, kind: LinkKind, target: int, *, actor: str) -> Issue:
@@ -500,7 +445,7 @@ class Desk:
                 return store.get_issue(c, number)
             return current
 
-        result: Issue = self._write(work)
+        result: Issue = self.write(work)
         return result
 
     def unlink(self, number: int, kind: LinkKind, target: int, *, actor: str) -> Issue:
@@ -528,7 +473,7 @@ class Desk:
             store.write_issue(c, current, expected_version=current.version, now=now, changed=())
             return store.get_issue(c, number)
 
-        result: Issue = self._write(work)
+        result: Issue = self.write(work)
         return result
 
     # --- events -------------------------------------------------------------------------------
@@ -555,7 +500,7 @@ class Desk:
             row.update(field=field, old=old, new=new)
             return store.add_events(c, [row])[0]
 
-        result: Event = self._write(work)
+        result: Event = self.write(work)
         return result
 
     def record_events(self, rows: Sequence[Mapping[str, Any]], *, actor: str) -> None:
@@ -589,7 +534,7 @@ class Desk:
         kinds: Sequence[str] | None = None,
     ) -> builtins.list[Event]:
         """Events in order of id; pass the last id seen as `after` to read the next page."""
-        result: builtins.list[Event] = self._read(
+        result: builtins.list[Event] = self.read(
             lambda c: store.list_events(c, issue=issue, after=after, limit=limit, kinds=kinds)
         )
         return result
@@ -600,7 +545,7 @@ class Desk:
         """Active, unblocked issues nobody holds a live claim on, most urgent first (severity,
         priority, age)."""
         now = self.clock()
-        result: builtins.list[Issue] = self._read(
+        result: builtins.list[Issue] = self.read(
             lambda c: store.ready_issues(c, limit=limit, now=now)
         )
         return result
@@ -646,7 +591,7 @@ class Desk:
             store.set_lease(c, claimed.number, held)
             return dataclasses.replace(claimed, lease=held)
 
-        result: Issue | None = self._write(work)
+        result: Issue | None = self.write(work)
         return result
 
     def renew(self, number: int, *, actor: str, lease: timedelta | str | None = None) -> Issue:
@@ -665,7 +610,7 @@ class Desk:
             store.set_lease(c, number, renewed)
             return dataclasses.replace(current, lease=renewed)
 
-        result: Issue = self._write(work)
+        result: Issue = self.write(work)
         return result
 
     def release(self, number: int, *, actor: str) -> Issue:
@@ -678,14 +623,14 @@ class Desk:
             check_holder(number, current.lease, actor=actor, now=now, lapsed_too=True)
             return _return_to_queue(c, current, "released", actor, now)
 
-        result: Issue = self._write(work)
+        result: Issue = self.write(work)
         return result
 
     def sweep_leases(self, *, limit: int = 500) -> builtins.list[Issue]:
         """Return every issue whose claim ran out to the ready queue; returns them as they are
         now. Safe to run from several processes at once: each lapsed claim is returned once."""
         now = self.clock()
-        if not self._read(lambda c: store.any_lapsed(c, now)):
+        if not self.read(lambda c: store.any_lapsed(c, now)):
             return []
 
         def work(c: Connection) -> builtins.list[Issue]:
@@ -694,7 +639,7 @@ class Desk:
                 for issue in store.lapsed_leases(c, now, limit=limit)
             ]
 
-        result: builtins.list[Issue] = self._write(work)
+        result: builtins.list[Issue] = self.write(work)
         return result
 
     def held(self) -> builtins.list[Issue]:
@@ -702,7 +647,7 @@ class Desk:
 
         Scalar fields only (as in statistics); a claim that ran out is listed until returned.
         """
-        result: builtins.list[Issue] = self._read(store.held_issues)
+        result: builtins.list[Issue] = self.read(store.held_issues)
         return result
 
     @property
@@ -752,7 +697,7 @@ class Desk:
         def work(c: Connection) -> builtins.list[SlaStatus]:
             return reports.desk_sla(c, self.sla_policy, now=moment)
 
-        result: builtins.list[SlaStatus] = self._read(work)
+        result: builtins.list[SlaStatus] = self.read(work)
         return result
 
     def escalate(self, *, actor: str, now: datetime | None = None) -> builtins.list[Event]:
@@ -779,7 +724,7 @@ class Desk:
                 ],
             )
 
-        result: builtins.list[Event] = self._write(work)
+        result: builtins.list[Event] = self.write(work)
         return result
 
     def stats(self, *, since: datetime | None = None, until: datetime | None = None) -> Stats:
@@ -789,7 +734,7 @@ class Desk:
         def work(c: Connection) -> Stats:
             return reports.desk_stats(c, self.sla_policy, since=since, until=until, now=moment)
 
-        result: Stats = self._read(work)
+        result: Stats = self.read(work)
         return result
 
     def resolution_hours(self) -> builtins.list[float]:
@@ -803,22 +748,22 @@ class Desk:
         """Add the service, or update the one of the same name; returns it as stored."""
         check_service_name(service.name)
         now = self.clock()
-        result: Service = self._write(lambda c: store.upsert_service(c, service, now=now))
+        result: Service = self.write(lambda c: store.upsert_service(c, service, now=now))
         return result
 
     def get_service(self, name: str) -> Service:
-        result: Service = self._read(lambda c: store.get_service(c, name))
+        result: Service = self.read(lambda c: store.get_service(c, name))
         return result
 
     def services(self) -> builtins.list[Service]:
-        result: builtins.list[Service] = self._read(store.list_services)
+        result: builtins.list[Service] = self.read(store.list_services)
         return result
 
     # --- imported logs ------------------------------------------------------------------------
 
     def import_records(self, source: str) -> builtins.list[ImportRecord]:
         """What the log `source` said about each of its issues at its last import."""
-        result: builtins.list[ImportRecord] = self._read(
+        result: builtins.list[ImportRecord] = self.read(
             lambda c: import_store.records_for(c, source)
         )
         return result
@@ -826,16 +771,16 @@ class Desk:
     def save_import_records(self, records: Sequence[ImportRecord]) -> None:
         """Remember what the logs say now, for the next re-import's three-way merge."""
         now = self.clock()
-        self._write(lambda c: import_store.save_records(c, records, now=now))
+        self.write(lambda c: import_store.save_records(c, records, now=now))
 
     def replace_log_notes(self, source: str, notes: Sequence[LogNote]) -> None:
         """The log `source`'s notes, as its latest import read them."""
         now = self.clock()
-        self._write(lambda c: import_store.replace_notes(c, source, notes, now=now))
+        self.write(lambda c: import_store.replace_notes(c, source, notes, now=now))
 
     def log_notes(self, source: str | None = None) -> builtins.list[LogNote]:
         """The notes of one log (`source` as the desk names it), or of every imported log."""
-        result: builtins.list[LogNote] = self._read(lambda c: import_store.notes(c, source))
+        result: builtins.list[LogNote] = self.read(lambda c: import_store.notes(c, source))
         return result
 
 

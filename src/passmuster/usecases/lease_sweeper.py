@@ -9,16 +9,19 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from passmuster.usecases.desk import Desk
 
 log = logging.getLogger("passmuster.leases")
 
 
 async def sweep_leases_until(
-    desk: Any, stop: asyncio.Event, *, interval: float | None = None
+    desk: Desk, stop: asyncio.Event, *, interval: float | None = None
 ) -> None:
     """Sweep every `interval` seconds (default: the desk's `[leases] sweep_interval`) until
-    `stop` is set. `desk` is a Desk, or the server's serialised wrapper of one."""
+    `stop` is set."""
     every = interval if interval is not None else desk.lease_policy.sweep_interval.total_seconds()
     while not stop.is_set():
         try:

@@ -22,6 +22,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Engine, delete, insert, select
 
+from passmuster.storage.engine import read_transaction, write_transaction
 from passmuster.usecases.tokens import CACHE_SECONDS, TokenInfo, TokenStore
 
 MAX_AGE = timedelta(days=7)
@@ -63,7 +64,7 @@ class SessionStore:
         """A new session for `token`; returns the secret for the cookie (never stored)."""
         secret = SESSION_PREFIX + secrets.token_urlsafe(32)
         now = datetime.now(UTC)
-        with self._engine.begin() as conn:
+        with write_transaction(self._engine) as conn:
             conn.execute(delete(self._table).where(self._table.c.expires_at < now))
             conn.execute(
                 insert(self._table).values(
@@ -83,7 +84,7 @@ class SessionStore:
         digest = _digest(secret)
         seen = self._seen.get(digest)
         if seen is None or time.monotonic() - seen[2] >= CACHE_SECONDS:
-            with self._engine.connect() as conn:
+            with read_transaction(self._engine) as conn:
                 row = conn.execute(
                     select(self._table.c.token_id, self._table.c.expires_at).where(
                         self._table.c.secret_hash == digest
@@ -111,13 +112,13 @@ class SessionStore:
             return
         digest = _digest(secret)
         self._seen.pop(digest, None)
-        with self._engine.begin() as conn:
+        with write_transaction(self._engine) as conn:
             conn.execute(delete(self._table).where(self._table.c.secret_hash == digest))
 
     def end_all(self) -> int:
         """End every session of every token; how many there were."""
         self._seen.clear()
-        with self._engine.begin() as conn:
+        with write_transaction(self._engine) as conn:
             return int(conn.execute(delete(self._table)).rowcount or 0)
 
 

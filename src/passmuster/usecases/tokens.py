@@ -21,6 +21,7 @@ from sqlalchemy import Engine, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from passmuster.errors import AuthError, Conflict, Forbidden, InvalidValue, NotFound
+from passmuster.storage.engine import read_transaction, write_transaction
 
 TOKEN_PREFIX = "pm_"
 # A token once checked is trusted for this long without reading it again: a request saves a
@@ -111,7 +112,7 @@ class TokenStore:
         secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
         now = datetime.now(UTC)
         try:
-            with self._engine.begin() as conn:
+            with write_transaction(self._engine) as conn:
                 conn.execute(
                     insert(self._table).values(
                         name=name,
@@ -129,7 +130,7 @@ class TokenStore:
         return self.get(name), secret
 
     def get(self, name: str) -> TokenInfo:
-        with self._engine.connect() as conn:
+        with read_transaction(self._engine) as conn:
             row = conn.execute(select(self._table).where(self._table.c.name == name)).first()
         if row is None:
             raise NotFound(f"no token named {name!r}", field="name")
@@ -139,13 +140,13 @@ class TokenStore:
         query = select(self._table).order_by(self._table.c.id)
         if not include_revoked:
             query = query.where(self._table.c.revoked_at.is_(None))
-        with self._engine.connect() as conn:
+        with read_transaction(self._engine) as conn:
             return [self._info(row._mapping) for row in conn.execute(query)]
 
     def revoke(self, name: str) -> TokenInfo:
         """Revoke a token by name; revoking twice is an error that says so."""
         now = datetime.now(UTC)
-        with self._engine.begin() as conn:
+        with write_transaction(self._engine) as conn:
             result = conn.execute(
                 update(self._table)
                 .where(self._table.c.name == name, self._table.c.revoked_at.is_(None))
@@ -162,7 +163,7 @@ class TokenStore:
         """Revoke every active token (after a leak); the ones revoked now."""
         now = datetime.now(UTC)
         active = self.list(include_revoked=False)
-        with self._engine.begin() as conn:
+        with write_transaction(self._engine) as conn:
             conn.execute(
                 update(self._table).where(self._table.c.revoked_at.is_(None)).values(revoked_at=now)
             )
@@ -178,7 +179,7 @@ class TokenStore:
         cached = self._by_hash.get(digest)
         if cached is not None and time.monotonic() - cached[1] < CACHE_SECONDS:
             return cached[0]
-        with self._engine.connect() as conn:
+        with read_transaction(self._engine) as conn:
             row = conn.execute(
                 select(self._table).where(self._table.c.token_hash == digest)
             ).first()
@@ -196,7 +197,7 @@ class TokenStore:
         cached = self._by_id.get(token_id)
         if cached is not None and time.monotonic() - cached[1] < CACHE_SECONDS:
             return cached[0]
-        with self._engine.connect() as conn:
+        with read_transaction(self._engine) as conn:
             row = conn.execute(select(self._table).where(self._table.c.id == token_id)).first()
         if row is None:
             return None
@@ -212,7 +213,7 @@ class TokenStore:
         if last is not None and now - last < _TOUCH_EVERY:
             return
         self._touched[info.id] = now
-        with self._engine.begin() as conn:
+        with write_transaction(self._engine) as conn:
             conn.execute(
                 update(self._table).where(self._table.c.id == info.id).values(last_used_at=now)
             )
