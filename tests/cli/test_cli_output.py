@@ -53,13 +53,6 @@ def test_utc_times_are_shown_in_local_time(monkeypatch: pytest.MonkeyPatch) -> N
     assert _output.local_time(None) == ""
 
 
-def test_durations_read_like_the_logs() -> None:
-    assert _output.human_duration(timedelta(hours=2)) == "2h 00m"
-    assert _output.human_duration(90) == "1m"
-    assert _output.human_duration(timedelta(days=3, hours=4)) == "3d 4h"
-    assert _output.human_duration(None) == "-"
-
-
 def test_a_date_that_cannot_be_read_names_the_option() -> None:
     with pytest.raises(_output.BadInput, match="--since"):
         _output.parse_when("last tuesday", option="--since")

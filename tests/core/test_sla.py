@@ -196,3 +196,41 @@ def test_a_partial_policy_keeps_the_other_defaults() -> None:
     assert policy.resolve.low == timedelta(weeks=2)
     assert policy.resolve.critical == timedelta(hours=4)
     assert SlaPolicy.model_validate({"resolve": {"medium": "none"}}).resolve.medium is None
+
+
+def _status(number: int, clock: str, state: str, remaining_h: float) -> SlaStatus:
+    from typing import Any, cast
+
+    start = datetime(2025, 1, 1, tzinfo=UTC)
+    return SlaStatus(
+        number=number,
+        title="t",
+        severity=Severity.HIGH,
+        status=Status.OPEN,
+        assignee=None,
+        clock=cast(Any, clock),
+        state=cast(Any, state),
+        started_at=start,
+        limit=timedelta(hours=8),
+        elapsed=timedelta(hours=8 - remaining_h),
+        remaining=timedelta(hours=remaining_h),
+        due_at=start + timedelta(hours=8),
+    )
+
+
+def test_the_worst_clock_is_breached_before_at_risk_then_the_least_time_left() -> None:
+    from passmuster.core.sla import worst_clocks
+
+    worst = worst_clocks(
+        [
+            _status(1, "respond", "at_risk", 0.5),
+            _status(1, "resolve", "breached", -0.1),
+            _status(2, "respond", "at_risk", 1.0),
+            _status(2, "resolve", "at_risk", 0.2),
+            _status(3, "respond", "ok", 5.0),
+        ]
+    )
+    assert {n: (c.clock, c.state) for n, c in worst.items()} == {
+        1: ("resolve", "breached"),
+        2: ("resolve", "at_risk"),
+    }

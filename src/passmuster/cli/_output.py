@@ -220,25 +220,6 @@ def local_time(moment: datetime | None, *, seconds: bool = False) -> str:
     return shown.strftime("%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M")
 
 
-def human_duration(value: timedelta | float | None) -> str:
-    """`2h 05m`, `3d 4h`, `45s`; "-" for None. Floats are seconds."""
-    if value is None:
-        return "-"
-    seconds = value.total_seconds() if isinstance(value, timedelta) else float(value)
-    sign = "-" if seconds < 0 else ""
-    seconds = abs(seconds)
-    if seconds < 60:
-        return f"{sign}{seconds:.0f}s"
-    minutes = int(seconds // 60)
-    if minutes < 60:
-        return f"{sign}{minutes}m"
-    hours, minutes = divmod(minutes, 60)
-    if hours < 48:
-        return f"{sign}{hours}h {minutes:02d}m"
-    days, hours = divmod(hours, 24)
-    return f"{sign}{days}d {hours}h"
-
-
 def parse_when(text: str, *, option: str) -> datetime:
     """A date or date-time typed by a user (local time unless it names a zone), as UTC."""
     raw = text.strip()

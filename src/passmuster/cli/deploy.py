@@ -28,10 +28,10 @@ from passmuster.cli._output import (
     desk_session,
     emit_json,
     err_console,
-    human_duration,
     local_time,
     styled,
 )
+from passmuster.core.durations import hours_text, seconds_text
 
 if TYPE_CHECKING:
     from passmuster.core.deploy.attempts import Attempt
@@ -304,7 +304,7 @@ def _attempt_line(attempt: Attempt, finished: Finished | None) -> str:
 
     result = attempt.result.value
     mark = RESULT_MARK.get(result, "?")
-    took = human_duration(attempt.duration) if attempt.duration is not None else ""
+    took = seconds_text(attempt.duration) if attempt.duration is not None else ""
     head = f"  [{RESULT_STYLE.get(result, '')}]{mark} {attempt.service:<20}[/] {took:>6}"
     if attempt.result.value == "succeeded":
         version = short(attempt.service_commit or attempt.commit)
@@ -539,7 +539,7 @@ def status_command(
             row.service,
             local_time(last.started_at) if last else "never",
             styled(last.result.value, RESULT_STYLE) if last else "",
-            human_duration(last.duration) if last and last.duration is not None else "",
+            seconds_text(last.duration) if last and last.duration is not None else "",
             short(last.service_commit or last.commit) if last else "",
             styled(row.health, HEALTH_STYLE),
             " ".join(f"#{n:03d}" for n in row.issues),
@@ -680,7 +680,7 @@ def history_command(
             a.service,
             local_time(a.started_at, seconds=True),
             styled(a.result.value, RESULT_STYLE),
-            human_duration(a.duration) if a.duration is not None else "",
+            seconds_text(a.duration) if a.duration is not None else "",
             short(a.service_commit or a.commit),
             escape(why[:100]) + (f" → #{a.issue:03d}" if a.issue else ""),
         )
@@ -770,9 +770,6 @@ def delivery_view(keys: Any) -> Any:
     """DORA's four keys as a Rich table (for `passmuster stats`)."""
     from rich.table import Table
 
-    def hours(value: float | None) -> str:
-        return human_duration(value * 3600) if value is not None else "-"
-
     table = Table(
         title="Delivery (DORA's four keys, per service deployment)",
         title_justify="left",
@@ -791,8 +788,8 @@ def delivery_view(keys: Any) -> Any:
     )
     table.add_row(
         "Lead time for changes",
-        hours(keys.lead_time_hours),
-        f"median; 90th percentile {hours(keys.lead_time_p90_hours)}",
+        hours_text(keys.lead_time_hours),
+        f"median; 90th percentile {hours_text(keys.lead_time_p90_hours)}",
     )
     table.add_row(
         "Change failure rate",
@@ -801,7 +798,7 @@ def delivery_view(keys: Any) -> Any:
     )
     table.add_row(
         "Time to restore",
-        hours(keys.restore_hours),
+        hours_text(keys.restore_hours),
         f"median; {keys.unrestored} not restored yet" if keys.unrestored else "median",
     )
     return table

@@ -26,13 +26,13 @@ from passmuster.cli._output import (
     console,
     desk_session,
     emit_json,
-    human_duration,
     issue_json,
     local_time,
     say,
     styled,
     to_jsonable,
 )
+from passmuster.core.durations import duration_text
 from passmuster.core.visible import escape_controls
 
 if TYPE_CHECKING:
@@ -550,7 +550,7 @@ def _sla_badges(desk: Desk, issues: Sequence[Issue]) -> dict[int, str]:
     """
     from datetime import UTC, datetime
 
-    from passmuster.core.sla import SlaStatus, issue_clocks
+    from passmuster.core.sla import SlaStatus, issue_clocks, worst_clocks
 
     active = [i for i in issues if i.status.is_active]
     clocks: list[SlaStatus] = []
@@ -562,17 +562,9 @@ def _sla_badges(desk: Desk, issues: Sequence[Issue]) -> dict[int, str]:
         policy = desk.sla_policy
         for issue in active:
             clocks += issue_clocks(issue, _all_events(desk, issue.number), policy, now=now)
-    worst: dict[int, SlaStatus] = {}
-    for clock in clocks:
-        if clock.state not in ("breached", "at_risk"):
-            continue
-        key = (clock.state != "breached", clock.remaining)
-        current = worst.get(clock.number)
-        if current is None or key < (current.state != "breached", current.remaining):
-            worst[clock.number] = clock
     return {
         number: f"{c.clock} {'breached' if c.state == 'breached' else 'at risk'}"
-        for number, c in worst.items()
+        for number, c in worst_clocks(clocks).items()
     }
 
 
@@ -611,7 +603,7 @@ def issue_lines(
             escape_controls(issue.title),
             escape_controls(", ".join(issue.services)),
             escape_controls(issue.assignee or ""),
-            human_duration(now - opened) if opened else "",
+            duration_text(now - opened) if opened else "",
         ]
         if badges:
             row.append(badges.get(issue.number, ""))

@@ -29,12 +29,12 @@ from passmuster.cli._output import (
     display_url,
     emit_json,
     err_console,
-    human_duration,
     issue_json,
     local_time,
     say,
     styled,
 )
+from passmuster.core.durations import duration_text
 
 # Shared with the frequent commands, which live in their own module to start quickly.
 _many = frequent.many
@@ -197,7 +197,7 @@ def agents_command(as_json: JsonOption = False) -> None:
         lease = issue.lease
         if lease is None:
             continue
-        left = "ran out" if lease.expired(now) else human_duration(lease.remaining(now))
+        left = "ran out" if lease.expired(now) else duration_text(lease.remaining(now))
         table.add_row(
             _escape(lease.holder),
             issue.ref,

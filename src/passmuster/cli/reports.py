@@ -20,13 +20,13 @@ from passmuster.cli._output import (
     console,
     desk_session,
     emit_json,
-    human_duration,
     local_time,
     parse_when,
     say,
     styled,
     to_jsonable,
 )
+from passmuster.core.durations import duration_text, hours_text
 
 if TYPE_CHECKING:
     from rich.console import RenderableType
@@ -85,7 +85,7 @@ def _sla_table(clocks: Sequence[SlaStatus]) -> RenderableType:
     for clock in clocks:
         state_style = "bold red" if clock.state == "breached" else "yellow"
         if clock.state == "breached":
-            due = f"[red]{human_duration(-clock.remaining)} over[/]"
+            due = f"[red]{duration_text(-clock.remaining)} over[/]"
         else:
             due = local_time(clock.due_at)
         table.add_row(
@@ -94,8 +94,8 @@ def _sla_table(clocks: Sequence[SlaStatus]) -> RenderableType:
             styled(clock.status, STATUS_STYLE),
             clock.clock,
             f"[{state_style}]{clock.state.replace('_', ' ')}[/]",
-            human_duration(clock.elapsed),
-            human_duration(clock.limit),
+            duration_text(clock.elapsed),
+            duration_text(clock.limit),
             due,
             escape(clock.assignee or ""),
             escape(clock.title),
@@ -182,11 +182,8 @@ def stats_view(stats: Stats) -> list[RenderableType]:
     from rich.markup import escape
     from rich.table import Table
 
-    def hours(value: float | None) -> str:
-        return human_duration(value * 3600) if value is not None else "-"
-
     def mean(value: float | None) -> str:
-        return hours(value) if value is not None else "n/a (nothing yet)"
+        return hours_text(value) if value is not None else "n/a (nothing yet)"
 
     window = ""
     if stats.since or stats.until:
@@ -219,8 +216,8 @@ def stats_view(stats: Stats) -> list[RenderableType]:
             *(str(row.by_severity.get(s, 0)) for s in SEVERITY_STYLE),
             str(row.total),
             str(row.resolved),
-            hours(row.avg_resolution_hours),
-            hours(row.median_resolution_hours),
+            hours_text(row.avg_resolution_hours),
+            hours_text(row.median_resolution_hours),
         ]
         months.add_row(*cells, style="bold" if bold else None, end_section=bold)
     parts.append(months)

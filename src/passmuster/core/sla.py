@@ -25,7 +25,7 @@ status that is not a pause status. Reopening an issue restarts the resolve clock
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Literal
@@ -352,6 +352,22 @@ def sla_report(
         if status.state in ("at_risk", "breached")
     ]
     return sorted(out, key=lambda s: (s.remaining, s.severity.rank, s.number))
+
+
+def worst_clocks(statuses: Iterable[SlaStatus]) -> dict[int, SlaStatus]:
+    """Per issue, the one clock a list shows beside it: breached before at risk, then the least
+    time left. Issues with no clock at risk or breached are left out."""
+    worst: dict[int, SlaStatus] = {}
+    for clock in statuses:
+        if clock.state not in ("breached", "at_risk"):
+            continue
+        current = worst.get(clock.number)
+        if current is None or (clock.state != "breached", clock.remaining) < (
+            current.state != "breached",
+            current.remaining,
+        ):
+            worst[clock.number] = clock
+    return worst
 
 
 def sla_horizon(policy: SlaPolicy, *, now: datetime) -> dict[Severity, datetime | None]:

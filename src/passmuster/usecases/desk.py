@@ -508,7 +508,7 @@ class Desk:
         optional `field`, `old`, `new`, each as in `record_event`."""
         now = self.clock()
         stamped = [{**row, "actor": actor, "at": now} for row in rows]
-        self._write(lambda c: store.append_events(c, stamped))
+        self.write(lambda c: store.append_events(c, stamped))
 
     # --- what the scanner keeps seeing ---------------------------------------------------------
 
@@ -516,11 +516,11 @@ class Desk:
         """Count one more scan seeing the finding behind each issue of `numbers` (`seen_in`:
         the scan's stamp); no timeline event, since nothing changed."""
         now = self.clock()
-        self._write(lambda c: occurrence_store.record(c, numbers, at=now, seen_in=seen_in))
+        self.write(lambda c: occurrence_store.record(c, numbers, at=now, seen_in=seen_in))
 
     def occurrences(self, numbers: Sequence[int]) -> dict[int, Occurrences]:
         """How often scans saw the findings behind these issues (those seen at all)."""
-        result: dict[int, Occurrences] = self._read(
+        result: dict[int, Occurrences] = self.read(
             lambda c: occurrence_store.for_issues(c, numbers)
         )
         return result
@@ -739,7 +739,7 @@ class Desk:
 
     def resolution_hours(self) -> builtins.list[float]:
         """Hours from report to resolution of every resolved or closed issue that has both."""
-        result: builtins.list[float] = self._read(reports.resolution_hours)
+        result: builtins.list[float] = self.read(reports.resolution_hours)
         return result
 
     # --- services -----------------------------------------------------------------------------

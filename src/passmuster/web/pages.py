@@ -20,6 +20,7 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from passmuster.core.durations import duration_text, hours_text
 from passmuster.core.findings import is_still_detected
 from passmuster.core.issues import (
     CloseReason,
@@ -46,7 +47,8 @@ def install(app: FastAPI) -> None:
     templates = Jinja2Templates(directory=HERE / "templates")
     templates.env.filters["local"] = views.when
     templates.env.filters["ago"] = views.ago
-    templates.env.filters["duration"] = views.duration
+    templates.env.filters["duration"] = duration_text
+    templates.env.filters["hours"] = hours_text
     templates.env.filters["markdown"] = render_markdown
     templates.env.filters["event"] = describe_event
     templates.env.globals["STATUSES"] = list(Status)

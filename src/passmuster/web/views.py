@@ -22,6 +22,7 @@ from urllib.parse import urlencode
 from fastapi import Path
 from markupsafe import Markup
 
+from passmuster.core.durations import duration_text
 from passmuster.core.issues import (
     ALLOWED_TRANSITIONS,
     IssueQuery,
@@ -31,6 +32,7 @@ from passmuster.core.issues import (
 )
 from passmuster.core.leases import claims_table
 from passmuster.core.limits import check_storable
+from passmuster.core.sla import worst_clocks
 from passmuster.core.stats import month_axis
 from passmuster.web.graph import dependency_svg, sparkline_svg
 
@@ -67,25 +69,10 @@ def when(moment: datetime | None) -> Markup:
     return Markup('<time datetime="{}">{}</time>').format(moment.isoformat(), shown)
 
 
-def duration(value: timedelta | float | None) -> str:
-    if value is None:
-        return "-"
-    seconds = value.total_seconds() if isinstance(value, timedelta) else float(value) * 3600
-    sign = "-" if seconds < 0 else ""
-    minutes = int(abs(seconds) // 60)
-    if minutes < 60:
-        return f"{sign}{minutes}m"
-    hours, minutes = divmod(minutes, 60)
-    if hours < 48:
-        return f"{sign}{hours}h {minutes:02d}m"
-    days, hours = divmod(hours, 24)
-    return f"{sign}{days}d {hours}h"
-
-
 def ago(moment: datetime | None) -> str:
     if moment is None:
         return ""
-    return duration(datetime.now(UTC) - moment) + " ago"
+    return duration_text(datetime.now(UTC) - moment) + " ago"
 
 
 # --- filters ----------------------------------------------------------------------------
@@ -159,7 +146,7 @@ class Badge:
     @property
     def text(self) -> str:
         verb = "overdue" if self.remaining < timedelta(0) else "left"
-        return f"{self.clock} {duration(abs(self.remaining))} {verb}"
+        return f"{self.clock} {duration_text(abs(self.remaining))} {verb}"
 
 
 class _SlaCache:
@@ -225,16 +212,10 @@ class _SlaCache:
                 self._refreshing = False
 
     def badges(self, desk: Desk) -> dict[int, Badge]:
-        out: dict[int, Badge] = {}
-        for s in self.statuses(desk):
-            current = out.get(s.number)
-            # Show the worse clock: breached beats at risk, then the least time left.
-            if current is None or (s.state == "breached", -s.remaining.total_seconds()) > (
-                current.state == "breached",
-                -current.remaining.total_seconds(),
-            ):
-                out[s.number] = Badge(s.state, s.clock, s.remaining)
-        return out
+        return {
+            number: Badge(s.state, s.clock, s.remaining)
+            for number, s in worst_clocks(self.statuses(desk)).items()
+        }
 
 
 def _latest_event(desk: Desk) -> int:
