@@ -75,7 +75,7 @@ class LiveHub:
 
     async def start(self) -> None:
         """Begin after the newest event: pages want what happens from now on."""
-        self.cursor = await asyncio.to_thread(self._latest_event_id)
+        self.cursor = await asyncio.to_thread(self._desk.latest_event_id)
         if self._health is not None:
             try:
                 self._health_seen = dict(await asyncio.to_thread(self._health))
@@ -222,14 +222,6 @@ class LiveHub:
             self._subscribers.discard(queue)
 
     # --- the database side ---------------------------------------------------------------
-
-    def _latest_event_id(self) -> int:
-        from sqlalchemy import func, select
-
-        from passmuster.storage.issue_tables import events
-
-        with self._desk.engine.connect() as conn:
-            return int(conn.execute(select(func.max(events.c.id))).scalar() or 0)
 
     def _notify_others(self) -> None:
         from sqlalchemy import text

@@ -241,12 +241,6 @@ def gatus_targets(path: Path, config: MonitorConfig) -> list[Target]:
     return targets
 
 
-def _headers(raw: Any) -> tuple[tuple[str, str], ...]:
-    if not isinstance(raw, dict):
-        return ()
-    return tuple(sorted((str(k), str(v)) for k, v in raw.items()))
-
-
 def _alert_value(entry: dict[str, Any], key: str, default: int) -> Any:
     """Gatus keeps thresholds per alert; the first alert that sets one wins."""
     for alert in entry.get("alerts") or []:

@@ -475,6 +475,21 @@ class MonitorStore:
         with read_transaction(self.engine) as conn:
             return [Sample(*r) for r in conn.execute(stmt)]
 
+    def recent_latencies(self, since: int) -> dict[str, list[float | None]]:
+        """Per target, its probes' latencies in seconds since `since` (ms), oldest first;
+        None marks a failed probe."""
+        s = monitor_samples
+        query = (
+            select(s.c.target, s.c.ok, s.c.latency)
+            .where(s.c.at >= since)
+            .order_by(s.c.target, s.c.at)
+        )
+        series: dict[str, list[float | None]] = {}
+        with read_transaction(self.engine) as conn:
+            for target, ok, latency in conn.execute(query):
+                series.setdefault(target, []).append(float(latency) if ok else None)
+        return series
+
     def rollups(self, target: str, resolution: str) -> list[tuple[int, int, int, float, float]]:
         """(bucket, count, ok, latency_sum, latency_max) per minute ("m") or hour ("h")."""
         r = monitor_rollups

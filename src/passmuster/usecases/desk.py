@@ -220,6 +220,15 @@ class Desk:
         with read_transaction(self.engine) as connection:
             return work(connection)
 
+    def latest_event_id(self) -> int:
+        """The newest event's id: whatever changes on the desk moves it (caches and the live
+        feed compare it)."""
+        return self.read(store.latest_event_id)
+
+    def open_counts_by_service(self) -> tuple[dict[str, int], dict[str, int]]:
+        """(active issues, active incidents) per service name."""
+        return self.read(store.open_counts_by_service)
+
     # --- issues -------------------------------------------------------------------------------
 
     def file(self, draft: IssueDraft, *, actor: str, limits: Limits = TYPED) -> Issue:

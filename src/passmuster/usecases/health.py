@@ -9,7 +9,6 @@ separate `passmuster monitor`) shows up here. Before any probe every service is 
 from __future__ import annotations
 
 import time
-from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -78,21 +77,11 @@ class StoreHealth:
         return out
 
     def _recent(self) -> dict[str, list[float | None]]:
-        from sqlalchemy import select
-
-        from passmuster.storage.monitor_tables import monitor_samples as s
-
         since = int(time.time() * 1000) - SPARK_WINDOW_MS
-        query = (
-            select(s.c.target, s.c.ok, s.c.latency)
-            .where(s.c.at >= since)
-            .order_by(s.c.target, s.c.at)
-        )
-        series: dict[str, list[float | None]] = defaultdict(list)
-        with self._engine.connect() as conn:
-            for target, ok, latency in conn.execute(query):
-                series[target].append(float(latency) * 1000.0 if ok else None)
-        return {name: values[-SPARK_POINTS:] for name, values in series.items()}
+        return {
+            name: [None if v is None else v * 1000.0 for v in values[-SPARK_POINTS:]]
+            for name, values in self._store.recent_latencies(since).items()
+        }
 
 
 _RANK = {"down": 3, "degraded": 2, "unknown": 1, "up": 0}

@@ -169,7 +169,7 @@ class _SlaCache:
         self._statuses: list[SlaStatus] = []
 
     def statuses(self, desk: Desk) -> list[SlaStatus]:
-        cursor = _latest_event(desk)
+        cursor = desk.latest_event_id()
         with self._lock:
             known = self._cursor >= 0
             stale = cursor != self._cursor or time.monotonic() - self._at > SLA_CACHE_SECONDS
@@ -192,7 +192,7 @@ class _SlaCache:
         caches): its time says nothing about the desk's size, so it must not make a small desk
         look big and serve stale states."""
         with self._compute:
-            cursor = _latest_event(desk)
+            cursor = desk.latest_event_id()
             started = time.monotonic()
             statuses = desk.sla()
             with self._lock:
@@ -216,15 +216,6 @@ class _SlaCache:
             number: Badge(s.state, s.clock, s.remaining)
             for number, s in worst_clocks(self.statuses(desk)).items()
         }
-
-
-def _latest_event(desk: Desk) -> int:
-    from sqlalchemy import func, select
-
-    from passmuster.storage.issue_tables import events
-
-    with desk.engine.connect() as conn:
-        return int(conn.execute(select(func.max(events.c.id))).scalar() or 0)
 
 
 _caches: weakref.WeakKeyDictionary[Desk, _SlaCache] = weakref.WeakKeyDictionary()
@@ -315,38 +306,6 @@ def issue_detail(desk: Desk, number: int) -> dict[str, Any]:
     }
 
 
-def _per_service_counts(desk: Desk) -> tuple[Counter[str], Counter[str]]:
-    """Open issues and open incidents per service, in one grouped query."""
-    from sqlalchemy import case, func, select
-
-    from passmuster.storage.issue_tables import issue_services, issues, services
-
-    active = [s.value for s in Status if s.is_active]
-    incident = case((issues.c.type == IssueType.INCIDENT.value, 1), else_=0)
-    # Grouping by the service's id and naming the ids afterwards is twice as fast as
-    # grouping by name through a third join.
-    grouped = (
-        select(issue_services.c.service_id, func.count(), func.sum(incident))
-        .select_from(
-            issue_services.join(
-                issues,
-                (issues.c.number == issue_services.c.issue_number) & issues.c.status.in_(active),
-            )
-        )
-        .group_by(issue_services.c.service_id)
-    )
-    open_counts: Counter[str] = Counter()
-    incident_counts: Counter[str] = Counter()
-    with desk.engine.connect() as conn:
-        names = dict(conn.execute(select(services.c.id, services.c.name)).tuples().all())
-        for service_id, total, incidents in conn.execute(grouped):
-            name = names.get(service_id)
-            if name is not None:
-                open_counts[name] = int(total)
-                incident_counts[name] = int(incidents or 0)
-    return open_counts, incident_counts
-
-
 def services(desk: Desk, health: HealthView, *, show_all: bool = False) -> dict[str, Any]:
     """The catalog with health, latency and open issues, most urgent first.
 
@@ -361,7 +320,7 @@ def services(desk: Desk, health: HealthView, *, show_all: bool = False) -> dict[
     # Targets the monitor probes that the desk's catalog does not list yet still show.
     known = {s.name for s in catalog}
     catalog += [Service(name=n, source="monitor") for n in sorted(set(current) - known)]
-    open_counts, incident_counts = _per_service_counts(desk)
+    open_counts, incident_counts = desk.open_counts_by_service()
     rows: list[dict[str, Any]] = []
     for service in catalog:
         h = current.get(service.name, ServiceHealth(service.name))
