@@ -95,6 +95,32 @@ def test_a_configuration_change_is_picked_up_without_restart(
     assert {r.name for r in m.store.target_rows()} == {"a", "b"}
 
 
+def test_a_change_made_before_the_watcher_runs_is_picked_up_too(
+    desk: Desk, server: ThreadServer, tmp_path: Path
+) -> None:
+    path = tmp_path / "passmuster.toml"
+    head = "[monitor]\ncatalog = false\ninterval = 0.1\n"
+    entry = '[[monitor.targets]]\nname = "{}"\nurl = "{}"\n'
+    path.write_text(head + entry.format("a", server.url("/a")))
+    loader = lambda: load_setup(path)  # noqa: E731
+    m = Monitor(desk, loader(), loader=loader, timings=FAST)
+    # Written after the configuration was read and before the monitor (and its file watcher)
+    # started, as a busy machine's slow start allows: a watcher alone never sees this change.
+    path.write_text(
+        head + entry.format("a", server.url("/a")) + entry.format("b", server.url("/b"))
+    )
+
+    async def scenario() -> None:
+        stop = asyncio.Event()
+        task = asyncio.create_task(m.run(stop))
+        await _until(lambda: bool(m.store.samples("b")))
+        stop.set()
+        await asyncio.wait_for(task, 10)
+
+    asyncio.run(scenario())
+    assert m.reloads == 1
+
+
 async def _until(check: object, timeout: float = 10.0) -> None:
     assert callable(check)
     loop = asyncio.get_running_loop()

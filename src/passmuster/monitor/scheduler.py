@@ -82,6 +82,7 @@ class Monitor:
         self.desk = desk
         self.setup = setup
         self.loader = loader
+        self._read_as = _stamps(setup.watch)  # the configuration files as `setup` was read
         self.worker = worker or worker_id()
         self.timings = timings or Timings()
         self.on_flip = on_flip
@@ -354,6 +355,10 @@ class Monitor:
                 if more:
                     await asyncio.sleep(0)
                     continue
+                if self.loader and _stamps(self.setup.watch) != self._read_as:
+                    # The watcher sees only changes made once it runs; a file written before
+                    # then (during a busy start) is caught here, within one idle period.
+                    await self.reload()
                 idle = await self._idle_time()
                 self._wake.clear()
                 wake_wait = asyncio.create_task(self._wake.wait())
@@ -405,11 +410,14 @@ class Monitor:
             return False
         from passmuster.errors import PassmusterError
 
+        read_as = _stamps(self.setup.watch)  # before reading: a write meanwhile is seen next time
         try:
             setup = await self._db(self.loader)
         except PassmusterError as exc:
+            self._read_as = read_as  # a broken file is reported once, not at every idle check
             log.error("configuration not reloaded: %s", exc.message)
             return False
+        self._read_as = read_as if setup.watch == self.setup.watch else _stamps(setup.watch)
         self.setup = setup
         config = setup.config
         self.prober.max_body_bytes = config.max_body_bytes
@@ -423,6 +431,19 @@ class Monitor:
         self._wake.set()
         log.info("configuration reloaded: %d targets", len(setup.targets.targets))
         return True
+
+
+def _stamps(files: Sequence[Path]) -> dict[Path, tuple[int, int] | None]:
+    """Each file's modification time and size (None when it is missing)."""
+    found: dict[Path, tuple[int, int] | None] = {}
+    for path in files:
+        try:
+            info = path.stat()
+        except OSError:
+            found[path] = None
+        else:
+            found[path] = (info.st_mtime_ns, info.st_size)
+    return found
 
 
 def _now_ms() -> int:
