@@ -67,23 +67,31 @@ def test_hostile_targets_fail_within_their_timeout_and_the_others_stay_on_schedu
         assert len([s for s in samples if start <= s.at <= end]) >= 3
 
 
+def _write_targets(path: Path, server: ThreadServer, *names: str) -> None:
+    entries = "".join(
+        f'[[monitor.targets]]\nname = "{name}"\nurl = "{server.url("/" + name)}"\n'
+        for name in names
+    )
+    path.write_text("[monitor]\ncatalog = false\ninterval = 0.1\n" + entries)
+
+
+def _reloading_monitor(desk: Desk, path: Path) -> Monitor:
+    loader = lambda: load_setup(path)  # noqa: E731
+    return Monitor(desk, loader(), loader=loader, timings=FAST)
+
+
 def test_a_configuration_change_is_picked_up_without_restart(
     desk: Desk, server: ThreadServer, tmp_path: Path
 ) -> None:
     path = tmp_path / "passmuster.toml"
-    head = "[monitor]\ncatalog = false\ninterval = 0.1\n"
-    entry = '[[monitor.targets]]\nname = "{}"\nurl = "{}"\n'
-    path.write_text(head + entry.format("a", server.url("/a")))
-    loader = lambda: load_setup(path)  # noqa: E731
-    m = Monitor(desk, loader(), loader=loader, timings=FAST)
+    _write_targets(path, server, "a")
+    m = _reloading_monitor(desk, path)
 
     async def scenario() -> None:
         stop = asyncio.Event()
         task = asyncio.create_task(m.run(stop))
         await _until(lambda: bool(m.store.samples("a")))
-        path.write_text(
-            head + entry.format("a", server.url("/a")) + entry.format("b", server.url("/b"))
-        )
+        _write_targets(path, server, "a", "b")
         await _until(lambda: bool(m.store.samples("b")))
         path.write_text("[monitor]\ninterval = -1\n")  # broken: the running config stays
         await asyncio.sleep(0.3)
@@ -99,16 +107,11 @@ def test_a_change_made_before_the_watcher_runs_is_picked_up_too(
     desk: Desk, server: ThreadServer, tmp_path: Path
 ) -> None:
     path = tmp_path / "passmuster.toml"
-    head = "[monitor]\ncatalog = false\ninterval = 0.1\n"
-    entry = '[[monitor.targets]]\nname = "{}"\nurl = "{}"\n'
-    path.write_text(head + entry.format("a", server.url("/a")))
-    loader = lambda: load_setup(path)  # noqa: E731
-    m = Monitor(desk, loader(), loader=loader, timings=FAST)
+    _write_targets(path, server, "a")
+    m = _reloading_monitor(desk, path)
     # Written after the configuration was read and before the monitor (and its file watcher)
     # started, as a busy machine's slow start allows: a watcher alone never sees this change.
-    path.write_text(
-        head + entry.format("a", server.url("/a")) + entry.format("b", server.url("/b"))
-    )
+    _write_targets(path, server, "a", "b")
 
     async def scenario() -> None:
         stop = asyncio.Event()
