@@ -29,6 +29,7 @@ from passmuster.errors import PassmusterError
 
 if TYPE_CHECKING:
     from rich.console import Console
+    from rich.table import Table
 
     from passmuster.usecases.desk import Desk
 
@@ -122,6 +123,15 @@ def _safe_console() -> type[Console]:
             return super().render_str(escape_controls(text), **kwargs)
 
     return SafeConsole
+
+
+def report_table(title: str) -> Table:
+    """A titled, borderless table with dim headers: every section of `stats` is one."""
+    from rich.table import Table
+
+    return Table(
+        title=title, title_justify="left", box=None, header_style="bold dim", pad_edge=False
+    )
 
 
 def say(message: str) -> None:

@@ -29,6 +29,7 @@ from passmuster.cli._output import (
     emit_json,
     err_console,
     local_time,
+    report_table,
     styled,
 )
 from passmuster.core.durations import hours_text, seconds_text
@@ -768,15 +769,7 @@ def classify_command(
 
 def delivery_view(keys: Any) -> Any:
     """DORA's four keys as a Rich table (for `passmuster stats`)."""
-    from rich.table import Table
-
-    table = Table(
-        title="Delivery (DORA's four keys, per service deployment)",
-        title_justify="left",
-        box=None,
-        header_style="bold dim",
-        pad_edge=False,
-    )
+    table = report_table("Delivery (DORA's four keys, per service deployment)")
     table.add_column("Key")
     table.add_column("Value", justify="right")
     table.add_column("Over")

@@ -22,6 +22,7 @@ from passmuster.cli._output import (
     emit_json,
     local_time,
     parse_when,
+    report_table,
     say,
     styled,
     to_jsonable,
@@ -197,13 +198,7 @@ def stats_view(stats: Stats) -> list[RenderableType]:
         f"to resolve [bold]{mean(stats.mttr_hours)}[/]."
     ]
 
-    months = Table(
-        title="Issues by month and severity",
-        title_justify="left",
-        box=None,
-        header_style="bold dim",
-        pad_edge=False,
-    )
+    months = report_table("Issues by month and severity")
     months.add_column("Month", no_wrap=True)
     for severity in SEVERITY_STYLE:
         months.add_column(severity.capitalize(), justify="right")
@@ -241,13 +236,7 @@ def stats_view(stats: Stats) -> list[RenderableType]:
         )
     )
 
-    matrix = Table(
-        title="Priority matrix (active issues)",
-        title_justify="left",
-        box=None,
-        header_style="bold dim",
-        pad_edge=False,
-    )
+    matrix = report_table("Priority matrix (active issues)")
     matrix.add_column("Priority", no_wrap=True)
     matrix.add_column("Issues", ratio=1)
     for priority, refs in stats.priority_matrix.items():
@@ -257,13 +246,7 @@ def stats_view(stats: Stats) -> list[RenderableType]:
         matrix.add_row(priority.replace("_", " "), listed or "[dim]-[/]")
     parts.append(matrix)
 
-    sla = Table(
-        title="SLA attainment",
-        title_justify="left",
-        box=None,
-        header_style="bold dim",
-        pad_edge=False,
-    )
+    sla = report_table("SLA attainment")
     for name in ("Clock", "Met", "Missed", "Running", "Attainment"):
         sla.add_column(name, justify="left" if name == "Clock" else "right")
     for attainment in stats.sla:
@@ -278,13 +261,7 @@ def stats_view(stats: Stats) -> list[RenderableType]:
     parts.append(sla)
 
     if stats.top_services:
-        top = Table(
-            title="Most open issues",
-            title_justify="left",
-            box=None,
-            header_style="bold dim",
-            pad_edge=False,
-        )
+        top = report_table("Most open issues")
         top.add_column("Service")
         top.add_column("Open", justify="right")
         for item in stats.top_services:
