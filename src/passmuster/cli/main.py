@@ -90,12 +90,7 @@ class LazyGroup(click.Group):
         entry = COMMANDS.get(cmd_name)
         if entry is None:
             return None
-        try:
-            module = importlib.import_module(entry[0])
-        except ModuleNotFoundError as exc:
-            if exc.name != entry[0]:
-                raise
-            return None  # listed, but its module is not part of this build yet
+        module = importlib.import_module(entry[0])
         app = module.app
         if isinstance(app, click.Group):  # declared on plain click (cli/_options.py)
             return app.get_command(ctx, cmd_name)

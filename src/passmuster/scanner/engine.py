@@ -56,11 +56,6 @@ class ScanResult:
         return {f.fingerprint for f in self.findings}
 
 
-def selected_rules(config: ScanConfig, registry: Registry | None = None) -> list[type[Rule]]:
-    registry = registry or default_registry()
-    return registry.select(config.select, config.ignore, config.extend_select)
-
-
 def scan(
     root: Path,
     config: ScanConfig | None = None,
