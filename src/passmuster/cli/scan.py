@@ -114,9 +114,10 @@ def scan_command(
     from passmuster.core.issues import Severity
     from passmuster.scanner.engine import read_baseline, scan
     from passmuster.scanner.engine import write_baseline as save_baseline
-    from passmuster.scanner.fixes import plan_fixes, write_fixes
+    from passmuster.scanner.fixes import plan_fixes
     from passmuster.scanner.registry import default_registry
     from passmuster.scanner.reporters import FORMATS, REPORTERS
+    from passmuster.usecases.fixing import fix_platform
 
     if as_json:
         # Every command takes --json; for scan it picks the JSON reporter.
@@ -143,22 +144,19 @@ def scan_command(
     with _progress_bar(progress and sys.stderr.isatty()) as tick:
         result = scan(root, config, registry=registry, baseline=known, progress=tick)
     applied = 0
-    if diff or fix:
+    if diff:
         plan = plan_fixes(root, result.findings, unsafe=unsafe_fixes)
-        if diff:
-            text = plan.diff()
-            # The repository's own lines: on a terminal, control characters are shown, not sent.
-            click.echo(escape_controls(text) if sys.stdout.isatty() else text, nl=False)
-            count = len(plan.applied)
-            click.echo(f"{count} fix{'es' if count != 1 else ''} would be applied.", err=True)
-            sys.exit(1 if count else 0)
-        rounds = 0
-        while plan.applied and rounds < 5:
-            write_fixes(root, plan)
-            applied += len(plan.applied)
-            rounds += 1
-            result = scan(root, config, registry=registry, baseline=known)
-            plan = plan_fixes(root, result.findings, unsafe=unsafe_fixes)
+        text = plan.diff()
+        # The repository's own lines: on a terminal, control characters are shown, not sent.
+        click.echo(escape_controls(text) if sys.stdout.isatty() else text, nl=False)
+        count = len(plan.applied)
+        click.echo(f"{count} fix{'es' if count != 1 else ''} would be applied.", err=True)
+        sys.exit(1 if count else 0)
+    if fix:
+        fixed = fix_platform(
+            root, result, config, registry=registry, baseline=known, unsafe=unsafe_fixes
+        )
+        result, applied = fixed.result, fixed.applied
         click.echo(f"Fixed {applied} finding{'s' if applied != 1 else ''}.", err=True)
     if write_baseline is not None:
         count = save_baseline(write_baseline, result.findings)
