@@ -27,6 +27,7 @@ EXPECTED: dict[str, list[tuple[str, int, str | None]]] = {
     "IMG003": [("services/api/Dockerfile", 6, "api")],
     "IMG004": [("services/api/Dockerfile", 7, "api")],
     "IMG005": [("services/api/Dockerfile", 7, "api")],
+    "IMG006": [("services/api/Dockerfile", 8, "api")],
     "PORT001": [("docker-compose.yml", 9, "web")],
     "PORT002": [("docker-compose.yml", 5, "api")],
     "PORT003": [("docker-compose.yml", 11, "web"), ("docker-compose.yml", 12, "web")],

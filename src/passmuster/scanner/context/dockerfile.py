@@ -187,7 +187,13 @@ def _read_run(dockerfile: Dockerfile, stage: Stage, instruction: Instruction) ->
                     packages.append(word)
                 i += 1
             dockerfile.pip_installs.append(
-                PipInstall(tuple(files), tuple(packages), instruction.line, stage.index)
+                PipInstall(
+                    tuple(files),
+                    tuple(packages),
+                    instruction.line,
+                    stage.index,
+                    user="--user" in pip,
+                )
             )
 
 

@@ -175,6 +175,7 @@ class PipInstall:
     packages: tuple[str, ...]
     line: int
     stage: int
+    user: bool = False  # `--user`: into the installing user's home (~/.local)
 
 
 @dataclass(slots=True)

@@ -238,7 +238,7 @@ def _from_dockerfile(service: ServiceDef, dockerfile: Dockerfile) -> None:
     assert final is not None
     for instruction in final.instructions:
         if instruction.keyword == "ENV":
-            for key, value in _env_pairs(instruction.value):
+            for key, value in env_pairs(instruction.value):
                 if key not in service.env:
                     service.env[key] = EnvVar(key, value, path, instruction.line, "dockerfile")
         elif instruction.keyword == "EXPOSE":
@@ -285,7 +285,8 @@ def _runs_python(service: ServiceDef) -> bool:
     return name in ("python", "pypy") or installs_python or bool(dockerfile.pip_installs)
 
 
-def _env_pairs(value: str) -> list[tuple[str, str]]:
+def env_pairs(value: str) -> list[tuple[str, str]]:
+    """The (name, value) pairs of a Dockerfile `ENV` instruction's value."""
     try:
         words = shlex.split(value)
     except ValueError:

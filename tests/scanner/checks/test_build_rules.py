@@ -1,0 +1,97 @@
+"""Edges of the rules for images, imports and brokers that real platforms get wrong: user-site
+packages, code outside the build context, advertised listeners, databases nobody creates."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from passmuster.core.findings import Finding
+from passmuster.scanner.config import ScanConfig
+from passmuster.scanner.engine import scan
+
+WriteTree = Callable[[dict[str, str]], Path]
+
+COMPOSE = """
+services:
+  api:
+    build: ./services/api
+"""
+MAIN = """
+from fastapi import FastAPI
+
+app = FastAPI()
+"""
+
+
+def image(dockerfile: str) -> dict[str, str]:
+    return {
+        "docker-compose.yml": COMPOSE,
+        "services/api/Dockerfile": dockerfile,
+        "services/api/requirements.txt": "fastapi==0.116.1\nuvicorn==0.30.6\n",
+        "services/api/app/__init__.py": "",
+        "services/api/app/main.py": MAIN,
+    }
+
+
+def run(root: Path, code: str) -> list[Finding]:
+    return scan(root, ScanConfig(select=[code])).findings
+
+
+BUILDER = """
+FROM python:3.11-slim AS builder
+COPY requirements.txt .
+RUN pip install --user -r requirements.txt
+FROM python:3.11-slim
+"""
+
+
+def test_user_site_copied_for_root_is_fine_when_the_image_runs_as_root(
+    write_tree: WriteTree,
+) -> None:
+    root = write_tree(image(BUILDER + "COPY --from=builder /root/.local /root/.local\n"))
+    assert run(root, "IMG006") == []
+
+
+def test_user_site_installed_as_root_is_unreachable_for_a_later_user(
+    write_tree: WriteTree,
+) -> None:
+    dockerfile = """
+    FROM python:3.11-slim
+    COPY requirements.txt .
+    RUN pip install --user -r requirements.txt
+    RUN adduser --disabled-password worker
+    USER worker
+    """
+    [finding] = run(write_tree(image(dockerfile)), "IMG006")
+    assert finding.line == 3
+    assert "/root/.local" in finding.message and "/home/worker/.local" in finding.message
+
+
+def test_user_site_named_by_pythonuserbase_is_searched(write_tree: WriteTree) -> None:
+    dockerfile = BUILDER + (
+        "COPY --from=builder /root/.local /opt/site\n"
+        "ENV PYTHONUSERBASE=/opt/site PATH=/opt/site/bin:$PATH\n"
+        "USER nobody\n"
+    )
+    assert run(write_tree(image(dockerfile)), "IMG006") == []
+
+
+def test_user_site_on_pythonpath_under_root_is_still_unreadable(write_tree: WriteTree) -> None:
+    dockerfile = BUILDER + (
+        "COPY --from=builder /root/.local /root/.local\n"
+        "ENV PYTHONPATH=/root/.local/lib/python3.11/site-packages\n"
+        "USER app\n"
+    )
+    [finding] = run(write_tree(image(dockerfile)), "IMG006")
+    assert "cannot read" in finding.message
+
+
+def test_user_site_copied_from_a_parent_folder_follows_the_copy(write_tree: WriteTree) -> None:
+    dockerfile = BUILDER + "COPY --from=builder /root /home/app\nUSER app\n"
+    assert run(write_tree(image(dockerfile)), "IMG006") == []
+
+
+def test_a_numeric_user_is_not_judged(write_tree: WriteTree) -> None:
+    dockerfile = BUILDER + "COPY --from=builder /root/.local /root/.local\nUSER 1000\n"
+    assert run(write_tree(image(dockerfile)), "IMG006") == []
