@@ -95,3 +95,31 @@ def test_user_site_copied_from_a_parent_folder_follows_the_copy(write_tree: Writ
 def test_a_numeric_user_is_not_judged(write_tree: WriteTree) -> None:
     dockerfile = BUILDER + "COPY --from=builder /root/.local /root/.local\nUSER 1000\n"
     assert run(write_tree(image(dockerfile)), "IMG006") == []
+
+
+KAFKA = """
+services:
+  kafka:
+    image: bitnami/kafka:3.7
+    container_name: broker
+    environment:
+      - KAFKA_CFG_ADVERTISED_LISTENERS=PLAINTEXT://localhost:9092
+    ports:
+      - "9092:9092"
+  worker:
+    image: ghcr.io/example/worker:2.0
+    environment:
+      - {client}
+"""
+
+
+def test_advertised_localhost_is_found_through_a_container_name(write_tree: WriteTree) -> None:
+    compose = KAFKA.format(client="BROKERS=PLAINTEXT://broker:9092")
+    [finding] = run(write_tree({"docker-compose.yml": compose}), "PORT007")
+    assert finding.line == 6 and "worker" in finding.message
+    assert [r.service for r in finding.related] == ["worker"]
+
+
+def test_advertised_localhost_only_the_host_uses_is_fine(write_tree: WriteTree) -> None:
+    compose = KAFKA.format(client="LOG_LEVEL=info")
+    assert run(write_tree({"docker-compose.yml": compose}), "PORT007") == []

@@ -34,6 +34,7 @@ EXPECTED: dict[str, list[tuple[str, int, str | None]]] = {
     "PORT004": [("services/api/Dockerfile", 7, "api")],
     "PORT005": [("services/billing/Dockerfile", 6, "billing")],
     "PORT006": [("services/billing/app/main.py", 7, "billing")],
+    "PORT007": [("docker-compose.yml", 7, "kafka")],
     "REF001": [("docker-compose.yml", 7, "api")],
     "REF002": [
         ("docker-compose.yml", 5, "api"),
