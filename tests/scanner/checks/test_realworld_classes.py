@@ -366,3 +366,111 @@ def test_a_model_default_every_construction_replaces_is_unused(write_tree: Write
     assert run(write_tree(_settings(MODEL.format(given=given))), "CODE005") == []
     [finding] = run(write_tree(_settings(MODEL.format(given=""))), "CODE005")
     assert finding.line == 7
+
+
+def test_a_services_own_credentials_equal_to_the_databases_are_no_login_to_it(
+    write_tree: WriteTree,
+) -> None:
+    """MinIO's root password equal to PostgreSQL's does not make MinIO a database client: the
+    platform's one database, used through its one owner role, stays unreported."""
+    compose = """
+services:
+  postgres:
+    image: postgres:15-alpine
+    environment:
+      POSTGRES_USER: app
+      POSTGRES_PASSWORD: app_dev_password
+      POSTGRES_DB: app
+  minio:
+    image: minio/minio:latest
+    environment:
+      MINIO_ROOT_USER: app
+      MINIO_ROOT_PASSWORD: app_dev_password
+  api:
+    image: example/api
+    environment:
+      - DATABASE_URL=postgresql://app:app_dev_password@postgres:5432/app
+  worker:
+    image: example/worker
+    environment:
+      - {password}=app_dev_password
+      - DB_NAME=other
+"""
+    own = write_tree({"docker-compose.yml": compose.format(password="MINIO_SECRET")})
+    assert run(own, "ENV006") == []
+    # A worker logging in with the same password by a database variable, to another
+    # database, is still reported.
+    login = write_tree({"docker-compose.yml": compose.format(password="DB_PASSWORD")})
+    assert [f.code for f in run(login, "ENV006")] == ["ENV006"]
+
+
+def _copying_service(dockerfile: str, **files: str) -> dict[str, str]:
+    compose = "services:\n  api:\n    build:\n      context: ./api\n    ports: ['8000:8000']\n"
+    return {"docker-compose.yml": compose, "api/Dockerfile": dockerfile, **files}
+
+
+def test_a_copy_source_missing_from_the_build_context_stops_the_build(
+    write_tree: WriteTree,
+) -> None:
+    dockerfile = (
+        "FROM python:3.12-slim\nWORKDIR /app\nCOPY pyproject.toml poetry.lock ./\n"
+        "COPY Requirements.txt .\nCOPY app ./app\n"
+    )
+    tree = write_tree(
+        _copying_service(dockerfile, **{"api/requirements.txt": "", "api/app/main.py": ""})
+    )
+    found = run(tree, "REF005")
+    assert [(f.path, f.line) for f in found] == [("api/Dockerfile", 3), ("api/Dockerfile", 4)]
+    assert "pyproject.toml, poetry.lock" in found[0].message
+    assert "Requirements.txt" in found[1].message and "(api)" in found[1].message
+
+
+TOLERATED_COPIES = """
+FROM python:3.12-slim AS unused
+COPY nothing-here.txt /tmp/
+FROM python:3.12-slim AS deps
+WORKDIR /app
+COPY requirements.txt poetry.lock* ./
+COPY ${APP_DIR}/extra.txt ./
+FROM python:3.12-slim
+COPY --from=deps /app /app
+COPY --from=ghcr.io/astral-sh/uv:latest /uv /bin/uv
+ADD https://example.com/tool.tar.gz /tmp/
+COPY dist/ /app/dist/
+COPY <<EOF /app/motd
+hello
+EOF
+COPY . /app
+"""
+
+
+def test_copies_the_build_tolerates_or_never_reads_are_left_alone(write_tree: WriteTree) -> None:
+    files = {"api/requirements.txt": "", "api/.gitignore": "dist/\n"}
+    assert run(write_tree(_copying_service(TOLERATED_COPIES, **files)), "REF005") == []
+    # The stage the image copies from is read: a file missing there breaks the build.
+    broken = TOLERATED_COPIES.replace("COPY requirements.txt poetry.lock* ./", "COPY setup.cfg ./")
+    found = run(write_tree(_copying_service(broken, **files)), "REF005")
+    assert [f.line for f in found] == [
+        broken.lstrip("\n").splitlines().index("COPY setup.cfg ./") + 1
+    ]
+
+
+def test_a_submodule_this_clone_does_not_hold_is_not_a_missing_path(
+    write_tree: WriteTree,
+) -> None:
+    compose = """
+services:
+  auth:
+    build:
+      context: ./services/auth
+      dockerfile: Dockerfile
+    env_file: services/auth/.env.docker
+  user:
+    build: ./services/user
+"""
+    modules = '[submodule "services/auth"]\n\tpath = services/auth\n\turl = git@example.com:a.git\n'
+    tree = write_tree({"docker-compose.yml": compose, ".gitmodules": modules})
+    (tree / "services" / "auth").mkdir(parents=True)  # as `git clone` leaves a submodule
+    found = run(tree, "REF002", "REF005")
+    # The user service is no submodule: its missing build context is still reported.
+    assert [(f.code, f.service) for f in found] == [("REF002", "user")]

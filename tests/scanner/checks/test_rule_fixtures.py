@@ -45,6 +45,7 @@ EXPECTED: dict[str, list[tuple[str, int, str | None]]] = {
     ],
     "REF003": [("docker-compose.yml", 7, "api")],
     "REF004": [("docker-compose.yml", 11, "db")],
+    "REF005": [("services/api/Dockerfile", 3, "api")],
     "ENV001": [("docker-compose.yml", 7, "api")],
     "ENV002": [("api.env", 3, "api")],
     "ENV003": [("docker-compose.yml", 7, "api")],

@@ -58,6 +58,7 @@ class _Discovery:
     def run(self) -> Platform:
         self.tree.walk(self.config.exclude, respect_gitignore=self.config.respect_gitignore)
         self.platform.gitignored = self.tree.gitignored
+        self.platform.absent_submodules = self.tree.absent_submodules()
         ComposeReader(self.tree, self.platform, self.config.compose, self.env_file).read()
         completer = ServiceCompleter(
             self.tree, self.platform, self.config, self.dockerfile, self.requirements

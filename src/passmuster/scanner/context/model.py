@@ -567,6 +567,8 @@ class Platform:
     options: dict[str, Any] = field(default_factory=dict)  # [scan] options rules may read
     # Whether a .gitignore ignores a path: files kept out of the repository on purpose.
     gitignored: Callable[[str], bool] = field(default=lambda path: False, repr=False)
+    # Git submodules whose folder is empty: cloned without them, their files are elsewhere.
+    absent_submodules: frozenset[str] = frozenset()
     # Values several rules derive from this platform, kept for the scan (see `derived`).
     _derived: dict[str, Any] = field(default_factory=dict, repr=False)
 
@@ -607,6 +609,10 @@ class Platform:
 
     def python_files(self, service: ServiceDef) -> list[PythonFile]:
         return [self.python[p] for p in service.python_files if p in self.python]
+
+    def in_absent_submodule(self, path: str) -> bool:
+        """Whether `path` lies in a submodule this checkout does not hold."""
+        return any(path == sub or path.startswith(sub + "/") for sub in self.absent_submodules)
 
     def abspath(self, path: str) -> Path:
         return self.root / path

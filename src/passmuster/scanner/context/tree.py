@@ -200,6 +200,22 @@ class RepositoryTree:
         or kept out of version control on purpose, such as a local `.env` or `logs/`)."""
         return _ignored(path, self.ignores) or _ignored(path + "/", self.ignores)
 
+    def absent_submodules(self) -> frozenset[str]:
+        """The submodules `.gitmodules` declares whose folder holds nothing: a clone made
+        without `--recurse-submodules`, where the code is elsewhere, not missing."""
+        text = self.text(".gitmodules", remember=False)
+        if text is None:
+            return frozenset()
+        absent: set[str] = set()
+        for match in _SUBMODULE_PATH.finditer(text):
+            path = inside(match.group(1).strip().strip('"'))
+            if path is None:
+                continue
+            folder = self.root / path
+            if not folder.is_dir() or not any(folder.iterdir()):
+                absent.add(path)
+        return frozenset(absent)
+
     def exists(self, path: str | None) -> bool:
         if path is None:
             return False
@@ -217,6 +233,10 @@ _BOMS = (
     (codecs.BOM_UTF16_LE, "utf-16"),
     (codecs.BOM_UTF16_BE, "utf-16"),
 )
+
+
+# `path = services/auth` inside a `[submodule "…"]` section of .gitmodules (git-config syntax).
+_SUBMODULE_PATH = re.compile(r"^\s*path\s*=\s*(.+?)\s*$", re.MULTILINE)
 
 
 def _encoding(data: bytes) -> str:

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -25,6 +26,9 @@ _ROOT_ONLY = ("MYSQL_ROOT_PASSWORD", "MARIADB_ROOT_PASSWORD", "MONGO_INITDB_ROOT
 # Variables that create an ordinary user beside the superuser: a service should log in as it.
 _ORDINARY_USER_VARS = ("MYSQL_USER", "MARIADB_USER")
 # Where a service that logs in with separate variables says which database it uses.
+# A password variable a service logs in to a database with names it as such (DB_PASSWORD,
+# DATABASE_PASSWORD, PGPASSWORD, POSTGRES_PASSWORD, SQL_PASSWORD …).
+_DATABASE_WORD = re.compile(r"DB|DATABASE|POSTGRES|^PG|SQL|MONGO|MARIADB", re.IGNORECASE)
 _DATABASE_NAME_VARS = ("POSTGRES_DB", "DB_NAME", "DATABASE_NAME", "MYSQL_DATABASE", "PGDATABASE")
 
 
@@ -205,6 +209,10 @@ def _uses(
             admin = name == superuser.password_name
             if same_value and not same_variable and not admin and _as_ordinary_user(name, env, db):
                 continue  # the ordinary user's password, which happens to equal root's
+            if same_value and not same_variable and not admin and not _DATABASE_WORD.search(name):
+                # MINIO_ROOT_PASSWORD, RABBITMQ_DEFAULT_PASS: the service's own credentials,
+                # which happen to equal the database's, are no login to it.
+                continue
             if same_value or same_variable or (admin and name in _ROOT_ONLY):
                 found.append(_Use(service, var, own_database, admin, from_password=True))
     return found

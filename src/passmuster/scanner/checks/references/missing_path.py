@@ -62,7 +62,7 @@ class MissingPath(Rule):
 
         for service in platform.services:
             for file, where, exists in service.env_files:
-                if exists or platform.gitignored(file):
+                if exists or platform.gitignored(file) or platform.in_absent_submodule(file):
                     continue  # a local file kept out of the repository on purpose
                 if once(where.path, where.line, file):
                     yield self.finding(
@@ -74,7 +74,14 @@ class MissingPath(Rule):
                     )
             build = service.build_where
             outside = build is not None and service.build_context is None
-            if build is not None and not service.build_context_exists and not outside:
+            # A submodule this clone does not hold: the code is elsewhere, not missing.
+            elsewhere = platform.in_absent_submodule(service.build_context or "")
+            if (
+                build is not None
+                and not service.build_context_exists
+                and not outside
+                and not elsewhere
+            ):
                 context = service.build_context or "(outside the repository)"
                 if once(build.path, build.line, context):
                     yield self.finding(
@@ -89,6 +96,7 @@ class MissingPath(Rule):
                 and service.dockerfile is None
                 and service.build_context_exists
                 and not platform.abspath(service.dockerfile_path).is_file()
+                and not platform.in_absent_submodule(service.dockerfile_path)
             ):
                 at = service.dockerfile_where or build
                 if at is not None and once(at.path, at.line, service.dockerfile_path):
@@ -102,7 +110,11 @@ class MissingPath(Rule):
             for path in sorted(included_files(platform, service)):
                 listing = platform.requirements_files.get(path)
                 for include in listing.includes if listing is not None else ():
-                    if include.exists or include.resolved is None:
+                    if (
+                        include.exists
+                        or include.resolved is None
+                        or platform.in_absent_submodule(include.resolved)
+                    ):
                         continue  # outside the repository: REQ008 speaks for those
                     if once(include.path, include.line, include.resolved):
                         yield self.finding(
@@ -115,8 +127,10 @@ class MissingPath(Rule):
             for volume in service.volumes:
                 if volume.type != "bind" or volume.resolved is None:
                     continue
-                if platform.abspath(volume.resolved).exists() or platform.gitignored(
-                    volume.resolved
+                if (
+                    platform.abspath(volume.resolved).exists()
+                    or platform.gitignored(volume.resolved)
+                    or platform.in_absent_submodule(volume.resolved)
                 ):
                     continue  # present, or generated at run time (logs/, data/) on purpose
                 if not _looks_like_file(volume.resolved, volume.target):
