@@ -27,6 +27,7 @@ from typing import Any, Self, TypeVar
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DatabaseError
 
+from passmuster.core import transitions
 from passmuster.core.catalog import Service, check_service_name
 from passmuster.core.findings import Occurrences
 from passmuster.core.issues import (
@@ -40,7 +41,6 @@ from passmuster.core.issues import (
     Lease,
     LinkKind,
     Status,
-    check_transition,
     format_number,
     value_text,
 )
@@ -50,13 +50,13 @@ from passmuster.core.leases import (
     check_claimable,
     check_holder,
     ends_lease,
-    status_after_release,
 )
 from passmuster.core.limits import TYPED, Limits, check_changes, check_comment, check_draft
 from passmuster.core.merge import ImportRecord
 from passmuster.core.notes import LogNote
 from passmuster.core.sla import SlaPolicy, SlaStatus, escalations_due, sla_horizon
 from passmuster.core.stats import Stats
+from passmuster.core.transitions import Step
 from passmuster.errors import Conflict, DeskError, DeskNotFound, InvalidValue, NotFound
 from passmuster.settings import (
     DESK_DIR,
@@ -315,7 +315,7 @@ class Desk:
 
         def work(c: Connection) -> Issue:
             current = _locked(c, number, expected_version)
-            return _apply(c, current, values, actor=actor, now=now, extra_events=[])
+            return _apply(c, current, Step(values), actor=actor, now=now)
 
         result: Issue = self.write(work)
         return result
@@ -333,8 +333,9 @@ class Desk:
     ) -> Issue:
         """Move an issue through the workflow (core.issues.ALLOWED_TRANSITIONS).
 
-        Resolving stamps resolved_at; reopening clears it and the close reason. Leaving `open`
-        for work counts as acknowledging. `fields` are edits made in the same step.
+        What the move changes besides the status is `core.transitions.moved` (resolving stamps
+        resolved_at, reopening clears it and the close reason, leaving `open` for work counts as
+        acknowledging). `fields` are edits made in the same step.
         """
         to = Status.parse(to)
         reason = CloseReason.parse(reason) if reason is not None else None
@@ -343,28 +344,8 @@ class Desk:
 
         def work(c: Connection) -> Issue:
             current = _locked(c, number, expected_version)
-            check_transition(current.status, to, reason=reason)
-            state: dict[str, Any] = dict(values)
-            state["status"] = to
-            extra: builtins.list[dict[str, Any]] = []
-            if to is Status.RESOLVED:
-                state["resolved_at"] = now
-                state["close_reason"] = None
-            elif to is Status.CLOSED:
-                state["close_reason"] = reason
-            elif not to.is_active or current.status in (Status.RESOLVED, Status.CLOSED):
-                state["resolved_at"] = None
-                state["close_reason"] = None
-            if current.acknowledged_at is None and to in (
-                Status.IN_PROGRESS,
-                Status.BLOCKED,
-                Status.WORKAROUND_APPLIED,
-                Status.RESOLVED,
-                Status.CLOSED,
-            ):
-                state["acknowledged_at"] = now
-                extra.append({"kind": "acknowledged"})
-            return _apply(c, current, state, actor=actor, now=now, extra_events=extra)
+            step = transitions.moved(current, to, now=now, reason=reason, edits=values)
+            return _apply(c, current, step, actor=actor, now=now)
 
         result: Issue = self.write(work)
         return result
@@ -375,15 +356,8 @@ class Desk:
 
         def work(c: Connection) -> Issue:
             current = store.get_issue(c, number, for_update=True)
-            if current.acknowledged_at is not None:
-                return current
             return _apply(
-                c,
-                current,
-                {"acknowledged_at": now},
-                actor=actor,
-                now=now,
-                extra_events=[{"kind": "acknowledged"}],
+                c, current, transitions.acknowledged(current, now=now), actor=actor, now=now
             )
 
         result: Issue = self.write(work)
@@ -587,14 +561,8 @@ class Desk:
             if candidate.lease is not None and candidate.lease.holder != actor:
                 # Its claim ran out and nobody returned it yet: say so on its timeline first.
                 candidate = _return_to_queue(c, candidate, "lease_expired", EXPIRY_ACTOR, now)
-            state: dict[str, Any] = {"assignee": actor}
-            extra: builtins.list[dict[str, Any]] = []
-            if candidate.status in (Status.OPEN, Status.PLANNED):
-                state["status"] = Status.IN_PROGRESS
-            if candidate.acknowledged_at is None:
-                state["acknowledged_at"] = now
-                extra.append({"kind": "acknowledged"})
-            claimed = _apply(c, candidate, state, actor=actor, now=now, extra_events=extra)
+            step = transitions.claimed(candidate, actor=actor, now=now)
+            claimed = _apply(c, candidate, step, actor=actor, now=now)
             since = candidate.lease.since if candidate.lease is not None else now
             held = Lease(holder=actor, since=since, until=now + length)
             store.set_lease(c, claimed.number, held)
@@ -803,42 +771,12 @@ def _locked(c: Connection, number: int, expected_version: int | None) -> Issue:
     return current
 
 
-_EVENT_FIELD_KIND = {"status": "status", "assignee": "assigned"}
-# These times travel with their status or acknowledged event rather than as separate edits.
-_SILENT_FIELDS = frozenset({"resolved_at", "acknowledged_at"})
-
-
-def _apply(
-    c: Connection,
-    current: Issue,
-    state: Mapping[str, Any],
-    *,
-    actor: str,
-    now: datetime,
-    extra_events: Sequence[Mapping[str, Any]],
-) -> Issue:
-    """Write the fields of `state` that differ from `current`, with their events."""
-    changed = {k: v for k, v in state.items() if getattr(current, k) != v}
-    rows: list[dict[str, Any]] = []
-    for name, value in changed.items():
-        if name in _SILENT_FIELDS:
-            continue
-        kind = _EVENT_FIELD_KIND.get(name, "changed")
-        rows.append(
-            {
-                "issue": current.number,
-                "actor": actor,
-                "at": now,
-                "kind": kind,
-                "field": name,
-                "old": value_text(getattr(current, name)),
-                "new": value_text(value),
-            }
-        )
-    # An acknowledgement precedes the status change or edit that implied it.
-    rows[:0] = [{"issue": current.number, "actor": actor, "at": now, **e} for e in extra_events]
-    if not changed and not extra_events:
+def _apply(c: Connection, current: Issue, step: Step, *, actor: str, now: datetime) -> Issue:
+    """Write what `step` changes on `current`, with the events core.transitions says it records."""
+    changed = transitions.changed_fields(current, step)
+    if not changed and not step.events:
         return current
+    rows = transitions.timeline_rows(current, changed, step, actor=actor, now=now)
     updated = dataclasses.replace(current, **changed)
     stored = store.write_issue(
         c, updated, expected_version=current.version, now=now, changed=changed
@@ -853,11 +791,7 @@ def _apply(
 def _return_to_queue(c: Connection, current: Issue, kind: str, actor: str, now: datetime) -> Issue:
     """End the claim on `current`: unassign it, `in_progress` back to `open`, and record `kind`
     (`released` or `lease_expired`) naming the holder."""
-    lease = current.lease
-    assert lease is not None
-    state: dict[str, Any] = {"assignee": None, "status": status_after_release(current.status)}
-    event = {"kind": kind, "field": "lease", "old": lease.holder, "new": value_text(lease.until)}
-    returned = _apply(c, current, state, actor=actor, now=now, extra_events=[event])
+    returned = _apply(c, current, transitions.given_back(current, kind), actor=actor, now=now)
     if returned.lease is not None:  # already unassigned: the lease goes all the same
         store.set_lease(c, current.number, None)
         returned = dataclasses.replace(returned, lease=None)
