@@ -11,8 +11,8 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from passmuster.core.targets import ChannelConfig
 from passmuster.monitor.notify import Permanent, build_channel
+from passmuster.monitor.notify.email import EmailConfig
 from tests.monitor.servers import free_port
 
 
@@ -86,9 +86,9 @@ def smtp() -> Iterator[SmtpServer]:
         yield server
 
 
-def _config(port: int) -> ChannelConfig:
-    return ChannelConfig(
-        kind="email", host="127.0.0.1", port=port, sender="desk@example.com", to=["ops@example.com"]
+def _config(port: int) -> EmailConfig:
+    return EmailConfig(
+        host="127.0.0.1", port=port, sender="desk@example.com", to=["ops@example.com"]
     )
 
 

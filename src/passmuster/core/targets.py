@@ -113,33 +113,44 @@ class ServiceOverride(BaseModel):
 
 
 class ChannelConfig(BaseModel):
-    """A notification channel: `[monitor.notify.ops]`."""
+    """What every notification channel takes: `[monitor.notify.ops]`.
 
-    model_config = ConfigDict(extra="forbid")
+    The settings of its kind (a webhook's `url`, an email's `host` …) are checked by the kind's
+    own model, a subclass declared beside its sender and found through the one registry of
+    kinds (`passmuster.monitor.notify.channel_config`); until then they are kept as given.
+    """
+
+    model_config = ConfigDict(extra="allow")
 
     kind: str
-    url: str | None = None
-    template: str | None = None
-    headers: dict[str, str] = Field(default_factory=dict)
     events: list[str] = Field(default_factory=list)  # empty: every kind
     # Seconds between reminders while an incident stays open (None: no reminders).
     remind_every: float | None = Field(default=None, ge=60)
     timeout: float = Field(default=10.0, gt=0)
-    # email
-    host: str | None = None
-    port: int = 25
-    sender: str | None = None
-    to: list[str] = Field(default_factory=list)
-    username: str | None = None
-    password_env: str | None = None  # the name of an env var; never the password itself
-    starttls: bool = False
 
     def digest(self) -> str:
         """SHA-256 of the whole configuration: a change to any setting changes it."""
         # Unset reminders stay out, so channels configured before reminders keep their digest.
         unset = {"remind_every"} if self.remind_every is None else set()
-        canonical = json.dumps(self.model_dump(mode="json", exclude=unset), sort_keys=True)
+        given = self.model_dump(mode="json", exclude=unset)
+        # Digests were first taken over one model holding every kind's settings: those defaults
+        # stay in, so a channel keeps its digest (a new digest enables a disabled channel).
+        canonical = json.dumps({**_SETTINGS_BEFORE_KINDS, **given}, sort_keys=True)
         return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+_SETTINGS_BEFORE_KINDS: dict[str, Any] = {
+    "url": None,
+    "template": None,
+    "headers": {},
+    "host": None,
+    "port": 25,
+    "sender": None,
+    "to": [],
+    "username": None,
+    "password_env": None,
+    "starttls": False,
+}
 
 
 class HistoryConfig(BaseModel):

@@ -33,8 +33,16 @@ DEFAULT_TCP_PORTS = {"postgres": 5432, "redis": 6379, "rabbitmq": 5672, "mysql":
 
 
 def load_monitor_config(project: ProjectConfig) -> MonitorConfig:
-    """`[monitor]` of the project's configuration, validated; errors name the file and field."""
-    return project.section("monitor", MonitorConfig)
+    """`[monitor]` of the project's configuration, validated; errors name the file and field.
+
+    Each notification channel comes out as its kind's model (the registry of kinds checks it).
+    """
+    from passmuster.monitor.notify import channel_config
+
+    config = project.section("monitor", MonitorConfig)
+    where = str(project.path) if project.path else "passmuster.toml"
+    notify = {name: channel_config(name, c, where=where) for name, c in config.notify.items()}
+    return config.model_copy(update={"notify": notify}) if notify else config
 
 
 # -- base URL overrides --------------------------------------------------------------------------

@@ -5,8 +5,11 @@ into one delivery. It raises `Retry` for what may pass (a timeout, 5xx, 429 with
 `Retry-After`) and `Permanent` for what will not (a 404 webhook URL, rejected credentials):
 the outbox retries the first with backoff and disables the channel on the second, showing why.
 
-Built-in kinds register the way a plugin would: `@register` on the class, or an entry point in
-the `passmuster.notifiers` group naming such a class.
+Each kind is one typed model of its settings (`config_model`, a `ChannelConfig` subclass) and
+one sender, in one module. Built-in kinds register the way a plugin would: `@register` on the
+class, or an entry point in the `passmuster.notifiers` group naming such a class. The registry
+is the one way a `[monitor.notify.NAME]` table becomes its kind's model (`channel_config`, when
+the configuration is loaded) and then a channel (`build_channel`).
 """
 
 from __future__ import annotations
@@ -15,9 +18,10 @@ import asyncio
 import importlib
 from collections.abc import Mapping
 from importlib.metadata import entry_points
-from typing import Any, ClassVar, Protocol
+from typing import Annotated, Any, ClassVar, Protocol
 
 import httpx
+from pydantic import AfterValidator, ValidationError
 
 from passmuster.core.targets import ChannelConfig
 from passmuster.errors import ConfigError, InvalidValue
@@ -28,6 +32,16 @@ BUILTIN_MODULES = (
     "passmuster.monitor.notify.email",
 )
 ENTRY_POINT_GROUP = "passmuster.notifiers"
+
+
+def _http_url(value: str) -> str:
+    if not value.startswith(("http://", "https://")):
+        raise ValueError(f"url {value!r} must be an http:// or https:// URL")
+    return value
+
+
+# The receiver's URL in a kind's settings (webhook, slack).
+HttpUrl = Annotated[str, AfterValidator(_http_url)]
 
 
 class Retry(Exception):
@@ -49,6 +63,7 @@ class Permanent(Exception):
 
 class Channel(Protocol):
     kind: ClassVar[str]
+    config_model: ClassVar[type[ChannelConfig]]
     name: str
 
     async def send(self, client: httpx.AsyncClient, note: Mapping[str, Any], key: str) -> None:
@@ -83,18 +98,42 @@ def _load() -> None:
     _LOADED = True
 
 
-def build_channel(name: str, config: ChannelConfig, *, where: str = "passmuster.toml") -> Any:
-    """A channel instance from `[monitor.notify.NAME]`; a bad setting names file and field."""
+def _factory(name: str, kind: str, where: str) -> ChannelFactory:
     available = kinds()
-    factory = available.get(config.kind)
+    factory = available.get(kind)
     if factory is None:
         raise ConfigError(
-            f"{where}: [monitor.notify.{name}] kind {config.kind!r} is none of "
+            f"{where}: [monitor.notify.{name}] kind {kind!r} is none of "
             f"{', '.join(sorted(available))}",
             field=f"monitor.notify.{name}.kind",
         )
+    return factory
+
+
+def channel_config(
+    name: str, config: ChannelConfig, *, where: str = "passmuster.toml"
+) -> ChannelConfig:
+    """`[monitor.notify.NAME]` as its kind's model; a bad setting names file and field."""
+    # A kind registered without a model of its own takes the common settings and keeps the rest.
+    model: type[ChannelConfig] = getattr(
+        _factory(name, config.kind, where), "config_model", ChannelConfig
+    )
+    if isinstance(config, model):
+        return config
     try:
-        return factory(name, config)
+        return model.model_validate(config.model_dump())
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        table = ".".join(str(part) for part in ("monitor.notify", name, *first["loc"]))
+        raise ConfigError(f"{where}: [{table}] {first['msg']}", field=table) from None
+
+
+def build_channel(name: str, config: ChannelConfig, *, where: str = "passmuster.toml") -> Any:
+    """A channel instance from `[monitor.notify.NAME]`; a bad setting names file and field."""
+    typed = channel_config(name, config, where=where)
+    factory = _factory(name, typed.kind, where)
+    try:
+        return factory(name, typed)
     except (InvalidValue, ValueError) as exc:
         raise ConfigError(
             f"{where}: [monitor.notify.{name}] {exc}", field=f"monitor.notify.{name}"

@@ -12,22 +12,37 @@ import os
 import smtplib
 from collections.abc import Mapping
 from email.message import EmailMessage
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 import httpx
+from pydantic import ConfigDict, Field
 
 from passmuster.core.targets import ChannelConfig
 from passmuster.monitor.notify import Permanent, Retry, register
 from passmuster.monitor.notify.slack import message
 
 
+class EmailConfig(ChannelConfig):
+    """`kind = "email"`: the SMTP server, who sends, who receives, and how to log in."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: Literal["email"] = "email"
+    host: str = Field(min_length=1)
+    port: int = 25
+    sender: str = Field(min_length=1)
+    to: list[str] = Field(min_length=1)
+    username: str | None = None
+    password_env: str | None = None  # the name of an env var; never the password itself
+    starttls: bool = False
+
+
 @register
 class Email:
     kind: ClassVar[str] = "email"
+    config_model: ClassVar[type[ChannelConfig]] = EmailConfig
 
-    def __init__(self, name: str, config: ChannelConfig) -> None:
-        if not config.host or not config.sender or not config.to:
-            raise ValueError("email needs host, sender and to")
+    def __init__(self, name: str, config: EmailConfig) -> None:
         self.name = name
         self.config = config
 
@@ -51,7 +66,6 @@ class Email:
 
     def _send(self, mail: EmailMessage) -> None:
         config = self.config
-        assert config.host is not None
         try:
             with smtplib.SMTP(config.host, config.port, timeout=config.timeout) as smtp:
                 if config.starttls:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 import httpx
+from pydantic import ConfigDict, Field
 
 from passmuster.core.targets import ChannelConfig
-from passmuster.monitor.notify import post_json, register
+from passmuster.monitor.notify import HttpUrl, post_json, register
 
 _ICONS = {
     "opened": ":red_circle:",
@@ -31,13 +32,22 @@ def message(note: Mapping[str, Any]) -> str:
     return text + (f" ({'; '.join(details)})" if details else "")
 
 
+class SlackConfig(ChannelConfig):
+    """`kind = "slack"`: the incoming webhook's URL, and extra headers."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: Literal["slack"] = "slack"
+    url: HttpUrl
+    headers: dict[str, str] = Field(default_factory=dict)
+
+
 @register
 class Slack:
     kind: ClassVar[str] = "slack"
+    config_model: ClassVar[type[ChannelConfig]] = SlackConfig
 
-    def __init__(self, name: str, config: ChannelConfig) -> None:
-        if not config.url or not config.url.startswith(("http://", "https://")):
-            raise ValueError(f"url {config.url!r} must be an http:// or https:// URL")
+    def __init__(self, name: str, config: SlackConfig) -> None:
         self.name = name
         self.url = config.url
         self.timeout = config.timeout

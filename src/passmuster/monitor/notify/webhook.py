@@ -10,14 +10,15 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 import httpx
 from jinja2 import StrictUndefined, TemplateError
 from jinja2.sandbox import SandboxedEnvironment
+from pydantic import ConfigDict, Field
 
 from passmuster.core.targets import ChannelConfig
-from passmuster.monitor.notify import Permanent, post_json, register
+from passmuster.monitor.notify import HttpUrl, Permanent, post_json, register
 
 SAMPLE = {
     "event": "opened",
@@ -34,13 +35,23 @@ SAMPLE = {
 }
 
 
+class WebhookConfig(ChannelConfig):
+    """`kind = "webhook"`: where to POST, extra headers, and a template for the body."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: Literal["webhook"] = "webhook"
+    url: HttpUrl
+    template: str | None = None
+    headers: dict[str, str] = Field(default_factory=dict)
+
+
 @register
 class Webhook:
     kind: ClassVar[str] = "webhook"
+    config_model: ClassVar[type[ChannelConfig]] = WebhookConfig
 
-    def __init__(self, name: str, config: ChannelConfig) -> None:
-        if not config.url or not config.url.startswith(("http://", "https://")):
-            raise ValueError(f"url {config.url!r} must be an http:// or https:// URL")
+    def __init__(self, name: str, config: WebhookConfig) -> None:
         self.name = name
         self.url = config.url
         self.headers = dict(config.headers)
