@@ -365,3 +365,27 @@ def test_a_log_in_a_language_the_vocabulary_lacks_still_gives_its_issues() -> No
         ("Tila", "Avoin"),
         ("Vakavuus", "Korkea"),
     ]
+
+
+def test_the_state_written_after_an_issues_parts_is_the_issues() -> None:
+    log = read("state-after-parts.md")
+    baked, misses = (issue.draft for issue in log.issues)
+    assert [baked.original_id, misses.original_id] == ["INC-001", "INC-002"]
+    assert baked.status is Status.RESOLVED
+    assert [f.path for f in baked.files_changed] == ["Dockerfile", "docker-compose.yml"]
+    # A part's own state line does not replace the state the issue gives itself.
+    assert misses.status is Status.OPEN
+
+
+def test_an_issue_heading_written_twice_is_one_issue_and_a_status_report_is_no_state() -> None:
+    log = read("repeated-heading.md")
+    assert [(i.draft.original_id, i.draft.title) for i in log.issues] == [
+        ("#2", "Port 3001 taken"),
+        ("#3", "Budget client module missing"),
+    ]
+    port = log.issues[0].draft
+    assert port.status is Status.RESOLVED
+    # The list under the second `**Status:**` is kept as a note of the issue, without a
+    # warning that the state changed.
+    assert any("The old container was removed" in s.body for s in port.extra_sections)
+    assert log.warnings == []

@@ -164,9 +164,13 @@ class DraftBuilder:
 
     def _status(self, spec: IssueField, label: str, text: str, line: int, sub: bool) -> None:
         value = normalise_status(text)
+        if value is None and self.has("status") and _is_report(text):
+            # `**Status:**` again, over a list of what was done: a progress report, not a state.
+            self.extra(label, text)
+            return
         if self.has("status"):
             previous = self.draft.original_values.get("status") or STATUS_DISPLAY[self.draft.status]
-            if value != self.draft.status:
+            if value is not None and value != self.draft.status:
                 self.log.warn(
                     line,
                     f"{label} {text!r} disagrees with {previous!r} given earlier; "
@@ -251,3 +255,9 @@ KIND_READERS: dict[Kind, _Reader] = {
     Kind.FILES: DraftBuilder._files,
     Kind.TASKS: DraftBuilder._tasks,
 }
+
+
+def _is_report(text: str) -> bool:
+    """Several lines, or a list: what a log writes under a heading, never a state's name."""
+    stripped = text.strip()
+    return "\n" in stripped or stripped.startswith(("- ", "* ", "+ "))

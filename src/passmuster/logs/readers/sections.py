@@ -530,6 +530,12 @@ class SectionReader:
             else:
                 subsections.append(child)
 
+        if not preamble and not inline_text and self._repeated_by(node, heading, nested):
+            # `## Issue #2 (RESOLVED)` with nothing under it but `### Issue #2 …` (a heading
+            # written twice): the inner one is the issue.
+            for child in nested:
+                self.issue(child, self._heading(child), context)
+            return
         if preamble or inline_text:
             own = sorted([*(preamble or []), *node.body, *inline_text])
             body = split_body(self.o.lines, self.o.inside_fence, own)
@@ -564,6 +570,8 @@ class SectionReader:
                 builder.extra(name, unwrap_verbatim(text))
             else:
                 builder.set_field(name, target, text, sub.line + 1, subsection=True)
+        for sub in subsections:
+            self._trailing_fields(builder, sub)
         for start, text in body.free:
             if not builder.has("description"):
                 builder.set_field("Description", "description", text, start + 1, subsection=False)
@@ -583,6 +591,25 @@ class SectionReader:
         )
         for child in nested:
             self.issue(child, self._heading(child), context)
+
+    def _repeated_by(self, node: Node, heading: Heading, nested: list[Node]) -> bool:
+        """Whether an issue heading with no text of its own is written again, with its ID,
+        just inside it."""
+        if not heading.original_id or not nested:
+            return False
+        if any(self.o.lines[i].strip() not in ("", "---", "***", "___") for i in node.body):
+            return False
+        return self._heading(nested[0]).original_id == heading.original_id
+
+    def _trailing_fields(self, builder: DraftBuilder, sub: Node) -> None:
+        """The issue's own state written after its parts (`### Option A` … then
+        `**Status:** ✅ Resolved`): a state, severity or list of files the issue states
+        nowhere else is the issue's, though the line sits in its last part."""
+        for entry in self._body(sub).entries:
+            label = entry.name.rstrip(":：").strip()
+            target = field_for(label)
+            if target in _TRAILING_FIELDS and not builder.has(target):
+                builder.set_field(label, target, entry.text(), entry.line + 1, subsection=False)
 
     def _stands_alone(self, node: Node, parent: Node) -> bool:
         """A bold title or numbered bold item inside an issue is an issue of its own when it
@@ -629,6 +656,9 @@ class SectionReader:
             builder.draft.original_values["type"] = name
             builder.mark("type")
 
+
+# Fields a log writes once for the whole issue, wherever in it they stand.
+_TRAILING_FIELDS = frozenset({"status", "severity", "resolved_at", "files_changed"})
 
 _COLOUR_WORD = re.compile(
     "([" + "".join(sorted(COLOUR_MARKERS)) + "])[\ufe0f\\s*_|:：=-]*"
