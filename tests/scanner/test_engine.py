@@ -326,6 +326,7 @@ def test_a_plugin_module_registers_like_the_built_ins(
 ) -> None:
     import importlib
 
+    from passmuster.core import plugins
     from passmuster.scanner import registry as registry_module
 
     (tmp_path / "acme_checks.py").write_text(PLUGIN)
@@ -335,7 +336,7 @@ def test_a_plugin_module_registers_like_the_built_ins(
         def load(self) -> object:
             return importlib.import_module("acme_checks")
 
-    monkeypatch.setattr(registry_module, "entry_points", lambda group: [EntryPoint()])
+    monkeypatch.setattr(plugins, "entry_points", lambda group: [EntryPoint()])
     registry = registry_module.build_registry()
     assert registry.get("no-latest").code == "ACME001"
     assert "PM001" in registry  # the built-ins are there too

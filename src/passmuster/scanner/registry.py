@@ -11,12 +11,11 @@ most specific selector wins (`select=["REQ"], ignore=["REQ003"]` keeps every REQ
 from __future__ import annotations
 
 import importlib
-import inspect
 from collections.abc import Iterable, Sequence
 from functools import cache
-from importlib.metadata import entry_points
 from types import ModuleType
 
+from passmuster.core.plugins import defined_in, entry_point_modules
 from passmuster.errors import ConfigError, NotFound
 from passmuster.scanner.rule import Rule
 
@@ -49,15 +48,7 @@ class Registry:
 
     def register_module(self, module: ModuleType) -> list[type[Rule]]:
         """Register every Rule subclass defined in `module` (not merely imported into it)."""
-        found = [
-            obj
-            for obj in vars(module).values()
-            if inspect.isclass(obj)
-            and issubclass(obj, Rule)
-            and obj is not Rule
-            and obj.__module__ == module.__name__
-            and obj.code
-        ]
+        found = defined_in(module, Rule, named_by="code")
         for rule in found:
             self.register(rule)
         return found
@@ -127,11 +118,7 @@ def _specificity(selector: str, rule: type[Rule]) -> int:
 
 def plugin_modules() -> list[ModuleType]:
     """Modules named in the `passmuster.rules` entry-point group."""
-    modules = []
-    for ep in entry_points(group=ENTRY_POINT_GROUP):
-        loaded = ep.load()
-        modules.append(loaded if isinstance(loaded, ModuleType) else inspect.getmodule(loaded))
-    return [m for m in modules if m is not None]
+    return entry_point_modules(ENTRY_POINT_GROUP)
 
 
 def build_registry(*, plugins: bool = True, extra_modules: Iterable[str] = ()) -> Registry:

@@ -22,7 +22,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cache
-from importlib.metadata import entry_points
 
 from passmuster.core.deploy.attempts import short
 from passmuster.core.deploy.classifiers import builtin_modules
@@ -37,6 +36,7 @@ from passmuster.core.issues import (
     Task,
 )
 from passmuster.core.limits import STORED
+from passmuster.core.plugins import entry_point_modules
 from passmuster.errors import NotFound
 from passmuster.usecases.desk import Desk
 from passmuster.usecases.reconcile import FIXED_IN, rule_codes
@@ -57,16 +57,8 @@ def build_classifiers(*, plugins: bool = True) -> Classifiers:
     for builtin in builtin_modules():
         catalogue.register_module(builtin)
     if plugins:
-        import inspect
-        from types import ModuleType
-
-        for ep in entry_points(group=ENTRY_POINT_GROUP):
-            loaded = ep.load()
-            module: ModuleType | None = (
-                loaded if isinstance(loaded, ModuleType) else inspect.getmodule(loaded)
-            )
-            if module is not None:
-                catalogue.register_module(module)
+        for module in entry_point_modules(ENTRY_POINT_GROUP):
+            catalogue.register_module(module)
     return catalogue
 
 

@@ -32,6 +32,7 @@ from typing import ClassVar
 
 from passmuster.core.deploy.attempts import Result
 from passmuster.core.issues import Severity
+from passmuster.core.plugins import defined_in
 from passmuster.errors import ConfigError, NotFound
 
 NAME_PATTERN = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
@@ -180,15 +181,7 @@ class Classifiers:
 
     def register_module(self, module: ModuleType) -> list[type[Classifier]]:
         """Register every Classifier subclass `module` defines (not merely imports)."""
-        found = [
-            obj
-            for obj in vars(module).values()
-            if inspect.isclass(obj)
-            and issubclass(obj, Classifier)
-            and obj is not Classifier
-            and obj.__module__ == module.__name__
-            and obj.name
-        ]
+        found = defined_in(module, Classifier, named_by="name")
         for classifier in found:
             self.register(classifier)
         return found
