@@ -18,7 +18,7 @@ EXPECTED: dict[str, list[tuple[str, str, int]]] = {
     "01-several-compose-projects": [("REF001", "deploy/docker-compose.yml", 4)],
     "02-requirements-no-image-installs": [("REQ003", "api/requirements-dev.txt", 2)],
     "03-env-example-file": [("ENV001", "docker-compose.yml", 6)],
-    "04-hidden-by-interpolation": [("ENV006", "docker-compose.yml", 13)],
+    "04-hidden-by-interpolation": [("ENV006", "docker-compose.yml", 15)],
     "05-image-works-on-its-own": [("IMG002", "api/Dockerfile", 5)],
     "06-hardcoded-localhost": [("CODE005", "orders/app/main.py", 6)],
     "07-rules-that-were-wrong": [("CODE003", "docker-compose.yml", 4)],

@@ -123,3 +123,79 @@ def test_advertised_localhost_is_found_through_a_container_name(write_tree: Writ
 def test_advertised_localhost_only_the_host_uses_is_fine(write_tree: WriteTree) -> None:
     compose = KAFKA.format(client="LOG_LEVEL=info")
     assert run(write_tree({"docker-compose.yml": compose}), "PORT007") == []
+
+
+POSTGRES = """
+services:
+  postgres:
+    image: postgres:15-alpine
+    environment:
+      POSTGRES_USER: postgres
+      POSTGRES_PASSWORD_FILE: /run/secrets/db_password
+      POSTGRES_DB: platform
+    volumes:
+      - ./scripts:/docker-entrypoint-initdb.d
+  auth:
+    image: ghcr.io/example/auth:1.0
+    environment:
+      DATABASE_HOST: postgres
+      DATABASE_USER: auth
+      DATABASE_NAME: {database}
+"""
+
+
+def test_database_and_role_from_separate_variables_must_be_created(
+    write_tree: WriteTree,
+) -> None:
+    root = write_tree(
+        {
+            "docker-compose.yml": POSTGRES.format(database="auth_db"),
+            "scripts/01-schemas.sql": "\\c auth_db;\nCREATE SCHEMA auth;\n",
+            "scripts/02-users.sql": "-- CREATE DATABASE auth_db;\nCREATE USER auth;\n",
+        }
+    )
+    found = {(f.path, f.line): f.message for f in run(root, "REF006")}
+    assert sorted(found) == [("docker-compose.yml", 15), ("scripts/01-schemas.sql", 1)]
+    assert "'auth_db'" in found[("docker-compose.yml", 15)]
+
+
+def test_databases_an_init_script_creates_are_known(write_tree: WriteTree) -> None:
+    script = "CREATE DATABASE auth_db;\nCREATE ROLE auth LOGIN;\n\\connect auth_db\n"
+    root = write_tree(
+        {
+            "docker-compose.yml": POSTGRES.format(database="auth_db"),
+            "scripts/init.sql": script,
+        }
+    )
+    assert run(root, "REF006") == []
+
+
+def test_an_init_script_making_names_from_variables_is_not_judged(
+    write_tree: WriteTree,
+) -> None:
+    script = 'for db in $POSTGRES_MULTIPLE_DATABASES; do\n  psql -c "CREATE DATABASE $db;"\ndone\n'
+    root = write_tree(
+        {"docker-compose.yml": POSTGRES.format(database="auth_db"), "scripts/multi.sh": script}
+    )
+    assert run(root, "REF006") == []
+
+
+def test_mysql_ordinary_user_and_database_are_created_by_the_image(
+    write_tree: WriteTree,
+) -> None:
+    compose = """
+    services:
+      mysql:
+        image: mysql:8.4
+        environment:
+          MYSQL_DATABASE: shop
+          MYSQL_USER: shop
+          MYSQL_ROOT_PASSWORD_FILE: /run/secrets/root
+      web:
+        image: ghcr.io/example/web:3
+        environment:
+          DATABASE_URL: mysql+pymysql://shop@mysql:3306/shop
+          REPORTS_URL: mysql://reports@mysql:3306/shop
+    """
+    [finding] = run(write_tree({"docker-compose.yml": compose}), "REF006")
+    assert "with role 'reports'," in finding.message

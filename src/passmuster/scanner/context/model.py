@@ -474,6 +474,9 @@ class ServiceDef:
     description: str = ""
     owner: str | None = None
     health_path: str | None = None  # e.g. "/healthz" when configured
+    # A database's first-start scripts (docker-entrypoint-initdb.d), their texts in
+    # `Platform.texts`; None when one could not be read.
+    init_scripts: list[str] | None = field(default_factory=list)
     raw: dict[str, Any] = field(default_factory=dict)  # the merged compose mapping
 
     @property

@@ -101,6 +101,48 @@ class ServiceCompleter:
         self._listens(service, code_root)
         if service.kind == "service":
             service.kind = _kind(service)
+        if service.is_database:
+            service.init_scripts = self._init_scripts(service)
+
+    def _init_scripts(self, service: ServiceDef) -> list[str] | None:
+        """The scripts a database image runs on its first start, read into the platform's
+        texts: files bind-mounted or copied into its init folder. None when one of them cannot
+        be read (outside the repository, missing, compressed)."""
+        sources: list[str | None] = [
+            volume.resolved
+            for volume in service.volumes
+            if volume.type == "bind" and volume.target.rstrip("/").startswith(INIT_FOLDER)
+        ]
+        if service.dockerfile is not None and service.build_context is not None:
+            for instruction in service.dockerfile.all_instructions():
+                words = instruction.value.split()
+                if (
+                    instruction.keyword in ("COPY", "ADD")
+                    and len(words) >= 2
+                    and words[-1].startswith(INIT_FOLDER)
+                    and not any(flag.startswith("--from") for flag in instruction.flags)
+                ):
+                    context = service.build_context
+                    sources.extend(inside(posixpath.join(context, w)) for w in words[:-1])
+        scripts: list[str] = []
+        for source in sources:
+            if source is None:
+                return None
+            if source in self.tree.all_files:
+                files = [source]
+            elif self.tree.is_dir(source):
+                files = sorted(f for f in self.tree.all_files if f.startswith(source + "/"))
+            else:
+                return None
+            for path in files:
+                if not path.endswith((".sql", ".sh")):
+                    if path.endswith((".gz", ".xz", ".zst", ".bz2")):
+                        return None  # what a compressed dump creates is not read
+                    continue
+                if self.tree.text(path) is None:
+                    return None
+                scripts.append(path)
+        return scripts
 
     def _code_root(self, service: ServiceDef) -> str | None:
         override = self.config.services.get(service.name)
@@ -283,6 +325,10 @@ def _runs_python(service: ServiceDef) -> bool:
         for package in stage.system_packages
     )
     return name in ("python", "pypy") or installs_python or bool(dockerfile.pip_installs)
+
+
+# The folder official database images run scripts from on their first start.
+INIT_FOLDER = "/docker-entrypoint-initdb.d"
 
 
 def env_pairs(value: str) -> list[tuple[str, str]]:
