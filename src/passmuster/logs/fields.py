@@ -1,9 +1,11 @@
 """The issue fields a Markdown log carries: one table that both directions follow.
 
-The reader's field setter (`builder.DraftBuilder.set_field`) and the writer's field lines and
-subsections (`writer.render_issue`) both walk `FIELDS`, dispatching on each field's kind. A new
-field is one line here, plus the words logs use for it in `vocabulary.toml`; a new kind of value
-is a reader and a writer for that kind.
+The reader's field setter (`builder.DraftBuilder.set_field`, `KIND_READERS`) and the writer's
+field lines and subsections (`writer.render_issue`, `LINE_WRITERS` and `SECTION_WRITERS`) both
+walk `FIELDS`, dispatching on each field's kind; the section reader asks `anchor` whether a
+field makes a section without an issue ID an issue. A new field is one line here, plus the
+words logs use for it in `vocabulary.toml`; a new kind of value is a reader and a writer for
+that kind.
 """
 
 from __future__ import annotations
@@ -67,6 +69,8 @@ class IssueField:
     kind: Kind
     place: Place
     choice: Choice | None = None
+    # Whether the field, written in a section whose heading has no issue ID, makes it an issue.
+    anchor: bool = False
 
 
 def _display(values: type[enum.Enum], spell: Callable[[str], str]) -> dict[Any, str]:
@@ -109,9 +113,9 @@ _C = {
 FIELDS: tuple[IssueField, ...] = (
     IssueField("title", "Title", Kind.TITLE, Place.HEADING),
     IssueField("original_id", "Issue ID", Kind.LINE, Place.HEADING),
-    IssueField("status", "Status", Kind.STATUS, Place.LINE, _C["status"]),
-    IssueField("severity", "Severity", Kind.CHOICE, Place.LINE, _C["severity"]),
-    IssueField("priority", "Priority", Kind.CHOICE, Place.LINE, _C["priority"]),
+    IssueField("status", "Status", Kind.STATUS, Place.LINE, _C["status"], anchor=True),
+    IssueField("severity", "Severity", Kind.CHOICE, Place.LINE, _C["severity"], anchor=True),
+    IssueField("priority", "Priority", Kind.CHOICE, Place.LINE, _C["priority"], anchor=True),
     IssueField("type", "Type", Kind.CHOICE, Place.LINE, _C["type"]),
     IssueField("component", "Component", Kind.LINE, Place.LINE),
     IssueField("reporter", "Reporter", Kind.LINE, Place.LINE),
@@ -123,12 +127,12 @@ FIELDS: tuple[IssueField, ...] = (
     IssueField("close_reason", "Close Reason", Kind.CLOSE_REASON, Place.LINE),
     IssueField("labels", "Labels", Kind.LABELS, Place.LINE),
     IssueField("links", "Links", Kind.LINKS, Place.LINE),
-    IssueField("description", "Description", Kind.TEXT, Place.SECTION),
-    IssueField("impact", "Impact", Kind.TEXT, Place.SECTION),
+    IssueField("description", "Description", Kind.TEXT, Place.SECTION, anchor=True),
+    IssueField("impact", "Impact", Kind.TEXT, Place.SECTION, anchor=True),
     IssueField("error_details", "Error Details", Kind.ERRORS, Place.SECTION),
     IssueField("attempted_solutions", "Attempted Solutions", Kind.TEXT, Place.SECTION),
-    IssueField("root_cause", "Root Cause", Kind.TEXT, Place.SECTION),
-    IssueField("resolution", "Resolution", Kind.TEXT, Place.SECTION),
+    IssueField("root_cause", "Root Cause", Kind.TEXT, Place.SECTION, anchor=True),
+    IssueField("resolution", "Resolution", Kind.TEXT, Place.SECTION, anchor=True),
     IssueField("workaround", "Workaround", Kind.TEXT, Place.SECTION),
     IssueField("prevention", "Prevention", Kind.TEXT, Place.SECTION),
     IssueField("files_changed", "Files Changed", Kind.FILES, Place.SECTION),
@@ -150,3 +154,4 @@ LINE_FIELDS = tuple(f for f in FIELDS if f.place is Place.LINE)
 SECTION_FIELDS = tuple(f for f in FIELDS if f.place is Place.SECTION)
 TEXT_FIELDS = tuple(f.attr for f in FIELDS if f.kind is Kind.TEXT)
 DATE_FIELDS = tuple(f.attr for f in FIELDS if f.kind is Kind.DATE)
+ANCHOR_FIELDS = frozenset(f.attr for f in FIELDS if f.anchor)

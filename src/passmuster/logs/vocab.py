@@ -287,12 +287,6 @@ def format_date(moment: datetime) -> str:
     return moment.isoformat()
 
 
-# Fields that make a section look like an issue when it has no issue ID in its heading.
-ANCHOR_FIELDS = frozenset(
-    {"status", "severity", "priority", "description", "root_cause", "resolution", "impact"}
-)
-
-
 @functools.lru_cache(maxsize=8192)
 def field_for(name: str) -> str | None:
     """The draft attribute a field name (`**Service(s) Affected**`, `根因`) fills, if any."""

@@ -328,35 +328,47 @@ def _service_names(text: str) -> list[str]:
     return [item for item in split_names(" ".join(text.split("\n"))) if SERVICE_NAME.match(item)]
 
 
-def _list_body(attr: str, issue: Issue, meta: dict[str, Any]) -> str:
-    if attr == "tasks":
-        lines = []
-        for task in issue.tasks:
-            mark = "x" if task.done else " "
-            if _one_line(task.text) and task.text == task.text.rstrip():
-                lines.append(f"- [{mark}] {task.text}")
-            else:
-                lines.append(f"- [{mark}] {_visible(task.text)}")
-                meta["tasks"] = issue.tasks
-        return "\n".join(lines)
-    if attr == "files_changed":
-        lines = []
-        for change in issue.files_changed:
-            path_ok = _one_line(change.path) and "`" not in change.path
-            note_ok = not change.note or _one_line(change.note)
-            path = change.path if path_ok else _visible(change.path).replace("`", "'")
-            note = change.note if note_ok else _visible(change.note)
-            lines.append(f"- `{path}` - {note}" if note else f"- `{path}`")
-        text = "\n".join(lines)
-        if parse_files(text) != issue.files_changed:
-            meta["files_changed"] = issue.files_changed
-        return text
+def _tasks_body(issue: Issue, meta: dict[str, Any]) -> str:
+    lines = []
+    for task in issue.tasks:
+        mark = "x" if task.done else " "
+        if _one_line(task.text) and task.text == task.text.rstrip():
+            lines.append(f"- [{mark}] {task.text}")
+        else:
+            lines.append(f"- [{mark}] {_visible(task.text)}")
+            meta["tasks"] = issue.tasks
+    return "\n".join(lines)
+
+
+def _files_body(issue: Issue, meta: dict[str, Any]) -> str:
+    lines = []
+    for change in issue.files_changed:
+        path_ok = _one_line(change.path) and "`" not in change.path
+        note_ok = not change.note or _one_line(change.note)
+        path = change.path if path_ok else _visible(change.path).replace("`", "'")
+        note = change.note if note_ok else _visible(change.note)
+        lines.append(f"- `{path}` - {note}" if note else f"- `{path}`")
+    text = "\n".join(lines)
+    if parse_files(text) != issue.files_changed:
+        meta["files_changed"] = issue.files_changed
+    return text
+
+
+def _errors_body(issue: Issue, meta: dict[str, Any]) -> str:
     blocks = []
     for item in issue.error_details:
         if repair_mojibake(item) != item or "\r" in item:
             meta["error_details"] = issue.error_details
         blocks.append(_fence(item, "`"))
     return "\n\n".join(blocks)
+
+
+# The body of a `### Name` subsection, by the field's kind (TEXT is written by `_body`).
+SECTION_WRITERS: dict[Kind, Callable[[Issue, dict[str, Any]], str]] = {
+    Kind.TASKS: _tasks_body,
+    Kind.FILES: _files_body,
+    Kind.ERRORS: _errors_body,
+}
 
 
 def _is_plain_section(heading: str) -> bool:
@@ -407,7 +419,7 @@ def render_issue(issue: Issue) -> str:
         if not value:
             continue
         if spec.kind is not Kind.TEXT:
-            body = _list_body(attr, issue, meta)
+            body = SECTION_WRITERS[spec.kind](issue, meta)
         else:
             if repair_mojibake(value) != value:
                 meta[attr] = value

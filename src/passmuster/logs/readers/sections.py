@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from passmuster.core.issues import ExtraSection, FileChange, IssueDraft, IssueType, Task
 from passmuster.logs.body import RULE, Body, split_body, trim_blank, unwrap_verbatim
 from passmuster.logs.builder import DraftBuilder
-from passmuster.logs.fields import FIELDS, Kind, normaliser
+from passmuster.logs.fields import ANCHOR_FIELDS, FIELDS, Kind, normaliser
 from passmuster.logs.headings import COLOUR_MARKERS, Heading, parse_heading
 from passmuster.logs.model import LogNote, ParsedIssue, ParsedLog
 from passmuster.logs.outline import Node, Outline
@@ -34,7 +34,6 @@ from passmuster.logs.titles import (
     section_meaning,
 )
 from passmuster.logs.vocab import (
-    ANCHOR_FIELDS,
     clean,
     emoji_meaning,
     field_for,
