@@ -389,3 +389,18 @@ def test_an_issue_heading_written_twice_is_one_issue_and_a_status_report_is_no_s
     # warning that the state changed.
     assert any("The old container was removed" in s.body for s in port.extra_sections)
     assert log.warnings == []
+
+
+def test_table_rows_take_their_state_from_the_row_the_strike_or_the_section() -> None:
+    log = read("table-states.md")
+    states = {issue.draft.original_id: issue.draft.status for issue in log.issues}
+    assert states == {
+        "KI-001": Status.RESOLVED,  # struck through
+        "KI-002": Status.OPEN,  # under `## 🔴 미해결` (unresolved)
+        "KI-003": Status.RESOLVED,  # its own cell: a state, then what was done
+        "KI-F01": Status.RESOLVED,  # under `## ✅ 해결됨` (resolved)
+        "ARCH-1": Status.RESOLVED,  # `FIXED in sprint 2`: a state and where it happened
+    }
+    struck = next(i.draft for i in log.issues if i.draft.original_id == "KI-001")
+    assert struck.title == "Key files are not ignored"
+    assert [w for w in log.warnings if "status" in w.message] == []

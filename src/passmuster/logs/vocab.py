@@ -209,7 +209,7 @@ def emoji_meaning(emoji: str) -> str | None:
 
 
 _QUALIFIER = re.compile(r"\s*[(\[（].*?[)\]）]\s*")
-_SEPARATED = re.compile(r"\s+(?:-|–|—|/)\s+|\s*[(（]")
+_SEPARATED = re.compile(r"\s+(?:-|–|—|/)\s+|\s*[(（]|\s*[:：]\s+")
 
 
 def _lookup(table: dict[str, _E], raw: str) -> _E | None:
@@ -226,7 +226,20 @@ def _lookup(table: dict[str, _E], raw: str) -> _E | None:
 
 @functools.lru_cache(maxsize=4096)
 def normalise_status(raw: str) -> Status | None:
-    return _lookup(vocabulary().statuses, raw)
+    found = _lookup(vocabulary().statuses, raw)
+    if found is None:
+        # `**FIXED in sprint 2**`, `Resolved in v1.3.0`, `Corrigé dans la 2.1`: a state and
+        # where it happened.
+        m = _STATE_WHERE.match(strip_emoji(raw).replace("*", "").replace("_", " ").strip())
+        if m is not None:
+            found = vocabulary().statuses.get(clean(m.group(1)))
+    return found
+
+
+# A state followed by the release, sprint, version or change it happened in.
+_STATE_WHERE = re.compile(
+    r"(.{2,30}?)\s+(?:in|since|by|with|via|as of|dans|depuis|en|em|seit|im)\s+\S", re.IGNORECASE
+)
 
 
 @functools.lru_cache(maxsize=4096)

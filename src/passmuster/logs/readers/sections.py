@@ -157,7 +157,7 @@ class SectionReader:
     def _container(self, node: Node, title: str, context: Context) -> None:
         """A section that holds issues: its own text is a note (issue tables read), its
         children are classified in turn."""
-        self._container_body(node, title)
+        self._container_body(node, title, context)
         children = []
         for child in node.children:
             if self._carries_notes(child):
@@ -452,9 +452,17 @@ class SectionReader:
                     break
         return frozenset(shaped)
 
-    def _container_body(self, node: Node, title: str) -> None:
-        """A container's own text (intro paragraphs, issue tables) around its issue sections."""
-        rest = tables.read_tables(self.o.lines, self.o.inside_fence, node.body, self.log)
+    def _container_body(self, node: Node, title: str, context: Context) -> None:
+        """A container's own text (intro paragraphs, issue tables) around its issue sections;
+        the rows of a table under `## ✅ Resolved` are resolved unless they say otherwise."""
+        rest = tables.read_tables(
+            self.o.lines,
+            self.o.inside_fence,
+            node.body,
+            self.log,
+            status=context.status,
+            severity=context.severity,
+        )
         if any(self.o.lines[i].strip() for i in rest) and not self._generated(node):
             self._note_lines(title, node.line, rest)
 

@@ -36,6 +36,20 @@ def title_of(cell: str) -> str:
     return head if 3 <= len(head) <= 160 else text
 
 
+_STRUCK = re.compile(r"^~~(.*)~~$", re.DOTALL)
+
+
+def _struck(cells: list[str]) -> bool:
+    """Whether the row's first cell with text is struck through (`~~KI-001~~`)."""
+    first = next((cell for cell in cells if cell.strip()), "")
+    return bool(_STRUCK.match(first.strip()))
+
+
+def _unstrike(cell: str) -> str:
+    m = _STRUCK.match(cell.strip())
+    return m.group(1).strip() if m else cell
+
+
 def split_row(line: str) -> list[str]:
     """Cells of a table row; `\\|` is a pipe inside a cell."""
     text = line.strip()
@@ -151,9 +165,19 @@ def has_issue_table(lines: list[str], inside: list[bool], indices: list[int]) ->
 
 
 def read_tables(
-    lines: list[str], inside: list[bool], indices: list[int], log: ParsedLog
+    lines: list[str],
+    inside: list[bool],
+    indices: list[int],
+    log: ParsedLog,
+    *,
+    status: str | None = None,
+    severity: str | None = None,
 ) -> list[int]:
-    """Turn each issue table's rows into issues; return the lines that were not such tables."""
+    """Turn each issue table's rows into issues; return the lines that were not such tables.
+
+    `status` and `severity` are what the section holding the tables says of its rows
+    (`## ✅ Resolved`), for rows that do not say it themselves.
+    """
     spans = _tables(lines, inside, indices)
     if not spans:
         return indices
@@ -171,6 +195,9 @@ def read_tables(
             cells = split_row(lines[i])
             draft = IssueDraft(title="", source=log.source)
             builder = DraftBuilder(log, draft, i + 1)
+            struck = _struck(cells)
+            if struck:
+                cells = [_unstrike(cell) for cell in cells]
             for column, name, cell in zip(columns, names, cells, strict=False):
                 if not cell:
                     continue
@@ -190,6 +217,13 @@ def read_tables(
             if fixed and not builder.has("status"):
                 # `| Problem | Fixed in |` with `2.4`: the log says it is fixed by naming where.
                 builder.set_field(names[fixed[0]], "status", "Resolved", i + 1, subsection=False)
+            if struck and not builder.has("status"):
+                # `| ~~KI-001~~ | ~~Key files not ignored~~ |`: a row struck through is done.
+                builder.set_field("~~struck through~~", "status", "Done", i + 1, subsection=False)
+            if status and not builder.has("status"):
+                builder.set_field("section", "status", status, i + 1, subsection=False)
+            if severity and not builder.has("severity"):
+                builder.set_field("section", "severity", severity, i + 1, subsection=False)
             builder.finish()
             if not draft.title:
                 log.warn(i + 1, "table row without a title: kept with its first cell as title")
