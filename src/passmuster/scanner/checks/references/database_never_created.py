@@ -25,6 +25,7 @@ class _Server:
     database_defaults_to_user: bool
     builtin_databases: frozenset[str]
     builtin_users: frozenset[str]
+    schema_is_database: bool
 
 
 _POSTGRES = _Server(
@@ -36,6 +37,7 @@ _POSTGRES = _Server(
     database_defaults_to_user=True,
     builtin_databases=frozenset({"postgres", "template0", "template1"}),
     builtin_users=frozenset({"postgres"}),
+    schema_is_database=False,
 )
 _MYSQL = _Server(
     images=("mysql", "mariadb"),
@@ -46,6 +48,7 @@ _MYSQL = _Server(
     database_defaults_to_user=False,
     builtin_databases=frozenset({"mysql", "information_schema", "performance_schema", "sys"}),
     builtin_users=frozenset({"root"}),
+    schema_is_database=True,
 )
 _SERVERS = (_POSTGRES, _MYSQL)
 
@@ -55,8 +58,12 @@ _DATABASE_VARS = ("DATABASE_NAME", "DB_NAME", "POSTGRES_DB", "PGDATABASE", "MYSQ
 _USER_VARS = ("DATABASE_USER", "DB_USER", "POSTGRES_USER", "PGUSER", "MYSQL_USER")
 
 _COMMENT = re.compile(r"--[^\n]*|/\*.*?\*/", re.DOTALL)
+# MySQL's CREATE SCHEMA is CREATE DATABASE; PostgreSQL's makes a namespace inside one.
 _CREATE_DATABASE = re.compile(
-    r"\bCREATE\s+(?:DATABASE|SCHEMA)\s+(?:IF\s+NOT\s+EXISTS\s+)?[\"`']?([\w$:{}-]+)", re.IGNORECASE
+    r"\bCREATE\s+DATABASE\s+(?:IF\s+NOT\s+EXISTS\s+)?[\"`']?([\w$:{}-]+)", re.IGNORECASE
+)
+_CREATE_SCHEMA = re.compile(
+    r"\bCREATE\s+SCHEMA\s+(?:IF\s+NOT\s+EXISTS\s+)?[\"`']?([\w$:{}-]+)", re.IGNORECASE
 )
 _CREATE_USER = re.compile(
     r"\bCREATE\s+(?:ROLE|USER)\s+(?:IF\s+NOT\s+EXISTS\s+)?[\"`']?([\w$:{}@-]+)", re.IGNORECASE
@@ -110,7 +117,7 @@ def _unknown_setup(db: ServiceDef, server: _Server) -> bool:
     return False
 
 
-def _script_created(platform: Platform, scripts: list[str]) -> _Created:
+def _script_created(platform: Platform, scripts: list[str], server: _Server) -> _Created:
     created = _Created(set(), set(), unknown=False)
     for path in scripts:
         text = _COMMENT.sub("", platform.texts.get(path, ""))
@@ -120,6 +127,10 @@ def _script_created(platform: Platform, scripts: list[str]) -> _Created:
             )
         names = [
             *((m, created.databases) for m in _CREATE_DATABASE.findall(text)),
+            *(
+                (m, created.databases)
+                for m in (_CREATE_SCHEMA.findall(text) if server.schema_is_database else ())
+            ),
             *((m, created.users) for m in _CREATE_USER.findall(text)),
             *(
                 (name, created.databases if tool == "createdb" else created.users)
@@ -204,7 +215,7 @@ class DatabaseNeverCreated(Rule):
             database = user
         if "$" in user or (database and "$" in database):
             return  # a name compose could not resolve
-        created = _script_created(platform, scripts)
+        created = _script_created(platform, scripts, server)
         if created.unknown:
             return
         databases = {*server.builtin_databases, *created.databases}
