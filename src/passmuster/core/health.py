@@ -15,7 +15,7 @@ from __future__ import annotations
 import enum
 import re
 from collections import deque
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -179,6 +179,20 @@ def after_incident(
     return state
 
 
+def transitive_dependencies(service: str, depends_on: Mapping[str, Sequence[str]]) -> Iterator[str]:
+    """What `service` depends on, following `depends_on` transitively, nearest first (a cycle
+    ends where it comes back)."""
+    seen = {service}
+    queue: deque[str] = deque(depends_on.get(service, ()))
+    while queue:
+        name = queue.popleft()
+        if name in seen:
+            continue
+        seen.add(name)
+        yield name
+        queue.extend(depends_on.get(name, ()))
+
+
 def root_cause(
     service: str, depends_on: Mapping[str, Sequence[str]], down: Iterable[str]
 ) -> str | None:
@@ -189,17 +203,7 @@ def root_cause(
     db blames identity for the gateway when both are down, and db for identity.
     """
     down_set = set(down)
-    seen = {service}
-    queue: deque[str] = deque(depends_on.get(service, ()))
-    while queue:
-        name = queue.popleft()
-        if name in seen:
-            continue
-        seen.add(name)
-        if name in down_set:
-            return name
-        queue.extend(depends_on.get(name, ()))
-    return None
+    return next((d for d in transitive_dependencies(service, depends_on) if d in down_set), None)
 
 
 def failing_dependencies(
@@ -208,18 +212,7 @@ def failing_dependencies(
     """Dependencies (transitive) that are failing but not yet down: an incident of `service`
     opened now may turn out to be theirs, so its notification waits a little."""
     failing_set = set(failing)
-    found: list[str] = []
-    seen = {service}
-    queue: deque[str] = deque(depends_on.get(service, ()))
-    while queue:
-        name = queue.popleft()
-        if name in seen:
-            continue
-        seen.add(name)
-        if name in failing_set:
-            found.append(name)
-        queue.extend(depends_on.get(name, ()))
-    return found
+    return [d for d in transitive_dependencies(service, depends_on) if d in failing_set]
 
 
 def dependency_order(services: Iterable[str], depends_on: Mapping[str, Sequence[str]]) -> list[str]:
