@@ -209,7 +209,7 @@ def merge_check(log: dict[str, Any], data: Path) -> tuple[str, int, int]:
             with Desk.connect(f"sqlite:///{scratch}/desk.db") as desk:
                 import_logs(desk, [target], actor="log", root=root)
                 resolved = 0
-                for issue in desk.list():
+                for issue in desk.issues():
                     number = issue.number
                     desk.update(
                         number, {"root_cause": f"found on the desk ({number})"}, actor="ana"
@@ -218,10 +218,10 @@ def merge_check(log: dict[str, Any], data: Path) -> tuple[str, int, int]:
                         fix = {"resolution": f"fixed on the desk ({number})"}
                         desk.transition(number, Status.RESOLVED, actor="ana", fields=fix)
                         resolved += 1
-                before = {i.number: state(i) for i in desk.list()}
+                before = {i.number: state(i) for i in desk.issues()}
                 for attempt in (1, 2):
                     report = import_logs(desk, [target], actor="log", root=root)
-                    after = {i.number: state(i) for i in desk.list()}
+                    after = {i.number: state(i) for i in desk.issues()}
                     changed = sorted(n for n in after if before.get(n) != after[n])
                     moved = {e.action for e in report.issues} - {"unchanged"}
                     if changed or report.conflicts or report.removed or moved:

@@ -454,7 +454,7 @@ async def _detect_once(folder: Path, run: int) -> float:
         service.kill()
         service.wait(5)
         await asyncio.wait_for(opened.wait(), 30)
-        assert desk.list(), "no incident filed"
+        assert desk.issues(), "no incident filed"
         return seen["at"] - killed
     finally:
         stop.set()

@@ -249,7 +249,7 @@ def _measure(desk: Desk, rng: random.Random) -> dict[str, list[float]]:
     ]
     lists: list[float] = []
     for query in queries:
-        lists += _time(lambda q=query: desk.list(q), 10)  # type: ignore[misc]
+        lists += _time(lambda q=query: desk.issues(q), 10)  # type: ignore[misc]
     counts = _time(lambda: desk.count(IssueQuery(active_only=True)), 5)
     searches: list[float] = []
     for text in SEARCHES:
@@ -316,7 +316,7 @@ def _concurrency(name: str, url: str, processes: int, per_process: int, rows: li
     while not errors.empty():
         problems.append(errors.get())
     with Desk.open(url) as desk:
-        numbers = sorted(i.number for i in desk.list())
+        numbers = sorted(i.number for i in desk.issues())
     total = processes * per_process
     ok = numbers == list(range(1, total + 1)) and not problems
     line = (

@@ -108,9 +108,9 @@ def test_the_example_platform_deploys_breaks_and_recovers(example: Path) -> None
     assert latest["billing"]["failure"] == "import-error"
     assert latest["gateway"]["result"] == "skipped"
     with Desk.open(example) as desk:
-        issue = desk.list(IssueQuery(source="deploy", active_only=True))[0]
+        issue = desk.issues(IssueQuery(source="deploy", active_only=True))[0]
         finding = next(
-            i for i in desk.list(IssueQuery(source="scan")) if i.title.startswith("CODE001")
+            i for i in desk.issues(IssueQuery(source="scan")) if i.title.startswith("CODE001")
         )
         assert issue.services == ["billing"]
         assert (LinkKind.CAUSED_BY, finding.number) in {(k.kind, k.target) for k in issue.links}
@@ -145,7 +145,7 @@ def test_the_example_platform_deploys_breaks_and_recovers(example: Path) -> None
     fixed = commit(example, "billing: HTTPStatus comes from http")
     run("deploy")
     with Desk.open(example) as desk:
-        issues = desk.list(IssueQuery(source="deploy"))
+        issues = desk.issues(IssueQuery(source="deploy"))
         assert {i.status for i in issues} == {Status.RESOLVED}
         resolved = next(i for i in issues if i.fingerprint == "deploy:import-error")
         assert fixed[:12] in resolved.resolution

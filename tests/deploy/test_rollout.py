@@ -96,7 +96,7 @@ def test_a_crash_fails_its_service_skips_its_dependents_and_stops_the_rollout(
     assert "api" in by_service["web"].reason
     assert "later" not in by_service  # wave 3 was not started
     assert result.not_started == ["later"]
-    issue = desk.list(IssueQuery(source="deploy"))[0]
+    issue = desk.issues(IssueQuery(source="deploy"))[0]
     assert issue.services == ["api"]
     assert by_service["api"].issue == issue.number
 

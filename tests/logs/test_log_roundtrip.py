@@ -214,13 +214,13 @@ def assert_round_trip(folder: Path, tmp_path: Path) -> int:
     with Desk.init(tmp_path / "one") as first:
         import_logs(first, [folder], actor="ana", root=folder)
         exported = export_log(first, title="Logs")
-        originals = first.list()
+        originals = first.issues()
     log = tmp_path / "export.md"
     log.write_text(exported, encoding="utf-8")
     with Desk.init(tmp_path / "two") as second:
         report = import_logs(second, [log], actor="bo", root=tmp_path)
         assert report.count("created") == len(originals)
-        copies = second.list()
+        copies = second.issues()
         assert export_log(second, title="Logs") == exported
         again = import_logs(second, [log], actor="bo", root=tmp_path)
         assert again.count("unchanged") == len(originals)
@@ -254,6 +254,6 @@ def test_generated_issues_survive_a_desk_round_trip(tmp_path: Path, generated: l
     log.write_text(exported, encoding="utf-8")
     with Desk.init(root / "two") as second:
         import_logs(second, [log], actor="bo", root=root)
-        copies = second.list()
+        copies = second.issues()
     for original, copy in zip(filed, copies, strict=True):
         assert_same(original, copy)

@@ -28,7 +28,7 @@ def monitor(desk: Desk, cfg: MonitorConfig, **kw: Any) -> Monitor:
 
 
 def incidents(desk: Desk) -> list[Any]:
-    return desk.list(IssueQuery(types=[IssueType.INCIDENT]))
+    return desk.issues(IssueQuery(types=[IssueType.INCIDENT]))
 
 
 def disable_pager(desk: Desk) -> None:

@@ -60,7 +60,7 @@ def test_the_example_services_report_their_errors_to_the_desk(
             errors = IssueQuery(labels=["runtime-error"])
             # billing's crash at import is reported while it dies, and linked to the finding.
             assert _wait(lambda: desk.count(errors) == 1), local.failed["billing"]
-            crash = desk.list(errors)[0]
+            crash = desk.issues(errors)[0]
             assert crash.title.startswith("billing: ImportError: cannot import name 'HTTPStatus'")
             assert [(link.kind, link.target) for link in crash.links] == [
                 (LinkKind.RELATES_TO, finding.number)
@@ -71,5 +71,5 @@ def test_the_example_services_report_their_errors_to_the_desk(
                 response = httpx.get(f"{gateway}/api/billing/api/v1/subscriptions/42", timeout=10)
                 assert response.status_code == 500
             assert _wait(lambda: desk.count(errors) == 2)
-            failing = next(i for i in desk.list(errors) if i.services == ["gateway"])
+            failing = next(i for i in desk.issues(errors) if i.services == ["gateway"])
             assert "ConnectError" in failing.title

@@ -104,7 +104,7 @@ def test_a_fix_is_recorded_on_the_uncommitted_changes_not_on_the_commit_that_has
     assert code == 0
     assert f"on uncommitted changes over commit {head[:12]}" in out
     with Desk.open(start=platform) as desk:
-        (fixed,) = [i for i in desk.list() if "REQ001" in i.title]
+        (fixed,) = [i for i in desk.issues() if "REQ001" in i.title]
         assert fixed.resolution.endswith(f"on uncommitted changes over commit {head[:12]}.")
 
 
@@ -137,7 +137,7 @@ def test_scan_records_findings_when_a_desk_exists(
     assert code == 1
     assert "Tracker: 1 opened" in out
     with Desk.open(start=platform) as desk:
-        (issue,) = desk.list()
+        (issue,) = desk.issues()
     assert issue.source == "scan" and "rule:PORT001" in issue.labels
     assert set(issue.services) == {"notifications", "billing"}
 

@@ -52,12 +52,12 @@ def test_sixteen_processes_filing_at_once_get_unique_gap_free_numbers(database_u
     assert _run_filers(database_url) == []
 
     with Desk.open(database_url) as desk:
-        numbers = sorted(i.number for i in desk.list())
+        numbers = sorted(i.number for i in desk.issues())
         total = PROCESSES * PER_PROCESS
         assert numbers == list(range(1, total + 1))
         assert len(desk.events(kinds=["created"], limit=total + 10)) == total
         per_actor: dict[str, int] = {}
-        for issue in desk.list():
+        for issue in desk.issues():
             worker = issue.title.split()[1]
             per_actor[worker] = per_actor.get(worker, 0) + 1
         assert set(per_actor.values()) == {PER_PROCESS}
@@ -85,7 +85,7 @@ def test_threads_sharing_one_desk_claim_different_issues(database_url: str) -> N
             thread.join(timeout=60)
         assert failures == []
         assert sorted(claimed) == list(range(1, 25))
-        assert all(i.assignee is not None for i in desk.list())
+        assert all(i.assignee is not None for i in desk.issues())
 
 
 def _claim_all(url: str, worker: int, barrier: Any, results: Any) -> None:

@@ -28,7 +28,7 @@ def test_search_stems_words(desk: Desk) -> None:
 def test_query_syntax_in_user_text_is_just_words(desk: Desk, text: str) -> None:
     desk.file(IssueDraft(title="and or not near title"), actor="a")
     desk.search(text)  # must not raise
-    desk.list(IssueQuery(text=text))
+    desk.issues(IssueQuery(text=text))
 
 
 def test_title_matches_rank_above_body_matches(desk: Desk) -> None:

@@ -84,5 +84,5 @@ def test_writers_in_many_threads_queue_instead_of_failing(desk: Desk) -> None:
     for thread in threads:
         thread.join()
     assert errors == []
-    numbers = sorted(issue.number for issue in desk.list())
+    numbers = sorted(issue.number for issue in desk.issues())
     assert numbers == list(range(1, 161))

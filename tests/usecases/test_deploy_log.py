@@ -62,7 +62,7 @@ def test_failures_of_one_class_share_one_issue_listing_every_service(
     assert first.failure is not None and first.failure.name == "import-error"
     assert first.changes[0].action == "opened"
     assert second.changes[0].action == "added"
-    issues = desk.list(IssueQuery(source=SOURCE))
+    issues = desk.issues(IssueQuery(source=SOURCE))
     assert len(issues) == 1
     issue = issues[0]
     assert issue.type is IssueType.DEPLOYMENT
@@ -78,7 +78,7 @@ def test_failures_of_one_class_share_one_issue_listing_every_service(
 def test_a_service_failing_again_replaces_its_excerpt(log: DeployLog, desk: Desk) -> None:
     _attempt(log, "billing", _crash())
     _attempt(log, "billing", _crash())
-    issue = desk.list(IssueQuery(source=SOURCE))[0]
+    issue = desk.issues(IssueQuery(source=SOURCE))[0]
     assert len(issue.error_details) == 1
     assert len(issue.tasks) == 1
     assert len(desk.events(issue=issue.number, kinds=["detected"])) == 2
@@ -91,7 +91,7 @@ def test_successes_clear_services_and_the_last_one_resolves_naming_the_commit(
     _attempt(log, "payments", _crash())
     cleared = _attempt(log, "billing", Outcome(Result.SUCCEEDED))
     assert [c.action for c in cleared.changes] == ["cleared"]
-    issue = desk.list(IssueQuery(source=SOURCE))[0]
+    issue = desk.issues(IssueQuery(source=SOURCE))[0]
     assert issue.services == ["payments"]
     assert [t.done for t in issue.tasks] == [True, False]
     resolved = _attempt(log, "payments", Outcome(Result.SUCCEEDED))
@@ -107,7 +107,7 @@ def test_the_class_failing_again_after_it_was_fixed_reopens_it(log: DeployLog, d
     _attempt(log, "billing", Outcome(Result.SUCCEEDED))
     again = _attempt(log, "identity", _crash())
     assert again.changes[0].action == "reopened"
-    issues = desk.list(IssueQuery(source=SOURCE))
+    issues = desk.issues(IssueQuery(source=SOURCE))
     assert len(issues) == 1
     assert issues[0].status is Status.OPEN
     assert issues[0].services == ["identity"]
@@ -116,10 +116,10 @@ def test_the_class_failing_again_after_it_was_fixed_reopens_it(log: DeployLog, d
 
 def test_a_closed_class_issue_is_left_alone_and_a_new_one_filed(log: DeployLog, desk: Desk) -> None:
     _attempt(log, "billing", _crash())
-    first = desk.list(IssueQuery(source=SOURCE))[0]
+    first = desk.issues(IssueQuery(source=SOURCE))[0]
     desk.transition(first.number, Status.CLOSED, actor="lead", reason="wont_fix")
     _attempt(log, "billing", _crash())
-    issues = desk.list(IssueQuery(source=SOURCE))
+    issues = desk.issues(IssueQuery(source=SOURCE))
     assert [i.status for i in issues] == [Status.CLOSED, Status.OPEN]
 
 
@@ -236,5 +236,5 @@ def test_delivery_keys_come_from_recorded_attempts_and_incidents(
     assert keys.deployments == 1
     assert keys.failed == 1
     assert keys.change_failures == 2
-    assert list(keys.caused.values()) == [[desk.list()[-1].number]]
+    assert list(keys.caused.values()) == [[desk.issues()[-1].number]]
     assert keys.lead_time_hours is not None

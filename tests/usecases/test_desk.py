@@ -114,17 +114,17 @@ def test_listing_filters_sorts_and_counts(desk: Desk) -> None:
     desk.file(IssueDraft(title="high", severity=Severity.HIGH, services=["api", "db"]), actor="a")
     desk.transition(1, Status.RESOLVED, actor="a")
 
-    assert [i.number for i in desk.list()] == [1, 2, 3]
-    assert [i.number for i in desk.list(IssueQuery(sort="urgency"))] == [2, 3, 1]
-    assert [i.number for i in desk.list(IssueQuery(services=["api"]))] == [1, 3]
-    assert [i.number for i in desk.list(IssueQuery(labels=["db"]))] == [2]
-    assert [i.number for i in desk.list(IssueQuery(assignee="bo"))] == [2]
-    assert [i.number for i in desk.list(IssueQuery(active_only=True))] == [2, 3]
-    assert [i.number for i in desk.list(IssueQuery(statuses=[Status.RESOLVED]))] == [1]
-    assert [i.number for i in desk.list(IssueQuery(sort="-number", limit=2))] == [3, 2]
-    assert [i.number for i in desk.list(IssueQuery(limit=1, offset=1))] == [2]
+    assert [i.number for i in desk.issues()] == [1, 2, 3]
+    assert [i.number for i in desk.issues(IssueQuery(sort="urgency"))] == [2, 3, 1]
+    assert [i.number for i in desk.issues(IssueQuery(services=["api"]))] == [1, 3]
+    assert [i.number for i in desk.issues(IssueQuery(labels=["db"]))] == [2]
+    assert [i.number for i in desk.issues(IssueQuery(assignee="bo"))] == [2]
+    assert [i.number for i in desk.issues(IssueQuery(active_only=True))] == [2, 3]
+    assert [i.number for i in desk.issues(IssueQuery(statuses=[Status.RESOLVED]))] == [1]
+    assert [i.number for i in desk.issues(IssueQuery(sort="-number", limit=2))] == [3, 2]
+    assert [i.number for i in desk.issues(IssueQuery(limit=1, offset=1))] == [2]
     assert desk.count(IssueQuery(severities=[Severity.HIGH, Severity.LOW])) == 2
-    assert [i.number for i in desk.list(IssueQuery(text="critical"))] == [2]
+    assert [i.number for i in desk.issues(IssueQuery(text="critical"))] == [2]
 
 
 def test_update_records_one_event_per_changed_field(desk: Desk) -> None:
@@ -229,7 +229,7 @@ def test_a_transaction_commits_or_rolls_back_together(desk: Desk) -> None:
         desk.file(IssueDraft(title="a"), actor="a")
         desk.comment(1, "inside", actor="a")
     # The rolled-back numbers were given back: no gap.
-    assert [i.number for i in desk.list()] == [1]
+    assert [i.number for i in desk.issues()] == [1]
     assert desk.file(IssueDraft(title="c"), actor="a").number == 2
 
 

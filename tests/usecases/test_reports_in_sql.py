@@ -88,7 +88,7 @@ def _random_desk(desk: Desk, clock: Clock, rng: random.Random, issues: int) -> N
             desk.file(
                 IssueDraft(title=f"quick {n}", severity=rng.choice(list(Severity))), actor="q"
             )
-    numbers = [i.number for i in desk.list()]
+    numbers = [i.number for i in desk.issues()]
     base = clock.now
     for _ in range(len(numbers) * 3):
         number = rng.choice(numbers)
@@ -167,7 +167,7 @@ def test_the_sums_equal_a_fresh_derivation_from_the_event_log(database_url: str)
         _random_desk(desk, clock, rng, issues=25)
         with desk.engine.begin() as c:
             kept = _sums(c)
-            refresh(c, [i.number for i in desk.list()])
+            refresh(c, [i.number for i in desk.issues()])
             assert _sums(c) == kept
             found = issue_store.issue_summaries(c, IssueQuery())
             timelines = issue_store.timelines(c, IssueQuery(), kinds=("created", "status"))

@@ -113,7 +113,7 @@ def show_command(
 
     with desk_session() as desk:
         service = desk.get_service(name)
-        issues = desk.list(IssueQuery(services=[name], active_only=True, sort="urgency"))
+        issues = desk.issues(IssueQuery(services=[name], active_only=True, sort="urgency"))
     if as_json:
         from passmuster.cli._output import issue_json
 

@@ -514,7 +514,7 @@ def _summary(ctx: DemoContext) -> dict[str, Any]:
     from passmuster.core.issues import IssueQuery
 
     with ctx.open_desk() as desk:
-        issues = desk.list(IssueQuery())
+        issues = desk.issues(IssueQuery())
         stats = desk.stats()
     return {
         "folder": str(ctx.folder),

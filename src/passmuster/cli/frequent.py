@@ -241,7 +241,7 @@ def list_command(
         limit=_limit(limit),
     )
     with desk_session() as desk:
-        issues = desk.list(query)
+        issues = desk.issues(query)
         full_page = not as_json and query.limit is not None and len(issues) == query.limit
         total = desk.count(_unlimited(query)) if full_page else len(issues)
         badges = _sla_badges(desk, issues) if not as_json else {}

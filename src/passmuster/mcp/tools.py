@@ -286,13 +286,13 @@ def list_issues(
         sort="urgency",
         limit=limit,
     )
-    return [summary(i) for i in desk.list(query)]
+    return [summary(i) for i in desk.issues(query)]
 
 
 def services(desk: Desk, health: HealthView) -> list[dict[str, Any]]:
     """Each service with its health and how many issues still need work on it."""
     known = health.current()
-    active = desk.list(IssueQuery(active_only=True, limit=None))
+    active = desk.issues(IssueQuery(active_only=True, limit=None))
     counts: dict[str, int] = {}
     for issue in active:
         for name in issue.services:
@@ -320,7 +320,7 @@ def service(desk: Desk, health: HealthView, name: str) -> dict[str, Any]:
     """One service: its catalog entry, health and the issues that still need work on it."""
     entry = desk.get_service(name)
     state = health.current().get(name)
-    issues = desk.list(IssueQuery(services=[name], active_only=True, sort="urgency", limit=50))
+    issues = desk.issues(IssueQuery(services=[name], active_only=True, sort="urgency", limit=50))
     return {
         **_compact(to_jsonable_python(entry)),
         "health": state.state if state is not None else "unknown",
@@ -336,11 +336,11 @@ def findings(desk: Desk, name: str, limit: int) -> list[dict[str, Any]]:
     query = IssueQuery(
         types=[IssueType.FINDING], services=[name], active_only=True, sort="urgency", limit=limit
     )
-    return [{**summary(i), "rules": rule_codes(i)} for i in desk.list(query)]
+    return [{**summary(i), "rules": rule_codes(i)} for i in desk.issues(query)]
 
 
 def incidents(desk: Desk, include_done: bool, limit: int) -> list[dict[str, Any]]:
     query = IssueQuery(
         types=[IssueType.INCIDENT], active_only=not include_done, sort="urgency", limit=limit
     )
-    return [summary(i) for i in desk.list(query)]
+    return [summary(i) for i in desk.issues(query)]

@@ -107,7 +107,7 @@ class DeskCollector(Collector):
             "passmuster_open_incidents", "Active incidents by severity.", labels=["severity"]
         )
         counts = {s.value: 0 for s in Severity}
-        for issue in self.desk.list(IssueQuery(types=[IssueType.INCIDENT], active_only=True)):
+        for issue in self.desk.issues(IssueQuery(types=[IssueType.INCIDENT], active_only=True)):
             counts[issue.severity.value] += 1
         for severity, count in counts.items():
             incidents.add_metric([severity], float(count))

@@ -39,7 +39,7 @@ def overview(desk: Desk) -> list[ServiceStatus]:
     """Every active target, with the open incidents of its service."""
     store = MonitorStore(desk.engine)
     open_by_service: dict[str, list[int]] = {}
-    for issue in desk.list(IssueQuery(types=[IssueType.INCIDENT], active_only=True)):
+    for issue in desk.issues(IssueQuery(types=[IssueType.INCIDENT], active_only=True)):
         for service in issue.services:
             open_by_service.setdefault(service, []).append(issue.number)
     result = []

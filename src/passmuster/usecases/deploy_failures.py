@@ -88,7 +88,7 @@ def _task_head(service: str) -> str:
 
 def _newest(desk: Desk, failure_class: str) -> Issue | None:
     mark = fingerprint(failure_class)
-    found = [i for i in desk.list(IssueQuery(source=SOURCE)) if i.fingerprint == mark]
+    found = [i for i in desk.issues(IssueQuery(source=SOURCE)) if i.fingerprint == mark]
     return found[-1] if found else None
 
 
@@ -157,7 +157,7 @@ def clear_service(desk: Desk, *, service: str, stamp: str, actor: str) -> list[I
     """`service` deployed fine: take it off every active deployment issue; resolve those left
     with no service. Call inside a transaction."""
     changes: list[IssueChange] = []
-    active = desk.list(IssueQuery(source=SOURCE, active_only=True, services=[service]))
+    active = desk.issues(IssueQuery(source=SOURCE, active_only=True, services=[service]))
     for issue in active:
         if service not in issue.services:
             continue
@@ -259,7 +259,7 @@ def predicting_findings(desk: Desk, service: str, failure: Failure) -> list[Issu
     rules = set(failure.predicted_by)
     found = [
         i
-        for i in desk.list(IssueQuery(source=SCAN_SOURCE, active_only=True, services=[service]))
+        for i in desk.issues(IssueQuery(source=SCAN_SOURCE, active_only=True, services=[service]))
         if rules & set(rule_codes(i))
     ]
     if failure.subject:

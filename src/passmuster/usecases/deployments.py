@@ -412,7 +412,7 @@ def recent_by_service(desk: Desk, per_service: int = 10) -> dict[str, list[Attem
 
 
 def open_deployment_issues(desk: Desk) -> list[Issue]:
-    return desk.list(IssueQuery(source=DEPLOY_SOURCE, active_only=True))
+    return desk.issues(IssueQuery(source=DEPLOY_SOURCE, active_only=True))
 
 
 def failure_window(desk: Desk) -> timedelta:
@@ -441,7 +441,7 @@ def delivery(
         finished = store.finished_attempts(c, since=since, until=until)
         troubles = [
             Trouble(i.number, tuple(i.services), reported, i.resolved_at)
-            for i in desk.list(IssueQuery(types=[IssueType.INCIDENT, IssueType.DEPLOYMENT]))
+            for i in desk.issues(IssueQuery(types=[IssueType.INCIDENT, IssueType.DEPLOYMENT]))
             if i.source != DEPLOY_SOURCE
             and i.services
             and (reported := i.reported_at or i.created_at) is not None

@@ -13,7 +13,6 @@ threads: every call takes its own pooled connection.
 
 from __future__ import annotations
 
-import builtins
 import contextlib
 import dataclasses
 import sqlite3
@@ -240,18 +239,18 @@ class Desk:
         """
         checked = check_draft(draft, limits)
         now = self.clock()
-        filed: builtins.list[Issue] = self.write(
+        filed: list[Issue] = self.write(
             lambda c: store.insert_issues(c, [checked], actor=actor, now=now)
         )
         return filed[0]
 
     def file_many(
         self, drafts: Sequence[IssueDraft], *, actor: str, limits: Limits = TYPED
-    ) -> builtins.list[Issue]:
+    ) -> list[Issue]:
         """File several drafts in one transaction (an import, a bulk load): consecutive numbers."""
         checked = [check_draft(draft, limits) for draft in drafts]
         now = self.clock()
-        result: builtins.list[Issue] = self.write(
+        result: list[Issue] = self.write(
             lambda c: store.insert_issues(c, checked, actor=actor, now=now)
         )
         return result
@@ -275,26 +274,22 @@ class Desk:
         )
         return result
 
-    def list(self, query: IssueQuery | None = None) -> builtins.list[Issue]:
-        result: builtins.list[Issue] = self.read(
-            lambda c: store.list_issues(c, query or IssueQuery())
-        )
+    def issues(self, query: IssueQuery | None = None) -> list[Issue]:
+        result: list[Issue] = self.read(lambda c: store.list_issues(c, query or IssueQuery()))
         return result
 
     def count(self, query: IssueQuery | None = None) -> int:
         result: int = self.read(lambda c: store.count_issues(c, query or IssueQuery()))
         return result
 
-    def search(self, text: str, *, limit: int = 20) -> builtins.list[Issue]:
+    def search(self, text: str, *, limit: int = 20) -> list[Issue]:
         """Issues matching every word of `text`, best match first (title matches weigh most)."""
-        result: builtins.list[Issue] = self.read(
-            lambda c: store.search_issues(c, text, limit=limit)
-        )
+        result: list[Issue] = self.read(lambda c: store.search_issues(c, text, limit=limit))
         return result
 
-    def known_fixes(self, draft: IssueDraft, *, limit: int = 3) -> builtins.list[Issue]:
+    def known_fixes(self, draft: IssueDraft, *, limit: int = 3) -> list[Issue]:
         """Resolved issues with a resolution that look like `draft` (title + error details)."""
-        result: builtins.list[Issue] = self.read(lambda c: store.known_fixes(c, draft, limit=limit))
+        result: list[Issue] = self.read(lambda c: store.known_fixes(c, draft, limit=limit))
         return result
 
     def update(
@@ -388,13 +383,13 @@ class Desk:
         result: Comment = self.write(work)
         return result
 
-    def comments(self, number: int) -> builtins.list[Comment]:
-        def work(c: Connection) -> builtins.list[Comment]:
+    def comments(self, number: int) -> list[Comment]:
+        def work(c: Connection) -> list[Comment]:
             if not store.issue_exists(c, number):
                 raise NotFound(f"no issue {format_number(number)}")
             return store.list_comments(c, number)
 
-        result: builtins.list[Comment] = self.read(work)
+        result: list[Comment] = self.read(work)
         return result
 
     def link(self, number: int, kind: LinkKind, target: int, *, actor: str) -> Issue:
@@ -515,22 +510,20 @@ class Desk:
         after: int | None = None,
         limit: int = 100,
         kinds: Sequence[str] | None = None,
-    ) -> builtins.list[Event]:
+    ) -> list[Event]:
         """Events in order of id; pass the last id seen as `after` to read the next page."""
-        result: builtins.list[Event] = self.read(
+        result: list[Event] = self.read(
             lambda c: store.list_events(c, issue=issue, after=after, limit=limit, kinds=kinds)
         )
         return result
 
     # --- work queue ---------------------------------------------------------------------------
 
-    def ready(self, *, limit: int = 20) -> builtins.list[Issue]:
+    def ready(self, *, limit: int = 20) -> list[Issue]:
         """Active, unblocked issues nobody holds a live claim on, most urgent first (severity,
         priority, age)."""
         now = self.clock()
-        result: builtins.list[Issue] = self.read(
-            lambda c: store.ready_issues(c, limit=limit, now=now)
-        )
+        result: list[Issue] = self.read(lambda c: store.ready_issues(c, limit=limit, now=now))
         return result
 
     def claim(
@@ -603,28 +596,28 @@ class Desk:
         result: Issue = self.write(work)
         return result
 
-    def sweep_leases(self, *, limit: int = 500) -> builtins.list[Issue]:
+    def sweep_leases(self, *, limit: int = 500) -> list[Issue]:
         """Return every issue whose claim ran out to the ready queue; returns them as they are
         now. Safe to run from several processes at once: each lapsed claim is returned once."""
         now = self.clock()
         if not self.read(lambda c: store.any_lapsed(c, now)):
             return []
 
-        def work(c: Connection) -> builtins.list[Issue]:
+        def work(c: Connection) -> list[Issue]:
             return [
                 _return_to_queue(c, issue, "lease_expired", EXPIRY_ACTOR, now)
                 for issue in store.lapsed_leases(c, now, limit=limit)
             ]
 
-        result: builtins.list[Issue] = self.write(work)
+        result: list[Issue] = self.write(work)
         return result
 
-    def held(self) -> builtins.list[Issue]:
+    def held(self) -> list[Issue]:
         """Issues under a claim, soonest to end first: who holds what, since and until when.
 
         Scalar fields only (as in statistics); a claim that ran out is listed until returned.
         """
-        result: builtins.list[Issue] = self.read(store.held_issues)
+        result: list[Issue] = self.read(store.held_issues)
         return result
 
     @property
@@ -661,27 +654,27 @@ class Desk:
 
     def _sla_candidates(
         self, c: Connection, moment: datetime
-    ) -> tuple[builtins.list[Issue], dict[int, builtins.list[Event]]]:
+    ) -> tuple[list[Issue], dict[int, list[Event]]]:
         # Only issues old enough to be at risk are read; the rest cannot be listed (sla_horizon).
         horizon = sla_horizon(self.sla_policy, now=moment)
         kinds = ("created", "status", "acknowledged", "escalated")
         return timeline_store.sla_candidates(c, horizon, kinds=kinds)
 
-    def sla(self, *, now: datetime | None = None) -> builtins.list[SlaStatus]:
+    def sla(self, *, now: datetime | None = None) -> list[SlaStatus]:
         """Active issues at risk of or in breach of their SLA, most overdue first."""
         moment = now or self.clock()
 
-        def work(c: Connection) -> builtins.list[SlaStatus]:
+        def work(c: Connection) -> list[SlaStatus]:
             return reports.desk_sla(c, self.sla_policy, now=moment)
 
-        result: builtins.list[SlaStatus] = self.read(work)
+        result: list[SlaStatus] = self.read(work)
         return result
 
-    def escalate(self, *, actor: str, now: datetime | None = None) -> builtins.list[Event]:
+    def escalate(self, *, actor: str, now: datetime | None = None) -> list[Event]:
         """Record one `escalated` event per SLA breach not escalated yet; returns the new ones."""
         moment = now or self.clock()
 
-        def work(c: Connection) -> builtins.list[Event]:
+        def work(c: Connection) -> list[Event]:
             store.lock_counter(c, "escalation")
             found, timelines = self._sla_candidates(c, moment)
             due = escalations_due(found, timelines, self.sla_policy, now=moment)
@@ -701,7 +694,7 @@ class Desk:
                 ],
             )
 
-        result: builtins.list[Event] = self.write(work)
+        result: list[Event] = self.write(work)
         return result
 
     def stats(self, *, since: datetime | None = None, until: datetime | None = None) -> Stats:
@@ -714,9 +707,9 @@ class Desk:
         result: Stats = self.read(work)
         return result
 
-    def resolution_hours(self) -> builtins.list[float]:
+    def resolution_hours(self) -> list[float]:
         """Hours from report to resolution of every resolved or closed issue that has both."""
-        result: builtins.list[float] = self.read(reports.resolution_hours)
+        result: list[float] = self.read(reports.resolution_hours)
         return result
 
     # --- services -----------------------------------------------------------------------------
@@ -732,17 +725,15 @@ class Desk:
         result: Service = self.read(lambda c: store.get_service(c, name))
         return result
 
-    def services(self) -> builtins.list[Service]:
-        result: builtins.list[Service] = self.read(store.list_services)
+    def services(self) -> list[Service]:
+        result: list[Service] = self.read(store.list_services)
         return result
 
     # --- imported logs ------------------------------------------------------------------------
 
-    def import_records(self, source: str) -> builtins.list[ImportRecord]:
+    def import_records(self, source: str) -> list[ImportRecord]:
         """What the log `source` said about each of its issues at its last import."""
-        result: builtins.list[ImportRecord] = self.read(
-            lambda c: import_store.records_for(c, source)
-        )
+        result: list[ImportRecord] = self.read(lambda c: import_store.records_for(c, source))
         return result
 
     def save_import_records(self, records: Sequence[ImportRecord]) -> None:
@@ -755,9 +746,9 @@ class Desk:
         now = self.clock()
         self.write(lambda c: import_store.replace_notes(c, source, notes, now=now))
 
-    def log_notes(self, source: str | None = None) -> builtins.list[LogNote]:
+    def log_notes(self, source: str | None = None) -> list[LogNote]:
         """The notes of one log (`source` as the desk names it), or of every imported log."""
-        result: builtins.list[LogNote] = self.read(lambda c: import_store.notes(c, source))
+        result: list[LogNote] = self.read(lambda c: import_store.notes(c, source))
         return result
 
 

@@ -30,7 +30,7 @@ def desk_root(desk: Desk) -> Path | None:
 
 
 def desk_issues(desk: Desk, query: IssueQuery | None = None) -> list[Issue]:
-    return desk.list(query or IssueQuery(sort="number"))
+    return desk.issues(query or IssueQuery(sort="number"))
 
 
 def export_log(

@@ -193,7 +193,7 @@ class _Log:
 
     def desk_issues(self) -> dict[str, Issue]:
         if self.by_desk_key is None:
-            self.by_desk_key = _desk_keys(self.desk.list(IssueQuery(source=self.source)))
+            self.by_desk_key = _desk_keys(self.desk.issues(IssueQuery(source=self.source)))
         return self.by_desk_key
 
 

@@ -289,7 +289,7 @@ class IncidentKeeper:
             return before.incident, "reopened"
         # A crash between filing and storing the state leaves an active incident we filed:
         # adopt it instead of filing a second one.
-        for issue in self.desk.list(IssueQuery(source=SOURCE, active_only=True)):
+        for issue in self.desk.issues(IssueQuery(source=SOURCE, active_only=True)):
             if issue.fingerprint == fingerprint(target):
                 return issue.number, "opened"
         draft = IssueDraft(

@@ -117,7 +117,7 @@ def _reconcile(
     for finding in result.findings:
         by_fingerprint.setdefault(finding.fingerprint, finding)
     # One query for every scan-born issue, not one per finding; as they were before this scan.
-    before = desk.list(IssueQuery(source=SOURCE))
+    before = desk.issues(IssueQuery(source=SOURCE))
     known = {i.fingerprint: i for i in before if i.fingerprint}
     fresh = [f for fp, f in by_fingerprint.items() if fp not in known]
     # Made from the repository, not typed: a deep path is no mistake (core.limits). Filing
@@ -182,7 +182,7 @@ def _flag_claimed(desk: Desk, result: ScanResult, outcome: Reconciled, actor: st
     ran = {rule.code for rule in result.rules}
     # Only resolved issues claim a fix; a closed one (won't fix, duplicate, invalid) makes no
     # such claim.
-    for issue in desk.list(IssueQuery(statuses=[Status.RESOLVED])):
+    for issue in desk.issues(IssueQuery(statuses=[Status.RESOLVED])):
         codes = rule_codes(issue)
         if not codes:
             continue

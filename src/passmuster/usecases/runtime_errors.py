@@ -392,7 +392,7 @@ class ErrorIntake:
 
     def _link_findings(self, issue: Issue, item: Incoming) -> None:
         """Link the scanner's open findings about the same cause in the same service."""
-        findings = self.desk.list(
+        findings = self.desk.issues(
             IssueQuery(source="scan", services=[item.service], active_only=True)
         )
         for finding in findings:

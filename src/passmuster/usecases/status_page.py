@@ -76,7 +76,7 @@ def _uptime(tallies: Iterable[Tally]) -> float | None:
 
 
 class StatusReader:
-    """Reads the public status from a desk (anything with `.engine`, `.services()`, `.list()`)."""
+    """Reads the public status from a desk (anything with `.engine`, `.services()`, `.issues()`)."""
 
     def __init__(
         self,

@@ -238,7 +238,7 @@ def board(desk: Desk) -> dict[str, Any]:
     columns = []
     for status in Status:
         query = IssueQuery(statuses=[status], sort="urgency", limit=BOARD_LIMIT)
-        issues = desk.list(query)
+        issues = desk.issues(query)
         total = (
             len(issues) if len(issues) < BOARD_LIMIT else desk.count(IssueQuery(statuses=[status]))
         )
@@ -252,7 +252,7 @@ def board(desk: Desk) -> dict[str, Any]:
 
 def issue_list(desk: Desk, filters: Filters) -> dict[str, Any]:
     query = filters.query()
-    issues = desk.list(query)
+    issues = desk.issues(query)
     total = desk.count(
         IssueQuery(
             statuses=query.statuses,

@@ -102,7 +102,7 @@ def list_issues(
     query = build_query(
         status_, severity, type_, service, label, assignee, q, active, sort, limit, offset
     )
-    items = desk.list(query)
+    items = desk.issues(query)
     total = desk.count(query)
     return IssuePage(
         items=[IssuePublic.of(i) for i in items], total=total, limit=limit, offset=offset

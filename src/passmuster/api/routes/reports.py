@@ -92,7 +92,7 @@ def incidents(
     query = IssueQuery(types=[IssueType.INCIDENT], active_only=active, sort="urgency")
     total = desk.count(query)
     query.limit, query.offset = limit, offset
-    items = [IssuePublic.of(i) for i in desk.list(query)]
+    items = [IssuePublic.of(i) for i in desk.issues(query)]
     return IssuePage(items=items, total=total, limit=limit, offset=offset)
 
 

@@ -83,7 +83,7 @@ def put_service(name: ServiceName, body: ServiceUpsert, desk: DeskDep) -> Servic
 def service_issues(name: ServiceName, desk: DeskDep) -> list[IssuePublic]:
     desk.get_service(name)
     query = IssueQuery(services=[name], active_only=True, sort="urgency", limit=500)
-    return [IssuePublic.of(i) for i in desk.list(query)]
+    return [IssuePublic.of(i) for i in desk.issues(query)]
 
 
 @router.get("/health", summary="Every service's current health")
