@@ -26,6 +26,7 @@ from passmuster.core.targets import Target
 from passmuster.core.uptime import DAY_MS, HOUR_MS
 from passmuster.storage.engine import write_transaction
 from passmuster.storage.monitor_store import MonitorStore
+from passmuster.storage.uptime_store import rebuild_uptime_days
 from passmuster.usecases.desk import Desk
 from passmuster.usecases.incident_updates import post_update
 from passmuster.usecases.maintenance import schedule
@@ -82,6 +83,9 @@ def seed(folder: Path, services: int, days: int) -> str:
                     "VALUES (?, ?, 1, 0, 0.02)",
                     [(name, now_ms - s * 10_000) for s in range(1, 360)],  # type: ignore[arg-type]
                 )
+            # What migration 0012 does for a desk with history, and the monitor keeps up as it
+            # stores samples: every sample counted by target and day.
+            rebuild_uptime_days(conn)
         start = datetime.now(UTC) - timedelta(days=days)
         for n in range(300):
             incident = desk.file(

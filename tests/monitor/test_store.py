@@ -6,7 +6,9 @@ import threading
 
 from passmuster.core.health import Health, TargetState
 from passmuster.core.targets import Target
+from passmuster.core.uptime import Tally
 from passmuster.storage.monitor_store import MonitorStore, Outgoing, Record, Sample
+from passmuster.storage.uptime_store import UptimeStore
 
 NOW = 1_800_000_000_000
 
@@ -138,6 +140,9 @@ def test_history_rolls_up_into_minutes_and_hours_and_stays_bounded(store: Monito
         store.claim_due("w", NOW + 100, limit=1, lease_ms=10**9)
         store.record("w", records)
     assert store.counts()["samples"] == 3 * 360
+    uptime = UptimeStore(store.engine)
+    # Recorded samples are counted in their days as they are stored, compacted or not.
+    assert _day_counts(uptime.bar_days(0, ["t0"])) == _day_counts(uptime.days(0))
     report = store.compact(NOW, raw_ms=3_600_000, minutes_ms=7_200_000, hours_ms=10**12)
     assert report.samples_rolled == 2 * 360
     minutes = store.rollups("t0", "m")
@@ -149,8 +154,16 @@ def test_history_rolls_up_into_minutes_and_hours_and_stays_bounded(store: Monito
     days = store.rollups("t0", "d")
     assert sum(d[1] for d in days) == 2 * 360 and sum(d[2] for d in days) == 2 * 324
     assert store.counts() == {"samples": 360, "rollups": 61 + len(days)}
+    day_counts = _day_counts(uptime.bar_days(0, ["t0"]))
+    assert day_counts == _day_counts(uptime.days(0))
+    assert sum(c for c, _ in day_counts["t0"].values()) == 3 * 360
     store.compact(NOW + 10 * 3_600_000, raw_ms=3_600_000, minutes_ms=3_600_000, hours_ms=3_600_000)
     assert store.counts() == {"samples": 0, "rollups": 0}
+    assert uptime.bar_days(0, ["t0"]) == {}
+
+
+def _day_counts(found: dict[str, dict[int, Tally]]) -> dict[str, dict[int, tuple[int, int]]]:
+    return {t: {d: (x.count, x.ok) for d, x in days.items()} for t, days in found.items()}
 
 
 def _sample(name: str, at: int = NOW, ok: bool = True) -> Sample:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from api.conftest import make_tokens
 from api.live_server import serve_in_thread
-from sqlalchemy import insert, update
+from sqlalchemy import update
 
 from passmuster.api.app import create_app
 from passmuster.api.config import ServeSettings
@@ -20,7 +20,7 @@ from passmuster.core.issues import IssueDraft, IssueType
 from passmuster.core.targets import Target
 from passmuster.storage.engine import write_transaction
 from passmuster.storage.monitor_store import MonitorStore
-from passmuster.storage.monitor_tables import monitor_samples, monitor_targets
+from passmuster.storage.monitor_tables import monitor_targets
 from passmuster.usecases.desk import Desk
 from passmuster.usecases.incident_updates import post_update
 from passmuster.usecases.maintenance import schedule
@@ -43,12 +43,12 @@ def set_health(store: MonitorStore, name: str, health: str) -> None:
 
 def add_samples(store: MonitorStore, rows: Iterable[tuple[str, int, bool, float]]) -> None:
     """(target, at ms, ok, latency s) rows as raw probe samples."""
-    values = [
-        {"target": t, "at": at, "ok": ok, "degraded": False, "latency": latency}
-        for t, at, ok, latency in rows
-    ]
-    with write_transaction(store.engine) as conn:
-        conn.execute(insert(monitor_samples), values)
+    store.add_samples(
+        [
+            {"target": t, "at": at, "ok": ok, "degraded": False, "latency": latency}
+            for t, at, ok, latency in rows
+        ]
+    )
 
 
 # -- a served desk with a status page and things that must never show on it --------------------

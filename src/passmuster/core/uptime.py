@@ -111,12 +111,16 @@ def bar(
     ]
 
 
-def incident_days(spans: Iterable[tuple[int, int | None]], *, now_ms: int) -> dict[int, int]:
-    """How many incidents touched each day: spans are (opened, resolved or None) in ms."""
+def incident_days(
+    spans: Iterable[tuple[int, int | None]], *, now_ms: int, since_ms: int = 0
+) -> dict[int, int]:
+    """How many incidents touched each day from `since_ms`'s day on: spans are (opened,
+    resolved or None) in ms."""
     counts: dict[int, int] = {}
+    first = day_of(since_ms)
     for opened, closed in spans:
         end = now_ms if closed is None else closed
-        day = day_of(opened)
+        day = max(day_of(opened), first)
         while day <= end:
             counts[day] = counts.get(day, 0) + 1
             day += DAY_MS

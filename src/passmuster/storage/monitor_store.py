@@ -36,6 +36,7 @@ from sqlalchemy.sql.dml import Insert
 
 from passmuster.core.health import Health, TargetState
 from passmuster.core.targets import Target
+from passmuster.core.uptime import DAY_MS
 from passmuster.storage.engine import read_transaction, write_transaction
 from passmuster.storage.monitor_tables import (
     LATENCY_BUCKETS,
@@ -46,6 +47,7 @@ from passmuster.storage.monitor_tables import (
     monitor_rollups,
     monitor_samples,
     monitor_targets,
+    monitor_uptime_days,
 )
 from passmuster.storage.uptime_store import day_rollup_source
 
@@ -352,8 +354,8 @@ class MonitorStore:
             if flips:
                 conn.execute(insert(monitor_flips), list(flips))
             if keep_samples:
-                conn.execute(
-                    insert(monitor_samples),
+                self._insert_samples(
+                    conn,
                     [
                         {
                             "target": r.sample.target,
@@ -367,6 +369,38 @@ class MonitorStore:
                         for r in records
                     ],
                 )
+
+    def add_samples(self, samples: Sequence[Mapping[str, Any]]) -> None:
+        """Store probe samples taken elsewhere (rows of `monitor_samples`: target, at, ok,
+        degraded, latency …), counted in their days as recorded ones are."""
+        if samples:
+            with write_transaction(self.engine) as conn:
+                self._insert_samples(conn, samples)
+
+    def _insert_samples(self, conn: Connection, samples: Sequence[Mapping[str, Any]]) -> None:
+        """Insert samples and add them to their targets' day counts, in the caller's
+        transaction: the day counts hold exactly what the samples (and, once compacted, the day
+        roll-ups) hold."""
+        conn.execute(insert(monitor_samples), list(samples))
+        days: dict[tuple[str, int], list[int]] = {}
+        for sample in samples:
+            at = int(sample["at"])
+            tally = days.setdefault((str(sample["target"]), at - at % DAY_MS), [0, 0])
+            tally[0] += 1
+            tally[1] += 1 if sample["ok"] else 0
+        u = monitor_uptime_days
+        dialect_insert = postgresql.insert if self._dialect == "postgresql" else sqlite.insert
+        stmt = dialect_insert(u)
+        conn.execute(
+            stmt.on_conflict_do_update(
+                index_elements=["target", "day"],
+                set_={"count": u.c.count + stmt.excluded["count"], "ok": u.c.ok + stmt.excluded.ok},
+            ),
+            [
+                {"target": target, "day": day, "count": count, "ok": ok}
+                for (target, day), (count, ok) in sorted(days.items())
+            ],
+        )
 
     def release(self, owner: str, names: Iterable[str]) -> None:
         t = monitor_targets
@@ -551,6 +585,9 @@ class MonitorStore:
             dropped = conn.execute(
                 delete(r).where(r.c.resolution.in_(("h", "d")), r.c.bucket < now - hours_ms)
             ).rowcount
+            # The day counts go with the day roll-ups they repeat.
+            u = monitor_uptime_days
+            conn.execute(delete(u).where(u.c.day < now - hours_ms))
             outbox = conn.execute(
                 delete(monitor_outbox).where(
                     monitor_outbox.c.status.in_(("sent", "suppressed")),

@@ -89,6 +89,20 @@ monitor_rollups = Table(
     Column("latency_max", Float, nullable=False),
 )
 
+# Every probe sample ever recorded, counted by target and day: what the status page's 90-day bars
+# show, read as one row per target and day. Derived, never a second truth: it equals the day
+# roll-ups ("d") plus the raw samples not compacted yet, so record() adds to it what it adds to
+# the samples, compaction (which only moves samples from raw into roll-ups) leaves it alone, and
+# migration 0012 builds it from the roll-ups and samples already there.
+monitor_uptime_days = Table(
+    "monitor_uptime_days",
+    metadata,
+    Column("target", String(200), primary_key=True),
+    Column("day", BigInteger, primary_key=True),  # the day's start, epoch ms (UTC)
+    Column("count", Integer, nullable=False),
+    Column("ok", Integer, nullable=False),
+)
+
 monitor_flips = Table(
     "monitor_flips",
     metadata,

@@ -1,7 +1,8 @@
 """The status page's tables: scheduled maintenance windows and incidents' public updates.
 
-Day roll-ups of probe history (what the 90-day uptime bars read) live beside the minute and hour
-roll-ups in `monitor_rollups`, with resolution "d".
+Day roll-ups of probe history live beside the minute and hour roll-ups in `monitor_rollups`,
+with resolution "d"; the day counts the 90-day uptime bars read are `monitor_uptime_days`
+(monitor_tables.py).
 """
 
 from __future__ import annotations

@@ -12,12 +12,30 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Engine, Integer, Select, case, cast, func, literal, select, union_all
+from sqlalchemy import (
+    Connection,
+    Engine,
+    Integer,
+    Select,
+    case,
+    cast,
+    delete,
+    func,
+    insert,
+    literal,
+    select,
+    union_all,
+)
 
 from passmuster.core.uptime import DAY_MS, Tally
 from passmuster.storage.engine import read_transaction
 from passmuster.storage.issue_tables import services
-from passmuster.storage.monitor_tables import monitor_rollups, monitor_samples, monitor_targets
+from passmuster.storage.monitor_tables import (
+    monitor_rollups,
+    monitor_samples,
+    monitor_targets,
+    monitor_uptime_days,
+)
 
 
 def day_rollup_source(before_ms: int) -> Select[Any]:
@@ -39,6 +57,32 @@ def day_rollup_source(before_ms: int) -> Select[Any]:
     )
 
 
+def rebuild_uptime_days(conn: Connection) -> None:
+    """Count every target's samples by day again from the day roll-ups and the raw samples
+    (what the migration adding the counts does, and a way back should they ever be lost)."""
+    r, s, u = monitor_rollups, monitor_samples, monitor_uptime_days
+    history = union_all(
+        select(
+            r.c.target.label("target"), r.c.bucket.label("day"), r.c["count"].label("n"), r.c.ok
+        ).where(r.c.resolution == "d"),
+        select(
+            s.c.target,
+            (s.c.at - s.c.at % DAY_MS).label("day"),
+            literal(1).label("n"),
+            cast(s.c.ok, Integer).label("ok"),
+        ),
+    ).subquery()
+    conn.execute(delete(u))
+    conn.execute(
+        insert(u).from_select(
+            ["target", "day", "count", "ok"],
+            select(
+                history.c.target, history.c.day, func.sum(history.c.n), func.sum(history.c.ok)
+            ).group_by(history.c.target, history.c.day),
+        )
+    )
+
+
 class UptimeStore:
     """Reads the monitor's history as tallies; never writes."""
 
@@ -48,7 +92,8 @@ class UptimeStore:
     def days(
         self, since_ms: int, *, targets: list[str] | None = None
     ) -> dict[str, dict[int, Tally]]:
-        """target -> day start (ms) -> tally, for days from `since_ms`."""
+        """target -> day start (ms) -> tally, for days from `since_ms`, summed from the day
+        roll-ups and the raw samples: the reference `bar_days` must agree with."""
         r, s = monitor_rollups, monitor_samples
         rolled = select(
             r.c.target.label("target"),
@@ -81,6 +126,20 @@ class UptimeStore:
         with read_transaction(self.engine) as conn:
             for target, day, count, ok, latency in conn.execute(stmt).all():
                 out[target][int(day)] = Tally(int(count), int(ok or 0), float(latency or 0.0))
+        return dict(out)
+
+    def bar_days(self, since_ms: int, targets: list[str]) -> dict[str, dict[int, Tally]]:
+        """target -> day start (ms) -> tally (count and ok; no latency) for days from
+        `since_ms`: what `days` finds, read from the day counts the monitor keeps as it stores
+        samples, one row per target and day instead of summing roll-ups and raw samples."""
+        u = monitor_uptime_days
+        stmt = select(u.c.target, u.c.day, u.c["count"], u.c.ok).where(
+            u.c.target.in_(targets), u.c.day >= since_ms
+        )
+        out: dict[str, dict[int, Tally]] = defaultdict(dict)
+        with read_transaction(self.engine) as conn:
+            for target, day, count, ok in conn.execute(stmt).all():
+                out[target][day] = Tally(count, ok)
         return dict(out)
 
     def periods(self, starts: dict[str, int], targets: list[str]) -> dict[str, Tally]:

@@ -117,7 +117,9 @@ class StatusReader:
         windows = self.windows.active()
         incidents = self._incidents(shown_set, now)
         since_ms = day_of(now_ms) - (BAR_DAYS - 1) * DAY_MS
-        history = self.uptime.days(since_ms)
+        history = self.uptime.bar_days(
+            since_ms, [r.name for name in shown for r in targets.get(name, [])]
+        )
         spans: dict[str, list[tuple[int, int | None]]] = defaultdict(list)
         for incident in incidents:
             opened = int(incident.opened_at.timestamp() * 1000)
@@ -138,7 +140,7 @@ class StatusReader:
             state = worst(r.health for r in rows) if rows else "unknown"
             if state != "up" and covering(windows, [name], now) is not None:
                 state = "maintenance"
-            counted = incident_days(spans.get(name, []), now_ms=now_ms)
+            counted = incident_days(spans.get(name, []), now_ms=now_ms, since_ms=since_ms)
             components[name] = Component(
                 name=name,
                 state=state,
