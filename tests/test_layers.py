@@ -16,7 +16,9 @@ The order, lowest first (packages on one row are siblings and may not import eac
 
 `passmuster/__init__.py` and `__main__.py` are the package's front door and may name anything;
 any module may read `passmuster.__version__` (the package loads nothing else eagerly).
-Imports inside functions and under TYPE_CHECKING count: a lazy import is still a dependency.
+Imports inside functions and under TYPE_CHECKING count: a lazy import is still a dependency,
+and so does a module named by its dotted path in a string (`"passmuster.cli.issues"` in the
+command table, the notifier and table module lists), which `importlib` loads later.
 """
 
 from __future__ import annotations
@@ -72,7 +74,22 @@ def _imported(path: Path) -> list[tuple[int, str, list[str]]]:
             else:
                 module = node.module or ""
             found.append((node.lineno, module, [a.name for a in node.names]))
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str):
+            named = _named_module(node.value)
+            if named is not None:
+                found.append((node.lineno, named, []))
     return [item for item in found if item[1].split(".")[0] == "passmuster"]
+
+
+def _named_module(text: str) -> str | None:
+    """The module a string names by its dotted path (`passmuster.part.module`, optionally with
+    `:attribute`), when that module exists; None for anything else (logger names, files)."""
+    dotted = text.split(":", 1)[0]
+    parts = dotted.split(".")
+    if len(parts) < 3 or parts[0] != "passmuster" or not all(p.isidentifier() for p in parts):
+        return None
+    path = ROOT.joinpath(*parts[1:])
+    return dotted if path.with_suffix(".py").is_file() or (path / "__init__.py").is_file() else None
 
 
 def _target(module: str, names: list[str]) -> str | None:
@@ -107,3 +124,12 @@ def test_every_import_points_down() -> None:
             elif RANK[target] >= RANK[source]:
                 offenders.append(f"{where}: {source} imports {module}, which is not below it")
     assert offenders == []
+
+
+def test_a_module_named_in_a_string_counts_as_an_import() -> None:
+    assert _named_module("passmuster.cli.issues") == "passmuster.cli.issues"
+    assert _named_module("passmuster.monitor.notify.webhook:WebhookChannel") == (
+        "passmuster.monitor.notify.webhook"
+    )
+    assert _named_module("passmuster.monitor") is None  # a logger name, not a module path
+    assert _named_module("passmuster.no_such_part.x") is None
