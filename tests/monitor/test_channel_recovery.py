@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from passmuster.monitor.channel_status import channels, enable_channel
-from passmuster.monitor.configuration import load_setup
 from passmuster.monitor.scheduler import Monitor
+from passmuster.monitor.setup import load_setup
+from passmuster.monitor.status import channels, enable_channel
 from passmuster.usecases.desk import Desk
 from tests.monitor.helpers import FAST
 from tests.monitor.servers import Receiver, free_port

@@ -20,7 +20,6 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from passmuster.api.lazy_routes import LazyAPIRoute
 from passmuster.core.durations import duration_text, hours_text
 from passmuster.core.findings import is_still_detected
 from passmuster.core.issues import (
@@ -40,7 +39,7 @@ from passmuster.web.markdown import render_markdown
 from passmuster.web.session import WebUser
 
 HERE = Path(__file__).parent
-router = APIRouter(route_class=LazyAPIRoute, include_in_schema=False)
+router = APIRouter(include_in_schema=False)
 
 
 def install(app: FastAPI) -> None:
@@ -412,7 +411,7 @@ def services_partial(
 def enable_channel(
     request: Request, name: Annotated[str, views.ChannelPath], user: CoordinatorFormDep
 ) -> Response:
-    from passmuster.monitor.channel_status import enable_channel as enable
+    from passmuster.monitor.status import enable_channel as enable
 
     enable(_desk(request), name)
     return RedirectResponse("/services#channels", status_code=303)

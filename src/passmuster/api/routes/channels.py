@@ -11,11 +11,8 @@ from pydantic import BaseModel
 
 from passmuster.api.deps import DeskDep, Needs
 from passmuster.api.errors import ERROR_RESPONSES, ErrorBody
-from passmuster.api.lazy_routes import LazyAPIRoute
 
-router = APIRouter(
-    route_class=LazyAPIRoute, prefix="/channels", tags=["monitor"], responses=ERROR_RESPONSES
-)
+router = APIRouter(prefix="/channels", tags=["monitor"], responses=ERROR_RESPONSES)
 
 
 class ChannelPublic(BaseModel):
@@ -31,7 +28,7 @@ class ChannelPublic(BaseModel):
 
 
 def _listed(desk: DeskDep) -> list[ChannelPublic]:
-    from passmuster.monitor.channel_status import channels
+    from passmuster.monitor.status import channels
 
     return [ChannelPublic.model_validate(c, from_attributes=True) for c in channels(desk)]
 
@@ -50,7 +47,7 @@ def list_channels(desk: DeskDep) -> list[ChannelPublic]:
 def enable(
     name: Annotated[str, Path(min_length=1, max_length=100)], desk: DeskDep
 ) -> ChannelPublic:
-    from passmuster.monitor.channel_status import enable_channel
+    from passmuster.monitor.status import enable_channel
 
     enable_channel(desk, name)
     return next(c for c in _listed(desk) if c.name == name)

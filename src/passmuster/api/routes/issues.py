@@ -11,7 +11,6 @@ from pydantic import BaseModel
 
 from passmuster.api.deps import ActorDep, DeskDep, Needs
 from passmuster.api.errors import ERROR_RESPONSES, ErrorBody
-from passmuster.api.lazy_routes import LazyAPIRoute
 from passmuster.api.schemas import (
     ClaimRequest,
     CommentCreate,
@@ -30,7 +29,6 @@ from passmuster.api.schemas import (
 from passmuster.core.issues import SORT_KEYS, IssueQuery, IssueType, Severity, Status
 
 router = APIRouter(
-    route_class=LazyAPIRoute,
     prefix="/issues",
     tags=["issues"],
     dependencies=[Needs.READER],

@@ -10,7 +10,6 @@ from pydantic import BaseModel
 
 from passmuster.api.deps import DeskDep, Needs
 from passmuster.api.errors import ERROR_RESPONSES, ErrorBody
-from passmuster.api.lazy_routes import LazyAPIRoute
 from passmuster.api.schemas import IssuePublic, ServicePublic, ServiceUpsert
 from passmuster.core.catalog import (
     SERVICE_NAME_MAX,
@@ -22,7 +21,6 @@ from passmuster.core.issues import IssueQuery
 from passmuster.usecases.health import HealthView, ServiceHealth
 
 router = APIRouter(
-    route_class=LazyAPIRoute,
     tags=["services"],
     dependencies=[Needs.READER],
     responses={**ERROR_RESPONSES, 404: {"model": ErrorBody, "description": "No such service."}},

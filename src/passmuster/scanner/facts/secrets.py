@@ -87,6 +87,11 @@ MARKERS = (
 )
 
 
+# A value that only says what it is for a development set-up: `dev-jwt-secret`,
+# `local_signing_key`. Words only (no digits or random run), so nothing was ever generated.
+_SELF_DESCRIBED = re.compile(r"^(dev|development|local)[a-z]*(secret|key|token)$")
+
+
 def is_secret_name(name: str) -> bool:
     return bool(_SECRET_NAME.search(name)) and not _NOT_SECRET.search(name)
 
@@ -104,6 +109,8 @@ def placeholder_kind(value: str, extra: frozenset[str] = frozenset()) -> str | N
     if text.lower() in extra:
         return "a well-known default"
     if any(marker in squeezed for marker in MARKERS):
+        return "a placeholder"
+    if text.replace("-", "").replace("_", "").isalpha() and _SELF_DESCRIBED.match(squeezed):
         return "a placeholder"
     return None
 

@@ -22,7 +22,8 @@ class PlaceholderSecret(Rule):
     Flags a secret a service actually receives (a variable named like `*_PASSWORD`,
     `*_SECRET*`, `*_TOKEN`, `*_API_KEY`, or the password inside a URL) whose value is a
     placeholder or a well-known default: `change_me`, `secret`, `password`, `admin`,
-    `your-secret-key`, … This includes compose defaults such as
+    `your-secret-key`, a value that only names itself for development (`dev-jwt-secret`,
+    `local_signing_key`), … This includes compose defaults such as
     `${POSTGRES_PASSWORD:-secure_password_change_me}` when nothing overrides them, and
     fallbacks in code (`os.getenv("JWT_SECRET", "secret")`, a pydantic settings field
     `jwt_secret: str = "change_me"`) when the service's environment does not set the

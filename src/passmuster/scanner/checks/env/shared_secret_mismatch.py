@@ -8,8 +8,11 @@ from passmuster.core.findings import Finding, Fix, Location
 from passmuster.core.issues import Severity
 from passmuster.scanner.context.interpolate import fallback_of, variables_in
 from passmuster.scanner.context.model import EnvVar, Platform, ServiceDef
+from passmuster.scanner.context.urls import find_urls
+from passmuster.scanner.facts.development import in_development_setup
 from passmuster.scanner.facts.environment import env_values, service_prefixes
 from passmuster.scanner.facts.paths import is_dev_file
+from passmuster.scanner.facts.secrets import is_secret_name
 from passmuster.scanner.rule import Rule, unique
 
 # What a service calls the key it accepts from its clients.
@@ -31,9 +34,17 @@ class SharedSecretMismatch(Rule):
     * a client key sent to another service (`BILLING_API_KEY` in the gateway) against the key
       that service accepts (`API_KEY` or `BILLING_API_KEY` in `billing`).
 
+    * a secret variable one service takes without a default (`${MONGO_ROOT_PASSWORD}`)
+      while others fall back to a value (`${MONGO_ROOT_PASSWORD:-changeme123}`): the day it
+      is unset, one side gets an empty password and the other a password it never had;
+    * a Redis server that requires a password (`redis-server --requirepass …`, or
+      `REDIS_PASSWORD` for the Bitnami image) while its clients' `redis://` URLs carry none
+      and they are given no Redis password otherwise: every command fails with `NOAUTH`.
+
     Values are compared after compose interpolation and are never shown. Compose fallbacks
     are compared too: `${JWT_SECRET:-a}` in one service and `${JWT_SECRET:-b}` in another
-    disagree the day `JWT_SECRET` is unset, whatever the `.env` says today.
+    disagree the day `JWT_SECRET` is unset, whatever the `.env` says today. Each cause is
+    one finding that lists every place involved.
 
     ## Why is this bad?
     Tokens issued by the identity service fail signature checks in every service holding
@@ -84,7 +95,10 @@ class SharedSecretMismatch(Rule):
                         break
             yield from self._disagreements(f"{group} key", holders)
         for project in platform.projects:
-            yield from self._fallbacks(platform.project_services(project.name), groups)
+            members = platform.project_services(project.name)
+            yield from self._fallbacks(members, groups)
+            yield from self._required_against_fallbacks(platform, members)
+            yield from self._redis_without_password(platform, members)
         yield from self._client_keys(everyone)
 
     def _fallbacks(
@@ -122,6 +136,104 @@ class SharedSecretMismatch(Rule):
                     )
                 ],
                 key=f"fallback:{variable}",
+            )
+
+    def _required_against_fallbacks(
+        self, platform: Platform, members: list[ServiceDef]
+    ) -> Iterator[Finding]:
+        """`${PW}` in one place and `${PW:-changeme}` in others: while PW is set they agree;
+        the day it is not, one side gets an empty value and the other the fallback."""
+        bare: dict[str, list[tuple[ServiceDef, EnvVar]]] = defaultdict(list)
+        defaulted: dict[str, list[tuple[ServiceDef, EnvVar]]] = defaultdict(list)
+        for service in members:
+            for var in service.env.values():
+                if var.template is None or var.origin == "dockerfile":
+                    continue
+                if is_dev_file(var.path) or in_development_setup(platform, service, var.path):
+                    continue
+                for use in variables_in(var.template):
+                    if not is_secret_name(use.name):
+                        continue
+                    if use.operator is None:
+                        bare[use.name].append((service, var))
+                    elif use.has_default and use.default:
+                        defaulted[use.name].append((service, var))
+        for variable in sorted(bare.keys() & defaulted.keys()):
+            # The database's own place first: it is the side that initialises with the value.
+            places = sorted(bare[variable], key=lambda held: held[0].kind != "database")
+            (service, var), *rest = places
+            falling = defaulted[variable]
+            names = list(dict.fromkeys(s.name for s, _ in falling))
+            yield self.finding(
+                f"{variable} has no default for {service.name} ({var.name}) but "
+                f"{len(names)} service(s) ({', '.join(names)}) fall back to a value when it "
+                f"is unset (values masked); the day it is, they no longer hold the same secret",
+                var.path,
+                var.line,
+                service=service.name,
+                related=[
+                    *(
+                        Location(
+                            v.path, v.line, message=f"{v.name} without default", service=s.name
+                        )
+                        for s, v in rest
+                    ),
+                    *(
+                        Location(
+                            v.path, v.line, message=f"{v.name} with a fallback", service=s.name
+                        )
+                        for s, v in falling
+                    ),
+                ],
+                key=f"required:{variable}",
+            )
+
+    def _redis_without_password(
+        self, platform: Platform, members: list[ServiceDef]
+    ) -> Iterator[Finding]:
+        """A Redis server started with a password, reached through URLs that carry none."""
+        for server in members:
+            how = _redis_password_setting(server)
+            if how is None:
+                continue
+            clients: list[tuple[ServiceDef, EnvVar]] = []
+            for client in members:
+                if client is server or any(
+                    "REDIS" in name and ("PASSWORD" in name or name.endswith("_PASS"))
+                    for name in client.env
+                ):
+                    continue  # given the password on its own: the code may pass it along
+                for _, value, var in env_values(client):
+                    if in_development_setup(platform, client, var.path):
+                        continue
+                    if any(
+                        url.scheme in ("redis", "rediss")
+                        and url.host in server.hostnames
+                        and not url.password
+                        for url in find_urls(value)
+                    ):
+                        clients.append((client, var))
+            if not clients:
+                continue
+            (client, var), *rest = clients
+            names = list(dict.fromkeys(c.name for c, _ in clients))
+            yield self.finding(
+                f"{server.name} requires a password ({how}) but {var.name} and the Redis URLs "
+                f"of {len(names)} service(s) ({', '.join(names)}) connect to it without one: "
+                f"every command fails with NOAUTH",
+                var.path,
+                var.line,
+                service=client.name,
+                related=[
+                    Location(
+                        server.command.path if server.command is not None else server.path,
+                        server.command.line if server.command is not None else server.line,
+                        message=how,
+                        service=server.name,
+                    ),
+                    *(Location(v.path, v.line, message=v.name, service=c.name) for c, v in rest),
+                ],
+                key=f"redis-auth:{server.name}",
             )
 
     def _disagreements(
@@ -207,3 +319,22 @@ class SharedSecretMismatch(Rule):
                     ],
                     key=f"client:{name}:{server.name}",
                 )
+
+
+def _redis_password_setting(service: ServiceDef) -> str | None:
+    """How a Redis server is told to require a password (`--requirepass`, the Bitnami
+    image's REDIS_PASSWORD), or None when it requires none."""
+    image = (service.image or "").lower()
+    command = service.command
+    if command is not None and ("redis" in image or "redis-server" in command.raw):
+        argv = list(command.argv)
+        if len(argv) == 1 or command.shell:
+            argv = command.raw.split()
+        for i, arg in enumerate(argv[:-1]):
+            if arg == "--requirepass" and argv[i + 1].strip("'\"") not in ("", '""'):
+                return "--requirepass"
+    if image.startswith(("bitnami/redis", "docker.io/bitnami/redis")):
+        var = service.env.get("REDIS_PASSWORD")
+        if var is not None and var.value:
+            return "REDIS_PASSWORD"
+    return None

@@ -1,0 +1,126 @@
+"""Secrets wired between services in ways that only break on a given day or at the first
+command: each class as a bad/good pair of small platforms."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from passmuster.core.findings import Finding
+from passmuster.scanner.config import ScanConfig
+from passmuster.scanner.engine import scan
+
+WriteTree = Callable[[dict[str, str]], Path]
+
+
+def run(root: Path, *codes: str) -> list[Finding]:
+    return scan(root, ScanConfig(select=list(codes))).findings
+
+
+def _mongo_platform(api_password: str) -> dict[str, str]:
+    return {
+        "docker-compose.yml": f"""
+services:
+  mongodb:
+    image: mongo:7
+    environment:
+      - MONGO_INITDB_ROOT_USERNAME=admin
+      - MONGO_INITDB_ROOT_PASSWORD=${{MONGO_ROOT_PASSWORD}}
+  api:
+    image: example/api:1
+    environment:
+      - MONGO_URL=mongodb://admin:{api_password}@mongodb:27017/app?authSource=admin
+  worker:
+    image: example/api:1
+    environment:
+      - MONGO_URL=mongodb://admin:{api_password}@mongodb:27017/app?authSource=admin
+"""
+    }
+
+
+def test_a_secret_required_in_one_place_and_defaulted_in_others_is_one_finding(
+    write_tree: WriteTree,
+) -> None:
+    bad = run(write_tree(_mongo_platform("${MONGO_ROOT_PASSWORD:-changeme123}")), "ENV004")
+    assert [(f.path, f.line, f.service) for f in bad] == [("docker-compose.yml", 6, "mongodb")]
+    (finding,) = bad
+    assert "MONGO_ROOT_PASSWORD" in finding.message and "2 service(s)" in finding.message
+    assert "changeme123" not in finding.message
+    assert sorted(r.service or "" for r in finding.related) == ["api", "worker"]
+
+
+def test_a_secret_every_service_takes_the_same_way_is_quiet(write_tree: WriteTree) -> None:
+    root = write_tree(_mongo_platform("${MONGO_ROOT_PASSWORD}"))
+    assert run(root, "ENV004") == []
+
+
+def _redis_platform(command: str, url: str, extra: str = "") -> dict[str, str]:
+    return {
+        "docker-compose.yml": f"""
+services:
+  redis:
+    image: redis:7-alpine
+    command: {command}
+  api:
+    image: example/api:1
+    environment:
+      - REDIS_URL={url}{extra}
+  worker:
+    image: example/api:1
+    environment:
+      - REDIS_URL={url}
+"""
+    }
+
+
+def test_redis_requiring_a_password_its_client_urls_omit_is_one_finding(
+    write_tree: WriteTree,
+) -> None:
+    root = write_tree(
+        _redis_platform(
+            "redis-server --appendonly yes --requirepass ${REDIS_PASSWORD:-s3cr3t-v4lue}",
+            "redis://redis:6379/0",
+        )
+    )
+    findings = run(root, "ENV004")
+    assert [(f.path, f.line, f.service) for f in findings] == [("docker-compose.yml", 8, "api")]
+    (finding,) = findings
+    assert "--requirepass" in finding.message and "NOAUTH" in finding.message
+    assert "s3cr3t-v4lue" not in finding.message
+    assert [(r.line, r.service) for r in finding.related] == [(4, "redis"), (12, "worker")]
+
+
+def test_redis_urls_with_the_password_or_a_server_without_one_are_quiet(
+    write_tree: WriteTree,
+) -> None:
+    with_password = _redis_platform(
+        "redis-server --requirepass ${REDIS_PASSWORD:-s3cr3t-v4lue}",
+        "redis://:${REDIS_PASSWORD:-s3cr3t-v4lue}@redis:6379/0",
+    )
+    assert run(write_tree(with_password), "ENV004") == []
+
+
+def test_redis_without_requirepass_is_quiet(write_tree: WriteTree) -> None:
+    root = write_tree(_redis_platform("redis-server --appendonly yes", "redis://redis:6379/0"))
+    assert run(root, "ENV004") == []
+
+
+def test_a_self_described_development_signing_key_is_a_placeholder(
+    write_tree: WriteTree,
+) -> None:
+    def platform(fallback: str) -> dict[str, str]:
+        return {
+            "docker-compose.yml": f"""
+services:
+  auth:
+    image: example/auth:1
+    environment:
+      - JWT_SECRET_KEY=${{JWT_SECRET_KEY:-{fallback}}}
+"""
+        }
+
+    bad = run(write_tree(platform("dev-jwt-secret")), "ENV003")
+    assert [(f.code, f.line) for f in bad] == [("ENV003", 5)]
+    assert "dev-jwt-secret" not in bad[0].message
+    # A generated-looking value is not judged by its words.
+    assert run(write_tree(platform("dev-9f3Kq2xLw8Zp-secret")), "ENV003") == []
