@@ -199,3 +199,58 @@ def test_mysql_ordinary_user_and_database_are_created_by_the_image(
     """
     [finding] = run(write_tree({"docker-compose.yml": compose}), "REF006")
     assert "with role 'reports'," in finding.message
+
+
+def outside_context(compose: str, main_prefix: str = "") -> dict[str, str]:
+    return {
+        "docker-compose.yml": compose,
+        "services/api/Dockerfile": (
+            "FROM python:3.11-slim\nWORKDIR /app\nCOPY . .\n"
+            "RUN pip install -r requirements.txt\n"
+            'CMD ["uvicorn", "app.main:app", "--host", "0.0.0.0"]\n'
+        ),
+        "services/api/requirements.txt": "fastapi==0.116.1\nuvicorn==0.30.6\n",
+        "services/api/app/__init__.py": "",
+        "services/api/app/main.py": main_prefix + "import common.tracing\n" + MAIN,
+        "libs/common/__init__.py": "",
+        "libs/common/tracing.py": "ENABLED = True\n",
+    }
+
+
+def test_code_outside_the_build_context_is_named_with_its_folder(write_tree: WriteTree) -> None:
+    [finding] = run(write_tree(outside_context(COMPOSE)), "CODE006")
+    assert (finding.path, finding.line) == ("services/api/app/main.py", 1)
+    assert "libs/common/" in finding.message and "services/api" in finding.message
+
+
+def test_code_outside_the_context_that_compose_mounts_is_not_flagged(
+    write_tree: WriteTree,
+) -> None:
+    compose = COMPOSE + "    volumes:\n      - ./libs/common:/app/common\n"
+    assert run(write_tree(outside_context(compose)), "CODE006") == []
+
+
+def test_an_optional_import_of_outside_code_is_not_flagged(write_tree: WriteTree) -> None:
+    files = outside_context(COMPOSE)
+    files["services/api/app/main.py"] = (
+        "try:\n    import common.tracing\nexcept ImportError:\n    pass\n" + MAIN
+    )
+    assert run(write_tree(files), "CODE006") == []
+
+
+def client_library(requirements: str) -> dict[str, str]:
+    files = outside_context(COMPOSE)
+    files["services/api/requirements.txt"] = requirements
+    files["services/api/app/main.py"] = "import grpc\n" + MAIN
+    return files
+
+
+def test_a_client_library_no_requirement_installs_is_flagged(write_tree: WriteTree) -> None:
+    root = write_tree(client_library("fastapi==0.116.1\nuvicorn==0.30.6\n"))
+    [finding] = run(root, "CODE006")
+    assert "grpcio" in finding.message and "services/api/requirements.txt" in finding.message
+
+
+def test_a_client_library_a_dependency_brings_is_fine(write_tree: WriteTree) -> None:
+    root = write_tree(client_library("fastapi==0.116.1\ngoogle-cloud-pubsub==2.23.0\n"))
+    assert run(root, "CODE006") == []

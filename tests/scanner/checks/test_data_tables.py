@@ -48,3 +48,12 @@ def test_database_drivers_cover_every_dialect_default() -> None:
         assert driver in data["drivers"], dialect
     for family, drivers in data["conflicts"].items():
         assert len(drivers) >= 2, family
+
+
+def test_import_providers_name_their_library_first() -> None:
+    entries = table("import_providers")["module"]
+    assert {e["import"] for e in entries} >= {"grpc", "kafka", "aio_pika"}
+    for entry in entries:
+        assert entry["import"].isidentifier() and entry["packages"], entry
+        Requirement(entry["packages"][0])
+    assert len({e["import"] for e in entries}) == len(entries)

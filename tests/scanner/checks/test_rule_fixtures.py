@@ -60,6 +60,7 @@ EXPECTED: dict[str, list[tuple[str, int, str | None]]] = {
     "CODE003": [("services/api/Dockerfile", 7, "api"), ("services/web/Dockerfile", 7, "web")],
     "CODE004": [("services/api/app/main.py", 3, "api")],
     "CODE005": [("services/api/app/main.py", 9, "api")],
+    "CODE006": [("services/orders/app/main.py", 3, "orders")],
 }
 
 

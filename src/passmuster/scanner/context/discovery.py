@@ -58,6 +58,9 @@ class _Discovery:
     def run(self) -> Platform:
         self.tree.walk(self.config.exclude, respect_gitignore=self.config.respect_gitignore)
         self.platform.gitignored = self.tree.gitignored
+        self.platform.python_paths = frozenset(
+            path for paths in self.tree.python_by_dir.values() for path in paths
+        )
         self.platform.absent_submodules = self.tree.absent_submodules()
         ComposeReader(self.tree, self.platform, self.config.compose, self.env_file).read()
         completer = ServiceCompleter(

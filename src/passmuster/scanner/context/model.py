@@ -563,6 +563,8 @@ class Platform:
     requirements_files: dict[str, RequirementsFile] = field(default_factory=dict)
     env_files: dict[str, EnvFile] = field(default_factory=dict)
     python: dict[str, PythonFile] = field(default_factory=dict)
+    # Every Python file of the repository, read or not (where code the services import lives).
+    python_paths: frozenset[str] = frozenset()
     texts: dict[str, str] = field(default_factory=dict)  # every file read, by path
     # The repository's documentation (README and other Markdown), read for what it documents.
     documents: dict[str, str] = field(default_factory=dict)

@@ -230,6 +230,19 @@ class ModuleFacts:
         return tuple(found)
 
     @cached_property
+    def module_imports(self) -> tuple[Imported, ...]:
+        """Absolute imports written directly in the module body: they run whenever the module
+        is imported, whatever the configuration (no `if`, `try` or function around them)."""
+        found: list[Imported] = []
+        for node in self._collector.tree.body:
+            if isinstance(node, ast.Import):
+                found.extend(Imported(a.name, 0, (), node.lineno) for a in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                names = tuple(a.name for a in node.names)
+                found.append(Imported(node.module, 0, names, node.lineno))
+        return tuple(found)
+
+    @cached_property
     def startup_calls(self) -> tuple[tuple[str, int], ...]:
         """(called name, line) of the calls made while the service starts: at import, and in
         start-up hooks (`@app.on_event("startup")`, a `lifespan`, `before_first_request`)."""
