@@ -8,14 +8,14 @@ non-incident issues, hidden services, configuration) can reach them by another r
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from passmuster.core.incident_updates import UpdateStage
-from passmuster.core.uptime import Day, Level, Tally, percent
+from passmuster.core.uptime import Day, Level, Tally, bar_starts, percent
 
 
 class StatusConfig(BaseModel):
@@ -53,14 +53,30 @@ def worst(states: Iterable[str]) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Component:
+    """A service on the page. Its bar is kept as counts, not as 90 `Day`s: the page draws
+    200 services' bars straight from them, and the JSON needs none."""
+
     name: str
     state: str  # up, degraded, down, maintenance, unknown
-    days: list[Day]
+    today_ms: int  # the bar ends with this day
+    counts: Mapping[int, tuple[int, int]]  # day start -> (probes, passed); days with probes
+    incidents: Mapping[int, int]  # day start -> incidents touching that day
     uptime_90d: float | None
 
     @property
     def words(self) -> str:
         return STATE_WORDS.get(self.state, self.state)
+
+    def cells(self) -> Iterator[tuple[int, int, int, int]]:
+        """(day start, probes, passed, incidents) for each day of the bar, oldest first."""
+        counts, incidents = self.counts, self.incidents
+        for start in bar_starts(self.today_ms):
+            probes, passed = counts.get(start, (0, 0))
+            yield start, probes, passed, incidents.get(start, 0)
+
+    @property
+    def days(self) -> list[Day]:
+        return [Day(start, Tally(c, o), n) for start, c, o, n in self.cells()]
 
 
 @dataclass(frozen=True, slots=True)

@@ -94,6 +94,12 @@ def day_of(at_ms: int) -> int:
     return at_ms - at_ms % DAY_MS
 
 
+def bar_starts(today_ms: int, length: int = BAR_DAYS) -> range:
+    """The starts of the last `length` days ending today, oldest first."""
+    first = day_of(today_ms) - (length - 1) * DAY_MS
+    return range(first, first + length * DAY_MS, DAY_MS)
+
+
 def bar(
     days: Mapping[int, Tally],
     *,
@@ -102,13 +108,21 @@ def bar(
     length: int = BAR_DAYS,
 ) -> list[Day]:
     """The last `length` days ending today, oldest first; days without probes are empty."""
-    first = day_of(today_ms) - (length - 1) * DAY_MS
     counts = incidents or {}
     empty = Tally()
     return [
         Day(start, days.get(start, empty), counts.get(start, 0))
-        for start in range(first, first + length * DAY_MS, DAY_MS)
+        for start in bar_starts(today_ms, length)
     ]
+
+
+def uptime_of(counts: Iterable[tuple[int, int]]) -> float | None:
+    """Percentage of probes that passed over (probes, passed) pairs; None without probes."""
+    count = ok = 0
+    for probes, passed in counts:
+        count += probes
+        ok += passed
+    return None if count == 0 else 100.0 * ok / count
 
 
 def incident_days(

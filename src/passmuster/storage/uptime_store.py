@@ -128,18 +128,18 @@ class UptimeStore:
                 out[target][int(day)] = Tally(int(count), int(ok or 0), float(latency or 0.0))
         return dict(out)
 
-    def bar_days(self, since_ms: int, targets: list[str]) -> dict[str, dict[int, Tally]]:
-        """target -> day start (ms) -> tally (count and ok; no latency) for days from
-        `since_ms`: what `days` finds, read from the day counts the monitor keeps as it stores
-        samples, one row per target and day instead of summing roll-ups and raw samples."""
+    def bar_days(self, since_ms: int, targets: list[str]) -> dict[str, dict[int, tuple[int, int]]]:
+        """target -> day start (ms) -> (probes, passed) for days from `since_ms`: what `days`
+        finds, read from the day counts the monitor keeps as it stores samples, one row per
+        target and day instead of summing roll-ups and raw samples."""
         u = monitor_uptime_days
         stmt = select(u.c.target, u.c.day, u.c["count"], u.c.ok).where(
             u.c.target.in_(targets), u.c.day >= since_ms
         )
-        out: dict[str, dict[int, Tally]] = defaultdict(dict)
+        out: dict[str, dict[int, tuple[int, int]]] = defaultdict(dict)
         with read_transaction(self.engine) as conn:
             for target, day, count, ok in conn.execute(stmt).all():
-                out[target][day] = Tally(count, ok)
+                out[target][day] = (count, ok)
         return dict(out)
 
     def periods(self, starts: dict[str, int], targets: list[str]) -> dict[str, Tally]:

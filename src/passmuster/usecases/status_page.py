@@ -9,7 +9,7 @@ not hide, and probe history.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -31,10 +31,9 @@ from passmuster.core.uptime import (
     BAR_DAYS,
     DAY_MS,
     HOUR_MS,
-    Tally,
-    bar,
     day_of,
     incident_days,
+    uptime_of,
 )
 from passmuster.errors import NotFound
 from passmuster.settings import ProjectConfig
@@ -65,14 +64,6 @@ class BadgeFigures:
     state: str
     uptime: dict[str, float | None]  # by period: 24h, 7d, 30d
     response_ms: float | None  # mean over the last 24 hours
-
-
-def _uptime(tallies: Iterable[Tally]) -> float | None:
-    count = ok = 0
-    for tally in tallies:
-        count += tally.count
-        ok += tally.ok
-    return None if count == 0 else 100.0 * ok / count
 
 
 class StatusReader:
@@ -131,21 +122,24 @@ class StatusReader:
             for service in incident.services:
                 spans[service].append((opened, closed))
         components: dict[str, Component] = {}
+        empty: dict[int, tuple[int, int]] = {}
         for name in shown:
             rows = targets.get(name, [])
-            days: dict[int, Tally] = history.get(rows[0].name, {}) if len(rows) == 1 else {}
+            days = history.get(rows[0].name, empty) if len(rows) == 1 else {}
             for row in rows if len(rows) > 1 else ():
-                for start, tally in history.get(row.name, {}).items():
-                    days[start] = days[start] + tally if start in days else tally
+                for start, (count, ok) in history.get(row.name, empty).items():
+                    had = days.get(start, (0, 0))
+                    days[start] = (had[0] + count, had[1] + ok)
             state = worst(r.health for r in rows) if rows else "unknown"
             if state != "up" and covering(windows, [name], now) is not None:
                 state = "maintenance"
-            counted = incident_days(spans.get(name, []), now_ms=now_ms, since_ms=since_ms)
             components[name] = Component(
                 name=name,
                 state=state,
-                days=bar(days, today_ms=now_ms, incidents=counted),
-                uptime_90d=_uptime(days.values()),
+                today_ms=now_ms,
+                counts=days,
+                incidents=incident_days(spans.get(name, []), now_ms=now_ms, since_ms=since_ms),
+                uptime_90d=uptime_of(days.values()),
             )
         current = [i for i in incidents if i.current]
         cutoff = now - timedelta(days=self.config.history_days)
