@@ -4,6 +4,7 @@ show incidents, public updates and maintenance of shown services, and nothing el
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from xml.etree import ElementTree
@@ -46,6 +47,24 @@ def test_every_public_route_answers_without_a_session_and_leaks_nothing(
         assert response.status_code == 200, (path, response.text[:300])
         assert "set-cookie" not in response.headers, path
         assert site.leaks_in(response.text) == [], path
+
+
+def test_the_page_is_gzipped_for_browsers_that_take_it_and_reads_the_same(
+    outsider: httpx.Client,
+) -> None:
+    plain = outsider.get("/status", headers={"Accept-Encoding": "identity"})
+    packed = outsider.get("/status", headers={"Accept-Encoding": "gzip, deflate, br"})
+    assert "content-encoding" not in plain.headers
+    assert packed.headers["content-encoding"] == "gzip"
+    assert plain.headers["vary"] == packed.headers["vary"] == "Accept-Encoding"
+    assert int(packed.headers["content-length"]) < len(plain.content) / 3
+    # httpx unpacks it; the two may be computed a few seconds apart on a slow machine.
+    assert _undated(packed.text) == _undated(plain.text)
+    assert plain.headers["content-type"] == "text/html; charset=utf-8"
+
+
+def _undated(page: str) -> str:
+    return re.sub(r"<footer.*</footer>", "", page, flags=re.S)
 
 
 def test_the_page_shows_the_incident_its_public_update_and_the_maintenance(
