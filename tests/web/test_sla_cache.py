@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from passmuster.core.issues import IssueDraft, Severity
 from passmuster.core.sla import SlaStatus
 from passmuster.usecases.desk import Desk
-from passmuster.web.views import sla_cache
+from passmuster.web.sla_badges import sla_cache
 
 
 class SlowFirstAnswer(Desk):

@@ -165,7 +165,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         )
         await hub.start()
         app.state.hub = hub
-        from passmuster.web.views import sla_cache
+        from passmuster.web.sla_badges import sla_cache
 
         # Work out SLA states now, so the first look at the board does not wait for them.
         warm_up = asyncio.to_thread(sla_cache(desk).refresh, desk, timed=False)

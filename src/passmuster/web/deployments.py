@@ -12,8 +12,8 @@ from fastapi.responses import HTMLResponse
 
 from passmuster.core.deploy.attempts import Attempt, Result
 from passmuster.web import session
+from passmuster.web.path_params import NumberPath
 from passmuster.web.session import WebUser
-from passmuster.web.views import NumberPath
 
 if TYPE_CHECKING:
     from passmuster.usecases.desk import Desk

@@ -35,8 +35,11 @@ from passmuster.core.timeline import describe_event
 from passmuster.errors import AuthError, PassmusterError
 from passmuster.usecases.tokens import Role
 from passmuster.web import session, views
+from passmuster.web.issue_filters import Filters
 from passmuster.web.markdown import render_markdown
+from passmuster.web.path_params import ChannelPath, NumberPath
 from passmuster.web.session import WebUser
+from passmuster.web.time_filters import ago, when
 
 HERE = Path(__file__).parent
 router = APIRouter(include_in_schema=False)
@@ -45,8 +48,8 @@ router = APIRouter(include_in_schema=False)
 def install(app: FastAPI) -> None:
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     templates = Jinja2Templates(directory=HERE / "templates")
-    templates.env.filters["local"] = views.when
-    templates.env.filters["ago"] = views.ago
+    templates.env.filters["local"] = when
+    templates.env.filters["ago"] = ago
     templates.env.filters["duration"] = duration_text
     templates.env.filters["hours"] = hours_text
     templates.env.filters["markdown"] = render_markdown
@@ -223,12 +226,12 @@ def _filters(
     service: Multi = [],  # noqa: B006
     q: Annotated[str | None, Query(max_length=500)] = None,
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
-) -> views.Filters:
+) -> Filters:
     """The list's filters from the query string (the full page and its partial share them)."""
-    return views.Filters.parse(status, severity, type, service, q, page)
+    return Filters.parse(status, severity, type, service, q, page)
 
 
-FiltersDep = Annotated[views.Filters, Depends(_filters)]
+FiltersDep = Annotated[Filters, Depends(_filters)]
 
 
 @router.get("/issues")
@@ -330,22 +333,20 @@ def _services_context(request: Request, show_all: bool) -> dict[str, Any]:
 
 
 @router.get("/issues/{number}")
-def issue_page(
-    request: Request, number: Annotated[int, views.NumberPath], user: UserDep
-) -> HTMLResponse:
+def issue_page(request: Request, number: Annotated[int, NumberPath], user: UserDep) -> HTMLResponse:
     return render(request, "issue.html", {"user": user, **_issue_context(request, number)})
 
 
 @router.get("/partials/issues/{number}")
 def issue_partial(
-    request: Request, number: Annotated[int, views.NumberPath], user: UserDep
+    request: Request, number: Annotated[int, NumberPath], user: UserDep
 ) -> HTMLResponse:
     return render(request, "_issue.html", {"user": user, **_issue_context(request, number)})
 
 
 @router.post("/issues/{number}/transition")
 async def transition(
-    request: Request, number: Annotated[int, views.NumberPath], user: CoordinatorFormDep
+    request: Request, number: Annotated[int, NumberPath], user: CoordinatorFormDep
 ) -> Response:
     form = await request.form()
     target = Status.parse(str(form.get("to", "")), field_name="status")
@@ -371,7 +372,7 @@ async def transition(
 
 @router.post("/issues/{number}/acknowledge")
 def acknowledge(
-    request: Request, number: Annotated[int, views.NumberPath], user: CoordinatorFormDep
+    request: Request, number: Annotated[int, NumberPath], user: CoordinatorFormDep
 ) -> Response:
     _desk(request).acknowledge(number, actor=user.name)
     return RedirectResponse(f"/issues/{number}", status_code=303)
@@ -380,7 +381,7 @@ def acknowledge(
 @router.post("/issues/{number}/comment")
 def comment(
     request: Request,
-    number: Annotated[int, views.NumberPath],
+    number: Annotated[int, NumberPath],
     user: ReporterFormDep,
     body: Annotated[str, Form()],
 ) -> Response:
@@ -409,7 +410,7 @@ def services_partial(
 
 @router.post("/channels/{name}/enable")
 def enable_channel(
-    request: Request, name: Annotated[str, views.ChannelPath], user: CoordinatorFormDep
+    request: Request, name: Annotated[str, ChannelPath], user: CoordinatorFormDep
 ) -> Response:
     from passmuster.monitor.status import enable_channel as enable
 

@@ -10,8 +10,8 @@ from fastapi.responses import RedirectResponse, Response
 
 from passmuster.core.incident_updates import UpdateStage
 from passmuster.core.issues import IssueType
-from passmuster.web import views
 from passmuster.web.pages import CoordinatorFormDep
+from passmuster.web.path_params import NumberPath
 
 router = APIRouter(include_in_schema=False)
 WindowPath = Path(ge=1, le=2**31 - 1)
@@ -47,7 +47,7 @@ def maintenance(desk: Any) -> dict[str, Any]:
 @router.post("/issues/{number}/updates")
 def post_update(
     request: Request,
-    number: Annotated[int, views.NumberPath],
+    number: Annotated[int, NumberPath],
     user: CoordinatorFormDep,
     stage: Annotated[str, Form(max_length=20)],
     message: Annotated[str, Form(max_length=5000)],
