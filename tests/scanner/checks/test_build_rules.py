@@ -254,3 +254,45 @@ def test_a_client_library_no_requirement_installs_is_flagged(write_tree: WriteTr
 def test_a_client_library_a_dependency_brings_is_fine(write_tree: WriteTree) -> None:
     root = write_tree(client_library("fastapi==0.116.1\ngoogle-cloud-pubsub==2.23.0\n"))
     assert run(root, "CODE006") == []
+
+
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
+
+
+def celery_pair(write_tree: WriteTree, ai_command: str, mail_tasks_extra: str = "") -> Path:
+    bad = FIXTURES / "CODE007" / "bad"
+    files = {
+        str(p.relative_to(bad)): p.read_text(encoding="utf-8")
+        for p in bad.rglob("*")
+        if p.is_file()
+    }
+    files["docker-compose.yml"] = files["docker-compose.yml"].replace(
+        "command: celery -A app.tasks.celery_app worker --loglevel=info\n    environment: *env\n"
+        "    depends_on:\n      - redis\n  mail-worker",
+        f"command: {ai_command}\n    environment: *env\n    depends_on:\n      - redis\n"
+        "  mail-worker",
+    )
+    files["services/mail/app/tasks.py"] += mail_tasks_extra
+    return write_tree(files)
+
+
+def test_celery_workers_on_their_own_queues_share_a_broker_safely(
+    write_tree: WriteTree,
+) -> None:
+    root = celery_pair(write_tree, "celery -A app.tasks.celery_app worker -Q ai")
+    assert run(root, "CODE007") == []
+
+
+def test_a_configured_default_queue_is_left_alone_an_explicit_common_one_is_not(
+    write_tree: WriteTree,
+) -> None:
+    root = celery_pair(
+        write_tree,
+        "celery -A app.tasks.celery_app worker --queues=ai,mail",
+        'celery_app.conf.task_default_queue = "mail"\n',
+    )
+    assert run(root, "CODE007") == []  # mail's worker takes its configured queue: unknown here
+    [finding] = run(
+        celery_pair(write_tree, "celery -A app.tasks.celery_app worker -Q celery"), "CODE007"
+    )
+    assert "'celery'" in finding.message and "redis://redis:6379/0" in finding.message

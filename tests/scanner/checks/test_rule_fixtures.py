@@ -61,6 +61,7 @@ EXPECTED: dict[str, list[tuple[str, int, str | None]]] = {
     "CODE004": [("services/api/app/main.py", 3, "api")],
     "CODE005": [("services/api/app/main.py", 9, "api")],
     "CODE006": [("services/orders/app/main.py", 3, "orders")],
+    "CODE007": [("docker-compose.yml", 7, "ai-worker")],
 }
 
 
