@@ -10,8 +10,11 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import delete
 
+from passmuster.core.catalog import Service
 from passmuster.core.status_page import StatusConfig
+from passmuster.core.targets import Target
 from passmuster.core.uptime import BAR_DAYS, DAY_MS, HOUR_MS, day_of
+from passmuster.errors import NotFound
 from passmuster.storage.engine import write_transaction
 from passmuster.storage.monitor_store import MonitorStore
 from passmuster.storage.monitor_tables import monitor_uptime_days
@@ -105,3 +108,31 @@ def test_lost_day_counts_are_rebuilt_from_the_roll_ups_and_samples(database_url:
             rebuild_uptime_days(conn)
         assert uptime.bar_days(0, list(TARGETS)) == before
         assert before == _counts(uptime.days(0))  # type: ignore[arg-type]
+
+
+def test_a_badge_is_served_for_exactly_the_services_the_page_shows(database_url: str) -> None:
+    with Desk.connect(database_url) as desk:
+        store = MonitorStore(desk.engine)
+        desk.ensure_service(Service(name="catalog-only"))
+        desk.ensure_service(Service(name="vault"))
+        store.sync_targets(
+            {
+                "billing": Target(name="billing", url="http://127.0.0.1:1/b", service="billing"),
+                "billing-db": Target(name="billing-db", url="http://127.0.0.1:1/d", service="db"),
+                "loose": Target(name="loose", url="http://127.0.0.1:1/l"),  # names no service
+                "vault": Target(name="vault", url="http://127.0.0.1:1/v", service="vault"),
+            },
+            END,
+        )
+        now = datetime.fromtimestamp(END / 1000, UTC)
+        reader = StatusReader(desk, StatusConfig(enabled=True, hidden=["vault"]), clock=lambda: now)
+        shown = reader.services()
+        assert set(shown) == {"billing", "db", "loose", "catalog-only"}
+        for name in [*shown, "vault", "billing-db", "nobody"]:
+            if name in shown:
+                assert reader.badge_figures(name).name == name
+            else:
+                with pytest.raises(NotFound):
+                    reader.badge_figures(name)
+        assert reader.badge_figures("catalog-only").state == "unknown"
+        assert reader.badge_figures("db", ()).uptime == {}

@@ -17,12 +17,14 @@ from sqlalchemy import (
     Engine,
     Integer,
     Select,
+    and_,
     case,
     cast,
     delete,
     func,
     insert,
     literal,
+    or_,
     select,
     union_all,
 )
@@ -216,6 +218,28 @@ def target_health(engine: Engine) -> list[TargetHealth]:
     stmt = select(t.c.name, t.c.service, t.c.health).where(t.c.active.is_(True)).order_by(t.c.name)
     with read_transaction(engine) as conn:
         return [TargetHealth(str(r[0]), r[1], str(r[2])) for r in conn.execute(stmt)]
+
+
+def service_target_health(engine: Engine, service: str) -> list[TargetHealth]:
+    """The active targets of one service (those naming it, or named for it without naming a
+    service): what `target_health` finds for it, without reading every target."""
+    t = monitor_targets
+    stmt = (
+        select(t.c.name, t.c.service, t.c.health)
+        .where(
+            t.c.active.is_(True),
+            or_(t.c.service == service, and_(t.c.service.is_(None), t.c.name == service)),
+        )
+        .order_by(t.c.name)
+    )
+    with read_transaction(engine) as conn:
+        return [TargetHealth(str(r[0]), r[1], str(r[2])) for r in conn.execute(stmt)]
+
+
+def in_catalog(engine: Engine, name: str) -> bool:
+    with read_transaction(engine) as conn:
+        found = conn.execute(select(services.c.id).where(services.c.name == name)).first()
+    return found is not None
 
 
 def catalog_names(engine: Engine) -> list[str]:

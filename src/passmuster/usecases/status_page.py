@@ -9,7 +9,7 @@ not hide, and probe history.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -45,6 +45,8 @@ from passmuster.storage.uptime_store import (
     TargetHealth,
     UptimeStore,
     catalog_names,
+    in_catalog,
+    service_target_health,
     target_health,
 )
 
@@ -222,21 +224,27 @@ class StatusReader:
 
     # -- badges --------------------------------------------------------------------------------
 
-    def badge_figures(self, service: str) -> BadgeFigures:
-        """One shown service's figures; NotFound for a service the page does not show."""
-        targets = self._targets()
-        if service not in self.services(targets):
+    def badge_figures(self, service: str, periods: Iterable[str] = tuple(PERIODS)) -> BadgeFigures:
+        """One shown service's figures, uptime over `periods` only (the mean response time
+        when "24h" is among them); NotFound for a service the page does not show. Reads that
+        service's targets alone: a badge is fetched often, by many READMEs."""
+        rows = service_target_health(self.monitor.engine, service)
+        shown = service not in self.config.hidden and (
+            bool(rows) or in_catalog(self.monitor.engine, service)
+        )
+        if not shown:
             raise NotFound(f"no service {service!r} on the status page")
-        rows = targets.get(service, [])
         names = [r.name for r in rows]
-        now_ms = int(self.clock().timestamp() * 1000)
-        tallies = self.uptime.periods({p: now_ms - n for p, n in PERIODS.items()}, names)
-        uptime = {period: tally.uptime for period, tally in tallies.items()}
-        day = tallies["24h"]
+        now = self.clock()
+        now_ms = int(now.timestamp() * 1000)
+        wanted = {p: now_ms - PERIODS[p] for p in periods}
+        tallies = self.uptime.periods(wanted, names) if wanted and names else {}
+        uptime = {p: tallies[p].uptime if p in tallies else None for p in wanted}
+        day = tallies.get("24h")
         state = worst(r.health for r in rows) if rows else "unknown"
-        if state != "up" and covering(self.windows.active(), [service], self.clock()):
+        if state != "up" and covering(self.windows.active(), [service], now):
             state = "maintenance"
-        return BadgeFigures(service, state, uptime, day.mean_latency_ms)
+        return BadgeFigures(service, state, uptime, None if day is None else day.mean_latency_ms)
 
     def platform_state(self) -> str:
         targets = self._targets()

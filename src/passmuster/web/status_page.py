@@ -313,7 +313,9 @@ def platform_badge(request: Request) -> Response:
 def service_badge(request: Request, service: ServiceName, kind: str) -> Response:
     if kind not in BADGE_KINDS:
         raise NotFound(f"no badge {kind!r}: one of {', '.join(BADGE_KINDS)}")
-    figures = _reader(request).badge_figures(service)
+    period = kind.removeprefix("uptime-")
+    needs = () if kind == "health" else ("24h",) if kind == "response-time" else (period,)
+    figures = _reader(request).badge_figures(service, needs)
     if kind == "health":
         return _svg(badge(service, figures.state, STATE_COLOURS.get(figures.state, "#757575")))
     if kind == "response-time":
@@ -331,6 +333,5 @@ def service_badge(request: Request, service: ServiceName, kind: str) -> Response
         return _svg(badge(f"{service} response", text, colour))
     from passmuster.core.uptime import level
 
-    period = kind.removeprefix("uptime-")
     value = figures.uptime[period]
     return _svg(badge(f"{service} uptime {period}", percent(value), COLOURS[level(value).value]))
