@@ -207,10 +207,19 @@ def _monitor(config: ServeSettings, desk: Any) -> Any:
     return InProcessMonitor.create(desk, config)
 
 
-def _metrics(desk: Any, monitor: Any) -> Any:
-    from passmuster.monitor.metrics import metrics_app
+def _metrics(desk: Any, monitor: Any) -> ASGIApp:
+    """The exporter, made at the first scrape: its Prometheus client need not slow start-up."""
+    made: ASGIApp | None = None
 
-    return metrics_app(desk, monitor.monitor if monitor is not None else None)
+    async def exporter(scope: Scope, receive: Receive, send: Send) -> None:
+        nonlocal made
+        if made is None:
+            from passmuster.monitor.metrics import metrics_app
+
+            made = metrics_app(desk, monitor.monitor if monitor is not None else None)
+        await made(scope, receive, send)
+
+    return exporter
 
 
 def _is_ingest(scope: Scope) -> bool:

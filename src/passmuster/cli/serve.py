@@ -7,6 +7,7 @@ import socket
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
+import click
 import typer
 
 from passmuster.cli._output import (
@@ -14,9 +15,9 @@ from passmuster.cli._output import (
     database_url,
     display_url,
     err_console,
-    say,
     stop_on_sigterm,
 )
+from passmuster.core.visible import escape_controls
 
 if TYPE_CHECKING:
     import uvicorn
@@ -119,8 +120,6 @@ def serve(
     url = database_url()
     # Opened here, not in the server, so a missing or broken desk is one clear line.
     desk = Desk.open(url)
-    from passmuster.monitor.targets import parse_base_urls
-
     # Flags given on the command line win; the rest comes from PASSMUSTER_* variables.
     given: dict[str, object] = {"database_url": desk.url}
     if monitor:
@@ -130,6 +129,8 @@ def serve(
     if monitor_config is not None:
         given["monitor_config"] = monitor_config
     if base_url:
+        from passmuster.monitor.targets import parse_base_urls
+
         given["base_urls"] = parse_base_urls(base_url)
     settings = ServeSettings(**given)  # type: ignore[arg-type]
     application = create_app(settings, desk=desk)
@@ -146,8 +147,13 @@ def serve(
     )
     server = server_for(config)
     shown = f"[{host}]" if ":" in host else host
-    say(f"passmuster serving the desk at {display_url(desk.url)}")
-    say(f"Dashboard: http://{shown}:{port}/   API: http://{shown}:{port}/api/v1/docs")
+    # Plain lines, not Rich (which takes longer to import than the rest of start-up's output):
+    # they carry no markup, and control characters are shown as Rich would show them.
+    for line in (
+        f"passmuster serving the desk at {display_url(desk.url)}",
+        f"Dashboard: http://{shown}:{port}/   API: http://{shown}:{port}/api/v1/docs",
+    ):
+        click.echo(escape_controls(line))
     try:
         with stop_on_sigterm():
             server.run()

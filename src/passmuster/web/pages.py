@@ -9,15 +9,15 @@ the desk changes.
 from __future__ import annotations
 
 import contextlib
+import threading
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, FastAPI, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 from fastapi.staticfiles import StaticFiles
-from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from passmuster.core.durations import duration_text, hours_text
@@ -41,12 +41,45 @@ from passmuster.web.path_params import ChannelPath, NumberPath
 from passmuster.web.session import WebUser
 from passmuster.web.time_filters import ago, when
 
+if TYPE_CHECKING:
+    from fastapi.templating import Jinja2Templates
+
 HERE = Path(__file__).parent
 router = APIRouter(include_in_schema=False)
 
 
 def install(app: FastAPI) -> None:
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    app.state.templates = Templates()
+    app.include_router(router)
+    from passmuster.web import deployments, status_admin, status_page
+
+    app.include_router(deployments.router)
+    status_page.install(app)
+    status_admin.install(app)
+
+
+class Templates:
+    """The pages' Jinja2 templates, made when the first page is rendered: Jinja2 need not slow
+    the server's start-up."""
+
+    def __init__(self) -> None:
+        self._made: Jinja2Templates | None = None
+        self._making = threading.Lock()
+
+    def TemplateResponse(self, *args: Any, **kwargs: Any) -> HTMLResponse:
+        return self.made().TemplateResponse(*args, **kwargs)
+
+    def made(self) -> Jinja2Templates:
+        with self._making:
+            if self._made is None:
+                self._made = _make_templates()
+            return self._made
+
+
+def _make_templates() -> Jinja2Templates:
+    from fastapi.templating import Jinja2Templates
+
     templates = Jinja2Templates(directory=HERE / "templates")
     templates.env.filters["local"] = when
     templates.env.filters["ago"] = ago
@@ -60,13 +93,7 @@ def install(app: FastAPI) -> None:
     templates.env.globals["PRIORITIES"] = list(Priority)
     templates.env.globals["REASONS"] = list(CloseReason)
     templates.env.globals["still_detected"] = is_still_detected
-    app.state.templates = templates
-    app.include_router(router)
-    from passmuster.web import deployments, status_admin, status_page
-
-    app.include_router(deployments.router)
-    status_page.install(app)
-    status_admin.install(app)
+    return templates
 
 
 def _page_user(request: Request) -> WebUser:
@@ -97,7 +124,7 @@ CoordinatorFormDep = Annotated[WebUser, _form_user(Role.COORDINATOR)]
 def render(
     request: Request, name: str, context: dict[str, Any], *, status_code: int = 200
 ) -> HTMLResponse:
-    templates: Jinja2Templates = request.app.state.templates
+    templates: Templates = request.app.state.templates
     if context.get("user") is not None and not name.startswith("_"):
         # Every full page says when notifications are not going out.
         context = {**context, "disabled_channels": views.disabled_channels(_desk(request))}
