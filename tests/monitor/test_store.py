@@ -8,6 +8,7 @@ from passmuster.core.health import Health, TargetState
 from passmuster.core.targets import Target
 from passmuster.core.uptime import Tally
 from passmuster.storage.monitor_store import MonitorStore, Outgoing, Record, Sample
+from passmuster.storage.reminder_store import latest_openings
 from passmuster.storage.uptime_store import UptimeStore
 
 NOW = 1_800_000_000_000
@@ -168,3 +169,38 @@ def _day_counts(found: dict[str, dict[int, Tally]]) -> dict[str, dict[int, tuple
 
 def _sample(name: str, at: int = NOW, ok: bool = True) -> Sample:
     return Sample(name, at, ok, False, 0.01, 200 if ok else None, None if ok else "refused")
+
+
+def test_compaction_keeps_the_notifications_of_incidents_still_open(store: MonitorStore) -> None:
+    """Reminders read the opening they follow from the outbox: an incident open for longer than
+    the outbox is kept (7 days) must not lose it."""
+    store.sync_targets(_targets(2), NOW)
+    store.ensure_channels({"ops": ("webhook", "d1")})
+
+    def state(name: str, incident: int, open_: bool) -> None:
+        store.claim_due("w", NOW + 10**9, limit=2, lease_ms=10**9)
+        health = Health.DOWN if open_ else Health.UP
+        incident_state = TargetState(health=health, incident=incident, incident_open=open_)
+        store.record("w", [Record(name, incident_state, NOW, _sample(name, NOW, not open_))])
+
+    state("t0", 5, True)
+    state("t1", 6, False)
+    store.enqueue(
+        [
+            Outgoing(
+                key=f"incident:{n}:opened", channel="ops", kind="opened", payload={}, incident=n
+            )
+            for n in (5, 6)
+        ]
+        + [Outgoing(key="test", channel="ops", kind="test", payload={})],
+        NOW,
+    )
+    for row in store.claim_outbox("w", NOW, limit=5, lease_ms=1000, channels=["ops"]):
+        assert store.mark_sent(row.id, "w", NOW)
+    week = 7 * 86_400_000
+    store.compact(NOW + week + 1, raw_ms=3_600_000, minutes_ms=week, hours_ms=10**12)
+    assert list(latest_openings(store.engine, [5, 6])) == [(5, "ops")]
+    assert [r.incident for r in store.outbox()] == [5]
+    state("t0", 5, False)  # resolved: its notifications go with the next compaction
+    store.compact(NOW + week + 2, raw_ms=3_600_000, minutes_ms=week, hours_ms=10**12)
+    assert store.outbox() == []

@@ -588,10 +588,17 @@ class MonitorStore:
             # The day counts go with the day roll-ups they repeat.
             u = monitor_uptime_days
             conn.execute(delete(u).where(u.c.day < now - hours_ms))
+            # Notifications of incidents still open stay: reminders count from the opening
+            # they follow and key each one by it, however long the incident lasts.
+            o, t = monitor_outbox, monitor_targets
+            still_open = select(t.c.incident).where(
+                t.c.incident_open.is_(True), t.c.incident.is_not(None)
+            )
             outbox = conn.execute(
-                delete(monitor_outbox).where(
-                    monitor_outbox.c.status.in_(("sent", "suppressed")),
-                    monitor_outbox.c.created_at < now - minutes_ms,
+                delete(o).where(
+                    o.c.status.in_(("sent", "suppressed")),
+                    o.c.created_at < now - minutes_ms,
+                    or_(o.c.incident.is_(None), o.c.incident.not_in(still_open)),
                 )
             ).rowcount
         return CompactReport(int(rolled), int(minutes), int(dropped or 0), int(outbox or 0))
