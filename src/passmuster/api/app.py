@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import anyio.to_thread
 from fastapi import FastAPI
+from fastapi.responses import JSONResponse
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -62,6 +63,15 @@ def create_app(settings: Settings | None = None, *, desk: Desk | None = None) ->
         docs_url=None,  # served from this site by api/docs.py, not from a CDN
         redoc_url=None,
     )
+
+    # First among the routes: requests are matched against the routes in order, and matching one
+    # against an included router builds that router's routes, which /healthz must not wait for.
+    @app.get("/healthz", include_in_schema=False)
+    async def healthz() -> JSONResponse:
+        # Answers from memory: a liveness check must not wait on the database. The response is
+        # made here rather than from a return type, which would build a pydantic model for it.
+        return JSONResponse({"status": "ok"})
+
     install_docs(app, path=f"{API_PREFIX}/docs", openapi_url=f"{API_PREFIX}/openapi.json")
     app.state.settings = config
     app.state.given_desk = desk
@@ -94,11 +104,6 @@ def create_app(settings: Settings | None = None, *, desk: Desk | None = None) ->
         incident_updates,
     ):
         app.include_router(module.router, prefix=API_PREFIX)
-
-    @app.get("/healthz", include_in_schema=False)
-    async def healthz() -> dict[str, str]:
-        # Answers from memory: a liveness check must not wait on the database.
-        return {"status": "ok"}
 
     from passmuster.api.monitoring import MetricsEndpoint
 

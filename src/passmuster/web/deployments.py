@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 
+from passmuster.api.lazy_routes import LazyAPIRoute
 from passmuster.core.deploy.attempts import Attempt, Result
 from passmuster.web import session
 from passmuster.web.path_params import NumberPath
@@ -18,7 +19,7 @@ from passmuster.web.session import WebUser
 if TYPE_CHECKING:
     from passmuster.usecases.desk import Desk
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(route_class=LazyAPIRoute, include_in_schema=False)
 RECENT = 12  # attempts per service in the matrix
 WEEKS = 26  # of delivery keys on the page
 

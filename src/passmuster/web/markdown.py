@@ -12,11 +12,14 @@ from __future__ import annotations
 
 import functools
 import re
+from typing import TYPE_CHECKING
 
-from markdown_it import MarkdownIt
-from markdown_it.rules_core import StateCore
-from markdown_it.token import Token
 from markupsafe import Markup
+
+if TYPE_CHECKING:
+    # Imported when the first text is rendered, not when the server starts.
+    from markdown_it import MarkdownIt
+    from markdown_it.rules_core import StateCore
 
 _SCHEME = re.compile(r"^([a-z][a-z0-9+.-]*):", re.IGNORECASE)
 _SAFE_SCHEMES = frozenset({"http", "https", "mailto"})
@@ -36,6 +39,8 @@ _REL = "nofollow noopener noreferrer"
 
 def _harden(state: StateCore) -> None:
     """Mark every link `rel`, and turn images into links to them (nothing is fetched)."""
+    from markdown_it.token import Token
+
     for block in state.tokens:
         if block.type != "inline" or not block.children:
             continue
@@ -55,6 +60,8 @@ def _harden(state: StateCore) -> None:
 
 @functools.cache
 def _renderer() -> MarkdownIt:
+    from markdown_it import MarkdownIt
+
     md = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
     md.enable(["table", "strikethrough"])
     md.validateLink = safe_link  # type: ignore[method-assign]

@@ -20,6 +20,7 @@ from fastapi.sse import EventSourceResponse, ServerSentEvent
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from passmuster.api.lazy_routes import LazyAPIRoute
 from passmuster.core.durations import duration_text, hours_text
 from passmuster.core.findings import is_still_detected
 from passmuster.core.issues import (
@@ -45,7 +46,7 @@ if TYPE_CHECKING:
     from fastapi.templating import Jinja2Templates
 
 HERE = Path(__file__).parent
-router = APIRouter(include_in_schema=False)
+router = APIRouter(route_class=LazyAPIRoute, include_in_schema=False)
 
 
 def install(app: FastAPI) -> None:

@@ -8,12 +8,13 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Path, Request
 from fastapi.responses import RedirectResponse, Response
 
+from passmuster.api.lazy_routes import LazyAPIRoute
 from passmuster.core.incident_updates import UpdateStage
 from passmuster.core.issues import IssueType
 from passmuster.web.pages import CoordinatorFormDep
 from passmuster.web.path_params import NumberPath
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(route_class=LazyAPIRoute, include_in_schema=False)
 WindowPath = Path(ge=1, le=2**31 - 1)
 
 

@@ -11,8 +11,11 @@ from pydantic import BaseModel
 
 from passmuster.api.deps import DeskDep, Needs
 from passmuster.api.errors import ERROR_RESPONSES, ErrorBody
+from passmuster.api.lazy_routes import LazyAPIRoute
 
-router = APIRouter(prefix="/channels", tags=["monitor"], responses=ERROR_RESPONSES)
+router = APIRouter(
+    route_class=LazyAPIRoute, prefix="/channels", tags=["monitor"], responses=ERROR_RESPONSES
+)
 
 
 class ChannelPublic(BaseModel):

@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 
 from passmuster.api.deps import ActorDep, DeskDep, Needs
 from passmuster.api.errors import ERROR_RESPONSES, ErrorBody
+from passmuster.api.lazy_routes import LazyAPIRoute
 from passmuster.api.routes.issues import Number
 from passmuster.api.routes.services import ServiceName
 from passmuster.api.schemas import IssuePublic
@@ -24,6 +25,7 @@ from passmuster.usecases.runtime_errors import (
 )
 
 router = APIRouter(
+    route_class=LazyAPIRoute,
     tags=["runtime errors"],
     dependencies=[Needs.READER],
     responses={**ERROR_RESPONSES, 404: {"model": ErrorBody, "description": "Not found."}},

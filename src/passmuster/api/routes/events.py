@@ -10,12 +10,17 @@ from fastapi.sse import EventSourceResponse, ServerSentEvent
 
 from passmuster.api.deps import DeskDep, HubDep, Needs, TokenDep, TokensDep
 from passmuster.api.errors import ERROR_RESPONSES
+from passmuster.api.lazy_routes import LazyAPIRoute
 from passmuster.api.routes.issues import MAX_INT, event_page
 from passmuster.api.schemas import EventPage
 from passmuster.core.issues import EVENT_KINDS
 
 router = APIRouter(
-    prefix="/events", tags=["events"], dependencies=[Needs.READER], responses=ERROR_RESPONSES
+    route_class=LazyAPIRoute,
+    prefix="/events",
+    tags=["events"],
+    dependencies=[Needs.READER],
+    responses=ERROR_RESPONSES,
 )
 
 KindsQuery = Annotated[

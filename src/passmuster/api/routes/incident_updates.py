@@ -11,9 +11,11 @@ from pydantic import BaseModel, Field
 
 from passmuster.api.deps import ActorDep, DeskDep, Needs
 from passmuster.api.errors import ERROR_RESPONSES, ErrorBody
+from passmuster.api.lazy_routes import LazyAPIRoute
 from passmuster.core.incident_updates import IncidentUpdate, UpdateStage
 
 router = APIRouter(
+    route_class=LazyAPIRoute,
     prefix="/issues/{number}/updates",
     tags=["incidents"],
     responses={**ERROR_RESPONSES, 404: {"model": ErrorBody, "description": "No such issue."}},

@@ -11,6 +11,7 @@ from pydantic import BaseModel
 
 from passmuster.api.deps import ActorDep, DeskDep, Needs
 from passmuster.api.errors import ERROR_RESPONSES, ErrorBody
+from passmuster.api.lazy_routes import LazyAPIRoute
 from passmuster.api.schemas import (
     ClaimRequest,
     CommentCreate,
@@ -29,6 +30,7 @@ from passmuster.api.schemas import (
 from passmuster.core.issues import SORT_KEYS, IssueQuery, IssueType, Severity, Status
 
 router = APIRouter(
+    route_class=LazyAPIRoute,
     prefix="/issues",
     tags=["issues"],
     dependencies=[Needs.READER],

@@ -11,9 +11,12 @@ from pydantic import BaseModel, Field
 
 from passmuster.api.deps import ActorDep, DeskDep, Needs
 from passmuster.api.errors import ERROR_RESPONSES, ErrorBody
+from passmuster.api.lazy_routes import LazyAPIRoute
 from passmuster.core.maintenance import MaintenanceWindow
 
-router = APIRouter(prefix="/maintenance", tags=["monitor"], responses=ERROR_RESPONSES)
+router = APIRouter(
+    route_class=LazyAPIRoute, prefix="/maintenance", tags=["monitor"], responses=ERROR_RESPONSES
+)
 WindowId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 

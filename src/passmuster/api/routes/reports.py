@@ -10,6 +10,7 @@ from pydantic import BaseModel
 
 from passmuster.api.deps import DeskDep, Needs
 from passmuster.api.errors import ERROR_RESPONSES
+from passmuster.api.lazy_routes import LazyAPIRoute
 from passmuster.api.schemas import HeldPublic, IssuePage, IssuePublic
 from passmuster.core.issues import IssueQuery, IssueType, Severity, Status
 from passmuster.core.leases import claims_table
@@ -17,7 +18,12 @@ from passmuster.core.sla import SlaStatus
 from passmuster.core.stats import Stats
 from passmuster.errors import InvalidValue
 
-router = APIRouter(tags=["reports"], dependencies=[Needs.READER], responses=ERROR_RESPONSES)
+router = APIRouter(
+    route_class=LazyAPIRoute,
+    tags=["reports"],
+    dependencies=[Needs.READER],
+    responses=ERROR_RESPONSES,
+)
 
 # Timestamps outside this range cannot be compared with stored times on every database.
 _EARLIEST = datetime(1970, 1, 2).astimezone()

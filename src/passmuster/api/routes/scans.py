@@ -14,12 +14,14 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from passmuster.api.deps import ActorDep, DeskDep, Needs, SettingsDep
 from passmuster.api.errors import ERROR_RESPONSES, ErrorBody
+from passmuster.api.lazy_routes import LazyAPIRoute
 from passmuster.api.schemas import _Model
 from passmuster.core.findings import Finding, fingerprint
 from passmuster.core.issues import Severity
 from passmuster.errors import ConfigError, Conflict, InvalidValue, NotFound
 
 router = APIRouter(
+    route_class=LazyAPIRoute,
     prefix="/scans",
     tags=["scans"],
     dependencies=[Needs.COORDINATOR],

@@ -10,6 +10,7 @@ from pydantic import BaseModel
 
 from passmuster.api.deps import DeskDep, Needs
 from passmuster.api.errors import ERROR_RESPONSES, ErrorBody
+from passmuster.api.lazy_routes import LazyAPIRoute
 from passmuster.api.schemas import IssuePublic, ServicePublic, ServiceUpsert
 from passmuster.core.catalog import (
     SERVICE_NAME_MAX,
@@ -21,6 +22,7 @@ from passmuster.core.issues import IssueQuery
 from passmuster.usecases.health import HealthView, ServiceHealth
 
 router = APIRouter(
+    route_class=LazyAPIRoute,
     tags=["services"],
     dependencies=[Needs.READER],
     responses={**ERROR_RESPONSES, 404: {"model": ErrorBody, "description": "No such service."}},

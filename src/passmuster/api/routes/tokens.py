@@ -8,11 +8,16 @@ from fastapi import APIRouter, Path, status
 
 from passmuster.api.deps import ActorDep, Needs, TokensDep
 from passmuster.api.errors import ERROR_RESPONSES, ErrorBody
+from passmuster.api.lazy_routes import LazyAPIRoute
 from passmuster.api.schemas import TokenCreate, TokenCreated, TokenPublic
 from passmuster.usecases.tokens import TokenInfo
 
 router = APIRouter(
-    prefix="/tokens", tags=["tokens"], dependencies=[Needs.ADMIN], responses=ERROR_RESPONSES
+    route_class=LazyAPIRoute,
+    prefix="/tokens",
+    tags=["tokens"],
+    dependencies=[Needs.ADMIN],
+    responses=ERROR_RESPONSES,
 )
 
 
