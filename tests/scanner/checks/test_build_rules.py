@@ -296,3 +296,34 @@ def test_a_configured_default_queue_is_left_alone_an_explicit_common_one_is_not(
         celery_pair(write_tree, "celery -A app.tasks.celery_app worker -Q celery"), "CODE007"
     )
     assert "'celery'" in finding.message and "redis://redis:6379/0" in finding.message
+
+
+ADMIN = """
+services:
+  grafana:
+    image: grafana/grafana:11.1.0
+    ports:
+      - "127.0.0.1:3000:3000"
+  prometheus:
+    image: prom/prometheus:v2.53.0
+    ports:
+      - "127.0.0.1:9090:9090"
+  pgadmin:
+    image: dpage/pgadmin4:8.9
+    ports:
+      - "{pgadmin}"
+"""
+
+
+def test_the_only_port_on_every_interface_breaks_the_projects_convention(
+    write_tree: WriteTree,
+) -> None:
+    [finding] = run(write_tree({"docker-compose.yml": ADMIN.format(pgadmin="5050:80")}), "PORT008")
+    assert finding.line == 13 and "grafana, prometheus" in finding.message
+
+
+def test_a_project_publishing_on_every_interface_has_no_loopback_convention(
+    write_tree: WriteTree,
+) -> None:
+    compose = ADMIN.format(pgadmin="5050:80").replace("127.0.0.1:9090", "9090")
+    assert run(write_tree({"docker-compose.yml": compose}), "PORT008") == []

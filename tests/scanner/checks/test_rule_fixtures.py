@@ -35,6 +35,7 @@ EXPECTED: dict[str, list[tuple[str, int, str | None]]] = {
     "PORT005": [("services/billing/Dockerfile", 6, "billing")],
     "PORT006": [("services/billing/app/main.py", 7, "billing")],
     "PORT007": [("docker-compose.yml", 7, "kafka")],
+    "PORT008": [("docker-compose.yml", 7, "gateway")],
     "REF001": [("docker-compose.yml", 7, "api")],
     "REF002": [
         ("docker-compose.yml", 5, "api"),
