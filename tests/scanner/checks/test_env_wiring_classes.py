@@ -124,3 +124,99 @@ services:
     assert "dev-jwt-secret" not in bad[0].message
     # A generated-looking value is not judged by its words.
     assert run(write_tree(platform("dev-9f3Kq2xLw8Zp-secret")), "ENV003") == []
+
+
+def _settings_platform(config: str, environment: str, main: str | None = None) -> dict[str, str]:
+    return {
+        "docker-compose.yml": f"""
+services:
+  api:
+    build: ./api
+    environment:
+{environment}
+""",
+        "api/Dockerfile": (
+            "FROM python:3.11-slim\nWORKDIR /app\nCOPY . .\n"
+            'CMD ["uvicorn", "app.main:app", "--host", "0.0.0.0"]\n'
+        ),
+        "api/requirements.txt": "fastapi==0.116.1\npydantic-settings==2.4.0\n",
+        "api/app/__init__.py": "",
+        "api/app/config.py": config,
+        "api/app/main.py": main
+        or "from fastapi import FastAPI\n\nfrom app.config import settings\n\napp = FastAPI()\n",
+    }
+
+
+_PREFIXED = """
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="BILLING_")
+
+    stripe_key: str
+    region: str | None
+    webhook_secret: str = Field(alias="STRIPE_WEBHOOK_SECRET")
+    timeout: int = Field(default=30)
+
+
+settings = Settings()
+"""
+
+
+def test_required_settings_follow_the_prefix_and_aliases(write_tree: WriteTree) -> None:
+    bad = write_tree(_settings_platform(_PREFIXED, "      STRIPE_KEY: sk_live_x"))
+    (finding,) = run(bad, "ENV009")
+    assert (finding.path, finding.line) == ("api/app/config.py", 8)
+    assert "BILLING_STRIPE_KEY, STRIPE_WEBHOOK_SECRET" in finding.message
+    good = write_tree(
+        _settings_platform(_PREFIXED, "      BILLING_STRIPE_KEY: k\n      STRIPE_WEBHOOK_SECRET: w")
+    )
+    assert run(good, "ENV009") == []
+
+
+def test_a_committed_env_file_the_settings_load_sets_what_compose_does_not(
+    write_tree: WriteTree,
+) -> None:
+    files = _settings_platform(
+        _PREFIXED.replace('env_prefix="BILLING_"', 'env_prefix="BILLING_", env_file=".env"'),
+        "      LOG_LEVEL: info",
+    )
+    files["api/.env.example"] = "BILLING_STRIPE_KEY=\nSTRIPE_WEBHOOK_SECRET=\n"
+    assert run(write_tree(files), "ENV009") == []
+
+
+def test_a_settings_model_filled_by_code_is_not_read_from_the_environment(
+    write_tree: WriteTree,
+) -> None:
+    config = """
+from pydantic_settings import BaseSettings
+
+
+class Upstream(BaseSettings):
+    name: str
+    url: str
+
+
+UPSTREAMS = [Upstream(name="auth", url="http://auth:8000")]
+"""
+    assert run(write_tree(_settings_platform(config, "      LOG_LEVEL: info")), "ENV009") == []
+
+
+def test_a_passed_variable_read_under_its_own_name_is_not_unread(write_tree: WriteTree) -> None:
+    config = """
+import os
+
+from pydantic_settings import BaseSettings
+
+
+class Settings(BaseSettings):
+    cors_origins: str = "http://localhost:3000"
+
+
+settings = Settings()
+ALLOWED = os.getenv("ALLOWED_ORIGINS", "").split(",")
+"""
+    root = write_tree(_settings_platform(config, "      ALLOWED_ORIGINS: https://a.example"))
+    assert run(root, "ENV009") == []
