@@ -109,3 +109,43 @@ def test_a_window_ending_while_the_service_is_down_opens_the_incident_then(desk:
         assert incident.title == "billing is down"
         assert [body["event"] for _, _, body in hook.requests] == ["opened"]  # type: ignore[index]
         assert "maintenance window" in hook.requests[0][2]["reason"]  # type: ignore[index]
+
+
+def test_a_window_on_a_database_also_covers_the_services_failing_because_it_is_down(
+    desk: Desk,
+) -> None:
+    for name in ("db", "identity"):
+        desk.ensure_service(Service(name=name))
+    db = ProcessServer().start()
+    targets = [{"name": "db", "url": f"tcp://127.0.0.1:{db.port}", "service": "db"}] + [
+        {
+            "name": name,
+            "url": f"http://127.0.0.1:{db.port}/health",  # their health checks hit the db
+            "service": name,
+            "depends_on": ["db"],
+        }
+        for name in ("identity", "billing")
+    ]
+    now = datetime.now(UTC)
+    with Receiver() as hook:
+        cfg = config(targets=targets, notify={"ops": {"kind": "webhook", "url": hook.url()}})
+        window = maintenance.schedule(
+            desk,
+            message="Database upgrade",
+            services=["db"],  # the dependents are not named
+            starts_at=now - timedelta(minutes=1),
+            ends_at=now + timedelta(hours=1),
+            actor="alice",
+        )
+        try:
+            asyncio.run(_outage(desk, cfg, before=db.kill, rounds=4))
+            assert incidents(desk) == [] and hook.requests == []
+            maintenance.cancel(desk, window.id, actor="alice")  # over, the database still down
+            asyncio.run(_outage(desk, cfg, rounds=1))
+        finally:
+            db.kill()
+        found = {i.services[0]: i for i in incidents(desk)}
+        assert set(found) == {"db", "identity", "billing"}
+        # The database's incident pages; its dependents' are held back as caused by it.
+        events = [(p["event"], p["service"]) for _, _, p in hook.requests]  # type: ignore[index]
+        assert events == [("opened", "db")]

@@ -132,7 +132,7 @@ class IncidentKeeper:
             return []
         now = int(self.clock() * 1000)
         observed = [(c, r, observe(c.state, r, c.target.thresholds)) for c, r in outcomes]
-        held = self.maintenance.hold(observed)
+        held = self.maintenance.hold(observed, self.depends_on, lambda: self._down_labels(observed))
         observed = held.observed
         final: dict[str, TargetState] = {c.target.name: o.state for c, _, o in observed}
         flips = [(c, r, o) for c, r, o in observed if o.flip is not None]
@@ -195,6 +195,13 @@ class IncidentKeeper:
         ]
         self.store.record(worker, records, keep_samples=self.keep_samples, flips=light)
         return [(c.target.name, o.flip) for c, _, o in flips if o.flip is not None]
+
+    def _down_labels(self, observed: Sequence[tuple[Claimed, ProbeResult, Any]]) -> set[str]:
+        """Services down now: as stored, with this round's observations over them."""
+        view = {label: state.health for label, (state, _) in self.store.service_states().items()}
+        for c, _, o in observed:
+            view[c.target.label] = o.state.health
+        return {label for label, health in view.items() if health is Health.DOWN}
 
     # -- one flip ------------------------------------------------------------------------------
 

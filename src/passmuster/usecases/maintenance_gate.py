@@ -7,11 +7,17 @@ next failed probe opens the incident then, as if it had just gone down.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
-from passmuster.core.health import Flip, Health, Observation, ProbeResult
+from passmuster.core.health import (
+    Flip,
+    Health,
+    Observation,
+    ProbeResult,
+    transitive_dependencies,
+)
 from passmuster.core.maintenance import MaintenanceWindow, covering
 from passmuster.core.targets import Target
 from passmuster.storage.maintenance_store import MaintenanceStore
@@ -38,9 +44,32 @@ class MaintenanceGate:
     def __init__(self, store: MaintenanceStore) -> None:
         self.store = store
 
-    def hold(self, observed: Sequence[Observed]) -> Held:
+    def hold(
+        self,
+        observed: Sequence[Observed],
+        depends_on: Mapping[str, Sequence[str]] | None = None,
+        down: Callable[[], set[str]] | None = None,
+    ) -> Held:
         """Mark flips to down under a window as silenced; turn a still-failing probe of a target
-        that went down under a window now ended into a flip that opens the incident."""
+        that went down under a window now ended into a flip that opens the incident.
+
+        A window also covers the dependents (through `depends_on`) of the services it names
+        while those are down (`down()`: the labels down now): an API failing because its
+        database is down for planned maintenance is part of the planned outage."""
+        graph = depends_on or {}
+        found: list[set[str]] = []
+
+        def down_now() -> set[str]:
+            if not found:
+                found.append(down() if down is not None else set())
+            return found[0]
+
+        def planned(target: Target) -> list[str]:
+            """The names a window may cover for `target` now: its own, and its dependencies
+            that are down."""
+            deps = list(transitive_dependencies(target.label, graph))
+            return _names(target) + [d for d in deps if d in down_now()] if deps else _names(target)
+
         going_down = [
             (c, r, o)
             for c, r, o in observed
@@ -62,7 +91,7 @@ class MaintenanceGate:
         silenced: dict[str, int] = {}
         for c, _, o in going_down:
             assert o.flip is not None
-            window = covering(live, _names(c.target), _at(o.flip.at))
+            window = covering(live, planned(c.target), _at(o.flip.at))
             if window is not None:
                 silenced[c.target.name] = window.id
         result: list[Observed] = []
@@ -72,8 +101,10 @@ class MaintenanceGate:
                 result.append((c, r, o))
                 continue
             assert o.state.since is not None
-            earlier = covering(every, _names(c.target), _at(o.state.since))
-            if earlier is None or covering(live, _names(c.target), _at(r.at)) is not None:
+            # Whatever it depended on then: a window that silenced it covered one of them.
+            then = _names(c.target) + list(transitive_dependencies(c.target.label, graph))
+            earlier = covering(every, then, _at(o.state.since))
+            if earlier is None or covering(live, planned(c.target), _at(r.at)) is not None:
                 result.append((c, r, o))
                 continue
             seq = o.state.flips + 1
