@@ -112,7 +112,10 @@ def create_app(settings: Settings | None = None, *, desk: Desk | None = None) ->
     from passmuster.api import ingest
 
     # Sentry's protocol, not this API's: plain routes, outside the OpenAPI spec (docs/errors.md).
-    app.router.routes.extend(ingest.routes())
+    # First in the list: the router tries routes in order, and every included router ahead of
+    # them costs each event a walk through its routes (a third of an event's HTTP cost). No
+    # other route matches /api/<number>/..., so the order changes nothing else.
+    app.router.routes[:0] = ingest.routes()
 
     from passmuster.mcp.mount import McpMount
 
