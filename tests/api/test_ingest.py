@@ -175,3 +175,45 @@ def test_a_key_past_its_rate_limit_gets_429_with_retry_after(small: Ingest) -> N
     assert int(refused.headers["Retry-After"]) >= 1
     assert refused.headers["X-Sentry-Rate-Limits"].endswith("::organization")
     assert small.count() == 3
+
+
+def test_ingestion_answers_from_the_guard_as_the_routes_did(ingest: Ingest) -> None:
+    """A POST to an ingestion path is answered straight from the request guard; the replies
+    are those of the routes: the store path, both slash forms, and any other method refused
+    by the router as before."""
+    project, key = ingest.dsn.project_id, ingest.dsn.public_key
+    for path in (f"/api/{project}/envelope", f"/api/{project}/store"):
+        body = envelope(exception_event()) if "envelope" in path else b"{not json"
+        response = ingest.client.post(f"{path}?sentry_key={key}", content=body)
+        if "envelope" in path:
+            assert response.status_code == 200 and set(response.json()) == {"id"}
+        else:
+            assert response.status_code == 400
+            assert response.json()["error"]["code"] == "ingest_error"
+    for method in ("PUT", "DELETE"):
+        refused = ingest.client.request(method, f"{ingest.url}?sentry_key={key}", content=b"{}")
+        assert refused.status_code == 405
+        assert refused.json()["error"]["code"] == "method_not_allowed"
+    assert ingest.count() == 1
+
+
+def test_an_unexpected_failure_is_a_500_and_the_server_keeps_serving(sqlite_url: str) -> None:
+    """The table the kept events go to is gone: recording fails in the database, the client
+    gets the app's 500 body (not a traceback), and once the table is back events are taken."""
+    import sqlite3
+
+    from passmuster.storage.engine import sqlite_path
+
+    for ingest in _running(sqlite_url):
+        assert ingest.send(envelope(exception_event())).status_code == 200
+        path = sqlite_path(sqlite_url)
+        assert path is not None
+        with sqlite3.connect(path) as conn:
+            conn.execute("ALTER TABLE error_events RENAME TO error_events_away")
+        failed = ingest.send(envelope(exception_event()))
+        assert failed.status_code == 500
+        assert failed.json()["error"]["code"] == "internal_error"
+        with sqlite3.connect(path) as conn:
+            conn.execute("ALTER TABLE error_events_away RENAME TO error_events")
+        assert ingest.send(envelope(exception_event())).status_code == 200
+        assert ingest.count() == 2

@@ -35,6 +35,7 @@ from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from passmuster.api.ingest import TooManyEvents, ingest_project
+from passmuster.api.ingest import serve as serve_ingestion
 from passmuster.errors import AuthError, PassmusterError
 
 API_PREFIX = "/api/"
@@ -121,11 +122,16 @@ class RequestGuard:
             await self._refuse(scope, send, BodyTooLarge(limit))
             return
         # Ingestion is rate-limited per request, so even an empty one passes the gate.
-        if length != 0 or ingest_project(path) is not None:
+        ingesting = ingest_project(path) is not None
+        if length != 0 or ingesting:
             refusal = await self._admit(scope, path)
             if refusal is not None:
                 await self._refuse(scope, send, refusal)
                 return
+        if ingesting and scope["method"] == "POST":
+            # Straight to the ingestion endpoints: the busiest path skips the router.
+            await serve_ingestion(scope, _counting(receive, limit), send)
+            return
         await self.app(scope, _counting(receive, limit), send)
 
     def _limit(self, method: str, path: str) -> int:

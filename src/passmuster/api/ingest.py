@@ -20,15 +20,16 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
-from starlette.types import Scope
+from starlette.types import Receive, Scope, Send
 
 from passmuster.core.envelopes import (
     IngestError,
@@ -240,6 +241,44 @@ async def store_endpoint(request: Request) -> Response:
     return JSONResponse({"id": recorded[0].event_id})
 
 
+async def serve(scope: Scope, receive: Receive, send: Send) -> None:
+    """Answer an ingestion request the guard has admitted, without the router and the
+    middleware behind the guard.
+
+    The request guard calls this for a `POST` to an ingestion path once the key and the rate
+    limit have passed: the routes below would answer it all the same, but on the way there
+    every event paid for the router, the exception middleware and FastAPI's per-request
+    context (about as much CPU as reading, grouping and storing the event). Errors are
+    answered by the app's own handlers, found as Starlette's exception middleware finds them,
+    so a refused event gets the same reply either way; anything unexpected goes on to the
+    server-error middleware, as before.
+    """
+    match = INGEST_PATH.match(scope["path"])
+    endpoint = (
+        store_endpoint if match is not None and match.group(2) == "store" else envelope_endpoint
+    )
+    request = Request(scope, receive, send)
+    try:
+        response = await endpoint(request)
+    except Exception as exc:
+        handler = _handler_for(scope["app"].exception_handlers, exc)
+        if handler is None:
+            raise
+        response = await handler(request, exc)
+    await response(scope, receive, send)
+
+
+def _handler_for(handlers: Mapping[Any, Any], exc: Exception) -> Any:
+    """The handler the exception middleware would pick: the nearest class in `exc`'s MRO,
+    leaving `Exception` (the 500 handler) to the server-error middleware."""
+    if isinstance(exc, HTTPException) and exc.status_code in handlers:
+        return handlers[exc.status_code]
+    for cls in type(exc).__mro__:
+        if cls in handlers and cls is not Exception:
+            return handlers[cls]
+    return None
+
+
 def routes() -> list[Route]:
     """The ingestion routes, with and without the trailing slash SDKs send."""
     found = []
@@ -269,5 +308,6 @@ __all__ = [
     "TooManyEvents",
     "ingest_project",
     "routes",
+    "serve",
     "start",
 ]
