@@ -21,6 +21,8 @@ Limits: `PASSMUSTER_MAX_BODY_BYTES` (1 MiB) for every body, `PASSMUSTER_MAX_UPLO
 
 Sentry's ingestion paths (`/api/{project_id}/envelope/`, `/store/`) authenticate with the DSN's
 key instead of a token, and each key has a rate limit (429 with `Retry-After`): api/ingest.py.
+An admitted POST to one of them is answered here by the ingestion endpoint itself, without the
+router behind (the path every event of every service takes).
 """
 
 from __future__ import annotations
