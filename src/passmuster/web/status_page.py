@@ -139,7 +139,8 @@ def status_page(request: Request) -> Response:
         body = kept[2]
     else:
         html = (
-            request.app.state.templates.env.get_template("status.html")
+            request.app.state.templates.made()
+            .env.get_template("status.html")
             .render(status=status, bar=bar_html, percent=percent, STATE_COLOURS=STATE_COLOURS)
             .encode("utf-8")
         )
