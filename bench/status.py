@@ -1,7 +1,8 @@
 """Status page benchmark: `/status` with 200 services and a year of probe roll-ups, and badges.
 
-A SQLite desk is seeded with 200 services, each with a monitor target holding a year of hour
-roll-ups and day roll-ups (what compaction leaves), the last hour of raw samples, 300 incidents
+A SQLite desk is seeded with 200 services, each with a monitor target holding what compaction
+leaves of a year of probes every 10 s: hour roll-ups, minute roll-ups for the last week, day
+roll-ups and the last hour of raw samples, 300 incidents
 (some with public updates) and a few maintenance windows. The app is driven in-process through
 its ASGI interface (no network), so the figures are the server's: reading, computing the
 90-day bars and rendering the HTML. Targets (issue #14): `/status` ≤ 100 ms, a badge ≤ 5 ms.
@@ -30,6 +31,8 @@ from passmuster.storage.uptime_store import UptimeStore, rebuild_uptime_days
 from passmuster.usecases.desk import Desk
 from passmuster.usecases.incident_updates import post_update
 from passmuster.usecases.maintenance import schedule
+
+MINUTE_MS = 60_000
 
 
 def seed(folder: Path, services: int, days: int) -> str:
@@ -68,7 +71,16 @@ def seed(folder: Path, services: int, days: int) -> str:
                     )
                     for bucket in hours
                 ]
-                conn.exec_driver_sql(rollup_sql, rows)  # type: ignore[arg-type]
+                # What compaction leaves: hours older than a week, minutes within it.
+                week_ago = now_ms - 7 * DAY_MS
+                minutes = [
+                    (name, "m", bucket + m * MINUTE_MS, 6, 6 - (ok < 360 and m == 0), 0.12, 0.2)
+                    for (_, _, bucket, _, ok, _, _) in rows
+                    if bucket >= week_ago
+                    for m in range(60)
+                ]
+                conn.exec_driver_sql(rollup_sql, [r for r in rows if r[2] < week_ago])  # type: ignore[arg-type]
+                conn.exec_driver_sql(rollup_sql, minutes)  # type: ignore[arg-type]
                 by_day: dict[int, list[int]] = {}
                 for row in rows:
                     tally = by_day.setdefault(row[2] - row[2] % DAY_MS, [0, 0])
