@@ -1,4 +1,6 @@
-"""Shared fixtures: real SQLite files and real PostgreSQL schemas, one per test.
+"""Shared fixtures: real SQLite files and real PostgreSQL schemas, one per test, and the desk on
+them (`desk`: once on each database; a module that needs one database only overrides
+`database_url`).
 
 PostgreSQL: PASSMUSTER_TEST_POSTGRES_URL (default postgresql://root@127.0.0.1:5432/test). Without a
 server the PostgreSQL tests skip with a message, unless PASSMUSTER_REQUIRE_POSTGRES=1 (set by CI),
@@ -11,10 +13,14 @@ import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from passmuster.settings import env_flag
+
+if TYPE_CHECKING:
+    from passmuster.usecases.desk import Desk
 
 DEFAULT_PG = "postgresql://root@127.0.0.1:5432/test"
 
@@ -74,3 +80,12 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'desk.db'}"
     return str(request.getfixturevalue("postgres_url"))
+
+
+@pytest.fixture
+def desk(database_url: str) -> Iterator[Desk]:
+    """An empty desk on the test's database, closed after the test."""
+    from passmuster.usecases.desk import Desk
+
+    with Desk.connect(database_url) as opened:
+        yield opened

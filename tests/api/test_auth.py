@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from api.conftest import Api
+from api.helpers import Api
 
 WRITES = {"POST", "PUT", "PATCH", "DELETE"}
 

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from api.conftest import Api
+from api.helpers import Api
 from tests.monitor.helpers import disable_pager
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from api.conftest import Api
+from api.helpers import Api
 
 CRASH = (
     "Step 7/7 : CMD uvicorn app.main:app\n"

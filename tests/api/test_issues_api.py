@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from api.conftest import Api, running_api
+from api.helpers import Api, running_api
 
 
 def file(api: Api, **fields: object) -> dict[str, object]:

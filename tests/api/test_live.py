@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from api.conftest import Api, make_tokens
+from api.helpers import Api, make_tokens
 from api.live_server import passmuster_serve
 from passmuster.usecases.desk import Desk
 

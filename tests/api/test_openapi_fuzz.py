@@ -18,7 +18,7 @@ import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 
-from api.conftest import make_tokens
+from api.helpers import make_tokens
 from api.live_server import serve_in_thread
 from passmuster.api.app import create_app
 from passmuster.api.config import ServeSettings

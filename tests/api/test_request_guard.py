@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from api.conftest import Api
+from api.helpers import Api
 from api.live_server import passmuster_serve, serve_pid
 from passmuster.api.guard import LoginLimiter
 from passmuster.usecases.desk import Desk

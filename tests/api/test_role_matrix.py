@@ -9,9 +9,9 @@ from typing import Any
 
 import httpx
 import pytest
-from web.conftest import CSRF_INPUT
+from web.helpers import CSRF_INPUT
 
-from api.conftest import make_tokens
+from api.helpers import make_tokens
 from api.live_server import serve_in_thread
 from passmuster.api.app import create_app
 from passmuster.api.config import ServeSettings

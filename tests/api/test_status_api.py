@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from api.conftest import Api, running_api
+from api.helpers import Api, running_api
 from passmuster.core.catalog import Service
 from passmuster.core.issues import IssueDraft, IssueType
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from tests.cli.conftest import Run
+from tests.cli.helpers import Run
 
 
 def test_add_list_and_show_services(desk_folder: Path, run: Run, run_json: Any) -> None:

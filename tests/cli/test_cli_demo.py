@@ -16,7 +16,7 @@ import httpx
 
 from passmuster.storage.monitor_store import MonitorStore
 from passmuster.usecases.desk import Desk
-from tests.cli.conftest import Run
+from tests.cli.helpers import Run
 from tests.monitor.servers import wait_until
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from cli.conftest import Run
 from click.testing import CliRunner
 from sentry_events import exception_event
 
@@ -14,6 +13,7 @@ from passmuster.core.error_events import read_event
 from passmuster.core.grouping import group
 from passmuster.usecases.desk import Desk
 from passmuster.usecases.runtime_errors import ErrorIntake, Incoming
+from tests.cli.helpers import Run
 
 
 def test_service_dsn_prints_the_same_dsn_until_revoked(desk_folder: Path, run: Run) -> None:

@@ -15,7 +15,7 @@ import pytest
 from passmuster.core.issues import IssueDraft
 from passmuster.core.visible import escape_controls
 from passmuster.usecases.desk import Desk
-from tests.cli.conftest import Run
+from tests.cli.helpers import Run
 
 CLEAR = "\x1b[2J\x1b[H"
 TITLE_BAR = "\x1b]0;you have been pwned\x07"

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from tests.cli.conftest import Run
+from tests.cli.helpers import Run
 
 
 def file_issue(run_json: Callable[..., Any], *args: str) -> int:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli.conftest import Run
+from tests.cli.helpers import Run
 
 PASSMUSTER = Path(sys.executable).with_name("passmuster")
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from passmuster.core.issues import IssueDraft, Priority, Severity, Status
 from passmuster.usecases.desk import Desk
-from tests.cli.conftest import Run
+from tests.cli.helpers import Run
 
 
 def _seed(folder: Path) -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli.conftest import Run
+from tests.cli.helpers import Run
 
 
 @pytest.mark.parametrize(

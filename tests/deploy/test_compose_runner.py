@@ -13,20 +13,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
 
-from deploy.conftest import free_port
-from passmuster.cli.main import cli
+from deploy.helpers import free_port
 from passmuster.deploy.setup import load_deploy_setup
 from passmuster.usecases.desk import Desk
+from tests.cli.helpers import run_cli as run
 
 FAKE = Path(__file__).with_name("fake_docker.py")
-
-
-def run(*args: str, code: int = 0) -> Result:
-    result = CliRunner().invoke(cli, list(args))
-    assert result.exit_code == code, (result.exit_code, result.output)
-    return result
 
 
 @pytest.fixture

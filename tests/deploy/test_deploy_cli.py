@@ -12,21 +12,12 @@ import time
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
 
-from deploy.conftest import FakePlatform
-from passmuster.cli.main import cli
-from passmuster.deploy import processes
+from deploy.helpers import FakePlatform, process_gone
 from passmuster.usecases.desk import Desk
+from tests.cli.helpers import run_cli as run
 
 PASSMUSTER = [sys.executable, "-m", "passmuster"]
-
-
-def run(*args: str, code: int = 0) -> Result:
-    result = CliRunner().invoke(cli, list(args))
-    assert result.exit_code == code, (result.exit_code, result.output)
-    assert "Traceback" not in result.output
-    return result
 
 
 @pytest.fixture
@@ -170,15 +161,6 @@ def _wait_for(path: Path, count: int, timeout: float = 30) -> list[int]:
     raise AssertionError(f"{path} never held {count} pids")
 
 
-def _gone(pid: int) -> bool:
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        if processes.alive(processes.identity(pid)) is not True:
-            return True
-        time.sleep(0.05)
-    return False
-
-
 def test_ctrl_c_stops_the_deploy_its_processes_and_records_the_interruption(
     here: FakePlatform, tmp_path: Path
 ) -> None:
@@ -190,7 +172,7 @@ def test_ctrl_c_stops_the_deploy_its_processes_and_records_the_interruption(
     output, _ = deploy.communicate(timeout=30)
     assert deploy.returncode == 130, output
     assert b"interrupted" in output
-    assert all(_gone(pid) for pid in pids)
+    assert all(process_gone(pid) for pid in pids)
     history = json.loads(run("deploy", "history", "--json").stdout)
     assert history[0]["result"] == "interrupted"
 
@@ -213,7 +195,7 @@ def test_a_deploy_killed_with_sigkill_is_recorded_as_interrupted_by_the_next_one
     assert history["slow"]["result"] == "interrupted"
     assert history["db"]["result"] == "succeeded"
     # What the dead deploy had started is stopped by the next one.
-    assert all(_gone(pid) for pid in pids)
+    assert all(process_gone(pid) for pid in pids)
 
 
 def test_a_second_deploy_of_the_same_services_waits_its_turn(

@@ -15,23 +15,16 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
 
-from deploy.conftest import free_port
-from passmuster.cli.main import cli
+from deploy.helpers import free_port
 from passmuster.core.issues import IssueQuery, LinkKind, Status
 from passmuster.usecases.desk import Desk
+from tests.cli.helpers import run_cli as run
 
 EXAMPLE = Path(__file__).parents[2] / "examples" / "platform"
 WEB = ("gateway", "identity", "tenants", "instances", "billing", "notifications")
 BAD_IMPORT = "from fastapi import FastAPI, HTTPException, HTTPStatus"
 GOOD_IMPORT = "from http import HTTPStatus\n\nfrom fastapi import FastAPI, HTTPException"
-
-
-def run(*args: str, code: int = 0) -> Result:
-    result = CliRunner().invoke(cli, list(args))
-    assert result.exit_code == code, (result.exit_code, result.output)
-    return result
 
 
 def commit(root: Path, message: str) -> str:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from deploy.conftest import FakePlatform
+from deploy.helpers import FakePlatform, process_gone
 from passmuster.core.deploy.attempts import Result, RunStatus
 from passmuster.core.issues import IssueQuery
 from passmuster.deploy import processes, state
@@ -42,15 +42,6 @@ def deploy(
     return asyncio.run(
         Rollout(setup, plan, log, keep_going=keep_going).run(owner=processes.identity(os.getpid()))
     )
-
-
-def _gone(pid: int) -> bool:
-    deadline = time.monotonic() + 5
-    while time.monotonic() < deadline:
-        if processes.alive(processes.identity(pid)) is not True:
-            return True
-        time.sleep(0.05)
-    return False
 
 
 def test_services_come_up_in_dependency_order_and_stay_up(
@@ -130,7 +121,7 @@ def test_a_hung_command_is_timed_out_and_its_whole_group_stopped(
     assert result.status is RunStatus.FAILED
     pids = [int(p) for p in pidfile.read_text().split()]
     assert len(pids) == 2
-    assert all(_gone(pid) for pid in pids)  # the command and the child it started
+    assert all(process_gone(pid, within=5) for pid in pids)  # the command and the child it started
 
 
 @pytest.mark.parametrize(
@@ -149,7 +140,7 @@ def test_a_failed_service_leaves_no_process_of_its_group_behind(
     assert history(desk)[0].result is result
     pids = [int(p) for p in pidfile.read_text().split()]
     assert len(pids) == 2
-    assert all(_gone(pid) for pid in pids)
+    assert all(process_gone(pid, within=5) for pid in pids)
 
 
 def test_a_service_without_a_probe_counts_once_it_stays_up(
@@ -197,7 +188,7 @@ def test_interrupting_stops_the_attempts_in_flight(
     asyncio.run(asyncio.wait_for(interrupted(), 30))
     attempt = history(desk)[0]
     assert attempt.result is Result.INTERRUPTED
-    assert all(_gone(int(pid)) for pid in pidfile.read_text().split())
+    assert all(process_gone(int(pid), within=5) for pid in pidfile.read_text().split())
     from passmuster.usecases.deployments import runs
 
     assert runs(desk)[0].status is RunStatus.INTERRUPTED

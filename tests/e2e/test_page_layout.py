@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from api.conftest import make_tokens
+from api.helpers import make_tokens
 from api.live_server import passmuster_serve
 
 from passmuster.core.issues import IssueDraft, IssueType, Severity

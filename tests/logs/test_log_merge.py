@@ -8,7 +8,6 @@ kept.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -35,12 +34,6 @@ LOG = """# Checkout platform issues
 **Status**: Open
 **Severity**: Low
 """
-
-
-@pytest.fixture
-def desk(database_url: str) -> Iterator[Desk]:
-    with Desk.connect(database_url) as opened:
-        yield opened
 
 
 @pytest.fixture

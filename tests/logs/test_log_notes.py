@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
 
 from passmuster.usecases.desk import Desk
 from passmuster.usecases.exporting import export_log
@@ -29,12 +26,6 @@ Report an issue with **Status**, **Severity** and a description.
 1. Try the runbook.
 2. Page the payments owner.
 """
-
-
-@pytest.fixture
-def desk(database_url: str) -> Iterator[Desk]:
-    with Desk.connect(database_url) as opened:
-        yield opened
 
 
 def test_an_import_keeps_the_logs_notes_and_a_reimport_replaces_them(

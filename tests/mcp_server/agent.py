@@ -14,7 +14,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from mcp_server.conftest import call, http_agent, stdio_agent
+from mcp_server.helpers import call, http_agent, stdio_agent
 
 
 async def main(argv: list[str]) -> None:

@@ -18,7 +18,7 @@ import pytest
 from api.live_server import passmuster_serve
 from mcp import Client
 
-from mcp_server.conftest import (
+from mcp_server.helpers import (
     agent_tokens,
     call,
     http_agent,

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from mcp import Client
 
-from mcp_server.conftest import call, refused
+from mcp_server.helpers import call, refused
 from passmuster.core.issues import IssueDraft, IssueType
 from passmuster.mcp.server import Session, build_server
 from passmuster.mcp.tools import Caller
@@ -38,10 +38,9 @@ TOOLS = {
 
 
 @pytest.fixture
-def desk(sqlite_url: str) -> Any:
-    opened = Desk.connect(sqlite_url)
-    yield opened
-    opened.close()
+def database_url(sqlite_url: str) -> str:
+    """On SQLite only: these tests are about the tools, which the desk tests cover on both."""
+    return sqlite_url
 
 
 def run_as(desk: Desk, caller: Caller, script: Callable[[Client], Awaitable[Any]]) -> Any:

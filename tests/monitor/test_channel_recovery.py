@@ -8,10 +8,8 @@ import asyncio
 import json
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
-
-import pytest
 
 from passmuster.monitor.scheduler import Monitor
 from passmuster.monitor.setup import load_setup
@@ -19,12 +17,6 @@ from passmuster.monitor.status import channels, enable_channel
 from passmuster.usecases.desk import Desk
 from tests.monitor.helpers import FAST
 from tests.monitor.servers import Receiver, free_port
-
-
-@pytest.fixture
-def desk(database_url: str) -> Iterator[Desk]:
-    with Desk.connect(database_url) as opened:
-        yield opened
 
 
 def _config(path: Path, hook: str, down_port: int) -> None:

@@ -3,20 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
-
-import pytest
 
 from passmuster.core.issues import LinkKind, Status
 from passmuster.usecases.desk import Desk
 from tests.monitor.helpers import config, incidents, monitor
 from tests.monitor.servers import ProcessServer, Receiver, ThreadServer, free_port
-
-
-@pytest.fixture
-def desk(database_url: str) -> Iterator[Desk]:
-    with Desk.connect(database_url) as opened:
-        yield opened
 
 
 def test_a_killed_service_opens_one_incident_resolves_and_reopens_within_the_cooldown(

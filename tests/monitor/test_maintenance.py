@@ -4,7 +4,6 @@ webhook receiver: an outage under a window opens no incident and pages nobody.""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -16,11 +15,10 @@ from tests.monitor.helpers import config, incidents, monitor
 from tests.monitor.servers import ProcessServer, Receiver
 
 
-@pytest.fixture
-def desk(database_url: str) -> Iterator[Desk]:
-    with Desk.connect(database_url) as opened:
-        opened.ensure_service(Service(name="billing"))
-        yield opened
+@pytest.fixture(autouse=True)
+def billing(desk: Desk) -> None:
+    """The service the windows name, in the desk's catalog."""
+    desk.ensure_service(Service(name="billing"))
 
 
 def _config(url: str, hook: str) -> object:

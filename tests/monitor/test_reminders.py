@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import update
@@ -19,12 +18,6 @@ from tests.monitor.helpers import config, incidents, monitor
 from tests.monitor.servers import ProcessServer, Receiver
 
 MINUTE = 60_000
-
-
-@pytest.fixture
-def desk(database_url: str) -> Iterator[Desk]:
-    with Desk.connect(database_url) as opened:
-        yield opened
 
 
 def _events(hook: Receiver) -> list[str]:

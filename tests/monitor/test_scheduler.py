@@ -16,9 +16,9 @@ from tests.monitor.servers import ThreadServer
 
 
 @pytest.fixture
-def desk(sqlite_url: str) -> Iterator[Desk]:
-    with Desk.connect(sqlite_url) as opened:
-        yield opened
+def database_url(sqlite_url: str) -> str:
+    """On SQLite only: these tests are about the scheduler, which the store tests cover on both."""
+    return sqlite_url
 
 
 @pytest.fixture(scope="module")

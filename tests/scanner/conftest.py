@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import textwrap
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-WriteTree = Callable[[dict[str, str]], Path]
+from tests.scanner.helpers import WriteTree
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ import pytest
 
 from passmuster.cli.main import main
 from passmuster.usecases.desk import Desk
-from tests.scanner.conftest import WriteTree
+from tests.scanner.helpers import WriteTree
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "platform"
 

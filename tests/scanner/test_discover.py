@@ -7,7 +7,7 @@ from pathlib import Path
 from passmuster.scanner import ScanConfig, catalog_services, discover
 from passmuster.scanner.config import ServiceOverride
 from passmuster.scanner.context.yamldoc import load_yaml
-from tests.scanner.conftest import WriteTree
+from tests.scanner.helpers import WriteTree
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "platform"
 

@@ -20,7 +20,7 @@ from passmuster.scanner.fixes import plan_fixes, write_fixes
 from passmuster.scanner.registry import Registry
 from passmuster.scanner.reporters import github_report, sarif_report, text_report
 from passmuster.scanner.rule import Rule
-from tests.scanner.conftest import WriteTree
+from tests.scanner.helpers import WriteTree
 
 SCHEMA = Path(__file__).resolve().parents[1] / "fixtures" / "sarif-2.1.0-subset.schema.json"
 

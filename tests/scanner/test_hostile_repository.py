@@ -16,7 +16,7 @@ from passmuster.scanner.config import ScanConfig
 from passmuster.scanner.context.reading import ScanTimeout, Unreadable, read_bytes
 from passmuster.scanner.engine import ScanResult, scan
 from passmuster.scanner.git import git_commit
-from tests.scanner.conftest import WriteTree
+from tests.scanner.helpers import WriteTree
 
 COMPOSE = """\
 services:

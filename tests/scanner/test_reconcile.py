@@ -24,7 +24,7 @@ from passmuster.usecases.reconcile import (
     occurrences,
     reconcile,
 )
-from tests.scanner.conftest import WriteTree
+from tests.scanner.helpers import WriteTree
 
 
 class RedisNeeded(Rule):
@@ -61,13 +61,6 @@ def registry() -> Registry:
     registry.register_module(meta)
     registry.register(RedisNeeded)
     return registry
-
-
-@pytest.fixture
-def desk(database_url: str) -> Iterator[Desk]:
-    desk = Desk.connect(database_url)
-    yield desk
-    desk.close()
 
 
 def _commit(root: Path, sha: str) -> None:

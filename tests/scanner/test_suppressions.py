@@ -13,7 +13,7 @@ from passmuster.scanner.context import Platform
 from passmuster.scanner.engine import find_suppressions, scan
 from passmuster.scanner.registry import Registry
 from passmuster.scanner.rule import Rule
-from tests.scanner.conftest import WriteTree
+from tests.scanner.helpers import WriteTree
 
 
 class MarkedLines(Rule):

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from api.conftest import make_tokens
+from api.helpers import make_tokens
 from api.live_server import serve_in_thread
 from sqlalchemy import update
 

@@ -2,19 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
 from passmuster.core.issues import IssueDraft, IssueQuery, Status
 from passmuster.storage import search
 from passmuster.usecases.desk import Desk
-
-
-@pytest.fixture
-def desk(database_url: str) -> Iterator[Desk]:
-    with Desk.connect(database_url) as opened:
-        yield opened
 
 
 def test_search_stems_words(desk: Desk) -> None:

@@ -3,7 +3,6 @@ issue per class, clearing and resolving, dead runs, and the delivery keys."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -20,12 +19,6 @@ HTTPSTATUS = (
     "ImportError: cannot import name 'HTTPStatus' from 'fastapi' (/x/fastapi/__init__.py)\n"
 )
 V1 = Version("a" * 40, "b" * 40, datetime(2026, 1, 1, tzinfo=UTC))
-
-
-@pytest.fixture
-def desk(database_url: str) -> Iterator[Desk]:
-    with Desk.connect(database_url) as opened:
-        yield opened
 
 
 @pytest.fixture

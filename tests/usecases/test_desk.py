@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -24,12 +23,6 @@ from passmuster.core.issues import (
 )
 from passmuster.errors import Conflict, InvalidTransition, InvalidValue, NotFound
 from passmuster.usecases.desk import Desk
-
-
-@pytest.fixture
-def desk(database_url: str) -> Iterator[Desk]:
-    with Desk.connect(database_url) as opened:
-        yield opened
 
 
 def _full_draft() -> IssueDraft:

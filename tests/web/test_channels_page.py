@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from tests.monitor.helpers import disable_pager
-from web.conftest import Site
+from web.helpers import Site
 
 
 def test_every_page_warns_of_a_disabled_channel_and_the_services_page_enables_it(

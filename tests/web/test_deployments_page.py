@@ -7,7 +7,7 @@ import re
 
 from passmuster.core.deploy.attempts import Result, Version
 from passmuster.usecases.deployments import DeployLog, Outcome
-from web.conftest import Site
+from web.helpers import Site
 
 CRASH = (
     'Traceback (most recent call last):\n  File "m.py", line 1\n'

@@ -8,7 +8,7 @@ from sentry_events import envelope, exception_event
 
 from passmuster import IssueDraft
 from passmuster.usecases.ingest_keys import IngestKeys
-from web.conftest import Site
+from web.helpers import Site
 
 
 def send(site: Site, *events: dict[str, object]) -> None:

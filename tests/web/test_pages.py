@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 from passmuster.core.catalog import Service
 from passmuster.core.issues import IssueDraft, IssueType, Severity, Status, Task
 from passmuster.core.limits import TYPED
-from web.conftest import CSRF_INPUT, Site
+from web.helpers import CSRF_INPUT, Site
 
 
 def test_pages_send_a_visitor_without_a_session_to_the_login_form(site: Site) -> None:

@@ -17,7 +17,7 @@ from itsdangerous import URLSafeTimedSerializer
 
 from passmuster.usecases.sessions import SESSION_PREFIX
 from passmuster.usecases.tokens import TokenStore
-from web.conftest import Site
+from web.helpers import Site
 
 
 def _desk_strings(desk_file: Path) -> list[str]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -10,10 +9,7 @@ import pytest
 from passmuster.scanner.config import ScanConfig
 from passmuster.scanner.engine import ScanResult, scan
 from passmuster.settings import load_config
-
-FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
-
-ScanTree = Callable[[Path], ScanResult]
+from tests.scanner.checks.helpers import FIXTURES, ScanTree
 
 
 @pytest.fixture

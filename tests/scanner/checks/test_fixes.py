@@ -5,10 +5,9 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from conftest import FIXTURES, ScanTree
-
 from passmuster.core.findings import Fix
 from passmuster.scanner.fixes import plan_fixes, write_fixes
+from tests.scanner.checks.helpers import FIXTURES, ScanTree
 
 
 def copy(code: str, tmp_path: Path) -> Path:

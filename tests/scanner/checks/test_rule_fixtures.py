@@ -6,9 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import FIXTURES, ScanTree
 
 from passmuster.scanner.registry import default_registry
+from tests.scanner.checks.helpers import FIXTURES, ScanTree
 
 # code -> [(path, line, service)] the bad tree must produce, in report order.
 EXPECTED: dict[str, list[tuple[str, int, str | None]]] = {
