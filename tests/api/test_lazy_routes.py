@@ -1,4 +1,4 @@
-"""Routes built on first use (api/lazy_routes.py) are the routes FastAPI would have built.
+"""Routes built on first use (web/lazy_routes.py) are the routes FastAPI would have built.
 
 The application's routers declare `LazyAPIRoute`; each route, once built, must hold what an
 `APIRoute` declared the same way holds, and an application served through lazy routes must
@@ -20,7 +20,6 @@ from pydantic import BaseModel
 
 from api.live_server import serve_in_thread
 from passmuster.api.app import create_app
-from passmuster.api.lazy_routes import LazyAPIRoute
 from passmuster.api.routes import (
     channels,
     deployments,
@@ -36,6 +35,7 @@ from passmuster.api.routes import (
 )
 from passmuster.web import deployments as web_deployments
 from passmuster.web import pages, status_admin, status_page
+from passmuster.web.lazy_routes import LazyAPIRoute
 
 _MODULES = [
     channels,
@@ -189,7 +189,7 @@ def test_making_the_app_builds_no_route() -> None:
     # A fresh interpreter: in this one, other tests may have built routes already.
     probe = (
         "from passmuster.api.app import create_app\n"
-        "from passmuster.api.lazy_routes import LazyAPIRoute\n"
+        "from passmuster.web.lazy_routes import LazyAPIRoute\n"
         "import sys\n"
         "create_app()\n"
         f"routers = [sys.modules[m].router for m in {sorted(m.__name__ for m in _MODULES)!r}]\n"

@@ -10,9 +10,9 @@ from typing import TYPE_CHECKING, Annotated, Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 
-from passmuster.api.lazy_routes import LazyAPIRoute
 from passmuster.core.deploy.attempts import Attempt, Result
 from passmuster.web import session
+from passmuster.web.lazy_routes import LazyAPIRoute
 from passmuster.web.path_params import NumberPath
 from passmuster.web.session import WebUser
 

@@ -20,7 +20,6 @@ from fastapi.sse import EventSourceResponse, ServerSentEvent
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from passmuster.api.lazy_routes import LazyAPIRoute
 from passmuster.core.durations import duration_text, hours_text
 from passmuster.core.findings import is_still_detected
 from passmuster.core.issues import (
@@ -37,6 +36,7 @@ from passmuster.errors import AuthError, PassmusterError
 from passmuster.usecases.tokens import Role
 from passmuster.web import session, views
 from passmuster.web.issue_filters import Filters
+from passmuster.web.lazy_routes import LazyAPIRoute
 from passmuster.web.markdown import render_markdown
 from passmuster.web.path_params import ChannelPath, NumberPath
 from passmuster.web.session import WebUser

@@ -8,9 +8,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Path, Request
 from fastapi.responses import RedirectResponse, Response
 
-from passmuster.api.lazy_routes import LazyAPIRoute
 from passmuster.core.incident_updates import UpdateStage
 from passmuster.core.issues import IssueType
+from passmuster.web.lazy_routes import LazyAPIRoute
 from passmuster.web.pages import CoordinatorFormDep
 from passmuster.web.path_params import NumberPath
 

@@ -20,7 +20,6 @@ from fastapi import Path as PathParam
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from markupsafe import Markup, escape
 
-from passmuster.api.lazy_routes import LazyAPIRoute
 from passmuster.core.status_page import (
     Component,
     PublicIncident,
@@ -34,6 +33,7 @@ from passmuster.errors import NotFound
 from passmuster.settings import find_config
 from passmuster.usecases.status_page import StatusReader, status_config
 from passmuster.web.badges import COLOURS, STATE_COLOURS, badge
+from passmuster.web.lazy_routes import LazyAPIRoute
 
 router = APIRouter(route_class=LazyAPIRoute, include_in_schema=False)
 BADGE_KINDS = ("health", "uptime-24h", "uptime-7d", "uptime-30d", "response-time")

@@ -11,7 +11,7 @@ from pydantic import BaseModel
 
 from passmuster.api.deps import DeskDep, Needs
 from passmuster.api.errors import ERROR_RESPONSES, ErrorBody
-from passmuster.api.lazy_routes import LazyAPIRoute
+from passmuster.web.lazy_routes import LazyAPIRoute
 
 router = APIRouter(
     route_class=LazyAPIRoute, prefix="/channels", tags=["monitor"], responses=ERROR_RESPONSES

@@ -11,10 +11,10 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from passmuster.api.deps import ActorDep, DeskDep, Needs
 from passmuster.api.errors import ERROR_RESPONSES
-from passmuster.api.lazy_routes import LazyAPIRoute
 from passmuster.api.schemas import _Model
 from passmuster.core.catalog import SERVICE_NAME_MAX, SERVICE_NAME_PATTERN
 from passmuster.core.deploy.attempts import Result
+from passmuster.web.lazy_routes import LazyAPIRoute
 
 router = APIRouter(
     route_class=LazyAPIRoute, prefix="/deployments", tags=["deployments"], responses=ERROR_RESPONSES

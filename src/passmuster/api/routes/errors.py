@@ -11,7 +11,6 @@ from pydantic import BaseModel, Field
 
 from passmuster.api.deps import ActorDep, DeskDep, Needs
 from passmuster.api.errors import ERROR_RESPONSES, ErrorBody
-from passmuster.api.lazy_routes import LazyAPIRoute
 from passmuster.api.routes.issues import Number
 from passmuster.api.routes.services import ServiceName
 from passmuster.api.schemas import IssuePublic
@@ -23,6 +22,7 @@ from passmuster.usecases.runtime_errors import (
     recent_events,
     resolve_in_next_release,
 )
+from passmuster.web.lazy_routes import LazyAPIRoute
 
 router = APIRouter(
     route_class=LazyAPIRoute,

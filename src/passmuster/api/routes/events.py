@@ -10,10 +10,10 @@ from fastapi.sse import EventSourceResponse, ServerSentEvent
 
 from passmuster.api.deps import DeskDep, HubDep, Needs, TokenDep, TokensDep
 from passmuster.api.errors import ERROR_RESPONSES
-from passmuster.api.lazy_routes import LazyAPIRoute
 from passmuster.api.routes.issues import MAX_INT, event_page
 from passmuster.api.schemas import EventPage
 from passmuster.core.issues import EVENT_KINDS
+from passmuster.web.lazy_routes import LazyAPIRoute
 
 router = APIRouter(
     route_class=LazyAPIRoute,

@@ -11,7 +11,6 @@ from pydantic import BaseModel
 
 from passmuster.api.deps import ActorDep, DeskDep, Needs
 from passmuster.api.errors import ERROR_RESPONSES, ErrorBody
-from passmuster.api.lazy_routes import LazyAPIRoute
 from passmuster.api.schemas import (
     ClaimRequest,
     CommentCreate,
@@ -28,6 +27,7 @@ from passmuster.api.schemas import (
     check_query,
 )
 from passmuster.core.issues import SORT_KEYS, IssueQuery, IssueType, Severity, Status
+from passmuster.web.lazy_routes import LazyAPIRoute
 
 router = APIRouter(
     route_class=LazyAPIRoute,

@@ -11,8 +11,8 @@ from pydantic import BaseModel, Field
 
 from passmuster.api.deps import ActorDep, DeskDep, Needs
 from passmuster.api.errors import ERROR_RESPONSES, ErrorBody
-from passmuster.api.lazy_routes import LazyAPIRoute
 from passmuster.core.maintenance import MaintenanceWindow
+from passmuster.web.lazy_routes import LazyAPIRoute
 
 router = APIRouter(
     route_class=LazyAPIRoute, prefix="/maintenance", tags=["monitor"], responses=ERROR_RESPONSES

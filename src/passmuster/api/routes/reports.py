@@ -10,13 +10,13 @@ from pydantic import BaseModel
 
 from passmuster.api.deps import DeskDep, Needs
 from passmuster.api.errors import ERROR_RESPONSES
-from passmuster.api.lazy_routes import LazyAPIRoute
 from passmuster.api.schemas import HeldPublic, IssuePage, IssuePublic
 from passmuster.core.issues import IssueQuery, IssueType, Severity, Status
 from passmuster.core.leases import claims_table
 from passmuster.core.sla import SlaStatus
 from passmuster.core.stats import Stats
 from passmuster.errors import InvalidValue
+from passmuster.web.lazy_routes import LazyAPIRoute
 
 router = APIRouter(
     route_class=LazyAPIRoute,

@@ -14,11 +14,11 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from passmuster.api.deps import ActorDep, DeskDep, Needs, SettingsDep
 from passmuster.api.errors import ERROR_RESPONSES, ErrorBody
-from passmuster.api.lazy_routes import LazyAPIRoute
 from passmuster.api.schemas import _Model
 from passmuster.core.findings import Finding, fingerprint
 from passmuster.core.issues import Severity
 from passmuster.errors import ConfigError, Conflict, InvalidValue, NotFound
+from passmuster.web.lazy_routes import LazyAPIRoute
 
 router = APIRouter(
     route_class=LazyAPIRoute,

@@ -10,7 +10,6 @@ from pydantic import BaseModel
 
 from passmuster.api.deps import DeskDep, Needs
 from passmuster.api.errors import ERROR_RESPONSES, ErrorBody
-from passmuster.api.lazy_routes import LazyAPIRoute
 from passmuster.api.schemas import IssuePublic, ServicePublic, ServiceUpsert
 from passmuster.core.catalog import (
     SERVICE_NAME_MAX,
@@ -20,6 +19,7 @@ from passmuster.core.catalog import (
 )
 from passmuster.core.issues import IssueQuery
 from passmuster.usecases.health import HealthView, ServiceHealth
+from passmuster.web.lazy_routes import LazyAPIRoute
 
 router = APIRouter(
     route_class=LazyAPIRoute,

@@ -8,9 +8,9 @@ from fastapi import APIRouter, Path, status
 
 from passmuster.api.deps import ActorDep, Needs, TokensDep
 from passmuster.api.errors import ERROR_RESPONSES, ErrorBody
-from passmuster.api.lazy_routes import LazyAPIRoute
 from passmuster.api.schemas import TokenCreate, TokenCreated, TokenPublic
 from passmuster.usecases.tokens import TokenInfo
+from passmuster.web.lazy_routes import LazyAPIRoute
 
 router = APIRouter(
     route_class=LazyAPIRoute,

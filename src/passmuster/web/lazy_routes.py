@@ -9,7 +9,8 @@ name and options, all that matching a request and including the router read) and
 the first time anything else is asked of it, with exactly FastAPI's own `APIRoute.__init__`, so a
 built route is an ordinary route.
 
-Every router in `api/routes/` and `web/` declares `route_class=LazyAPIRoute`.
+Every router in `api/routes/` and `web/` declares `route_class=LazyAPIRoute` (it lives in web/,
+the lower of the two layers).
 """
 
 from __future__ import annotations
