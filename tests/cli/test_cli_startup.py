@@ -15,6 +15,10 @@ from pathlib import Path
 
 import pytest
 
+import passmuster
+from passmuster.cli.group import top_help
+from passmuster.cli.top_help import TOP_HELP
+
 # Never needed by the hot commands: Typer and pydantic (the option layer of the other commands
 # and configuration sections), Alembic (a desk at the newest revision is checked without it),
 # the web stack, the HTTP client, the scanner, PostgreSQL's dialect on a SQLite desk.
@@ -59,6 +63,9 @@ print(json.dumps({"code": code, "output": out.getvalue(), "modules": sorted(sys.
 def _imported(args: list[str], cwd: Path) -> tuple[set[str], str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PASSMUSTER_")}
     env.update({"PASSMUSTER_ACTOR": "agent-7", "NO_COLOR": "1"})
+    # The passmuster under test, whatever the folder the command runs in.
+    source = str(Path(passmuster.__file__).resolve().parents[1])
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [source, env.get("PYTHONPATH")]))
     done = subprocess.run(
         [sys.executable, "-c", PROBE, *args],
         cwd=cwd,
@@ -123,13 +130,45 @@ def test_a_desk_at_the_newest_revision_opens_without_alembic(desk: Path) -> None
     assert "passmuster.storage.migrate" in modules  # the check ran, the cheap way
 
 
-@pytest.mark.parametrize("args", [["--version"], ["--help"], ["list", "--help"]])
-def test_version_and_help_import_no_database_or_option_layer(
-    tmp_path: Path, args: list[str]
-) -> None:
+@pytest.mark.parametrize("args", [["--version"], ["--help"], ["-h"]])
+def test_version_and_help_alone_import_not_even_click(tmp_path: Path, args: list[str]) -> None:
     modules, output = _imported(args, tmp_path)
-    assert output.strip()
+    assert output.startswith(("passmuster, version ", "Usage: passmuster [OPTIONS] COMMAND"))
+    assert _heavy(modules, also=("click", "sqlalchemy", "rich", "passmuster.cli.group")) == []
+
+
+def test_a_commands_help_imports_no_database_or_option_layer(tmp_path: Path) -> None:
+    modules, output = _imported(["list", "--help"], tmp_path)
+    assert "Usage: passmuster list [OPTIONS]" in output
     assert _heavy(modules, also=("sqlalchemy", "rich")) == []
+
+
+def test_the_help_shown_without_click_is_clicks() -> None:
+    assert top_help() == TOP_HELP, (
+        "src/passmuster/cli/top_help.py is stale; set TOP_HELP to:\n" + repr(top_help())
+    )
+
+
+@pytest.mark.parametrize("columns", ["80", "200", "60", ""])
+def test_help_and_version_read_the_same_with_and_without_click(
+    tmp_path: Path, columns: str
+) -> None:
+    # Narrower than 80 columns, click lays the help out itself.
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PASSMUSTER_")}
+    env["COLUMNS"] = columns
+    source = str(Path(passmuster.__file__).resolve().parents[1])
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [source, env.get("PYTHONPATH")]))
+    for args in (["--help"], ["--version"]):
+        fast = subprocess.run(
+            [sys.executable, "-m", "passmuster", *args],
+            cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60, check=True,
+        )  # fmt: skip
+        # The same arguments through click: `--database-url=` first makes the fast path step aside.
+        slow = subprocess.run(
+            [sys.executable, "-m", "passmuster", "--database-url=", *args],
+            cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60, check=True,
+        )  # fmt: skip
+        assert fast.stdout == slow.stdout
 
 
 def test_a_configured_sla_policy_is_still_read_through_pydantic(desk: Path) -> None:

@@ -79,7 +79,7 @@ class DemoContext:
         """Show `passmuster ARGS` the way a person types it, then run it in this process."""
         from rich.markup import escape
 
-        from passmuster.cli.main import cli
+        from passmuster.cli.group import cli
 
         shown = " ".join(_shell_quote(a) for a in args)
         console().print(f"\n[bold cyan]$ passmuster {escape(shown)}[/]")

@@ -15,7 +15,8 @@ from typing import Any, get_args
 
 import click
 
-from passmuster.cli.main import COMMANDS, cli
+from passmuster.cli.group import cli
+from passmuster.cli.main import COMMANDS
 
 INTRO = """\
 # passmuster command line
