@@ -97,7 +97,18 @@ def generate(root: Path, services: int) -> Path:
         "    image: postgres:16-alpine",
         "    environment:",
         "      POSTGRES_PASSWORD: ${POSTGRES_PASSWORD:-postgres}",
+        "    volumes:",
+        "      - ./initdb:/docker-entrypoint-initdb.d:ro",
     ]
+    # Each service logs in as the owner of its own database, created on the first start.
+    (root / "initdb").mkdir()
+    (root / "initdb" / "01-databases.sql").write_text(
+        "".join(
+            f"CREATE ROLE svc{i:04d} LOGIN PASSWORD 'svc{i:04d}';\n"
+            f"CREATE DATABASE svc{i:04d} OWNER svc{i:04d};\n"
+            for i in range(services)
+        )
+    )
     (root / "docker-compose.yml").write_text("\n".join(lines) + "\n")
     return root
 

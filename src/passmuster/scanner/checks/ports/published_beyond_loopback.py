@@ -55,23 +55,21 @@ class PublishedBeyondLoopback(Rule):
         return unique(self._check(platform))
 
     def _check(self, platform: Platform) -> Iterator[Finding]:
+        lines: dict[str, list[str]] = {}
         for project in platform.projects:
             members = platform.project_services(project.name)
             published = [(s, p) for s in members for p in s.ports if p.host is not None]
-            for service, port in published:
-                if port.host_ip not in _ALL_INTERFACES:
-                    continue
+            loopback = [(s, p) for s, p in published if p.host_ip in _LOOPBACK]
+            wide = [(s, p) for s, p in published if p.host_ip in _ALL_INTERFACES]
+            for service, port in wide:
                 if in_development_setup(platform, service, port.path):
                     continue
-                promise = _promise(platform, service, port)
-                siblings = [
-                    (s, p)
-                    for s, p in published
-                    if s.name != service.name and p.host_ip in _LOOPBACK
-                ]
-                convention = len(siblings) >= _CONVENTION and all(
-                    p.host_ip in _LOOPBACK for s, p in published if s.name != service.name
-                )
+                if port.path not in lines:
+                    lines[port.path] = platform.lines(port.path)
+                promise = _promise(lines[port.path], service, port)
+                siblings = [(s, p) for s, p in loopback if s.name != service.name]
+                others = sum(1 for s, _ in published if s.name != service.name)
+                convention = len(siblings) >= _CONVENTION and len(siblings) == others
                 if promise is None and not convention:
                     continue
                 why = (
@@ -95,11 +93,10 @@ class PublishedBeyondLoopback(Rule):
                 )
 
 
-def _promise(platform: Platform, service: ServiceDef, port: PublishedPort) -> str | None:
+def _promise(lines: list[str], service: ServiceDef, port: PublishedPort) -> str | None:
     """A comment in the service's block (from its name to the port) promising loopback."""
     if service.path != port.path or service.line is None or port.line is None:
         return None
-    lines = platform.lines(port.path)
     start = service.line - 1
     # The comment block right above the service's name belongs to it as well.
     while start > 0 and lines[start - 1].lstrip().startswith("#"):
