@@ -220,3 +220,45 @@ ALLOWED = os.getenv("ALLOWED_ORIGINS", "").split(",")
 """
     root = write_tree(_settings_platform(config, "      ALLOWED_ORIGINS: https://a.example"))
     assert run(root, "ENV009") == []
+
+
+_COMPOSE_LITERAL = """
+services:
+  api:
+    image: example/api:1.4
+    environment:
+      SESSION_KEY: Vh3kP9xq2LmZ
+      REGION: eu-west-1
+      QUEUE: jobs
+"""
+_EXAMPLE = "SESSION_KEY=\nREGION=eu-west-1\nQUEUE=jobs\n"
+
+
+def test_an_example_for_a_dotenv_compose_never_reads_is_reported(write_tree: WriteTree) -> None:
+    root = write_tree({"docker-compose.yml": _COMPOSE_LITERAL, ".env.example": _EXAMPLE})
+    (finding,) = run(root, "ENV010")
+    assert (finding.path, finding.line) == (".env.example", 1)
+    assert "SESSION_KEY" in finding.message and "Vh3kP9xq2LmZ" not in finding.message
+
+
+def test_an_example_compose_reads_through_interpolation_is_quiet(write_tree: WriteTree) -> None:
+    compose = _COMPOSE_LITERAL.replace("Vh3kP9xq2LmZ", "${SESSION_KEY:?set it}")
+    root = write_tree({"docker-compose.yml": compose, ".env.example": _EXAMPLE})
+    assert run(root, "ENV010") == []
+
+
+def test_an_example_with_the_container_port_is_quiet(write_tree: WriteTree) -> None:
+    compose = """
+services:
+  postgres:
+    image: postgres:16
+    ports:
+      - "5434:5432"
+"""
+    example = "DB_HOST=postgres\nDB_PORT=5432\n"
+    root = write_tree({"docker-compose.yml": compose, "deploy/.env.example": example})
+    assert run(root, "ENV010") == []
+    example = "DB_HOST=postgres\nDB_PORT=5434\n"
+    root = write_tree({"docker-compose.yml": compose, "deploy/.env.example": example})
+    (finding,) = run(root, "ENV010")
+    assert "5434" in finding.message and "5432" in finding.message
