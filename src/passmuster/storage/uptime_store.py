@@ -140,7 +140,9 @@ class UptimeStore:
         )
         out: dict[str, dict[int, tuple[int, int]]] = defaultdict(dict)
         with read_transaction(self.engine) as conn:
-            for target, day, count, ok in conn.execute(stmt).all():
+            # 18,000 plain tuples from the driver for 200 services: the columns need no
+            # conversion, and making a Row of each costs more than the query.
+            for target, day, count, ok in conn.execute(stmt).cursor.fetchall():
                 out[target][day] = (count, ok)
         return dict(out)
 
