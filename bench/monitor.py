@@ -133,8 +133,8 @@ async def _engine_rate(port: int, duration: float, concurrency: int = 64) -> tup
 
 async def _monitor_rate(port: int, duration: float, folder: Path) -> tuple[float, int]:
     from passmuster.core.targets import MonitorConfig
+    from passmuster.monitor.configuration import setup_from
     from passmuster.monitor.scheduler import Monitor, Timings
-    from passmuster.monitor.setup import setup_from
     from passmuster.usecases.desk import Desk
 
     targets = [
@@ -336,8 +336,8 @@ def _runqueue_seconds() -> float:
 def _scale_child(port: int, count: int, duration: float, folder: str) -> None:
     """Runs in its own process so its resident memory is the monitor's alone."""
     from passmuster.core.targets import MonitorConfig
+    from passmuster.monitor.configuration import setup_from
     from passmuster.monitor.scheduler import Monitor
-    from passmuster.monitor.setup import setup_from
     from passmuster.usecases.desk import Desk
 
     targets = [{"name": f"t{i:05d}", "url": f"http://127.0.0.1:{port}/t{i}"} for i in range(count)]
@@ -422,8 +422,8 @@ def scale(count: int, duration: float) -> dict[str, float]:
 async def _detect_once(folder: Path, run: int) -> float:
     from passmuster.core.health import Health
     from passmuster.core.targets import MonitorConfig
+    from passmuster.monitor.configuration import setup_from
     from passmuster.monitor.scheduler import Monitor
-    from passmuster.monitor.setup import setup_from
     from passmuster.usecases.desk import Desk
 
     service, port = start_target()
@@ -479,8 +479,8 @@ def detection(runs: int) -> list[float]:
 
 
 async def _reload_once(folder: Path, port: int, run: int) -> float:
+    from passmuster.monitor.configuration import load_setup
     from passmuster.monitor.scheduler import Monitor
-    from passmuster.monitor.setup import load_setup
     from passmuster.usecases.desk import Desk
 
     path = folder / f"reload{run}" / "passmuster.toml"

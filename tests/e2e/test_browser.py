@@ -213,7 +213,7 @@ def test_a_service_killed_in_the_example_platform_turns_red(
 ) -> None:
     from playwright.sync_api import expect
 
-    from passmuster.monitor.setup import discover_services
+    from passmuster.monitor.configuration import discover_services
     from passmuster.settings import find_config
 
     running = [name for name, s in platform.services.items() if s.running]

@@ -6,9 +6,9 @@ from typing import Any
 
 from passmuster.core.issues import IssueQuery, IssueType
 from passmuster.core.targets import MonitorConfig
+from passmuster.monitor.configuration import setup_from
 from passmuster.monitor.notify.outbox import Backoff
 from passmuster.monitor.scheduler import Monitor, Timings
-from passmuster.monitor.setup import setup_from
 from passmuster.storage.monitor_store import MonitorStore, Outgoing
 from passmuster.usecases.desk import Desk
 

@@ -11,8 +11,8 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+from passmuster.monitor.configuration import load_setup
 from passmuster.monitor.scheduler import Monitor
-from passmuster.monitor.setup import load_setup
 from passmuster.monitor.status import channels, enable_channel
 from passmuster.usecases.desk import Desk
 from tests.monitor.helpers import FAST

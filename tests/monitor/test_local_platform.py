@@ -14,7 +14,7 @@ import pytest
 
 from passmuster.core.issues import Status
 from passmuster.core.targets import MonitorConfig
-from passmuster.monitor.setup import discover_services, setup_from
+from passmuster.monitor.configuration import discover_services, setup_from
 from passmuster.settings import load_config
 from passmuster.usecases.desk import Desk
 from passmuster.usecases.local_platform import start_local_platform

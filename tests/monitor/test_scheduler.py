@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from passmuster.monitor.configuration import load_setup
 from passmuster.monitor.scheduler import Monitor
-from passmuster.monitor.setup import load_setup
 from passmuster.usecases.desk import Desk
 from tests.monitor.helpers import FAST, config, monitor
 from tests.monitor.servers import ThreadServer

@@ -9,7 +9,7 @@ import pytest
 from passmuster.core.catalog import Service
 from passmuster.core.targets import MonitorConfig, apply_base_url
 from passmuster.errors import ConfigError, InvalidValue, ParseError
-from passmuster.monitor.setup import load_setup
+from passmuster.monitor.configuration import load_setup
 from passmuster.monitor.targets import (
     build_targets,
     catalog_targets,

@@ -26,7 +26,7 @@ from passmuster.cli._output import (
 if TYPE_CHECKING:
     from passmuster.core.health import Flip, ProbeResult
     from passmuster.core.targets import Target
-    from passmuster.monitor.setup import MonitorSetup
+    from passmuster.monitor.configuration import MonitorSetup
     from passmuster.usecases.desk import Desk
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, rich_markup_mode=None)
@@ -101,7 +101,7 @@ def monitor_command(
 
 
 def nothing_to_monitor(config: Path | None) -> str:
-    from passmuster.monitor.setup import platform_root
+    from passmuster.monitor.configuration import platform_root
     from passmuster.settings import find_config, load_config
 
     project = load_config(config) if config else find_config()
@@ -113,7 +113,7 @@ def nothing_to_monitor(config: Path | None) -> str:
 
 
 def _load(desk: Desk, config: Path | None, overrides: dict[str, str]) -> MonitorSetup:
-    from passmuster.monitor.setup import load_setup
+    from passmuster.monitor.configuration import load_setup
 
     return load_setup(config, desk_services=desk.services(), base_urls=overrides)
 

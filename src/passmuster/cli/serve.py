@@ -104,7 +104,7 @@ def serve(
         raise BadInput(f"--monitor-config {monitor_config}: no such file", field="monitor_config")
     if monitor_config is not None:
         # Read now: a broken file is one line here, not a monitor that never starts.
-        from passmuster.monitor.setup import load_setup
+        from passmuster.monitor.configuration import load_setup
 
         load_setup(monitor_config, services=[])
     if not host.strip():

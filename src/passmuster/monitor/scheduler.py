@@ -33,9 +33,9 @@ import httpx
 
 from passmuster.core.health import Flip, ProbeResult
 from passmuster.core.targets import Target
+from passmuster.monitor.configuration import MonitorSetup
 from passmuster.monitor.notify.outbox import Backoff, DeliveryReport, Dispatcher
 from passmuster.monitor.probes import Prober
-from passmuster.monitor.setup import MonitorSetup
 from passmuster.storage.monitor_store import Claimed, MonitorStore
 from passmuster.usecases.desk import Desk
 from passmuster.usecases.incidents import IncidentKeeper, feed_escalations
@@ -123,7 +123,7 @@ class Monitor:
             monitor = Monitor.from_config(desk)
             task = asyncio.create_task(monitor.run(stop))   # in the lifespan; stop.set() to end
         """
-        from passmuster.monitor.setup import load_setup
+        from passmuster.monitor.configuration import load_setup
 
         def loader() -> MonitorSetup:
             return load_setup(
