@@ -11,9 +11,9 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+from passmuster.monitor.channel_status import channels, enable_channel
 from passmuster.monitor.configuration import load_setup
 from passmuster.monitor.scheduler import Monitor
-from passmuster.monitor.status import channels, enable_channel
 from passmuster.usecases.desk import Desk
 from tests.monitor.helpers import FAST
 from tests.monitor.servers import Receiver, free_port

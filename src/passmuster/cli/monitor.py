@@ -207,7 +207,8 @@ def _print_once(results: list[tuple[Target, ProbeResult]], as_json: bool) -> Non
 @app.command("status")
 def status_command(as_json: JsonOption = False) -> None:
     """Services with health, latency and open incidents."""
-    from passmuster.monitor.status import channels, overview
+    from passmuster.monitor.channel_status import channels
+    from passmuster.usecases.health import overview
 
     with desk_session() as desk:
         rows = overview(desk)

@@ -24,7 +24,7 @@ def channels_command(as_json: JsonOption = False) -> None:
     """List channels with their state, waiting notifications and last error."""
     from rich.table import Table
 
-    from passmuster.monitor.status import channels
+    from passmuster.monitor.channel_status import channels
 
     with desk_session() as desk:
         rows = channels(desk)
@@ -58,7 +58,7 @@ def enable_command(
     as_json: JsonOption = False,
 ) -> None:
     """Enable a disabled channel; what waited goes out on the monitor's next round."""
-    from passmuster.monitor.status import enable_channel
+    from passmuster.monitor.channel_status import enable_channel
 
     with desk_session() as desk:
         changed = enable_channel(desk, name)

@@ -36,6 +36,15 @@ class Health(enum.StrEnum):
         return self in (Health.UP, Health.DEGRADED)
 
 
+# How urgently a state asks for a person: what the pages sort by and a service with several
+# targets shows (its worst). A state this release does not know ranks as unknown.
+_URGENCY = {"down": 3, "degraded": 2, "unknown": 1, "up": 0}
+
+
+def urgency(state: str) -> int:
+    return _URGENCY.get(state, 1)
+
+
 @dataclass(frozen=True, slots=True)
 class Thresholds:
     failure: int = 3

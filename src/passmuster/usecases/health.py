@@ -1,9 +1,11 @@
-"""Service health as the API and the pages show it, read from what the monitor records.
+"""Current health, read from what the monitor records: the one reader every surface uses.
 
-`HealthView.current()` gives each known service's latest state; the API, the services page and
-the live feed all read through it, so they show the same thing. `StoreHealth` reads the monitor's
-tables in the desk, so a monitor running anywhere on the same desk (in `serve --monitor`, or a
-separate `passmuster monitor`) shows up here. Before any probe every service is `unknown`.
+`StoreHealth` reads the monitor's tables in the desk, so a monitor running anywhere on the same
+desk (in `serve --monitor`, or a separate `passmuster monitor`) shows up here. `targets()` gives
+each monitored target's latest state (`target_health` turns a stored row into it); `current()`
+folds those into each service's state, its worst target's, for the API, the services page, the
+MCP tools and the live feed; `overview(desk)` adds each service's open incidents for
+`passmuster status`. Before any probe every service is `unknown`.
 """
 
 from __future__ import annotations
@@ -11,9 +13,33 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
+
+from passmuster.core.health import urgency
+from passmuster.core.issues import IssueQuery, IssueType
+
+if TYPE_CHECKING:
+    from passmuster.storage.monitor_store import TargetRow
+    from passmuster.usecases.desk import Desk
 
 STATES = ("up", "degraded", "down", "unknown")
+
+
+@dataclass(frozen=True, slots=True)
+class TargetHealth:
+    """One monitored target as the monitor last recorded it."""
+
+    name: str
+    service: str | None
+    state: str  # unknown, up, degraded, down
+    since: datetime | None  # when it entered that state
+    latency_ms: float | None
+    checked_at: datetime | None
+    last_ok: bool | None  # whether the last probe held every condition
+    reason: str | None  # the last probe's reason: a failure's, or a degraded answer's
+    incident: int | None  # the open incident of this target, if any
+    probes: int
+    failures: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +66,27 @@ SPARK_WINDOW_MS = 10 * 60 * 1000
 SPARK_POINTS = 30
 
 
+def _time(ms: int | None) -> datetime | None:
+    return None if ms is None else datetime.fromtimestamp(ms / 1000, UTC)
+
+
+def target_health(row: TargetRow) -> TargetHealth:
+    state = row.state
+    return TargetHealth(
+        name=row.name,
+        service=row.service,
+        state=state.health.value,
+        since=_time(state.since),
+        latency_ms=None if row.last_latency is None else row.last_latency * 1000.0,
+        checked_at=_time(row.last_at),
+        last_ok=row.last_ok,
+        reason=row.last_reason,
+        incident=state.incident if state.incident_open else None,
+        probes=row.probes,
+        failures=row.probe_failures,
+    )
+
+
 class StoreHealth:
     """Health from the monitor's store in the desk."""
 
@@ -55,24 +102,24 @@ class StoreHealth:
             out[name] = _worst(out.get(name), state.health.value)
         return out
 
+    def targets(self) -> list[TargetHealth]:
+        """Every active target, in the store's order."""
+        return [target_health(row) for row in self._store.target_rows()]
+
     def current(self) -> dict[str, ServiceHealth]:
-        rows = self._store.target_rows()
         recent = self._recent()
         out: dict[str, ServiceHealth] = {}
-        for row in rows:
-            name = row.service or row.name
-            state = row.state.health.value
-            if name in out and _worst(out[name].state, state) == out[name].state:
+        for target in self.targets():
+            name = target.service or target.name
+            if name in out and _worst(out[name].state, target.state) == out[name].state:
                 continue  # a service with several targets shows its worst one
             out[name] = ServiceHealth(
                 name=name,
-                state=state,
-                latency_ms=None if row.last_latency is None else row.last_latency * 1000.0,
-                checked_at=None
-                if row.last_at is None
-                else datetime.fromtimestamp(row.last_at / 1000, UTC),
-                reason=row.last_reason,
-                recent=recent.get(row.name, []),
+                state=target.state,
+                latency_ms=target.latency_ms,
+                checked_at=target.checked_at,
+                reason=target.reason,
+                recent=recent.get(target.name, []),
             )
         return out
 
@@ -84,10 +131,48 @@ class StoreHealth:
         }
 
 
-_RANK = {"down": 3, "degraded": 2, "unknown": 1, "up": 0}
-
-
 def _worst(a: str | None, b: str) -> str:
     if a is None:
         return b
-    return a if _RANK.get(a, 1) >= _RANK.get(b, 1) else b
+    return a if urgency(a) >= urgency(b) else b
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceStatus:
+    """A target's row in `passmuster status`: its health and its service's open incidents."""
+
+    name: str  # the target's name
+    service: str | None
+    health: str  # unknown, up, degraded, down
+    since: datetime | None
+    latency_ms: float | None
+    checked_at: datetime | None
+    reason: str | None  # why the last probe failed; None when it held
+    incident: int | None  # the open incident of this target, if any
+    open_incidents: list[int] = field(default_factory=list)  # of the service, any source
+    probes: int = 0
+    failures: int = 0
+
+
+def overview(desk: Desk) -> list[ServiceStatus]:
+    """Every active target, with the open incidents of its service."""
+    open_by_service: dict[str, list[int]] = {}
+    for issue in desk.issues(IssueQuery(types=[IssueType.INCIDENT], active_only=True)):
+        for service in issue.services:
+            open_by_service.setdefault(service, []).append(issue.number)
+    return [
+        ServiceStatus(
+            name=target.name,
+            service=target.service,
+            health=target.state,
+            since=target.since,
+            latency_ms=target.latency_ms,
+            checked_at=target.checked_at,
+            reason=target.reason if target.last_ok is False else None,
+            incident=target.incident,
+            open_incidents=sorted(open_by_service.get(target.service or target.name, [])),
+            probes=target.probes,
+            failures=target.failures,
+        )
+        for target in StoreHealth(desk.engine).targets()
+    ]

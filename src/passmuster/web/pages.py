@@ -440,7 +440,7 @@ def services_partial(
 def enable_channel(
     request: Request, name: Annotated[str, ChannelPath], user: CoordinatorFormDep
 ) -> Response:
-    from passmuster.monitor.status import enable_channel as enable
+    from passmuster.monitor.channel_status import enable_channel as enable
 
     enable(_desk(request), name)
     return RedirectResponse("/services#channels", status_code=303)

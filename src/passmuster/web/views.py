@@ -115,6 +115,7 @@ def services(desk: Desk, health: HealthView, *, show_all: bool = False) -> dict[
     pictures the GRAPH_LIMIT most urgent in the dependency graph.
     """
     from passmuster.core.catalog import Service
+    from passmuster.core.health import urgency
     from passmuster.usecases.health import ServiceHealth
 
     current = health.current()
@@ -136,13 +137,13 @@ def services(desk: Desk, health: HealthView, *, show_all: bool = False) -> dict[
             }
         )
     # Most urgent first: down, then degraded, unknown, up; then by open issues.
-    rows.sort(key=lambda r: (-_URGENCY.get(r["health"].state, 1), -r["open"], r["service"].name))
+    rows.sort(key=lambda r: (-urgency(r["health"].state), -r["open"], r["service"].name))
     counts = Counter(r["health"].state for r in rows)
     states = {name: h.state for name, h in current.items()}
     pictured = [r["service"] for r in rows[:GRAPH_LIMIT]]
     graph = dependency_svg({s.name: s.depends_on for s in pictured}, states)
     shown = rows if show_all else rows[:TABLE_LIMIT]
-    from passmuster.monitor.status import channels
+    from passmuster.monitor.channel_status import channels
 
     return {
         "channels": channels(desk),
@@ -153,9 +154,6 @@ def services(desk: Desk, health: HealthView, *, show_all: bool = False) -> dict[
         "graph_limit": GRAPH_LIMIT,
         "counts": counts,
     }
-
-
-_URGENCY = {"down": 3, "degraded": 2, "unknown": 1, "up": 0}
 
 
 RESOLUTION_BUCKETS: list[tuple[str, float]] = [
@@ -242,6 +240,6 @@ def sla(desk: Desk) -> dict[str, Any]:
 
 def disabled_channels(desk: Desk) -> list[Any]:
     """Notification channels a permanent error disabled: their notifications are waiting."""
-    from passmuster.monitor.status import channels
+    from passmuster.monitor.channel_status import channels
 
     return [c for c in channels(desk) if c.state == "disabled"]

@@ -31,7 +31,7 @@ class ChannelPublic(BaseModel):
 
 
 def _listed(desk: DeskDep) -> list[ChannelPublic]:
-    from passmuster.monitor.status import channels
+    from passmuster.monitor.channel_status import channels
 
     return [ChannelPublic.model_validate(c, from_attributes=True) for c in channels(desk)]
 
@@ -50,7 +50,7 @@ def list_channels(desk: DeskDep) -> list[ChannelPublic]:
 def enable(
     name: Annotated[str, Path(min_length=1, max_length=100)], desk: DeskDep
 ) -> ChannelPublic:
-    from passmuster.monitor.status import enable_channel
+    from passmuster.monitor.channel_status import enable_channel
 
     enable_channel(desk, name)
     return next(c for c in _listed(desk) if c.name == name)
