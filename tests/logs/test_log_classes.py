@@ -404,3 +404,39 @@ def test_table_rows_take_their_state_from_the_row_the_strike_or_the_section() ->
     struck = next(i.draft for i in log.issues if i.draft.original_id == "KI-001")
     assert struck.title == "Key files are not ignored"
     assert [w for w in log.warnings if "status" in w.message] == []
+
+
+def test_a_log_kept_as_a_list_gives_an_issue_per_item() -> None:
+    log = read("list-of-issues.md")
+    drafts = [issue.draft for issue in log.issues]
+    assert [d.title for d in drafts] == [
+        "Booking links open the home page",
+        "Nights mismatch (profile says 12, results show 7)",
+        "Shutdown warnings",
+        "Webhook retries never stop",
+    ]
+    nights = drafts[1]
+    assert nights.root_cause.startswith("the provider falls back to 7 nights")
+    assert any(s.name == "Fix plan" for s in nights.extra_sections)
+    assert "`queue.pause is not a function` on shutdown" in drafts[2].description
+    # Items under `## Fixed` take the section's state; the others state none.
+    assert [d.status for d in drafts] == [Status.OPEN] * 3 + [Status.RESOLVED]
+    assert drafts[3].resolution == "retries are capped at five"
+
+
+def test_a_list_of_steps_inside_one_issue_stays_its_text() -> None:
+    text = (
+        "# Login loop after deploy\n\n**Status**: Open\n\n"
+        "- Cleared the cookies\n- Restarted the gateway\n  - it came back after a minute\n"
+    )
+    log = read_text(text, "login.md")
+    assert [i.draft.title for i in log.issues] == ["Login loop after deploy"]
+
+
+def test_code_in_a_heading_is_no_template_fill_in() -> None:
+    text = (
+        "# Known issues\n\n### ARCH-3: `PUT /households/{id}/head` loses the old head\n"
+        "**Status:** Open\n\n### BUG-XXX: [Title]\n**Status:** Open | Resolved\n"
+    )
+    log = read_text(text, "known.md")
+    assert [i.draft.original_id for i in log.issues] == ["ARCH-3"]

@@ -44,7 +44,7 @@ class ParsedIssue:
     filled: list[str] = field(default_factory=list)
     # (source, key): what a later import of the same log matches this issue by.
     key: str = ""
-    origin: str = "section"  # or "table": a table row
+    origin: str = "section"  # or "table": a table row; "list": an item of a list of issues
     number: int | None = None  # the desk number, in a log that passmuster exported
 
 

@@ -8,6 +8,7 @@ touches a desk.
 from __future__ import annotations
 
 import gc
+import itertools
 import re
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -21,9 +22,10 @@ from passmuster.errors import ParseError
 from passmuster.logs.body import split_body
 from passmuster.logs.model import LogNote, ParsedIssue, ParsedLog, StatedTotal
 from passmuster.logs.outline import Outline, build_outline
-from passmuster.logs.readers import tables
+from passmuster.logs.readers import bullets, tables
 from passmuster.logs.readers.sections import SectionReader
 from passmuster.logs.text import decode
+from passmuster.logs.titles import section_meaning
 from passmuster.logs.vocab import (
     clean,
     field_for,
@@ -148,10 +150,51 @@ def _read_auto(outline: Outline, log: ParsedLog, folder: Folder | None) -> None:
     if len(log.issues) == 1 and log.issues[0].line == first + 1 and _fields_above(outline):
         # `Status: READY` lines above the file's one issue heading belong to that issue.
         _retry(log, lambda into: SectionReader(outline, into, single=True, title_hint=hint))
+    if not index:
+        _read_list(outline, log)
     if index and folder is not None:
         _cross_checks(log, outline, folder)
     _summary_rows(log, outline)
     log.family = _detected(log, first)
+
+
+def _read_list(outline: Outline, log: ParsedLog) -> None:
+    """A log kept as a list of issues (`- Title` with `- Root cause: …` under it): taken when
+    every issue the sections gave is only a heading over items of such lists (`## Known
+    issues`, `## Fixed`), so the items are the issues."""
+    listed = ParsedLog(path=log.path, family=log.family, source=log.source)
+    rest = bullets.read_bullet_issues(
+        outline.lines, outline.inside_fence, listed, status_at=_section_states(outline)
+    )
+    if rest is None or len(listed.issues) < 2 or len(listed.issues) <= len(log.issues):
+        return
+    starts = [*sorted(issue.line for issue in log.issues), len(outline.lines) + 1]
+    items = [issue.line for issue in listed.issues]
+    if not all(any(a < item < b for item in items) for a, b in itertools.pairwise(starts)):
+        return
+    text = "\n".join(outline.lines[i] for i in rest).strip()
+    if text:
+        listed.notes.append(LogNote(log.path, 1, "(outside the list)", text))
+    _adopt(log, listed)
+
+
+def _section_states(outline: Outline) -> Callable[[int], str | None]:
+    """The state the nearest heading above a line states (`## Fixed`), if any."""
+    states: list[tuple[int, str | None]] = []
+    for i, line in enumerate(outline.lines):
+        m = _HEADING.match(line)
+        if m is not None and not outline.inside_fence[i]:
+            meaning = section_meaning(m.group(1))
+            states.append((i, meaning.status if meaning is not None else None))
+
+    def status_at(line: int) -> str | None:
+        above = [state for start, state in states if start < line]
+        return above[-1] if above else None
+
+    return status_at
+
+
+_HEADING = re.compile(r"^#{1,6}\s+(.+?)\s*#*\s*$")
 
 
 def _trial(log: ParsedLog, reader: Callable[[ParsedLog], SectionReader]) -> ParsedLog:

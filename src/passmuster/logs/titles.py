@@ -5,7 +5,7 @@
 - a part of the log (`## Format`, `## Legend`, `## 目次`): `is_note_title`;
 - a list of issues, and what it says of them (`## Known Issues`, `## Résolus`, `## 🔴 Critical`,
   `## 🐛 Bugs`): `section_meaning`;
-- a placeholder (`[Title]`, `YYYY-MM-DD`, `Issue #XXX`): `PLACEHOLDER`.
+- a placeholder (`[Title]`, `YYYY-MM-DD`, `Issue #XXX`): `PLACEHOLDER`, `has_placeholder`.
 """
 
 from __future__ import annotations
@@ -48,6 +48,15 @@ _FILL_IN = re.compile(
     r"\w*\d(?:\s*,\s*\w*\d)+|"
     r"\([\w -]{1,20}/[\w -]{1,20}\))\s*$"
 )
+
+
+_CODE_SPAN = re.compile(r"`[^`\n]*`")
+
+
+def has_placeholder(title: str) -> bool:
+    """A heading a template leaves to be filled (`### BUG-XXX: [Title]`); code in backticks
+    (`PUT /households/{id}/head`) is the issue's own words, not a fill-in."""
+    return PLACEHOLDER.search(_CODE_SPAN.sub(" ", title)) is not None
 
 
 def is_placeholder(value: str) -> bool:

@@ -24,8 +24,8 @@ from passmuster.logs.model import LogNote, ParsedIssue, ParsedLog
 from passmuster.logs.outline import Node, Outline
 from passmuster.logs.readers import tables
 from passmuster.logs.titles import (
-    PLACEHOLDER,
     enumerates,
+    has_placeholder,
     is_note_title,
     is_placeholder,
     is_section_title,
@@ -131,7 +131,7 @@ class SectionReader:
         root = self.o.root
         first = next(iter(root.children), None)
         if first is not None and (
-            PLACEHOLDER.search(self._heading(first).title) or self._all_placeholders(first)
+            has_placeholder(self._heading(first).title) or self._all_placeholders(first)
         ):
             # `# [Issue Title]` with `- Date: YYYY-MM-DD`: a template, all of it a note.
             for child in root.children:
@@ -344,7 +344,7 @@ class SectionReader:
         """How sure the reader is that `node` is one issue, by its own shape alone; a section
         with content but no mark is `Evidence(NONE, group_only=True)`."""
         heading = self._heading(node)
-        if PLACEHOLDER.search(heading.title):
+        if has_placeholder(heading.title):
             return Evidence(NONE)  # `### BUG-XXX: [Title]`: a template
         if self.index and node.level <= 1:
             return Evidence(NONE)  # a folder index's title names the folder

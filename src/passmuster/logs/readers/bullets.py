@@ -1,0 +1,164 @@
+"""Logs kept as a list: one top-level bullet per issue, its parts as labelled sub-bullets.
+
+    ## Known issues and next fixes
+    - Nights mismatch (profile says 12, results show 7)
+      - Root cause: the provider falls back to 7 nights when no month is set
+      - Fix plan: use the trip duration whenever it is known
+
+The lists with labelled parts count as lists of issues when, taken together, at least two of
+their items carry a sub-bullet labelled with an issue field (`Root cause:`, `Symptom:`, `Fix:`)
+and most of their items carry labelled parts at all (`Plan:`, `Verify:` too). Other lists
+(steps, changelogs, legends) stay text.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from passmuster.core.issues import IssueDraft
+from passmuster.logs.builder import DraftBuilder
+from passmuster.logs.model import ParsedIssue, ParsedLog
+from passmuster.logs.vocab import clean, field_for, words
+
+_ITEM = re.compile(r"^[-*+]\s+(?P<text>\S.*)$")
+_PART = re.compile(
+    r"^\s{2,}[-*+]\s+(?:\*\*)?(?P<label>[^:：*`\[\]]{1,40}?)(?:\*\*)?\s*[:：]\s*(?:\*\*)?"
+    r"\s*(?P<text>.*)$"
+)
+_SUB_ITEM = re.compile(r"^\s{2,}[-*+]\s+(?P<text>.*)$")
+
+
+@dataclass
+class _Part:
+    label: str | None  # None: a sub-bullet or line without a label
+    text: str
+    line: int
+
+
+@dataclass
+class _Item:
+    line: int
+    title: str
+    parts: list[_Part] = field(default_factory=list)
+
+    def labels(self) -> list[str]:
+        return [p.label for p in self.parts if p.label is not None]
+
+
+def read_bullet_issues(
+    lines: list[str],
+    inside: list[bool],
+    log: ParsedLog,
+    *,
+    status_at: Callable[[int], str | None],
+) -> list[int] | None:
+    """Turn each list of issues into issues; the lines that were not such lists, or None when
+    the log holds no list of issues. `status_at(line)` is the state the section holding that
+    line states (`## Fixed`), for items that state none."""
+    # Lists with labelled parts, judged together: a `## Fixed` list of one item is as much a
+    # part of the log as the long list above it.
+    lists = [(items, span) for items, span in _lists(lines, inside) if _labelled(items)]
+    if not _lists_issues([item for items, _ in lists for item in items]):
+        return None
+    used: set[int] = set()
+    for items, span in lists:
+        used.update(span)
+        for item in items:
+            log.issues.append(_issue(item, log, status_at(item.line)))
+    return [i for i in range(len(lines)) if i not in used]
+
+
+def _lists(lines: list[str], inside: list[bool]) -> list[tuple[list[_Item], range]]:
+    """Runs of top-level bullets (blank lines between them allowed) with their indented parts."""
+    runs: list[tuple[list[_Item], range]] = []
+    items: list[_Item] = []
+    start = end = 0
+    for i, line in enumerate(lines):
+        if inside[i]:
+            if items and (not line.strip() or line[:1].isspace()):
+                end = i + 1  # a code block inside an item
+                continue
+            if items:
+                runs.append((items, range(start, end)))
+                items = []
+            continue
+        top = _ITEM.match(line)
+        if top is not None:
+            if not items:
+                start = i
+            items.append(_Item(i, _title(top.group("text"))))
+            end = i + 1
+            continue
+        if not line.strip():
+            continue
+        if items and line[:1].isspace():
+            _add_part(items[-1], line, i)
+            end = i + 1
+            continue
+        if items:
+            runs.append((items, range(start, end)))
+            items = []
+    if items:
+        runs.append((items, range(start, end)))
+    return runs
+
+
+def _add_part(item: _Item, line: str, index: int) -> None:
+    part = _PART.match(line)
+    if part is not None and _is_label(part.group("label")):
+        item.parts.append(_Part(part.group("label").strip(), part.group("text").strip(), index))
+        return
+    sub = _SUB_ITEM.match(line)
+    text = (sub.group("text") if sub is not None else line).strip()
+    if sub is None and item.parts:
+        # A wrapped line continues the part above it.
+        item.parts[-1].text = f"{item.parts[-1].text}\n{text}".strip()
+        return
+    item.parts.append(_Part(None, text, index))
+
+
+def _is_label(label: str) -> bool:
+    return field_for(label) is not None or clean(label) in words("item_part")
+
+
+def _labelled(items: list[_Item]) -> bool:
+    return any(item.labels() for item in items)
+
+
+def _lists_issues(items: list[_Item]) -> bool:
+    with_fields = sum(1 for item in items if any(field_for(lb) for lb in item.labels()))
+    labelled = sum(1 for item in items if item.labels())
+    return len(items) >= 2 and with_fields >= 2 and labelled * 2 >= len(items)
+
+
+def _issue(item: _Item, log: ParsedLog, section_status: str | None) -> ParsedIssue:
+    line = item.line + 1
+    draft = IssueDraft(title=item.title or "(untitled)", source=log.source)
+    builder = DraftBuilder(log, draft, line)
+    builder.mark("title")
+    loose: list[str] = []
+    for part in item.parts:
+        if part.label is None:
+            loose.append(part.text)
+            continue
+        target = field_for(part.label)
+        if target is None:
+            builder.extra(part.label, part.text)
+        else:
+            builder.set_field(part.label, target, part.text, part.line + 1, subsection=False)
+    if loose:
+        text = "\n".join(f"- {text}" for text in loose)
+        if builder.has("description"):
+            builder.extra("Notes", text)
+        else:
+            builder.set_field("Description", "description", text, line, subsection=False)
+    if section_status and not builder.has("status"):
+        builder.set_field("section", "status", section_status, line, subsection=False)
+    builder.finish()
+    return ParsedIssue(draft=draft, line=line, filled=builder.filled, origin="list")
+
+
+def _title(text: str) -> str:
+    return text.replace("**", "").strip().rstrip(":：").strip()
