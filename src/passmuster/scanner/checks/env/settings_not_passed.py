@@ -139,14 +139,14 @@ class SettingsNotPassed(Rule):
         fields = [f for cls in found for f in cls.fields]
         read = {f.variable for f in fields}
         texts = [
-            source.text
+            source.text.lower()
             for path in service.python_files
             if (source := platform.python.get(path)) is not None
         ]
         for name, var in service.env.items():
             if var.origin != "environment" or name.upper() in read:
                 continue
-            if any(name.lower() in text.lower() for text in texts):
+            if any(name.lower() in text for text in texts):
                 continue  # read under its own name somewhere (getenv, environ, a string)
             words = _words(name)
             near = next(
