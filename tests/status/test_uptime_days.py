@@ -20,7 +20,7 @@ from passmuster.storage.monitor_store import MonitorStore
 from passmuster.storage.monitor_tables import monitor_uptime_days
 from passmuster.storage.uptime_store import UptimeStore, rebuild_uptime_days
 from passmuster.usecases.desk import Desk
-from passmuster.usecases.status_page import StatusReader
+from passmuster.usecases.status_page import PERIODS, StatusReader
 from tests.status.seed import add_targets
 
 END = 1_800_000_000_000 - 1_800_000_000_000 % HOUR_MS + 17 * 60_000  # not on a boundary
@@ -79,6 +79,18 @@ def test_the_bars_day_counts_equal_the_roll_ups_and_samples_summed(
             fast = uptime.bar_days(since, list(TARGETS))
             assert fast == slow
             assert slow  # history was there to compare
+        # A badge's uptime: whole days from the day counts, the first day's rest from the
+        # tiers, as the tiers alone count it.
+        for since in (
+            *(END - length for length in PERIODS.values()),
+            END - 3 * DAY_MS - 5 * 60_000,
+            day_of(END) - 2 * DAY_MS,
+            END - 90 * DAY_MS,
+        ):
+            for targets in (["billing"], list(TARGETS)):
+                whole = uptime.periods({"p": since}, targets)["p"]
+                assert uptime.uptime_since(since, targets) == (whole.count, whole.ok)
+                assert whole.count > 0
         # The page built on the fast path shows the slow path's days and 90-day figure.
         now = datetime.fromtimestamp(END / 1000, UTC)
         status = StatusReader(desk, StatusConfig(enabled=True), clock=lambda: now).status()

@@ -224,9 +224,11 @@ class StatusReader:
 
     # -- badges --------------------------------------------------------------------------------
 
-    def badge_figures(self, service: str, periods: Iterable[str] = tuple(PERIODS)) -> BadgeFigures:
-        """One shown service's figures, uptime over `periods` only (the mean response time
-        when "24h" is among them); NotFound for a service the page does not show. Reads that
+    def badge_figures(
+        self, service: str, periods: Iterable[str] = tuple(PERIODS), *, latency: bool = True
+    ) -> BadgeFigures:
+        """One shown service's figures: uptime over `periods` only, the mean response time over
+        24 hours if `latency`; NotFound for a service the page does not show. Reads that
         service's targets alone: a badge is fetched often, by many READMEs."""
         rows = service_target_health(self.monitor.engine, service)
         shown = service not in self.config.hidden and (
@@ -237,10 +239,18 @@ class StatusReader:
         names = [r.name for r in rows]
         now = self.clock()
         now_ms = int(now.timestamp() * 1000)
-        wanted = {p: now_ms - PERIODS[p] for p in periods}
-        tallies = self.uptime.periods(wanted, names) if wanted and names else {}
-        uptime = {p: tallies[p].uptime if p in tallies else None for p in wanted}
-        day = tallies.get("24h")
+        uptime: dict[str, float | None] = {}
+        for period in periods:
+            count, ok = (
+                self.uptime.uptime_since(now_ms - PERIODS[period], names) if names else (0, 0)
+            )
+            uptime[period] = None if count == 0 else 100.0 * ok / count
+        # The mean response time needs latencies, which only the tiers keep.
+        day = (
+            self.uptime.periods({"24h": now_ms - PERIODS["24h"]}, names)["24h"]
+            if latency and names
+            else None
+        )
         state = worst(r.health for r in rows) if rows else "unknown"
         if state != "up" and covering(self.windows.active(), [service], now):
             state = "maintenance"

@@ -316,8 +316,8 @@ def service_badge(request: Request, service: ServiceName, kind: str) -> Response
     if kind not in BADGE_KINDS:
         raise NotFound(f"no badge {kind!r}: one of {', '.join(BADGE_KINDS)}")
     period = kind.removeprefix("uptime-")
-    needs = () if kind == "health" else ("24h",) if kind == "response-time" else (period,)
-    figures = _reader(request).badge_figures(service, needs)
+    needs = (period,) if kind.startswith("uptime-") else ()
+    figures = _reader(request).badge_figures(service, needs, latency=kind == "response-time")
     if kind == "health":
         return _svg(badge(service, figures.state, STATE_COLOURS.get(figures.state, "#757575")))
     if kind == "response-time":
