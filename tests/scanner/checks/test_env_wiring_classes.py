@@ -262,3 +262,20 @@ services:
     root = write_tree({"docker-compose.yml": compose, "deploy/.env.example": example})
     (finding,) = run(root, "ENV010")
     assert "5434" in finding.message and "5432" in finding.message
+
+
+def test_a_passed_variable_a_start_script_reads_is_not_unread(write_tree: WriteTree) -> None:
+    config = """
+from pydantic_settings import BaseSettings
+
+
+class Settings(BaseSettings):
+    cors_origins: str = "http://localhost:3000"
+
+
+settings = Settings()
+"""
+    files = _settings_platform(config, "      ALLOWED_ORIGINS: https://a.example")
+    assert [f.code for f in run(write_tree(files), "ENV009")] == ["ENV009"]
+    files["api/entrypoint.sh"] = '#!/bin/sh\nexport CORS_ORIGINS="$ALLOWED_ORIGINS"\nexec "$@"\n'
+    assert run(write_tree(files), "ENV009") == []

@@ -23,6 +23,14 @@ _GENERIC = frozenset(
     }
 )  # fmt: skip
 _EXAMPLE_SUFFIXES = (".example", ".sample", ".template", ".dist")
+# Variables servers, SDKs and base images read on their own, whatever the app's code says.
+_READ_BY_RUNTIME = (
+    "PYTHON", "PIP_", "UVICORN_", "GUNICORN_", "WEB_CONCURRENCY", "MAX_WORKERS", "APP_MODULE",
+    "MODULE_NAME", "VARIABLE_NAME", "FLASK_", "DJANGO_", "CELERY_", "SENTRY_", "OTEL_", "AWS_",
+    "GOOGLE_", "AZURE_", "HF_", "TRANSFORMERS_", "TORCH", "CUDA_", "NVIDIA_", "OMP_", "DD_",
+    "NEW_RELIC_", "ELASTIC_APM_", "PG", "TZ", "LANG", "LC_", "HTTP_PROXY", "HTTPS_PROXY",
+    "NO_PROXY", "REQUESTS_CA_BUNDLE", "SSL_CERT_", "PROMETHEUS_MULTIPROC_DIR", "GRPC_",
+)  # fmt: skip
 
 
 class SettingsNotPassed(Rule):
@@ -35,9 +43,11 @@ class SettingsNotPassed(Rule):
       `environment`, `env_file`, Dockerfile `ENV`), nor a committed env file the class
       loads, nor an example of that file sets: `Settings()` raises a `ValidationError` and
       the service exits at start;
-    * a variable compose passes that **no code of the service reads**, while a settings
-      field that shares its distinctive word keeps its default (`ALLOWED_ORIGINS` given,
-      `cors_origins` read): the value never arrives.
+    * a variable compose passes that **nothing in the service reads** (its code, its start
+      scripts, Dockerfile and command; variables servers and SDKs read themselves, such as
+      `GUNICORN_*` or `SENTRY_*`, are left alone), while a settings field that shares its
+      distinctive word keeps its default (`ALLOWED_ORIGINS` given, `cors_origins` read):
+      the value never arrives.
 
     Each settings class is one finding per compose project, listing every variable.
 
@@ -143,11 +153,18 @@ class SettingsNotPassed(Rule):
             for path in service.python_files
             if (source := platform.python.get(path)) is not None
         ]
+        others: list[str] | None = None
         for name, var in service.env.items():
             if var.origin != "environment" or name.upper() in read:
                 continue
+            if name.upper().startswith(_READ_BY_RUNTIME):
+                continue  # the server, an SDK or the image's start script reads it itself
             if any(name.lower() in text for text in texts):
                 continue  # read under its own name somewhere (getenv, environ, a string)
+            if others is None:
+                others = _other_texts(platform, service)
+            if any(name in text for text in others):
+                continue  # a start script, the Dockerfile or the command uses it
             words = _words(name)
             near = next(
                 (
@@ -181,6 +198,22 @@ class SettingsNotPassed(Rule):
             ],
             key=f"unread:{service.project}:{service.name}:{var.name}",
         )
+
+
+def _other_texts(platform: Platform, service: ServiceDef) -> list[str]:
+    """What else can read a variable in the container: the command, the Dockerfile and the
+    scripts and configuration files of the build context."""
+    found = [c.raw for c in (service.command, service.entrypoint) if c is not None]
+    context = (service.build_context or ".").rstrip("/") + "/"
+    if service.dockerfile_path is not None:
+        found.append(platform.texts.get(service.dockerfile_path, ""))
+    for texts in (platform.texts, platform.documents):
+        for path, text in texts.items():
+            if (context == "./" or path.startswith(context)) and not path.endswith(
+                (".py", ".md", ".rst")
+            ):
+                found.append(text)
+    return found
 
 
 def _words(name: str) -> set[str]:
