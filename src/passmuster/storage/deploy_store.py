@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, delete, func, insert, or_, select, update
+from sqlalchemy import Connection, and_, func, insert, or_, select, update
 
 from passmuster.core.deploy.attempts import Attempt, Result, Run, RunStatus
 from passmuster.errors import NotFound
@@ -273,16 +273,6 @@ def prune_output(c: Connection, services: Iterable[str], keep: int) -> int:
         )
         pruned += int(done.rowcount)
     return pruned
-
-
-def delete_run(c: Connection, run_id: int) -> None:
-    c.execute(delete(deploy_attempts).where(deploy_attempts.c.run == run_id))
-    c.execute(delete(deploy_runs).where(deploy_runs.c.id == run_id))
-
-
-def services_with_attempts(c: Connection) -> list[str]:
-    query = select(deploy_attempts.c.service).distinct().order_by(deploy_attempts.c.service)
-    return [str(name) for name in c.execute(query).scalars()]
 
 
 def stale_leases(c: Connection, now: datetime) -> list[Run]:

@@ -79,19 +79,6 @@ _COMMON = frozenset(
 )
 
 
-def create_search_objects(connection: Connection) -> None:
-    """Create the dialect's search structures (called by the migrations)."""
-    if connection.dialect.name == "sqlite":
-        connection.exec_driver_sql(
-            f"CREATE VIRTUAL TABLE IF NOT EXISTS {FTS_TABLE} USING fts5("
-            "title, body, tokenize = 'porter unicode61 remove_diacritics 2')"
-        )
-    elif connection.dialect.name == "postgresql":
-        connection.exec_driver_sql(
-            "CREATE INDEX IF NOT EXISTS ix_issues_search_vector ON issues USING gin (search_vector)"
-        )
-
-
 def search_body(draft: IssueDraft) -> str:
     """Everything searchable about an issue except its title."""
     parts: list[str] = [

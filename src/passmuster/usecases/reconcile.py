@@ -17,11 +17,10 @@ commit …") instead of crediting HEAD, which still has the defect.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from passmuster.core.findings import STILL_DETECTED, Finding, Occurrences, is_still_detected
+from passmuster.core.findings import STILL_DETECTED, Finding, Occurrences
 from passmuster.core.issues import (
     Issue,
     IssueDraft,
@@ -253,8 +252,3 @@ def _fixed_in(desk: Desk, issue: Issue) -> str | None:
 def occurrences(desk: Desk, number: int) -> Occurrences | None:
     """How often scans have seen the finding behind issue `number` (None: never)."""
     return desk.occurrences([number]).get(number)
-
-
-def claimed_resolved(issues: Sequence[Issue]) -> list[Issue]:
-    """The issues among `issues` flagged "claimed resolved, still detected" by the last scan."""
-    return [issue for issue in issues if is_still_detected(issue)]
