@@ -87,7 +87,9 @@ def test_a_stream_without_a_token_is_refused(sqlite_api: Api) -> None:
 def test_a_health_flip_recorded_by_the_monitor_reaches_the_stream(sqlite_api: Api) -> None:
     from passmuster.core.health import Health, TargetState
     from passmuster.core.targets import Target
-    from passmuster.storage.monitor_store import MonitorStore, Record, Sample
+    from passmuster.storage.monitor_store import MonitorStore
+    from passmuster.storage.probe_history_store import Sample
+    from passmuster.storage.target_store import Record
 
     store = MonitorStore(sqlite_api.desk.engine)
     target = Target(name="identity", url="http://127.0.0.1:9/healthz", service="identity")

@@ -9,7 +9,8 @@ from passmuster.core.targets import MonitorConfig
 from passmuster.monitor.configuration import setup_from
 from passmuster.monitor.notify.outbox import Backoff
 from passmuster.monitor.scheduler import Monitor, Timings
-from passmuster.storage.monitor_store import MonitorStore, Outgoing
+from passmuster.storage.monitor_store import MonitorStore
+from passmuster.storage.outbox_store import Outgoing
 from passmuster.usecases.desk import Desk
 
 FAST = Timings(delivery=0.02, jobs=3600.0, batch_window=0.005, max_idle=0.05)

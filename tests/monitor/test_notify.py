@@ -15,7 +15,8 @@ from passmuster.monitor.notify.email import EmailConfig
 from passmuster.monitor.notify.outbox import Backoff, Dispatcher
 from passmuster.monitor.notify.slack import SlackConfig, message
 from passmuster.monitor.notify.webhook import WebhookConfig
-from passmuster.storage.monitor_store import MonitorStore, Outgoing
+from passmuster.storage.monitor_store import MonitorStore
+from passmuster.storage.outbox_store import Outgoing
 from tests.monitor.servers import Receiver
 
 NOW = 0

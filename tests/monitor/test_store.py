@@ -7,8 +7,11 @@ import threading
 from passmuster.core.health import Health, TargetState
 from passmuster.core.targets import Target
 from passmuster.core.uptime import Tally
-from passmuster.storage.monitor_store import MonitorStore, Outgoing, Record, Sample
+from passmuster.storage.monitor_store import MonitorStore
+from passmuster.storage.outbox_store import Outgoing
+from passmuster.storage.probe_history_store import Sample
 from passmuster.storage.reminder_store import latest_openings
+from passmuster.storage.target_store import Record
 from passmuster.storage.uptime_store import UptimeStore
 
 NOW = 1_800_000_000_000

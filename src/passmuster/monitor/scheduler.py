@@ -36,7 +36,8 @@ from passmuster.core.targets import Target
 from passmuster.monitor.configuration import MonitorSetup
 from passmuster.monitor.notify.outbox import Backoff, DeliveryReport, Dispatcher
 from passmuster.monitor.probes import Prober
-from passmuster.storage.monitor_store import Claimed, MonitorStore
+from passmuster.storage.monitor_store import MonitorStore
+from passmuster.storage.target_store import Claimed
 from passmuster.usecases.desk import Desk
 from passmuster.usecases.incidents import IncidentKeeper, feed_escalations
 from passmuster.usecases.reminders import feed_reminders

@@ -19,7 +19,7 @@ from passmuster.core.health import urgency
 from passmuster.core.issues import IssueQuery, IssueType
 
 if TYPE_CHECKING:
-    from passmuster.storage.monitor_store import TargetRow
+    from passmuster.storage.target_store import TargetRow
     from passmuster.usecases.desk import Desk
 
 STATES = ("up", "degraded", "down", "unknown")

@@ -49,7 +49,10 @@ from passmuster.core.issues import (
 from passmuster.core.targets import Target
 from passmuster.errors import PassmusterError
 from passmuster.storage.maintenance_store import MaintenanceStore
-from passmuster.storage.monitor_store import Claimed, MonitorStore, Outgoing, Record, Sample
+from passmuster.storage.monitor_store import MonitorStore
+from passmuster.storage.outbox_store import Outgoing
+from passmuster.storage.probe_history_store import Sample
+from passmuster.storage.target_store import Claimed, Record
 from passmuster.usecases.desk import Desk
 from passmuster.usecases.maintenance_gate import MaintenanceGate
 

@@ -8,13 +8,13 @@ from typing import Any
 
 from passmuster.core.maintenance import MaintenanceWindow, check_window
 from passmuster.storage.maintenance_store import MaintenanceStore
-from passmuster.storage.monitor_store import MonitorStore
+from passmuster.storage.target_store import TargetStore
 
 
 def known_services(desk: Any) -> list[str]:
     """Services a window may name: the catalog and every service the monitor probes."""
     names = [s.name for s in desk.services()]
-    for row in MonitorStore(desk.engine).target_rows(active_only=False):
+    for row in TargetStore(desk.engine).target_rows(active_only=False):
         names.append(row.service or row.name)
     return sorted(set(names))
 

@@ -21,7 +21,7 @@ from passmuster.core.health import (
 from passmuster.core.maintenance import MaintenanceWindow, covering
 from passmuster.core.targets import Target
 from passmuster.storage.maintenance_store import MaintenanceStore
-from passmuster.storage.monitor_store import Claimed
+from passmuster.storage.target_store import Claimed
 
 Observed = tuple[Claimed, ProbeResult, Observation]
 

@@ -16,8 +16,10 @@ from typing import Any
 
 from passmuster.core.health import Health
 from passmuster.core.issues import format_number
-from passmuster.storage.monitor_store import MonitorStore, Outgoing, TargetRow
+from passmuster.storage.monitor_store import MonitorStore
+from passmuster.storage.outbox_store import Outgoing
 from passmuster.storage.reminder_store import latest_openings
+from passmuster.storage.target_store import TargetRow
 from passmuster.usecases.incidents import ChannelRule
 
 

@@ -19,7 +19,8 @@ from typing import Any, TypeVar
 import httpx
 
 from passmuster.monitor.notify import Permanent, Retry
-from passmuster.storage.monitor_store import MonitorStore, OutboxRow
+from passmuster.storage.monitor_store import MonitorStore
+from passmuster.storage.outbox_store import OutboxRow
 
 T = TypeVar("T")
 Runner = Callable[..., Awaitable[Any]]

@@ -1,0 +1,253 @@
+"""The notification outbox: notifications wait here until a worker leases and delivers them,
+in order per incident and channel; a lease expires, so a worker killed mid-delivery only delays
+a notification, never loses it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import (
+    Engine,
+    and_,
+    exists,
+    func,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection
+
+from passmuster.storage.engine import read_transaction, write_transaction
+from passmuster.storage.monitor_tables import (
+    monitor_channels,
+    monitor_outbox,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Outgoing:
+    """A notification to enqueue on one channel."""
+
+    key: str
+    channel: str
+    kind: str
+    payload: Mapping[str, Any]
+    incident: int | None = None
+    not_before: int = 0
+    status: str = "pending"
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxRow:
+    id: int
+    key: str
+    channel: str
+    kind: str
+    payload: dict[str, Any]
+    incident: int | None
+    status: str
+    attempts: int
+    not_before: int
+    last_error: str | None
+    created_at: int
+    sent_at: int | None
+
+
+class OutboxStore:
+    """Notifications waiting, being sent, sent, failed or held back."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def enqueue(self, items: Sequence[Outgoing], now: int) -> int:
+        """Add notifications; one already there (same key and channel) is left alone."""
+        if not items:
+            return 0
+        o = monitor_outbox
+        rows = [
+            {
+                "key": i.key,
+                "channel": i.channel,
+                "kind": i.kind,
+                "payload": json.dumps(dict(i.payload), sort_keys=True, default=str),
+                "incident": i.incident,
+                "status": i.status,
+                "attempts": 0,
+                "not_before": i.not_before or now,
+                "created_at": now,
+            }
+            for i in items
+        ]
+        dialect_insert = (
+            postgresql.insert if self.engine.dialect.name == "postgresql" else sqlite.insert
+        )
+        stmt = (
+            dialect_insert(o)
+            .on_conflict_do_nothing(index_elements=["key", "channel"])
+            .returning(o.c.id)
+        )
+        with write_transaction(self.engine) as conn:
+            # RETURNING counts what was inserted; executemany's rowcount is not reliable.
+            return len(conn.execute(stmt, rows).all())
+
+    def claim_outbox(
+        self, owner: str, now: int, *, limit: int, lease_ms: int, channels: Sequence[str]
+    ) -> list[OutboxRow]:
+        """Lease due notifications on enabled channels. A notification waits for earlier ones
+        of the same incident on its channel, so "resolved" never overtakes "opened"."""
+        if not channels:
+            return []
+        o = monitor_outbox
+        earlier = o.alias("earlier")
+        ready = or_(
+            and_(o.c.status == "pending", o.c.not_before <= now),
+            and_(o.c.status == "sending", o.c.lease_until < now),
+        )
+        blocked = exists().where(
+            earlier.c.channel == o.c.channel,
+            earlier.c.incident == o.c.incident,
+            earlier.c.id < o.c.id,
+            earlier.c.status.in_(("pending", "sending")),
+        )
+        due = (
+            select(o.c.id)
+            .where(ready, o.c.channel.in_(list(channels)), ~blocked)
+            .order_by(o.c.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        stmt = (
+            update(o)
+            .where(o.c.id.in_(due.scalar_subquery()), ready)
+            .values(
+                status="sending",
+                lease_owner=owner,
+                lease_until=now + lease_ms,
+                attempts=o.c.attempts + 1,
+            )
+            .returning(o)
+        )
+        with write_transaction(self.engine) as conn:
+            return [_outbox(r) for r in conn.execute(stmt)]
+
+    def mark_sent(self, row_id: int, owner: str, now: int) -> bool:
+        o = monitor_outbox
+        with write_transaction(self.engine) as conn:
+            result = conn.execute(
+                update(o)
+                .where(o.c.id == row_id, o.c.lease_owner == owner, o.c.status == "sending")
+                .values(status="sent", sent_at=now, lease_owner=None, lease_until=None)
+            )
+            if result.rowcount == 1:
+                self._count(conn, row_id, "sent")
+        return result.rowcount == 1
+
+    def mark_retry(self, row_id: int, owner: str, not_before: int, error: str) -> None:
+        o = monitor_outbox
+        with write_transaction(self.engine) as conn:
+            conn.execute(
+                update(o)
+                .where(o.c.id == row_id, o.c.lease_owner == owner, o.c.status == "sending")
+                .values(
+                    status="pending",
+                    not_before=not_before,
+                    last_error=error,
+                    lease_owner=None,
+                    lease_until=None,
+                )
+            )
+
+    def mark_failed(self, row_id: int, owner: str, error: str) -> None:
+        o = monitor_outbox
+        with write_transaction(self.engine) as conn:
+            result = conn.execute(
+                update(o)
+                .where(o.c.id == row_id, o.c.lease_owner == owner, o.c.status == "sending")
+                .values(status="failed", last_error=error, lease_owner=None, lease_until=None)
+            )
+            if result.rowcount == 1:
+                self._count(conn, row_id, "failed")
+
+    def hold(self, row_id: int, owner: str, error: str) -> None:
+        """Put a claimed notification back untouched (its channel was just disabled)."""
+        o = monitor_outbox
+        with write_transaction(self.engine) as conn:
+            conn.execute(
+                update(o)
+                .where(o.c.id == row_id, o.c.lease_owner == owner)
+                .values(
+                    status="pending",
+                    attempts=o.c.attempts - 1,
+                    last_error=error,
+                    lease_owner=None,
+                    lease_until=None,
+                )
+            )
+
+    def _count(self, conn: Connection, row_id: int, column: str) -> None:
+        o, c = monitor_outbox, monitor_channels
+        channel = select(o.c.channel).where(o.c.id == row_id).scalar_subquery()
+        conn.execute(update(c).where(c.c.name == channel).values({column: c.c[column] + 1}))
+
+    def suppress(self, incidents: Sequence[int], kinds: Sequence[str]) -> int:
+        """Hold back pending notifications of these incidents (a root cause explains them)."""
+        if not incidents:
+            return 0
+        o = monitor_outbox
+        with write_transaction(self.engine) as conn:
+            result = conn.execute(
+                update(o)
+                .where(
+                    o.c.incident.in_(list(incidents)),
+                    o.c.kind.in_(list(kinds)),
+                    o.c.status == "pending",
+                )
+                .values(status="suppressed")
+            )
+        return int(result.rowcount or 0)
+
+    def was_notified(self, incident: int, kinds: Sequence[str]) -> bool:
+        """Whether an opening of this incident went (or is going) out, i.e. was not held back."""
+        o = monitor_outbox
+        stmt = select(o.c.id).where(
+            o.c.incident == incident, o.c.kind.in_(list(kinds)), o.c.status != "suppressed"
+        )
+        with read_transaction(self.engine) as conn:
+            return conn.execute(stmt.limit(1)).first() is not None
+
+    def outbox(self, *, status: str | None = None, limit: int = 1000) -> list[OutboxRow]:
+        o = monitor_outbox
+        stmt = select(o).order_by(o.c.id).limit(limit)
+        if status is not None:
+            stmt = stmt.where(o.c.status == status)
+        with read_transaction(self.engine) as conn:
+            return [_outbox(r) for r in conn.execute(stmt)]
+
+    def outbox_depth(self) -> dict[tuple[str, str], int]:
+        """Count of notifications by (channel, status)."""
+        o = monitor_outbox
+        stmt = select(o.c.channel, o.c.status, func.count()).group_by(o.c.channel, o.c.status)
+        with read_transaction(self.engine) as conn:
+            return {(r[0], r[1]): int(r[2]) for r in conn.execute(stmt)}
+
+
+def _outbox(row: Any) -> OutboxRow:
+    return OutboxRow(
+        id=row.id,
+        key=row.key,
+        channel=row.channel,
+        kind=row.kind,
+        payload=json.loads(row.payload),
+        incident=row.incident,
+        status=row.status,
+        attempts=row.attempts,
+        not_before=row.not_before,
+        last_error=row.last_error,
+        created_at=row.created_at,
+        sent_at=row.sent_at,
+    )
