@@ -63,8 +63,8 @@ def test_it_lists_tokens_without_their_secrets(store: TokenStore) -> None:
     store.create("a", "reader", created_by="x")
     store.create("b", "admin", created_by="x")
     store.revoke("a")
-    assert [t.name for t in store.list()] == ["a", "b"]
-    assert [t.name for t in store.list(include_revoked=False)] == ["b"]
+    assert [t.name for t in store.tokens()] == ["a", "b"]
+    assert [t.name for t in store.tokens(include_revoked=False)] == ["b"]
 
 
 def test_names_are_unique_and_roles_are_checked(store: TokenStore) -> None:

@@ -51,7 +51,7 @@ def list_tokens(
     from passmuster.usecases.tokens import TokenStore
 
     with desk_session() as desk:
-        tokens = TokenStore(desk.engine).list(include_revoked=all_)
+        tokens = TokenStore(desk.engine).tokens(include_revoked=all_)
     if as_json:
         emit_json(tokens)
         return

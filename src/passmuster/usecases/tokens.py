@@ -136,7 +136,7 @@ class TokenStore:
             raise NotFound(f"no token named {name!r}", field="name")
         return self._info(row._mapping)
 
-    def list(self, *, include_revoked: bool = True) -> list[TokenInfo]:
+    def tokens(self, *, include_revoked: bool = True) -> list[TokenInfo]:
         query = select(self._table).order_by(self._table.c.id)
         if not include_revoked:
             query = query.where(self._table.c.revoked_at.is_(None))
@@ -162,7 +162,7 @@ class TokenStore:
     def revoke_all(self) -> tuple[TokenInfo, ...]:
         """Revoke every active token (after a leak); the ones revoked now."""
         now = datetime.now(UTC)
-        active = self.list(include_revoked=False)
+        active = self.tokens(include_revoked=False)
         with write_transaction(self._engine) as conn:
             conn.execute(
                 update(self._table).where(self._table.c.revoked_at.is_(None)).values(revoked_at=now)

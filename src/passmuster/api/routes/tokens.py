@@ -36,7 +36,7 @@ def public(info: TokenInfo) -> TokenPublic:
 
 @router.get("", summary="Every token, without secrets")
 def list_tokens(tokens: TokensDep) -> list[TokenPublic]:
-    return [public(t) for t in tokens.list()]
+    return [public(t) for t in tokens.tokens()]
 
 
 @router.post(
