@@ -474,3 +474,10 @@ services:
     found = run(tree, "REF002", "REF005")
     # The user service is no submodule: its missing build context is still reported.
     assert [(f.code, f.service) for f in found] == [("REF002", "user")]
+
+
+def test_a_dockerfile_written_for_the_root_context_says_so(write_tree: WriteTree) -> None:
+    dockerfile = "FROM python:3.12-slim\nCOPY api/requirements.txt .\n"
+    tree = write_tree(_copying_service(dockerfile, **{"api/requirements.txt": ""}))
+    (finding,) = run(tree, "REF005")
+    assert "written for `context: .`" in finding.message

@@ -68,7 +68,12 @@ class CopySourceMissing(Rule):
                     if _missing(platform, context, source)
                 ]
                 if missing:
-                    yield self._finding(service, dockerfile, instruction, missing, context)
+                    at_root = context != "." and all(
+                        platform.abspath(source.lstrip("/")).exists() for source in missing
+                    )
+                    yield self._finding(
+                        service, dockerfile, instruction, missing, context, at_root=at_root
+                    )
 
     def _finding(
         self,
@@ -77,6 +82,8 @@ class CopySourceMissing(Rule):
         instruction: Instruction,
         missing: list[str],
         context: str,
+        *,
+        at_root: bool,
     ) -> Finding:
         where = "the repository root" if context == "." else context
         related = []
@@ -90,9 +97,14 @@ class CopySourceMissing(Rule):
                 )
             )
         what = "no such file" if len(missing) == 1 else "no such files"
+        hint = (
+            "; the paths are the repository root's: the Dockerfile is written for `context: .`"
+            if at_root
+            else ""
+        )
         return self.finding(
             f"{instruction.keyword} {', '.join(missing)}: {what} in the build context "
-            f"({where}); the image build stops here",
+            f"({where}); the image build stops here{hint}",
             dockerfile.path,
             instruction.line,
             service=service.name,
