@@ -135,9 +135,9 @@ def peer_rollout(spec: dict[str, object], delay: float) -> float:
 def passmuster_rollout(root: Path) -> tuple[float, float, int]:
     """(rollout seconds measured in-process, whole command seconds, attempts recorded)."""
     from passmuster.deploy import processes
+    from passmuster.deploy.configuration import load_deploy_setup
     from passmuster.deploy.operations import plan_for, stop_services, versions_for
     from passmuster.deploy.rollout import Rollout
-    from passmuster.deploy.setup import load_deploy_setup
     from passmuster.usecases.deployments import DeployLog, history
     from passmuster.usecases.desk import Desk
 

@@ -21,7 +21,7 @@ def platform(tmp_path: Path) -> Iterator[FakePlatform]:
     found = FakePlatform(root)
     yield found
     from passmuster.deploy import state
-    from passmuster.deploy.setup import DESK_DIR, STATE_DIR
+    from passmuster.deploy.configuration import DESK_DIR, STATE_DIR
 
     state_dir = root / DESK_DIR / STATE_DIR
     for tracked in state.every(state_dir):

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from deploy.helpers import free_port
-from passmuster.deploy.setup import load_deploy_setup
+from passmuster.deploy.configuration import load_deploy_setup
 from passmuster.usecases.desk import Desk
 from tests.cli.helpers import run_cli as run
 

@@ -15,9 +15,9 @@ from deploy.helpers import FakePlatform, process_gone
 from passmuster.core.deploy.attempts import Result, RunStatus
 from passmuster.core.issues import IssueQuery
 from passmuster.deploy import processes, state
+from passmuster.deploy.configuration import load_deploy_setup
 from passmuster.deploy.operations import plan_for, stop_services
 from passmuster.deploy.rollout import Rollout, RolloutResult
-from passmuster.deploy.setup import load_deploy_setup
 from passmuster.usecases.deployments import DeployLog, history
 from passmuster.usecases.desk import Desk
 

@@ -37,8 +37,8 @@ from passmuster.core.durations import hours_text, seconds_text
 if TYPE_CHECKING:
     from passmuster.core.deploy.attempts import Attempt
     from passmuster.core.deploy.plan import Plan
+    from passmuster.deploy.configuration import DeploySetup
     from passmuster.deploy.rollout import RolloutResult
-    from passmuster.deploy.setup import DeploySetup
     from passmuster.usecases.deployments import Finished
 
 
@@ -94,7 +94,7 @@ RunnerOption = Annotated[
 
 
 def _setup(config: Path | None, runner: str | None = None) -> DeploySetup:
-    from passmuster.deploy.setup import load_deploy_setup
+    from passmuster.deploy.configuration import load_deploy_setup
 
     if config is not None and not config.is_file():
         raise BadInput(f"{config}: no such configuration file", field="config")

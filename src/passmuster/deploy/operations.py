@@ -12,7 +12,7 @@ from passmuster.core.deploy.attempts import Attempt, Version
 from passmuster.core.deploy.plan import Plan, make_plan
 from passmuster.core.issues import Issue
 from passmuster.deploy import processes, state
-from passmuster.deploy.setup import DeploySetup
+from passmuster.deploy.configuration import DeploySetup
 from passmuster.errors import ConfigError
 from passmuster.usecases.deployments import DeployLog, Swept
 from passmuster.usecases.desk import Desk

@@ -35,7 +35,7 @@ from passmuster.core.deploy.attempts import Attempt, Result, Run, RunStatus, Ver
 from passmuster.core.deploy.plan import Plan
 from passmuster.core.targets import Target
 from passmuster.deploy import processes, state
-from passmuster.deploy.setup import DeploySetup, Unit
+from passmuster.deploy.configuration import DeploySetup, Unit
 from passmuster.monitor.probes import Prober
 from passmuster.usecases.deployments import DeployLog, Finished, Outcome
 
