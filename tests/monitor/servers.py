@@ -18,6 +18,7 @@ import threading
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Self
 
 CHUNK = b"x" * 65536
 GIGABYTE = 1 << 30
@@ -121,7 +122,7 @@ class ThreadServer:
     def url(self, path: str = "/health") -> str:
         return f"http://127.0.0.1:{self.port}{path}"
 
-    def __enter__(self) -> ThreadServer:
+    def __enter__(self) -> Self:
         self._thread.start()
         self._ready.wait(5)
         return self

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import email
-import threading
 from collections.abc import Iterator
 
 import httpx
@@ -13,19 +11,17 @@ import pytest
 
 from passmuster.monitor.notify import Permanent, build_channel
 from passmuster.monitor.notify.email import EmailConfig
-from tests.monitor.servers import free_port
+from tests.monitor.servers import ThreadServer
 
 
-class SmtpServer:
+class SmtpServer(ThreadServer):
     """Accepts every message, or refuses recipients with 550 when `refuse` is set."""
 
     def __init__(self, refuse: bool = False) -> None:
-        self.port = free_port()
+        super().__init__()
         self.refuse = refuse
         self.messages: list[email.message.Message] = []
-        self._loop = asyncio.new_event_loop()
-        self._ready = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
+        self.handler = self._session
 
     async def _session(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         writer.write(b"220 test ESMTP\r\n")
@@ -51,33 +47,6 @@ class SmtpServer:
                 await writer.drain()
         finally:
             writer.close()
-
-    def _run(self) -> None:
-        asyncio.set_event_loop(self._loop)
-
-        async def main() -> None:
-            self._server = await asyncio.start_server(self._session, "127.0.0.1", self.port)
-            self._ready.set()
-            await self._server.serve_forever()
-
-        with contextlib.suppress(asyncio.CancelledError):
-            self._loop.run_until_complete(main())
-        self._loop.run_until_complete(asyncio.sleep(0.05))
-        self._loop.close()
-
-    def __enter__(self) -> SmtpServer:
-        self._thread.start()
-        self._ready.wait(5)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        def stop() -> None:
-            self._server.close()
-            for task in asyncio.all_tasks(self._loop):
-                task.cancel()
-
-        self._loop.call_soon_threadsafe(stop)
-        self._thread.join(5)
 
 
 @pytest.fixture
