@@ -21,6 +21,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
+from sqlalchemy.sql import Select
 from sqlalchemy.sql.dml import Insert
 
 from passmuster.core.uptime import DAY_MS
@@ -32,7 +33,6 @@ from passmuster.storage.monitor_tables import (
     monitor_targets,
     monitor_uptime_days,
 )
-from passmuster.storage.uptime_store import day_rollup_source
 
 MINUTE_MS = 60_000
 
@@ -115,25 +115,11 @@ class ProbeHistoryStore:
         raw_cut = (now - raw_ms) // MINUTE_MS * MINUTE_MS
         minute_cut = (now - minutes_ms) // HOUR_MS * HOUR_MS
         with write_transaction(self.engine) as conn:
-            bucket = (s.c.at - s.c.at % MINUTE_MS).label("bucket")
             rolled = conn.execute(select(func.count()).where(s.c.at < raw_cut)).scalar_one()
             if rolled:
-                source = (
-                    select(
-                        s.c.target,
-                        literal("m"),
-                        bucket,
-                        func.count(),
-                        func.sum(cast(s.c.ok, Integer)),
-                        func.sum(s.c.latency),
-                        func.max(s.c.latency),
-                    )
-                    .where(s.c.at < raw_cut)
-                    .group_by(s.c.target, bucket)
-                )
-                conn.execute(self._merge_rollups(source))
+                conn.execute(self._merge_rollups(_samples_by(raw_cut, "m", MINUTE_MS)))
                 # The same samples summed by day too: the status page's bars read days only.
-                conn.execute(self._merge_rollups(day_rollup_source(raw_cut)))
+                conn.execute(self._merge_rollups(_samples_by(raw_cut, "d", DAY_MS)))
                 conn.execute(delete(s).where(s.c.at < raw_cut))
             minutes = conn.execute(
                 select(func.count()).where(r.c.resolution == "m", r.c.bucket < minute_cut)
@@ -232,4 +218,24 @@ def insert_samples(conn: Connection, samples: Sequence[Mapping[str, Any]]) -> No
             {"target": target, "day": day, "count": count, "ok": ok}
             for (target, day), (count, ok) in sorted(days.items())
         ],
+    )
+
+
+def _samples_by(before_ms: int, resolution: str, width_ms: int) -> Select[Any]:
+    """Raw samples older than `before_ms` summed per target and `width_ms` bucket, as roll-up
+    rows of `resolution` (for an upsert into the roll-ups)."""
+    s = monitor_samples
+    bucket = (s.c.at - s.c.at % width_ms).label("bucket")
+    return (
+        select(
+            s.c.target,
+            literal(resolution),
+            bucket,
+            func.count(),
+            func.sum(cast(s.c.ok, Integer)),
+            func.sum(s.c.latency),
+            func.max(s.c.latency),
+        )
+        .where(s.c.at < before_ms)
+        .group_by(s.c.target, bucket)
     )

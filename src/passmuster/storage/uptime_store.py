@@ -16,7 +16,6 @@ from sqlalchemy import (
     Connection,
     Engine,
     Integer,
-    Select,
     and_,
     case,
     cast,
@@ -38,25 +37,6 @@ from passmuster.storage.monitor_tables import (
     monitor_targets,
     monitor_uptime_days,
 )
-
-
-def day_rollup_source(before_ms: int) -> Select[Any]:
-    """Raw samples older than `before_ms` as day roll-up rows (for an upsert into roll-ups)."""
-    s = monitor_samples
-    day = (s.c.at - s.c.at % DAY_MS).label("day")
-    return (
-        select(
-            s.c.target,
-            literal("d"),
-            day,
-            func.count(),
-            func.sum(cast(s.c.ok, Integer)),
-            func.sum(s.c.latency),
-            func.max(s.c.latency),
-        )
-        .where(s.c.at < before_ms)
-        .group_by(s.c.target, day)
-    )
 
 
 def rebuild_uptime_days(conn: Connection) -> None:
