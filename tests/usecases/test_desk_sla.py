@@ -13,40 +13,28 @@ from passmuster.core.issues import Event, IssueDraft, Severity, Status
 from passmuster.core.sla import SlaPolicy
 from passmuster.errors import ConfigError
 from passmuster.usecases.desk import Desk
+from tests.usecases.helpers import HandClock
 
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 
 
-class FakeClock:
-    """The desk's clock, moved by hand so SLA tests need no waiting."""
-
-    def __init__(self) -> None:
-        self.now = T0
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, hours: float) -> None:
-        self.now += timedelta(hours=hours)
+@pytest.fixture
+def clock() -> HandClock:
+    return HandClock(T0)
 
 
 @pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
-def desk(database_url: str, clock: FakeClock) -> Iterator[Desk]:
+def desk(database_url: str, clock: HandClock) -> Iterator[Desk]:
     with Desk.connect(database_url, clock=clock) as opened:
         opened.sla_policy = SlaPolicy()
         yield opened
 
 
-def test_sla_lists_breached_and_at_risk_issues(desk: Desk, clock: FakeClock) -> None:
+def test_sla_lists_breached_and_at_risk_issues(desk: Desk, clock: HandClock) -> None:
     desk.file(IssueDraft(title="down", severity=Severity.CRITICAL), actor="a")
     desk.file(IssueDraft(title="slow", severity=Severity.HIGH), actor="a")
     desk.file(IssueDraft(title="typo", severity=Severity.LOW), actor="a")
-    clock.advance(3.5)
+    clock.advance(hours=3.5)
     report = [(s.number, s.clock, s.state) for s in desk.sla()]
     assert report == [
         (1, "respond", "breached"),
@@ -57,24 +45,24 @@ def test_sla_lists_breached_and_at_risk_issues(desk: Desk, clock: FakeClock) -> 
     assert [(s.number, s.clock) for s in desk.sla()] == [(1, "respond"), (1, "resolve")]
 
 
-def test_escalate_records_exactly_one_event_per_breach(desk: Desk, clock: FakeClock) -> None:
+def test_escalate_records_exactly_one_event_per_breach(desk: Desk, clock: HandClock) -> None:
     desk.file(IssueDraft(title="down", severity=Severity.CRITICAL), actor="a")
     desk.file(IssueDraft(title="fine", severity=Severity.MEDIUM), actor="a")
-    clock.advance(2)
+    clock.advance(hours=2)
     first = desk.escalate(actor="cron")
     assert [(e.issue, e.kind, e.field) for e in first] == [(1, "escalated", "respond")]
     assert desk.escalate(actor="cron") == []
-    clock.advance(3)
+    clock.advance(hours=3)
     assert [(e.issue, e.field) for e in desk.escalate(actor="cron")] == [(1, "resolve")]
     assert len(desk.events(kinds=["escalated"])) == 2
 
 
 def test_concurrent_escalations_still_record_one_event_per_breach(
-    desk: Desk, clock: FakeClock
+    desk: Desk, clock: HandClock
 ) -> None:
     for n in range(5):
         desk.file(IssueDraft(title=f"down {n}", severity=Severity.CRITICAL), actor="a")
-    clock.advance(2)
+    clock.advance(hours=2)
     results: list[list[Event]] = []
     threads = [
         threading.Thread(target=lambda: results.append(desk.escalate(actor="cron")))
@@ -88,15 +76,15 @@ def test_concurrent_escalations_still_record_one_event_per_breach(
     assert sorted(e.issue for e in desk.events(kinds=["escalated"])) == [1, 2, 3, 4, 5]
 
 
-def test_blocked_time_pauses_the_clock(desk: Desk, clock: FakeClock) -> None:
+def test_blocked_time_pauses_the_clock(desk: Desk, clock: HandClock) -> None:
     desk.file(IssueDraft(title="down", severity=Severity.CRITICAL), actor="a")
     desk.acknowledge(1, actor="a")
-    clock.advance(1)
+    clock.advance(hours=1)
     desk.transition(1, Status.BLOCKED, actor="a")
-    clock.advance(10)
+    clock.advance(hours=10)
     assert desk.sla() == []
     desk.transition(1, Status.IN_PROGRESS, actor="a")
-    clock.advance(2.5)
+    clock.advance(hours=2.5)
     (status,) = desk.sla()
     assert (status.clock, status.state, status.elapsed) == (
         "resolve",
@@ -106,7 +94,7 @@ def test_blocked_time_pauses_the_clock(desk: Desk, clock: FakeClock) -> None:
 
 
 def test_the_policy_comes_from_the_projects_passmuster_toml(
-    tmp_path: Path, clock: FakeClock
+    tmp_path: Path, clock: HandClock
 ) -> None:
     (tmp_path / "passmuster.toml").write_text(
         '[sla]\npause_statuses = []\n[sla.respond]\ncritical = "2h"\n', encoding="utf-8"
@@ -116,7 +104,7 @@ def test_the_policy_comes_from_the_projects_passmuster_toml(
         assert desk.sla_policy.resolve.critical == timedelta(hours=4)
         assert desk.sla_policy.pause_statuses == []
         desk.file(IssueDraft(title="down", severity=Severity.CRITICAL), actor="a")
-        clock.advance(1.5)
+        clock.advance(hours=1.5)
         assert [(s.clock, s.state) for s in desk.sla()] == [("respond", "at_risk")]
 
 
@@ -129,12 +117,12 @@ def test_a_wrong_policy_names_the_file_and_field(tmp_path: Path) -> None:
     assert "passmuster.toml" in str(caught.value) and "sla.resolve.high" in str(caught.value)
 
 
-def test_stats_through_the_desk(desk: Desk, clock: FakeClock) -> None:
+def test_stats_through_the_desk(desk: Desk, clock: HandClock) -> None:
     desk.file(IssueDraft(title="a", severity=Severity.HIGH, services=["identity"]), actor="a")
     desk.file(IssueDraft(title="b", severity=Severity.CRITICAL, services=["identity"]), actor="a")
-    clock.advance(0.5)
+    clock.advance(hours=0.5)
     desk.acknowledge(1, actor="c")
-    clock.advance(1.5)
+    clock.advance(hours=1.5)
     desk.transition(1, Status.RESOLVED, actor="c", fields={"resolution": "done"})
     stats = desk.stats()
     assert stats.total == 2 and stats.active == 1

@@ -8,16 +8,9 @@ from passmuster.core.issues import IssueDraft, IssueQuery, Severity, Status
 from passmuster.core.sla import SlaPolicy, escalations_due, sla_report
 from passmuster.storage import issue_store
 from passmuster.usecases.desk import Desk
+from tests.usecases.helpers import HandClock
 
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = T0
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 def _full(desk: Desk, now: datetime) -> list[tuple[object, ...]]:
@@ -31,7 +24,7 @@ def _full(desk: Desk, now: datetime) -> list[tuple[object, ...]]:
     return [*report, "due", *[(s.number, s.clock) for s in due]]
 
 
-def _varied_desk(desk: Desk, clock: Clock) -> None:
+def _varied_desk(desk: Desk, clock: HandClock) -> None:
     severities = [Severity.CRITICAL, Severity.HIGH, Severity.MEDIUM, Severity.LOW, Severity.INFO]
     for n in range(30):
         clock.now = T0 + timedelta(hours=n * 1.5)
@@ -62,7 +55,7 @@ def _varied_desk(desk: Desk, clock: Clock) -> None:
 
 
 def test_sla_and_escalations_equal_the_full_evaluation(database_url: str) -> None:
-    clock = Clock()
+    clock = HandClock(T0)
     with Desk.connect(database_url, clock=clock) as desk:
         desk.sla_policy = SlaPolicy()
         _varied_desk(desk, clock)
@@ -83,7 +76,7 @@ def test_sla_and_escalations_equal_the_full_evaluation(database_url: str) -> Non
 
 
 def test_a_tight_policy_still_equals_the_full_evaluation(database_url: str) -> None:
-    clock = Clock()
+    clock = HandClock(T0)
     with Desk.connect(database_url, clock=clock) as desk:
         desk.sla_policy = SlaPolicy.model_validate(
             {"respond": {"info": "10m"}, "resolve": {"low": "2h"}, "at_risk": 1.0}

@@ -12,33 +12,23 @@ from passmuster.core.issues import IssueDraft, Severity, Status
 from passmuster.core.leases import LeasePolicy
 from passmuster.errors import Conflict, InvalidValue
 from passmuster.usecases.desk import Desk
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = datetime(2026, 12, 5, 9, 0, tzinfo=UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> None:
-        self.now += timedelta(**delta)
+from tests.usecases.helpers import HandClock
 
 
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
+def clock() -> HandClock:
+    return HandClock(datetime(2026, 12, 5, 9, 0, tzinfo=UTC))
 
 
 @pytest.fixture
-def desk(database_url: str, clock: Clock) -> Iterator[Desk]:
+def desk(database_url: str, clock: HandClock) -> Iterator[Desk]:
     with Desk.connect(database_url, clock=clock) as opened:
         opened.file(IssueDraft(title="low work", severity=Severity.LOW), actor="lead")
         opened.file(IssueDraft(title="urgent work", severity=Severity.CRITICAL), actor="lead")
         yield opened
 
 
-def test_a_claim_takes_a_lease_of_the_default_length(desk: Desk, clock: Clock) -> None:
+def test_a_claim_takes_a_lease_of_the_default_length(desk: Desk, clock: HandClock) -> None:
     claimed = desk.claim(actor="agent-1")
     assert claimed is not None and claimed.number == 2
     assert claimed.lease is not None
@@ -49,7 +39,7 @@ def test_a_claim_takes_a_lease_of_the_default_length(desk: Desk, clock: Clock) -
     assert stored.status is Status.IN_PROGRESS
 
 
-def test_ready_never_offers_an_issue_under_a_live_claim(desk: Desk, clock: Clock) -> None:
+def test_ready_never_offers_an_issue_under_a_live_claim(desk: Desk, clock: HandClock) -> None:
     desk.claim(actor="agent-1", lease="10m")
     assert [i.number for i in desk.ready()] == [1]
     clock.advance(minutes=10)
@@ -57,7 +47,7 @@ def test_ready_never_offers_an_issue_under_a_live_claim(desk: Desk, clock: Clock
 
 
 def test_a_lapsed_claim_goes_to_the_next_claimer_with_an_event_naming_the_first(
-    desk: Desk, clock: Clock
+    desk: Desk, clock: HandClock
 ) -> None:
     desk.claim(actor="agent-1", lease="5m")
     clock.advance(minutes=6)
@@ -67,7 +57,7 @@ def test_a_lapsed_claim_goes_to_the_next_claimer_with_an_event_naming_the_first(
     assert [(e.old, e.actor) for e in expired] == [("agent-1", "passmuster")]
 
 
-def test_the_sweep_returns_lapsed_claims_to_the_queue_once(desk: Desk, clock: Clock) -> None:
+def test_the_sweep_returns_lapsed_claims_to_the_queue_once(desk: Desk, clock: HandClock) -> None:
     desk.claim(actor="agent-1", lease="2m")
     desk.claim(actor="agent-2", lease="1h")
     assert desk.sweep_leases() == []
@@ -82,7 +72,7 @@ def test_the_sweep_returns_lapsed_claims_to_the_queue_once(desk: Desk, clock: Cl
     assert [i.number for i in desk.held()] == [1]
 
 
-def test_sweeps_running_at_once_return_each_claim_once(desk: Desk, clock: Clock) -> None:
+def test_sweeps_running_at_once_return_each_claim_once(desk: Desk, clock: HandClock) -> None:
     desk.file_many([IssueDraft(title=f"w{n}") for n in range(6)], actor="lead")
     for n in range(8):
         desk.claim(actor=f"agent-{n}", lease="1m")
@@ -105,7 +95,7 @@ def test_sweeps_running_at_once_return_each_claim_once(desk: Desk, clock: Clock)
 
 
 def test_renewing_extends_the_claim_without_a_new_version_or_event(
-    desk: Desk, clock: Clock
+    desk: Desk, clock: HandClock
 ) -> None:
     claimed = desk.claim(actor="agent-1", lease="10m")
     assert claimed is not None
@@ -135,7 +125,7 @@ def test_releasing_gives_the_issue_back(desk: Desk) -> None:
     assert [i.number for i in desk.ready()] == [2, 1]
 
 
-def test_claiming_a_named_issue_checks_who_holds_it(desk: Desk, clock: Clock) -> None:
+def test_claiming_a_named_issue_checks_who_holds_it(desk: Desk, clock: HandClock) -> None:
     first = desk.claim(actor="agent-1", number=1, lease="5m")
     assert first is not None and first.number == 1
     with pytest.raises(Conflict, match="#001 is claimed by agent-1 until"):

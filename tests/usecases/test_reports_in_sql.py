@@ -32,17 +32,10 @@ from passmuster.storage import issue_store
 from passmuster.storage.migrate import upgrade
 from passmuster.storage.timeline_sums import refresh
 from passmuster.usecases.desk import Desk
+from tests.usecases.helpers import HandClock
 
 T0 = datetime(2026, 3, 30, 9, 0, tzinfo=UTC)
 SERVICES = ["api", "web", "db", "queue"]
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = T0
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 def _policy(rng: random.Random) -> SlaPolicy:
@@ -62,7 +55,7 @@ def _policy(rng: random.Random) -> SlaPolicy:
     )
 
 
-def _random_desk(desk: Desk, clock: Clock, rng: random.Random, issues: int) -> None:
+def _random_desk(desk: Desk, clock: HandClock, rng: random.Random, issues: int) -> None:
     for n in range(issues):
         clock.now = T0 + timedelta(minutes=rng.randint(0, 60 * 24 * 70))
         finished = rng.random() < 0.15
@@ -127,7 +120,7 @@ def _expected_sla(desk: Desk, now: datetime) -> list[object]:
     return list(sla_report(found, timelines, desk.sla_policy, now=now))
 
 
-def _compare(desk: Desk, clock: Clock, rng: random.Random, end: datetime) -> int:
+def _compare(desk: Desk, clock: HandClock, rng: random.Random, end: datetime) -> int:
     """Compare both reports at moments around the timelines; returns how many clocks listed."""
     listed = 0
     for hours in [-200, 0, 30, 24 * 40, rng.uniform(-500, 500)]:
@@ -147,7 +140,7 @@ def _compare(desk: Desk, clock: Clock, rng: random.Random, end: datetime) -> int
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_reports_equal_the_python_evaluation_on_random_desks(database_url: str, seed: int) -> None:
     rng = random.Random(seed)
-    clock = Clock()
+    clock = HandClock(T0)
     with Desk.connect(database_url, clock=clock) as desk:
         desk.sla_policy = _policy(rng)
         _random_desk(desk, clock, rng, issues=30)
@@ -162,7 +155,7 @@ def test_reports_equal_the_python_evaluation_on_random_desks(database_url: str, 
 def test_the_sums_equal_a_fresh_derivation_from_the_event_log(database_url: str) -> None:
     """What the write path keeps is what the migration's backfill (and `summarise`) derives."""
     rng = random.Random(11)
-    clock = Clock()
+    clock = HandClock(T0)
     with Desk.connect(database_url, clock=clock) as desk:
         _random_desk(desk, clock, rng, issues=25)
         with desk.engine.begin() as c:
@@ -187,7 +180,7 @@ def _sums(c: object) -> dict[int, tuple[object, ...]]:
 
 def test_upgrading_an_older_desk_fills_the_sums_from_its_events(sqlite_url: str) -> None:
     rng = random.Random(5)
-    clock = Clock()
+    clock = HandClock(T0)
     with Desk.connect(sqlite_url, clock=clock) as desk:
         _random_desk(desk, clock, rng, issues=20)
         end = clock.now
@@ -204,7 +197,7 @@ def test_upgrading_an_older_desk_fills_the_sums_from_its_events(sqlite_url: str)
 
 
 def test_events_recorded_in_bulk_keep_the_sums_too(database_url: str) -> None:
-    clock = Clock()
+    clock = HandClock(T0)
     with Desk.connect(database_url, clock=clock) as desk:
         filed = desk.file_many([IssueDraft(title="a"), IssueDraft(title="b")], actor="x")
         clock.now += timedelta(hours=3)
