@@ -477,7 +477,10 @@ services:
 
 
 def test_a_dockerfile_written_for_the_root_context_says_so(write_tree: WriteTree) -> None:
-    dockerfile = "FROM python:3.12-slim\nCOPY api/requirements.txt .\n"
-    tree = write_tree(_copying_service(dockerfile, **{"api/requirements.txt": ""}))
-    (finding,) = run(tree, "REF005")
+    dockerfile = "FROM python:3.12-slim\nCOPY api/requirements.txt .\nCOPY libs/common /libs\n"
+    files = {"api/requirements.txt": "", "libs/common/__init__.py": ""}
+    tree = write_tree(_copying_service(dockerfile, **files))
+    (finding,) = run(tree, "REF005")  # one cause, one finding listing both lines
     assert "written for `context: .`" in finding.message
+    assert "api/requirements.txt, libs/common" in finding.message
+    assert [(r.path, r.line) for r in finding.related][-1] == ("api/Dockerfile", 3)

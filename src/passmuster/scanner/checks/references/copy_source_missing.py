@@ -61,6 +61,7 @@ class CopySourceMissing(Rule):
                 continue
             if not service.build_context_exists:
                 continue  # REF002 reports the missing context itself
+            broken: list[tuple[Instruction, list[str]]] = []
             for instruction in _read_copies(dockerfile):
                 missing = [
                     source
@@ -68,12 +69,21 @@ class CopySourceMissing(Rule):
                     if _missing(platform, context, source)
                 ]
                 if missing:
-                    at_root = context != "." and all(
-                        platform.abspath(source.lstrip("/")).exists() for source in missing
-                    )
-                    yield self._finding(
-                        service, dockerfile, instruction, missing, context, at_root=at_root
-                    )
+                    broken.append((instruction, missing))
+            if not broken:
+                continue
+            every = [source for _, missing in broken for source in missing]
+            if context != "." and all(platform.abspath(s.lstrip("/")).exists() for s in every):
+                # One cause: the Dockerfile is written for the repository root as context.
+                first, *rest = broken
+                yield self._finding(
+                    service, dockerfile, first[0], every, context, at_root=True, also=rest
+                )
+                continue
+            for instruction, missing in broken:
+                yield self._finding(
+                    service, dockerfile, instruction, missing, context, at_root=False, also=[]
+                )
 
     def _finding(
         self,
@@ -84,6 +94,7 @@ class CopySourceMissing(Rule):
         context: str,
         *,
         at_root: bool,
+        also: list[tuple[Instruction, list[str]]],
     ) -> Finding:
         where = "the repository root" if context == "." else context
         related = []
@@ -96,6 +107,10 @@ class CopySourceMissing(Rule):
                     service=service.name,
                 )
             )
+        related.extend(
+            Location(dockerfile.path, other.line, message=", ".join(sources), service=service.name)
+            for other, sources in also
+        )
         what = "no such file" if len(missing) == 1 else "no such files"
         hint = (
             "; the paths are the repository root's: the Dockerfile is written for `context: .`"
