@@ -52,9 +52,10 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def rss_mb(pid: int) -> float:
+def rss_mb(pid: int, field: str = "VmRSS") -> float:
+    """Resident memory in MB; `VmHWM` for the peak."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
+        if line.startswith(f"{field}:"):
             return int(line.split()[1]) / 1024
     return float("nan")
 
@@ -404,7 +405,12 @@ def measure(database_url: str, folder: Path, args: argparse.Namespace) -> None:
             f"{rate / (peer.ok / 5):.2f}x the HTTP stack's ceiling",
             flush=True,
         )
-        print(f"  server RSS at the end: {rss_mb(server.process.pid):.0f} MB", flush=True)
+        print(
+            f"  server RSS at the end: {rss_mb(server.process.pid):.0f} MB "
+            f"(peak {rss_mb(server.process.pid, 'VmHWM'):.0f} MB); "
+            f"load average {os.getloadavg()[0]:.1f}",
+            flush=True,
+        )
     finally:
         _stop(server)
     from passmuster.storage import error_store
@@ -464,8 +470,9 @@ def big_run(database_url: str, folder: Path, total: int, groups: int) -> None:
             f"  big: {done:,} events into {len(found)} groups ({counted:,} counted, "
             f"{desk.count()} issues) in {took:.0f} s = {done / took:,.0f} events/s "
             f"({cpu / done * 1000:.3f} ms CPU per event, reading included); "
-            f"RSS {rss_mb(os.getpid()):.0f} MB; "
-            f"database {_database_size(database_url, folder):.0f} MB",
+            f"RSS {rss_mb(os.getpid()):.0f} MB (peak {rss_mb(os.getpid(), 'VmHWM'):.0f} MB); "
+            f"database {_database_size(database_url, folder):.0f} MB; "
+            f"load average {os.getloadavg()[0]:.1f}",
             flush=True,
         )
 

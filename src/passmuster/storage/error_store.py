@@ -193,13 +193,42 @@ def revoke_keys(c: Connection, service_id: int, *, now: datetime) -> int:
 def seen_event_ids(c: Connection, pairs: Sequence[tuple[int, str]]) -> set[tuple[int, str]]:
     """Which (service id, event id) pairs the desk has already taken."""
     found: set[tuple[int, str]] = set()
-    columns = tuple_(error_event_ids.c.service_id, error_event_ids.c.event_id)
     for chunk in _chunks(pairs):
-        query = select(error_event_ids.c.service_id, error_event_ids.c.event_id).where(
-            columns.in_(list(chunk))
-        )
-        found.update((int(s), str(e)) for s, e in c.execute(query))
+        found.update((int(s), str(e)) for s, e in c.execute(_seen_query(), {"pairs": list(chunk)}))
     return found
+
+
+# The per-batch queries are built once, their lists bound when they run: building one (and
+# working out its cache key) costs more than running it on SQLite.
+
+
+@cache
+def _seen_query() -> Any:
+    ids = error_event_ids
+    return select(ids.c.service_id, ids.c.event_id).where(
+        tuple_(ids.c.service_id, ids.c.event_id).in_(bindparam("pairs", expanding=True))
+    )
+
+
+@cache
+def _states_query() -> Any:
+    g = error_groups
+    return (
+        select(
+            g.c.id,
+            g.c.service_id,
+            g.c.key,
+            g.c.issue_number,
+            issues.c.status,
+            issues.c.close_reason,
+            issues.c.resolved_at,
+            g.c.resolve_mode,
+            g.c.resolve_release,
+            g.c.resolved_marker,
+        )
+        .select_from(g.outerjoin(issues, issues.c.number == g.c.issue_number))
+        .where(tuple_(g.c.service_id, g.c.key).in_(bindparam("keys", expanding=True)))
+    )
 
 
 def remember_event_ids(c: Connection, pairs: Sequence[tuple[int, str]]) -> None:
@@ -211,26 +240,9 @@ def group_states(
     c: Connection, keys: Sequence[tuple[int, str]]
 ) -> dict[tuple[int, str], GroupState]:
     """The groups with these (service id, key) pairs that exist, with their issues' state."""
-    g = error_groups
     found: dict[tuple[int, str], GroupState] = {}
     for chunk in _chunks(keys):
-        query = (
-            select(
-                g.c.id,
-                g.c.service_id,
-                g.c.key,
-                g.c.issue_number,
-                issues.c.status,
-                issues.c.close_reason,
-                issues.c.resolved_at,
-                g.c.resolve_mode,
-                g.c.resolve_release,
-                g.c.resolved_marker,
-            )
-            .select_from(g.outerjoin(issues, issues.c.number == g.c.issue_number))
-            .where(tuple_(g.c.service_id, g.c.key).in_(list(chunk)))
-        )
-        for row in c.execute(query):
+        for row in c.execute(_states_query(), {"keys": list(chunk)}):
             state = GroupState(
                 id=int(row[0]),
                 service_id=int(row[1]),
@@ -380,20 +392,23 @@ def prune_events(c: Connection, group_ids: Iterable[int], *, keep: int) -> None:
     ids = sorted(set(group_ids))
     if not ids:
         return
-    e = error_events
     for chunk in _chunks(ids):
-        ranked = (
-            select(
-                e.c.id,
-                func.row_number()
-                .over(partition_by=e.c.group_id, order_by=e.c.id.desc())
-                .label("rank"),
-            )
-            .where(e.c.group_id.in_(list(chunk)))
-            .subquery()
+        c.execute(_prune_statement(), {"groups": list(chunk), "keep": keep})
+
+
+@cache
+def _prune_statement() -> Any:
+    e = error_events
+    ranked = (
+        select(
+            e.c.id,
+            func.row_number().over(partition_by=e.c.group_id, order_by=e.c.id.desc()).label("rank"),
         )
-        old = select(ranked.c.id).where(ranked.c.rank > keep)
-        c.execute(delete(e).where(e.c.id.in_(old)))
+        .where(e.c.group_id.in_(bindparam("groups", expanding=True)))
+        .subquery()
+    )
+    old = select(ranked.c.id).where(ranked.c.rank > bindparam("keep"))
+    return delete(e).where(e.c.id.in_(old))
 
 
 def release_first_seen(c: Connection, service_id: int) -> dict[str, datetime]:
