@@ -207,3 +207,33 @@ def test_compaction_keeps_the_notifications_of_incidents_still_open(store: Monit
     state("t0", 5, False)  # resolved: its notifications go with the next compaction
     store.compact(NOW + week + 2, raw_ms=3_600_000, minutes_ms=week, hours_ms=10**12)
     assert store.outbox() == []
+
+
+def test_a_service_with_several_targets_has_its_worst_state_in_every_health_reading(
+    store: MonitorStore,
+) -> None:
+    """The live feed compares `states()`, the pages show `current()`: both name the worst."""
+    from passmuster.usecases.health import StoreHealth
+
+    targets = {
+        name: Target(name=name, url=f"http://127.0.0.1:1/{name}", service="api")
+        for name in ("api-a", "api-b", "api-c")
+    }
+    store.sync_targets(targets, NOW)
+    claimed = store.claim_due("w", NOW, limit=10, lease_ms=1000)
+    health = {"api-a": Health.UP, "api-b": Health.DOWN, "api-c": Health.UP}
+    store.record(
+        "w",
+        [
+            Record(
+                c.target.name,
+                TargetState(health=health[c.target.name]),
+                NOW + 10_000,
+                _sample(c.target.name, ok=health[c.target.name] is Health.UP),
+            )
+            for c in claimed
+        ],
+    )
+    reader = StoreHealth(store.engine)
+    assert reader.current()["api"].state == "down"
+    assert reader.states() == {"api": "down"}

@@ -97,9 +97,14 @@ class StoreHealth:
         self._store = MonitorStore(engine)
 
     def states(self) -> dict[str, str]:
+        # Every target's state without reading its probe specification; a service with several
+        # targets takes its worst, as in `current()`.
+        from passmuster.storage.uptime_store import target_health as stored_states
+
         out: dict[str, str] = {}
-        for name, (state, _service) in self._store.service_states().items():
-            out[name] = _worst(out.get(name), state.health.value)
+        for target in stored_states(self._engine):
+            name = target.service or target.name
+            out[name] = _worst(out.get(name), target.health)
         return out
 
     def targets(self) -> list[TargetHealth]:
