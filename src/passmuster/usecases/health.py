@@ -2,7 +2,7 @@
 
 `StoreHealth` reads the monitor's tables in the desk, so a monitor running anywhere on the same
 desk (in `serve --monitor`, or a separate `passmuster monitor`) shows up here. `targets()` gives
-each monitored target's latest state (`target_health` turns a stored row into it); `current()`
+each monitored target's latest state (`monitored_target` turns a stored row into it); `current()`
 folds those into each service's state, its worst target's, for the API, the services page, the
 MCP tools and the live feed; `overview(desk)` adds each service's open incidents for
 `passmuster status`. Before any probe every service is `unknown`.
@@ -26,7 +26,7 @@ STATES = ("up", "degraded", "down", "unknown")
 
 
 @dataclass(frozen=True, slots=True)
-class TargetHealth:
+class MonitoredTarget:
     """One monitored target as the monitor last recorded it."""
 
     name: str
@@ -70,9 +70,9 @@ def _time(ms: int | None) -> datetime | None:
     return None if ms is None else datetime.fromtimestamp(ms / 1000, UTC)
 
 
-def target_health(row: TargetRow) -> TargetHealth:
+def monitored_target(row: TargetRow) -> MonitoredTarget:
     state = row.state
-    return TargetHealth(
+    return MonitoredTarget(
         name=row.name,
         service=row.service,
         state=state.health.value,
@@ -107,9 +107,9 @@ class StoreHealth:
             out[name] = _worst(out.get(name), target.health)
         return out
 
-    def targets(self) -> list[TargetHealth]:
+    def targets(self) -> list[MonitoredTarget]:
         """Every active target, in the store's order."""
-        return [target_health(row) for row in self._store.target_rows()]
+        return [monitored_target(row) for row in self._store.target_rows()]
 
     def current(self) -> dict[str, ServiceHealth]:
         recent = self._recent()
