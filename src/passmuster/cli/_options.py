@@ -44,6 +44,25 @@ class Integer(click.ParamType[int]):
         )
 
 
+class BoundedInteger(click.IntRange):
+    """An integer between `low` and `high` read as Typer reads one (`Integer`), its range shown in
+    `--help` as click shows a range, and out-of-range values refused in pydantic's words."""
+
+    name = "integer range"
+
+    def __init__(self, low: int, high: int) -> None:
+        super().__init__(min=low, max=high)
+        self.low, self.high = low, high
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        number = Integer().convert(value, param, ctx)
+        if number < self.low:
+            self.fail(f"Input should be greater than or equal to {self.low}", param, ctx)
+        if number > self.high:
+            self.fail(f"Input should be less than or equal to {self.high}", param, ctx)
+        return number
+
+
 class Parsed(click.ParamType[Any]):
     """A value read by `parse`, which raises click.BadParameter with the reason."""
 

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING
 
 import click
-import typer
 
+from passmuster.cli import _options as opt
 from passmuster.cli._output import (
     BadInput,
     database_url,
@@ -22,7 +23,6 @@ from passmuster.core.visible import escape_controls
 if TYPE_CHECKING:
     import uvicorn
 
-app = typer.Typer(add_completion=False, rich_markup_mode=None)
 
 # Uvicorn's levels, spelled out so the help and the check need not import uvicorn.
 LOG_LEVELS = ("critical", "error", "warning", "info", "debug", "trace")
@@ -55,36 +55,14 @@ def server_for(config: uvicorn.Config) -> uvicorn.Server:
     return Server(config)
 
 
-@app.command("serve")
 def serve(
-    host: Annotated[
-        str, typer.Option("--host", help="Address to listen on. Anything but loopback is public.")
-    ] = "127.0.0.1",
-    port: Annotated[
-        int, typer.Option("--port", min=1, max=65535, help="Port to listen on.")
-    ] = 8000,
-    monitor: Annotated[
-        bool, typer.Option("--monitor", help="Also run the health monitor in this process.")
-    ] = False,
-    platform: Annotated[
-        Path | None,
-        typer.Option("--platform", help="Platform repository that POST /api/v1/scans/run scans."),
-    ] = None,
-    base_url: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--base-url",
-            help="SERVICE=URL for the monitor when it runs outside the compose network "
-            "(repeatable).",
-        ),
-    ] = None,
-    monitor_config: Annotated[
-        Path | None,
-        typer.Option("--monitor-config", help="The monitor's passmuster.toml or Gatus file."),
-    ] = None,
-    log_level: Annotated[
-        str, typer.Option("--log-level", help=f"{', '.join(LOG_LEVELS)}.")
-    ] = "info",
+    host: str,
+    port: int,
+    monitor: bool,
+    platform: Path | None,
+    base_url: Sequence[str] | None,
+    monitor_config: Path | None,
+    log_level: str,
 ) -> None:
     """Serve the dashboard and the REST API (no auto-reload: this is the real server)."""
     import uvicorn
@@ -169,3 +147,47 @@ def serve(
         ) from None
     finally:
         desk.close()
+
+
+def _path_option(name: str, help: str) -> opt.Option:
+    return opt.Option(
+        [name], help=help, type=click.Path(path_type=Path), type_label="<path>", reference="PATH"
+    )
+
+
+# Declared on plain click (cli/_options.py), with Typer's help and messages: Typer and its
+# conversions cost the server tens of milliseconds of start-up.
+app = click.Group("serve")
+app.add_command(
+    opt.command(
+        "serve",
+        serve,
+        [
+            opt.text_option(
+                "--host",
+                help="Address to listen on. Anything but loopback is public.",
+                default="127.0.0.1",
+            ),
+            opt.Option(
+                ["--port"],
+                help="Port to listen on.",
+                type=opt.BoundedInteger(1, 65535),
+                default=8000,
+                type_label="<int range>",
+                reference="INTEGER",
+            ),
+            opt.flag(
+                "--monitor", help="Also run the health monitor in this process.", show_default=False
+            ),
+            _path_option("--platform", "Platform repository that POST /api/v1/scans/run scans."),
+            opt.text_option(
+                "--base-url",
+                help="SERVICE=URL for the monitor when it runs outside the compose network "
+                "(repeatable).",
+                multiple=True,
+            ),
+            _path_option("--monitor-config", "The monitor's passmuster.toml or Gatus file."),
+            opt.text_option("--log-level", help=f"{', '.join(LOG_LEVELS)}.", default="info"),
+        ],
+    )
+)
