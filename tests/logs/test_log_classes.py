@@ -440,3 +440,11 @@ def test_code_in_a_heading_is_no_template_fill_in() -> None:
     )
     log = read_text(text, "known.md")
     assert [i.draft.original_id for i in log.issues] == ["ARCH-3"]
+
+
+def test_a_state_with_what_is_still_to_do_is_not_that_state() -> None:
+    from passmuster.logs.vocab import normalise_status
+
+    assert normalise_status("FIXED in sprint 2") is Status.RESOLVED
+    assert normalise_status("Fixed in Terraform, needs deployment") is None
+    assert normalise_status("Fixed in prod but not in staging") is None

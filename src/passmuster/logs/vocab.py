@@ -231,10 +231,13 @@ def normalise_status(raw: str) -> Status | None:
         # `**FIXED in sprint 2**`, `Resolved in v1.3.0`, `Corrigé dans la 2.1`: a state and
         # where it happened.
         m = _STATE_WHERE.match(strip_emoji(raw).replace("*", "").replace("_", " ").strip())
-        if m is not None:
+        if m is not None and not _MORE_TO_SAY.search(raw[m.end() :]):
             found = vocabulary().statuses.get(clean(m.group(1)))
     return found
 
+
+# `Fixed in Terraform, needs deployment`: the place is followed by what is still to do.
+_MORE_TO_SAY = re.compile(r"[,;]|\s(?:but|needs?|pending|except|only|until)\b", re.IGNORECASE)
 
 # A state followed by the release, sprint, version or change it happened in.
 _STATE_WHERE = re.compile(

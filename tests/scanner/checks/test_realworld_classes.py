@@ -484,3 +484,30 @@ def test_a_dockerfile_written_for_the_root_context_says_so(write_tree: WriteTree
     assert "written for `context: .`" in finding.message
     assert "api/requirements.txt, libs/common" in finding.message
     assert [(r.path, r.line) for r in finding.related][-1] == ("api/Dockerfile", 3)
+
+
+def test_a_health_check_on_a_port_the_code_serves_besides_is_left_alone(
+    write_tree: WriteTree,
+) -> None:
+    compose = """
+services:
+  api:
+    build: ./api
+    command: uvicorn main:app --host 0.0.0.0 --port 8000
+    ports: ["8000:8000"]
+    healthcheck:
+      test: ["CMD", "python", "-c", "{probe}"]
+"""
+    probe = "import socket; socket.create_connection(('127.0.0.1', {port}))"
+    files = {
+        "api/Dockerfile": "FROM python:3.12-slim\nCOPY . /app\n",
+        "api/main.py": "from prometheus_client import start_http_server\nstart_http_server(9100)\n",
+    }
+    metrics = write_tree(
+        {"docker-compose.yml": compose.format(probe=probe.format(port=9100)), **files}
+    )
+    assert run(metrics, "PORT009") == []
+    nothing = write_tree(
+        {"docker-compose.yml": compose.format(probe=probe.format(port=9200)), **files}
+    )
+    assert [f.code for f in run(nothing, "PORT009")] == ["PORT009"]

@@ -36,6 +36,7 @@ EXPECTED: dict[str, list[tuple[str, int, str | None]]] = {
     "PORT006": [("services/billing/app/main.py", 7, "billing")],
     "PORT007": [("docker-compose.yml", 7, "kafka")],
     "PORT008": [("docker-compose.yml", 7, "gateway")],
+    "PORT009": [("docker-compose.yml", 10, "api")],
     "REF001": [("docker-compose.yml", 7, "api")],
     "REF002": [
         ("docker-compose.yml", 5, "api"),

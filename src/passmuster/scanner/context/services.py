@@ -313,6 +313,14 @@ def healthcheck_of(instruction: Instruction, path: str) -> HealthCheck:
     return HealthCheck(test, path, instruction.line, "dockerfile")
 
 
+def image_healthcheck(service: ServiceDef) -> HealthCheck | None:
+    """The final stage's own HEALTHCHECK, whatever compose says."""
+    if service.dockerfile is None:
+        return None
+    found = service.dockerfile.last("HEALTHCHECK")
+    return None if found is None else healthcheck_of(found, service.dockerfile.path)
+
+
 def _runs_python(service: ServiceDef) -> bool:
     """Whether the service's image is a Python one, as far as its Dockerfile tells."""
     dockerfile = service.dockerfile

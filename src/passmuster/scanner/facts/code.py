@@ -189,3 +189,17 @@ def reads_setting(platform: Platform, service: ServiceDef, field: str) -> bool:
         if source is not None and pattern.search(source.text):
             return True
     return False
+
+
+# `"[::]:50051"`, `port=9100`, `start_http_server(9100)`.
+_PORT_NUMBER = re.compile(r"(?:\]:|0\.0\.0\.0:|port\s*=\s*|_server\()([1-9]\d{1,4})\b")
+
+
+def ports_in_code(platform: Platform, service: ServiceDef) -> set[int]:
+    """Port numbers the service's code names (`add_insecure_port("[::]:50051")`,
+    `start_http_server(9100)`): a server it starts besides its main one may listen there."""
+    found: set[int] = set()
+    for source in platform.python_files(service):
+        for match in _PORT_NUMBER.finditer(source.text):
+            found.add(int(match.group(1)))
+    return found

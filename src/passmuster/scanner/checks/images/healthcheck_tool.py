@@ -7,7 +7,7 @@ from passmuster.core.issues import Severity
 from passmuster.scanner.context.commands import split_command
 from passmuster.scanner.context.images import image_flavour, parse_image
 from passmuster.scanner.context.model import HealthCheck, Platform, ServiceDef
-from passmuster.scanner.context.services import healthcheck_of
+from passmuster.scanner.context.services import image_healthcheck
 from passmuster.scanner.rule import Rule, unique
 
 # What each image family ships: python:<v> sits on buildpack-deps (curl and wget), slim images
@@ -67,7 +67,7 @@ class HealthcheckToolMissing(Rule):
     def _check(self, platform: Platform) -> Iterator[Finding]:
         for service in platform.services:
             checks = [service.healthcheck]
-            image_check = _dockerfile_check(service)
+            image_check = image_healthcheck(service)
             if image_check is not None and image_check != service.healthcheck:
                 # An image must work on its own: its HEALTHCHECK is judged even when this
                 # compose file replaces it (another deployment may not).
@@ -102,11 +102,3 @@ class HealthcheckToolMissing(Rule):
                 service=service.name,
                 key=tool,
             )
-
-
-def _dockerfile_check(service: ServiceDef) -> HealthCheck | None:
-    """The final stage's own HEALTHCHECK, whatever compose says."""
-    if service.dockerfile is None:
-        return None
-    found = service.dockerfile.last("HEALTHCHECK")
-    return None if found is None else healthcheck_of(found, service.dockerfile.path)

@@ -1,15 +1,12 @@
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 
 from passmuster.core.findings import Finding, Fix, Location
 from passmuster.core.issues import Severity
-from passmuster.scanner.context.model import Platform, ServiceDef
+from passmuster.scanner.context.model import Platform
+from passmuster.scanner.facts.code import ports_in_code
 from passmuster.scanner.rule import Rule, unique
-
-# `"[::]:50051"`, `port=9100`, `start_http_server(9100)`.
-_PORT_NUMBER = re.compile(r"(?:\]:|0\.0\.0\.0:|port\s*=\s*|_server\()([1-9]\d{1,4})\b")
 
 
 class UnlistenedPort(Rule):
@@ -58,7 +55,7 @@ class UnlistenedPort(Rule):
                 for p in service.expose
                 if p.origin == "compose-expose"
             ]
-            mentioned = _ports_in_code(platform, service)
+            mentioned = ports_in_code(platform, service)
             for port, path, line, what in entries:
                 if port in listening or port in mentioned:
                     continue  # a second server the code starts (gRPC on 50051, metrics)
@@ -70,13 +67,3 @@ class UnlistenedPort(Rule):
                     related=related,
                     key=str(port),
                 )
-
-
-def _ports_in_code(platform: Platform, service: ServiceDef) -> set[int]:
-    """Port numbers the service's code names (`add_insecure_port("[::]:50051")`,
-    `start_http_server(9100)`): a server it starts besides its main one may listen there."""
-    found: set[int] = set()
-    for source in platform.python_files(service):
-        for match in _PORT_NUMBER.finditer(source.text):
-            found.add(int(match.group(1)))
-    return found
