@@ -112,7 +112,7 @@ def scan_command(
 ) -> None:
     """Check the platform for cross-service breakage."""
     from passmuster.core.issues import Severity
-    from passmuster.scanner.engine import read_baseline, scan
+    from passmuster.scanner.engine import gc_paused, read_baseline, scan
     from passmuster.scanner.engine import write_baseline as save_baseline
     from passmuster.scanner.fixes import plan_fixes
     from passmuster.scanner.registry import default_registry
@@ -136,49 +136,51 @@ def scan_command(
     if timeout is not None:
         config.timeout = timeout
     threshold = Severity.parse(fail_on, field_name="--fail-on") if fail_on else config.fail_on
-    registry = default_registry()
-    baseline_path = baseline or (Path(config.baseline) if config.baseline else None)
-    known = read_baseline(baseline_path) if baseline_path and not write_baseline else None
-    root = path.resolve()
+    # The result holds every parsed file until the report is written: see gc_paused.
+    with gc_paused():
+        registry = default_registry()
+        baseline_path = baseline or (Path(config.baseline) if config.baseline else None)
+        known = read_baseline(baseline_path) if baseline_path and not write_baseline else None
+        root = path.resolve()
 
-    with _progress_bar(progress and sys.stderr.isatty()) as tick:
-        result = scan(root, config, registry=registry, baseline=known, progress=tick)
-    applied = 0
-    if diff:
-        plan = plan_fixes(root, result.findings, unsafe=unsafe_fixes)
-        text = plan.diff()
-        # The repository's own lines: on a terminal, control characters are shown, not sent.
-        click.echo(escape_controls(text) if sys.stdout.isatty() else text, nl=False)
-        count = len(plan.applied)
-        click.echo(f"{count} fix{'es' if count != 1 else ''} would be applied.", err=True)
-        sys.exit(1 if count else 0)
-    if fix:
-        fixed = fix_platform(
-            root, result, config, registry=registry, baseline=known, unsafe=unsafe_fixes
-        )
-        result, applied = fixed.result, fixed.applied
-        click.echo(f"Fixed {applied} finding{'s' if applied != 1 else ''}.", err=True)
-    if write_baseline is not None:
-        count = save_baseline(write_baseline, result.findings)
-        click.echo(f"Wrote {count} findings to the baseline {write_baseline}.", err=True)
-        sys.exit(0)
-    notes: list[str] = []
-    if record:
-        # Fixes just written are not in any commit yet: HEAD still has the defects.
-        notes = _record(root, result, registry, uncommitted=applied > 0)
-    report = REPORTERS[output_format](result, registry, notes)
-    if statistics:
-        report = _statistics(result)
-    if output is not None:
-        try:
-            output.write_text(report, encoding="utf-8")
-        except OSError as exc:
-            raise BadInput(f"--output {output}: {exc.strerror}", field="output") from None
-    elif output_format == "text" and not statistics and sys.stdout.isatty():
-        _print_coloured(report)
-    else:
-        click.echo(report, nl=False)
-    sys.exit(result.exit_code(threshold))
+        with _progress_bar(progress and sys.stderr.isatty()) as tick:
+            result = scan(root, config, registry=registry, baseline=known, progress=tick)
+        applied = 0
+        if diff:
+            plan = plan_fixes(root, result.findings, unsafe=unsafe_fixes)
+            text = plan.diff()
+            # The repository's own lines: on a terminal, control characters are shown, not sent.
+            click.echo(escape_controls(text) if sys.stdout.isatty() else text, nl=False)
+            count = len(plan.applied)
+            click.echo(f"{count} fix{'es' if count != 1 else ''} would be applied.", err=True)
+            sys.exit(1 if count else 0)
+        if fix:
+            fixed = fix_platform(
+                root, result, config, registry=registry, baseline=known, unsafe=unsafe_fixes
+            )
+            result, applied = fixed.result, fixed.applied
+            click.echo(f"Fixed {applied} finding{'s' if applied != 1 else ''}.", err=True)
+        if write_baseline is not None:
+            count = save_baseline(write_baseline, result.findings)
+            click.echo(f"Wrote {count} findings to the baseline {write_baseline}.", err=True)
+            sys.exit(0)
+        notes: list[str] = []
+        if record:
+            # Fixes just written are not in any commit yet: HEAD still has the defects.
+            notes = _record(root, result, registry, uncommitted=applied > 0)
+        report = REPORTERS[output_format](result, registry, notes)
+        if statistics:
+            report = _statistics(result)
+        if output is not None:
+            try:
+                output.write_text(report, encoding="utf-8")
+            except OSError as exc:
+                raise BadInput(f"--output {output}: {exc.strerror}", field="output") from None
+        elif output_format == "text" and not statistics and sys.stdout.isatty():
+            _print_coloured(report)
+        else:
+            click.echo(report, nl=False)
+        sys.exit(result.exit_code(threshold))
 
 
 def _statistics(result: ScanResult) -> str:

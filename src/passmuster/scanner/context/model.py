@@ -584,6 +584,12 @@ class Platform:
             self._derived[name] = build()
         return cast(T, self._derived[name])
 
+    def drop_derived(self) -> None:
+        """Forget the derived values (built again on next use). Many hold the platform
+        itself: dropped, the platform is no longer in a reference cycle and is freed as soon as
+        its last user lets go, without waiting for (and paying) a cyclic GC pass."""
+        self._derived.clear()
+
     def unique_services(self) -> list[ServiceDef]:
         """Each service name once: a name defined by several compose projects counts once
         (the first definition)."""
