@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Iterator
 
 from passmuster.core.findings import Finding, Fix, Location
@@ -61,17 +62,22 @@ class PublishedBeyondLoopback(Rule):
             published = [(s, p) for s in members for p in s.ports if p.host is not None]
             loopback = [(s, p) for s, p in published if p.host_ip in _LOOPBACK]
             wide = [(s, p) for s, p in published if p.host_ip in _ALL_INTERFACES]
+            # Counted once per name, not once per wide port: a large project has both by the
+            # thousand.
+            published_by = Counter(s.name for s, _ in published)
+            loopback_by = Counter(s.name for s, _ in loopback)
             for service, port in wide:
                 if in_development_setup(platform, service, port.path):
                     continue
                 if port.path not in lines:
                     lines[port.path] = platform.lines(port.path)
                 promise = _promise(lines[port.path], service, port)
-                siblings = [(s, p) for s, p in loopback if s.name != service.name]
-                others = sum(1 for s, _ in published if s.name != service.name)
-                convention = len(siblings) >= _CONVENTION and len(siblings) == others
+                others = len(published) - published_by[service.name]
+                loopback_others = len(loopback) - loopback_by[service.name]
+                convention = loopback_others >= _CONVENTION and loopback_others == others
                 if promise is None and not convention:
                     continue
+                siblings = [(s, p) for s, p in loopback if s.name != service.name]
                 why = (
                     f"the file says {promise!r}"
                     if promise is not None
