@@ -496,7 +496,9 @@ def main(argv: list[str]) -> None:
     if args.postgres:
         targets.append("postgres")
     for target in targets:
-        folder = WORK / target
+        # Each kind of run its own folder: a throughput run starting while a size run is going
+        # would otherwise delete the size run's desk under it.
+        folder = WORK / (f"{target}-big" if args.big else target)
         shutil.rmtree(folder, ignore_errors=True)
         folder.mkdir(parents=True)
         if target == "sqlite":
