@@ -448,3 +448,26 @@ def test_a_state_with_what_is_still_to_do_is_not_that_state() -> None:
     assert normalise_status("FIXED in sprint 2") is Status.RESOLVED
     assert normalise_status("Fixed in Terraform, needs deployment") is None
     assert normalise_status("Fixed in prod but not in staging") is None
+
+
+def test_a_legend_s_words_after_a_known_emoji_take_its_state_and_dated_ids_stay_whole() -> None:
+    text = (
+        "# Bug tracker\n\n## Critical\n\n| # | File | Bug | Status |\n|---|---|---|---|\n"
+        "| 1 | cli.py | Double main call | ✅ VERIFIED FIXED |\n"
+        "| 2 | nodes.py | None crash | 🔧 NEEDS FIX |\n"
+        "| 3 | validator.py | Error order | ⚪ NOT A BUG |\n"
+        "| 4 | client.py | Stream type | 🟡 PARTIAL |\n\n"
+        "## Fixed\n\n### BUG-20260224-001 — Audit log insert fails\n- **Severity:** High\n"
+    )
+    log = read_text(text, "BUG_TRACKER.md")
+    states = [(i.draft.original_id, i.draft.status) for i in log.issues]
+    assert states == [
+        ("1", Status.RESOLVED),
+        ("2", Status.OPEN),
+        ("3", Status.CLOSED),
+        ("4", Status.IN_PROGRESS),
+        ("BUG-20260224-001", Status.RESOLVED),
+    ]
+    assert log.issues[2].draft.close_reason is not None
+    assert log.issues[2].draft.close_reason.value == "invalid"
+    assert log.warnings == []

@@ -189,7 +189,7 @@ class DraftBuilder:
             key = clean(text)
             if "duplicate" in key:
                 self.draft.close_reason = CloseReason.DUPLICATE
-            elif "invalid" in key:
+            elif "invalid" in key or "not a bug" in key or "not reproducible" in key:
                 self.draft.close_reason = CloseReason.INVALID
             elif "wont" in key or "won t" in key:
                 self.draft.close_reason = CloseReason.WONT_FIX

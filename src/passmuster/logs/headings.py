@@ -37,9 +37,11 @@ _BARE_ID = re.compile(
     rf"^(?:\[(?P<bid>#\d+|{_KEY})\]\s*[-–—:：|]?|(?P<id>#\d+|{_KEY})(?:\s*[-–—:：|]|$)"
     rf"|(?P<sid>#\d+|[A-Z][A-Z0-9]*(?:[-_][A-Z0-9]+)*[-_][A-Z]{{0,3}}\d{{3,}})\s)\s*(?P<title>.*)$"
 )
-# What follows a word naming an issue: `#001`, `-2026-03-08-001`, ` 12`, then `-`, `:` or the end.
+# What follows a word naming an issue: `#001`, `-2026-03-08-001`, `-20260224-001`, ` 12`, then
+# `-`, `:` or the end.
 _ISSUE_TAIL = re.compile(
-    r"(?P<id>\s*#\s*[\w.-]*\d[\w.-]*|-\d{4}-\d{2}-\d{2}-\d+|[-\s]\d+\b|-[A-Z]{0,3}\d+[A-Za-z]?\b)?"
+    r"(?P<id>\s*#\s*[\w.-]*\d[\w.-]*|-\d{4}-\d{2}-\d{2}-\d+|-\d+(?:-\d+)+\b|[-\s]\d+\b"
+    r"|-[A-Z]{0,3}\d+[A-Za-z]?\b)?"
     r"\s*(?P<sep>[-–—:：|]|$)\s*(?P<title>.*)$"
 )
 # `1.`, `1)`, `1:`, `1.2.`, `1.2`, `01 -` before the title; not a date (`2026-08-09`).

@@ -233,6 +233,18 @@ def normalise_status(raw: str) -> Status | None:
         m = _STATE_WHERE.match(strip_emoji(raw).replace("*", "").replace("_", " ").strip())
         if m is not None and not _MORE_TO_SAY.search(raw[m.end() :]):
             found = vocabulary().statuses.get(clean(m.group(1)))
+    if found is None:
+        # `🟡 PARTIAL`, `✅ VERIFIED LIVE`: words of the log's own legend after an emoji the
+        # vocabulary knows; the emoji says the state.
+        # Only a legend's short label (`PARTIAL`, `NEEDS FIX`): `✅ Running fine` says how a
+        # service runs, not what state an issue is in.
+        text = raw.replace("*", "").strip()
+        lead = _EMOJI.match(text)
+        label = text[lead.end() :].strip() if lead is not None else ""
+        if lead is not None and (label.isupper() or " " not in label):
+            meaning = emoji_meaning(lead.group(0).strip())
+            if meaning is not None:
+                found = vocabulary().statuses.get(clean(meaning))
     return found
 
 
