@@ -471,3 +471,22 @@ def test_a_legend_s_words_after_a_known_emoji_take_its_state_and_dated_ids_stay_
     assert log.issues[2].draft.close_reason is not None
     assert log.issues[2].draft.close_reason.value == "invalid"
     assert log.warnings == []
+
+
+def test_a_state_with_its_date_after_the_title_marks_an_issue() -> None:
+    text = (
+        "# Issue tracker\n\n## Open\n\n### `watchlist-no-default`\n- **Area:** web\n"
+        "- **Status:** Open\n\nThe page opens empty.\n\n## Resolved\n\n"
+        "### `chart-fields-drift` — resolved 2026-05-17\nThe test pinned old fields.\n\n"
+        "## token-silent-expiry (2026-08-04, MITIGATED)\nRefresh tokens expired unnoticed.\n\n"
+        "## sink-stale-handle (2026-08-05, FIXED)\nThe sink kept a dropped table.\n"
+    )
+    log = read_text(text, "ISSUES.md")
+    found = [(i.draft.title, i.draft.status) for i in log.issues]
+    assert found == [
+        ("`watchlist-no-default`", Status.OPEN),
+        ("`chart-fields-drift`", Status.RESOLVED),
+        ("token-silent-expiry", Status.WORKAROUND_APPLIED),
+        ("sink-stale-handle", Status.RESOLVED),
+    ]
+    assert log.issues[1].draft.resolved_at is not None

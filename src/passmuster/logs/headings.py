@@ -51,7 +51,7 @@ _TAG = re.compile(r"^[\[【](?P<tag>[^\]】]{1,24})[\]】]\s*(?P<rest>.*)$")
 # A remark in brackets at the end: `(Resolved 2025-10-02)`, `（未修复）`, `[CRITICAL]`.
 _TRAILING_REMARK = re.compile(r"\s*[(（\[【](?P<inner>[^()（）\[\]【】]{1,40})[)）\]】]\s*$")
 # A last part after a dash: `Title - RESOLVED`, `Title — ✅ Fixed`.
-_TRAILING_PART = re.compile(r"\s+[-–—|]\s+(?P<tail>[^-–—|]{1,40})$")
+_TRAILING_PART = re.compile(r"\s+[-–—|]\s+(?P<tail>(?:[^-–—|]|(?<=\d)-(?=\d)){1,40})$")
 _SEPARATORS = " \t-–—:：|"
 _EMOJI_CHAR = (
     "[\u2190-\u21ff\u2300-\u23ff\u2460-\u27bf\u2b00-\u2bff\U0001f000-\U0001faff][\ufe0e\ufe0f]?"
@@ -284,6 +284,12 @@ def _finish(heading: Heading, marker: str | None, status: str | None) -> Heading
                 tail.isupper() or _LEADING_EMOJI.match(tail)
             ):
                 status, title = tail, title[: part.start()].rstrip()
+                continue
+            # `Title — resolved 2026-05-17`: a state with its date, in any case.
+            dated = _DATE.search(tail)
+            bare = _DATE.sub(" ", tail).strip(" ,;:-–—")
+            if dated is not None and bare and normalise_status(bare) is not None:
+                status, date, title = bare, dated.group(0), title[: part.start()].rstrip()
                 continue
         break
     title = _LEADING_EMOJI.sub("", title).strip()

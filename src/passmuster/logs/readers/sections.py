@@ -373,6 +373,9 @@ class SectionReader:
             return Evidence(STRONG)
         if not self._has_content(node):
             return Evidence(NONE)
+        if heading.status_text is not None and heading.date_text is not None:
+            # `## token-expiry (2026-08-04, MITIGATED)`: a state and the day it was reached.
+            return Evidence(STRONG)
         marked = (
             bool(anchors)
             or bool(part_fields)
