@@ -490,3 +490,16 @@ def test_a_state_with_its_date_after_the_title_marks_an_issue() -> None:
         ("sink-stale-handle", Status.RESOLVED),
     ]
     assert log.issues[1].draft.resolved_at is not None
+
+
+def test_korean_done_states_written_without_a_space_are_read() -> None:
+    text = (
+        "# 코드 리뷰 이슈\n\n## 1. 보안\n\n### 1.1 Secret Key 하드코딩 ✅ 수정완료\n\n"
+        "**파일**: app.py\n**상태**: ✅ 수정완료 (2025-12-11)\n\n---\n\n"
+        "### 1.2 SQL Injection 가능성\n\n**파일**: database.py\n**상태**: 미해결\n"
+    )
+    log = read_text(text, "ISSUES.md")
+    assert [(i.draft.title, i.draft.status) for i in log.issues] == [
+        ("Secret Key 하드코딩", Status.RESOLVED),
+        ("SQL Injection 가능성", Status.OPEN),
+    ]
