@@ -503,3 +503,22 @@ def test_korean_done_states_written_without_a_space_are_read() -> None:
         ("Secret Key 하드코딩", Status.RESOLVED),
         ("SQL Injection 가능성", Status.OPEN),
     ]
+
+
+def test_struck_titles_severity_prefixes_and_dotted_ids_are_read_off_the_heading() -> None:
+    text = (
+        "# Known issues\n\n## Testing gaps\n\n### ~~HIGH: No offline LLM tests~~ RESOLVED\n"
+        "Mocks landed.\n\n### ~~No scheduled tasks~~\nA scheduler runs them now.\n\n"
+        "### LOW: Voice interface testing\nNo tests yet.\n\n## Sprint 0\n\n"
+        "### #S0-1 · Screen mock-ups\n- **Status:** Open\n"
+    )
+    log = read_text(text, "KNOWN_ISSUES.md")
+    found = [(i.draft.original_id, i.draft.title, i.draft.status) for i in log.issues]
+    assert found == [
+        (None, "No offline LLM tests", Status.RESOLVED),
+        (None, "No scheduled tasks", Status.RESOLVED),
+        (None, "Voice interface testing", Status.OPEN),
+        ("#S0-1", "Screen mock-ups", Status.OPEN),
+    ]
+    severities = [log.issues[0].draft.severity, log.issues[2].draft.severity]
+    assert severities == [Severity.HIGH, Severity.LOW]

@@ -15,6 +15,7 @@ Real logs write all of these into the heading, in every order:
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import re
 from dataclasses import dataclass
@@ -34,7 +35,8 @@ _KEY = r"[A-Z][A-Z0-9]*(?:[-_][A-Z0-9]+)*[-_][A-Z]{0,3}\d+[A-Za-z]?"
 # An ID standing at the start: `#12`, `BUG-12`, `[#12]`, `[BUG-12]`, then a separator and a title.
 # A key followed only by a space needs three digits: `BUG-001 Title`, not `UTF-8 encoding`.
 _BARE_ID = re.compile(
-    rf"^(?:\[(?P<bid>#\d+|{_KEY})\]\s*[-–—:：|]?|(?P<id>#\d+|{_KEY})(?:\s*[-–—:：|]|$)"
+    rf"^(?:\[(?P<bid>#\d+|{_KEY})\]\s*[-–—:：|·]?|(?P<id>#[A-Z]{{0,3}}\d+(?:-\d+)?|{_KEY})"
+    rf"(?:\s*[-–—:：|·]|$)"
     rf"|(?P<sid>#\d+|[A-Z][A-Z0-9]*(?:[-_][A-Z0-9]+)*[-_][A-Z]{{0,3}}\d{{3,}})\s)\s*(?P<title>.*)$"
 )
 # What follows a word naming an issue: `#001`, `-2026-03-08-001`, `-20260224-001`, ` 12`, then
@@ -52,6 +54,8 @@ _TAG = re.compile(r"^[\[【](?P<tag>[^\]】]{1,24})[\]】]\s*(?P<rest>.*)$")
 _TRAILING_REMARK = re.compile(r"\s*[(（\[【](?P<inner>[^()（）\[\]【】]{1,40})[)）\]】]\s*$")
 # A last part after a dash: `Title - RESOLVED`, `Title — ✅ Fixed`.
 _TRAILING_PART = re.compile(r"\s+[-–—|]\s+(?P<tail>(?:[^-–—|]|(?<=\d)-(?=\d)){1,40})$")
+# Words in capitals ending the title: `Mock LLM testing RESOLVED`, `Login loop WONT FIX`.
+_TRAILING_CAPS = re.compile(r"\s+(?P<tail>[A-Z][A-Z' ]{2,24})$")
 _SEPARATORS = " \t-–—:：|"
 _EMOJI_CHAR = (
     "[\u2190-\u21ff\u2300-\u23ff\u2460-\u27bf\u2b00-\u2bff\U0001f000-\U0001faff][\ufe0e\ufe0f]?"
@@ -99,6 +103,16 @@ def find_issue_word(text: str) -> re.Match[str] | None:
 def parse_heading(raw: str) -> Heading:
     """`✅ **RESOLVED** - Issue #001: Title` → Heading("Title", "#001", "✅ **RESOLVED**", True)."""
     text = _strip_emphasis(raw)
+    if not (text.startswith("~~") and text.count("~~") >= 2):
+        return _parse_heading(raw, text)
+    # `### ~~Mock LLM tests~~`: a title struck through is done, unless it says otherwise.
+    heading = _parse_heading(raw.replace("~~", ""), text.replace("~~", "").strip())
+    if heading.status_text is None:
+        heading = dataclasses.replace(heading, status_text="Done")
+    return heading
+
+
+def _parse_heading(raw: str, text: str) -> Heading:
     marker: str | None = None
     status: str | None = None
     lead = _LEADING_EMOJI.match(text)
@@ -125,6 +139,9 @@ def parse_heading(raw: str) -> Heading:
     prefix = _status_prefix(rest)
     if prefix is not None:
         status, rest = prefix
+    severity_prefix = _severity_prefix(rest)
+    if severity_prefix is not None:
+        tag_severity, rest = severity_prefix
     bare = _BARE_ID.match(rest)
     if bare is not None:
         ident = bare.group("bid") or bare.group("id") or bare.group("sid")
@@ -185,6 +202,17 @@ def _status_prefix(text: str) -> tuple[str, str] | None:
         return None
     word = m.group("word").strip()
     if normalise_status(word) is None or not (word.isupper() or m.group("rest").startswith("#")):
+        return None
+    return word, m.group("rest")
+
+
+def _severity_prefix(text: str) -> tuple[str, str] | None:
+    """`HIGH: Title`, `CRITICAL - Title`: a severity in capitals written before the title."""
+    m = re.match(r"^(?P<word>[^\W\d_][\w ]{0,12}?)\s*[-–—:：|]\s*(?P<rest>\S.*)$", text)
+    if m is None:
+        return None
+    word = m.group("word").strip()
+    if not word.isupper() or normalise_severity(word) is None:
         return None
     return word, m.group("rest")
 
@@ -285,6 +313,15 @@ def _finish(heading: Heading, marker: str | None, status: str | None) -> Heading
             ):
                 status, title = tail, title[: part.start()].rstrip()
                 continue
+        shouted = _TRAILING_CAPS.search(title)
+        if shouted is not None and _no_words(status) and shouted.start() > 0:
+            # `Mock LLM testing RESOLVED`: a state in capitals after the title.
+            tail = shouted.group("tail").strip()
+            if normalise_status(tail) is not None:
+                status, title = tail, title[: shouted.start()].rstrip()
+                continue
+        if part is not None and _no_words(status):
+            tail = part.group("tail").strip()
             # `Title — resolved 2026-05-17`: a state with its date, in any case.
             dated = _DATE.search(tail)
             bare = _DATE.sub(" ", tail).strip(" ,;:-–—")
