@@ -511,3 +511,33 @@ services:
         {"docker-compose.yml": compose.format(probe=probe.format(port=9200)), **files}
     )
     assert [f.code for f in run(nothing, "PORT009")] == ["PORT009"]
+
+
+def test_an_image_variable_that_only_sets_a_value_or_is_overridden_is_left_alone(
+    write_tree: WriteTree,
+) -> None:
+    compose = """
+services:
+  api:
+    build: .
+  worker:
+    build: .
+    {worker}
+"""
+    dockerfile = "FROM python:3.12-slim\nENV APP=api PORT=8000\nCOPY . /app\nCMD {cmd}\n"
+    by_port = "uvicorn main:app --host 0.0.0.0 --port ${PORT}"
+    by_app = "python /app/${APP}/main.py"
+    cases = [
+        (by_port, "environment: {X: y}", []),  # the port is a value, not a choice of code
+        (by_app, "command: python /app/worker/main.py", []),  # one service left: no sharing
+        (by_app, "environment: {APP: worker}", []),  # one of them sets it
+        (by_app, "environment: {X: y}", ["ENV011"]),
+    ]
+    for cmd, worker, codes in cases:
+        tree = write_tree(
+            {
+                "docker-compose.yml": compose.format(worker=worker),
+                "Dockerfile": dockerfile.format(cmd=cmd),
+            }
+        )
+        assert [f.code for f in run(tree, "ENV011")] == codes, (cmd, worker)

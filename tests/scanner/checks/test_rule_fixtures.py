@@ -58,6 +58,7 @@ EXPECTED: dict[str, list[tuple[str, int, str | None]]] = {
     "ENV007": [("docker-compose.yml", 5, "instances-worker")],
     "ENV008": [("api.env", 2, "api")],
     "ENV010": [(".env.example", 3, None), (".env.example", 3, None)],
+    "ENV011": [("Dockerfile", 7, "order-service")],
     "ENV009": [("docker-compose.yml", 8, "api"), ("services/api/app/config.py", 8, "api")],
     "CODE001": [("services/api/app/main.py", 1, "api"), ("services/api/app/main.py", 3, "api")],
     "CODE002": [("services/api/app/main.py", 12, "api"), ("services/api/app/routes.py", 11, "api")],
