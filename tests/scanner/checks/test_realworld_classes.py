@@ -541,3 +541,15 @@ services:
             }
         )
         assert [f.code for f in run(tree, "ENV011")] == codes, (cmd, worker)
+
+
+def test_a_lowercase_dockerfile_is_the_one_docker_builds(write_tree: WriteTree) -> None:
+    compose = "services:\n  api:\n    build: ./api\n    ports: ['8000:8000']\n"
+    files = {
+        "docker-compose.yml": compose,
+        "api/dockerfile": "FROM python:3.12-slim\nCOPY main.py /app/\nCOPY missing.txt /app/\n",
+        "api/main.py": "",
+    }
+    found = run(write_tree(files), "REF002", "REF005")
+    # No missing Dockerfile; the lowercase one is read, so its missing COPY source is reported.
+    assert [(f.code, f.path) for f in found] == [("REF005", "api/dockerfile")]

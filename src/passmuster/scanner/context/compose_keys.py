@@ -101,7 +101,12 @@ def _build(service: ServiceDef, value: Any, ctx: KeyContext) -> None:
     service.build_where = Where(ctx.path, ctx.at("build"))
     service.build_context_exists = resolved is not None and ctx.is_dir(resolved)
     if resolved is not None:
-        service.dockerfile_path = posixpath.normpath(posixpath.join(resolved, dockerfile))
+        path = posixpath.normpath(posixpath.join(resolved, dockerfile))
+        lower = posixpath.join(resolved, "dockerfile")
+        if dockerfile == "Dockerfile" and not ctx.file_exists(path) and ctx.file_exists(lower):
+            # With no `dockerfile:` given, Docker takes a lowercase `dockerfile` too.
+            path = posixpath.normpath(lower)
+        service.dockerfile_path = path
         service.dockerfile_where = Where(ctx.path, dockerfile_line)
 
 

@@ -19,7 +19,8 @@ class MissingPath(Rule):
     `.gitignore` lists is left alone: it is kept out of the repository on purpose (a local
     `.env`, a `logs/` folder written at run time); so is a missing bind-mounted folder
     (certificates and data folders are provisioned on the host): the mounts reported are of
-    files (`./nginx.conf:/etc/nginx/nginx.conf`), where Docker puts an empty folder.
+    files (`./nginx.conf:/etc/nginx/nginx.conf`), where Docker puts an empty folder. With no
+    `dockerfile:` given, a lowercase `dockerfile` in the context is the one Docker builds.
 
     ## Why is this bad?
     `docker compose up` fails on a missing env file or build context, `pip install` on a
