@@ -7,19 +7,22 @@ describe and answer itself exactly as one served through eager routes.
 
 from __future__ import annotations
 
+import importlib
 import subprocess
 import sys
 from enum import IntEnum
+from pathlib import Path as FilePath
 from typing import Annotated, Any
 
 import httpx
 import pytest
 from fastapi import APIRouter, Depends, FastAPI, Header, Path, Query
-from fastapi.routing import APIRoute
+from fastapi.routing import APIRoute, _IncludedRouter
 from pydantic import BaseModel
 
 from api.live_server import serve_in_thread
-from passmuster.api.app import create_app
+from passmuster.api.app import API_PREFIX, create_app
+from passmuster.api.routes import ROUTERS as API_ROUTERS
 from passmuster.api.routes import (
     channels,
     deployments,
@@ -36,6 +39,7 @@ from passmuster.api.routes import (
 from passmuster.web import deployments as web_deployments
 from passmuster.web import pages, status_admin, status_page
 from passmuster.web.lazy_routes import LazyAPIRoute
+from passmuster.web.site import ROUTERS as PAGE_ROUTERS
 
 _MODULES = [
     channels,
@@ -185,20 +189,73 @@ def test_healthz_is_matched_before_any_router() -> None:
     assert "/healthz" in paths[: paths.index(None)]  # included routers have no path
 
 
-def test_making_the_app_builds_no_route() -> None:
-    # A fresh interpreter: in this one, other tests may have built routes already.
+def test_making_the_app_imports_no_router_and_listing_its_routes_builds_none() -> None:
     probe = (
         "from passmuster.api.app import create_app\n"
         "from passmuster.web.lazy_routes import LazyAPIRoute\n"
+        "from fastapi.routing import APIRoute\n"
         "import sys\n"
-        "create_app()\n"
-        f"routers = [sys.modules[m].router for m in {sorted(m.__name__ for m in _MODULES)!r}]\n"
-        "routes = [r for router in routers for r in router.routes]\n"
-        "print(len(routes), sum(isinstance(r, LazyAPIRoute) and not r.built for r in routes))\n"
+        f"modules = {sorted(m.__name__ for m in _MODULES)!r}\n"
+        "app = create_app()\n"
+        "print(sum(m in sys.modules for m in modules))\n"
+        "routes = [c.original_route for r in app.routes if hasattr(r, 'effective_route_contexts')"
+        " for c in r.effective_route_contexts()]\n"
+        "print(sum(m in sys.modules for m in modules))\n"
+        "print(sum(isinstance(r, APIRoute) for r in routes),"
+        " sum(isinstance(r, LazyAPIRoute) and not r.built for r in routes))\n"
     )
+    imported_by_making, imported_by_listing, declared_unbuilt = _in_a_fresh_interpreter(probe)
+    assert int(imported_by_making) == 0
+    assert int(imported_by_listing) == len(_MODULES)
+    declared, unbuilt = declared_unbuilt.split()
+    assert int(declared) > 80
+    assert unbuilt == declared
+
+
+_TABLES = [
+    *((f"passmuster.api.routes.{name}", API_PREFIX, path) for name, path in API_ROUTERS),
+    *((f"passmuster.web.{name}", "", path) for name, path in PAGE_ROUTERS),
+]
+
+
+def test_the_tables_list_every_router_the_application_serves() -> None:
+    listed = {module for module, _, _ in _TABLES}
+    assert listed == {module.__name__ for module in _MODULES}
+    api = FilePath(issues.__file__).parent
+    assert {f"passmuster.api.routes.{p.stem}" for p in api.glob("[!_]*.py")} <= listed
+
+
+@pytest.mark.parametrize("module, prefix, path", _TABLES, ids=lambda v: str(v))
+def test_every_route_of_a_router_starts_with_the_path_its_table_gives(
+    module: str, prefix: str, path: str
+) -> None:
+    router = importlib.import_module(module).router
+    head = (prefix + path).split("{", 1)[0]
+    assert router.routes
+    for route in router.routes:
+        # Non-empty, as including a router without a prefix would check (RouterOnFirstUse).
+        assert route.path  # type: ignore[attr-defined]
+        assert (prefix + route.path).startswith(head), route.path  # type: ignore[attr-defined]
+        assert not isinstance(route, _IncludedRouter)  # it includes no router of its own
+
+
+def test_a_router_first_used_is_not_imported_by_a_request_it_cannot_answer() -> None:
+    probe = (
+        "import sys\n"
+        "from starlette.routing import Match\n"
+        "from passmuster.web.lazy_routes import RouterOnFirstUse\n"
+        "name = 'passmuster.api.routes.tokens'\n"
+        "router = RouterOnFirstUse(name, path='/api/v1/tokens')\n"
+        "scope = {'type': 'http', 'path': '/api/v1/issues', 'method': 'GET', 'root_path': ''}\n"
+        "print(router.matches(scope)[0] is Match.NONE, name in sys.modules)\n"
+        "print(len(router.routes), name in sys.modules)\n"
+    )
+    assert _in_a_fresh_interpreter(probe) == ["True False", "3 True"]
+
+
+def _in_a_fresh_interpreter(probe: str) -> list[str]:
+    """The lines `probe` prints, run where no test has imported or built anything yet."""
     done = subprocess.run(
         [sys.executable, "-c", probe], capture_output=True, text=True, timeout=120, check=True
     )
-    declared, unbuilt = done.stdout.split()
-    assert int(declared) > 80
-    assert unbuilt == declared
+    return done.stdout.splitlines()

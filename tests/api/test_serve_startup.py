@@ -1,10 +1,11 @@
-"""What `passmuster serve` imports before it answers its first `/healthz`: start-up is guarded by
-structure, not timing (bench/RESULTS.md, "Server start-up").
+"""What `passmuster serve` imports before it answers its first `/healthz`, and what its first API
+request adds: start-up is guarded by structure, not timing (bench/RESULTS.md, "Server start-up").
 
 The server runs in a fresh interpreter, as a user starts it, on a real SQLite desk; once `/healthz`
-answers, the probe reports the modules loaded so far. Each module listed costs tens of
-milliseconds to import and is needed only by a later request (the pages, /metrics, /mcp), or, for
-Typer, not by `serve` at all.
+answers, and again once a list of issues has, the probe reports the modules loaded so far. Each
+module listed costs milliseconds to tens of milliseconds to import and is needed only by a later
+request (the pages, /metrics, /mcp, the routers of the API and their schemas), or, for Typer, not
+by `serve` at all.
 """
 
 from __future__ import annotations
@@ -14,11 +15,17 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import passmuster
+from api.helpers import make_tokens
 from api.live_server import free_port
+from passmuster.api.routes import ROUTERS
 from passmuster.usecases.desk import Desk
+from passmuster.web.site import ROUTERS as PAGE_ROUTERS
 
+API_ROUTE_MODULES = tuple(f"passmuster.api.routes.{module}" for module, _ in ROUTERS)
+PAGE_MODULES = tuple(f"passmuster.web.{module}" for module, _ in PAGE_ROUTERS)
 NOT_AT_START = (
     "typer",
     "rich",
@@ -27,21 +34,33 @@ NOT_AT_START = (
     "mcp",
     "prometheus_client",
     "pydantic.v1",
+    "passmuster.api.schemas",
+    "passmuster.storage.monitor_store",
+    *API_ROUTE_MODULES,
+    *PAGE_MODULES,
 )
 
 PROBE = """
 import json, os, sys, threading, time, urllib.request
-port = int(sys.argv[1])
+port, token = int(sys.argv[1]), sys.argv[2]
+
+def get(path, **headers):
+    request = urllib.request.Request(f"http://127.0.0.1:{port}{path}", headers=headers)
+    with urllib.request.urlopen(request, timeout=30) as answer:
+        return answer.read().decode()
 
 def report():
     while True:
         try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1) as answer:
-                body = answer.read().decode()
-                break
+            body = get("/healthz")
+            break
         except OSError:
             time.sleep(0.02)
-    print(json.dumps({"body": body, "modules": sorted(sys.modules)}), flush=True)
+    at_start = sorted(sys.modules)
+    listed = json.loads(get("/api/v1/issues?limit=1", Authorization=f"Bearer {token}"))
+    after = sorted(sys.modules)
+    print(json.dumps({"body": body, "at_start": at_start, "listed": listed, "after": after}))
+    sys.stdout.flush()
     os._exit(0)
 
 threading.Thread(target=report, daemon=True).start()
@@ -50,16 +69,22 @@ main(["serve", "--port", str(port), "--log-level", "warning"])
 """
 
 
-def test_serve_answers_healthz_before_importing_what_later_requests_need(tmp_path: Path) -> None:
+def _loaded(names: tuple[str, ...], modules: list[str]) -> list[str]:
+    return [name for name in names if any(m == name or m.startswith(name + ".") for m in modules)]
+
+
+def _serve_and_probe(tmp_path: Path) -> dict[str, Any]:
     url = f"sqlite:///{tmp_path / 'desk.db'}"
-    Desk.connect(url).close()
+    desk = Desk.connect(url)
+    token = make_tokens(desk)["reader"]
+    desk.close()
     env = {k: v for k, v in os.environ.items() if not k.startswith("PASSMUSTER_")}
     env["PASSMUSTER_DATABASE_URL"] = url
     # The passmuster under test, whatever the folder the server runs in.
     source = str(Path(passmuster.__file__).resolve().parents[1])
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [source, env.get("PYTHONPATH")]))
     done = subprocess.run(
-        [sys.executable, "-c", PROBE, str(free_port())],
+        [sys.executable, "-c", PROBE, str(free_port()), token],
         cwd=tmp_path,
         env=env,
         capture_output=True,
@@ -67,12 +92,17 @@ def test_serve_answers_healthz_before_importing_what_later_requests_need(tmp_pat
         timeout=120,
         check=True,
     )
-    report = json.loads(done.stdout.strip().splitlines()[-1])
+    report: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return report
+
+
+def test_serve_answers_healthz_before_importing_what_later_requests_need(tmp_path: Path) -> None:
+    report = _serve_and_probe(tmp_path)
     assert json.loads(report["body"]) == {"status": "ok"}
-    loaded = [
-        name
-        for name in NOT_AT_START
-        if any(m == name or m.startswith(name + ".") for m in report["modules"])
+    assert _loaded(NOT_AT_START, report["at_start"]) == []
+    assert "passmuster.api.app" in report["at_start"]  # the probe did see a started server
+    # The first request to the API imports the router it reaches, and no router it passes by.
+    assert report["listed"]["items"] == []
+    assert _loaded(API_ROUTE_MODULES + PAGE_MODULES, report["after"]) == [
+        "passmuster.api.routes.issues"
     ]
-    assert loaded == []
-    assert "passmuster.api.app" in report["modules"]  # the probe did see a started server

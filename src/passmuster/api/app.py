@@ -76,34 +76,13 @@ def create_app(settings: Settings | None = None, *, desk: Desk | None = None) ->
     app.state.settings = config
     app.state.given_desk = desk
 
-    from passmuster.api.routes import (
-        channels,
-        deployments,
-        errors,
-        events,
-        incident_updates,
-        issues,
-        maintenance,
-        reports,
-        scans,
-        services,
-        tokens,
-    )
+    from passmuster.api.routes import ROUTERS
+    from passmuster.web.lazy_routes import RouterOnFirstUse
 
-    for module in (
-        issues,
-        services,
-        scans,
-        deployments,
-        reports,
-        events,
-        channels,
-        tokens,
-        errors,
-        maintenance,
-        incident_updates,
-    ):
-        app.include_router(module.router, prefix=API_PREFIX)
+    # Each router's module (with its schemas) is imported when a request could first reach it.
+    for module, path in ROUTERS:
+        router = RouterOnFirstUse(f"passmuster.api.routes.{module}", path=API_PREFIX + path)
+        router.include_in(app.router, prefix=API_PREFIX)
 
     from passmuster.api.monitoring import MetricsEndpoint
 
@@ -121,10 +100,10 @@ def create_app(settings: Settings | None = None, *, desk: Desk | None = None) ->
     # The desk's MCP server for agents (streamable HTTP), behind the same tokens as the API.
     app.state.mcp = McpMount()
     app.router.routes.append(app.state.mcp.route())
-    from passmuster.web import pages
+    from passmuster.web import site
 
-    pages.install(app)
-    install_error_handlers(app, pages=pages.error_page)
+    site.install(app)
+    install_error_handlers(app, pages=site.error_page)
     app.add_middleware(_PokeAfterWrites)
     from passmuster.api.guard import LoginLimiter, RequestGuard
 

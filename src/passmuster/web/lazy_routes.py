@@ -11,18 +11,27 @@ built route is an ordinary route.
 
 Every router in `api/routes/` and `web/` declares `route_class=LazyAPIRoute` (it lives in web/,
 the lower of the two layers).
+
+A `RouterOnFirstUse` goes one step further: it stands in, in `include_router`, for the router of a
+module that is imported only when a request could reach one of its routes (its path starts with
+what every route of the router starts with), or when anything else asks for its routes (the
+OpenAPI schema, `url_path_for`, a listing of the application's routes). Importing the route
+modules and their schemas was the passmuster part of the server's start-up.
 """
 
 from __future__ import annotations
 
+import importlib
 import inspect
 import threading
 from collections.abc import Callable
 from enum import IntEnum
 from typing import Any
 
-from fastapi.routing import APIRoute
-from starlette.routing import compile_path, get_name
+from fastapi.routing import APIRoute, APIRouter
+from starlette._utils import get_route_path
+from starlette.routing import BaseRoute, Match, compile_path, get_name
+from starlette.types import Scope
 
 # APIRoute's keyword options with their defaults, read from FastAPI itself so they stay in step.
 _DEFAULTS: dict[str, Any] = {
@@ -92,3 +101,83 @@ class LazyAPIRoute(APIRoute):
                 APIRoute.__init__(self, self.path, self.endpoint, **self.options)
         # Raises AttributeError, as for any object, when the built route has no such attribute.
         return object.__getattribute__(self, name)
+
+
+class RouterOnFirstUse(APIRouter):
+    """The `router` of `module`, imported when first needed.
+
+    `path` is what the path of every route of that router starts with, where the router is
+    included (the include prefix and the router's own); a request elsewhere passes the router
+    without importing the module. The router included is this one, holding the module router's
+    very routes once imported, so it answers, describes itself and builds its routes (on first
+    use, `LazyAPIRoute`) exactly as the module's router would.
+    """
+
+    def __init__(self, module: str, *, path: str = "") -> None:
+        self.module = module
+        # Up to its first parameter: the part of the path every request to the router repeats.
+        self.path_head = path.split("{", 1)[0]
+        self._router: APIRouter | None = None
+        self._including = False
+        super().__init__()
+
+    @property
+    def loaded(self) -> bool:
+        return self._router is not None
+
+    def router(self) -> APIRouter:
+        """The module's router, the module imported now if it was not yet."""
+        if self._router is None:
+            router = importlib.import_module(self.module).router
+            # What including a router reads from it at once; a deferred router must not need it.
+            assert not router.on_startup and not router.on_shutdown, self.module
+            self._router = router
+        return self._router
+
+    # Starlette's and FastAPI's routers keep these as attributes, which their __init__ sets to
+    # empty lists: here they are the module router's own, read when first asked for.
+    @property
+    def routes(self) -> list[BaseRoute]:
+        return [] if self._including else self.router().routes
+
+    @routes.setter
+    def routes(self, routes: list[BaseRoute]) -> None:
+        assert not routes, "routes are declared in the module"
+
+    @property
+    def _low_priority_routes(self) -> list[BaseRoute]:
+        return self.router()._low_priority_routes
+
+    @_low_priority_routes.setter
+    def _low_priority_routes(self, routes: list[BaseRoute]) -> None:
+        assert not routes, "routes are declared in the module"
+
+    @property
+    def _routes_version(self) -> int:
+        # Included routers cache what they derive from the routes under this number.
+        return self.router()._routes_version
+
+    @_routes_version.setter
+    def _routes_version(self, version: int) -> None:
+        # APIRouter.__init__ sets 0; routes are added in the module, never to this router.
+        assert not self.loaded or version == self._routes_version, self.module
+
+    def include_in(self, parent: APIRouter, **options: Any) -> None:
+        """`parent.include_router(self, **options)`, without importing the module.
+
+        Including a router reads its routes only to check them (that it does not include
+        `parent`, that a route's path is not empty when the prefix is): checks that hold for
+        every route module, as tests/api/test_lazy_routes.py asserts, and would import it here.
+        """
+        self._including = True
+        try:
+            parent.include_router(self, **options)
+        finally:
+            self._including = False
+
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        # No route of this router matches a path that does not start with its head (nor does
+        # one differing by a trailing slash, which is all a redirect looks for).
+        if not get_route_path(scope).startswith(self.path_head):
+            return Match.NONE, {}
+        return super().matches(scope)

@@ -9,92 +9,32 @@ the desk changes.
 from __future__ import annotations
 
 import contextlib
-import threading
-from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, FastAPI, Form, Query, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.sse import EventSourceResponse, ServerSentEvent
-from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from passmuster.core.durations import duration_text, hours_text
-from passmuster.core.findings import is_still_detected
 from passmuster.core.issues import (
     CloseReason,
     IssueDraft,
-    IssueType,
-    Priority,
-    Severity,
     Status,
     coerce_field,
 )
-from passmuster.core.timeline import describe_event
 from passmuster.errors import AuthError, PassmusterError
 from passmuster.usecases.tokens import Role
 from passmuster.web import session, views
 from passmuster.web.issue_filters import Filters
 from passmuster.web.lazy_routes import LazyAPIRoute
-from passmuster.web.markdown import render_markdown
 from passmuster.web.path_params import ChannelPath, NumberPath
 from passmuster.web.session import WebUser
-from passmuster.web.time_filters import ago, when
 
 if TYPE_CHECKING:
-    from fastapi.templating import Jinja2Templates
+    from passmuster.web.site import Templates
 
-HERE = Path(__file__).parent
 router = APIRouter(route_class=LazyAPIRoute, include_in_schema=False)
-
-
-def install(app: FastAPI) -> None:
-    app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
-    app.state.templates = Templates()
-    app.include_router(router)
-    from passmuster.web import deployments, status_admin, status_page
-
-    app.include_router(deployments.router)
-    status_page.install(app)
-    status_admin.install(app)
-
-
-class Templates:
-    """The pages' Jinja2 templates, made when the first page is rendered: Jinja2 need not slow
-    the server's start-up."""
-
-    def __init__(self) -> None:
-        self._made: Jinja2Templates | None = None
-        self._making = threading.Lock()
-
-    def TemplateResponse(self, *args: Any, **kwargs: Any) -> HTMLResponse:
-        return self.made().TemplateResponse(*args, **kwargs)
-
-    def made(self) -> Jinja2Templates:
-        with self._making:
-            if self._made is None:
-                self._made = _make_templates()
-            return self._made
-
-
-def _make_templates() -> Jinja2Templates:
-    from fastapi.templating import Jinja2Templates
-
-    templates = Jinja2Templates(directory=HERE / "templates")
-    templates.env.filters["local"] = when
-    templates.env.filters["ago"] = ago
-    templates.env.filters["duration"] = duration_text
-    templates.env.filters["hours"] = hours_text
-    templates.env.filters["markdown"] = render_markdown
-    templates.env.filters["event"] = describe_event
-    templates.env.globals["STATUSES"] = list(Status)
-    templates.env.globals["SEVERITIES"] = list(Severity)
-    templates.env.globals["TYPES"] = list(IssueType)
-    templates.env.globals["PRIORITIES"] = list(Priority)
-    templates.env.globals["REASONS"] = list(CloseReason)
-    templates.env.globals["still_detected"] = is_still_detected
-    return templates
 
 
 def _page_user(request: Request) -> WebUser:
@@ -136,17 +76,9 @@ def _desk(request: Request) -> Any:
     return request.app.state.desk
 
 
-def _is_page(request: Request) -> bool:
-    path = request.url.path
-    return not (
-        path.startswith("/api/") or path in ("/healthz", "/mcp") or path.startswith("/static/")
-    )
-
-
 async def error_page(request: Request, exc: Exception) -> Response | None:
-    """The pages' answer to an error, or None to leave it to the JSON handlers."""
-    if not _is_page(request):
-        return None
+    """The answer to an error of a page's request (web/site.py), or None to leave it to the JSON
+    handlers."""
     if isinstance(exc, AuthError):
         target = "/login?" + urlencode({"next": request.url.path})
         if request.headers.get("HX-Request"):

@@ -18,10 +18,6 @@ router = APIRouter(route_class=LazyAPIRoute, include_in_schema=False)
 WindowPath = Path(ge=1, le=2**31 - 1)
 
 
-def install(app: Any) -> None:
-    app.include_router(router)
-
-
 def issue_updates(desk: Any, number: int) -> dict[str, Any]:
     """The issue page's public updates (incidents only)."""
     from passmuster.usecases.incident_updates import updates

@@ -43,10 +43,6 @@ _CONFIG_CHECK_SECONDS = 2.0
 ServiceName = Annotated[str, PathParam(min_length=1, max_length=128)]
 
 
-def install(app: Any) -> None:
-    app.include_router(router)
-
-
 # -- configuration -------------------------------------------------------------------------
 
 
