@@ -19,6 +19,7 @@ from passmuster.core.health import urgency
 from passmuster.core.issues import IssueQuery, IssueType
 
 if TYPE_CHECKING:
+    from passmuster.storage.monitor_store import MonitorStore
     from passmuster.storage.target_store import TargetRow
     from passmuster.usecases.desk import Desk
 
@@ -91,10 +92,18 @@ class StoreHealth:
     """Health from the monitor's store in the desk."""
 
     def __init__(self, engine: Any) -> None:
-        from passmuster.storage.monitor_store import MonitorStore
-
         self._engine = engine
-        self._store = MonitorStore(engine)
+        self._made: MonitorStore | None = None
+
+    @property
+    def _store(self) -> MonitorStore:
+        # Made when first read: the server makes this view to start, and the monitor's store
+        # (with the modules of every table it reads) need not be imported before it answers.
+        if self._made is None:
+            from passmuster.storage.monitor_store import MonitorStore
+
+            self._made = MonitorStore(self._engine)
+        return self._made
 
     def states(self) -> dict[str, str]:
         # Every target's state without reading its probe specification; a service with several
