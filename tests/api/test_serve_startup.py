@@ -41,7 +41,7 @@ NOT_AT_START = (
 )
 
 PROBE = """
-import json, os, sys, threading, time, urllib.request
+import gc, json, os, sys, threading, time, urllib.request
 port, token = int(sys.argv[1]), sys.argv[2]
 
 def get(path, **headers):
@@ -59,7 +59,8 @@ def report():
     at_start = sorted(sys.modules)
     listed = json.loads(get("/api/v1/issues?limit=1", Authorization=f"Bearer {token}"))
     after = sorted(sys.modules)
-    print(json.dumps({"body": body, "at_start": at_start, "listed": listed, "after": after}))
+    report = {"body": body, "at_start": at_start, "listed": listed, "after": after}
+    print(json.dumps({**report, "collecting": gc.isenabled()}))
     sys.stdout.flush()
     os._exit(0)
 
@@ -101,6 +102,7 @@ def test_serve_answers_healthz_before_importing_what_later_requests_need(tmp_pat
     assert json.loads(report["body"]) == {"status": "ok"}
     assert _loaded(NOT_AT_START, report["at_start"]) == []
     assert "passmuster.api.app" in report["at_start"]  # the probe did see a started server
+    assert report["collecting"]  # off while the server started, on once it serves
     # The first request to the API imports the router it reaches, and no router it passes by.
     assert report["listed"]["items"] == []
     assert _loaded(API_ROUTE_MODULES + PAGE_MODULES, report["after"]) == [

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import socket
 from pathlib import Path
@@ -83,6 +84,8 @@ def test_serve_on_a_taken_port_is_bad_input_not_not_found(desk_folder: Path, run
         port = taken.getsockname()[1]
         result = run("serve", "--port", str(port), code=2)
     assert f"could not start serving on 127.0.0.1:{port}" in result.stderr
+    # serve keeps the garbage collector off while it starts; a start that fails turns it on.
+    assert gc.isenabled()
 
 
 def test_demo_with_a_missing_platform_stops_before_doing_anything(run: Run, tmp_path: Path) -> None:

@@ -172,7 +172,8 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
             tasks.append(asyncio.create_task(monitor.run(stop), name="monitor"))
             log.info("monitor running in this process")
         # Everything made so far lives as long as the server: keep the collector from walking
-        # it again and again, which shows up as pauses in the slowest requests.
+        # it again and again, which shows up as pauses in the slowest requests. (`passmuster
+        # serve` keeps the collector off until this is done: cli/serve.py.)
         gc.freeze()
         tasks.append(asyncio.create_task(app.state.mcp.run(stop), name="mcp"))
         yield
