@@ -6,14 +6,15 @@ the commands that must start quickly. `ProjectConfig` is the platform's configur
 `passmuster.toml`, or `[tool.passmuster]` in `pyproject.toml`, found by walking up from the working
 directory. Each engine reads its own section into its own pydantic model through
 `ProjectConfig.section`, so a wrong value is reported with the file and the dotted field name.
-Nothing here runs at import time, and nothing here imports pydantic until a section is read.
+Nothing here runs at import time, nothing here imports pydantic until a section is read, and
+nothing imports the TOML reader until a file is found (a server or a command on a platform without
+one never pays for it).
 """
 
 from __future__ import annotations
 
 import getpass
 import os
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol, Self, TypeVar
@@ -117,6 +118,8 @@ def load_config(path: Path) -> ProjectConfig:
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
+    import tomllib
+
     try:
         with path.open("rb") as handle:
             return tomllib.load(handle)
