@@ -25,18 +25,33 @@ Rules read the parsed `Platform` only; they never open files, import or run scan
 
 from __future__ import annotations
 
+import functools
 import inspect
 import re
-from collections.abc import Iterable, Iterator, Mapping
-from typing import Any, ClassVar
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from typing import Any, ClassVar, Protocol, TypeVar
 
 from passmuster.core.findings import Finding, Fix, Fixit, Location
 from passmuster.core.issues import Severity
-from passmuster.scanner.context.model import Platform
+from passmuster.scanner.context.model import Platform, ServiceDef
 
 CODE_PATTERN = re.compile(r"^[A-Z]{2,5}[0-9]{3}$")
 NAME_PATTERN = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 REQUIRED_HEADINGS = ("## What it does", "## Why is this bad?", "## Example")
+RuleT = TypeVar("RuleT", bound="Rule")
+
+
+class Placed(Protocol):
+    """Anything read from a file at a line: a variable, a command, a port, a service."""
+
+    @property
+    def path(self) -> str: ...
+
+    @property
+    def line(self) -> int | None: ...
+
+
+PlacedT = TypeVar("PlacedT", bound=Placed)
 
 
 class Rule:
@@ -123,6 +138,34 @@ class Rule:
         if not isinstance(cls.fix, Fix):
             found.append("fix is not a Fix")
         return found
+
+
+def also_at(
+    places: Iterable[tuple[ServiceDef, PlacedT]], message: str | Callable[[PlacedT], str]
+) -> list[Location]:
+    """A finding's related locations: each further (service, place) the same problem stands
+    at, with `message` (or `message(place)`)."""
+    return [
+        Location(
+            place.path,
+            place.line,
+            message=message if isinstance(message, str) else message(place),
+            service=service.name,
+        )
+        for service, place in places
+    ]
+
+
+def reported_once(
+    check: Callable[[RuleT, Platform], Iterable[Finding]],
+) -> Callable[[RuleT, Platform], Iterator[Finding]]:
+    """A rule's `check` whose findings pass through `unique`: each problem once."""
+
+    @functools.wraps(check)
+    def check_once(rule: RuleT, platform: Platform) -> Iterator[Finding]:
+        return unique(check(rule, platform))
+
+    return check_once
 
 
 def unique(findings: Iterable[Finding]) -> Iterator[Finding]:

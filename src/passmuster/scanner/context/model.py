@@ -618,6 +618,17 @@ class Platform:
     def project_services(self, project: str) -> list[ServiceDef]:
         return [s for s in self.services if s.project == project]
 
+    def listening_services(self) -> Iterator[tuple[ServiceDef, set[int]]]:
+        """Each service whose server's ports are known, with those ports."""
+        for service in self.services:
+            if listening := service.listening_ports():
+                yield service, listening
+
+    def services_by_project(self) -> Iterator[list[ServiceDef]]:
+        """The services of each compose project, one list a project, in the projects' order."""
+        for project in self.projects:
+            yield self.project_services(project.name)
+
     def python_files(self, service: ServiceDef) -> list[PythonFile]:
         return [self.python[p] for p in service.python_files if p in self.python]
 

@@ -12,7 +12,7 @@ from passmuster.scanner.context.urls import LOOPBACK_HOSTS, find_urls
 from passmuster.scanner.facts.code import reachable_files, reads_setting
 from passmuster.scanner.facts.environment import env_values
 from passmuster.scanner.facts.paths import is_test_file
-from passmuster.scanner.rule import Rule, unique
+from passmuster.scanner.rule import Rule, reported_once
 
 _INFRASTRUCTURE_SCHEMES = frozenset(
     {"postgresql", "postgres", "mysql", "mariadb", "redis", "rediss", "amqp", "amqps", "mongodb"}
@@ -74,12 +74,9 @@ class HardcodedLocalhostUrl(Rule):
     severity = Severity.HIGH
     fix = Fix.NONE
 
+    @reported_once
     def check(self, platform: Platform) -> Iterator[Finding]:
-        return unique(self._check(platform))
-
-    def _check(self, platform: Platform) -> Iterator[Finding]:
-        for project in platform.projects:
-            members = platform.project_services(project.name)
+        for members in platform.services_by_project():
             owners: dict[int, ServiceDef] = {}
             for service in members:
                 for port in sorted(service.listening_ports()):

@@ -10,7 +10,7 @@ from passmuster.scanner.context.model import Platform, ServiceDef
 from passmuster.scanner.context.pysource import may_define_web
 from passmuster.scanner.facts.code import code_groups
 from passmuster.scanner.facts.paths import is_test_file
-from passmuster.scanner.rule import Rule, unique
+from passmuster.scanner.rule import Rule, reported_once
 
 _LOCAL_URL = re.compile(
     r"https?://(?:localhost|127\.0\.0\.1|0\.0\.0\.0|\[::1\])(?::\d+)?(/[^\s'\"),;]*)?"
@@ -60,10 +60,8 @@ class MissingHealthRoute(Rule):
     fix = Fix.NONE
     default_options: ClassVar[Mapping[str, Any]] = {"paths": []}
 
+    @reported_once
     def check(self, platform: Platform) -> Iterator[Finding]:
-        return unique(self._check(platform))
-
-    def _check(self, platform: Platform) -> Iterator[Finding]:
         served_elsewhere = {str(p).rstrip("/") for p in self.options["paths"]}
         for files, members in code_groups(platform):
             for member in members:

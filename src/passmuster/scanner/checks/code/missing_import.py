@@ -17,7 +17,7 @@ from passmuster.scanner.facts.local_modules import local_modules
 from passmuster.scanner.facts.paths import is_test_file
 from passmuster.scanner.facts.tables import table
 from passmuster.scanner.facts.versions import LATEST, likely_version
-from passmuster.scanner.rule import Rule, unique
+from passmuster.scanner.rule import Rule, reported_once
 
 
 def _known_bad() -> dict[tuple[str, str], dict[str, Any]]:
@@ -65,10 +65,8 @@ class MissingImportName(Rule):
     severity = Severity.CRITICAL
     fix = Fix.SAFE
 
+    @reported_once
     def check(self, platform: Platform) -> Iterator[Finding]:
-        return unique(self._check(platform))
-
-    def _check(self, platform: Platform) -> Iterator[Finding]:
         bad = _known_bad()
         self._local_cache = {}
         settings: dict[str, tuple[tuple[str, ...], str | None]] = {}

@@ -17,7 +17,7 @@ from passmuster.scanner.facts.code import import_roots, owned_python_files, reac
 from passmuster.scanner.facts.local_modules import local_modules
 from passmuster.scanner.facts.paths import is_test_file
 from passmuster.scanner.facts.tables import table
-from passmuster.scanner.rule import Rule, unique
+from passmuster.scanner.rule import Rule, reported_once
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,10 +116,8 @@ class ModuleNotInImage(Rule):
     severity = Severity.CRITICAL
     fix = Fix.NONE
 
+    @reported_once
     def check(self, platform: Platform) -> Iterator[Finding]:
-        return unique(self._check(platform))
-
-    def _check(self, platform: Platform) -> Iterator[Finding]:
         repo = _repo_modules(platform)
         found: dict[tuple[str, str], list[_Use]] = {}
         reasons: dict[tuple[str, str], str] = {}

@@ -9,7 +9,7 @@ from passmuster.core.issues import Severity
 from passmuster.scanner.context.model import Platform, ServiceDef
 from passmuster.scanner.context.urls import find_urls
 from passmuster.scanner.facts.environment import env_values
-from passmuster.scanner.rule import Rule, unique
+from passmuster.scanner.rule import Rule, reported_once
 
 _QUEUES = re.compile(r"(?:^|\s)(?:-Q|--queues)(?:=|\s+)?([^\s\"']+)")
 _EXCLUDES = re.compile(r"(?:^|\s)(?:-X|--exclude-queues)\b")
@@ -74,10 +74,8 @@ class SharedCeleryQueue(Rule):
     severity = Severity.HIGH
     fix = Fix.NONE
 
+    @reported_once
     def check(self, platform: Platform) -> Iterator[Finding]:
-        return unique(self._check(platform))
-
-    def _check(self, platform: Platform) -> Iterator[Finding]:
         for project in platform.projects:
             workers = [
                 worker

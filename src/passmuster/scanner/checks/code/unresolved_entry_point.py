@@ -7,7 +7,7 @@ from passmuster.core.findings import Finding, Fix
 from passmuster.core.issues import Severity
 from passmuster.scanner.context.copies import source_in_context, workdir_at
 from passmuster.scanner.context.model import Platform, ServiceDef
-from passmuster.scanner.rule import Rule, unique
+from passmuster.scanner.rule import Rule, reported_once
 
 _APP_SERVERS = frozenset({"uvicorn", "gunicorn", "hypercorn", "daphne", "granian", "celery"})
 
@@ -42,10 +42,8 @@ class UnresolvedEntryPoint(Rule):
     severity = Severity.CRITICAL
     fix = Fix.NONE
 
+    @reported_once
     def check(self, platform: Platform) -> Iterator[Finding]:
-        return unique(self._check(platform))
-
-    def _check(self, platform: Platform) -> Iterator[Finding]:
         for service in platform.services:
             entry = service.entry
             if entry is None or entry.server not in _APP_SERVERS or not entry.module:

@@ -6,7 +6,7 @@ from passmuster.core.findings import Finding, Fix, Location
 from passmuster.core.issues import Severity
 from passmuster.scanner.context.model import Platform
 from passmuster.scanner.facts.code import owned_python_files
-from passmuster.scanner.rule import Rule, unique
+from passmuster.scanner.rule import Rule, reported_once
 
 _WHERE = {
     "decorator": "in a decorator",
@@ -57,10 +57,8 @@ class UseBeforeDefinition(Rule):
     severity = Severity.CRITICAL
     fix = Fix.NONE
 
+    @reported_once
     def check(self, platform: Platform) -> Iterator[Finding]:
-        return unique(self._check(platform))
-
-    def _check(self, platform: Platform) -> Iterator[Finding]:
         for service, source in owned_python_files(platform):
             module = source.facts
             if module is None:

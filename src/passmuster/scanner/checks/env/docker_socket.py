@@ -7,7 +7,7 @@ from passmuster.core.findings import Finding, Fix
 from passmuster.core.issues import Severity
 from passmuster.scanner.context.images import parse_image
 from passmuster.scanner.context.model import Platform
-from passmuster.scanner.rule import Rule, unique
+from passmuster.scanner.rule import Rule, reported_once
 
 _SOCKETS = frozenset({"/var/run/docker.sock", "/run/docker.sock"})
 
@@ -66,10 +66,8 @@ class DockerSocketMount(Rule):
         ],
     }
 
+    @reported_once
     def check(self, platform: Platform) -> Iterator[Finding]:
-        return unique(self._check(platform))
-
-    def _check(self, platform: Platform) -> Iterator[Finding]:
         allowed = set(self.options["allow"])
         images = set(self.options["allow_images"])
         for service in platform.services:

@@ -5,7 +5,7 @@ from collections.abc import Iterator
 from passmuster.core.findings import Finding, Fix, Location
 from passmuster.core.issues import Severity
 from passmuster.scanner.context.model import Platform
-from passmuster.scanner.rule import Rule, unique
+from passmuster.scanner.rule import Rule, reported_once
 
 
 class DuplicateEnvKey(Rule):
@@ -32,10 +32,8 @@ class DuplicateEnvKey(Rule):
     severity = Severity.MEDIUM
     fix = Fix.NONE
 
+    @reported_once
     def check(self, platform: Platform) -> Iterator[Finding]:
-        return unique(self._check(platform))
-
-    def _check(self, platform: Platform) -> Iterator[Finding]:
         owners: dict[str, str] = {}
         for service in platform.services:
             for file, _, _ in service.env_files:

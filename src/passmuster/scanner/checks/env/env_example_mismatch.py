@@ -8,7 +8,7 @@ from passmuster.core.findings import Finding, Fix, Location
 from passmuster.core.issues import Severity
 from passmuster.scanner.context.model import EnvEntry, EnvFile, Platform, ServiceDef
 from passmuster.scanner.context.urls import find_urls
-from passmuster.scanner.rule import Rule, unique
+from passmuster.scanner.rule import Rule, reported_once
 
 _EXAMPLE = re.compile(r"(^|[._-])(example|sample|template|dist)([._-]|$)", re.IGNORECASE)
 # An example that mirrors the compose environment shares at least this many keys with it.
@@ -56,10 +56,8 @@ class EnvExampleMismatch(Rule):
     severity = Severity.MEDIUM
     fix = Fix.NONE
 
+    @reported_once
     def check(self, platform: Platform) -> Iterator[Finding]:
-        return unique(self._check(platform))
-
-    def _check(self, platform: Platform) -> Iterator[Finding]:
         hosts: dict[str, list[ServiceDef]] = {}
         for service in platform.services:
             for host in service.hostnames:

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from passmuster.core.findings import Finding, Fix, Location
 from passmuster.core.issues import Severity
 from passmuster.scanner.context.model import Command, Platform, ServiceDef
-from passmuster.scanner.rule import Rule, unique
+from passmuster.scanner.rule import Rule, reported_once
 
 # `${SERVICE}` or `$SERVICE` written into a word (`services.${SERVICE}-service.app.main`,
 # `/app/${APP}/main.py`): the variable picks which code runs. A variable standing alone
@@ -53,10 +53,8 @@ class ImageSelectorNotPassed(Rule):
     severity = Severity.HIGH
     fix = Fix.NONE
 
+    @reported_once
     def check(self, platform: Platform) -> Iterator[Finding]:
-        return unique(self._check(platform))
-
-    def _check(self, platform: Platform) -> Iterator[Finding]:
         shared: dict[tuple[str, str, str], list[ServiceDef]] = defaultdict(list)
         for service in platform.services:
             dockerfile = service.dockerfile

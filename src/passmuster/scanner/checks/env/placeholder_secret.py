@@ -4,7 +4,7 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any, ClassVar
 
-from passmuster.core.findings import Finding, Fix, Location
+from passmuster.core.findings import Finding, Fix
 from passmuster.core.issues import Severity
 from passmuster.scanner.context.interpolate import fallback_of
 from passmuster.scanner.context.model import EnvVar, Platform, ServiceDef
@@ -14,7 +14,7 @@ from passmuster.scanner.facts.development import in_development_setup
 from passmuster.scanner.facts.environment import env_values
 from passmuster.scanner.facts.paths import is_test_file
 from passmuster.scanner.facts.secrets import is_secret_name, placeholder_kind
-from passmuster.scanner.rule import Rule, unique
+from passmuster.scanner.rule import Rule, also_at, reported_once
 
 
 class PlaceholderSecret(Rule):
@@ -60,10 +60,8 @@ class PlaceholderSecret(Rule):
     fix = Fix.NONE
     default_options: ClassVar[Mapping[str, Any]] = {"placeholders": []}
 
+    @reported_once
     def check(self, platform: Platform) -> Iterator[Finding]:
-        return unique(self._check(platform))
-
-    def _check(self, platform: Platform) -> Iterator[Finding]:
         extra = frozenset(str(v).lower() for v in self.options["placeholders"])
         # One finding per variable and value in a project: six services given the same
         # placeholder SECRET_KEY are one mistake, listed with its six places.
@@ -113,10 +111,7 @@ class PlaceholderSecret(Rule):
                 var.path,
                 var.line,
                 service=service.name,
-                related=[
-                    Location(v.path, v.line, message=f"{name} again", service=s.name)
-                    for s, v in rest
-                ],
+                related=also_at(rest, f"{name} again"),
                 key=name,
             )
         yield from self._code_fallbacks(platform, extra)

@@ -10,7 +10,7 @@ from passmuster.scanner.context.model import EnvVar, Platform, ServiceDef
 from passmuster.scanner.facts.code import reachable_files
 from passmuster.scanner.facts.development import in_development_setup
 from passmuster.scanner.facts.settings import SettingsClass, instantiated, settings_classes
-from passmuster.scanner.rule import Rule, unique
+from passmuster.scanner.rule import Rule, reported_once
 
 # Words too common in variable names to say two names mean the same setting.
 _GENERIC = frozenset(
@@ -81,10 +81,8 @@ class SettingsNotPassed(Rule):
     severity = Severity.HIGH
     fix = Fix.NONE
 
+    @reported_once
     def check(self, platform: Platform) -> Iterator[Finding]:
-        return unique(self._check(platform))
-
-    def _check(self, platform: Platform) -> Iterator[Finding]:
         for project in platform.projects:
             missing_by_class: dict[tuple[str, str], list[tuple[ServiceDef, list[str]]]] = {}
             classes: dict[tuple[str, str], SettingsClass] = {}

@@ -13,7 +13,7 @@ from passmuster.scanner.facts.development import in_development_setup
 from passmuster.scanner.facts.environment import env_values, service_prefixes
 from passmuster.scanner.facts.paths import is_dev_file
 from passmuster.scanner.facts.secrets import is_secret_name
-from passmuster.scanner.rule import Rule, unique
+from passmuster.scanner.rule import Rule, reported_once
 
 # What a service calls the key it accepts from its clients.
 _SERVER_KEYS = ("API_KEY", "SERVICE_API_KEY", "INTERNAL_API_KEY", "CLIENT_SECRET", "SERVICE_TOKEN")
@@ -79,10 +79,8 @@ class SharedSecretMismatch(Rule):
         "groups": {"jwt": ["JWT_SECRET", "JWT_SECRET_KEY", "JWT_SIGNING_KEY", "JWT_KEY"]}
     }
 
+    @reported_once
     def check(self, platform: Platform) -> Iterator[Finding]:
-        return unique(self._check(platform))
-
-    def _check(self, platform: Platform) -> Iterator[Finding]:
         everyone = platform.unique_services()
         groups: dict[str, list[str]] = dict(self.options["groups"])
         for group, names in sorted(groups.items()):
@@ -94,8 +92,7 @@ class SharedSecretMismatch(Rule):
                         holders.append((service, var, var.value))
                         break
             yield from self._disagreements(f"{group} key", holders)
-        for project in platform.projects:
-            members = platform.project_services(project.name)
+        for members in platform.services_by_project():
             yield from self._fallbacks(members, groups)
             yield from self._required_against_fallbacks(platform, members)
             yield from self._redis_without_password(platform, members)

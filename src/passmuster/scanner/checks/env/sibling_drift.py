@@ -10,7 +10,7 @@ from passmuster.core.issues import Severity
 from passmuster.scanner.context.images import parse_image
 from passmuster.scanner.context.model import Platform, ServiceDef
 from passmuster.scanner.facts.code import env_reads, reachable_files
-from passmuster.scanner.rule import Rule, unique
+from passmuster.scanner.rule import Rule, reported_once
 
 # Roles that import the app but run none of its tasks or routes.
 _IMPORT_ONLY_ROLES = frozenset({"beat", "flower", "events", "inspect"})
@@ -89,10 +89,8 @@ class SiblingEnvDrift(Rule):
         ]
     }
 
+    @reported_once
     def check(self, platform: Platform) -> Iterator[Finding]:
-        return unique(self._check(platform))
-
-    def _check(self, platform: Platform) -> Iterator[Finding]:
         ignored: list[str] = list(self.options["ignore"])
         families: dict[tuple[str, str], list[ServiceDef]] = defaultdict(list)
         for service in platform.services:

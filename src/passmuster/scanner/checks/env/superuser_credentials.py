@@ -4,14 +4,14 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from passmuster.core.findings import Finding, Fix, Location
+from passmuster.core.findings import Finding, Fix
 from passmuster.core.issues import Severity
 from passmuster.scanner.context.interpolate import variables_in
 from passmuster.scanner.context.model import EnvVar, Platform, ServiceDef
 from passmuster.scanner.context.urls import find_urls
 from passmuster.scanner.facts.development import in_development_setup
-from passmuster.scanner.facts.environment import env_values
-from passmuster.scanner.rule import Rule, unique
+from passmuster.scanner.facts.environment import env_values, logins_and_server
+from passmuster.scanner.rule import Rule, reported_once
 
 # How database images set their superuser: (variable naming the user or None, the user when
 # that variable is unset, the variable holding the password). MySQL's MYSQL_USER is an
@@ -81,12 +81,9 @@ class SuperuserCredentials(Rule):
     severity = Severity.HIGH
     fix = Fix.NONE
 
+    @reported_once
     def check(self, platform: Platform) -> Iterator[Finding]:
-        return unique(self._check(platform))
-
-    def _check(self, platform: Platform) -> Iterator[Finding]:
-        for project in platform.projects:
-            members = platform.project_services(project.name)
+        for members in platform.services_by_project():
             for db in (s for s in members if s.is_database):
                 superuser = _superuser(db)
                 if superuser is None:
@@ -139,13 +136,7 @@ class SuperuserCredentials(Rule):
             first.var.path,
             first.var.line,
             service=first.service.name,
-            related=[
-                *(
-                    Location(u.var.path, u.var.line, message=u.var.name, service=u.service.name)
-                    for u in rest
-                ),
-                Location(db.path, db.line, message="the database server", service=db.name),
-            ],
+            related=logins_and_server(((u.service, u.var) for u in rest), db),
             key=db.name,
         )
 

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from passmuster.core.findings import Finding, Fix, Location
 from passmuster.core.issues import Severity
 from passmuster.scanner.context.model import Platform
-from passmuster.scanner.rule import Rule, unique
+from passmuster.scanner.rule import Rule, reported_once
 
 _EXAMPLE = re.compile(r"(example|sample|template|dist)")
 _CI_FOLDER = re.compile(r"(^|/)(\.ci|ci|\.github|\.circleci|\.gitlab)/")
@@ -53,10 +53,8 @@ class UndefinedVariable(Rule):
     severity = Severity.MEDIUM
     fix = Fix.NONE
 
+    @reported_once
     def check(self, platform: Platform) -> Iterator[Finding]:
-        return unique(self._check(platform))
-
-    def _check(self, platform: Platform) -> Iterator[Finding]:
         defined: set[str] = set()
         for env_file in platform.env_files.values():
             defined.update(entry.key for entry in env_file.entries)

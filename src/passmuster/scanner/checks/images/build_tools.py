@@ -11,7 +11,7 @@ from passmuster.scanner.context.images import image_flavour
 from passmuster.scanner.context.model import Platform, ServiceDef, Stage
 from passmuster.scanner.facts.tables import table
 from passmuster.scanner.facts.versions import LATEST, likely_version
-from passmuster.scanner.rule import Rule, unique
+from passmuster.scanner.rule import Rule, reported_once
 
 
 class MissingBuildTools(Rule):
@@ -51,10 +51,8 @@ class MissingBuildTools(Rule):
     severity = Severity.HIGH
     fix = Fix.NONE
 
+    @reported_once
     def check(self, platform: Platform) -> Iterator[Finding]:
-        return unique(self._check(platform))
-
-    def _check(self, platform: Platform) -> Iterator[Finding]:
         data = table("build_deps")
         packages: dict[str, dict[str, Any]] = {p["name"]: p for p in data["package"]}
         compilers: dict[str, list[str]] = data["compilers"]

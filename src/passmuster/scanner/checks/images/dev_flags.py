@@ -4,13 +4,13 @@ from collections.abc import Iterator, Mapping
 from fnmatch import fnmatch
 from typing import Any, ClassVar
 
-from passmuster.core.findings import Finding, Fix, Location
+from passmuster.core.findings import Finding, Fix
 from passmuster.core.issues import Severity
 from passmuster.scanner.context.commands import instruction_command, read_server
 from passmuster.scanner.context.model import Command, Platform, ServiceDef
 from passmuster.scanner.facts.development import in_development_setup
 from passmuster.scanner.facts.paths import is_under
-from passmuster.scanner.rule import Rule, unique
+from passmuster.scanner.rule import Rule, also_at, reported_once
 
 
 class DevFlagInProduction(Rule):
@@ -49,10 +49,8 @@ class DevFlagInProduction(Rule):
     fix = Fix.NONE
     default_options: ClassVar[Mapping[str, Any]] = {"dev_files": []}
 
+    @reported_once
     def check(self, platform: Platform) -> Iterator[Finding]:
-        return unique(self._check(platform))
-
-    def _check(self, platform: Platform) -> Iterator[Finding]:
         patterns: list[str] = list(self.options["dev_files"])
         # One finding per switch: the same `--reload` in six Dockerfiles is one habit.
         places: dict[str, list[tuple[ServiceDef, Command, str]]] = {}
@@ -90,10 +88,7 @@ class DevFlagInProduction(Rule):
                 command.path,
                 command.line,
                 service=service.name,
-                related=[
-                    Location(c.path, c.line, message=f"{flags} again", service=s.name)
-                    for s, c, _ in rest
-                ],
+                related=also_at(((s, c) for s, c, _ in rest), f"{flags} again"),
                 key=flags,
             )
 

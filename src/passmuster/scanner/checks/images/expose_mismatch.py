@@ -6,7 +6,7 @@ from passmuster.core.findings import Finding, Fix, Location
 from passmuster.core.issues import Severity
 from passmuster.scanner.context.commands import entry_point, instruction_command
 from passmuster.scanner.context.model import Platform, PortRef, ServiceDef
-from passmuster.scanner.rule import Rule, unique
+from passmuster.scanner.rule import Rule, reported_once
 
 
 class ExposeMismatch(Rule):
@@ -38,10 +38,8 @@ class ExposeMismatch(Rule):
     severity = Severity.MEDIUM
     fix = Fix.NONE
 
+    @reported_once
     def check(self, platform: Platform) -> Iterator[Finding]:
-        return unique(self._check(platform))
-
-    def _check(self, platform: Platform) -> Iterator[Finding]:
         for service in platform.services:
             entry = service.entry
             if entry is None or entry.port is None or service.dockerfile is None:

@@ -8,7 +8,7 @@ from passmuster.scanner.context.commands import split_command
 from passmuster.scanner.context.images import image_flavour, parse_image
 from passmuster.scanner.context.model import HealthCheck, Platform, ServiceDef
 from passmuster.scanner.context.services import image_healthcheck
-from passmuster.scanner.rule import Rule, unique
+from passmuster.scanner.rule import Rule, reported_once
 
 # What each image family ships: python:<v> sits on buildpack-deps (curl and wget), slim images
 # have neither, Alpine's BusyBox provides wget.
@@ -61,10 +61,8 @@ class HealthcheckToolMissing(Rule):
     severity = Severity.HIGH
     fix = Fix.NONE
 
+    @reported_once
     def check(self, platform: Platform) -> Iterator[Finding]:
-        return unique(self._check(platform))
-
-    def _check(self, platform: Platform) -> Iterator[Finding]:
         for service in platform.services:
             checks = [service.healthcheck]
             image_check = image_healthcheck(service)

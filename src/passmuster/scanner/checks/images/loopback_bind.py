@@ -5,7 +5,7 @@ from collections.abc import Iterator
 from passmuster.core.findings import Finding, Fix
 from passmuster.core.issues import Severity
 from passmuster.scanner.context.model import Platform
-from passmuster.scanner.rule import Rule, unique
+from passmuster.scanner.rule import Rule, reported_once
 
 _LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1", "[::1]"})
 # Servers that listen on 127.0.0.1 unless told otherwise.
@@ -39,10 +39,8 @@ class LoopbackBind(Rule):
     severity = Severity.HIGH
     fix = Fix.NONE
 
+    @reported_once
     def check(self, platform: Platform) -> Iterator[Finding]:
-        return unique(self._check(platform))
-
-    def _check(self, platform: Platform) -> Iterator[Finding]:
         for service in platform.services:
             entry = service.entry
             if entry is None or entry.server not in _LOOPBACK_BY_DEFAULT:

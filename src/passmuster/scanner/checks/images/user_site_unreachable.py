@@ -8,7 +8,7 @@ from passmuster.core.findings import Finding, Fix
 from passmuster.core.issues import Severity
 from passmuster.scanner.context.model import Dockerfile, Instruction, Platform, Stage
 from passmuster.scanner.context.services import env_pairs
-from passmuster.scanner.rule import Rule, unique
+from passmuster.scanner.rule import Rule, reported_once
 
 _ROOT_USERS = frozenset({"root", "0"})
 
@@ -147,10 +147,8 @@ class UserSiteUnreachable(Rule):
     severity = Severity.CRITICAL
     fix = Fix.NONE
 
+    @reported_once
     def check(self, platform: Platform) -> Iterator[Finding]:
-        return unique(self._check(platform))
-
-    def _check(self, platform: Platform) -> Iterator[Finding]:
         for service in platform.services:
             dockerfile = service.dockerfile
             if dockerfile is None or dockerfile.final is None:

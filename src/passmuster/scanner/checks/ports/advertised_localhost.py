@@ -3,10 +3,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from passmuster.core.findings import Finding, Fix, Location
+from passmuster.core.findings import Finding, Fix
 from passmuster.core.issues import Severity
 from passmuster.scanner.context.model import EnvVar, Platform, ServiceDef
-from passmuster.scanner.rule import Rule, unique
+from passmuster.scanner.rule import Rule, also_at, reported_once
 
 # The variables Kafka images read the addresses they hand to clients from (Confluent and
 # Apache images: KAFKA_*, Bitnami: KAFKA_CFG_*).
@@ -66,12 +66,9 @@ class AdvertisedLocalhost(Rule):
     severity = Severity.HIGH
     fix = Fix.NONE
 
+    @reported_once
     def check(self, platform: Platform) -> Iterator[Finding]:
-        return unique(self._check(platform))
-
-    def _check(self, platform: Platform) -> Iterator[Finding]:
-        for project in platform.projects:
-            members = platform.project_services(project.name)
+        for members in platform.services_by_project():
             for broker in members:
                 variable = next((broker.env[n] for n in _ADVERTISED if n in broker.env), None)
                 if variable is None or not variable.value:
@@ -106,9 +103,6 @@ class AdvertisedLocalhost(Rule):
                 variable.path,
                 variable.line,
                 service=broker.name,
-                related=[
-                    Location(env.path, env.line, message=f"{env.name}", service=s.name)
-                    for s, env in users
-                ],
+                related=also_at(users, lambda env: env.name),
                 key=f"{variable.name}:{port}",
             )

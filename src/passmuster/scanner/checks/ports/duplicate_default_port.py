@@ -4,10 +4,10 @@ from collections import defaultdict
 from collections.abc import Iterator, Mapping
 from typing import Any, ClassVar
 
-from passmuster.core.findings import Finding, Fix, Location
+from passmuster.core.findings import Finding, Fix
 from passmuster.core.issues import Severity
 from passmuster.scanner.context.model import Platform, PortRef, ServiceDef
-from passmuster.scanner.rule import Rule, unique
+from passmuster.scanner.rule import Rule, also_at, reported_once
 
 
 class DuplicateDefaultPort(Rule):
@@ -52,10 +52,8 @@ class DuplicateDefaultPort(Rule):
     fix = Fix.NONE
     default_options: ClassVar[Mapping[str, Any]] = {"min_services": 3}
 
+    @reported_once
     def check(self, platform: Platform) -> Iterator[Finding]:
-        return unique(self._check(platform))
-
-    def _check(self, platform: Platform) -> Iterator[Finding]:
         for project in platform.projects:
             defaults: dict[str, tuple[ServiceDef, PortRef]] = {}
             for service in platform.project_services(project.name):
@@ -83,10 +81,7 @@ class DuplicateDefaultPort(Rule):
                     first_ref.path,
                     first_ref.line,
                     service=first.name,
-                    related=[
-                        Location(r.path, r.line, message=f"also {port}", service=s.name)
-                        for s, r in rest
-                    ],
+                    related=also_at(rest, f"also {port}"),
                     key=f"{port}:{names}",
                 )
 

@@ -8,7 +8,7 @@ from passmuster.core.issues import Severity
 from passmuster.scanner.context.model import HealthCheck, Platform, ServiceDef
 from passmuster.scanner.context.services import image_healthcheck
 from passmuster.scanner.facts.code import ports_in_code
-from passmuster.scanner.rule import Rule, unique
+from passmuster.scanner.rule import Rule, reported_once
 
 # `http://localhost:7001/health`, `127.0.0.1:8000`, `[::1]:8000`, `('localhost', 8000)` (a
 # socket address in Python), `nc -z localhost 8000`: the container itself.
@@ -51,14 +51,9 @@ class HealthcheckPort(Rule):
     severity = Severity.HIGH
     fix = Fix.NONE
 
+    @reported_once
     def check(self, platform: Platform) -> Iterator[Finding]:
-        return unique(self._check(platform))
-
-    def _check(self, platform: Platform) -> Iterator[Finding]:
-        for service in platform.services:
-            listening = service.listening_ports()
-            if not listening:
-                continue
+        for service, listening in platform.listening_services():
             checks = [service.healthcheck]
             image_check = image_healthcheck(service)
             if image_check is not None and image_check != service.healthcheck:

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from passmuster.core.findings import Finding, Fix, Location
 from passmuster.core.issues import Severity
 from passmuster.scanner.context.model import Platform, PublishedPort, ServiceDef
-from passmuster.scanner.rule import Rule, unique
+from passmuster.scanner.rule import Rule, reported_once
 
 _ANY = {None, "", "0.0.0.0", "::", "[::]"}
 
@@ -46,10 +46,8 @@ class HostPortCollision(Rule):
     severity = Severity.HIGH
     fix = Fix.NONE
 
+    @reported_once
     def check(self, platform: Platform) -> Iterator[Finding]:
-        return unique(self._check(platform))
-
-    def _check(self, platform: Platform) -> Iterator[Finding]:
         for project in platform.projects:
             taken: dict[tuple[int, str], list[tuple[ServiceDef, PublishedPort]]] = defaultdict(list)
             for service in platform.project_services(project.name):

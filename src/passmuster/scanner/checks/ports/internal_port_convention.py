@@ -7,7 +7,7 @@ from passmuster.core.findings import Finding, Fix
 from passmuster.core.issues import Severity
 from passmuster.errors import ConfigError
 from passmuster.scanner.context.model import Platform
-from passmuster.scanner.rule import Rule, unique
+from passmuster.scanner.rule import Rule, reported_once
 
 
 class InternalPortConvention(Rule):
@@ -46,10 +46,8 @@ class InternalPortConvention(Rule):
     fix = Fix.NONE
     default_options: ClassVar[Mapping[str, Any]] = {"port": None, "ignore": []}
 
+    @reported_once
     def check(self, platform: Platform) -> Iterator[Finding]:
-        return unique(self._check(platform))
-
-    def _check(self, platform: Platform) -> Iterator[Finding]:
         wanted = self.options["port"]
         if wanted is None:
             return

@@ -7,7 +7,7 @@ from passmuster.core.issues import Severity
 from passmuster.scanner.context.commands import code_port
 from passmuster.scanner.context.model import Platform, ServiceDef
 from passmuster.scanner.facts.code import env_reads, reachable_files
-from passmuster.scanner.rule import Rule, unique
+from passmuster.scanner.rule import Rule, reported_once
 
 _PORT_VARIABLES = frozenset({"PORT", "APP_PORT", "SERVICE_PORT", "HTTP_PORT", "SERVER_PORT"})
 
@@ -43,10 +43,8 @@ class PortDefaultMismatch(Rule):
     severity = Severity.LOW
     fix = Fix.NONE
 
+    @reported_once
     def check(self, platform: Platform) -> Iterator[Finding]:
-        return unique(self._check(platform))
-
-    def _check(self, platform: Platform) -> Iterator[Finding]:
         for service in platform.services:
             entry = service.entry
             if entry is None or entry.server == "python" or entry.port is None:

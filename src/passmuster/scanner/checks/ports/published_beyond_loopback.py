@@ -8,7 +8,7 @@ from passmuster.core.findings import Finding, Fix, Location
 from passmuster.core.issues import Severity
 from passmuster.scanner.context.model import Platform, PublishedPort, ServiceDef
 from passmuster.scanner.facts.development import in_development_setup
-from passmuster.scanner.rule import Rule, unique
+from passmuster.scanner.rule import Rule, reported_once
 
 _ALL_INTERFACES = {None, "", "0.0.0.0", "::", "[::]"}
 _LOOPBACK = {"127.0.0.1", "localhost", "::1", "[::1]"}
@@ -52,13 +52,10 @@ class PublishedBeyondLoopback(Rule):
     severity = Severity.HIGH
     fix = Fix.NONE
 
+    @reported_once
     def check(self, platform: Platform) -> Iterator[Finding]:
-        return unique(self._check(platform))
-
-    def _check(self, platform: Platform) -> Iterator[Finding]:
         lines: dict[str, list[str]] = {}
-        for project in platform.projects:
-            members = platform.project_services(project.name)
+        for members in platform.services_by_project():
             published = [(s, p) for s in members for p in s.ports if p.host is not None]
             loopback = [(s, p) for s, p in published if p.host_ip in _LOOPBACK]
             wide = [(s, p) for s, p in published if p.host_ip in _ALL_INTERFACES]

@@ -7,7 +7,7 @@ from passmuster.core.issues import Severity
 from passmuster.scanner.context.model import Platform, ServiceDef
 from passmuster.scanner.facts.code import env_reads, reachable_files
 from passmuster.scanner.facts.references import service_references
-from passmuster.scanner.rule import Rule, unique
+from passmuster.scanner.rule import Rule, reported_once
 
 
 class UnknownServiceTarget(Rule):
@@ -47,13 +47,10 @@ class UnknownServiceTarget(Rule):
     severity = Severity.HIGH
     fix = Fix.NONE
 
+    @reported_once
     def check(self, platform: Platform) -> Iterator[Finding]:
-        return unique(self._check(platform))
-
-    def _check(self, platform: Platform) -> Iterator[Finding]:
         everywhere = platform.by_hostname()
-        for project in platform.projects:
-            members = platform.project_services(project.name)
+        for members in platform.services_by_project():
             own_project = {host: s for s in members for host in s.hostnames}
             for service in members:
                 yield from self._service(platform, service, own_project, everywhere)

@@ -6,7 +6,7 @@ from passmuster.core.findings import Finding, Fix, Location
 from passmuster.core.issues import Severity
 from passmuster.scanner.context.model import Platform
 from passmuster.scanner.facts.code import ports_in_code
-from passmuster.scanner.rule import Rule, unique
+from passmuster.scanner.rule import Rule, reported_once
 
 
 class UnlistenedPort(Rule):
@@ -38,14 +38,9 @@ class UnlistenedPort(Rule):
     severity = Severity.HIGH
     fix = Fix.NONE
 
+    @reported_once
     def check(self, platform: Platform) -> Iterator[Finding]:
-        return unique(self._check(platform))
-
-    def _check(self, platform: Platform) -> Iterator[Finding]:
-        for service in platform.services:
-            listening = service.listening_ports()
-            if not listening:
-                continue
+        for service, listening in platform.listening_services():
             heard = ", ".join(str(p) for p in sorted(listening))
             source = service.listens[0]
             related = [Location(source.path, source.line, message=f"listens on {heard}")]

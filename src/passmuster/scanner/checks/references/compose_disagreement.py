@@ -8,7 +8,7 @@ from passmuster.core.issues import Severity
 from passmuster.scanner.context.model import Platform, ServiceDef, Where
 from passmuster.scanner.context.urls import find_urls
 from passmuster.scanner.facts.environment import env_values
-from passmuster.scanner.rule import Rule, unique
+from passmuster.scanner.rule import Rule, reported_once
 
 _DATABASE_VARS = ("POSTGRES_DB", "MYSQL_DATABASE", "MARIADB_DATABASE", "MONGO_INITDB_DATABASE")
 _USER_VARS = ("POSTGRES_USER", "MYSQL_USER", "MARIADB_USER", "MONGO_INITDB_ROOT_USERNAME")
@@ -51,10 +51,8 @@ class ComposeFilesDisagree(Rule):
     severity = Severity.MEDIUM
     fix = Fix.NONE
 
+    @reported_once
     def check(self, platform: Platform) -> Iterator[Finding]:
-        return unique(self._check(platform))
-
-    def _check(self, platform: Platform) -> Iterator[Finding]:
         definitions: dict[str, list[ServiceDef]] = defaultdict(list)
         for service in platform.services:
             if service.path.startswith("passmuster.toml"):

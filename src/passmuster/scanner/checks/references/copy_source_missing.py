@@ -7,7 +7,7 @@ from passmuster.core.findings import Finding, Fix, Location
 from passmuster.core.issues import Severity
 from passmuster.scanner.context.commands import parse_exec_form
 from passmuster.scanner.context.model import Dockerfile, Instruction, Platform, ServiceDef
-from passmuster.scanner.rule import Rule, unique
+from passmuster.scanner.rule import Rule, reported_once
 
 _REMOTE = ("http://", "https://", "git@", "git://")
 
@@ -49,10 +49,8 @@ class CopySourceMissing(Rule):
     severity = Severity.HIGH
     fix = Fix.NONE
 
+    @reported_once
     def check(self, platform: Platform) -> Iterator[Finding]:
-        return unique(self._check(platform))
-
-    def _check(self, platform: Platform) -> Iterator[Finding]:
         for service in platform.services:
             dockerfile, context = service.dockerfile, service.build_context
             # Only a compose `build:` says what the context is; a Dockerfile built by a

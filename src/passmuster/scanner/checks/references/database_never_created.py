@@ -4,13 +4,13 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from passmuster.core.findings import Finding, Fix, Location
+from passmuster.core.findings import Finding, Fix
 from passmuster.core.issues import Severity
 from passmuster.scanner.context.images import parse_image
 from passmuster.scanner.context.model import EnvVar, Platform, ServiceDef
 from passmuster.scanner.context.urls import find_urls
-from passmuster.scanner.facts.environment import env_values
-from passmuster.scanner.rule import Rule, unique
+from passmuster.scanner.facts.environment import env_values, logins_and_server
+from passmuster.scanner.rule import Rule, reported_once
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,12 +185,9 @@ class DatabaseNeverCreated(Rule):
     severity = Severity.HIGH
     fix = Fix.NONE
 
+    @reported_once
     def check(self, platform: Platform) -> Iterator[Finding]:
-        return unique(self._check(platform))
-
-    def _check(self, platform: Platform) -> Iterator[Finding]:
-        for project in platform.projects:
-            members = platform.project_services(project.name)
+        for members in platform.services_by_project():
             if _creates_at_run_time(platform, members):
                 continue
             for db in members:
@@ -260,13 +257,7 @@ class DatabaseNeverCreated(Rule):
                 first.var.path,
                 first.var.line,
                 service=first.service.name,
-                related=[
-                    *(
-                        Location(u.var.path, u.var.line, message=u.var.name, service=u.service.name)
-                        for u in rest
-                    ),
-                    Location(db.path, db.line, message="the database server", service=db.name),
-                ],
+                related=logins_and_server(((u.service, u.var) for u in rest), db),
                 key=f"{db.name}:{lost_db}:{lost_user}",
             )
         yield from self._connects(platform, db, scripts, databases)

@@ -7,7 +7,7 @@ from passmuster.core.findings import Finding, Fix
 from passmuster.core.issues import Severity
 from passmuster.scanner.context.model import Platform
 from passmuster.scanner.facts.requirement_sets import included_files
-from passmuster.scanner.rule import Rule, unique
+from passmuster.scanner.rule import Rule, reported_once
 
 
 class MissingPath(Rule):
@@ -48,10 +48,8 @@ class MissingPath(Rule):
     severity = Severity.HIGH
     fix = Fix.NONE
 
+    @reported_once
     def check(self, platform: Platform) -> Iterator[Finding]:
-        return unique(self._check(platform))
-
-    def _check(self, platform: Platform) -> Iterator[Finding]:
         reported: set[tuple[str, int | None, str]] = set()
 
         def once(path: str, line: int | None, what: str) -> bool:

@@ -8,7 +8,7 @@ from passmuster.core.issues import Severity
 from passmuster.scanner.context.model import Platform, ServiceDef
 from passmuster.scanner.facts.code import reachable_files, startup_calls
 from passmuster.scanner.facts.references import service_references
-from passmuster.scanner.rule import Rule, unique
+from passmuster.scanner.rule import Rule, reported_once
 
 _MIGRATIONS = re.compile(
     r"alembic\s+(-\S+\s+)*upgrade|manage\.py\s+migrate|flask\s+db\s+upgrade|"
@@ -82,12 +82,9 @@ class UndeclaredDependency(Rule):
     severity = Severity.MEDIUM
     fix = Fix.NONE
 
+    @reported_once
     def check(self, platform: Platform) -> Iterator[Finding]:
-        return unique(self._check(platform))
-
-    def _check(self, platform: Platform) -> Iterator[Finding]:
-        for project in platform.projects:
-            members = platform.project_services(project.name)
+        for members in platform.services_by_project():
             by_host = {host: s for s in members for host in s.hostnames}
             by_name = {s.name: s for s in members}
             for service in members:

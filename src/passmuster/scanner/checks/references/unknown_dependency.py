@@ -5,7 +5,7 @@ from collections.abc import Iterator
 from passmuster.core.findings import Finding, Fix
 from passmuster.core.issues import Severity
 from passmuster.scanner.context.model import Platform
-from passmuster.scanner.rule import Rule, unique
+from passmuster.scanner.rule import Rule, reported_once
 
 
 class UnknownDependency(Rule):
@@ -36,10 +36,8 @@ class UnknownDependency(Rule):
     severity = Severity.HIGH
     fix = Fix.NONE
 
+    @reported_once
     def check(self, platform: Platform) -> Iterator[Finding]:
-        return unique(self._check(platform))
-
-    def _check(self, platform: Platform) -> Iterator[Finding]:
         for project in platform.projects:
             names = set(project.services)
             for service in platform.project_services(project.name):

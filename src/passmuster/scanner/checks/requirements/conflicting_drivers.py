@@ -7,7 +7,7 @@ from passmuster.core.issues import Severity
 from passmuster.scanner.context.model import Platform
 from passmuster.scanner.facts.requirement_sets import requirements_index
 from passmuster.scanner.facts.tables import table
-from passmuster.scanner.rule import Rule, unique
+from passmuster.scanner.rule import Rule, reported_once
 
 
 class ConflictingDrivers(Rule):
@@ -44,10 +44,8 @@ class ConflictingDrivers(Rule):
     severity = Severity.HIGH
     fix = Fix.NONE
 
+    @reported_once
     def check(self, platform: Platform) -> Iterator[Finding]:
-        return unique(self._check(platform))
-
-    def _check(self, platform: Platform) -> Iterator[Finding]:
         families: dict[str, list[str]] = table("databases")["conflicts"]
         index = requirements_index(platform)
         for file in index.shared:

@@ -11,7 +11,7 @@ from passmuster.scanner.context.model import Platform, Requirement
 from passmuster.scanner.context.requirements import resolve
 from passmuster.scanner.facts.requirement_sets import requirements_index
 from passmuster.scanner.facts.versions import compatible, describe
-from passmuster.scanner.rule import Rule, unique
+from passmuster.scanner.rule import Rule, reported_once
 
 
 def _spec(req: Requirement) -> SpecifierSet | None:
@@ -53,10 +53,8 @@ class ConflictingPins(Rule):
     severity = Severity.HIGH
     fix = Fix.NONE
 
+    @reported_once
     def check(self, platform: Platform) -> Iterator[Finding]:
-        return unique(self._check(platform))
-
-    def _check(self, platform: Platform) -> Iterator[Finding]:
         reported: set[tuple[str, int]] = set()
         for service in platform.services:
             yield from self._conflicts(

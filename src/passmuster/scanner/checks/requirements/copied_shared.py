@@ -8,7 +8,7 @@ from passmuster.core.issues import Severity
 from passmuster.scanner.context.model import Platform, Requirement
 from passmuster.scanner.facts.paths import is_under, parent, relative
 from passmuster.scanner.facts.requirement_sets import included_files, requirements_index
-from passmuster.scanner.rule import Rule, unique
+from passmuster.scanner.rule import Rule, reported_once
 
 
 class CopiedSharedRequirements(Rule):
@@ -56,10 +56,8 @@ class CopiedSharedRequirements(Rule):
     fix = Fix.SAFE
     default_options: ClassVar[Mapping[str, Any]] = {"min_lines": 3, "min_share": 0.5}
 
+    @reported_once
     def check(self, platform: Platform) -> Iterator[Finding]:
-        return unique(self._check(platform))
-
-    def _check(self, platform: Platform) -> Iterator[Finding]:
         index = requirements_index(platform)
         if not index.shared:
             return

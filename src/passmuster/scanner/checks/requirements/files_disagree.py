@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from passmuster.core.findings import Finding, Fix, Location
 from passmuster.core.issues import Severity
 from passmuster.scanner.context.model import Platform, Requirement, ServiceDef
-from passmuster.scanner.rule import Rule, unique
+from passmuster.scanner.rule import Rule, reported_once
 
 
 class RequirementsFilesDisagree(Rule):
@@ -42,10 +42,8 @@ class RequirementsFilesDisagree(Rule):
     severity = Severity.MEDIUM
     fix = Fix.NONE
 
+    @reported_once
     def check(self, platform: Platform) -> Iterator[Finding]:
-        return unique(self._check(platform))
-
-    def _check(self, platform: Platform) -> Iterator[Finding]:
         # Every requirements file listed under each folder above it: one pass.
         under: dict[str, list[str]] = {}
         for path in sorted(platform.requirements_files):

@@ -8,7 +8,7 @@ from passmuster.core.issues import Severity
 from passmuster.scanner.context.copies import Copy, copies_before, landings, workdir_at
 from passmuster.scanner.context.model import Platform, ServiceDef
 from passmuster.scanner.facts.paths import is_under
-from passmuster.scanner.rule import Rule, unique
+from passmuster.scanner.rule import Rule, reported_once
 
 
 def _in_context(path: str, context: str) -> str:
@@ -49,10 +49,8 @@ class IncludeNotCopied(Rule):
     severity = Severity.HIGH
     fix = Fix.NONE
 
+    @reported_once
     def check(self, platform: Platform) -> Iterator[Finding]:
-        return unique(self._check(platform))
-
-    def _check(self, platform: Platform) -> Iterator[Finding]:
         for service in platform.services:
             dockerfile = service.dockerfile
             context = service.build_context

@@ -6,7 +6,7 @@ from passmuster.core.findings import Finding, Fix, Location
 from passmuster.core.issues import Severity
 from passmuster.scanner.context.model import Platform
 from passmuster.scanner.facts.paths import is_under
-from passmuster.scanner.rule import Rule, unique
+from passmuster.scanner.rule import Rule, reported_once
 
 
 class IncludeOutsideBuildContext(Rule):
@@ -46,10 +46,8 @@ class IncludeOutsideBuildContext(Rule):
     severity = Severity.HIGH
     fix = Fix.NONE
 
+    @reported_once
     def check(self, platform: Platform) -> Iterator[Finding]:
-        return unique(self._check(platform))
-
-    def _check(self, platform: Platform) -> Iterator[Finding]:
         seen: set[tuple[str, str, int]] = set()
         for service in platform.services:
             context = service.build_context

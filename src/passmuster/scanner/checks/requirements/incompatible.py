@@ -13,7 +13,7 @@ from passmuster.core.issues import Severity
 from passmuster.scanner.context.model import Platform, Requirement, ServiceDef
 from passmuster.scanner.facts.tables import table
 from passmuster.scanner.facts.versions import LATEST, likely_version
-from passmuster.scanner.rule import Rule, unique
+from passmuster.scanner.rule import Rule, reported_once
 
 
 class IncompatiblePackages(Rule):
@@ -49,10 +49,8 @@ class IncompatiblePackages(Rule):
     severity = Severity.HIGH
     fix = Fix.NONE
 
+    @reported_once
     def check(self, platform: Platform) -> Iterator[Finding]:
-        return unique(self._check(platform))
-
-    def _check(self, platform: Platform) -> Iterator[Finding]:
         combinations: list[dict[str, Any]] = table("incompatible")["combination"]
         for service in platform.services:
             installs = [*service.requirements, *service.pyproject_dependencies]

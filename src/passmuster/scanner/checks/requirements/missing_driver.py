@@ -10,7 +10,7 @@ from passmuster.scanner.context.urls import Url, find_urls
 from passmuster.scanner.facts.code import owned_python_files
 from passmuster.scanner.facts.environment import env_values
 from passmuster.scanner.facts.tables import table
-from passmuster.scanner.rule import Rule, unique
+from passmuster.scanner.rule import Rule, reported_once
 
 
 def _driver(url: Url, data: dict[str, Any]) -> str | None:
@@ -60,10 +60,8 @@ class MissingDatabaseDriver(Rule):
     severity = Severity.HIGH
     fix = Fix.NONE
 
+    @reported_once
     def check(self, platform: Platform) -> Iterator[Finding]:
-        return unique(self._check(platform))
-
-    def _check(self, platform: Platform) -> Iterator[Finding]:
         data = table("databases")
         drivers: dict[str, dict[str, Any]] = data["drivers"]
         env_urls: dict[str, dict[str, str]] = {}

@@ -6,7 +6,7 @@ from passmuster.core.findings import Finding, Fix
 from passmuster.core.issues import Severity
 from passmuster.scanner.context.model import Platform
 from passmuster.scanner.facts.requirement_sets import requirements_index
-from passmuster.scanner.rule import Rule, unique
+from passmuster.scanner.rule import Rule, reported_once
 
 
 class UnparsableRequirement(Rule):
@@ -36,10 +36,8 @@ class UnparsableRequirement(Rule):
     severity = Severity.HIGH
     fix = Fix.NONE
 
+    @reported_once
     def check(self, platform: Platform) -> Iterator[Finding]:
-        return unique(self._check(platform))
-
-    def _check(self, platform: Platform) -> Iterator[Finding]:
         users = requirements_index(platform).users
         for path, file in sorted(platform.requirements_files.items()):
             owners = users.get(path, [])

@@ -9,7 +9,7 @@ from packaging.version import InvalidVersion, Version
 from passmuster.core.findings import Finding, Fix, Location
 from passmuster.core.issues import Severity
 from passmuster.scanner.context.model import Platform, Requirement, ServiceDef
-from passmuster.scanner.rule import Rule, unique
+from passmuster.scanner.rule import Rule, reported_once
 
 _DEPTHS = {"major": 1, "minor": 2, "patch": 3}
 
@@ -68,10 +68,8 @@ class VersionDrift(Rule):
     fix = Fix.NONE
     default_options: ClassVar[Mapping[str, Any]] = {"level": "major"}
 
+    @reported_once
     def check(self, platform: Platform) -> Iterator[Finding]:
-        return unique(self._check(platform))
-
-    def _check(self, platform: Platform) -> Iterator[Finding]:
         # Drift is judged within one compose project: nested projects of one repository are
         # separate platforms that need not agree.
         for project in platform.projects:
