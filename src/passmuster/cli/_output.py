@@ -17,7 +17,7 @@ import enum
 import functools
 import json
 import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -123,6 +123,17 @@ def _safe_console() -> type[Console]:
             return super().render_str(escape_controls(text), **kwargs)
 
     return SafeConsole
+
+
+def listing_table(*columns: str, right: Collection[str] = ()) -> Table:
+    """A borderless table with these column headings (those in `right` aligned right): the
+    one every listing command prints."""
+    from rich.table import Table
+
+    table = Table(box=None, pad_edge=False)
+    for column in columns:
+        table.add_column(column, justify="right" if column in right else "left")
+    return table
 
 
 def report_table(title: str) -> Table:

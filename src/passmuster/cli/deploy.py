@@ -28,6 +28,7 @@ from passmuster.cli._output import (
     desk_session,
     emit_json,
     err_console,
+    listing_table,
     local_time,
     report_table,
     styled,
@@ -527,13 +528,10 @@ def status_command(
     if not rows:
         console().print("no deployments recorded yet (run `passmuster deploy`)")
         return
-    from rich.table import Table
 
     from passmuster.core.deploy.attempts import short
 
-    table = Table(box=None, pad_edge=False)
-    for column in ("SERVICE", "LAST DEPLOY", "RESULT", "TOOK", "VERSION", "HEALTH", "ISSUES"):
-        table.add_column(column)
+    table = listing_table("SERVICE", "LAST DEPLOY", "RESULT", "TOOK", "VERSION", "HEALTH", "ISSUES")
     for row in rows:
         last = row.last
         table.add_row(
@@ -666,11 +664,8 @@ def history_command(
         console().print("no deployments recorded")
         return
     from rich.markup import escape
-    from rich.table import Table
 
-    table = Table(box=None, pad_edge=False)
-    for column in ("ID", "RUN", "SERVICE", "STARTED", "RESULT", "TOOK", "VERSION", "WHY"):
-        table.add_column(column)
+    table = listing_table("ID", "RUN", "SERVICE", "STARTED", "RESULT", "TOOK", "VERSION", "WHY")
     for a in found:
         why = (a.failure + ": " if a.failure else "") + (
             a.reason.splitlines()[0] if a.reason else ""

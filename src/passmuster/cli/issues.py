@@ -30,6 +30,7 @@ from passmuster.cli._output import (
     emit_json,
     err_console,
     issue_json,
+    listing_table,
     local_time,
     say,
     styled,
@@ -188,9 +189,8 @@ def agents_command(as_json: JsonOption = False) -> None:
     if not held:
         say("No issue is claimed.")
         return
-    from rich.table import Table
 
-    table = Table(box=None, pad_edge=False)
+    table = listing_table()
     for column in ("agent", "issue", "title", "since", "until", "left"):
         table.add_column(column, no_wrap=column != "title", overflow="fold")
     for issue in held:

@@ -19,6 +19,7 @@ from passmuster.cli._output import (
     desk_session,
     emit_json,
     err_console,
+    listing_table,
     local_time,
     styled,
 )
@@ -186,11 +187,8 @@ def _print_once(results: list[tuple[Target, ProbeResult]], as_json: bool) -> Non
             ]
         )
         return
-    from rich.table import Table
 
-    table = Table(box=None, pad_edge=False)
-    for column in ("TARGET", "SERVICE", "HEALTH", "LATENCY", "REASON"):
-        table.add_column(column, justify="right" if column == "LATENCY" else "left")
+    table = listing_table("TARGET", "SERVICE", "HEALTH", "LATENCY", "REASON", right={"LATENCY"})
     for target, result in results:
         table.add_row(
             target.name,
@@ -225,11 +223,10 @@ def status_command(as_json: JsonOption = False) -> None:
     if not rows:
         console().print("no monitored services yet (run `passmuster monitor`)")
         return
-    from rich.table import Table
 
-    table = Table(box=None, pad_edge=False)
-    for column in ("SERVICE", "HEALTH", "SINCE", "LATENCY", "INCIDENTS", "LAST FAILURE"):
-        table.add_column(column, justify="right" if column == "LATENCY" else "left")
+    table = listing_table(
+        "SERVICE", "HEALTH", "SINCE", "LATENCY", "INCIDENTS", "LAST FAILURE", right={"LATENCY"}
+    )
     for row in rows:
         table.add_row(
             row.service or row.name,

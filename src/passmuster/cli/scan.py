@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import click
 import typer
 
-from passmuster.cli._output import BadInput, JsonOption, console, emit_json, say
+from passmuster.cli._output import BadInput, JsonOption, console, emit_json, listing_table, say
 from passmuster.core.visible import escape_controls
 
 if TYPE_CHECKING:
@@ -320,9 +320,8 @@ def services_command(
 
 
 def _print_catalog(services: list[Any]) -> None:
-    from rich.table import Table
 
-    table = Table(box=None, pad_edge=False)
+    table = listing_table()
     for column in ("service", "kind", "ports"):
         table.add_column(column, no_wrap=True)
     table.add_column("depends on")
