@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from passmuster.errors import NotFound
-from passmuster.storage.monitor_store import MonitorStore
+from passmuster.storage.channel_store import ChannelStore
+from passmuster.storage.outbox_store import OutboxStore
 from passmuster.usecases.desk import Desk
 
 
@@ -32,8 +33,8 @@ class ChannelStatus:
 
 def channels(desk: Desk) -> list[ChannelStatus]:
     """Notification channels: state, sent and failed counts, pending ones, the last error."""
-    store = MonitorStore(desk.engine)
-    depth = store.outbox_depth()
+    store = ChannelStore(desk.engine)
+    depth = OutboxStore(desk.engine).outbox_depth()
     errors = store.last_errors()
     return [
         ChannelStatus(
@@ -54,7 +55,7 @@ def channels(desk: Desk) -> list[ChannelStatus]:
 def enable_channel(desk: Desk, name: str) -> bool:
     """Enable a channel a permanent error disabled; its waiting notifications go out on the
     monitor's next delivery round. False when it was not disabled; NotFound when unknown."""
-    store = MonitorStore(desk.engine)
+    store = ChannelStore(desk.engine)
     row = next((r for r in store.channels() if r.name == name), None)
     if row is None:
         known = ", ".join(r.name for r in store.channels()) or "none yet"

@@ -35,8 +35,10 @@ from prometheus_client.registry import Collector
 
 from passmuster.core.issues import IssueQuery, IssueType, Severity
 from passmuster.errors import InvalidValue
-from passmuster.storage.monitor_store import MonitorStore
+from passmuster.storage.channel_store import ChannelStore
 from passmuster.storage.monitor_tables import LATENCY_BUCKETS
+from passmuster.storage.outbox_store import OutboxStore
+from passmuster.storage.target_store import TargetStore
 
 if TYPE_CHECKING:
     from passmuster.monitor.scheduler import Monitor
@@ -48,7 +50,9 @@ class DeskCollector(Collector):
 
     def __init__(self, desk: Desk, monitor: Monitor | None = None) -> None:
         self.desk = desk
-        self.store = MonitorStore(desk.engine)
+        self.targets = TargetStore(desk.engine)
+        self.outbox = OutboxStore(desk.engine)
+        self.channels = ChannelStore(desk.engine)
         self.monitor = monitor
 
     def describe(self) -> list[Metric]:
@@ -82,7 +86,7 @@ class DeskCollector(Collector):
             "1 when the service reports degraded.",
             labels=["service"],
         )
-        for row in self.store.target_rows():
+        for row in self.targets.target_rows():
             service = row.service or row.name
             if row.last_ok is not None:
                 success.add_metric([service, row.name], 1.0 if row.last_ok else 0.0)
@@ -127,13 +131,13 @@ class DeskCollector(Collector):
         depth = GaugeMetricFamily(
             "passmuster_outbox_depth", "Notifications by state.", labels=["channel", "status"]
         )
-        for (channel, state), count in sorted(self.store.outbox_depth().items()):
+        for (channel, state), count in sorted(self.outbox.outbox_depth().items()):
             depth.add_metric([channel, state], float(count))
         yield depth
         disabled = GaugeMetricFamily(
             "passmuster_channel_disabled", "1 when a channel was disabled.", labels=["channel"]
         )
-        for channel_row in self.store.channels():
+        for channel_row in self.channels.channels():
             disabled.add_metric([channel_row.name], 1.0 if channel_row.disabled_reason else 0.0)
         yield disabled
 

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import (
     Engine,
     and_,
+    delete,
     exists,
     func,
     or_,
@@ -26,6 +27,7 @@ from passmuster.storage.engine import read_transaction, write_transaction
 from passmuster.storage.monitor_tables import (
     monitor_channels,
     monitor_outbox,
+    monitor_targets,
 )
 
 
@@ -136,42 +138,28 @@ class OutboxStore:
             return [_outbox(r) for r in conn.execute(stmt)]
 
     def mark_sent(self, row_id: int, owner: str, now: int) -> bool:
-        o = monitor_outbox
-        with write_transaction(self.engine) as conn:
-            result = conn.execute(
-                update(o)
-                .where(o.c.id == row_id, o.c.lease_owner == owner, o.c.status == "sending")
-                .values(status="sent", sent_at=now, lease_owner=None, lease_until=None)
-            )
-            if result.rowcount == 1:
-                self._count(conn, row_id, "sent")
-        return result.rowcount == 1
+        return self._finish(row_id, owner, "sent", status="sent", sent_at=now)
 
     def mark_retry(self, row_id: int, owner: str, not_before: int, error: str) -> None:
-        o = monitor_outbox
-        with write_transaction(self.engine) as conn:
-            conn.execute(
-                update(o)
-                .where(o.c.id == row_id, o.c.lease_owner == owner, o.c.status == "sending")
-                .values(
-                    status="pending",
-                    not_before=not_before,
-                    last_error=error,
-                    lease_owner=None,
-                    lease_until=None,
-                )
-            )
+        self._finish(row_id, owner, None, status="pending", not_before=not_before, last_error=error)
 
     def mark_failed(self, row_id: int, owner: str, error: str) -> None:
+        self._finish(row_id, owner, "failed", status="failed", last_error=error)
+
+    def _finish(self, row_id: int, owner: str, counter: str | None, **values: Any) -> bool:
+        """End `owner`'s delivery of a notification it holds, setting `values` and adding one to
+        the channel's `counter` ("sent", "failed"); False when its lease was lost meanwhile."""
         o = monitor_outbox
         with write_transaction(self.engine) as conn:
             result = conn.execute(
                 update(o)
                 .where(o.c.id == row_id, o.c.lease_owner == owner, o.c.status == "sending")
-                .values(status="failed", last_error=error, lease_owner=None, lease_until=None)
+                .values(lease_owner=None, lease_until=None, **values)
             )
-            if result.rowcount == 1:
-                self._count(conn, row_id, "failed")
+            finished = result.rowcount == 1
+            if finished and counter is not None:
+                self._count(conn, row_id, counter)
+        return finished
 
     def hold(self, row_id: int, owner: str, error: str) -> None:
         """Put a claimed notification back untouched (its channel was just disabled)."""
@@ -208,6 +196,24 @@ class OutboxStore:
                     o.c.status == "pending",
                 )
                 .values(status="suppressed")
+            )
+        return int(result.rowcount or 0)
+
+    def drop_delivered(self, before: int) -> int:
+        """Delete the notifications sent or held back before `before`, except those of
+        incidents still open: reminders count from the opening they follow and key each one by
+        it, however long the incident lasts. Returns how many went."""
+        o, t = monitor_outbox, monitor_targets
+        still_open = select(t.c.incident).where(
+            t.c.incident_open.is_(True), t.c.incident.is_not(None)
+        )
+        with write_transaction(self.engine) as conn:
+            result = conn.execute(
+                delete(o).where(
+                    o.c.status.in_(("sent", "suppressed")),
+                    o.c.created_at < before,
+                    or_(o.c.incident.is_(None), o.c.incident.not_in(still_open)),
+                )
             )
         return int(result.rowcount or 0)
 

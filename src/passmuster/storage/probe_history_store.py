@@ -16,7 +16,6 @@ from sqlalchemy import (
     func,
     insert,
     literal,
-    or_,
     select,
 )
 from sqlalchemy.dialects import postgresql, sqlite
@@ -27,10 +26,8 @@ from sqlalchemy.sql.dml import Insert
 from passmuster.core.uptime import DAY_MS
 from passmuster.storage.engine import read_transaction, write_transaction
 from passmuster.storage.monitor_tables import (
-    monitor_outbox,
     monitor_rollups,
     monitor_samples,
-    monitor_targets,
     monitor_uptime_days,
 )
 
@@ -56,7 +53,6 @@ class CompactReport:
     samples_rolled: int
     minutes_rolled: int
     hours_dropped: int
-    outbox_dropped: int
 
 
 class ProbeHistoryStore:
@@ -147,20 +143,7 @@ class ProbeHistoryStore:
             # The day counts go with the day roll-ups they repeat.
             u = monitor_uptime_days
             conn.execute(delete(u).where(u.c.day < now - hours_ms))
-            # Notifications of incidents still open stay: reminders count from the opening
-            # they follow and key each one by it, however long the incident lasts.
-            o, t = monitor_outbox, monitor_targets
-            still_open = select(t.c.incident).where(
-                t.c.incident_open.is_(True), t.c.incident.is_not(None)
-            )
-            outbox = conn.execute(
-                delete(o).where(
-                    o.c.status.in_(("sent", "suppressed")),
-                    o.c.created_at < now - minutes_ms,
-                    or_(o.c.incident.is_(None), o.c.incident.not_in(still_open)),
-                )
-            ).rowcount
-        return CompactReport(int(rolled), int(minutes), int(dropped or 0), int(outbox or 0))
+        return CompactReport(int(rolled), int(minutes), int(dropped or 0))
 
     def _merge_rollups(self, source: Any) -> Insert:
         r = monitor_rollups

@@ -19,8 +19,8 @@ from passmuster.core.health import urgency
 from passmuster.core.issues import IssueQuery, IssueType
 
 if TYPE_CHECKING:
-    from passmuster.storage.monitor_store import MonitorStore
-    from passmuster.storage.target_store import TargetRow
+    from passmuster.storage.probe_history_store import ProbeHistoryStore
+    from passmuster.storage.target_store import TargetRow, TargetStore
     from passmuster.usecases.desk import Desk
 
 STATES = ("up", "degraded", "down", "unknown")
@@ -93,17 +93,26 @@ class StoreHealth:
 
     def __init__(self, engine: Any) -> None:
         self._engine = engine
-        self._made: MonitorStore | None = None
+        self._target_store: TargetStore | None = None
+        self._history_store: ProbeHistoryStore | None = None
+
+    # Made when first read: the server makes this view to start, and the monitor's stores (with
+    # the modules of every table they read) need not be imported before it answers.
+    @property
+    def _targets(self) -> TargetStore:
+        if self._target_store is None:
+            from passmuster.storage.target_store import TargetStore
+
+            self._target_store = TargetStore(self._engine)
+        return self._target_store
 
     @property
-    def _store(self) -> MonitorStore:
-        # Made when first read: the server makes this view to start, and the monitor's store
-        # (with the modules of every table it reads) need not be imported before it answers.
-        if self._made is None:
-            from passmuster.storage.monitor_store import MonitorStore
+    def _history(self) -> ProbeHistoryStore:
+        if self._history_store is None:
+            from passmuster.storage.probe_history_store import ProbeHistoryStore
 
-            self._made = MonitorStore(self._engine)
-        return self._made
+            self._history_store = ProbeHistoryStore(self._engine)
+        return self._history_store
 
     def states(self) -> dict[str, str]:
         # Every target's state without reading its probe specification; a service with several
@@ -118,7 +127,7 @@ class StoreHealth:
 
     def targets(self) -> list[MonitoredTarget]:
         """Every active target, in the store's order."""
-        return [monitored_target(row) for row in self._store.target_rows()]
+        return [monitored_target(row) for row in self._targets.target_rows()]
 
     def current(self) -> dict[str, ServiceHealth]:
         recent = self._recent()
@@ -141,7 +150,7 @@ class StoreHealth:
         since = int(time.time() * 1000) - SPARK_WINDOW_MS
         return {
             name: [None if v is None else v * 1000.0 for v in values[-SPARK_POINTS:]]
-            for name, values in self._store.recent_latencies(since).items()
+            for name, values in self._history.recent_latencies(since).items()
         }
 
 

@@ -39,7 +39,6 @@ from passmuster.errors import NotFound
 from passmuster.settings import ProjectConfig
 from passmuster.storage.incident_update_store import IncidentUpdateStore
 from passmuster.storage.maintenance_store import MaintenanceStore
-from passmuster.storage.monitor_store import MonitorStore
 from passmuster.storage.public_incident_store import recent_incidents
 from passmuster.storage.uptime_store import (
     TargetHealth,
@@ -82,7 +81,7 @@ class StatusReader:
         self.config = config
         self.clock = clock or (lambda: datetime.now(UTC))
         engine = desk.engine
-        self.monitor = MonitorStore(engine)
+        self.engine = engine
         self.uptime = UptimeStore(engine)
         self.windows = MaintenanceStore(engine)
         self.updates = IncidentUpdateStore(engine)
@@ -91,14 +90,14 @@ class StatusReader:
 
     def _targets(self) -> dict[str, list[TargetHealth]]:
         by_service: dict[str, list[TargetHealth]] = defaultdict(list)
-        for row in target_health(self.monitor.engine):
+        for row in target_health(self.engine):
             by_service[row.service or row.name].append(row)
         return by_service
 
     def services(self, targets: dict[str, list[TargetHealth]] | None = None) -> list[str]:
         """The services the page shows, in page order."""
         targets = self._targets() if targets is None else targets
-        catalog = catalog_names(self.monitor.engine)
+        catalog = catalog_names(self.engine)
         return visible_services(self.config, [*catalog, *targets])
 
     def status(self) -> PublicStatus:
@@ -172,7 +171,7 @@ class StatusReader:
     def _incidents(self, shown: set[str], now: datetime) -> list[PublicIncident]:
         """Incidents readers may see, newest first: those touching a shown service, and those a
         coordinator posted a public update to. Other issue types never appear."""
-        recent = recent_incidents(self.monitor.engine, now - timedelta(days=BAR_DAYS))
+        recent = recent_incidents(self.engine, now - timedelta(days=BAR_DAYS))
         updates = self.updates.for_incidents(i.number for i in recent)
         out: list[PublicIncident] = []
         for issue in recent:
@@ -230,9 +229,9 @@ class StatusReader:
         """One shown service's figures: uptime over `periods` only, the mean response time over
         24 hours if `latency`; NotFound for a service the page does not show. Reads that
         service's targets alone: a badge is fetched often, by many READMEs."""
-        rows = service_target_health(self.monitor.engine, service)
+        rows = service_target_health(self.engine, service)
         shown = service not in self.config.hidden and (
-            bool(rows) or in_catalog(self.monitor.engine, service)
+            bool(rows) or in_catalog(self.engine, service)
         )
         if not shown:
             raise NotFound(f"no service {service!r} on the status page")
