@@ -111,8 +111,9 @@ def scan_command(
     ] = None,
 ) -> None:
     """Check the platform for cross-service breakage."""
+    from passmuster.core.gc_pause import gc_paused
     from passmuster.core.issues import Severity
-    from passmuster.scanner.engine import gc_paused, read_baseline, scan
+    from passmuster.scanner.engine import read_baseline, scan
     from passmuster.scanner.engine import write_baseline as save_baseline
     from passmuster.scanner.fixes import plan_fixes
     from passmuster.scanner.registry import default_registry

@@ -7,16 +7,15 @@ touches a desk.
 
 from __future__ import annotations
 
-import gc
 import itertools
 import re
 from collections import Counter
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from passmuster.core.gc_pause import gc_paused
 from passmuster.core.issues import IssueDraft
 from passmuster.errors import ParseError
 from passmuster.logs.body import split_body
@@ -78,20 +77,8 @@ def read_text(
         raise ParseError(
             path, None, f"unknown format {family!r}; choose from {', '.join(FAMILIES)}"
         )
-    with _gc_paused():
+    with gc_paused():
         return _read(text, path, source=source, family=family, folder=folder)
-
-
-@contextmanager
-def _gc_paused() -> Iterator[None]:
-    """Reading allocates many small objects and frees none: cyclic GC passes only cost time."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _read(

@@ -11,17 +11,16 @@ reported as PM003 and the scan goes on.
 from __future__ import annotations
 
 import fnmatch
-import gc
 import json
 import re
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from passmuster.core.findings import Finding, Suppression, at_least
+from passmuster.core.gc_pause import gc_paused
 from passmuster.core.issues import Severity
 from passmuster.errors import ConfigError
 from passmuster.scanner.config import ScanConfig
@@ -69,21 +68,6 @@ def scan(
     """Discover the platform under `root` (unless given) and run the selected rules."""
     with gc_paused():
         return _scan(root, config, registry, baseline, progress, platform)
-
-
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """No cyclic GC passes inside. A scan builds a large graph of long-lived objects (every
-    parsed file) and frees almost nothing: the collector would walk it again and again, 40% of
-    a 1,000-service scan. A command that reports a result keeps it paused until it has
-    written the report, for the same graph lives in the result until then."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _scan(

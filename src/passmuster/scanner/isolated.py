@@ -204,7 +204,7 @@ def _limit_self(seconds: float, memory_bytes: int) -> None:
 def _child(argv: list[str]) -> int:
     root, seconds, memory_bytes = Path(argv[0]), float(argv[1]), int(argv[2])
     _limit_self(seconds, memory_bytes)
-    from passmuster.scanner.engine import gc_paused
+    from passmuster.core.gc_pause import gc_paused
 
     try:
         # The result holds every parsed file until it is printed: see gc_paused.
