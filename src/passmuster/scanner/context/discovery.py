@@ -9,7 +9,9 @@ the repository is read too, whether or not a service loads it. Problems with a f
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 from passmuster.errors import ParseError
 from passmuster.scanner.config import ScanConfig
@@ -21,6 +23,8 @@ from passmuster.scanner.context.reading import Deadline, RepoReader
 from passmuster.scanner.context.requirements import parse_requirements
 from passmuster.scanner.context.services import ServiceCompleter
 from passmuster.scanner.context.tree import RepositoryTree, inside
+
+ParsedT = TypeVar("ParsedT", EnvFile, Dockerfile)
 
 _DOCUMENT_BUDGET = 16 * 1024 * 1024  # characters of documentation read at most
 _DOCUMENT_COUNT = 400
@@ -89,21 +93,19 @@ class _Discovery:
                 budget -= len(text)
 
     def env_file(self, path: str) -> EnvFile:
-        cached = self.platform.env_files.get(path)
-        if cached is not None:
-            return cached
-        parsed = parse_env_file(self.tree.text(path) or "", path)
-        self.platform.env_files[path] = parsed
-        self.platform.problems.extend(parsed.problems)
-        return parsed
+        return self._parsed(self.platform.env_files, path, parse_env_file)
 
     def dockerfile(self, path: str) -> Dockerfile:
-        cached = self.platform.dockerfiles.get(path)
-        if cached is not None:
-            return cached
-        parsed = parse_dockerfile(self.tree.text(path) or "", path)
-        self.platform.dockerfiles[path] = parsed
-        self.platform.problems.extend(parsed.problems)
+        return self._parsed(self.platform.dockerfiles, path, parse_dockerfile)
+
+    def _parsed(
+        self, cache: dict[str, ParsedT], path: str, parse: Callable[[str, str], ParsedT]
+    ) -> ParsedT:
+        """The file at `path`, parsed once a scan; its problems join the platform's."""
+        parsed = cache.get(path)
+        if parsed is None:
+            parsed = cache[path] = parse(self.tree.text(path) or "", path)
+            self.platform.problems.extend(parsed.problems)
         return parsed
 
     def requirements(self, path: str) -> None:

@@ -13,7 +13,7 @@ from passmuster.scanner.facts.development import in_development_setup
 from passmuster.scanner.facts.environment import env_values, service_prefixes
 from passmuster.scanner.facts.paths import is_dev_file
 from passmuster.scanner.facts.secrets import is_secret_name
-from passmuster.scanner.rule import Rule, reported_once
+from passmuster.scanner.rule import Rule, also_at, reported_once
 
 # What a service calls the key it accepts from its clients.
 _SERVER_KEYS = ("API_KEY", "SERVICE_API_KEY", "INTERNAL_API_KEY", "CLIENT_SECRET", "SERVICE_TOKEN")
@@ -255,14 +255,7 @@ class SharedSecretMismatch(Rule):
                     var.path,
                     var.line,
                     service=service.name,
-                    related=[
-                        Location(
-                            model_var.path,
-                            model_var.line,
-                            message=model_var.name,
-                            service=model_service.name,
-                        )
-                    ],
+                    related=also_at([(model_service, model_var)], lambda v: v.name),
                     key=f"{what}:{model_service.name}",
                 )
 
@@ -306,14 +299,7 @@ class SharedSecretMismatch(Rule):
                     var.path,
                     var.line,
                     service=client.name,
-                    related=[
-                        Location(
-                            server_var.path,
-                            server_var.line,
-                            message=server_var.name,
-                            service=server.name,
-                        )
-                    ],
+                    related=also_at([(server, server_var)], lambda v: v.name),
                     key=f"client:{name}:{server.name}",
                 )
 
