@@ -21,7 +21,7 @@ import json
 import re
 import uuid
 import zlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
@@ -86,41 +86,45 @@ def _decode_one(data: bytes, name: str, limit: int) -> bytes:
 
 def _inflate(data: bytes, wbits: int, limit: int, name: str) -> bytes:
     inflater = zlib.decompressobj(wbits)
-    try:
+
+    def run() -> tuple[bytes, bool]:
         out = inflater.decompress(data, limit + 1)
-    except zlib.error as exc:
-        raise IngestError(
-            f"the body is not valid {name} data ({exc})", field="content-encoding"
-        ) from None
-    if len(out) > limit:
-        raise _too_large(limit)
-    if not inflater.eof:
-        raise IngestError(
-            f"the body is not valid {name} data: it ends before its stream does (truncated?)",
-            field="content-encoding",
-        )
-    return out
+        return out, inflater.eof
+
+    return _decompressed(name, limit, zlib.error, run)
 
 
 def _unbrotli(data: bytes, limit: int) -> bytes:
     import brotli  # a C extension; only brotli bodies need it
 
     decoder = brotli.Decompressor()
-    try:
+
+    def run() -> tuple[bytes, bool]:
         out = decoder.process(data, output_buffer_limit=limit + 1)
-        finished = decoder.is_finished()
-    except brotli.error as exc:
+        return bytes(out), decoder.is_finished()
+
+    return _decompressed("brotli", limit, brotli.error, run)
+
+
+def _decompressed(
+    name: str, limit: int, error: type[Exception], run: Callable[[], tuple[bytes, bool]]
+) -> bytes:
+    """What `run` decompresses (it says whether the stream ended too); an IngestError when the
+    data is not valid `name` data, ends before its stream does, or outgrows `limit` bytes."""
+    try:
+        out, finished = run()
+    except error as exc:
         raise IngestError(
-            f"the body is not valid brotli data ({exc})", field="content-encoding"
+            f"the body is not valid {name} data ({exc})", field="content-encoding"
         ) from None
     if len(out) > limit:
         raise _too_large(limit)
     if not finished:
         raise IngestError(
-            "the body is not valid brotli data: it ends before its stream does (truncated?)",
+            f"the body is not valid {name} data: it ends before its stream does (truncated?)",
             field="content-encoding",
         )
-    return bytes(out)
+    return out
 
 
 def _too_large(limit: int) -> IngestError:
