@@ -9,11 +9,31 @@ own. Loading a plugin is importing it, as loading the built-ins is: no file is r
 from __future__ import annotations
 
 import inspect
+import re
+from collections.abc import Sequence
 from importlib.metadata import entry_points
 from types import ModuleType
 from typing import TypeVar
 
+from passmuster.core.issues import Severity
+
 T = TypeVar("T")
+KEBAB_CASE = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
+
+
+def description_problems(
+    name: str, severity: object, docs: str, headings: Sequence[str]
+) -> list[str]:
+    """What a class that describes itself (a rule, a classifier) gets wrong in the parts they
+    share: a kebab-case `name`, a `severity` that is a Severity, and a docstring (`docs`, its
+    documentation page) with each of `headings`. Empty when all is there."""
+    found: list[str] = []
+    if not KEBAB_CASE.match(name):
+        found.append(f"name {name!r} is not kebab-case")
+    found.extend(f"docstring lacks the heading {h!r}" for h in headings if h not in docs)
+    if not isinstance(severity, Severity):
+        found.append("severity is not a Severity")
+    return found
 
 
 def defined_in(module: ModuleType, base: type[T], *, named_by: str) -> list[type[T]]:

@@ -33,10 +33,10 @@ from typing import Any, ClassVar, Protocol, TypeVar
 
 from passmuster.core.findings import Finding, Fix, Fixit, Location
 from passmuster.core.issues import Severity
+from passmuster.core.plugins import description_problems
 from passmuster.scanner.context.model import Platform, ServiceDef
 
 CODE_PATTERN = re.compile(r"^[A-Z]{2,5}[0-9]{3}$")
-NAME_PATTERN = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 REQUIRED_HEADINGS = ("## What it does", "## Why is this bad?", "## Example")
 RuleT = TypeVar("RuleT", bound="Rule")
 
@@ -127,14 +127,7 @@ class Rule:
         found: list[str] = []
         if not CODE_PATTERN.match(cls.code):
             found.append(f"code {cls.code!r} is not letters followed by three digits")
-        if not NAME_PATTERN.match(cls.name):
-            found.append(f"name {cls.name!r} is not kebab-case")
-        docs = cls.docs()
-        for heading in REQUIRED_HEADINGS:
-            if heading not in docs:
-                found.append(f"docstring lacks the heading {heading!r}")
-        if not isinstance(cls.severity, Severity):
-            found.append("severity is not a Severity")
+        found += description_problems(cls.name, cls.severity, cls.docs(), REQUIRED_HEADINGS)
         if not isinstance(cls.fix, Fix):
             found.append("fix is not a Fix")
         return found

@@ -32,10 +32,9 @@ from typing import ClassVar
 
 from passmuster.core.deploy.attempts import Result
 from passmuster.core.issues import Severity
-from passmuster.core.plugins import defined_in
+from passmuster.core.plugins import defined_in, description_problems
 from passmuster.errors import ConfigError, NotFound
 
-NAME_PATTERN = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 REQUIRED_HEADINGS = ("## What it catches", "## Why it happens", "## How to fix it")
 EXCERPT_LINES = 15
 EXCERPT_CHARS = 4_000
@@ -133,18 +132,8 @@ class Classifier:
 
     @classmethod
     def problems(cls) -> list[str]:
-        found: list[str] = []
-        if not NAME_PATTERN.match(cls.name):
-            found.append(f"name {cls.name!r} is not kebab-case")
-        if not cls.title:
-            found.append("no title")
-        docs = cls.docs()
-        for heading in REQUIRED_HEADINGS:
-            if heading not in docs:
-                found.append(f"docstring lacks the heading {heading!r}")
-        if not isinstance(cls.severity, Severity):
-            found.append("severity is not a Severity")
-        return found
+        found = description_problems(cls.name, cls.severity, cls.docs(), REQUIRED_HEADINGS)
+        return found if cls.title else [*found, "no title"]
 
     def failure(self, found: Match) -> Failure:
         return Failure(
