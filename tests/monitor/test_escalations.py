@@ -31,9 +31,7 @@ def test_an_sla_breach_is_notified_once(database_url: str) -> None:
     desk.close()
 
 
-def test_a_dependent_down_before_its_database_waits_and_is_then_suppressed(
-    database_url: str,
-) -> None:
+def test_a_dependent_down_before_its_database_waits_and_is_then_suppressed(desk: Desk) -> None:
     db = ProcessServer().start()
     targets = [
         {
@@ -50,7 +48,6 @@ def test_a_dependent_down_before_its_database_waits_and_is_then_suppressed(
             "failure_threshold": 1,
         },
     ]
-    desk = Desk.connect(database_url)
     with Receiver() as hook:
         cfg = config(targets=targets, notify={"ops": {"kind": "webhook", "url": hook.url()}})
 
@@ -79,4 +76,3 @@ def test_a_dependent_down_before_its_database_waits_and_is_then_suppressed(
     }
     statuses = {n.payload["service"]: n.status for n in MonitorStore(desk.engine).outbox()}
     assert statuses == {"api": "suppressed", "db": "sent"}
-    desk.close()

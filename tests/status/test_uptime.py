@@ -31,22 +31,21 @@ def _ok(target: str, at: int) -> bool:
 
 
 @pytest.fixture
-def history(database_url: str) -> Iterator[tuple[Desk, list[tuple[str, int, bool, float]]]]:
-    with Desk.connect(database_url) as desk:
-        store = MonitorStore(desk.engine)
-        add_targets(store, SERVICES, NOW)
-        rows = [
-            (t, at, _ok(t, at), 0.010 + (at // STEP) % 7 / 1000)
-            for t in SERVICES
-            for at in range(NOW - 40 * DAY_MS, NOW, STEP)
-        ]
-        add_samples(store, rows)
-        # What the monitor's compaction job does: the last hour stays raw, three days of
-        # minutes, the rest in hours; every compacted sample also lands in its day.
-        store.compact(NOW, raw_ms=HOUR_MS, minutes_ms=3 * DAY_MS, hours_ms=400 * DAY_MS)
-        counts = store.counts()
-        assert counts["samples"] == len(SERVICES) * (HOUR_MS // STEP)  # the last hour
-        yield desk, rows
+def history(desk: Desk) -> Iterator[tuple[Desk, list[tuple[str, int, bool, float]]]]:
+    store = MonitorStore(desk.engine)
+    add_targets(store, SERVICES, NOW)
+    rows = [
+        (t, at, _ok(t, at), 0.010 + (at // STEP) % 7 / 1000)
+        for t in SERVICES
+        for at in range(NOW - 40 * DAY_MS, NOW, STEP)
+    ]
+    add_samples(store, rows)
+    # What the monitor's compaction job does: the last hour stays raw, three days of
+    # minutes, the rest in hours; every compacted sample also lands in its day.
+    store.compact(NOW, raw_ms=HOUR_MS, minutes_ms=3 * DAY_MS, hours_ms=400 * DAY_MS)
+    counts = store.counts()
+    assert counts["samples"] == len(SERVICES) * (HOUR_MS // STEP)  # the last hour
+    yield desk, rows
 
 
 def _by_day(rows: list[tuple[str, int, bool, float]], target: str) -> dict[int, tuple[int, int]]:

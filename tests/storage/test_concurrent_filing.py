@@ -63,29 +63,28 @@ def test_sixteen_processes_filing_at_once_get_unique_gap_free_numbers(database_u
         assert set(per_actor.values()) == {PER_PROCESS}
 
 
-def test_threads_sharing_one_desk_claim_different_issues(database_url: str) -> None:
-    with Desk.connect(database_url) as desk:
-        desk.file_many([IssueDraft(title=f"t{n}") for n in range(24)], actor="a")
-        claimed: list[int] = []
-        lock = threading.Lock()
-        failures: list[BaseException] = []
+def test_threads_sharing_one_desk_claim_different_issues(desk: Desk) -> None:
+    desk.file_many([IssueDraft(title=f"t{n}") for n in range(24)], actor="a")
+    claimed: list[int] = []
+    lock = threading.Lock()
+    failures: list[BaseException] = []
 
-        def agent(name: str) -> None:
-            try:
-                while (got := desk.claim(actor=name)) is not None:
-                    with lock:
-                        claimed.append(got.number)
-            except BaseException as exc:
-                failures.append(exc)
+    def agent(name: str) -> None:
+        try:
+            while (got := desk.claim(actor=name)) is not None:
+                with lock:
+                    claimed.append(got.number)
+        except BaseException as exc:
+            failures.append(exc)
 
-        threads = [threading.Thread(target=agent, args=(f"agent-{n}",)) for n in range(6)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(timeout=60)
-        assert failures == []
-        assert sorted(claimed) == list(range(1, 25))
-        assert all(i.assignee is not None for i in desk.issues())
+    threads = [threading.Thread(target=agent, args=(f"agent-{n}",)) for n in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert failures == []
+    assert sorted(claimed) == list(range(1, 25))
+    assert all(i.assignee is not None for i in desk.issues())
 
 
 def _claim_all(url: str, worker: int, barrier: Any, results: Any) -> None:
