@@ -72,13 +72,10 @@ def list_command(as_json: JsonOption = False) -> None:
     """List the services with their open issue counts."""
     from rich.table import Table
 
-    from passmuster.core.issues import IssueQuery
-
     with desk_session() as desk:
         services = desk.services()
-        open_counts = {
-            s.name: desk.count(IssueQuery(services=[s.name], active_only=True)) for s in services
-        }
+        active, _ = desk.open_counts_by_service()
+    open_counts = {s.name: active.get(s.name, 0) for s in services}
     if as_json:
         emit_json([{**_service_dict(s), "open_issues": open_counts[s.name]} for s in services])
         return
