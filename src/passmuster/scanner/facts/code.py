@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import posixpath
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import PurePosixPath
 
 from passmuster.scanner.context.model import Platform, PythonFile, ServiceDef
-from passmuster.scanner.context.pysource import EnvRead
+from passmuster.scanner.context.pysource import EnvRead, StringConstant
+from passmuster.scanner.facts.paths import is_test_file
 
 
 def code_groups(platform: Platform) -> list[tuple[tuple[str, ...], list[ServiceDef]]]:
@@ -203,3 +204,20 @@ def ports_in_code(platform: Platform, service: ServiceDef) -> set[int]:
         for match in _PORT_NUMBER.finditer(source.text):
             found.add(int(match.group(1)))
     return found
+
+
+def url_constants(
+    platform: Platform, files: Iterable[str]
+) -> Iterator[tuple[str, PythonFile, StringConstant]]:
+    """(path, file, constant) for each string constant holding a URL (`://`) in these files'
+    code; test files are left out."""
+    for path in files:
+        source = platform.python.get(path)
+        if source is None or is_test_file(path) or "://" not in source.text:
+            continue
+        facts = source.facts
+        if facts is None:
+            continue
+        for constant in facts.strings:
+            if "://" in constant.value:
+                yield path, source, constant

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 
 from passmuster.scanner.context.model import Platform, ServiceDef
 from passmuster.scanner.context.urls import LOOPBACK_HOSTS, find_urls
+from passmuster.scanner.facts.code import url_constants
 from passmuster.scanner.facts.environment import env_values
-from passmuster.scanner.facts.paths import is_test_file
 
 _BARE_HOST = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 _LOCAL_SCHEMES = frozenset({"file", "sqlite", "unix", "http+unix", "data", "mailto"})
@@ -99,21 +99,12 @@ def _code_urls(platform: Platform, files: tuple[str, ...]) -> list[_CodeUrl]:
     if found is not None:
         return found
     found = []
-    for path in files:
-        source = platform.python.get(path)
-        if source is None or is_test_file(path) or "://" not in source.text:
-            continue
-        module = source.facts
-        if module is None:
-            continue
-        for constant in module.strings:
-            if "://" not in constant.value:
+    for path, _, constant in url_constants(platform, files):
+        for url in find_urls(constant.value):
+            if url.start != 0 or url.scheme not in _CODE_SCHEMES:
                 continue
-            for url in find_urls(constant.value):
-                if url.start != 0 or url.scheme not in _CODE_SCHEMES:
-                    continue
-                if not url.explicit_port or not _internal(url.host):
-                    continue
-                found.append((url.host, url.port, path, constant.line, constant.env_default_for))
+            if not url.explicit_port or not _internal(url.host):
+                continue
+            found.append((url.host, url.port, path, constant.line, constant.env_default_for))
     cache[files] = found
     return found

@@ -9,9 +9,8 @@ from passmuster.core.issues import Severity
 from passmuster.scanner.context.model import Platform, PythonFile, ServiceDef
 from passmuster.scanner.context.pysource import StringConstant
 from passmuster.scanner.context.urls import LOOPBACK_HOSTS, find_urls
-from passmuster.scanner.facts.code import reachable_files, reads_setting
+from passmuster.scanner.facts.code import reachable_files, reads_setting, url_constants
 from passmuster.scanner.facts.environment import env_values
-from passmuster.scanner.facts.paths import is_test_file
 from passmuster.scanner.rule import Rule, reported_once
 
 _INFRASTRUCTURE_SCHEMES = frozenset(
@@ -98,68 +97,59 @@ class HardcodedLocalhostUrl(Rule):
         own |= {p.container for p in service.ports}
         addressed = _addressed_hosts(service)
         environment = service.env.keys() | service.documented_env
-        for path in files:
-            source = platform.python.get(path)
-            if source is None or is_test_file(path) or "://" not in source.text:
-                continue
-            facts = source.facts
-            if facts is None:
-                continue
-            for constant in facts.strings:
-                if "://" not in constant.value:
+        for _, source, constant in url_constants(platform, files):
+            if constant.overridden_by(environment):
+                continue  # the environment decides
+            if _for_a_person(constant.context) or _MARKUP.search(constant.value):
+                continue  # a link in a page or an e-mail: for a person to open
+            if _replaced_default(platform, service, source, constant):
+                continue  # every construction of the model passes its own value
+            if constant.in_settings and constant.env_default_for:
+                field = constant.env_default_for
+                if not reads_setting(platform, service, field):
+                    continue  # a setting no code reads
+                if _switched_off(source, field, environment):
+                    continue  # the feature it configures is off unless enabled
+            for url in find_urls(constant.value):
+                if url.host not in LOOPBACK_HOSTS or not url.explicit_port:
                     continue
-                if constant.overridden_by(environment):
-                    continue  # the environment decides
-                if _for_a_person(constant.context) or _MARKUP.search(constant.value):
-                    continue  # a link in a page or an e-mail: for a person to open
-                if _replaced_default(platform, service, source, constant):
-                    continue  # every construction of the model passes its own value
-                if constant.in_settings and constant.env_default_for:
-                    field = constant.env_default_for
-                    if not reads_setting(platform, service, field):
-                        continue  # a setting no code reads
-                    if _switched_off(source, field, environment):
-                        continue  # the feature it configures is off unless enabled
-                for url in find_urls(constant.value):
-                    if url.host not in LOOPBACK_HOSTS or not url.explicit_port:
-                        continue
-                    if url.port in own or _path_for_a_person(constant.value, url.start):
-                        continue
-                    target = owners.get(url.port or 0)
-                    if target is not None and target is not service:
-                        configurable = constant.in_settings or constant.env_default_for
-                        if configurable and addressed & target.hostnames:
-                            continue  # a default; the environment gives that address
-                        what = f"{target.name}'s port"
-                    elif url.scheme in _INFRASTRUCTURE_SCHEMES:
-                        what = f"a {url.scheme} server"
-                    elif (named := _target_name(constant)) is not None:
-                        what = f"the address {named} names"
-                    else:
-                        continue
-                    shown = f"{url.scheme}://{url.host}:{url.port}"
-                    related = (
-                        [
-                            Location(
-                                target.path,
-                                target.line,
-                                message="defined here",
-                                service=target.name,
-                            )
-                        ]
-                        if target is not None and target is not service
-                        else []
-                    )
-                    yield self.finding(
-                        f"hard-coded {shown} is {what}; inside a container localhost is the "
-                        f"container itself",
-                        source.path,
-                        constant.line,
-                        column=constant.col + 1,
-                        service=service.name,
-                        related=related,
-                        key=f"{url.host}:{url.port}",
-                    )
+                if url.port in own or _path_for_a_person(constant.value, url.start):
+                    continue
+                target = owners.get(url.port or 0)
+                if target is not None and target is not service:
+                    configurable = constant.in_settings or constant.env_default_for
+                    if configurable and addressed & target.hostnames:
+                        continue  # a default; the environment gives that address
+                    what = f"{target.name}'s port"
+                elif url.scheme in _INFRASTRUCTURE_SCHEMES:
+                    what = f"a {url.scheme} server"
+                elif (named := _target_name(constant)) is not None:
+                    what = f"the address {named} names"
+                else:
+                    continue
+                shown = f"{url.scheme}://{url.host}:{url.port}"
+                related = (
+                    [
+                        Location(
+                            target.path,
+                            target.line,
+                            message="defined here",
+                            service=target.name,
+                        )
+                    ]
+                    if target is not None and target is not service
+                    else []
+                )
+                yield self.finding(
+                    f"hard-coded {shown} is {what}; inside a container localhost is the "
+                    f"container itself",
+                    source.path,
+                    constant.line,
+                    column=constant.col + 1,
+                    service=service.name,
+                    related=related,
+                    key=f"{url.host}:{url.port}",
+                )
 
 
 def _replaced_default(
