@@ -23,6 +23,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
+from passmuster.storage.claims import claim_rows
 from passmuster.storage.engine import read_transaction, write_transaction
 from passmuster.storage.monitor_tables import (
     monitor_channels,
@@ -116,24 +117,20 @@ class OutboxStore:
             earlier.c.id < o.c.id,
             earlier.c.status.in_(("pending", "sending")),
         )
-        due = (
-            select(o.c.id)
-            .where(ready, o.c.channel.in_(list(channels)), ~blocked)
-            .order_by(o.c.id)
-            .limit(limit)
-            .with_for_update(skip_locked=True)
-        )
-        stmt = (
-            update(o)
-            .where(o.c.id.in_(due.scalar_subquery()), ready)
-            .values(
-                status="sending",
-                lease_owner=owner,
-                lease_until=now + lease_ms,
-                attempts=o.c.attempts + 1,
-            )
-            .returning(o)
-        )
+        stmt = claim_rows(
+            o,
+            o.c.id,
+            free=ready,
+            due=[o.c.channel.in_(list(channels)), ~blocked],
+            order=o.c.id,
+            limit=limit,
+            values={
+                "status": "sending",
+                "lease_owner": owner,
+                "lease_until": now + lease_ms,
+                "attempts": o.c.attempts + 1,
+            },
+        ).returning(o)
         with write_transaction(self.engine) as conn:
             return [_outbox(r) for r in conn.execute(stmt)]
 

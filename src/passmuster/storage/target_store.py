@@ -28,6 +28,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from passmuster.core.health import Health, TargetState
 from passmuster.core.targets import Target
+from passmuster.storage.claims import claim_rows
 from passmuster.storage.engine import read_transaction, write_transaction
 from passmuster.storage.monitor_tables import (
     LATENCY_BUCKETS,
@@ -168,19 +169,15 @@ class TargetStore:
         or until the lease runs out."""
         t = monitor_targets
         free = or_(t.c.lease_until.is_(None), t.c.lease_until < now)
-        due = (
-            select(t.c.name)
-            .where(t.c.active.is_(True), t.c.next_due <= now, free)
-            .order_by(t.c.next_due)
-            .limit(limit)
-            .with_for_update(skip_locked=True)
-        )
-        stmt = (
-            update(t)
-            .where(t.c.name.in_(due.scalar_subquery()), free)
-            .values(lease_owner=owner, lease_until=now + lease_ms)
-            .returning(*_STATE_COLUMNS, t.c.spec, t.c.digest)
-        )
+        stmt = claim_rows(
+            t,
+            t.c.name,
+            free=free,
+            due=[t.c.active.is_(True), t.c.next_due <= now],
+            order=t.c.next_due,
+            limit=limit,
+            values={"lease_owner": owner, "lease_until": now + lease_ms},
+        ).returning(*_STATE_COLUMNS, t.c.spec, t.c.digest)
         with write_transaction(self.engine) as conn:
             rows = conn.execute(stmt).all()
         return [Claimed(self._target(r.digest, r.spec), _state(r)) for r in rows]
