@@ -66,6 +66,7 @@ def _random_desk(desk: Desk, clock: HandClock, rng: random.Random, issues: int) 
             type=rng.choice(list(IssueType)),
             severity=rng.choice(list(Severity)),
             priority=rng.choice([None, *Priority]),
+            assignee=rng.choice([None, "ana", "bo"]),
             services=rng.sample(SERVICES, rng.randint(0, 2)),
             reported_at=reported,
             acknowledged_at=clock.now if rng.random() < 0.1 else None,
@@ -98,7 +99,16 @@ def _random_desk(desk: Desk, clock: HandClock, rng: random.Random, issues: int) 
         elif roll < 0.85:
             desk.acknowledge(number, actor="lead")
         else:
-            desk.update(number, {"severity": rng.choice(list(Severity))}, actor="lead")
+            # The reports list titles, assignees and priorities: changed ones must show.
+            change = rng.choice(
+                [
+                    {"severity": rng.choice(list(Severity))},
+                    {"title": f"renamed {number} {rng.randint(0, 99)}"},
+                    {"assignee": rng.choice([None, "ana", "bo"])},
+                    {"priority": rng.choice([None, *Priority])},
+                ]
+            )
+            desk.update(number, change, actor="lead")
 
 
 def _expected_stats(

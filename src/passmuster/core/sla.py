@@ -133,7 +133,9 @@ ClockName = Literal["respond", "resolve"]
 SlaState = Literal["ok", "at_risk", "breached", "paused", "met", "missed"]
 
 
-@dataclass(frozen=True, slots=True)
+# Not frozen: a frozen dataclass sets each of its twelve fields through object.__setattr__, a
+# microsecond per record, and the SLA report of a large desk returns tens of thousands of them.
+@dataclass(slots=True)
 class SlaStatus:
     """Where one clock of one issue stands at `now`.
 

@@ -29,7 +29,6 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
 _STATUS = {s.value: s for s in Status}
 _SEVERITY = {s.value: s for s in Severity}
-_CLOCK: dict[str, ClockName] = {"respond": "respond", "resolve": "resolve"}
 
 
 def micros(moment: datetime) -> int:
@@ -51,12 +50,17 @@ class TimelineSums:
     `in_status` is, per active status, the time spent in it before the last segment started;
     `to_ack` the time spent in it from the clock's start until the acknowledgement (zero
     without one). `regular` is true when the segments start in order. `segments` encodes the
-    whole timeline (`restore` gives it back).
+    whole timeline (`restore` gives it back). The title, assignee and priority are what the
+    SLA report and the priority matrix list: carried here, those reports read this row alone.
     """
 
     number: int
+    title: str
+    assignee: str | None
+    priority: str | None
     status: str
     severity: str
+    severity_rank: int
     type: str
     opened: int
     opened_month: str
@@ -95,8 +99,12 @@ def summarise(issue: Issue, events: Sequence[Event]) -> TimelineSums:
     assert opened is not None, "a filed issue has a creation time"
     return TimelineSums(
         number=issue.number,
+        title=issue.title,
+        assignee=issue.assignee,
+        priority=issue.priority.value if issue.priority else None,
         status=issue.status.value,
         severity=issue.severity.value,
+        severity_rank=issue.severity.rank,
         type=issue.type.value,
         opened=micros(opened),
         opened_month=from_micros(micros(opened)).strftime("%Y-%m"),
@@ -155,44 +163,52 @@ def clock_terms(policy: SlaPolicy, clock: ClockName) -> ClockTerms:
     return ClockTerms(clock, tuple(found), running)
 
 
-# One clock a query found at risk or breached, in this order: clock, number, title, severity,
-# status, assignee, clock start, last segment start, limit, running time, running time before
-# the last segment (all microseconds), and the encoded segments (only where the limit was reached
-# before the last segment started), finished and acknowledged times.
+# One clock a query found at risk or breached, in this order: the clock's index in the report's
+# ClockTerms, number, title, severity rank, status, assignee, clock start, time left (negative
+# once breached; microseconds), the encoded segments where the limit was reached before the last
+# segment began (None elsewhere), finished and acknowledged times.
 ListedRow = tuple[
-    str, int, str, str, str, "str | None", int, int, int, int, int,
-    "str | None", "int | None", "int | None",
-]  # fmt: skip
+    int, int, str, int, str, "str | None", int, int, "str | None", "int | None", "int | None"
+]
+_BY_RANK = {s.rank: s for s in Severity}
 
 
 def listed_clocks(
-    rows: Iterable[ListedRow], policy: SlaPolicy, *, now: datetime
+    rows: Iterable[ListedRow], clocks: Sequence[ClockTerms], policy: SlaPolicy, *, now: datetime
 ) -> list[SlaStatus]:
     """The `SlaStatus` of each clock a query found at risk or breached at `now` from the sums:
     what `clock_status` gives for it. Written for speed: the worst case lists every active
-    issue of a large desk."""
+    issue of a large desk, so each clock costs two timedeltas, two datetime sums and the
+    record, and nothing is looked up twice."""
     pauses = frozenset(policy.pause_statuses)
-    limits: dict[int, timedelta] = {}
+    now_utc = _EPOCH + timedelta(0, 0, micros(now))
+    # Per clock: its name, and per severity rank the Severity and the limit (one timedelta
+    # shared by every record of that clock and severity).
+    terms: list[tuple[ClockName, dict[int, tuple[Severity, timedelta]]]] = [
+        (
+            c.clock,
+            {
+                _SEVERITY[name].rank: (_SEVERITY[name], timedelta(0, 0, limit))
+                for name, limit, _ in c.limits
+            },
+        )
+        for c in clocks
+    ]
+    status_of = _STATUS
     out: list[SlaStatus] = []
     append = out.append
-    for row in rows:
-        clock, number, title, severity, status, assignee, start, last_start, limit, elapsed = row[
-            :10
-        ]
-        allowed = limits.get(limit)
-        if allowed is None:
-            allowed = limits[limit] = timedelta(0, 0, limit)
-        remaining = timedelta(0, 0, limit - elapsed)
+    for order, number, title, rank, status, assignee, start, left, segments, *rest in rows:
+        clock, by_rank = terms[order]
+        severity, allowed = by_rank[rank]
+        remaining = timedelta(0, 0, left)
         due_at: datetime | None
-        if elapsed > limit:
+        if left < 0:
             state: SlaState = "breached"
-            in_running = row[10]
-            if limit > in_running:
-                # Reached in the last segment, which runs: its start plus what was left.
-                due_at = _EPOCH + timedelta(0, 0, last_start + limit - in_running)
+            if segments is None:
+                # Reached in the last segment, which runs: as long ago as it is overdue.
+                due_at = now_utc + remaining
             else:
-                segments, finished, acknowledged = row[11], row[12], row[13]
-                assert segments is not None, "a limit reached earlier needs the whole timeline"
+                finished, acknowledged = rest
                 timeline = restore(
                     segments, start=start, finished=finished, acknowledged=acknowledged
                 )
@@ -204,14 +220,14 @@ def listed_clocks(
             SlaStatus(
                 number,
                 title,
-                _SEVERITY[severity],
-                _STATUS[status],
+                severity,
+                status_of[status],
                 assignee,
-                _CLOCK[clock],
+                clock,
                 state,
                 _EPOCH + timedelta(0, 0, start),
                 allowed,
-                timedelta(0, 0, elapsed),
+                allowed - remaining,
                 remaining,
                 due_at,
             )

@@ -238,9 +238,13 @@ issue_timelines = Table(
         ForeignKey("issues.number", ondelete="CASCADE"),
         primary_key=True,
     ),
+    Column("title", Text, nullable=False),
+    Column("assignee", String(200)),
+    Column("priority", String(20)),
     Column("status", String(20), nullable=False),
     Column("is_active", SmallInteger, nullable=False),
     Column("severity", String(10), nullable=False),
+    Column("severity_rank", SmallInteger, nullable=False),
     Column("type", String(20), nullable=False),
     Column("opened", BigInteger, nullable=False),
     Column("opened_month", String(10), nullable=False),
@@ -255,4 +259,8 @@ issue_timelines = Table(
     *_per_status("to_ack"),
     Column("segments", Text, nullable=False),
     Index("ix_issue_timelines_opened", "opened"),
+    # The statistics count by these four in this order, reading the index instead of sorting.
+    Index("ix_issue_timelines_counts", "opened_month", "severity", "status", "type", "resolved"),
+    # The priority matrix and the SLA report list active issues most severe first.
+    Index("ix_issue_timelines_active", "is_active", "severity_rank", "issue_number"),
 )

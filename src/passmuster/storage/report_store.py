@@ -35,7 +35,7 @@ from sqlalchemy.sql.elements import TextClause
 
 from passmuster.core.issues import Status
 from passmuster.core.timeline_sums import ClockTerms, micros
-from passmuster.storage.issue_tables import issue_services, issue_timelines, issues, services
+from passmuster.storage.issue_tables import issue_services, issue_timelines, services
 
 t = issue_timelines
 _FINISHED = tuple(s.value for s in Status if not s.is_active)
@@ -46,6 +46,7 @@ class _Clock:
     """SQL expressions for one clock of one policy at one moment."""
 
     limit: ColumnElement[Any]
+    severity_limited: ColumnElement[bool]
     risk: ColumnElement[Any]
     decided: ColumnElement[bool]
     no_clock: ColumnElement[bool]
@@ -96,6 +97,7 @@ def _clock(terms: ClockTerms) -> _Clock:
         elapsed_stopped = in_running
     return _Clock(
         limit=_by_severity({name: limit for name, limit, _ in terms.limits}),
+        severity_limited=t.c.severity.in_([name for name, _, _ in terms.limits]),
         risk=_by_severity({name: risk for name, _, risk in terms.limits}),
         decided=and_(stopped.is_not(None), stopped <= moment),
         no_clock=and_(finished, stopped.is_(None)),
@@ -135,22 +137,24 @@ class StatsRows:
     services: list[tuple[str, int]] = field(default_factory=list)
 
 
-def _attainment_state(clock: _Clock) -> ColumnElement[Any]:
-    return case(
-        (clock.limit.is_(None), literal(None)),
-        (
-            clock.decided,
-            case((clock.elapsed_stopped <= clock.limit, literal("met")), else_=literal("missed")),
-        ),
-        (clock.no_clock, literal(None)),
-        (clock.elapsed_now > clock.limit, literal("missed")),
-        else_=literal("pending"),
-    )
+def _attainment(clock: _Clock, where: Sequence[ColumnElement[bool]]) -> Select[Any]:
+    """One clock's attainment over the rows the sums answer alone, as four counts: clocks,
+    decided, decided within the limit (met), undecided past the limit. The rest follows:
+    missed = decided - met + undecided past; pending = clocks - decided - undecided past.
+    Plain counts, not a GROUP BY on the state: SQLite groups by sorting every row."""
+    undecided_past = and_(not_(clock.decided), clock.elapsed_now > clock.limit)
+    return select(
+        func.count(),
+        func.count(case((clock.decided, 1))),
+        func.count(case((and_(clock.decided, clock.elapsed_stopped <= clock.limit), 1))),
+        func.count(case((undecided_past, 1))),
+    ).where(*where, _answerable(), clock.severity_limited, not_(clock.no_clock))
 
 
 @dataclass(frozen=True, slots=True)
 class _StatsQueries:
     counts: Select[Any]
+    attainment: tuple[Select[Any] | None, ...]
     resolutions: Select[Any]
     acknowledgements: Select[Any]
     unanswered: Select[Any]
@@ -169,36 +173,48 @@ def _stats_queries(clocks: tuple[ClockTerms, ...], since: bool, until: bool) -> 
         where.append(t.c.opened >= _SINCE)
     if until:
         where.append(t.c.opened < _UNTIL)
-    has_resolution = t.c.resolved.is_not(None)
-    answerable = _answerable()
-    # One scan counts issues by month, severity, status and type and, where the sums answer
-    # alone, by the state of each clock (NULL elsewhere: those rows come back one by one).
-    states = [
-        case((answerable, _attainment_state(_clock(terms))), else_=literal("unanswered"))
-        for terms in clocks
-    ]
-    keys = [t.c.opened_month, t.c.severity, t.c.status, t.c.type, has_resolution, *states]
+    # Counted in the order of ix_issue_timelines_counts, which SQLite reads instead of sorting.
+    keys = [t.c.opened_month, t.c.severity, t.c.status, t.c.type]
+    per_service = (
+        select(issue_services.c.service_id, func.count().label("n"))
+        .join(t, t.c.issue_number == issue_services.c.issue_number)
+        .where(t.c.is_active == 1, *where)
+        .group_by(issue_services.c.service_id)
+        .subquery()
+    )
     return _StatsQueries(
-        counts=select(*keys, func.count()).where(*where).group_by(*keys),
+        counts=select(*keys, func.count(), func.count(t.c.resolved)).where(*where).group_by(*keys),
+        attainment=tuple(
+            _attainment(_clock(terms), where) if terms.limits else None for terms in clocks
+        ),
         resolutions=select(t.c.opened_month, t.c.resolved - t.c.opened).where(
-            *where, t.c.status.in_(_FINISHED), has_resolution
+            *where, t.c.status.in_(_FINISHED), t.c.resolved.is_not(None)
         ),
         acknowledgements=select(t.c.acknowledged - t.c.clock_start).where(
             *where, t.c.acknowledged.is_not(None)
         ),
-        unanswered=select(t).where(*where, not_(answerable)),
-        active=select(issues.c.number, issues.c.title, issues.c.status, issues.c.severity)
-        .add_columns(issues.c.priority)
-        .join(t, t.c.issue_number == issues.c.number)
-        .where(issues.c.is_active == 1, *where)
-        .order_by(issues.c.severity_rank, issues.c.number),
-        services=select(services.c.name, func.count())
-        .select_from(issue_services)
-        .join(services, services.c.id == issue_services.c.service_id)
-        .join(t, t.c.issue_number == issue_services.c.issue_number)
+        unanswered=select(t).where(*where, not_(_answerable())),
+        # The priority matrix lists every active issue: read from the sums row alone, in the
+        # order of ix_issue_timelines_active.
+        active=select(t.c.issue_number, t.c.title, t.c.status, t.c.severity, t.c.priority)
         .where(t.c.is_active == 1, *where)
-        .group_by(services.c.name),
+        .order_by(t.c.severity_rank, t.c.issue_number),
+        services=select(services.c.name, per_service.c.n).join(
+            per_service, per_service.c.service_id == services.c.id
+        ),
     )
+
+
+def _tuples(
+    connection: Connection, stmt: Select[Any] | TextClause, params: dict[str, Any]
+) -> list[Any]:
+    """The driver's own rows of `stmt`: for the lists as long as the desk's active issues,
+    where wrapping each row costs more than the query."""
+    result = connection.execute(stmt, params)
+    cursor = result.cursor
+    rows = list(cursor.fetchall()) if cursor is not None else []
+    result.close()
+    return rows
 
 
 def stats_rows(
@@ -220,18 +236,21 @@ def stats_rows(
         return connection.execute(stmt, params)
 
     out = StatsRows()
-    attained: dict[tuple[str, str], int] = {}
-    for r in run(queries.counts):
-        out.counts.append((r[0], r[1], r[2], r[3], bool(r[4]), int(r[-1])))
-        for terms, state in zip(clocks, r[5:-1], strict=True):
-            if state is not None and state != "unanswered":
-                key = (terms.clock, str(state))
-                attained[key] = attained.get(key, 0) + int(r[-1])
-    out.attainment = [(clock, state, n) for (clock, state), n in attained.items()]
+    for month, severity, status, type_, count, timed in run(queries.counts):
+        if timed:
+            out.counts.append((month, severity, status, type_, True, int(timed)))
+        if count > timed:
+            out.counts.append((month, severity, status, type_, False, int(count - timed)))
+    for terms, query in zip(clocks, queries.attainment, strict=True):
+        if query is None:
+            continue
+        total, decided, met, past = (int(v or 0) for v in run(query).one())
+        states = {"met": met, "missed": decided - met + past, "pending": total - decided - past}
+        out.attainment += [(terms.clock, state, n) for state, n in states.items() if n]
     out.resolutions = [(r[0], int(r[1])) for r in run(queries.resolutions)]
     out.acknowledgements = [int(v) for (v,) in run(queries.acknowledgements)]
     out.unanswered = list(run(queries.unanswered))
-    out.active = [(r[0], r[1], r[2], r[3], r[4]) for r in run(queries.active)]
+    out.active = _tuples(connection, queries.active, params)
     out.services = [(r[0], int(r[1])) for r in run(queries.services)]
     return out
 
@@ -251,39 +270,43 @@ def _listed_sql(terms: ClockTerms, order: int) -> str:
     """One clock's part of the SLA query, as SQL text: the report's query is built once per
     policy, and as text it costs next to nothing to build and compile, which a small desk's
     report (and the web pages' first one) would otherwise wait for. Every name and number in
-    it comes from the Status and Severity vocabularies and the policy's integers."""
+    it comes from the Status and Severity vocabularies and the policy's integers.
 
-    def severity_case(index: int) -> str:
-        arms = " ".join(f"WHEN '{limit[0]}' THEN {int(limit[index])}" for limit in terms.limits)
+    Each expression appears once per row it is needed for: the filter is one comparison per
+    row (a running clock is listed once its running time reaches the limit less the at-risk
+    share, a paused one once it is past the limit), and the database returns only what the
+    report shows, read from the sums row alone (no join)."""
+
+    def severity_case(values: dict[str, int]) -> str:
+        arms = " ".join(f"WHEN '{name}' THEN {int(v)}" for name, v in values.items())
         return f"CASE t.severity {arms} END"
 
+    limit = severity_case({name: limit for name, limit, _ in terms.limits})
+    # Listed when at risk (remaining <= risk) or breached (elapsed > limit): for whole
+    # microseconds, elapsed >= the smaller of limit - risk and limit + 1.
+    threshold = severity_case(
+        {name: min(limit - risk, limit + 1) for name, limit, risk in terms.limits}
+    )
+    severities = ", ".join(f"'{name}'" for name, _, _ in terms.limits)
     running = ", ".join(f"'{name}'" for name in terms.running)
     running_last = f"t.last_status IN ({running})" if running else "1 = 0"
-    in_running = " + ".join(f"t.in_{name}" for name in terms.running) or "0"
+    in_running = "(" + (" + ".join(f"t.in_{name}" for name in terms.running) or "0") + ")"
+    elapsed = f"{in_running} + CASE WHEN {running_last} THEN :b_now - t.last_start ELSE 0 END"
     finished = ", ".join(f"'{name}'" for name in _FINISHED)
     stopped = "COALESCE(t.acknowledged, t.finished)" if terms.clock == "respond" else "t.finished"
+    # Only a clock whose limit was reached before its last segment began needs its timeline.
+    earlier = f"{limit} <= {in_running}"
     return f"""
-    SELECT '{terms.clock}' AS clock, c.number, c.title, c.severity, c.status, c.assignee,
-           c.clock_start, c.last_start, c.limit_us, c.elapsed_us, c.in_running_us,
-           CASE WHEN c.limit_us <= c.in_running_us THEN c.segments END AS segments,
-           c.finished, c.acknowledged, c.severity_rank, {order} AS clock_order
-    FROM (
-        SELECT t.issue_number AS number, i.title, t.severity, t.status, i.assignee,
-               t.clock_start, t.last_start, i.severity_rank, t.segments, t.finished,
-               t.acknowledged, t.last_status, {stopped} AS stopped,
-               {severity_case(1)} AS limit_us, {severity_case(2)} AS risk_us,
-               ({in_running}) AS in_running_us,
-               ({in_running}) + CASE WHEN {running_last} THEN :b_now - t.last_start ELSE 0 END
-                   AS elapsed_us,
-               CASE WHEN {running_last} THEN 1 ELSE 0 END AS running_now
-        FROM issue_timelines t JOIN issues i ON i.number = t.issue_number
-        WHERE t.is_active = 1 AND t.regular = 1 AND t.last_start <= :b_now
-    ) c
-    WHERE c.limit_us IS NOT NULL
-      AND NOT (c.stopped IS NOT NULL AND c.stopped <= :b_now)
-      AND NOT (c.last_status IN ({finished}) AND c.stopped IS NULL)
-      AND (c.elapsed_us > c.limit_us
-           OR (c.running_now = 1 AND c.limit_us - c.elapsed_us <= c.risk_us))"""
+    SELECT {order} AS clock_order, t.issue_number, t.title, t.severity_rank, t.status,
+           t.assignee, t.clock_start, {limit} - ({elapsed}) AS remaining_us,
+           CASE WHEN {earlier} THEN t.segments END AS segments, t.finished, t.acknowledged
+    FROM issue_timelines t
+    WHERE t.is_active = 1 AND t.regular = 1 AND t.last_start <= :b_now
+      AND t.severity IN ({severities})
+      AND ({stopped} IS NULL OR {stopped} > :b_now)
+      AND NOT (t.last_status IN ({finished}) AND {stopped} IS NULL)
+      AND CASE WHEN {running_last} THEN :b_now - t.last_start + {in_running} >= {threshold}
+               ELSE {in_running} > {limit} END"""
 
 
 @functools.lru_cache(maxsize=32)
@@ -293,28 +316,24 @@ def _sla_query(clocks: tuple[ClockTerms, ...]) -> TextClause | None:
         return None
     union = "\n    UNION ALL".join(parts)
     return text(
-        "SELECT clock, number, title, severity, status, assignee, clock_start, last_start,"
-        " limit_us, elapsed_us, in_running_us, segments, finished, acknowledged"
+        "SELECT clock_order, issue_number, title, severity_rank, status, assignee, clock_start,"
+        " remaining_us, segments, finished, acknowledged"
         f" FROM ({union}\n) x"
-        " ORDER BY limit_us - elapsed_us, severity_rank, number, clock_order"
+        " ORDER BY remaining_us, severity_rank, issue_number, clock_order"
     ).bindparams(bindparam("b_now", type_=BigInteger))
 
 
-_UNANSWERED = (
-    select(t, issues.c.title, issues.c.assignee)
-    .join(issues, issues.c.number == t.c.issue_number)
-    .where(t.c.is_active == 1, not_(_answerable()))
-)
+_UNANSWERED = select(t).where(t.c.is_active == 1, not_(_answerable()))
 
 
 def sla_rows(connection: Connection, clocks: Sequence[ClockTerms], *, now: datetime) -> list[Any]:
-    """Clocks of active issues at risk or breached at `now`, by the sums: rows that start with
-    the clock's name and go on as core.timeline_sums.ListedRow, most overdue first (as
-    core.sla.sla_report orders them)."""
+    """Clocks of active issues at risk or breached at `now`, by the sums, most overdue first
+    (as core.sla.sla_report orders them): core.timeline_sums.ListedRow tuples whose first
+    field is the clock's index in `clocks`."""
     query = _sla_query(tuple(clocks))
     if query is None:
         return []
-    return list(connection.execute(query, {"b_now": micros(now)}))
+    return _tuples(connection, query, {"b_now": micros(now)})
 
 
 def sla_unanswered(connection: Connection, *, now: datetime) -> list[Any]:

@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import Connection, delete, insert, select
 
-from passmuster.core.issues import Event, Issue, IssueType, Severity, Status
+from passmuster.core.issues import Event, Issue, IssueType, Priority, Severity, Status
 from passmuster.core.timeline_sums import ACTIVE_STATUSES, TimelineSums, summarise
 from passmuster.storage.issue_tables import events, issue_timelines, issues
 
@@ -25,9 +25,13 @@ _CHUNK = 5_000
 def sums_row(sums: TimelineSums) -> dict[str, Any]:
     row: dict[str, Any] = {
         "issue_number": sums.number,
+        "title": sums.title,
+        "assignee": sums.assignee,
+        "priority": sums.priority,
         "status": sums.status,
         "is_active": 1 if Status(sums.status).is_active else 0,
         "severity": sums.severity,
+        "severity_rank": sums.severity_rank,
         "type": sums.type,
         "opened": sums.opened,
         "opened_month": sums.opened_month,
@@ -65,6 +69,9 @@ def created_rows(filed: Sequence[Issue], *, actor: str) -> list[dict[str, Any]]:
 
 _ISSUE_FIELDS = (
     issues.c.number,
+    issues.c.title,
+    issues.c.assignee,
+    issues.c.priority,
     issues.c.status,
     issues.c.severity,
     issues.c.type,
@@ -78,7 +85,9 @@ _ISSUE_FIELDS = (
 def _issue(row: Any) -> Issue:
     # Only what a timeline and the sums read; everything else keeps its default.
     return Issue(
-        title="",
+        title=row.title,
+        assignee=row.assignee,
+        priority=Priority(row.priority) if row.priority else None,
         number=row.number,
         status=Status(row.status),
         severity=Severity(row.severity),

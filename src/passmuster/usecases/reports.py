@@ -77,7 +77,8 @@ def desk_sla(connection: Connection, policy: SlaPolicy, *, now: datetime) -> lis
     """Clocks of active issues that are at risk or breached, most overdue first (as
     core.sla.sla_report)."""
     terms = [clock_terms(policy, clock) for clock in _CLOCKS]
-    found = listed_clocks(report_store.sla_rows(connection, terms, now=now), policy, now=now)
+    rows = report_store.sla_rows(connection, terms, now=now)
+    found = listed_clocks(rows, terms, policy, now=now)
     others: list[SlaStatus] = []
     for row in report_store.sla_unanswered(connection, now=now):
         issue = _issue(row, title=row.title, assignee=row.assignee)

@@ -5,7 +5,7 @@ Revises: 0010
 Create Date: 2026-12-05
 
 Adds `issue_timelines`, one row per issue derived from its row and its event log
-(core.timeline_sums), and fills it for every issue already on the desk from those same events.
+(core.timeline_sums); 0013 fills it for every issue already on the desk from those same events.
 """
 
 from __future__ import annotations
@@ -53,13 +53,8 @@ def upgrade() -> None:
         sa.Column("segments", sa.Text(), nullable=False),
     )
     op.create_index("ix_issue_timelines_opened", "issue_timelines", ["opened"])
-    # Every existing issue's sums, from its events, the way new changes will keep them.
-    from passmuster.storage.issue_tables import issues
-    from passmuster.storage.timeline_sums import refresh
-
-    connection = op.get_bind()
-    numbers = [n for (n,) in connection.execute(sa.select(issues.c.number))]
-    refresh(connection, numbers)
+    # Every existing issue's sums are filled from its events by 0013, which adds the last
+    # columns today's sums have (storage.timeline_sums writes them all).
 
 
 def downgrade() -> None:
