@@ -4,8 +4,8 @@ request adds: start-up is guarded by structure, not timing (bench/RESULTS.md, "S
 The server runs in a fresh interpreter, as a user starts it, on a real SQLite desk; once `/healthz`
 answers, and again once a list of issues has, the probe reports the modules loaded so far. Each
 module listed costs milliseconds to tens of milliseconds to import and is needed only by a later
-request (the pages, /metrics, /mcp, the routers of the API and their schemas), or, for Typer, not
-by `serve` at all.
+request (the pages, /metrics, /mcp, the routers of the API and their schemas, the first runtime
+error sent), or, for Typer, not by `serve` at all.
 """
 
 from __future__ import annotations
@@ -36,6 +36,8 @@ NOT_AT_START = (
     "pydantic.v1",
     "passmuster.api.schemas",
     "passmuster.storage.monitor_store",
+    "passmuster.storage.error_store",
+    "passmuster.usecases.runtime_errors",
     *API_ROUTE_MODULES,
     *PAGE_MODULES,
 )

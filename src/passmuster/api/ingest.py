@@ -22,8 +22,7 @@ import logging
 import re
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -42,9 +41,14 @@ from passmuster.core.envelopes import (
 from passmuster.core.error_events import read_event
 from passmuster.core.grouping import group
 from passmuster.errors import AuthError, PassmusterError
-from passmuster.storage.error_store import KeyRow
-from passmuster.usecases.ingest_keys import IngestKeys
-from passmuster.usecases.runtime_errors import ErrorIntake, Incoming, Recorded
+
+if TYPE_CHECKING:
+    from passmuster.storage.error_store import KeyRow
+    from passmuster.usecases.desk import Desk
+    from passmuster.usecases.ingest_keys import IngestKeys
+    from passmuster.usecases.runtime_errors import ErrorIntake, Incoming, Recorded
+
+    Outcome = Recorded | BaseException
 
 log = logging.getLogger("passmuster.ingest")
 
@@ -86,12 +90,22 @@ class KeyBucket:
         return self._bucket.wait(key) if self.enabled else 0.0
 
 
-@dataclass
 class IngestGate:
     """What the guard asks before reading an ingestion body: whose key, and may it send now."""
 
-    keys: IngestKeys
-    bucket: KeyBucket
+    def __init__(self, desk: Desk, bucket: KeyBucket) -> None:
+        self.desk = desk
+        self.bucket = bucket
+        self._keys: IngestKeys | None = None
+
+    @property
+    def keys(self) -> IngestKeys:
+        # Made at the first event: a server sent none need not import the error store to start.
+        if self._keys is None:
+            from passmuster.usecases.ingest_keys import IngestKeys
+
+            self._keys = IngestKeys(self.desk)
+        return self._keys
 
     def admit(self, scope: Scope, project_id: int) -> KeyRow:
         request = Request(scope)
@@ -105,9 +119,6 @@ class IngestGate:
             raise TooManyEvents(math.ceil(wait), key.service)
         scope.setdefault("state", {})[_STATE_KEY] = key
         return key
-
-
-Outcome = Recorded | BaseException
 
 
 class GroupCommit:
@@ -194,6 +205,8 @@ def _services(request: Request) -> tuple[IngestGate, GroupCommit, int]:
 
 
 def _key(request: Request, gate: IngestGate) -> KeyRow:
+    from passmuster.storage.error_store import KeyRow
+
     found = request.scope.get("state", {}).get(_STATE_KEY)
     if isinstance(found, KeyRow):
         return found
@@ -209,6 +222,8 @@ async def _body(request: Request, limit: int) -> bytes:
 
 
 def _incoming(key: KeyRow, payload: dict[str, Any], raw: bytes, envelope: Any) -> Incoming:
+    from passmuster.usecases.runtime_errors import Incoming
+
     event = read_event(payload, event_id_of(payload, envelope))
     return Incoming(key.service_id, key.service, event, group(event), raw)
 
@@ -291,13 +306,27 @@ def routes() -> list[Route]:
 def start(app: Any, desk: Any, *, hub: Any, stop: asyncio.Event) -> asyncio.Task[None]:
     """Open the gate and start the group commit; the task ends after `stop`, drained."""
     config = app.state.settings
-    keys = IngestKeys(desk)
-    app.state.ingest_keys = keys
-    app.state.ingest_gate = IngestGate(keys, KeyBucket(config.ingest_rate, config.ingest_burst))
-    intake = ErrorIntake(desk, keep=config.error_events_kept)
-    commit = GroupCommit(intake.record, on_change=hub.poke if hub is not None else None)
+    app.state.ingest_gate = IngestGate(desk, KeyBucket(config.ingest_rate, config.ingest_burst))
+    record = _recorder(desk, keep=config.error_events_kept)
+    commit = GroupCommit(record, on_change=hub.poke if hub is not None else None)
     app.state.ingest_commit = commit
     return asyncio.create_task(commit.run(stop), name="ingest")
+
+
+def _recorder(desk: Desk, *, keep: int) -> Callable[[Sequence[Incoming]], list[Recorded]]:
+    """`ErrorIntake(desk, keep=keep).record`, the intake made by the first batch (in the writer
+    thread): a server sent no event need not import it to start."""
+    intake: ErrorIntake | None = None
+
+    def record(batch: Sequence[Incoming]) -> list[Recorded]:
+        nonlocal intake
+        if intake is None:
+            from passmuster.usecases.runtime_errors import ErrorIntake
+
+            intake = ErrorIntake(desk, keep=keep)
+        return intake.record(batch)
+
+    return record
 
 
 __all__ = [
