@@ -20,6 +20,7 @@ from passmuster.cli._output import (
     err_console,
     stop_on_sigterm,
 )
+from passmuster.core.gc_pause import gc_paused
 from passmuster.core.visible import escape_controls
 
 if TYPE_CHECKING:
@@ -69,16 +70,13 @@ def _collector_off(run: Callable[P, None]) -> Callable[P, None]:
     What start-up makes (modules, classes, the app, the desk) lives as long as the server, so
     the collector would walk it again and again for nothing: about a tenth of start-up's CPU.
     The server turns it back on once started (`server_for`), the way Python's documentation of
-    gc.freeze advises a server to start; a start that fails turns it on here.
+    gc.freeze advises a server to start; after a start that fails, `gc_paused` puts it back.
     """
 
     @functools.wraps(run)
     def collector_off(*args: P.args, **kwargs: P.kwargs) -> None:
-        gc.disable()
-        try:
+        with gc_paused():
             run(*args, **kwargs)
-        finally:
-            gc.enable()
 
     return collector_off
 
