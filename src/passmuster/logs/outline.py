@@ -87,6 +87,7 @@ class Outline:
     unclosed_fences: list[int]
     repaired: int
     first_repaired: int = 0  # index of the first repaired line
+    text: str = ""  # the lines joined: the text after mojibake repair
 
 
 def build_outline(text: str) -> Outline:
@@ -135,7 +136,7 @@ def build_outline(text: str) -> Outline:
     stack[-1].body.extend(range(previous, len(lines)))
     _close(root, len(lines) - 1)
     unclosed = [f.start for f in fences if not f.closed]
-    return Outline(lines, inside, root, unclosed, changed, first)
+    return Outline(lines, inside, root, unclosed, changed, first, repaired)
 
 
 def _next_levels(headings: list[tuple[int, int, str]], line: int) -> Iterator[tuple[int, str]]:

@@ -149,6 +149,8 @@ def _read_list(outline: Outline, log: ParsedLog) -> None:
     """A log kept as a list of issues (`- Title` with `- Root cause: …` under it): taken when
     every issue the sections gave is only a heading over items of such lists (`## Known
     issues`, `## Fixed`), so the items are the issues."""
+    if not bullets.may_hold_lists(outline.text):
+        return
     listed = ParsedLog(path=log.path, family=log.family, source=log.source)
     rest = bullets.read_bullet_issues(
         outline.lines, outline.inside_fence, listed, status_at=_section_states(outline)
@@ -168,13 +170,17 @@ def _read_list(outline: Outline, log: ParsedLog) -> None:
 def _section_states(outline: Outline) -> Callable[[int], str | None]:
     """The state the nearest heading above a line states (`## Fixed`), if any."""
     states: list[tuple[int, str | None]] = []
-    for i, line in enumerate(outline.lines):
-        m = _HEADING.match(line)
-        if m is not None and not outline.inside_fence[i]:
-            meaning = section_meaning(m.group(1))
-            states.append((i, meaning.status if meaning is not None else None))
+    read = False
 
     def status_at(line: int) -> str | None:
+        nonlocal read
+        if not read:  # on first use: most logs hold no list of issues to ask for
+            read = True
+            for i, text in enumerate(outline.lines):
+                m = _HEADING.match(text)
+                if m is not None and not outline.inside_fence[i]:
+                    meaning = section_meaning(m.group(1))
+                    states.append((i, meaning.status if meaning is not None else None))
         above = [state for start, state in states if start < line]
         return above[-1] if above else None
 
