@@ -50,7 +50,14 @@ from passmuster.core.leases import (
     check_holder,
     ends_lease,
 )
-from passmuster.core.limits import TYPED, Limits, check_changes, check_comment, check_draft
+from passmuster.core.limits import (
+    TYPED,
+    Checked,
+    Limits,
+    check_changes,
+    check_comment,
+    check_draft,
+)
 from passmuster.core.merge import ImportRecord
 from passmuster.core.notes import LogNote
 from passmuster.core.sla import SlaPolicy, SlaStatus, escalations_due, sla_horizon
@@ -245,10 +252,17 @@ class Desk:
         return filed[0]
 
     def file_many(
-        self, drafts: Sequence[IssueDraft], *, actor: str, limits: Limits = TYPED
+        self, drafts: Sequence[IssueDraft | Checked], *, actor: str, limits: Limits = TYPED
     ) -> list[Issue]:
-        """File several drafts in one transaction (an import, a bulk load): consecutive numbers."""
-        checked = [check_draft(draft, limits) for draft in drafts]
+        """File several drafts in one transaction (an import, a bulk load): consecutive numbers.
+        A draft already checked under the same limits (`core.limits.checked`) is not checked
+        again."""
+        checked = [
+            d.draft
+            if isinstance(d, Checked) and d.limits == limits
+            else check_draft(d.draft if isinstance(d, Checked) else d, limits)
+            for d in drafts
+        ]
         now = self.clock()
         result: list[Issue] = self.write(
             lambda c: store.insert_issues(c, checked, actor=actor, now=now)

@@ -25,7 +25,7 @@ from passmuster.core.issues import (
     IssueQuery,
     Status,
 )
-from passmuster.core.limits import STORED, check_draft
+from passmuster.core.limits import STORED, Checked, checked
 from passmuster.core.merge import ImportRecord, Merge, field_digests, merge
 from passmuster.core.notes import LogNote
 from passmuster.errors import ParseError, PassmusterError
@@ -162,6 +162,7 @@ class _Plan:
     merge: Merge
     digests: dict[str, str]  # the log's fields now
     record: ImportRecord | None  # what the log said at its last import
+    checked: Checked | None = None  # the draft as the desk's checks passed it
 
 
 def _desk_keys(issues: Sequence[Issue]) -> dict[str, Issue]:
@@ -207,16 +208,24 @@ class ImportPlan:
 
 
 def plan_import(
-    desk: Desk | None, logs: Sequence[ParsedLog], *, prefer_log: bool = False
+    desk: Desk | None,
+    logs: Sequence[ParsedLog],
+    *,
+    prefer_log: bool = False,
+    checks: Sequence[Checked] | None = None,
 ) -> ImportPlan:
-    """Match each parsed issue to the desk and work out, field by field, what changes."""
+    """Match each parsed issue to the desk and work out, field by field, what changes.
+    `checks` are the drafts as `check_drafts` passed them, in the same order."""
     plans: list[_Plan] = []
     known: dict[str, _Log] = {}
+    passed = iter(checks) if checks is not None else None
     for log in logs:
         for parsed in log.issues:
             draft = parsed.draft
             digests = field_digests(draft)
             plan = _Plan(parsed, log.path, draft.source, None, None, Merge(), digests, None)
+            if passed is not None:
+                plan.checked = next(passed)
             plans.append(plan)
             if desk is None:
                 continue
@@ -333,18 +342,21 @@ def _update(desk: Desk, plan: _Plan, existing: Issue, *, actor: str) -> None:
         desk.record_event(number, "imported", actor=actor, field="source", new=_where(plan))
 
 
-def check_drafts(logs: Sequence[ParsedLog]) -> None:
+def check_drafts(logs: Sequence[ParsedLog]) -> list[Checked]:
     """What the desk would refuse, found before anything is written and named by file:line.
 
     The desk's own checks with the limits of what it stores (core.limits.STORED): an import
-    keeps long headings and pasted logs no form would take.
+    keeps long headings and pasted logs no form would take. Returns every draft as checked, in
+    order, so the desk files them without checking them again.
     """
+    passed: list[Checked] = []
     for log in logs:
         for parsed in log.issues:
             try:
-                check_draft(parsed.draft, STORED)
+                passed.append(checked(parsed.draft, STORED))
             except PassmusterError as exc:
                 raise ParseError(log.path, parsed.line, exc.message) from None
+    return passed
 
 
 def apply_plan(desk: Desk, whole: ImportPlan, *, actor: str) -> dict[int, int]:
@@ -361,7 +373,7 @@ def apply_plan(desk: Desk, whole: ImportPlan, *, actor: str) -> dict[int, int]:
             numbers[index] = plan.number
     new = [(index, plan) for index, plan in enumerate(plans) if plan.number is None]
     if new:
-        drafts = [plan.parsed.draft for _, plan in new]
+        drafts = [plan.checked or plan.parsed.draft for _, plan in new]
         filed = desk.file_many(drafts, actor=actor, limits=STORED)
         for (index, _), issue in zip(new, filed, strict=True):
             numbers[index] = issue.number
@@ -427,8 +439,8 @@ def import_logs(
             "nothing imported: " + ("; ".join(errors) if errors else "no log files given"),
             report,
         )
-    check_drafts(logs)
-    whole = plan_import(desk, logs, prefer_log=prefer == "log")
+    passed = check_drafts(logs)
+    whole = plan_import(desk, logs, prefer_log=prefer == "log", checks=passed)
     numbers: dict[int, int] = {}
     if not dry_run:
         assert desk is not None
