@@ -24,7 +24,17 @@ from dataclasses import dataclass, field, fields, is_dataclass
 from datetime import datetime
 from typing import Any
 
-from passmuster.core.issues import EDITABLE_FIELDS, Issue, IssueDraft, Status, value_text
+from passmuster.core.issues import (
+    EDITABLE_FIELDS,
+    ExtraSection,
+    FileChange,
+    Issue,
+    IssueDraft,
+    Link,
+    Status,
+    Task,
+    value_text,
+)
 
 # What a re-import compares: what a person may edit, the spellings a log kept, and the state.
 MERGED_FIELDS: tuple[str, ...] = (*sorted(EDITABLE_FIELDS), "status", "close_reason")
@@ -110,16 +120,57 @@ def field_digests(item: IssueDraft) -> dict[str, str]:
     out: dict[str, str] = {}
     for name in MERGED_FIELDS:
         value = getattr(item, name)
-        if type(value) is str:
+        kind = type(value)
+        if kind is str:
+            if not value:
+                out[name] = _EMPTY_TEXT
+                continue
             data = ("s" + value).encode("utf-8", "surrogatepass")
             out[name] = f"{crc32(data):08x}{len(data):x}"
         elif value is None:
             out[name] = "n"
-        elif not value and type(value) in (list, dict):
+        elif kind is datetime:
+            # What `digest` makes of it: the ISO text as JSON, which escapes none of its
+            # characters.
+            data = f'j"{value.isoformat()}"'.encode()
+            out[name] = f"{crc32(data):08x}{len(data):x}"
+        elif not value and kind in (list, dict):
             out[name] = "0"
+        elif kind is list:
+            if type(value[0]) is str:
+                text = "l" + repr(value)
+            else:
+                text = "l[" + ", ".join([_repr(item) for item in value]) + "]"
+            data = text.encode("utf-8", "surrogatepass")
+            out[name] = f"{crc32(data):08x}{len(data):x}"
+        elif isinstance(value, enum.Enum):
+            found = _ENUM_DIGESTS.get(value)
+            if found is None:
+                found = _ENUM_DIGESTS[value] = digest(value)
+            out[name] = found
         else:
             out[name] = digest(value)
     return out
+
+
+_EMPTY_TEXT = digest("")
+# A vocabulary value's digest never changes: each is computed once.
+_ENUM_DIGESTS: dict[enum.Enum, str] = {}
+# The fields each flat record's dataclass `repr` shows: written out here, the repr skips the
+# recursion guard every dataclass `__repr__` runs through (most of a list field's digest).
+_SHOWN: dict[type, tuple[str, ...]] = {
+    kind: tuple(f.name for f in fields(kind) if f.repr)
+    for kind in (Task, FileChange, ExtraSection, Link)
+}
+
+
+def _repr(item: object) -> str:
+    """`repr(item)`: the same text, faster for the flat records of an issue's lists."""
+    shown = _SHOWN.get(type(item))
+    if shown is None:
+        return repr(item)
+    inner = ", ".join([f"{name}={getattr(item, name)!r}" for name in shown])
+    return f"{type(item).__qualname__}({inner})"
 
 
 def merge(
