@@ -16,6 +16,9 @@ import re
 # C0 but tab and newline, DEL, C1; the bidi embeddings, overrides and isolates that reorder
 # what is shown ("Trojan Source"); and a lone carriage return (CRLF is only a line end).
 _CONTROLS = re.compile("[\x00-\x08\x0b-\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]|\r(?!\n)")
+# The same characters with any carriage return: one character class, which the regex engine
+# scans for far faster than the alternation above (a 10 MB export is searched whole).
+_ANY_CONTROL = re.compile("[\x00-\x08\x0b-\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\r]")
 
 
 def _visible(match: re.Match[str]) -> str:
@@ -26,10 +29,10 @@ def _visible(match: re.Match[str]) -> str:
 def escape_controls(text: str) -> str:
     """`text` with control characters written as `\\x1b` (`\\u202e` beyond Latin-1); CRLF
     becomes LF. Text without any comes back as it is (the same object)."""
-    if not _CONTROLS.search(text) and "\r" not in text:
+    if not _ANY_CONTROL.search(text):
         return text
     return _CONTROLS.sub(_visible, text.replace("\r\n", "\n"))
 
 
 def has_controls(text: str) -> bool:
-    return _CONTROLS.search(text) is not None
+    return _ANY_CONTROL.search(text) is not None and _CONTROLS.search(text) is not None
