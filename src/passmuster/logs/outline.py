@@ -22,6 +22,34 @@ from passmuster.logs.titles import is_section_title
 from passmuster.logs.vocab import field_for
 
 HEADING = re.compile(r"^ {0,3}(#{1,6})(?:[ \t]+(.*?))?(?:[ \t]+#+)?[ \t]*$")
+
+
+def heading_parts(line: str) -> tuple[int, str | None] | None:
+    """What `HEADING.match(line)` gives, as (level, text): its first group's length and its
+    second group. The same answer without the regex, whose lazy text group retries the tail at
+    every character of a long heading; a line break in `line` leaves it to the regex."""
+    if "\n" in line:
+        m = HEADING.match(line)
+        return None if m is None else (len(m.group(1)), m.group(2))
+    start = len(line) - len(line.lstrip(" "))
+    if start > 3:
+        return None
+    rest = line[start:].lstrip("#")
+    level = len(line) - start - len(rest)
+    if not 1 <= level <= 6:
+        return None
+    if not rest:
+        return level, None
+    if rest[0] not in " \t":
+        return None
+    text = rest.strip(" \t")
+    # A closing sequence (blanks, then #s, then blanks) is not part of the text.
+    bare = text.rstrip("#")
+    if bare != text and bare[-1:] in (" ", "\t"):
+        return level, bare.rstrip(" \t")
+    return level, text
+
+
 BOLD_LINE = re.compile(r"^\s*(?:\*\*|__)(?P<inner>[^*_].*?)(?:\*\*|__)\s*$")
 # `1. **Title**` alone on its line: an item of a numbered list of issues, or of steps.
 NUMBERED_BOLD = re.compile(
@@ -107,17 +135,20 @@ def build_outline(text: str) -> Outline:
     previous = 0  # first line not yet given to a section
     candidates = [i for i in _candidates(repaired) if not inside[i]]
     headings: list[tuple[int, int, str]] = []  # (line, level, text) of every heading, in order
+    found: dict[int, tuple[int, str | None] | None] = {}
     for i in candidates:
-        m = HEADING.match(lines[i]) if lines[i].lstrip(" ").startswith("#") else None
-        if m is not None:
-            headings.append((i, len(m.group(1)), (m.group(2) or "").strip()))
+        line = lines[i]
+        if line.lstrip(" ").startswith("#"):
+            parts = found[i] = heading_parts(line)
+            if parts is not None:
+                headings.append((i, parts[0], (parts[1] or "").strip()))
     for i in candidates:
         line = lines[i]
         node: Node | None = None
-        if line.lstrip(" ").startswith("#"):
-            m = HEADING.match(line)
-            if m is not None:
-                node = Node(level=len(m.group(1)), line=i, text=(m.group(2) or "").strip())
+        if i in found:
+            parts = found[i]
+            if parts is not None:
+                node = Node(level=parts[0], line=i, text=(parts[1] or "").strip())
         else:
             kind = inline_start(lines, inside, i)
             if kind is not None:
@@ -186,13 +217,21 @@ _CANDIDATE = re.compile(
 )
 
 
+# The same lines found by the line break before them: a pattern that starts with a literal
+# character is searched for far faster than one that starts with `^`.
+_CANDIDATE_AFTER_BREAK = re.compile("\n" + _CANDIDATE.pattern[1:], re.MULTILINE)
+
+
 def _candidates(text: str) -> Iterator[int]:
     """Line numbers of candidate lines, found by one regex scan instead of a loop per line."""
+    if _CANDIDATE.match(text):
+        yield 0
     line = 0
     last = 0
-    for m in _CANDIDATE.finditer(text):
-        line += text.count("\n", last, m.start())
-        last = m.start()
+    for m in _CANDIDATE_AFTER_BREAK.finditer(text):
+        start = m.start() + 1
+        line += text.count("\n", last, start)
+        last = start
         yield line
 
 

@@ -53,7 +53,7 @@ from passmuster.logs.fields import (
     Place,
 )
 from passmuster.logs.headings import TRAILING_EMOJI, parse_heading
-from passmuster.logs.outline import HEADING, inline_start
+from passmuster.logs.outline import heading_parts, inline_start
 from passmuster.logs.text import find_fences, repair_mojibake
 from passmuster.logs.titles import section_field
 from passmuster.logs.vocab import (
@@ -121,10 +121,10 @@ def _one_line(value: str) -> bool:
 def _safe_title(title: str) -> bool:
     if not _one_line(title) or "**" in title or "__" in title:
         return False
-    heading = HEADING.match(f"## Issue #001 - {title}")
-    if heading is None or heading.group(2) != f"Issue #001 - {title}":
+    heading = heading_parts(f"## Issue #001 - {title}")
+    if heading is None or heading[1] != f"Issue #001 - {title}":
         return False
-    return parse_heading(heading.group(2)).title == title and not TRAILING_EMOJI.search(title)
+    return parse_heading(heading[1]).title == title and not TRAILING_EMOJI.search(title)
 
 
 # Where any structure the reader knows could start: headings, fences, bold lines, our comment.
@@ -148,7 +148,7 @@ def _safe_body(text: str) -> bool:
     for i, (line, fenced) in enumerate(zip(lines, inside, strict=True)):
         if fenced:
             continue
-        if HEADING.match(line) or line.startswith("<!-- passmuster"):
+        if heading_parts(line) is not None or line.startswith("<!-- passmuster"):
             return False
         if inline_start(lines, inside, i) is not None:
             return False
@@ -373,8 +373,8 @@ SECTION_WRITERS: dict[Kind, Callable[[Issue, dict[str, Any]], str]] = {
 
 def _is_plain_section(heading: str) -> bool:
     """A `### heading` the reader takes as an extra section named exactly `heading`."""
-    m = HEADING.match(f"### {heading}")
-    if m is None or m.group(2) != heading:
+    m = heading_parts(f"### {heading}")
+    if m is None or m[1] != heading:
         return False
     parsed = parse_heading(heading)
     return (
