@@ -389,7 +389,9 @@ def _scalars(m: Any) -> dict[str, Any]:
 
 
 def _row_to_issue(row: Row[Any]) -> Issue:
-    m = row._mapping
+    # A plain dict of the row (every caller selects _ISSUE_COLUMNS): a row mapping's lookup by
+    # name costs ten times a dict's, and hydrating 10,000 issues looks up 400,000 names.
+    m = dict(zip(_ISSUE_NAMES, row, strict=True))
     return Issue(
         **_scalars(m),
         description=m["description"],
@@ -409,6 +411,7 @@ def _row_to_issue(row: Row[Any]) -> Issue:
 
 
 _ISSUE_COLUMNS = [c for c in issues.c if c.name not in ("search_vector", "opened_at", "is_active")]
+_ISSUE_NAMES = tuple(c.name for c in _ISSUE_COLUMNS)
 
 
 def _hydrate(connection: Connection, rows: Sequence[Row[Any]]) -> list[Issue]:
