@@ -434,7 +434,7 @@ def render_issue(issue: Issue) -> str:
     if not extras_exact:
         meta["extra_sections"] = issue.extra_sections
     text = "\n".join(parts)
-    if _UNWRITABLE.search(text) or has_controls(text) or repair_mojibake(text) != text:
+    if _unprintable(text) or repair_mojibake(text) != text:
         # Characters a Markdown file cannot carry as they are (or must not: an escape sequence
         # would act on the terminal of whoever reads the log): the comment carries every field
         # exactly, the text shows them visibly, as `\x1b`.
@@ -444,6 +444,15 @@ def render_issue(issue: Issue) -> str:
     fields_end = parts.index("", 2) if "" in parts[2:] else len(parts)
     parts.insert(fields_end, meta_comment(meta))
     return "\n".join(parts)
+
+
+def _unprintable(text: str) -> bool:
+    """Whether `text` holds a character a Markdown file cannot carry (NUL, CR) or a control
+    character. Every one of them is unprintable, and most text is printable throughout: that
+    one check passes it over without searching it twice."""
+    if text.replace("\n", "").replace("\t", "").isprintable():
+        return False
+    return _UNWRITABLE.search(text) is not None or has_controls(text)
 
 
 # --- the whole log -----------------------------------------------------------------------------
