@@ -1,4 +1,5 @@
-"""Reading without the cyclic garbage collector: one switch for the scanner and the log reader."""
+"""Running without the cyclic garbage collector: one switch for the scanner, the log reader, and
+importing and exporting logs."""
 
 from __future__ import annotations
 

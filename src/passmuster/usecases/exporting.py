@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from passmuster.core.gc_pause import gc_paused
 from passmuster.core.issues import Issue, IssueQuery
 from passmuster.core.visible import escape_controls
 from passmuster.errors import ParseError
@@ -45,9 +46,10 @@ def export_log(
     the imported logs' notes follow the issues."""
     if template is not None and not template.is_file():
         raise ParseError(template, None, "template not found")
-    kept = desk.log_notes() if notes else []
-    issues = desk_issues(desk, query)
-    return escape_controls(render_log(issues, title=title, template=template, notes=kept))
+    with gc_paused():
+        kept = desk.log_notes() if notes else []
+        issues = desk_issues(desk, query)
+        return escape_controls(render_log(issues, title=title, template=template, notes=kept))
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,7 +88,8 @@ def differs(path: Path, text: str) -> bool:
 
 def per_issue_files(desk: Desk, query: IssueQuery | None = None) -> dict[str, str]:
     """File name → Markdown for one file per issue."""
-    return {
-        issue_filename(issue, issue.number): escape_controls(render_single(issue))
-        for issue in desk_issues(desk, query)
-    }
+    with gc_paused():
+        return {
+            issue_filename(issue, issue.number): escape_controls(render_single(issue))
+            for issue in desk_issues(desk, query)
+        }

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from passmuster.core.gc_pause import gc_paused
 from passmuster.core.issues import (
     ALLOWED_TRANSITIONS,
     CloseReason,
@@ -422,6 +423,30 @@ def import_logs(
     """
     if prefer not in ("desk", "log"):
         raise PassmusterError(f"prefer {prefer!r}: choose desk or log")
+    with gc_paused():
+        return _import_logs(
+            desk,
+            paths,
+            actor=actor,
+            dry_run=dry_run,
+            family=family,
+            root=root,
+            progress=progress,
+            prefer=prefer,
+        )
+
+
+def _import_logs(
+    desk: Desk | None,
+    paths: Sequence[Path],
+    *,
+    actor: str,
+    dry_run: bool,
+    family: str,
+    root: Path | None,
+    progress: Progress | None,
+    prefer: str,
+) -> ImportReport:
     report = ImportReport(dry_run=dry_run)
     folders = collect_logs(paths)
     files = list(folders)
