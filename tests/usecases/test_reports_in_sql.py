@@ -106,6 +106,7 @@ def _random_desk(desk: Desk, clock: HandClock, rng: random.Random, issues: int) 
                     {"title": f"renamed {number} {rng.randint(0, 99)}"},
                     {"assignee": rng.choice([None, "ana", "bo"])},
                     {"priority": rng.choice([None, *Priority])},
+                    {"services": rng.sample(SERVICES, rng.randint(0, 3))},
                 ]
             )
             desk.update(number, change, actor="lead")
@@ -172,20 +173,28 @@ def test_the_sums_equal_a_fresh_derivation_from_the_event_log(database_url: str)
             kept = _sums(c)
             refresh(c, [i.number for i in desk.issues()])
             assert _sums(c) == kept
-            found = issue_store.issue_summaries(c, IssueQuery())
+            found = issue_store.issue_summaries(c, IssueQuery(), with_services=True)
             timelines = issue_store.timelines(c, IssueQuery(), kinds=("created", "status"))
-            assert {s.number for s in (summarise(i, timelines[i.number]) for i in found)} == set(
-                kept
-            )
+            assert {s.number for s in (summarise(i, timelines[i.number]) for i in found)} == {
+                n for n in kept if isinstance(n, int)
+            }
+            active_services = {
+                (name, i.number) for i in found if i.status.is_active for name in i.services
+            }
+            assert len(active_services) == len(kept) - len(found)
 
 
-def _sums(c: object) -> dict[int, tuple[object, ...]]:
+def _sums(c: object) -> dict[object, tuple[object, ...]]:
+    """The timeline sums and the active issues' services, by issue."""
     from sqlalchemy import select
 
-    from passmuster.storage.issue_tables import issue_timelines
+    from passmuster.storage.issue_tables import active_issue_services, issue_timelines
 
     rows = c.execute(select(issue_timelines))  # type: ignore[attr-defined]
-    return {r.issue_number: tuple(r) for r in rows}
+    found: dict[object, tuple[object, ...]] = {r.issue_number: tuple(r) for r in rows}
+    for r in c.execute(select(active_issue_services)):  # type: ignore[attr-defined]
+        found[("service", r.service_id, r.issue_number)] = tuple(r)
+    return found
 
 
 def test_upgrading_an_older_desk_fills_the_sums_from_its_events(sqlite_url: str) -> None:
@@ -197,6 +206,7 @@ def test_upgrading_an_older_desk_fills_the_sums_from_its_events(sqlite_url: str)
         with desk.engine.begin() as c:
             kept = _sums(c)
             # A desk at 0010 has neither the sums nor what later migrations add.
+            c.exec_driver_sql("DROP TABLE active_issue_services")
             c.exec_driver_sql("DROP TABLE issue_timelines")
             c.exec_driver_sql("DROP TABLE monitor_uptime_days")
             c.exec_driver_sql("UPDATE alembic_version SET version_num = '0010'")

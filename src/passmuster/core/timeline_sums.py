@@ -178,44 +178,36 @@ def listed_clocks(
 ) -> list[SlaStatus]:
     """The `SlaStatus` of each clock a query found at risk or breached at `now` from the sums:
     what `clock_status` gives for it. Written for speed: the worst case lists every active
-    issue of a large desk, so each clock costs two timedeltas, two datetime sums and the
-    record, and nothing is looked up twice."""
+    issue of a large desk, so each clock costs two timedeltas, three sums of times, one lookup
+    and the record."""
     pauses = frozenset(policy.pause_statuses)
     now_utc = _EPOCH + timedelta(0, 0, micros(now))
-    # Per clock: its name, and per severity rank the Severity and the limit (one timedelta
-    # shared by every record of that clock and severity).
-    terms: list[tuple[ClockName, dict[int, tuple[Severity, timedelta]]]] = [
-        (
-            c.clock,
-            {
-                _SEVERITY[name].rank: (_SEVERITY[name], timedelta(0, 0, limit))
-                for name, limit, _ in c.limits
-            },
-        )
-        for c in clocks
-    ]
+    # Per clock and severity rank: the clock, the Severity and the limit (one timedelta shared
+    # by every record of that clock and severity).
+    kinds: dict[tuple[int, int], tuple[ClockName, Severity, timedelta]] = {
+        (order, _SEVERITY[name].rank): (c.clock, _SEVERITY[name], timedelta(0, 0, limit))
+        for order, c in enumerate(clocks)
+        for name, limit, _ in c.limits
+    }
     status_of = _STATUS
     out: list[SlaStatus] = []
     append = out.append
-    for order, number, title, rank, status, assignee, start, left, segments, *rest in rows:
-        clock, by_rank = terms[order]
-        severity, allowed = by_rank[rank]
-        remaining = timedelta(0, 0, left)
+    for row in rows:
+        order, number, title, rank, status, assignee, start, left, segments, finished, ack = row
+        clock, severity, allowed = kinds[order, rank]
+        remaining = _MICROSECOND * left
         due_at: datetime | None
-        if left < 0:
-            state: SlaState = "breached"
-            if segments is None:
-                # Reached in the last segment, which runs: as long ago as it is overdue.
-                due_at = now_utc + remaining
-            else:
-                finished, acknowledged = rest
-                timeline = restore(
-                    segments, start=start, finished=finished, acknowledged=acknowledged
-                )
-                due_at = timeline.reached(allowed, now, pauses)
-        else:
-            state = "at_risk"
+        if left >= 0:
+            state: SlaState = "at_risk"
             due_at = now + remaining
+        elif segments is None:
+            # Reached in the last segment, which runs: as long ago as it is overdue.
+            state = "breached"
+            due_at = now_utc + remaining
+        else:
+            state = "breached"
+            timeline = restore(segments, start=start, finished=finished, acknowledged=ack)
+            due_at = timeline.reached(allowed, now, pauses)
         append(
             SlaStatus(
                 number,
@@ -225,7 +217,7 @@ def listed_clocks(
                 assignee,
                 clock,
                 state,
-                _EPOCH + timedelta(0, 0, start),
+                _EPOCH + _MICROSECOND * start,
                 allowed,
                 allowed - remaining,
                 remaining,

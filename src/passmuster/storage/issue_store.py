@@ -279,6 +279,7 @@ def insert_issues(
         ],
     )
     _insert_many(connection, issue_timelines, timeline_sums.created_rows(filed, actor=actor))
+    timeline_sums.add_active_services(connection, [i.number for i in filed if i.status.is_active])
     return filed
 
 

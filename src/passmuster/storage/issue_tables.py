@@ -264,3 +264,20 @@ issue_timelines = Table(
     # The priority matrix and the SLA report list active issues most severe first.
     Index("ix_issue_timelines_active", "is_active", "severity_rank", "issue_number"),
 )
+
+# The services of active issues, with each issue's report time (timeline sums' `opened`): derived
+# from issue_services and the sums in the same transaction as they are (storage.timeline_sums),
+# so the statistics count active issues per service from one index instead of looking up the
+# state of every issue of every service.
+active_issue_services = Table(
+    "active_issue_services",
+    metadata,
+    Column("service_id", Integer, ForeignKey("services.id", ondelete="CASCADE"), primary_key=True),
+    Column(
+        "issue_number",
+        Integer,
+        ForeignKey("issues.number", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("opened", BigInteger, nullable=False),
+)

@@ -35,7 +35,7 @@ from sqlalchemy.sql.elements import TextClause
 
 from passmuster.core.issues import Status
 from passmuster.core.timeline_sums import ClockTerms, micros
-from passmuster.storage.issue_tables import issue_services, issue_timelines, services
+from passmuster.storage.issue_tables import active_issue_services, issue_timelines, services
 
 t = issue_timelines
 _FINISHED = tuple(s.value for s in Status if not s.is_active)
@@ -166,20 +166,26 @@ _SINCE = bindparam("b_since", type_=BigInteger)
 _UNTIL = bindparam("b_until", type_=BigInteger)
 
 
-@functools.lru_cache(maxsize=32)
-def _stats_queries(clocks: tuple[ClockTerms, ...], since: bool, until: bool) -> _StatsQueries:
+def _window(opened: ColumnElement[Any], *, since: bool, until: bool) -> list[ColumnElement[bool]]:
+    """Issues reported in the report's window (its bounds are the queries' parameters)."""
     where: list[ColumnElement[bool]] = []
     if since:
-        where.append(t.c.opened >= _SINCE)
+        where.append(opened >= _SINCE)
     if until:
-        where.append(t.c.opened < _UNTIL)
+        where.append(opened < _UNTIL)
+    return where
+
+
+@functools.lru_cache(maxsize=32)
+def _stats_queries(clocks: tuple[ClockTerms, ...], since: bool, until: bool) -> _StatsQueries:
+    where = _window(t.c.opened, since=since, until=until)
     # Counted in the order of ix_issue_timelines_counts, which SQLite reads instead of sorting.
     keys = [t.c.opened_month, t.c.severity, t.c.status, t.c.type]
+    a = active_issue_services
     per_service = (
-        select(issue_services.c.service_id, func.count().label("n"))
-        .join(t, t.c.issue_number == issue_services.c.issue_number)
-        .where(t.c.is_active == 1, *where)
-        .group_by(issue_services.c.service_id)
+        select(a.c.service_id, func.count().label("n"))
+        .where(*_window(a.c.opened, since=since, until=until))
+        .group_by(a.c.service_id)
         .subquery()
     )
     return _StatsQueries(

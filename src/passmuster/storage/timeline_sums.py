@@ -1,8 +1,9 @@
-"""Keeping `issue_timelines` (core.timeline_sums) equal to the event log and the issue rows.
+"""Keeping `issue_timelines` (core.timeline_sums) equal to the event log and the issue rows, and
+`active_issue_services` equal to the services of the active issues.
 
 The issue store calls these inside the transaction that files an issue, rewrites its row or
 appends events that shape its timeline, so the sums never disagree with what they are derived
-from; migration 0011 fills them for desks made before they existed.
+from; migration 0014 fills them for desks made before they existed.
 """
 
 from __future__ import annotations
@@ -15,7 +16,13 @@ from sqlalchemy import Connection, delete, insert, select
 
 from passmuster.core.issues import Event, Issue, IssueType, Priority, Severity, Status
 from passmuster.core.timeline_sums import ACTIVE_STATUSES, TimelineSums, summarise
-from passmuster.storage.issue_tables import events, issue_timelines, issues
+from passmuster.storage.issue_tables import (
+    active_issue_services,
+    events,
+    issue_services,
+    issue_timelines,
+    issues,
+)
 
 # The events a timeline is built from (core.sla.Timeline); others never change the sums.
 TIMELINE_KINDS = ("created", "status", "acknowledged")
@@ -111,6 +118,28 @@ def refresh(connection: Connection, numbers: Iterable[int]) -> None:
         rows = [sums_row(summarise(i, timelines.get(i.number, ()))) for i in filed]
         if rows:
             connection.execute(insert(issue_timelines), rows)
+        connection.execute(
+            delete(active_issue_services).where(active_issue_services.c.issue_number.in_(chunk))
+        )
+        add_active_services(connection, chunk)
+
+
+def add_active_services(connection: Connection, numbers: Sequence[int]) -> None:
+    """Record the services of those of the issues `numbers` that are active (none recorded
+    yet), from their issue_services rows and sums, both written first."""
+    t = issue_timelines
+    for start in range(0, len(numbers), _CHUNK):
+        chunk = numbers[start : start + _CHUNK]
+        found = (
+            select(issue_services.c.service_id, issue_services.c.issue_number, t.c.opened)
+            .join(t, t.c.issue_number == issue_services.c.issue_number)
+            .where(t.c.is_active == 1, t.c.issue_number.in_(chunk))
+        )
+        connection.execute(
+            insert(active_issue_services).from_select(
+                ["service_id", "issue_number", "opened"], found
+            )
+        )
 
 
 def _events(connection: Connection, numbers: Sequence[int]) -> Mapping[int, list[Event]]:

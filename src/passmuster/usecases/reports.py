@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 
+from passmuster.core.gc_pause import gc_paused
 from passmuster.core.issues import Issue, IssueType, Severity, Status
 from passmuster.core.sla import ClockName, SlaPolicy, SlaStatus, clock_status
 from passmuster.core.stats import DeskCounts, Stats, attainment_state, hours_of, stats_from_counts
@@ -52,6 +53,19 @@ def desk_stats(
     until: datetime | None,
     now: datetime,
 ) -> Stats:
+    # Records by the tens of thousands and nothing to free: see gc_paused.
+    with gc_paused():
+        return _desk_stats(connection, policy, since=since, until=until, now=now)
+
+
+def _desk_stats(
+    connection: Connection,
+    policy: SlaPolicy,
+    *,
+    since: datetime | None,
+    until: datetime | None,
+    now: datetime,
+) -> Stats:
     terms = [clock_terms(policy, clock) for clock in _CLOCKS]
     rows = report_store.stats_rows(connection, terms, since=since, until=until, now=now)
     attainment: dict[str, Counter[str]] = {clock: Counter() for clock in _CLOCKS}
@@ -76,6 +90,12 @@ def desk_stats(
 def desk_sla(connection: Connection, policy: SlaPolicy, *, now: datetime) -> list[SlaStatus]:
     """Clocks of active issues that are at risk or breached, most overdue first (as
     core.sla.sla_report)."""
+    # Records by the tens of thousands and nothing to free: see gc_paused.
+    with gc_paused():
+        return _desk_sla(connection, policy, now=now)
+
+
+def _desk_sla(connection: Connection, policy: SlaPolicy, *, now: datetime) -> list[SlaStatus]:
     terms = [clock_terms(policy, clock) for clock in _CLOCKS]
     rows = report_store.sla_rows(connection, terms, now=now)
     found = listed_clocks(rows, terms, policy, now=now)

@@ -9,8 +9,7 @@ title, severity, status, assignee and priority. With these in `issue_timelines` 
 sums, the reports read that one narrow table instead of joining the issues table row by row.
 Two indexes let SQLite count and list in their order instead of sorting every row. The columns
 are copied from each issue's row here, and the store keeps them with the other sums in the
-transaction of every change from then on (storage.timeline_sums). A desk that comes from before
-0011 gets every issue's sums here, derived from its events.
+transaction of every change from then on (storage.timeline_sums).
 """
 
 from __future__ import annotations
@@ -53,16 +52,8 @@ def upgrade() -> None:
         "issue_timelines",
         ["is_active", "severity_rank", "issue_number"],
     )
-    # A desk that comes from before 0011 has no sums yet: every issue's, from its events, the
-    # way new changes keep them.
-    from passmuster.storage.issue_tables import issue_timelines, issues
-    from passmuster.storage.timeline_sums import refresh
-
-    connection = op.get_bind()
-    missing = sa.select(issues.c.number).where(
-        ~sa.exists().where(issue_timelines.c.issue_number == issues.c.number)
-    )
-    refresh(connection, [n for (n,) in connection.execute(missing)])
+    # A desk from before 0011 gets its sums derived by 0014, which adds the last table they
+    # keep (storage.timeline_sums writes both).
 
 
 def downgrade() -> None:
