@@ -49,8 +49,10 @@ def match_field(line: str) -> FieldMatch | None:
     if line.startswith("**"):
         # The common case, without the bullet/emoji prefix the full pattern allows.
         s = SIMPLE_FIELD.match(line)
-        if s is not None and (s.group(2) or s.group(3)):
-            return FieldMatch(s.group(1).strip(), s.group(4).rstrip(" \t"), 0, False)
+        if s is not None:
+            name, c1, c2, value = s.groups()
+            if c1 or c2:
+                return FieldMatch(name.strip(), value.rstrip(" \t"), 0, False)
     if "**" in line or "__" in line:
         m = FIELD_LINE.match(line)
         if m is not None and (m.group("c1") or m.group("c2")):
@@ -83,18 +85,30 @@ class Entry:
     item: bool = False  # written as a list item: `- **Status**: Open`
     more: list[str] = field(default_factory=list)
 
+    joined: str | None = None  # text(), once the body is split
+
     def text(self) -> str:
         if not self.more:
             return self.value
-        more = trim_blank("\n".join(line.rstrip() for line in self.more))
+        if self.joined is not None:
+            return self.joined
+        more = trim_blank("\n".join([line.rstrip() for line in self.more]))
         if self.value:
             # The value on the field's own line is kept even when it reads like a rule (`---`).
-            return f"{self.value}\n{more}" if more else self.value
-        return more
+            self.joined = f"{self.value}\n{more}" if more else self.value
+        else:
+            self.joined = more
+        return self.joined
 
 
 def trim_blank(text: str) -> str:
     """Drop leading and trailing blank lines (and trailing separators); keep inner text as is."""
+    first = text.find("\n")
+    if first < 0:  # one line
+        return text if text.strip() and not RULE.match(text) else ""
+    last = text[text.rfind("\n") + 1 :]
+    if text[:first].strip() and last.strip() and not RULE.match(last):
+        return text  # nothing to drop: the usual case
     lines = text.split("\n")
     while lines and not lines[0].strip():
         lines.pop(0)
@@ -149,7 +163,8 @@ def split_body(lines: list[str], inside: list[bool], indices: list[int]) -> Body
                 if isinstance(loaded, dict):
                     body.meta.update(loaded)
                     continue
-            fm = match_field(line)
+            # Every field line has a colon: most other lines need no closer look.
+            fm = match_field(line) if ":" in line or "：" in line else None
             if fm is not None:
                 known = field_for(fm.name) is not None
                 nested = (
@@ -164,7 +179,7 @@ def split_body(lines: list[str], inside: list[bool], indices: list[int]) -> Body
                     continue
             if cur is not None and cur.item and _ends_item(line, cur.indent):
                 cur = None  # `- **Status**: Open` then `- Next point`: the value ends here
-            if line[:1] in "-*_" and RULE.match(line):
+            if line[:3] in ("---", "***", "___", "") and RULE.match(line):
                 flush_para()
                 cur = None
                 continue

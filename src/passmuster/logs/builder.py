@@ -22,6 +22,7 @@ from passmuster.logs.body import (
 )
 from passmuster.logs.fields import (
     BY_ATTR,
+    FIELDS,
     PRIORITY_DISPLAY,
     STATUS_DISPLAY,
     IssueField,
@@ -70,10 +71,10 @@ class DraftBuilder:
         if not text.strip():
             return  # `**Priority**:` with nothing after it: the log left the field unset
         spec = BY_ATTR.get(target)
-        if spec is None or (self.has(target) and spec.kind is not Kind.STATUS):
+        if spec is None or (target in self.filled and spec.kind is not Kind.STATUS):
             self.extra(label, text)
             return
-        KIND_READERS[spec.kind](self, spec, label, text, line, subsection)
+        _READERS[target](self, spec, label, text, line, subsection)
 
     # --- one reader per kind of value -----------------------------------------------------------
 
@@ -255,6 +256,8 @@ KIND_READERS: dict[Kind, _Reader] = {
     Kind.FILES: DraftBuilder._files,
     Kind.TASKS: DraftBuilder._tasks,
 }
+# Each field's reader, by its name: looking a kind up hashes an enum member in Python code.
+_READERS: dict[str, _Reader] = {f.attr: KIND_READERS[f.kind] for f in FIELDS}
 
 
 def _is_report(text: str) -> bool:
