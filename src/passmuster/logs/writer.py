@@ -131,6 +131,9 @@ def _safe_title(title: str) -> bool:
 _STRUCTURE_START = re.compile(
     r"^(?:[ \t]*(?:#|`{3}|~{3}|\*\*|__)|<!--| {0,3}\d{1,3}[.)][ \t]+(?:\*\*|__))", re.MULTILINE
 )
+# The same starts after a line break: a pattern that begins with a literal character is found
+# far faster than one that begins with `^` (the text's first line is matched on its own).
+_STRUCTURE_AFTER_BREAK = re.compile("\n" + _STRUCTURE_START.pattern[1:])
 
 
 def _safe_body(text: str) -> bool:
@@ -139,7 +142,7 @@ def _safe_body(text: str) -> bool:
         return False
     if _UNWRITABLE.search(text) or text.startswith("~~~"):
         return False
-    if _STRUCTURE_START.search(text) is None:
+    if _STRUCTURE_START.match(text) is None and _STRUCTURE_AFTER_BREAK.search(text) is None:
         return True  # no line that could open a heading, fence, bold line or comment
     lines = text.split("\n")
     inside, fences = find_fences(lines)
