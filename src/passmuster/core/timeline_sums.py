@@ -25,6 +25,9 @@ from passmuster.core.issues import Event, Issue, Severity, Status
 from passmuster.core.sla import ClockName, SlaPolicy, SlaState, SlaStatus, Timeline
 
 ACTIVE_STATUSES: tuple[Status, ...] = tuple(s for s in Status if s.is_active)
+# Their values, read once: an enum's `value` is a Python-level property, and filing 10,000
+# issues summarises 10,000 timelines.
+ACTIVE_VALUES: tuple[str, ...] = tuple(s.value for s in ACTIVE_STATUSES)
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
 _STATUS = {s.value: s for s in Status}
@@ -83,8 +86,8 @@ def summarise(issue: Issue, events: Sequence[Event]) -> TimelineSums:
     starts = [micros(s.start) for s in timeline.segments]
     statuses = [s.status for s in timeline.segments]
     ack = micros(timeline.acknowledged_at) if timeline.acknowledged_at is not None else None
-    in_status = dict.fromkeys((s.value for s in ACTIVE_STATUSES), 0)
-    to_ack = dict.fromkeys((s.value for s in ACTIVE_STATUSES), 0)
+    in_status = dict.fromkeys(ACTIVE_VALUES, 0)
+    to_ack = dict.fromkeys(ACTIVE_VALUES, 0)
     for i, status in enumerate(statuses):
         if not status.is_active:
             continue

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import Connection, delete, insert, select
 
 from passmuster.core.issues import Event, Issue, IssueType, Priority, Severity, Status
-from passmuster.core.timeline_sums import ACTIVE_STATUSES, TimelineSums, summarise
+from passmuster.core.timeline_sums import ACTIVE_VALUES, TimelineSums, summarise
 from passmuster.storage.issue_tables import (
     active_issue_services,
     events,
@@ -36,7 +36,7 @@ def sums_row(sums: TimelineSums) -> dict[str, Any]:
         "assignee": sums.assignee,
         "priority": sums.priority,
         "status": sums.status,
-        "is_active": 1 if Status(sums.status).is_active else 0,
+        "is_active": 1 if sums.status in ACTIVE_VALUES else 0,
         "severity": sums.severity,
         "severity_rank": sums.severity_rank,
         "type": sums.type,
@@ -51,10 +51,14 @@ def sums_row(sums: TimelineSums) -> dict[str, Any]:
         "regular": 1 if sums.regular else 0,
         "segments": sums.segments,
     }
-    for status in ACTIVE_STATUSES:
-        row[f"in_{status.value}"] = sums.in_status[status.value]
-        row[f"to_ack_{status.value}"] = sums.to_ack[status.value]
+    for value, spent, to_ack in _PER_STATUS:
+        row[spent] = sums.in_status[value]
+        row[to_ack] = sums.to_ack[value]
     return row
+
+
+# Each active status's value and its two columns.
+_PER_STATUS = tuple((value, f"in_{value}", f"to_ack_{value}") for value in ACTIVE_VALUES)
 
 
 def created_rows(filed: Sequence[Issue], *, actor: str) -> list[dict[str, Any]]:
