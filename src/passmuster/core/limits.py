@@ -18,6 +18,7 @@ them) and no lone surrogates (not Unicode; they arrive from undecodable command-
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -167,11 +168,12 @@ def _check_fields(
 ) -> None:
     # Run on every issue of a bulk import: plain ASCII text within its limit is passed over
     # without a call, and the rest goes through check_text for its message.
+    text_limits = _text_limits(limits)
     for name in names:
         value = getattr(draft, name)
         if not value:  # None, "", [] and {} need no check
             continue
-        limit = _text_limit(name, limits)
+        limit = text_limits.get(name)
         if limit is not None:
             if len(value) > limit or not value.isascii() or "\x00" in value:
                 check_text(name, value, limit)
@@ -181,6 +183,13 @@ def _check_fields(
                 check_text(name, text, limits.text)
         elif name in _LIST_FIELDS:
             _check_list(name, value, limits)
+
+
+@functools.lru_cache(maxsize=8)
+def _text_limits(limits: Limits) -> dict[str, int]:
+    """The length limit of each text field under `limits`."""
+    found = {name: _text_limit(name, limits) for name in _TEXT_KIND}
+    return {name: limit for name, limit in found.items() if limit is not None}
 
 
 def _text_limit(name: str, limits: Limits) -> int | None:
@@ -211,7 +220,9 @@ def _check_list(name: str, items: list[object], limits: Limits) -> None:
         if isinstance(item, str):
             if name == "services":
                 check_service_name(item)
-            check_text(name, item, limits.text if name == "error_details" else limits.line)
+            limit = limits.text if name == "error_details" else limits.line
+            if len(item) > limit or not item.isascii() or "\x00" in item:
+                check_text(name, item, limit)
         elif isinstance(item, Task):
             check_text(name, item.text, limits.item)
         elif isinstance(item, FileChange):
