@@ -195,9 +195,7 @@ def _status_prefix(text: str) -> tuple[str, str] | None:
     Only a word in capitals or followed by an ID counts: `Open: the file dialog crashes` is a
     title that starts with a verb.
     """
-    m = re.match(
-        r"^(?P<word>[^\W\d_][\w ]{0,24}?)\s*(?:[-–—:：|]\s*|\s+(?=#\d))(?P<rest>\S.*)$", text
-    )
+    m = _STATUS_PREFIX.match(text)
     if m is None:
         return None
     word = m.group("word").strip()
@@ -206,9 +204,12 @@ def _status_prefix(text: str) -> tuple[str, str] | None:
     return word, m.group("rest")
 
 
+_SEVERITY_PREFIX = re.compile(r"^(?P<word>[^\W\d_][\w ]{0,12}?)\s*[-–—:：|]\s*(?P<rest>\S.*)$")
+
+
 def _severity_prefix(text: str) -> tuple[str, str] | None:
     """`HIGH: Title`, `CRITICAL - Title`: a severity in capitals written before the title."""
-    m = re.match(r"^(?P<word>[^\W\d_][\w ]{0,12}?)\s*[-–—:：|]\s*(?P<rest>\S.*)$", text)
+    m = _SEVERITY_PREFIX.match(text)
     if m is None:
         return None
     word = m.group("word").strip()
@@ -278,7 +279,10 @@ def _finish(heading: Heading, marker: str | None, status: str | None) -> Heading
     severity = heading.severity_text
     date: str | None = None
     for _ in range(3):  # `Title ✅ (Resolved 2025-10-02)`: at most a few trailing parts
-        remark = _TRAILING_REMARK.search(title)
+        # What each trailing part needs at the end of the title, looked at before searching
+        # for it (most titles end in a plain word).
+        last = title.rstrip()[-1:]
+        remark = _TRAILING_REMARK.search(title) if last and last in _CLOSING else None
         if remark is not None:
             inner = remark.group("inner").strip()
             bare = _DATE.sub(" ", inner).strip(" ,;:-–—")
@@ -290,7 +294,7 @@ def _finish(heading: Heading, marker: str | None, status: str | None) -> Heading
             if severity is None and normalise_severity(inner) is not None and inner.isupper():
                 severity, title = inner, title[: remark.start()].rstrip()
                 continue
-        trail = _TRAILING_EMOJI.search(title)
+        trail = _TRAILING_EMOJI.search(title) if last and _EMOJI_END.match(last) else None
         if trail is not None and trail.start() > 0:
             run = trail.group(0)
             more_marker, more_status = _emoji_meanings(run)
@@ -301,11 +305,13 @@ def _finish(heading: Heading, marker: str | None, status: str | None) -> Heading
                 )
                 title = title[: trail.start()].rstrip()
                 continue
-        emoji_tail = _status_after_emoji(title)
+        emoji = _ANY_EMOJI.search(title) is not None
+        emoji_tail = _status_after_emoji(title) if emoji else None
         if emoji_tail is not None and _no_words(status):
             status, title = emoji_tail
             continue
-        part = _TRAILING_PART.search(title)
+        dashed = any(dash in title for dash in "-–—|")
+        part = _TRAILING_PART.search(title) if dashed else None
         if part is not None and _no_words(status):
             tail = part.group("tail").strip()
             if normalise_status(tail) is not None and (
@@ -313,7 +319,8 @@ def _finish(heading: Heading, marker: str | None, status: str | None) -> Heading
             ):
                 status, title = tail, title[: part.start()].rstrip()
                 continue
-        shouted = _TRAILING_CAPS.search(title)
+        end = title[:-1] if title.endswith("\n") else title
+        shouted = _TRAILING_CAPS.search(title) if end[-1:] and end[-1] in _CAPS else None
         if shouted is not None and _no_words(status) and shouted.start() > 0:
             # `Mock LLM testing RESOLVED`: a state in capitals after the title.
             tail = shouted.group("tail").strip()
@@ -340,6 +347,17 @@ def _finish(heading: Heading, marker: str | None, status: str | None) -> Heading
         severity_text=severity,
         date_text=date,
     )
+
+
+# The last character each trailing part can end with (before blanks).
+_CLOSING = frozenset(")）]】")
+_EMOJI_END = re.compile(
+    "[\u2190-\u21ff\u2300-\u23ff\u2460-\u27bf\u2b00-\u2bff\U0001f000-\U0001faff\ufe0e\ufe0f]"
+)
+_ANY_EMOJI = re.compile(
+    "[\u2190-\u21ff\u2300-\u23ff\u2460-\u27bf\u2b00-\u2bff\U0001f000-\U0001faff]"
+)
+_CAPS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ' ")
 
 
 def _no_words(status: str | None) -> bool:
