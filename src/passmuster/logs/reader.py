@@ -372,9 +372,11 @@ def _classify_total(label: str) -> tuple[str, Callable[[IssueDraft], bool]] | No
 def _stated_totals(log: ParsedLog, lines: list[str], inside: list[bool]) -> None:
     """ "Open: 17 issues" in a summary: compare with what this file was found to hold."""
     issue_lines = {issue.line for issue in log.issues}
-    for i, line in enumerate(lines):
-        if inside[i] or not line.endswith(_TOTAL_ENDINGS) or i + 1 in issue_lines:
+    ending = [i for i, line in enumerate(lines) if line.endswith(_TOTAL_ENDINGS)]
+    for i in ending:
+        if inside[i] or i + 1 in issue_lines:
             continue
+        line = lines[i]
         m = _TOTAL.match(line)
         if m is None:
             continue
@@ -401,7 +403,9 @@ def _month_tables(log: ParsedLog, lines: list[str], inside: list[bool]) -> None:
 
     if any(p.draft.reported_at is None for p in log.issues):
         return  # undated issues could belong to any month: nothing to compare honestly
-    for i, line in enumerate(lines):
+    piped = [i for i, line in enumerate(lines) if "|" in line]
+    for i in piped:
+        line = lines[i]
         if inside[i] or not line.lstrip().startswith("|") or "month" not in line.lower():
             continue
         header = [clean(cell) for cell in split_row(line)]

@@ -695,7 +695,11 @@ def colour_meaning(outline: Outline) -> dict[str, str] | None:
     🟠 anywhere ranks by colour. Without a clue they mean statuses.
     """
     text = "\n".join(
-        line for line, fenced in zip(outline.lines, outline.inside_fence, strict=True) if not fenced
+        [
+            line
+            for line, fenced in zip(outline.lines, outline.inside_fence, strict=True)
+            if not fenced
+        ]
     )
     if not any(marker in text for marker in COLOUR_MARKERS):
         return None
