@@ -318,10 +318,15 @@ LINE_WRITERS: dict[Kind, Callable[[_FieldLines, IssueField], None]] = {
 }
 
 
+# Each line field with its writer, looked up once: a lookup by kind hashes an enum member in
+# Python code, sixteen times an issue.
+_LINE_PLAN = tuple((LINE_WRITERS[spec.kind], spec) for spec in LINE_FIELDS)
+
+
 def _field_lines(issue: Issue, meta: dict[str, Any]) -> list[str]:
     lines = _FieldLines(issue, meta)
-    for spec in LINE_FIELDS:
-        LINE_WRITERS[spec.kind](lines, spec)
+    for write, spec in _LINE_PLAN:
+        write(lines, spec)
     if lines.originals != issue.original_values:
         meta["original_values"] = issue.original_values
     return lines.out
@@ -374,6 +379,13 @@ SECTION_WRITERS: dict[Kind, Callable[[Issue, dict[str, Any]], str]] = {
 }
 
 
+# Each subsection field: its attribute, its heading and its writer (None: free text).
+_SECTION_PLAN = tuple(
+    (spec.attr, spec.label, None if spec.kind is Kind.TEXT else SECTION_WRITERS[spec.kind])
+    for spec in SECTION_FIELDS
+)
+
+
 def _is_plain_section(heading: str) -> bool:
     """A `### heading` the reader takes as an extra section named exactly `heading`."""
     m = heading_parts(f"### {heading}")
@@ -416,13 +428,12 @@ def render_issue(issue: Issue) -> str:
             title += " ."
     parts = [f"## Issue {format_number(issue.number)} - {title}", ""]
     parts.extend(_field_lines(issue, meta))
-    for spec in SECTION_FIELDS:
-        attr, name = spec.attr, spec.label
+    for attr, name, write in _SECTION_PLAN:
         value = getattr(issue, attr)
         if not value:
             continue
-        if spec.kind is not Kind.TEXT:
-            body = SECTION_WRITERS[spec.kind](issue, meta)
+        if write is not None:
+            body = write(issue, meta)
         else:
             if repair_mojibake(value) != value:
                 meta[attr] = value
