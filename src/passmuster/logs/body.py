@@ -173,7 +173,8 @@ def split_body(lines: list[str], inside: list[bool], indices: list[int]) -> Body
                     and ((fm.is_item and not known) or fm.indent > cur.indent)
                 )
                 if not nested:
-                    flush_para()
+                    if para:
+                        flush_para()
                     cur = Entry(fm.name, i, fm.value, fm.indent, not fm.value, fm.is_item)
                     body.entries.append(cur)
                     continue
