@@ -31,6 +31,8 @@ from pathlib import Path
 
 import httpx
 
+import passmuster
+
 WORK = Path(__file__).resolve().parent / ".work" / "web"
 # GET issue measures throughput (16 in flight); the filtered list's target is a latency, so it
 # runs with 4 in flight, a few dashboards and agents at once, rather than measuring a queue.
@@ -144,6 +146,10 @@ def start_server(url: str, cwd: Path) -> tuple[subprocess.Popen[bytes], str, flo
     # As installed: PYTHONDONTWRITEBYTECODE would make every start compile passmuster from source.
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     env["PASSMUSTER_DATABASE_URL"] = url
+    # The passmuster this benchmark imported (a worktree's, given first on PYTHONPATH), not the
+    # installed one: the server runs in another folder, where a relative path would not hold.
+    source = str(Path(passmuster.__file__).resolve().parents[1])
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [source, env.get("PYTHONPATH")]))
     started = time.perf_counter()
     process = subprocess.Popen(
         [
@@ -335,6 +341,7 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--services", type=int, default=1_000)
     parser.add_argument("--requests", type=int, default=2_000)
     parser.add_argument("--page-requests", type=int, default=20)
+    parser.add_argument("--startups", type=int, default=3, help="fresh servers started and timed")
     args = parser.parse_args([a for a in argv if a.startswith("--")])
 
     from passmuster.usecases.desk import Desk
@@ -345,6 +352,7 @@ def main(argv: list[str]) -> None:
     url = f"sqlite:///{WORK / 'desk.db'}"
     t = time.perf_counter()
     seed(url, args.issues, args.services)
+    print(f"passmuster from {Path(passmuster.__file__).resolve().parents[1]}", flush=True)
     print(
         f"seeded {args.issues} issues over {args.services} services in "
         f"{time.perf_counter() - t:.1f} s",
@@ -356,7 +364,7 @@ def main(argv: list[str]) -> None:
 
     startups, startup_cpus, first_lists = [], [], []
     first_list = "/api/v1/issues?status=open&severity=high&service=svc-0001&sort=urgency&limit=50"
-    for _ in range(3):
+    for _ in range(args.startups):
         process, base, ms, cpu_ms = start_server(url, WORK)
         startups.append(ms)
         startup_cpus.append(cpu_ms)
