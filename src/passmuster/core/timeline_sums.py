@@ -28,6 +28,8 @@ ACTIVE_STATUSES: tuple[Status, ...] = tuple(s for s in Status if s.is_active)
 # Their values, read once: an enum's `value` is a Python-level property, and filing 10,000
 # issues summarises 10,000 timelines.
 ACTIVE_VALUES: tuple[str, ...] = tuple(s.value for s in ACTIVE_STATUSES)
+# A severity's `rank` lists the enum on every call: read once for each.
+_SEVERITY_RANK = {s: s.rank for s in Severity}
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
 _STATUS = {s.value: s for s in Status}
@@ -107,7 +109,7 @@ def summarise(issue: Issue, events: Sequence[Event]) -> TimelineSums:
         priority=issue.priority.value if issue.priority else None,
         status=issue.status.value,
         severity=issue.severity.value,
-        severity_rank=issue.severity.rank,
+        severity_rank=_SEVERITY_RANK[issue.severity],
         type=issue.type.value,
         opened=micros(opened),
         opened_month=from_micros(micros(opened)).strftime("%Y-%m"),

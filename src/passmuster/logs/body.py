@@ -283,7 +283,10 @@ def parse_files(text: str) -> list[FileChange] | None:
 
 
 def split_names(raw: str) -> list[str]:
-    return [part.strip() for part in re.split(r"[,;，；、]", raw) if part.strip()]
+    return [part.strip() for part in _NAME_SEPARATORS.split(raw) if part.strip()]
+
+
+_NAME_SEPARATORS = re.compile(r"[,;，；、]")
 
 
 def parse_links(raw: str) -> list[Link] | None:

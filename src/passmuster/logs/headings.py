@@ -365,9 +365,12 @@ def _no_words(status: str | None) -> bool:
     return status is None or not clean(status)
 
 
+_STATUS_AFTER_EMOJI = re.compile(rf"\s({_EMOJI_CHAR})\s*(?P<words>[^\W\d_][\w ]{{0,30}})$")
+
+
 def _status_after_emoji(title: str) -> tuple[str, str] | None:
     """`Title 🔄 In Progress`: a status emoji and status words end the title."""
-    for m in re.finditer(rf"\s({_EMOJI_CHAR})\s*(?P<words>[^\W\d_][\w ]{{0,30}})$", title):
+    for m in _STATUS_AFTER_EMOJI.finditer(title):
         if emoji_meaning(m.group(1)) is not None and normalise_status(m.group("words")):
             return title[m.start() + 1 :].strip(), title[: m.start()].rstrip()
     return None
