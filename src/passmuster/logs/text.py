@@ -115,16 +115,17 @@ def find_fences(lines: list[str]) -> tuple[list[bool], list[Fence]]:
     """
     inside = [False] * len(lines)
     fences: list[Fence] = []
-    i = 0
+    i = 0  # the first line not yet looked at
     n = len(lines)
-    while i < n:
+    # Only a line with a backtick or a tilde can open a fence: the others are passed over.
+    marked = [k for k, line in enumerate(lines) if "`" in line or "~" in line]
+    for k in marked:
+        if k < i:
+            continue  # inside a fence already found
+        i = k
         line = lines[i]
-        if "`" not in line and "~" not in line:
-            i += 1
-            continue
         m = FENCE.match(line)
         if m is None or (m.group(2)[0] == "`" and "`" in m.group(3)):
-            i += 1
             continue
         marker = m.group(2)
         char, size = marker[0], len(marker)
@@ -140,20 +141,18 @@ def find_fences(lines: list[str]) -> tuple[list[bool], list[Fence]]:
                 break
             j += 1
         if j < n:
-            for k in range(i, j + 1):
-                inside[k] = True
+            inside[i : j + 1] = [True] * (j + 1 - i)
             fences.append(Fence(i, j, True))
             i = j + 1
             continue
         end = n - 1
-        for k in range(i + 1, n):
-            if (_HEADING_LIKE.match(lines[k]) or _RULE.match(lines[k])) and not lines[
-                k - 1
+        for h in range(i + 1, n):
+            if (_HEADING_LIKE.match(lines[h]) or _RULE.match(lines[h])) and not lines[
+                h - 1
             ].strip():
-                end = k - 1
+                end = h - 1
                 break
-        for k in range(i, end + 1):
-            inside[k] = True
+        inside[i : end + 1] = [True] * (end + 1 - i)
         fences.append(Fence(i, end, False))
         i = end + 1
     return inside, fences
