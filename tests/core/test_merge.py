@@ -35,3 +35,27 @@ def test_without_a_baseline_the_logs_values_are_taken() -> None:
     desk = Issue(title="Cart", severity=Severity.LOW)
     found = merge(None, desk, IssueDraft(title="Cart", severity=Severity.HIGH))
     assert found.changes == {"severity": Severity.HIGH} and found.conflicts == []
+
+
+def test_a_drafts_digests_are_the_digest_of_each_field_whatever_its_kind() -> None:
+    from datetime import UTC, datetime
+
+    from passmuster.core.issues import ExtraSection, FileChange, Link, LinkKind, Priority
+
+    draft = IssueDraft(
+        title="Cart",
+        priority=Priority.IMMEDIATE,
+        status=Status.RESOLVED,
+        description="",
+        impact="Checkout fails ✅",
+        reported_at=datetime(2025, 9, 9, 14, 30, 5, 120, tzinfo=UTC),
+        services=["api", "worker"],
+        error_details=["Traceback\n  boom"],
+        files_changed=[FileChange("a.py", "note"), FileChange("b.py")],
+        tasks=[Task("x", True), Task("it's")],
+        links=[Link(LinkKind.BLOCKS, 3)],
+        extra_sections=[ExtraSection("Notes", "kept")],
+        original_values={"status": "✅ **RESOLVED**"},
+    )
+    digests = field_digests(draft)
+    assert digests == {name: digest(getattr(draft, name)) for name in digests}

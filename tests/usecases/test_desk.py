@@ -355,3 +355,15 @@ def test_a_python_draft_may_give_documented_texts_and_bad_ones_get_the_clis_mess
     with pytest.raises(InvalidValue, match="title is too long"):
         desk.file(IssueDraft(title="t" * 301), actor="ana")
     assert desk.count() == 1
+
+
+def test_a_draft_checked_under_other_limits_is_checked_again_when_filed(desk: Desk) -> None:
+    from passmuster.core.limits import STORED, checked
+    from passmuster.errors import TooLong
+
+    # An importer's draft passed the import's limits; the desk files by its own by default.
+    with pytest.raises(TooLong):
+        desk.file_many([checked(IssueDraft(title="t" * 301), STORED)], actor="ana")
+    passed = checked(IssueDraft(title="t" * 301), STORED)
+    (filed,) = desk.file_many([passed], actor="ana", limits=STORED)
+    assert filed.title == "t" * 301 and desk.count() == 1
