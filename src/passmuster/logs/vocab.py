@@ -311,6 +311,8 @@ def format_date(moment: datetime) -> str:
     """`2025-09-09` at midnight UTC, else the full ISO time in UTC."""
     moment = moment.astimezone(UTC)
     if (moment.hour, moment.minute, moment.second, moment.microsecond) == (0, 0, 0, 0):
+        if moment.year >= 1000:  # what strftime gives, without its cost
+            return f"{moment.year}-{moment.month:02d}-{moment.day:02d}"
         return moment.strftime("%Y-%m-%d")
     return moment.isoformat()
 
