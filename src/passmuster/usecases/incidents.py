@@ -38,13 +38,13 @@ from passmuster.core.health import (
     root_cause,
 )
 from passmuster.core.issues import (
+    Issue,
     IssueDraft,
     IssueQuery,
     IssueType,
     LinkKind,
     Severity,
     Status,
-    format_number,
 )
 from passmuster.core.targets import Target
 from passmuster.errors import PassmusterError
@@ -352,19 +352,15 @@ class IncidentKeeper:
         not_before: int = 0,
     ) -> None:
         issue = self.desk.get(number)
-        note: dict[str, Any] = {
-            "event": kind,
-            "incident": number,
-            "ref": format_number(number),
-            "title": issue.title,
-            "service": target.service,
-            "target": target.name,
-            "severity": issue.severity.value,
-            "health": flip.new.value,
-            "reason": flip.reason or (issue.error_details[-1] if issue.error_details else ""),
-            "at": _iso(flip.at),
-            "suppressed_by": suppressed_by,
-        }
+        note = notification(
+            kind,
+            issue,
+            service=target.service,
+            target=(target.name, flip.new.value),
+            reason=flip.reason or (issue.error_details[-1] if issue.error_details else ""),
+            at=_iso(flip.at),
+            suppressed_by=suppressed_by,
+        )
         key = f"incident:{number}:{kind}:{target.name}:{flip.seq}"
         items = [
             Outgoing(
@@ -380,6 +376,34 @@ class IncidentKeeper:
             if rule.wants(kind)
         ]
         self.store.enqueue(items, int(self.clock() * 1000))
+
+
+def notification(
+    event: str,
+    issue: Issue,
+    *,
+    service: str | None,
+    reason: str,
+    at: str,
+    target: tuple[str, str] | None = None,
+    **more: Any,
+) -> dict[str, Any]:
+    """What a notification about an incident tells every channel (the webhook's JSON and
+    template, the Slack line, the e-mail), keys in one order. `target` is (name, health) when
+    a target's state is the news; `more` comes last (`suppressed_by`)."""
+    note: dict[str, Any] = {
+        "event": event,
+        "incident": issue.number,
+        "ref": issue.ref,
+        "title": issue.title,
+        "service": service,
+    }
+    if target is not None:
+        note["target"] = target[0]
+    note["severity"] = issue.severity.value
+    if target is not None:
+        note["health"] = target[1]
+    return {**note, "reason": reason, "at": at, **more}
 
 
 def _flip_row(target: Target, flip: Flip, *, suppressed_by: str | None = None) -> dict[str, Any]:
@@ -421,16 +445,13 @@ def feed_escalations(
         items: list[Outgoing] = []
         for event in events:
             issue = desk.get(event.issue)
-            note = {
-                "event": "escalated",
-                "incident": issue.number,
-                "ref": issue.ref,
-                "title": issue.title,
-                "service": issue.services[0] if issue.services else None,
-                "severity": issue.severity.value,
-                "reason": f"{event.field or 'SLA'} {event.new or 'breached'}",
-                "at": event.at.isoformat(timespec="seconds"),
-            }
+            note = notification(
+                "escalated",
+                issue,
+                service=issue.services[0] if issue.services else None,
+                reason=f"{event.field or 'SLA'} {event.new or 'breached'}",
+                at=event.at.isoformat(timespec="seconds"),
+            )
             items.extend(
                 Outgoing(
                     key=f"escalated:{event.id}",

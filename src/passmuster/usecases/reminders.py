@@ -15,12 +15,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from passmuster.core.health import Health
-from passmuster.core.issues import format_number
 from passmuster.storage.monitor_store import MonitorStore
 from passmuster.storage.outbox_store import Outgoing
 from passmuster.storage.reminder_store import latest_openings
 from passmuster.storage.target_store import TargetRow
-from passmuster.usecases.incidents import ChannelRule
+from passmuster.usecases.incidents import ChannelRule, notification
 
 
 def _for(seconds: int) -> str:
@@ -63,18 +62,14 @@ def feed_reminders(
             nth = (now_ms - opened_at) // rule.remind_ms
             if nth < 1:
                 continue
-            note = {
-                "event": "reminder",
-                "incident": number,
-                "ref": format_number(number),
-                "title": issue.title,
-                "service": row.service,
-                "target": row.name,
-                "severity": issue.severity.value,
-                "health": Health.DOWN.value,
-                "reason": f"still down after {_for((now_ms - opened_at) // 1000)}",
-                "at": datetime.fromtimestamp(now_ms / 1000, UTC).isoformat(timespec="seconds"),
-            }
+            note = notification(
+                "reminder",
+                issue,
+                service=row.service,
+                target=(row.name, Health.DOWN.value),
+                reason=f"still down after {_for((now_ms - opened_at) // 1000)}",
+                at=datetime.fromtimestamp(now_ms / 1000, UTC).isoformat(timespec="seconds"),
+            )
             items.append(
                 Outgoing(
                     key=f"incident:{number}:reminder:{opening_id}:{nth}",
