@@ -36,6 +36,7 @@ from passmuster.core.health import (
     health_json_verdict,
 )
 from passmuster.core.targets import Target
+from passmuster.monitor.clock import now_ms
 
 USER_AGENT = "passmuster-monitor"
 HEALTH_JSON = "application/health+json"
@@ -178,7 +179,7 @@ class Prober:
 
     async def probe(self, target: Target) -> ProbeResult:
         async with self._limit:
-            at = int(time.time() * 1000)
+            at = now_ms()
             started = time.perf_counter()
             try:
                 async with asyncio.timeout(target.timeout):

@@ -33,6 +33,7 @@ import httpx
 
 from passmuster.core.health import Flip, ProbeResult
 from passmuster.core.targets import Target
+from passmuster.monitor.clock import lease_ms_beyond, now_ms
 from passmuster.monitor.configuration import MonitorSetup
 from passmuster.monitor.notify.outbox import Backoff, DeliveryReport, Dispatcher
 from passmuster.monitor.probes import Prober
@@ -207,7 +208,7 @@ class Monitor:
         return await loop.run_in_executor(self._executor, functools.partial(fn, *args, **kwargs))
 
     async def _sync(self) -> None:
-        now = _now_ms()
+        now = now_ms()
         await self._db(self.store.sync_targets, self.setup.targets.targets, now)
         notify = self.setup.config.notify
         channels = {
@@ -219,8 +220,7 @@ class Monitor:
             log.info("notification channel %s enabled again: its configuration changed", name)
 
     def _lease_ms(self) -> int:
-        longest = max((t.timeout for t in self.setup.targets.targets.values()), default=5.0)
-        return int((longest + 2.0) * 1000)
+        return lease_ms_beyond((t.timeout for t in self.setup.targets.targets.values()), 5.0)
 
     # -- one step ------------------------------------------------------------------------------
 
@@ -234,7 +234,7 @@ class Monitor:
             claimed_now = await self._db(
                 self.store.claim_due,
                 self.worker,
-                _now_ms(),
+                now_ms(),
                 limit=capacity,
                 lease_ms=self._lease_ms(),
             )
@@ -258,7 +258,7 @@ class Monitor:
 
     async def _jobs(self) -> None:
         history = self.setup.config.history
-        now = _now_ms()
+        now = now_ms()
         if await self._db(self.store.acquire_job, "compact", self.worker, now, 60_000) is not None:
             await self._db(
                 self.store.compact,
@@ -322,7 +322,7 @@ class Monitor:
         """Probe every target once now, record the results, return them (`--once`)."""
         await self.start()
         await self.settle()
-        now = _now_ms()
+        now = now_ms()
         await self._db(self.store.make_due, now)
         claimed = await self._db(
             self.store.claim_due,
@@ -381,8 +381,8 @@ class Monitor:
             await self.aclose()
 
     async def _idle_time(self) -> float:
-        due = await self._db(self.store.next_due, free_at=_now_ms())
-        wait = self.timings.max_idle if due is None else (due - _now_ms()) / 1000
+        due = await self._db(self.store.next_due, free_at=now_ms())
+        wait = self.timings.max_idle if due is None else (due - now_ms()) / 1000
         if self.setup.channels:
             wait = min(wait, max(self._next_delivery - time.monotonic(), 0.0))
         return min(max(wait, 0.002), self.timings.max_idle)
@@ -445,7 +445,3 @@ def _stamps(files: Sequence[Path]) -> dict[Path, tuple[int, int] | None]:
         else:
             found[path] = (info.st_mtime_ns, info.st_size)
     return found
-
-
-def _now_ms() -> int:
-    return int(time.time() * 1000)

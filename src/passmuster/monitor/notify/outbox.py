@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import asyncio
 import random
-import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import httpx
 
+from passmuster.monitor.clock import lease_ms_beyond, now_ms
 from passmuster.monitor.notify import Permanent, Retry
 from passmuster.storage.monitor_store import MonitorStore
 from passmuster.storage.outbox_store import OutboxRow
@@ -78,8 +78,7 @@ class Dispatcher:
 
     def lease_ms(self) -> int:
         """Longer than any send may take, so a live sender never loses its claim."""
-        longest = max((getattr(c, "timeout", 10.0) for c in self.channels.values()), default=10.0)
-        return int((longest + 2.0) * 1000)
+        return lease_ms_beyond((getattr(c, "timeout", 10.0) for c in self.channels.values()), 10.0)
 
     async def deliver(self) -> DeliveryReport:
         """One round: claim due notifications on enabled channels and send them."""
@@ -88,7 +87,7 @@ class Dispatcher:
         rows_channels = await self._db(self.store.channels)
         disabled = {c.name for c in rows_channels if c.disabled_reason}
         enabled = [name for name in self.channels if name not in disabled]
-        now = _now_ms()
+        now = now_ms()
         rows: list[OutboxRow] = await self._db(
             self.store.claim_outbox,
             self.worker,
@@ -125,17 +124,13 @@ class Dispatcher:
                 self.store.mark_retry,
                 row.id,
                 self.worker,
-                _now_ms() + int(delay * 1000),
+                now_ms() + int(delay * 1000),
                 exc.reason,
             )
             return "retry"
         except Permanent as exc:
-            await self._db(self.store.disable_channel, row.channel, exc.reason, _now_ms())
+            await self._db(self.store.disable_channel, row.channel, exc.reason, now_ms())
             await self._db(self.store.hold, row.id, self.worker, exc.reason)
             return f"disabled:{row.channel}"
-        await self._db(self.store.mark_sent, row.id, self.worker, _now_ms())
+        await self._db(self.store.mark_sent, row.id, self.worker, now_ms())
         return "sent"
-
-
-def _now_ms() -> int:
-    return int(time.time() * 1000)
