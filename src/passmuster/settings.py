@@ -13,7 +13,6 @@ one never pays for it).
 
 from __future__ import annotations
 
-import getpass
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -53,6 +52,8 @@ def acting_user(actor: str | None) -> str:
     """Who is acting: `actor` (PASSMUSTER_ACTOR), else the login name."""
     if actor:
         return actor
+    import getpass
+
     try:
         return getpass.getuser()
     except (KeyError, OSError):

@@ -589,7 +589,7 @@ def issue_lines(
     headers = ["#", "Sev", "Status", "Type", "Title", "Services", "Assignee", "Age"]
     if badges:
         headers.append("SLA")
-    from passmuster.core.findings import is_still_detected
+    from passmuster.core.issues import is_still_detected
 
     rows: list[list[str]] = []
     for issue in issues:

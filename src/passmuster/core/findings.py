@@ -13,16 +13,11 @@ import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from passmuster.core.issues import Issue, Severity
-
-# The label a scan puts on a resolved issue whose rule still fires ("claimed resolved, still
-# detected"); listings show it as a state of its own.
-STILL_DETECTED = "still-detected"
-
-
-def is_still_detected(issue: Issue) -> bool:
-    """True when the last scan flagged this resolved issue as "claimed resolved, still detected"."""
-    return STILL_DETECTED in issue.labels and not issue.status.is_active
+# The label a scan puts on a resolved issue whose rule still fires lives with the issue, since
+# every listing reads it; the scanner's modules name it here.
+from passmuster.core.issues import STILL_DETECTED as STILL_DETECTED
+from passmuster.core.issues import Severity
+from passmuster.core.issues import is_still_detected as is_still_detected
 
 
 class Fix(enum.StrEnum):

@@ -113,7 +113,9 @@ class LinkKind(_Vocabulary):
         return "link kind"
 
 
-_ACTIVE = frozenset(s for s in Status if s.is_active)
+# The statuses still needing work, in workflow order.
+ACTIVE_STATUSES: tuple[Status, ...] = tuple(s for s in Status if s.is_active)
+_ACTIVE = frozenset(ACTIVE_STATUSES)
 
 # Work states may move freely among themselves; a finished issue can only be closed or reopened.
 ALLOWED_TRANSITIONS: Mapping[Status, frozenset[Status]] = {
@@ -134,6 +136,11 @@ def check_transition(current: Status, target: Status, *, reason: CloseReason | N
     if target is Status.CLOSED and reason is None:
         valid = ", ".join(r.value for r in CloseReason)
         raise InvalidTransition(f"closing needs a reason: one of {valid}", field="close_reason")
+
+
+# The label a scan puts on a resolved issue whose rule still fires ("claimed resolved, still
+# detected"); listings show it as a state of its own.
+STILL_DETECTED = "still-detected"
 
 
 def format_number(number: int) -> str:
@@ -285,6 +292,11 @@ class Issue(IssueDraft):
     @property
     def ref(self) -> str:
         return format_number(self.number)
+
+
+def is_still_detected(issue: Issue) -> bool:
+    """True when the last scan flagged this resolved issue as "claimed resolved, still detected"."""
+    return STILL_DETECTED in issue.labels and not issue.status.is_active
 
 
 # Fields a person may set when filing or editing, in the order forms and templates show them.

@@ -21,10 +21,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from itertools import pairwise
 
-from passmuster.core.issues import Event, Issue, Severity, Status
+from passmuster.core.issues import ACTIVE_STATUSES, Event, Issue, Severity, Status
 from passmuster.core.sla import ClockName, SlaPolicy, SlaState, SlaStatus, Timeline
 
-ACTIVE_STATUSES: tuple[Status, ...] = tuple(s for s in Status if s.is_active)
 # Their values, read once: an enum's `value` is a Python-level property, and filing 10,000
 # issues summarises 10,000 timelines.
 ACTIVE_VALUES: tuple[str, ...] = tuple(s.value for s in ACTIVE_STATUSES)

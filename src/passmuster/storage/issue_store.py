@@ -2,6 +2,9 @@
 
 Every function takes the connection it runs on, so a caller decides what commits together.
 Rows become `core.issues` objects here and nowhere else.
+
+The per-issue timeline sums (`storage/timeline_sums.py`, which brings the SLA rules) and the
+catalog are imported by the functions that write or read them: a listing needs neither.
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
     ColumnElement,
@@ -30,7 +33,6 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from passmuster.core.catalog import Service
 from passmuster.core.issues import (
     EVENT_KINDS,
     CloseReason,
@@ -52,7 +54,7 @@ from passmuster.core.issues import (
     format_number,
 )
 from passmuster.errors import Conflict, DeskError, InvalidValue, NotFound
-from passmuster.storage import search, timeline_sums
+from passmuster.storage import search
 from passmuster.storage.issue_tables import (
     comments,
     desk_counters,
@@ -64,6 +66,9 @@ from passmuster.storage.issue_tables import (
     issues,
     services,
 )
+
+if TYPE_CHECKING:
+    from passmuster.core.catalog import Service
 
 ISSUE_COUNTER = "issues"
 _CHUNK = 500
@@ -220,6 +225,8 @@ def insert_issues(
     connection: Connection, drafts: Sequence[IssueDraft], *, actor: str, now: datetime
 ) -> list[Issue]:
     """File drafts as new issues with consecutive numbers; one `created` event each."""
+    from passmuster.storage import timeline_sums
+
     if not drafts:
         return []
     numbers = next_numbers(connection, len(drafts))
@@ -329,6 +336,8 @@ def write_issue(
     changed: Iterable[str],
 ) -> Issue:
     """Store `issue` over its row if the row is still at `expected_version` (compare-and-set)."""
+    from passmuster.storage import timeline_sums
+
     changed = set(changed)
     values = issue_values(issue)
     values.update(
@@ -831,6 +840,8 @@ def list_comments(connection: Connection, number: int) -> list[Comment]:
 
 def add_events(connection: Connection, rows: Sequence[Mapping[str, Any]]) -> list[Event]:
     """Append events: mappings with issue, actor, at, kind and optional field, old, new."""
+    from passmuster.storage import timeline_sums
+
     out: list[Event] = []
     for row in rows:
         kind = row["kind"]
@@ -867,6 +878,8 @@ def add_events(connection: Connection, rows: Sequence[Mapping[str, Any]]) -> lis
 def append_events(connection: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
     """Append many events in one executemany (ids are not read back): mappings with issue,
     actor, at, kind and optional field, old, new."""
+    from passmuster.storage import timeline_sums
+
     for row in rows:
         if row["kind"] not in EVENT_KINDS:
             raise InvalidValue("event kind", row["kind"], EVENT_KINDS)
@@ -973,6 +986,8 @@ def service_ids(connection: Connection, names: Sequence[str], *, now: datetime) 
 
 
 def _row_to_service(r: Row[Any]) -> Service:
+    from passmuster.core.catalog import Service
+
     return Service(
         name=r.name,
         description=r.description,

@@ -22,7 +22,7 @@ from sqlalchemy import (
     Text,
 )
 
-from passmuster.core.timeline_sums import ACTIVE_STATUSES
+from passmuster.core.issues import ACTIVE_STATUSES
 from passmuster.storage.schema import metadata
 from passmuster.storage.types import UTCDateTime, search_vector_type
 

@@ -9,6 +9,10 @@ monitor call to read and change the tracker.
 Each method is one transaction (or joins the surrounding `desk.transaction()`), built from the
 small functions in `storage/issue_store.py`; the rules live in `core/`. A Desk may be shared by
 threads: every call takes its own pooled connection.
+
+A command runs one or two Desk methods, so each method imports the rules and stores it uses
+itself: opening a desk loads the issue store and nothing else (the SLA, lease, import and
+statistics modules come with the first method that needs them).
 """
 
 from __future__ import annotations
@@ -21,14 +25,11 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Self, TypeVar
+from typing import TYPE_CHECKING, Any, Self, TypeVar
 
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DatabaseError
 
-from passmuster.core import transitions
-from passmuster.core.catalog import Service, check_service_name
-from passmuster.core.findings import Occurrences
 from passmuster.core.issues import (
     EVENT_KINDS,
     CloseReason,
@@ -43,26 +44,6 @@ from passmuster.core.issues import (
     format_number,
     value_text,
 )
-from passmuster.core.leases import (
-    EXPIRY_ACTOR,
-    LeasePolicy,
-    check_claimable,
-    check_holder,
-    ends_lease,
-)
-from passmuster.core.limits import (
-    TYPED,
-    Checked,
-    Limits,
-    check_changes,
-    check_comment,
-    check_draft,
-)
-from passmuster.core.merge import ImportRecord
-from passmuster.core.notes import LogNote
-from passmuster.core.sla import SlaPolicy, SlaStatus, escalations_due, sla_horizon
-from passmuster.core.stats import Stats
-from passmuster.core.transitions import Step
 from passmuster.errors import Conflict, DeskError, DeskNotFound, InvalidValue, NotFound
 from passmuster.settings import (
     DESK_DIR,
@@ -71,7 +52,6 @@ from passmuster.settings import (
     find_desk_file,
     process_setting,
 )
-from passmuster.storage import import_store, occurrence_store, timeline_store
 from passmuster.storage import issue_store as store
 from passmuster.storage.engine import (
     create_desk_engine,
@@ -83,7 +63,17 @@ from passmuster.storage.engine import (
     write_transaction,
 )
 from passmuster.storage.migrate import ensure_current
-from passmuster.usecases import reports
+
+if TYPE_CHECKING:
+    from passmuster.core.catalog import Service
+    from passmuster.core.findings import Occurrences
+    from passmuster.core.leases import LeasePolicy
+    from passmuster.core.limits import Checked, Limits
+    from passmuster.core.merge import ImportRecord
+    from passmuster.core.notes import LogNote
+    from passmuster.core.sla import SlaPolicy, SlaStatus
+    from passmuster.core.stats import Stats
+    from passmuster.core.transitions import Step
 
 Clock = Callable[[], datetime]
 T = TypeVar("T")
@@ -237,14 +227,17 @@ class Desk:
 
     # --- issues -------------------------------------------------------------------------------
 
-    def file(self, draft: IssueDraft, *, actor: str, limits: Limits = TYPED) -> Issue:
+    def file(self, draft: IssueDraft, *, actor: str, limits: Limits | None = None) -> Issue:
         """File a draft as a new issue; numbers are sequential and without gaps.
 
         The draft is checked first (core.limits): values may be given as the documented texts
         (`severity="high"`); anything else the desk refuses raises InvalidValue naming the field.
-        `limits=STORED` admits what an imported log holds (long headings, pasted logs).
+        The limits are those of typed input (`TYPED`) unless given: `limits=STORED` admits what
+        an imported log holds (long headings, pasted logs).
         """
-        checked = check_draft(draft, limits)
+        from passmuster.core.limits import TYPED, check_draft
+
+        checked = check_draft(draft, limits or TYPED)
         now = self.clock()
         filed: list[Issue] = self.write(
             lambda c: store.insert_issues(c, [checked], actor=actor, now=now)
@@ -252,11 +245,18 @@ class Desk:
         return filed[0]
 
     def file_many(
-        self, drafts: Sequence[IssueDraft | Checked], *, actor: str, limits: Limits = TYPED
+        self,
+        drafts: Sequence[IssueDraft | Checked],
+        *,
+        actor: str,
+        limits: Limits | None = None,
     ) -> list[Issue]:
         """File several drafts in one transaction (an import, a bulk load): consecutive numbers.
         A draft already checked under the same limits (`core.limits.checked`) is not checked
-        again."""
+        again. The limits are those of typed input (`TYPED`) unless given."""
+        from passmuster.core.limits import TYPED, Checked, check_draft
+
+        limits = limits or TYPED
         checked = [
             d.draft
             if isinstance(d, Checked) and d.limits == limits
@@ -313,13 +313,16 @@ class Desk:
         *,
         actor: str,
         expected_version: int | None = None,
-        limits: Limits = TYPED,
+        limits: Limits | None = None,
     ) -> Issue:
         """Change editable fields; one `changed` (or `assigned`) event per field that changed.
 
         With `expected_version`, raises Conflict when the issue moved on since it was read.
         """
-        values = check_changes(changes, limits)
+        from passmuster.core.limits import TYPED, check_changes
+        from passmuster.core.transitions import Step
+
+        values = check_changes(changes, limits or TYPED)
         now = self.clock()
 
         def work(c: Connection) -> Issue:
@@ -338,7 +341,7 @@ class Desk:
         reason: CloseReason | None = None,
         fields: Mapping[str, Any] | None = None,
         expected_version: int | None = None,
-        limits: Limits = TYPED,
+        limits: Limits | None = None,
     ) -> Issue:
         """Move an issue through the workflow (core.issues.ALLOWED_TRANSITIONS).
 
@@ -346,9 +349,12 @@ class Desk:
         resolved_at, reopening clears it and the close reason, leaving `open` for work counts as
         acknowledging). `fields` are edits made in the same step.
         """
+        from passmuster.core import transitions
+        from passmuster.core.limits import TYPED, check_changes
+
         to = Status.parse(to)
         reason = CloseReason.parse(reason) if reason is not None else None
-        values = check_changes(fields or {}, limits)
+        values = check_changes(fields or {}, limits or TYPED)
         now = self.clock()
 
         def work(c: Connection) -> Issue:
@@ -361,6 +367,8 @@ class Desk:
 
     def acknowledge(self, number: int, *, actor: str) -> Issue:
         """Record the first response (stops the respond clock); a no-op when already done."""
+        from passmuster.core import transitions
+
         now = self.clock()
 
         def work(c: Connection) -> Issue:
@@ -373,6 +381,8 @@ class Desk:
         return result
 
     def comment(self, number: int, body: str, *, actor: str) -> Comment:
+        from passmuster.core.limits import check_comment
+
         check_comment(body)
         now = self.clock()
 
@@ -507,11 +517,15 @@ class Desk:
     def record_occurrences(self, numbers: Sequence[int], *, seen_in: str) -> None:
         """Count one more scan seeing the finding behind each issue of `numbers` (`seen_in`:
         the scan's stamp); no timeline event, since nothing changed."""
+        from passmuster.storage import occurrence_store
+
         now = self.clock()
         self.write(lambda c: occurrence_store.record(c, numbers, at=now, seen_in=seen_in))
 
     def occurrences(self, numbers: Sequence[int]) -> dict[int, Occurrences]:
         """How often scans saw the findings behind these issues (those seen at all)."""
+        from passmuster.storage import occurrence_store
+
         result: dict[int, Occurrences] = self.read(
             lambda c: occurrence_store.for_issues(c, numbers)
         )
@@ -554,6 +568,9 @@ class Desk:
         different issue, or None when none is left. Claiming one's own issue again renews
         its lease; claiming one held or assigned elsewhere raises Conflict.
         """
+        from passmuster.core import transitions
+        from passmuster.core.leases import EXPIRY_ACTOR, check_claimable
+
         length = self.lease_policy.length(lease)
         now = self.clock()
 
@@ -584,6 +601,8 @@ class Desk:
         A claim that already ran out cannot be renewed (Conflict): claim the issue again.
         Renewing changes neither the issue's version nor its timeline.
         """
+        from passmuster.core.leases import check_holder
+
         length = self.lease_policy.length(lease)
         now = self.clock()
 
@@ -600,6 +619,8 @@ class Desk:
     def release(self, number: int, *, actor: str) -> Issue:
         """Give a claimed issue back: unassigned, `in_progress` back to `open`, a `released`
         event. Only the claim's holder may release it."""
+        from passmuster.core.leases import check_holder
+
         now = self.clock()
 
         def work(c: Connection) -> Issue:
@@ -613,6 +634,8 @@ class Desk:
     def sweep_leases(self, *, limit: int = 500) -> list[Issue]:
         """Return every issue whose claim ran out to the ready queue; returns them as they are
         now. Safe to run from several processes at once: each lapsed claim is returned once."""
+        from passmuster.core.leases import EXPIRY_ACTOR
+
         now = self.clock()
         if not self.read(lambda c: store.any_lapsed(c, now)):
             return []
@@ -638,6 +661,8 @@ class Desk:
     def lease_policy(self) -> LeasePolicy:
         """`[leases]` of the project configuration, else the defaults (30 minute claims)."""
         if self._lease_policy is None:
+            from passmuster.core.leases import LeasePolicy
+
             self._lease_policy = find_config(self._config_start()).section("leases", LeasePolicy)
         return self._lease_policy
 
@@ -659,6 +684,8 @@ class Desk:
         Read once per Desk; assign `desk.sla_policy = SlaPolicy(...)` to use another.
         """
         if self._sla_policy is None:
+            from passmuster.core.sla import SlaPolicy
+
             self._sla_policy = find_config(self._config_start()).section("sla", SlaPolicy)
         return self._sla_policy
 
@@ -669,6 +696,9 @@ class Desk:
     def _sla_candidates(
         self, c: Connection, moment: datetime
     ) -> tuple[list[Issue], dict[int, list[Event]]]:
+        from passmuster.core.sla import sla_horizon
+        from passmuster.storage import timeline_store
+
         # Only issues old enough to be at risk are read; the rest cannot be listed (sla_horizon).
         horizon = sla_horizon(self.sla_policy, now=moment)
         kinds = ("created", "status", "acknowledged", "escalated")
@@ -676,6 +706,8 @@ class Desk:
 
     def sla(self, *, now: datetime | None = None) -> list[SlaStatus]:
         """Active issues at risk of or in breach of their SLA, most overdue first."""
+        from passmuster.usecases import reports
+
         moment = now or self.clock()
 
         def work(c: Connection) -> list[SlaStatus]:
@@ -686,6 +718,8 @@ class Desk:
 
     def escalate(self, *, actor: str, now: datetime | None = None) -> list[Event]:
         """Record one `escalated` event per SLA breach not escalated yet; returns the new ones."""
+        from passmuster.core.sla import escalations_due
+
         moment = now or self.clock()
 
         def work(c: Connection) -> list[Event]:
@@ -713,6 +747,8 @@ class Desk:
 
     def stats(self, *, since: datetime | None = None, until: datetime | None = None) -> Stats:
         """Statistics over the issues and their timelines (see core.stats)."""
+        from passmuster.usecases import reports
+
         moment = self.clock()
 
         def work(c: Connection) -> Stats:
@@ -723,6 +759,8 @@ class Desk:
 
     def resolution_hours(self) -> list[float]:
         """Hours from report to resolution of every resolved or closed issue that has both."""
+        from passmuster.usecases import reports
+
         result: list[float] = self.read(reports.resolution_hours)
         return result
 
@@ -730,6 +768,8 @@ class Desk:
 
     def ensure_service(self, service: Service) -> Service:
         """Add the service, or update the one of the same name; returns it as stored."""
+        from passmuster.core.catalog import check_service_name
+
         check_service_name(service.name)
         now = self.clock()
         result: Service = self.write(lambda c: store.upsert_service(c, service, now=now))
@@ -747,21 +787,29 @@ class Desk:
 
     def import_records(self, source: str) -> list[ImportRecord]:
         """What the log `source` said about each of its issues at its last import."""
+        from passmuster.storage import import_store
+
         result: list[ImportRecord] = self.read(lambda c: import_store.records_for(c, source))
         return result
 
     def save_import_records(self, records: Sequence[ImportRecord]) -> None:
         """Remember what the logs say now, for the next re-import's three-way merge."""
+        from passmuster.storage import import_store
+
         now = self.clock()
         self.write(lambda c: import_store.save_records(c, records, now=now))
 
     def replace_log_notes(self, source: str, notes: Sequence[LogNote]) -> None:
         """The log `source`'s notes, as its latest import read them."""
+        from passmuster.storage import import_store
+
         now = self.clock()
         self.write(lambda c: import_store.replace_notes(c, source, notes, now=now))
 
     def log_notes(self, source: str | None = None) -> list[LogNote]:
         """The notes of one log (`source` as the desk names it), or of every imported log."""
+        from passmuster.storage import import_store
+
         result: list[LogNote] = self.read(lambda c: import_store.notes(c, source))
         return result
 
@@ -778,6 +826,9 @@ def _locked(c: Connection, number: int, expected_version: int | None) -> Issue:
 
 def _apply(c: Connection, current: Issue, step: Step, *, actor: str, now: datetime) -> Issue:
     """Write what `step` changes on `current`, with the events core.transitions says it records."""
+    from passmuster.core import transitions
+    from passmuster.core.leases import ends_lease
+
     changed = transitions.changed_fields(current, step)
     if not changed and not step.events:
         return current
@@ -796,6 +847,8 @@ def _apply(c: Connection, current: Issue, step: Step, *, actor: str, now: dateti
 def _return_to_queue(c: Connection, current: Issue, kind: str, actor: str, now: datetime) -> Issue:
     """End the claim on `current`: unassign it, `in_progress` back to `open`, and record `kind`
     (`released` or `lease_expired`) naming the holder."""
+    from passmuster.core import transitions
+
     returned = _apply(c, current, transitions.given_back(current, kind), actor=actor, now=now)
     if returned.lease is not None:  # already unassigned: the lease goes all the same
         store.set_lease(c, current.number, None)

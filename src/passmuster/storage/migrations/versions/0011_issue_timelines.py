@@ -15,7 +15,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-from passmuster.core.timeline_sums import ACTIVE_STATUSES
+from passmuster.core.issues import ACTIVE_STATUSES
 
 revision: str = "0011"
 down_revision: str | None = "0010"
