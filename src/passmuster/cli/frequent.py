@@ -36,7 +36,7 @@ from passmuster.core.durations import duration_text
 from passmuster.core.visible import escape_controls
 
 if TYPE_CHECKING:
-    from rich.console import RenderableType
+    from rich.console import Console, ConsoleOptions, RenderableType, RenderResult
     from rich.table import Table
 
     from passmuster.core.findings import Occurrences
@@ -365,6 +365,8 @@ def show_command(number: int, as_json: bool) -> None:
 
 
 def _error_summary(desk: Desk, issue: Issue) -> ErrorSummary | None:
+    if issue.source is None:  # filed by hand: no runtime errors, nothing to import to say so
+        return None
     from passmuster.core.error_events import SOURCE
 
     if issue.source != SOURCE:  # only runtime-error groups file these; others skip the import
@@ -416,7 +418,6 @@ def _issue_view(
     from rich.padding import Padding
     from rich.panel import Panel
     from rich.rule import Rule
-    from rich.syntax import Syntax
     from rich.table import Table
 
     parts: list[RenderableType] = [
@@ -460,6 +461,8 @@ def _issue_view(
                 parts.append(Panel(_markdown(text), title=heading, title_align="left"))
 
     long_text(_LONG_FIELDS[:2])  # description and impact come before the errors, as in the logs
+    if issue.error_details:
+        from rich.syntax import Syntax  # loads Pygments: only for issues that have error blocks
     for i, block in enumerate(issue.error_details, start=1):
         title = "Error details" + (f" ({i})" if len(issue.error_details) > 1 else "")
         shown = Syntax(escape_controls(block), "text", word_wrap=True)
@@ -529,10 +532,48 @@ def _timeline(events: Iterable[Event]) -> Table:
 
 def _markdown(text: str) -> RenderableType:
     """Issue text as Markdown on the terminal: control characters visible, and every link's
-    address printed after its text (no terminal hyperlink can hide where it goes)."""
+    address printed after its text (no terminal hyperlink can hide where it goes).
+
+    Most descriptions are one line of plain words, which Markdown renders as that text: those
+    are shown as `_Paragraph` without loading a Markdown parser (longer than the rest of `show`).
+    """
+    shown = escape_controls(text)
+    if _reads_as_one_paragraph(shown):
+        return _Paragraph(shown)
     from rich.markdown import Markdown
 
-    return Markdown(escape_controls(text), hyperlinks=False)
+    return Markdown(shown, hyperlinks=False)
+
+
+# Characters that can start Markdown syntax anywhere in a line (emphasis, code, links, images,
+# HTML, entities, escapes, strikethrough, tables).
+_INLINE_SYNTAX = frozenset("\\`*_[]<>&!~|")
+
+
+def _reads_as_one_paragraph(text: str) -> bool:
+    """True when Markdown reads `text` as one paragraph of exactly these characters: one line,
+    no surrounding space, opening with a letter or a number that starts no list, and no
+    character of inline syntax."""
+    if not text or "\n" in text or "\r" in text or text != text.strip():
+        return False
+    if not text[0].isalnum() or _INLINE_SYNTAX.intersection(text):
+        return False
+    digits = len(text) - len(text.lstrip("0123456789"))
+    return not (0 < digits < 10 and text[digits : digits + 1] in (".", ")"))
+
+
+class _Paragraph:
+    """One paragraph of plain text, rendered as Rich's Markdown renders it (same style, same
+    wrapping, and, like Markdown, no measurement of its own inside a table)."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        from rich.text import Text
+
+        style = console.get_style("none") + console.get_style("markdown.paragraph", default="none")
+        yield Text(self.text, style=style, justify="left")
 
 
 def escape_markup(text: str) -> str:
