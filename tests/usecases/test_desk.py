@@ -212,6 +212,19 @@ def test_events_page_by_cursor_and_filter_by_kind(desk: Desk) -> None:
         desk.record_event(3, "exploded", actor="x")
 
 
+def test_timelines_of_many_issues_are_each_issues_own_events_in_order(desk: Desk) -> None:
+    for n in range(4):
+        desk.file(IssueDraft(title=f"i{n}"), actor="a")
+    desk.comment(3, "looking", actor="b")
+    desk.transition(1, Status.IN_PROGRESS, actor="c")
+    desk.record_event(3, "detected", actor="scanner", field="ENV003", new="seen")
+    timelines = desk.timelines([3, 1, 4, 99])
+    assert set(timelines) == {1, 3, 4}  # no events, no entry
+    for number in (1, 3, 4):
+        assert timelines[number] == desk.events(issue=number, limit=500)
+    assert [e.kind for e in timelines[3]] == ["created", "commented", "detected"]
+
+
 def test_a_transaction_commits_or_rolls_back_together(desk: Desk) -> None:
     with pytest.raises(RuntimeError), desk.transaction():
         desk.file(IssueDraft(title="a"), actor="a")

@@ -586,8 +586,8 @@ def escape_markup(text: str) -> str:
 def _sla_badges(desk: Desk, issues: Sequence[Issue]) -> dict[int, str]:
     """number -> a short badge ("resolve breached") for shown issues at risk or in breach.
 
-    A short listing reads the shown issues' own timelines; a long one asks the desk for every
-    active issue's clocks at once, which is cheaper than one query per issue.
+    A short listing reads the shown issues' own timelines (all in one query); a long one asks
+    the desk for every active issue's clocks at once.
     """
     from datetime import UTC, datetime
 
@@ -601,8 +601,9 @@ def _sla_badges(desk: Desk, issues: Sequence[Issue]) -> dict[int, str]:
     else:
         now = datetime.now(UTC)
         policy = desk.sla_policy
+        timelines = desk.timelines([i.number for i in active])
         for issue in active:
-            clocks += issue_clocks(issue, _all_events(desk, issue.number), policy, now=now)
+            clocks += issue_clocks(issue, timelines.get(issue.number, []), policy, now=now)
     return {
         number: f"{c.clock} {'breached' if c.state == 'breached' else 'at risk'}"
         for number, c in worst_clocks(clocks).items()

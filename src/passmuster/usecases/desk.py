@@ -545,6 +545,12 @@ class Desk:
         )
         return result
 
+    def timelines(self, numbers: Sequence[int]) -> dict[int, list[Event]]:
+        """Each issue's whole timeline (its events in order of id), for many issues at once;
+        issues without events are left out."""
+        result: dict[int, list[Event]] = self.read(lambda c: store.events_by_issue(c, numbers))
+        return result
+
     # --- work queue ---------------------------------------------------------------------------
 
     def ready(self, *, limit: int = 20) -> list[Issue]:
