@@ -45,6 +45,33 @@ NEVER = (
     "sqlalchemy.dialects.postgresql",
 )
 
+# The rest of the desk, which none of the hot commands uses: statistics and SLA reports, imported
+# logs, the occurrence counts of scans (only `show` reads them), runtime errors.
+OTHER_WORK = (
+    "passmuster.usecases.reports",
+    "passmuster.storage.report_store",
+    "passmuster.core.stats",
+    "statistics",
+    "passmuster.storage.timeline_store",
+    "passmuster.storage.import_store",
+    "passmuster.storage.import_tables",
+    "passmuster.core.merge",
+    "passmuster.core.notes",
+    "passmuster.core.error_events",
+    "passmuster.core.policy_config",
+)
+# What only writing needs: checking input, the workflow's rules, claim leases, the timeline sums
+# kept beside each issue, the catalog.
+WRITING = (
+    "passmuster.core.limits",
+    "passmuster.core.transitions",
+    "passmuster.core.leases",
+    "passmuster.storage.timeline_sums",
+    "passmuster.core.timeline_sums",
+    "passmuster.core.catalog",
+    "passmuster.cli._drafts",
+)
+
 PROBE = """
 import contextlib, io, json, sys
 from passmuster.cli.main import main
@@ -94,6 +121,8 @@ def desk(tmp_path_factory: pytest.TempPathFactory) -> Path:
     _imported(["init"], folder)
     for title in ("Login fails after logout", "Gateway returns 502"):
         _imported(["new", title, "--severity", "high", "--service", "api-gateway"], folder)
+    # A description as most are written: one line of plain words.
+    _imported(["edit", "1", "--description", "Seen after the last deploy."], folder)
     return folder
 
 
@@ -117,10 +146,43 @@ def test_the_hot_commands_import_no_heavy_module(desk: Path, args: list[str]) ->
     assert _heavy(modules, also=("rich",)) == []
 
 
+@pytest.mark.parametrize(
+    "args",
+    [["list"], ["list", "--json", "--all"], ["ready"], ["search", "logout"], ["show", "1"]],
+    ids=lambda args: " ".join(args),
+)
+def test_reading_loads_neither_the_writing_rules_nor_the_rest_of_the_desk(
+    desk: Path, args: list[str]
+) -> None:
+    modules, output = _imported(args, desk)
+    assert output.strip()
+    assert _heavy(modules, also=OTHER_WORK + WRITING) == []
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["claim", "--json"], ["new", "Port conflict between user-service and api-gateway"]],
+    ids=lambda args: " ".join(args),
+)
+def test_writing_loads_its_rules_but_not_the_rest_of_the_desk(desk: Path, args: list[str]) -> None:
+    modules, output = _imported(args, desk)
+    assert output.strip()
+    assert _heavy(modules, also=OTHER_WORK) == []
+    assert "passmuster.storage.timeline_sums" in modules  # it wrote, and kept the sums
+
+
+def test_a_json_listing_computes_no_sla_clocks(desk: Path) -> None:
+    modules, output = _imported(["list", "--json"], desk)
+    assert len(json.loads(output)) >= 2
+    assert "passmuster.core.sla" not in modules
+
+
 def test_show_and_new_in_text_load_rich_but_nothing_else_heavy(desk: Path) -> None:
     modules, output = _imported(["show", "1"], desk)
     assert "Login fails after logout" in output
-    assert _heavy(modules) == []
+    assert "Seen after the last deploy." in output
+    # A one-line plain description needs neither a Markdown parser nor syntax highlighting.
+    assert _heavy(modules, also=("pygments",)) == []
 
 
 def test_a_desk_at_the_newest_revision_opens_without_alembic(desk: Path) -> None:
@@ -141,6 +203,44 @@ def test_a_commands_help_imports_no_database_or_option_layer(tmp_path: Path) -> 
     modules, output = _imported(["list", "--help"], tmp_path)
     assert "Usage: passmuster list [OPTIONS]" in output
     assert _heavy(modules, also=("sqlalchemy", "rich")) == []
+
+
+GC_PROBE = """
+import gc, sys
+from passmuster.cli.main import main
+as_program = sys.argv[1] == "program"
+try:
+    if as_program:
+        sys.argv = ["passmuster", *sys.argv[2:]]
+        main()
+    else:
+        main(sys.argv[2:])
+except SystemExit:
+    pass
+print(gc.isenabled(), gc.get_freeze_count() > 0)
+"""
+
+
+@pytest.mark.parametrize("args", [["list", "--json"], ["show", "99"]], ids=" ".join)
+def test_run_as_the_program_a_command_leaves_its_objects_to_exit_without_a_last_collection(
+    desk: Path, args: list[str]
+) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PASSMUSTER_")}
+    source = str(Path(passmuster.__file__).resolve().parents[1])
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [source, env.get("PYTHONPATH")]))
+
+    def run(how: str) -> str:
+        done = subprocess.run(
+            [sys.executable, "-c", GC_PROBE, how, *args],
+            cwd=desk, env=env, capture_output=True, text=True, timeout=120, check=True,
+        )  # fmt: skip
+        return done.stdout.strip().splitlines()[-1]
+
+    # The collector runs again once the command is done; as the program (whose next step is
+    # exit), what the command made is frozen, so shutdown does not walk it.
+    assert run("program") == "True True"
+    # Called with arguments (tests, embedding), main() leaves the caller's collector alone.
+    assert run("call") == "True False"
 
 
 def test_the_help_shown_without_click_is_clicks() -> None:

@@ -140,10 +140,35 @@ def _check_arguments(args: list[str]) -> None:
 
 
 def main(argv: list[str] | None = None) -> Any:
-    """Entry point: user errors become one line on stderr and a documented exit code."""
+    """Entry point: user errors become one line on stderr and a documented exit code.
+
+    Without `argv` (the `passmuster` script, `python -m passmuster`) the command is the whole
+    process, which ends when this returns; see `_before_exit`.
+    """
     args = sys.argv[1:] if argv is None else argv
     if _answered_without_click(args):
         return None
+    try:
+        return _run(args, argv)
+    finally:
+        if argv is None:
+            _before_exit()
+
+
+def _before_exit() -> None:
+    """Take every object alive now out of the garbage collector's sight.
+
+    Python's shutdown starts with one last full collection, which walks every object the command
+    made, most of them the modules, classes and SQLAlchemy constructs it imported: 5-7% of a
+    short command, and exit frees all of it anyway. Files are flushed and closed by the commands
+    (the desk in `desk_session`) and by Python's shutdown itself, not by this collection.
+    """
+    import gc
+
+    gc.freeze()
+
+
+def _run(args: list[str], argv: list[str] | None) -> Any:
     import click
 
     from passmuster.cli.group import cli
