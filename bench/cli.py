@@ -4,6 +4,12 @@ and --help / --version.
     python -m bench cli                  # 20, 1k and 10k issues, 5 runs per operation (median)
     python -m bench cli --quick          # 20 and 1k only, 3 runs
     python -m bench cli --sizes=1000 --runs=9
+    python -m bench cli --baseline=/work/wt/before   # also another passmuster tree, alternating
+
+The passmuster measured is the one this benchmark imports (put a worktree first on PYTHONPATH,
+with absolute paths): the `passmuster` script next to the interpreter imports it the same way, and
+the benchmark stops if the script would load another. `--baseline=TREE` runs TREE's code
+(TREE/src) through the same script, in the same alternation, for a before/after in one run.
 
 Both tools run as a user runs them: one process per command, started from the project folder,
 measured from spawn to exit. Backlog.md (npm package `backlog.md`) is installed by this benchmark
@@ -97,6 +103,7 @@ class Measure:
     size: int
     passmuster: Timing
     backlog: Timing | None
+    baseline: Timing | None = None  # the --baseline tree's passmuster, when given
 
     @property
     def ratio(self) -> float | None:
@@ -112,9 +119,14 @@ def main(argv: list[str]) -> None:
     sizes = _option(argv, "--sizes", "20,1000" if quick else "20,1000,10000")
     runs = int(_option(argv, "--runs", "3" if quick else "5"))
     size_list = [int(s) for s in sizes.split(",") if s]
+    baseline = _option(argv, "--baseline", "")
+    global _BASELINE_ENV
+    _BASELINE_ENV = _tree_env(Path(baseline).resolve()) if baseline else None
 
     backlog = install_backlog()
-    print(f"passmuster: {PASSMUSTER}")
+    print(f"passmuster: {PASSMUSTER} running {_measured_source(_env())}")
+    if _BASELINE_ENV is not None:
+        print(f"baseline: {PASSMUSTER} running {_measured_source(_BASELINE_ENV)}")
     print(f"Backlog.md: {backlog or 'not available (npm install failed); passmuster only'}")
     if backlog:
         version = subprocess.run([backlog, "--version"], capture_output=True, text=True)
@@ -130,7 +142,7 @@ def main(argv: list[str]) -> None:
         WORK,
         max(runs, 10),
     )
-    results.append(Measure("--help", 0, mine, peer))
+    results.append(Measure("--help", 0, mine, peer, _last_baseline()))
     print(_line(results[-1]), flush=True)
     mine, peer = _compare(
         lambda: [str(PASSMUSTER), "--version"],
@@ -139,7 +151,7 @@ def main(argv: list[str]) -> None:
         WORK,
         max(runs, 10),
     )
-    results.append(Measure("--version", 0, mine, peer))
+    results.append(Measure("--version", 0, mine, peer, _last_baseline()))
     print(_line(results[-1]), flush=True)
 
     for size in size_list:
@@ -281,6 +293,39 @@ def seed_backlog(folder: Path, size: int, backlog: str) -> Path:
 
 # --- measuring ------------------------------------------------------------------------------
 
+_BASELINE_ENV: dict[str, str] | None = None
+_baseline_timings: list[Timing] = []
+
+
+def _tree_env(tree: Path) -> dict[str, str]:
+    """The environment that makes the passmuster script run `tree`'s code."""
+    env = _env()
+    env["PYTHONPATH"] = os.pathsep.join([str(tree / "src"), str(tree)])
+    return env
+
+
+def _measured_source(env: dict[str, str]) -> str:
+    """The passmuster package the script loads with `env`; stops the benchmark when that is not
+    the one this process imports (and seeds desks with), unless it is the baseline's."""
+    import passmuster
+
+    done = subprocess.run(
+        [sys.executable, "-c", "import passmuster; print(passmuster.__file__)"],
+        env=env, capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    loaded = Path(done.stdout.strip()).resolve().parent
+    if env is not _BASELINE_ENV and loaded != Path(passmuster.__file__).resolve().parent:
+        raise SystemExit(
+            f"the passmuster script would run {loaded}, but this benchmark imports "
+            f"{Path(passmuster.__file__).resolve().parent}: put the tree to measure first on "
+            "PYTHONPATH with absolute paths"
+        )
+    return str(loaded)
+
+
+def _last_baseline() -> Timing | None:
+    return _baseline_timings[-1] if _BASELINE_ENV is not None and _baseline_timings else None
+
 
 def _env() -> dict[str, str]:
     # PYTHONDONTWRITEBYTECODE would make every run compile passmuster's modules from source; an
@@ -295,10 +340,10 @@ def _env() -> dict[str, str]:
     return env
 
 
-def _run(command: Sequence[str], cwd: Path) -> Timing:
+def _run(command: Sequence[str], cwd: Path, env: dict[str, str] | None = None) -> Timing:
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
-    done = subprocess.run(list(command), cwd=cwd, env=_env(), capture_output=True)
+    done = subprocess.run(list(command), cwd=cwd, env=env or _env(), capture_output=True)
     wall = (time.perf_counter() - started) * 1000
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if done.returncode != 0:
@@ -324,17 +369,26 @@ def _compare(
     *,
     warm: bool = True,
 ) -> tuple[Timing, Timing | None]:
-    """Median timings, the two tools alternating so that a busy machine slows both alike."""
+    """Median timings, the two tools alternating so that a busy machine slows both alike (and the
+    baseline's passmuster with them, when there is one: its median goes to `_baseline_timings`)."""
+    base_env = _BASELINE_ENV
     if warm:  # the first run of each reads the files into the page cache; not counted
         _run(ours(), desk)
         if theirs and backlog_folder:
             _run(theirs(), backlog_folder)
+        if base_env is not None:
+            _run(ours(), desk, base_env)
     mine: list[Timing] = []
     peer: list[Timing] = []
+    base: list[Timing] = []
     for _ in range(runs):
         mine.append(_run(ours(), desk))
         if theirs and backlog_folder:
             peer.append(_run(theirs(), backlog_folder))
+        if base_env is not None:
+            base.append(_run(ours(), desk, base_env))
+    if base:
+        _baseline_timings.append(_median(base))
     return _median(mine), (_median(peer) if peer else None)
 
 
@@ -368,7 +422,7 @@ def measure_size(
     results: list[Measure] = []
     peer_create = create_bl if backlog else None
     mine, peer = _compare(create_pm, peer_create, desk, backlog_folder, runs, warm=False)
-    results.append(Measure("create", size, mine, peer))
+    results.append(Measure("create", size, mine, peer, _last_baseline()))
     print(_line(results[-1]), flush=True)
     shown = max(1, size // 2)
     operations += [
@@ -384,7 +438,7 @@ def measure_size(
             backlog_folder,
             runs,
         )
-        results.append(Measure(name, size, mine, peer))
+        results.append(Measure(name, size, mine, peer, _last_baseline()))
         print(_line(results[-1]), flush=True)
     claimed = iter(range(1, size + 1))
 
@@ -396,7 +450,7 @@ def measure_size(
         lambda: [pm, "claim"], claim_bl if backlog else None, desk, backlog_folder, runs,
         warm=False,
     )  # fmt: skip
-    results.append(Measure("claim", size, mine, peer))
+    results.append(Measure("claim", size, mine, peer, _last_baseline()))
     print(_line(results[-1]), flush=True)
     return results
 
@@ -406,15 +460,19 @@ def _line(m: Measure) -> str:
     ours = f"{m.passmuster.wall_ms:6.0f} ms (cpu {m.passmuster.cpu_ms:5.0f})"
     theirs = f"{m.backlog.wall_ms:7.0f} ms (cpu {m.backlog.cpu_ms:6.0f})" if m.backlog else "-"
     ratio = f"{m.ratio:5.1f}x" if m.ratio else "-"
-    return f"{m.operation:<16} {size}  passmuster {ours}  Backlog.md {theirs}  {ratio}"
+    base = ""
+    if m.baseline is not None:
+        base = f"  baseline {m.baseline.wall_ms:6.0f} ms (cpu {m.baseline.cpu_ms:5.0f})"
+    return f"{m.operation:<16} {size}  passmuster {ours}  Backlog.md {theirs}  {ratio}{base}"
 
 
 def report(results: Sequence[Measure]) -> str:
     """The Markdown table recorded in bench/RESULTS.md."""
+    with_base = any(m.baseline is not None for m in results)
     lines = [
         "| Operation | Issues | passmuster wall (CPU) | Backlog.md wall (CPU) | ratio | CPU ratio"
-        " |",
-        "|---|---:|---:|---:|---:|---:|",
+        " |" + (" baseline wall (CPU) |" if with_base else ""),
+        "|---|---:|---:|---:|---:|---:|" + ("---:|" if with_base else ""),
     ]
     for m in results:
         size = f"{m.size:,}" if m.size else "-"
@@ -422,7 +480,11 @@ def report(results: Sequence[Measure]) -> str:
         theirs = f"{m.backlog.wall_ms:.0f} ms ({m.backlog.cpu_ms:.0f})" if m.backlog else "-"
         ratio = f"{m.ratio:.1f}x" if m.ratio else "-"
         cpu_ratio = f"{m.cpu_ratio:.1f}x" if m.cpu_ratio else "-"
-        lines.append(f"| {m.operation} | {size} | {ours} | {theirs} | {ratio} | {cpu_ratio} |")
+        row = f"| {m.operation} | {size} | {ours} | {theirs} | {ratio} | {cpu_ratio} |"
+        if with_base:
+            base = m.baseline
+            row += f" {base.wall_ms:.0f} ms ({base.cpu_ms:.0f}) |" if base else " - |"
+        lines.append(row)
     lines.append("")
     for flag in ("--help", "--version"):
         took = next((m.passmuster for m in results if m.operation == flag), None)
