@@ -13,6 +13,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cached_property
 from typing import TYPE_CHECKING, Any, Protocol
 
 from passmuster.core.health import urgency
@@ -93,26 +94,20 @@ class StoreHealth:
 
     def __init__(self, engine: Any) -> None:
         self._engine = engine
-        self._target_store: TargetStore | None = None
-        self._history_store: ProbeHistoryStore | None = None
 
     # Made when first read: the server makes this view to start, and the monitor's stores (with
     # the modules of every table they read) need not be imported before it answers.
-    @property
+    @cached_property
     def _targets(self) -> TargetStore:
-        if self._target_store is None:
-            from passmuster.storage.target_store import TargetStore
+        from passmuster.storage.target_store import TargetStore
 
-            self._target_store = TargetStore(self._engine)
-        return self._target_store
+        return TargetStore(self._engine)
 
-    @property
+    @cached_property
     def _history(self) -> ProbeHistoryStore:
-        if self._history_store is None:
-            from passmuster.storage.probe_history_store import ProbeHistoryStore
+        from passmuster.storage.probe_history_store import ProbeHistoryStore
 
-            self._history_store = ProbeHistoryStore(self._engine)
-        return self._history_store
+        return ProbeHistoryStore(self._engine)
 
     def states(self) -> dict[str, str]:
         # Every target's state without reading its probe specification; a service with several
