@@ -22,6 +22,7 @@ import logging
 import re
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from starlette.exceptions import HTTPException
@@ -96,16 +97,13 @@ class IngestGate:
     def __init__(self, desk: Desk, bucket: KeyBucket) -> None:
         self.desk = desk
         self.bucket = bucket
-        self._keys: IngestKeys | None = None
 
-    @property
+    @cached_property
     def keys(self) -> IngestKeys:
         # Made at the first event: a server sent none need not import the error store to start.
-        if self._keys is None:
-            from passmuster.usecases.ingest_keys import IngestKeys
+        from passmuster.usecases.ingest_keys import IngestKeys
 
-            self._keys = IngestKeys(self.desk)
-        return self._keys
+        return IngestKeys(self.desk)
 
     def admit(self, scope: Scope, project_id: int) -> KeyRow:
         request = Request(scope)
