@@ -137,24 +137,33 @@ class StatsRows:
     services: list[tuple[str, int]] = field(default_factory=list)
 
 
-def _attainment(clock: _Clock, where: Sequence[ColumnElement[bool]]) -> Select[Any]:
-    """One clock's attainment over the rows the sums answer alone, as four counts: clocks,
-    decided, decided within the limit (met), undecided past the limit. The rest follows:
-    missed = decided - met + undecided past; pending = clocks - decided - undecided past.
-    Plain counts, not a GROUP BY on the state: SQLite groups by sorting every row."""
-    undecided_past = and_(not_(clock.decided), clock.elapsed_now > clock.limit)
-    return select(
-        func.count(),
-        func.count(case((clock.decided, 1))),
-        func.count(case((and_(clock.decided, clock.elapsed_stopped <= clock.limit), 1))),
-        func.count(case((undecided_past, 1))),
-    ).where(*where, _answerable(), clock.severity_limited, not_(clock.no_clock))
+def _attainment(
+    clocks: Sequence[ClockTerms], where: Sequence[ColumnElement[bool]]
+) -> Select[Any] | None:
+    """Every clock's attainment over the rows the sums answer alone, in one scan: per clock
+    with limits, four counts (clocks, decided, decided within the limit = met, undecided past
+    the limit). The rest follows: missed = decided - met + undecided past; pending = clocks -
+    decided - undecided past. Plain counts, not a GROUP BY on the state: SQLite groups by
+    sorting every row."""
+    counts: list[ColumnElement[Any]] = []
+    for terms in clocks:
+        if not terms.limits:
+            continue
+        clock = _clock(terms)
+        has = and_(clock.severity_limited, not_(clock.no_clock))
+        counts += [
+            func.count(case((has, 1))),
+            func.count(case((and_(has, clock.decided), 1))),
+            func.count(case((and_(has, clock.decided, clock.elapsed_stopped <= clock.limit), 1))),
+            func.count(case((and_(has, not_(clock.decided), clock.elapsed_now > clock.limit), 1))),
+        ]
+    return select(*counts).where(*where, _answerable()) if counts else None
 
 
 @dataclass(frozen=True, slots=True)
 class _StatsQueries:
     counts: Select[Any]
-    attainment: tuple[Select[Any] | None, ...]
+    attainment: Select[Any] | None
     resolutions: Select[Any]
     acknowledgements: Select[Any]
     unanswered: Select[Any]
@@ -190,9 +199,7 @@ def _stats_queries(clocks: tuple[ClockTerms, ...], since: bool, until: bool) -> 
     )
     return _StatsQueries(
         counts=select(*keys, func.count(), func.count(t.c.resolved)).where(*where).group_by(*keys),
-        attainment=tuple(
-            _attainment(_clock(terms), where) if terms.limits else None for terms in clocks
-        ),
+        attainment=_attainment(clocks, where),
         resolutions=select(t.c.opened_month, t.c.resolved - t.c.opened).where(
             *where, t.c.status.in_(_FINISHED), t.c.resolved.is_not(None)
         ),
@@ -216,6 +223,10 @@ def _tuples(
 ) -> list[Any]:
     """The driver's own rows of `stmt`: for the lists as long as the desk's active issues,
     where wrapping each row costs more than the query."""
+    if connection.dialect.name == "postgresql":
+        # Such a list, sorted, outgrows PostgreSQL's default 4 MB of sort memory at about
+        # 60,000 issues and would be merged on disk; this transaction may use more.
+        connection.exec_driver_sql("SET LOCAL work_mem = '64MB'")
     result = connection.execute(stmt, params)
     cursor = result.cursor
     rows = list(cursor.fetchall()) if cursor is not None else []
@@ -247,12 +258,14 @@ def stats_rows(
             out.counts.append((month, severity, status, type_, True, int(timed)))
         if count > timed:
             out.counts.append((month, severity, status, type_, False, int(count - timed)))
-    for terms, query in zip(clocks, queries.attainment, strict=True):
-        if query is None:
-            continue
-        total, decided, met, past = (int(v or 0) for v in run(query).one())
-        states = {"met": met, "missed": decided - met + past, "pending": total - decided - past}
-        out.attainment += [(terms.clock, state, n) for state, n in states.items() if n]
+    if queries.attainment is not None:
+        counted = iter(int(v or 0) for v in run(queries.attainment).one())
+        for terms in clocks:
+            if not terms.limits:
+                continue
+            total, decided, met, past = (next(counted) for _ in range(4))
+            states = {"met": met, "missed": decided - met + past, "pending": total - decided - past}
+            out.attainment += [(terms.clock, state, n) for state, n in states.items() if n]
     out.resolutions = [(r[0], int(r[1])) for r in run(queries.resolutions)]
     out.acknowledgements = [int(v) for (v,) in run(queries.acknowledgements)]
     out.unanswered = list(run(queries.unanswered))
