@@ -165,9 +165,9 @@ async def _forever(desk: Desk, setup: MonitorSetup, loader: Any) -> bool:
 
 
 def _ms(at: int) -> Any:
-    from datetime import UTC, datetime
+    from passmuster.core.epoch_ms import moment
 
-    return datetime.fromtimestamp(at / 1000, UTC)
+    return moment(at)
 
 
 def _print_once(results: list[tuple[Target, ProbeResult]], as_json: bool) -> None:

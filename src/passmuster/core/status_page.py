@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from passmuster.core.epoch_ms import moment
 from passmuster.core.incident_updates import UpdateStage
 from passmuster.core.uptime import Day, Level, Tally, bar_starts, percent
 
@@ -191,7 +192,7 @@ def public_stage(active: bool, updates: Sequence[PublicUpdate]) -> UpdateStage:
 
 def bar_title(day: Day) -> str:
     """The hover text of one day of a bar."""
-    when = datetime.fromtimestamp(day.start_ms / 1000, UTC).strftime("%d %b %Y")
+    when = moment(day.start_ms).strftime("%d %b %Y")
     figure = "no data" if day.tally.count == 0 else f"{percent(day.tally.uptime)} up"
     text = f"{when}: {figure}"
     if day.incidents:

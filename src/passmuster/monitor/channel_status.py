@@ -6,16 +6,13 @@ permanent error disabled.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
+from passmuster.core.epoch_ms import moment_or_none
 from passmuster.errors import NotFound
 from passmuster.storage.channel_store import ChannelStore
 from passmuster.storage.outbox_store import OutboxStore
 from passmuster.usecases.desk import Desk
-
-
-def _time(ms: int | None) -> datetime | None:
-    return None if ms is None else datetime.fromtimestamp(ms / 1000, UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,7 +39,7 @@ def channels(desk: Desk) -> list[ChannelStatus]:
             kind=row.kind,
             state="disabled" if row.disabled_reason else "enabled",
             disabled_reason=row.disabled_reason,
-            disabled_at=_time(row.disabled_at),
+            disabled_at=moment_or_none(row.disabled_at),
             sent=row.sent,
             failed=row.failed,
             pending=depth.get((row.name, "pending"), 0) + depth.get((row.name, "sending"), 0),

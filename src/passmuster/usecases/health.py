@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Protocol
 
+from passmuster.core.epoch_ms import moment_or_none
 from passmuster.core.health import urgency
 from passmuster.core.issues import IssueQuery, IssueType
 
@@ -68,19 +69,15 @@ SPARK_WINDOW_MS = 10 * 60 * 1000
 SPARK_POINTS = 30
 
 
-def _time(ms: int | None) -> datetime | None:
-    return None if ms is None else datetime.fromtimestamp(ms / 1000, UTC)
-
-
 def monitored_target(row: TargetRow) -> MonitoredTarget:
     state = row.state
     return MonitoredTarget(
         name=row.name,
         service=row.service,
         state=state.health.value,
-        since=_time(state.since),
+        since=moment_or_none(state.since),
         latency_ms=None if row.last_latency is None else row.last_latency * 1000.0,
-        checked_at=_time(row.last_at),
+        checked_at=moment_or_none(row.last_at),
         last_ok=row.last_ok,
         reason=row.last_reason,
         incident=state.incident if state.incident_open else None,

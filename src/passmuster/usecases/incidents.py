@@ -20,10 +20,10 @@ import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+from passmuster.core.epoch_ms import moment
 from passmuster.core.health import (
     Flip,
     Health,
@@ -68,7 +68,7 @@ def fingerprint(target: Target) -> str:
 
 
 def _iso(ms: int) -> str:
-    return datetime.fromtimestamp(ms / 1000, UTC).isoformat(timespec="seconds")
+    return moment(ms).isoformat(timespec="seconds")
 
 
 def _safe_url(url: str) -> str:

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
 
+from passmuster.core.epoch_ms import moment
 from passmuster.core.health import (
     Flip,
     Health,
@@ -34,10 +34,6 @@ class Held:
 
 def _names(target: Target) -> list[str]:
     return [n for n in (target.service, target.name) if n]
-
-
-def _at(ms: int) -> datetime:
-    return datetime.fromtimestamp(ms / 1000, UTC)
 
 
 class MaintenanceGate:
@@ -91,7 +87,7 @@ class MaintenanceGate:
         silenced: dict[str, int] = {}
         for c, _, o in going_down:
             assert o.flip is not None
-            window = covering(live, planned(c.target), _at(o.flip.at))
+            window = covering(live, planned(c.target), moment(o.flip.at))
             if window is not None:
                 silenced[c.target.name] = window.id
         result: list[Observed] = []
@@ -103,8 +99,8 @@ class MaintenanceGate:
             assert o.state.since is not None
             # Whatever it depended on then: a window that silenced it covered one of them.
             then = _names(c.target) + list(transitive_dependencies(c.target.label, graph))
-            earlier = covering(every, then, _at(o.state.since))
-            if earlier is None or covering(live, planned(c.target), _at(r.at)) is not None:
+            earlier = covering(every, then, moment(o.state.since))
+            if earlier is None or covering(live, planned(c.target), moment(r.at)) is not None:
                 result.append((c, r, o))
                 continue
             seq = o.state.flips + 1

@@ -11,9 +11,9 @@ outage, or not wanting `opened`) gets no reminders either.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from typing import Any
 
+from passmuster.core.epoch_ms import moment
 from passmuster.core.health import Health
 from passmuster.storage.monitor_store import MonitorStore
 from passmuster.storage.outbox_store import Outgoing
@@ -68,7 +68,7 @@ def feed_reminders(
                 service=row.service,
                 target=(row.name, Health.DOWN.value),
                 reason=f"still down after {_for((now_ms - opened_at) // 1000)}",
-                at=datetime.fromtimestamp(now_ms / 1000, UTC).isoformat(timespec="seconds"),
+                at=moment(now_ms).isoformat(timespec="seconds"),
             )
             items.append(
                 Outgoing(

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from passmuster.core.epoch_ms import ms_of
 from passmuster.core.maintenance import MaintenanceWindow, covering
 from passmuster.core.status_page import (
     Component,
@@ -102,7 +103,7 @@ class StatusReader:
 
     def status(self) -> PublicStatus:
         now = self.clock()
-        now_ms = int(now.timestamp() * 1000)
+        now_ms = ms_of(now)
         targets = self._targets()
         shown = self.services(targets)
         shown_set = set(shown)
@@ -114,12 +115,8 @@ class StatusReader:
         )
         spans: dict[str, list[tuple[int, int | None]]] = defaultdict(list)
         for incident in incidents:
-            opened = int(incident.opened_at.timestamp() * 1000)
-            closed = (
-                None
-                if incident.resolved_at is None
-                else int(incident.resolved_at.timestamp() * 1000)
-            )
+            opened = ms_of(incident.opened_at)
+            closed = None if incident.resolved_at is None else ms_of(incident.resolved_at)
             for service in incident.services:
                 spans[service].append((opened, closed))
         components: dict[str, Component] = {}
@@ -237,7 +234,7 @@ class StatusReader:
             raise NotFound(f"no service {service!r} on the status page")
         names = [r.name for r in rows]
         now = self.clock()
-        now_ms = int(now.timestamp() * 1000)
+        now_ms = ms_of(now)
         uptime: dict[str, float | None] = {}
         for period in periods:
             count, ok = (
