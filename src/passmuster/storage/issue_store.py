@@ -10,6 +10,7 @@ catalog are imported by the functions that write or read them: a listing needs n
 from __future__ import annotations
 
 import dataclasses
+import operator
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
@@ -128,7 +129,11 @@ def _insert_many(connection: Connection, table: Table, rows: Sequence[dict[str, 
     processors = [table.c[k].type.dialect_impl(dialect).bind_processor(dialect) for k in keys]
     names = ", ".join(dialect.identifier_preparer.quote(k) for k in keys)
     marks = ", ".join("?" * len(keys))
-    params = [[row[k] for k in keys] for row in rows]
+    if len(keys) > 1:
+        pick = operator.itemgetter(*keys)  # a tuple of the values, in C
+        params = [list(pick(row)) for row in rows]
+    else:
+        params = [[row[keys[0]]] for row in rows]
     for index, process in enumerate(processors):
         if process is None:
             continue
