@@ -694,6 +694,9 @@ def colour_meaning(outline: Outline) -> dict[str, str] | None:
     Decided by what the log pairs them with (`🔴 Critical`, `🟢 Resolved`); a log that uses
     🟠 anywhere ranks by colour. Without a clue they mean statuses.
     """
+    whole = outline.text or "\n".join(outline.lines)
+    if not any(marker in whole for marker in COLOUR_MARKERS):
+        return None  # none anywhere, so none outside the fences either
     text = "\n".join(
         [
             line
