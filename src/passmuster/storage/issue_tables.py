@@ -263,6 +263,9 @@ issue_timelines = Table(
     Index("ix_issue_timelines_counts", "opened_month", "severity", "status", "type", "resolved"),
     # The priority matrix and the SLA report list active issues most severe first.
     Index("ix_issue_timelines_active", "is_active", "severity_rank", "issue_number"),
+    # The few rows the sums cannot answer alone at a moment (irregular, or changed since).
+    Index("ix_issue_timelines_regular", "regular"),
+    Index("ix_issue_timelines_last_start", "last_start"),
 )
 
 # The services of active issues, with each issue's report time (timeline sums' `opened`): derived

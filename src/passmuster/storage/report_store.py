@@ -27,6 +27,7 @@ from sqlalchemy import (
     literal_column,
     not_,
     null,
+    or_,
     select,
     text,
 )
@@ -109,9 +110,23 @@ def _clock(terms: ClockTerms) -> _Clock:
     )
 
 
+def _scanned(column: ColumnElement[Any]) -> ColumnElement[Any]:
+    """`column` behind a unary plus: SQLite, which plans without statistics, then uses no index
+    for a condition on it. For the conditions nearly every row meets, which it would otherwise
+    read through an index one row at a time."""
+    return literal_column(f"+{t.name}.{column.name}", type_=column.type)
+
+
 def _answerable() -> ColumnElement[bool]:
-    """Rows whose sums alone give the timeline's answer at the moment (core.timeline_sums)."""
-    return and_(t.c.regular == 1, t.c.last_start <= _NOW)
+    """Rows whose sums alone give the timeline's answer at the moment (core.timeline_sums):
+    nearly all of them, read by scanning."""
+    return and_(_scanned(t.c.regular) == 1, _scanned(t.c.last_start) <= _NOW)
+
+
+def _unanswerable() -> ColumnElement[bool]:
+    """The few rows `_answerable` leaves out, found through ix_issue_timelines_regular and
+    ix_issue_timelines_last_start."""
+    return or_(t.c.regular == 0, t.c.last_start > _NOW)
 
 
 # --- statistics ------------------------------------------------------------------------------
@@ -201,7 +216,7 @@ def _stats_queries(clocks: tuple[ClockTerms, ...], since: bool, until: bool) -> 
         acknowledgements=select(t.c.acknowledged - t.c.clock_start).where(
             *where, t.c.acknowledged.is_not(None)
         ),
-        unanswered=select(t).where(*where, not_(_answerable())),
+        unanswered=select(t).where(*where, _unanswerable()),
         # The priority matrix lists every active issue: read from the sums row alone, in the
         # order of ix_issue_timelines_active.
         active=select(t.c.issue_number, t.c.title, t.c.status, t.c.severity, t.c.priority)
@@ -283,8 +298,8 @@ def _listed_sql(terms: ClockTerms, order: int) -> str:
     policy, and as text it costs next to nothing to build and compile, which a small desk's
     report (and the web pages' first one) would otherwise wait for. Every name and number in
     it comes from the Status and Severity vocabularies and the policy's integers. The unary
-    plus on is_active keeps SQLite, which plans without statistics, from reading most of the
-    table through ix_issue_timelines_active one row at a time instead of scanning it.
+    pluses are `_scanned`'s: they keep SQLite, which plans without statistics, from reading
+    most of the table through an index one row at a time instead of scanning it.
 
     Each expression appears once per row it is needed for: the filter is one comparison per
     row (a running clock is listed once its running time reaches the limit less the at-risk
@@ -315,7 +330,7 @@ def _listed_sql(terms: ClockTerms, order: int) -> str:
            t.assignee, t.clock_start, {limit} - ({elapsed}) AS remaining_us,
            CASE WHEN {earlier} THEN t.segments END AS segments, t.finished, t.acknowledged
     FROM issue_timelines t
-    WHERE +t.is_active = 1 AND t.regular = 1 AND t.last_start <= :b_now
+    WHERE +t.is_active = 1 AND +t.regular = 1 AND +t.last_start <= :b_now
       AND t.severity IN ({severities})
       AND ({stopped} IS NULL OR {stopped} > :b_now)
       AND NOT (t.last_status IN ({finished}) AND {stopped} IS NULL)
@@ -339,7 +354,7 @@ def _sla_query(clocks: tuple[ClockTerms, ...]) -> TextClause | None:
 
 # Not filtered by is_active in SQL: SQLite would walk ix_issue_timelines_active for it, row by
 # row through most of the table, to find the few rows this returns.
-_UNANSWERED = select(t).where(not_(_answerable()))
+_UNANSWERED = select(t).where(_unanswerable())
 
 
 def sla_rows(connection: Connection, clocks: Sequence[ClockTerms], *, now: datetime) -> list[Any]:
