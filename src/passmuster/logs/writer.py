@@ -189,6 +189,8 @@ def _spelling(issue: Issue, key: str, canonical: str, matches: bool) -> str:
 
 
 def _jsonable(value: Any) -> Any:
+    if type(value) in _PLAIN_JSON:
+        return value  # the usual case: no branch below takes it
     if isinstance(value, Task):
         return {"text": value.text, "done": value.done}
     if isinstance(value, FileChange):
@@ -204,6 +206,9 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, dict):
         return {str(k): _jsonable(v) for k, v in value.items()}
     return value
+
+
+_PLAIN_JSON = frozenset({str, int, float, bool, type(None)})
 
 
 def meta_comment(meta: dict[str, Any]) -> str:
