@@ -46,7 +46,8 @@ NEVER = (
 )
 
 # The rest of the desk, which none of the hot commands uses: statistics and SLA reports, imported
-# logs, the occurrence counts of scans (only `show` reads them), runtime errors.
+# logs, the scanner's findings (`show` loads them only for an issue a scan has seen), runtime
+# errors.
 OTHER_WORK = (
     "passmuster.usecases.reports",
     "passmuster.storage.report_store",
@@ -57,6 +58,7 @@ OTHER_WORK = (
     "passmuster.storage.import_tables",
     "passmuster.core.merge",
     "passmuster.core.notes",
+    "passmuster.core.findings",
     "passmuster.core.error_events",
     "passmuster.core.policy_config",
 )

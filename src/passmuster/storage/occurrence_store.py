@@ -8,13 +8,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, select
 
-from passmuster.core.findings import Occurrences
 from passmuster.storage.issue_store import upsert_statement
 from passmuster.storage.issue_tables import occurrences
+
+if TYPE_CHECKING:
+    from passmuster.core.findings import Occurrences
 
 _CHUNK = 500
 
@@ -52,6 +54,9 @@ def record(connection: Connection, numbers: Sequence[int], *, at: datetime, seen
 
 
 def _to_occurrences(row: Any) -> Occurrences:
+    # Imported here: `show` asks every issue, and most were never seen by a scan.
+    from passmuster.core.findings import Occurrences
+
     return Occurrences(
         count=int(row.times_seen),
         first_seen_at=row.first_seen_at,
