@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import inspect
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from importlib.metadata import entry_points
 from types import ModuleType
 from typing import TypeVar
@@ -47,6 +47,17 @@ def defined_in(module: ModuleType, base: type[T], *, named_by: str) -> list[type
         and obj.__module__ == module.__name__
         and getattr(obj, named_by)
     ]
+
+
+def register_defined(
+    module: ModuleType, base: type[T], *, named_by: str, register: Callable[[type[T]], object]
+) -> list[type[T]]:
+    """Hand each class `module` defines (as `defined_in` finds them) to `register`, in the
+    module's order; returns them."""
+    found = defined_in(module, base, named_by=named_by)
+    for cls in found:
+        register(cls)
+    return found
 
 
 def entry_point_modules(group: str) -> list[ModuleType]:

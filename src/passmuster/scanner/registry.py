@@ -15,7 +15,7 @@ from collections.abc import Iterable, Sequence
 from functools import cache
 from types import ModuleType
 
-from passmuster.core.plugins import defined_in, entry_point_modules
+from passmuster.core.plugins import entry_point_modules, register_defined
 from passmuster.errors import ConfigError, NotFound
 from passmuster.scanner.rule import Rule
 
@@ -48,10 +48,7 @@ class Registry:
 
     def register_module(self, module: ModuleType) -> list[type[Rule]]:
         """Register every Rule subclass defined in `module` (not merely imported into it)."""
-        found = defined_in(module, Rule, named_by="code")
-        for rule in found:
-            self.register(rule)
-        return found
+        return register_defined(module, Rule, named_by="code", register=self.register)
 
     def rules(self) -> list[type[Rule]]:
         return [self._rules[code] for code in sorted(self._rules)]

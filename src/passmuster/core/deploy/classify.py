@@ -32,7 +32,7 @@ from typing import ClassVar
 
 from passmuster.core.deploy.attempts import Result
 from passmuster.core.issues import Severity
-from passmuster.core.plugins import defined_in, description_problems
+from passmuster.core.plugins import description_problems, register_defined
 from passmuster.errors import ConfigError, NotFound
 
 REQUIRED_HEADINGS = ("## What it catches", "## Why it happens", "## How to fix it")
@@ -170,10 +170,7 @@ class Classifiers:
 
     def register_module(self, module: ModuleType) -> list[type[Classifier]]:
         """Register every Classifier subclass `module` defines (not merely imports)."""
-        found = defined_in(module, Classifier, named_by="name")
-        for classifier in found:
-            self.register(classifier)
-        return found
+        return register_defined(module, Classifier, named_by="name", register=self.register)
 
     def all(self) -> list[type[Classifier]]:
         return [type(c) for c in self._ordered]
