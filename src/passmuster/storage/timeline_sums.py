@@ -8,11 +8,22 @@ from; migration 0014 fills them for desks made before they existed.
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import Connection, delete, insert, select
+from sqlalchemy import (
+    BindParameter,
+    Connection,
+    Delete,
+    Insert,
+    Select,
+    bindparam,
+    delete,
+    insert,
+    select,
+)
 
 from passmuster.core.issues import Event, Issue, IssueType, Priority, Severity, Status
 from passmuster.core.timeline_sums import ACTIVE_VALUES, TimelineSums, summarise
@@ -113,48 +124,72 @@ def _issue(row: Any) -> Issue:
 def refresh(connection: Connection, numbers: Iterable[int]) -> None:
     """Rewrite the sums of the issues `numbers` from their rows and events as they are now."""
     wanted = sorted(set(numbers))
+    statements = _statements()
     for start in range(0, len(wanted), _CHUNK):
-        chunk = wanted[start : start + _CHUNK]
-        found = connection.execute(select(*_ISSUE_FIELDS).where(issues.c.number.in_(chunk)))
-        filed = [_issue(r) for r in found]
+        chunk = {"numbers": wanted[start : start + _CHUNK]}
+        filed = [_issue(r) for r in connection.execute(statements.issues, chunk)]
         timelines = _events(connection, chunk)
-        connection.execute(delete(issue_timelines).where(issue_timelines.c.issue_number.in_(chunk)))
+        connection.execute(statements.drop_sums, chunk)
         rows = [sums_row(summarise(i, timelines.get(i.number, ()))) for i in filed]
         if rows:
             connection.execute(insert(issue_timelines), rows)
-        connection.execute(
-            delete(active_issue_services).where(active_issue_services.c.issue_number.in_(chunk))
-        )
-        add_active_services(connection, chunk)
+        connection.execute(statements.drop_active_services, chunk)
+        connection.execute(statements.add_active_services, chunk)
 
 
 def add_active_services(connection: Connection, numbers: Sequence[int]) -> None:
     """Record the services of those of the issues `numbers` that are active (none recorded
     yet), from their issue_services rows and sums, both written first."""
-    t = issue_timelines
+    statement = _statements().add_active_services
     for start in range(0, len(numbers), _CHUNK):
-        chunk = numbers[start : start + _CHUNK]
-        found = (
-            select(issue_services.c.service_id, issue_services.c.issue_number, t.c.opened)
-            .join(t, t.c.issue_number == issue_services.c.issue_number)
-            .where(t.c.is_active == 1, t.c.issue_number.in_(chunk))
-        )
-        connection.execute(
-            insert(active_issue_services).from_select(
-                ["service_id", "issue_number", "opened"], found
-            )
-        )
+        connection.execute(statement, {"numbers": numbers[start : start + _CHUNK]})
 
 
-def _events(connection: Connection, numbers: Sequence[int]) -> Mapping[int, list[Event]]:
-    out: dict[int, list[Event]] = defaultdict(list)
-    stmt = (
-        select(events.c.id, events.c.issue_number, events.c.at, events.c.kind, events.c.old)
-        .add_columns(events.c.new)
-        .where(events.c.issue_number.in_(numbers), events.c.kind.in_(TIMELINE_KINDS))
-        .order_by(events.c.id)
+class _Statements(NamedTuple):
+    issues: Select[Any]
+    events: Select[Any]
+    drop_sums: Delete
+    drop_active_services: Delete
+    add_active_services: Insert
+
+
+@functools.cache
+def _statements() -> _Statements:
+    """The statements that keep the sums, each over the issues of the bound list `numbers`.
+
+    Built once a process: every filing and every change runs some of them, and building a
+    statement cost SQLAlchemy more than running it on one issue.
+    """
+    numbers: BindParameter[list[int]] = bindparam("numbers", expanding=True)
+    t = issue_timelines
+    active_found = (
+        select(issue_services.c.service_id, issue_services.c.issue_number, t.c.opened)
+        .join(t, t.c.issue_number == issue_services.c.issue_number)
+        .where(t.c.is_active == 1, t.c.issue_number.in_(numbers))
     )
-    for r in connection.execute(stmt):
+    return _Statements(
+        issues=select(*_ISSUE_FIELDS).where(issues.c.number.in_(numbers)),
+        events=(
+            select(events.c.id, events.c.issue_number, events.c.at, events.c.kind, events.c.old)
+            .add_columns(events.c.new)
+            .where(events.c.issue_number.in_(numbers), events.c.kind.in_(TIMELINE_KINDS))
+            .order_by(events.c.id)
+        ),
+        drop_sums=delete(t).where(t.c.issue_number.in_(numbers)),
+        drop_active_services=delete(active_issue_services).where(
+            active_issue_services.c.issue_number.in_(numbers)
+        ),
+        add_active_services=insert(active_issue_services).from_select(
+            ["service_id", "issue_number", "opened"], active_found
+        ),
+    )
+
+
+def _events(
+    connection: Connection, chunk: Mapping[str, Sequence[int]]
+) -> Mapping[int, list[Event]]:
+    out: dict[int, list[Event]] = defaultdict(list)
+    for r in connection.execute(_statements().events, chunk):
         out[r.issue_number].append(
             Event(
                 id=r.id, issue=r.issue_number, actor="", at=r.at, kind=r.kind, old=r.old, new=r.new
