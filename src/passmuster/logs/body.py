@@ -135,70 +135,81 @@ class Body:
     meta: dict[str, object] = field(default_factory=dict)
 
 
-def split_body(lines: list[str], inside: list[bool], indices: list[int]) -> Body:
+def split_body(lines: list[str], inside: list[bool], indices: list[int] | range) -> Body:
+    """Split a section's own lines (`indices`, in order) into field entries and paragraphs.
+
+    One loop over the lines with the cheapest test first: this runs on every line of every
+    issue, so a fenced line or a line without a colon is settled before any regex is tried.
+    """
     body = Body()
+    entries = body.entries
     cur: Entry | None = None
     para: list[str] = []
     para_start = 0
-
-    def flush_para() -> None:
-        nonlocal para
-        if not para:
-            return  # the usual case, between two field lines
-        text = trim_blank("\n".join(para))
-        if text:
-            body.free.append((para_start, text))
-        para = []
-
     for i in indices:
         line = lines[i]
-        fenced = inside[i]
-        if not fenced:
-            meta = META.match(line) if line.startswith("<!-- passmuster") else None
-            if meta is not None:
-                try:
-                    loaded = json.loads(meta.group("json"))
-                except ValueError:
-                    loaded = None
-                if isinstance(loaded, dict):
-                    body.meta.update(loaded)
-                    continue
+        if inside[i]:
+            if cur is not None:
+                cur.more.append(line)  # a fence belongs to the field above it
+                continue
+        else:
+            if line.startswith("<!-- passmuster"):
+                meta = META.match(line)
+                if meta is not None:
+                    try:
+                        loaded = json.loads(meta.group("json"))
+                    except ValueError:
+                        loaded = None
+                    if isinstance(loaded, dict):
+                        body.meta.update(loaded)
+                        continue
             # Every field line has a colon: most other lines need no closer look.
             fm = match_field(line) if ":" in line or "：" in line else None
-            if fm is not None:
-                known = field_for(fm.name) is not None
-                nested = (
-                    cur is not None
-                    and cur.multi
-                    and ((fm.is_item and not known) or fm.indent > cur.indent)
-                )
-                if not nested:
-                    if para:
-                        flush_para()
-                    cur = Entry(fm.name, i, fm.value, fm.indent, not fm.value, fm.is_item)
-                    body.entries.append(cur)
-                    continue
+            if fm is not None and not (
+                cur is not None
+                and cur.multi
+                and ((fm.is_item and field_for(fm.name) is None) or fm.indent > cur.indent)
+            ):
+                if para:
+                    _flush_para(body, para_start, para)
+                    para = []
+                cur = Entry(fm.name, i, fm.value, fm.indent, not fm.value, fm.is_item)
+                entries.append(cur)
+                continue
             if cur is not None and cur.item and _ends_item(line, cur.indent):
                 cur = None  # `- **Status**: Open` then `- Next point`: the value ends here
-            if line[:3] in ("---", "***", "___", "") and RULE.match(line):
-                flush_para()
+            if line[:3] in _RULE_STARTS and RULE.match(line):
+                if para:
+                    _flush_para(body, para_start, para)
+                    para = []
                 cur = None
                 continue
-        if cur is not None:
-            # A field written on its own line runs to the next field; one with a value on its
-            # line runs on through the lines right below it, up to a blank line.
-            if cur.multi or fenced or line.strip():
-                cur.more.append(line)
+            if cur is not None:
+                # A field written on its own line runs to the next field; one with a value on
+                # its line runs on through the lines right below it, up to a blank line.
+                if cur.multi or line.strip():
+                    cur.more.append(line)
+                else:
+                    cur = None
                 continue
-            cur = None
-            continue
         if not para:
             if not line.strip():
                 continue
             para_start = i
         para.append(line)
-    flush_para()
+    if para:
+        _flush_para(body, para_start, para)
     return body
+
+
+# What a thematic break (`RULE`) starts with when it starts in the first column.
+_RULE_STARTS = frozenset({"---", "***", "___"})
+
+
+def _flush_para(body: Body, start: int, para: list[str]) -> None:
+    text = trim_blank("\n".join(para))
+    if text:
+        body.free.append((start, text))
 
 
 def fence_blocks(text: str) -> list[str] | None:

@@ -56,8 +56,9 @@ class DraftBuilder:
         return name in self.filled
 
     def mark(self, name: str) -> None:
-        if name not in self.filled:
-            self.filled.append(name)
+        filled = self.filled
+        if name not in filled:
+            filled.append(name)
 
     def extra(self, name: str, body: str) -> None:
         self.draft.extra_sections.append(ExtraSection(name=name, body=body))
@@ -71,7 +72,7 @@ class DraftBuilder:
         if not text.strip():
             return  # `**Priority**:` with nothing after it: the log left the field unset
         spec = BY_ATTR.get(target)
-        if spec is None or (target in self.filled and spec.kind is not Kind.STATUS):
+        if spec is None or (target in self.filled and target not in _RESTATED):
             self.extra(label, text)
             return
         _READERS[target](self, spec, label, text, line, subsection)
@@ -237,6 +238,8 @@ def id_in(text: str) -> str:
 
 
 def _joined(text: str) -> str:
+    if "\n" not in text:
+        return text.strip()  # one line: the usual value
     return " ".join(part.strip() for part in text.split("\n") if part.strip())
 
 
@@ -258,6 +261,8 @@ KIND_READERS: dict[Kind, _Reader] = {
 }
 # Each field's reader, by its name: looking a kind up hashes an enum member in Python code.
 _READERS: dict[str, _Reader] = {f.attr: KIND_READERS[f.kind] for f in FIELDS}
+# Fields a log may state again (the status, walked on import): the later value is read too.
+_RESTATED = frozenset(f.attr for f in FIELDS if f.kind is Kind.STATUS)
 
 
 def _is_report(text: str) -> bool:

@@ -21,6 +21,7 @@ import re
 from dataclasses import dataclass
 
 from passmuster.logs.vocab import (
+    CACHE_SIZE,
     clean,
     emoji_meaning,
     normalise_severity,
@@ -99,7 +100,7 @@ def find_issue_word(text: str) -> re.Match[str] | None:
     return _issue_word().search(text)
 
 
-@functools.lru_cache(maxsize=8192)
+@functools.lru_cache(maxsize=CACHE_SIZE)
 def parse_heading(raw: str) -> Heading:
     """`✅ **RESOLVED** - Issue #001: Title` → Heading("Title", "#001", "✅ **RESOLVED**", True)."""
     text = _strip_emphasis(raw)

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from passmuster.core.issues import IssueType
 from passmuster.logs.fields import normaliser
 from passmuster.logs.vocab import (
+    CACHE_SIZE,
     UNSPACED,
     clean,
     field_for,
@@ -71,7 +72,7 @@ def _bare(title: str) -> str:
     return _NUMBERING.sub("", text).strip().rstrip(":：").strip()
 
 
-@functools.lru_cache(maxsize=4096)
+@functools.lru_cache(maxsize=CACHE_SIZE)
 def section_field(title: str) -> str | None:
     """The field a subsection's title names: `Root Cause`, `2. 원인 분석 (Analysis)` → ...
 
@@ -103,7 +104,7 @@ def _unspaced_fields() -> tuple[tuple[str, str], ...]:
     return tuple(sorted(names, key=lambda item: -len(item[0])))
 
 
-@functools.lru_cache(maxsize=4096)
+@functools.lru_cache(maxsize=CACHE_SIZE)
 def names_a_part(title: str) -> bool:
     """A title that is exactly the name of an issue's part (`Root Cause`, `Symptoms`, `문제 요약`):
     such a section is part of an issue even when it holds field lines."""
@@ -111,7 +112,7 @@ def names_a_part(title: str) -> bool:
     return field_for(text) is not None or clean(text) in words("section")
 
 
-@functools.lru_cache(maxsize=4096)
+@functools.lru_cache(maxsize=CACHE_SIZE)
 def is_section_title(title: str) -> bool:
     """A title that names a part of an issue rather than an issue (`Symptoms`, `Objetivo`)."""
     if section_field(title) is not None:
@@ -138,7 +139,7 @@ def _note_pattern() -> re.Pattern[str]:
     return re.compile(word_pattern("note"), re.IGNORECASE)
 
 
-@functools.lru_cache(maxsize=4096)
+@functools.lru_cache(maxsize=CACHE_SIZE)
 def is_note_title(title: str) -> bool:
     """A title that names a part of the log (`Issue Reporting Format`, `Next Steps`, `目次`)."""
     text = strip_emoji(title)
@@ -160,7 +161,7 @@ def _group_pattern() -> re.Pattern[str]:
     return re.compile(word_pattern("issue_group", "issue", "issue_with_id"), re.IGNORECASE)
 
 
-@functools.lru_cache(maxsize=4096)
+@functools.lru_cache(maxsize=CACHE_SIZE)
 def section_meaning(title: str) -> SectionMeaning | None:
     """`Resolved Issues` → resolved; `## 1. CRITICAL — 即時対応必須` → critical; `🐛 Bugs` → bug;
     `Known Issues`, `その他のよくある問題` → a list of issues. None when it says nothing of that."""

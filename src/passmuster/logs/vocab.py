@@ -22,6 +22,11 @@ from passmuster.core.issues import IssueType, Priority, Severity, Status
 
 _E = TypeVar("_E", bound=enum.StrEnum)
 
+# Entries of the caches over words, values and headings: above what a 10,000-issue log holds
+# of each, so that reading a log again (import, then re-import) finds every one. An LRU cache
+# smaller than the log it reads evicts each entry before it is asked for again.
+CACHE_SIZE = 1 << 15
+
 # Pictographs, dingbats, arrows, geometric shapes, variation selectors and joiners.
 _EMOJI = re.compile(
     "[\u2190-\u21ff\u2300-\u23ff\u2460-\u27bf\u2900-\u297f\u2b00-\u2bff\u2e80-\u2eff"
@@ -48,7 +53,7 @@ def _fold_accents(text: str) -> str:
     return unicodedata.normalize("NFC", "".join(kept))
 
 
-@functools.lru_cache(maxsize=8192)
+@functools.lru_cache(maxsize=CACHE_SIZE)
 def clean(text: str) -> str:
     """`✅ **RESOLVED**` → `resolved`; `Tech_Debt` → `tech debt`; `Résolu` → `resolu`."""
     text = _EMPHASIS.sub(" ", strip_emoji(text))
@@ -224,7 +229,7 @@ def _lookup(table: dict[str, _E], raw: str) -> _E | None:
     return table.get(head)
 
 
-@functools.lru_cache(maxsize=4096)
+@functools.lru_cache(maxsize=CACHE_SIZE)
 def normalise_status(raw: str) -> Status | None:
     found = _lookup(vocabulary().statuses, raw)
     if found is None:
@@ -257,17 +262,17 @@ _STATE_WHERE = re.compile(
 )
 
 
-@functools.lru_cache(maxsize=4096)
+@functools.lru_cache(maxsize=CACHE_SIZE)
 def normalise_severity(raw: str) -> Severity | None:
     return _lookup(vocabulary().severities, raw)
 
 
-@functools.lru_cache(maxsize=4096)
+@functools.lru_cache(maxsize=CACHE_SIZE)
 def normalise_priority(raw: str) -> Priority | None:
     return _lookup(vocabulary().priorities, raw)
 
 
-@functools.lru_cache(maxsize=4096)
+@functools.lru_cache(maxsize=CACHE_SIZE)
 def normalise_type(raw: str) -> IssueType | None:
     return _lookup(vocabulary().types, raw)
 
@@ -288,6 +293,8 @@ _DATE = re.compile(
 )
 
 
+# Logs repeat their dates (one a day at most), and a datetime is immutable: one per spelling.
+@functools.lru_cache(maxsize=CACHE_SIZE)
 def parse_date(raw: str) -> datetime | None:
     """The first date in a value (`2025-06-05 (from audit report)`), as UTC; None if none."""
     text = raw.strip()
@@ -307,6 +314,7 @@ def parse_date(raw: str) -> datetime | None:
     return moment.astimezone(UTC)
 
 
+@functools.lru_cache(maxsize=CACHE_SIZE)
 def format_date(moment: datetime) -> str:
     """`2025-09-09` at midnight UTC, else the full ISO time in UTC."""
     moment = moment.astimezone(UTC)
@@ -317,7 +325,7 @@ def format_date(moment: datetime) -> str:
     return moment.isoformat()
 
 
-@functools.lru_cache(maxsize=8192)
+@functools.lru_cache(maxsize=CACHE_SIZE)
 def field_for(name: str) -> str | None:
     """The draft attribute a field name (`**Service(s) Affected**`, `根因`) fills, if any."""
     return vocabulary().fields.get(clean(name))
