@@ -135,23 +135,26 @@ def build_outline(text: str) -> Outline:
     previous = 0  # first line not yet given to a section
     candidates = [i for i in _candidates(repaired) if not inside[i]]
     headings: list[tuple[int, int, str]] = []  # (line, level, text) of every heading, in order
-    found: dict[int, tuple[int, str | None] | None] = {}
+    found: dict[int, tuple[int, str] | None] = {}  # a candidate's heading, None if not one
     for i in candidates:
         line = lines[i]
         if line.lstrip(" ").startswith("#"):
-            parts = found[i] = heading_parts(line)
-            if parts is not None:
-                headings.append((i, parts[0], (parts[1] or "").strip()))
+            parts = heading_parts(line)
+            if parts is None:
+                found[i] = None
+            else:
+                heading = found[i] = (parts[0], (parts[1] or "").strip())
+                headings.append((i, *heading))
     for i in candidates:
-        line = lines[i]
         node: Node | None = None
         if i in found:
-            parts = found[i]
-            if parts is not None:
-                node = Node(level=parts[0], line=i, text=(parts[1] or "").strip())
+            made = found[i]
+            if made is not None:
+                node = Node(made[0], i, made[1])
         else:
             kind = inline_start(lines, inside, i)
             if kind is not None:
+                line = lines[i]
                 m = NUMBERED_BOLD.match(line) or BOLD_LINE.match(line)
                 assert m is not None
                 level = _inline_level(stack, kind, _next_levels(headings, i))
@@ -160,7 +163,8 @@ def build_outline(text: str) -> Outline:
             continue
         stack[-1].body.extend(range(previous, i))
         previous = i + 1
-        while len(stack) > 1 and stack[-1].level >= node.level:
+        level = node.level
+        while len(stack) > 1 and stack[-1].level >= level:
             stack.pop()
         stack[-1].children.append(node)
         stack.append(node)
@@ -217,26 +221,44 @@ _CANDIDATE = re.compile(
 )
 
 
-# The same lines found by the line break before them: a pattern that starts with a literal
-# character is searched for far faster than one that starts with `^`.
-_CANDIDATE_AFTER_BREAK = re.compile("\n" + _CANDIDATE.pattern[1:], re.MULTILINE)
+# The same lines found faster, by what is literal in them: a heading by the line break and `#`
+# before it, a bold line by the `**` or `__` that ends it (the full pattern then decides). A
+# search for a literal runs far faster than a pattern that starts with `^`, and one for bold
+# lines from their start would scan every `**Field**:` line to its end and back.
+_HEADING_AFTER_BREAK = re.compile(r"\n {0,3}#")
+_BOLD_ENDS = (re.compile(r"\*\*[ \t]*$", re.MULTILINE), re.compile(r"__[ \t]*$", re.MULTILINE))
 
 
-def _candidates(text: str) -> Iterator[int]:
-    """Line numbers of candidate lines, found by one regex scan instead of a loop per line."""
-    if _CANDIDATE.match(text):
-        yield 0
+def _candidates(text: str) -> list[int]:
+    """Line numbers of candidate lines, in order, found by regex scans instead of a loop per
+    line."""
+    starts = {m.start() + 1 for m in _HEADING_AFTER_BREAK.finditer(text)}
+    for ending in _BOLD_ENDS:
+        for m in ending.finditer(text):
+            start = text.rfind("\n", 0, m.start()) + 1
+            if start not in starts and _CANDIDATE.match(text, start):
+                starts.add(start)
+    found = [0] if _CANDIDATE.match(text) else []
     line = 0
     last = 0
-    for m in _CANDIDATE_AFTER_BREAK.finditer(text):
-        start = m.start() + 1
+    for start in sorted(starts):
+        if start == 0:
+            continue  # the first line, looked at above
         line += text.count("\n", last, start)
         last = start
-        yield line
+        found.append(line)
+    return found
 
 
-def _close(node: Node, end: int) -> None:
-    node.end = end
-    for index, child in enumerate(node.children):
-        child_end = node.children[index + 1].line - 1 if index + 1 < len(node.children) else end
-        _close(child, child_end)
+def _close(root: Node, end: int) -> None:
+    """Set where each section ends: before its next sibling, else where its parent ends."""
+    root.end = end
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        children = node.children
+        for index in range(len(children) - 1):
+            children[index].end = children[index + 1].line - 1
+        if children:
+            children[-1].end = node.end
+            stack.extend(children)

@@ -129,9 +129,10 @@ def find_fences(lines: list[str]) -> tuple[list[bool], list[Fence]]:
             continue
         marker = m.group(2)
         char, size = marker[0], len(marker)
+        run = char * 3  # in every line that can close this fence
         j = i + 1
         while j < n:
-            close = FENCE.match(lines[j])
+            close = FENCE.match(lines[j]) if run in lines[j] else None
             if (
                 close is not None
                 and close.group(2)[0] == char

@@ -615,6 +615,9 @@ class SectionReader:
         """The issue's own state written after its parts (`### Option A` … then
         `**Status:** ✅ Resolved`): a state, severity or list of files the issue states
         nowhere else is the issue's, though the line sits in its last part."""
+        lines = self.o.lines
+        if not any(":" in lines[i] or "：" in lines[i] for i in sub.body):
+            return  # every field line has a colon: a part without one (`#### Tasks`) has none
         for entry in self._body(sub).entries:
             label = entry.name.rstrip(":：").strip()
             target = field_for(label)
