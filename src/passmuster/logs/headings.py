@@ -165,9 +165,13 @@ _ICONS = frozenset("📋🗓")
 
 def _emoji_meanings(run: str) -> tuple[str | None, str | None]:
     """A run of leading or trailing emoji: (a coloured marker, a status emoji), each if any."""
-    marker = next((ch for ch in run if ch in COLOUR_MARKERS), None)
-    status = next((ch for ch in run if ch not in _ICONS and emoji_meaning(ch) is not None), None)
-    return marker, status if marker is None else None
+    for ch in run:
+        if ch in COLOUR_MARKERS:
+            return ch, None  # a marker's run states no status of its own
+    for ch in run:
+        if ch not in _ICONS and emoji_meaning(ch) is not None:
+            return None, ch
+    return None, None
 
 
 def _tag(text: str) -> tuple[str, str | None, bool, str | None]:
@@ -311,7 +315,7 @@ def _finish(heading: Heading, marker: str | None, status: str | None) -> Heading
         if emoji_tail is not None and _no_words(status):
             status, title = emoji_tail
             continue
-        dashed = any(dash in title for dash in "-–—|")
+        dashed = "-" in title or "–" in title or "—" in title or "|" in title
         part = _TRAILING_PART.search(title) if dashed else None
         if part is not None and _no_words(status):
             tail = part.group("tail").strip()
