@@ -43,6 +43,12 @@ NEVER = (
     "passmuster.api",
     "passmuster.web",
     "sqlalchemy.dialects.postgresql",
+    # What SQLAlchemy imports for its asyncio layer and plugin lookup (cli/_startup.py).
+    "asyncio",
+    "importlib.metadata",
+    "greenlet",
+    "ssl",
+    "email",
 )
 
 # The rest of the desk, which none of the hot commands uses: statistics and SLA reports, imported
@@ -74,13 +80,15 @@ WRITING = (
     "passmuster.cli._drafts",
 )
 
+# Runs the command as the `passmuster` program runs it (main() reading sys.argv).
 PROBE = """
 import contextlib, io, json, sys
 from passmuster.cli.main import main
 out = io.StringIO()
+sys.argv = ["passmuster", *sys.argv[1:]]
 with contextlib.redirect_stdout(out):
     try:
-        main(sys.argv[1:])
+        main()
     except SystemExit as exc:
         code = exc.code
     else:
@@ -293,3 +301,69 @@ def test_a_configured_sla_policy_is_still_read_through_pydantic(desk: Path) -> N
     assert done.returncode != 0
     assert "passmuster.toml: [sla.respond.high]" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+LEAN = """
+import sys
+from passmuster.cli import _startup
+
+_startup.enable()
+_startup.import_sqlalchemy()
+import sqlalchemy
+from sqlalchemy.util import compat, concurrency
+
+print(sorted(m for m in ("asyncio", "importlib.metadata", "greenlet") if m in sys.modules))
+engine = sqlalchemy.create_engine("sqlite://")
+with engine.connect() as connection:
+    print(connection.execute(sqlalchemy.text("select 1 + 1")).scalar_one())
+# What SQLAlchemy took as asyncio and importlib.metadata forwards to the real modules...
+print(concurrency.is_exit_exception(compat.asyncio.CancelledError()))
+print(compat.importlib_metadata.version("sqlalchemy") == sqlalchemy.__version__)
+# ...which later imports get as usual, submodules included.
+import asyncio
+import asyncio.events
+from importlib import metadata
+print(type(asyncio).__name__, asyncio.events is sys.modules["asyncio.events"])
+print(asyncio.run(asyncio.sleep(0, "ran")))
+print(type(metadata).__name__, metadata is sys.modules["importlib.metadata"])
+print(compat.asyncio.get_event_loop_policy() is asyncio.get_event_loop_policy())
+import greenlet
+print(greenlet.__name__)
+"""
+
+
+def test_sqlalchemy_imported_for_one_command_leaves_asyncio_to_whoever_uses_it() -> None:
+    env = dict(os.environ)
+    source = str(Path(passmuster.__file__).resolve().parents[1])
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [source, env.get("PYTHONPATH")]))
+    done = subprocess.run(
+        [sys.executable, "-c", LEAN],
+        env=env, capture_output=True, text=True, timeout=120, check=True,
+    )  # fmt: skip
+    assert done.stdout.splitlines() == [
+        "[]",
+        "2",
+        "True",
+        "True",
+        "module True",
+        "ran",
+        "module True",
+        "True",
+        "greenlet",
+    ]
+
+
+def test_in_process_callers_import_sqlalchemy_as_usual(desk: Path) -> None:
+    # Called with arguments (tests, embedding), main() changes nothing about how SQLAlchemy loads.
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PASSMUSTER_")}
+    source = str(Path(passmuster.__file__).resolve().parents[1])
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [source, env.get("PYTHONPATH")]))
+    probe = (
+        "import sys\nfrom passmuster.cli.main import main\n"
+        "main(['list', '--json'])\nprint('asyncio' in sys.modules)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe],
+        cwd=desk, env=env, capture_output=True, text=True, timeout=120, check=True,
+    )  # fmt: skip
+    assert done.stdout.splitlines()[-1] == "True"

@@ -286,6 +286,9 @@ def desk_session(ctx: click.Context | None = None) -> Iterator[Desk]:
     a server that went away) becomes DeskError: one line naming the database's own complaint,
     exit 5, instead of a driver traceback.
     """
+    from passmuster.cli._startup import import_sqlalchemy
+
+    import_sqlalchemy()
     from sqlalchemy.exc import DBAPIError
 
     desk = open_desk(ctx)

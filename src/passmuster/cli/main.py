@@ -148,6 +148,10 @@ def main(argv: list[str] | None = None) -> Any:
     args = sys.argv[1:] if argv is None else argv
     if _answered_without_click(args):
         return None
+    if argv is None and args and COMMANDS.get(args[0], ("",))[0] == "passmuster.cli.frequent":
+        from passmuster.cli import _startup
+
+        _startup.enable()  # a one-shot synchronous command: see cli/_startup.py
     try:
         return _run(args, argv)
     finally:

@@ -1,0 +1,82 @@
+"""Importing SQLAlchemy for one synchronous command, without what only its asyncio support uses.
+
+SQLAlchemy 2.0 imports `asyncio` and `importlib.metadata` whenever it is imported (its asyncio
+layer and its plugin lookup by entry point), and its greenlet bridge when greenlet is installed:
+about a sixth of `import sqlalchemy`, and no releases of 2.0 import them lazily or offer a
+switch. A hot command is one synchronous process on a sync driver, so while SQLAlchemy and its
+SQLite dialect are imported here:
+
+- `asyncio` and `importlib.metadata` are stand-ins (`_Deferred`) that import the real module the
+  first time anything reads one of their attributes, so code that does use them still gets them;
+- greenlet reads as not installed, which SQLAlchemy supports (greenlet is only needed by
+  `sqlalchemy.ext.asyncio`, which passmuster does not use).
+
+Nothing of SQLAlchemy is patched. The stand-ins leave `sys.modules` when the import is done, so
+every later `import asyncio` (or of one of its submodules) is an ordinary import; only the
+references SQLAlchemy's modules took meanwhile stay stand-ins, and they forward to the real
+module. `main()` turns this on only when the process is one hot command (`enable()`); tests and
+other embedders that call commands in process import SQLAlchemy as usual.
+"""
+
+from __future__ import annotations
+
+import sys
+from importlib.machinery import ModuleSpec
+from types import ModuleType
+from typing import Any
+
+_DEFERRED = ("asyncio", "importlib.metadata")
+_enabled = False
+
+
+def enable() -> None:
+    """Import SQLAlchemy the lean way in this process (called by `main()` for a hot command)."""
+    global _enabled
+    _enabled = True
+
+
+class _Deferred(ModuleType):
+    """A module imported, for real, the first time one of its attributes is read."""
+
+    def __getattr__(self, attribute: str) -> Any:
+        import importlib
+
+        name = self.__name__
+        if sys.modules.get(name) is self:
+            del sys.modules[name]
+        return getattr(importlib.import_module(name), attribute)
+
+
+def import_sqlalchemy() -> None:
+    """Import SQLAlchemy and its SQLite dialect (what every desk imports), the lean way once
+    `enable()` was called; a module this process has imported already is left as it is."""
+    if not _enabled or "sqlalchemy" in sys.modules:
+        return
+    stand_ins = {name: _stand_in(name) for name in _DEFERRED if name not in sys.modules}
+    hide_greenlet = "greenlet" not in sys.modules
+    if hide_greenlet:
+        sys.modules["greenlet"] = None  # type: ignore[assignment]  # import raises ImportError
+    try:
+        import sqlalchemy
+        import sqlalchemy.dialects.sqlite  # noqa: F401
+    finally:
+        if hide_greenlet and sys.modules.get("greenlet", 0) is None:
+            del sys.modules["greenlet"]
+        for name, stand_in in stand_ins.items():
+            if sys.modules.get(name) is stand_in:
+                del sys.modules[name]
+            parent, _, child = name.rpartition(".")
+            if parent and getattr(sys.modules[parent], child, None) is stand_in:
+                delattr(sys.modules[parent], child)
+
+
+def _stand_in(name: str) -> _Deferred:
+    module = _Deferred(name)
+    # A spec that is not initializing: `import name` takes the module as it is.
+    module.__spec__ = ModuleSpec(name, None)
+    sys.modules[name] = module
+    parent, _, child = name.rpartition(".")
+    if parent:
+        # `from importlib import metadata` reads the attribute before sys.modules.
+        setattr(sys.modules[parent], child, module)
+    return module
