@@ -146,6 +146,9 @@ def desk(tmp_path_factory: pytest.TempPathFactory) -> Path:
         ["show", "1", "--json"],
         ["claim", "--json"],
         ["new", "Port conflict between user-service and api-gateway", "--json"],
+        # Their one-line reports in text are written without Rich.
+        ["claim"],
+        ["new", "Gateway times out on /healthz", "--severity", "low"],
     ],
     ids=lambda args: " ".join(args),
 )

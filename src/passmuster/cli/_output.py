@@ -16,8 +16,9 @@ import dataclasses
 import enum
 import functools
 import json
+import re
 import sys
-from collections.abc import Collection, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -148,6 +149,60 @@ def report_table(title: str) -> Table:
 def say(message: str) -> None:
     """One line of Rich-markup text on stdout."""
     console().print(message)
+
+
+def say_plain(plain: str, markup: Callable[[], str], *, soft_wrap: bool = False) -> None:
+    """Print what `console().print(markup(), soft_wrap=soft_wrap)` prints, `plain` being that
+    markup's text without its tags.
+
+    When Rich would write `plain` and a line break unchanged (see `_printed_as_is`), they are
+    written directly, without importing Rich: the one-line reports of `new` and `claim` are most
+    of what agents read from them, and Rich's console took longer to load than the filing.
+    Everything else goes through Rich as before.
+    """
+    width = _plain_console_width()
+    if width is not None and _printed_as_is(plain, None if soft_wrap else width):
+        sys.stdout.write(plain + "\n")
+        sys.stdout.flush()
+        return
+    console().print(markup(), soft_wrap=soft_wrap)
+
+
+def _plain_console_width() -> int | None:
+    """The width `console()` wraps at when it prints no terminal codes (stdout is not a terminal
+    and nothing forces one), else None. Rich reads the environment the same way; any setting
+    this does not read as Rich would (COLUMNS that is not a number, FORCE_COLOR or TTY_COMPATIBLE
+    set at all, Windows' console, Jupyter) leaves the printing to Rich."""
+    import builtins
+    import os
+
+    if sys.platform == "win32" or "FORCE_COLOR" in os.environ or "TTY_COMPATIBLE" in os.environ:
+        return None
+    if hasattr(builtins, "get_ipython"):  # Rich colours a Jupyter notebook's output
+        return None
+    stdout = sys.stdout
+    try:
+        if stdout is None or stdout.isatty():
+            return None
+    except ValueError:  # closed
+        return None
+    columns = os.environ.get("COLUMNS")
+    if not columns:
+        return 120  # the width `console()` sets for piped output
+    return int(columns) if columns.isdigit() and int(columns) > 0 else None
+
+
+# Whatever Rich could print otherwise than as it is: characters outside printable ASCII (wide,
+# zero-width and control characters, tabs), markup and its escapes, and emoji codes (`:smile:`).
+_NOT_AS_IS = re.compile(r"[^\x20-\x7e\n]|[\[\\]|:\S*:")
+
+
+def _printed_as_is(text: str, width: int | None) -> bool:
+    """Whether Rich prints `text` (as markup, escaped where it came from the desk) unchanged: no
+    character it renders otherwise, and no line it would wrap (`width` None: no wrapping)."""
+    if _NOT_AS_IS.search(text):
+        return False
+    return width is None or all(len(line) <= width for line in text.split("\n"))
 
 
 def warn(message: str) -> None:

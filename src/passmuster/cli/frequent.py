@@ -28,7 +28,7 @@ from passmuster.cli._output import (
     emit_json,
     issue_json,
     local_time,
-    say,
+    say_plain,
     styled,
     to_jsonable,
 )
@@ -131,9 +131,18 @@ def new_command(
     if as_json:
         emit_json({"issue": issue_json(issue), "known_fixes": [_fix_json(f) for f in fixes]})
         return
-    say(
-        f"Filed [bold]{issue.ref}[/] {escape_markup(issue.title)} "
-        f"({styled(issue.severity, SEVERITY_STYLE)} {issue.type.value})"
+    print_filed(issue, fixes)
+
+
+def print_filed(issue: Issue, fixes: Sequence[Issue]) -> None:
+    """What `new` prints: the issue filed, then the known fixes, if any."""
+    kind = f"{issue.severity.value} {issue.type.value}"
+    say_plain(
+        f"Filed {issue.ref} {issue.title} ({kind})",
+        lambda: (
+            f"Filed [bold]{issue.ref}[/] {escape_markup(issue.title)} "
+            f"({styled(issue.severity, SEVERITY_STYLE)} {issue.type.value})"
+        ),
     )
     if fixes:
         _print_known_fixes(fixes)
@@ -195,14 +204,20 @@ def _print_known_fixes(fixes: Sequence[Issue]) -> None:
     # Plain indented text rather than rendered Markdown: filing stays quick (no Markdown or
     # syntax-highlighting import), and a resolution's Markdown source reads fine as it is.
     import textwrap
+    from functools import partial
 
-    out = console()
-    out.print()
-    out.print("[bold]Known fixes[/]: resolved issues like this one. Try these first.")
+    say_plain("", str)
+    heading = "Known fixes: resolved issues like this one. Try these first."
+    say_plain(heading, lambda: heading.replace("Known fixes", "[bold]Known fixes[/]", 1))
     for fix in fixes:
         body = fix.resolution or fix.workaround or fix.root_cause or "(no resolution written)"
-        out.print(f"\n  [bold green]{fix.ref}[/] {escape_markup(fix.title)}")
-        out.print(escape_markup(textwrap.indent(body.strip(), "      ")), soft_wrap=True)
+        say_plain(f"\n  {fix.ref} {fix.title}", partial(_fix_heading, fix))
+        indented = textwrap.indent(body.strip(), "      ")
+        say_plain(indented, partial(escape_markup, indented), soft_wrap=True)
+
+
+def _fix_heading(fix: Issue) -> str:
+    return f"\n  [bold green]{fix.ref}[/] {escape_markup(fix.title)}"
 
 
 # --- list, search, ready, claim -------------------------------------------------------------
@@ -316,8 +331,19 @@ def claim_command(
     if as_json:
         emit_json(issue_json(issue))
         return
-    title, holder = escape_markup(issue.title), escape_markup(who)
-    say(f"Claimed [bold]{issue.ref}[/] {title} for {holder}{lease_until(issue)}")
+    print_claimed(issue, who)
+
+
+def print_claimed(issue: Issue, who: str) -> None:
+    """What `claim` prints: the issue claimed, for whom and until when."""
+    until = lease_until(issue)
+    say_plain(
+        f"Claimed {issue.ref} {issue.title} for {who}{until}",
+        lambda: (
+            f"Claimed [bold]{issue.ref}[/] {escape_markup(issue.title)} for "
+            f"{escape_markup(who)}{until}"
+        ),
+    )
 
 
 def _claim_text(issue: Issue) -> str:
