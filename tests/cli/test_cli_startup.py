@@ -370,3 +370,32 @@ def test_in_process_callers_import_sqlalchemy_as_usual(desk: Path) -> None:
         cwd=desk, env=env, capture_output=True, text=True, timeout=120, check=True,
     )  # fmt: skip
     assert done.stdout.splitlines()[-1] == "True"
+
+
+COLLECTIONS_PROBE = """
+import gc, sys
+from passmuster.cli.main import main
+collections = []
+gc.callbacks.append(lambda phase, info: phase == "start" and collections.append(info))
+sys.argv = ["passmuster", *sys.argv[1:]]
+try:
+    main()
+except SystemExit:
+    pass
+print(len(collections), gc.isenabled())
+"""
+
+
+@pytest.mark.parametrize("args", [["list"], ["show", "1"]], ids=" ".join)
+def test_a_hot_command_as_the_program_runs_without_a_collection(
+    desk: Path, args: list[str]
+) -> None:
+    # From parsing its arguments to its output, the command makes objects that live until exit.
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PASSMUSTER_")}
+    source = str(Path(passmuster.__file__).resolve().parents[1])
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [source, env.get("PYTHONPATH")]))
+    done = subprocess.run(
+        [sys.executable, "-c", COLLECTIONS_PROBE, *args],
+        cwd=desk, env=env, capture_output=True, text=True, timeout=120, check=True,
+    )  # fmt: skip
+    assert done.stdout.strip().splitlines()[-1] == "0 True"

@@ -148,15 +148,28 @@ def main(argv: list[str] | None = None) -> Any:
     args = sys.argv[1:] if argv is None else argv
     if _answered_without_click(args):
         return None
-    if argv is None and args and COMMANDS.get(args[0], ("",))[0] == "passmuster.cli.frequent":
+    one_shot = argv is None and COMMANDS.get(args[0] if args else "", ("",))[0] == _FREQUENT
+    if one_shot:
+        # One bounded command in its own process: the collector paused from the start, as the
+        # command itself runs (cli/_options.py), and SQLAlchemy without its asyncio layer.
+        import gc
+
         from passmuster.cli import _startup
 
-        _startup.enable()  # a one-shot synchronous command: see cli/_startup.py
+        gc.disable()
+        _startup.enable()
     try:
         return _run(args, argv)
     finally:
+        if one_shot:
+            import gc
+
+            gc.enable()
         if argv is None:
             _before_exit()
+
+
+_FREQUENT = "passmuster.cli.frequent"  # the hot commands' module
 
 
 def _before_exit() -> None:
