@@ -19,8 +19,10 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-from collections.abc import Mapping
+import operator
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from passmuster.core.catalog import check_service_name
 from passmuster.core.issues import (
@@ -77,6 +79,11 @@ _ITEM_TYPES: dict[str, type] = {
     "extra_sections": ExtraSection,
 }
 _DRAFT_FIELDS = tuple(f.name for f in dataclasses.fields(IssueDraft))
+_draft_values = operator.attrgetter(*_DRAFT_FIELDS)
+_vocabulary_values = operator.attrgetter(*_VOCABULARIES)
+_ITEM_KINDS = {name: frozenset({kind}) for name, kind in _ITEM_TYPES.items()}
+_item_values = operator.attrgetter(*_ITEM_KINDS)
+_STR = frozenset({str})
 
 
 def check_storable(name: str, value: str) -> str:
@@ -112,16 +119,20 @@ def check_draft(draft: IssueDraft, limits: Limits = TYPED) -> IssueDraft:
     Returns the draft with values given in another form made the field's type: a severity
     written `"high"`, a single service given as text, tasks given as plain texts.
     """
-    for name, vocabulary in _VOCABULARIES.items():
-        value = getattr(draft, name)
+    # Every issue of a bulk import passes here: the fields are read with one getter each, and
+    # a list or mapping is tested for its item types in C rather than item by item.
+    for (name, vocabulary), value in zip(
+        _VOCABULARIES.items(), _vocabulary_values(draft), strict=True
+    ):
         if not isinstance(value, vocabulary) and not (value is None and name in _OPTIONAL):
             setattr(draft, name, coerce_field(name, value))
-    for name, kind in _ITEM_TYPES.items():
-        value = getattr(draft, name)
-        if type(value) is not list or not all(type(item) is kind for item in value):
+    for (name, kinds), value in zip(_ITEM_KINDS.items(), _item_values(draft), strict=True):
+        if type(value) is not list or (value and not set(map(type, value)) <= kinds):
             setattr(draft, name, coerce_field(name, value))
-    if not isinstance(draft.original_values, dict) or not all(
-        type(k) is str and type(v) is str for k, v in draft.original_values.items()
+    originals = draft.original_values
+    if not isinstance(originals, dict) or (
+        originals
+        and not (set(map(type, originals)) <= _STR and set(map(type, originals.values())) <= _STR)
     ):
         draft.original_values = coerce_field("original_values", draft.original_values)  # type: ignore[assignment]
     if not isinstance(draft.title, str) or not draft.title.strip():
@@ -169,8 +180,11 @@ def _check_fields(
     # Run on every issue of a bulk import: plain ASCII text within its limit is passed over
     # without a call, and the rest goes through check_text for its message.
     text_limits = _text_limits(limits)
-    for name in names:
-        value = getattr(draft, name)
+    if names is _DRAFT_FIELDS:
+        values: Iterable[Any] = _draft_values(draft)
+    else:
+        values = [getattr(draft, name) for name in names]
+    for name, value in zip(names, values, strict=True):
         if not value:  # None, "", [] and {} need no check
             continue
         limit = text_limits.get(name)
@@ -179,10 +193,16 @@ def _check_fields(
                 check_text(name, value, limit)
         elif name == "original_values":
             for key, text in value.items():
-                check_text(name, key, limits.line)
-                check_text(name, text, limits.text)
+                _check_short(name, key, limits.line)
+                _check_short(name, text, limits.text)
         elif name in _LIST_FIELDS:
             _check_list(name, value, limits)
+
+
+def _check_short(name: str, value: str, limit: int) -> None:
+    """`check_text` for a value that is mostly plain ASCII within its limit."""
+    if len(value) > limit or not value.isascii() or "\x00" in value:
+        check_text(name, value, limit)
 
 
 @functools.lru_cache(maxsize=8)
@@ -220,17 +240,15 @@ def _check_list(name: str, items: list[object], limits: Limits) -> None:
         if isinstance(item, str):
             if name == "services":
                 check_service_name(item)
-            limit = limits.text if name == "error_details" else limits.line
-            if len(item) > limit or not item.isascii() or "\x00" in item:
-                check_text(name, item, limit)
+            _check_short(name, item, limits.text if name == "error_details" else limits.line)
         elif isinstance(item, Task):
-            check_text(name, item.text, limits.item)
+            _check_short(name, item.text, limits.item)
         elif isinstance(item, FileChange):
-            check_text(name, item.path, limits.item)
-            check_text(name, item.note, limits.item)
+            _check_short(name, item.path, limits.item)
+            _check_short(name, item.note, limits.item)
         elif isinstance(item, ExtraSection):
-            check_text(name, item.name, limits.line)
-            check_text(name, item.body, limits.text)
+            _check_short(name, item.name, limits.line)
+            _check_short(name, item.body, limits.text)
 
 
 def _shown(value: str) -> str:

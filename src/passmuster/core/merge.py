@@ -18,8 +18,9 @@ from __future__ import annotations
 
 import enum
 import json
+import operator
 import zlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields, is_dataclass
 from datetime import datetime
 from typing import Any
@@ -115,53 +116,73 @@ def digest(value: object) -> str:
 
 def field_digests(item: IssueDraft) -> dict[str, str]:
     """The digest of every merged field of a draft or an issue (`digest` of each, with the
-    common cases inlined: an import computes this for every issue of the log)."""
+    common cases inlined: an import computes this for every issue of the log, and a re-import
+    of an unchanged log does little else)."""
     crc32 = zlib.crc32
     out: dict[str, str] = {}
-    for name in MERGED_FIELDS:
-        value = getattr(item, name)
+    for name, value in zip(MERGED_FIELDS, _merged_values(item), strict=True):
         kind = type(value)
         if kind is str:
-            if not value:
+            if value:
+                # crc32("s" + text) continued from the prefix's: no copy of the text to join.
+                data = value.encode("utf-8", "surrogatepass")
+                out[name] = f"{crc32(data, _TEXT_CRC):08x}{len(data) + 1:x}"
+            else:
                 out[name] = _EMPTY_TEXT
-                continue
-            data = ("s" + value).encode("utf-8", "surrogatepass")
-            out[name] = f"{crc32(data):08x}{len(data):x}"
         elif value is None:
             out[name] = "n"
+        elif (found := _ENUM_DIGESTS.get(id(value))) is not None:
+            out[name] = found
+        elif kind is list:
+            if not value:
+                out[name] = "0"
+                continue
+            if type(value[0]) is str:
+                text = "l" + repr(value)
+            else:
+                text = "l[" + ", ".join([_repr(entry) for entry in value]) + "]"
+            data = text.encode("utf-8", "surrogatepass")
+            out[name] = f"{crc32(data):08x}{len(data):x}"
+        elif kind is dict:
+            if not value:
+                out[name] = "0"
+                continue
+            data = ("d" + repr(sorted(value.items()))).encode("utf-8", "surrogatepass")
+            out[name] = f"{crc32(data):08x}{len(data):x}"
         elif kind is datetime:
             # What `digest` makes of it: the ISO text as JSON, which escapes none of its
             # characters.
             data = f'j"{value.isoformat()}"'.encode()
             out[name] = f"{crc32(data):08x}{len(data):x}"
-        elif not value and kind in (list, dict):
-            out[name] = "0"
-        elif kind is list:
-            if type(value[0]) is str:
-                text = "l" + repr(value)
-            else:
-                text = "l[" + ", ".join([_repr(item) for item in value]) + "]"
-            data = text.encode("utf-8", "surrogatepass")
-            out[name] = f"{crc32(data):08x}{len(data):x}"
-        elif isinstance(value, enum.Enum):
-            found = _ENUM_DIGESTS.get(value)
-            if found is None:
-                found = _ENUM_DIGESTS[value] = digest(value)
-            out[name] = found
         else:
             out[name] = digest(value)
+            if isinstance(value, enum.Enum):
+                # A vocabulary value's digest never changes, and the member lives as long as
+                # its class: remembered by identity, which needs no call of Enum's __hash__.
+                _ENUM_DIGESTS[id(value)] = out[name]
     return out
 
 
+_merged_values = operator.attrgetter(*MERGED_FIELDS)
 _EMPTY_TEXT = digest("")
-# A vocabulary value's digest never changes: each is computed once.
-_ENUM_DIGESTS: dict[enum.Enum, str] = {}
-# The fields each flat record's dataclass `repr` shows: written out here, the repr skips the
-# recursion guard every dataclass `__repr__` runs through (most of a list field's digest).
-_SHOWN: dict[type, tuple[str, ...]] = {
-    kind: tuple(f.name for f in fields(kind) if f.repr)
-    for kind in (Task, FileChange, ExtraSection, Link)
-}
+_TEXT_CRC = zlib.crc32(b"s")
+_ENUM_DIGESTS: dict[int, str] = {}
+# Each flat record's dataclass `repr` as a format and a getter of the values it shows: the same
+# text without the recursion guard every dataclass `__repr__` runs through (most of a list
+# field's digest).
+_SHOWN: dict[type, tuple[str, Callable[[object], tuple[object, ...]]]] = {}
+
+
+def _record_form(kind: type) -> tuple[str, Callable[[object], tuple[object, ...]]]:
+    names = [f.name for f in fields(kind) if f.repr]
+    form = kind.__qualname__ + "(" + ", ".join(f"{name}=%r" for name in names) + ")"
+    if len(names) > 1:
+        return form, operator.attrgetter(*names)
+    return form, lambda item: tuple(getattr(item, name) for name in names)
+
+
+for _kind in (Task, FileChange, ExtraSection, Link):
+    _SHOWN[_kind] = _record_form(_kind)
 
 
 def _repr(item: object) -> str:
@@ -169,8 +190,8 @@ def _repr(item: object) -> str:
     shown = _SHOWN.get(type(item))
     if shown is None:
         return repr(item)
-    inner = ", ".join([f"{name}={getattr(item, name)!r}" for name in shown])
-    return f"{type(item).__qualname__}({inner})"
+    form, values = shown
+    return form % values(item)
 
 
 def merge(

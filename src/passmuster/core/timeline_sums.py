@@ -46,7 +46,19 @@ def from_micros(value: int) -> datetime:
     return _EPOCH + timedelta(microseconds=value)
 
 
-@dataclass(frozen=True, slots=True)
+def month_of(value: int) -> str:
+    """The UTC month ("2026-03") of a time in microseconds since the epoch."""
+    moment = from_micros(value)
+    if moment.year >= 1000:
+        # Formatted by hand: strftime cost more than the rest of summarising a filed issue.
+        # Earlier years are written as the platform's strftime writes them (padded or not).
+        return f"{moment.year}-{moment.month:02d}"
+    return moment.strftime("%Y-%m")
+
+
+# Not frozen: a frozen dataclass sets each of its twenty fields through object.__setattr__, which
+# made building one cost more than the rest of summarising a filed issue. Nothing changes one.
+@dataclass(slots=True)
 class TimelineSums:
     """What the reports need of one issue: its timeline as numbers, and the issue fields they
     group and filter by.
@@ -111,7 +123,7 @@ def summarise(issue: Issue, events: Sequence[Event]) -> TimelineSums:
         severity_rank=_SEVERITY_RANK[issue.severity],
         type=issue.type.value,
         opened=micros(opened),
-        opened_month=from_micros(micros(opened)).strftime("%Y-%m"),
+        opened_month=month_of(micros(opened)),
         resolved=micros(issue.resolved_at) if issue.resolved_at is not None else None,
         start=starts[0],
         acknowledged=ack,
@@ -124,6 +136,63 @@ def summarise(issue: Issue, events: Sequence[Event]) -> TimelineSums:
         segments=" ".join(
             f"{at}:{status.value}" for at, status in zip(starts, statuses, strict=True)
         ),
+    )
+
+
+def summarise_filed(issue: Issue) -> TimelineSums:
+    """The sums of an issue just filed, whose only event is its `created` one (at its
+    `created_at`, with its status): what `summarise` gives for it, worked out directly from the
+    issue. A bulk filing summarises every issue it files; building each one's timeline cost
+    more than writing its row."""
+    filed_at = issue.created_at
+    assert filed_at is not None, "a filed issue has a creation time"
+    # Timeline: the clock starts at the report time when it is earlier than the filing.
+    start_at = min(issue.reported_at or filed_at, filed_at)
+    start = micros(start_at)
+    status = issue.status
+    in_status = dict.fromkeys(ACTIVE_VALUES, 0)
+    to_ack = dict.fromkeys(ACTIVE_VALUES, 0)
+    # Acknowledged no earlier than the clock's start, so no span below is negative.
+    ack = (
+        micros(max(issue.acknowledged_at, start_at)) if issue.acknowledged_at is not None else None
+    )
+    finished: int | None = None
+    last_start = start
+    if status.is_active:
+        segments = f"{start}:{status.value}"
+        if ack is not None:
+            to_ack[status.value] = ack - start
+    elif issue.resolved_at is not None:
+        # Filed finished with a time of resolution: open until then (as `Timeline` has it).
+        finished = last_start = micros(max(issue.resolved_at, start_at))
+        segments = f"{start}:{Status.OPEN.value} {finished}:{status.value}"
+        in_status[Status.OPEN.value] = finished - start
+        if ack is not None:
+            to_ack[Status.OPEN.value] = min(finished, ack) - start
+    else:
+        segments = f"{start}:{status.value}"
+    opened = micros(issue.reported_at or filed_at)
+    return TimelineSums(
+        number=issue.number,
+        title=issue.title,
+        assignee=issue.assignee,
+        priority=issue.priority.value if issue.priority else None,
+        status=status.value,
+        severity=issue.severity.value,
+        severity_rank=_SEVERITY_RANK[issue.severity],
+        type=issue.type.value,
+        opened=opened,
+        opened_month=month_of(opened),
+        resolved=micros(issue.resolved_at) if issue.resolved_at is not None else None,
+        start=start,
+        acknowledged=ack,
+        finished=finished,
+        last_start=last_start,
+        last_status=status.value,
+        regular=True,  # one segment, or a second that starts no earlier than the first
+        in_status=in_status,
+        to_ack=to_ack,
+        segments=segments,
     )
 
 

@@ -290,7 +290,7 @@ def insert_issues(
             for i in filed
         ],
     )
-    _insert_many(connection, issue_timelines, timeline_sums.created_rows(filed, actor=actor))
+    _insert_many(connection, issue_timelines, timeline_sums.created_rows(filed))
     timeline_sums.add_active_services(connection, [i.number for i in filed if i.status.is_active])
     return filed
 

@@ -26,7 +26,12 @@ from sqlalchemy import (
 )
 
 from passmuster.core.issues import Event, Issue, IssueType, Priority, Severity, Status
-from passmuster.core.timeline_sums import ACTIVE_VALUES, TimelineSums, summarise
+from passmuster.core.timeline_sums import (
+    ACTIVE_VALUES,
+    TimelineSums,
+    summarise,
+    summarise_filed,
+)
 from passmuster.storage.issue_tables import (
     active_issue_services,
     events,
@@ -72,21 +77,9 @@ def sums_row(sums: TimelineSums) -> dict[str, Any]:
 _PER_STATUS = tuple((value, f"in_{value}", f"to_ack_{value}") for value in ACTIVE_VALUES)
 
 
-def created_rows(filed: Sequence[Issue], *, actor: str) -> list[dict[str, Any]]:
+def created_rows(filed: Sequence[Issue]) -> list[dict[str, Any]]:
     """Rows for issues just filed, whose only event is the `created` one of their filing."""
-    out = []
-    for issue in filed:
-        assert issue.created_at is not None
-        created = Event(
-            id=0,
-            issue=issue.number,
-            actor=actor,
-            at=issue.created_at,
-            kind="created",
-            new=issue.status.value,
-        )
-        out.append(sums_row(summarise(issue, [created])))
-    return out
+    return [sums_row(summarise_filed(issue)) for issue in filed]
 
 
 _ISSUE_FIELDS = (
