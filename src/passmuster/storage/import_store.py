@@ -9,8 +9,8 @@ from sqlalchemy import Connection, delete, insert, select
 
 from passmuster.core.merge import ImportRecord
 from passmuster.core.notes import LogNote
+from passmuster.storage.bulk import insert_rows
 from passmuster.storage.import_tables import import_records, log_notes
-from passmuster.storage.issue_store import _insert_many
 
 # Bounded batches keep every statement under the drivers' parameter limits.
 _BATCH = 5_000
@@ -47,9 +47,9 @@ def save_records(connection: Connection, records: Sequence[ImportRecord], *, now
         for record in records
     ]
     for start in range(0, len(rows), _BATCH):
-        # The issue store's bulk insert: straight to the driver on SQLite, values converted as
-        # SQLAlchemy would (a 10,000-issue import remembers 10,000 records).
-        _insert_many(connection, import_records, rows[start : start + _BATCH])
+        # The bulk insert: straight to the driver on SQLite, values converted as SQLAlchemy
+        # would (a 10,000-issue import remembers 10,000 records).
+        insert_rows(connection, import_records, rows[start : start + _BATCH])
 
 
 def replace_notes(

@@ -22,7 +22,6 @@ from sqlalchemy import (
     Connection,
     Row,
     Select,
-    Table,
     bindparam,
     delete,
     exists,
@@ -56,6 +55,7 @@ from passmuster.core.issues import (
 )
 from passmuster.errors import Conflict, DeskError, InvalidValue, NotFound
 from passmuster.storage import search
+from passmuster.storage.bulk import insert_rows
 from passmuster.storage.issue_tables import (
     comments,
     desk_counters,
@@ -106,50 +106,6 @@ class _Statements:
 
 
 _STATEMENTS = _Statements()
-_UNSET = object()
-
-
-def _insert_many(connection: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
-    """INSERT `rows` (all with the same keys) into `table` in one executemany.
-
-    On SQLite the rows go straight to the driver after each column type's own bind conversion:
-    SQLAlchemy's per-row parameter building cost more than SQLite's work for a 10,000-issue
-    import. Values are converted exactly as SQLAlchemy would, so what is stored is the same.
-    Anything else (PostgreSQL, or a column left to a Python-side default) takes the ordinary path.
-    """
-    if not rows:
-        return
-    keys = list(rows[0])
-    if connection.dialect.name != "sqlite" or any(
-        c.default is not None and c.name not in keys for c in table.columns
-    ):
-        connection.execute(insert(table), rows)
-        return
-    dialect = connection.dialect
-    processors = [table.c[k].type.dialect_impl(dialect).bind_processor(dialect) for k in keys]
-    names = ", ".join(dialect.identifier_preparer.quote(k) for k in keys)
-    marks = ", ".join("?" * len(keys))
-    if len(keys) > 1:
-        pick = operator.itemgetter(*keys)  # a tuple of the values, in C
-        params = [list(pick(row)) for row in rows]
-    else:
-        params = [[row[keys[0]]] for row in rows]
-    for index, process in enumerate(processors):
-        if process is None:
-            continue
-        # Converters are pure, and a bulk filing repeats the same object down a column (its
-        # `now`, None): convert each run of one object once.
-        last_in: object = _UNSET
-        last_out: object = None
-        for values in params:
-            value = values[index]
-            if value is not last_in:
-                last_in, last_out = value, process(value)
-            values[index] = last_out
-    connection.exec_driver_sql(
-        f"INSERT INTO {dialect.identifier_preparer.format_table(table)} ({names}) VALUES ({marks})",
-        [tuple(values) for values in params],
-    )
 
 
 # --- numbers -------------------------------------------------------------------------------
@@ -224,6 +180,7 @@ def issue_values(item: IssueDraft) -> dict[str, Any]:
 
 
 _DRAFT_FIELDS = tuple(f.name for f in dataclasses.fields(IssueDraft))
+_draft_values = operator.attrgetter(*_DRAFT_FIELDS)
 
 
 def insert_issues(
@@ -239,7 +196,7 @@ def insert_issues(
     rows: list[dict[str, Any]] = []
     for number, draft in zip(numbers, drafts, strict=True):
         issue = Issue(
-            **{name: getattr(draft, name) for name in _DRAFT_FIELDS},
+            **dict(zip(_DRAFT_FIELDS, _draft_values(draft), strict=True)),
             number=number,
             created_at=now,
             updated_at=now,
@@ -262,7 +219,7 @@ def insert_issues(
             row["b_body"] = search.search_body(issue)
         connection.execute(_STATEMENTS.insert_issues_pg, rows)
     else:
-        _insert_many(connection, issues, rows)
+        insert_rows(connection, issues, rows)
     _write_services(connection, filed, now=now, replace=False)
     _write_labels(connection, filed, replace=False)
     link_rows = [
@@ -270,11 +227,11 @@ def insert_issues(
         for i in filed
         for link in i.links
     ]
-    _insert_many(connection, issue_links, link_rows)
+    insert_rows(connection, issue_links, link_rows)
     search.index_rows(
         connection, [(i.number, i.title, search.search_body(i)) for i in filed], fresh=True
     )
-    _insert_many(
+    insert_rows(
         connection,
         events,
         [
@@ -290,7 +247,7 @@ def insert_issues(
             for i in filed
         ],
     )
-    _insert_many(connection, issue_timelines, timeline_sums.created_rows(filed))
+    insert_rows(connection, issue_timelines, timeline_sums.created_rows(filed))
     timeline_sums.add_active_services(connection, [i.number for i in filed if i.status.is_active])
     return filed
 
@@ -308,7 +265,7 @@ def _write_services(
     if not names:
         return
     ids = service_ids(connection, names, now=now)
-    _insert_many(
+    insert_rows(
         connection,
         issue_services,
         [
@@ -329,7 +286,7 @@ def _write_labels(connection: Connection, filed: Sequence[Issue], *, replace: bo
         for i in filed
         for pos, label in enumerate(i.labels)
     ]
-    _insert_many(connection, issue_labels, rows)
+    insert_rows(connection, issue_labels, rows)
 
 
 def write_issue(
@@ -888,7 +845,7 @@ def append_events(connection: Connection, rows: Sequence[Mapping[str, Any]]) -> 
     for row in rows:
         if row["kind"] not in EVENT_KINDS:
             raise InvalidValue("event kind", row["kind"], EVENT_KINDS)
-    _insert_many(
+    insert_rows(
         connection,
         events,
         [

@@ -9,6 +9,7 @@ from; migration 0014 fills them for desks made before they existed.
 from __future__ import annotations
 
 import functools
+import operator
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, NamedTuple
@@ -67,14 +68,15 @@ def sums_row(sums: TimelineSums) -> dict[str, Any]:
         "regular": 1 if sums.regular else 0,
         "segments": sums.segments,
     }
-    for value, spent, to_ack in _PER_STATUS:
-        row[spent] = sums.in_status[value]
-        row[to_ack] = sums.to_ack[value]
+    row.update(zip(_SPENT_COLUMNS, _per_status(sums.in_status), strict=True))
+    row.update(zip(_TO_ACK_COLUMNS, _per_status(sums.to_ack), strict=True))
     return row
 
 
-# Each active status's value and its two columns.
-_PER_STATUS = tuple((value, f"in_{value}", f"to_ack_{value}") for value in ACTIVE_VALUES)
+# Each active status's two columns, and a getter of the per-status values in their order.
+_SPENT_COLUMNS = tuple(f"in_{value}" for value in ACTIVE_VALUES)
+_TO_ACK_COLUMNS = tuple(f"to_ack_{value}" for value in ACTIVE_VALUES)
+_per_status = operator.itemgetter(*ACTIVE_VALUES)
 
 
 def created_rows(filed: Sequence[Issue]) -> list[dict[str, Any]]:

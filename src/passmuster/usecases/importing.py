@@ -392,6 +392,16 @@ def _records(
         source = plan.source
         if source is None:
             continue
+        before = plan.record
+        if (
+            before is not None
+            and before.line == plan.parsed.line
+            and before.number == numbers[index]
+            and before.key == plan.parsed.key
+            and before.source == source
+            and before.digests == plan.digests
+        ):
+            continue  # the record stands as it is (most of a re-import of an unchanged log)
         record = ImportRecord(
             numbers[index], source, plan.parsed.key, plan.parsed.line, plan.digests
         )
