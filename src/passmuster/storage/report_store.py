@@ -146,7 +146,8 @@ class StatsRows:
     attainment: list[tuple[str, str, int]] = field(default_factory=list)
     # rows of issue_timelines whose clocks core.sla evaluates (see _answerable)
     unanswered: list[Any] = field(default_factory=list)
-    # (number, title, status, severity, priority) of active issues, most severe first
+    # (number, title, status, severity, priority) of active issues, by number within each
+    # severity (core.stats.stats_from_counts groups them by priority and severity)
     active: list[tuple[int, str, str, str, str | None]] = field(default_factory=list)
     # (service, active issues)
     services: list[tuple[str, int]] = field(default_factory=list)
@@ -175,7 +176,8 @@ class _StatsQueries:
     resolutions: Select[Any]
     acknowledgements: Select[Any]
     unanswered: Select[Any]
-    active: Select[Any]
+    active_by_number: Select[Any]
+    active_by_severity: Select[Any]
     services: Select[Any]
 
 
@@ -198,6 +200,7 @@ def _stats_queries(clocks: tuple[ClockTerms, ...], since: bool, until: bool) -> 
     where = _window(t.c.opened, since=since, until=until)
     # Counted in the order of ix_issue_timelines_counts, which SQLite reads instead of sorting.
     keys = [t.c.opened_month, t.c.severity, t.c.status, t.c.type]
+    matrix = (t.c.issue_number, t.c.title, t.c.status, t.c.severity, t.c.priority)
     a = active_issue_services
     per_service = (
         select(a.c.service_id, func.count().label("n"))
@@ -217,9 +220,15 @@ def _stats_queries(clocks: tuple[ClockTerms, ...], since: bool, until: bool) -> 
             *where, t.c.acknowledged.is_not(None)
         ),
         unanswered=select(t).where(*where, _unanswerable()),
-        # The priority matrix lists every active issue: read from the sums row alone, in the
-        # order of ix_issue_timelines_active.
-        active=select(t.c.issue_number, t.c.title, t.c.status, t.c.severity, t.c.priority)
+        # The priority matrix lists every active issue, read from the sums row alone, by number
+        # within each severity. SQLite reads them fastest in the table's own order (the issue
+        # number is its rowid): a scan, where the order of ix_issue_timelines_active costs a
+        # lookup of each row (100 -> 65 ms at 60,000). PostgreSQL reads them fastest in that
+        # index's order (see _in_index_order).
+        active_by_number=select(*matrix)
+        .where(_scanned(t.c.is_active) == 1, *where)
+        .order_by(t.c.issue_number),
+        active_by_severity=select(*matrix)
         .where(t.c.is_active == 1, *where)
         .order_by(t.c.severity_rank, t.c.issue_number),
         services=select(services.c.name, per_service.c.n).join(
@@ -241,6 +250,24 @@ def _tuples(
     cursor = result.cursor
     rows = list(cursor.fetchall()) if cursor is not None else []
     result.close()
+    return rows
+
+
+def _in_index_order(connection: Connection, stmt: Select[Any], params: dict[str, Any]) -> list[Any]:
+    """The driver's rows of `stmt` on PostgreSQL, read in the order of the index that gives its
+    ORDER BY instead of sorted. The planner's default costs (a random page read four times a
+    sequential one) make it scan the table and sort every row (60,000 with their titles: 62 ms
+    of the statistics' server time at 100k); the sums are read from memory, where following the
+    index costs 20-25 ms. A covering index would spare even that, but titles have no length
+    limit and an index entry has one."""
+    connection.exec_driver_sql("SET LOCAL enable_sort = off")
+    try:
+        result = connection.execute(stmt, params)
+        cursor = result.cursor
+        rows = list(cursor.fetchall()) if cursor is not None else []
+        result.close()
+    finally:
+        connection.exec_driver_sql("SET LOCAL enable_sort TO DEFAULT")
     return rows
 
 
@@ -277,7 +304,10 @@ def stats_rows(
     out.resolutions = [(r[0], int(r[1])) for r in run(queries.resolutions)]
     out.acknowledgements = [int(v) for (v,) in run(queries.acknowledgements)]
     out.unanswered = list(run(queries.unanswered))
-    out.active = _tuples(connection, queries.active, params)
+    if connection.dialect.name == "postgresql":
+        out.active = _in_index_order(connection, queries.active_by_severity, params)
+    else:
+        out.active = _tuples(connection, queries.active_by_number, params)
     out.services = [(r[0], int(r[1])) for r in run(queries.services)]
     return out
 
