@@ -145,6 +145,10 @@ def _compare(desk: Desk, clock: HandClock, rng: random.Random, end: datetime) ->
         for since, until in windows:
             got = desk.stats(since=since, until=until)
             assert got == _expected_stats(desk, moment, since, until), f"stats at {moment}"
+        # The statistics page reads both from one query of the statistics.
+        stats, hours = desk.stats_and_resolution_hours()
+        assert stats == desk.stats()
+        assert hours and sorted(hours) == sorted(desk.resolution_hours())
     return listed
 
 

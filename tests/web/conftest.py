@@ -15,14 +15,24 @@ from passmuster.usecases.desk import Desk
 from web.helpers import Site
 
 
-@pytest.fixture
-def site(sqlite_url: str) -> Iterator[Site]:
-    desk = Desk.connect(sqlite_url)
+def _site(url: str) -> Iterator[Site]:
+    desk = Desk.connect(url)
     secrets = make_tokens(desk)
-    app = create_app(ServeSettings(database_url=sqlite_url, live_poll_interval=0.05))
+    app = create_app(ServeSettings(database_url=url, live_poll_interval=0.05))
     with serve_in_thread(app) as base:
         running = Site(base, secrets, desk)
         yield running
         for client in running.clients:
             client.close()
     desk.close()
+
+
+@pytest.fixture
+def site(sqlite_url: str) -> Iterator[Site]:
+    yield from _site(sqlite_url)
+
+
+@pytest.fixture
+def site_on_each_store(database_url: str) -> Iterator[Site]:
+    """The site on a SQLite desk, then on a PostgreSQL one: for pages whose queries differ."""
+    yield from _site(database_url)

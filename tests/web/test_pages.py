@@ -236,10 +236,11 @@ def test_services_page_shows_health_counts_and_the_dependency_graph(site: Site) 
     assert "<line" in page  # identity → postgres
 
 
-def test_statistics_page_carries_chart_data(site: Site) -> None:
+def test_statistics_page_carries_chart_data(site_on_each_store: Site) -> None:
     import html
     import json
 
+    site = site_on_each_store
     site.desk.file(IssueDraft(title="a", severity=Severity.HIGH), actor="x")
     site.desk.file(IssueDraft(title="b", severity=Severity.LOW), actor="x")
     site.desk.transition(2, Status.RESOLVED, actor="x", fields={"resolution": "done"})
@@ -320,7 +321,10 @@ def test_the_timeline_says_which_task_was_checked(site: Site) -> None:
     assert "done" not in timeline and "{" not in timeline  # no raw JSON
 
 
-def test_the_statistics_chart_has_a_bar_for_every_month_empty_ones_included(site: Site) -> None:
+def test_the_statistics_chart_has_a_bar_for_every_month_empty_ones_included(
+    site_on_each_store: Site,
+) -> None:
+    site = site_on_each_store
     for reported in (datetime(2025, 1, 10, tzinfo=UTC), datetime(2025, 4, 2, tzinfo=UTC)):
         site.desk.file(IssueDraft(title="x", reported_at=reported), actor="x")
     client, _ = site.logged_in("reader")

@@ -763,6 +763,19 @@ class Desk:
         result: Stats = self.read(work)
         return result
 
+    def stats_and_resolution_hours(self) -> tuple[Stats, list[float]]:
+        """`stats()` and `resolution_hours()` from one read of the desk (the statistics page
+        shows both; the statistics read the resolution times already)."""
+        from passmuster.usecases import reports
+
+        moment = self.clock()
+
+        def work(c: Connection) -> tuple[Stats, list[float]]:
+            return reports.desk_stats_and_resolutions(c, self.sla_policy, now=moment)
+
+        result: tuple[Stats, list[float]] = self.read(work)
+        return result
+
     def resolution_hours(self) -> list[float]:
         """Hours from report to resolution of every resolved or closed issue that has both."""
         from passmuster.usecases import reports

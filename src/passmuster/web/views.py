@@ -186,7 +186,7 @@ def resolution_histogram(hours_taken: Iterable[float]) -> list[int]:
 
 
 def statistics(desk: Desk) -> dict[str, Any]:
-    stats = desk.stats()
+    stats, resolution_hours = desk.stats_and_resolution_hours()
     months = month_axis(stats.months)  # months without issues show as zero, not skipped
     charts = {
         "months": {
@@ -205,7 +205,7 @@ def statistics(desk: Desk) -> dict[str, Any]:
             "datasets": [
                 {
                     "label": "resolved issues",
-                    "data": resolution_histogram(desk.resolution_hours()),
+                    "data": resolution_histogram(resolution_hours),
                     "backgroundColor": "#0969da",
                 }
             ],
