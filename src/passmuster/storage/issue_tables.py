@@ -20,6 +20,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    text,
 )
 
 from passmuster.core.issues import ACTIVE_STATUSES
@@ -266,6 +267,15 @@ issue_timelines = Table(
     # The few rows the sums cannot answer alone at a moment (irregular, or changed since).
     Index("ix_issue_timelines_regular", "regular"),
     Index("ix_issue_timelines_last_start", "last_start"),
+    # The statistics' acknowledgement times: only the acknowledged issues, read alone (0016).
+    Index(
+        "ix_issue_timelines_acknowledged",
+        "acknowledged",
+        "clock_start",
+        "opened",
+        sqlite_where=text("acknowledged IS NOT NULL"),
+        postgresql_where=text("acknowledged IS NOT NULL"),
+    ),
 )
 
 # The services of active issues, with each issue's report time (timeline sums' `opened`): derived
