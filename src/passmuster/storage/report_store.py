@@ -261,13 +261,13 @@ def _in_index_order(connection: Connection, stmt: Select[Any], params: dict[str,
     index costs 20-25 ms. A covering index would spare even that, but titles have no length
     limit and an index entry has one."""
     connection.exec_driver_sql("SET LOCAL enable_sort = off")
-    try:
-        result = connection.execute(stmt, params)
-        cursor = result.cursor
-        rows = list(cursor.fetchall()) if cursor is not None else []
-        result.close()
-    finally:
-        connection.exec_driver_sql("SET LOCAL enable_sort TO DEFAULT")
+    result = connection.execute(stmt, params)
+    cursor = result.cursor
+    rows = list(cursor.fetchall()) if cursor is not None else []
+    result.close()
+    # Back to the server's setting for the rest of the transaction. (A failed query leaves
+    # nothing to restore: the transaction, and this setting with it, is rolled back.)
+    connection.exec_driver_sql("SET LOCAL enable_sort TO DEFAULT")
     return rows
 
 
