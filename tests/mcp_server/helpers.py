@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -15,23 +14,11 @@ from mcp import Client
 from mcp.client.stdio import StdioServerParameters
 from mcp.client.streamable_http import streamable_http_client
 
-import passmuster
 from passmuster.usecases.desk import Desk
 from passmuster.usecases.tokens import Role, TokenStore
+from tests.child_process import passmuster_env
 
 PASSMUSTER = [sys.executable, "-m", "passmuster"]
-
-
-def _child_env() -> dict[str, str]:
-    # The server process runs the passmuster under test (the one this test imported), not
-    # whatever the virtualenv has installed: from a second checkout they differ.
-    source = str(Path(passmuster.__file__).resolve().parents[1])
-    pythonpath = os.pathsep.join(filter(None, [source, os.environ.get("PYTHONPATH")]))
-    return {
-        "PASSMUSTER_ACTOR": "someone-else",
-        "PATH": os.environ.get("PATH", ""),
-        "PYTHONPATH": pythonpath,
-    }
 
 
 def stdio_params(cwd: Path, database_url: str, agent: str) -> StdioServerParameters:
@@ -39,7 +26,7 @@ def stdio_params(cwd: Path, database_url: str, agent: str) -> StdioServerParamet
         command=PASSMUSTER[0],
         args=[*PASSMUSTER[1:], "--database-url", database_url, "mcp", "--as", agent],
         cwd=str(cwd),
-        env=_child_env(),
+        env=passmuster_env(PASSMUSTER_ACTOR="someone-else"),
     )
 
 

@@ -15,6 +15,7 @@ from passmuster.monitor.channel_status import channels, enable_channel
 from passmuster.monitor.configuration import load_setup
 from passmuster.monitor.scheduler import Monitor
 from passmuster.usecases.desk import Desk
+from tests.child_process import passmuster_env
 from tests.monitor.helpers import FAST
 from tests.monitor.servers import Receiver, free_port
 
@@ -123,7 +124,7 @@ def _cli(cwd: Path, desk: Desk, *args: str) -> list[dict[str, object]]:
     done = subprocess.run(
         [sys.executable, "-m", "passmuster", *args],
         cwd=cwd,
-        env={"PASSMUSTER_DATABASE_URL": desk.url, "PATH": "/usr/bin:/bin"},
+        env=passmuster_env(PASSMUSTER_DATABASE_URL=desk.url),
         capture_output=True,
         text=True,
         timeout=60,
@@ -142,7 +143,7 @@ def test_notify_enable_on_the_command_line(desk: Desk, tmp_path: Path) -> None:
     done = subprocess.run(
         [sys.executable, "-m", "passmuster", "notify", "enable", "pager"],
         cwd=tmp_path,
-        env={"PASSMUSTER_DATABASE_URL": desk.url, "PATH": "/usr/bin:/bin"},
+        env=passmuster_env(PASSMUSTER_DATABASE_URL=desk.url),
         capture_output=True,
         text=True,
         timeout=60,
@@ -153,7 +154,7 @@ def test_notify_enable_on_the_command_line(desk: Desk, tmp_path: Path) -> None:
     unknown = subprocess.run(
         [sys.executable, "-m", "passmuster", "notify", "enable", "pagr"],
         cwd=tmp_path,
-        env={"PASSMUSTER_DATABASE_URL": desk.url, "PATH": "/usr/bin:/bin"},
+        env=passmuster_env(PASSMUSTER_DATABASE_URL=desk.url),
         capture_output=True,
         text=True,
         timeout=60,

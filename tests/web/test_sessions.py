@@ -17,6 +17,7 @@ from itsdangerous import URLSafeTimedSerializer
 
 from passmuster.usecases.sessions import SESSION_PREFIX
 from passmuster.usecases.tokens import TokenStore
+from tests.child_process import passmuster_env
 from web.helpers import Site
 
 
@@ -78,7 +79,7 @@ def test_each_login_is_its_own_session(site: Site) -> None:
 def _cli(site: Site, sqlite_url: str, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "passmuster", *args],
-        env={"PASSMUSTER_DATABASE_URL": sqlite_url, "PATH": "/usr/bin:/bin"},
+        env=passmuster_env(PASSMUSTER_DATABASE_URL=sqlite_url),
         capture_output=True,
         text=True,
         timeout=60,
