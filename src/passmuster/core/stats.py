@@ -13,7 +13,7 @@ import dataclasses
 import json
 import statistics
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -295,8 +295,7 @@ class DeskCounts:
     issues with a resolution time; `acknowledgements`: microseconds from each acknowledged
     issue's clock start to its acknowledgement; `attainment`: per clock, how many were met,
     missed and pending; `active`: (number, title, status, severity, priority) of the active
-    issues, by number within each severity (in any order of severities); `services`:
-    (service, active issues).
+    issues, most severe first, then by number; `services`: (service, active issues).
     """
 
     counts: Sequence[tuple[str, str, str, str, bool, int]]
@@ -370,6 +369,10 @@ def stats_from_counts(
             found[str(row[index])] += row[5]
         return {key: found.get(key, 0) for key in order}
 
+    matrix: dict[str, list[IssueRef]] = {p.value: [] for p in Priority}
+    matrix["unset"] = []
+    for number, title, status, severity, priority in counted.active:
+        matrix[priority or "unset"].append(IssueRef(number, title, status, severity))
     sla = []
     for name in ("respond", "resolve"):
         tally_ = counted.attainment.get(name, Counter[str]())
@@ -388,7 +391,7 @@ def stats_from_counts(
         by_status=by(2, [s.value for s in Status]),
         by_severity=by(1, _SEVERITIES),
         by_type=by(3, [t.value for t in IssueType]),
-        priority_matrix=_matrix(counted.active),
+        priority_matrix=matrix,
         sla=sla,
         mtta_hours=_mean([hours_of(m) for m in counted.acknowledgements]),
         mttr_hours=totals.avg_resolution_hours,
@@ -397,30 +400,6 @@ def stats_from_counts(
             for name, n in sorted(counted.services, key=lambda kv: (-kv[1], kv[0]))[:10]
         ],
     )
-
-
-def _matrix(active: Iterable[tuple[int, str, str, str, str | None]]) -> dict[str, list[IssueRef]]:
-    """The priority matrix from active issues by number within each severity: each priority's
-    issues most severe first, then by number (as `tally` orders them)."""
-    order = [*_SEVERITIES]
-    groups: dict[str | None, dict[str, list[IssueRef]]] = {}
-    for number, title, status, severity, priority in active:
-        by_severity = groups.get(priority)
-        if by_severity is None:
-            by_severity = groups[priority] = {}
-        refs = by_severity.get(severity)
-        if refs is None:
-            refs = by_severity[severity] = []
-            if severity not in order:
-                order.append(severity)
-        refs.append(IssueRef(number, title, status, severity))
-    matrix: dict[str, list[IssueRef]] = {p.value: [] for p in Priority}
-    matrix["unset"] = []
-    for priority, by_severity in groups.items():
-        refs = matrix[priority or "unset"]
-        for severity in order:
-            refs += by_severity.get(severity, ())
-    return matrix
 
 
 def attainment_state(status: SlaStatus | None) -> str | None:
