@@ -10,18 +10,21 @@ catalog are imported by the functions that write or read them: a listing needs n
 from __future__ import annotations
 
 import dataclasses
+import json
 import operator
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import (
+    JSON,
     ColumnElement,
     Connection,
     Row,
     Select,
+    Text,
     bindparam,
     delete,
     exists,
@@ -29,6 +32,7 @@ from sqlalchemy import (
     insert,
     or_,
     select,
+    type_coerce,
     update,
 )
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -67,6 +71,7 @@ from passmuster.storage.issue_tables import (
     issues,
     services,
 )
+from passmuster.storage.types import UTCDateTime, utc_datetime
 
 if TYPE_CHECKING:
     from passmuster.core.catalog import Service
@@ -77,6 +82,7 @@ _NO_PRIORITY_RANK = len(Priority)
 # The vocabularies' `rank` properties list the enum on every call; a bulk filing asks 10,000 times.
 _SEVERITY_RANK = {s: s.rank for s in Severity}
 _PRIORITY_RANK = {p: p.rank for p in Priority}
+_V = TypeVar("_V", IssueType, Severity, Priority, Status, CloseReason)
 
 # --- prebuilt statements ------------------------------------------------------------------------
 
@@ -330,16 +336,35 @@ def write_issue(
 # --- issues: reading ------------------------------------------------------------------------
 
 
+def _vocabulary(kind: type[_V]) -> Callable[[str], _V]:
+    """`kind(value)` through a dict: an enum's own call costs several times a dict lookup, and
+    reading 10,000 issues makes 50,000 of them. An unknown value still raises as the enum does."""
+    members = {m.value: m for m in kind}
+
+    def member(value: str) -> _V:
+        found = members.get(value)
+        return kind(value) if found is None else found
+
+    return member
+
+
+_TYPE_OF = _vocabulary(IssueType)
+_SEVERITY_OF = _vocabulary(Severity)
+_PRIORITY_OF = _vocabulary(Priority)
+_STATUS_OF = _vocabulary(Status)
+_CLOSE_REASON_OF = _vocabulary(CloseReason)
+
+
 def _scalars(m: Any) -> dict[str, Any]:
     """The fields every reading of an issue row fills, summaries included."""
     return {
         "number": m["number"],
         "title": m["title"],
-        "type": IssueType(m["type"]),
-        "severity": Severity(m["severity"]),
-        "priority": Priority(m["priority"]) if m["priority"] else None,
-        "status": Status(m["status"]),
-        "close_reason": CloseReason(m["close_reason"]) if m["close_reason"] else None,
+        "type": _TYPE_OF(m["type"]),
+        "severity": _SEVERITY_OF(m["severity"]),
+        "priority": _PRIORITY_OF(m["priority"]) if m["priority"] else None,
+        "status": _STATUS_OF(m["status"]),
+        "close_reason": _CLOSE_REASON_OF(m["close_reason"]) if m["close_reason"] else None,
         "component": m["component"],
         "reporter": m["reporter"],
         "assignee": m["assignee"],
@@ -360,10 +385,46 @@ def _scalars(m: Any) -> dict[str, Any]:
     }
 
 
-def _row_to_issue(row: Row[Any]) -> Issue:
+class _RawValues:
+    """Turns the raw JSON and time columns of issue rows into values, for one read.
+
+    Full issue rows select those columns without SQLAlchemy's result conversion (see
+    `_ISSUE_COLUMNS`): its per-value conversion functions were half the time of reading
+    10,000 issues. The values come out the same: times through `utc_datetime`, the function
+    the column type itself converts with, each distinct text once (an import stamps thousands
+    of issues with one clock); JSON decoded with `json.loads` where the driver hands over text
+    (SQLite, as SQLAlchemy's JSON type does there), taken as given where the driver already
+    decodes it (PostgreSQL through psycopg, where SQLAlchemy does nothing either).
+    """
+
+    def __init__(self, connection: Connection) -> None:
+        self.times: dict[Any, datetime | None] = {}
+        self.decode = connection.dialect.name == "sqlite"
+
+    def convert(self, m: dict[str, Any]) -> None:
+        times = self.times
+        for name in _TIME_NAMES:
+            value = m[name]
+            if value is not None:
+                moment = times.get(value)
+                if moment is None:
+                    moment = times[value] = utc_datetime(value)
+                m[name] = moment
+        if self.decode:
+            texts = [m[name] for name in _JSON_NAMES]
+            # The row's JSON texts decoded as one array: one call instead of five, and the same
+            # values, since each is a whole JSON text. Anything else (a NULL) goes one by one.
+            values = json.loads(f"[{','.join(texts)}]") if None not in texts else []
+            if len(values) != len(texts):
+                values = [None if t is None else json.loads(t) for t in texts]
+            m.update(zip(_JSON_NAMES, values, strict=True))
+
+
+def _row_to_issue(row: Row[Any], raw: _RawValues) -> Issue:
     # A plain dict of the row (every caller selects _ISSUE_COLUMNS): a row mapping's lookup by
     # name costs ten times a dict's, and hydrating 10,000 issues looks up 400,000 names.
     m = dict(zip(_ISSUE_NAMES, row, strict=True))
+    raw.convert(m)
     return Issue(
         **_scalars(m),
         description=m["description"],
@@ -382,41 +443,81 @@ def _row_to_issue(row: Row[Any]) -> Issue:
     )
 
 
-_ISSUE_COLUMNS = [c for c in issues.c if c.name not in ("search_vector", "opened_at", "is_active")]
+# The JSON and time columns are selected as plain text columns (`type_coerce` renders no SQL,
+# it only leaves SQLAlchemy's result conversion out) and converted by `_RawValues`.
+_ISSUE_COLUMNS = [
+    type_coerce(c, Text()).label(c.name) if isinstance(c.type, JSON | UTCDateTime) else c
+    for c in issues.c
+    if c.name not in ("search_vector", "opened_at", "is_active")
+]
 _ISSUE_NAMES = tuple(c.name for c in _ISSUE_COLUMNS)
+_TIME_NAMES = tuple(
+    c.name for c in issues.c if isinstance(c.type, UTCDateTime) and c.name in _ISSUE_NAMES
+)
+_JSON_NAMES = tuple(c.name for c in issues.c if isinstance(c.type, JSON))
+
+# An issue read whose numbers fill at least half of their range reads the side tables (services,
+# labels, links) over that range, skipping the rows of issues it did not select: for a whole
+# desk, three plain queries instead of three with 500 bound numbers for every 500 issues, which
+# took a quarter of the time of reading 10,000 issues.
+_RANGE_SPREAD = 2
 
 
 def _hydrate(connection: Connection, rows: Sequence[Row[Any]]) -> list[Issue]:
-    found = [_row_to_issue(r) for r in rows]
+    raw = _RawValues(connection)
+    found = [_row_to_issue(r, raw) for r in rows]
     if not found:
         return found
     by_number = {i.number: i for i in found}
-    numbers = list(by_number)
-    for start in range(0, len(numbers), _CHUNK):
-        chunk = numbers[start : start + _CHUNK]
-        svc = connection.execute(
-            select(issue_services.c.issue_number, services.c.name)
-            .join(services, services.c.id == issue_services.c.service_id)
-            .where(issue_services.c.issue_number.in_(chunk))
-            .order_by(issue_services.c.issue_number, issue_services.c.position)
-        )
-        for number, name in svc:
-            by_number[number].services.append(name)
-        lab = connection.execute(
-            select(issue_labels.c.issue_number, issue_labels.c.label)
-            .where(issue_labels.c.issue_number.in_(chunk))
-            .order_by(issue_labels.c.issue_number, issue_labels.c.position)
-        )
-        for number, label in lab:
-            by_number[number].labels.append(label)
-        lnk = connection.execute(
-            select(issue_links.c.issue_number, issue_links.c.kind, issue_links.c.target)
-            .where(issue_links.c.issue_number.in_(chunk))
-            .order_by(issue_links.c.id)
-        )
-        for number, kind, target in lnk:
-            by_number[number].links.append(Link(LinkKind(kind), target))
+    numbers = sorted(by_number)
+    low, high = numbers[0], numbers[-1]
+    if len(numbers) > _CHUNK and high - low < _RANGE_SPREAD * len(numbers):
+        _add_side_rows(connection, by_number, range(low, high + 1))
+    else:
+        for start in range(0, len(numbers), _CHUNK):
+            _add_side_rows(connection, by_number, numbers[start : start + _CHUNK])
     return found
+
+
+def _add_side_rows(
+    connection: Connection, by_number: dict[int, Issue], numbers: list[int] | range
+) -> None:
+    """Fill the services, labels and links of the issues in `by_number` from the side rows of
+    `numbers` (a list, or a whole range); rows of issues not in `by_number` are skipped."""
+
+    def where(column: ColumnElement[int]) -> ColumnElement[bool]:
+        if isinstance(numbers, range):
+            return column.between(numbers.start, numbers.stop - 1)
+        return column.in_(numbers)
+
+    svc = connection.execute(
+        select(issue_services.c.issue_number, services.c.name)
+        .join(services, services.c.id == issue_services.c.service_id)
+        .where(where(issue_services.c.issue_number))
+        .order_by(issue_services.c.issue_number, issue_services.c.position)
+    ).all()
+    for number, name in svc:
+        issue = by_number.get(number)
+        if issue is not None:
+            issue.services.append(name)
+    lab = connection.execute(
+        select(issue_labels.c.issue_number, issue_labels.c.label)
+        .where(where(issue_labels.c.issue_number))
+        .order_by(issue_labels.c.issue_number, issue_labels.c.position)
+    ).all()
+    for number, label in lab:
+        issue = by_number.get(number)
+        if issue is not None:
+            issue.labels.append(label)
+    lnk = connection.execute(
+        select(issue_links.c.issue_number, issue_links.c.kind, issue_links.c.target)
+        .where(where(issue_links.c.issue_number))
+        .order_by(issue_links.c.id)
+    ).all()
+    for number, kind, target in lnk:
+        issue = by_number.get(number)
+        if issue is not None:
+            issue.links.append(Link(LinkKind(kind), target))
 
 
 _SUMMARY_COLUMNS = [

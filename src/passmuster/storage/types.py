@@ -30,14 +30,21 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value
 
     def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        if isinstance(value, str):
-            value = datetime.fromisoformat(value)
-        assert isinstance(value, datetime)
-        if value.tzinfo is None:
-            return value.replace(tzinfo=UTC)
-        return value.astimezone(UTC)
+        return utc_datetime(value)
+
+
+def utc_datetime(value: Any) -> datetime | None:
+    """A stored time as an aware UTC datetime: SQLite gives the ISO text written above (or,
+    through SQLAlchemy's own conversion, a naive datetime), PostgreSQL an aware datetime.
+    Bulk reads that select the raw column call this themselves (storage.issue_store)."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    assert isinstance(value, datetime)
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
 
 
 class SearchVector(TypeDecorator[Any]):
