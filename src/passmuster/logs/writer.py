@@ -140,7 +140,7 @@ def _safe_body(text: str) -> bool:
     """Survives verbatim as the body of a `###` subsection."""
     if not text or trim_blank(text) != text or repair_mojibake(text) != text:
         return False
-    if _UNWRITABLE.search(text) or text.startswith("~~~"):
+    if "\x00" in text or "\r" in text or text.startswith("~~~"):  # what _UNWRITABLE finds
         return False
     if _STRUCTURE_START.match(text) is None and _STRUCTURE_AFTER_BREAK.search(text) is None:
         return True  # no line that could open a heading, fence, bold line or comment
@@ -162,7 +162,7 @@ _RUNS = {"`": re.compile("`+"), "~": re.compile("~+")}
 
 
 def _fence(text: str, char: str, info: str = "") -> str:
-    longest = max((len(m) for m in _RUNS[char].findall(text)), default=0)
+    longest = max((len(m) for m in _RUNS[char].findall(text)), default=0) if char in text else 0
     marker = char * max(3, longest + 1)
     return f"{marker}{info}\n{text}\n{marker}"
 
@@ -174,6 +174,18 @@ def _body(text: str) -> str:
 def _visible(value: str) -> str:
     """A one-line, trimmed rendering of any value (the exact one then goes in the comment);
     control characters show as `\\x1b` (core.visible), line breaks as spaces."""
+    if (
+        value.isascii()
+        and value.isprintable()
+        and "  " not in value
+        and "**" not in value
+        and value
+        and value[0] != " "
+        and value[-1] != " "
+    ):
+        # Printable ASCII has no control character and no whitespace but the space: a value
+        # without a run of spaces, an end space or `**` is shown as it is (most titles).
+        return value
     flat = " ".join(_STRUCTURE_CHARS.sub(" ", escape_controls(value)).split())
     return flat.replace("**", "*\u200b*") or "-"
 
@@ -210,7 +222,10 @@ _META_JSON = json.JSONEncoder(ensure_ascii=True, sort_keys=True, separators=(","
 
 
 def meta_comment(meta: dict[str, Any]) -> str:
-    text = _META_JSON.encode(_jsonable(meta))
+    if all(type(v) in _PLAIN_JSON for v in meta.values()):
+        text = _META_JSON.encode(meta)  # the usual comment: number, source, original ID
+    else:
+        text = _META_JSON.encode(_jsonable(meta))
     safe = text.replace("--", "-\\u002d")
     return f"<!-- passmuster: {safe} -->"
 
@@ -614,6 +629,8 @@ def render_log(
         raise ParseError(str(template), None, f"template error: {exc}") from None
     if notes:
         text = text.rstrip("\n") + "\n\n" + render_notes(notes)
+    if text.endswith("\n") and not text.endswith("\n\n"):
+        return text  # already ends in one line break: no copy of the whole log to make it so
     return text.rstrip("\n") + "\n"
 
 
