@@ -251,7 +251,8 @@ class _FieldLines:
         value = getattr(self.issue, spec.attr)
         if value is None:
             return
-        line, shown = _choice_line(spec.attr, value, self.issue.original_values.get(spec.attr))
+        original = self.issue.original_values.get(spec.attr)
+        line, shown = _choice_line(spec.attr, type(value).__qualname__, value, original)
         self.out.append(line)
         if shown is not None:
             self.originals[spec.attr] = shown
@@ -318,7 +319,9 @@ _LINE_SPECS = {spec.attr: spec for spec in LINE_FIELDS}
 
 
 @functools.lru_cache(maxsize=4096)
-def _choice_line(attr: str, value: Any, original: str | None) -> tuple[str, str | None]:
+def _choice_line(attr: str, kind: type, value: Any, original: str | None) -> tuple[str, str | None]:
+    """`kind` is the value's type, only for the cache: a vocabulary member equals its plain
+    string, and whether an original spelling reads back depends on which of them it is."""
     spec = _LINE_SPECS[attr]
     assert spec.choice is not None
     canonical = spec.choice.display[value]
