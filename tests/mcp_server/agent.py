@@ -12,9 +12,10 @@ import json
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+# Run as a script: the repository's root makes `tests` importable, as it is under pytest.
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from mcp_server.helpers import call, http_agent, stdio_agent
+from tests.mcp_server.helpers import call, http_agent, stdio_agent
 
 
 async def main(argv: list[str]) -> None:
