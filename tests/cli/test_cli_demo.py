@@ -71,6 +71,10 @@ def _wait_until_serving(client: httpx.Client) -> None:
             time.sleep(0.1)
 
 
+def _sigint_as_default() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 class _Demo:
     """`passmuster demo` in a real process, read up to the line that shows the admin token."""
 
@@ -82,6 +86,9 @@ class _Demo:
             stdin=subprocess.DEVNULL,
             env={**os.environ, "COLUMNS": "200"},
             text=True,
+            # As a terminal starts it: a runner that launched these tests in the background
+            # (`cmd &` in a script) passes SIGINT on as ignored, and Ctrl-C is what is tested.
+            preexec_fn=_sigint_as_default,
         )
         assert self.process.stdout is not None
         lines: list[str] = []
