@@ -10,6 +10,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -297,3 +298,31 @@ def test_a_reader_failure_on_one_file_is_an_error_for_that_file_only(
     assert report.count("created") == 2
     (error,) = report.errors
     assert error.startswith(f"{other}: could not be read (IndexError") and "bug" in error
+
+
+def test_a_re_import_checks_only_the_issues_the_log_changed(
+    desk: Desk, log_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from passmuster.usecases import importing
+
+    import_logs(desk, [log_file], actor="ana", root=tmp_path)
+    seen: list[str] = []
+    real = importing.checked
+
+    def counting(draft: Any, limits: Any) -> Any:
+        seen.append(draft.title)
+        return real(draft, limits)
+
+    monkeypatch.setattr(importing, "checked", counting)
+    again = import_logs(desk, [log_file], actor="ana", root=tmp_path)
+    assert [e.action for e in again.issues] == ["unchanged", "unchanged"] and seen == []
+    log_file.write_text(LOG.replace("**Severity**: Low", "**Severity**: Medium"), encoding="utf-8")
+    edited = import_logs(desk, [log_file], actor="ana", root=tmp_path)
+    assert [e.action for e in edited.issues] == ["unchanged", "updated"]
+    assert seen == ["Slow search"]
+    # A change the desk's checks refuse is still refused, named by file and line.
+    pasted = LOG + "\n### Description\n" + "x" * 1_000_001 + "\n"
+    log_file.write_text(pasted, encoding="utf-8")
+    with pytest.raises(ParseError, match=r"ISSUES\.md:8: description is too long"):
+        import_logs(desk, [log_file], actor="ana", root=tmp_path)
+    assert desk.get(2).severity.value == "medium"

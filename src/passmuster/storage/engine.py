@@ -104,7 +104,10 @@ def create_desk_engine(url: str, **kwargs: Any) -> Engine:
     otherwise fail to open, unable to create its -shm file), and a write fails with SQLite's
     "readonly database", which the commands report as a read-only desk.
     """
+    from passmuster.storage.json_text import dumps
+
     parsed = make_url(url)
+    kwargs.setdefault("json_serializer", dumps)
     # The most recently used connection has the warmest page cache (SQLite keeps one per
     # connection), so hand that one out again.
     kwargs.setdefault("pool_use_lifo", True)

@@ -209,37 +209,59 @@ class ImportPlan:
 
 
 def plan_import(
-    desk: Desk | None,
-    logs: Sequence[ParsedLog],
-    *,
-    prefer_log: bool = False,
-    checks: Sequence[Checked] | None = None,
+    desk: Desk | None, logs: Sequence[ParsedLog], *, prefer_log: bool = False
 ) -> ImportPlan:
     """Match each parsed issue to the desk and work out, field by field, what changes.
-    `checks` are the drafts as `check_drafts` passed them, in the same order."""
+
+    Every draft the desk may write passes the desk's checks here, before anything is written
+    (`_checked`). A draft that says what its log said at the last import is not checked again:
+    it passed then, and nothing of it is written now (most of a re-import of an unchanged log).
+    """
     plans: list[_Plan] = []
     known: dict[str, _Log] = {}
-    passed = iter(checks) if checks is not None else None
     for log in logs:
         for parsed in log.issues:
             draft = parsed.draft
-            digests = field_digests(draft)
-            plan = _Plan(parsed, log.path, draft.source, None, None, Merge(), digests, None)
-            if passed is not None:
-                plan.checked = next(passed)
-            plans.append(plan)
-            if desk is None:
-                continue
-            if draft.source is None:
-                if parsed.number is not None:
-                    plan.existing = _same_unsourced(desk, parsed)
-            else:
+            state: _Log | None = None
+            record: ImportRecord | None = None
+            if desk is not None and draft.source is not None:
                 state = known.get(draft.source)
                 if state is None:
                     state = known[draft.source] = _Log.read(desk, draft.source)
-                plan.record = state.records.get(parsed.key)
-                if plan.record is not None and plan.record.digests == digests:
+                record = state.records.get(parsed.key)
+            if record is not None:
+                digests = field_digests(draft)
+                if record.digests == digests:
                     # The log says what it said last time: nothing of it to merge.
+                    assert state is not None
+                    state.matched.add(record.number)
+                    plans.append(
+                        _Plan(
+                            parsed,
+                            log.path,
+                            draft.source,
+                            None,
+                            record.number,
+                            Merge(),
+                            digests,
+                            record,
+                        )
+                    )
+                    continue
+            passed = _checked(log, parsed)
+            # The checks may have given a value its field's form (a severity written as text,
+            # a service named twice): the digests are of the draft as the desk would keep it.
+            digests = field_digests(passed.draft)
+            plan = _Plan(parsed, log.path, draft.source, None, None, Merge(), digests, record)
+            plan.checked = passed
+            plans.append(plan)
+            if desk is None:
+                continue
+            if state is None:
+                if parsed.number is not None:
+                    plan.existing = _same_unsourced(desk, parsed)
+            else:
+                if plan.record is not None and plan.record.digests == digests:
                     plan.number = plan.record.number
                     state.matched.add(plan.number)
                     continue
@@ -258,6 +280,19 @@ def plan_import(
                 )
     removed, unrecorded = _removed(known, logs)
     return ImportPlan(plans, removed, unrecorded)
+
+
+def _checked(log: ParsedLog, parsed: ParsedIssue) -> Checked:
+    """What the desk would refuse, found before anything is written and named by file:line.
+
+    The desk's own checks with the limits of what it stores (core.limits.STORED): an import
+    keeps long headings and pasted logs no form would take. The draft comes back as checked,
+    so the desk files it without checking it again.
+    """
+    try:
+        return checked(parsed.draft, STORED)
+    except PassmusterError as exc:
+        raise ParseError(log.path, parsed.line, exc.message) from None
 
 
 def _get(desk: Desk, number: int) -> Issue | None:
@@ -341,23 +376,6 @@ def _update(desk: Desk, plan: _Plan, existing: Issue, *, actor: str) -> None:
     if changes or status is not None:
         # Which log line the change came from, for the issue's timeline.
         desk.record_event(number, "imported", actor=actor, field="source", new=_where(plan))
-
-
-def check_drafts(logs: Sequence[ParsedLog]) -> list[Checked]:
-    """What the desk would refuse, found before anything is written and named by file:line.
-
-    The desk's own checks with the limits of what it stores (core.limits.STORED): an import
-    keeps long headings and pasted logs no form would take. Returns every draft as checked, in
-    order, so the desk files them without checking them again.
-    """
-    passed: list[Checked] = []
-    for log in logs:
-        for parsed in log.issues:
-            try:
-                passed.append(checked(parsed.draft, STORED))
-            except PassmusterError as exc:
-                raise ParseError(log.path, parsed.line, exc.message) from None
-    return passed
 
 
 def apply_plan(desk: Desk, whole: ImportPlan, *, actor: str) -> dict[int, int]:
@@ -474,8 +492,7 @@ def _import_logs(
             "nothing imported: " + ("; ".join(errors) if errors else "no log files given"),
             report,
         )
-    passed = check_drafts(logs)
-    whole = plan_import(desk, logs, prefer_log=prefer == "log", checks=passed)
+    whole = plan_import(desk, logs, prefer_log=prefer == "log")
     numbers: dict[int, int] = {}
     if not dry_run:
         assert desk is not None
