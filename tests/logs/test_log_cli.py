@@ -55,6 +55,49 @@ def test_import_prints_a_report_and_json(run: Run, desk_dir: Path, fixture_log: 
     assert any(note["title"] == "Priority Matrix" for note in report["notes"])
 
 
+def _log_of(count: int, *, slow: int | None = None) -> str:
+    parts = ["# Team log\n"]
+    for n in range(1, count + 1):
+        severity = "Medium" if n == slow else "Low"
+        parts.append(f"\n## Issue #{n:04d} - Service {n} times out\n**Status**: Open\n")
+        parts.append(f"**Severity**: {severity}\n")
+    return "".join(parts)
+
+
+def test_a_large_report_lists_what_changed_and_counts_the_rest(
+    run: Run, desk_dir: Path, tmp_path: Path
+) -> None:
+    from passmuster.cli.logs import LISTED_ISSUES
+
+    count = LISTED_ISSUES + 50
+    log = tmp_path / "BIG.md"
+    log.write_text(_log_of(count), encoding="utf-8")
+
+    def rows(out: str) -> list[str]:
+        return [line for line in out.splitlines() if line.startswith("│ #")]
+
+    code, out, _ = run("import", str(log))
+    assert code == 0
+    listed = rows(out)
+    assert len(listed) == LISTED_ISSUES and all(" created " in row for row in listed)
+    assert listed[0].startswith("│ #001  │ BIG.md:3 #0001 ")
+    assert "50 more issues not listed; --json lists every one" in out
+    assert f"{count} created" in out
+
+    code, out, _ = run("import", str(log))
+    assert rows(out) == [] and f"{count} issues, all unchanged, not listed" in out
+    assert out.rstrip().endswith(f"{count} unchanged, 0 log notes kept in this report, 0 warnings")
+
+    log.write_text(_log_of(count, slow=222), encoding="utf-8")
+    code, out, _ = run("import", str(log))
+    (row,) = rows(out)
+    assert "#222" in row and " updated " in row and "severity" in row
+    assert f"{count - 1} more issues not listed" in out
+
+    code, out, _ = run("import", "--json", str(log))
+    assert len(json.loads(out)["issues"]) == count
+
+
 def test_dry_run_works_without_a_desk_and_writes_nothing(
     run: Run, tmp_path: Path, fixture_log: FixtureLog
 ) -> None:

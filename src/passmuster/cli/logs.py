@@ -21,7 +21,7 @@ from passmuster.cli._output import (
 )
 
 if TYPE_CHECKING:
-    from passmuster.logs.model import ImportReport
+    from passmuster.logs.model import ImportReport, ReportEntry
     from passmuster.usecases.desk import Desk
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, rich_markup_mode=None)
@@ -165,16 +165,31 @@ def _summary(report: ImportReport) -> dict[str, int]:
     return counts
 
 
+# A report of more issues than this lists those the import changed, this many at most: no
+# terminal shows more, and laying out a table of 10,000 rows took Rich longer than the import.
+# The summary line counts every issue, and `--json` lists each one.
+LISTED_ISSUES = 200
+
+
+def _listed_issues(report: ImportReport) -> list[ReportEntry]:
+    """The issues the text report lists: all of a small report; of a large one, those that
+    were not unchanged, up to LISTED_ISSUES."""
+    if len(report.issues) <= LISTED_ISSUES:
+        return list(report.issues)
+    return [entry for entry in report.issues if entry.action != "unchanged"][:LISTED_ISSUES]
+
+
 def _print_report(report: ImportReport) -> None:
     from rich.markup import escape
     from rich.table import Table
 
     out = console()
-    if report.issues:
+    listed = _listed_issues(report)
+    if listed:
         table = Table(title="Dry run: nothing written" if report.dry_run else None)
         for column in ("Issue", "Log", "Title", "Action", "Fields"):
             table.add_column(column)
-        for entry in report.issues:
+        for entry in listed:
             number = f"#{entry.number:03d}" if entry.number else "-"
             fields = ", ".join(entry.changed) if entry.changed else str(len(entry.filled))
             table.add_row(
@@ -185,6 +200,10 @@ def _print_report(report: ImportReport) -> None:
                 escape(fields),
             )
         out.print(table)
+    if len(listed) < len(report.issues):
+        rest = len(report.issues) - len(listed)
+        what = f"{rest} more issues" if listed else f"{rest} issues, all unchanged,"
+        out.print(f"{what} not listed; --json lists every one")
     for note in report.notes:
         out.print(f"[dim]note  {escape(Path(note.path).name)}:{note.line} {escape(note.title)}[/]")
     _print_warnings(report)
