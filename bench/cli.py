@@ -124,7 +124,7 @@ def main(argv: list[str]) -> None:
     _BASELINE_ENV = _tree_env(Path(baseline).resolve()) if baseline else None
 
     backlog = install_backlog()
-    print(f"passmuster: {PASSMUSTER} running {_measured_source(_env())}")
+    print(f"passmuster: {PASSMUSTER} running {_measured_source(command_env())}")
     if _BASELINE_ENV is not None:
         print(f"baseline: {PASSMUSTER} running {_measured_source(_BASELINE_ENV)}")
     print(f"Backlog.md: {backlog or 'not available (npm install failed); passmuster only'}")
@@ -299,7 +299,7 @@ _baseline_timings: list[Timing] = []
 
 def _tree_env(tree: Path) -> dict[str, str]:
     """The environment that makes the passmuster script run `tree`'s code."""
-    env = _env()
+    env = command_env()
     env["PYTHONPATH"] = os.pathsep.join([str(tree / "src"), str(tree)])
     return env
 
@@ -327,7 +327,7 @@ def _last_baseline() -> Timing | None:
     return _baseline_timings[-1] if _BASELINE_ENV is not None and _baseline_timings else None
 
 
-def _env() -> dict[str, str]:
+def command_env() -> dict[str, str]:
     # PYTHONDONTWRITEBYTECODE would make every run compile passmuster's modules from source; an
     # installed passmuster has its bytecode cached, as the first (unmeasured) run writes it here.
     env = {
@@ -340,10 +340,10 @@ def _env() -> dict[str, str]:
     return env
 
 
-def _run(command: Sequence[str], cwd: Path, env: dict[str, str] | None = None) -> Timing:
+def run_timed(command: Sequence[str], cwd: Path, env: dict[str, str] | None = None) -> Timing:
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
-    done = subprocess.run(list(command), cwd=cwd, env=env or _env(), capture_output=True)
+    done = subprocess.run(list(command), cwd=cwd, env=env or command_env(), capture_output=True)
     wall = (time.perf_counter() - started) * 1000
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if done.returncode != 0:
@@ -373,20 +373,20 @@ def _compare(
     baseline's passmuster with them, when there is one: its median goes to `_baseline_timings`)."""
     base_env = _BASELINE_ENV
     if warm:  # the first run of each reads the files into the page cache; not counted
-        _run(ours(), desk)
+        run_timed(ours(), desk)
         if theirs and backlog_folder:
-            _run(theirs(), backlog_folder)
+            run_timed(theirs(), backlog_folder)
         if base_env is not None:
-            _run(ours(), desk, base_env)
+            run_timed(ours(), desk, base_env)
     mine: list[Timing] = []
     peer: list[Timing] = []
     base: list[Timing] = []
     for _ in range(runs):
-        mine.append(_run(ours(), desk))
+        mine.append(run_timed(ours(), desk))
         if theirs and backlog_folder:
-            peer.append(_run(theirs(), backlog_folder))
+            peer.append(run_timed(theirs(), backlog_folder))
         if base_env is not None:
-            base.append(_run(ours(), desk, base_env))
+            base.append(run_timed(ours(), desk, base_env))
     if base:
         _baseline_timings.append(_median(base))
     return _median(mine), (_median(peer) if peer else None)
