@@ -131,3 +131,48 @@ def test_list_shows_sla_badges_for_short_and_long_listings(desk_folder: Path, ru
         )
     long_listing = run("list", "--limit", "0").stdout
     assert _badge_of(long_listing, "#003") == "respond breached"
+
+
+def test_sla_lists_the_most_overdue_clocks_and_counts_them_all(
+    desk_folder: Path, run: Run, run_json: Any, monkeypatch: Any
+) -> None:
+    from passmuster.cli import reports
+
+    monkeypatch.setattr(reports, "SLA_LISTED", 3)  # in process: the text default is read per run
+    now = datetime.now(UTC)
+    with Desk.open(desk_folder / ".passmuster" / "desk.db") as desk:
+        desk.file_many(
+            [
+                IssueDraft(
+                    title=f"Worker {n} misses REDIS_URL",
+                    severity=Severity.HIGH,
+                    reported_at=now - timedelta(days=n),
+                )
+                for n in range(1, 6)
+            ],
+            actor="coordinator",
+        )
+    every = run_json("sla")
+    assert len(every) == 10  # two clocks each, all breached, with --json every one
+    text = run("sla").stdout
+    rows = [line for line in text.splitlines() if line.startswith("#0")]
+    # Most overdue first: the issue reported five days ago leads.
+    assert [row.split()[0] for row in rows] == [f"#{every[i]['number']:03d}" for i in range(3)]
+    assert rows[0].startswith("#005")
+    assert "7 more not listed: --limit 0 lists every one" in text
+    assert text.rstrip().endswith("10 breached, 0 at risk")
+    assert (
+        len(
+            [
+                line
+                for line in run("sla", "--limit", "0").stdout.splitlines()
+                if line.startswith("#0")
+            ]
+        )
+        == 10
+    )
+    assert [c["number"] for c in run_json("sla", "--limit", "2")] == [
+        c["number"] for c in every[:2]
+    ]
+    run("sla", "--limit", "1", "--fail-on-breach", code=1)
+    assert "--limit" in run("sla", "--limit", "-1", code=2).stderr

@@ -41,12 +41,27 @@ app = typer.Typer(no_args_is_help=True, add_completion=False, rich_markup_mode=N
 # --- sla ------------------------------------------------------------------------------------
 
 
+# The clocks a text report lists unless told: the most overdue, as many as a screen shows. A
+# desk far behind has tens of thousands, and laying those out took Rich minutes.
+SLA_LISTED = 50
+
+
 @app.command("sla")
 def sla_command(
     fail_on_breach: Annotated[
         bool,
         typer.Option("--fail-on-breach", help="Exit 1 when any issue is in breach (for cron/CI)."),
     ] = False,
+    limit: Annotated[
+        int | None,
+        typer.Option(
+            "--limit",
+            min=0,
+            help=f"List at most this many clocks, most overdue first (0: every one). Unless "
+            f"given: {SLA_LISTED} as text, every one with --json.",
+            show_default=False,
+        ),
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Issues at risk of or in breach of their SLA.
@@ -54,16 +69,22 @@ def sla_command(
     Two clocks per issue: respond (until acknowledged) and resolve. Both run from the report
     time and stop while the issue waits in a pause status (blocked, by default). The limits come
     from [sla] in passmuster.toml. With --json, limit, elapsed and remaining are in seconds.
+    The counts and --fail-on-breach take every clock, listed or not.
     """
     with desk_session() as desk:
         clocks = desk.sla()
     breached = [c for c in clocks if c.state == "breached"]
+    if limit is None:
+        limit = 0 if as_json else SLA_LISTED
+    listed = clocks[:limit] if limit else clocks
     if as_json:
-        emit_json([_clock_json(c) for c in clocks])
+        emit_json([_clock_json(c) for c in listed])
     elif not clocks:
         say("[green]Every active issue is within its SLA.[/]")
     else:
-        console().print(_sla_table(clocks))
+        console().print(_sla_table(listed))
+        if len(listed) < len(clocks):
+            say(f"{len(clocks) - len(listed)} more not listed: --limit 0 lists every one")
         at_risk = len(clocks) - len(breached)
         say(f"{len(breached)} breached, {at_risk} at risk")
     if fail_on_breach and breached:
