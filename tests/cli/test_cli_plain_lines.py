@@ -3,7 +3,6 @@ bytes must be Rich's, piped or on a terminal, coloured or not, at any width, wha
 
 from __future__ import annotations
 
-import io
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 
@@ -13,17 +12,7 @@ from hypothesis import strategies as st
 
 from passmuster.cli import _output, frequent
 from passmuster.core.issues import Issue, IssueType, Lease, Severity, Status
-
-
-class _Terminal(io.StringIO):
-    def isatty(self) -> bool:
-        return True
-
-
-class _Pipe(io.StringIO):
-    def isatty(self) -> bool:
-        return False
-
+from tests.cli.helpers import printed
 
 # (stdout is a terminal, environment): piped, as agents and scripts read it, and on a terminal;
 # every setting Rich reads to choose colour and width.
@@ -44,28 +33,6 @@ ENVIRONMENTS = [
     (True, {"COLUMNS": "100", "TERM": "dumb"}),
     (True, {"COLUMNS": "100", "TTY_COMPATIBLE": "0"}),
 ]
-_RICH_ENV = ("COLUMNS", "NO_COLOR", "FORCE_COLOR", "TTY_COMPATIBLE", "TERM", "COLORTERM")
-
-
-def _printed(
-    monkeypatch: pytest.MonkeyPatch,
-    print_it: Callable[[], None],
-    *,
-    tty: bool,
-    env: dict[str, str],
-    through_rich: bool,
-) -> str:
-    with monkeypatch.context() as patch:
-        for name in _RICH_ENV:
-            patch.delenv(name, raising=False)
-        for name, value in env.items():
-            patch.setenv(name, value)
-        out = _Terminal() if tty else _Pipe()
-        patch.setattr("sys.stdout", out)
-        if through_rich:  # what every line did before: Rich's console
-            patch.setattr(_output, "_plain_console_width", lambda: None)
-        print_it()
-        return out.getvalue()
 
 
 def _issue(title: str, number: int = 28, severity: str = "high") -> Issue:
@@ -98,8 +65,8 @@ def _outputs(title: str, who: str, resolution: str) -> Iterator[Callable[[], Non
 def _same_as_rich(monkeypatch: pytest.MonkeyPatch, title: str, who: str, resolution: str) -> None:
     for tty, env in ENVIRONMENTS:
         for print_it in _outputs(title, who, resolution):
-            direct = _printed(monkeypatch, print_it, tty=tty, env=env, through_rich=False)
-            rich = _printed(monkeypatch, print_it, tty=tty, env=env, through_rich=True)
+            direct = printed(monkeypatch, print_it, tty=tty, env=env, through_rich=False)
+            rich = printed(monkeypatch, print_it, tty=tty, env=env, through_rich=True)
             assert direct == rich, (tty, env)
 
 

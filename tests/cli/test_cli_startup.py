@@ -149,6 +149,8 @@ def desk(tmp_path_factory: pytest.TempPathFactory) -> Path:
         # Their one-line reports in text are written without Rich.
         ["claim"],
         ["new", "Gateway times out on /healthz", "--severity", "low"],
+        # An issue whose text Rich prints as it is is laid out by hand (cli/_layout.py).
+        ["show", "1"],
     ],
     ids=lambda args: " ".join(args),
 )
@@ -190,12 +192,23 @@ def test_a_json_listing_computes_no_sla_clocks(desk: Path) -> None:
     assert "passmuster.core.sla" not in modules
 
 
-def test_show_and_new_in_text_load_rich_but_nothing_else_heavy(desk: Path) -> None:
+def test_show_in_text_lays_out_a_plain_issue_without_rich(desk: Path) -> None:
     modules, output = _imported(["show", "1"], desk)
     assert "Login fails after logout" in output
     assert "Seen after the last deploy." in output
-    # A one-line plain description needs neither a Markdown parser nor syntax highlighting.
-    assert _heavy(modules, also=("pygments",)) == []
+    assert "╭─ Timeline ─" in output
+    # A one-line plain description needs neither a Markdown parser nor Rich's layout.
+    assert _heavy(modules, also=("rich", "pygments", "passmuster.cli._drafts")) == []
+
+
+def test_show_in_text_still_renders_markdown_through_rich(desk: Path) -> None:
+    _, filed = _imported(
+        ["new", "Rendered", "--description", "**Bold** words\n\n- and a list", "--json"], desk
+    )
+    number = json.loads(filed)["issue"]["number"]
+    modules, output = _imported(["show", str(number)], desk)
+    assert "Bold words" in output
+    assert "rich.markdown" in modules
 
 
 def test_a_desk_at_the_newest_revision_opens_without_alembic(desk: Path) -> None:

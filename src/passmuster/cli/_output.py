@@ -16,7 +16,6 @@ import dataclasses
 import enum
 import functools
 import json
-import re
 import sys
 from collections.abc import Callable, Collection, Iterator, Mapping
 from contextlib import contextmanager
@@ -192,17 +191,16 @@ def _plain_console_width() -> int | None:
     return int(columns) if columns.isdigit() and int(columns) > 0 else None
 
 
-# Whatever Rich could print otherwise than as it is: characters outside printable ASCII (wide,
-# zero-width and control characters, tabs), markup and its escapes, and emoji codes (`:smile:`).
-_NOT_AS_IS = re.compile(r"[^\x20-\x7e\n]|[\[\\]|:\S*:")
-
-
 def _printed_as_is(text: str, width: int | None) -> bool:
     """Whether Rich prints `text` (as markup, escaped where it came from the desk) unchanged: no
-    character it renders otherwise, and no line it would wrap (`width` None: no wrapping)."""
-    if _NOT_AS_IS.search(text):
+    character it renders otherwise (`_layout.shown_as_is`), and no line it would wrap (`width`
+    None: no wrapping)."""
+    from passmuster.cli._layout import shown_as_is
+
+    lines = text.split("\n")
+    if not all(shown_as_is(line) for line in lines):
         return False
-    return width is None or all(len(line) <= width for line in text.split("\n"))
+    return width is None or all(len(line) <= width for line in lines)
 
 
 def warn(message: str) -> None:

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import click
 
@@ -37,7 +37,6 @@ from passmuster.core.visible import escape_controls
 
 if TYPE_CHECKING:
     from rich.console import Console, ConsoleOptions, RenderableType, RenderResult
-    from rich.table import Table
 
     from passmuster.core.findings import Occurrences
     from passmuster.core.issues import Comment, Event, Issue, IssueDraft, IssueQuery
@@ -384,7 +383,25 @@ def show_command(number: int, as_json: bool) -> None:
             }
         )
         return
-    for part in _issue_view(issue, comments, events, seen):
+    print_issue(issue, comments, events, seen, errors)
+
+
+def print_issue(
+    issue: Issue,
+    comments: Sequence[Comment],
+    events: Sequence[Event],
+    seen: Occurrences | None = None,
+    errors: ErrorSummary | None = None,
+) -> None:
+    """What `show` prints in text: laid out by hand when that gives Rich's bytes (see
+    `_plain_view`), else through Rich."""
+    parts = _issue_view(issue, comments, events, seen)
+    plain = _plain_view(parts) if errors is None else None
+    if plain is not None:
+        sys.stdout.write(plain)
+        sys.stdout.flush()
+        return
+    for part in _rich_view(parts):
         console().print(part)
     if errors is not None:
         console().print(f"[bold]Runtime errors[/]  {escape_markup(errors.line())}")
@@ -435,29 +452,70 @@ _LONG_FIELDS = (
 )
 
 
+# `show`'s view is described once, as parts (below), and laid out either by Rich or, when Rich
+# would print its text as it is, by hand (cli/_layout.py): the same bytes without importing Rich.
+# A span is text as the desk holds it, shown as it is, with the Rich style it is printed in.
+Span = tuple[str, str | None]
+
+
+class _Heading(NamedTuple):
+    """The rule the view starts with."""
+
+    spans: list[Span]
+
+
+class _Fields(NamedTuple):
+    """The fields, one per line: name and value."""
+
+    rows: list[tuple[str, list[Span]]]
+
+
+class _TextPanel(NamedTuple):
+    """Issue text, rendered as Markdown, in a panel."""
+
+    title: str
+    text: str
+
+
+class _CodePanel(NamedTuple):
+    """A verbatim error block in a panel."""
+
+    title: str
+    block: str
+
+
+class _LinesPanel(NamedTuple):
+    """Lines of text in a panel."""
+
+    title: str
+    lines: list[list[Span]]
+
+
+class _TablePanel(NamedTuple):
+    """A borderless table in a panel; a cell that is a string is issue text (Markdown)."""
+
+    title: str
+    rows: list[list[list[Span] | str]]
+
+
+_Part = _Heading | _Fields | _TextPanel | _CodePanel | _LinesPanel | _TablePanel
+
+
 def _issue_view(
     issue: Issue,
     comments: Sequence[Comment],
     events: Sequence[Event],
     seen: Occurrences | None = None,
-) -> list[Any]:
-    from rich.padding import Padding
-    from rich.panel import Panel
-    from rich.rule import Rule
-    from rich.table import Table
+) -> list[_Part]:
+    from passmuster.core.timeline import describe_event
 
-    parts: list[RenderableType] = [
-        Rule(f"[bold]{issue.ref}[/] {escape_markup(issue.title)}", align="left")
-    ]
-    grid = Table.grid(padding=(0, 2))
-    grid.add_column(style="dim", no_wrap=True)
-    grid.add_column()
-    status = styled(issue.status, STATUS_STYLE)
+    parts: list[_Part] = [_Heading([(issue.ref, "bold"), (f" {issue.title}", None)])]
+    status: list[Span] = [(issue.status.value, STATUS_STYLE.get(issue.status.value))]
     if issue.close_reason:
-        status += f" ({issue.close_reason.value})"
-    rows: list[tuple[str, str]] = [
+        status.append((f" ({issue.close_reason.value})", None))
+    rows: list[tuple[str, str | list[Span]]] = [
         ("Status", status),
-        ("Severity", styled(issue.severity, SEVERITY_STYLE)),
+        ("Severity", [(issue.severity.value, SEVERITY_STYLE.get(issue.severity.value))]),
         ("Priority", issue.priority.value if issue.priority else ""),
         ("Type", issue.type.value),
         ("Services", ", ".join(issue.services)),
@@ -475,82 +533,169 @@ def _issue_view(
         ("Seen by scans", _seen_text(seen)),
         ("Version", str(issue.version)),
     ]
-    for name, value in rows:
-        if value:
-            grid.add_row(name, value if name in ("Status", "Severity") else escape_markup(value))
-    parts.append(Padding(grid, (1, 0)))
+    parts.append(
+        _Fields(
+            [
+                (name, [(value, None)] if isinstance(value, str) else value)
+                for name, value in rows
+                if value
+            ]
+        )
+    )
 
     def long_text(fields: Sequence[tuple[str, str]]) -> None:
         for attr, heading in fields:
             text = getattr(issue, attr)
             if text:
-                parts.append(Panel(_markdown(text), title=heading, title_align="left"))
+                parts.append(_TextPanel(heading, text))
 
     long_text(_LONG_FIELDS[:2])  # description and impact come before the errors, as in the logs
-    if issue.error_details:
-        from rich.syntax import Syntax  # loads Pygments: only for issues that have error blocks
     for i, block in enumerate(issue.error_details, start=1):
         title = "Error details" + (f" ({i})" if len(issue.error_details) > 1 else "")
-        shown = Syntax(escape_controls(block), "text", word_wrap=True)
-        parts.append(Panel(shown, title=title, title_align="left"))
+        parts.append(_CodePanel(title, block))
     long_text(_LONG_FIELDS[2:])
     if issue.original_values:
-        written = "\n".join(
-            f"[dim]{escape_markup(name)}:[/] {escape_markup(text)}"
+        written = [
+            [(f"{name}:", "dim"), (f" {text}", None)]
             for name, text in sorted(issue.original_values.items())
-        )
-        parts.append(Panel(written, title="As written in the log", title_align="left"))
+        ]
+        parts.append(_LinesPanel("As written in the log", written))
     for section in issue.extra_sections:
-        parts.append(
-            Panel(_markdown(section.body), title=escape_markup(section.name), title_align="left")
-        )
+        parts.append(_TextPanel(section.name, section.body))
     if issue.tasks:
         done = sum(1 for t in issue.tasks if t.done)
-        lines = [
-            # The boxes are escaped: Rich would read a bare "[x]" as a style and drop it.
-            f"{i}. {'[green]' + escape_markup('[x]') + '[/]' if t.done else escape_markup('[ ]')} "
-            f"{escape_markup(t.text)}"
+        tasks: list[list[Span]] = [
+            [(f"{i}. ", None), ("[x]", "green") if t.done else ("[ ]", None), (f" {t.text}", None)]
             for i, t in enumerate(issue.tasks, start=1)
         ]
-        parts.append(
-            Panel("\n".join(lines), title=f"Tasks {done}/{len(issue.tasks)}", title_align="left")
-        )
+        parts.append(_LinesPanel(f"Tasks {done}/{len(issue.tasks)}", tasks))
     if issue.files_changed:
-        lines = [
-            f"{escape_markup(f.path)}" + (f" [dim]- {escape_markup(f.note)}[/]" if f.note else "")
+        files: list[list[Span]] = [
+            [(f.path, None), *([(" ", None), (f"- {f.note}", "dim")] if f.note else [])]
             for f in issue.files_changed
         ]
-        parts.append(Panel("\n".join(lines), title="Files changed", title_align="left"))
+        parts.append(_LinesPanel("Files changed", files))
     if issue.links:
-        lines = [f"{link.kind.value.replace('_', ' ')} #{link.target:03d}" for link in issue.links]
-        parts.append(Panel("\n".join(lines), title="Links", title_align="left"))
+        links: list[list[Span]] = [
+            [(f"{link.kind.value.replace('_', ' ')} #{link.target:03d}", None)]
+            for link in issue.links
+        ]
+        parts.append(_LinesPanel("Links", links))
     if comments:
-        table = Table(show_header=False, box=None, padding=(0, 1))
-        for comment in comments:
-            table.add_row(
-                f"[dim]{local_time(comment.created_at)}[/]",
-                f"[bold]{escape_markup(comment.author)}[/]",
-                _markdown(comment.body),
-            )
-        parts.append(Panel(table, title="Comments", title_align="left"))
+        said: list[list[list[Span] | str]] = [
+            [[(local_time(c.created_at), "dim")], [(c.author, "bold")], c.body] for c in comments
+        ]
+        parts.append(_TablePanel("Comments", said))
     if events:
-        parts.append(Panel(_timeline(events), title="Timeline", title_align="left"))
+        timeline: list[list[list[Span] | str]] = [
+            [[(local_time(e.at), "dim")], [(e.actor, None)], [(describe_event(e), None)]]
+            for e in events
+        ]
+        parts.append(_TablePanel("Timeline", timeline))
     return parts
 
 
-def _timeline(events: Iterable[Event]) -> Table:
+def _markup(spans: Sequence[Span]) -> str:
+    """Rich markup that prints the spans' text as it is, in their styles."""
+    return "".join(
+        f"[{style}]{escape_markup(text)}[/]" if style else escape_markup(text)
+        for text, style in spans
+    )
+
+
+def _rich_view(parts: Sequence[_Part]) -> list[RenderableType]:
+    """The view as Rich renderables, one `console().print` each."""
+    from rich.padding import Padding
+    from rich.panel import Panel
+    from rich.rule import Rule
     from rich.table import Table
 
-    from passmuster.core.timeline import describe_event
+    shown: list[RenderableType] = []
+    for part in parts:
+        if isinstance(part, _Heading):
+            shown.append(Rule(_markup(part.spans), align="left"))
+        elif isinstance(part, _Fields):
+            grid = Table.grid(padding=(0, 2))
+            grid.add_column(style="dim", no_wrap=True)
+            grid.add_column()
+            for name, value in part.rows:
+                grid.add_row(name, _markup(value))
+            shown.append(Padding(grid, (1, 0)))
+        else:
+            title = escape_markup(part.title)
+            body: RenderableType
+            if isinstance(part, _TextPanel):
+                body = _markdown(part.text)
+            elif isinstance(part, _CodePanel):
+                from rich.syntax import Syntax  # loads Pygments: only for issues with error blocks
 
-    table = Table(show_header=False, box=None, padding=(0, 1))
-    for event in events:
-        table.add_row(
-            f"[dim]{local_time(event.at)}[/]",
-            escape_markup(event.actor),
-            escape_markup(describe_event(event)),
-        )
-    return table
+                body = Syntax(escape_controls(part.block), "text", word_wrap=True)
+            elif isinstance(part, _LinesPanel):
+                body = "\n".join(_markup(line) for line in part.lines)
+            else:
+                body = Table(show_header=False, box=None, padding=(0, 1))
+                for row in part.rows:
+                    body.add_row(
+                        *(
+                            _markdown(cell) if isinstance(cell, str) else _markup(cell)
+                            for cell in row
+                        )
+                    )
+            shown.append(Panel(body, title=title, title_align="left"))
+    return shown
+
+
+def _plain_view(parts: Sequence[_Part]) -> str | None:
+    """The view as `_rich_view` prints it, laid out without Rich; None when Rich must lay it out
+    (a terminal, or text that Rich might print otherwise than as it is)."""
+    from passmuster.cli import _layout as lay
+    from passmuster.cli._output import _plain_console_width
+
+    width = _plain_console_width()
+    # Rich draws its boxes in ASCII on another encoding (a stream without one counts as UTF-8).
+    encoding = getattr(sys.stdout, "encoding", None) or "utf-8"
+    if width is None or not encoding.lower().startswith("utf"):
+        return None
+
+    def plain(spans: Sequence[Span]) -> str:
+        return lay.as_is("".join(escape_controls(text) for text, _ in spans))
+
+    lines: list[str] = []
+    try:
+        for part in parts:
+            if isinstance(part, _Heading):
+                lines += lay.rule(plain(part.spans), width)
+            elif isinstance(part, _Fields):
+                lines += lay.padded_grid([(name, plain(v)) for name, v in part.rows], width)
+            elif isinstance(part, _TextPanel):
+                text = _paragraph_text(part.text)
+                lines += lay.panel(lay.as_is(part.title), lay.wrap(text, width - 4), width)
+            elif isinstance(part, _LinesPanel):
+                body = lay.text_lines([plain(line) for line in part.lines], width - 4)
+                lines += lay.panel(lay.as_is(part.title), body, width)
+            elif isinstance(part, _TablePanel):
+                last_wraps = isinstance(part.rows[0][-1], str)
+                cells = [
+                    [_paragraph_text(c) if isinstance(c, str) else plain(c) for c in row]
+                    for row in part.rows
+                ]
+                body = lay.table(cells, width - 4, last_wraps=last_wraps)
+                lines += lay.panel(lay.as_is(part.title), body, width)
+            else:  # error blocks: Rich's syntax highlighting lays them out
+                return None
+    except lay.NotPlain:
+        return None
+    return "".join(line + "\n" for line in lines)
+
+
+def _paragraph_text(text: str) -> str:
+    """Issue text that `_markdown` shows as one plain paragraph, else NotPlain."""
+    from passmuster.cli._layout import NotPlain, as_is
+
+    shown = escape_controls(text)
+    if not _reads_as_one_paragraph(shown):
+        raise NotPlain
+    return as_is(shown)
 
 
 # --- shared rendering -----------------------------------------------------------------------
