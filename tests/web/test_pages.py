@@ -8,6 +8,8 @@ import json
 import re
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from passmuster.core.catalog import Service
 from passmuster.core.issues import IssueDraft, IssueType, Severity, Status, Task
 from passmuster.core.limits import TYPED
@@ -363,3 +365,31 @@ def test_the_issue_page_shows_how_often_scans_saw_the_finding(site: Site) -> Non
     assert "4 scans; first" in page
     assert "(scan-1 at commit 111), last" in page and "(scan-4 at commit 444)" in page
     assert "Seen by scans" not in client.get(f"/issues/{typed.number}").text
+
+
+def test_sla_page_lists_the_most_overdue_and_counts_them_all(
+    site: Site, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from passmuster.web import views
+
+    monkeypatch.setattr(views, "SLA_PAGE_ROWS", 2)
+    now = datetime.now(UTC)
+    site.desk.file_many(
+        [
+            IssueDraft(
+                title=f"Overdue {n} days",
+                severity=Severity.HIGH,
+                reported_at=now - timedelta(days=n),
+            )
+            for n in (1, 2, 3)
+        ],
+        actor="x",
+    )
+    client, _ = site.logged_in("reader")
+    page = client.get("/sla").text
+    breached = page.split("Breached")[1].split("At risk")[0]
+    assert '<span class="count">6</span>' in breached  # three issues, two clocks each
+    assert breached.count('<tr class="clock-breached"') == 2
+    assert "Overdue 3 days" in breached and "Overdue 1 days" not in breached
+    assert "The 2 most overdue of 6" in breached
+    assert "most overdue of" not in page.split("At risk")[1]

@@ -230,11 +230,20 @@ def statistics(desk: Desk) -> dict[str, Any]:
     return {"stats": stats, "charts": json.dumps(charts)}
 
 
+# The SLA page lists this many clocks of each state, most overdue first, and counts them all: a
+# desk far behind has tens of thousands, and the page is laid out again at every change.
+SLA_PAGE_ROWS = 100
+
+
 def sla(desk: Desk) -> dict[str, Any]:
     statuses = sla_cache(desk).statuses(desk)
+    breached = [s for s in statuses if s.state == "breached"]
+    at_risk = [s for s in statuses if s.state == "at_risk"]
     return {
-        "breached": [s for s in statuses if s.state == "breached"],
-        "at_risk": [s for s in statuses if s.state == "at_risk"],
+        "breached": breached[:SLA_PAGE_ROWS],
+        "at_risk": at_risk[:SLA_PAGE_ROWS],
+        "breached_count": len(breached),
+        "at_risk_count": len(at_risk),
     }
 
 
