@@ -176,3 +176,27 @@ def test_sla_lists_the_most_overdue_clocks_and_counts_them_all(
     ]
     run("sla", "--limit", "1", "--fail-on-breach", code=1)
     assert "--limit" in run("sla", "--limit", "-1", code=2).stderr
+
+
+def test_the_priority_matrix_lists_the_most_severe_and_counts_the_rest(
+    desk_folder: Path, run: Run, run_json: Any, monkeypatch: Any
+) -> None:
+    from passmuster.cli import reports
+
+    monkeypatch.setattr(reports, "MATRIX_LISTED", 2)
+    with Desk.open(desk_folder / ".passmuster" / "desk.db") as desk:
+        desk.file_many(
+            [
+                IssueDraft(title="Cache warm-up slow", severity=Severity.LOW),
+                IssueDraft(title="Gateway returns 502", severity=Severity.CRITICAL),
+                IssueDraft(title="Worker misses REDIS_URL", severity=Severity.HIGH),
+                IssueDraft(title="Typo on the login page", severity=Severity.LOW),
+            ],
+            actor="coordinator",
+        )
+    text = run("stats").stdout
+    unset = text.split("Priority matrix")[1].split("SLA attainment")[0]
+    assert "#002 critical Gateway returns 502" in unset and "#003 high Worker" in unset
+    assert "Cache warm-up" not in unset and "… and 2 more" in unset
+    matrix = run_json("stats")["priority_matrix"]
+    assert sorted(ref["number"] for ref in matrix["unset"]) == [1, 2, 3, 4]

@@ -198,6 +198,12 @@ def stats_command(
         out.print(delivery_view(keys))
 
 
+# The priority matrix lists this many issues per priority, most severe first, and counts the
+# rest (`--json` has them all): a desk with tens of thousands of active issues printed one
+# line for each.
+MATRIX_LISTED = 10
+
+
 def stats_view(stats: Stats) -> list[RenderableType]:
     """Rich tables for a `Stats`: what the coordination logs tallied by hand."""
     from rich.columns import Columns
@@ -261,10 +267,13 @@ def stats_view(stats: Stats) -> list[RenderableType]:
     matrix.add_column("Priority", no_wrap=True)
     matrix.add_column("Issues", ratio=1)
     for priority, refs in stats.priority_matrix.items():
-        listed = "\n".join(
-            f"#{r.number:03d} {styled(r.severity, SEVERITY_STYLE)} {escape(r.title)}" for r in refs
-        )
-        matrix.add_row(priority.replace("_", " "), listed or "[dim]-[/]")
+        lines = [
+            f"#{r.number:03d} {styled(r.severity, SEVERITY_STYLE)} {escape(r.title)}"
+            for r in refs[:MATRIX_LISTED]
+        ]
+        if len(refs) > MATRIX_LISTED:
+            lines.append(f"[dim]… and {len(refs) - MATRIX_LISTED} more[/]")
+        matrix.add_row(priority.replace("_", " "), "\n".join(lines) or "[dim]-[/]")
     parts.append(matrix)
 
     sla = report_table("SLA attainment")
