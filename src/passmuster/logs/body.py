@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from passmuster.core.issues import FileChange, Link, LinkKind, Task
@@ -72,21 +73,37 @@ def _simple_field(line: str) -> tuple[str, str | None, str | None, str] | None:
 
 # What may stand between a field's name and its closing `**`.
 _NAME_TAIL = frozenset(" \t:：")
+# `**Name**: value`, the usual field line: `SIMPLE_REGION` with a region that ends in none of
+# `_NAME_TAIL` (so it is the name, as `_simple_field` cuts it) and a colon after the `**`.
+_COMMON_FIELD = re.compile(r"\*\*([^*_\n]*[^*_\n \t:：])\*\*[ \t]*[:：][ \t]*(.*)")
 
 
 def match_field(line: str) -> FieldMatch | None:
     """The field a line starts, or None. Plain `Name: value` counts only for known names."""
+    found = field_parts(line)
+    return None if found is None else FieldMatch(*found)
+
+
+def field_parts(line: str) -> tuple[str, str, int, bool] | None:
+    """`match_field` as a tuple (name, value, indent, is_item): what `split_body` asks of every
+    line with a colon, without an object per field line."""
     if line.startswith("**"):
         # The common case, without the bullet/emoji prefix the full pattern allows.
-        s = _simple_field(line)
-        if s is not None:
-            name, c1, c2, value = s
-            if c1 or c2:
-                return FieldMatch(name.strip(), value.rstrip(" \t"), 0, False)
+        common = _COMMON_FIELD.match(line)
+        if common is not None:
+            name, value = common.groups()
+            if len(name) <= 80:
+                return name.strip(), value.rstrip(" \t"), 0, False
+        else:
+            s = _simple_field(line)
+            if s is not None:
+                name, c1, c2, value = s
+                if c1 or c2:
+                    return name.strip(), value.rstrip(" \t"), 0, False
     if "**" in line or "__" in line:
         m = FIELD_LINE.match(line)
         if m is not None and (m.group("c1") or m.group("c2")):
-            return FieldMatch(
+            return (
                 m.group("name").strip(),
                 m.group("value"),
                 len(m.group("indent").expandtabs(4)),
@@ -99,9 +116,7 @@ def match_field(line: str) -> FieldMatch | None:
         p = PLAIN_FIELD.match(line)
         if p is not None and field_for(p.group("name")) is not None:
             indent = len(p.group("indent").expandtabs(4))
-            return FieldMatch(
-                p.group("name").strip(), p.group("value"), indent, bool(p.group("bullet"))
-            )
+            return p.group("name").strip(), p.group("value"), indent, bool(p.group("bullet"))
     return None
 
 
@@ -122,7 +137,7 @@ class Entry:
             return self.value
         if self.joined is not None:
             return self.joined
-        more = trim_blank("\n".join([line.rstrip() for line in self.more]))
+        more = trim_blank("\n".join(map(str.rstrip, self.more)))
         if self.value:
             # The value on the field's own line is kept even when it reads like a rule (`---`).
             self.joined = f"{self.value}\n{more}" if more else self.value
@@ -171,7 +186,7 @@ class Body:
     meta: dict[str, object] = field(default_factory=dict)
 
 
-def split_body(lines: list[str], inside: list[bool], indices: list[int] | range) -> Body:
+def split_body(lines: list[str], inside: list[bool], indices: Sequence[int]) -> Body:
     """Split a section's own lines (`indices`, in order) into field entries and paragraphs.
 
     One loop over the lines with the cheapest test first: this runs on every line of every
@@ -200,18 +215,20 @@ def split_body(lines: list[str], inside: list[bool], indices: list[int] | range)
                         body.meta.update(loaded)
                         continue
             # Every field line has a colon: most other lines need no closer look.
-            fm = match_field(line) if ":" in line or "：" in line else None
-            if fm is not None and not (
-                cur is not None
-                and cur.multi
-                and ((fm.is_item and field_for(fm.name) is None) or fm.indent > cur.indent)
-            ):
-                if para:
-                    _flush_para(body, para_start, para)
-                    para = []
-                cur = Entry(fm.name, i, fm.value, fm.indent, not fm.value, fm.is_item)
-                entries.append(cur)
-                continue
+            fm = field_parts(line) if ":" in line or "：" in line else None
+            if fm is not None:
+                name, value, indent, is_item = fm
+                if not (
+                    cur is not None
+                    and cur.multi
+                    and ((is_item and field_for(name) is None) or indent > cur.indent)
+                ):
+                    if para:
+                        _flush_para(body, para_start, para)
+                        para = []
+                    cur = Entry(name, i, value, indent, not value, is_item)
+                    entries.append(cur)
+                    continue
             if cur is not None and cur.item and _ends_item(line, cur.indent):
                 cur = None  # `- **Status**: Open` then `- Next point`: the value ends here
             if line[:3] in _RULE_STARTS and RULE.match(line):
@@ -276,7 +293,9 @@ def fence_blocks(text: str) -> list[str] | None:
             j += 1
         if j >= len(lines):
             return None
-        content = [line[indent:] if line[:indent].isspace() else line for line in lines[i + 1 : j]]
+        content = lines[i + 1 : j]
+        if indent:
+            content = [line[indent:] if line[:indent].isspace() else line for line in content]
         blocks.append("\n".join(content))
         i = j + 1
     return blocks
@@ -295,7 +314,7 @@ def unwrap_verbatim(text: str) -> str:
 def parse_tasks(text: str) -> list[Task] | None:
     tasks: list[Task] = []
     for line in text.split("\n"):
-        if not line.strip():
+        if not line or line.isspace():
             continue
         m = TASK.match(line)
         if m is None:
@@ -309,7 +328,7 @@ def parse_files(text: str) -> list[FileChange] | None:
     """`- \\`path\\` - note` items; None if the text is anything but such a list."""
     files: list[FileChange] = []
     for line in text.split("\n"):
-        if not line.strip():
+        if not line or line.isspace():
             continue
         m = BULLET.match(line.rstrip())
         if m is None:
@@ -334,7 +353,7 @@ _NOTE_SEPARATORS = frozenset({"- ", "– ", "— ", ": "})
 
 
 def split_names(raw: str) -> list[str]:
-    return [part.strip() for part in _NAME_SEPARATORS.split(raw) if part.strip()]
+    return [part for part in map(str.strip, _NAME_SEPARATORS.split(raw)) if part]
 
 
 _NAME_SEPARATORS = re.compile(r"[,;，；、]")

@@ -69,7 +69,7 @@ class DraftBuilder:
 
     def set_field(self, label: str, target: str, text: str, line: int, *, subsection: bool) -> None:
         """Put `text` (written under `label`) into `target`; a second value becomes an extra."""
-        if not text.strip():
+        if not text or text.isspace():
             return  # `**Priority**:` with nothing after it: the log left the field unset
         spec = BY_ATTR.get(target)
         if spec is None or (target in self.filled and target not in _RESTATED):
@@ -121,7 +121,7 @@ class DraftBuilder:
         self.mark(spec.attr)
 
     def _services(self, spec: IssueField, label: str, text: str, line: int, sub: bool) -> None:
-        items = split_names(" ".join(text.split("\n")))
+        items = split_names(" ".join(text.split("\n")) if "\n" in text else text)
         names = [item for item in items if SERVICE_NAME.match(item)]
         self.draft.services = names
         if ", ".join(names) != text:

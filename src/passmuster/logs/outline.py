@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 from passmuster.logs.body import match_field
 from passmuster.logs.headings import parse_heading
-from passmuster.logs.text import find_fences, repair_mojibake
+from passmuster.logs.text import find_fences, may_hold_mojibake, repair_mojibake
 from passmuster.logs.titles import is_section_title
 from passmuster.logs.vocab import field_for
 
@@ -94,7 +94,8 @@ class Node:
     line: int
     text: str
     kind: str = "heading"  # or "bold" (a bold paragraph) or "item" (`1. **Title**`)
-    body: list[int] = field(default_factory=list)
+    # Its own lines: those from its heading to its first child, so always one run of lines.
+    body: range = range(0)
     children: list[Node] = field(default_factory=list)
     end: int = 0  # last line of the subtree, inclusive
 
@@ -120,12 +121,15 @@ class Outline:
 
 def build_outline(text: str) -> Outline:
     """Split a log into lines and nest its sections; fences are resolved first."""
-    repaired = repair_mojibake(text)
-    lines = repaired.split("\n")
+    lines = text.split("\n")
+    repaired = text
     changed = 0
     first = 0
-    if repaired is not text:
-        original = text.split("\n")
+    # A mojibake pair never spans a line break, so looking line by line finds what a search of
+    # the text would; the rare log with one is repaired and split again.
+    if may_hold_mojibake(lines):
+        repaired = repair_mojibake(text)
+        original, lines = lines, repaired.split("\n")
         differ = [i for i, (a, b) in enumerate(zip(original, lines, strict=False)) if a != b]
         changed = len(differ)
         first = differ[0] if differ else 0
@@ -161,14 +165,14 @@ def build_outline(text: str) -> Outline:
                 node = Node(level, i, m.group("inner").strip(), kind)
         if node is None:
             continue
-        stack[-1].body.extend(range(previous, i))
+        stack[-1].body = range(previous, i)  # the top of the stack takes no more lines after
         previous = i + 1
         level = node.level
         while len(stack) > 1 and stack[-1].level >= level:
             stack.pop()
         stack[-1].children.append(node)
         stack.append(node)
-    stack[-1].body.extend(range(previous, len(lines)))
+    stack[-1].body = range(previous, len(lines))
     _close(root, len(lines) - 1)
     unclosed = [f.start for f in fences if not f.closed]
     return Outline(lines, inside, root, unclosed, changed, first, repaired)

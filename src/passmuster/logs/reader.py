@@ -23,7 +23,7 @@ from passmuster.logs.model import LogNote, ParsedIssue, ParsedLog, StatedTotal
 from passmuster.logs.outline import Outline, build_outline
 from passmuster.logs.readers import bullets, tables
 from passmuster.logs.readers.sections import SectionReader
-from passmuster.logs.text import decode
+from passmuster.logs.text import decode, lines_containing
 from passmuster.logs.titles import section_meaning
 from passmuster.logs.vocab import (
     clean,
@@ -112,7 +112,7 @@ def _read(
         for quoted in log.quoted:
             for i in quoted:
                 inside[i] = True  # quoted from other logs: not this log's own totals
-    _stated_totals(log, outline.lines, inside)
+    _stated_totals(log, outline.lines, inside, outline.text)
     return log
 
 
@@ -369,7 +369,7 @@ def _classify_total(label: str) -> tuple[str, Callable[[IssueDraft], bool]] | No
     return None
 
 
-def _stated_totals(log: ParsedLog, lines: list[str], inside: list[bool]) -> None:
+def _stated_totals(log: ParsedLog, lines: list[str], inside: list[bool], text: str) -> None:
     """ "Open: 17 issues" in a summary: compare with what this file was found to hold."""
     issue_lines = {issue.line for issue in log.issues}
     ending = [i for i, line in enumerate(lines) if line.endswith(_TOTAL_ENDINGS)]
@@ -387,7 +387,7 @@ def _stated_totals(log: ParsedLog, lines: list[str], inside: list[bool]) -> None
         _, predicate = classified
         found = sum(1 for issue in log.issues if predicate(issue.draft))
         _add_total(log, i + 1, label, int(m.group("n")), found)
-    _month_tables(log, lines, inside)
+    _month_tables(log, lines, inside, text)
 
 
 def _add_total(log: ParsedLog, line: int, label: str, stated: int, found: int) -> None:
@@ -397,13 +397,13 @@ def _add_total(log: ParsedLog, line: int, label: str, stated: int, found: int) -
         log.warn(line, f"the log says {label}: {stated} issues; {found} found")
 
 
-def _month_tables(log: ParsedLog, lines: list[str], inside: list[bool]) -> None:
+def _month_tables(log: ParsedLog, lines: list[str], inside: list[bool], text: str) -> None:
     """A `| Month | Critical | High | … | Total |` statistics table, row by row."""
     from passmuster.logs.readers.tables import split_row
 
     if any(p.draft.reported_at is None for p in log.issues):
         return  # undated issues could belong to any month: nothing to compare honestly
-    piped = [i for i, line in enumerate(lines) if "|" in line]
+    piped = lines_containing(text, "|")
     for i in piped:
         line = lines[i]
         if inside[i] or not line.lstrip().startswith("|") or "month" not in line.lower():

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from itertools import filterfalse
 from pathlib import Path
 
 from passmuster.errors import ParseError
@@ -68,6 +69,13 @@ def repair_mojibake(text: str) -> str:
     return "\n".join(lines)
 
 
+def may_hold_mojibake(lines: list[str]) -> bool:
+    """Whether `repair_mojibake` could change the text these lines make: some line shows a
+    mojibake pair. Only lines with non-ASCII characters are searched (filterfalse runs no Python
+    code per line), which on a long log is far less text than the whole."""
+    return any(_MOJIBAKE_HINT.search(line) for line in filterfalse(str.isascii, lines))
+
+
 def decode(data: bytes, path: Path | str) -> str:
     """The text of a log, or a ParseError naming the file (and line) when it is not a text log."""
     if not data.strip():
@@ -105,6 +113,26 @@ class Fence:
     closed: bool
 
 
+def lines_containing(text: str, needle: str) -> list[int]:
+    """The numbers of the lines of `text` (split at line breaks) that hold `needle`, in order.
+
+    Found by searching the text, not by a test per line: on a long log the search skips whole
+    stretches at once, when the needle is rare (`|`). `needle` holds no line break.
+    """
+    found: list[int] = []
+    find, count = text.find, text.count
+    line = last = pos = 0
+    while (hit := find(needle, pos)) >= 0:
+        line += count("\n", last, hit)
+        last = hit
+        found.append(line)
+        end = find("\n", hit)
+        if end < 0:
+            break
+        pos = end + 1
+    return found
+
+
 def find_fences(lines: list[str]) -> tuple[list[bool], list[Fence]]:
     """Mark every line inside a code fence (the fence lines included).
 
@@ -117,8 +145,11 @@ def find_fences(lines: list[str]) -> tuple[list[bool], list[Fence]]:
     fences: list[Fence] = []
     i = 0  # the first line not yet looked at
     n = len(lines)
-    # Only a line with a backtick or a tilde can open a fence: the others are passed over.
-    marked = [k for k, line in enumerate(lines) if "`" in line or "~" in line]
+    # Only a line with a run of three backticks or tildes can open a fence (FENCE needs one):
+    # the others are passed over.
+    # (A test per line: searching the joined text for a run of three finds each of many
+    # fences anew, and costs more.)
+    marked = [k for k, line in enumerate(lines) if "```" in line or "~~~" in line]
     for k in marked:
         if k < i:
             continue  # inside a fence already found

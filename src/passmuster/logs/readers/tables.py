@@ -7,6 +7,7 @@ and another a status, severity or priority. Other tables (statistics, matrices) 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 from passmuster.core.issues import IssueDraft
 from passmuster.logs.builder import DraftBuilder
@@ -133,7 +134,7 @@ def _is_legend(columns: list[str | None], rows: list[list[str]]) -> bool:
     return None not in values and len(set(values)) == len(values)
 
 
-def _tables(lines: list[str], inside: list[bool], indices: list[int]) -> list[tuple[int, int]]:
+def _tables(lines: list[str], inside: list[bool], indices: Sequence[int]) -> list[tuple[int, int]]:
     """(first, last) positions in `indices` of each issue table."""
     found: list[tuple[int, int]] = []
     k = 0
@@ -160,19 +161,19 @@ def _tables(lines: list[str], inside: list[bool], indices: list[int]) -> list[tu
     return found
 
 
-def has_issue_table(lines: list[str], inside: list[bool], indices: list[int]) -> bool:
+def has_issue_table(lines: list[str], inside: list[bool], indices: Sequence[int]) -> bool:
     return bool(_tables(lines, inside, indices))
 
 
 def read_tables(
     lines: list[str],
     inside: list[bool],
-    indices: list[int],
+    indices: Sequence[int],
     log: ParsedLog,
     *,
     status: str | None = None,
     severity: str | None = None,
-) -> list[int]:
+) -> Sequence[int]:
     """Turn each issue table's rows into issues; return the lines that were not such tables.
 
     `status` and `severity` are what the section holding the tables says of its rows
