@@ -54,12 +54,14 @@ _FILL_IN = re.compile(
 _CODE_SPAN = re.compile(r"`[^`\n]*`")
 
 
+@functools.lru_cache(maxsize=CACHE_SIZE)
 def has_placeholder(title: str) -> bool:
     """A heading a template leaves to be filled (`### BUG-XXX: [Title]`); code in backticks
     (`PUT /households/{id}/head`) is the issue's own words, not a fill-in."""
     return PLACEHOLDER.search(_CODE_SPAN.sub(" ", title)) is not None
 
 
+@functools.lru_cache(maxsize=CACHE_SIZE)
 def is_placeholder(value: str) -> bool:
     """A value a template leaves to be filled (`YYYY-MM-DD`, `[Agent Name]`, `...`)."""
     text = value.strip().strip("*_`").strip()

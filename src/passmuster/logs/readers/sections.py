@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 import re
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from passmuster.core.issues import ExtraSection, FileChange, IssueDraft, IssueType, Task
@@ -72,6 +72,15 @@ class Context:
 class Evidence:
     level: int
     group_only: bool = False  # weak only because a section above names a list of issues
+
+
+# Each verdict made once: a frozen value that every section can share.
+_NO_MARK = Evidence(NONE)
+_WEAK_MARK = Evidence(WEAK)
+_STRONG_MARK = Evidence(STRONG)
+_DECISIVE_MARK = Evidence(DECISIVE)
+_CONTENT_ONLY = Evidence(NONE, group_only=True)  # content, but no mark of an issue
+_GROUP_ONLY = Evidence(WEAK, group_only=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -261,13 +270,13 @@ class SectionReader:
             return cached
         found = self._evidence(node, context, self._siblings(parent))
         if context.strict and found.level < STRONG:
-            found = Evidence(NONE)
+            found = _NO_MARK
         if found.group_only and (
             self._sharp_elsewhere() if context.document and not context.group else False
         ):
-            found = Evidence(NONE)
+            found = _NO_MARK
         if found.group_only and self._sharp_sibling(node, parent, context):
-            found = Evidence(NONE)
+            found = _NO_MARK
         self._evidence_of[key] = found
         return found
 
@@ -336,28 +345,28 @@ class SectionReader:
             own = self._own_of[node.line] = self._own_evidence(node, siblings)
         if own.level == NONE and own.group_only:  # no marks of its own, but content
             if context.group or context.document:
-                return Evidence(WEAK, group_only=True)
-            return Evidence(NONE)
+                return _GROUP_ONLY
+            return _NO_MARK
         return own
 
     def _own_evidence(self, node: Node, siblings: Siblings) -> Evidence:
         """How sure the reader is that `node` is one issue, by its own shape alone; a section
-        with content but no mark is `Evidence(NONE, group_only=True)`."""
+        with content but no mark is `_CONTENT_ONLY`."""
         heading = self._heading(node)
         if has_placeholder(heading.title):
-            return Evidence(NONE)  # `### BUG-XXX: [Title]`: a template
+            return _NO_MARK  # `### BUG-XXX: [Title]`: a template
         if self.index and node.level <= 1:
-            return Evidence(NONE)  # a folder index's title names the folder
+            return _NO_MARK  # a folder index's title names the folder
         if heading.is_issue:
-            return Evidence(NONE if self._all_placeholders(node) else DECISIVE)
+            return _NO_MARK if self._all_placeholders(node) else _DECISIVE_MARK
         title = heading.title
         targets = self._field_targets(node)
         anchors = targets & ANCHOR_FIELDS
         part_fields = self._part_fields(node)
         if is_section_title(title) and (not anchors or names_a_part(title)):
-            return Evidence(NONE)  # `### 症状`, `### 2. 원인 분석 (Analysis)`: part of an issue
+            return _NO_MARK  # `### 症状`, `### 2. 원인 분석 (Analysis)`: part of an issue
         if self._all_placeholders(node):
-            return Evidence(NONE)
+            return _NO_MARK
         strong = (
             len(anchors) >= 2
             or bool(targets & _STATUSY)
@@ -367,15 +376,15 @@ class SectionReader:
         if is_note_title(title):
             short = len(clean(title).split()) <= 3
             if strong and not (short and node.level <= 2):
-                return Evidence(STRONG)
-            return Evidence(NONE)
+                return _STRONG_MARK
+            return _NO_MARK
         if strong:
-            return Evidence(STRONG)
+            return _STRONG_MARK
         if not self._has_content(node):
-            return Evidence(NONE)
+            return _NO_MARK
         if heading.status_text is not None and heading.date_text is not None:
             # `## token-expiry (2026-08-04, MITIGATED)`: a state and the day it was reached.
-            return Evidence(STRONG)
+            return _STRONG_MARK
         marked = (
             bool(anchors)
             or bool(part_fields)
@@ -385,7 +394,7 @@ class SectionReader:
             or node.line in siblings.shaped
             or (heading.numbered and node.kind in siblings.numbered)
         )
-        return Evidence(WEAK) if marked else Evidence(NONE, group_only=True)
+        return _WEAK_MARK if marked else _CONTENT_ONLY
 
     def _field_targets(self, node: Node) -> set[str]:
         """The fields a section's field lines fill. A status, severity or priority counts only
@@ -502,7 +511,7 @@ class SectionReader:
         lines = list(node.subtree_lines())
         self._note_lines(title, node.line, lines)
 
-    def _note_lines(self, title: str, line: int, indices: list[int] | range) -> None:
+    def _note_lines(self, title: str, line: int, indices: Sequence[int]) -> None:
         body = trim_blank("\n".join(self.o.lines[i] for i in indices))
         if body or line >= 0:
             self.log.notes.append(LogNote(self.log.path, max(line, 0) + 1, title, body))
@@ -515,7 +524,7 @@ class SectionReader:
         heading: Heading,
         context: Context,
         *,
-        preamble: list[int] | None = None,
+        preamble: Sequence[int] | None = None,
     ) -> None:
         line_no = node.line + 1 if node.line >= 0 else 1
         draft = IssueDraft(title=heading.title or "(untitled)", source=self.log.source)
@@ -562,7 +571,7 @@ class SectionReader:
         for entry in body.entries:
             label = entry.name.rstrip(":：").strip()
             target = field_for(label)
-            text = entry.text()
+            text = entry.text() if entry.more else entry.value
             if target is None or label in forced_extra:
                 verdict = label not in forced_extra and normalise_status(label) is not None
                 if verdict and not builder.has("status"):
@@ -572,8 +581,7 @@ class SectionReader:
             else:
                 builder.set_field(label, target, text, entry.line + 1, subsection=False)
         for sub in subsections:
-            name = strip_emoji(sub.text.replace("**", "").replace("__", "")).strip()
-            name = name.rstrip(":：").strip() or "(untitled)"
+            name = _part_name(sub.text)
             text = trim_blank("\n".join(self.o.lines[sub.line + 1 : sub.end + 1]))
             target = field_for(name) or section_field(name)
             if target is None or name in forced_extra or target in ("status", "severity"):
@@ -615,8 +623,8 @@ class SectionReader:
         """The issue's own state written after its parts (`### Option A` … then
         `**Status:** ✅ Resolved`): a state, severity or list of files the issue states
         nowhere else is the issue's, though the line sits in its last part."""
-        lines = self.o.lines
-        if not any(":" in lines[i] or "：" in lines[i] for i in sub.body):
+        own = "\n".join([self.o.lines[i] for i in sub.body])
+        if ":" not in own and "：" not in own:
             return  # every field line has a colon: a part without one (`#### Tasks`) has none
         for entry in self._body(sub).entries:
             label = entry.name.rstrip(":：").strip()
@@ -721,6 +729,13 @@ def colour_meaning(outline: Outline) -> dict[str, str] | None:
     if severities > statuses or (severities == statuses and "🟠" in text):
         return {**_COLOUR_SCALE, **paired}
     return None
+
+
+@functools.lru_cache(maxsize=256)
+def _part_name(heading: str) -> str:
+    """The name a part of an issue goes by (`#### 🔧 **Tasks:**` → `Tasks`); logs repeat them."""
+    name = strip_emoji(heading.replace("**", "").replace("__", "")).strip()
+    return name.rstrip(":：").strip() or "(untitled)"
 
 
 @functools.lru_cache(maxsize=256)
