@@ -14,10 +14,11 @@ one never pays for it).
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from typing import Any, Protocol, Self, TypeVar
 
+from passmuster.core._dataclass import dataclass
 from passmuster.errors import ConfigError
 
 CONFIG_FILE = "passmuster.toml"

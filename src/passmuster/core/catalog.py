@@ -7,8 +7,9 @@ also add them by hand (`passmuster service add`). The tracker links issues to se
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import field
 
+from passmuster.core._dataclass import dataclass
 from passmuster.errors import InvalidValue
 
 # Service names follow compose's rules: letters, digits, `_`, `.`, `-`.

@@ -9,10 +9,11 @@ from __future__ import annotations
 import enum
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from datetime import datetime, timedelta
 from typing import Self
 
+from passmuster.core._dataclass import dataclass
 from passmuster.errors import InvalidTransition, InvalidValue
 
 

@@ -17,9 +17,9 @@ The policy comes from `[leases]` in passmuster.toml:
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from passmuster.core._dataclass import dataclass
 from passmuster.core.issues import Issue, Lease, Status, format_number
 from passmuster.core.sla import format_duration, parse_duration
 from passmuster.errors import Conflict, InvalidValue

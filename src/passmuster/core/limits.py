@@ -21,9 +21,9 @@ import dataclasses
 import functools
 import operator
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from typing import Any
 
+from passmuster.core._dataclass import dataclass
 from passmuster.core.catalog import check_service_name
 from passmuster.core.issues import (
     TEXT_FIELDS,

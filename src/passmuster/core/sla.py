@@ -26,10 +26,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from datetime import datetime, timedelta
 from typing import Literal
 
+from passmuster.core._dataclass import dataclass
 from passmuster.core.issues import Event, Issue, Severity, Status
 
 _DURATION = re.compile(

@@ -17,10 +17,10 @@ sums also carry whole (`segments`, see `restore`).
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from itertools import pairwise
 
+from passmuster.core._dataclass import dataclass
 from passmuster.core.issues import ACTIVE_STATUSES, Event, Issue, Severity, Status
 from passmuster.core.sla import ClockName, SlaPolicy, SlaState, SlaStatus, Timeline
 

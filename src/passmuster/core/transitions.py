@@ -10,10 +10,11 @@ so resolving stamps `resolved_at` the same way from the CLI, the API, the pages 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from datetime import datetime
 from typing import Any
 
+from passmuster.core._dataclass import dataclass
 from passmuster.core.issues import CloseReason, Issue, Status, check_transition, value_text
 from passmuster.core.leases import status_after_release
 
