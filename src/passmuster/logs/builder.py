@@ -46,6 +46,8 @@ SERVICE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 class DraftBuilder:
     """Fills one IssueDraft field by field, remembering what the log filled and warning."""
 
+    __slots__ = ("draft", "filled", "line", "log")
+
     def __init__(self, log: ParsedLog, draft: IssueDraft, line: int) -> None:
         self.log = log
         self.draft = draft

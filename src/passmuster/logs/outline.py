@@ -169,11 +169,14 @@ def build_outline(text: str) -> Outline:
         previous = i + 1
         level = node.level
         while len(stack) > 1 and stack[-1].level >= level:
-            stack.pop()
+            # A section closed by this line ends before it: before its next sibling, or where
+            # its parent, closed too, ends.
+            stack.pop().end = i - 1
         stack[-1].children.append(node)
         stack.append(node)
     stack[-1].body = range(previous, len(lines))
-    _close(root, len(lines) - 1)
+    for still_open in stack:  # the sections still open run to the end of the file
+        still_open.end = len(lines) - 1
     unclosed = [f.start for f in fences if not f.closed]
     return Outline(lines, inside, root, unclosed, changed, first, repaired)
 
@@ -252,17 +255,3 @@ def _candidates(text: str) -> list[int]:
         last = start
         found.append(line)
     return found
-
-
-def _close(root: Node, end: int) -> None:
-    """Set where each section ends: before its next sibling, else where its parent ends."""
-    root.end = end
-    stack = [root]
-    while stack:
-        node = stack.pop()
-        children = node.children
-        for index in range(len(children) - 1):
-            children[index].end = children[index + 1].line - 1
-        if children:
-            children[-1].end = node.end
-            stack.extend(children)

@@ -8,6 +8,7 @@ the code fence, so it is resolved here, once, before any reader looks at a line.
 
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass
 from itertools import filterfalse
@@ -143,39 +144,38 @@ def find_fences(lines: list[str]) -> tuple[list[bool], list[Fence]]:
     """
     inside = [False] * len(lines)
     fences: list[Fence] = []
-    i = 0  # the first line not yet looked at
     n = len(lines)
-    # Only a line with a run of three backticks or tildes can open a fence (FENCE needs one):
-    # the others are passed over.
-    # (A test per line: searching the joined text for a run of three finds each of many
-    # fences anew, and costs more.)
+    # Only a line with a run of three backticks or tildes can open or close a fence (FENCE
+    # needs one): the others are passed over. (A test per line: searching the joined text for
+    # a run of three finds each of many fences anew, and costs more.)
     marked = [k for k, line in enumerate(lines) if "```" in line or "~~~" in line]
-    for k in marked:
-        if k < i:
-            continue  # inside a fence already found
-        i = k
-        line = lines[i]
-        m = FENCE.match(line)
+    count = len(marked)
+    pos = 0  # the next marked line to look at
+    while pos < count:
+        i = marked[pos]
+        pos += 1
+        m = FENCE.match(lines[i])
         if m is None or (m.group(2)[0] == "`" and "`" in m.group(3)):
             continue
         marker = m.group(2)
         char, size = marker[0], len(marker)
-        run = char * 3  # in every line that can close this fence
-        j = i + 1
-        while j < n:
-            close = FENCE.match(lines[j]) if run in lines[j] else None
+        run = char * 3  # in every line that can close this fence: a marked line
+        j = n
+        while pos < count:
+            k = marked[pos]
+            pos += 1
+            close = FENCE.match(lines[k]) if run in lines[k] else None
             if (
                 close is not None
                 and close.group(2)[0] == char
                 and len(close.group(2)) >= size
                 and not close.group(3).strip()
             ):
+                j = k
                 break
-            j += 1
         if j < n:
             inside[i : j + 1] = [True] * (j + 1 - i)
             fences.append(Fence(i, j, True))
-            i = j + 1
             continue
         end = n - 1
         for h in range(i + 1, n):
@@ -186,5 +186,5 @@ def find_fences(lines: list[str]) -> tuple[list[bool], list[Fence]]:
                 break
         inside[i : end + 1] = [True] * (end + 1 - i)
         fences.append(Fence(i, end, False))
-        i = end + 1
+        pos = bisect.bisect_right(marked, end)  # the marked lines after the recovered fence
     return inside, fences

@@ -549,7 +549,7 @@ class SectionReader:
             else:
                 subsections.append(child)
 
-        if not preamble and not inline_text and self._repeated_by(node, heading, nested):
+        if nested and not preamble and not inline_text and self._repeated_by(node, heading, nested):
             # `## Issue #2 (RESOLVED)` with nothing under it but `### Issue #2 …` (a heading
             # written twice): the inner one is the issue.
             for child in nested:
@@ -595,9 +595,11 @@ class SectionReader:
                 builder.set_field("Description", "description", text, start + 1, subsection=False)
             else:
                 builder.extra("Notes", text)
-        self._context_fields(builder, context, line_no)
+        if context.status or context.severity:
+            self._context_fields(builder, context, line_no)
         builder.finish()
-        _apply_meta(draft, meta)
+        if meta:
+            _apply_meta(draft, meta)
         number = meta.get("number")
         self.log.issues.append(
             ParsedIssue(
@@ -623,7 +625,7 @@ class SectionReader:
         """The issue's own state written after its parts (`### Option A` … then
         `**Status:** ✅ Resolved`): a state, severity or list of files the issue states
         nowhere else is the issue's, though the line sits in its last part."""
-        own = "\n".join([self.o.lines[i] for i in sub.body])
+        own = "\n".join(self.o.lines[sub.body.start : sub.body.stop])  # one run of lines
         if ":" not in own and "：" not in own:
             return  # every field line has a colon: a part without one (`#### Tasks`) has none
         for entry in self._body(sub).entries:
