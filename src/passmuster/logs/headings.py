@@ -121,7 +121,8 @@ def _parse_heading(raw: str, text: str) -> Heading:
         marker, status = _emoji_meanings(lead.group(0))
     named = _issue_named(raw, text)
     if named is not None:
-        return _finish(named, marker, status)
+        title, original_id, named_status = named
+        return _finish(title, original_id, named_status or status, True, False, marker, None)
     rest = text[lead.end() :] if lead is not None else text
     rest, tag_status, tag_issue, tag_severity = _tag(rest)
     status = status or tag_status
@@ -147,16 +148,10 @@ def _parse_heading(raw: str, text: str) -> Heading:
     if bare is not None:
         ident = bare.group("bid") or bare.group("id") or bare.group("sid")
         rest = bare.group("title").strip()
-    heading = Heading(
-        title=rest.strip(),
-        original_id=ident,
-        status_text=status,
-        is_issue=ident is not None or tag_issue,
-        numbered=numbered,
-        marker=marker,
-        severity_text=tag_severity,
+    is_issue = ident is not None or tag_issue
+    return _finish(
+        rest.strip(), ident, status or None, is_issue, numbered, marker or None, tag_severity
     )
-    return _finish(heading, None, None)
 
 
 # Emoji that headings use as icons (`## 📋 Issue List`) even where a value would mean a status.
@@ -223,8 +218,9 @@ def _severity_prefix(text: str) -> tuple[str, str] | None:
     return word, m.group("rest")
 
 
-def _issue_named(raw: str, text: str) -> Heading | None:
-    """`Issue #001: Title`, `✅ RESOLVED - Bug 12 - Title`, `Doc Issue #2: Title`."""
+def _issue_named(raw: str, text: str) -> tuple[str, str | None, str | None] | None:
+    """`Issue #001: Title`, `✅ RESOLVED - Bug 12 - Title`, `Doc Issue #2: Title`: the title,
+    the ID and the status written before the issue word."""
     for word in _issue_word().finditer(text):
         start, end = word.span()
         m = _ISSUE_TAIL.match(text, end)
@@ -262,7 +258,7 @@ def _issue_named(raw: str, text: str) -> Heading | None:
             else:
                 original_id = None
             status = _raw_prefix(raw) if status_pre else None
-            return Heading(title or ident, original_id, status, True)
+            return title or ident, original_id, status
         return None
     return None
 
@@ -276,12 +272,17 @@ def _raw_prefix(raw: str) -> str | None:
     return prefix or None
 
 
-def _finish(heading: Heading, marker: str | None, status: str | None) -> Heading:
-    """Take a status, date or marker written after the title off it."""
-    title = heading.title
-    status = heading.status_text or status
-    marker = heading.marker or marker
-    severity = heading.severity_text
+def _finish(
+    title: str,
+    original_id: str | None,
+    status: str | None,
+    is_issue: bool,
+    numbered: bool,
+    marker: str | None,
+    severity: str | None,
+) -> Heading:
+    """The heading of these parts, with a status, date or marker written after the title taken
+    off it. (The parts, not a Heading to copy: a heading is made once.)"""
     date: str | None = None
     for _ in range(3):  # `Title ✅ (Resolved 2025-10-02)`: at most a few trailing parts
         # What each trailing part needs at the end of the title, looked at before searching
@@ -343,11 +344,11 @@ def _finish(heading: Heading, marker: str | None, status: str | None) -> Heading
         break
     title = _LEADING_EMOJI.sub("", title).strip()
     return Heading(
-        title=title or (heading.original_id or ""),
-        original_id=heading.original_id,
+        title=title or (original_id or ""),
+        original_id=original_id,
         status_text=status,
-        is_issue=heading.is_issue,
-        numbered=heading.numbered,
+        is_issue=is_issue,
+        numbered=numbered,
         marker=marker,
         severity_text=severity,
         date_text=date,
