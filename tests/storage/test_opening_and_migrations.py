@@ -57,35 +57,6 @@ def test_sqlite_desks_run_in_wal_mode_with_a_busy_timeout(tmp_path: Path) -> Non
         assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
 
 
-def test_a_new_sqlite_desk_has_16k_pages_and_an_existing_one_keeps_its_own(
-    tmp_path: Path,
-) -> None:
-    import sqlite3
-
-    from passmuster.storage.engine import SQLITE_PAGE_SIZE
-
-    with Desk.init(tmp_path / "new") as desk:
-        desk.file(IssueDraft(title="t"), actor="a")
-    older = tmp_path / "older.db"
-    made = sqlite3.connect(older)
-    made.execute("PRAGMA page_size = 4096")
-    made.execute("CREATE TABLE earlier (x)")  # written: its page size is fixed from now on
-    made.close()
-    with Desk.connect(f"sqlite:///{older}") as desk:
-        desk.file(IssueDraft(title="kept"), actor="a")
-        assert desk.get(1).title == "kept"
-
-    def page_size(path: Path) -> int:
-        connection = sqlite3.connect(path)
-        try:
-            return int(connection.execute("PRAGMA page_size").fetchone()[0])
-        finally:
-            connection.close()
-
-    assert page_size(tmp_path / "new" / ".passmuster" / "desk.db") == SQLITE_PAGE_SIZE == 16_384
-    assert page_size(older) == 4096
-
-
 def test_a_corrupt_file_gives_a_clear_error_and_is_left_alone(tmp_path: Path) -> None:
     path = tmp_path / "desk.db"
     garbage = b"this is not a database, it is a shopping list\n" * 200

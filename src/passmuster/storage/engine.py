@@ -27,7 +27,6 @@ T = TypeVar("T")
 # Long enough that 16 processes filing flat out never hit it; a stuck writer still ends one day.
 SQLITE_BUSY_TIMEOUT_S = 120.0
 WRITE_OPTION = "passmuster_write"
-SQLITE_PAGE_SIZE = 16_384
 
 
 def normalise_url(location: str | Path) -> str:
@@ -153,12 +152,6 @@ def _configure_sqlite(engine: Engine, *, read_only: bool = False) -> None:
         cursor = dbapi_connection.cursor()
         try:
             cursor.execute(f"PRAGMA busy_timeout = {int(SQLITE_BUSY_TIMEOUT_S * 1000)}")
-            if not read_only:
-                # Only a database not written yet takes it (an existing desk keeps its pages).
-                # An issue row with its texts is a kilobyte or more: with 16 KiB pages SQLite's
-                # part of a 10,000-issue import (inserting, committing, checkpointing) took about
-                # a fifth less CPU time than with the 4 KiB default; listings were unchanged.
-                cursor.execute(f"PRAGMA page_size = {SQLITE_PAGE_SIZE}")
             mode = cursor.execute("PRAGMA journal_mode").fetchone()[0]
             if str(mode).lower() != "wal" and not read_only:
                 cursor.execute("PRAGMA journal_mode = WAL")
