@@ -149,6 +149,12 @@ def desk(tmp_path_factory: pytest.TempPathFactory) -> Path:
         # Their one-line reports in text are written without Rich.
         ["claim"],
         ["new", "Gateway times out on /healthz", "--severity", "low"],
+        # Wider than the terminal: wrapped as Rich wraps it, still without Rich.
+        [
+            "new",
+            "Database driver conflict between asyncpg and psycopg2-binary in identity-service "
+            "seen again after the last deploy (case 12)",
+        ],
         # An issue whose text Rich prints as it is is laid out by hand (cli/_layout.py).
         ["show", "1"],
     ],

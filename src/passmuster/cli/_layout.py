@@ -50,9 +50,11 @@ def rule(title: str, width: int) -> list[str]:
     return [f"{title} {_H * (width - len(title) - 1)}"]
 
 
-def wrap(text: str, width: int) -> list[str]:
-    """One line of text as Rich wraps it at `width`, each line padded to `width`: greedy, a
-    word with the spaces after it, a break before the word that does not fit."""
+def wrap(text: str, width: int, *, pad: bool = True) -> list[str]:
+    """One line of text as Rich wraps it at `width`: greedy, a word with the spaces after it, a
+    break before the word that does not fit; each line padded to `width` (as a panel, a table
+    or a paragraph lays it out), or with `pad` false as `Console.print` writes it (a line
+    broken after a space keeps it)."""
     if width < 1:
         raise NotPlain
     lines: list[str] = []
@@ -68,12 +70,10 @@ def wrap(text: str, width: int) -> list[str]:
             lines.append(text[start : match.start()])
             start, offset = match.start(), len(word)
     lines.append(text[start:])
-    # A line's trailing spaces past the width are cut; the rest is padding.
-    return [line[:width].ljust(width) if not line[width:].strip() else _fail() for line in lines]
-
-
-def _fail() -> str:
-    raise NotPlain
+    # A line's trailing spaces past the width are cut.
+    if any(line[width:].strip() for line in lines):
+        raise NotPlain
+    return [line[:width].ljust(width) if pad else line[:width] for line in lines]
 
 
 def padded_grid(rows: Sequence[tuple[str, str]], width: int) -> list[str]:

@@ -154,14 +154,15 @@ def say_plain(plain: str, markup: Callable[[], str], *, soft_wrap: bool = False)
     """Print what `console().print(markup(), soft_wrap=soft_wrap)` prints, `plain` being that
     markup's text without its tags.
 
-    When Rich would write `plain` and a line break unchanged (see `_printed_as_is`), they are
-    written directly, without importing Rich: the one-line reports of `new` and `claim` are most
-    of what agents read from them, and Rich's console took longer to load than the filing.
-    Everything else goes through Rich as before.
+    When Rich would write `plain` unchanged but for where it breaks its lines (see
+    `_printed_lines`), the lines are written directly, without importing Rich: the one-line
+    reports of `new` and `claim` are most of what agents read from them, and Rich's console
+    took longer to load than the filing. Everything else goes through Rich as before.
     """
     width = _plain_console_width()
-    if width is not None and _printed_as_is(plain, None if soft_wrap else width):
-        sys.stdout.write(plain + "\n")
+    lines = None if width is None else _printed_lines(plain, None if soft_wrap else width)
+    if lines is not None:
+        sys.stdout.write("".join(line + "\n" for line in lines))
         sys.stdout.flush()
         return
     console().print(markup(), soft_wrap=soft_wrap)
@@ -191,16 +192,21 @@ def _plain_console_width() -> int | None:
     return int(columns) if columns.isdigit() and int(columns) > 0 else None
 
 
-def _printed_as_is(text: str, width: int | None) -> bool:
-    """Whether Rich prints `text` (as markup, escaped where it came from the desk) unchanged: no
-    character it renders otherwise (`_layout.shown_as_is`), and no line it would wrap (`width`
-    None: no wrapping)."""
-    from passmuster.cli._layout import shown_as_is
+def _printed_lines(text: str, width: int | None) -> list[str] | None:
+    """The lines Rich prints for `text` (as markup, escaped where it came from the desk) at
+    `width` (None: no wrapping), when it prints its characters unchanged
+    (`_layout.shown_as_is`) and breaks its lines as `_layout.wrap` does; else None."""
+    from passmuster.cli import _layout
 
     lines = text.split("\n")
-    if not all(shown_as_is(line) for line in lines):
-        return False
-    return width is None or all(len(line) <= width for line in lines)
+    if not all(_layout.shown_as_is(line) for line in lines):
+        return None
+    if width is None or all(len(line) <= width for line in lines):
+        return lines
+    try:
+        return [part for line in lines for part in _layout.wrap(line, width, pad=False)]
+    except _layout.NotPlain:
+        return None
 
 
 def warn(message: str) -> None:

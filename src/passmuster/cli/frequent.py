@@ -880,16 +880,16 @@ _BADGE_COLOR: dict[str, dict[str, Any]] = {
 def print_issue_table(issues: Sequence[Issue], *, badges: dict[int, str] | None = None) -> None:
     """Print `issue_lines` to stdout, in color on a terminal (unless NO_COLOR is set)."""
     import os
-    import shutil
 
     import click
 
     tty = sys.stdout.isatty()
-    width = (
-        shutil.get_terminal_size((120, 24)).columns
-        if tty
-        else int(os.environ.get("COLUMNS", "120"))
-    )
+    if tty:
+        import shutil  # only here: importing it costs more than laying out a short listing
+
+        width = shutil.get_terminal_size((120, 24)).columns
+    else:
+        width = int(os.environ.get("COLUMNS", "120"))
     color = tty and not os.environ.get("NO_COLOR")
     click.echo("\n".join(issue_lines(issues, badges=badges, width=width, color=color)))
 
