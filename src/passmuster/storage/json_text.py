@@ -15,14 +15,14 @@ from json import encoder as _encoder
 from typing import Any
 
 
-def _make_dumps() -> Callable[[Any], str]:
+def _make_encoder() -> Callable[[Any, int], list[str]] | None:
     make = getattr(_encoder, "c_make_encoder", None)
     if make is None:
-        return json.dumps
+        return None
     defaults = json.JSONEncoder()
     # No circular-reference markers: a marker left behind by a value that failed to serialise
     # would make the next call fail; what the desk stores is never circular.
-    encode = make(
+    encode: Callable[[Any, int], list[str]] = make(
         None,
         defaults.default,
         _encoder.encode_basestring_ascii,
@@ -33,15 +33,19 @@ def _make_dumps() -> Callable[[Any], str]:
         False,
         True,
     )
-    join = "".join
-    basestring = _encoder.encode_basestring_ascii
-
-    def dumps(value: Any) -> str:
-        if type(value) is str:  # what json.dumps does for a bare text
-            return basestring(value)
-        return join(encode(value, 0))
-
-    return dumps
+    return encode
 
 
-dumps: Callable[[Any], str] = _make_dumps()
+_ENCODE = _make_encoder()
+_TEXT = _encoder.encode_basestring_ascii
+
+
+# A plain module function, not a closure: psycopg caches its JSON adapters by the function's
+# code and refuses to cache (with a warning per connection) a closure.
+def dumps(value: Any) -> str:
+    """`json.dumps(value)`."""
+    if _ENCODE is None:
+        return json.dumps(value)
+    if type(value) is str:  # what json.dumps does for a bare text
+        return _TEXT(value)
+    return "".join(_ENCODE(value, 0))
