@@ -322,8 +322,13 @@ def stats_rows(
         total, decided, met, past = (int(v or 0) for v in run(query).one())
         states = {"met": met, "missed": decided - met + past, "pending": total - decided - past}
         out.attainment += [(terms.clock, state, n) for state, n in states.items() if n]
-    out.resolutions = [(r[0], int(r[1])) for r in run(queries.resolutions)]
-    out.acknowledgements = [int(v) for (v,) in run(queries.acknowledgements)]
+    # One row per finished or acknowledged issue: tens of thousands on a desk with history.
+    out.resolutions = [
+        (month, int(spent)) for month, spent in _tuples(connection, queries.resolutions, params)
+    ]
+    out.acknowledgements = [
+        int(spent) for (spent,) in _tuples(connection, queries.acknowledgements, params)
+    ]
     out.unanswered = list(run(queries.unanswered))
     if connection.dialect.name == "postgresql":
         out.active = _in_index_order(connection, queries.active_by_severity, params)
