@@ -10,6 +10,7 @@ moments before, during and after the timelines.
 
 from __future__ import annotations
 
+import dataclasses
 import random
 from datetime import UTC, datetime, timedelta
 
@@ -149,6 +150,12 @@ def _compare(desk: Desk, clock: HandClock, rng: random.Random, end: datetime) ->
         stats, hours = desk.stats_and_resolution_hours()
         assert stats == desk.stats()
         assert hours and sorted(hours) == sorted(desk.resolution_hours())
+        # The page's read leaves the matrix out, and only the matrix.
+        page, page_hours = desk.stats_and_resolution_hours(priority_matrix=False)
+        assert all(refs == [] for refs in page.priority_matrix.values())
+        assert any(stats.priority_matrix.values())
+        assert dataclasses.replace(page, priority_matrix=stats.priority_matrix) == stats
+        assert page_hours == hours
     return listed
 
 

@@ -299,7 +299,10 @@ def stats_rows(
     since: datetime | None,
     until: datetime | None,
     now: datetime,
+    priority_matrix: bool = True,
 ) -> StatsRows:
+    """What the statistics are worked out from; without `priority_matrix`, the active issues
+    are not listed (as many as the desk has active issues, with their titles)."""
     queries = _stats_queries(tuple(clocks), since is not None, until is not None)
     params = {
         "b_now": micros(now),
@@ -330,7 +333,9 @@ def stats_rows(
         int(spent) for (spent,) in _tuples(connection, queries.acknowledgements, params)
     ]
     out.unanswered = list(run(queries.unanswered))
-    if connection.dialect.name == "postgresql":
+    if not priority_matrix:
+        out.active = []
+    elif connection.dialect.name == "postgresql":
         out.active = _in_index_order(connection, queries.active_by_severity, params)
     else:
         out.active = _most_severe_first(_tuples(connection, queries.active_by_number, params))

@@ -763,15 +763,20 @@ class Desk:
         result: Stats = self.read(work)
         return result
 
-    def stats_and_resolution_hours(self) -> tuple[Stats, list[float]]:
+    def stats_and_resolution_hours(
+        self, *, priority_matrix: bool = True
+    ) -> tuple[Stats, list[float]]:
         """`stats()` and `resolution_hours()` from one read of the desk (the statistics page
-        shows both; the statistics read the resolution times already)."""
+        shows both; the statistics read the resolution times already). Without
+        `priority_matrix`, the matrix's lists are empty and the active issues are not read."""
         from passmuster.usecases import reports
 
         moment = self.clock()
 
         def work(c: Connection) -> tuple[Stats, list[float]]:
-            return reports.desk_stats_and_resolutions(c, self.sla_policy, now=moment)
+            return reports.desk_stats_and_resolutions(
+                c, self.sla_policy, now=moment, priority_matrix=priority_matrix
+            )
 
         result: tuple[Stats, list[float]] = self.read(work)
         return result

@@ -77,9 +77,12 @@ def _stats_rows(
     since: datetime | None,
     until: datetime | None,
     now: datetime,
+    priority_matrix: bool = True,
 ) -> report_store.StatsRows:
     terms = [clock_terms(policy, clock) for clock in _CLOCKS]
-    return report_store.stats_rows(connection, terms, since=since, until=until, now=now)
+    return report_store.stats_rows(
+        connection, terms, since=since, until=until, now=now, priority_matrix=priority_matrix
+    )
 
 
 def _assembled(
@@ -110,13 +113,16 @@ def _assembled(
 
 
 def desk_stats_and_resolutions(
-    connection: Connection, policy: SlaPolicy, *, now: datetime
+    connection: Connection, policy: SlaPolicy, *, now: datetime, priority_matrix: bool = True
 ) -> tuple[Stats, list[float]]:
     """The statistics over every issue, and the hours from report to resolution of every
     resolved or closed issue that has both (`resolution_hours`): the statistics read those
-    times already, so the statistics page's histogram costs no second query."""
+    times already, so the statistics page's histogram costs no second query. Without
+    `priority_matrix` its lists are left empty (the page shows none)."""
     with gc_paused():
-        rows = _stats_rows(connection, policy, since=None, until=None, now=now)
+        rows = _stats_rows(
+            connection, policy, since=None, until=None, now=now, priority_matrix=priority_matrix
+        )
         hours = [hours_of(micros) for _, micros in rows.resolutions]
         return _assembled(rows, policy, since=None, until=None, now=now), hours
 

@@ -186,7 +186,8 @@ def resolution_histogram(hours_taken: Iterable[float]) -> list[int]:
 
 
 def statistics(desk: Desk) -> dict[str, Any]:
-    stats, resolution_hours = desk.stats_and_resolution_hours()
+    # The page shows no priority matrix: its tens of thousands of active issues go unread.
+    stats, resolution_hours = desk.stats_and_resolution_hours(priority_matrix=False)
     months = month_axis(stats.months)  # months without issues show as zero, not skipped
     charts = {
         "months": {
