@@ -21,7 +21,6 @@ from passmuster.logs.body import (
     unwrap_verbatim,
 )
 from passmuster.logs.fields import (
-    BY_ATTR,
     FIELDS,
     PRIORITY_DISPLAY,
     STATUS_DISPLAY,
@@ -73,11 +72,12 @@ class DraftBuilder:
         """Put `text` (written under `label`) into `target`; a second value becomes an extra."""
         if not text or text.isspace():
             return  # `**Priority**:` with nothing after it: the log left the field unset
-        spec = BY_ATTR.get(target)
-        if spec is None or (target in self.filled and target not in _RESTATED):
+        found = _READERS.get(target)
+        if found is None or (target in self.filled and target not in _RESTATED):
             self.extra(label, text)
             return
-        _READERS[target](self, spec, label, text, line, subsection)
+        spec, read = found
+        read(self, spec, label, text, line, subsection)
 
     # --- one reader per kind of value -----------------------------------------------------------
 
@@ -124,7 +124,7 @@ class DraftBuilder:
 
     def _services(self, spec: IssueField, label: str, text: str, line: int, sub: bool) -> None:
         items = split_names(" ".join(text.split("\n")) if "\n" in text else text)
-        names = [item for item in items if SERVICE_NAME.match(item)]
+        names = list(filter(SERVICE_NAME.match, items))
         self.draft.services = names
         if ", ".join(names) != text:
             self.draft.original_values["services"] = text
@@ -261,8 +261,11 @@ KIND_READERS: dict[Kind, _Reader] = {
     Kind.FILES: DraftBuilder._files,
     Kind.TASKS: DraftBuilder._tasks,
 }
-# Each field's reader, by its name: looking a kind up hashes an enum member in Python code.
-_READERS: dict[str, _Reader] = {f.attr: KIND_READERS[f.kind] for f in FIELDS}
+# Each field's spec and reader, by its name: one look-up per value (looking a kind up would hash an
+# enum member in Python code).
+_READERS: dict[str, tuple[IssueField, _Reader]] = {
+    f.attr: (f, KIND_READERS[f.kind]) for f in FIELDS
+}
 # Fields a log may state again (the status, walked on import): the later value is read too.
 _RESTATED = frozenset(f.attr for f in FIELDS if f.kind is Kind.STATUS)
 

@@ -567,7 +567,7 @@ class SectionReader:
         if context.category is not None:
             self._category(builder, context.category)
         names = meta.get("extra_names")
-        forced_extra = {str(n) for n in names} if isinstance(names, list) else set()
+        forced_extra = {str(n) for n in names} if isinstance(names, list) else _NO_NAMES
         for entry in body.entries:
             label = entry.name.rstrip(":：").strip()
             target = field_for(label)
@@ -679,6 +679,9 @@ class SectionReader:
             builder.draft.original_values["type"] = name
             builder.mark("type")
 
+
+# No names forced to stay extra sections: most issues, which carry no passmuster comment.
+_NO_NAMES: frozenset[str] = frozenset()
 
 # Fields a log writes once for the whole issue, wherever in it they stand.
 _TRAILING_FIELDS = frozenset({"status", "severity", "resolved_at", "files_changed"})
