@@ -133,7 +133,7 @@ def build_outline(text: str) -> Outline:
         differ = [i for i, (a, b) in enumerate(zip(original, lines, strict=False)) if a != b]
         changed = len(differ)
         first = differ[0] if differ else 0
-    inside, fences = find_fences(lines)
+    inside, unclosed = find_fences(lines)
     root = Node(level=0, line=-1, text="")
     stack = [root]
     previous = 0  # first line not yet given to a section
@@ -177,7 +177,6 @@ def build_outline(text: str) -> Outline:
     stack[-1].body = range(previous, len(lines))
     for still_open in stack:  # the sections still open run to the end of the file
         still_open.end = len(lines) - 1
-    unclosed = [f.start for f in fences if not f.closed]
     return Outline(lines, inside, root, unclosed, changed, first, repaired)
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import bisect
 import re
-from dataclasses import dataclass
 from itertools import filterfalse
 from pathlib import Path
 
@@ -105,15 +104,6 @@ _HEADING_LIKE = re.compile(r"^#{1,6}\s")
 _RULE = re.compile(r"^(?:-{3,}|\*{3,}|_{3,})\s*$")
 
 
-@dataclass(frozen=True, slots=True)
-class Fence:
-    """A fenced code block, lines `start`..`end` (0-based, inclusive); not `closed` if recovered."""
-
-    start: int
-    end: int
-    closed: bool
-
-
 def lines_containing(text: str, needle: str) -> list[int]:
     """The numbers of the lines of `text` (split at line breaks) that hold `needle`, in order.
 
@@ -134,8 +124,9 @@ def lines_containing(text: str, needle: str) -> list[int]:
     return found
 
 
-def find_fences(lines: list[str]) -> tuple[list[bool], list[Fence]]:
-    """Mark every line inside a code fence (the fence lines included).
+def find_fences(lines: list[str]) -> tuple[list[bool], list[int]]:
+    """Mark every line inside a code fence (the fence lines included); also give the first
+    line (0-based) of each fence never closed.
 
     Fences follow CommonMark: a run of 3+ backticks or tildes opens, a run of the same character
     at least as long with nothing after it closes. Recovery for a fence never closed: instead of
@@ -143,7 +134,7 @@ def find_fences(lines: list[str]) -> tuple[list[bool], list[Fence]]:
     thematic break with a blank line above it, and the reader warns at the opening line.
     """
     inside = [False] * len(lines)
-    fences: list[Fence] = []
+    unclosed: list[int] = []
     n = len(lines)
     # Only a line with a run of three backticks or tildes can open or close a fence (FENCE
     # needs one): the others are passed over. (A test per line: searching the joined text for
@@ -155,27 +146,27 @@ def find_fences(lines: list[str]) -> tuple[list[bool], list[Fence]]:
         i = marked[pos]
         pos += 1
         m = FENCE.match(lines[i])
-        if m is None or (m.group(2)[0] == "`" and "`" in m.group(3)):
+        if m is None:
             continue
-        marker = m.group(2)
-        char, size = marker[0], len(marker)
+        marker, info = m.group(2, 3)
+        char = marker[0]
+        if char == "`" and "`" in info:
+            continue
+        size = len(marker)
         run = char * 3  # in every line that can close this fence: a marked line
         j = n
         while pos < count:
             k = marked[pos]
             pos += 1
-            close = FENCE.match(lines[k]) if run in lines[k] else None
-            if (
-                close is not None
-                and close.group(2)[0] == char
-                and len(close.group(2)) >= size
-                and not close.group(3).strip()
-            ):
-                j = k
-                break
+            line = lines[k]
+            close = FENCE.match(line) if run in line else None
+            if close is not None:
+                closing, rest = close.group(2, 3)
+                if closing[0] == char and len(closing) >= size and not rest.strip():
+                    j = k
+                    break
         if j < n:
             inside[i : j + 1] = [True] * (j + 1 - i)
-            fences.append(Fence(i, j, True))
             continue
         end = n - 1
         for h in range(i + 1, n):
@@ -185,6 +176,6 @@ def find_fences(lines: list[str]) -> tuple[list[bool], list[Fence]]:
                 end = h - 1
                 break
         inside[i : end + 1] = [True] * (end + 1 - i)
-        fences.append(Fence(i, end, False))
+        unclosed.append(i)
         pos = bisect.bisect_right(marked, end)  # the marked lines after the recovered fence
-    return inside, fences
+    return inside, unclosed

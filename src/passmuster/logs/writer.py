@@ -145,8 +145,8 @@ def _safe_body(text: str) -> bool:
     if _STRUCTURE_START.match(text) is None and _STRUCTURE_AFTER_BREAK.search(text) is None:
         return True  # no line that could open a heading, fence, bold line or comment
     lines = text.split("\n")
-    inside, fences = find_fences(lines)
-    if any(not f.closed for f in fences):
+    inside, unclosed = find_fences(lines)
+    if unclosed:
         return False
     for i, (line, fenced) in enumerate(zip(lines, inside, strict=True)):
         if fenced:
