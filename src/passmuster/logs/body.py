@@ -330,24 +330,29 @@ def parse_files(text: str) -> list[FileChange] | None:
     for line in text.split("\n"):
         if not line or line.isspace():
             continue
-        m = BULLET.match(line.rstrip())
+        bare = line.rstrip()
+        quoted = _QUOTED_FILE.match(bare)
+        if quoted is not None:
+            path, note = quoted.groups()
+            note = note.strip()
+            if note[:2] in _NOTE_SEPARATORS:
+                note = note[2:].strip()
+            files.append(FileChange(path, note))
+            continue
+        m = BULLET.match(bare)
         if m is None:
             return None
         item = m.group("text")
         if item.startswith("`"):
-            end = item.find("`", 1)
-            if end <= 1:
-                return None
-            path, note = item[1:end], item[end + 1 :].strip()
-            if note[:2] in _NOTE_SEPARATORS:
-                note = note[2:].strip()
-            files.append(FileChange(path, note))
-        else:
-            path, _, note = item.partition(" - ")
-            files.append(FileChange(path=path.strip(), note=note.strip()))
+            return None  # an empty path (``) or one never closed: `_QUOTED_FILE` takes the rest
+        path, _, note = item.partition(" - ")
+        files.append(FileChange(path=path.strip(), note=note.strip()))
     return files
 
 
+# `- \`path\` note`: a BULLET item whose text starts with a path in backticks (one character at
+# least), then the rest of the line.
+_QUOTED_FILE = re.compile(r"[-*+][ \t]+`([^`]+)`(.*)")
 # What may stand between a file's path and its note: `- `, `– `, `— `, `: ` (two characters each).
 _NOTE_SEPARATORS = frozenset({"- ", "– ", "— ", ": "})
 
