@@ -231,3 +231,35 @@ def test_delivery_keys_come_from_recorded_attempts_and_incidents(
     assert keys.change_failures == 2
     assert list(keys.caused.values()) == [[desk.issues()[-1].number]]
     assert keys.lead_time_hours is not None
+
+
+def test_delivery_reads_only_the_incidents_of_deployed_services(
+    log: DeployLog, desk: Desk, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for service in ("billing", "search"):
+        desk.file(
+            IssueDraft(title=f"{service} is down", type=IssueType.INCIDENT, services=[service]),
+            actor="monitor",
+        )
+    asked: list[IssueQuery] = []
+    real = desk.issues
+
+    def spying(query: IssueQuery | None = None) -> list:  # type: ignore[type-arg]
+        asked.append(query or IssueQuery())
+        return real(query)
+
+    monkeypatch.setattr(desk, "issues", spying)
+    # No deployment recorded: nothing can have caused an incident, and none is read.
+    keys = delivery(desk)
+    assert (keys.deployments, keys.change_failures, asked) == (0, 0, [])
+
+    _attempt(log, "billing", Outcome(Result.SUCCEEDED))
+    desk.file(
+        IssueDraft(title="billing down again", type=IssueType.INCIDENT, services=["billing"]),
+        actor="monitor",
+    )
+    asked.clear()  # recording the attempt reads issues of its own
+    keys = delivery(desk)
+    assert [query.services for query in asked] == [["billing"]]
+    (caused,) = keys.caused.values()
+    assert [desk.get(n).title for n in caused] == ["billing down again"]

@@ -439,13 +439,6 @@ def delivery(
 
     def work(c: Connection) -> Delivery:
         finished = store.finished_attempts(c, since=since, until=until)
-        troubles = [
-            Trouble(i.number, tuple(i.services), reported, i.resolved_at)
-            for i in desk.issues(IssueQuery(types=[IssueType.INCIDENT, IssueType.DEPLOYMENT]))
-            if i.source != DEPLOY_SOURCE
-            and i.services
-            and (reported := i.reported_at or i.created_at) is not None
-        ]
         deployments = [
             Deployment(
                 a.id,
@@ -457,6 +450,18 @@ def delivery(
             )
             for a in finished
             if a.finished_at is not None
+        ]
+        # A trouble counts only against an earlier deployment of one of its services: the
+        # incidents of services never deployed here (all of them, on a desk that records no
+        # deployments) need not be read. `stats` read 22,000 incidents of a 100k desk for none.
+        deployed = sorted({d.service for d in deployments})
+        query = IssueQuery(types=[IssueType.INCIDENT, IssueType.DEPLOYMENT], services=deployed)
+        troubles = [
+            Trouble(i.number, tuple(i.services), reported, i.resolved_at)
+            for i in (desk.issues(query) if deployed else [])
+            if i.source != DEPLOY_SOURCE
+            and i.services
+            and (reported := i.reported_at or i.created_at) is not None
         ]
         return delivery_keys(
             deployments, troubles, window=chosen, now=desk.clock(), since=since, until=until
