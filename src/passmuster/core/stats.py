@@ -83,13 +83,19 @@ class Stats:
     top_services: list[ServiceCount] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
-        return _jsonable(dataclasses.asdict(self))  # type: ignore[no-any-return]
+        return _jsonable(self)  # type: ignore[no-any-return]
 
     def to_json(self, **kwargs: Any) -> str:
         return json.dumps(self.to_dict(), **kwargs)
 
 
 def _jsonable(value: Any) -> Any:
+    """`dataclasses.asdict` with times as ISO text and tuples as lists, in one pass: asdict
+    deep-copies every value, which for the priority matrix of a desk with 60,000 active issues
+    took a second."""
+    names = _field_names(type(value))
+    if names is not None:
+        return {name: _jsonable(getattr(value, name)) for name in names}
     if isinstance(value, datetime):
         return value.isoformat()
     if isinstance(value, dict):
@@ -97,6 +103,23 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [_jsonable(v) for v in value]
     return value
+
+
+_FIELD_NAMES: dict[type, tuple[str, ...] | None] = {}
+
+
+def _field_names(kind: type) -> tuple[str, ...] | None:
+    """A dataclass's field names, None for any other type (remembered per type)."""
+    try:
+        return _FIELD_NAMES[kind]
+    except KeyError:
+        found = (
+            tuple(f.name for f in dataclasses.fields(kind))
+            if dataclasses.is_dataclass(kind)
+            else None
+        )
+        _FIELD_NAMES[kind] = found
+        return found
 
 
 def _hours(delta: timedelta) -> float:
