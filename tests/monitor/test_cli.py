@@ -147,3 +147,29 @@ def test_a_gatus_file_alone_is_a_monitor_configuration(
         code, out, err = run(["monitor", "--once", "--json", "--config", str(gatus)], capsys)
     assert code == 0, err
     assert [r["target"] for r in json.loads(out)] == ["web"]
+
+
+def test_status_lists_the_open_incidents_of_each_watched_service_only(
+    folder: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from passmuster.core.issues import IssueDraft, IssueType, Status
+
+    with ThreadServer() as server:
+        (folder / "passmuster.toml").write_text(
+            "[monitor]\ncatalog = false\n"
+            f'[[monitor.targets]]\nname = "api"\nurl = "{server.url()}"\n'
+        )
+        assert run(["monitor", "--once"], capsys)[0] == 0
+    with Desk.open(start=folder) as desk:
+        for title, service, status in [
+            ("api returns 502", "api", Status.OPEN),
+            ("api slow", "api", Status.RESOLVED),
+            ("billing down", "billing", Status.OPEN),
+        ]:
+            desk.file(
+                IssueDraft(title=title, type=IssueType.INCIDENT, services=[service], status=status),
+                actor="ana",
+            )
+    code, out, _ = run(["status", "--json"], capsys)
+    (api,) = json.loads(out)["services"]
+    assert (code, api["name"], api["open_incidents"]) == (0, "api", [1])
