@@ -101,3 +101,30 @@ def test_a_long_listing_gives_each_issue_its_own_services_labels_and_links(desk:
     assert by_number[2].services == ["svc-2"]
     assert by_number[5].labels == []
     assert [link.target for link in by_number[301].links] == [300]
+
+
+def test_issues_are_found_by_the_start_of_a_label(desk: Desk) -> None:
+    from passmuster.core.issues import IssueDraft, IssueQuery, Status
+
+    desk.file_many(
+        [
+            IssueDraft(title="linked", labels=["deps", "rule:PM101"], status=Status.RESOLVED),
+            IssueDraft(title="open and linked", labels=["rule:PM205"]),
+            IssueDraft(
+                title="another prefix", labels=["rules", "rulebook"], status=Status.RESOLVED
+            ),
+            IssueDraft(title="literal percent", labels=["100%:done"], status=Status.RESOLVED),
+            IssueDraft(title="no labels", status=Status.RESOLVED),
+        ],
+        actor="ana",
+    )
+
+    def titles(query: IssueQuery) -> list[str]:
+        return [issue.title for issue in desk.issues(query)]
+
+    assert titles(IssueQuery(label_prefix="rule:")) == ["linked", "open and linked"]
+    assert titles(IssueQuery(statuses=[Status.RESOLVED], label_prefix="rule:")) == ["linked"]
+    assert desk.count(IssueQuery(label_prefix="rule")) == 3
+    # A prefix is matched as written: % and _ are not wildcards.
+    assert titles(IssueQuery(label_prefix="100%")) == ["literal percent"]
+    assert titles(IssueQuery(label_prefix="1_0")) == []

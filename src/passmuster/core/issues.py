@@ -355,6 +355,8 @@ class IssueQuery:
     types: list[IssueType] = field(default_factory=list)
     services: list[str] = field(default_factory=list)
     labels: list[str] = field(default_factory=list)
+    # Issues with a label that starts so (`rule:` finds those linked to a scanner rule).
+    label_prefix: str | None = None
     assignee: str | None = None
     text: str | None = None
     source: str | None = None

@@ -662,6 +662,15 @@ def _conditions(connection: Connection, query: IssueQuery) -> list[ColumnElement
                 issue_labels.c.issue_number == issues.c.number, issue_labels.c.label == label
             )
         )
+    if query.label_prefix:
+        # Case-insensitive on SQLite for ASCII letters (LIKE's rule there): a caller that
+        # needs the exact case tests the labels it gets back.
+        where.append(
+            exists().where(
+                issue_labels.c.issue_number == issues.c.number,
+                issue_labels.c.label.startswith(query.label_prefix, autoescape=True),
+            )
+        )
     if query.text:
         terms = search.words(query.text)
         if terms:

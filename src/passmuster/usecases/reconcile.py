@@ -181,7 +181,9 @@ def _flag_claimed(desk: Desk, result: ScanResult, outcome: Reconciled, actor: st
     ran = {rule.code for rule in result.rules}
     # Only resolved issues claim a fix; a closed one (won't fix, duplicate, invalid) makes no
     # such claim.
-    for issue in desk.issues(IssueQuery(statuses=[Status.RESOLVED])):
+    # Only those linked to a rule: a desk's other resolved issues (tens of thousands after
+    # years) were all read, whole, at every scan.
+    for issue in desk.issues(IssueQuery(statuses=[Status.RESOLVED], label_prefix=_RULE_LABEL)):
         codes = rule_codes(issue)
         if not codes:
             continue
