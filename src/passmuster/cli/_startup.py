@@ -11,11 +11,19 @@ SQLite dialect are imported here:
 - greenlet reads as not installed, which SQLAlchemy supports (greenlet is only needed by
   `sqlalchemy.ext.asyncio`, which passmuster does not use).
 
-Nothing of SQLAlchemy is patched. The stand-ins leave `sys.modules` when the import is done, so
-every later `import asyncio` (or of one of its submodules) is an ordinary import; only the
-references SQLAlchemy's modules took meanwhile stay stand-ins, and they forward to the real
-module. `main()` turns this on only when the process is one hot command (`enable()`); tests and
-other embedders that call commands in process import SQLAlchemy as usual.
+Nothing of SQLAlchemy's code is changed. The stand-ins leave `sys.modules` when the import is
+done, so every later `import asyncio` (or of one of its submodules) is an ordinary import; only
+the references SQLAlchemy's modules took meanwhile stay stand-ins, and they forward to the real
+module.
+
+SQLAlchemy also writes functions as source and compiles them with `exec` (the signature-keeping
+wrappers of its decorators while it is imported, its visitors' dispatch methods as statements
+are first compiled): about a million instructions each. Its `sqlalchemy.util.langhelpers`,
+where every such `exec` is, gets an `exec` of its own that takes those functions compiled ahead
+from cli/_sqlalchemy_code.py and compiles anything else as `exec` does (passmuster/core/_ahead.py).
+
+`main()` turns this on only when the process is one hot command (`enable()`); tests and other
+embedders that call commands in process import SQLAlchemy as usual.
 """
 
 from __future__ import annotations
@@ -27,6 +35,9 @@ from typing import Any
 
 _DEFERRED = ("asyncio", "importlib.metadata")
 _enabled = False
+# The sources SQLAlchemy executes while this is a list (cli/codegen.py sets it).
+recorded: list[str] | None = None
+_LANGHELPERS = "sqlalchemy.util.langhelpers"
 
 
 def enable() -> None:
@@ -56,10 +67,14 @@ def import_sqlalchemy() -> None:
     hide_greenlet = "greenlet" not in sys.modules
     if hide_greenlet:
         sys.modules["greenlet"] = None  # type: ignore[assignment]  # import raises ImportError
+    ahead = _AheadForLanghelpers()
+    sys.meta_path.insert(0, ahead)
     try:
         import sqlalchemy
         import sqlalchemy.dialects.sqlite  # noqa: F401
     finally:
+        if ahead in sys.meta_path:
+            sys.meta_path.remove(ahead)
         if hide_greenlet and sys.modules.get("greenlet", 0) is None:
             del sys.modules["greenlet"]
         for name, stand_in in stand_ins.items():
@@ -68,6 +83,36 @@ def import_sqlalchemy() -> None:
             parent, _, child = name.rpartition(".")
             if parent and getattr(sys.modules[parent], child, None) is stand_in:
                 delattr(sys.modules[parent], child)
+
+
+class _AheadForLanghelpers:
+    """Finds `sqlalchemy.util.langhelpers` as Python would, and gives the module its own `exec`
+    before its code runs (its functions look `exec` up in their globals first)."""
+
+    def find_spec(self, name: str, path: Any, target: Any = None) -> ModuleSpec | None:
+        if name != _LANGHELPERS:
+            return None
+        sys.meta_path.remove(self)
+        from importlib.util import find_spec
+
+        spec = find_spec(name)
+        loader: Any = spec.loader if spec is not None else None
+        if spec is None or not hasattr(loader, "exec_module"):
+            return spec
+        run_module = loader.exec_module
+
+        def exec_module(module: ModuleType) -> None:
+            import __future__
+
+            from passmuster.cli._sqlalchemy_code import FUNCTIONS
+            from passmuster.core._ahead import ahead_exec
+
+            flags = __future__.annotations.compiler_flag  # what the generated file is compiled with
+            module.__dict__["exec"] = ahead_exec(FUNCTIONS, flags, recorded)
+            run_module(module)
+
+        loader.exec_module = exec_module
+        return spec
 
 
 def _stand_in(name: str) -> _Deferred:
