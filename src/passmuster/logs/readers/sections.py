@@ -119,7 +119,8 @@ class SectionReader:
         self._bodies: dict[int, Body] = {}
         self._own_of: dict[int, Evidence] = {}
         self._fields_of: dict[int, list[tuple[str, str]]] = {}
-        self._evidence_of: dict[tuple[int, Context], Evidence] = {}
+        # By context, then by line: a Context hashes in Python code, so once per question.
+        self._evidence_of: dict[Context, dict[int, Evidence]] = {}
         self._siblings_of: dict[int, Siblings] = {}
         self._sharp_children: dict[tuple[int, Context], int] = {}
         self._sharp: bool | None = None
@@ -264,8 +265,10 @@ class SectionReader:
 
     def evidence_in(self, node: Node, parent: Node, context: Context) -> Evidence:
         """How sure the reader is that `node`, a part of `parent`, is one issue."""
-        key = (node.line, context)
-        cached = self._evidence_of.get(key)
+        by_line = self._evidence_of.get(context)
+        if by_line is None:
+            by_line = self._evidence_of[context] = {}
+        cached = by_line.get(node.line)
         if cached is not None:
             return cached
         found = self._evidence(node, context, self._siblings(parent))
@@ -277,7 +280,7 @@ class SectionReader:
             found = _NO_MARK
         if found.group_only and self._sharp_sibling(node, parent, context):
             found = _NO_MARK
-        self._evidence_of[key] = found
+        by_line[node.line] = found
         return found
 
     def _sharp_sibling(self, node: Node, parent: Node, context: Context) -> bool:
