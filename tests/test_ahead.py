@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 import passmuster
-from passmuster.cli import _sqlalchemy_code
+from passmuster.cli import _regex_code, _sqlalchemy_code
 from passmuster.core import _ahead, _dataclass, _dataclass_code
 from passmuster.core._dataclass import dataclass
 from passmuster.core.issues import Issue, Link, LinkKind, Task
@@ -38,6 +38,7 @@ def test_the_generated_files_are_current() -> None:
     stale = "is stale: run `python -m passmuster.cli.codegen`"
     assert codegen.DATACLASS_CODE.read_text(encoding="utf-8") == codegen.dataclass_code(), stale
     assert codegen.SQLALCHEMY_CODE.read_text(encoding="utf-8") == codegen.sqlalchemy_code(), stale
+    assert codegen.REGEX_CODE.read_text(encoding="utf-8") == codegen.regex_code(), stale
 
 
 def _described(code: CodeType) -> dict[str, object]:
@@ -182,3 +183,27 @@ def test_a_class_not_compiled_ahead_is_made_as_dataclasses_makes_it() -> None:
     # import annotations` changes nothing there).
     assert Probe.__init__.__annotations__ == Plain.__init__.__annotations__
     assert "exec" not in vars(dataclasses)  # dataclasses' own name for exec is restored
+
+
+@pytest.mark.skipif(not SAME_PYTHON, reason="the file holds what another Python compiled")
+def test_each_regular_expression_comes_out_as_re_compiles_it() -> None:
+    import re
+    from re import _compiler  # type: ignore[attr-defined]
+
+    assert _regex_code.PATTERNS
+    ahead = _ahead.ahead_compile(_regex_code.PATTERNS, _compiler.compile)
+    for pattern, flags in _regex_code.PATTERNS:
+        made = _compiler.compile(pattern, flags)
+        copy = ahead(pattern, flags)
+        assert copy == made, pattern  # pattern, flags and code
+        assert (copy.groups, copy.groupindex) == (made.groups, made.groupindex)
+    # Anything else is compiled by re.
+    assert ahead("x(?P<y>z)", re.I) == _compiler.compile("x(?P<y>z)", re.I)
+
+
+def test_a_regular_expression_that_warns_is_not_held() -> None:
+    import re
+
+    assert _ahead.compiled("[[a]", 0) is None  # FutureWarning: possible nested set
+    assert _ahead.compiled("a", re.DEBUG) is None  # prints its listing
+    assert _ahead.compiled("(?P<word>\\w+)", 0) is not None

@@ -154,9 +154,9 @@ def main(argv: list[str] | None = None) -> Any:
         # command itself runs (cli/_options.py), and SQLAlchemy without its asyncio layer.
         import gc
 
+        gc.disable()  # before any import: compiling one that has no cached bytecode allocates
         from passmuster.cli import _startup
 
-        gc.disable()
         _startup.enable()
     try:
         return _run(args, argv)

@@ -22,7 +22,7 @@ import __future__
 
 import builtins
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from types import CodeType, FunctionType
 from typing import Any
 
@@ -124,3 +124,79 @@ def module_source(sources: list[str], *, flags: int, doc: str) -> str:
             name = source.split("def ", 1)[1].split("(", 1)[0]
             body += ["", source.rstrip("\n"), f"FUNCTIONS[{source!r}] = {name}"]
     return "\n".join([*head, *body, ""])
+
+
+# A regular expression compiled ahead: what `re._compiler.compile` hands `_sre.compile` for it
+# (its flags with those set inside the pattern, its code, its group count, names and numbers).
+Compiled = tuple[int, tuple[int, ...], int, dict[str, int], tuple[str | None, ...]]
+
+
+def ahead_compile(
+    patterns: Mapping[Any, Compiled],
+    compile_pattern: Callable[..., Any],
+    recorded: list[tuple[str | bytes, int]] | None = None,
+) -> Callable[..., Any]:
+    """A `re._compiler.compile` using `patterns` ((pattern, flags) -> `Compiled`): the same
+    pattern object made from the code compiled ahead, without parsing the pattern again (the
+    part of `re.compile` written in Python). Anything else goes to `compile_pattern`."""
+    import _sre  # type: ignore[import-not-found]
+
+    def compile_ahead(pattern: Any, flags: int = 0) -> Any:
+        if recorded is not None and isinstance(pattern, str | bytes):
+            recorded.append((pattern, int(flags)))
+        ahead = patterns.get((pattern, flags)) if isinstance(pattern, str | bytes) else None
+        if ahead is None:
+            return compile_pattern(pattern, flags)
+        final_flags, code, groups, groupindex, indexgroup = ahead
+        return _sre.compile(pattern, final_flags, list(code), groups, dict(groupindex), indexgroup)
+
+    return compile_ahead
+
+
+def compiled(pattern: str | bytes, flags: int) -> Compiled | None:
+    """What `re._compiler.compile` gives `_sre.compile` for `pattern`, or None when compiling
+    it says something (a warning, or the DEBUG flag's listing) that a copy would not repeat."""
+    import re
+    import warnings
+    from re import _compiler, _parser  # type: ignore[attr-defined]
+
+    if flags & re.DEBUG:
+        return None
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        try:
+            parsed = _parser.parse(pattern, flags)
+            code = _compiler._code(parsed, flags)
+        except (Warning, re.error):
+            return None
+    groupindex = dict(parsed.state.groupdict)
+    indexgroup: list[str | None] = [None] * parsed.state.groups
+    for name, index in groupindex.items():
+        indexgroup[index] = name
+    return (
+        int(flags | parsed.state.flags),
+        tuple(int(op) for op in code),
+        parsed.state.groups - 1,
+        groupindex,
+        tuple(indexgroup),
+    )
+
+
+def patterns_source(patterns: Sequence[tuple[str | bytes, int]], *, doc: str) -> str:
+    """The text of a generated module holding the compiled `patterns`."""
+    import _sre
+
+    lines = [
+        f'"""{doc}"""',
+        "# mypy: ignore-errors",
+        "# fmt: off",
+        "",
+        f"PYTHON = {tuple(sys.version_info[:2])!r}  # the Python whose re module compiled them",
+        f"MAGIC = {_sre.MAGIC!r}  # its regular expression engine's",
+        "PATTERNS = {",
+    ]
+    for pattern, flags in dict.fromkeys(patterns):
+        ahead = compiled(pattern, flags)
+        if ahead is not None:
+            lines.append(f"    {(pattern, flags)!r}: {ahead!r},")
+    return "\n".join([*lines, "}", ""])
