@@ -353,25 +353,45 @@ def _number_keys(log: ParsedLog) -> None:
         issue.key = key
 
 
-def _classify_total(label: str) -> tuple[str, Callable[[IssueDraft], bool]] | None:
+def _classify_total(label: str) -> tuple[str, str | None, object] | None:
+    """What a stated total counts: (its name, the draft attribute, the value it is), with no
+    attribute for all issues; None when the label names nothing the reader counts."""
     key = clean(label)
     if key in words("total"):
-        return "total", lambda d: True
+        return "total", None, None
     status = normalise_status(label)
     if status is not None:
-        return f"status {status.value}", lambda d: d.status is status
+        return f"status {status.value}", "status", status
     severity = normalise_severity(label)
     if severity is not None:
-        return f"severity {severity.value}", lambda d: d.severity is severity
+        return f"severity {severity.value}", "severity", severity
     typ = normalise_type(label)
     if typ is not None:
-        return f"type {typ.value}", lambda d: d.type is typ
+        return f"type {typ.value}", "type", typ
     return None
+
+
+def _counter(issues: list[ParsedIssue]) -> Callable[[str | None, object], int]:
+    """How many drafts have `attr` set to the very `value` (all of them for no attribute):
+    each attribute counted in one pass over the issues, on first use, not once per total."""
+    counts: dict[str, Counter[int]] = {}
+
+    def count(attr: str | None, value: object) -> int:
+        if attr is None:
+            return len(issues)
+        by_value = counts.get(attr)
+        if by_value is None:
+            # By identity, as `is` compares: a value's id is stable while the value lives.
+            by_value = counts[attr] = Counter(id(getattr(p.draft, attr)) for p in issues)
+        return by_value[id(value)]
+
+    return count
 
 
 def _stated_totals(log: ParsedLog, lines: list[str], inside: list[bool], text: str) -> None:
     """ "Open: 17 issues" in a summary: compare with what this file was found to hold."""
     issue_lines = {issue.line for issue in log.issues}
+    count = _counter(log.issues)
     ending = [i for i, line in enumerate(lines) if line.endswith(_TOTAL_ENDINGS)]
     for i in ending:
         if inside[i] or i + 1 in issue_lines:
@@ -384,9 +404,8 @@ def _stated_totals(log: ParsedLog, lines: list[str], inside: list[bool], text: s
         classified = _classify_total(label)
         if classified is None:
             continue
-        _, predicate = classified
-        found = sum(1 for issue in log.issues if predicate(issue.draft))
-        _add_total(log, i + 1, label, int(m.group("n")), found)
+        _, attr, value = classified
+        _add_total(log, i + 1, label, int(m.group("n")), count(attr, value))
     _month_tables(log, lines, inside, text)
 
 
@@ -403,6 +422,7 @@ def _month_tables(log: ParsedLog, lines: list[str], inside: list[bool], text: st
 
     if any(p.draft.reported_at is None for p in log.issues):
         return  # undated issues could belong to any month: nothing to compare honestly
+    by_month: dict[str, list[IssueDraft]] | None = None  # each issue's month, found once
     piped = lines_containing(text, "|")
     for i in piped:
         line = lines[i]
@@ -416,12 +436,13 @@ def _month_tables(log: ParsedLog, lines: list[str], inside: list[bool], text: st
             cells = split_row(lines[j])
             month = _month_of(cells[0]) if cells else None
             if month is not None:
-                in_month = [
-                    p.draft
-                    for p in log.issues
-                    if p.draft.reported_at is not None
-                    and p.draft.reported_at.strftime("%Y-%m") == month
-                ]
+                if by_month is None:
+                    by_month = {}
+                    for p in log.issues:
+                        if p.draft.reported_at is not None:
+                            at = p.draft.reported_at.strftime("%Y-%m")
+                            by_month.setdefault(at, []).append(p.draft)
+                in_month = by_month.get(month, [])
                 for name, cell in zip(header[1:], cells[1:], strict=False):
                     if not cell.strip().isdigit():
                         continue
