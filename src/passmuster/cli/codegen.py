@@ -70,6 +70,8 @@ def _recorded(script: str, *args: str, desk: bool = False) -> Any:
     }
     with tempfile.TemporaryDirectory() as folder:
         if desk:
+            # In a project, as desks mostly are: its pyproject.toml is read for [tool.passmuster].
+            Path(folder, "pyproject.toml").write_text('[project]\nname = "platform"\n')
             init = [sys.executable, "-m", "passmuster", "init"]
             subprocess.run(init, cwd=folder, env=env, capture_output=True, check=True)
         done = subprocess.run(
