@@ -585,7 +585,10 @@ class SectionReader:
                 builder.set_field(label, target, text, entry.line + 1, subsection=False)
         for sub in subsections:
             name = _part_name(sub.text)
-            text = trim_blank("\n".join(self.o.lines[sub.line + 1 : sub.end + 1]))
+            rows = self.o.lines[sub.line + 1 : sub.end + 1]
+            while rows and (not rows[-1] or rows[-1].isspace()):
+                rows.pop()  # as trim_blank would: it then finds nothing to drop, at once
+            text = trim_blank("\n".join(rows))
             target = field_for(name) or section_field(name)
             if target is None or name in forced_extra or target in ("status", "severity"):
                 builder.extra(name, unwrap_verbatim(text))
