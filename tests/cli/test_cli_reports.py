@@ -113,6 +113,34 @@ def test_escalate_records_each_breach_once(desk_folder: Path, run: Run, run_json
     assert sum(1 for e in timeline if e["kind"] == "escalated") == 2
 
 
+def test_escalate_lists_a_screenful_and_counts_the_rest(
+    desk_folder: Path, run: Run, run_json: Any, monkeypatch: Any
+) -> None:
+    from passmuster.cli import reports
+
+    monkeypatch.setattr(reports, "SLA_LISTED", 3)  # in process: read per run
+    now = datetime.now(UTC)
+    with Desk.open(desk_folder / ".passmuster" / "desk.db") as desk:
+        desk.file_many(
+            [
+                IssueDraft(
+                    title=f"Gateway {n} returns 502",
+                    severity=Severity.CRITICAL,
+                    reported_at=now - timedelta(days=n),
+                )
+                for n in range(1, 5)
+            ],
+            actor="coordinator",
+        )
+    text = run("escalate").stdout
+    assert len([line for line in text.splitlines() if line.startswith("Escalated #")]) == 3
+    assert "5 more escalated, not listed: 8 clocks of 4 issues in all" in text
+    # Every breach was recorded, listed or not.
+    assert run_json("escalate") == []
+    with Desk.open(desk_folder / ".passmuster" / "desk.db") as desk:
+        assert len(desk.events(kinds=["escalated"])) == 8
+
+
 def _badge_of(text: str, ref: str) -> str:
     line = next(line for line in text.splitlines() if line.lstrip().startswith(ref))
     return line.rsplit("  ", 1)[-1].strip()

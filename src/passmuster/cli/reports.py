@@ -133,7 +133,8 @@ def escalate_command(as_json: JsonOption = False) -> None:
     """Record one escalation event per SLA breach.
 
     Idempotent: a breach already escalated is not escalated again, so this can run from cron.
-    Notifiers pick the `escalated` events up from the timeline.
+    Notifiers pick the `escalated` events up from the timeline. As text, the first 50 are
+    listed and the rest counted; --json lists every one.
     """
     with desk_session() as desk:
         events = desk.escalate(actor=actor())
@@ -143,9 +144,16 @@ def escalate_command(as_json: JsonOption = False) -> None:
     if not events:
         say("No new SLA breaches to escalate.")
         return
-    for event in events:
+    # A desk far behind escalates thousands at once: a screenful names the first of them.
+    for event in events[:SLA_LISTED]:
         due = f", due {local_time(_parse_iso(event.old))}" if event.old else ""
         say(f"Escalated [bold]#{event.issue:03d}[/]: {event.field} clock {event.new}{due}")
+    if len(events) > SLA_LISTED:
+        issues = len({event.issue for event in events})
+        say(
+            f"{len(events) - SLA_LISTED} more escalated, not listed: {len(events)} clocks of "
+            f"{issues} issues in all (--json lists every one)"
+        )
 
 
 def _parse_iso(text: str) -> datetime | None:
