@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import click
 import pytest
@@ -84,3 +85,45 @@ def test_a_long_listing_is_json_with_one_item_per_line(capsys: pytest.CaptureFix
     assert len(out.strip().splitlines()) == 62  # brackets and one line per item
     _output.emit_json(items[:2])
     assert json.loads(capsys.readouterr().out) == items[:2]
+
+
+def test_json_text_reads_as_json_dumps_until_a_container_is_long() -> None:
+    import random
+
+    rng = random.Random(7)
+
+    def value(depth: int) -> Any:
+        kind = rng.randrange(7 if depth < 4 else 4)
+        if kind == 0:
+            return rng.choice([None, True, False])
+        if kind == 1:
+            return rng.randint(-(10**6), 10**6)
+        if kind == 2:
+            return rng.choice([0.5, -3.25, 1e20, 2.0])
+        if kind == 3:
+            return rng.choice(["", "plain", 'quote " and \\', "naïve 漢字", "line\nbreak"])
+        if kind in (4, 5):
+            return [value(depth + 1) for _ in range(rng.randrange(5))]
+        return {rng.choice(["a", "b", "ü", "x y"]) + str(n): value(depth + 1) for n in range(4)}
+
+    for _ in range(300):
+        data = value(0)
+        assert _output.json_text(data) == json.dumps(data, indent=2, ensure_ascii=False)
+    # Keys that are not text are written as JSON writes them.
+    assert _output.json_text({5: 1, True: 2, None: 3}) == json.dumps(
+        {5: 1, True: 2, None: 3}, indent=2
+    )
+
+
+def test_long_lists_and_mappings_inside_a_report_are_one_item_per_line() -> None:
+    report = {
+        "by_month": {f"2025-{n:03d}": {"critical": n, "high": [n, n + 1]} for n in range(80)},
+        "hours": [{"number": n, "hours": n / 4} for n in range(70)],
+        "total": 150,
+    }
+    text = _output.json_text(report)
+    assert json.loads(text) == report
+    lines = text.splitlines()
+    assert '    "2025-007": {"critical": 7, "high": [7, 8]},' in lines
+    assert '    {"number": 3, "hours": 0.75},' in lines
+    assert len(lines) == 1 + (1 + 80 + 1) + (1 + 70 + 1) + 1 + 1

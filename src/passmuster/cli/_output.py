@@ -15,7 +15,6 @@ from __future__ import annotations
 import dataclasses
 import enum
 import functools
-import json
 import sys
 from collections.abc import Callable, Collection, Iterator, Mapping
 from contextlib import contextmanager
@@ -239,6 +238,11 @@ def to_jsonable(value: Any) -> Any:
         return {k: v if type(v) in _PLAIN else to_jsonable(v) for k, v in fields.items()}
     if cls is list or cls is tuple:
         return [v if type(v) in _PLAIN else to_jsonable(v) for v in value]
+    if cls is dict:  # a report's mappings are mostly text keys to plain values
+        return {
+            k if type(k) is str else str(to_jsonable(k)): v if type(v) in _PLAIN else to_jsonable(v)
+            for k, v in value.items()
+        }
     if isinstance(value, enum.Enum):
         return to_jsonable(value.value)
     if isinstance(value, datetime):
@@ -264,18 +268,50 @@ def to_jsonable(value: Any) -> Any:
     return str(value)
 
 
-def emit_json(obj: Any) -> None:
-    """Print `obj` as JSON on stdout: indented, or one item per line for a long list.
+def emit_json(obj: Any, *, plain: bool = False) -> None:
+    """Print `obj` as JSON on stdout: indented, with each long list or mapping one item per line.
 
-    Python's JSON encoder is only fast without indentation, so a long listing is written as one
-    compact line per item: still valid JSON, still readable, and several times quicker.
+    Python's JSON encoder is only fast without indentation (the indented one is written in
+    Python), so a list or mapping of more than 50 items is written as one compact line per item:
+    still valid JSON, still readable, and several times quicker for a large desk's reports.
+    Anything smaller reads exactly as `json.dumps(indent=2)` writes it. `plain`: `obj` is JSON
+    data already (a report's `to_dict`), not walked again.
     """
-    data = to_jsonable(obj)
-    if isinstance(data, list) and len(data) > 50:
-        lines = ",\n".join("  " + json.dumps(item, ensure_ascii=False) for item in data)
-        click.echo(f"[\n{lines}\n]")
-        return
-    click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+    click.echo(json_text(obj if plain else to_jsonable(obj)))
+
+
+# Past this many items a list or mapping is written one compact item per line.
+_LONG = 50
+
+
+def json_text(data: Any, level: int = 0) -> str:
+    """`data` (JSON-able) as indented JSON text, long containers one compact item per line."""
+    if isinstance(data, dict) and data:
+        pad = "  " * (level + 1)
+        if len(data) > _LONG:
+            items = [f"{pad}{_json_key(k)}: {_compact(v)}" for k, v in data.items()]
+        else:
+            items = [f"{pad}{_json_key(k)}: {json_text(v, level + 1)}" for k, v in data.items()]
+        return "{\n" + ",\n".join(items) + "\n" + "  " * level + "}"
+    if isinstance(data, list | tuple) and data:
+        pad = "  " * (level + 1)
+        if len(data) > _LONG:
+            items = [pad + _compact(item) for item in data]
+        else:
+            items = [pad + json_text(item, level + 1) for item in data]
+        return "[\n" + ",\n".join(items) + "\n" + "  " * level + "]"
+    return _compact(data)
+
+
+def _compact(data: Any) -> str:
+    from passmuster.storage.json_text import dumps_readable
+
+    return dumps_readable(data)
+
+
+def _json_key(key: object) -> str:
+    # JSON's own rule for keys that are not text: their JSON text (5 -> "5", True -> "true").
+    return _compact(key if isinstance(key, str) else _compact(key))
 
 
 def issue_json(issue: Any) -> dict[str, Any]:

@@ -194,7 +194,7 @@ def stats_command(
         stats = desk.stats(since=start, until=end)
         keys = delivery(desk, since=start, until=end)
     if as_json:
-        emit_json({**stats.to_dict(), "delivery": keys.to_dict()})
+        emit_json({**stats.to_dict(), "delivery": keys.to_dict()}, plain=True)
         return
     out = console()
     for part in stats_view(stats):

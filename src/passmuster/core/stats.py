@@ -92,19 +92,24 @@ class Stats:
 def _jsonable(value: Any) -> Any:
     """`dataclasses.asdict` with times as ISO text and tuples as lists, in one pass: asdict
     deep-copies every value, which for the priority matrix of a desk with 60,000 active issues
-    took a second."""
+    took a second. Plain values are passed over inline, without a call each."""
     names = _field_names(type(value))
     if names is not None:
-        return {name: _jsonable(getattr(value, name)) for name in names}
+        values = [getattr(value, name) for name in names]
+        return {
+            name: v if type(v) in _PLAIN else _jsonable(v)
+            for name, v in zip(names, values, strict=True)
+        }
     if isinstance(value, datetime):
         return value.isoformat()
     if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
+        return {str(k): v if type(v) in _PLAIN else _jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
+        return [v if type(v) in _PLAIN else _jsonable(v) for v in value]
     return value
 
 
+_PLAIN = frozenset({str, int, float, bool, type(None)})
 _FIELD_NAMES: dict[type, tuple[str, ...] | None] = {}
 
 

@@ -4,7 +4,8 @@
 and mappings an issue keeps (its error blocks, tasks, files, original values): a 10,000-issue
 import serialises about 60,000 of them. Handing SQLAlchemy one encoder, built with the same
 settings as `json.dumps`'s defaults, gives the same text for less. Without the C accelerator
-(another Python implementation) it is `json.dumps` itself.
+(another Python implementation) it is `json.dumps` itself. The command line's JSON, which keeps
+non-ASCII text as it is, is written the same way (`dumps_readable`).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from json import encoder as _encoder
 from typing import Any
 
 
-def _make_encoder() -> Callable[[Any, int], list[str]] | None:
+def _make_encoder(text: Callable[[str], str]) -> Callable[[Any, int], list[str]] | None:
     make = getattr(_encoder, "c_make_encoder", None)
     if make is None:
         return None
@@ -25,7 +26,7 @@ def _make_encoder() -> Callable[[Any, int], list[str]] | None:
     encode: Callable[[Any, int], list[str]] = make(
         None,
         defaults.default,
-        _encoder.encode_basestring_ascii,
+        text,
         None,
         defaults.key_separator,
         defaults.item_separator,
@@ -36,8 +37,10 @@ def _make_encoder() -> Callable[[Any, int], list[str]] | None:
     return encode
 
 
-_ENCODE = _make_encoder()
 _TEXT = _encoder.encode_basestring_ascii
+_ENCODE = _make_encoder(_TEXT)
+_READABLE_TEXT = _encoder.encode_basestring
+_ENCODE_READABLE = _make_encoder(_READABLE_TEXT)
 
 
 # A plain module function, not a closure: psycopg caches its JSON adapters by the function's
@@ -49,3 +52,12 @@ def dumps(value: Any) -> str:
     if type(value) is str:  # what json.dumps does for a bare text
         return _TEXT(value)
     return "".join(_ENCODE(value, 0))
+
+
+def dumps_readable(value: Any) -> str:
+    """`json.dumps(value, ensure_ascii=False)`: what the command line prints."""
+    if _ENCODE_READABLE is None:
+        return json.dumps(value, ensure_ascii=False)
+    if type(value) is str:
+        return _READABLE_TEXT(value)
+    return "".join(_ENCODE_READABLE(value, 0))

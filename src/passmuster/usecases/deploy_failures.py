@@ -39,8 +39,6 @@ from passmuster.core.limits import STORED
 from passmuster.core.plugins import entry_point_modules
 from passmuster.errors import NotFound
 from passmuster.usecases.desk import Desk
-from passmuster.usecases.reconcile import FIXED_IN, rule_codes
-from passmuster.usecases.reconcile import SOURCE as SCAN_SOURCE
 
 SOURCE = "deploy"
 LABEL = "deploy"
@@ -156,6 +154,8 @@ def record_failure(
 def clear_service(desk: Desk, *, service: str, stamp: str, actor: str) -> list[IssueChange]:
     """`service` deployed fine: take it off every active deployment issue; resolve those left
     with no service. Call inside a transaction."""
+    from passmuster.usecases.reconcile import FIXED_IN  # with the scanner: see below
+
     changes: list[IssueChange] = []
     active = desk.issues(IssueQuery(source=SOURCE, active_only=True, services=[service]))
     for issue in active:
@@ -254,7 +254,9 @@ def predicting_findings(desk: Desk, service: str, failure: Failure) -> list[Issu
     if not failure.predicted_by:
         return []
     # Imported here: the scanner's reconciliation pulls in the scanner, which a deploy that
-    # files nothing does not need.
+    # files nothing, and `stats` reading the delivery keys, do not need.
+    from passmuster.usecases.reconcile import SOURCE as SCAN_SOURCE
+    from passmuster.usecases.reconcile import rule_codes
 
     rules = set(failure.predicted_by)
     found = [
