@@ -113,25 +113,28 @@ def test_escalate_records_each_breach_once(desk_folder: Path, run: Run, run_json
     assert sum(1 for e in timeline if e["kind"] == "escalated") == 2
 
 
+def _file_overdue(folder: Path, title: str, severity: Severity, *, count: int) -> None:
+    """`count` open issues reported 1 … `count` days ago, all past their SLA."""
+    now = datetime.now(UTC)
+    with Desk.open(folder / ".passmuster" / "desk.db") as desk:
+        desk.file_many(
+            [
+                IssueDraft(
+                    title=title.format(n=n), severity=severity, reported_at=now - timedelta(days=n)
+                )
+                for n in range(1, count + 1)
+            ],
+            actor="coordinator",
+        )
+
+
 def test_escalate_lists_a_screenful_and_counts_the_rest(
     desk_folder: Path, run: Run, run_json: Any, monkeypatch: Any
 ) -> None:
     from passmuster.cli import reports
 
     monkeypatch.setattr(reports, "SLA_LISTED", 3)  # in process: read per run
-    now = datetime.now(UTC)
-    with Desk.open(desk_folder / ".passmuster" / "desk.db") as desk:
-        desk.file_many(
-            [
-                IssueDraft(
-                    title=f"Gateway {n} returns 502",
-                    severity=Severity.CRITICAL,
-                    reported_at=now - timedelta(days=n),
-                )
-                for n in range(1, 5)
-            ],
-            actor="coordinator",
-        )
+    _file_overdue(desk_folder, "Gateway {n} returns 502", Severity.CRITICAL, count=4)
     text = run("escalate").stdout
     assert len([line for line in text.splitlines() if line.startswith("Escalated #")]) == 3
     assert "5 more escalated, not listed: 8 clocks of 4 issues in all" in text
@@ -167,19 +170,7 @@ def test_sla_lists_the_most_overdue_clocks_and_counts_them_all(
     from passmuster.cli import reports
 
     monkeypatch.setattr(reports, "SLA_LISTED", 3)  # in process: the text default is read per run
-    now = datetime.now(UTC)
-    with Desk.open(desk_folder / ".passmuster" / "desk.db") as desk:
-        desk.file_many(
-            [
-                IssueDraft(
-                    title=f"Worker {n} misses REDIS_URL",
-                    severity=Severity.HIGH,
-                    reported_at=now - timedelta(days=n),
-                )
-                for n in range(1, 6)
-            ],
-            actor="coordinator",
-        )
+    _file_overdue(desk_folder, "Worker {n} misses REDIS_URL", Severity.HIGH, count=5)
     every = run_json("sla")
     assert len(every) == 10  # two clocks each, all breached, with --json every one
     text = run("sla").stdout
