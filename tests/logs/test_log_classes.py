@@ -522,3 +522,65 @@ def test_struck_titles_severity_prefixes_and_dotted_ids_are_read_off_the_heading
     ]
     severities = [log.issues[0].draft.severity, log.issues[2].draft.severity]
     assert severities == [Severity.HIGH, Severity.LOW]
+
+
+def test_a_table_log_in_ukrainian_or_with_an_error_column_gives_its_rows() -> None:
+    text = (
+        "# Журнал помилок\n\n| Дата | Помилка | Пріоритет | Статус | Виправлення |\n"
+        "|---|---|---|---|---|\n"
+        "| 02.04 | Кошик не зберігається | Високий | ✅ Виправлено | Додано збереження |\n"
+        "| 03.04 | Повільний пошук | Низький | В роботі | |\n"
+    )
+    log = read_text(text, "BUG_LOG.md")
+    assert [(i.line, i.draft.title, i.draft.status) for i in log.issues] == [
+        (5, "Кошик не зберігається", Status.RESOLVED),
+        (6, "Повільний пошук", Status.IN_PROGRESS),
+    ]
+    assert log.issues[0].draft.priority is Priority.SHORT_TERM
+    russian = (
+        "# Ошибки\n\n| Ошибка | Статус |\n|---|---|\n| Падает экспорт | Открыт |\n"
+        "| Нет логов | Исправлено |\n"
+    )
+    found = read_text(russian, "BUGS.md")
+    assert [(i.draft.title, i.draft.status) for i in found.issues] == [
+        ("Падает экспорт", Status.OPEN),
+        ("Нет логов", Status.RESOLVED),
+    ]
+
+
+def test_a_log_title_over_only_an_entry_template_is_no_issue() -> None:
+    empty = (
+        "# Bug Log\n\nBugs found while testing; each entry has its steps.\n\n## Template\n\n"
+        "```\n### BUG-XXX: [Short description]\n- **Severity**: [major / minor]\n```\n\n"
+        "---\n\n*No bugs logged yet.*\n"
+    )
+    log = read_text(empty, "BUG_LOG.md")
+    assert log.issues == []
+    assert [note.title for note in log.notes] == ["Bug Log"]
+    assert "BUG-XXX" in log.notes[0].body
+    # One investigation written as parts under its title stays that one issue.
+    investigation = (
+        "# Audio drift problem log\n\n## Problem\n\nSound stutters while recording.\n\n"
+        "## Attempt #1: larger buffer\n\nNo change.\n\n## Solution\n\nRead on readyRead.\n"
+    )
+    assert titles(read_text(investigation, "BUG_LOG.md")) == ["Audio drift problem log"]
+
+
+def test_a_folder_index_section_without_marks_of_its_own_is_a_note(tmp_path: Path) -> None:
+    from passmuster.logs.reader import Folder
+
+    (tmp_path / "2026-01-02-login-loop.md").write_text(
+        "# Login loop\n\n**Status**: Fixed\n\n## Problem\n\nThe page reloads forever.\n"
+    )
+    index = tmp_path / "README.md"
+    index.write_text(
+        "# Bug knowledge base\n\n## Recent fixes\n\n### Login loop\n\n"
+        "- **File**: [login](./2026-01-02-login-loop.md)\n- **Problem**: reloads forever\n\n"
+        '## Filing new bugs\n\n### First way: interactive\n\n```\n/debug "what you see"\n```\n\n'
+        "### Second way: by hand\n\nIf you document afterwards:\n\n"
+        "1. Create a file in `docs/bugs/`\n2. Include the parts:\n   - Symptoms\n   - Root cause\n"
+    )
+    files = frozenset(str(p.resolve()) for p in tmp_path.iterdir())
+    log = read_file(index, folder=Folder(files, index=True))
+    assert log.issues == []
+    assert "Filing new bugs" in [note.title for note in log.notes]

@@ -347,7 +347,9 @@ class SectionReader:
         if own is None:
             own = self._own_of[node.line] = self._own_evidence(node, siblings)
         if own.level == NONE and own.group_only:  # no marks of its own, but content
-            if context.group or context.document:
+            # A folder's index lists issues its other files hold: there, only a section's own
+            # marks make it an issue, not the list it sits in (`## How to report a bug`).
+            if (context.group or context.document) and not self.index:
                 return _GROUP_ONLY
             return _NO_MARK
         return own
@@ -397,7 +399,20 @@ class SectionReader:
             or node.line in siblings.shaped
             or (heading.numbered and node.kind in siblings.numbered)
         )
-        return _WEAK_MARK if marked else _CONTENT_ONLY
+        if marked:
+            return _WEAK_MARK
+        if node.level <= 1 and self._only_notes_below(node):
+            # `# Bug Log` over an entry template and "no bugs yet": the log's title over
+            # nothing but notes names the list, it is not an issue of it.
+            return _NO_MARK
+        return _CONTENT_ONLY
+
+    def _only_notes_below(self, node: Node) -> bool:
+        """Whether a section has subsections and every one is a note (a template, a legend)."""
+        children = [child for child in node.children if not child.inline]
+        return bool(children) and all(
+            is_note_title(self._heading(child).title) for child in children
+        )
 
     def _field_targets(self, node: Node) -> set[str]:
         """The fields a section's field lines fill. A status, severity or priority counts only
