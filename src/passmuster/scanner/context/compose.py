@@ -53,6 +53,21 @@ def _needs_base_services(services: Mapping[str, Any], base_services: Mapping[str
     return False
 
 
+def _nearest_base(folder: str, bases: Mapping[str, str]) -> str | None:
+    """The base compose file of the nearest folder above `folder` that has one."""
+    while folder:
+        folder = posixpath.dirname(folder)
+        if folder in bases:
+            return bases[folder]
+    return None
+
+
+def _names_context(body: Mapping[str, Any]) -> bool:
+    """Whether a service body says what to build: `build: ./api` or `build: {context: …}`."""
+    build = body.get("build")
+    return isinstance(build, str) or (isinstance(build, dict) and "context" in build)
+
+
 def _project_order(files: list[str]) -> tuple[str, bool, list[str]]:
     """By first file; a base file's default project (alone or with its `*.override.yml`)
     before the projects of its other overlays."""
@@ -101,9 +116,15 @@ class ComposeReader:
         for path in sorted(self.tree.compose):
             if path not in claimed:
                 by_dir.setdefault(posixpath.dirname(path), []).append(path)
-        for _folder, paths in sorted(by_dir.items()):
+        bases: dict[str, str] = {}
+        for folder, paths in by_dir.items():
             names = {posixpath.basename(p): p for p in paths}
-            base = next((names[n] for n in _BASE_NAMES if n in names), None)
+            found = next((names[n] for n in _BASE_NAMES if n in names), None)
+            if found is not None:
+                bases[folder] = found
+        for folder, paths in sorted(by_dir.items()):
+            names = {posixpath.basename(p): p for p in paths}
+            base = bases.get(folder)
             overrides = [names[n] for n in _OVERRIDE_NAMES if n in names]
             rest = [p for p in paths if p != base and p not in overrides]
             if base is not None:
@@ -118,7 +139,15 @@ class ComposeReader:
                         grouped.append([other])
                 grouped.append(group)
             else:
-                grouped.extend([p] for p in [*overrides, *rest])
+                # `docker compose -f docker-compose.yml -f ci/docker-compose.ci.yml`: an
+                # overlay kept in a subfolder runs with the base of a folder above it.
+                above = _nearest_base(folder, bases)
+                above_services = self._service_names(above) if above else {}
+                for path in [*overrides, *rest]:
+                    if above is not None and self._overlays(path, above_services):
+                        grouped.append([above, path])
+                    else:
+                        grouped.append([path])
         grouped = self._with_includes(grouped)
         grouped.sort(key=_project_order)
         taken: set[str] = set()
@@ -175,6 +204,17 @@ class ComposeReader:
         doc = self._raw_doc(path)
         services = doc.data.get("services") if doc and isinstance(doc.data, dict) else None
         return dict(services) if isinstance(services, dict) else {}
+
+    def _overlays(self, path: str, base_services: dict[str, Any]) -> bool:
+        """A file in a subfolder that adjusts the services of a base above it: it looks like
+        an override of that base, or most of the services it shares with the base name
+        neither an image nor a build context (alone, compose refuses such a service)."""
+        if self._looks_like_override(path, base_services):
+            return True
+        services = self._service_names(path)
+        shared = [b for n, b in services.items() if n in base_services and isinstance(b, dict)]
+        incomplete = [b for b in shared if "image" not in b and not _names_context(b)]
+        return len(incomplete) * 2 > len(shared)
 
     def _looks_like_override(self, path: str, base_services: dict[str, Any]) -> bool:
         """A file meant to run on top of the base: named so (`docker-compose.override.prod.yml`),
@@ -261,8 +301,10 @@ class ComposeReader:
         self.platform.projects.append(project)
         merged: dict[str, ServiceDef] = {}
         for path in project.files:
-            # An included file keeps its own folder for relative paths, as compose does.
-            own_folder = posixpath.dirname(path) if path in self._included else None
+            # Relative paths resolve against the project folder (the first file's), and an
+            # included file keeps its own folder, as compose does. The project's name is not a
+            # path: an overlay's project is named `base+overlay`.
+            own_folder = posixpath.dirname(path if path in self._included else project.files[0])
             interpolator = Interpolator(values)
             doc, compose_file = self._compose_doc(path, interpolator)
             if doc is None:

@@ -44,7 +44,7 @@ SKIP_DIRS = frozenset(
         ".eggs",
     }
 )
-_COMPOSE = re.compile(r"^(docker-)?compose(\.[\w.-]+)?\.ya?ml$")
+_COMPOSE = re.compile(r"^(docker-)?compose([._-][\w.-]+)?\.ya?ml$")
 _REQUIREMENTS = re.compile(r"^(.*requirements.*|constraints.*)\.(txt|in)$", re.IGNORECASE)
 
 _DOCUMENT_SUFFIXES = (".md", ".rst", ".markdown", ".sh")
