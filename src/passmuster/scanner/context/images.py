@@ -15,6 +15,32 @@ _PY_TAG = re.compile(r"^(\d+)\.(\d+)")
 DATABASE_IMAGES = frozenset(
     {"postgres", "postgis", "timescaledb", "mysql", "mariadb", "mongo", "mongodb", "percona"}
 )
+# Base images of web servers and of other languages' runtimes: a service built on one runs no
+# Python unless its Dockerfile installs it.
+OTHER_RUNTIME_IMAGES = frozenset(
+    {
+        "nginx",
+        "nginx-unprivileged",
+        "openresty",
+        "httpd",
+        "caddy",
+        "traefik",
+        "haproxy",
+        "envoy",
+        "node",
+        "bun",
+        "deno",
+        "golang",
+        "rust",
+        "openjdk",
+        "eclipse-temurin",
+        "amazoncorretto",
+        "php",
+        "ruby",
+        "dotnet",
+        "aspnet",
+    }
+)
 # A substring of the image's name and the kind of service it makes. First match wins.
 _KIND_BY_NAME = (
     ("postgres", "database"),

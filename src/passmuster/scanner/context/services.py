@@ -15,6 +15,7 @@ import re
 import shlex
 import tomllib
 from collections.abc import Callable
+from fnmatch import fnmatchcase
 
 from packaging.requirements import InvalidRequirement as PackagingInvalid
 from packaging.requirements import Requirement as PackagingRequirement
@@ -29,8 +30,8 @@ from passmuster.scanner.context.commands import (
     parse_exec_form,
 )
 from passmuster.scanner.context.compose_keys import port_range
-from passmuster.scanner.context.copies import source_in_context
-from passmuster.scanner.context.images import image_kind, parse_image
+from passmuster.scanner.context.copies import copies_before, source_in_context
+from passmuster.scanner.context.images import OTHER_RUNTIME_IMAGES, image_kind, parse_image
 from passmuster.scanner.context.model import (
     Dependency,
     Dockerfile,
@@ -94,8 +95,10 @@ class ServiceCompleter:
             service.command, service.entrypoint, {k: v.value for k, v in service.env.items()}
         )
         code_root = self._code_root(service)
-        if code_root is not None:
+        if code_root is not None and not _runs_other_runtime(service):
             service.python_files = self._python_under(code_root)
+            if dockerfile is not None and code_root == service.build_context:
+                service.python_files = _copied(service.python_files, code_root, dockerfile)
         self._requirement_roots(service, dockerfile)
         self._pyproject(service)
         self._listens(service, code_root)
@@ -333,6 +336,38 @@ def _runs_python(service: ServiceDef) -> bool:
         for package in stage.system_packages
     )
     return name in ("python", "pypy") or installs_python or bool(dockerfile.pip_installs)
+
+
+def _copied(files: list[str], context: str, dockerfile: Dockerfile) -> list[str]:
+    """The files of `files` (under the build context) that the Dockerfile copies into the
+    image. A context shared by several services (`context: ./services`, each Dockerfile
+    copying `shared` and its own folder) holds every service's code, but each image gets only
+    what it copies. All of them when a copy takes the whole context or names a build
+    argument, or when nothing is copied from the context at all."""
+    sources: set[str] = set()
+    for stage in dockerfile.stages:
+        for copy in copies_before(stage, 1 << 30):
+            sources.update(copy.sources)
+    if not sources or any(s in (".", "..") or s.startswith("../") or "$" in s for s in sources):
+        return files
+    prefix = "" if context in ("", ".") else context + "/"
+    wanted = [prefix + s for s in sources]
+
+    def copied(path: str) -> bool:
+        return any(path == w or path.startswith(w + "/") or fnmatchcase(path, w) for w in wanted)
+
+    return [f for f in files if copied(f)]
+
+
+def _runs_other_runtime(service: ServiceDef) -> bool:
+    """Whether the image is a web server's or another language's (`FROM nginx`, `FROM node`)
+    and installs no Python: the Python files in its build context (a context shared with the
+    Python services beside it) are not its code."""
+    dockerfile = service.dockerfile
+    if dockerfile is None or dockerfile.final is None:
+        return False
+    name = parse_image(dockerfile.root_base(dockerfile.final)).name
+    return name in OTHER_RUNTIME_IMAGES and not _runs_python(service)
 
 
 # The folder official database images run scripts from on their first start.
