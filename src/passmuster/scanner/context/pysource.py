@@ -296,7 +296,8 @@ def env_var_of(node: ast.expr) -> str | None:
     """The variable name read by `os.getenv("X")`, `os.environ.get("X")`, `os.environ["X"]`."""
     if isinstance(node, ast.Call):
         name = _dotted(node.func) or ""
-        if name.endswith(("getenv", "environ.get")) and node.args:
+        # `os.environ.setdefault("X", "d")` is X's value too: "d" only when X is unset.
+        if name.endswith(("getenv", "environ.get", "environ.setdefault")) and node.args:
             return _const_str(node.args[0])
         if name in ("config", "decouple.config", "env", "env.str") and node.args:
             # python-decouple's `config("X", default=…)`, environs' `env("X", …)`.
@@ -735,9 +736,15 @@ class _Collector:
         contexts: dict[int, tuple[str, ...]] = {}
         at_import: set[int] = set()
         # One walk over the whole tree collects everything below.
+        # A string standing alone as a statement (a docstring) is documentation: the URLs in
+        # its examples are no addresses the code uses.
+        prose: set[int] = set()
         for node, names, now in _walk(self.tree, with_names=with_names):
+            if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant):
+                prose.add(id(node.value))
+                continue
             if isinstance(node, ast.Constant):
-                if isinstance(node.value, str):
+                if isinstance(node.value, str) and id(node) not in prose:
                     constants.append((node.value, node))
                     if names:
                         contexts[id(node)] = names

@@ -32,10 +32,11 @@ def parent(path: str) -> str:
 
 
 def is_dev_file(path: str) -> bool:
-    """Compose or Dockerfiles meant for development: `*.dev.yml`, `*override*`, `local`, …"""
+    """Compose or Dockerfiles meant for development or CI: `*.dev.yml`, `*override*`,
+    `local`, `docker-compose.ci.yml`, …"""
     name = PurePosixPath(path).name.lower()
     return bool(
-        re.search(r"(^|[._-])(dev|develop|development|local|override|debug|test)([._-]|$)", name)
+        re.search(r"(^|[._-])(dev|develop|development|local|override|debug|test|ci)([._-]|$)", name)
     )
 
 

@@ -46,10 +46,10 @@ class Reference:
 
 
 def _internal(host: str) -> bool:
+    """A sibling's name: one label of a hostname. A template's slot (`http://{user}:8080`
+    filled by `str.format`, `%s`, `${HOST}`, `<host>`) names no host yet."""
     return (
-        bool(host)
-        and "." not in host
-        and "$" not in host
+        _BARE_HOST.match(host) is not None
         and host not in LOOPBACK_HOSTS
         and host not in _IGNORED_HOSTS
     )

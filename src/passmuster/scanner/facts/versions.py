@@ -102,3 +102,37 @@ __all__ = [
     "parse_specifier",
     "pinned_version",
 ]
+
+
+# Tools a developer or CI runs against the code (tests, linters, formatters, type checkers):
+# no service imports them while it runs, so services pinning them differently share nothing.
+_DEVELOPER_TOOLS = frozenset(
+    {
+        "pytest",
+        "coverage",
+        "black",
+        "ruff",
+        "mypy",
+        "flake8",
+        "isort",
+        "pylint",
+        "pre-commit",
+        "bandit",
+        "tox",
+        "nox",
+        "autopep8",
+        "yapf",
+        "pyright",
+        "safety",
+        "pip-audit",
+        "locust",
+    }
+)
+_DEVELOPER_TOOL_PREFIXES = ("pytest-", "flake8-", "types-", "mypy-", "pylint-")
+
+
+def is_developer_tool(name: str) -> bool:
+    """Whether a package is a test runner, linter, formatter or type checker (or a plug-in of
+    one): something run on the code, never imported by a running service."""
+    canonical_name = canonicalize_name(name)
+    return canonical_name in _DEVELOPER_TOOLS or canonical_name.startswith(_DEVELOPER_TOOL_PREFIXES)

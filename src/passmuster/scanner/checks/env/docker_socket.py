@@ -42,7 +42,8 @@ class DockerSocketMount(Rule):
     allow-images = ["traefik", "portainer"]     # images (by name) whose purpose it is
     ```
     By default the images of tools made for the Docker API (Traefik, Portainer, socket
-    proxies, Watchtower, cAdvisor, …) are allowed.
+    proxies, Watchtower, cAdvisor, log shippers such as Promtail and Fluent Bit, …) are
+    allowed.
     """
 
     code = "ENV007"
@@ -60,7 +61,12 @@ class DockerSocketMount(Rule):
             "autoheal",
             "dozzle",
             "cadvisor",
+            # Log shippers that tag each line with its container's name and labels.
             "promtail",
+            "fluent-bit",
+            "filebeat",
+            "logspout",
+            "alloy",
             "docker-gen",
             "nginx-proxy",
         ],

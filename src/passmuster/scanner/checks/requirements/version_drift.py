@@ -9,6 +9,7 @@ from packaging.version import InvalidVersion, Version
 from passmuster.core.findings import Finding, Fix, Location
 from passmuster.core.issues import Severity
 from passmuster.scanner.context.model import Platform, Requirement, ServiceDef
+from passmuster.scanner.facts.versions import is_developer_tool
 from passmuster.scanner.rule import Rule, reported_once
 
 _DEPTHS = {"major": 1, "minor": 2, "patch": 3}
@@ -35,7 +36,9 @@ class VersionDrift(Rule):
     compose project, after resolving `-r` includes: one finding per package, on a pin that
     differs from the version most services use, listing the other pins. Minor and patch
     differences are left alone by default (they keep the API); nested compose projects of
-    one repository are separate platforms and need not agree.
+    one repository are separate platforms and need not agree. Test runners, linters,
+    formatters and type checkers (pytest and its plug-ins, ruff, mypy …) are left alone too:
+    they run on the code, never inside a service.
 
     ## Why is this bad?
     Services that share a library (pydantic models, an auth client, the Docker SDK) start to
@@ -82,7 +85,13 @@ class VersionDrift(Rule):
         for service in members:
             own: dict[str, list[Requirement]] = defaultdict(list)
             for req in service.requirements:
-                if req.pinned_version is not None and not req.marker:
+                # A test runner or linter runs on the code, not in the service: pinning it
+                # differently breaks nothing between services.
+                if (
+                    req.pinned_version is not None
+                    and not req.marker
+                    and not is_developer_tool(req.name)
+                ):
                     own[req.name].append(req)
             for name, reqs in own.items():
                 if len({r.pinned_version for r in reqs}) > 1:

@@ -1,0 +1,324 @@
+"""Classes of false and missed findings seen on repositories outside the labelled corpus
+(held-out platforms read once, 2026-12-05), each as small trees of our own: the defect still
+reported, the correct layout left alone."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from passmuster.core.findings import Finding
+from passmuster.scanner.config import ScanConfig
+from passmuster.scanner.engine import scan
+
+WriteTree = Callable[[dict[str, str]], Path]
+
+
+def run(root: Path, *codes: str) -> list[Finding]:
+    return scan(root, ScanConfig(select=list(codes))).findings
+
+
+def where(findings: list[Finding]) -> list[tuple[str, str, int | None, str | None]]:
+    return [(f.code, f.path, f.line, f.service) for f in findings]
+
+
+_API_IMAGE = """
+FROM python:3.12-slim
+WORKDIR /app
+COPY requirements.txt .
+RUN pip install -r requirements.txt
+COPY . .
+CMD ["uvicorn", "main:app", "--host", "0.0.0.0", "--port", "8000"]
+"""
+
+
+def test_compose_files_named_with_a_dash_are_read(tmp_path: Path) -> None:
+    """`docker-compose-local.yml` is a compose file like `docker-compose.local.yml`: a
+    platform whose only compose file is named so was scanned as having no service."""
+    compose = """services:
+  shipper:
+    image: acme/log-tailer:2
+    volumes:
+      - /var/run/docker.sock:/var/run/docker.sock
+"""
+    for name in ("docker-compose-local.yml", "compose-staging.yaml", "my-compose-notes.yml"):
+        root = tmp_path / name.replace(".", "_")
+        root.mkdir()
+        (root / name).write_text(compose, encoding="utf-8")
+        expected = [] if name.startswith("my-") else [("ENV007", name, 5, "shipper")]
+        # A file that only mentions compose in its name is not one.
+        assert where(run(root, "ENV007")) == expected
+
+
+def _overlay_platform(overlay_folder: str) -> dict[str, str]:
+    return {
+        "docker-compose.yml": """
+services:
+  api:
+    build:
+      context: ./api
+    environment:
+      DEBUG: "false"
+""",
+        "api/Dockerfile": _API_IMAGE,
+        "api/requirements.txt": "fastapi==0.115.0\nuvicorn==0.30.0\n",
+        "api/main.py": "from fastapi import FastAPI\n\napp = FastAPI()\n",
+        f"{overlay_folder}/docker-compose.ci.yml": """
+# docker compose -f docker-compose.yml -f ci/docker-compose.ci.yml up
+services:
+  api:
+    build:
+      cache_from:
+        - registry.example.com/api:latest
+    restart: "no"
+  smoke:
+    build:
+      context: ./smoke
+    depends_on:
+      - api
+""",
+        "smoke/Dockerfile": 'FROM python:3.12-slim\nCMD ["python", "-c", "print(1)"]\n',
+    }
+
+
+def test_an_overlay_in_a_subfolder_runs_with_the_base_above_it(write_tree: WriteTree) -> None:
+    """Paths of an overlay kept in `ci/` resolve against the base's folder (the project
+    folder); alone it would name a Dockerfile in `ci/` and a `ci/smoke` context."""
+    root = write_tree(_overlay_platform("ci"))
+    assert run(root, "REF002") == []
+
+
+def test_a_project_of_its_own_in_a_subfolder_still_has_its_paths_checked(
+    write_tree: WriteTree,
+) -> None:
+    files = _overlay_platform("ci")
+    files["ci/docker-compose.ci.yml"] = """
+services:
+  api:
+    build:
+      context: ./api
+  worker:
+    build:
+      context: ./worker
+"""
+    root = write_tree(files)
+    assert [(c, p) for c, p, _, _ in where(run(root, "REF002"))] == [
+        ("REF002", "ci/docker-compose.ci.yml"),
+        ("REF002", "ci/docker-compose.ci.yml"),
+    ]
+
+
+def test_a_web_server_image_sharing_a_build_context_owns_none_of_its_python(
+    write_tree: WriteTree,
+) -> None:
+    """`context: ./services` for every image, each Dockerfile copying its own folder: the
+    nginx gateway runs none of the Python beside it, and the API runs only what it copies."""
+    root = write_tree(
+        {
+            "docker-compose.yml": """
+services:
+  gateway:
+    build:
+      context: ./services
+      dockerfile: gateway/Dockerfile
+    ports:
+      - "80:80"
+  api:
+    build:
+      context: ./services
+      dockerfile: api/Dockerfile
+  cache:
+    image: redis:7
+""",
+            "services/gateway/Dockerfile": "FROM nginx:1.27-alpine\nCOPY gateway/nginx.conf "
+            "/etc/nginx/nginx.conf\n",
+            "services/gateway/nginx.conf": "events {}\n",
+            "services/api/Dockerfile": """
+FROM python:3.12-slim
+WORKDIR /app
+COPY api/requirements.txt .
+RUN pip install -r requirements.txt
+COPY api/app ./app
+CMD ["uvicorn", "app.main:app", "--host", "0.0.0.0", "--port", "8000"]
+""",
+            "services/api/requirements.txt": "fastapi==0.115.0\nredis==5.0.0\n",
+            "services/api/app/__init__.py": "",
+            "services/api/app/main.py": """
+import redis
+from fastapi import FastAPI
+
+app = FastAPI()
+cache = redis.Redis.from_url("redis://localhost:6379/0")
+""",
+            # A script nobody copies into an image.
+            "services/tools/seed.py": 'URL = "redis://localhost:6379/1"\n',
+        }
+    )
+    assert where(run(root, "CODE005")) == [
+        ("CODE005", "services/api/app/main.py", 5, "api"),
+    ]
+
+
+def test_a_url_template_names_no_host_until_it_is_filled(write_tree: WriteTree) -> None:
+    files = {
+        "docker-compose.yml": """
+services:
+  payments:
+    build: ./payments
+  users:
+    build: ./users
+""",
+        "payments/Dockerfile": _API_IMAGE,
+        "payments/requirements.txt": "fastapi==0.115.0\nhttpx==0.27.0\n",
+        "users/Dockerfile": _API_IMAGE,
+        "users/requirements.txt": "fastapi==0.115.0\n",
+        "users/main.py": "from fastapi import FastAPI\n\napp = FastAPI()\n",
+    }
+    files["payments/main.py"] = """
+import os
+
+import httpx
+from fastapi import FastAPI
+
+USERS = os.getenv("USERS_HOST", "users")
+app = FastAPI()
+
+
+@app.get("/pay/{uid}")
+def pay(uid: str) -> int:
+    first = httpx.get("http://{host}:8000/check/{uid}".format(host=USERS, uid=uid))
+    second = httpx.get("http://%s:8000/check" % USERS)
+    third = httpx.get(f"http://{USERS}:8000/check")
+    return first.status_code + second.status_code + third.status_code
+"""
+    assert run(write_tree(files), "PORT003") == []
+    files["payments/main.py"] += '\nLEDGER = "http://ledger:8000/entries"\n'
+    assert [f.message for f in run(write_tree(files), "PORT003")] == [
+        "a URL in code names host 'ledger', which is no service of the platform"
+    ]
+
+
+def _localhost_platform(code: str, environment: str = "") -> dict[str, str]:
+    return {
+        "docker-compose.yml": f"""
+services:
+  api:
+    build: ./api
+    {environment}
+  queue:
+    image: rabbitmq:3.13
+""",
+        "api/Dockerfile": _API_IMAGE,
+        "api/requirements.txt": "fastapi==0.115.0\naio-pika==9.4.0\n",
+        "api/main.py": "from fastapi import FastAPI\n\nimport broker\n\napp = FastAPI()\n",
+        "api/broker.py": code,
+    }
+
+
+def test_urls_in_docstrings_are_documentation(write_tree: WriteTree) -> None:
+    documented = '''
+"""Publishing with retries.
+
+Usage:
+    publisher = Publisher("amqp://localhost:5672/")
+"""
+
+
+class Publisher:
+    """Publishes events.
+
+    Example: Publisher("amqp://guest:guest@localhost:5672/")
+    """
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+'''
+    assert run(write_tree(_localhost_platform(documented)), "CODE005") == []
+    used = documented + '\nDEFAULT = Publisher("amqp://localhost:5672/")\n'
+    assert where(run(write_tree(_localhost_platform(used)), "CODE005")) == [
+        ("CODE005", "api/broker.py", 17, "api")
+    ]
+
+
+def test_environ_setdefault_is_a_fallback_the_environment_replaces(
+    write_tree: WriteTree,
+) -> None:
+    code = 'import os\n\nos.environ.setdefault("BROKER_URL", "amqp://localhost:5672/")\n'
+    set_by_compose = "environment:\n      BROKER_URL: amqp://queue:5672/"
+    assert run(write_tree(_localhost_platform(code, set_by_compose)), "CODE005") == []
+    assert where(run(write_tree(_localhost_platform(code)), "CODE005")) == [
+        ("CODE005", "api/broker.py", 3, "api")
+    ]
+
+
+def _two_services(api_pins: str, worker_pins: str) -> dict[str, str]:
+    return {
+        "docker-compose.yml": """
+services:
+  api:
+    build: ./api
+  worker:
+    build: ./worker
+""",
+        "api/Dockerfile": _API_IMAGE,
+        "api/requirements.txt": api_pins,
+        "api/main.py": "from fastapi import FastAPI\n\napp = FastAPI()\n",
+        "worker/Dockerfile": _API_IMAGE,
+        "worker/requirements.txt": worker_pins,
+        "worker/main.py": "from fastapi import FastAPI\n\napp = FastAPI()\n",
+    }
+
+
+def test_test_runners_and_linters_may_drift_between_services(write_tree: WriteTree) -> None:
+    tools = _two_services(
+        "fastapi==0.115.0\npytest==8.2.0\npytest-asyncio==0.24.0\nblack==24.4.0\n",
+        "fastapi==0.115.0\npytest==7.4.4\npytest-asyncio==0.21.1\nblack==23.12.1\n",
+    )
+    assert run(write_tree(tools), "REQ002") == []
+    models = _two_services("pydantic==2.7.0\npytest==8.2.0\n", "pydantic==1.10.13\npytest==7.4.4\n")
+    assert [f.message for f in run(write_tree(models), "REQ002")] == [
+        "pydantic is pinned to 1.10.13 here (worker) but to 2.7.0 in api"
+    ]
+
+
+def test_log_shippers_are_made_for_the_docker_socket(write_tree: WriteTree) -> None:
+    root = write_tree(
+        {
+            "docker-compose.yml": """
+services:
+  logs:
+    image: fluent/fluent-bit:3.0
+    volumes:
+      - /var/run/docker.sock:/var/run/docker.sock:ro
+  api:
+    image: acme/api:1
+    volumes:
+      - /var/run/docker.sock:/var/run/docker.sock:ro
+"""
+        }
+    )
+    assert where(run(root, "ENV007")) == [("ENV007", "docker-compose.yml", 9, "api")]
+
+
+def test_a_ci_compose_files_pinned_test_secrets_are_not_placeholders_in_use(
+    write_tree: WriteTree,
+) -> None:
+    """A CI overlay sets deterministic secrets for the test run, like a development file;
+    the same value in the base file reaches every deployment."""
+    files = _overlay_platform("ci")
+    files["ci/docker-compose.ci.yml"] = """
+services:
+  api:
+    build:
+      cache_from:
+        - registry.example.com/api:latest
+    environment:
+      SECRET_KEY: change-me
+"""
+    assert run(write_tree(files), "ENV003") == []
+    files["docker-compose.yml"] = files["docker-compose.yml"].replace(
+        'DEBUG: "false"', 'DEBUG: "false"\n      SECRET_KEY: change-me'
+    )
+    assert [(f.code, f.path) for f in run(write_tree(files), "ENV003")] == [
+        ("ENV003", "docker-compose.yml")
+    ]
