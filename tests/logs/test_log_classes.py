@@ -584,3 +584,26 @@ def test_a_folder_index_section_without_marks_of_its_own_is_a_note(tmp_path: Pat
     log = read_file(index, folder=Folder(files, index=True))
     assert log.issues == []
     assert "Filing new bugs" in [note.title for note in log.notes]
+
+
+def test_sections_that_are_only_checklists_give_one_issue_per_item() -> None:
+    text = (
+        "# Open issues\n\n## Notes\nBefore closing an item:\n- check the tests\n\n## Bugs\n"
+        "[ ] Login page shows two spinners\n[x] Export drops the last row\n[ ] Bug XXXX\n\n"
+        "## Changes\n- [ ] Rename the header title\n"
+    )
+    log = read_text(text, "TASKS.md")
+    found = [(i.line, i.draft.title, i.draft.status, i.draft.labels) for i in log.issues]
+    assert found == [
+        (8, "Login page shows two spinners", Status.OPEN, ["bugs"]),
+        (9, "Export drops the last row", Status.RESOLVED, ["bugs"]),
+        (13, "Rename the header title", Status.OPEN, ["changes"]),
+    ]
+    assert log.issues[1].draft.original_values["status"] == "[x]"
+    assert any("Bug XXXX" in note.body for note in log.notes)
+    # A checklist inside an issue that says more stays that issue's tasks.
+    tasks = (
+        "# Issues\n\n## Login fails\n**Status**: Open\n\n- [ ] add a test\n- [ ] fix redirect\n\n"
+        "## Export slow\n**Status**: Open\n\nIt takes a minute.\n"
+    )
+    assert titles(read_text(tasks, "ISSUES.md")) == ["Login fails", "Export slow"]

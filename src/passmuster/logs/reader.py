@@ -139,6 +139,7 @@ def _read_auto(outline: Outline, log: ParsedLog, folder: Folder | None) -> None:
         _retry(log, lambda into: SectionReader(outline, into, single=True, title_hint=hint))
     if not index:
         _read_list(outline, log)
+        _read_checklists(outline, log)
     if index and folder is not None:
         _cross_checks(log, outline, folder)
     _summary_rows(log, outline)
@@ -165,6 +166,22 @@ def _read_list(outline: Outline, log: ParsedLog) -> None:
     if text:
         listed.notes.append(LogNote(log.path, 1, "(outside the list)", text))
     _adopt(log, listed)
+
+
+def _read_checklists(outline: Outline, log: ParsedLog) -> None:
+    """A log whose sections are each only a checklist of one-line issues (`## 不具合` over
+    `[ ] …` lines): the items are the issues."""
+    if not log.issues or not bullets.may_hold_checklists(outline.text):
+        return
+    if any(issue.origin != "section" for issue in log.issues):
+        return
+    listed = bullets.read_checklist_issues(
+        outline.lines, outline.inside_fence, log, status_at=_section_states(outline)
+    )
+    if listed is not None:
+        kept = [note for note in log.notes if note.line not in {i.line for i in log.issues}]
+        listed.notes[:0] = kept
+        _adopt(log, listed)
 
 
 def _section_states(outline: Outline) -> Callable[[int], str | None]:

@@ -17,9 +17,11 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from passmuster.core.issues import IssueDraft
+from passmuster.core.issues import IssueDraft, Status
 from passmuster.logs.builder import DraftBuilder
-from passmuster.logs.model import ParsedIssue, ParsedLog
+from passmuster.logs.model import LogNote, ParsedIssue, ParsedLog
+from passmuster.logs.readers.sections import category_of
+from passmuster.logs.titles import is_placeholder
 from passmuster.logs.vocab import clean, field_for, words
 
 _ITEM = re.compile(r"^[-*+]\s+(?P<text>\S.*)$")
@@ -173,3 +175,77 @@ def _issue(item: _Item, log: ParsedLog, section_status: str | None) -> ParsedIss
 
 def _title(text: str) -> str:
     return text.replace("**", "").strip().rstrip(":：").strip()
+
+
+# `- [ ] Login shows two spinners`, `[x] Export drops a row` (the list marker left out).
+_CHECK_ITEM = re.compile(r"^\s{0,3}(?:[-*+]\s+)?\[(?P<box>[ xX])\]\s+(?P<text>\S.*)$")
+_HEADING_LINE = re.compile(r"^\s{0,3}#{1,6}\s")
+
+
+def may_hold_checklists(text: str) -> bool:
+    """Whether a text has a checkbox at all (a substring search, cheap on any log)."""
+    return "[ ] " in text or "[x] " in text or "[X] " in text
+
+
+def read_checklist_issues(
+    lines: list[str], inside: list[bool], log: ParsedLog, *, status_at: Callable[[int], str | None]
+) -> ParsedLog | None:
+    """A log whose issue sections are each only a checklist (`## Bugs` over `- [ ] …` lines)
+    keeps one issue per item: the reading with those issues, or None when some section says
+    more than its checklist. A ticked box is done; the section names the items' category; a
+    fill-in item (`[ ] Bug XXXX`) is kept as a note of its section."""
+    listed = ParsedLog(path=log.path, family=log.family, source=log.source)
+    for issue in log.issues:
+        items: list[tuple[int, re.Match[str]]] = []
+        fills: list[str] = []
+        i = issue.line  # the line after the heading (issue.line is 1-based)
+        while i < len(lines) and not (_HEADING_LINE.match(lines[i]) and not inside[i]):
+            text = lines[i]
+            if text.strip():
+                m = _CHECK_ITEM.match(text)
+                if m is None or inside[i]:
+                    return None  # the section says more than a checklist
+                if is_placeholder(m.group("text")):
+                    fills.append(text.strip())
+                else:
+                    items.append((i, m))
+            i += 1
+        if not items:
+            return None
+        heading = lines[issue.line - 1]
+        _, label, typ = category_of(_HEADING_LINE.sub("", heading).strip())
+        for index, m in items:
+            listed.issues.append(_checked(m, index + 1, listed, label, typ, status_at(index)))
+        if fills:
+            listed.notes.append(
+                LogNote(log.path, issue.line, issue.draft.title, "\n".join([heading, *fills]))
+            )
+    if len(listed.issues) < 2 or len(listed.issues) <= len(log.issues):
+        return None
+    return listed
+
+
+def _checked(
+    m: re.Match[str],
+    line: int,
+    log: ParsedLog,
+    label: str,
+    typ: object,
+    section_status: str | None,
+) -> ParsedIssue:
+    draft = IssueDraft(title=_title(m.group("text")), source=log.source)
+    builder = DraftBuilder(log, draft, line)
+    builder.mark("title")
+    if section_status:
+        builder.set_field("section", "status", section_status, line, subsection=False)
+    builder.finish()
+    if m.group("box") != " ":
+        draft.status = Status.RESOLVED
+        draft.original_values["status"] = f"[{m.group('box')}]"
+    elif section_status is None:
+        draft.original_values["status"] = "[ ]"
+    if label and label not in draft.labels:
+        draft.labels.append(label)
+    if isinstance(typ, type(draft.type)):
+        draft.type = typ
+    return ParsedIssue(draft=draft, line=line, filled=builder.filled, origin="list")

@@ -692,7 +692,7 @@ class SectionReader:
             builder.set_field("section", "severity", context.severity, line, subsection=False)
 
     def _category(self, builder: DraftBuilder, category: Node) -> None:
-        name, label, typ = _category_of(category.text)
+        name, label, typ = category_of(category.text)
         if label and label not in builder.draft.labels:
             builder.draft.labels.append(label)
         if typ is not None:
@@ -765,7 +765,7 @@ def _part_name(heading: str) -> str:
 
 
 @functools.lru_cache(maxsize=256)
-def _category_of(heading: str) -> tuple[str, str, IssueType | None]:
+def category_of(heading: str) -> tuple[str, str, IssueType | None]:
     """A category heading's name, its label (`critical-issues`) and the type it names, if any."""
     name = strip_emoji(heading.replace("**", "")).strip()
     label = re.sub(r"[^\w]+", "-", clean(name)).strip("-")
