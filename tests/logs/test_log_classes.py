@@ -450,6 +450,17 @@ def test_a_state_with_what_is_still_to_do_is_not_that_state() -> None:
     assert normalise_status("Fixed in prod but not in staging") is None
 
 
+def test_a_state_with_the_means_it_was_reached_by_is_that_state() -> None:
+    text = (
+        "# Bugs conocidos\n\n| Bug | Severidad | Estado |\n|---|---|---|\n"
+        "| Caché compartida entre inquilinos | Alta | Mitigado por una regla de red |\n"
+        "| Exportación lenta | Media | Corregido con un índice |\n"
+    )
+    log = read_text(text, "KNOWN_BUGS.md")
+    assert [i.draft.status for i in log.issues] == [Status.WORKAROUND_APPLIED, Status.RESOLVED]
+    assert log.issues[0].draft.original_values["status"] == "Mitigado por una regla de red"
+
+
 def test_a_legend_s_words_after_a_known_emoji_take_its_state_and_dated_ids_stay_whole() -> None:
     text = (
         "# Bug tracker\n\n## Critical\n\n| # | File | Bug | Status |\n|---|---|---|---|\n"

@@ -256,9 +256,12 @@ def normalise_status(raw: str) -> Status | None:
 # `Fixed in Terraform, needs deployment`: the place is followed by what is still to do.
 _MORE_TO_SAY = re.compile(r"[,;]|\s(?:but|needs?|pending|except|only|until)\b", re.IGNORECASE)
 
-# A state followed by the release, sprint, version or change it happened in.
+# A state followed by the release, sprint, version or change it happened in, or the means it
+# was reached by (`Mitigado por contrato operativo`, `Contourné par un cache`).
 _STATE_WHERE = re.compile(
-    r"(.{2,30}?)\s+(?:in|since|by|with|via|as of|dans|depuis|en|em|seit|im)\s+\S", re.IGNORECASE
+    r"(.{2,30}?)\s+(?:in|since|by|with|via|as of|dans|depuis|en|em|seit|im|por|par|con|com|mit"
+    r"|durch)\s+\S",
+    re.IGNORECASE,
 )
 
 
