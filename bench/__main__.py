@@ -23,6 +23,7 @@ AREAS = (
     "status",
     "realworld",
     "logs-realworld",
+    "deploy-realworld",
     "mcp",
 )
 
