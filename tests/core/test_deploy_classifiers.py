@@ -366,3 +366,64 @@ def test_an_operational_error_that_is_not_about_connecting_is_not_a_dependency(
         "sqlalchemy.exc.OperationalError: (sqlite3.OperationalError) no such table: users\n"
     )
     assert _classify(catalogue, out)[0] == "unclassified"
+
+
+@pytest.mark.parametrize(
+    ("output", "subject"),
+    [
+        # A broker URL with credentials, behind a time stamp whose `12:01` is not a host:port.
+        (
+            "[2026-03-02 12:01:07,114: ERROR/MainProcess] consumer: Cannot connect to "
+            "amqp://ledger:**@broker:5672//: [Errno 111] Connection refused.\n"
+            "Trying again in 4.00 seconds... (2/100)\n",
+            "broker:5672",
+        ),
+        # The same retry for another reason: the consumer line is what says it.
+        (
+            "jobs-1  | [2026-03-02 12:01:07,114: ERROR/MainProcess] consumer: Cannot connect to "
+            "redis://queue:6379/0: timed out.\njobs-1  | Trying again in 6.00 seconds... (3/100)\n",
+            "queue:6379",
+        ),
+        # A logger's `module.py:LINE` before the message is a place in the code, not a host.
+        (
+            "ERROR [MainThread] [tasks.py:88] - could not connect to server: Connection refused "
+            "(ledger-db:5432)\n",
+            "ledger-db:5432",
+        ),
+        (
+            "OperationalError: failed to resolve host 'ledger-db': [Errno -2] Name or service "
+            "not known\n",
+            "ledger-db",
+        ),
+        (
+            " ✔ Container ledger-cache-1  Healthy\n ✘ Container ledger-db-1  Error\n"
+            "dependency failed to start: container ledger-db-1 is unhealthy\n",
+            "ledger-db-1",
+        ),
+        ("dependency failed to start: container ledger-db exited (1)\n", "ledger-db"),
+        (
+            'Traceback (most recent call last):\n  File "/srv/bus.py", line 3, in <module>\n'
+            "    producer = KafkaProducer(bootstrap_servers=BROKERS)\n"
+            "kafka.errors.NoBrokersAvailable: NoBrokersAvailable\n",
+            None,
+        ),
+    ],
+)
+def test_an_unreachable_dependency_names_where_it_was_dialled(
+    catalogue: Classifiers, output: str, subject: str | None
+) -> None:
+    assert _classify(catalogue, output) == ("dependency-unhealthy", subject)
+
+
+def test_a_database_that_answers_with_a_refusal_is_reachable(catalogue: Classifiers) -> None:
+    # The server was reached and turned the login down: a credentials problem, not a
+    # dependency down; the rest of the line says "failed" again, which must not count.
+    out = (
+        'psql: error: connection to server at "ledger-db" (172.20.0.4), port 5432 failed: '
+        'FATAL:  password authentication failed for user "ledger"\n'
+    )
+    assert _classify(catalogue, out)[0] == "unclassified"
+    refused = out.replace(
+        'FATAL:  password authentication failed for user "ledger"', "Connection refused"
+    )
+    assert _classify(catalogue, refused) == ("dependency-unhealthy", "ledger-db")

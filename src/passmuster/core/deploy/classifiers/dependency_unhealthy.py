@@ -22,6 +22,7 @@ _CONNECT_ERRORS = frozenset(
         "ServerSelectionTimeoutError",
         "AMQPConnectionError",
         "CannotConnectNowError",
+        "NoBrokersAvailable",
     }
 )
 # Raised for more than connections (`OperationalError: no such table`): counted only when the
@@ -29,10 +30,16 @@ _CONNECT_ERRORS = frozenset(
 _ALSO_OTHER = frozenset({"OperationalError", "ConnectionError"})
 _TEXT = re.compile(
     r"Connection refused|Connect call failed|could not connect to server|"
-    r"connection to server at .{0,120}? failed|Error \d+ connecting to|"
+    # libpq's "connection to server at … failed: FATAL: password authentication failed" is
+    # the server answering: it is reachable, and the failure is of another kind. (Atomic, so
+    # the pattern cannot reach on to the "authentication failed" further along the line.)
+    r"(?>connection to server at .{0,120}? failed)(?!:\s*FATAL)|Error \d+ connecting to|"
     r"Name or service not known|could not translate host name|"
     r"Temporary failure in name resolution|nodename nor servname provided|getaddrinfo failed|"
     r"dependency failed to start|container [\w.-]+ is unhealthy|"
+    # Celery and kombu's consumer retrying a broker, whatever the reason it gives (refused,
+    # timed out, a localised Windows message).
+    r"Cannot connect to [a-z][a-z0-9+.-]*://|"
     r"[Cc]onnection (?:timed out|reset by peer) .{0,60}?\d{2,5}",
 )
 _NEEDLES = (
@@ -50,8 +57,27 @@ _NEEDLES = (
     " is unhealthy",
     "onnection timed out",
     "onnection reset by peer",
+    "Cannot connect to ",
 )
-_ADDRESS = re.compile(r"""\(['"]([^'"]+)['"],\s*(\d{1,5})\)|([\w.-]+):(\d{1,5})|"([\w.-]+)\"""")
+# Where the dependency is, in the order a line's spellings are trusted: a URL (its user and
+# password skipped), a Python address tuple, `host name "db"`, compose's `container db …`, a
+# `host:port` whose host is a name or an IPv4 address (not `consumer.py:493`, not `13:35` of a
+# time stamp), and last any quoted word.
+_ADDRESSES = (
+    re.compile(
+        r"\b[a-z][a-z0-9+.-]*://(?:[^@/\s]*@)?(?P<host>[\w.-]+)(?::(?P<port>\d{1,5}))?(?!\w)"
+    ),
+    re.compile(r"""\(['"](?P<host>[^'"]+)['"],\s*(?P<port>\d{1,5})\)"""),
+    re.compile(r"""\bhost(?: name)? ["'](?P<host>[\w.-]+)["']"""),
+    re.compile(r"\bcontainer (?P<host>[\w.-]+) (?:is unhealthy|exited|has no healthcheck)"),
+    re.compile(
+        r"(?<![\w.:/-])(?P<host>[A-Za-z][\w-]*(?:\.[\w-]+)*|\d{1,3}(?:\.\d{1,3}){3})"
+        r":(?P<port>\d{1,5})\b"
+    ),
+    re.compile(r'"(?P<host>[\w.-]+)"'),
+)
+# `consumer.py:493`, `app.js:12`: a source file and a line, not a host and a port.
+_SOURCE_FILE = re.compile(r"\.(?:py|pyc|js|ts|go|rb|java|rs|c|cc|h|sh)$")
 
 
 class DependencyUnhealthy(Classifier):
@@ -107,9 +133,11 @@ class DependencyUnhealthy(Classifier):
         known = service_for(evidence.hosts, line)
         if known is not None and known != evidence.service:
             return known
-        found = _ADDRESS.search(line)
-        if found is None:
-            return None
-        host = found.group(1) or found.group(3) or found.group(5)
-        port = found.group(2) or found.group(4)
-        return f"{host}:{port}" if port else host
+        for pattern in _ADDRESSES:
+            for found in pattern.finditer(line):
+                host = found.group("host")
+                if _SOURCE_FILE.search(host):
+                    continue
+                port = found.groupdict().get("port")
+                return f"{host}:{port}" if port else host
+        return None
