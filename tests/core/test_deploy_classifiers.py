@@ -427,3 +427,41 @@ def test_a_database_that_answers_with_a_refusal_is_reachable(catalogue: Classifi
         'FATAL:  password authentication failed for user "ledger"', "Connection refused"
     )
     assert _classify(catalogue, refused) == ("dependency-unhealthy", "ledger-db")
+
+
+@pytest.mark.parametrize(
+    ("output", "port"),
+    [
+        # gunicorn under a process manager: the time stamp's `09:14` is not the port.
+        (
+            "[2026-03-02 09:14:05 +0000] [41] [INFO] Starting gunicorn 22.0.0\n"
+            "[2026-03-02 09:14:05 +0000] [41] [ERROR] Connection in use: ('0.0.0.0', 8020)\n"
+            "[2026-03-02 09:14:05 +0000] [41] [ERROR] Retrying in 1 second.\n",
+            "8020",
+        ),
+        # uvicorn names no port on its error line; where it listens says which one.
+        (
+            "INFO:     Started server process [7]\nINFO:     Waiting for application startup.\n"
+            "ERROR:    [Errno 98] Address already in use\n"
+            "INFO:     Uvicorn running on http://0.0.0.0:8031 (Press CTRL+C to quit)\n",
+            "8031",
+        ),
+        # Werkzeug puts the port on the line after.
+        (
+            " * Serving Flask app 'ledger'\nAddress already in use\n"
+            "Port 5055 is in use by another program. Either identify and stop that program, "
+            "or start the server with a different port.\n",
+            "5055",
+        ),
+        # Nothing names it: no guess.
+        (
+            'Traceback (most recent call last):\n  File "/srv/run.py", line 3, in <module>\n'
+            "    app.run(port=PORT)\nOSError: [Errno 48] Address already in use\n",
+            None,
+        ),
+    ],
+)
+def test_a_taken_port_is_named_even_off_the_error_line(
+    catalogue: Classifiers, output: str, port: str | None
+) -> None:
+    assert _classify(catalogue, output) == ("port-in-use", port)

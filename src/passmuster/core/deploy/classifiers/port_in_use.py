@@ -20,9 +20,20 @@ _NEEDLES = (
     "[Errno 48]",
     "[Errno 10048]",
 )
+# The port on the error's line: an address tuple, `port N`, `N failed`, or `host:N` whose host
+# is an address (not the `08:35` of a time stamp before the message).
 _PORT = re.compile(
-    r"""\(['"][^'"]*['"],\s*(\d{1,5})\)|:(\d{1,5})\b|[Pp]ort (\d{1,5})\b|(\d{1,5}) failed"""
+    r"""\(['"][^'"]*['"],\s*(\d{1,5})\)|[Pp]ort (\d{1,5})\b|(\d{1,5}) failed|"""
+    r"""(?:(?<![\w.:-])[A-Za-z][\w.-]*|\d{1,3}(?:\.\d{1,3}){3}|\]|\*|::):(\d{1,5})\b"""
 )
+# When the error's line has no port (uvicorn's bare `[Errno 98] Address already in use`,
+# Flask's `Address already in use` with the port on the next line), the server's own
+# announcement of where it listens, or Werkzeug's `Port N is in use`, says which.
+_LISTEN = re.compile(
+    r"(?:[Rr]unning on|[Ll]istening (?:at|on)|[Pp]ort (?P<port>\d{1,5}) is in use)"
+    r"(?: (?:https?://)?(?:[\w.-]+|\[[\w:]*\]):(?P<listen>\d{1,5})\b)?"
+)
+_LISTEN_NEEDLES = ("unning on ", "istening at ", "istening on ", " is in use")
 
 
 class PortInUse(Classifier):
@@ -56,9 +67,20 @@ class PortInUse(Classifier):
         line_start = text.rfind("\n", 0, found.start()) + 1
         line_end = text.find("\n", found.end())
         line = text[line_start : line_end if line_end >= 0 else len(text)]
-        port = next(
-            (g for m in _PORT.finditer(line) for g in m.groups() if g and 0 < int(g) < 65536),
-            None,
-        )
+        port = _port(line)
+        if port is None:
+            listen = last_match(_LISTEN, text, _LISTEN_NEEDLES)
+            if listen is None:
+                # The announcement may come after the error (uvicorn logs both on shutdown).
+                listen = next(_LISTEN.finditer(text, found.end()), None)
+            if listen is not None:
+                port = listen.group("port") or listen.group("listen")
         summary = f"port {port} is already in use" if port else "address already in use"
         return Match(summary, around(text, found.start(), found.end()), port)
+
+
+def _port(line: str) -> str | None:
+    return next(
+        (g for m in _PORT.finditer(line) for g in m.groups() if g and 0 < int(g) < 65536),
+        None,
+    )
