@@ -155,7 +155,8 @@ def test_a_key_error_that_is_not_about_the_environment_is_not_a_missing_variable
             "(from versions: 0.1.0, 0.115.0)\nERROR: No matching distribution found for "
             'fastapi==9.9.9\nfailed to solve: process "/bin/sh -c pip install --no-cache-dir -r '
             'requirements.txt" did not complete successfully: exit code: 1\n',
-            None,
+            # BuildKit's last line names no package; pip's line above it does.
+            "fastapi",
         ),
         (
             "      Error: pg_config executable not found.\n"
@@ -465,3 +466,52 @@ def test_a_taken_port_is_named_even_off_the_error_line(
     catalogue: Classifiers, output: str, port: str | None
 ) -> None:
     assert _classify(catalogue, output) == ("port-in-use", port)
+
+
+@pytest.mark.parametrize(
+    "output",
+    [
+        "The command '/bin/sh -c pip install -r requirements.txt' returned a non-zero code: 137\n",
+        "Build failed running assets.compile: Subprocess return code: 137\n",
+        "2026-03-02 09:14:05,101 INFO exited: ledger (exit status 137; not expected)\n",
+    ],
+)
+def test_status_137_is_out_of_memory_however_the_tool_words_it(
+    catalogue: Classifiers, output: str
+) -> None:
+    assert _classify(catalogue, output)[0] == "oom-killed"
+
+
+@pytest.mark.parametrize(
+    ("output", "package"),
+    [
+        # The classic builder's last line names no package; pip's lines above it do.
+        (
+            "Step 5/9 : RUN pip install -r requirements.txt\n ---> Running in 3f2a\n"
+            "ERROR: Could not find a version that satisfies the requirement ledgerkit==9.9 "
+            "(from versions: 1.0, 1.1)\nERROR: No matching distribution found for ledgerkit==9.9\n"
+            "The command '/bin/sh -c pip install -r requirements.txt' returned a non-zero "
+            "code: 1\n",
+            "ledgerkit",
+        ),
+        (
+            "#7 2.114 ERROR: No matching distribution found for ledgerkit==9.9\n------\n"
+            "executor failed running [/bin/sh -c pip install -r requirements.txt]: exit code: 1\n",
+            "ledgerkit",
+        ),
+        (
+            "Updating dependencies\nResolving dependencies...\n\n"
+            "Package ledgerkit (9.9.post1) not found.\n",
+            "ledgerkit",
+        ),
+        (
+            "Because ledger depends on ledgerkit (>=9) which doesn't match any versions, "
+            "version solving failed.\n",
+            None,
+        ),
+    ],
+)
+def test_builds_fail_as_the_classic_builder_and_poetry_say_it(
+    catalogue: Classifiers, output: str, package: str | None
+) -> None:
+    assert _classify(catalogue, output) == ("build-failed", package)

@@ -15,7 +15,23 @@ _BUILD = re.compile(
     r"pg_config executable not found|error: command '[\w./-]*(?:gcc|cc|g\+\+)' failed|"
     r"COPY failed|failed to compute cache key|failed to read dockerfile|"
     r"unable to prepare context|ERROR: Invalid requirement|"
-    r"Service '[\w.-]+' failed to build|target [\w.-]+: failed to solve",
+    r"Service '[\w.-]+' failed to build|target [\w.-]+: failed to solve|"
+    # The classic builder: `The command '/bin/sh -c pip install …' returned a non-zero code: 1`.
+    r"The command '[^\n]{0,2000}?' returned a non-zero code|"
+    # Poetry: `Package docutils (0.21.post1) not found.`, `version solving failed`.
+    r"Package (?P<pkg5>[\w.\-\[\]]+) \([^)\n]*\) not found|version solving failed",
+)
+# Package names alone, for a build whose last error line (BuildKit's `executor failed running`,
+# the classic builder's `returned a non-zero code`) names none while pip's lines above it do.
+_PACKAGE = re.compile(
+    r"(?:Could not find a version that satisfies the requirement|No matching distribution found "
+    r"for|Failed building wheel for|Failed to build)\s+(?P<pkg>[\w.\-\[\]]+)"
+)
+_PACKAGE_NEEDLES = (
+    "Could not find a version that satisfies the requirement",
+    "No matching distribution found for",
+    "Failed building wheel for",
+    "Failed to build",
 )
 
 _NEEDLES = (
@@ -37,6 +53,9 @@ _NEEDLES = (
     "unable to prepare context",
     "ERROR: Invalid requirement",
     "failed to build",
+    "returned a non-zero code",
+    ") not found",
+    "version solving failed",
 )
 
 
@@ -71,8 +90,14 @@ class BuildFailed(Classifier):
         if found is None:
             return None
         package = next(
-            (found.group(g) for g in ("pkg1", "pkg2", "pkg3", "pkg4") if found.group(g)), None
+            (found.group(g) for g in ("pkg1", "pkg2", "pkg3", "pkg4", "pkg5") if found.group(g)),
+            None,
         )
+        if package is None:
+            earlier = last_match(
+                _PACKAGE, text[max(0, found.start() - 4000) : found.start()], _PACKAGE_NEEDLES
+            )
+            package = earlier.group("pkg") if earlier is not None else None
         line_start = text.rfind("\n", 0, found.start()) + 1
         line_end = text.find("\n", found.end())
         line = text[line_start : line_end if line_end >= 0 else len(text)].strip()

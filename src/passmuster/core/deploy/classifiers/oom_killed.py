@@ -6,7 +6,9 @@ from passmuster.core.deploy.classify import Classifier, Evidence, Match, around,
 
 _HINT = re.compile(
     r"OOMKilled|[Oo]ut of memory|Cannot allocate memory|\bMemoryError\b|heap out of memory|"
-    r"Perhaps out of memory|exit code:? 137|exited with code 137|^Killed$",
+    # 137 = 128 + SIGKILL, however the tool words its status: `exit code: 137`, `exited with
+    # code 137`, the classic builder's `returned a non-zero code: 137`, `return code: 137`.
+    r"Perhaps out of memory|\b(?:code|status):? 137\b|^Killed$",
     re.MULTILINE,
 )
 _NEEDLES = (
