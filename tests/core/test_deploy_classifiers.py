@@ -515,3 +515,33 @@ def test_builds_fail_as_the_classic_builder_and_poetry_say_it(
     catalogue: Classifiers, output: str, package: str | None
 ) -> None:
     assert _classify(catalogue, output) == ("build-failed", package)
+
+
+@pytest.mark.parametrize(
+    ("output", "subject"),
+    [
+        (
+            " * Serving Flask app 'ledger'\nUsage: flask run [OPTIONS]\n\n"
+            "Error: Could not import 'ledger'.\n",
+            "ledger",
+        ),
+        ('flask.cli.NoAppException: Could not import "ledger.wsgi".\n', "ledger.wsgi"),
+        # The last exception names nothing; the one it was raised from names the package.
+        (
+            "web-1  | Traceback (most recent call last):\n"
+            'web-1  |   File "/srv/manage.py", line 9, in main\n'
+            "web-1  |     from django.core.management import execute_from_command_line\n"
+            "web-1  | ModuleNotFoundError: No module named 'django'\nweb-1  | \n"
+            "web-1  | The above exception was the direct cause of the following exception:\n"
+            "web-1  | \nweb-1  | Traceback (most recent call last):\n"
+            'web-1  |   File "/srv/manage.py", line 14, in main\n'
+            'web-1  |     raise ImportError("Couldn\'t import Django.") from exc\n'
+            "web-1  | ImportError: Couldn't import Django. Is it installed?\n",
+            "django",
+        ),
+    ],
+)
+def test_an_app_that_does_not_import_is_named_as_each_server_says_it(
+    catalogue: Classifiers, output: str, subject: str
+) -> None:
+    assert _classify(catalogue, output) == ("import-error", subject)

@@ -62,10 +62,11 @@ _NEEDLES = (
 class BuildFailed(Classifier):
     """## What it catches
     An image that does not build: `failed to solve`, a `RUN pip install` that `did not
-    complete successfully`, pip's `No matching distribution found for …`, `ResolutionImpossible`
-    and conflicting dependencies, `Failed building wheel for …`, `pg_config executable not
-    found`, a compiler missing (`error: command 'gcc' failed`), `COPY failed` or a file
-    missing from the build context.
+    complete successfully` or (classic builder) `returned a non-zero code`, pip's `No matching
+    distribution found for …`, `ResolutionImpossible` and conflicting dependencies, Poetry's
+    `Package … not found` and `version solving failed`, `Failed building wheel for …`,
+    `pg_config executable not found`, a compiler missing (`error: command 'gcc' failed`),
+    `COPY failed` or a file missing from the build context.
 
     ## Why it happens
     Requirements that cannot be installed together (two pins of one package, a package pinned

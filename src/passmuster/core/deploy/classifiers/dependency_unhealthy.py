@@ -85,7 +85,8 @@ class DependencyUnhealthy(Classifier):
     A service that cannot start because something it needs is not there: a dependency that
     failed its health probe before the service was started, or output such as `Connection
     refused`, `could not connect to server`, `could not translate host name "postgres"`,
-    `Error 111 connecting to redis:6379`, compose's `dependency failed to start`.
+    `Error 111 connecting to redis:6379`, a Celery consumer's `Cannot connect to amqp://…`, Kafka's
+    `NoBrokersAvailable`, compose's `dependency failed to start`.
 
     ## Why it happens
     The dependency is down or still starting, the service does not declare it under

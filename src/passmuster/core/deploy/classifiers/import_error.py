@@ -17,17 +17,21 @@ _WHERE = re.compile(r"\s+\((?:/|[A-Za-z]:\\|unknown location)[^)]*\)$")
 # The exception line alone, when a tool printed no traceback (or only its last line).
 _LINE = re.compile(r"^(?:.*\| ?)?(?P<type>ModuleNotFoundError|ImportError): (?P<message>.+)$", re.M)
 _LINE_NEEDLES = ("ModuleNotFoundError: ", "ImportError: ")
+# The server's own account when the app module does not import: uvicorn's `Error loading ASGI
+# app. Could not import module "app.main"`, Flask's `Error: Could not import 'app'.` and
+# `NoAppException: Could not import "main".`
 _ASGI = re.compile(
-    r"Error loading ASGI app\. (?:Could not import module \"(?P<module>[^\"]+)\"|"
-    r"Attribute \"(?P<attr>[^\"]+)\" not found in module \"[^\"]+\")"
+    r"(?:Error loading ASGI app\. )?Could not import (?:module )?[\"'](?P<module>[^\"'\n]+)[\"']|"
+    r"Error loading ASGI app\. Attribute \"(?P<attr>[^\"]+)\" not found in module \"[^\"]+\""
 )
+_ASGI_NEEDLES = ("Could not import ", "Error loading ASGI app")
 
 
 class ImportErrorAtStart(Classifier):
     """## What it catches
     A service that cannot import its own code: `ImportError: cannot import name 'HTTPStatus'
-    from 'fastapi'`, `ModuleNotFoundError: No module named 'asyncpg'`, and uvicorn's `Error
-    loading ASGI app. Could not import module "app.main"`.
+    from 'fastapi'`, `ModuleNotFoundError: No module named 'asyncpg'`, uvicorn's `Error
+    loading ASGI app. Could not import module "app.main"` and Flask's `Could not import 'app'`.
 
     ## Why it happens
     A name imported from a package that does not export it (`HTTPStatus` lives in `http`, not
@@ -53,6 +57,8 @@ class ImportErrorAtStart(Classifier):
             name = _NAME.search(error.message)
             module = _MODULE.search(error.message)
             subject = name.group(1) if name else module.group(1).split(".")[0] if module else None
+            if subject is None:
+                subject = _raised_from(text, error.start)
             # "… from 'fastapi' (/venv/…/fastapi/__init__.py)": the path differs per machine.
             message = _WHERE.sub("", error.message)
             return Match(f"{error.type}: {message}", traceback_excerpt(text, error), subject)
@@ -65,10 +71,22 @@ class ImportErrorAtStart(Classifier):
             return Match(
                 f"{line.group('type')}: {message}", around(text, line.start(), line.end()), subject
             )
-        found = last_match(_ASGI, text, ("Error loading ASGI app",))
+        found = last_match(_ASGI, text, _ASGI_NEEDLES)
         if found is None:
             return None
         subject = found.group("module") or found.group("attr")
         line_end = text.find("\n", found.end())
         summary = text[found.start() : line_end if line_end >= 0 else len(text)].strip()
         return Match(summary, around(text, found.start(), found.end()), subject)
+
+
+def _raised_from(text: str, before: int) -> str | None:
+    """What the import error just above `before` names: Django's `Couldn't import Django. Are
+    you sure it's installed…` names nothing, the `No module named 'django'` it was raised from
+    does."""
+    earlier = last_match(_LINE, text[max(0, before - 4000) : before], _LINE_NEEDLES)
+    if earlier is None:
+        return None
+    name = _NAME.search(earlier.group("message"))
+    module = _MODULE.search(earlier.group("message"))
+    return name.group(1) if name else module.group(1).split(".")[0] if module else None

@@ -24,7 +24,9 @@ _NEEDLES = (
 class OomKilled(Classifier):
     """## What it catches
     A service (or its build) killed for using too much memory: exit status 137 (SIGKILL) that
-    the deploy did not send, `OOMKilled`, `Out of memory: Killed process`, Python's
+    the deploy did not send (or
+    a status 137 as a tool words it: `exited with code 137`, `returned a non-zero code: 137`),
+    `OOMKilled`, `Out of memory: Killed process`, Python's
     `MemoryError`, gunicorn's `Perhaps out of memory?`, a bare `Killed` line from the shell.
 
     ## Why it happens
