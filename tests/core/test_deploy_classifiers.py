@@ -427,7 +427,7 @@ def test_a_database_that_answers_with_a_refusal_is_reachable(catalogue: Classifi
     refused = out.replace(
         'FATAL:  password authentication failed for user "ledger"', "Connection refused"
     )
-    assert _classify(catalogue, refused) == ("dependency-unhealthy", "ledger-db")
+    assert _classify(catalogue, refused) == ("dependency-unhealthy", "ledger-db:5432")
 
 
 @pytest.mark.parametrize(
@@ -545,3 +545,69 @@ def test_an_app_that_does_not_import_is_named_as_each_server_says_it(
     catalogue: Classifiers, output: str, subject: str
 ) -> None:
     assert _classify(catalogue, output) == ("import-error", subject)
+
+
+@pytest.mark.parametrize(
+    ("output", "subject"),
+    [
+        # libpq puts host and port on the indented lines under its one-line error.
+        (
+            "sqlalchemy.exc.OperationalError: (psycopg2.OperationalError) could not connect to "
+            "server: Connection refused\n"
+            '\tIs the server running on host "ledger-db" (172.20.0.4) and accepting\n'
+            "\tTCP/IP connections on port 5433?\n",
+            "ledger-db:5433",
+        ),
+        (
+            'worker-1  | psycopg2.OperationalError: connection to server at "ledger-db" '
+            "(172.20.0.4), port 5433 failed: Connection refused\n"
+            "worker-1  | \tIs the server running on that host and accepting TCP/IP connections?\n",
+            "ledger-db:5433",
+        ),
+    ],
+)
+def test_libpq_s_refusal_names_host_and_port(
+    catalogue: Classifiers, output: str, subject: str
+) -> None:
+    assert _classify(catalogue, output) == ("dependency-unhealthy", subject)
+
+
+def test_a_package_built_from_source_is_named_from_pip_s_collecting_line(
+    catalogue: Classifiers,
+) -> None:
+    out = (
+        "Collecting ledgerkit==2.0 (from -r requirements.txt (line 3))\n"
+        "  Using cached ledgerkit-2.0.tar.gz (12 kB)\n"
+        "Collecting ledger-native==1.4 (from -r requirements.txt (line 4))\n"
+        "  Downloading ledger-native-1.4.tar.gz (380 kB)\n"
+        "  error: subprocess-exited-with-error\n\n"
+        "  × python setup.py egg_info did not run successfully.\n"
+        "  │ exit code: 1\n"
+        "      Error: pg_config executable not found.\n"
+    )
+    assert _classify(catalogue, out) == ("build-failed", "ledger-native")
+    # A build that fails for another reason after pip finished names no package of pip's.
+    copy = (
+        "Collecting ledgerkit==2.0\nSuccessfully installed ledgerkit-2.0\nCOPY failed: no source\n"
+    )
+    assert _classify(catalogue, copy) == ("build-failed", None)
+
+
+def test_compose_v1_s_missing_mandatory_value_names_the_variable(catalogue: Classifiers) -> None:
+    out = (
+        'ERROR: Missing mandatory value for "environment" option interpolating '
+        "{'LEDGER_KEY': '${LEDGER_SIGNING_KEY:?set it in .env}'} in service \"ledger\": "
+        "set it in .env\n"
+    )
+    assert _classify(catalogue, out) == ("missing-env", "LEDGER_SIGNING_KEY")
+
+
+def test_docker_desktop_s_capitalised_windows_message_is_a_taken_port(
+    catalogue: Classifiers,
+) -> None:
+    out = (
+        "Error response from daemon: Ports are not available: exposing port TCP 0.0.0.0:5433 -> "
+        "0.0.0.0:0: listen tcp 0.0.0.0:5433: bind: Only one usage of each socket address "
+        "(protocol/network address/port) is normally permitted.\n"
+    )
+    assert _classify(catalogue, out) == ("port-in-use", "5433")

@@ -27,6 +27,14 @@ _PACKAGE = re.compile(
     r"(?:Could not find a version that satisfies the requirement|No matching distribution found "
     r"for|Failed building wheel for|Failed to build)\s+(?P<pkg>[\w.\-\[\]]+)"
 )
+# A package built from source that failed (pg_config or a compiler missing): pip names it only
+# on its `Collecting psycopg2==2.9.6` line above the build's output.
+_FROM_SOURCE = re.compile(
+    r"pg_config executable not found|error: subprocess-exited-with-error|"
+    r"did not run successfully|Command \"python setup\.py [\w ]+\" failed|"
+    r"error: command '[\w./-]*(?:gcc|cc|g\+\+)' failed"
+)
+_COLLECTING = re.compile(r"\bCollecting (?P<pkg>[A-Za-z0-9][\w.\-\[\]]*)")
 _PACKAGE_NEEDLES = (
     "Could not find a version that satisfies the requirement",
     "No matching distribution found for",
@@ -99,8 +107,25 @@ class BuildFailed(Classifier):
                 _PACKAGE, text[max(0, found.start() - 4000) : found.start()], _PACKAGE_NEEDLES
             )
             package = earlier.group("pkg") if earlier is not None else None
+        if package is None:
+            package = _built_from_source(text, found.start())
         line_start = text.rfind("\n", 0, found.start()) + 1
         line_end = text.find("\n", found.end())
         line = text[line_start : line_end if line_end >= 0 else len(text)].strip()
         summary = f"build failed: {line[:200]}"
         return Match(summary, around(text, found.start(), found.end(), before=6), package)
+
+
+def _built_from_source(text: str, before: int) -> str | None:
+    """The package pip was building when a from-source build failed above `before`."""
+    window_start = max(0, before - 6000)
+    window = text[window_start : before + 200]
+    failed = None
+    for failed in _FROM_SOURCE.finditer(window):  # noqa: B007 - the loop keeps the last one
+        pass
+    if failed is None:
+        return None
+    collecting = None
+    for collecting in _COLLECTING.finditer(window, 0, failed.start()):  # noqa: B007
+        pass
+    return collecting.group("pkg") if collecting is not None else None

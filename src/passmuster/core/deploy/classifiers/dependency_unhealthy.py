@@ -9,6 +9,7 @@ from passmuster.core.deploy.classify import (
     around,
     last_match,
     service_for,
+    strip_prefix,
     traceback_excerpt,
 )
 
@@ -59,11 +60,18 @@ _NEEDLES = (
     "onnection reset by peer",
     "Cannot connect to ",
 )
-# Where the dependency is, in the order a line's spellings are trusted: a URL (its user and
+# Where the dependency is, in the order a line's spellings are trusted: libpq's own (`connection
+# to server at "db" (172.18.0.2), port 5432 failed`, and `Is the server running on host "db" …
+# TCP/IP connections on port 5432?` on the indented lines after the error), a URL (its user and
 # password skipped), a Python address tuple, `host name "db"`, compose's `container db …`, a
 # `host:port` whose host is a name or an IPv4 address (not `consumer.py:493`, not `13:35` of a
 # time stamp), and last any quoted word.
 _ADDRESSES = (
+    re.compile(r'\bat "(?P<host>[^"\s]+)"(?: \([^)\n]*\))?, port (?P<port>\d{1,5}) failed'),
+    re.compile(
+        r'\bon host "(?P<host>[^"\s]+)"(?: \([^)\n]*\))? and accepting\s+'
+        r"TCP/IP connections on port (?P<port>\d{1,5})"
+    ),
     re.compile(
         r"\b[a-z][a-z0-9+.-]*://(?:[^@/\s]*@)?(?P<host>[\w.-]+)(?::(?P<port>\d{1,5}))?(?!\w)"
     ),
@@ -118,15 +126,17 @@ class DependencyUnhealthy(Classifier):
             or (error.type in _ALSO_OTHER and _TEXT.search(error.message) is not None)
         ):
             line = f"{error.qualified}: {error.message}"
-            return Match(line[:300], traceback_excerpt(text, error), self._subject(evidence, line))
+            where = f"{line}\n{_continuation(text, error.end)}"
+            return Match(line[:300], traceback_excerpt(text, error), self._subject(evidence, where))
         found = last_match(_TEXT, text, _NEEDLES)
         if found is None:
             return None
         line_start = text.rfind("\n", 0, found.start()) + 1
         line_end = text.find("\n", found.end())
         line = text[line_start : line_end if line_end >= 0 else len(text)].strip()
+        where = f"{line}\n{_continuation(text, line_end)}" if line_end >= 0 else line
         return Match(
-            line[:300], around(text, found.start(), found.end()), self._subject(evidence, line)
+            line[:300], around(text, found.start(), found.end()), self._subject(evidence, where)
         )
 
     @staticmethod
@@ -142,3 +152,15 @@ class DependencyUnhealthy(Classifier):
                 port = found.groupdict().get("port")
                 return f"{host}:{port}" if port else host
         return None
+
+
+def _continuation(text: str, pos: int) -> str:
+    """The indented lines right after `pos` (without collectors' prefixes): libpq puts the host
+    and port of a refused connection there, under its one-line error."""
+    kept: list[str] = []
+    for raw in text[pos + 1 : pos + 1 + 600].splitlines()[:3]:
+        line = strip_prefix(raw)
+        if not line[:1].isspace():
+            break
+        kept.append(line)
+    return "\n".join(kept)

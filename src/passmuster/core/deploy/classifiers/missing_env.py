@@ -19,7 +19,10 @@ _TEXT = re.compile(
     r"(?:is\s+)?(?:not set|missing|required|must be set|is required|undefined)|"
     rf"[Mm]issing (?:required )?environment variables?:?\s*['\"`]?(?P<v3>{_VAR})|"
     rf"Set the (?P<v4>{_VAR}) environment variable|"
-    rf"\b(?P<v5>[A-Z][A-Z0-9_]{{2,}}) (?:is not set|must be set|is required but not set)",
+    rf"\b(?P<v5>[A-Z][A-Z0-9_]{{2,}}) (?:is not set|must be set|is required but not set)|"
+    # Compose v1: `Missing mandatory value for "environment" option interpolating
+    # {'DB_PASSWORD': '${APP_DB_PASSWORD:?err}'} in service "db"`.
+    rf"Missing mandatory value for [^\n]{{0,2000}}?\$\{{(?P<v6>{_VAR}):?\?",
 )
 _KEY_ERROR = re.compile(rf"^(?:.*\| ?)?KeyError: ['\"](?P<name>{_VAR})['\"]\s*$", re.M)
 _SETTINGS_LINE = re.compile(
@@ -37,6 +40,7 @@ _TEXT_NEEDLES = (
     " is not set",
     " must be set",
     " is required but not set",
+    "Missing mandatory value",
 )
 
 
@@ -44,8 +48,8 @@ class MissingEnv(Classifier):
     """## What it catches
     A service that stops at start-up because an environment variable is not set:
     `KeyError: 'DATABASE_URL'` raised by `os.environ[...]`, a pydantic `Settings` model with a
-    `Field required`, compose's `required variable X is missing a value`, and messages such as
-    `environment variable JWT_SECRET is not set`.
+    `Field required`, compose's `required variable X is missing a value` (compose v1's `Missing
+    mandatory value`), and messages such as `environment variable JWT_SECRET is not set`.
 
     ## Why it happens
     The variable is set for one service and forgotten for its sibling (a worker built from the

@@ -6,7 +6,7 @@ from passmuster.core.deploy.classify import Classifier, Evidence, Match, around,
 
 _IN_USE = re.compile(
     r"[Aa]ddress already in use|EADDRINUSE|port is already allocated|Connection in use: \(|"
-    r"Port \d+ is in use|only one usage of each socket address|\[Errno (?:98|48|10048)\]|"
+    r"Port \d+ is in use|[Oo]nly one usage of each socket address|\[Errno (?:98|48|10048)\]|"
     r"is in use by another process",
 )
 _NEEDLES = (
@@ -15,7 +15,7 @@ _NEEDLES = (
     "port is already allocated",
     "Connection in use: (",
     " is in use",
-    "only one usage of each socket address",
+    "nly one usage of each socket address",
     "[Errno 98]",
     "[Errno 48]",
     "[Errno 10048]",
