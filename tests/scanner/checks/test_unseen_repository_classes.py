@@ -322,3 +322,52 @@ services:
     assert [(f.code, f.path) for f in run(write_tree(files), "ENV003")] == [
         ("ENV003", "docker-compose.yml")
     ]
+
+
+def test_two_requirements_files_drifting_apart_is_one_finding(write_tree: WriteTree) -> None:
+    files = _two_services("fastapi==0.115.0\n", "fastapi==0.115.0\n")
+    files["api/requirements.txt"] = "fastapi==0.115.0\npytest==8.2.0\npytest-asyncio==0.24.0\n"
+    files["api/requirements-dev.txt"] = "pytest==7.4.4\npytest-asyncio==0.23.3\n"
+    [finding] = run(write_tree(files), "REQ010")
+    assert (finding.path, finding.line) == ("api/requirements.txt", 2)
+    assert "pytest 8.2.0 (there 7.4.4), pytest-asyncio 0.24.0 (there 0.23.3)" in finding.message
+    assert [(r.path, r.line) for r in finding.related] == [
+        ("api/requirements-dev.txt", 1),
+        ("api/requirements-dev.txt", 2),
+        ("api/requirements.txt", 3),
+    ]
+
+
+def _secret_fallback_platform(env_file: str) -> dict[str, str]:
+    return {
+        "docker-compose.yml": f"""
+services:
+  api:
+    build: ./api
+    env_file: {env_file}
+""",
+        ".gitignore": ".env\napi.env\n",
+        "api/Dockerfile": _API_IMAGE,
+        "api/requirements.txt": "fastapi==0.115.0\n",
+        "api/main.py": """
+import os
+
+from fastapi import FastAPI
+
+JWT_SECRET = os.getenv("JWT_SECRET", "change-me")
+app = FastAPI()
+""",
+    }
+
+
+def test_what_an_env_file_kept_out_of_the_repository_sets_is_not_known(
+    write_tree: WriteTree,
+) -> None:
+    """Each service's own gitignored env file with no committed example: whether it sets
+    JWT_SECRET cannot be told, so "the environment does not set it" is not said."""
+    assert run(write_tree(_secret_fallback_platform("api.env")), "ENV003") == []
+    files = _secret_fallback_platform("api.env")
+    files["api.env.example"] = "DEBUG=0\n"  # documents what the kept-out file sets
+    assert [(f.code, f.path) for f in run(write_tree(files), "ENV003")] == [
+        ("ENV003", "api/main.py")
+    ]

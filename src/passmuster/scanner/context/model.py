@@ -515,6 +515,13 @@ class ServiceDef:
         """Every port this service is known to listen on or expose inside its container."""
         return {p.port for p in self.listens} | {p.port for p in self.expose}
 
+    @property
+    def environment_unknown(self) -> bool:
+        """Whether an env file the service reads is kept out of the repository (a gitignored
+        `.env` each developer writes) and no committed example says what it sets: then any
+        variable may be set, and what the environment lacks cannot be told."""
+        return any(not exists for _, _, exists in self.env_files) and not self.documented_env
+
     def listening_ports(self) -> set[int]:
         return {p.port for p in self.listens}
 

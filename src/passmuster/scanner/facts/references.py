@@ -85,6 +85,8 @@ def _collect(platform: Platform, service: ServiceDef) -> list[Reference]:
     for host, port, path, line, fallback_for in _code_urls(platform, tuple(service.python_files)):
         if fallback_for and fallback_for in service.env:
             continue  # the environment decides; its value is checked instead
+        if fallback_for and fallback_for in service.documented_env:
+            continue  # an env file kept out of the repository sets it, as its example says
         refs.append(Reference("a URL in code", host, port, path, line, True))
     return refs
 

@@ -135,6 +135,8 @@ class PlaceholderSecret(Rule):
                     continue
                 if constant.overridden_by(service.env.keys() | service.documented_env):
                     continue
+                if service.environment_unknown:
+                    continue  # the env file kept out of the repository may well set it
                 if constant.in_settings and not reads_setting(platform, service, name):
                     continue  # a setting no code reads
                 if _TEST_ONLY.search(name):

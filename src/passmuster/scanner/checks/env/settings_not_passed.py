@@ -89,9 +89,7 @@ class SettingsNotPassed(Rule):
             for service in platform.project_services(project.name):
                 if not service.python_files or service.build_context is None:
                     continue
-                if any(not exists for _, _, exists in service.env_files) and not (
-                    service.documented_env
-                ):
+                if service.environment_unknown:
                     continue  # an env file nobody can read sets who knows what
                 files = reachable_files(platform, service) or service.python_files
                 found = [

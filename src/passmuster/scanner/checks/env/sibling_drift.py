@@ -115,10 +115,14 @@ class SiblingEnvDrift(Rule):
                 needs = _needs(platform, member)
                 if needs is None:
                     continue  # what the service runs is unknown: nothing to judge by
+                if member.environment_unknown:
+                    continue  # its own env file, kept out of the repository, may set them
                 own = {n for n, v in member.env.items() if v.origin != "dockerfile"}
                 lacking: list[tuple[str, ServiceDef]] = []
                 for name, sibling in sorted(setters.items()):
-                    if name in own or sibling is member or name not in needs:
+                    if name in own or name in member.documented_env:
+                        continue
+                    if sibling is member or name not in needs:
                         continue
                     if any(fnmatchcase(name, pattern) for pattern in ignored):
                         continue

@@ -17,7 +17,8 @@ class RequirementsFilesDisagree(Rule):
     `requirements-dev.txt` developers install) says `fastapi==0.116.1`. A file belongs to the
     service whose build context (or code folder) holds it; files outside every service are
     compared with the files of their own folder (`tests/requirements.txt` and
-    `tests/requirements-test.txt`). Files that include one another are REQ003's.
+    `tests/requirements-test.txt`). Files that include one another are REQ003's. One finding
+    per pair of files lists every package they pin differently.
 
     ## Why is this bad?
     The service is developed and tested against one version and shipped with the other: a
@@ -87,6 +88,9 @@ class RequirementsFilesDisagree(Rule):
             for req in platform.requirements_files[path].requirements:
                 if req.pinned_version is not None and not req.marker:
                     pins.setdefault(req.name, []).append(req)
+        # One finding per pair of files: the files drifted apart once, whatever the number
+        # of packages (a test stack pinned in both gives pytest, pytest-asyncio, …).
+        pairs: dict[tuple[str, str], list[tuple[str, Requirement, Requirement]]] = {}
         for package, reqs in sorted(pins.items()):
             first = reqs[0]
             for other in reqs[1:]:
@@ -94,18 +98,36 @@ class RequirementsFilesDisagree(Rule):
                     continue
                 if frozenset((first.path, other.path)) in linked:
                     continue  # one includes the other: REQ003 reports the conflict
-                whose = f"of {service}" if service else "beside it"
-                yield self.finding(
-                    f"{package} is pinned to {other.pinned_version} here but to "
-                    f"{first.pinned_version} in {first.path}, another requirements file "
-                    f"{whose}",
-                    other.path,
-                    other.line,
-                    service=service,
-                    related=[Location(first.path, first.line, message=first.raw)],
-                    key=f"{package}:{first.path}",
-                )
+                pairs.setdefault((other.path, first.path), []).append((package, other, first))
                 break
+        whose = f"of {service}" if service else "beside it"
+        for (here, there), drifts in pairs.items():
+            drifts.sort(key=lambda d: d[1].line)
+            package, other, first = drifts[0]
+            if len(drifts) == 1:
+                message = (
+                    f"{package} is pinned to {other.pinned_version} here but to "
+                    f"{first.pinned_version} in {there}, another requirements file {whose}"
+                )
+            else:
+                listed = ", ".join(
+                    f"{p} {o.pinned_version} (there {f.pinned_version})" for p, o, f in drifts
+                )
+                message = (
+                    f"{len(drifts)} packages are pinned here otherwise than in {there}, "
+                    f"another requirements file {whose}: {listed}"
+                )
+            yield self.finding(
+                message,
+                here,
+                other.line,
+                service=service,
+                related=[
+                    *(Location(f.path, f.line, message=f.raw) for _, _, f in drifts),
+                    *(Location(o.path, o.line, message=o.raw) for _, o, _ in drifts[1:]),
+                ],
+                key=f"{here}:{there}",
+            )
 
 
 def _folder(service: ServiceDef) -> str | None:
