@@ -618,3 +618,20 @@ def test_sections_that_are_only_checklists_give_one_issue_per_item() -> None:
         "## Export slow\n**Status**: Open\n\nIt takes a minute.\n"
     )
     assert titles(read_text(tasks, "ISSUES.md")) == ["Login fails", "Export slow"]
+
+
+def test_a_state_between_the_id_and_the_title_is_read_off_the_heading() -> None:
+    text = (
+        "# QA pass\n\n## Bugs found and fixed\n\n### B1 ✅ FIXED — Tooltip clipped in dialogs\n"
+        "- **Cause:** fixed position inside a transformed parent\n\n"
+        "### PAY-12 RESOLVED: Refund posted twice\n- **Fix:** idempotency key\n\n"
+        "### B3 — Slow export\n- **Cause:** no index\n"
+    )
+    log = read_text(text, "BUG_TRACKER.md")
+    found = [(i.draft.original_id, i.draft.title, i.draft.status) for i in log.issues]
+    assert found == [
+        ("B1", "Tooltip clipped in dialogs", Status.RESOLVED),
+        ("PAY-12", "Refund posted twice", Status.RESOLVED),
+        (None, "B3 — Slow export", Status.OPEN),
+    ]
+    assert log.issues[0].draft.original_values["status"] == "✅ FIXED"

@@ -148,6 +148,10 @@ def _parse_heading(raw: str, text: str) -> Heading:
     if bare is not None:
         ident = bare.group("bid") or bare.group("id") or bare.group("sid")
         rest = bare.group("title").strip()
+    elif status is None:
+        stated = _id_state(rest)
+        if stated is not None:
+            ident, status, rest = stated
     is_issue = ident is not None or tag_issue
     return _finish(
         rest.strip(), ident, status or None, is_issue, numbered, marker or None, tag_severity
@@ -202,6 +206,30 @@ def _status_prefix(text: str) -> tuple[str, str] | None:
     if normalise_status(word) is None or not (word.isupper() or m.group("rest").startswith("#")):
         return None
     return word, m.group("rest")
+
+
+# `B1 ✅ FIXED — Title`, `BUG-12 RESOLVED: Title`: an ID, the state, then the title.
+_ID_STATE = re.compile(
+    rf"^(?P<id>{_KEY}|#\d+|[A-Z]{{1,3}}\d{{1,4}})\s+"
+    rf"(?P<state>(?:{_EMOJI_CHAR}\s*)+(?:[A-Z][A-Z' ]{{1,20}}?)?|[A-Z][A-Z' ]{{1,20}}?)"
+    r"\s*[-–—:：|]\s*(?P<title>\S.*)$"
+)
+
+
+def _id_state(text: str) -> tuple[str, str, str] | None:
+    """`B1 ✅ FIXED — Title`: the ID, the state and the title, when the words between the ID and
+    the title are a state (an emoji the vocabulary knows, a state word in capitals, or both)."""
+    m = _ID_STATE.match(text)
+    if m is None:
+        return None
+    state = m.group("state").strip()
+    words_part = _LEADING_EMOJI.sub("", state).strip()
+    if words_part:
+        if normalise_status(words_part) is None:
+            return None
+    elif _emoji_meanings(state)[1] is None:
+        return None
+    return m.group("id"), state, m.group("title").strip()
 
 
 _SEVERITY_PREFIX = re.compile(r"^(?P<word>[^\W\d_][\w ]{0,12}?)\s*[-–—:：|]\s*(?P<rest>\S.*)$")
