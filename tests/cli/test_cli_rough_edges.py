@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import gc
 import json
+import os
 import socket
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -83,9 +86,59 @@ def test_serve_on_a_taken_port_is_bad_input_not_not_found(desk_folder: Path, run
         taken.listen()
         port = taken.getsockname()[1]
         result = run("serve", "--port", str(port), code=2)
-    assert f"could not start serving on 127.0.0.1:{port}" in result.stderr
+    assert result.stderr == (
+        f"error: --port {port}: 127.0.0.1:{port} is already in use; choose another --port or "
+        "stop what uses it\n"
+    )
+    # Refused before announcing a dashboard that never comes up.
+    assert "Dashboard" not in result.output
     # serve keeps the garbage collector off while it starts; a start that fails turns it on.
     assert gc.isenabled()
+
+
+@pytest.mark.parametrize(
+    ("host", "message"),
+    [
+        ("999.1.1.1", "--host 999.1.1.1: cannot listen there"),
+        # TEST-NET-1 (RFC 5737): never an address of this machine.
+        ("192.0.2.1", "--host 192.0.2.1: not an address of this machine"),
+    ],
+)
+def test_serve_on_an_address_not_of_this_machine_names_the_host_not_the_port(
+    desk_folder: Path, run: Run, host: str, message: str
+) -> None:
+    result = run("serve", "--host", host, "--port", "8000", code=2)
+    assert message in result.stderr
+    assert "--port" not in result.stderr
+    # The warning about a public address is for a server that starts.
+    assert "WARNING" not in result.output
+    assert "Dashboard" not in result.output
+
+
+def test_serve_with_the_monitor_and_a_broken_passmuster_toml_is_one_line(
+    desk_folder: Path,
+) -> None:
+    # The monitor reads the project's passmuster.toml; a wrong type there used to surface as a
+    # traceback from the server's start-up, then "choose another --port".
+    (desk_folder / "passmuster.toml").write_text('[scan]\nignore = "ENV003"\n')
+    with socket.socket() as free:
+        free.bind(("127.0.0.1", 0))
+        port = free.getsockname()[1]
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("PASSMUSTER_")}
+    result = subprocess.run(
+        [sys.executable, "-m", "passmuster", "serve", "--monitor", "--port", str(port)],
+        cwd=desk_folder,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 2, result.stderr
+    assert result.stderr == (
+        f"error: {desk_folder / 'passmuster.toml'}: [scan.ignore] Input should be a valid list\n"
+    )
+    assert "Dashboard" not in result.stdout
 
 
 def test_demo_with_a_missing_platform_stops_before_doing_anything(run: Run, tmp_path: Path) -> None:

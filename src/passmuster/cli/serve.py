@@ -41,6 +41,44 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+def listen_problem(host: str, port: int) -> tuple[str, str] | None:
+    """Why the server could not listen on `host`:`port`, with the option at fault, else None.
+
+    Asked before anything is printed or opened, so a taken port or an address that is not this
+    machine's is one line naming the option, rather than a banner announcing a dashboard
+    followed by Uvicorn's log of its failure. The socket is bound as Uvicorn binds it
+    (SO_REUSEADDR) and closed at once.
+    """
+    import errno
+
+    try:
+        found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except (socket.gaierror, UnicodeError) as exc:
+        reason = exc.strerror if isinstance(exc, socket.gaierror) else str(exc)
+        return (
+            f"--host {host}: cannot listen there ({reason}); give an address of this machine, "
+            "such as 127.0.0.1",
+            "host",
+        )
+    family, kind, proto, _, address = found[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            shown = f"[{host}]" if ":" in host else host
+            if exc.errno == errno.EADDRINUSE:
+                return (
+                    f"--port {port}: {shown}:{port} is already in use; choose another --port "
+                    "or stop what uses it",
+                    "port",
+                )
+            if exc.errno == errno.EADDRNOTAVAIL:
+                return f"--host {host}: not an address of this machine", "host"
+            return f"cannot listen on {shown}:{port}: {exc.strerror}", "port"
+    return None
+
+
 def server_for(config: uvicorn.Config) -> uvicorn.Server:
     """A Uvicorn server that ends the live streams first when it stops.
 
@@ -115,6 +153,9 @@ def serve(
     if not host.strip():
         # An empty host would listen on every interface: never by accident.
         raise BadInput("--host: give an address, such as 127.0.0.1", field="host")
+    problem = listen_problem(host, port)
+    if problem is not None:
+        raise BadInput(problem[0], field=problem[1])
     if not is_loopback(host):
         err_console().print(
             f"[bold red]WARNING: listening on {host}: anyone who can reach this machine can "
@@ -138,6 +179,16 @@ def serve(
 
         given["base_urls"] = parse_base_urls(base_url)
     settings = ServeSettings(**given)  # type: ignore[arg-type]
+    if settings.monitor:
+        # The configuration the monitor will read (the project's passmuster.toml), read now:
+        # a broken one is one line here, not a traceback from the server's start-up.
+        from passmuster.monitor.configuration import check_configuration
+
+        try:
+            check_configuration(settings.monitor_config, start=settings.platform_root)
+        except BaseException:
+            desk.close()
+            raise
     application = create_app(settings, desk=desk)
     config = uvicorn.Config(
         application,
@@ -163,14 +214,12 @@ def serve(
         with stop_on_sigterm():
             server.run()
     except SystemExit as exc:
-        # Uvicorn exits 3 when it cannot start (the port is taken, mostly), which here would
-        # read as "not found"; it has logged the cause already.
+        # Uvicorn exits 3 when it cannot start, which here would read as "not found"; it has
+        # logged the cause already. (A taken port was refused above, unless it was taken since.)
         if exc.code != STARTUP_FAILURE:
             raise
         raise BadInput(
-            f"could not start serving on {shown}:{port} (the reason is above); "
-            "choose another --port or stop what uses it",
-            field="port",
+            f"could not start serving on {shown}:{port} (the reason is above)", field="port"
         ) from None
     finally:
         desk.close()

@@ -87,6 +87,18 @@ def load_setup(
     return setup_from(config, services=services, root=project.root, where=where, watch=watch)
 
 
+def check_configuration(config_path: Path | None = None, *, start: Path | None = None) -> None:
+    """Read and validate what `load_setup` reads from configuration (`[monitor]`, and `[scan]`
+    and `[services]`, which shape the discovered catalog) without discovering the platform;
+    a ConfigError names the file and field."""
+    project = _configuration(config_path, start)
+    config = load_monitor_config(project)
+    if config.catalog and project.path is not None:
+        from passmuster.scanner.config import ScanConfig
+
+        ScanConfig.from_project(project)
+
+
 def _configuration(config_path: Path | None, start: Path | None) -> ProjectConfig:
     """The named file (a passmuster.toml, or a Gatus YAML file on its own), else the project's."""
     if config_path is None:
