@@ -635,3 +635,35 @@ def test_a_state_between_the_id_and_the_title_is_read_off_the_heading() -> None:
         (None, "B3 — Slow export", Status.OPEN),
     ]
     assert log.issues[0].draft.original_values["status"] == "✅ FIXED"
+
+
+def test_a_summary_table_naming_its_rows_by_id_in_a_title_column_repeats_the_sections() -> None:
+    text = (
+        "# Bilinen Buglar\n\n## BUG-001: Şifre alanı görünmüyor\n- **Önem:** 🔴 Kritik\n"
+        "- **Açıklama:** Form footer altında kalıyor\n\n"
+        "## BUG-002: Özel 404 sayfası yok 🟡 Orta\n- **Açıklama:** Varsayılan sayfa çıkıyor\n\n"
+        "## Öncelik Sıralaması\n\n### 🔴 Kritik\n| Bug | Açıklama |\n|-----|----------|\n"
+        "| BUG-001 | Şifre alanı footer altında |\n\n### 🟡 Orta\n| Bug | Açıklama |\n"
+        "|-----|----------|\n| BUG-002 | 404 sayfası yok |\n"
+    )
+    log = read_text(text, "KNOWN_BUGS.md")
+    found = [(i.draft.original_id, i.draft.title, i.draft.severity) for i in log.issues]
+    assert found == [
+        ("BUG-001", "Şifre alanı görünmüyor", Severity.CRITICAL),
+        ("BUG-002", "Özel 404 sayfası yok", Severity.MEDIUM),
+    ]
+    assert log.issues[1].draft.original_values["severity"] == "Orta"
+    summary = [note.title for note in log.notes if note.title.startswith("(summary row)")]
+    assert summary == ["(summary row) Şifre alanı footer altında", "(summary row) 404 sayfası yok"]
+
+
+def test_a_coloured_marker_and_a_severity_ending_a_title_are_read_into_the_severity() -> None:
+    text = (
+        "# Known bugs\n\n## BUG-7: Tokens kept in local storage 🟠 High (Security)\n"
+        "- **Status**: Open\n\n## BUG-8: Login button 🔴 Red on hover\n- **Status**: Open\n"
+    )
+    log = read_text(text, "KNOWN_BUGS.md")
+    assert [(i.draft.title, i.draft.severity) for i in log.issues] == [
+        ("Tokens kept in local storage", Severity.HIGH),
+        ("Login button 🔴 Red on hover", Severity.MEDIUM),
+    ]

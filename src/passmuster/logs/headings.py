@@ -344,6 +344,10 @@ def _finish(
         if emoji_tail is not None and _no_words(status):
             status, title = emoji_tail
             continue
+        graded = _severity_after_marker(title) if emoji and severity is None else None
+        if graded is not None:
+            severity, title = graded[0], graded[2]
+            continue
         dashed = "-" in title or "–" in title or "—" in title or "|" in title
         part = _TRAILING_PART.search(title) if dashed else None
         if part is not None and _no_words(status):
@@ -400,6 +404,21 @@ def _no_words(status: str | None) -> bool:
 
 
 _STATUS_AFTER_EMOJI = re.compile(rf"\s({_EMOJI_CHAR})\s*(?P<words>[^\W\d_][\w ]{{0,30}})$")
+
+
+_SEVERITY_AFTER_MARKER = re.compile(
+    rf"\s(?P<marker>[{''.join(sorted(COLOUR_MARKERS))}])[\ufe0e\ufe0f]?\s*"
+    r"(?P<words>[^\W\d_][\w ]{0,20}?)\s*(?:[(（][^()（）]{1,30}[)）])?$"
+)
+
+
+def _severity_after_marker(title: str) -> tuple[str, str, str] | None:
+    """`Title 🔴 Kritik`, `Title 🟠 High (Security)`: a coloured marker and a severity end the
+    title; the severity (its remark kept), the marker and the title without them."""
+    m = _SEVERITY_AFTER_MARKER.search(title)
+    if m is None or normalise_severity(m.group("words")) is None:
+        return None
+    return title[m.start("words") :].strip(), m.group("marker"), title[: m.start()].rstrip()
 
 
 def _status_after_emoji(title: str) -> tuple[str, str] | None:

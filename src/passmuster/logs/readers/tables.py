@@ -62,15 +62,40 @@ def split_row(line: str) -> list[str]:
     return [cell.strip().replace("\\|", "|") for cell in cells]
 
 
-def _title_column(keys: list[str]) -> int | None:
-    """The column holding each row's title: the best-ranked title word (`Title` before
-    `Description`), named exactly or as the start of the header (`Description de l'anomalie`)."""
-    best: tuple[int, int] | None = None
+def _title_columns(keys: list[str]) -> list[int]:
+    """The columns that may hold each row's title, best first: by the rank of their title word
+    (`Title` before `Description`), named exactly or as the start of the header (`Description
+    de l'anomalie`)."""
+    ranked: dict[int, int] = {}
     for index, key in enumerate(keys):
         for rank, word in enumerate(title_words()):
-            if (key == word or key.startswith(word + " ")) and (best is None or rank < best[0]):
-                best = (rank, index)
-    return None if best is None else best[1]
+            if key == word or key.startswith(word + " "):
+                ranked[index] = min(rank, ranked.get(index, rank))
+    return sorted(ranked, key=ranked.__getitem__)
+
+
+# A cell that is only an ID: `BUG-009`, `#12`, `[KI-3](…)`.
+_ID_CELL = re.compile(r"^(?:#\d+|[A-Z][A-Z0-9]*(?:[-_][A-Z0-9]+)*[-_][A-Z]{0,3}\d+[A-Za-z]?)$")
+
+
+def _only_ids(rows: list[list[str]], index: int) -> bool:
+    """Whether every filled cell of a column is only an ID (`| Bug | Açıklama |` over
+    `| BUG-009 | … |`): that column names the rows, another one titles them."""
+    cells = [
+        re.sub(r"\]\([^)]*\)", "", row[index]).strip("[]`*~ ") for row in rows if index < len(row)
+    ]
+    filled = [cell for cell in cells if cell]
+    return bool(filled) and all(_ID_CELL.match(cell) for cell in filled)
+
+
+def _title_column(keys: list[str], rows: list[list[str]]) -> tuple[int | None, int | None]:
+    """The column holding each row's title, and a title-named column that holds only IDs."""
+    candidates = _title_columns(keys)
+    if not candidates:
+        return None, None
+    if len(candidates) > 1 and _only_ids(rows, candidates[0]):
+        return candidates[1], candidates[0]
+    return candidates[0], None
 
 
 def _columns(header: list[str], rows: list[list[str]]) -> list[str | None] | None:
@@ -82,20 +107,23 @@ def _columns(header: list[str], rows: list[list[str]]) -> list[str | None] | Non
     field's values one per row (`| Severity | Meaning |`) is a legend.
     """
     keys = [clean(name) for name in header]
-    title = _title_column(keys)
+    title, ids = _title_column(keys, rows)
     if title is None:
         return None
     columns: list[str | None] = []
     for index, (name, key) in enumerate(zip(header, keys, strict=True)):
         if index == title:
             columns.append("title")
-        elif _names_id(key) or name.strip() == "#":
+        elif index == ids or _names_id(key) or name.strip() == "#":
             columns.append("original_id")
         else:
             columns.append(field_for(name))
     fields = {c for c in columns if c} - {"title"}
-    named = (
-        any(part in issue_words() for part in keys[title].split()) or keys[title] in issue_words()
+    named = any(
+        any(part in issue_words() for part in keys[named_by].split())
+        or keys[named_by] in issue_words()
+        for named_by in (title, ids)
+        if named_by is not None
     )
     listing = (
         bool(_STATUSY & fields)
