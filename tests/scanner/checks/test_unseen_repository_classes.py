@@ -371,3 +371,104 @@ def test_what_an_env_file_kept_out_of_the_repository_sets_is_not_known(
     assert [(f.code, f.path) for f in run(write_tree(files), "ENV003")] == [
         ("ENV003", "api/main.py")
     ]
+
+
+def test_a_test_runs_compose_file_keeps_its_own_database(write_tree: WriteTree) -> None:
+    db = "services:\n  db:\n    image: postgres:16\n    environment:\n      POSTGRES_DB: {name}\n"
+    files = {
+        "docker-compose.yml": db.format(name="shop"),
+        "tests/e2e/docker-compose.yml": db.format(name="shop_test"),
+        "docker-compose.test.yml": db.format(name="shop_test"),
+    }
+    assert run(write_tree(files), "REF004") == []
+    files["deploy/docker-compose.yml"] = db.format(name="shop_prod")
+    assert [(f.code, f.path) for f in run(write_tree(files), "REF004")] == [
+        ("REF004", "docker-compose.yml")
+    ]
+
+
+def test_an_api_descriptions_server_list_is_for_a_person(write_tree: WriteTree) -> None:
+    """drf-spectacular's or an OpenAPI document's `servers`: where a person's browser tries
+    the API from the docs page, not an address the service calls."""
+    described = (
+        'SPECTACULAR_SETTINGS = {\n    "SERVERS": [\n'
+        '        {"url": "http://localhost:8001", "description": "Local"},\n'
+        '        {"url": "https://api.example.com", "description": "Production"},\n'
+        "    ],\n}\n"
+    )
+    files = _two_services("fastapi==0.115.0\n", "fastapi==0.115.0\n")
+    files["worker/Dockerfile"] = _API_IMAGE.replace('"8000"', '"8001"')
+    files["api/settings.py"] = described
+    files["api/main.py"] = "from fastapi import FastAPI\n\nimport settings\n\napp = FastAPI()\n"
+    assert run(write_tree(files), "CODE005") == []
+    files["api/settings.py"] = described + 'WORKER_URL = "http://localhost:8001"\n'
+    assert where(run(write_tree(files), "CODE005")) == [("CODE005", "api/settings.py", 7, "api")]
+
+
+def test_a_root_password_carried_along_in_a_shared_env_file_is_no_login(
+    write_tree: WriteTree,
+) -> None:
+    """One `.env` for every service holds MYSQL_ROOT_PASSWORD for the database; a service
+    whose code never reads it connects as its own user."""
+    main = """
+import os
+
+from fastapi import FastAPI
+
+DATABASE_URL = os.environ["DATABASE_URL"]
+app = FastAPI()
+"""
+    files = {
+        "docker-compose.yml": """
+services:
+  mysql:
+    image: mysql:8.4
+    env_file: .env
+  api:
+    build: ./api
+    env_file: .env
+    environment:
+      DATABASE_URL: mysql://shop:shop-pass@mysql:3306/shop
+""",
+        ".env": "MYSQL_ROOT_PASSWORD=s3cr3t-root\nMYSQL_USER=shop\nMYSQL_PASSWORD=shop-pass\n",
+        "api/Dockerfile": _API_IMAGE,
+        "api/requirements.txt": "fastapi==0.115.0\n",
+        "api/main.py": main,
+    }
+    assert run(write_tree(files), "ENV006") == []
+    files["api/main.py"] = main + 'ROOT = os.environ["MYSQL_ROOT_PASSWORD"]\n'
+    assert [(f.code, f.service) for f in run(write_tree(files), "ENV006")] == [("ENV006", "api")]
+
+
+def test_code_mounted_into_a_development_image_is_the_services_code(
+    write_tree: WriteTree,
+) -> None:
+    """A development Dockerfile copies only the requirements; compose mounts the source."""
+    root = write_tree(
+        {
+            "docker-compose.yml": """
+services:
+  api:
+    build:
+      context: ./api
+      dockerfile: Dockerfile.dev
+    volumes:
+      - ./api/app:/srv/app
+  cache:
+    image: redis:7
+""",
+            "api/Dockerfile.dev": (
+                "FROM python:3.12-slim\nWORKDIR /srv\nCOPY requirements.txt .\n"
+                "RUN pip install -r requirements.txt\n"
+                'CMD ["uvicorn", "app.main:app", "--host", "0.0.0.0"]\n'
+            ),
+            "api/requirements.txt": "fastapi==0.115.0\nredis==5.0.0\n",
+            "api/app/__init__.py": "",
+            "api/app/main.py": (
+                "import redis\nfrom fastapi import FastAPI\n\napp = FastAPI()\n"
+                'cache = redis.Redis.from_url("redis://localhost:6379/0")\n'
+            ),
+            "api/scripts/seed.py": 'URL = "redis://localhost:6379/1"\n',
+        }
+    )
+    assert where(run(root, "CODE005")) == [("CODE005", "api/app/main.py", 5, "api")]

@@ -98,7 +98,8 @@ class ServiceCompleter:
         if code_root is not None and not _runs_other_runtime(service):
             service.python_files = self._python_under(code_root)
             if dockerfile is not None and code_root == service.build_context:
-                service.python_files = _copied(service.python_files, code_root, dockerfile)
+                mounted = [v.resolved for v in service.volumes if v.type == "bind" and v.resolved]
+                service.python_files = _copied(service.python_files, code_root, dockerfile, mounted)
         self._requirement_roots(service, dockerfile)
         self._pyproject(service)
         self._listens(service, code_root)
@@ -338,25 +339,32 @@ def _runs_python(service: ServiceDef) -> bool:
     return name in ("python", "pypy") or installs_python or bool(dockerfile.pip_installs)
 
 
-def _copied(files: list[str], context: str, dockerfile: Dockerfile) -> list[str]:
+def _copied(
+    files: list[str], context: str, dockerfile: Dockerfile, mounted: list[str]
+) -> list[str]:
     """The files of `files` (under the build context) that the Dockerfile copies into the
-    image. A context shared by several services (`context: ./services`, each Dockerfile
-    copying `shared` and its own folder) holds every service's code, but each image gets only
-    what it copies. All of them when a copy takes the whole context or names a build
-    argument, or when nothing is copied from the context at all."""
+    image or compose bind-mounts into the container (root-relative `mounted`). A context
+    shared by several services (`context: ./services`, each Dockerfile copying `shared` and
+    its own folder) holds every service's code, but each container gets only those. All of
+    them when a copy takes the whole context or names a build argument, or when neither
+    brings any Python (the code arrives some other way: a package, a later stage).
+    """
     sources: set[str] = set()
     for stage in dockerfile.stages:
         for copy in copies_before(stage, 1 << 30):
             sources.update(copy.sources)
-    if not sources or any(s in (".", "..") or s.startswith("../") or "$" in s for s in sources):
+    if any(s in (".", "..") or s.startswith("../") or "$" in s for s in sources):
         return files
     prefix = "" if context in ("", ".") else context + "/"
-    wanted = [prefix + s for s in sources]
+    wanted = [prefix + s for s in sources] + [m for m in mounted if m not in ("", ".")]
+    if any(m in ("", ".") or context.startswith(m + "/") or m == context for m in mounted):
+        return files  # the whole context (or more) is mounted
 
     def copied(path: str) -> bool:
         return any(path == w or path.startswith(w + "/") or fnmatchcase(path, w) for w in wanted)
 
-    return [f for f in files if copied(f)]
+    kept = [f for f in files if copied(f)]
+    return kept or files
 
 
 def _runs_other_runtime(service: ServiceDef) -> bool:

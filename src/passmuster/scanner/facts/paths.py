@@ -51,3 +51,15 @@ def is_test_file(path: str) -> bool:
     parts = PurePosixPath(path).parts
     name = parts[-1] if parts else ""
     return any(p in _TEST_FOLDERS for p in parts[:-1]) or _TEST_NAME.match(name) is not None
+
+
+_TEST_SETUP_NAME = re.compile(r"(^|[._-])(test|tests|e2e|ci|integration)([._-]|$)")
+
+
+def is_test_setup(path: str) -> bool:
+    """A compose file (or Dockerfile) for running tests against the platform: in a test folder
+    (`tests/e2e/docker-compose.yml`) or named so (`docker-compose.test.yml`, `compose.ci.yaml`).
+    Its databases and users are the test run's own."""
+    parts = PurePosixPath(path).parts
+    name = parts[-1].lower() if parts else ""
+    return any(p in _TEST_FOLDERS for p in parts[:-1]) or bool(_TEST_SETUP_NAME.search(name))

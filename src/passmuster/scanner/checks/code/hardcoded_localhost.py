@@ -19,7 +19,10 @@ _INFRASTRUCTURE_SCHEMES = frozenset(
 _PERSON = re.compile(
     r"(origin|cors|frontend|front_end|redirect|callback|return_url|success_url|cancel_url|"
     r"public|browser|site_url|web_url|dashboard|docs|link|^return$|email|template|ui_url|"
-    r"allowed_hosts|CORSMiddleware)",
+    r"allowed_hosts|CORSMiddleware|"
+    # An API description's server list (OpenAPI `servers`, drf-spectacular's and Swagger's
+    # settings): the addresses a person's browser tries the API at.
+    r"^servers$|openapi|swagger|spectacular)",
     re.IGNORECASE,
 )
 _READERS = frozenset({"getenv", "get", "config", "Field", "str", "getattr", "env"})
@@ -40,7 +43,8 @@ class HardcodedLocalhostUrl(Rule):
     service's address (`ACCOUNTS_URL`, `user_service_url`, `settings.auth_host`).
 
     Left alone: addresses meant for a browser or a person (CORS origins, `FRONTEND_URL`,
-    redirect and callback URLs, `/docs` links, links in HTML pages and e-mails), fallbacks
+    redirect and callback URLs, `/docs` links, the server list of an OpenAPI description,
+    links in HTML pages and e-mails), fallbacks
     the service's environment overrides (`os.getenv`, `os.getenv("X") or …`, chains of
     fallbacks, python-decouple's `config`, `getattr(settings, …)`, settings fields, model
     fields every construction of the model passes (`APIConfig(url=os.getenv(…))`); a

@@ -9,6 +9,7 @@ from passmuster.core.issues import Severity
 from passmuster.scanner.context.interpolate import variables_in
 from passmuster.scanner.context.model import EnvVar, Platform, ServiceDef
 from passmuster.scanner.context.urls import find_urls
+from passmuster.scanner.facts.code import env_reads, reachable_files
 from passmuster.scanner.facts.development import in_development_setup
 from passmuster.scanner.facts.environment import env_values, logins_and_server
 from passmuster.scanner.rule import Rule, reported_once
@@ -49,8 +50,10 @@ class SuperuserCredentials(Rule):
     for it (`MYSQL_USER`).
 
     Not reported: one application database used by all its services through its single
-    owner role, a database per service (each service the only user of its own server), and
-    development compose files (`docker-compose.dev.yml`, `*.override.yml`, …).
+    owner role, a database per service (each service the only user of its own server),
+    development compose files (`docker-compose.dev.yml`, `*.override.yml`, …), and a
+    superuser password that reaches a service only inside an env file handed to every
+    service (`env_file: .env`) when the service's code never reads it.
 
     ## Why is this bad?
     The superuser can create and drop every database and role and read all tenants' data. A
@@ -205,8 +208,20 @@ def _uses(
                 # which happen to equal the database's, are no login to it.
                 continue
             if same_value or same_variable or (admin and name in _ROOT_ONLY):
+                if var.origin == "env_file" and not _reads(platform, service, name):
+                    # One .env handed to every service carries the root password along;
+                    # a service whose code never reads it does not log in with it.
+                    continue
                 found.append(_Use(service, var, own_database, admin, from_password=True))
     return found
+
+
+def _reads(platform: Platform, service: ServiceDef, variable: str) -> bool:
+    """Whether the service's code reads `variable` (True when its code is unknown)."""
+    files = reachable_files(platform, service)
+    if files is None:
+        return True
+    return any(read.name == variable for read in env_reads(platform, files, import_time=False))
 
 
 def _as_ordinary_user(password_name: str, env: dict[str, str], db: ServiceDef) -> bool:

@@ -8,6 +8,7 @@ from passmuster.core.issues import Severity
 from passmuster.scanner.context.model import Platform, ServiceDef, Where
 from passmuster.scanner.context.urls import find_urls
 from passmuster.scanner.facts.environment import env_values
+from passmuster.scanner.facts.paths import is_test_setup
 from passmuster.scanner.rule import Rule, reported_once
 
 _DATABASE_VARS = ("POSTGRES_DB", "MYSQL_DATABASE", "MARIADB_DATABASE", "MONGO_INITDB_DATABASE")
@@ -20,7 +21,9 @@ class ComposeFilesDisagree(Rule):
     `docker-compose.yml` and `docker-compose.prod.yml`) define differently where they must
     agree: the port its server listens on, the database it creates or connects to
     (`POSTGRES_DB`, the database in a `DATABASE_URL`), or the user it creates or logs in as.
-    Values taken from variables (`${POSTGRES_DB}`) are not compared: they are meant to vary.
+    Values taken from variables (`${POSTGRES_DB}`) are not compared: they are meant to vary,
+    and neither are compose files for test runs (`tests/e2e/docker-compose.yml`,
+    `docker-compose.test.yml`), whose databases are deliberately their own.
 
     ## Why is this bad?
     Both files describe one service built from the same code. When they disagree, the data,
@@ -57,6 +60,8 @@ class ComposeFilesDisagree(Rule):
         for service in platform.services:
             if service.path.startswith("passmuster.toml"):
                 continue
+            if is_test_setup(service.path):
+                continue  # a test run's own database and user, deliberately apart
             if all(other.path != service.path for other in definitions[service.name]):
                 definitions[service.name].append(service)
         for name, defined in sorted(definitions.items()):
