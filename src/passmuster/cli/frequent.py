@@ -823,8 +823,9 @@ def issue_lines(
         rows.append(row)
     widths = [max([len(h), *(len(r[i]) for r in rows)]) for i, h in enumerate(headers)]
     widths[5] = min(widths[5], 32)
-    fixed = sum(w for i, w in enumerate(widths) if i != 4) + 2 * (len(headers) - 1)
-    widths[4] = max(24, min(widths[4], width - fixed))
+    shown = _listing_columns(headers, widths, width)
+    fixed = sum(widths[i] for i in shown if i != 4) + 2 * (len(shown) - 1)
+    widths[4] = max(_TITLE_MIN, min(widths[4], width - fixed))
     colors = {**_SEVERITY_COLOR, **_STATUS_COLOR, **_BADGE_COLOR}
 
     def cell(i: int, text: str) -> str:
@@ -833,24 +834,50 @@ def issue_lines(
         return click.style(padded, **style) if style else padded
 
     header = "  ".join(
-        h.rjust(widths[i]) if h in ("#", "Age") else h.ljust(widths[i])
-        for i, h in enumerate(headers)
+        headers[i].rjust(widths[i]) if headers[i] in ("#", "Age") else headers[i].ljust(widths[i])
+        for i in shown
     ).rstrip()
     lines = [click.style(header, bold=True, dim=True) if color else header]
     for row in rows:
         title = textwrap.wrap(row[4], widths[4]) or [""]
         services = textwrap.wrap(row[5], widths[5], break_on_hyphens=False) or [""]
+        if 5 not in shown:
+            services = [""]
         for k in range(max(len(title), len(services))):
             if k == 0:
-                cells = [cell(i, v) for i, v in enumerate(row)]
+                cells = {i: cell(i, row[i]) for i in shown}
                 cells[4] = title[0].ljust(widths[4])
-                cells[5] = services[0].ljust(widths[5])
+                if 5 in shown:
+                    cells[5] = services[0].ljust(widths[5])
             else:
-                cells = [" " * w for w in widths]
+                cells = {i: " " * widths[i] for i in shown}
                 cells[4] = (title[k] if k < len(title) else "").ljust(widths[4])
-                cells[5] = (services[k] if k < len(services) else "").ljust(widths[5])
-            lines.append("  ".join(cells).rstrip())
+                if 5 in shown:
+                    cells[5] = (services[k] if k < len(services) else "").ljust(widths[5])
+            lines.append("  ".join(cells[i] for i in shown).rstrip())
     return lines
+
+
+_TITLE_MIN = 24  # narrower, a finding's title takes more lines than it is worth
+# The columns a narrow terminal leaves out, first to last: # , severity and title always stay.
+_NARROW_DROPS = ("Type", "Assignee", "Age", "Services", "Status", "SLA")
+
+
+def _listing_columns(headers: list[str], widths: list[int], width: int) -> list[int]:
+    """The indexes of the columns shown at `width`: all of them when they fit beside a title of
+    `_TITLE_MIN`, else without the least needed ones (`_NARROW_DROPS`) until they do, so a
+    narrow terminal shows each issue on lines it can hold rather than wrapping every line."""
+    shown = list(range(len(headers)))
+
+    def needed() -> int:
+        return sum(widths[i] for i in shown if i != 4) + 2 * (len(shown) - 1) + _TITLE_MIN
+
+    for name in _NARROW_DROPS:
+        if needed() <= width:
+            break
+        if name in headers:
+            shown.remove(headers.index(name))
+    return shown
 
 
 _SEVERITY_COLOR: dict[str, dict[str, Any]] = {
@@ -889,7 +916,9 @@ def print_issue_table(issues: Sequence[Issue], *, badges: dict[int, str] | None 
 
         width = shutil.get_terminal_size((120, 24)).columns
     else:
-        width = int(os.environ.get("COLUMNS", "120"))
+        # Piped: COLUMNS when it is a width, else 120 (as Rich's console() is set up for a pipe).
+        columns = os.environ.get("COLUMNS", "")
+        width = int(columns) if columns.isdigit() and int(columns) > 0 else 120
     color = tty and not os.environ.get("NO_COLOR")
     click.echo("\n".join(issue_lines(issues, badges=badges, width=width, color=color)))
 

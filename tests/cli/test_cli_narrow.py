@@ -1,0 +1,62 @@
+"""Listings in a narrow terminal or pipe: each issue on lines the width can hold."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.cli.helpers import Run
+
+
+@pytest.fixture
+def filed(desk_folder: Path, run: Run) -> Path:
+    run(
+        "new",
+        "Instance worker holds database admin credentials",
+        "-S",
+        "high",
+        "--service",
+        "instances-worker",
+        "--assignee",
+        "platform-team",
+    )
+    run("new", "Port clash on 8004", "-S", "critical", "--service", "billing")
+    return desk_folder
+
+
+@pytest.mark.parametrize("command", ["list", "ready", "search"])
+@pytest.mark.parametrize("columns", [40, 60, 80])
+def test_a_listing_fits_a_narrow_width(
+    filed: Path, run: Run, monkeypatch: pytest.MonkeyPatch, command: str, columns: int
+) -> None:
+    monkeypatch.setenv("COLUMNS", str(columns))
+    args = [command, "database"] if command == "search" else [command]
+    lines = run(*args).stdout.splitlines()
+    assert lines[0].split()[:2] == ["#", "Sev"]
+    assert "Title" in lines[0]
+    assert all(len(line) <= columns for line in lines), lines
+    # The whole title, wrapped within its column.
+    start = lines[0].index("Title")
+    after = lines[0][start + len("Title") :].split()
+    end = lines[0].index(after[0], start) if after else None
+    title = " ".join(" ".join(line[start:end] for line in lines[1:]).split())
+    assert "Instance worker holds database admin credentials" in title
+
+
+def test_a_wide_listing_keeps_every_column(
+    filed: Path, run: Run, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", "160")
+    header = run("list").stdout.splitlines()[0].split()
+    assert header == ["#", "Sev", "Status", "Type", "Title", "Services", "Assignee", "Age"]
+
+
+@pytest.mark.parametrize("columns", ["wide", "-5", "0", ""])
+def test_a_columns_that_is_not_a_width_is_ignored_not_a_traceback(
+    filed: Path, run: Run, monkeypatch: pytest.MonkeyPatch, columns: str
+) -> None:
+    monkeypatch.setenv("COLUMNS", columns)
+    header = run("list").stdout.splitlines()[0].split()
+    # Laid out for a pipe, 120 columns: everything fits.
+    assert "Services" in header and "Assignee" in header
