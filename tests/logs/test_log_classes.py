@@ -667,3 +667,27 @@ def test_a_coloured_marker_and_a_severity_ending_a_title_are_read_into_the_sever
         ("Tokens kept in local storage", Severity.HIGH),
         ("Login button 🔴 Red on hover", Severity.MEDIUM),
     ]
+
+
+def test_table_rows_with_ids_of_their_own_are_not_taken_for_a_section_they_share_words_with() -> (
+    None
+):
+    text = (
+        "# Bug e issue tracker\n\n## Bug aperti\n| ID | Severity | Descrizione | Data |\n"
+        "|----|----------|-------------|------|\n"
+        "| BUG-004 | MEDIUM | Tipi generati del database non allineati | 2026-07-05 |\n"
+        "| BUG-005 | HIGH | Il modale non si chiude | 2026-07-05 |\n\n"
+        "## Debito tecnico\n\n### TYPE-001: Tipi generati del database da migrare\n"
+        "**Descrizione**: 163 incompatibilità.\n**Priorità**: Media\n\n"
+        "## Bug risolti\n| ID | Descrizione | Esito | Data |\n|----|----|----|----|\n"
+        "| BUG-001 | Reload invece di invalidare | Risolto | 2026-01-07 |\n"
+    )
+    log = read_text(text, "BUG_TRACKER.md")
+    found = [(i.draft.original_id, i.draft.status) for i in log.issues]
+    assert found == [
+        ("BUG-004", Status.OPEN),
+        ("BUG-005", Status.OPEN),
+        ("TYPE-001", Status.OPEN),
+        ("BUG-001", Status.RESOLVED),
+    ]
+    assert log.issues[1].draft.severity is Severity.HIGH

@@ -277,7 +277,7 @@ def _summary_rows(log: ParsedLog, outline: Outline) -> None:
     if not described or not rows:
         return
     ids = {_same(i.draft.original_id) for i in described if i.draft.original_id}
-    titles = [_words(i.draft.title) for i in described]
+    titles = [(_same(i.draft.original_id), _words(i.draft.title)) for i in described]
     summary: set[int] = set()
     for table in _tables_of(rows):
         repeated = [row for row in table if _repeats(row, ids, titles)]
@@ -310,15 +310,16 @@ def _tables_of(rows: list[ParsedIssue]) -> list[list[ParsedIssue]]:
     return tables
 
 
-def _repeats(row: ParsedIssue, ids: set[str], titles: list[frozenset[str]]) -> bool:
-    if row.draft.original_id is not None and _same(row.draft.original_id) in ids:
+def _repeats(row: ParsedIssue, ids: set[str], titles: list[tuple[str, frozenset[str]]]) -> bool:
+    own = _same(row.draft.original_id)
+    if own and own in ids:
         return True
     mine = _words(row.draft.title)
     if not mine:
         return False
-    for other in titles:
-        if not other:
-            continue
+    for other_id, other in titles:
+        if not other or (own and other_id and own != other_id):
+            continue  # `BUG-013` is not `TYPE-001`, whatever words their titles share
         shared = len(mine & other)
         shorter = min(len(mine), len(other))
         if shared >= 0.75 * shorter or (shared >= 2 and shared >= 0.6 * shorter):
