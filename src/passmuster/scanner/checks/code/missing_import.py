@@ -69,11 +69,14 @@ class MissingImportName(Rule):
     def check(self, platform: Platform) -> Iterator[Finding]:
         bad = _known_bad()
         self._local_cache = {}
-        settings: dict[str, tuple[tuple[str, ...], str | None]] = {}
+        # Keyed by project and name: nested compose projects of one repository often name
+        # their services alike (`api-gateway` at the root and in `v2/`), with other code.
+        settings: dict[tuple[str, str], tuple[tuple[str, ...], str | None]] = {}
         for service, source in owned_python_files(platform):
-            if service.name not in settings:
-                settings[service.name] = (import_roots(service), service.python_version)
-            roots, python = settings[service.name]
+            key = (service.project, service.name)
+            if key not in settings:
+                settings[key] = (import_roots(service), service.python_version)
+            roots, python = settings[key]
             module = source.facts
             if module is None or is_test_file(source.path):
                 continue  # tests import what the test run installs, not the image
