@@ -38,11 +38,7 @@ def test_nested_projects_with_a_service_of_the_same_name_import_from_their_own_c
     """A repository holding an old platform at its root and its rewrite in a folder, both
     with a service `gateway`: the rewrite's imports were checked against the old gateway's
     code, and every name only the rewrite defines was reported missing."""
-    main = (
-        "from fastapi import FastAPI\n\n"
-        "from app.schemas import {names}\n\n"
-        "app = FastAPI()\n"
-    )
+    main = "from fastapi import FastAPI\n\nfrom app.schemas import {names}\n\napp = FastAPI()\n"
     root = write_tree(
         {
             "docker-compose.yml": "services:\n  gateway:\n    build: ./gateway\n",
@@ -64,3 +60,50 @@ def test_nested_projects_with_a_service_of_the_same_name_import_from_their_own_c
     found = where(run(root, "CODE001"))
     assert found == [("CODE001", "v2/gateway/app/main.py", 3, "gateway")]
     assert "'Refund'" in run(root, "CODE001")[0].message
+
+
+def _flask_service(port: int, code: str = "") -> dict[str, str]:
+    return {
+        "Dockerfile": "FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\nRUN pip install -r "
+        'requirements.txt\nCMD ["python", "run.py"]\n',
+        "requirements.txt": "flask==3.1.0\nrequests==2.32.3\n",
+        "run.py": "from app import create_app\n\napp = create_app()\n\n"
+        f'if __name__ == "__main__":\n    app.run(host="0.0.0.0", port={port})\n',
+        "app/__init__.py": "from flask import Flask\n\nfrom app import calls\n\n\n"
+        "def create_app():\n    return Flask(__name__)\n",
+        "app/calls.py": code,
+    }
+
+
+def test_localhost_url_on_a_port_the_caller_maps_but_does_not_listen_on(
+    write_tree: WriteTree,
+) -> None:
+    """The calling service publishes `8003:5000` but its server listens on 5001; its code
+    calls `http://localhost:5000`, the catalog's port. The wrong mapping made 5000 count as
+    the caller's own port, and the localhost call went unreported."""
+    tree = {
+        "docker-compose.yml": """services:
+  catalog:
+    build: ./catalog
+    ports:
+      - "8002:5000"
+  orders:
+    build: ./orders
+    ports:
+      - "8003:5000"
+""",
+    }
+    code = 'import requests\n\nCATALOG = "http://localhost:5000/items"\n'
+    for path, text in _flask_service(5000).items():
+        tree[f"catalog/{path}"] = text
+    for path, text in _flask_service(5001, code).items():
+        tree[f"orders/{path}"] = text
+    root = write_tree(tree)
+    findings = run(root, "CODE005")
+    assert where(findings) == [("CODE005", "orders/app/calls.py", 3, "orders")]
+    assert "catalog's port" in findings[0].message
+    # Its own port is its own: a call to itself on 5001 is left alone.
+    (root / "orders/app/calls.py").write_text(
+        'import requests\n\nSELF = "http://localhost:5001/health"\n', encoding="utf-8"
+    )
+    assert run(root, "CODE005") == []

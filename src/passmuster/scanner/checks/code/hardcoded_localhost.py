@@ -80,10 +80,14 @@ class HardcodedLocalhostUrl(Rule):
     @reported_once
     def check(self, platform: Platform) -> Iterator[Finding]:
         for members in platform.services_by_project():
+            # A port belongs first to the service that listens on it, then to one that
+            # publishes it: a compose mapping to a container port nothing listens on
+            # (`8003:5000` for a server on 5001) does not make 5000 that service's.
             owners: dict[int, ServiceDef] = {}
             for service in members:
                 for port in sorted(service.listening_ports()):
                     owners.setdefault(port, service)
+            for service in members:
                 for published in service.ports:
                     if published.host is not None:
                         owners.setdefault(published.host, service)
@@ -97,8 +101,12 @@ class HardcodedLocalhostUrl(Rule):
         files = reachable_files(platform, service)
         if files is None:
             files = service.python_files
-        own = service.listening_ports() | {p.host for p in service.ports if p.host}
-        own |= {p.container for p in service.ports}
+        listening = service.listening_ports()
+        own = listening | {p.host for p in service.ports if p.host}
+        if not listening:
+            # Where the server's port is unknown, the container ports compose maps stand in
+            # for it; where it is known, a mapped port it does not listen on is not its own.
+            own |= {p.container for p in service.ports}
         addressed = _addressed_hosts(service)
         environment = service.env.keys() | service.documented_env
         for _, source, constant in url_constants(platform, files):
