@@ -202,3 +202,35 @@ def test_resolving_without_a_resolution_warns_that_it_will_not_be_a_known_fix(
     assert "no resolution recorded" in result.stderr
     run("new", "Gateway 503 on /auth")
     assert "no resolution" not in run("resolve", "2", "--resolution", "Raised the timeout").stderr
+
+
+def test_scan_counts_a_service_two_compose_projects_define_once(
+    run: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "compose.yml").write_text(
+        "services:\n  api:\n    image: x\n    ports: ['8000:8000']\n"
+        "  web:\n    image: y\n    ports: ['8000:8000']\n"
+    )
+    (tmp_path / "compose.prod.yml").write_text(
+        "services:\n  api:\n    image: x\n    ports: ['9000:8000']\n"
+        "  web:\n    image: y\n    ports: ['9001:8000']\n"
+    )
+    summary = run("scan", "--no-record", "--no-progress", code=1).stdout.splitlines()[-1]
+    assert summary.endswith(" of 2 services.")
+    listed = run("services", "--json").stdout
+    assert [s["name"] for s in json.loads(listed)] == ["api", "web"]
+    as_json = json.loads(run("scan", "--no-record", "--json", code=1).stdout)
+    assert as_json["services"] == 2
+
+
+def test_scan_where_no_compose_file_defines_a_service_says_nothing_was_checked(
+    run: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "notes.md").write_text("# not a platform\n")
+    result = run("scan", "--no-record", "--no-progress")
+    assert result.stdout == (
+        "No findings, and no services: no compose file here defines one, so nothing between "
+        "services was checked.\n"
+    )

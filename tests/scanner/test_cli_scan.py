@@ -70,7 +70,7 @@ def test_a_clean_platform_exits_0(
 ) -> None:
     root = write_tree({"compose.yaml": "services:\n  web:\n    image: nginx:1.27\n"})
     code, out, _ = run(["scan", str(root), "--no-record"], capsys)
-    assert (code, out.strip()) == (0, "No findings in 1 services.")
+    assert (code, out.strip()) == (0, "No findings in 1 service.")
 
 
 def test_diff_previews_and_fix_applies_the_safe_fixes(
@@ -210,7 +210,7 @@ def test_excluded_paths_are_never_read(
         }
     )
     code, out, _ = run(["scan", str(root), "--no-record"], capsys)
-    assert (code, out.strip()) == (0, "No findings in 1 services.")
+    assert (code, out.strip()) == (0, "No findings in 1 service.")
 
 
 def test_sarif_of_the_example_platform_validates(

@@ -43,16 +43,25 @@ def where(finding: Finding) -> str:
 
 
 def summary_line(result: ScanResult) -> str:
+    # Services counted by name: one that several compose projects define (a base file and a
+    # production file) is one service to the reader, as `passmuster services` lists it.
+    total = len(result.platform.by_name())
     if not result.findings:
         extra = _hidden(result)
-        return f"No findings in {len(result.platform.services)} services{extra}."
+        if not total:
+            # Said outright: "no findings" in a folder with no platform reads as a clean bill.
+            return (
+                f"No findings, and no services: no compose file here defines one, so nothing "
+                f"between services was checked{extra}."
+            )
+        return f"No findings in {total} service{'s' if total != 1 else ''}{extra}."
     counts = result.counts()
     parts = [f"{counts[s.value]} {s.value}" for s in Severity if counts[s.value]]
     services = {f.service for f in result.findings if f.service}
     fixable = sum(1 for f in result.findings if f.fix is not None)
     text = (
         f"Found {len(result.findings)} finding{'s' if len(result.findings) != 1 else ''} "
-        f"({', '.join(parts)}) in {len(services)} of {len(result.platform.services)} services"
+        f"({', '.join(parts)}) in {len(services)} of {total} service{'s' if total != 1 else ''}"
     )
     if fixable:
         text += f"; {fixable} fixable with `passmuster scan --fix`"
@@ -131,7 +140,7 @@ def finding_json(finding: Finding) -> dict[str, object]:
 def json_report(result: ScanResult, registry: Registry, notes: Sequence[str] = ()) -> str:
     data = {
         "version": __version__,
-        "services": len(result.platform.services),
+        "services": len(result.platform.by_name()),
         "rules": [r.code for r in result.rules],
         "findings": [finding_json(f) for f in result.findings],
         "suppressed": len(result.suppressed),
