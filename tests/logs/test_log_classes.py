@@ -691,3 +691,14 @@ def test_table_rows_with_ids_of_their_own_are_not_taken_for_a_section_they_share
         ("BUG-001", Status.RESOLVED),
     ]
     assert log.issues[1].draft.severity is Severity.HIGH
+
+
+def test_test_cases_run_with_a_tick_are_notes_beside_the_bugs_found() -> None:
+    text = (
+        "# QA pass\n\n## Test cases run\n\n### T1: Login ✅\n- valid and invalid passwords\n\n"
+        "### T2: Parcel list ✅\n- filters and paging\n\n## Bugs found\n\n"
+        "### B1 ✅ FIXED — Tooltip clipped in dialogs\n- **Cause:** a transformed parent\n"
+    )
+    log = read_text(text, "BUG_TRACKER.md")
+    assert [(i.draft.original_id, i.draft.status) for i in log.issues] == [("B1", Status.RESOLVED)]
+    assert "Test cases run" in [note.title for note in log.notes]
