@@ -107,3 +107,32 @@ def test_localhost_url_on_a_port_the_caller_maps_but_does_not_listen_on(
         'import requests\n\nSELF = "http://localhost:5001/health"\n', encoding="utf-8"
     )
     assert run(root, "CODE005") == []
+
+
+def test_code_url_without_a_port_naming_no_service(write_tree: WriteTree) -> None:
+    """`http://billing-host/invoices/{id}` in an f-string, with no port: the host is no
+    compose service (the service is `billing`). URLs in code were only read with a port."""
+    tree = {
+        "docker-compose.yml": """services:
+  billing:
+    build: ./billing
+  orders:
+    build: ./orders
+""",
+    }
+    code = (
+        "import requests\n\n\n"
+        "def invoice(order_id):\n"
+        '    return requests.get(f"http://billing-host/invoices/{order_id}")\n\n\n'
+        "def paid(order_id):\n"
+        '    return requests.get(f"http://billing/invoices/{order_id}/paid")\n'
+    )
+    for path, text in _flask_service(5000).items():
+        tree[f"billing/{path}"] = text
+    for path, text in _flask_service(5000, code).items():
+        tree[f"orders/{path}"] = text
+    root = write_tree(tree)
+    findings = run(root, "PORT003")
+    # The second call names the service rightly; its port (80 by default) is not judged.
+    assert where(findings) == [("PORT003", "orders/app/calls.py", 5, "orders")]
+    assert "'billing-host'" in findings[0].message

@@ -105,8 +105,13 @@ def _code_urls(platform: Platform, files: tuple[str, ...]) -> list[_CodeUrl]:
         for url in find_urls(constant.value):
             if url.start != 0 or url.scheme not in _CODE_SCHEMES:
                 continue
-            if not url.explicit_port or not _internal(url.host):
+            if not _internal(url.host):
                 continue
-            found.append((url.host, url.port, path, constant.line, constant.env_default_for))
+            if not url.explicit_port and not url.is_http:
+                continue  # a database URL without a port is usually a template's
+            # An HTTP URL without a port still names its host (`http://api-gateway-url/x`);
+            # its port is left unjudged: port 80 may be a proxy's the scan cannot see.
+            port = url.port if url.explicit_port else None
+            found.append((url.host, port, path, constant.line, constant.env_default_for))
     cache[files] = found
     return found

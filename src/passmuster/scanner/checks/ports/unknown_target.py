@@ -13,8 +13,9 @@ from passmuster.scanner.rule import Rule, reported_once
 class UnknownServiceTarget(Rule):
     """## What it does
     Flags a service address, in a service's environment (`*_SERVICE_URL`, `*_URL`, `*_HOST`)
-    or a URL string in its code (`http://host:port`), that names a host no service answers
-    to, or a port the target service does not listen on.
+    or a URL string in its code (`http://host:port`, or `http://host/path` without a port),
+    that names a host no service answers to, or a port the target service does not listen
+    on (a port the URL gives; one it leaves to its scheme's default is not judged).
 
     Hosts with a dot (external domains), loopback addresses (see CODE005),
     `host.docker.internal` and bind wildcards (`http://+:80`) are left alone, and so is a
