@@ -611,3 +611,85 @@ def test_docker_desktop_s_capitalised_windows_message_is_a_taken_port(
         "(protocol/network address/port) is normally permitted.\n"
     )
     assert _classify(catalogue, out) == ("port-in-use", "5433")
+
+
+@pytest.mark.parametrize(
+    ("output", "expected"),
+    [
+        # The systemd journal's prefix, no traceback head.
+        (
+            'Mar 02 09:14:05 ledger-host gunicorn[811]:   File "/srv/ledger/wsgi.py", line 4\n'
+            "Mar 02 09:14:05 ledger-host gunicorn[811]: ModuleNotFoundError: No module named "
+            "'ledgerkit'\n"
+            "Mar 02 09:14:05 ledger-host systemd[1]: ledger.service: Failed with result "
+            "'exit-code'.\n",
+            ("import-error", "ledgerkit"),
+        ),
+        # A whole traceback under the journal's prefix, the month in another language.
+        (
+            "3月 02 09:14:05 ledger-host gunicorn[811]: Traceback (most recent call last):\n"
+            '3月 02 09:14:05 ledger-host gunicorn[811]:   File "/srv/ledger/app.py", line 9, '
+            "in <module>\n"
+            "3月 02 09:14:05 ledger-host gunicorn[811]:     app = build(ledger_settings)\n"
+            "3月 02 09:14:05 ledger-host gunicorn[811]: NameError: name 'ledger_settings' is not "
+            "defined\n",
+            ("name-error", "ledger_settings"),
+        ),
+        # balena's service name and two spaces.
+        (
+            " ledger  ImportError: cannot import name 'Ledger' from 'ledgerkit' "
+            "(/usr/lib/python3/ledgerkit/__init__.py)\n ledger  [INFO] Worker exiting (pid: 9)\n",
+            ("import-error", "Ledger"),
+        ),
+        (
+            "Error:\nUnable to load celery application.\nModule 'ledger' has no attribute "
+            "'worker'\n",
+            ("import-error", "worker"),
+        ),
+        (
+            "Error:\nUnable to load celery application.\nThe module ledger.tasks was not found.\n",
+            ("import-error", "ledger.tasks"),
+        ),
+    ],
+)
+def test_exceptions_behind_journal_and_other_prefixes(
+    catalogue: Classifiers, output: str, expected: tuple[str, str]
+) -> None:
+    assert _classify(catalogue, output) == expected
+
+
+@pytest.mark.parametrize(
+    ("output", "port"),
+    [
+        # Windows' own spelling, in the machine's language; the port only on the command line.
+        (
+            "$ uvicorn ledger:app --host=0.0.0.0 --port=8044\nTraceback (most recent call last):\n"
+            '  File "C:\\Python311\\Lib\\asyncio\\base_events.py", line 1536, in create_server\n'
+            "    sock.bind(sa)\nOSError: [WinError 10048] Normalerweise darf jede Socketadresse "
+            "nur jeweils einmal verwendet werden\n",
+            "8044",
+        ),
+        # A message wrapped after its colon.
+        (
+            "ERROR:    [Errno 48] error while attempting to bind on address ('0.0.0.0', 8045):\n"
+            "address already in use\n",
+            "8045",
+        ),
+    ],
+)
+def test_a_taken_port_in_windows_words_and_wrapped(
+    catalogue: Classifiers, output: str, port: str
+) -> None:
+    assert _classify(catalogue, output) == ("port-in-use", port)
+
+
+def test_an_upstream_nginx_cannot_resolve_is_an_unreachable_dependency(
+    catalogue: Classifiers,
+) -> None:
+    out = (
+        'proxy-1  | nginx: [emerg] host not found in upstream "ledger:8040" in '
+        "/etc/nginx/conf.d/default.conf:7\nproxy-1 exited with code 1\n"
+    )
+    assert _classify(catalogue, out) == ("dependency-unhealthy", "ledger:8040")
+    bare = out.replace('"ledger:8040"', '"ledger"')
+    assert _classify(catalogue, bare) == ("dependency-unhealthy", "ledger")

@@ -207,13 +207,21 @@ class Classifiers:
 _TRACEBACK = "Traceback (most recent call last):"
 # What log collectors put before every line: compose's `billing-1  | `, a `[container] ` name,
 # a time stamp (`2024-08-04 15:32:36 `, `2026-04-18T07:24:32.389Z `, `… 11:12:53.699 | `).
-# One separating space each: what follows may be a traceback's indentation.
+# One separating space each: what follows may be a traceback's indentation. The systemd journal's
+# and syslog's `Aug 31 20:53:12 host gunicorn[1932]: ` (the month in any language) comes first.
 _PREFIX = re.compile(
-    r"^(?:\[[\w.-]+\]\s+)?"
+    r"^(?:\S+ +\d{1,2} \d\d:\d\d:\d\d [\w.-]+ [\w./@-]+(?:\[\d+\])?: )?"
+    r"(?:\[[\w.-]+\]\s+)?"
     r"(?:\d\d:\d\d:\d\d\s+)?"  # honcho and foreman: `13:58:01 web.1  | `
     r"(?:[\w.-]+\s+\| ?)?"
     r"(?:\d{4}-\d\d-\d\d[T ][\d:.,]+(?:Z|[+-]\d\d:?\d\d)? (?:\| ?)?)?"
 )
+
+
+# Before an exception line printed without its traceback (or with a head the tail cut off):
+# nothing, or anything ending in a separator a collector leaves (compose's `| `, a journal's
+# `gunicorn[1932]: `, balena's ` gunicorn  `).
+LINE_PREFIX = r"^(?:.*[ \t|:\]>])?"  # not \s: a match must not start on the line above
 
 
 def strip_prefix(line: str) -> str:

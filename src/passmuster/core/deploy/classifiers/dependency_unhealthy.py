@@ -38,6 +38,8 @@ _TEXT = re.compile(
     r"Name or service not known|could not translate host name|"
     r"Temporary failure in name resolution|nodename nor servname provided|getaddrinfo failed|"
     r"dependency failed to start|container [\w.-]+ is unhealthy|"
+    # nginx (and the proxies built on it) naming an upstream that does not resolve.
+    r"host not found in upstream|"
     # Celery and kombu's consumer retrying a broker, whatever the reason it gives (refused,
     # timed out, a localised Windows message).
     r"Cannot connect to [a-z][a-z0-9+.-]*://|"
@@ -59,6 +61,7 @@ _NEEDLES = (
     "onnection timed out",
     "onnection reset by peer",
     "Cannot connect to ",
+    "host not found in upstream",
 )
 # Where the dependency is, in the order a line's spellings are trusted: libpq's own (`connection
 # to server at "db" (172.18.0.2), port 5432 failed`, and `Is the server running on host "db" …
@@ -85,7 +88,7 @@ _ADDRESSES = (
     re.compile(r'"(?P<host>[\w.-]+)"'),
 )
 # `consumer.py:493`, `app.js:12`: a source file and a line, not a host and a port.
-_SOURCE_FILE = re.compile(r"\.(?:py|pyc|js|ts|go|rb|java|rs|c|cc|h|sh)$")
+_SOURCE_FILE = re.compile(r"\.(?:py|pyc|js|ts|go|rb|java|rs|c|cc|h|sh|conf|ya?ml|toml|ini)$")
 
 
 class DependencyUnhealthy(Classifier):
@@ -93,8 +96,9 @@ class DependencyUnhealthy(Classifier):
     A service that cannot start because something it needs is not there: a dependency that
     failed its health probe before the service was started, or output such as `Connection
     refused`, `could not connect to server`, `could not translate host name "postgres"`,
-    `Error 111 connecting to redis:6379`, a Celery consumer's `Cannot connect to amqp://…`, Kafka's
-    `NoBrokersAvailable`, compose's `dependency failed to start`.
+    `Error 111 connecting to redis:6379`, a Celery consumer's `Cannot connect to amqp://…`,
+    Kafka's `NoBrokersAvailable`, nginx's `host not found in upstream`, compose's `dependency
+    failed to start`.
 
     ## Why it happens
     The dependency is down or still starting, the service does not declare it under

@@ -3,6 +3,7 @@ from __future__ import annotations
 import re
 
 from passmuster.core.deploy.classify import (
+    LINE_PREFIX,
     Classifier,
     Evidence,
     Match,
@@ -15,23 +16,30 @@ _NAME = re.compile(r"cannot import name '([^']+)'")
 _MODULE = re.compile(r"No module named '([^']+)'")
 _WHERE = re.compile(r"\s+\((?:/|[A-Za-z]:\\|unknown location)[^)]*\)$")
 # The exception line alone, when a tool printed no traceback (or only its last line).
-_LINE = re.compile(r"^(?:.*\| ?)?(?P<type>ModuleNotFoundError|ImportError): (?P<message>.+)$", re.M)
+_LINE = re.compile(
+    rf"{LINE_PREFIX}(?P<type>ModuleNotFoundError|ImportError): (?P<message>.+)$", re.M
+)
 _LINE_NEEDLES = ("ModuleNotFoundError: ", "ImportError: ")
 # The server's own account when the app module does not import: uvicorn's `Error loading ASGI
 # app. Could not import module "app.main"`, Flask's `Error: Could not import 'app'.` and
 # `NoAppException: Could not import "main".`
 _ASGI = re.compile(
     r"(?:Error loading ASGI app\. )?Could not import (?:module )?[\"'](?P<module>[^\"'\n]+)[\"']|"
-    r"Error loading ASGI app\. Attribute \"(?P<attr>[^\"]+)\" not found in module \"[^\"]+\""
+    r"Error loading ASGI app\. Attribute \"(?P<attr>[^\"]+)\" not found in module \"[^\"]+\"|"
+    # Celery: `Unable to load celery application.` then `The module proj was not found.` or
+    # `Module 'proj' has no attribute 'celery'`.
+    r"Unable to load celery application\.\s+(?:The module (?P<cmodule>[\w.]+) was not found|"
+    r"Module '[^'\n]+' has no attribute '(?P<cattr>[^'\n]+)')"
 )
-_ASGI_NEEDLES = ("Could not import ", "Error loading ASGI app")
+_ASGI_NEEDLES = ("Could not import ", "Error loading ASGI app", "Unable to load celery application")
 
 
 class ImportErrorAtStart(Classifier):
     """## What it catches
     A service that cannot import its own code: `ImportError: cannot import name 'HTTPStatus'
     from 'fastapi'`, `ModuleNotFoundError: No module named 'asyncpg'`, uvicorn's `Error
-    loading ASGI app. Could not import module "app.main"` and Flask's `Could not import 'app'`.
+    loading ASGI app. Could not import module "app.main"`, Flask's `Could not import 'app'` and
+    Celery's `Unable to load celery application`.
 
     ## Why it happens
     A name imported from a package that does not export it (`HTTPStatus` lives in `http`, not
@@ -74,7 +82,10 @@ class ImportErrorAtStart(Classifier):
         found = last_match(_ASGI, text, _ASGI_NEEDLES)
         if found is None:
             return None
-        subject = found.group("module") or found.group("attr")
+        subject = next(
+            (found.group(g) for g in ("module", "attr", "cmodule", "cattr") if found.group(g)),
+            None,
+        )
         line_end = text.find("\n", found.end())
         summary = text[found.start() : line_end if line_end >= 0 else len(text)].strip()
         return Match(summary, around(text, found.start(), found.end()), subject)

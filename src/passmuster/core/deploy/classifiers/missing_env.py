@@ -3,6 +3,7 @@ from __future__ import annotations
 import re
 
 from passmuster.core.deploy.classify import (
+    LINE_PREFIX,
     Classifier,
     Evidence,
     Match,
@@ -24,7 +25,7 @@ _TEXT = re.compile(
     # {'DB_PASSWORD': '${APP_DB_PASSWORD:?err}'} in service "db"`.
     rf"Missing mandatory value for [^\n]{{0,2000}}?\$\{{(?P<v6>{_VAR}):?\?",
 )
-_KEY_ERROR = re.compile(rf"^(?:.*\| ?)?KeyError: ['\"](?P<name>{_VAR})['\"]\s*$", re.M)
+_KEY_ERROR = re.compile(rf"{LINE_PREFIX}KeyError: ['\"](?P<name>{_VAR})['\"]\s*$", re.M)
 _SETTINGS_LINE = re.compile(
     r"ValidationError: \d+ validation errors? for (?P<model>\w*(?:Settings|Config)\w*)"
 )

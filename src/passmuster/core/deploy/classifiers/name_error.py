@@ -3,6 +3,7 @@ from __future__ import annotations
 import re
 
 from passmuster.core.deploy.classify import (
+    LINE_PREFIX,
     Classifier,
     Evidence,
     Match,
@@ -13,7 +14,7 @@ from passmuster.core.deploy.classify import (
 
 _NAME = re.compile(r"name '([^']+)' is not defined")
 _LINE = re.compile(
-    r"^(?:.*\| ?)?NameError: (?P<message>name '(?P<name>[^']+)' is not defined.*)$", re.M
+    rf"{LINE_PREFIX}NameError: (?P<message>name '(?P<name>[^']+)' is not defined.*)$", re.M
 )
 
 

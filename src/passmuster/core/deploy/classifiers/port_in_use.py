@@ -6,7 +6,8 @@ from passmuster.core.deploy.classify import Classifier, Evidence, Match, around,
 
 _IN_USE = re.compile(
     r"[Aa]ddress already in use|EADDRINUSE|port is already allocated|Connection in use: \(|"
-    r"Port \d+ is in use|[Oo]nly one usage of each socket address|\[Errno (?:98|48|10048)\]|"
+    r"Port \d+ is in use|[Oo]nly one usage of each socket address|"
+    r"\[(?:Errno|WinError) (?:98|48|10048)\]|"
     r"is in use by another process",
 )
 _NEEDLES = (
@@ -19,6 +20,7 @@ _NEEDLES = (
     "[Errno 98]",
     "[Errno 48]",
     "[Errno 10048]",
+    "[WinError 10048]",
 )
 # The port on the error's line: an address tuple, `port N`, `N failed`, or `host:N` whose host
 # is an address (not the `08:35` of a time stamp before the message).
@@ -29,11 +31,21 @@ _PORT = re.compile(
 # When the error's line has no port (uvicorn's bare `[Errno 98] Address already in use`,
 # Flask's `Address already in use` with the port on the next line), the server's own
 # announcement of where it listens, or Werkzeug's `Port N is in use`, says which.
+# Or the command that started it: `--port=8000`, `--port 8000`, `--bind 0.0.0.0:8000`, `-b :8000`.
 _LISTEN = re.compile(
     r"(?:[Rr]unning on|[Ll]istening (?:at|on)|[Pp]ort (?P<port>\d{1,5}) is in use)"
-    r"(?: (?:https?://)?(?:[\w.-]+|\[[\w:]*\]):(?P<listen>\d{1,5})\b)?"
+    r"(?: (?:https?://)?(?:[\w.-]+|\[[\w:]*\]):(?P<listen>\d{1,5})\b)?|"
+    r"(?:--port[= ](?P<flag>\d{1,5})|(?:--bind|-b)[= ]\S*:(?P<bind>\d{1,5}))\b"
 )
-_LISTEN_NEEDLES = ("unning on ", "istening at ", "istening on ", " is in use")
+_LISTEN_NEEDLES = (
+    "unning on ",
+    "istening at ",
+    "istening on ",
+    " is in use",
+    "--port",
+    "-b ",
+    "--bind",
+)
 
 
 class PortInUse(Classifier):
@@ -68,13 +80,24 @@ class PortInUse(Classifier):
         line_end = text.find("\n", found.end())
         line = text[line_start : line_end if line_end >= 0 else len(text)]
         port = _port(line)
+        if port is None and line_start > 1 and text[line_start - 2] == ":":
+            # A message wrapped after its colon: `… bind on address ('0.0.0.0', 8000):` over
+            # `address already in use`.
+            port = _port(text[text.rfind("\n", 0, line_start - 1) + 1 : line_start - 1])
         if port is None:
             listen = last_match(_LISTEN, text, _LISTEN_NEEDLES)
             if listen is None:
                 # The announcement may come after the error (uvicorn logs both on shutdown).
                 listen = next(_LISTEN.finditer(text, found.end()), None)
             if listen is not None:
-                port = listen.group("port") or listen.group("listen")
+                port = next(
+                    (
+                        listen.group(g)
+                        for g in ("port", "listen", "flag", "bind")
+                        if listen.group(g)
+                    ),
+                    None,
+                )
         summary = f"port {port} is already in use" if port else "address already in use"
         return Match(summary, around(text, found.start(), found.end()), port)
 
