@@ -693,3 +693,34 @@ def test_an_upstream_nginx_cannot_resolve_is_an_unreachable_dependency(
     assert _classify(catalogue, out) == ("dependency-unhealthy", "ledger:8040")
     bare = out.replace('"ledger:8040"', '"ledger"')
     assert _classify(catalogue, bare) == ("dependency-unhealthy", "ledger")
+
+
+@pytest.mark.parametrize(
+    ("output", "subject"),
+    [
+        # A connection error alone on its line, the traceback's head cut off and the line
+        # indented by the logger.
+        (
+            '   File "/srv/bus.py", line 8, in connect\n'
+            "     raise self._reap_last_connection_workflow_error(error)\n"
+            " pika.exceptions.AMQPConnectionError\n",
+            None,
+        ),
+        # MongoDB's drivers when no server answers.
+        (
+            'jobs-1  | ERROR [-] Failed to connect to database "ledger" @ "ledger-mongo:27017": '
+            "No servers found yet, Timeout: 3.0s\njobs-1  | Traceback (most recent call last):\n",
+            "ledger-mongo:27017",
+        ),
+        ("MongoServerSelectionError: Server selection timed out after 2000 ms\n", None),
+    ],
+)
+def test_drivers_that_reach_no_server_are_an_unreachable_dependency(
+    catalogue: Classifiers, output: str, subject: str | None
+) -> None:
+    assert _classify(catalogue, output) == ("dependency-unhealthy", subject)
+
+
+def test_a_connection_error_named_in_code_is_not_one_raised(catalogue: Classifiers) -> None:
+    out = "ledger-1  |     raise AMQPConnectionError(reason)\nledger-1 exited with code 3\n"
+    assert _classify(catalogue, out)[0] == "unclassified"

@@ -3,6 +3,7 @@ from __future__ import annotations
 import re
 
 from passmuster.core.deploy.classify import (
+    LINE_PREFIX,
     Classifier,
     Evidence,
     Match,
@@ -29,6 +30,12 @@ _CONNECT_ERRORS = frozenset(
 # Raised for more than connections (`OperationalError: no such table`): counted only when the
 # message is about reaching the server.
 _ALSO_OTHER = frozenset({"OperationalError", "ConnectionError"})
+# One of those exceptions alone on its line, when no traceback head came with it (a paste cut
+# at the top, a logger that indents it): `pika.exceptions.AMQPConnectionError`.
+_ONLY_CONNECT = sorted(_CONNECT_ERRORS - _ALSO_OTHER)
+_EXCEPTION_LINE = re.compile(
+    rf"{LINE_PREFIX}(?:[A-Za-z_][\w]*\.)*(?P<type>{'|'.join(_ONLY_CONNECT)})\b(?::.*)?$", re.M
+)
 _TEXT = re.compile(
     r"Connection refused|Connect call failed|could not connect to server|"
     # libpq's "connection to server at … failed: FATAL: password authentication failed" is
@@ -43,6 +50,8 @@ _TEXT = re.compile(
     # Celery and kombu's consumer retrying a broker, whatever the reason it gives (refused,
     # timed out, a localised Windows message).
     r"Cannot connect to [a-z][a-z0-9+.-]*://|"
+    # MongoDB's drivers: pymongo's `No servers found yet`, `Server selection timed out` (node).
+    r"No servers found yet|[Ss]erver selection timed out|"
     r"[Cc]onnection (?:timed out|reset by peer) .{0,60}?\d{2,5}",
 )
 _NEEDLES = (
@@ -62,6 +71,8 @@ _NEEDLES = (
     "onnection reset by peer",
     "Cannot connect to ",
     "host not found in upstream",
+    "No servers found yet",
+    "erver selection timed out",
 )
 # Where the dependency is, in the order a line's spellings are trusted: libpq's own (`connection
 # to server at "db" (172.18.0.2), port 5432 failed`, and `Is the server running on host "db" …
@@ -97,8 +108,8 @@ class DependencyUnhealthy(Classifier):
     failed its health probe before the service was started, or output such as `Connection
     refused`, `could not connect to server`, `could not translate host name "postgres"`,
     `Error 111 connecting to redis:6379`, a Celery consumer's `Cannot connect to amqp://…`,
-    Kafka's `NoBrokersAvailable`, nginx's `host not found in upstream`, compose's `dependency
-    failed to start`.
+    Kafka's `NoBrokersAvailable`, MongoDB's `No servers found yet`, nginx's `host not found in
+    upstream`, compose's `dependency failed to start`.
 
     ## Why it happens
     The dependency is down or still starting, the service does not declare it under
@@ -133,6 +144,8 @@ class DependencyUnhealthy(Classifier):
             where = f"{line}\n{_continuation(text, error.end)}"
             return Match(line[:300], traceback_excerpt(text, error), self._subject(evidence, where))
         found = last_match(_TEXT, text, _NEEDLES)
+        if found is None and error is None:
+            found = last_match(_EXCEPTION_LINE, text, tuple(_ONLY_CONNECT))
         if found is None:
             return None
         line_start = text.rfind("\n", 0, found.start()) + 1
