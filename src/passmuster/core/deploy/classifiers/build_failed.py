@@ -34,6 +34,13 @@ _FROM_SOURCE = re.compile(
     r"did not run successfully|Command \"python setup\.py [\w ]+\" failed|"
     r"error: command '[\w./-]*(?:gcc|cc|g\+\+)' failed"
 )
+_FROM_SOURCE_NEEDLES = (
+    "pg_config",
+    "subprocess-exited-with-error",
+    "did not run",
+    "setup.py",
+    "error: command '",
+)
 _COLLECTING = re.compile(r"\bCollecting (?P<pkg>[A-Za-z0-9][\w.\-\[\]]*)")
 _PACKAGE_NEEDLES = (
     "Could not find a version that satisfies the requirement",
@@ -120,6 +127,8 @@ def _built_from_source(text: str, before: int) -> str | None:
     """The package pip was building when a from-source build failed above `before`."""
     window_start = max(0, before - 6000)
     window = text[window_start : before + 200]
+    if not any(marker in window for marker in _FROM_SOURCE_NEEDLES):
+        return None
     failed = None
     for failed in _FROM_SOURCE.finditer(window):  # noqa: B007 - the loop keeps the last one
         pass

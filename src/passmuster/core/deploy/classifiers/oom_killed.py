@@ -7,8 +7,11 @@ from passmuster.core.deploy.classify import Classifier, Evidence, Match, around,
 _HINT = re.compile(
     r"OOMKilled|[Oo]ut of memory|Cannot allocate memory|\bMemoryError\b|heap out of memory|"
     # 137 = 128 + SIGKILL, however the tool words its status: `exit code: 137`, `exited with
-    # code 137`, the classic builder's `returned a non-zero code: 137`, `return code: 137`.
-    r"Perhaps out of memory|\b(?:code|status):? 137\b|^Killed$",
+    # code 137`, the classic builder's `returned a non-zero code: 137`, `return code: 137`,
+    # supervisord's `exit status 137`.
+    r"Perhaps out of memory|"
+    r"(?:[Ee]xit code|[Ee]xited with code|non-zero code|[Rr]eturn code|exit status):? 137\b|"
+    r"^Killed$",
     re.MULTILINE,
 )
 _NEEDLES = (
@@ -16,7 +19,7 @@ _NEEDLES = (
     "ut of memory",
     "Cannot allocate memory",
     "MemoryError",
-    "137",
+    " 137",  # with its space: a port or a count that merely contains 137 wakes nothing
     "Killed",
 )
 

@@ -37,6 +37,7 @@ _LISTEN = re.compile(
     r"(?: (?:https?://)?(?:[\w.-]+|\[[\w:]*\]):(?P<listen>\d{1,5})\b)?|"
     r"(?:--port[= ](?P<flag>\d{1,5})|(?:--bind|-b)[= ]\S*:(?P<bind>\d{1,5}))\b"
 )
+_AFTER_LINES = 8
 _LISTEN_NEEDLES = (
     "unning on ",
     "istening at ",
@@ -87,8 +88,15 @@ class PortInUse(Classifier):
         if port is None:
             listen = last_match(_LISTEN, text, _LISTEN_NEEDLES)
             if listen is None:
-                # The announcement may come after the error (uvicorn logs both on shutdown).
-                listen = next(_LISTEN.finditer(text, found.end()), None)
+                # The announcement may come after the error (uvicorn logs both on shutdown), a
+                # few lines on at most.
+                stop = found.end()
+                for _ in range(_AFTER_LINES):
+                    stop = text.find("\n", stop + 1)
+                    if stop < 0:
+                        stop = len(text)
+                        break
+                listen = _LISTEN.search(text, found.end(), stop)
             if listen is not None:
                 port = next(
                     (
