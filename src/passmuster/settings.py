@@ -92,19 +92,25 @@ class ProjectConfig:
             ) from None
 
 
+# The tables a configuration holds, each read (and validated) by the engine it configures. A
+# name outside them is refused, as a misspelt key inside one is: `[scna]` read as nothing would
+# leave the scan unconfigured without a word.
+SECTIONS = ("deploy", "leases", "monitor", "scan", "services", "sla", "status")
+
+
 def find_config(start: Path | None = None) -> ProjectConfig:
     """Walk up from `start` to the first passmuster.toml or [tool.passmuster] in pyproject.toml."""
     here = (start or Path.cwd()).resolve()
     for folder in (here, *here.parents):
         candidate = folder / CONFIG_FILE
         if candidate.is_file():
-            return ProjectConfig(candidate, _read_toml(candidate))
+            return ProjectConfig(candidate, _known_sections(candidate, _read_toml(candidate)))
         pyproject = folder / "pyproject.toml"
         if pyproject.is_file():
             data = _read_toml(pyproject)
             tool = data.get("tool", {})
             if isinstance(tool, dict) and isinstance(tool.get("passmuster"), dict):
-                return ProjectConfig(pyproject, tool["passmuster"])
+                return ProjectConfig(pyproject, _known_sections(pyproject, tool["passmuster"]))
     return ProjectConfig(None, {})
 
 
@@ -116,7 +122,40 @@ def load_config(path: Path) -> ProjectConfig:
     if path.name == "pyproject.toml":
         tool = data.get("tool", {})
         data = tool.get("passmuster", {}) if isinstance(tool, dict) else {}
-    return ProjectConfig(path, data)
+    return ProjectConfig(path, _known_sections(path, data))
+
+
+def _known_sections(path: Path, data: dict[str, Any]) -> dict[str, Any]:
+    """`data` when every top-level name in it is one of SECTIONS; else a ConfigError naming the
+    file, the line and the name, with the names that are read."""
+    unknown = [name for name in data if name not in SECTIONS]
+    if not unknown:
+        return data
+    prefix = "tool.passmuster." if path.name == "pyproject.toml" else ""
+    name = unknown[0]
+    where = f"{path}:{line}" if (line := _line_of(path, prefix + name)) else str(path)
+    raise ConfigError(
+        f"{where}: [{prefix}{name}] is not a section passmuster reads; the sections are "
+        + ", ".join(f"[{prefix}{known}]" for known in SECTIONS),
+        field=prefix + name,
+    )
+
+
+def _line_of(path: Path, dotted: str) -> int | None:
+    """The line that opens table `dotted` (`[scna]`, `[scna.x]`, `[[scna]]`) or sets its key
+    at the top (`scna = …`), if a plain reading finds one: only to point at it."""
+    try:
+        lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return None
+    head, _, last = dotted.rpartition(".")
+    for number, text in enumerate(lines, start=1):
+        stripped = text.strip().lstrip("[").rstrip("]").strip()
+        if stripped == dotted or stripped.startswith(dotted + "."):
+            return number
+        if not head and text.split("=", 1)[0].strip().strip("\"'") == last:
+            return number
+    return None
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
