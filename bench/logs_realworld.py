@@ -196,7 +196,7 @@ def merge_check(log: dict[str, Any], data: Path) -> tuple[str, int, int]:
     twice: what went wrong ("" when nothing did), issues imported, issues resolved on the desk."""
     from passmuster.core.issues import ALLOWED_TRANSITIONS, Issue, Status
     from passmuster.usecases.desk import Desk
-    from passmuster.usecases.importing import import_logs
+    from passmuster.usecases.importing import NothingImported, import_logs
 
     root = data / log["name"]
     target = root / log["input"]
@@ -233,6 +233,10 @@ def merge_check(log: dict[str, Any], data: Path) -> tuple[str, int, int]:
                             resolved,
                         )
                 return "", len(before), resolved
+        except NothingImported as exc:
+            if log["expected"] == 0:
+                return "", 0, 0  # an empty log (a template, "no bugs yet"): nothing to keep
+            return f"{type(exc).__name__}: {exc}"[:200], 0, 0
         except Exception as exc:  # a crash is a finding here, reported with the others
             return f"{type(exc).__name__}: {exc}"[:200], 0, 0
 
