@@ -136,3 +136,52 @@ def test_code_url_without_a_port_naming_no_service(write_tree: WriteTree) -> Non
     # The second call names the service rightly; its port (80 by default) is not judged.
     assert where(findings) == [("PORT003", "orders/app/calls.py", 5, "orders")]
     assert "'billing-host'" in findings[0].message
+
+
+def test_superuser_password_alike_on_two_servers_each_service_its_own(
+    write_tree: WriteTree,
+) -> None:
+    """Two PostgreSQL servers initialised with the same superuser and password, each used by
+    one service that names it in `DB_HOST`: the password matched both servers, and each
+    service was said to log in to the other's server too."""
+    compose = """services:
+  users:
+    build: ./users
+    environment:
+      DB_HOST: users-db
+      DB_USER: admin
+      DB_PASSWORD: s3cr3t-Users-9
+      DB_NAME: {users_db}
+  stock:
+    build: ./stock
+    environment:
+      DB_HOST: {stock_host}
+      DB_USER: admin
+      DB_PASSWORD: s3cr3t-Users-9
+      DB_NAME: stockdb
+  users-db:
+    image: postgres:16
+    environment:
+      POSTGRES_USER: admin
+      POSTGRES_PASSWORD: s3cr3t-Users-9
+      POSTGRES_DB: usersdb
+  stock-db:
+    image: postgres:16
+    environment:
+      POSTGRES_USER: admin
+      POSTGRES_PASSWORD: s3cr3t-Users-9
+      POSTGRES_DB: stockdb
+"""
+    tree = {"docker-compose.yml": compose.format(users_db="usersdb", stock_host="stock-db")}
+    for name in ("users", "stock"):
+        tree[f"{name}/Dockerfile"] = 'FROM python:3.12-slim\nCMD ["python", "app.py"]\n'
+        tree[f"{name}/app.py"] = "import os\n\nHOST = os.environ['DB_HOST']\n"
+    root = write_tree(tree)
+    assert run(root, "ENV006") == []
+    # Both on one server, in two databases, as its superuser: reported.
+    (root / "docker-compose.yml").write_text(
+        compose.format(users_db="usersdb", stock_host="users-db"), encoding="utf-8"
+    )
+    found = run(root, "ENV006")
+    assert [(f.code, f.service) for f in found] == [("ENV006", "users")]
+    assert "users-db" in found[0].message and "stockdb, usersdb" in found[0].message

@@ -87,6 +87,7 @@ class SuperuserCredentials(Rule):
     @reported_once
     def check(self, platform: Platform) -> Iterator[Finding]:
         for members in platform.services_by_project():
+            database_hosts = {h for s in members if s.is_database for h in s.hostnames}
             for db in (s for s in members if s.is_database):
                 superuser = _superuser(db)
                 if superuser is None:
@@ -95,7 +96,7 @@ class SuperuserCredentials(Rule):
                     use
                     for service in members
                     if not service.is_database
-                    for use in _uses(platform, service, db, superuser)
+                    for use in _uses(platform, service, db, superuser, database_hosts)
                 ]
                 if not clients:
                     continue
@@ -180,11 +181,20 @@ def _superuser(db: ServiceDef) -> _Superuser | None:
 
 
 def _uses(
-    platform: Platform, service: ServiceDef, db: ServiceDef, superuser: _Superuser
+    platform: Platform,
+    service: ServiceDef,
+    db: ServiceDef,
+    superuser: _Superuser,
+    database_hosts: set[str],
 ) -> list[_Use]:
     """Where a service gets the server's superuser credentials (outside development files)."""
     env = {name: value for name, value, _ in env_values(service)}
     own_database = next((env[n] for n in _DATABASE_NAME_VARS if env.get(n)), None)
+    # A service whose environment names another database server of the project
+    # (`DB_HOST: user-db`) logs in there: a password equal to this server's is a
+    # coincidence of defaults (every server initialised with `admin`), no login to it.
+    addressed = _addressed_hosts(env) & database_hosts
+    elsewhere = bool(addressed) and not addressed & db.hostnames
     found: list[_Use] = []
     for name, value, var in env_values(service):
         if in_development_setup(platform, service, var.path):
@@ -194,7 +204,7 @@ def _uses(
                 found.append(_Use(service, var, _database_of(value), False))
                 break
         else:
-            if not name.endswith("PASSWORD"):
+            if not name.endswith("PASSWORD") or elsewhere:
                 continue
             same_value = bool(superuser.password) and value == superuser.password
             same_variable = bool(superuser.password_variables) and any(
@@ -214,6 +224,13 @@ def _uses(
                     continue
                 found.append(_Use(service, var, own_database, admin, from_password=True))
     return found
+
+
+def _addressed_hosts(env: dict[str, str]) -> set[str]:
+    """Hosts the environment points at: URL hosts and `*_HOST` values."""
+    hosts = {url.host for value in env.values() for url in find_urls(value)}
+    hosts |= {v.lower() for n, v in env.items() if n.endswith("HOST") and v}
+    return hosts
 
 
 def _reads(platform: Platform, service: ServiceDef, variable: str) -> bool:
