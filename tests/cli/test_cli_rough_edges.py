@@ -234,3 +234,19 @@ def test_scan_where_no_compose_file_defines_a_service_says_nothing_was_checked(
         "No findings, and no services: no compose file here defines one, so nothing between "
         "services was checked.\n"
     )
+
+
+def test_import_of_a_folder_without_issues_says_what_the_folder_held(
+    desk_folder: Path, run: Run
+) -> None:
+    (desk_folder / "empty").mkdir()
+    backend = desk_folder / "backend"
+    backend.mkdir()
+    (backend / "README.md").write_text("# Backend\n\nRun it with `uvicorn app.main:app`.\n")
+    (backend / "main.py").write_text("app = None\n")
+    result = run("import", "empty", "backend", code=2)
+    assert result.stderr == (
+        "error: nothing imported: empty: no log files in this folder (.md, .markdown, .mdown, "
+        ".txt); backend: no issues found in its 1 log file\n"
+    )
+    assert run("list", "--all", "--json").stdout.strip() == "[]"

@@ -89,6 +89,14 @@ def collect_logs(paths: Iterable[Path]) -> dict[Path, Folder | None]:
     return found
 
 
+def _folder_held(folder: Path, found: dict[Path, Folder | None]) -> str:
+    """What a folder given to import held, when none of it was an issue."""
+    count = sum(1 for path in found if path.is_relative_to(folder))
+    if not count:
+        return f"{folder}: no log files in this folder ({', '.join(LOG_SUFFIXES)})"
+    return f"{folder}: no issues found in its {count} log file{'s' if count != 1 else ''}"
+
+
 _INDEX_NAMES = frozenset({"readme", "index", "_index", "toc", "summary", "contents"})
 
 
@@ -488,9 +496,11 @@ def _import_logs(
         report.warnings.extend(log.warnings)
         report.totals.extend(log.totals)
     if not any(log.issues for log in logs):
+        # A folder's files that hold no issue are not errors (an index, templates): say what the
+        # folders held, rather than that no log was given.
+        said = [*errors, *(_folder_held(path, folders) for path in paths if path.is_dir())]
         raise NothingImported(
-            "nothing imported: " + ("; ".join(errors) if errors else "no log files given"),
-            report,
+            "nothing imported: " + ("; ".join(said) if said else "no log files given"), report
         )
     whole = plan_import(desk, logs, prefer_log=prefer == "log")
     numbers: dict[int, int] = {}
