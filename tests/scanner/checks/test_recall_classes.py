@@ -185,3 +185,40 @@ def test_superuser_password_alike_on_two_servers_each_service_its_own(
     found = run(root, "ENV006")
     assert [(f.code, f.service) for f in found] == [("ENV006", "users")]
     assert "users-db" in found[0].message and "stockdb, usersdb" in found[0].message
+
+
+def test_pymysql_without_cryptography_against_mysql_8(write_tree: WriteTree) -> None:
+    """PyMySQL needs `cryptography` for MySQL 8's default caching_sha2_password login; a
+    service installing PyMySQL alone, with only MySQL 8 servers in its project, fails its
+    first connection after the server starts."""
+    compose = """services:
+  shop:
+    build: ./shop
+    environment:
+      DATABASE_URL: mysql+pymysql://shop:pw@shop-db:3306/shop
+  shop-db:
+    image: {image}
+{extra}    environment:
+      MYSQL_DATABASE: shop
+"""
+    files = {
+        "shop/Dockerfile": 'FROM python:3.12-slim\nCMD ["python", "app.py"]\n',
+        "shop/requirements.txt": "flask==3.1.0\nPyMySQL==1.1.1\n",
+        "shop/app.py": "import os\n\nURL = os.environ['DATABASE_URL']\n",
+    }
+
+    def scan_with(image: str, extra: str = "", requirements: str | None = None) -> list[str]:
+        tree = dict(files, **{"docker-compose.yml": compose.format(image=image, extra=extra)})
+        if requirements is not None:
+            tree["shop/requirements.txt"] = requirements
+        return [f"{f.path}:{f.line}" for f in run(write_tree(tree), "REQ005")]
+
+    assert scan_with("mysql:8.4") == ["shop/requirements.txt:2"]
+    assert scan_with("mysql") == ["shop/requirements.txt:2"]  # latest: 8 or later
+    # Left alone: cryptography installed, directly or through an extra; MySQL 5.7; a
+    # server switched back to mysql_native_password.
+    assert scan_with("mysql:8.4", requirements="PyMySQL==1.1.1\ncryptography==43.0.1\n") == []
+    assert scan_with("mysql:8.4", requirements="PyMySQL[rsa]==1.1.1\n") == []
+    assert scan_with("mysql:5.7") == []
+    native = "    command: --default-authentication-plugin=mysql_native_password\n"
+    assert scan_with("mysql:8.0", extra=native) == []
