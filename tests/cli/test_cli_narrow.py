@@ -60,3 +60,53 @@ def test_a_columns_that_is_not_a_width_is_ignored_not_a_traceback(
     header = run("list").stdout.splitlines()[0].split()
     # Laid out for a pipe, 120 columns: everything fits.
     assert "Services" in header and "Assignee" in header
+
+
+@pytest.fixture
+def platform(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "docker-compose.yml").write_text(
+        "services:\n"
+        "  gateway:\n    image: gw\n    ports: ['8000:8000']\n"
+        "    depends_on: [authentication-service, billing-service, notifications-service]\n"
+        "    healthcheck:\n"
+        "      test: ['CMD', 'curl', '-f', 'http://localhost:8000/api/v1/utils/health-check/']\n"
+        "  authentication-service:\n    image: a\n"
+        "  billing-service:\n    image: b\n"
+        "  notifications-service:\n    image: n\n"
+    )
+    return tmp_path
+
+
+@pytest.mark.parametrize("columns", [40, 80, 120])
+def test_the_catalog_in_a_narrow_terminal_keeps_every_name_whole(
+    platform: Path, run: Run, monkeypatch: pytest.MonkeyPatch, columns: int
+) -> None:
+    monkeypatch.setenv("COLUMNS", str(columns))
+    text = run("services").stdout
+    assert "…" not in text
+    lines = [line.rstrip() for line in text.splitlines()]
+    assert all(len(line) <= columns for line in lines), lines
+    flowing = " ".join(line.strip() for line in lines)
+    assert "depends on: authentication-service, billing-service, notifications-service" in flowing
+    # A URL longer than the line folds, and joins back whole.
+    assert "http://gateway:8000/api/v1/utils/health-check/" in "".join(x.strip() for x in lines)
+    assert lines[-1] == "4 services"
+
+
+def test_the_catalog_is_a_table_where_it_fits(
+    platform: Path, run: Run, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", "200")
+    lines = run("services").stdout.splitlines()
+    assert lines[0].split() == [
+        "service",
+        "kind",
+        "ports",
+        "depends",
+        "on",
+        "health",
+        "defined",
+        "in",
+    ]
+    assert "authentication-service," in lines[1]
