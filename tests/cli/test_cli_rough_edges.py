@@ -250,3 +250,12 @@ def test_import_of_a_folder_without_issues_says_what_the_folder_held(
         ".txt); backend: no issues found in its 1 log file\n"
     )
     assert run("list", "--all", "--json").stdout.strip() == "[]"
+
+
+def test_notify_channels_on_a_desk_without_any_says_where_to_add_one(
+    desk_folder: Path, run: Run
+) -> None:
+    # The table's name in brackets was read as markup and vanished: "( in passmuster.toml)".
+    assert run("notify", "channels").stdout == (
+        "No notification channels yet ([monitor.notify.NAME] in passmuster.toml).\n"
+    )

@@ -32,7 +32,7 @@ def channels_command(as_json: JsonOption = False) -> None:
         emit_json(rows)
         return
     if not rows:
-        say("No notification channels yet ([monitor.notify.NAME] in passmuster.toml).")
+        say("No notification channels yet (\\[monitor.notify.NAME] in passmuster.toml).")
         return
     table = Table("name", "kind", "state", "since", "waiting", "sent", "failed", "last error")
     for row in rows:
