@@ -724,3 +724,71 @@ def test_drivers_that_reach_no_server_are_an_unreachable_dependency(
 def test_a_connection_error_named_in_code_is_not_one_raised(catalogue: Classifiers) -> None:
     out = "ledger-1  |     raise AMQPConnectionError(reason)\nledger-1 exited with code 3\n"
     assert _classify(catalogue, out)[0] == "unclassified"
+
+
+@pytest.mark.parametrize(
+    ("output", "port"),
+    [
+        # Node: the last mention is the error object's `code:` line; its `port:` field and the
+        # message above name the port, a source file's `loader.js:812` does not.
+        (
+            "Error: listen EADDRINUSE: address already in use :::4050\n"
+            "    at Server.setupListenHandle [as _listen2] (node:net:1817:16)\n"
+            "    at Module._load (node:internal/modules/cjs/loader:812:12) {\n"
+            "  code: 'EADDRINUSE',\n  errno: -98,\n  syscall: 'listen',\n  port: 4050\n}\n",
+            "4050",
+        ),
+        (
+            '{"level":50,"err":{"message":"listen EADDRINUSE: address already in use :::4051",'
+            '"code":"EADDRINUSE","port":4051}}\n',
+            "4051",
+        ),
+    ],
+)
+def test_node_s_taken_port_is_named(catalogue: Classifiers, output: str, port: str) -> None:
+    assert _classify(catalogue, output) == ("port-in-use", port)
+
+
+@pytest.mark.parametrize(
+    "output",
+    [
+        "Mar 02 09:14:05 ledger-host kernel: python3 invoked oom-killer: gfp_mask=0xcc0, order=0\n"
+        "Mar 02 09:14:05 ledger-host kernel:  oom_kill_process+0x254/0x3d0\n",
+        "[811.470877] oom-kill:constraint=CONSTRAINT_MEMCG,task=gunicorn,pid=811,uid=1000\n",
+    ],
+)
+def test_the_kernel_s_own_oom_words_are_out_of_memory(catalogue: Classifiers, output: str) -> None:
+    assert _classify(catalogue, output)[0] == "oom-killed"
+
+
+@pytest.mark.parametrize(
+    ("output", "expected"),
+    [
+        (
+            "django.core.exceptions.ImproperlyConfigured: The LEDGER_KEY setting must not be "
+            "empty.\n",
+            ("missing-env", "LEDGER_KEY"),
+        ),
+        # Python 2: os.environ is a UserDict, so the frame names UserDict, not environ.
+        (
+            'File "/usr/lib/python2.7/UserDict.py", line 40, in __getitem__ raise KeyError(key) '
+            "KeyError: 'LEDGER_KEY'\n",
+            ("missing-env", "LEDGER_KEY"),
+        ),
+        # A lower-case key from any dict is no variable.
+        (
+            'File "/usr/lib/python2.7/UserDict.py", line 40, in __getitem__ raise KeyError(key) '
+            "KeyError: 'gold'\n",
+            ("unclassified", None),
+        ),
+        (
+            "worker-1  | Error:\nworker-1  | Unable to load celery application.\n"
+            "worker-1  | The module ledger.jobs was not found.\nworker-1 exited with code 1\n",
+            ("import-error", "ledger.jobs"),
+        ),
+    ],
+)
+def test_settings_environ_and_celery_as_they_are_spelled_elsewhere(
+    catalogue: Classifiers, output: str, expected: tuple[str, str | None]
+) -> None:
+    assert _classify(catalogue, output) == expected

@@ -345,9 +345,12 @@ def last_match(
         for found in pattern.finditer(text):  # noqa: B007 - the loop keeps the last one
             pass
         return found
-    end = len(text)
-    while end > 0:
-        hit = max(text.rfind(needle, 0, end) for needle in needles)
+    # Each needle's latest occurrence, found once; after a window that holds no match only the
+    # needles that reached past its start are looked for again, further back. (Looking every
+    # needle up again on each round cost a scan of the text per needle per round.)
+    positions = [text.rfind(needle) for needle in needles]
+    while True:
+        hit = max(positions)
         if hit < 0:
             return None
         start, stop = _lines_window(text, hit, hit, _WINDOW, _WINDOW)
@@ -356,8 +359,9 @@ def last_match(
             pass
         if found is not None:
             return found
-        end = hit
-    return None
+        for index, (needle, position) in enumerate(zip(needles, positions, strict=True)):
+            if position >= 0 and position + len(needle) > hit:
+                positions[index] = text.rfind(needle, 0, hit)
 
 
 # Lines either side of a needle the pattern looks at: longer than any pattern's match.

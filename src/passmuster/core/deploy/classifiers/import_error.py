@@ -28,7 +28,8 @@ _ASGI = re.compile(
     r"Error loading ASGI app\. Attribute \"(?P<attr>[^\"]+)\" not found in module \"[^\"]+\"|"
     # Celery: `Unable to load celery application.` then `The module proj was not found.` or
     # `Module 'proj' has no attribute 'celery'`.
-    r"Unable to load celery application\.\s+(?:The module (?P<cmodule>[\w.]+) was not found|"
+    r"Unable to load celery application\.(?:[ \t]*\n(?:[^\n|]*\| ?)?)?[ \t]*"
+    r"(?:The module (?P<cmodule>[\w.]+) was not found|"
     r"Module '[^'\n]+' has no attribute '(?P<cattr>[^'\n]+)')"
 )
 _ASGI_NEEDLES = ("Could not import ", "Error loading ASGI app", "Unable to load celery application")

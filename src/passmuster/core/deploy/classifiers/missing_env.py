@@ -23,7 +23,9 @@ _TEXT = re.compile(
     rf"\b(?P<v5>[A-Z][A-Z0-9_]{{2,}}) (?:is not set|must be set|is required but not set)|"
     # Compose v1: `Missing mandatory value for "environment" option interpolating
     # {'DB_PASSWORD': '${APP_DB_PASSWORD:?err}'} in service "db"`.
-    rf"Missing mandatory value for [^\n]{{0,2000}}?\$\{{(?P<v6>{_VAR}):?\?",
+    rf"Missing mandatory value for [^\n]{{0,2000}}?\$\{{(?P<v6>{_VAR}):?\?|"
+    # Django: `ImproperlyConfigured: The SECRET_KEY setting must not be empty.`
+    r"The (?P<v7>[A-Z][A-Z0-9_]{2,}) setting must not be empty",
 )
 _KEY_ERROR = re.compile(rf"{LINE_PREFIX}KeyError: ['\"](?P<name>{_VAR})['\"]\s*$", re.M)
 _SETTINGS_LINE = re.compile(
@@ -42,6 +44,7 @@ _TEXT_NEEDLES = (
     " must be set",
     " is required but not set",
     "Missing mandatory value",
+    "setting must not be empty",
 )
 
 
@@ -72,9 +75,9 @@ class MissingEnv(Classifier):
     def match(self, evidence: Evidence) -> Match | None:
         text = evidence.text
         error = evidence.python_error
-        if error is not None and error.type == "KeyError" and "environ" in error.frames:
+        if error is not None and error.type == "KeyError":
             name = error.message.strip("'\" ")
-            if re.fullmatch(_VAR, name):
+            if re.fullmatch(_VAR, name) and _from_environ(error.frames, name):
                 return Match(
                     f"environment variable {name} is not set (KeyError)",
                     traceback_excerpt(text, error),
@@ -83,7 +86,9 @@ class MissingEnv(Classifier):
         if error is None:
             # A traceback whose head was cut off: the KeyError line, `environ` just above it.
             key = last_match(_KEY_ERROR, text, ("KeyError: ",))
-            if key is not None and "environ" in text[max(0, key.start() - 600) : key.start()]:
+            if key is not None and _from_environ(
+                text[max(0, key.start() - 600) : key.start("name")], key.group("name")
+            ):
                 name = key.group("name")
                 return Match(
                     f"environment variable {name} is not set (KeyError)",
@@ -126,3 +131,10 @@ class MissingEnv(Classifier):
             around(text, found.start(), found.end()),
             name,
         )
+
+
+def _from_environ(frames: str, name: str) -> bool:
+    """Whether a KeyError for `name` came from looking the environment up: `os.environ[...]`
+    in the frames, or (Python 2, whose `os.environ` is a `UserDict`) UserDict's `__getitem__`
+    failing on a name spelled like a variable."""
+    return "environ" in frames or ("UserDict.py" in frames and name.isupper())

@@ -11,6 +11,8 @@ _HINT = re.compile(
     # supervisord's `exit status 137`.
     r"Perhaps out of memory|"
     r"(?:[Ee]xit code|[Ee]xited with code|non-zero code|[Rr]eturn code|exit status):? 137\b|"
+    # The kernel's log: `python invoked oom-killer`, `oom-kill:constraint=…`.
+    r"invoked oom-killer|\boom-kill:|"
     r"^Killed$",
     re.MULTILINE,
 )
@@ -21,6 +23,7 @@ _NEEDLES = (
     "MemoryError",
     " 137",  # with its space: a port or a count that merely contains 137 wakes nothing
     "Killed",
+    "oom-kill",
 )
 
 
@@ -29,7 +32,7 @@ class OomKilled(Classifier):
     A service (or its build) killed for using too much memory: exit status 137 (SIGKILL) that
     the deploy did not send (or
     a status 137 as a tool words it: `exited with code 137`, `returned a non-zero code: 137`),
-    `OOMKilled`, `Out of memory: Killed process`, Python's
+    `OOMKilled`, `Out of memory: Killed process`, the kernel's `invoked oom-killer`, Python's
     `MemoryError`, gunicorn's `Perhaps out of memory?`, a bare `Killed` line from the shell.
 
     ## Why it happens

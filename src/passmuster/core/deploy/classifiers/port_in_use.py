@@ -19,13 +19,12 @@ _NEEDLES = (
     "nly one usage of each socket address",
     "[Errno 98]",
     "[Errno 48]",
-    "[Errno 10048]",
-    "[WinError 10048]",
+    " 10048]",  # `[Errno 10048]` and `[WinError 10048]`: one needle, one scan
 )
 # The port on the error's line: an address tuple, `port N`, `N failed`, or `host:N` whose host
 # is an address (not the `08:35` of a time stamp before the message).
 _PORT = re.compile(
-    r"""\(['"][^'"]*['"],\s*(\d{1,5})\)|[Pp]ort (\d{1,5})\b|(\d{1,5}) failed|"""
+    r"""\(['"][^'"]*['"],\s*(\d{1,5})\)|[Pp]ort['"]?:? ?(\d{1,5})\b|(\d{1,5}) failed|"""
     r"""(?:(?<![\w.:-])[A-Za-z][\w.-]*|\d{1,3}(?:\.\d{1,3}){3}|\]|\*|::):(\d{1,5})\b"""
 )
 # When the error's line has no port (uvicorn's bare `[Errno 98] Address already in use`,
@@ -86,6 +85,10 @@ class PortInUse(Classifier):
             # `address already in use`.
             port = _port(text[text.rfind("\n", 0, line_start - 1) + 1 : line_start - 1])
         if port is None:
+            # Node prints the error's fields under it (`code: 'EADDRINUSE'`, `port: 5000`), and
+            # its message a few lines above them: the lines nearest the error, nearest first.
+            port = _port_near(text, line_start, line_end if line_end >= 0 else len(text))
+        if port is None:
             listen = last_match(_LISTEN, text, _LISTEN_NEEDLES)
             if listen is None:
                 # The announcement may come after the error (uvicorn logs both on shutdown), a
@@ -115,3 +118,26 @@ def _port(line: str) -> str | None:
         (g for m in _PORT.finditer(line) for g in m.groups() if g and 0 < int(g) < 65536),
         None,
     )
+
+
+def _port_near(text: str, line_start: int, line_end: int) -> str | None:
+    """A port on the lines around the error's line, the nearest first (up to _NEAR_LINES)."""
+    above = text[max(0, line_start - 2000) : max(0, line_start - 1)].splitlines()[-_NEAR_LINES:]
+    below = text[line_end + 1 : line_end + 2000].splitlines()[:_NEAR_LINES]
+    for distance in range(_NEAR_LINES):
+        for lines, index in ((below, distance), (above, len(above) - 1 - distance)):
+            if 0 <= index < len(lines):
+                found = _NEAR_PORT.search(lines[index])
+                if found is not None:
+                    return next(g for g in found.groups() if g)
+    return None
+
+
+_NEAR_LINES = 5
+# On the lines around, only the spellings that can be nothing but a port: an address tuple,
+# `port 5000` / `port: 5000` / `"port": 3000`, an IP or `::` or `*` or localhost before it
+# (not `task_queues:95` or `manager.py:120`, a source file and a line).
+_NEAR_PORT = re.compile(
+    r"""\(['"][^'"]*['"],\s*(\d{1,5})\)|\b[Pp]ort['"]?:? ?(\d{1,5})\b|"""
+    r"""(?:\b\d{1,3}(?:\.\d{1,3}){3}|::|\*|\blocalhost):(\d{1,5})\b"""
+)
