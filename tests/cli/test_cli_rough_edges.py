@@ -259,3 +259,31 @@ def test_notify_channels_on_a_desk_without_any_says_where_to_add_one(
     assert run("notify", "channels").stdout == (
         "No notification channels yet ([monitor.notify.NAME] in passmuster.toml).\n"
     )
+
+
+def test_every_command_but_serve_mcp_and_prime_takes_json() -> None:
+    # What docs/cli.md and the README promise; a new command without --json must be named there.
+    import click
+
+    from passmuster.cli.main import COMMANDS, cli
+
+    def options(command: object, path: str) -> dict[str, set[str]]:
+        subcommands = getattr(command, "commands", None)
+        if subcommands:
+            found: dict[str, set[str]] = {}
+            for name, sub in subcommands.items():
+                found.update(options(sub, f"{path} {name}"))
+            return found
+        params = getattr(command, "params", [])
+        return {path: {o for p in params for o in getattr(p, "opts", [])}}
+
+    without: set[str] = set()
+    with click.Context(cli) as ctx:
+        for name in COMMANDS:
+            command = cli.get_command(ctx, name)
+            for path, opts in options(command, name).items():
+                if "--json" not in opts:
+                    without.add(path)
+    assert without == {"serve", "mcp", "prime"}
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "cli.md").read_text()
+    assert "Every command but `serve`, `mcp`" in docs

@@ -30,8 +30,9 @@ team desk on PostgreSQL pass `--database-url postgresql://user@host/db` or set
 `PASSMUSTER_DATABASE_URL`. Changes are recorded under the name in `PASSMUSTER_ACTOR` (default: your
 login name). Times are stored in UTC and shown in your local time zone.
 
-Every command takes `--json` and then prints JSON on stdout instead of text (times in ISO 8601
-UTC). Errors are one line on stderr, `error: ...`, never a traceback.
+Every command but `serve`, `mcp` (JSON-RPC on stdio already) and `prime` (a text brief for an
+agent) takes `--json` and then prints JSON on stdout instead of text (times in ISO 8601 UTC).
+Errors are one line on stderr, `error: ...`, never a traceback.
 
 ## A session
 
