@@ -222,3 +222,36 @@ def test_pymysql_without_cryptography_against_mysql_8(write_tree: WriteTree) -> 
     assert scan_with("mysql:5.7") == []
     native = "    command: --default-authentication-plugin=mysql_native_password\n"
     assert scan_with("mysql:8.0", extra=native) == []
+
+
+def test_localhost_database_url_of_the_testing_configuration(write_tree: WriteTree) -> None:
+    """Flask's config-per-environment layout: `TestingConfig` points at a local database
+    for the test run; the container runs `DevelopmentConfig`. Only the URL of the
+    configuration the service runs with is its concern."""
+    config = (
+        "import os\n\n\n"
+        "class Config:\n"
+        "    MONGO_URI = os.getenv('MONGO_URI', 'mongodb://mongo:27017/app')\n\n\n"
+        "class TestingConfig(Config):\n"
+        "    MONGO_URI = os.getenv('MONGO_URI_TEST', 'mongodb://localhost:27017/app_test')\n\n\n"
+        "class ProductionConfig(Config):\n"
+        "    CACHE_URL = 'redis://localhost:6379/0'\n\n\n"
+        "config_by_name = dict(testing=TestingConfig, production=ProductionConfig)\n"
+    )
+    tree = {
+        "docker-compose.yml": """services:
+  records:
+    build: ./records
+    environment:
+      MONGO_URI: mongodb://mongo:27017/app
+  mongo:
+    image: mongo:7
+""",
+        "records/Dockerfile": 'FROM python:3.12-slim\nCMD ["python", "run.py"]\n',
+        "records/requirements.txt": "flask==3.1.0\npymongo==4.8.0\n",
+        "records/run.py": "from config import config_by_name\n\nCFG = config_by_name['production']\n",
+        "records/config.py": config,
+    }
+    findings = run(write_tree(tree), "CODE005")
+    # The production class's cache URL is still reported; the testing class's is not.
+    assert where(findings) == [("CODE005", "records/config.py", 13, "records")]

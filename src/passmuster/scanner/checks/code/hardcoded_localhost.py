@@ -52,7 +52,8 @@ class HardcodedLocalhostUrl(Rule):
     `.env.example` beside a gitignored `.env`, sets it) or that it replaces because the
     environment gives that service's address, settings fields no code reads, settings of a
     feature its settings class keeps off by default (`OTEL_ENABLED: bool = False`), code the
-    service's entry module never imports, test, smoke and end-to-end files, and host-side
+    service's entry module never imports, configuration classes for the test run
+    (`class TestingConfig(Config)`), test, smoke and end-to-end files, and host-side
     scripts.
 
     ## Why is this bad?
@@ -116,6 +117,8 @@ class HardcodedLocalhostUrl(Rule):
                 continue  # a link in a page or an e-mail: for a person to open
             if _replaced_default(platform, service, source, constant):
                 continue  # every construction of the model passes its own value
+            if _in_test_configuration(source, constant.line):
+                continue  # `class TestingConfig(Config)`: what the test run connects to
             if constant.in_settings and constant.env_default_for:
                 field = constant.env_default_for
                 if not reads_setting(platform, service, field):
@@ -197,6 +200,23 @@ def _replaced_default(
                     return False
                 calls += 1
     return calls > 0
+
+
+_TEST_CLASS = re.compile(r"^Test|Test(ing)?(Config|Settings)$")
+
+
+def _in_test_configuration(source: PythonFile, line: int) -> bool:
+    """Whether the line lies in a configuration class for the test run (`TestingConfig`,
+    `TestConfig`, `TestSettings`), as Flask's config-per-environment layout has."""
+    tree = source.tree
+    if tree is None or "Test" not in source.text:
+        return False
+    return any(
+        isinstance(node, ast.ClassDef)
+        and _TEST_CLASS.search(node.name) is not None
+        and node.lineno <= line <= (node.end_lineno or node.lineno)
+        for node in ast.walk(tree)
+    )
 
 
 def _called(func: ast.expr) -> str | None:
