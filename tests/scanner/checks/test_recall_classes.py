@@ -249,7 +249,9 @@ def test_localhost_database_url_of_the_testing_configuration(write_tree: WriteTr
 """,
         "records/Dockerfile": 'FROM python:3.12-slim\nCMD ["python", "run.py"]\n',
         "records/requirements.txt": "flask==3.1.0\npymongo==4.8.0\n",
-        "records/run.py": "from config import config_by_name\n\nCFG = config_by_name['production']\n",
+        "records/run.py": (
+            "from config import config_by_name\n\nCFG = config_by_name['production']\n"
+        ),
         "records/config.py": config,
     }
     findings = run(write_tree(tree), "CODE005")
