@@ -472,3 +472,89 @@ services:
         }
     )
     assert where(run(root, "CODE005")) == [("CODE005", "api/app/main.py", 5, "api")]
+
+
+def _shared_settings_platform(main: str) -> dict[str, str]:
+    return {
+        "docker-compose.yml": """
+services:
+  maps:
+    build:
+      context: ./services
+      dockerfile: maps/Dockerfile
+  db:
+    image: postgres:16
+""",
+        "services/maps/Dockerfile": """
+FROM python:3.12-slim
+WORKDIR /srv
+COPY maps/requirements.txt .
+RUN pip install -r requirements.txt
+COPY shared/common /srv/common
+COPY maps/app /srv/app
+CMD ["uvicorn", "app.main:app", "--host", "0.0.0.0", "--port", "8009"]
+""",
+        "services/maps/requirements.txt": "fastapi==0.115.0\npydantic-settings==2.4.0\n"
+        "sqlalchemy==2.0.30\npsycopg2-binary==2.9.9\n",
+        "services/maps/app/__init__.py": "",
+        "services/maps/app/main.py": main,
+        "services/shared/common/__init__.py": "",
+        "services/shared/common/config.py": """
+from pydantic_settings import BaseSettings
+
+
+class Settings(BaseSettings):
+    app_name: str = "maps"
+    database_url: str = "postgresql://app:app@localhost:5432/app"
+    test_database_url: str = "postgresql://app:app@localhost:5432/app_test"
+
+
+settings = Settings()
+""",
+        "services/shared/common/database.py": """
+from sqlalchemy import create_engine
+
+from common.config import settings
+
+engine = create_engine(settings.database_url)
+test_engine = create_engine(settings.test_database_url)
+""",
+    }
+
+
+def test_a_shared_settings_default_counts_only_for_the_code_an_image_runs(
+    write_tree: WriteTree,
+) -> None:
+    """The Dockerfile renames folders on COPY (`maps/app` -> `/srv/app`); the service runs
+    `app.main`, which reads the app name only: the database defaults configure nothing here.
+    A `TEST_DATABASE_URL` is the test suite's."""
+    main = "from fastapi import FastAPI\n\nfrom common.config import settings\n\n"
+    main += "app = FastAPI(title=settings.app_name)\n"
+    assert run(write_tree(_shared_settings_platform(main)), "CODE005") == []
+    uses_db = main + "\nfrom common.database import engine\n"
+    assert where(run(write_tree(_shared_settings_platform(uses_db)), "CODE005")) == [
+        ("CODE005", "services/shared/common/config.py", 6, "maps")
+    ]
+
+
+def test_an_image_copying_nothing_from_its_context_runs_none_of_its_code(
+    write_tree: WriteTree,
+) -> None:
+    """A mock whose app is a `COPY <<EOF` heredoc, built with `context: .` beside the
+    platform's code: the repository's scripts are not its code."""
+    files = _localhost_platform(
+        'import os\n\nURL = os.getenv("BROKER_URL", "amqp://localhost:5672/")\n'
+    )
+    files["docker-compose.yml"] += """
+  mock:
+    build:
+      context: .
+      dockerfile: Dockerfile.mock
+"""
+    files["Dockerfile.mock"] = (
+        "FROM python:3.12-slim\nRUN pip install fastapi uvicorn\n"
+        "COPY <<EOF /srv/mock.py\nfrom fastapi import FastAPI\napp = FastAPI()\nEOF\n"
+        'CMD ["uvicorn", "mock:app", "--app-dir", "/srv", "--host", "0.0.0.0"]\n'
+    )
+    files["scripts/seed.py"] = 'BROKER = "amqp://localhost:5672/"\n'  # run by a person
+    assert [f.service for f in run(write_tree(files), "CODE005")] == ["api"]

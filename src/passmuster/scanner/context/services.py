@@ -346,8 +346,9 @@ def _copied(
     image or compose bind-mounts into the container (root-relative `mounted`). A context
     shared by several services (`context: ./services`, each Dockerfile copying `shared` and
     its own folder) holds every service's code, but each container gets only those. All of
-    them when a copy takes the whole context or names a build argument, or when neither
-    brings any Python (the code arrives some other way: a package, a later stage).
+    them when a copy takes the whole context or names a build argument, or when what is
+    copied or mounted holds no Python (the code arrives some other way); none when the only
+    copies are heredocs.
     """
     sources: set[str] = set()
     for stage in dockerfile.stages:
@@ -355,6 +356,13 @@ def _copied(
             sources.update(copy.sources)
     if any(s in (".", "..") or s.startswith("../") or "$" in s for s in sources):
         return files
+    if not sources and not mounted:
+        # A stub Dockerfile without COPY says nothing; one whose only copies are heredocs
+        # (`COPY <<EOF /srv/mock.py`) holds nothing of the context.
+        heredocs = any(
+            i.keyword in ("COPY", "ADD") and "<<" in i.value for i in dockerfile.all_instructions()
+        )
+        return [] if heredocs else files
     prefix = "" if context in ("", ".") else context + "/"
     wanted = [prefix + s for s in sources] + [m for m in mounted if m not in ("", ".")]
     if any(m in ("", ".") or context.startswith(m + "/") or m == context for m in mounted):

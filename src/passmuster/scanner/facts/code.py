@@ -7,7 +7,8 @@ import re
 from collections.abc import Iterable, Iterator
 from pathlib import PurePosixPath
 
-from passmuster.scanner.context.model import Platform, PythonFile, ServiceDef
+from passmuster.scanner.context.copies import source_in_context, workdir_at
+from passmuster.scanner.context.model import Platform, PythonFile, ServiceDef, Stage
 from passmuster.scanner.context.pysource import EnvRead, StringConstant
 from passmuster.scanner.facts.paths import is_test_file
 
@@ -98,14 +99,34 @@ def _reachable(platform: Platform, service: ServiceDef) -> list[str] | None:
     files = set(service.python_files)
     roots = import_roots(service)
     starts = [entry.module_path] if entry.module_path else []
+    moved = False  # the code is found where the Dockerfile's COPY lines put it
     if not starts:
         modules = [entry.module]
         if entry.server == "celery":
             # `celery -A pkg.tasks.app` names an attribute; `-A pkg` finds pkg.celery.
             modules += [entry.module.rpartition(".")[0], f"{entry.module}.celery"]
         starts = [f for m in modules if m for f in _module_files(m, roots, files)]
+        if not starts:
+            # `COPY maps-api/app /srv/app` and `uvicorn app.main:app`: the module is where
+            # the Dockerfile puts it, not where the context holds it.
+            starts = [
+                f for m in modules if m and (f := module_in_image(platform, service, m)) in files
+            ]
+            if not starts and entry.target and entry.target.endswith(".py"):
+                # `python /app/run.py`: a script the Dockerfile copied there.
+                script = file_in_image(platform, service, entry.target)
+                starts = [script] if script is not None and script in files else []
+            moved = bool(starts)
     if not starts:
         return None
+    in_image: dict[str, str | None] = {}
+
+    def through_copies(module: str) -> list[str]:
+        if module not in in_image:
+            in_image[module] = module_in_image(platform, service, module)
+        found = in_image[module]
+        return [found] if found is not None and found in files else []
+
     seen: list[str] = []
     pending = list(starts)
     while pending:
@@ -127,7 +148,10 @@ def _reachable(platform: Platform, service: ServiceDef) -> list[str] | None:
             else:
                 bases = roots
             for name in (imported.module, *(f"{imported.module}.{n}" for n in imported.names)):
-                pending.extend(_module_files(name.strip("."), bases, files))
+                found = _module_files(name.strip("."), bases, files)
+                if not found and not imported.level and moved:
+                    found = through_copies(name.strip("."))
+                pending.extend(found)
     return seen
 
 
@@ -182,10 +206,12 @@ def startup_calls(
 def reads_setting(platform: Platform, service: ServiceDef, field: str) -> bool:
     """Whether any of the service's code reads settings field `field` (`settings.x`,
     `getattr(settings, "x")`; pydantic matches names case-insensitively). A settings default
-    no code reads configures nothing."""
+    no code reads configures nothing. The code is what the service's entry module reaches
+    when that is known: a settings module shared by several images configures each only
+    through the code that image runs."""
     name = re.escape(field)
     pattern = re.compile(rf"\.{name}\b|[\"']{name}[\"']", re.IGNORECASE)
-    for path in service.python_files:
+    for path in reachable_files(platform, service) or service.python_files:
         source = platform.python.get(path)
         if source is not None and pattern.search(source.text):
             return True
@@ -221,3 +247,46 @@ def url_constants(
         for constant in facts.strings:
             if "://" in constant.value:
                 yield path, source, constant
+
+
+def module_in_image(platform: Platform, service: ServiceDef, module: str) -> str | None:
+    """The repository file that is `module` inside the image: looked up under the working
+    directory and the PYTHONPATH folders of the final stage, and mapped back through its COPY
+    lines (`COPY services/auth-service /app/services/auth_service`)."""
+    final = _final_stage(service)
+    if final is None:
+        return None
+    stage, end = final
+    folders = [workdir_at(stage, end)]
+    pythonpath = service.env.get("PYTHONPATH")
+    if pythonpath is not None and pythonpath.value:
+        folders += [p for p in pythonpath.value.split(":") if p.startswith("/")]
+    tail = module.replace(".", "/")
+    for folder in folders:
+        for name in (f"{tail}.py", f"{tail}/__init__.py"):
+            found = file_in_image(platform, service, posixpath.join(folder, name))
+            if found is not None:
+                return found
+    return None
+
+
+def file_in_image(platform: Platform, service: ServiceDef, container_path: str) -> str | None:
+    """The repository Python file the final stage's COPY lines put at `container_path`
+    (relative paths are the stage's working directory's)."""
+    final = _final_stage(service)
+    if final is None or service.build_context is None:
+        return None
+    stage, end = final
+    files = set(service.python_files) | set(platform.python)
+    return source_in_context(
+        stage, end, container_path, service.build_context, lambda p: p in files
+    )
+
+
+def _final_stage(service: ServiceDef) -> tuple[Stage, int] | None:
+    """The image's final stage and a line past its end, when it is built from a context."""
+    dockerfile = service.dockerfile
+    if dockerfile is None or dockerfile.final is None or service.build_context is None:
+        return None
+    stage = dockerfile.final
+    return stage, stage.instructions[-1].line + 1 if stage.instructions else stage.line + 1

@@ -25,6 +25,7 @@ _PERSON = re.compile(
     r"^servers$|openapi|swagger|spectacular)",
     re.IGNORECASE,
 )
+_FOR_TESTS = re.compile(r"(^|_)(TEST|TESTS|TESTING)(_|$)")
 _READERS = frozenset({"getenv", "get", "config", "Field", "str", "getattr", "env"})
 # A value that is a piece of HTML: its URLs are links a person follows.
 _MARKUP = re.compile(r"<(html|body|a\s|p>|div|table|td)", re.IGNORECASE)
@@ -123,6 +124,8 @@ class HardcodedLocalhostUrl(Rule):
                 field = constant.env_default_for
                 if not reads_setting(platform, service, field):
                     continue  # a setting no code reads
+                if _FOR_TESTS.search(field):
+                    continue  # TEST_DATABASE_URL: the test suite's, on a developer's machine
                 if _switched_off(source, field, environment):
                     continue  # the feature it configures is off unless enabled
             for url in find_urls(constant.value):

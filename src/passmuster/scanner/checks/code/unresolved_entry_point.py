@@ -1,12 +1,11 @@
 from __future__ import annotations
 
-import posixpath
 from collections.abc import Iterator
 
 from passmuster.core.findings import Finding, Fix
 from passmuster.core.issues import Severity
-from passmuster.scanner.context.copies import source_in_context, workdir_at
-from passmuster.scanner.context.model import Platform, ServiceDef
+from passmuster.scanner.context.model import Platform
+from passmuster.scanner.facts.code import module_in_image
 from passmuster.scanner.rule import Rule, reported_once
 
 _APP_SERVERS = frozenset({"uvicorn", "gunicorn", "hypercorn", "daphne", "granian", "celery"})
@@ -60,7 +59,7 @@ class UnresolvedEntryPoint(Rule):
                     if candidate and module_path is None:
                         module_path = self._anywhere(service.python_files, candidate)
             if module_path is None:
-                module_path = _in_image(platform, service, entry.module)
+                module_path = module_in_image(platform, service, entry.module)
             if module_path is None:
                 yield self.finding(
                     f"{entry.server} starts {entry.target}, but no module {entry.module} exists "
@@ -100,29 +99,3 @@ class UnresolvedEntryPoint(Rule):
                 if path.endswith(suffix) or path == suffix[1:]:
                     return path
         return None
-
-
-def _in_image(platform: Platform, service: ServiceDef, module: str) -> str | None:
-    """The repository file that is `module` inside the image: looked up under the working
-    directory and the PYTHONPATH folders of the final stage, and mapped back through its COPY
-    lines (`COPY services/auth-service /app/services/auth_service`)."""
-    dockerfile = service.dockerfile
-    context = service.build_context
-    if dockerfile is None or dockerfile.final is None or context is None:
-        return None
-    stage = dockerfile.final
-    end = stage.instructions[-1].line + 1 if stage.instructions else stage.line + 1
-    folders = [workdir_at(stage, end)]
-    pythonpath = service.env.get("PYTHONPATH")
-    if pythonpath is not None and pythonpath.value:
-        folders += [p for p in pythonpath.value.split(":") if p.startswith("/")]
-    tail = module.replace(".", "/")
-    files = set(service.python_files) | set(platform.python)
-    for folder in folders:
-        for name in (f"{tail}.py", f"{tail}/__init__.py"):
-            found = source_in_context(
-                stage, end, posixpath.join(folder, name), context, lambda p: p in files
-            )
-            if found is not None:
-                return found
-    return None
