@@ -216,3 +216,35 @@ def test_the_server_returns_lapsed_claims_to_the_queue_by_itself(
         assert (issue.assignee, issue.lease, issue.status.value) == (None, None, "open")
         expired = [e for e in api.desk.events(issue=1) if e.kind == "lease_expired"]
         assert [e.old for e in expired] == ["coordinator"]
+
+
+@pytest.mark.parametrize(
+    ("body", "headers", "message"),
+    [
+        (
+            b'{"title": "x",}',
+            {"content-type": "application/json"},
+            "the body is not valid JSON at character 14: Expecting property name enclosed in "
+            "double quotes",
+        ),
+        (
+            # curl -d without -H 'content-type: application/json' sends a form.
+            b'{"title": "x"}',
+            {"content-type": "application/x-www-form-urlencoded"},
+            "the body must be a JSON object, sent with Content-Type: application/json",
+        ),
+        (b"[1]", {"content-type": "application/json"}, "the body must be a JSON object"),
+    ],
+)
+def test_a_body_that_is_no_json_object_is_named_as_the_body(
+    sqlite_api: Api, body: bytes, headers: dict[str, str], message: str
+) -> None:
+    response = sqlite_api.client.post(
+        "/api/v1/issues", content=body, headers={**sqlite_api.auth("reporter"), **headers}
+    )
+    assert response.status_code == 422
+    assert response.json()["error"] == {
+        "code": "invalid_request",
+        "message": message,
+        "field": "body",
+    }

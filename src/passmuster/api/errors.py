@@ -55,6 +55,25 @@ def error_response(
     return JSONResponse(body, status_code=status, headers=headers)
 
 
+def _body_problem(err: Any) -> str | None:
+    """What is wrong with a request body that is no JSON object at all, said for a person: its
+    fields cannot be named, and pydantic would name the character where the JSON broke as the
+    field ("14: JSON decode error") or ask for "a valid dictionary" of a form-encoded body."""
+    loc = tuple(err.get("loc", ()))
+    if not loc or loc[0] != "body":
+        return None
+    kind = err.get("type")
+    if kind == "json_invalid":
+        where = f" at character {loc[1]}" if len(loc) > 1 and isinstance(loc[1], int) else ""
+        reason = (err.get("ctx") or {}).get("error")
+        return f"the body is not valid JSON{where}" + (f": {reason}" if reason else "")
+    if len(loc) == 1 and kind in ("model_attributes_type", "dict_type", "model_type"):
+        if isinstance(err.get("input"), bytes | str):
+            return "the body must be a JSON object, sent with Content-Type: application/json"
+        return "the body must be a JSON object"
+    return None
+
+
 def _field_of(loc: tuple[Any, ...]) -> str | None:
     parts = [str(p) for p in loc if p not in ("body", "query", "path", "header", "cookie")]
     return ".".join(parts) or None
@@ -85,10 +104,13 @@ def install_error_handlers(app: FastAPI, *, pages: PageHandler | None = None) ->
         for err in exc.errors():
             field = _field_of(tuple(err.get("loc", ())))
             msg = str(err.get("msg", "invalid value"))
+            body = _body_problem(err)
+            if body is not None:
+                field, msg = "body", body
             details.append(
                 {
                     "code": str(err.get("type", "invalid")),
-                    "message": f"{field}: {msg}" if field else msg,
+                    "message": f"{field}: {msg}" if field and body is None else msg,
                     "field": field,
                 }
             )
