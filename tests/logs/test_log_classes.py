@@ -702,3 +702,21 @@ def test_test_cases_run_with_a_tick_are_notes_beside_the_bugs_found() -> None:
     log = read_text(text, "BUG_TRACKER.md")
     assert [(i.draft.original_id, i.draft.status) for i in log.issues] == [("B1", Status.RESOLVED)]
     assert "Test cases run" in [note.title for note in log.notes]
+
+
+def test_a_log_kept_as_a_numbered_list_with_labelled_parts_gives_an_issue_per_item() -> None:
+    text = (
+        "Lessons first:\n\n1: planning came too late\n\n2: the agent ran out of tokens\n\n"
+        "Then what broke:\n\n"
+        "3：Backend template lacks AUTH_MODE\n   - the chart never sets it\n"
+        "   - 修复：values.yaml sets backend.authMode\n\n"
+        "4. Callback routed to the wrong service\n   - 原因：a prefix rule catches /auth/callback\n"
+        "   - 修复：an exact rule with a higher priority\n"
+    )
+    log = read_text(text, "NOTES.md")
+    found = [(i.line, i.draft.title) for i in log.issues]
+    assert found == [
+        (9, "Backend template lacks AUTH_MODE"),
+        (13, "Callback routed to the wrong service"),
+    ]
+    assert "exact rule" in log.issues[1].draft.resolution

@@ -24,7 +24,7 @@ from passmuster.logs.readers.sections import category_of
 from passmuster.logs.titles import is_placeholder
 from passmuster.logs.vocab import clean, field_for, words
 
-_ITEM = re.compile(r"^[-*+]\s+(?P<text>\S.*)$")
+_ITEM = re.compile(r"^(?:[-*+]\s+|\d{1,3}(?:[.)]\s+|[：:]\s*))(?P<text>\S.*)$")
 _PART = re.compile(
     r"^\s{2,}[-*+]\s+(?:\*\*)?(?P<label>[^:：*`\[\]]{1,40}?)(?:\*\*)?\s*[:：]\s*(?:\*\*)?"
     r"\s*(?P<text>.*)$"
