@@ -257,3 +257,25 @@ def test_localhost_database_url_of_the_testing_configuration(write_tree: WriteTr
     findings = run(write_tree(tree), "CODE005")
     # The production class's cache URL is still reported; the testing class's is not.
     assert where(findings) == [("CODE005", "records/config.py", 13, "records")]
+
+
+def test_gunicorn_chdir_value_is_not_the_app_target(write_tree: WriteTree) -> None:
+    """`gunicorn --chdir app main:app`: `app` is the folder gunicorn changes into, and
+    `main:app` the target. The folder was read as the target, and the service reported
+    as starting a module that does not exist."""
+    dockerfile = (
+        "FROM python:3.12-slim\nWORKDIR /srv\nCOPY requirements.txt .\n"
+        "RUN pip install -r requirements.txt\nCOPY app ./app\n"
+        'CMD ["gunicorn", "--bind", "0.0.0.0:8000", "--chdir", "app", "main:{name}"]\n'
+    )
+    tree = {
+        "docker-compose.yml": "services:\n  board:\n    build: ./board\n",
+        "board/Dockerfile": dockerfile.format(name="app"),
+        "board/requirements.txt": "flask==3.1.0\ngunicorn==23.0.0\n",
+        "board/app/main.py": "from flask import Flask\n\napp = Flask(__name__)\n",
+    }
+    root = write_tree(tree)
+    assert run(root, "CODE003") == []
+    (root / "board/Dockerfile").write_text(dockerfile.format(name="server"), encoding="utf-8")
+    [finding] = run(root, "CODE003")
+    assert "main:server" in finding.message and "board/app/main.py" in finding.message

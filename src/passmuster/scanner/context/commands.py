@@ -57,6 +57,8 @@ _VALUE_FLAGS = frozenset(
         "--worker-class",
         "-k",
         "--app-dir",
+        "--chdir",
+        "--pythonpath",
         "--log-level",
         "--root-path",
         "--env-file",
