@@ -279,3 +279,28 @@ def test_gunicorn_chdir_value_is_not_the_app_target(write_tree: WriteTree) -> No
     (root / "board/Dockerfile").write_text(dockerfile.format(name="server"), encoding="utf-8")
     [finding] = run(root, "CODE003")
     assert "main:server" in finding.message and "board/app/main.py" in finding.message
+
+
+def test_process_and_port_probe_tools_missing_from_a_slim_image(write_tree: WriteTree) -> None:
+    """A worker with no HTTP endpoint checks its process with `pgrep` (procps) or its port
+    with `nc`: python:*-slim ships neither, so the check never passes. Alpine's BusyBox has
+    both; installing procps or a netcat makes the slim image right."""
+    dockerfile = (
+        "FROM {base}\nWORKDIR /app\n{install}COPY . .\n"
+        'HEALTHCHECK CMD {probe} || exit 1\nCMD ["python", "main.py"]\n'
+    )
+    compose = "services:\n  feeder:\n    build: ./feeder\n"
+
+    def codes(base: str, probe: str, install: str = "") -> list[str]:
+        tree = {
+            "docker-compose.yml": compose,
+            "feeder/Dockerfile": dockerfile.format(base=base, probe=probe, install=install),
+            "feeder/main.py": "print('feeding')\n",
+        }
+        return [f"{f.code}:{f.line}" for f in run(write_tree(tree), "IMG002")]
+
+    assert codes("python:3.12-slim", 'pgrep -f "python main.py"') == ["IMG002:4"]
+    assert codes("python:3.12-slim", "nc -z localhost 9000") == ["IMG002:4"]
+    assert codes("python:3.12-alpine", 'pgrep -f "python main.py"') == []
+    apt = "RUN apt-get update && apt-get install -y --no-install-recommends procps\n"
+    assert codes("python:3.12-slim", 'pgrep -f "python main.py"', install=apt) == []

@@ -10,10 +10,24 @@ from passmuster.scanner.context.model import HealthCheck, Platform, ServiceDef
 from passmuster.scanner.context.services import image_healthcheck
 from passmuster.scanner.rule import Rule, reported_once
 
-# What each image family ships: python:<v> sits on buildpack-deps (curl and wget), slim images
-# have neither, Alpine's BusyBox provides wget.
-_PRESENT = {"full": {"curl", "wget"}, "slim": set(), "alpine": {"wget"}}
-_TOOLS = ("curl", "wget")
+# What each image family ships: python:<v> sits on buildpack-deps (curl, wget and procps's
+# pgrep and ps), slim images have none of them, Alpine's BusyBox provides wget, pgrep, ps and
+# nc. Whether buildpack-deps has nc is left open: nc is judged on slim images only.
+_PRESENT = {
+    "full": {"curl", "wget", "pgrep", "pkill", "ps", "nc"},
+    "slim": set(),
+    "alpine": {"wget", "pgrep", "pkill", "ps", "nc"},
+}
+# Each tool and the system packages that provide it.
+_PROVIDERS = {
+    "curl": {"curl"},
+    "wget": {"wget"},
+    "pgrep": {"procps", "procps-ng"},
+    "pkill": {"procps", "procps-ng"},
+    "ps": {"procps", "procps-ng"},
+    "nc": {"netcat-openbsd", "netcat-traditional", "netcat", "ncat", "nmap", "busybox-extras"},
+}
+_TOOLS = tuple(_PROVIDERS)
 # Official images that add tools to their family's: nginx installs curl, also on Alpine.
 _SHIPPED = {"nginx": {"curl"}}
 
@@ -31,13 +45,15 @@ def _tools_used(text: str) -> list[str]:
 class HealthcheckToolMissing(Rule):
     """## What it does
     Flags a health check (compose `healthcheck.test` or Dockerfile `HEALTHCHECK`) that runs
-    `curl` or `wget` in an image that does not have it: `python:*-slim` and Debian/Ubuntu base
-    images ship neither, Alpine has `wget` but not `curl`, unless the Dockerfile installs it.
+    `curl`, `wget`, `pgrep`/`pkill`/`ps` (procps) or `nc` in an image that does not have it:
+    `python:*-slim` and Debian/Ubuntu base images ship none of them, Alpine has `wget`,
+    `pgrep`, `ps` and `nc` (BusyBox) but not `curl`, unless the Dockerfile installs it.
     A Dockerfile's own `HEALTHCHECK` is judged even when compose replaces it: the image
     must work on its own, wherever else it runs.
 
     ## Why is this bad?
-    The check fails with `curl: not found` every time, so the container never becomes healthy:
+    The check fails with `curl: not found` (or `pgrep: not found`) every time, so the
+    container never becomes healthy:
     services that `depends_on` it with `condition: service_healthy` never start, and
     orchestrators restart a perfectly working service.
 
@@ -84,13 +100,13 @@ class HealthcheckToolMissing(Rule):
         flavour = image_flavour(image)
         if flavour is None:
             return
-        installed = set()
+        installed: set[str] = set()
         if final is not None and service.dockerfile is not None:
             for stage in service.dockerfile.stage_chain(final):
                 installed |= stage.system_packages
         ships = _SHIPPED.get(parse_image(image or "").name, set())
         for tool in used:
-            if tool in _PRESENT[flavour] or tool in installed or tool in ships:
+            if tool in _PRESENT[flavour] or installed & _PROVIDERS[tool] or tool in ships:
                 continue
             yield self.finding(
                 f"the health check runs {tool}, which {image} does not have and the "
