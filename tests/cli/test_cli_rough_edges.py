@@ -287,3 +287,24 @@ def test_every_command_but_serve_mcp_and_prime_takes_json() -> None:
     assert without == {"serve", "mcp", "prime"}
     docs = (Path(__file__).resolve().parents[2] / "docs" / "cli.md").read_text()
     assert "Every command but `serve`, `mcp`" in docs
+
+
+def test_monitor_once_outside_the_compose_network_says_how_to_reach_the_services(
+    desk_folder: Path, run: Run
+) -> None:
+    # `.invalid` never resolves (RFC 6761), as a compose service name does not on a laptop.
+    (desk_folder / "docker-compose.yml").write_text(
+        "services:\n  billing.invalid:\n    image: b\n    ports: ['8004:8004']\n"
+        "    healthcheck:\n      test: ['CMD', 'curl', '-f', 'http://localhost:8004/healthz']\n"
+    )
+    (desk_folder / "passmuster.toml").write_text(
+        '[[monitor.targets]]\nname = "refused"\nurl = "http://127.0.0.1:1/"\n'
+    )
+    result = run("monitor", "--once", code=1)
+    assert result.stderr == (
+        "hint: billing.invalid does not resolve here. Compose service names resolve only inside "
+        "the compose network; from this machine, map each with --base-url NAME=URL (such as "
+        "billing.invalid=http://127.0.0.1:8004) or [monitor.base_urls] in passmuster.toml.\n"
+    )
+    mapped = run("monitor", "--once", "--base-url", "billing.invalid=http://127.0.0.1:1", code=1)
+    assert "hint" not in mapped.stderr

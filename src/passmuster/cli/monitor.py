@@ -171,6 +171,7 @@ def _ms(at: int) -> Any:
 
 
 def _print_once(results: list[tuple[Target, ProbeResult]], as_json: bool) -> None:
+    _hint_unresolved(results)
     if as_json:
         emit_json(
             [
@@ -200,6 +201,33 @@ def _print_once(results: list[tuple[Target, ProbeResult]], as_json: bool) -> Non
     console().print(table)
     down = sum(1 for _, r in results if not r.ok)
     console().print(f"{len(results) - down} of {len(results)} up")
+
+
+def _hint_unresolved(results: list[tuple[Target, ProbeResult]]) -> None:
+    """On stderr, how to reach targets whose host names do not resolve: compose's service names
+    resolve only inside its network, so a first `monitor --once` on a laptop finds every
+    service down without saying why that is not an outage."""
+    from urllib.parse import urlsplit
+
+    import click
+
+    hosts: dict[str, int | None] = {}
+    for target, result in results:
+        if not result.ok and result.reason.startswith("DNS lookup failed"):
+            url = urlsplit(target.url)
+            hosts.setdefault(url.hostname or target.name, url.port)
+    if not hosts:
+        return
+    names = list(hosts)
+    shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+    first = names[0]
+    example = f"{first}=http://127.0.0.1:{hosts[first] or 'PORT'}"
+    click.echo(
+        f"hint: {shown} {'does' if len(names) == 1 else 'do'} not resolve here. Compose service "
+        "names resolve only inside the compose network; from this machine, map each with "
+        f"--base-url NAME=URL (such as {example}) or [monitor.base_urls] in passmuster.toml.",
+        err=True,
+    )
 
 
 @app.command("status")
