@@ -635,6 +635,14 @@ def test_a_state_between_the_id_and_the_title_is_read_off_the_heading() -> None:
         (None, "B3 — Slow export", Status.OPEN),
     ]
     assert log.issues[0].draft.original_values["status"] == "✅ FIXED"
+    later = (
+        "# Bugs\n\n## #12 OPEN: Crash on save\nIt crashes.\n\n## BUG-3 - FIXED - Export\nDone.\n"
+    )
+    found_later = read_text(later, "BUGS.md")
+    assert [(i.draft.original_id, i.draft.title, i.draft.status) for i in found_later.issues] == [
+        ("#12", "Crash on save", Status.OPEN),
+        ("BUG-3", "Export", Status.RESOLVED),
+    ]
 
 
 def test_a_summary_table_naming_its_rows_by_id_in_a_title_column_repeats_the_sections() -> None:

@@ -122,6 +122,12 @@ def _parse_heading(raw: str, text: str) -> Heading:
     named = _issue_named(raw, text)
     if named is not None:
         title, original_id, named_status = named
+        # Only a word in capitals can be that state: most titles are not even looked at.
+        after = (
+            _status_prefix(title) if title[:2].isupper() and not (named_status or status) else None
+        )
+        if after is not None:  # `BUG-003 - FIXED - Title`: the state between ID and title
+            named_status, title = after
         return _finish(title, original_id, named_status or status, True, False, marker, None)
     rest = text[lead.end() :] if lead is not None else text
     rest, tag_status, tag_issue, tag_severity = _tag(rest)
@@ -148,6 +154,9 @@ def _parse_heading(raw: str, text: str) -> Heading:
     if bare is not None:
         ident = bare.group("bid") or bare.group("id") or bare.group("sid")
         rest = bare.group("title").strip()
+        after = _status_prefix(rest) if status is None and rest[:2].isupper() else None
+        if after is not None:  # `#12 OPEN: Title`: the state between the ID and the title
+            status, rest = after
     elif status is None:
         stated = _id_state(rest)
         if stated is not None:
