@@ -4,7 +4,9 @@ show incidents, public updates and maintenance of shown services, and nothing el
 from __future__ import annotations
 
 import json
+import os
 import re
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from xml.etree import ElementTree
@@ -129,3 +131,26 @@ def test_the_page_is_off_unless_the_configuration_turns_it_on(tmp_path: Path) ->
             response = client.get(path)
             assert response.status_code == 404, path
             assert site.leaks_in(response.text) == [], path
+
+
+def test_a_broken_edit_of_the_configuration_keeps_the_page_as_it_was(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    from passmuster.web import status_page
+
+    monkeypatch.setattr(status_page, "_CONFIG_CHECK_SECONDS", 0.0)
+    config = tmp_path / "passmuster.toml"
+    with public_site(tmp_path) as site, httpx.Client(base_url=site.base) as client:
+        assert "Acme status" in client.get("/status").text
+        good = config.read_text()
+        config.write_text(good.replace('title = "Acme status"', "refresh = 5"))
+        os.utime(config, (time.time() + 5, time.time() + 5))  # a change, even in one tick
+        with caplog.at_level("WARNING", logger="passmuster.status"):
+            broken = client.get("/status")
+        assert broken.status_code == 200
+        assert "Acme status" in broken.text
+        assert str(tmp_path) not in broken.text
+        assert "[status.refresh] Input should be greater than or equal to 10" in caplog.text
+        config.write_text(good.replace("Acme status", "Acme platform status"))
+        os.utime(config, (time.time() + 10, time.time() + 10))
+        assert "Acme platform status" in client.get("/status").text

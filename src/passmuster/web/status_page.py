@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import gzip
+import logging
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -29,7 +30,7 @@ from passmuster.core.status_page import (
     bar_title,
 )
 from passmuster.core.uptime import Day, Tally, percent
-from passmuster.errors import NotFound
+from passmuster.errors import ConfigError, NotFound
 from passmuster.settings import find_config
 from passmuster.usecases.status_page import StatusReader, status_config
 from passmuster.web.badges import COLOURS, STATE_COLOURS, badge
@@ -37,6 +38,7 @@ from passmuster.web.lazy_routes import LazyAPIRoute
 
 router = APIRouter(route_class=LazyAPIRoute, include_in_schema=False)
 BADGE_KINDS = ("health", "uptime-24h", "uptime-7d", "uptime-30d", "response-time")
+log = logging.getLogger("passmuster.status")
 _CACHE_SECONDS = 30
 STATUS_CACHE_SECONDS = 5.0
 _CONFIG_CHECK_SECONDS = 2.0
@@ -67,12 +69,25 @@ def config_for(request: Request) -> StatusConfig:
     now = time.monotonic()
     if cached is not None and now - cached[0] < _CONFIG_CHECK_SECONDS:
         return cached[2]
-    project = find_config(_config_start(request))
-    stamp = project.path.stat().st_mtime if project.path is not None else 0.0
-    if cached is not None and cached[1] == stamp:
-        state._status_cache = (now, stamp, cached[2])
+    try:
+        project = find_config(_config_start(request))
+        stamp = project.path.stat().st_mtime if project.path is not None else 0.0
+        if cached is not None and cached[1] == stamp:
+            state._status_cache = (now, stamp, cached[2])
+            return cached[2]
+        config = status_config(project)
+    except ConfigError as exc:
+        if cached is None:
+            raise
+        # An edit that breaks passmuster.toml must not take the public page down, nor show
+        # outsiders the server's file paths: the page goes on with the configuration it had,
+        # and the server log says what is wrong (once per mistake).
+        if getattr(state, "_status_config_error", None) != exc.message:
+            state._status_config_error = exc.message
+            log.warning("status page: keeping its last configuration: %s", exc.message)
+        state._status_cache = (now, cached[1], cached[2])
         return cached[2]
-    config = status_config(project)
+    state._status_config_error = None
     state._status_cache = (now, stamp, config)
     return config
 
