@@ -304,3 +304,38 @@ def test_process_and_port_probe_tools_missing_from_a_slim_image(write_tree: Writ
     assert codes("python:3.12-alpine", 'pgrep -f "python main.py"') == []
     apt = "RUN apt-get update && apt-get install -y --no-install-recommends procps\n"
     assert codes("python:3.12-slim", 'pgrep -f "python main.py"', install=apt) == []
+
+
+def test_metrics_and_json_logging_imports_the_requirements_do_not_install(
+    write_tree: WriteTree,
+) -> None:
+    """Consumers copied from one template import prometheus_client and pythonjsonlogger at
+    start; one service's requirements dropped both. A package that depends on the library
+    (prometheus-fastapi-instrumentator) counts as installing it."""
+    consumer = (
+        "from prometheus_client import Counter\n"
+        "from pythonjsonlogger import jsonlogger\n\n"
+        "SEEN = Counter('seen', 'events seen')\n"
+    )
+    dockerfile = (
+        "FROM python:3.12-slim\nWORKDIR /app\nCOPY requirements.txt .\n"
+        "RUN pip install -r requirements.txt\nCOPY app ./app\n"
+        'CMD ["python", "-m", "app.consumer"]\n'
+    )
+    tree = {
+        "docker-compose.yml": "services:\n  seats:\n    build: ./seats\n",
+        "seats/Dockerfile": dockerfile,
+        "seats/requirements.txt": "confluent-kafka==2.4.0\ntenacity==8.3.0\n",
+        "seats/app/__init__.py": "",
+        "seats/app/consumer.py": consumer,
+    }
+    root = write_tree(tree)
+    found = run(root, "CODE006")
+    assert [(f.path, f.line) for f in found] == [
+        ("seats/app/consumer.py", 1),
+        ("seats/app/consumer.py", 2),
+    ]
+    (root / "seats/requirements.txt").write_text(
+        "prometheus-fastapi-instrumentator==7.0.0\npython-json-logger==2.0.7\n", encoding="utf-8"
+    )
+    assert run(root, "CODE006") == []

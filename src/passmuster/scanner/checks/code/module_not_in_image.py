@@ -79,8 +79,9 @@ class ModuleNotInImage(Rule):
       build context, so `COPY . .` never brings it in (unless compose bind-mounts it, or the
       build has `additional_contexts`);
     - a client library (`grpc`, `kafka`, `aiokafka`, `confluent_kafka`, `pika`,
-      `aio_pika`) that none of the packages the image installs provides, neither the library
-      nor a package depending on it (the table ships as
+      `aio_pika`, and the metrics and logging libraries `prometheus_client`,
+      `pythonjsonlogger`, `structlog`) that none of the packages the image installs
+      provides, neither the library nor a package depending on it (the table ships as
       `passmuster/scanner/data/import_providers.toml`). Judged only when the Dockerfile
       installs requirements files the scan read and no other installer (poetry, pipenv,
       conda, `pip install .`).
