@@ -308,3 +308,26 @@ def test_monitor_once_outside_the_compose_network_says_how_to_reach_the_services
     )
     mapped = run("monitor", "--once", "--base-url", "billing.invalid=http://127.0.0.1:1", code=1)
     assert "hint" not in mapped.stderr
+
+
+def test_init_where_the_desk_file_is_a_folder_says_so(
+    run: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("PASSMUSTER_DATABASE_URL", raising=False)
+    (tmp_path / ".passmuster" / "desk.db").mkdir(parents=True)
+    result = run("init", code=5)
+    assert result.stderr == (
+        f"error: {tmp_path / '.passmuster' / 'desk.db'}: is a folder, not a desk; move it away "
+        "and run init again\n"
+    )
+
+
+def test_deploy_dry_run_counts_one_service_in_one_wave(desk_folder: Path, run: Run) -> None:
+    (desk_folder / "docker-compose.yml").write_text(
+        "services:\n  db:\n    image: postgres:16\n    ports: ['5432:5432']\n"
+    )
+    # The same runner wherever the test runs (auto would pick compose where docker answers).
+    (desk_folder / "passmuster.toml").write_text('[deploy]\nrunner = "local"\n')
+    first = run("deploy", "--dry-run").stdout.splitlines()[0]
+    assert first == f"Plan (local runner, 1 service in 1 wave, from {desk_folder}):"

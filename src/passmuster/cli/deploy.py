@@ -385,6 +385,8 @@ def _rollout_json(outcome: RolloutResult) -> dict[str, Any]:
 def _print_plan(setup: DeploySetup, plan: Plan, as_json: bool) -> None:
     import shlex
 
+    from rich.markup import escape
+
     if as_json:
         emit_json(
             {
@@ -411,9 +413,10 @@ def _print_plan(setup: DeploySetup, plan: Plan, as_json: bool) -> None:
         )
         return
     out = console()
+    services, waves = len(plan.services), len(plan.waves)
     out.print(
-        f"Plan ({setup.runner} runner, {len(plan.services)} services in "
-        f"{len(plan.waves)} waves, from {setup.root}):"
+        f"Plan ({setup.runner} runner, {services} service{'s' if services != 1 else ''} in "
+        f"{waves} wave{'s' if waves != 1 else ''}, from {escape(str(setup.root))}):"
     )
     for index, wave in enumerate(plan.waves, start=1):
         out.print(f"[bold]wave {index}[/]")

@@ -104,6 +104,9 @@ def init_command(
         where = display_url(desk.url)
     else:
         target = folder.resolve() / DESK_DIR / DESK_FILE
+        if target.exists() and not target.is_file():
+            # Not "a desk already exists": commands walking up for a desk pass it by.
+            raise DeskError(f"{target}: is a folder, not a desk; move it away and run init again")
         # An empty file there (an interrupted init, a `touch`) is no desk: make it one.
         if target.exists() and not is_empty_database(target):
             raise Conflict(f"a desk already exists at {target}; nothing changed")
