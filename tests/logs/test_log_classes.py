@@ -728,3 +728,26 @@ def test_a_log_kept_as_a_numbered_list_with_labelled_parts_gives_an_issue_per_it
         (13, "Callback routed to the wrong service"),
     ]
     assert "exact rule" in log.issues[1].draft.resolution
+
+
+def test_priority_sections_that_are_only_checklists_give_their_items_too() -> None:
+    text = (
+        "# 已知问题\n\n> 修复后从本文档移除。\n\n## P0 — 上线前必须修复\n\n"
+        "- [ ] **JWT 鉴权缺失**：任何人可伪造用户身份\n- [ ] **CORS 开放**：白名单过宽\n\n"
+        "## P2 — 后续迭代\n\n- [ ] 日志未聚合\n- [ ] 监控告警未配置\n\n"
+        "## H5 剩余缺口\n\n- [x] 任务详情页 ✅ 2026-05-07\n- [ ] 个人中心\n\n"
+        "## 下一步\n\n- [ ] 评审本文档\n"
+    )
+    log = read_text(text, "KNOWN_ISSUES.md")
+    found = [(i.line, i.draft.title, i.draft.status) for i in log.issues]
+    assert found == [
+        (7, "JWT 鉴权缺失", Status.OPEN),
+        (8, "CORS 开放", Status.OPEN),
+        (12, "日志未聚合", Status.OPEN),
+        (13, "监控告警未配置", Status.OPEN),
+        (17, "任务详情页", Status.RESOLVED),
+        (18, "个人中心", Status.OPEN),
+    ]
+    assert log.issues[0].draft.description == "任何人可伪造用户身份"
+    assert log.issues[4].draft.resolved_at == datetime(2026, 5, 7, tzinfo=UTC)
+    assert "下一步" in [note.title for note in log.notes]

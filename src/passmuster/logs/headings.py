@@ -70,6 +70,9 @@ TRAILING_EMOJI = re.compile(
 # Coloured markers that mean a status in some logs and a severity in others.
 COLOUR_MARKERS = frozenset("🔴🟠🟡🟢🔵⚪")
 _DATE = re.compile(r"\d{4}[-/.年]\d{1,2}[-/.月]\d{1,2}日?|\d{1,2}[./]\d{1,2}(?:[./]\d{2,4})?")
+_EMOJI_DATE = re.compile(
+    rf"\s(?P<emoji>{_EMOJI_CHAR})\s*(?P<date>\d{{4}}[-/.年]\d{{1,2}}[-/.月]\d{{1,2}})$"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -337,6 +340,12 @@ def _finish(
             if severity is None and normalise_severity(inner) is not None and inner.isupper():
                 severity, title = inner, title[: remark.start()].rstrip()
                 continue
+        dated_emoji = _EMOJI_DATE.search(title) if last.isdigit() and _no_words(status) else None
+        if dated_emoji is not None and emoji_meaning(dated_emoji.group("emoji")) is not None:
+            # `Task page ✅ 2026-05-07`: a state emoji and the day it was reached.
+            status, date = dated_emoji.group("emoji"), dated_emoji.group("date")
+            title = title[: dated_emoji.start()].rstrip()
+            continue
         trail = _TRAILING_EMOJI.search(title) if last and _EMOJI_END.match(last) else None
         if trail is not None and trail.start() > 0:
             run = trail.group(0)

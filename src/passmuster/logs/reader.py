@@ -20,11 +20,11 @@ from passmuster.core.issues import IssueDraft
 from passmuster.errors import ParseError
 from passmuster.logs.body import split_body
 from passmuster.logs.model import LogNote, ParsedIssue, ParsedLog, StatedTotal
-from passmuster.logs.outline import Outline, build_outline
+from passmuster.logs.outline import Outline, build_outline, heading_parts
 from passmuster.logs.readers import bullets, tables
 from passmuster.logs.readers.sections import SectionReader
 from passmuster.logs.text import decode, lines_containing
-from passmuster.logs.titles import section_meaning
+from passmuster.logs.titles import is_note_title, section_meaning
 from passmuster.logs.vocab import (
     clean,
     field_for,
@@ -170,18 +170,35 @@ def _read_list(outline: Outline, log: ParsedLog) -> None:
 
 def _read_checklists(outline: Outline, log: ParsedLog) -> None:
     """A log whose sections are each only a checklist of one-line issues (`## 不具合` over
-    `[ ] …` lines): the items are the issues."""
+    `[ ] …` lines): the items are the issues, also in the sibling sections read as notes
+    (`## P0 — before release` over a checklist)."""
     if not log.issues or not bullets.may_hold_checklists(outline.text):
         return
     if any(issue.origin != "section" for issue in log.issues):
         return
-    listed = bullets.read_checklist_issues(
-        outline.lines, outline.inside_fence, log, status_at=_section_states(outline)
+    lines = outline.lines
+    levels = {_level(lines[issue.line - 1]) for issue in log.issues} - {None}
+    sections = [(issue.line, issue.draft.title, True) for issue in log.issues]
+    sections += [
+        (note.line, note.title, False)
+        for note in log.notes
+        if 0 < note.line <= len(lines)
+        and _level(lines[note.line - 1]) in levels
+        and not is_note_title(note.title)
+    ]
+    found = bullets.read_checklist_issues(
+        lines, outline.inside_fence, log, sorted(sections), status_at=_section_states(outline)
     )
-    if listed is not None:
-        kept = [note for note in log.notes if note.line not in {i.line for i in log.issues}]
-        listed.notes[:0] = kept
+    if found is not None:
+        listed, taken = found
+        gone = taken | {issue.line for issue in log.issues}
+        listed.notes[:0] = [note for note in log.notes if note.line not in gone]
         _adopt(log, listed)
+
+
+def _level(line: str) -> int | None:
+    parts = heading_parts(line)
+    return None if parts is None else parts[0]
 
 
 def _section_states(outline: Outline) -> Callable[[int], str | None]:

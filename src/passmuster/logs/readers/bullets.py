@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 
 from passmuster.core.issues import IssueDraft, Status
 from passmuster.logs.builder import DraftBuilder
+from passmuster.logs.headings import parse_heading
 from passmuster.logs.model import LogNote, ParsedIssue, ParsedLog
 from passmuster.logs.readers.sections import category_of
 from passmuster.logs.titles import is_placeholder
@@ -177,6 +178,8 @@ def _title(text: str) -> str:
     return text.replace("**", "").strip().rstrip(":：").strip()
 
 
+_BOLD_LEAD = re.compile(r"^\*\*(?P<title>[^*]+?)\*\*\s*[:：—–-]\s*(?P<more>\S.*)$")
+
 # `- [ ] Login shows two spinners`, `[x] Export drops a row` (the list marker left out).
 _CHECK_ITEM = re.compile(r"^\s{0,3}(?:[-*+]\s+)?\[(?P<box>[ xX])\]\s+(?P<text>\S.*)$")
 _HEADING_LINE = re.compile(r"^\s{0,3}#{1,6}\s")
@@ -188,41 +191,53 @@ def may_hold_checklists(text: str) -> bool:
 
 
 def read_checklist_issues(
-    lines: list[str], inside: list[bool], log: ParsedLog, *, status_at: Callable[[int], str | None]
-) -> ParsedLog | None:
+    lines: list[str],
+    inside: list[bool],
+    log: ParsedLog,
+    sections: list[tuple[int, str, bool]],
+    *,
+    status_at: Callable[[int], str | None],
+) -> tuple[ParsedLog, set[int]] | None:
     """A log whose issue sections are each only a checklist (`## Bugs` over `- [ ] …` lines)
-    keeps one issue per item: the reading with those issues, or None when some section says
-    more than its checklist. A ticked box is done; the section names the items' category; a
-    fill-in item (`[ ] Bug XXXX`) is kept as a note of its section."""
+    keeps one issue per item. `sections` are (heading line, 1-based; title; whether it was read
+    as an issue): an issue section that says more than its checklist leaves the reading as it
+    was (None); another section (`## P0`, read as a note) gives items only when it is a
+    checklist too. The reading and the heading lines whose items it took. A ticked box is done;
+    the section names the items' category; a fill-in item (`[ ] Bug XXXX`) stays a note."""
     listed = ParsedLog(path=log.path, family=log.family, source=log.source)
-    for issue in log.issues:
+    taken: set[int] = set()
+    for start, title, required in sections:
         items: list[tuple[int, re.Match[str]]] = []
         fills: list[str] = []
-        i = issue.line  # the line after the heading (issue.line is 1-based)
+        i = start  # the line after the heading
+        checklist = True
         while i < len(lines) and not (_HEADING_LINE.match(lines[i]) and not inside[i]):
             text = lines[i]
             if text.strip():
                 m = _CHECK_ITEM.match(text)
                 if m is None or inside[i]:
-                    return None  # the section says more than a checklist
+                    checklist = False  # the section says more than a checklist
+                    break
                 if is_placeholder(m.group("text")):
                     fills.append(text.strip())
                 else:
                     items.append((i, m))
             i += 1
-        if not items:
-            return None
-        heading = lines[issue.line - 1]
+        if not checklist or not items:
+            if required:
+                return None
+            continue
+        taken.add(start)
+        heading = lines[start - 1]
         _, label, typ = category_of(_HEADING_LINE.sub("", heading).strip())
         for index, m in items:
             listed.issues.append(_checked(m, index + 1, listed, label, typ, status_at(index)))
         if fills:
-            listed.notes.append(
-                LogNote(log.path, issue.line, issue.draft.title, "\n".join([heading, *fills]))
-            )
+            listed.notes.append(LogNote(log.path, start, title, "\n".join([heading, *fills])))
     if len(listed.issues) < 2 or len(listed.issues) <= len(log.issues):
         return None
-    return listed
+    listed.issues.sort(key=lambda issue: issue.line)
+    return listed, taken
 
 
 def _checked(
@@ -233,9 +248,19 @@ def _checked(
     typ: object,
     section_status: str | None,
 ) -> ParsedIssue:
-    draft = IssueDraft(title=_title(m.group("text")), source=log.source)
+    text = m.group("text").strip()
+    # `**JWT auth missing**：any header passes`: the bold part titles the item, the rest says more.
+    lead = _BOLD_LEAD.match(text)
+    title, more = (lead.group("title"), lead.group("more")) if lead else (text, "")
+    # `Task page ✅ 2026-05-07`: a state and its date after the title, as in a heading.
+    heading = parse_heading(title)
+    draft = IssueDraft(title=_title(heading.title) or _title(title), source=log.source)
     builder = DraftBuilder(log, draft, line)
     builder.mark("title")
+    if more:
+        builder.set_field("Description", "description", more, line, subsection=False)
+    if heading.date_text and heading.status_text:
+        builder.set_field("item", "resolved_at", heading.date_text, line, subsection=False)
     if section_status:
         builder.set_field("section", "status", section_status, line, subsection=False)
     builder.finish()
