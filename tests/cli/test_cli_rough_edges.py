@@ -331,3 +331,25 @@ def test_deploy_dry_run_counts_one_service_in_one_wave(desk_folder: Path, run: R
     (desk_folder / "passmuster.toml").write_text('[deploy]\nrunner = "local"\n')
     first = run("deploy", "--dry-run").stdout.splitlines()[0]
     assert first == f"Plan (local runner, 1 service in 1 wave, from {desk_folder}):"
+
+
+def test_new_naming_a_service_the_catalog_lacks_says_so_with_the_close_one(
+    desk_folder: Path, run: Run
+) -> None:
+    run("service", "add", "billing")
+    result = run("new", "Checkout 500", "--service", "bilingg", "--service", "billing")
+    assert result.stderr == (
+        "warning: bilingg was not a service of this desk (did you mean billing?); it is one now, "
+        "and the issue names it\n"
+    )
+    # Filed all the same, and named again it is no longer new.
+    assert run("new", "Checkout 502", "--service", "bilingg").stderr == ""
+
+
+@pytest.mark.parametrize("name", ["notifications-service", "ledger", "billing"])
+def test_new_naming_a_new_service_unlike_any_warns_about_nothing(
+    desk_folder: Path, run: Run, name: str
+) -> None:
+    run("service", "add", "identity-service")
+    run("service", "add", "billing")
+    assert run("new", "Checkout 500", "--service", name).stderr == ""

@@ -125,12 +125,35 @@ def new_command(
         )
     draft.reporter = draft.reporter or actor()
     with desk_session() as desk:
+        known = {service.name for service in desk.services()} if draft.services else set()
         issue = desk.file(draft, actor=actor())
         fixes = desk.known_fixes(draft, limit=3)
+    if known:
+        _warn_new_services(draft.services, known)
     if as_json:
         emit_json({"issue": issue_json(issue), "known_fixes": [_fix_json(f) for f in fixes]})
         return
     print_filed(issue, fixes)
+
+
+def _warn_new_services(names: Sequence[str], known: set[str]) -> None:
+    """On stderr, each service the issue named that the desk did not know but that is spelt
+    almost like one it does (filing added it): `--service bilingg` files against a new, empty
+    service rather than billing. A name like none of them is a new service, said nothing of."""
+    import difflib
+
+    for name in names:
+        if name in known:
+            continue
+        # 0.8: one or two letters off in a short name (bilingg, gatway, idenity), not a sibling
+        # that shares a suffix (notification-service / identity-service is 0.67).
+        close = difflib.get_close_matches(name, sorted(known), n=1, cutoff=0.8)
+        if close:
+            click.echo(
+                f"warning: {escape_controls(name)} was not a service of this desk (did you mean "
+                f"{escape_controls(close[0])}?); it is one now, and the issue names it",
+                err=True,
+            )
 
 
 def print_filed(issue: Issue, fixes: Sequence[Issue]) -> None:
