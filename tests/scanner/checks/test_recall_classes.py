@@ -339,3 +339,31 @@ def test_metrics_and_json_logging_imports_the_requirements_do_not_install(
         "prometheus-fastapi-instrumentator==7.0.0\npython-json-logger==2.0.7\n", encoding="utf-8"
     )
     assert run(root, "CODE006") == []
+
+
+def test_database_console_holding_the_root_password(write_tree: WriteTree) -> None:
+    """phpMyAdmin beside MySQL, handed MYSQL_ROOT_PASSWORD: administering the server is what
+    the console is for (and the image ignores that variable). An application service handed
+    the same variable is still reported."""
+    compose = """services:
+  db:
+    image: mysql:8.0
+    environment:
+      MYSQL_ROOT_PASSWORD: Zx81-root-pass
+      MYSQL_USER: app
+      MYSQL_PASSWORD: Zx81-app-pass
+  console:
+    image: phpmyadmin/phpmyadmin
+    environment:
+      PMA_HOST: db
+      MYSQL_ROOT_PASSWORD: Zx81-root-pass
+{extra}"""
+    worker = """  worker:
+    image: acme/worker:1
+    environment:
+      MYSQL_ROOT_PASSWORD: Zx81-root-pass
+"""
+    root = write_tree({"docker-compose.yml": compose.format(extra="")})
+    assert run(root, "ENV006") == []
+    root = write_tree({"docker-compose.yml": compose.format(extra=worker)})
+    assert [f.service for f in run(root, "ENV006")] == ["worker"]

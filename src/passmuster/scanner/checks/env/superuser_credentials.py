@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from passmuster.core.findings import Finding, Fix
 from passmuster.core.issues import Severity
+from passmuster.scanner.context.images import parse_image
 from passmuster.scanner.context.interpolate import variables_in
 from passmuster.scanner.context.model import EnvVar, Platform, ServiceDef
 from passmuster.scanner.context.urls import find_urls
@@ -53,7 +54,8 @@ class SuperuserCredentials(Rule):
     owner role, a database per service (each service the only user of its own server),
     development compose files (`docker-compose.dev.yml`, `*.override.yml`, …), and a
     superuser password that reaches a service only inside an env file handed to every
-    service (`env_file: .env`) when the service's code never reads it.
+    service (`env_file: .env`) when the service's code never reads it, and database consoles
+    a person administers the server with (phpMyAdmin, Adminer, pgAdmin, mongo-express).
 
     ## Why is this bad?
     The superuser can create and drop every database and role and read all tenants' data. A
@@ -95,7 +97,7 @@ class SuperuserCredentials(Rule):
                 clients = [
                     use
                     for service in members
-                    if not service.is_database
+                    if not service.is_database and not _admin_console(service)
                     for use in _uses(platform, service, db, superuser, database_hosts)
                 ]
                 if not clients:
@@ -224,6 +226,26 @@ def _uses(
                     continue
                 found.append(_Use(service, var, own_database, admin, from_password=True))
     return found
+
+
+# Consoles a person administers database servers with: holding the server's superuser
+# password is their purpose (and phpMyAdmin ignores MYSQL_ROOT_PASSWORD; the person logs in).
+_ADMIN_CONSOLES = frozenset(
+    {
+        "phpmyadmin",
+        "phpmyadmin/phpmyadmin",
+        "bitnami/phpmyadmin",
+        "adminer",
+        "dpage/pgadmin4",
+        "mongo-express",
+        "dbeaver/cloudbeaver",
+        "sosedoff/pgweb",
+    }
+)
+
+
+def _admin_console(service: ServiceDef) -> bool:
+    return service.image is not None and parse_image(service.image).name in _ADMIN_CONSOLES
 
 
 def _addressed_hosts(env: dict[str, str]) -> set[str]:
