@@ -792,3 +792,29 @@ def test_settings_environ_and_celery_as_they_are_spelled_elsewhere(
     catalogue: Classifiers, output: str, expected: tuple[str, str | None]
 ) -> None:
     assert _classify(catalogue, output) == expected
+
+
+@pytest.mark.parametrize(
+    ("output", "package"),
+    [
+        (
+            "Failed to build ledger-native ledgerkit\nERROR: Failed to build installable wheels "
+            "for some pyproject.toml based projects (ledger-native, ledgerkit)\n",
+            "ledger-native",
+        ),
+        (
+            "error: failed-wheel-build-for-install\n\n× Failed to build installable wheels for "
+            "some pyproject.toml based projects\n╰─> ledger-native, ledgerkit\n",
+            "ledger-native",
+        ),
+        (
+            "ERROR: Could not build wheels for ledger.native, which is required to install "
+            "pyproject.toml-based projects\n",
+            "ledger.native",
+        ),
+    ],
+)
+def test_pip_s_summary_of_wheels_it_could_not_build_names_the_package(
+    catalogue: Classifiers, output: str, package: str
+) -> None:
+    assert _classify(catalogue, output) == ("build-failed", package)

@@ -9,7 +9,12 @@ _BUILD = re.compile(
     r"Could not find a version that satisfies the requirement\s+(?P<pkg1>[\w.\-\[\]]+)|"
     r"No matching distribution found for\s+(?P<pkg2>[\w.\-\[\]]+)|"
     r"Failed building wheel for\s+(?P<pkg3>[\w.\-]+)|"
-    r"Failed to build\s+(?P<pkg4>[\w.\-]+)|"
+    # pip's summary names the packages after its sentence: `Failed to build installable wheels
+    # for some pyproject.toml based projects (ruff, levenshtein)`, or under it after `╰─>`.
+    r"Failed to build installable wheels for some pyproject\.toml based projects"
+    r"(?:[ \t]*\((?P<pkg6>[\w.\-]+)|[ \t]*\n[^\w\n]*(?P<pkg7>[\w.\-]+))?|"
+    r"Could not build wheels for (?P<pkg8>[\w.\-]+)|"
+    r"Failed to build\s+(?!installable wheels)(?P<pkg4>[\w.\-]+)|"
     r"error: subprocess-exited-with-error|ResolutionImpossible|"
     r"because these package versions have conflicting dependencies|"
     r"pg_config executable not found|error: command '[\w./-]*(?:gcc|cc|g\+\+)' failed|"
@@ -25,7 +30,8 @@ _BUILD = re.compile(
 # the classic builder's `returned a non-zero code`) names none while pip's lines above it do.
 _PACKAGE = re.compile(
     r"(?:Could not find a version that satisfies the requirement|No matching distribution found "
-    r"for|Failed building wheel for|Failed to build)\s+(?P<pkg>[\w.\-\[\]]+)"
+    r"for|Failed building wheel for|Failed to build(?! installable wheels)|Could not build wheels "
+    r"for)\s+(?P<pkg>[\w.\-\[\]]+)"
 )
 # A package built from source that failed (pg_config or a compiler missing): pip names it only
 # on its `Collecting psycopg2==2.9.6` line above the build's output.
@@ -68,6 +74,7 @@ _NEEDLES = (
     "unable to prepare context",
     "ERROR: Invalid requirement",
     "failed to build",
+    "Could not build wheels for",
     "returned a non-zero code",
     ") not found",
     "version solving failed",
@@ -106,7 +113,11 @@ class BuildFailed(Classifier):
         if found is None:
             return None
         package = next(
-            (found.group(g) for g in ("pkg1", "pkg2", "pkg3", "pkg4", "pkg5") if found.group(g)),
+            (
+                found.group(g)
+                for g in ("pkg1", "pkg2", "pkg3", "pkg4", "pkg5", "pkg6", "pkg7", "pkg8")
+                if found.group(g)
+            ),
             None,
         )
         if package is None:
