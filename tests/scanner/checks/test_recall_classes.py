@@ -367,3 +367,45 @@ def test_database_console_holding_the_root_password(write_tree: WriteTree) -> No
     assert run(root, "ENV006") == []
     root = write_tree({"docker-compose.yml": compose.format(extra=worker)})
     assert [f.service for f in run(root, "ENV006")] == ["worker"]
+
+
+def test_auth_module_copied_into_services_that_do_not_install_its_libraries(
+    write_tree: WriteTree,
+) -> None:
+    """One `auth.py` copied into every service imports python-jose; one service's
+    requirements forget it, another's forget SQLAlchemy its entry module imports. The
+    OAuth2 `tokenUrl` on localhost is where the docs page in a browser posts the login form,
+    not an address the service calls."""
+    auth = (
+        "from fastapi.security import OAuth2PasswordBearer\n"
+        "from jose import jwt\n\n"
+        'scheme = OAuth2PasswordBearer(tokenUrl="http://localhost:8004/token")\n'
+    )
+    main = (
+        "from fastapi import FastAPI\nfrom sqlalchemy.orm import Session\n\n"
+        "from auth import scheme\n\napp = FastAPI()\n"
+    )
+    compose = (
+        "services:\n"
+        "  users:\n    build: ./users\n    ports: ['8004:8004']\n"
+        "  weather:\n    build: ./weather\n"
+    )
+    tree = {"docker-compose.yml": compose}
+    for name, port, requirements in (
+        ("users", 8004, "fastapi\nuvicorn\nsqlalchemy\npython-jose[cryptography]\n"),
+        ("weather", 8001, "fastapi\nuvicorn\nrequests\n"),
+    ):
+        tree[f"{name}/Dockerfile"] = (
+            "FROM python:3.12-slim\nWORKDIR /app\nCOPY requirements.txt .\n"
+            "RUN pip install -r requirements.txt\nCOPY . .\n"
+            f'CMD ["uvicorn", "main:app", "--host", "0.0.0.0", "--port", "{port}"]\n'
+        )
+        tree[f"{name}/requirements.txt"] = requirements
+        tree[f"{name}/auth.py"] = auth
+        tree[f"{name}/main.py"] = main
+    root = write_tree(tree)
+    found = [(f.code, f.path, f.line) for f in run(root, "CODE006", "CODE005")]
+    assert sorted(found) == [
+        ("CODE006", "weather/auth.py", 2),
+        ("CODE006", "weather/main.py", 2),
+    ]

@@ -22,7 +22,10 @@ _PERSON = re.compile(
     r"allowed_hosts|CORSMiddleware|"
     # An API description's server list (OpenAPI `servers`, drf-spectacular's and Swagger's
     # settings): the addresses a person's browser tries the API at.
-    r"^servers$|openapi|swagger|spectacular)",
+    r"^servers$|openapi|swagger|spectacular|"
+    # OAuth2's token and authorisation URLs (`OAuth2PasswordBearer(tokenUrl=…)`): where the
+    # API docs page in a person's browser posts the login form.
+    r"tokenUrl|authorizationUrl|refreshUrl)",
     re.IGNORECASE,
 )
 _FOR_TESTS = re.compile(r"(^|_)(TEST|TESTS|TESTING)(_|$)")
@@ -45,7 +48,8 @@ class HardcodedLocalhostUrl(Rule):
 
     Left alone: addresses meant for a browser or a person (CORS origins, `FRONTEND_URL`,
     redirect and callback URLs, `/docs` links, the server list of an OpenAPI description,
-    links in HTML pages and e-mails), fallbacks
+    the OAuth2 `tokenUrl` the API docs page posts to, links in HTML pages and e-mails),
+    fallbacks
     the service's environment overrides (`os.getenv`, `os.getenv("X") or …`, chains of
     fallbacks, python-decouple's `config`, `getattr(settings, …)`, settings fields, model
     fields every construction of the model passes (`APIConfig(url=os.getenv(…))`); a

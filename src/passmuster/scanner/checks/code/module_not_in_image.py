@@ -79,12 +79,12 @@ class ModuleNotInImage(Rule):
       build context, so `COPY . .` never brings it in (unless compose bind-mounts it, or the
       build has `additional_contexts`);
     - a client library (`grpc`, `kafka`, `aiokafka`, `confluent_kafka`, `pika`,
-      `aio_pika`, and the metrics and logging libraries `prometheus_client`,
-      `pythonjsonlogger`, `structlog`) that none of the packages the image installs
-      provides, neither the library nor a package depending on it (the table ships as
-      `passmuster/scanner/data/import_providers.toml`). Judged only when the Dockerfile
-      installs requirements files the scan read and no other installer (poetry, pipenv,
-      conda, `pip install .`).
+      `aio_pika`, the metrics and logging libraries `prometheus_client`,
+      `pythonjsonlogger`, `structlog`, and `jose`, `sqlalchemy`) that none of the packages
+      the image installs provides, neither the library nor a package depending on it (the
+      table ships as `passmuster/scanner/data/import_providers.toml`). Judged only when
+      the Dockerfile installs requirements files the scan read and no other installer
+      (poetry, pipenv, conda, `pip install .`).
 
     Only imports in the module body of files the service's entry module reaches are judged;
     imports under `try`, `if` or in functions, and test files are left alone, and so are
