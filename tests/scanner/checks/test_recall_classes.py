@@ -409,3 +409,32 @@ def test_auth_module_copied_into_services_that_do_not_install_its_libraries(
         ("CODE006", "weather/auth.py", 2),
         ("CODE006", "weather/main.py", 2),
     ]
+
+
+def test_env_example_of_the_production_file_beside_a_development_file(
+    write_tree: WriteTree,
+) -> None:
+    """`.env.example` documents the `.env` that docker-compose.yml interpolates; the
+    development file beside it hard-codes its own values. The example belongs to the file
+    that reads it; alone with the development file it would be reported."""
+    dev = """services:
+  db:
+    image: postgres:16
+    environment:
+      POSTGRES_PASSWORD: dev-only-pass-1
+      POSTGRES_DB: shop_dev
+      POSTGRES_USER: shop
+"""
+    prod = """services:
+  db:
+    image: postgres:16
+    environment:
+      POSTGRES_PASSWORD: ${POSTGRES_PASSWORD}
+      POSTGRES_DB: ${POSTGRES_DB}
+      POSTGRES_USER: ${POSTGRES_USER}
+"""
+    example = "POSTGRES_PASSWORD=change-me\nPOSTGRES_DB=shop\nPOSTGRES_USER=shop_owner\n"
+    tree = {"docker-compose.dev.yml": dev, ".env.example": example}
+    assert [f.code for f in run(write_tree(tree), "ENV010")] == ["ENV010"]
+    tree["docker-compose.yml"] = prod
+    assert run(write_tree(tree), "ENV010") == []

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from passmuster.core.findings import Finding, Fix, Location
 from passmuster.core.issues import Severity
-from passmuster.scanner.context.model import EnvEntry, EnvFile, Platform, ServiceDef
+from passmuster.scanner.context.model import EnvEntry, EnvFile, Platform, Project, ServiceDef
 from passmuster.scanner.context.urls import find_urls
 from passmuster.scanner.rule import Rule, reported_once
 
@@ -29,7 +29,9 @@ class EnvExampleMismatch(Rule):
       for `5434:5432`): whoever follows the file connects to a closed port;
     * an example env file (`.env.example`) beside a compose file that interpolates no
       variable and loads no env file, while compose hard-codes the example's keys with
-      other values: the `.env` the example asks for changes nothing.
+      other values: the `.env` the example asks for changes nothing. When another compose
+      file of the folder reads the `.env` (production's beside a development file that
+      hard-codes its values), the example is that file's and is not judged.
 
     One finding per env file, listing every key involved; values are never shown.
 
@@ -114,15 +116,15 @@ class EnvExampleMismatch(Rule):
         self, platform: Platform, path: str, env_file: EnvFile
     ) -> Iterator[Finding]:
         folder = posixpath.dirname(path)
-        for project in platform.projects:
-            if not project.files or posixpath.dirname(project.files[0]) != folder:
-                continue
-            compose_files = [platform.compose_files.get(f) for f in project.files]
-            if any(c is None or c.variables for c in compose_files):
-                continue  # compose interpolates: a .env is read
+        beside = [
+            p for p in platform.projects if p.files and posixpath.dirname(p.files[0]) == folder
+        ]
+        if any(_reads_env(platform, project) for project in beside):
+            # One compose file of the folder reads the .env (production's, beside a
+            # development file that hard-codes its values): the example documents that one.
+            return
+        for project in beside:
             members = platform.project_services(project.name)
-            if any(service.env_files for service in members):
-                continue  # a service loads an env file
             set_literally: dict[str, tuple[ServiceDef, str, int | None, str]] = {}
             for service in members:
                 for name, var in service.env.items():
@@ -151,6 +153,15 @@ class EnvExampleMismatch(Rule):
 
 
 _LOOPBACK = frozenset({"localhost", "127.0.0.1", "0.0.0.0"})
+
+
+def _reads_env(platform: Platform, project: Project) -> bool:
+    """Whether the project's compose files interpolate variables (read from the .env beside
+    them) or a service of it loads an env file."""
+    compose_files = [platform.compose_files.get(f) for f in project.files]
+    if any(c is None or c.variables for c in compose_files):
+        return True
+    return any(service.env_files for service in platform.project_services(project.name))
 
 
 def _on_this_machine(entry: EnvEntry) -> bool:
