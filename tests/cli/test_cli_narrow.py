@@ -110,3 +110,45 @@ def test_the_catalog_is_a_table_where_it_fits(
         "in",
     ]
     assert "authentication-service," in lines[1]
+
+
+@pytest.mark.parametrize("columns", [40, 60])
+def test_a_listing_table_too_wide_for_the_terminal_becomes_blocks_with_every_value_whole(
+    desk_folder: Path, run: Run, monkeypatch: pytest.MonkeyPatch, columns: int
+) -> None:
+    run("token", "create", "--name", "release-pipeline-bot", "--role", "coordinator")
+    run("service", "add", "billing-ledger")
+    run(
+        "maintenance",
+        "add",
+        "-s",
+        "billing-ledger",
+        "--start",
+        "2030-01-02 03:00",
+        "--for",
+        "30m",
+        "Ledger database upgrade",
+    )
+    monkeypatch.setenv("COLUMNS", str(columns))
+    tokens = run("token", "list").stdout
+    # (A secret's first characters are shown with an ellipsis by design: that is the value.)
+    assert tokens.splitlines()[:3] == [
+        "release-pipeline-bot",
+        "  role: coordinator",
+        tokens.splitlines()[2],
+    ]
+    assert tokens.splitlines()[2].startswith("  starts with: pm_")
+    windows = run("maintenance", "list").stdout
+    assert "…" not in windows
+    assert "  services: billing-ledger" in windows.splitlines()
+    assert "  message: Ledger database upgrade" in windows.splitlines()
+    assert all(len(line.rstrip()) <= columns for line in windows.splitlines())
+
+
+def test_a_listing_table_that_fits_stays_a_table(
+    desk_folder: Path, run: Run, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    run("token", "create", "--name", "ci", "--role", "reader")
+    monkeypatch.setenv("COLUMNS", "200")
+    header = run("token", "list").stdout.splitlines()[1]
+    assert "name" in header and "role" in header

@@ -135,6 +135,64 @@ def listing_table(*columns: str, right: Collection[str] = ()) -> Table:
     return table
 
 
+def print_listing(table: Table, out: Console | None = None) -> None:
+    """Print a listing's table, or, on a terminal too narrow for it, one block per row: the
+    first cell on a line of its own, then `heading: value` for each other cell that holds
+    something. Squeezed, a table cuts every value to a letter or two ("billi…", "202…"),
+    which says nothing; the blocks keep every value whole."""
+    from rich.padding import Padding
+    from rich.text import Text
+
+    out = out or console()
+    if _table_fits(out, table) or not table.columns:
+        out.print(table)
+        return
+
+    def plain(cell: Any) -> Text:
+        if isinstance(cell, Text):
+            return cell
+        return out.render_str(cell) if isinstance(cell, str) else Text(str(cell))
+
+    headings = [plain(column.header).plain.strip() for column in table.columns]
+    cells = [list(column.cells) for column in table.columns]
+    for row in range(table.row_count):
+        values = [plain(column[row]) if row < len(column) else Text() for column in cells]
+        first = values[0].copy()
+        first.stylize("bold")
+        out.print(first)
+        for heading, value in zip(headings[1:], values[1:], strict=True):
+            if value.plain.strip():
+                line = Text.assemble(f"{heading.lower() or '-'}: ", value)
+                out.print(Padding(line, (0, 0, 0, 2), expand=False))
+
+
+def _table_fits(out: Console, table: Table) -> bool:
+    """Whether `table` fits `out` without cutting a value: every column that does not wrap at
+    its widest cell, every column that wraps at its longest word and at least 16 characters
+    (narrower, a title takes a line per word), plus the space between and around columns."""
+    from rich.measure import Measurement
+
+    options = out.options.update(max_width=100_000)
+    needed = 0
+    for column in table.columns:
+        measured = [Measurement.get(out, options, column.header)]
+        measured += [Measurement.get(out, options, cell) for cell in column.cells]
+        widest = max(m.maximum for m in measured)
+        if column.no_wrap:
+            needed += widest
+        else:
+            needed += max(max(m.minimum for m in measured), min(widest, 16))
+    left, right = table.padding[3], table.padding[1]
+    needed += (left + right) * len(table.columns)
+    if not table.pad_edge:
+        needed -= left + right
+    if table.box is not None and table.show_edge:
+        needed += 2
+    if table.box is not None:
+        needed += len(table.columns) - 1
+    return needed <= out.width
+
+
 def report_table(title: str) -> Table:
     """A titled, borderless table with dim headers: every section of `stats` is one."""
     from rich.table import Table

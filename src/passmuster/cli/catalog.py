@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from passmuster.cli._output import JsonOption, console, desk_session, emit_json, say
+from passmuster.cli._output import JsonOption, console, desk_session, emit_json, print_listing, say
 
 app = typer.Typer(add_completion=False, rich_markup_mode=None)
 service_app = typer.Typer(no_args_is_help=True, add_completion=False, rich_markup_mode=None)
@@ -94,7 +94,7 @@ def list_command(as_json: JsonOption = False) -> None:
             str(open_counts[s.name]),
             s.description,
         )
-    console().print(table)
+    print_listing(table)
 
 
 @service_app.command("show")

@@ -30,6 +30,7 @@ from passmuster.cli._output import (
     err_console,
     listing_table,
     local_time,
+    print_listing,
     report_table,
     styled,
 )
@@ -546,7 +547,7 @@ def status_command(
             styled(row.health, HEALTH_STYLE),
             " ".join(f"#{n:03d}" for n in row.issues),
         )
-    console().print(table)
+    print_listing(table)
 
 
 @deploy_app.command("logs")
@@ -683,7 +684,7 @@ def history_command(
             short(a.service_commit or a.commit),
             escape(why[:100]) + (f" → #{a.issue:03d}" if a.issue else ""),
         )
-    console().print(table)
+    print_listing(table)
 
 
 @deploy_app.command("classes")

@@ -9,7 +9,14 @@ from typing import Annotated
 
 import typer
 
-from passmuster.cli._output import JsonOption, actor, console, desk_session, emit_json, say
+from passmuster.cli._output import (
+    JsonOption,
+    actor,
+    desk_session,
+    emit_json,
+    print_listing,
+    say,
+)
 from passmuster.cli.issues import parse_number
 
 app = typer.Typer(add_completion=False, rich_markup_mode=None)
@@ -67,4 +74,4 @@ def updates_command(number: Number, as_json: JsonOption = False) -> None:
         table.add_row(
             local_time(update.at), update.stage.value, escape(update.author), escape(update.message)
         )
-    console().print(table)
+    print_listing(table)

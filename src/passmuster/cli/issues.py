@@ -23,7 +23,6 @@ from passmuster.cli._output import (
     BadInput,
     JsonOption,
     actor,
-    console,
     database_url,
     desk_session,
     display_url,
@@ -32,6 +31,7 @@ from passmuster.cli._output import (
     issue_json,
     listing_table,
     local_time,
+    print_listing,
     say,
     styled,
 )
@@ -209,7 +209,7 @@ def agents_command(as_json: JsonOption = False) -> None:
             local_time(lease.until),
             left,
         )
-    console().print(table)
+    print_listing(table)
 
 
 # --- edit -----------------------------------------------------------------------------------

@@ -11,7 +11,14 @@ from typing import Annotated
 
 import typer
 
-from passmuster.cli._output import JsonOption, actor, console, desk_session, emit_json, say
+from passmuster.cli._output import (
+    JsonOption,
+    actor,
+    desk_session,
+    emit_json,
+    print_listing,
+    say,
+)
 
 app = typer.Typer(add_completion=False, rich_markup_mode=None)
 maintenance_app = typer.Typer(no_args_is_help=True, add_completion=False, rich_markup_mode=None)
@@ -99,7 +106,7 @@ def list_command(as_json: JsonOption = False) -> None:
             escape(window.recurrence or ""),
             escape(window.message),
         )
-    console().print(table)
+    print_listing(table)
 
 
 @maintenance_app.command("cancel")

@@ -21,6 +21,7 @@ from passmuster.cli._output import (
     err_console,
     listing_table,
     local_time,
+    print_listing,
     styled,
 )
 
@@ -198,7 +199,7 @@ def _print_once(results: list[tuple[Target, ProbeResult]], as_json: bool) -> Non
             f"{result.latency * 1000:.0f} ms",
             result.reason,
         )
-    console().print(table)
+    print_listing(table)
     down = sum(1 for _, r in results if not r.ok)
     console().print(f"{len(results) - down} of {len(results)} up")
 
@@ -264,4 +265,4 @@ def status_command(as_json: JsonOption = False) -> None:
             " ".join(f"#{n:03d}" for n in row.open_incidents),
             row.reason or "",
         )
-    console().print(table)
+    print_listing(table)

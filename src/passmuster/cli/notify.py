@@ -12,7 +12,14 @@ from typing import Annotated
 
 import typer
 
-from passmuster.cli._output import JsonOption, console, desk_session, emit_json, local_time, say
+from passmuster.cli._output import (
+    JsonOption,
+    desk_session,
+    emit_json,
+    local_time,
+    print_listing,
+    say,
+)
 
 app = typer.Typer(add_completion=False, rich_markup_mode=None)
 notify_app = typer.Typer(no_args_is_help=True, add_completion=False, rich_markup_mode=None)
@@ -47,7 +54,7 @@ def channels_command(as_json: JsonOption = False) -> None:
             str(row.failed),
             row.disabled_reason or row.last_error or "",
         )
-    console().print(table)
+    print_listing(table)
     if any(row.state == "disabled" for row in rows):
         say("Fix the receiver or the configuration, then: passmuster notify enable NAME")
 

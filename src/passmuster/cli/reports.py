@@ -22,6 +22,7 @@ from passmuster.cli._output import (
     emit_json,
     local_time,
     parse_when,
+    print_listing,
     report_table,
     say,
     styled,
@@ -31,6 +32,7 @@ from passmuster.core.durations import duration_text, hours_text
 
 if TYPE_CHECKING:
     from rich.console import RenderableType
+    from rich.table import Table
 
     from passmuster.core.sla import SlaStatus
     from passmuster.core.stats import Stats
@@ -82,7 +84,7 @@ def sla_command(
     elif not clocks:
         say("[green]Every active issue is within its SLA.[/]")
     else:
-        console().print(_sla_table(listed))
+        print_listing(_sla_table(listed))
         if len(listed) < len(clocks):
             say(f"{len(clocks) - len(listed)} more not listed: --limit 0 lists every one")
         at_risk = len(clocks) - len(breached)
@@ -96,7 +98,7 @@ def _clock_json(clock: SlaStatus) -> dict[str, Any]:
     return {"ref": f"#{clock.number:03d}", **data}
 
 
-def _sla_table(clocks: Sequence[SlaStatus]) -> RenderableType:
+def _sla_table(clocks: Sequence[SlaStatus]) -> Table:
     from rich.markup import escape
     from rich.table import Table
 

@@ -10,7 +10,15 @@ from typing import Annotated
 
 import typer
 
-from passmuster.cli._output import JsonOption, actor, desk_session, emit_json, local_time, say
+from passmuster.cli._output import (
+    JsonOption,
+    actor,
+    desk_session,
+    emit_json,
+    local_time,
+    print_listing,
+    say,
+)
 
 app = typer.Typer(add_completion=False, rich_markup_mode=None)
 token_app = typer.Typer(no_args_is_help=True, add_completion=False, rich_markup_mode=None)
@@ -47,7 +55,6 @@ def list_tokens(
     """List tokens (never their secrets)."""
     from rich.table import Table
 
-    from passmuster.cli._output import console
     from passmuster.usecases.tokens import TokenStore
 
     with desk_session() as desk:
@@ -69,7 +76,7 @@ def list_tokens(
             local_time(t.last_used_at) or "never",
             local_time(t.revoked_at),
         )
-    console().print(table)
+    print_listing(table)
 
 
 @token_app.command("revoke")
