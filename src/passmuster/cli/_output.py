@@ -161,7 +161,7 @@ def print_listing(table: Table, out: Console | None = None) -> None:
         first.stylize("bold")
         out.print(first)
         for heading, value in zip(headings[1:], values[1:], strict=True):
-            if value.plain.strip():
+            if value.plain.strip() not in ("", "-"):  # a dash in a table says "none"
                 line = Text.assemble(f"{heading.lower() or '-'}: ", value)
                 out.print(Padding(line, (0, 0, 0, 2), expand=False))
 
@@ -177,7 +177,7 @@ def _table_fits(out: Console, table: Table) -> bool:
     for column in table.columns:
         measured = [Measurement.get(out, options, column.header)]
         measured += [Measurement.get(out, options, cell) for cell in column.cells]
-        widest = max(m.maximum for m in measured)
+        widest = min(max(m.maximum for m in measured), column.max_width or 100_000)
         if column.no_wrap:
             needed += widest
         else:

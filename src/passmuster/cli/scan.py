@@ -13,7 +13,15 @@ from typing import TYPE_CHECKING, Annotated, Any
 import click
 import typer
 
-from passmuster.cli._output import BadInput, JsonOption, console, emit_json, listing_table, say
+from passmuster.cli._output import (
+    BadInput,
+    JsonOption,
+    console,
+    emit_json,
+    listing_table,
+    print_listing,
+    say,
+)
 from passmuster.core.visible import escape_controls
 
 if TYPE_CHECKING:
@@ -321,8 +329,14 @@ def services_command(
 
 
 def _print_catalog(services: list[Any]) -> None:
-    rows = [
-        (
+    table = listing_table()
+    for column in ("service", "kind", "ports"):
+        table.add_column(column, no_wrap=True)
+    table.add_column("depends on")
+    table.add_column("health", no_wrap=True)  # URLs are copied, not read: keep them whole
+    table.add_column("defined in", max_width=30, overflow="ellipsis", no_wrap=True)
+    for service in services:
+        table.add_row(
             service.name,
             service.kind,
             ", ".join(service.ports),
@@ -330,45 +344,7 @@ def _print_catalog(services: list[Any]) -> None:
             service.health_url or "-",
             service.source or "",
         )
-        for service in services
-    ]
-    headings = ("service", "kind", "ports", "depends on", "health", "defined in")
-    widths = [max([len(h), *(len(row[i]) for row in rows)]) for i, h in enumerate(headings)]
-    widths[5] = min(widths[5], 30)
-    # The table breaks a list of dependencies between names ("billing," on a line of its own).
-    names = [name for service in services for name in service.depends_on]
-    widths[3] = max([len(headings[3]), *(len(name) + 1 for name in names)])
-    out = console()
-    if sum(widths) + 2 * (len(widths) - 1) > out.width:
-        # Squeezed into a narrow terminal the table cut names and URLs short ("auth-servic…",
-        # "ki…"): one short block per service keeps every value whole instead.
-        from rich.padding import Padding
-        from rich.text import Text
-
-        for name, kind, ports, depends, health, source in rows:
-            out.print(Text.assemble((name, "bold"), f"  {kind}", f"  {ports}" if ports else ""))
-            for label, value in (
-                ("depends on", depends),
-                ("health", health),
-                ("defined in", source),
-            ):
-                if value and value != "-":
-                    out.print(
-                        Padding(
-                            Text(f"{label}: {value}", overflow="fold"), (0, 0, 0, 2), expand=False
-                        )
-                    )
-        say(f"{len(services)} services")
-        return
-    table = listing_table()
-    for column in ("service", "kind", "ports"):
-        table.add_column(column, no_wrap=True)
-    table.add_column("depends on")
-    table.add_column("health", no_wrap=True)  # URLs are copied, not read: keep them whole
-    table.add_column("defined in", max_width=30, overflow="ellipsis", no_wrap=True)
-    for row in rows:
-        table.add_row(*row)
-    out.print(table)
+    print_listing(table)
     say(f"{len(services)} services")
 
 
