@@ -152,3 +152,16 @@ def test_a_listing_table_that_fits_stays_a_table(
     monkeypatch.setenv("COLUMNS", "200")
     header = run("token", "list").stdout.splitlines()[1]
     assert "name" in header and "role" in header
+
+
+def test_stats_in_a_narrow_terminal_lists_each_month_whole(
+    filed: Path, run: Run, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", "40")
+    lines = run("stats").stdout.splitlines()
+    month = lines.index("Issues by month and severity")
+    assert lines[month + 2 : month + 5] == ["  critical: 1", "  high: 1", "  medium: 0"]
+    # Nothing resolved: the table's dash becomes no line at all.
+    assert not any(line.startswith("  median resolution") for line in lines)
+    assert not any("…" in line for line in lines)
+    assert all(len(line.rstrip()) <= 40 for line in lines), lines

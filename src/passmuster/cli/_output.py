@@ -153,6 +153,8 @@ def print_listing(table: Table, out: Console | None = None) -> None:
             return cell
         return out.render_str(cell) if isinstance(cell, str) else Text(str(cell))
 
+    if table.title:
+        out.print(plain(table.title), style="bold")
     headings = [plain(column.header).plain.strip() for column in table.columns]
     cells = [list(column.cells) for column in table.columns]
     for row in range(table.row_count):

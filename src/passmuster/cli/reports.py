@@ -198,9 +198,14 @@ def stats_command(
     if as_json:
         emit_json({**stats.to_dict(), "delivery": keys.to_dict()}, plain=True)
         return
+    from rich.table import Table
+
     out = console()
     for part in stats_view(stats):
-        out.print(part)
+        if isinstance(part, Table):
+            print_listing(part, out)
+        else:
+            out.print(part)
         out.print()
     if keys.deployments or keys.failed:
         from passmuster.cli.deploy import delivery_view
