@@ -438,3 +438,51 @@ def test_env_example_of_the_production_file_beside_a_development_file(
     assert [f.code for f in run(write_tree(tree), "ENV010")] == ["ENV010"]
     tree["docker-compose.yml"] = prod
     assert run(write_tree(tree), "ENV010") == []
+
+
+def test_kafka_tool_by_its_apache_name_in_a_confluent_image(write_tree: WriteTree) -> None:
+    """Confluent's cp-kafka installs `kafka-broker-api-versions`, not Apache's
+    `kafka-broker-api-versions.sh`: the check fails with `not found` and the broker is never
+    healthy. Apache's own image keeps the `.sh` names."""
+    compose = """services:
+  broker:
+    image: {image}
+    healthcheck:
+      test: ["CMD", "{tool}", "--bootstrap-server", "broker:9092"]
+"""
+
+    def found(image: str, tool: str) -> list[str]:
+        tree = {"docker-compose.yml": compose.format(image=image, tool=tool)}
+        return [f"{f.code}:{f.line}" for f in run(write_tree(tree), "IMG002")]
+
+    assert found("confluentinc/cp-kafka:7.5.0", "kafka-broker-api-versions.sh") == ["IMG002:5"]
+    assert found("confluentinc/cp-kafka:7.5.0", "kafka-broker-api-versions") == []
+    assert found("apache/kafka:3.8.1", "/opt/kafka/bin/kafka-broker-api-versions.sh") == []
+
+
+def test_namespaced_mysql_server_image_and_pgadmin_console(write_tree: WriteTree) -> None:
+    """Images under a namespace (`mysql/mysql-server:8.0`, `dpage/pgadmin4`) are matched by
+    their whole repository name, not its last part."""
+    compose = """services:
+  shop:
+    build: ./shop
+  db:
+    image: mysql/mysql-server:8.0
+    environment:
+      MYSQL_DATABASE: shop
+      MYSQL_ROOT_PASSWORD: Qw-81-root
+  admin:
+    image: dpage/pgadmin4
+    environment:
+      PGADMIN_DEFAULT_PASSWORD: Qw-81-root
+      MYSQL_ROOT_PASSWORD: Qw-81-root
+"""
+    tree = {
+        "docker-compose.yml": compose,
+        "shop/Dockerfile": 'FROM python:3.12-slim\nCMD ["python", "app.py"]\n',
+        "shop/requirements.txt": "PyMySQL==1.1.1\n",
+        "shop/app.py": "import pymysql\n",
+    }
+    assert [f"{f.code}:{f.path}" for f in run(write_tree(tree), "REQ005", "ENV006")] == [
+        "REQ005:shop/requirements.txt"
+    ]

@@ -245,7 +245,9 @@ _ADMIN_CONSOLES = frozenset(
 
 
 def _admin_console(service: ServiceDef) -> bool:
-    return service.image is not None and parse_image(service.image).name in _ADMIN_CONSOLES
+    if service.image is None:
+        return False
+    return parse_image(service.image).repository.removeprefix("library/") in _ADMIN_CONSOLES
 
 
 def _addressed_hosts(env: dict[str, str]) -> set[str]:

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 from passmuster.core.findings import Finding, Fix
@@ -28,6 +29,11 @@ _PROVIDERS = {
     "nc": {"netcat-openbsd", "netcat-traditional", "netcat", "ncat", "nmap", "busybox-extras"},
 }
 _TOOLS = tuple(_PROVIDERS)
+# Confluent Platform's broker images, whose Kafka tools have no `.sh` suffix.
+_CONFLUENT_KAFKA = frozenset(
+    {"confluentinc/cp-kafka", "confluentinc/cp-server", "confluentinc/cp-enterprise-kafka"}
+)
+_KAFKA_SCRIPT = re.compile(r"(kafka|zookeeper)-[a-z0-9-]+\.sh")
 # Official images that add tools to their family's: nginx installs curl, also on Alpine.
 _SHIPPED = {"nginx": {"curl"}}
 
@@ -47,7 +53,9 @@ class HealthcheckToolMissing(Rule):
     Flags a health check (compose `healthcheck.test` or Dockerfile `HEALTHCHECK`) that runs
     `curl`, `wget`, `pgrep`/`pkill`/`ps` (procps) or `nc` in an image that does not have it:
     `python:*-slim` and Debian/Ubuntu base images ship none of them, Alpine has `wget`,
-    `pgrep`, `ps` and `nc` (BusyBox) but not `curl`, unless the Dockerfile installs it.
+    `pgrep`, `ps` and `nc` (BusyBox) but not `curl`, unless the Dockerfile installs it; and
+    a Kafka tool called by its `.sh` name (`kafka-topics.sh`) in Confluent's images
+    (`confluentinc/cp-kafka`), which install the tools without the suffix.
     A Dockerfile's own `HEALTHCHECK` is judged even when compose replaces it: the image
     must work on its own, wherever else it runs.
 
@@ -92,6 +100,7 @@ class HealthcheckToolMissing(Rule):
                 yield from self._judge(service, check)
 
     def _judge(self, service: ServiceDef, check: HealthCheck) -> Iterator[Finding]:
+        yield from self._kafka_script(service, check)
         used = _tools_used(check.command_text)
         if not used:
             return
@@ -116,3 +125,24 @@ class HealthcheckToolMissing(Rule):
                 service=service.name,
                 key=tool,
             )
+
+    def _kafka_script(self, service: ServiceDef, check: HealthCheck) -> Iterator[Finding]:
+        """Confluent's Kafka images install Apache Kafka's tools without their `.sh`
+        (`kafka-topics`, `kafka-broker-api-versions`); the `.sh` names are Apache's
+        distribution's and are not there."""
+        repository = parse_image(service.image or "").repository
+        if service.dockerfile is not None or repository not in _CONFLUENT_KAFKA:
+            return
+        words, _ = split_command(check.command_text)
+        for word in words:
+            base = word.rsplit("/", 1)[-1]
+            if _KAFKA_SCRIPT.fullmatch(base):
+                yield self.finding(
+                    f"the health check runs {base}, which {service.image} does not have: "
+                    f"Confluent's images name it {base.removesuffix('.sh')}",
+                    check.path,
+                    check.line,
+                    service=service.name,
+                    key=base,
+                )
+                return

@@ -47,7 +47,8 @@ _NATIVE_PASSWORD = "native_password"
 
 
 def _mysql_family(image: str | None) -> bool:
-    return bool(image) and parse_image(image or "").name in _MYSQL_IMAGES
+    repository = parse_image(image or "").repository.removeprefix("library/")
+    return bool(image) and repository in _MYSQL_IMAGES
 
 
 def _mariadb(image: str | None) -> bool:
