@@ -22,7 +22,7 @@ from passmuster.scanner.context.model import Dockerfile, EnvFile, Platform
 from passmuster.scanner.context.reading import Deadline, RepoReader
 from passmuster.scanner.context.requirements import parse_requirements
 from passmuster.scanner.context.services import ServiceCompleter
-from passmuster.scanner.context.tree import RepositoryTree, inside
+from passmuster.scanner.context.tree import RepositoryTree, has_credential_marker, inside
 
 ParsedT = TypeVar("ParsedT", EnvFile, Dockerfile)
 
@@ -78,7 +78,20 @@ class _Discovery:
         for path in sorted(self.tree.requirements):
             self.requirements(path)
         self._documents()
+        self._credential_texts()
         return self.platform
+
+    def _credential_texts(self) -> None:
+        """Key files, configuration and Python code outside what the services run, kept when
+        they hold a credential's marker. Read without judging the file (`remember=False`): a
+        binary `.key` or a Latin-1 YAML is no parse problem of the platform."""
+        python = (path for paths in self.tree.python_by_dir.values() for path in paths)
+        for path in sorted({*self.tree.credential_files, *python}):
+            if path in self.platform.texts:
+                continue  # read as the platform's own file; rules see it in `texts`
+            text = self.tree.text(path, remember=False)
+            if text is not None and has_credential_marker(text):
+                self.platform.credential_texts[path] = text
 
     def _documents(self) -> None:
         """The documentation, shallowest first, within a budget: a docs site of thousands of

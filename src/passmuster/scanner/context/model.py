@@ -575,6 +575,9 @@ class Platform:
     texts: dict[str, str] = field(default_factory=dict)  # every file read, by path
     # The repository's documentation (README and other Markdown), read for what it documents.
     documents: dict[str, str] = field(default_factory=dict)
+    # Key files, configuration and Python files not in `texts` that hold something shaped like
+    # a credential (a PEM private key header, a provider key prefix), read for ENV008 only.
+    credential_texts: dict[str, str] = field(default_factory=dict)
     problems: list[ParseProblem] = field(default_factory=list)
     options: dict[str, Any] = field(default_factory=dict)  # [scan] options rules may read
     # Whether a .gitignore ignores a path: files kept out of the repository on purpose.

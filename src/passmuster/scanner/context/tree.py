@@ -51,6 +51,31 @@ _DOCUMENT_SUFFIXES = (".md", ".rst", ".markdown", ".sh")
 # `.env`, `.env.example`, `.env-local`, `env.example`, `api.env`.
 _ENV_FILE = re.compile(r"^(\.env([._-][\w.-]*)?|env\.(example|sample|template|dist|local))$")
 _Ignores = list[tuple[str, pathspec.GitIgnoreSpec]]
+# Substrings every credential ENV008 recognises contains: a file without any is not kept.
+_CREDENTIAL_MARKERS = (
+    "PRIVATE KEY-----",
+    "AKIA",
+    "ASIA",
+    "AIza",
+    "ghp_",
+    "gho_",
+    "ghu_",
+    "ghs_",
+    "ghr_",
+    "github_pat_",
+    "xox",
+    "_live_",
+    "SG.",
+    "sk-",
+    "gsk_",
+    "hf_",
+)
+# Files a credential gets committed in besides env, compose and Python files: key files
+# (`private.pem`, `jwt_private.key`, `id_ed25519`) and configuration in the common text formats.
+_KEY_FILE = re.compile(r"^(.*\.(pem|key|p8)|id_(rsa|dsa|ecdsa|ed25519))$")
+_CONFIG_FILE = re.compile(r"^.*\.(ya?ml|json|toml|ini|cfg|conf|properties|tfvars)$")
+# Files machines write, never where someone pastes a key.
+_LOCK_FILE = re.compile(r"^(package-lock\.json|.*\.lock|.*-lock\.ya?ml|composer\.lock)$")
 
 
 @dataclass
@@ -71,6 +96,8 @@ class RepositoryTree:
     env_files: set[str] = field(default_factory=set)
     python_by_dir: dict[str, list[str]] = field(default_factory=dict)
     documents: list[str] = field(default_factory=list)  # README.md, docs/*.md, …
+    # Key files and configuration files, read only for committed credentials (ENV008).
+    credential_files: set[str] = field(default_factory=set)
     ignores: _Ignores = field(default_factory=list)  # the .gitignore files read, by folder
     all_files: set[str] = field(default_factory=set)
     dirs: set[str] = field(default_factory=set)
@@ -136,6 +163,8 @@ class RepositoryTree:
     def _sort(self, rel_dir: str, rel: str, name: str) -> None:
         self.all_files.add(rel)
         lower = name.lower()
+        if (_KEY_FILE.match(lower) or _CONFIG_FILE.match(lower)) and not _LOCK_FILE.match(lower):
+            self.credential_files.add(rel)
         if _COMPOSE.match(lower):
             self.compose.append(rel)
         elif (
@@ -242,6 +271,12 @@ _SUBMODULE_PATH = re.compile(r"^\s*path\s*=\s*(.+?)\s*$", re.MULTILINE)
 def _encoding(data: bytes) -> str:
     """The encoding a file's byte-order mark names, else UTF-8."""
     return next((name for bom, name in _BOMS if data.startswith(bom)), "utf-8")
+
+
+def has_credential_marker(text: str) -> bool:
+    """Whether `text` may hold a credential ENV008 recognises (a cheap test before its
+    patterns run)."""
+    return any(marker in text for marker in _CREDENTIAL_MARKERS)
 
 
 def inside(path: str) -> str | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 
 _SECRET_NAME = re.compile(
@@ -118,3 +119,45 @@ def placeholder_kind(value: str, extra: frozenset[str] = frozenset()) -> str | N
 def mask(value: str) -> str:
     """A stand-in that shows a secret exists and its length, never its characters."""
     return f"<{len(value)} characters, masked>"
+
+
+def looks_generated(value: str) -> bool:
+    """Whether `value` looks like a secret a generator made (`openssl rand -hex 32`,
+    `secrets.token_urlsafe()`, a Fernet key): 32 characters or more of hex, base64 or
+    letters and digits interleaved the way random output interleaves them. Phrases
+    (`change-this-in-production-2024`) and placeholders are not generated."""
+    text = value.strip().strip("'\"")
+    if len(text) < 32 or placeholder_kind(text) is not None:
+        return False
+    if not _GENERATED_CHARS.fullmatch(text):
+        return False
+    if _HEX.fullmatch(text):
+        return len(set(text.lower())) >= 10
+    if _is_phrase(text):
+        return False
+    # Random output switches between lower case, upper case and digits every few characters;
+    # words joined by dashes with a year at the end switch once or twice.
+    classes = [_char_class(c) for c in text if c.isalnum()]
+    switches = sum(1 for a, b in itertools.pairwise(classes) if a != b)
+    return switches >= len(text) // 4
+
+
+def _char_class(char: str) -> int:
+    return 0 if char.isdigit() else 1 if char.isupper() else 2
+
+
+def _is_phrase(text: str) -> bool:
+    """Words someone typed: `MySuperSecretSigningKey2024`, `secret_key_for_my_app_2024`."""
+    letters = sum(c.isalpha() for c in text)
+    if any(c.isupper() for c in text):
+        in_words = sum(len(word) for word in _CAMEL_WORD.findall(text))
+        if in_words >= 0.6 * letters:
+            return True
+    segments = [part for part in _SEPARATOR.split(text) if part]
+    return len(segments) >= 4 and 2 * sum(part.isalpha() for part in segments) >= len(segments)
+
+
+_CAMEL_WORD = re.compile(r"[A-Z]?[a-z]{3,}")
+_SEPARATOR = re.compile(r"[-_.]")
+_GENERATED_CHARS = re.compile(r"[A-Za-z0-9+/=_\-]+")
+_HEX = re.compile(r"[0-9a-fA-F]+")
