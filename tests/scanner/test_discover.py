@@ -7,7 +7,7 @@ from pathlib import Path
 from passmuster.scanner import ScanConfig, catalog_services, discover
 from passmuster.scanner.config import ServiceOverride
 from passmuster.scanner.context.yamldoc import load_yaml
-from tests.scanner.helpers import WriteTree
+from tests.scanner.helpers import WriteTree, track
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "platform"
 
@@ -358,10 +358,6 @@ def test_dockerfile_heredocs_belong_to_their_instruction(write_tree: WriteTree) 
 
 
 def test_a_tracked_file_that_gitignore_lists_is_read(write_tree: WriteTree) -> None:
-    import io
-
-    from dulwich.index import IndexEntry, write_index_dict
-
     root = write_tree(
         {
             "docker-compose.yml": "services:\n  api:\n    image: acme/api:${TAG}\n",
@@ -370,21 +366,5 @@ def test_a_tracked_file_that_gitignore_lists_is_read(write_tree: WriteTree) -> N
         }
     )
     assert ".env" not in discover(root).env_files  # ignored, and not tracked: never read
-    entry = IndexEntry(
-        ctime=(0, 0),
-        mtime=(0, 0),
-        dev=0,
-        ino=0,
-        mode=0o100644,
-        uid=0,
-        gid=0,
-        size=8,
-        sha=b"0" * 40,
-        flags=0,
-        extended_flags=0,
-    )
-    buffer = io.BytesIO()
-    write_index_dict(buffer, {b".env": entry})
-    (root / ".git").mkdir()
-    (root / ".git" / "index").write_bytes(buffer.getvalue())
+    track(root, ".env")
     assert discover(root).env_files[".env"].values() == {"TAG": "1.4"}

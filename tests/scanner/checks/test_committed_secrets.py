@@ -5,7 +5,6 @@ test (random characters in the provider's format), never copied from anywhere.""
 from __future__ import annotations
 
 import base64
-import io
 import json
 import random
 import secrets
@@ -26,7 +25,7 @@ from passmuster.scanner.reporters import (
     sarif_report,
     text_report,
 )
-from tests.scanner.helpers import WriteTree
+from tests.scanner.helpers import WriteTree, track
 
 _ALNUM = string.ascii_letters + string.digits
 
@@ -257,31 +256,8 @@ def test_a_key_git_tracks_is_committed_even_when_gitignore_lists_it(
         }
     )
     assert run(root).findings == []
-    _track(root, "keys/private.pem")  # `git add -f`: committed although ignored
+    track(root, "keys/private.pem")  # `git add -f`: committed although ignored
     assert where(run(root).findings) == [("ENV008", "keys/private.pem", 1)]
-
-
-def _track(root: Path, *paths: str) -> None:
-    """A git index listing `paths`, as `git add -f` writes it (the scanner reads no more)."""
-    from dulwich.index import IndexEntry, write_index_dict
-
-    entry = IndexEntry(
-        ctime=(0, 0),
-        mtime=(0, 0),
-        dev=0,
-        ino=0,
-        mode=0o100644,
-        uid=0,
-        gid=0,
-        size=0,
-        sha=b"0" * 40,
-        flags=0,
-        extended_flags=0,
-    )
-    buffer = io.BytesIO()
-    write_index_dict(buffer, {path.encode(): entry for path in paths})
-    (root / ".git").mkdir()
-    (root / ".git" / "index").write_bytes(buffer.getvalue())
 
 
 def test_no_output_format_shows_a_committed_secret(write_tree: WriteTree) -> None:
