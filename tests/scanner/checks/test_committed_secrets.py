@@ -7,7 +7,6 @@ from __future__ import annotations
 import base64
 import json
 import random
-import secrets
 import string
 from pathlib import Path
 
@@ -28,25 +27,27 @@ from passmuster.scanner.reporters import (
 from tests.scanner.helpers import WriteTree, track
 
 _ALNUM = string.ascii_letters + string.digits
+_SEEDED = random.Random(20261205)  # fixed, so the made-up values are the same every run
+
+
+def _generated(alphabet: str, length: int) -> str:
+    return "".join(_SEEDED.choice(alphabet) for _ in range(length))
 
 
 def fake_pem(kind: str = "RSA PRIVATE KEY", size: int = 900) -> tuple[str, str]:
     """A PEM block of random bytes under `kind`'s header, and one line of its body."""
-    body = base64.b64encode(secrets.token_bytes(size)).decode()
+    body = base64.b64encode(_SEEDED.randbytes(size)).decode()
     lines = [body[i : i + 64] for i in range(0, len(body), 64)]
-    return f"-----BEGIN {kind}-----\n" + "\n".join(lines) + f"\n-----END {kind}-----\n", lines[
-        len(lines) // 2
-    ]
+    block = f"-----BEGIN {kind}-----\n" + "\n".join(lines) + f"\n-----END {kind}-----\n"
+    return block, lines[len(lines) // 2]
 
 
 def fake_aws_key() -> str:
-    return "AKIA" + "".join(
-        secrets.choice(string.ascii_uppercase + string.digits) for _ in range(16)
-    )
+    return "AKIA" + _generated(string.ascii_uppercase + string.digits, 16)
 
 
 def fake_hex(length: int = 64) -> str:
-    return secrets.token_hex(length // 2)
+    return _generated("0123456789abcdef", length)
 
 
 def run(root: Path) -> ScanResult:
@@ -148,7 +149,7 @@ def test_what_is_no_committed_private_key_is_left_alone(
 
 def test_provider_keys_in_code_and_configuration_are_found(write_tree: WriteTree) -> None:
     aws = fake_aws_key()
-    github = "ghp_" + "".join(secrets.choice(_ALNUM) for _ in range(36))
+    github = "ghp_" + _generated(_ALNUM, 36)
     root = write_tree(
         {
             "docker-compose.yml": _COMPOSE,
@@ -281,13 +282,6 @@ def test_no_output_format_shows_a_committed_secret(write_tree: WriteTree) -> Non
     for report in reports:
         for secret in (aws, aws[4:], hex_secret, hex_secret[:16], pem_line, pem_line[:20]):
             assert secret not in report
-
-
-_SEEDED = random.Random(20261205)  # fixed, so the generated values are the same every run
-
-
-def _generated(alphabet: str, length: int) -> str:
-    return "".join(_SEEDED.choice(alphabet) for _ in range(length))
 
 
 @pytest.mark.parametrize(
