@@ -174,6 +174,9 @@ def test_twenty_keys_in_one_file_are_one_finding(write_tree: WriteTree) -> None:
     assert where(findings) == [("ENV008", "config/aws.yml", 1)]
     assert len(findings[0].related) == 19
     assert "KEY_0, KEY_1 and 18 more hold AWS access keys" in findings[0].message
+    assert findings[0].message.endswith(
+        "revoke them and load them from the environment or a secret store"
+    )
 
 
 @pytest.mark.parametrize(

@@ -64,13 +64,23 @@ _SAMPLE_NAME = re.compile(r"(example|sample|template|\.dist$|\.tpl$|dummy|fake|m
 # Env files for development, tests and CI: a generated value there signs nothing that ships.
 _DEV_ENV_NAME = re.compile(r"(^|[._-])(dev|develop|development|local|test|testing|ci)([._-]|$)")
 
+# What to do, for one value and for several.
 _ADVICE = {
-    "a private key": "replace the key pair and keep the private key out of the repository "
-    "(a mounted secret, an untracked file)",
-    "a generated secret": "generate a new one and keep it out of the repository (an untracked "
-    ".env, a secret store)",
+    "a private key": (
+        "replace the key pair and keep the private key out of the repository (a mounted "
+        "secret, an untracked file)",
+        "replace the key pairs and keep the private keys out of the repository (a mounted "
+        "secret, an untracked file)",
+    ),
+    "a generated secret": (
+        "generate a new one and keep it out of the repository (an untracked .env, a secret store)",
+        "generate new ones and keep them out of the repository (an untracked .env, a secret store)",
+    ),
 }
-_REVOKE = "revoke it and load it from the environment or a secret store"
+_REVOKE = (
+    "revoke it and load it from the environment or a secret store",
+    "revoke them and load them from the environment or a secret store",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,9 +144,11 @@ class CommittedApiKey(Rule):
         # joins the group of its first place, so a key copied into three files is one finding.
         groups: dict[tuple[str, str], list[_Place]] = {}
         group_of: dict[str, tuple[str, str]] = {}
+        values: dict[tuple[str, str], set[str]] = {}  # distinct secrets per group
 
         def note(what: str, secret: str, place: _Place) -> None:
             group = group_of.setdefault(secret, (what, place.path))
+            values.setdefault(group, set()).add(secret)
             places = groups.setdefault(group, [])
             if all((p.path, p.line) != (place.path, place.line) for p in places):
                 places.append(place)
@@ -167,11 +179,15 @@ class CommittedApiKey(Rule):
             for what, secret, line, variable in _in_text(texts[path]):
                 note(what, secret, _Place(path, line, variable, owners.get(path)))
 
-        for (what, _), found in groups.items():
+        for group, found in groups.items():
+            what = group[0]
+            several = len(values[group]) > 1
+            advice = _ADVICE.get(what, _REVOKE)[several]
+            masked = "values masked" if several else "value masked"
             first, *rest = found
             yield self.finding(
-                f"{_subject(what, found)} committed to the repository ({_masked(found)})"
-                f"{_also(found)}; {_ADVICE.get(what, _REVOKE)}",
+                f"{_subject(what, found)} committed to the repository ({masked})"
+                f"{_also(found)}; {advice}",
                 first.path,
                 first.line,
                 service=first.service,
@@ -205,10 +221,6 @@ def _subject(what: str, found: list[_Place]) -> str:
 def _plural(what: str) -> str:
     """`an AWS access key` -> `AWS access keys`."""
     return what.split(" ", 1)[1] + "s"
-
-
-def _masked(found: list[_Place]) -> str:
-    return "values masked" if len(found) > 1 else "value masked"
 
 
 def _also(found: list[_Place]) -> str:
