@@ -1020,10 +1020,12 @@ app.add_command(
                 "type_",
                 "--type",
                 "-t",
-                help="bug, incident, finding, coordination, deployment, security, performance, "
-                "tech_debt, enhancement.",
+                help="bug (the default), incident, finding, coordination, deployment, "
+                "security, performance, tech_debt, enhancement.",
             ),
-            opt.text_option("--severity", "-S", help="critical, high, medium, low, info."),
+            opt.text_option(
+                "--severity", "-S", help="critical, high, medium (the default), low, info."
+            ),
             opt.text_option(
                 "--priority", "-p", help="immediate, short_term, medium_term, long_term."
             ),
