@@ -58,7 +58,9 @@ terminal without a title, `new` opens `$EDITOR` on such a template.
 ## Exit codes
 
 - **0** success.
-- **1** findings or failures reported (for example `sla --fail-on-breach` with a breach).
+- **1** findings or failures reported (for example `sla --fail-on-breach` with a breach); also
+  when whatever reads the output stops before the end (`passmuster stats | head -1`;
+  Python's advice for a closed pipe).
 - **2** bad input or usage: an unknown option, an invalid value (the message lists the valid
   ones), a draft file that cannot be read (the file and line are named).
 - **3** not found: no such issue or service, no desk here, nothing ready to `claim`.
