@@ -165,3 +165,19 @@ def test_stats_in_a_narrow_terminal_lists_each_month_whole(
     assert not any(line.startswith("  median resolution") for line in lines)
     assert not any("…" in line for line in lines)
     assert all(len(line.rstrip()) <= 40 for line in lines), lines
+
+
+@pytest.mark.parametrize("columns", [40, 80, 120])
+def test_show_prints_a_title_longer_than_the_line_whole(
+    desk_folder: Path, run: Run, monkeypatch: pytest.MonkeyPatch, columns: int
+) -> None:
+    title = (
+        "CODE001 cannot import name 'HTTPStatus' from 'fastapi' (checked against fastapi 0.116 "
+        "as installed here); it is the standard library's http.HTTPStatus"
+    )
+    run("new", title, "-S", "critical")
+    monkeypatch.setenv("COLUMNS", str(columns))
+    lines = run("show", "1").stdout.splitlines()
+    rule = next(i for i, line in enumerate(lines) if line.startswith("─"))
+    assert " ".join(line.strip() for line in lines[:rule]) == f"#001 {title}"
+    assert "…" not in "\n".join(lines)

@@ -626,17 +626,35 @@ def _markup(spans: Sequence[Span]) -> str:
     )
 
 
+class _HeadingRule:
+    """The view's first line: the reference and title in a rule, as Rich's `Rule` draws it;
+    a title too long for the line is printed whole above a plain rule instead, where `Rule`
+    would cut it ("… from 'fastap… ─") and `show` would not say it anywhere else."""
+
+    def __init__(self, markup: str) -> None:
+        self.markup = markup
+
+    def __rich_console__(self, console: Any, options: Any) -> Any:
+        from rich.rule import Rule
+
+        title = console.render_str(self.markup)
+        if title.cell_len <= options.max_width - 2:  # as Rule fits a title, else it cuts it
+            yield Rule(title, align="left")
+            return
+        yield title
+        yield Rule()
+
+
 def _rich_view(parts: Sequence[_Part]) -> list[RenderableType]:
     """The view as Rich renderables, one `console().print` each."""
     from rich.padding import Padding
     from rich.panel import Panel
-    from rich.rule import Rule
     from rich.table import Table
 
     shown: list[RenderableType] = []
     for part in parts:
         if isinstance(part, _Heading):
-            shown.append(Rule(_markup(part.spans), align="left"))
+            shown.append(_HeadingRule(_markup(part.spans)))
         elif isinstance(part, _Fields):
             grid = Table.grid(padding=(0, 2))
             grid.add_column(style="dim", no_wrap=True)
