@@ -181,3 +181,18 @@ def test_show_prints_a_title_longer_than_the_line_whole(
     rule = next(i for i, line in enumerate(lines) if line.startswith("─"))
     assert " ".join(line.strip() for line in lines[:rule]) == f"#001 {title}"
     assert "…" not in "\n".join(lines)
+
+
+def test_the_import_report_in_a_narrow_terminal_names_each_issue_whole(
+    desk_folder: Path, run: Run, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (desk_folder / "ISSUES.md").write_text(
+        "# Issue Log\n\n## Issue #001 - Database driver conflicts in shared requirements\n\n"
+        "**Status**: Open\n**Severity**: High\n\n### Description\nasyncpg and psycopg2.\n"
+    )
+    monkeypatch.setenv("COLUMNS", "40")
+    lines = run("import", "ISSUES.md", "--dry-run").stdout.splitlines()
+    assert lines[:3] == ["Dry run: nothing written", "-", "  log: ISSUES.md:3 #001"]
+    flowing = " ".join(line.strip() for line in lines)
+    assert "title: Database driver conflicts in shared requirements action:" in flowing
+    assert all(len(line.rstrip()) <= 40 for line in lines)

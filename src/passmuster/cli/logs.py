@@ -17,6 +17,7 @@ from passmuster.cli._output import (
     emit_json,
     err_console,
     open_desk,
+    print_listing,
     to_jsonable,
 )
 
@@ -199,7 +200,7 @@ def _print_report(report: ImportReport) -> None:
                 entry.action,
                 escape(fields),
             )
-        out.print(table)
+        print_listing(table, out)
     if len(listed) < len(report.issues):
         rest = len(report.issues) - len(listed)
         what = f"{rest} more issues" if listed else f"{rest} issues, all unchanged,"
