@@ -235,6 +235,32 @@ def test_env_files_that_hold_no_committed_secret_are_left_alone(
     assert run(root).findings == []
 
 
+def test_a_generated_secret_written_in_compose_is_committed_too(write_tree: WriteTree) -> None:
+    signing, default = fake_hex(), fake_hex()
+    service = "  {name}:\n    image: acme/{name}:1\n    environment:\n      {line}\n"
+    root = write_tree(
+        {
+            "docker-compose.yml": "services:\n"
+            + service.format(name="auth", line=f"JWT_SECRET: {signing}")
+            + service.format(name="web", line=f"SESSION_SECRET: ${{SESSION_SECRET:-{default}}}")
+            + service.format(name="cache", line=f"BUILD_SHA: {fake_hex(40)}"),
+            "docker-compose.dev.yml": "services:\n"
+            + service.format(name="auth", line=f"JWT_SECRET: {fake_hex()}"),
+            ".ci/compose.cypress.yaml": "services:\n"
+            + service.format(name="auth", line=f"JWT_SECRET: {fake_hex()}"),
+            ".ci/.env": f"JWT_SECRET={fake_hex()}\n",
+        }
+    )
+    findings = run(root).findings
+    # One file, one kind: one finding naming both; the development and CI files' keys are
+    # left alone.
+    assert where(findings) == [("ENV008", "docker-compose.yml", 5)]
+    assert [(r.path, r.line) for r in findings[0].related] == [("docker-compose.yml", 9)]
+    assert findings[0].message.startswith(
+        "JWT_SECRET and SESSION_SECRET hold generated secrets committed to the repository"
+    )
+
+
 def test_gitignored_files_are_not_committed_secrets(write_tree: WriteTree) -> None:
     files = {
         "docker-compose.yml": _COMPOSE,
@@ -298,6 +324,9 @@ def test_no_output_format_shows_a_committed_secret(write_tree: WriteTree) -> Non
         ("this-is-my-very-long-secret-phrase-for-2024", False),
         ("MySuperSecretJwtSigningKeyForTheAuthService", False),
         ("Secret_Key_For_My_App_2024_Production_Use", False),
+        ("MY_APP_SECRET_KEY_FOR_JWT_SIGNING_2024", False),
+        # Typed at random, consonant runs in mixed case: no words, though camel-cased.
+        ("trvkqBHNpxzm8wcdf2g5lsMvb0KTRjoqnd", True),
         ("your-secret-key-change-in-production-0123456789", False),
         ("a" * 64, False),
         ("postgresql://user:pw@db:5432/app?sslmode=disable", False),

@@ -139,7 +139,7 @@ def looks_generated(value: str) -> bool:
     # words joined by dashes with a year at the end switch once or twice.
     classes = [_char_class(c) for c in text if c.isalnum()]
     switches = sum(1 for a, b in itertools.pairwise(classes) if a != b)
-    return switches >= len(text) // 4
+    return switches >= len(text) // 5
 
 
 def _char_class(char: str) -> int:
@@ -150,14 +150,20 @@ def _is_phrase(text: str) -> bool:
     """Words someone typed: `MySuperSecretSigningKey2024`, `secret_key_for_my_app_2024`."""
     letters = sum(c.isalpha() for c in text)
     if any(c.isupper() for c in text):
-        in_words = sum(len(word) for word in _CAMEL_WORD.findall(text))
+        # A word has a vowel: `Secret`, `Signing`; random runs such as `Agpm`, `bzvf` do not.
+        in_words = sum(len(w) for w in _CAMEL_WORD.findall(text) if _VOWEL.search(w))
         if in_words >= 0.6 * letters:
             return True
+    # Words between separators: `secret_key_for_my_app_2024` (random base64url has a
+    # separator every 32 characters, between runs of mixed case).
     segments = [part for part in _SEPARATOR.split(text) if part]
-    return len(segments) >= 4 and 2 * sum(part.isalpha() for part in segments) >= len(segments)
+    words = sum(1 for part in segments if _WORD.fullmatch(part) and _VOWEL.search(part))
+    return len(segments) >= 4 and 2 * words >= len(segments)
 
 
 _CAMEL_WORD = re.compile(r"[A-Z]?[a-z]{3,}")
+_VOWEL = re.compile(r"[aeiouyAEIOUY]")
+_WORD = re.compile(r"[A-Z]?[a-z]+|[A-Z]+")
 _SEPARATOR = re.compile(r"[-_.]")
 _GENERATED_CHARS = re.compile(r"[A-Za-z0-9+/=_\-]+")
 _HEX = re.compile(r"[0-9a-fA-F]+")

@@ -7,9 +7,11 @@ from pathlib import PurePosixPath
 
 from passmuster.core.findings import Finding, Fix, Location
 from passmuster.core.issues import Severity
+from passmuster.scanner.context.interpolate import fallback_of
 from passmuster.scanner.context.model import Platform
 from passmuster.scanner.context.tree import has_credential_marker
-from passmuster.scanner.facts.paths import is_test_file
+from passmuster.scanner.facts.development import in_development_setup
+from passmuster.scanner.facts.paths import is_test_file, is_test_setup
 from passmuster.scanner.facts.secrets import is_secret_name, looks_generated
 from passmuster.scanner.rule import Rule
 
@@ -61,6 +63,8 @@ _SAMPLE_PARTS = frozenset(
     }
 )
 _SAMPLE_NAME = re.compile(r"(example|sample|template|\.dist$|\.tpl$|dummy|fake|mock)", re.I)
+# Folders and names of test runs and CI pipelines.
+_CI_PARTS = frozenset({".ci", "ci", ".github", ".gitlab", ".circleci", "cypress", "playwright"})
 # Env files for development, tests and CI: a generated value there signs nothing that ships.
 _DEV_ENV_NAME = re.compile(r"(^|[._-])(dev|develop|development|local|test|testing|ci)([._-]|$)")
 
@@ -103,9 +107,11 @@ class CommittedApiKey(Rule):
     - a private key in PEM form (`-----BEGIN RSA PRIVATE KEY-----`, `BEGIN EC`/`OPENSSH`/
       `PRIVATE KEY`), such as a JWT signing key in `keys/private.pem` or pasted into a
       variable. Public keys, certificates and passphrase-protected keys are not secrets;
-    - a generated secret in a committed env file that is not an example: a variable named
-      like a secret (`SECRET_KEY`, `JWT_SECRET`, `*_TOKEN`) holding 32 or more characters
-      of hex, base64 or random letters and digits (`openssl rand -hex 32`).
+    - a generated secret: a variable named like a secret (`SECRET_KEY`, `JWT_SECRET`,
+      `*_TOKEN`) holding 32 or more characters of hex, base64 or random letters and digits
+      (`openssl rand -hex 32`), in a committed env file that is not an example or in a
+      compose file's `environment:` (a literal or a `${SECRET_KEY:-…}` default) outside
+      development set-ups.
 
     Values written to look like a key (`sk-your-key-here`, `AIzaXXXX…`, a PEM body of
     `...`), documentation, examples and test data (`tests/`, `fixtures/`, `docs/`,
@@ -157,7 +163,7 @@ class CommittedApiKey(Rule):
         for path, env_file in sorted(platform.env_files.items()):
             if _in_sample_folder(path):
                 continue
-            real = _real_env_file(path)
+            real = _real_env_file(path) and not _for_tests_or_ci(path)
             for entry in env_file.entries:
                 place = _Place(path, entry.line, entry.key, owners.get(path))
                 for what, key in _provider_keys(entry.value):
@@ -166,10 +172,23 @@ class CommittedApiKey(Rule):
                     note("a generated secret", entry.value.strip().strip("'\""), place)
         for service in platform.services:
             for name, var in service.env.items():
-                if var.origin == "environment" and var.value and var.template is None:
-                    place = _Place(var.path, var.line, name, service.name)
+                if var.origin != "environment" or not var.value:
+                    continue
+                place = _Place(var.path, var.line, name, service.name)
+                if var.template is None:
                     for what, key in _provider_keys(var.value):
                         note(what, key, place)
+                # A literal, or the default of `${SECRET_KEY:-…}`: either is in the file.
+                written = var.value if var.template is None else fallback_of(var.template)
+                if (
+                    written
+                    and is_secret_name(name)
+                    and looks_generated(written)
+                    and not _is_sample(var.path)
+                    and not _for_tests_or_ci(var.path)
+                    and not in_development_setup(platform, service, var.path)
+                ):
+                    note("a generated secret", written.strip(), place)
         texts = {**platform.credential_texts, **platform.texts}
         for path in sorted(texts):
             if path in platform.env_files or _is_sample(path):
@@ -303,6 +322,17 @@ def _in_sample_folder(path: str) -> bool:
 def _is_sample(path: str) -> bool:
     """Documentation, examples and test data: keys there are samples or throwaway."""
     return _in_sample_folder(path) or _SAMPLE_NAME.search(PurePosixPath(path).name) is not None
+
+
+def _for_tests_or_ci(path: str) -> bool:
+    """A file a test run or CI pipeline uses (`.ci/compose.cypress.yaml`,
+    `tests/e2e/docker-compose.yml`): its secrets sign nothing but the run's own data."""
+    parts = [part.lower() for part in PurePosixPath(path).parts]
+    return (
+        is_test_setup(path)
+        or any(part in _CI_PARTS for part in parts[:-1])
+        or any(word in parts[-1] for word in ("cypress", "playwright"))
+    )
 
 
 def _real_env_file(path: str) -> bool:
