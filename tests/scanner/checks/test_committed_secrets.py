@@ -226,6 +226,9 @@ def test_a_generated_secret_in_committed_env_files_is_one_finding(write_tree: Wr
         (".env", "SECRET_KEY=cambiar-esta-clave-en-produccion-2024-ya"),
         (".env", "SECRET_KEY=django-insecure-0a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d"),
         (".env", "JWT_SECRET=${JWT_SECRET:?set it in the deployment}"),
+        # A Stripe publishable key is public; a test-mode key reaches only a test account.
+        (".env", f"STRIPE_PUBLISHABLE_KEY=pk_test_{_generated(_ALNUM, 40)}"),
+        (".env", f"STRIPE_SECRET_KEY=sk_test_{_generated(_ALNUM, 40)}"),
     ],
 )
 def test_env_files_that_hold_no_committed_secret_are_left_alone(

@@ -27,6 +27,9 @@ _PROVIDER_KEYS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("a Groq key", re.compile(r"\bgsk_[A-Za-z0-9]{48,}\b")),
     ("a Hugging Face token", re.compile(r"\bhf_[A-Za-z0-9]{34,}\b")),
 )
+# Provider keys that say they are public (Stripe's publishable `pk_…`) or for a test account
+# (`sk_test_…`): not generated secrets of the platform, whatever the variable's name.
+_PUBLIC_OR_TEST_KEY = re.compile(r"^(pk_(test|live)_|[rs]k_test_)")
 # Words that mark a value as a placeholder written to look like a key.
 _PLACEHOLDER = re.compile(r"(your|xxxx|example|placeholder|change|replace|here|dummy|fake)", re.I)
 
@@ -168,7 +171,7 @@ class CommittedApiKey(Rule):
                 place = _Place(path, entry.line, entry.key, owners.get(path))
                 for what, key in _provider_keys(entry.value):
                     note(what, key, place)
-                if real and is_secret_name(entry.key) and looks_generated(entry.value):
+                if real and _generated_secret(entry.key, entry.value):
                     note("a generated secret", entry.value.strip().strip("'\""), place)
         for service in platform.services:
             for name, var in service.env.items():
@@ -182,8 +185,7 @@ class CommittedApiKey(Rule):
                 written = var.value if var.template is None else fallback_of(var.template)
                 if (
                     written
-                    and is_secret_name(name)
-                    and looks_generated(written)
+                    and _generated_secret(name, written)
                     and not _is_sample(var.path)
                     and not _for_tests_or_ci(var.path)
                     and not in_development_setup(platform, service, var.path)
@@ -248,6 +250,13 @@ def _also(found: list[_Place]) -> str:
     first = found[0]
     files = len({p.path for p in found[1:] if p.path != first.path})
     return f", and in {files} more file{'s' if files > 1 else ''}" if files else ""
+
+
+def _generated_secret(name: str, value: str) -> bool:
+    """Whether `name` is a secret's and `value` a generator's output (not a public or
+    test-account provider key)."""
+    text = value.strip().strip("'\"")
+    return is_secret_name(name) and looks_generated(text) and not _PUBLIC_OR_TEST_KEY.match(text)
 
 
 def _provider_keys(value: str) -> Iterator[tuple[str, str]]:
