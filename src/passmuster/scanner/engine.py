@@ -200,7 +200,9 @@ def find_suppressions(platform: Platform) -> list[Suppression]:
     line that is not blank or a comment (Dockerfiles allow comments only on their own line).
     """
     found: list[Suppression] = []
-    for path, text in platform.texts.items():
+    # Files read only for committed credentials count too: a key in a script or a YAML
+    # file is silenced where it is written.
+    for path, text in {**platform.credential_texts, **platform.texts}.items():
         if "passmuster:" not in text:
             continue
         lines = text.splitlines()

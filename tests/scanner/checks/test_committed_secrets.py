@@ -167,6 +167,21 @@ def test_provider_keys_in_code_and_configuration_are_found(write_tree: WriteTree
     assert findings[1].message.startswith("AWS_ACCESS_KEY_ID holds an AWS access key")
 
 
+def test_a_key_is_silenced_where_it_is_written(write_tree: WriteTree) -> None:
+    root = write_tree(
+        {
+            "docker-compose.yml": _COMPOSE,
+            "scripts/upload.py": "# passmuster: ignore[ENV008] revoked; kept to test rotation\n"
+            f'OLD_KEY = "{fake_aws_key()}"\n',
+        }
+    )
+    result = run(root)
+    assert result.findings == []
+    assert [(f.code, f.path, f.line) for f in result.suppressed] == [
+        ("ENV008", "scripts/upload.py", 2)
+    ]
+
+
 def test_twenty_keys_in_one_file_are_one_finding(write_tree: WriteTree) -> None:
     keys = "\n".join(f"KEY_{n}: {fake_aws_key()}" for n in range(20))
     root = write_tree({"docker-compose.yml": _COMPOSE, "config/aws.yml": keys + "\n"})
