@@ -353,3 +353,25 @@ def test_new_naming_a_new_service_unlike_any_warns_about_nothing(
     run("service", "add", "identity-service")
     run("service", "add", "billing")
     assert run("new", "Checkout 500", "--service", name).stderr == ""
+
+
+def test_scan_of_a_platform_outside_the_desk_says_its_findings_were_not_recorded(
+    desk_folder: Path, run: Run, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    elsewhere = tmp_path_factory.mktemp("other-platform")
+    (elsewhere / "docker-compose.yml").write_text(
+        "services:\n  api:\n    image: x\n    ports: ['8000:8000']\n"
+        "  web:\n    image: y\n    ports: ['8000:8000']\n"
+    )
+    result = run("scan", str(elsewhere), "--no-progress", code=1)
+    assert result.stderr == (
+        f"note: findings not recorded: no desk in {elsewhere} or above (the desk at "
+        f"{desk_folder / '.passmuster' / 'desk.db'} is for another folder; pass --database-url "
+        "to record into it, or --no-record)\n"
+    )
+    assert run("list", "--json").stdout.strip() == "[]"
+    # Recorded where the option says, and no note then.
+    url = f"sqlite:///{desk_folder / '.passmuster' / 'desk.db'}"
+    recorded = run("--database-url", url, "scan", str(elsewhere), "--no-progress", code=1)
+    assert "not recorded" not in recorded.stderr
+    assert run("list", "--json").stdout.strip() != "[]"

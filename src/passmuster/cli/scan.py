@@ -245,6 +245,18 @@ def _record(
     try:
         desk = Desk.open(database_url(), start=root)
     except DeskNotFound:
+        from passmuster.settings import find_desk_file
+
+        here = find_desk_file()
+        if here is not None:
+            # Run from a desk's folder on a platform outside it: the desk is looked for from
+            # the platform (checks.md), so say why this desk got nothing.
+            click.echo(
+                f"note: findings not recorded: no desk in {escape_controls(str(root))} or above "
+                f"(the desk at {escape_controls(str(here))} is for another folder; pass "
+                "--database-url to record into it, or --no-record)",
+                err=True,
+            )
         return []
     try:
         outcome = reconcile(
