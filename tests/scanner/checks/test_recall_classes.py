@@ -486,3 +486,45 @@ def test_namespaced_mysql_server_image_and_pgadmin_console(write_tree: WriteTree
     assert [f"{f.code}:{f.path}" for f in run(write_tree(tree), "REQ005", "ENV006")] == [
         "REQ005:shop/requirements.txt"
     ]
+
+
+def test_services_sharing_one_build_context_each_own_the_file_they_install(
+    write_tree: WriteTree,
+) -> None:
+    """Every service builds from the project's folder (`context: .`) with its own
+    Dockerfile and requirements file; two services pinning httpx apart were reported as two
+    files of the first service. A second file beside one service's own is that service's."""
+    compose = """services:
+  core:
+    build:
+      context: .
+      dockerfile: services/core/Dockerfile
+  search:
+    build:
+      context: .
+      dockerfile: services/search/Dockerfile
+"""
+
+    def image(name: str) -> str:
+        return (
+            f"FROM python:3.12-slim\nWORKDIR /app\nCOPY services/{name}/requirements.txt .\n"
+            f"RUN pip install -r requirements.txt\nCOPY services/{name}/app ./app\n"
+            'CMD ["python", "-m", "app"]\n'
+        )
+
+    tree = {"platform/docker-compose.yml": compose}
+    for name, httpx in (("core", "0.27.0"), ("search", "0.26.0")):
+        tree[f"platform/services/{name}/Dockerfile"] = image(name)
+        tree[f"platform/services/{name}/requirements.txt"] = f"httpx=={httpx}\n"
+        tree[f"platform/services/{name}/app/__main__.py"] = "import httpx\n"
+    root = write_tree(tree)
+    assert run(root, "REQ010") == []
+    (root / "platform/services/search/requirements-dev.txt").write_text(
+        "httpx==0.28.1\n", encoding="utf-8"
+    )
+    [finding] = run(root, "REQ010")
+    assert finding.service == "search"
+    assert {finding.path, *(r.path for r in finding.related)} == {
+        "platform/services/search/requirements.txt",
+        "platform/services/search/requirements-dev.txt",
+    }

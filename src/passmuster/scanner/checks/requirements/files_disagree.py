@@ -15,7 +15,9 @@ class RequirementsFilesDisagree(Rule):
     `services/api/requirements.txt` says `fastapi==0.110.0`, the
     `services/api/requirements-standalone.txt` its Dockerfile installs (or the
     `requirements-dev.txt` developers install) says `fastapi==0.116.1`. A file belongs to the
-    service whose build context (or code folder) holds it; files outside every service are
+    service whose image installs it, else to the service whose build context (or code folder)
+    holds it (services sharing one context each own the file they install); files outside
+    every service are
     compared with the files of their own folder (`tests/requirements.txt` and
     `tests/requirements-test.txt`). Files that include one another are REQ003's. One finding
     per pair of files lists every package they pin differently.
@@ -63,11 +65,23 @@ class RequirementsFilesDisagree(Rule):
                 held = owner.get(path)
                 if held is None or len(folder) > len(held[0]):
                     owner[path] = (folder, service)
-        grouped: dict[str, list[str]] = {}
-        for path, (folder, _) in owner.items():
-            grouped.setdefault(folder, []).append(path)
-        for folder, files in sorted(grouped.items()):
-            yield from self._disagreements(platform, folders[folder].name, sorted(files))
+        # A file a service's image installs is that service's, whoever's build context holds
+        # it: services sharing one context (`context: .`, `dockerfile: services/x/Dockerfile`)
+        # each install their own file, and two of them pinning differently is REQ002's.
+        # A file no image installs goes with the one its image installs beside it
+        # (`requirements-dev.txt` next to a service's `requirements.txt`).
+        installers: dict[str, ServiceDef] = {}
+        beside: dict[str, ServiceDef] = {}
+        for service in platform.services:
+            for path in service.requirement_files:
+                installers.setdefault(path, service)
+                beside.setdefault(posixpath.dirname(path), service)
+        grouped: dict[int, tuple[ServiceDef, list[str]]] = {}
+        for path, (_, service) in owner.items():
+            holder = installers.get(path) or beside.get(posixpath.dirname(path), service)
+            grouped.setdefault(id(holder), (holder, []))[1].append(path)
+        for holder, files in sorted(grouped.values(), key=lambda group: sorted(group[1])):
+            yield from self._disagreements(platform, holder.name, sorted(files))
         # Files side by side outside any service (a tests/ folder's requirements.txt and
         # requirements-test.txt) are installed together too.
         by_folder: dict[str, list[str]] = {}
