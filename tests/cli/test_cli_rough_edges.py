@@ -321,6 +321,11 @@ def test_init_where_the_desk_file_is_a_folder_says_so(
         f"error: {tmp_path / '.passmuster' / 'desk.db'}: is a folder, not a desk; move it away "
         "and run init again\n"
     )
+    # Commands looking for the desk do not send the user to `init` for it.
+    listed = run("list", code=5)
+    assert listed.stderr == (
+        f"error: {tmp_path / '.passmuster' / 'desk.db'}: is a folder, not a desk file\n"
+    )
 
 
 def test_deploy_dry_run_counts_one_service_in_one_wave(desk_folder: Path, run: Run) -> None:

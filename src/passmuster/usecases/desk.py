@@ -117,6 +117,11 @@ class Desk:
                 found = find_desk_file(start)
                 if found is None:
                     here = (start or Path.cwd()).resolve()
+                    for folder in (here, *here.parents):
+                        odd = folder / DESK_DIR / DESK_FILE
+                        if odd.exists() and not odd.is_file():
+                            # Passed by on the way up; "run init" would then say a desk exists.
+                            raise DeskError(f"{odd}: is a folder, not a desk file")
                     raise DeskNotFound(
                         f"no desk in {here} or any parent folder (run `passmuster init`, "
                         "or set PASSMUSTER_DATABASE_URL)"
