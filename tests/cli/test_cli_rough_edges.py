@@ -380,3 +380,23 @@ def test_scan_of_a_platform_outside_the_desk_says_its_findings_were_not_recorded
     recorded = run("--database-url", url, "scan", str(elsewhere), "--no-progress", code=1)
     assert "not recorded" not in recorded.stderr
     assert run("list", "--json").stdout.strip() != "[]"
+
+
+def test_ctrl_c_while_the_import_report_prints_says_the_import_was_committed(
+    desk_folder: Path, run: Run, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from passmuster.cli import logs
+
+    def interrupted(report: object) -> None:
+        raise KeyboardInterrupt
+
+    (desk_folder / "ISSUES.md").write_text(
+        "# Issue Log\n\n## Issue #001 - Database driver conflicts\n\n**Status**: Open\n\n"
+        "## Issue #002 - Port clash on 8004\n\n**Status**: Open\n"
+    )
+    monkeypatch.setattr(logs, "_print_report", interrupted)
+    result = run("import", "ISSUES.md", code=130)
+    assert result.stderr == (
+        "\ninterrupted while printing the report; the import itself was committed (2 created)\n"
+    )
+    assert len(json.loads(run("list", "--json").stdout)) == 2

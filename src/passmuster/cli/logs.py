@@ -108,10 +108,27 @@ def import_command(
     finally:
         if desk is not None:
             desk.close()
-    if as_json:
-        emit_json(_report_json(report))
-    else:
-        _print_report(report)
+    try:
+        if as_json:
+            emit_json(_report_json(report))
+        else:
+            _print_report(report)
+    except KeyboardInterrupt:
+        if dry_run:
+            raise
+        # Ctrl-C while the report prints: the import is in the desk already, which a bare
+        # "aborted" would deny.
+        done = ", ".join(
+            f"{count} {action}"
+            for action, count in _summary(report).items()
+            if action in ("created", "updated", "unchanged") and count
+        )
+        typer.echo(
+            f"\ninterrupted while printing the report; the import itself was committed "
+            f"({done or 'nothing changed'})",
+            err=True,
+        )
+        raise typer.Exit(130) from None
 
 
 class _Progress:
