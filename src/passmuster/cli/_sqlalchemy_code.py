@@ -327,47 +327,6 @@ FUNCTIONS["def _generated_cache_key_traversal(self, visitor):\n    return [\n   
 
 def _generated_cache_key_traversal(self, visitor):
     return [
-        ('table', self.table, visitor.visit_clauseelement), 
-        ('_where_criteria', self._where_criteria, visitor.visit_clauseelement_tuple), 
-        ('_inline', self._inline, visitor.visit_boolean), 
-        ('_ordered_values', self._ordered_values, visitor.visit_dml_ordered_values), 
-        ('_values', self._values, visitor.visit_dml_values), 
-        ('_returning', self._returning, visitor.visit_clauseelement_tuple), 
-        ('_hints', self._hints, visitor.visit_table_hint_list), 
-        ('_return_defaults', self._return_defaults, visitor.visit_boolean), 
-        ('_return_defaults_columns', self._return_defaults_columns, visitor.visit_clauseelement_tuple), 
-        ('_supplemental_returning', self._supplemental_returning, visitor.visit_clauseelement_tuple), 
-        ('_prefixes', self._prefixes, visitor.visit_prefix_sequence), 
-        ('dialect_options', self.dialect_options, visitor.visit_dialect_options), 
-        ('_with_options', self._with_options, visitor.visit_executable_options), 
-        ('_with_context_options', self._with_context_options, visitor.visit_with_context_options), 
-        ('_propagate_attrs', self._propagate_attrs, visitor.visit_propagate_attrs), 
-        ('_independent_ctes', self._independent_ctes, visitor.visit_clauseelement_list), 
-        ('_independent_ctes_opts', self._independent_ctes_opts, visitor.visit_plain_obj)
-    ]
-FUNCTIONS["def _generated_cache_key_traversal(self, visitor):\n    return [\n        ('table', self.table, visitor.visit_clauseelement), \n        ('_where_criteria', self._where_criteria, visitor.visit_clauseelement_tuple), \n        ('_inline', self._inline, visitor.visit_boolean), \n        ('_ordered_values', self._ordered_values, visitor.visit_dml_ordered_values), \n        ('_values', self._values, visitor.visit_dml_values), \n        ('_returning', self._returning, visitor.visit_clauseelement_tuple), \n        ('_hints', self._hints, visitor.visit_table_hint_list), \n        ('_return_defaults', self._return_defaults, visitor.visit_boolean), \n        ('_return_defaults_columns', self._return_defaults_columns, visitor.visit_clauseelement_tuple), \n        ('_supplemental_returning', self._supplemental_returning, visitor.visit_clauseelement_tuple), \n        ('_prefixes', self._prefixes, visitor.visit_prefix_sequence), \n        ('dialect_options', self.dialect_options, visitor.visit_dialect_options), \n        ('_with_options', self._with_options, visitor.visit_executable_options), \n        ('_with_context_options', self._with_context_options, visitor.visit_with_context_options), \n        ('_propagate_attrs', self._propagate_attrs, visitor.visit_propagate_attrs), \n        ('_independent_ctes', self._independent_ctes, visitor.visit_clauseelement_list), \n        ('_independent_ctes_opts', self._independent_ctes_opts, visitor.visit_plain_obj)\n    ]\n\n"] = _generated_cache_key_traversal
-
-def _generated_cache_key_traversal(self, visitor):
-    return [
-        ('left', self.left, visitor.visit_clauseelement), 
-        ('right', self.right, visitor.visit_clauseelement), 
-        ('operator', self.operator, visitor.visit_operator), 
-        ('modifiers', self.modifiers, visitor.visit_plain_dict), 
-        ('type', self.type, visitor.visit_type)
-    ]
-FUNCTIONS["def _generated_cache_key_traversal(self, visitor):\n    return [\n        ('left', self.left, visitor.visit_clauseelement), \n        ('right', self.right, visitor.visit_clauseelement), \n        ('operator', self.operator, visitor.visit_operator), \n        ('modifiers', self.modifiers, visitor.visit_plain_dict), \n        ('type', self.type, visitor.visit_type)\n    ]\n\n"] = _generated_cache_key_traversal
-
-def _generated_cache_key_traversal(self, visitor):
-    return [
-        ('name', self.name, visitor.visit_anon_name), 
-        ('type', self.type, visitor.visit_type), 
-        ('table', self.table, visitor.visit_clauseelement), 
-        ('is_literal', self.is_literal, visitor.visit_boolean)
-    ]
-FUNCTIONS["def _generated_cache_key_traversal(self, visitor):\n    return [\n        ('name', self.name, visitor.visit_anon_name), \n        ('type', self.type, visitor.visit_type), \n        ('table', self.table, visitor.visit_clauseelement), \n        ('is_literal', self.is_literal, visitor.visit_boolean)\n    ]\n\n"] = _generated_cache_key_traversal
-
-def _generated_cache_key_traversal(self, visitor):
-    return [
         ('_raw_columns', self._raw_columns, visitor.visit_clauseelement_list), 
         ('_memoized_select_entities', self._memoized_select_entities, visitor.visit_memoized_select_entities), 
         ('_from_obj', self._from_obj, visitor.visit_clauseelement_list), 
@@ -401,6 +360,47 @@ def _generated_cache_key_traversal(self, visitor):
         ('_compile_options', self._compile_options, visitor.visit_has_cache_key)
     ]
 FUNCTIONS["def _generated_cache_key_traversal(self, visitor):\n    return [\n        ('_raw_columns', self._raw_columns, visitor.visit_clauseelement_list), \n        ('_memoized_select_entities', self._memoized_select_entities, visitor.visit_memoized_select_entities), \n        ('_from_obj', self._from_obj, visitor.visit_clauseelement_list), \n        ('_where_criteria', self._where_criteria, visitor.visit_clauseelement_tuple), \n        ('_having_criteria', self._having_criteria, visitor.visit_clauseelement_tuple), \n        ('_order_by_clauses', self._order_by_clauses, visitor.visit_clauseelement_tuple), \n        ('_group_by_clauses', self._group_by_clauses, visitor.visit_clauseelement_tuple), \n        ('_setup_joins', self._setup_joins, visitor.visit_setup_join_tuple), \n        ('_correlate', self._correlate, visitor.visit_clauseelement_tuple), \n        ('_correlate_except', self._correlate_except, visitor.visit_clauseelement_tuple), \n        ('_correlate_mode', self._correlate_mode, visitor.visit_plain_obj), \n        ('_limit_clause', self._limit_clause, visitor.visit_clauseelement), \n        ('_offset_clause', self._offset_clause, visitor.visit_clauseelement), \n        ('_fetch_clause', self._fetch_clause, visitor.visit_clauseelement), \n        ('_fetch_clause_options', self._fetch_clause_options, visitor.visit_plain_dict), \n        ('_for_update_arg', self._for_update_arg, visitor.visit_clauseelement), \n        ('_distinct', self._distinct, visitor.visit_boolean), \n        ('_distinct_on', self._distinct_on, visitor.visit_clauseelement_tuple), \n        ('_label_style', self._label_style, visitor.visit_plain_obj), \n        ('_independent_ctes', self._independent_ctes, visitor.visit_clauseelement_list), \n        ('_independent_ctes_opts', self._independent_ctes_opts, visitor.visit_plain_obj), \n        ('_prefixes', self._prefixes, visitor.visit_prefix_sequence), \n        ('_suffixes', self._suffixes, visitor.visit_prefix_sequence), \n        ('_statement_hints', self._statement_hints, visitor.visit_statement_hint_list), \n        ('_hints', self._hints, visitor.visit_table_hint_list), \n        ('_annotations', self._annotations, visitor.visit_annotations_key), \n        ('_with_options', self._with_options, visitor.visit_executable_options), \n        ('_with_context_options', self._with_context_options, visitor.visit_with_context_options), \n        ('_propagate_attrs', self._propagate_attrs, visitor.visit_propagate_attrs), \n        ('dialect_options', self.dialect_options, visitor.visit_dialect_options), \n        ('_compile_options', self._compile_options, visitor.visit_has_cache_key)\n    ]\n\n"] = _generated_cache_key_traversal
+
+def _generated_cache_key_traversal(self, visitor):
+    return [
+        ('name', self.name, visitor.visit_anon_name), 
+        ('type', self.type, visitor.visit_type), 
+        ('table', self.table, visitor.visit_clauseelement), 
+        ('is_literal', self.is_literal, visitor.visit_boolean)
+    ]
+FUNCTIONS["def _generated_cache_key_traversal(self, visitor):\n    return [\n        ('name', self.name, visitor.visit_anon_name), \n        ('type', self.type, visitor.visit_type), \n        ('table', self.table, visitor.visit_clauseelement), \n        ('is_literal', self.is_literal, visitor.visit_boolean)\n    ]\n\n"] = _generated_cache_key_traversal
+
+def _generated_cache_key_traversal(self, visitor):
+    return [
+        ('table', self.table, visitor.visit_clauseelement), 
+        ('_where_criteria', self._where_criteria, visitor.visit_clauseelement_tuple), 
+        ('_inline', self._inline, visitor.visit_boolean), 
+        ('_ordered_values', self._ordered_values, visitor.visit_dml_ordered_values), 
+        ('_values', self._values, visitor.visit_dml_values), 
+        ('_returning', self._returning, visitor.visit_clauseelement_tuple), 
+        ('_hints', self._hints, visitor.visit_table_hint_list), 
+        ('_return_defaults', self._return_defaults, visitor.visit_boolean), 
+        ('_return_defaults_columns', self._return_defaults_columns, visitor.visit_clauseelement_tuple), 
+        ('_supplemental_returning', self._supplemental_returning, visitor.visit_clauseelement_tuple), 
+        ('_prefixes', self._prefixes, visitor.visit_prefix_sequence), 
+        ('dialect_options', self.dialect_options, visitor.visit_dialect_options), 
+        ('_with_options', self._with_options, visitor.visit_executable_options), 
+        ('_with_context_options', self._with_context_options, visitor.visit_with_context_options), 
+        ('_propagate_attrs', self._propagate_attrs, visitor.visit_propagate_attrs), 
+        ('_independent_ctes', self._independent_ctes, visitor.visit_clauseelement_list), 
+        ('_independent_ctes_opts', self._independent_ctes_opts, visitor.visit_plain_obj)
+    ]
+FUNCTIONS["def _generated_cache_key_traversal(self, visitor):\n    return [\n        ('table', self.table, visitor.visit_clauseelement), \n        ('_where_criteria', self._where_criteria, visitor.visit_clauseelement_tuple), \n        ('_inline', self._inline, visitor.visit_boolean), \n        ('_ordered_values', self._ordered_values, visitor.visit_dml_ordered_values), \n        ('_values', self._values, visitor.visit_dml_values), \n        ('_returning', self._returning, visitor.visit_clauseelement_tuple), \n        ('_hints', self._hints, visitor.visit_table_hint_list), \n        ('_return_defaults', self._return_defaults, visitor.visit_boolean), \n        ('_return_defaults_columns', self._return_defaults_columns, visitor.visit_clauseelement_tuple), \n        ('_supplemental_returning', self._supplemental_returning, visitor.visit_clauseelement_tuple), \n        ('_prefixes', self._prefixes, visitor.visit_prefix_sequence), \n        ('dialect_options', self.dialect_options, visitor.visit_dialect_options), \n        ('_with_options', self._with_options, visitor.visit_executable_options), \n        ('_with_context_options', self._with_context_options, visitor.visit_with_context_options), \n        ('_propagate_attrs', self._propagate_attrs, visitor.visit_propagate_attrs), \n        ('_independent_ctes', self._independent_ctes, visitor.visit_clauseelement_list), \n        ('_independent_ctes_opts', self._independent_ctes_opts, visitor.visit_plain_obj)\n    ]\n\n"] = _generated_cache_key_traversal
+
+def _generated_cache_key_traversal(self, visitor):
+    return [
+        ('left', self.left, visitor.visit_clauseelement), 
+        ('right', self.right, visitor.visit_clauseelement), 
+        ('operator', self.operator, visitor.visit_operator), 
+        ('modifiers', self.modifiers, visitor.visit_plain_dict), 
+        ('type', self.type, visitor.visit_type)
+    ]
+FUNCTIONS["def _generated_cache_key_traversal(self, visitor):\n    return [\n        ('left', self.left, visitor.visit_clauseelement), \n        ('right', self.right, visitor.visit_clauseelement), \n        ('operator', self.operator, visitor.visit_operator), \n        ('modifiers', self.modifiers, visitor.visit_plain_dict), \n        ('type', self.type, visitor.visit_type)\n    ]\n\n"] = _generated_cache_key_traversal
 
 def _generated_cache_key_traversal(self, visitor):
     return [
