@@ -196,3 +196,24 @@ def test_the_import_report_in_a_narrow_terminal_names_each_issue_whole(
     flowing = " ".join(line.strip() for line in lines)
     assert "title: Database driver conflicts in shared requirements action:" in flowing
     assert all(len(line.rstrip()) <= 40 for line in lines)
+
+
+def test_a_long_compose_path_folds_inside_the_catalog_table_instead_of_being_cut(
+    tmp_path: Path, run: Run, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "docker-compose.yml").write_text(
+        "services:\n  identity:\n    image: i\n    ports: ['8001:8001']\n"
+    )
+    dev = tmp_path / "infrastructure" / "compose"
+    dev.mkdir(parents=True)
+    (dev / "docker-compose.development-tools.yml").write_text(
+        "services:\n  mailhog:\n    image: mailhog/mailhog\n    ports: ['8025:8025']\n"
+    )
+    monkeypatch.setenv("COLUMNS", "120")
+    lines = run("services").stdout.splitlines()
+    assert lines[0].split()[:3] == ["service", "kind", "ports"]  # still a table
+    assert "…" not in "\n".join(lines)
+    start = lines[0].index("defined in")
+    folded = "".join(line[start:].strip() for line in lines[1:-1])
+    assert "infrastructure/compose/docker-compose.development-tools.yml" in folded

@@ -170,8 +170,9 @@ def print_listing(table: Table, out: Console | None = None) -> None:
 
 def _table_fits(out: Console, table: Table) -> bool:
     """Whether `table` fits `out` without cutting a value: every column that does not wrap at
-    its widest cell, every column that wraps at its longest word and at least 16 characters
-    (narrower, a title takes a line per word), plus the space between and around columns."""
+    its widest cell, every column that wraps at its longest word (a folding one at none) and at
+    least 16 characters (narrower, a title takes a line per word), plus the space between and
+    around columns."""
     from rich.measure import Measurement
 
     options = out.options.update(max_width=100_000)
@@ -182,6 +183,8 @@ def _table_fits(out: Console, table: Table) -> bool:
         widest = min(max(m.maximum for m in measured), column.max_width or 100_000)
         if column.no_wrap:
             needed += widest
+        elif column.overflow == "fold":  # a long word folds onto the next line, whole
+            needed += min(widest, 16)
         else:
             needed += max(max(m.minimum for m in measured), min(widest, 16))
     left, right = table.padding[3], table.padding[1]

@@ -346,7 +346,7 @@ def _print_catalog(services: list[Any]) -> None:
         table.add_column(column, no_wrap=True)
     table.add_column("depends on")
     table.add_column("health", no_wrap=True)  # URLs are copied, not read: keep them whole
-    table.add_column("defined in", max_width=30, overflow="ellipsis", no_wrap=True)
+    table.add_column("defined in", max_width=30, overflow="fold")
     for service in services:
         table.add_row(
             service.name,
