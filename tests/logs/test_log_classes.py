@@ -751,3 +751,51 @@ def test_priority_sections_that_are_only_checklists_give_their_items_too() -> No
     assert log.issues[0].draft.description == "任何人可伪造用户身份"
     assert log.issues[4].draft.resolved_at == datetime(2026, 5, 7, tzinfo=UTC)
     assert "下一步" in [note.title for note in log.notes]
+
+
+def test_logs_in_arabic_dutch_indonesian_and_polish_give_their_fields_and_states() -> None:
+    arabic = (
+        "# سجل الأعطال\n\n| # | المشكلة | الخطورة | الحالة |\n|---|---|---|---|\n"
+        "| ERR-01 | الصفحة الرئيسية لا تفتح | حرج | ✅ |\n"
+        "| ERR-02 | البحث بطيء | متوسط | قيد التنفيذ |\n"
+    )
+    log = read_text(arabic, "BUGS.md")
+    assert [(i.draft.title, i.draft.status, i.draft.severity) for i in log.issues] == [
+        ("الصفحة الرئيسية لا تفتح", Status.RESOLVED, Severity.CRITICAL),
+        ("البحث بطيء", Status.IN_PROGRESS, Severity.MEDIUM),
+    ]
+    dutch = (
+        "# Bekende problemen\n\n### P-1: Export hangt\n\n**Status**: Opgelost\n**Ernst**: Hoog\n\n"
+        "### P-2: Logo ontbreekt\n\n**Status**: In behandeling\n"
+    )
+    found = read_text(dutch, "ISSUES.md").issues
+    assert [i.draft.status for i in found] == [Status.RESOLVED, Status.IN_PROGRESS]
+    assert found[0].draft.severity is Severity.HIGH
+    indonesian = (
+        "## 1. Tombol simpan tidak bereaksi\n**Status:** ✅ Diperbaiki\n\n"
+        "## 2. Laporan kosong\n**Status:** Dibatalkan\n\n"
+        "## 3. Menu terpotong di ponsel\n**Status:** Perlu investigasi\n"
+    )
+    states = [i.draft.status for i in read_text(indonesian, "bug.md").issues]
+    assert states == [Status.RESOLVED, Status.CLOSED, Status.OPEN]
+    polish = (
+        "# Błędy\n\n### E1 — Formularz gubi dane\n**Stan:** Naprawione\n**Waga:** Krytyczny\n\n"
+        "### E2 — Zły format daty\n**Stan:** W trakcie\n"
+    )
+    found = read_text(polish, "BLEDY.md").issues
+    assert [i.draft.status for i in found] == [Status.RESOLVED, Status.IN_PROGRESS]
+    assert found[0].draft.severity is Severity.CRITICAL
+
+
+def test_a_route_parameter_in_a_heading_is_no_template_fill_in() -> None:
+    text = (
+        "# Defects\n\n## D-1: GET /orders/{id} answers 500 for a missing order\n\n"
+        "| Field | Value |\n|---|---|\n| **Severity** | Major |\n\n"
+        "## D-2: DELETE /carts/{cartId}/lines leaves the total\n\n**Severity**: Minor\n\n"
+        "## Entry format\n\n### D-{number}: {title}\n\n**Severity**: {severity}\n"
+    )
+    log = read_text(text, "BUGS.md")
+    assert [(i.line, i.draft.title) for i in log.issues] == [
+        (3, "GET /orders/{id} answers 500 for a missing order"),
+        (9, "DELETE /carts/{cartId}/lines leaves the total"),
+    ]
