@@ -33,10 +33,11 @@ from passmuster.logs.vocab import (
 
 _PARENS = re.compile(r"\s*[(（\[【]([^()（）\[\]【】]*)[)）\]】]\s*")
 _NUMBERING = re.compile(r"^\s*(?:\d{1,3}(?:\.\d{1,3})*[.):：]?|[a-zA-Z][.)])\s+")
+# `{name}` is a fill-in, but not as a step of a URL path: `GET /items/{id}` names the route.
 PLACEHOLDER = re.compile(
     r"\[(?:[^\]\[]{0,30}\b(?:title|name|date|description|agent|service|summary|issue|x{2,})\b"
     r"[^\]\[]{0,30}|[^\]\[]*(?:名|标题|タイトル|제목|título|titre|titel|название)[^\]\[]*)\]"
-    r"|\bYYYY-MM-DD\b|\b(?:XXX+|xxx+)\b|<[a-z][a-z _-]{2,30}>|\{\{?[a-z_]+\}?\}",
+    r"|\bYYYY-MM-DD\b|\b(?:XXX+|xxx+)\b|<[a-z][a-z _-]{2,30}>|(?<!/)\{\{?[a-z_]+\}?\}(?!/)",
     re.IGNORECASE,
 )
 
