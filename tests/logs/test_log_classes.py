@@ -799,3 +799,21 @@ def test_a_route_parameter_in_a_heading_is_no_template_fill_in() -> None:
         (3, "GET /orders/{id} answers 500 for a missing order"),
         (9, "DELETE /carts/{cartId}/lines leaves the total"),
     ]
+
+
+def test_a_status_field_written_into_an_entry_heading_is_its_status() -> None:
+    text = (
+        "# Issues Log\n\nNewest first.\n\n"
+        "## [2026-03-02 10:15] STATUS: [FIXED] - Upload stalls at 99%\n\n"
+        "**Problem:** the last chunk is never acknowledged.\n\n---\n\n"
+        "## [2026-03-01 18:40] STATUS: KNOWN ISSUE - Thumbnails are blurry on retina\n\n"
+        "**Impact:** cosmetic.\n\n---\n\n"
+        "## [2026-03-01 09:05] STATUS: [OPEN] - Reset mail lands in spam\n\n"
+        "**Problem:** SPF missing.\n"
+    )
+    log = read_text(text, "ISSUES_LOG.md")
+    assert [(i.line, i.draft.title, i.draft.status) for i in log.issues] == [
+        (5, "[2026-03-02 10:15] Upload stalls at 99%", Status.RESOLVED),
+        (11, "[2026-03-01 18:40] Thumbnails are blurry on retina", Status.OPEN),
+        (17, "[2026-03-01 09:05] Reset mail lands in spam", Status.OPEN),
+    ]

@@ -24,6 +24,7 @@ from passmuster.logs.vocab import (
     CACHE_SIZE,
     clean,
     emoji_meaning,
+    field_for,
     normalise_severity,
     normalise_status,
     strip_emoji,
@@ -147,6 +148,9 @@ def _parse_heading(raw: str, text: str) -> Heading:
             marker, status = marker or more_marker, status or more_status
             rest = rest[inner.end() :]
     ident: str | None = None
+    labelled = _labelled_state(rest) if status is None and ":" in rest[:40] else None
+    if labelled is not None:  # `[2025-12-24 23:49] STATUS: [FIXED] - Title`
+        status, rest = labelled
     prefix = _status_prefix(rest)
     if prefix is not None:
         status, rest = prefix
@@ -218,6 +222,26 @@ def _status_prefix(text: str) -> tuple[str, str] | None:
     if normalise_status(word) is None or not (word.isupper() or m.group("rest").startswith("#")):
         return None
     return word, m.group("rest")
+
+
+# `STATUS: [FIXED] - Title`, `[2025-12-24 23:49] Status: RESOLVED - Title`: the status field
+# written into a log entry's heading, after the time the entry was written.
+_LABELLED_STATE = re.compile(
+    r"^(?P<lead>\[[^\]]{4,24}\]\s+)?(?P<label>[^\W\d_]{3,12})\s*[:：]\s*"
+    r"(?P<state>\[[^\]]{2,30}\]|[A-Z][A-Z' ]{1,24}?)\s*[-–—]\s+(?P<rest>\S.*)$"
+)
+
+
+def _labelled_state(text: str) -> tuple[str, str] | None:
+    """(the state, the heading without it) when the heading names its status field and a state
+    the vocabulary knows; the time before it stays in the title."""
+    m = _LABELLED_STATE.match(text)
+    if m is None or field_for(m.group("label")) != "status":
+        return None
+    state = m.group("state").strip("[] ")
+    if normalise_status(state) is None:
+        return None
+    return state, (m.group("lead") or "") + m.group("rest")
 
 
 # `B1 ✅ FIXED — Title`, `BUG-12 RESOLVED: Title`: an ID, the state, then the title.
