@@ -817,3 +817,28 @@ def test_a_status_field_written_into_an_entry_heading_is_its_status() -> None:
         (11, "[2026-03-01 18:40] Thumbnails are blurry on retina", Status.OPEN),
         (17, "[2026-03-01 09:05] Reset mail lands in spam", Status.OPEN),
     ]
+
+
+def test_sessions_with_a_status_over_tables_of_numbered_issues_give_the_rows() -> None:
+    text = (
+        "# Fix plan\n\n**Created:** 2026-02-06\n**Status:** in progress\n\n"
+        "## Session 1: crashes\n\n**Goal:** no crash on start\n**Status:** ✅ done\n\n"
+        "| # | Problem | Severity | Files | Status |\n|---|---|---|---|---|\n"
+        "| CRIT-01 | Pool leak | critical | `db.py` | ✅ |\n"
+        "| CRIT-02 | Scheduler crash at 23:00 | critical | `cron.py` | ✅ |\n\n"
+        "**Fixes made:**\n- CRIT-01: return the connection in `finally`\n\n"
+        "## Session 2: threads\n\n**Status:** 🔄 under way\n\n"
+        "| # | Problem | Severity | Files | Status |\n|---|---|---|---|---|\n"
+        "| HIGH-01 | History list without a lock | high | `agent.py` | 🔄 |\n"
+        "| MED-03 | Counter races | medium | `alerts.py` | ⏳ |\n\n"
+        "## Progress summary\n\n| Session | Description | Problems | Status |\n"
+        "|---|---|---|---|\n| 1 | Crashes | 2 | ✅ |\n| 2 | Threads | 2 | 🔄 |\n"
+        "| **Total** | | **4** | |\n"
+    )
+    log = read_text(text, "FIX_PLAN.md")
+    assert [(i.draft.original_id, i.draft.title, i.draft.status) for i in log.issues] == [
+        ("CRIT-01", "Pool leak", Status.RESOLVED),
+        ("CRIT-02", "Scheduler crash at 23:00", Status.RESOLVED),
+        ("HIGH-01", "History list without a lock", Status.IN_PROGRESS),
+        ("MED-03", "Counter races", Status.IN_PROGRESS),
+    ]

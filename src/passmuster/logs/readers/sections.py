@@ -242,6 +242,8 @@ class SectionReader:
             heading = self._heading(child)
             if evidence.level >= STRONG:
                 found += 1
+            elif tables.lists_issues_by_id(self.o.lines, self.o.inside_fence, child.body):
+                found += 2  # a batch of issues in a table, each with its ID and state
             elif not is_section_title(heading.title):  # not into a part (`### Technical Details`)
                 inner = self._inner_context(child, heading, context, evidence)
                 found += self._strong_children(child, inner)
@@ -378,6 +380,10 @@ class SectionReader:
             or len(part_fields) >= 2
             or bool(part_fields & ANCHOR_FIELDS and anchors)
         )
+        if strong and tables.lists_issues_by_id(self.o.lines, self.o.inside_fence, node.body):
+            # `## Session 2` with `**Status:** done` over `| CRIT-01 | … | ✅ |`: the rows are
+            # the issues, the section the batch they were handled in.
+            return _NO_MARK
         if is_note_title(title):
             short = len(clean(title).split()) <= 3
             if strong and not (short and node.level <= 2):

@@ -183,14 +183,40 @@ def _tables(lines: list[str], inside: list[bool], indices: Sequence[int]) -> lis
         ):
             end += 1
         rows = [split_row(lines[indices[r]]) for r in range(k + 2, end + 1)]
-        if _columns(split_row(lines[i]), rows) is not None:
+        if _columns(split_row(lines[i]), rows) is not None and not _totals(rows):
             found.append((k, end))
         k = end + 1
     return found
 
 
+def _totals(rows: list[list[str]]) -> bool:
+    """A table that ends in its own total row (`| **Total** | | **69** |`) counts things, per
+    session or category: a statistics table, not a list of issues."""
+    last = rows[-1] if rows else []
+    return bool(last) and clean(last[0]) in words("total") and len(rows) >= 2
+
+
 def has_issue_table(lines: list[str], inside: list[bool], indices: Sequence[int]) -> bool:
     return bool(_tables(lines, inside, indices))
+
+
+def lists_issues_by_id(lines: list[str], inside: list[bool], indices: Sequence[int]) -> bool:
+    """Whether a section's own lines hold an issue table whose rows each carry an ID of their
+    own and a status (`| CRIT-01 | Pool leak | ✅ |`): the section is a batch of issues (a work
+    session, a sprint), and its fields describe the batch."""
+    if not any(lines[i].lstrip().startswith("|") for i in indices):
+        return False
+    for first, last in _tables(lines, inside, indices):
+        names = split_row(lines[indices[first]])
+        rows = [split_row(lines[indices[pos]]) for pos in range(first + 2, last + 1)]
+        columns = _columns(names, rows)
+        if columns is None or "original_id" not in columns or not _STATUSY & set(columns):
+            continue
+        at = columns.index("original_id")
+        ids = [row[at].replace("*", "").strip() for row in rows if at < len(row)]
+        if len(rows) >= 2 and all(ids) and len(set(ids)) == len(ids):
+            return True
+    return False
 
 
 def read_tables(
