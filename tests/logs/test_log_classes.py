@@ -842,3 +842,22 @@ def test_sessions_with_a_status_over_tables_of_numbered_issues_give_the_rows() -
         ("HIGH-01", "History list without a lock", Status.IN_PROGRESS),
         ("MED-03", "Counter races", Status.IN_PROGRESS),
     ]
+
+
+def test_state_sections_in_arabic_and_dutch_give_their_issues_the_state() -> None:
+    arabic = (
+        "# الأعطال\n\n## ✅ المشاكل التي تم حلها:\n\n### 1. **الخط لا يتحمل**\n"
+        "- **السبب**: رابط خارجي\n\n### 2. **صورة مفقودة**\n- **السبب**: ملف محذوف\n"
+    )
+    states = [i.draft.status for i in read_text(arabic, "BUGS_FIXED.md").issues]
+    assert states == [Status.RESOLVED, Status.RESOLVED]
+    dutch = (
+        "# Blokkades\n\n## Actieve Blokkades\n\n### BLK-2: Certificaat verloopt\n\n"
+        "Vernieuwen vóór vrijdag.\n\n## Opgeloste Blokkades\n\n### BLK-1: Geen testaccount\n\n"
+        "Aangemaakt.\n"
+    )
+    found = read_text(dutch, "BLOCKERS.md").issues
+    assert [(i.draft.original_id, i.draft.status) for i in found] == [
+        ("BLK-2", Status.OPEN),
+        ("BLK-1", Status.RESOLVED),
+    ]
