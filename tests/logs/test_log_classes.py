@@ -861,3 +861,38 @@ def test_state_sections_in_arabic_and_dutch_give_their_issues_the_state() -> Non
         ("BLK-2", Status.OPEN),
         ("BLK-1", Status.RESOLVED),
     ]
+
+
+def test_learnings_recommendations_and_roadmaps_are_notes_and_consideration_is_open() -> None:
+    text = (
+        "# Bugfix session\n\n## Bug #1: Menu shown twice\n\n### Problem:\n\nTwo sources.\n\n"
+        "## Bug #2: Export hangs\n\n**Status:** Under investigation\n\n"
+        "## Bug #3: Dark theme ignored\n\n**Status:** Under consideration\n\n"
+        "## Key Learnings\n\n### 1. **Slug vs code**\n\nUse one.\n\n"
+        "### 2. **Two middlewares**\n\nPick one.\n\n"
+        "## Future Recommendations\n\n### 1. **Add validation**\n\nOn save.\n\n"
+        "## Implementation Roadmap\n\n### Version 0.2.0 (Quality) ✅\n\n- [ ] Lazy loading\n"
+    )
+    log = read_text(text, "SUMMARY.md")
+    assert [(i.draft.title, i.draft.status) for i in log.issues] == [
+        ("Menu shown twice", Status.OPEN),
+        ("Export hangs", Status.IN_PROGRESS),
+        ("Dark theme ignored", Status.OPEN),
+    ]
+    assert {"Key Learnings", "Future Recommendations", "Implementation Roadmap"} <= {
+        note.title for note in log.notes
+    }
+
+
+def test_an_arabic_table_of_problems_and_causes_under_an_excluded_section_is_closed() -> None:
+    text = (
+        "# خطة الإصلاح\n\n## المشاكل المستثناة (بقرار المستخدم)\n\n| # | المشكلة | السبب |\n"
+        "|---|---|---|\n| LOW-05 | مكتبة لنظام واحد فقط | قيد المنصة |\n"
+        "| LOW-16 | الرموز لا تظهر | مقبول |\n"
+    )
+    found = read_text(text, "FIX_PLAN.md").issues
+    assert [(i.draft.original_id, i.draft.status) for i in found] == [
+        ("LOW-05", Status.CLOSED),
+        ("LOW-16", Status.CLOSED),
+    ]
+    assert found[0].draft.root_cause == "قيد المنصة"
