@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import sys
 from pathlib import Path
 
 import pytest
@@ -301,3 +302,22 @@ def test_a_configured_baseline_is_relative_to_its_configuration_file(
     config.write_text(config.read_text().replace("[scan]\n", setting, 1))
     code, out, _ = run(["scan", str(sub), "--no-record"], capsys)
     assert code == 0 and "in the baseline" in out
+
+
+@pytest.mark.skipif(
+    sys.version_info >= (3, 12), reason="needs a Python that cannot read 3.12's f-strings"
+)
+def test_scan_says_which_files_need_a_newer_python_to_be_analysed(
+    write_tree: WriteTree, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = write_tree(
+        {
+            "docker-compose.yml": "services:\n  api:\n    build: ./api\n",
+            "api/Dockerfile": "FROM python:3.12-slim\nCOPY . /app\n",
+            "api/app.py": 'user = {"id": 1}\nprint(f"{user["id"]}")\n',
+        }
+    )
+    code, out, err = run(["scan", str(root), "--format", "json", "--no-record"], capsys)
+    assert [f["code"] for f in json.loads(out)["findings"]] == []
+    assert code == 0
+    assert "note: 1 Python file not analysed: api/app.py does not parse with Python 3.11" in err

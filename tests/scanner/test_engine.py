@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -155,6 +156,33 @@ def test_parse_errors_are_findings_with_file_and_line(
     ]
     assert result.exit_code() == 1
     assert result.exit_code(Severity.CRITICAL) == 0
+
+
+# Valid from Python 3.12 on (an f-string nesting its own quotes), a syntax error before it.
+NEWER_SYNTAX = 'settings = {"name": "api"}\nprint(f"{settings["name"]} started")\n'
+
+
+@pytest.mark.skipif(
+    sys.version_info >= (3, 12), reason="needs a Python that cannot read 3.12's f-strings"
+)
+def test_a_file_in_newer_python_syntax_is_no_parse_error_where_its_service_runs_that_python(
+    write_tree: WriteTree, registry: Registry
+) -> None:
+    root = write_tree(
+        {
+            "docker-compose.yml": (
+                "services:\n  api:\n    build: ./api\n  legacy:\n    build: ./legacy\n"
+            ),
+            "api/Dockerfile": "FROM python:3.13-slim\nCOPY . /app\n",
+            "api/app.py": NEWER_SYNTAX,
+            "legacy/Dockerfile": "FROM python:3.11-slim\nCOPY . /app\n",
+            "legacy/app.py": NEWER_SYNTAX,
+        }
+    )
+    result = scan(root, ScanConfig(select=["PM001"]), registry=registry)
+    # Python 3.11 cannot run the legacy service's file: a real parse error there.
+    assert [(f.path, f.service) for f in result.findings] == [("legacy/app.py", "legacy")]
+    assert result.newer_python == ["api/app.py"]
 
 
 def test_selection_takes_the_most_specific_selector(registry: Registry) -> None:

@@ -189,11 +189,34 @@ def scan_command(
             _print_coloured(report)
         else:
             click.echo(report, nl=False)
+        if result.newer_python:
+            _say_not_analysed(result.newer_python)
         code = result.exit_code(threshold)
         # Let go of the parsed platform while the collector is still paused: with nothing
         # holding it, it is freed at once instead of walked once more on the way out.
         del result
     sys.exit(code)
+
+
+def _say_not_analysed(paths: list[str]) -> None:
+    """On stderr: the Python files the scan could not read because their services run a newer
+    Python than the one running passmuster (the report stays what it is)."""
+    running = f"{sys.version_info[0]}.{sys.version_info[1]}"
+    shown = ", ".join(escape_controls(p) for p in paths[:3])
+    more = f" and {len(paths) - 3} more" if len(paths) > 3 else ""
+    if len(paths) == 1:
+        what = (
+            f"1 Python file not analysed: {shown} does not parse with Python {running}, which "
+            "runs passmuster, and its service runs a newer Python whose syntax it may use; run "
+            "passmuster on that Python to check it"
+        )
+    else:
+        what = (
+            f"{len(paths)} Python files not analysed: {shown}{more} do not parse with Python "
+            f"{running}, which runs passmuster, and their services run a newer Python whose "
+            "syntax they may use; run passmuster on that Python to check them"
+        )
+    click.echo(f"note: {what}", err=True)
 
 
 def _statistics(result: ScanResult) -> str:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import fnmatch
 import json
 import re
+import sys
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable
@@ -44,6 +45,9 @@ class ScanResult:
     baselined: list[Finding] = field(default_factory=list)
     suppressions: list[Suppression] = field(default_factory=list)
     seconds: float = 0.0
+    # Python files that do not parse with the Python running the scan, in services whose image
+    # runs a newer one: not analysed, and no PM001 (see `_parse_findings`).
+    newer_python: list[str] = field(default_factory=list)
 
     def counts(self) -> Counter[str]:
         return Counter(f.severity.value for f in self.findings)
@@ -90,8 +94,9 @@ def _scan(
         platform = discover(root, config, deadline=deadline)
     codes = {r.code for r in rules}
     raw: list[Finding] = []
+    newer = _newer_python(platform)
     if "PM001" in codes:
-        raw.extend(_parse_findings(platform, deadline))
+        raw.extend(_parse_findings(platform, deadline, skip=set(newer)))
     for done, rule_class in enumerate(rules, start=1):
         if progress is not None:
             progress(done, total, rule_class.code)
@@ -134,6 +139,7 @@ def _scan(
         baselined=baselined,
         suppressions=suppressions,
         seconds=time.perf_counter() - started,
+        newer_python=newer,
     )
 
 
@@ -146,13 +152,13 @@ def _ignored_here(finding: Finding, per_file: dict[str, list[str]]) -> bool:
     return False
 
 
-def _parse_findings(platform: Platform, deadline: Deadline) -> Iterable[Finding]:
+def _parse_findings(platform: Platform, deadline: Deadline, *, skip: set[str]) -> Iterable[Finding]:
     seen: set[tuple[str, int | None, str]] = set()
     owners = _owners(platform)
     problems = list(platform.problems)
     for source in platform.python.values():
         deadline.check(f"parsing {source.path}")
-        if source.error is not None:
+        if source.error is not None and source.path not in skip:
             problems.append(source.error)
     for problem in problems:
         key = (problem.path, problem.line, problem.message)
@@ -168,6 +174,28 @@ def _parse_findings(platform: Platform, deadline: Deadline) -> Iterable[Finding]
             service=owners.get(problem.path),
             key=problem.message,
         )
+
+
+def _newer_python(platform: Platform) -> list[str]:
+    """The Python files that fail to parse here but belong to a service whose image runs a
+    newer Python than this one: they may well be valid there (f-strings nesting their own
+    quotes and `type` aliases came in 3.12, `except A, B:` in 3.14), and `ast` parses only the
+    syntax of the Python it runs in. Reporting them as invalid would be a false finding."""
+    from passmuster.scanner.context.images import release
+
+    running = sys.version_info[:2]
+    newer: set[str] = set()
+    for service in platform.services:
+        version = release(service.python_version)
+        if version is not None and version > running:
+            newer.update(service.python_files)
+    return sorted(
+        path
+        for path in newer
+        if (source := platform.python.get(path)) is not None
+        and source.error is not None
+        and source.error.message.startswith("invalid Python")
+    )
 
 
 def _owners(platform: Platform) -> dict[str, str]:

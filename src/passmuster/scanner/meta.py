@@ -23,6 +23,12 @@ class ParseErrorRule(Rule):
     Docker, compose or Python would fail on the same file, and every other rule is blind to what
     the file says. The scan carries on with the other files.
 
+    Python is read with the syntax of the Python that runs passmuster. A file that does not
+    parse there but belongs to a service whose image runs a newer Python (`python:3.13-slim`
+    while passmuster runs on 3.11) may use that version's syntax (f-strings that nest their own
+    quotes, `type` aliases, `except A, B:`): it is not reported, and `passmuster scan` says on
+    stderr which files it could not analyse. Run passmuster on that Python to check them.
+
     ## Example
     ```yaml
     services:

@@ -558,3 +558,52 @@ def test_an_image_copying_nothing_from_its_context_runs_none_of_its_code(
     )
     files["scripts/seed.py"] = 'BROKER = "amqp://localhost:5672/"\n'  # run by a person
     assert [f.service for f in run(write_tree(files), "CODE005")] == ["api"]
+
+
+def _models_platform(python: str) -> dict[str, str]:
+    """A service whose models name a class defined further down, and a route whose
+    dependency is defined after it."""
+    return {
+        "docker-compose.yml": "services:\n  api:\n    build: ./api\n",
+        "api/Dockerfile": f"FROM python:{python}-slim\nCOPY . /app\n",
+        "api/models.py": (
+            "from pydantic import BaseModel\n"
+            "\n"
+            "class Owner(BaseModel):\n"
+            "    pets: list[Pet]\n"
+            "\n"
+            "def describe(pet: Pet) -> str:\n"
+            "    return pet.name\n"
+            "\n"
+            "class Pet(BaseModel):\n"
+            "    name: str\n"
+        ),
+        "api/main.py": (
+            "from fastapi import FastAPI\n"
+            "\n"
+            "app = FastAPI()\n"
+            "\n"
+            "@app.get('/me')\n"
+            "def me(user: User) -> dict:\n"
+            "    return {}\n"
+            "\n"
+            "class User:\n"
+            "    pass\n"
+        ),
+    }
+
+
+def test_annotations_read_lazily_from_python_3_14_are_no_use_before_definition(
+    write_tree: WriteTree,
+) -> None:
+    """PEP 649: from Python 3.14 on a class attribute's or a plain function's annotation is
+    evaluated only when read, so naming a later class there is no NameError; before 3.14 it
+    is. A route's annotations are read when FastAPI registers it, in every version."""
+    before = where(run(write_tree(_models_platform("3.13")), "CODE002"))
+    assert before == [
+        ("CODE002", "api/main.py", 6, "api"),
+        ("CODE002", "api/models.py", 4, "api"),
+        ("CODE002", "api/models.py", 6, "api"),
+    ]
+    after = where(run(write_tree(_models_platform("3.14")), "CODE002"))
+    assert after == [("CODE002", "api/main.py", 6, "api")]

@@ -132,6 +132,14 @@ def python_version(image: str | None) -> str | None:
     return f"{match.group(1)}.{match.group(2)}" if match else None
 
 
+def release(version: str | None) -> tuple[int, int] | None:
+    """`(3, 12)` for the `3.12` of `python_version`, None when unknown."""
+    major, _, minor = (version or "").partition(".")
+    if not major.isdigit() or not minor.isdigit():
+        return None
+    return int(major), int(minor)
+
+
 def image_kind(image: str | None) -> str | None:
     """What a pulled image is by its name (`database` for `postgres:16`), else None."""
     if not image:

@@ -64,6 +64,9 @@ class EarlyUse:
     `where` is `decorator`, `default`, `annotation`, `base` or `statement`. `deferred` is true
     for annotations under `from __future__ import annotations` read by a route decorator: no
     NameError, but FastAPI cannot resolve the dependency and treats it as a query parameter.
+    `lazy` is true for an annotation nothing reads at import (a class attribute's, a function's
+    that no route decorator reads): from Python 3.14 on annotations are evaluated only when
+    read (PEP 649), so it is no error there.
     """
 
     name: str
@@ -72,6 +75,7 @@ class EarlyUse:
     defined_line: int
     where: str
     deferred: bool
+    lazy: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -607,7 +611,14 @@ class _Collector:
                 self._index_bindings(block)
 
     # -- names read before they are bound -----------------------------------------------------
-    def _check(self, node: ast.AST, bound: set[str], where: str, deferred: bool = False) -> None:
+    def _check(
+        self,
+        node: ast.AST,
+        bound: set[str],
+        where: str,
+        deferred: bool = False,
+        lazy: bool = False,
+    ) -> None:
         for name in _loads(node):
             defined = self.first_binding.get(name.id)
             if (
@@ -617,7 +628,7 @@ class _Collector:
                 and name.id not in _BUILTINS
             ):
                 self.early.append(
-                    EarlyUse(name.id, name.lineno, name.col_offset, defined, where, deferred)
+                    EarlyUse(name.id, name.lineno, name.col_offset, defined, where, deferred, lazy)
                 )
 
     def _function_header(
@@ -635,10 +646,11 @@ class _Collector:
         ]
         if stmt.returns is not None:
             annotations.append(stmt.returns)
+        route = any(_is_route_decorator(d) for d in stmt.decorator_list)
         if not self.future:
             for annotation in annotations:
-                self._check(annotation, bound, "annotation")
-        elif any(_is_route_decorator(d) for d in stmt.decorator_list):
+                self._check(annotation, bound, "annotation", lazy=not route)
+        elif route:
             for annotation in annotations:
                 self._check(annotation, bound, "annotation", deferred=True)
 
@@ -662,7 +674,7 @@ class _Collector:
                         if child.value is not None:
                             self._check(child.value, inner, "statement")
                         if not self.future:
-                            self._check(child.annotation, inner, "annotation")
+                            self._check(child.annotation, inner, "annotation", lazy=True)
                     elif not isinstance(child, ast.ClassDef):
                         self._check_expressions(child, inner)
                     inner.update(binds(child))

@@ -4,6 +4,7 @@ from collections.abc import Iterator
 
 from passmuster.core.findings import Finding, Fix, Location
 from passmuster.core.issues import Severity
+from passmuster.scanner.context.images import release
 from passmuster.scanner.context.model import Platform
 from passmuster.scanner.facts.code import owned_python_files
 from passmuster.scanner.rule import Rule, reported_once
@@ -28,7 +29,10 @@ class UseBeforeDefinition(Rule):
     With `from __future__ import annotations` the annotation is not evaluated at import, so
     there is no error at all: FastAPI cannot resolve the name when the route is registered
     and silently treats the parameter as a query parameter. Those cases are flagged too,
-    for functions with a route decorator.
+    for functions with a route decorator. In a service whose image runs Python 3.14 or newer,
+    annotations are evaluated only when something reads them (PEP 649): a class attribute's
+    annotation, or a function's that no route decorator reads, is no error there and is not
+    flagged.
 
     ## Why is this bad?
     The module fails at import with `NameError: name 'get_current_user' is not defined`
@@ -63,7 +67,10 @@ class UseBeforeDefinition(Rule):
             module = source.facts
             if module is None:
                 continue
+            lazy_annotations = _evaluates_annotations_lazily(service.python_version)
             for use in module.early_uses:
+                if use.lazy and lazy_annotations:
+                    continue
                 if use.deferred:
                     message = (
                         f"{use.name} is used in a route's annotation before it is defined "
@@ -85,3 +92,9 @@ class UseBeforeDefinition(Rule):
                     related=[Location(source.path, use.defined_line, message="defined here")],
                     key=f"{use.name}:{use.where}",
                 )
+
+
+def _evaluates_annotations_lazily(python: str | None) -> bool:
+    """Whether the Python a service runs (`3.14`) evaluates annotations only when read."""
+    version = release(python)
+    return version is not None and version >= (3, 14)
