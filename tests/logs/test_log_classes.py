@@ -896,3 +896,28 @@ def test_an_arabic_table_of_problems_and_causes_under_an_excluded_section_is_clo
         ("LOW-16", Status.CLOSED),
     ]
     assert found[0].draft.root_cause == "قيد المنصة"
+
+
+def test_a_byte_order_mark_before_the_title_is_no_part_of_it() -> None:
+    text = (
+        "\ufeff# Known bugs\n\n## Login loops\n\n**Status**: Open\n\n"
+        "## Export hangs\n\n**Status**: Fixed\n"
+    )
+    log = read_text(text, "BUGS.md")
+    assert [(i.line, i.draft.title, i.draft.status) for i in log.issues] == [
+        (3, "Login loops", Status.OPEN),
+        (7, "Export hangs", Status.RESOLVED),
+    ]
+    assert not any("Known bugs" in note.body for note in log.notes if note.title != "Known bugs")
+
+
+def test_a_field_name_with_a_remark_in_parentheses_is_that_field() -> None:
+    text = (
+        "# Release bugs\n\n| ID | Title | Status (QA) | Severity (client) |\n|---|---|---|---|\n"
+        "| R-1 | Cart total wrong | Fixed | High |\n| R-2 | Slow search | Open | Low |\n"
+    )
+    found = read_text(text, "BUGS.md").issues
+    assert [(i.draft.title, i.draft.status, i.draft.severity) for i in found] == [
+        ("Cart total wrong", Status.RESOLVED, Severity.HIGH),
+        ("Slow search", Status.OPEN, Severity.LOW),
+    ]

@@ -77,6 +77,10 @@ def read_text(
         raise ParseError(
             path, None, f"unknown format {family!r}; choose from {', '.join(FAMILIES)}"
         )
+    if text.startswith("\ufeff"):
+        # A byte-order mark pasted or decoded by the caller: `read_file` drops it, so must this,
+        # or the log's `# Title` is no heading.
+        text = text[1:]
     with gc_paused():
         return _read(text, path, source=source, family=family, folder=folder)
 
