@@ -330,5 +330,11 @@ def format_date(moment: datetime) -> str:
 
 @functools.lru_cache(maxsize=CACHE_SIZE)
 def field_for(name: str) -> str | None:
-    """The draft attribute a field name (`**Service(s) Affected**`, `根因`) fills, if any."""
-    return vocabulary().fields.get(clean(name))
+    """The draft attribute a field name (`**Service(s) Affected**`, `根因`) fills, if any; a name
+    with a remark in parentheses (`Status (QA)`, `Severity (client)`) fills what the bare name
+    fills."""
+    fields = vocabulary().fields
+    found = fields.get(clean(name))
+    if found is None and ("(" in name or "（" in name):
+        found = fields.get(clean(_QUALIFIER.sub(" ", name)))
+    return found
