@@ -921,3 +921,21 @@ def test_a_field_name_with_a_remark_in_parentheses_is_that_field() -> None:
         ("Cart total wrong", Status.RESOLVED, Severity.HIGH),
         ("Slow search", Status.OPEN, Severity.LOW),
     ]
+
+
+def test_a_vietnamese_log_of_numbered_problems_with_bullet_fields_gives_each() -> None:
+    text = (
+        "# nhật ký sự cố\n\n## 1) Lệnh build dừng giữa chừng\n\n"
+        "- **Hiện tượng**: build dừng ở bước 3.\n- **Nguyên nhân**: thiếu bộ nhớ.\n"
+        "- **Cách xử lý**: tăng swap.\n\n---\n\n"
+        "## 2) Không tạo được file `.env.example` theo hướng dẫn (đã khắc phục)\n\n"
+        "- **Hiện tượng**: tệp bị chặn.\n- **Nguyên nhân**: chính sách thư mục.\n"
+        "- **Cách tránh lần sau**: dùng tên khác.\n"
+    )
+    log = read_text(text, "issues_list.md")
+    assert [(i.line, i.draft.status) for i in log.issues] == [
+        (3, Status.OPEN),
+        (11, Status.RESOLVED),
+    ]
+    assert log.issues[0].draft.root_cause == "thiếu bộ nhớ."
+    assert log.issues[1].draft.title == "Không tạo được file `.env.example` theo hướng dẫn"
