@@ -939,3 +939,73 @@ def test_a_vietnamese_log_of_numbered_problems_with_bullet_fields_gives_each() -
     ]
     assert log.issues[0].draft.root_cause == "thiếu bộ nhớ."
     assert log.issues[1].draft.title == "Không tạo được file `.env.example` theo hướng dẫn"
+
+
+CHANGELOG = """# Changelog
+
+## [Unreleased]
+
+### Fixed
+- The login page no longer flickers on slow networks.
+
+## [2.1.0] - 2026-03-02
+
+### Added
+- Export of invoices as CSV.
+
+### Fixed
+- **Billing**: totals were rounded twice.
+
+## [2.0.1] - 2026-02-11
+
+### Fixed
+- Worker crashed when REDIS_URL was unset.
+
+## v2.0.0 (2026-01-20)
+
+### Changed
+- The gateway now requires a token.
+"""
+
+
+def test_a_changelog_gives_no_issues_and_is_kept_as_a_note() -> None:
+    """Its sections are releases and their lists are changes: a folder import that meets
+    CHANGELOG.md or release-notes.md beside the issue logs must not file each release."""
+    log = read_text(CHANGELOG, "CHANGELOG.md")
+    assert log.issues == []
+    assert [note.title for note in log.notes] == ["(a changelog)"]
+    assert "Worker crashed when REDIS_URL was unset" in log.notes[0].body
+    assert any(
+        "reads as a changelog (its sections are releases: [2.1.0] - 2026-03-02, [2.0.1]"
+        in w.message
+        for w in log.warnings
+    )
+    # Asked for by name, the sections reader reads it as it reads any log.
+    as_sections = read_text(CHANGELOG, "CHANGELOG.md", family="sections")
+    assert not any("changelog" in w.message for w in as_sections.warnings)
+    assert "(a changelog)" not in [note.title for note in as_sections.notes]
+
+
+def test_a_log_whose_issues_name_versions_is_no_changelog() -> None:
+    text = """# Known issues
+
+## v2.1 upgrade breaks the worker
+**Status**: Open
+**Severity**: High
+**Description**: The worker imports a module 2.1 removed.
+
+## 1.4.2: login fails after the token refresh
+**Status**: Resolved
+**Description**: Refresh tokens were sent to the wrong audience.
+
+## Gateway answers 502 under load
+**Status**: Open
+**Description**: Upstream keep-alive is off.
+
+## Reports time out
+**Status**: In progress
+**Description**: The monthly report scans every invoice.
+"""
+    log = read_text(text, "KNOWN_ISSUES.md")
+    assert len(log.issues) == 4
+    assert not any("changelog" in w.message for w in log.warnings)

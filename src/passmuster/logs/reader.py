@@ -20,7 +20,7 @@ from passmuster.core.issues import IssueDraft
 from passmuster.errors import ParseError
 from passmuster.logs.body import split_body
 from passmuster.logs.model import LogNote, ParsedIssue, ParsedLog, StatedTotal
-from passmuster.logs.outline import Outline, build_outline, heading_parts
+from passmuster.logs.outline import Node, Outline, build_outline, heading_parts
 from passmuster.logs.readers import bullets, tables
 from passmuster.logs.readers.sections import SectionReader
 from passmuster.logs.text import decode, lines_containing
@@ -31,10 +31,12 @@ from passmuster.logs.vocab import (
     normalise_severity,
     normalise_status,
     normalise_type,
+    strip_emoji,
     words,
 )
 
 FAMILIES = ("auto", "sections", "single", "table")
+CHANGELOG_NOTE = "(a changelog)"  # the title of the note a changelog is kept as
 _TOTAL_ENDINGS = ("issues", "issue", "items", "item", "bugs", "bug", ".", "Issues", "Issue")
 
 _TOTAL = re.compile(
@@ -122,7 +124,19 @@ def _read(
 
 def _read_auto(outline: Outline, log: ParsedLog, folder: Folder | None) -> None:
     """Sections first; then, for a log whose words the vocabulary lacks, sections written alike;
-    then the file as one issue when it is one of a folder's files, or shows issue fields."""
+    then the file as one issue when it is one of a folder's files, or shows issue fields.
+    A changelog (its sections are releases) holds no issues: it is kept as a note."""
+    releases = _release_headings(outline.root)
+    if releases:
+        body = "\n".join(outline.lines).strip()
+        log.notes.append(LogNote(log.path, 1, CHANGELOG_NOTE, body))
+        shown = ", ".join(releases[:3]) + (" …" if len(releases) > 3 else "")
+        log.warn(
+            1,
+            f"reads as a changelog (its sections are releases: {shown}): no issues taken from "
+            "it; --format sections reads it as a log of issues",
+        )
+        return
     index = folder is not None and folder.index
     hint = "" if index else Path(log.path).stem
     SectionReader(outline, log, title_hint=hint, index=index).read()
@@ -226,6 +240,58 @@ def _section_states(outline: Outline) -> Callable[[int], str | None]:
 
 
 _HEADING = re.compile(r"^#{1,6}\s+(.+?)\s*#*\s*$")
+
+
+# A release heading: `0.12.0 (2026-08-12)`, `[1.4.0] - 2024-01-01`, `v2.3`, `Version 3.1.0`,
+# `Release 1.2` — a version first, then at most a date or a name in a few words.
+_RELEASE = re.compile(
+    r"^\W*(?:(?:version|release|v)\s*)?\[?v?\d+\.\d+(?:\.\d+)?(?:[-.+][0-9A-Za-z.]+)?\]?"
+    r"(?:\s*[-–—:(]\s*[^\n]{0,40})?\)?\s*$",
+    re.IGNORECASE,
+)
+_EMPHASIS = re.compile(r"[*_`]+")
+_DOTTED = re.compile(r"\d\.\d")  # every version heading has one: the others are passed over
+_UNRELEASED_WORD = re.compile(r"unreleased|latest changes|upcoming|next", re.IGNORECASE)
+_UNRELEASED = re.compile(r"^\W*\[?(?:unreleased|latest changes|upcoming|next)\]?\s*$", re.I)
+
+
+def _release_headings(root: Node) -> list[str]:
+    """The release headings of a changelog: the headings of one level, nearly all of them
+    versions (`## 0.12.0`, `## [1.4.0] - 2024-01-01`, an `Unreleased` one besides), at least
+    three; else nothing. A log of issues names an issue per section, never a version."""
+    by_level: dict[float, list[Node]] = {}
+    stack = list(reversed(root.children))
+    while stack:  # in the order of the file
+        node = stack.pop()
+        if node.kind == "heading" and node.level <= 3:
+            by_level.setdefault(node.level, []).append(node)
+            stack.extend(reversed(node.children))
+    for nodes in by_level.values():
+        # The first headings decide most logs at once: a log of issues opens with issues.
+        if len(nodes) >= 3 and _releases_among(nodes[:10]) is not None:
+            found = _releases_among(nodes)
+            if found is not None and len(found) >= 3:
+                return found
+    return []
+
+
+def _releases_among(nodes: list[Node]) -> list[str] | None:
+    """The release headings among `nodes`, or None when more than a fifth of them are
+    neither a release nor an `Unreleased` one."""
+    versions: list[str] = []
+    others = 0
+    allowed = len(nodes) // 5
+    for node in nodes:
+        text = ""
+        if _DOTTED.search(node.text) or _UNRELEASED_WORD.search(node.text):
+            text = _EMPHASIS.sub("", strip_emoji(node.text)).strip()
+        if text and _RELEASE.match(text):
+            versions.append(text)
+        elif not text or not _UNRELEASED.match(text):
+            others += 1
+            if others > allowed:
+                return None
+    return versions
 
 
 def _trial(log: ParsedLog, reader: Callable[[ParsedLog], SectionReader]) -> ParsedLog:

@@ -39,7 +39,7 @@ from passmuster.logs.model import (
     RemovedIssue,
     ReportEntry,
 )
-from passmuster.logs.reader import Folder, issue_key, read_file
+from passmuster.logs.reader import CHANGELOG_NOTE, Folder, issue_key, read_file
 
 if TYPE_CHECKING:
     from passmuster.usecases.desk import Desk
@@ -154,7 +154,12 @@ def read_logs(
         else:
             # A folder may hold an index, templates and notes beside its issue files.
             if not log.issues and folder is None:
-                errors.append(f"{path}: no issues found (nothing looks like an issue section)")
+                why = (
+                    "it is a changelog"
+                    if any(note.title == CHANGELOG_NOTE for note in log.notes)
+                    else "nothing looks like an issue section"
+                )
+                errors.append(f"{path}: no issues found ({why})")
             logs.append(log)
         if progress is not None:
             progress(index + 1, len(folders))
