@@ -217,6 +217,25 @@ def test_file_returns_known_fixes_and_show_comment_link_search_list(desk: Desk) 
     assert "invalid link kind 'fixes'" in bad_kind
 
 
+def test_file_warns_of_a_service_spelt_almost_like_a_known_one(desk: Desk) -> None:
+    desk.file(IssueDraft(title="Billing totals off by a cent", services=["billing"]), actor="x")
+
+    async def script(client: Client) -> Any:
+        misspelt = await call(client, "file", title="Invoices missing", services=["bilingg"])
+        new_one = await call(client, "file", title="Queue stalls", services=["notifications"])
+        known = await call(client, "file", title="Refunds fail", services=["billing"])
+        return misspelt, new_one, known
+
+    misspelt, new_one, known = run_as(desk, Caller("agent-1"), script)
+    assert misspelt["warnings"] == [
+        "bilingg was not a service of this desk (did you mean billing?); it is one now, "
+        "and the issue names it"
+    ]
+    # A name like no known service is a new service; a known one needs no word.
+    assert "warnings" not in new_one and "warnings" not in known
+    assert desk.get(misspelt["issue"]["number"]).services == ["bilingg"]
+
+
 def test_services_findings_incidents_resources_and_the_prompt(desk: Desk) -> None:
     from passmuster.core.catalog import Service
 

@@ -139,21 +139,14 @@ def new_command(
 def _warn_new_services(names: Sequence[str], known: set[str]) -> None:
     """On stderr, each service the issue named that the desk did not know but that is spelt
     almost like one it does (filing added it): `--service bilingg` files against a new, empty
-    service rather than billing. A name like none of them is a new service, said nothing of."""
-    import difflib
+    service rather than billing."""
+    from passmuster.core.catalog import near_miss_text, near_misses
 
-    for name in names:
-        if name in known:
-            continue
-        # 0.8: one or two letters off in a short name (bilingg, gatway, idenity), not a sibling
-        # that shares a suffix (notification-service / identity-service is 0.67).
-        close = difflib.get_close_matches(name, sorted(known), n=1, cutoff=0.8)
-        if close:
-            click.echo(
-                f"warning: {escape_controls(name)} was not a service of this desk (did you mean "
-                f"{escape_controls(close[0])}?); it is one now, and the issue names it",
-                err=True,
-            )
+    for name, close in near_misses(names, known):
+        click.echo(
+            f"warning: {escape_controls(near_miss_text(name, close))}",
+            err=True,
+        )
 
 
 def print_filed(issue: Issue, fixes: Sequence[Issue]) -> None:

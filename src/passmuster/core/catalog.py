@@ -7,6 +7,7 @@ also add them by hand (`passmuster service add`). The tracker links issues to se
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Sequence
 from dataclasses import field
 
 from passmuster.core._dataclass import dataclass
@@ -24,6 +25,33 @@ def check_service_name(name: str) -> str:
             "service", name, [f"letters, digits, '_', '.', '-' (max {SERVICE_NAME_MAX})"]
         )
     return name
+
+
+def near_misses(names: Sequence[str], known: Iterable[str]) -> list[tuple[str, str]]:
+    """(name, known name) for each of `names` the desk does not know but that is spelt almost
+    like one it does: `bilingg` for `billing`. Filing adds such a name as a new, empty service
+    without a word, so the CLI and the agents' tools say so. A name like none of them is a new
+    service and is not listed."""
+    import difflib  # only when a name is new
+
+    choices = sorted(set(known))
+    found: list[tuple[str, str]] = []
+    for name in names:
+        if name in choices:
+            continue
+        # 0.8: one or two letters off in a short name (bilingg, gatway, idenity), not a sibling
+        # that shares a suffix (notification-service / identity-service is 0.67).
+        close = difflib.get_close_matches(name, choices, n=1, cutoff=0.8)
+        if close:
+            found.append((name, close[0]))
+    return found
+
+
+def near_miss_text(name: str, known: str) -> str:
+    return (
+        f"{name} was not a service of this desk (did you mean {known}?); it is one now, "
+        "and the issue names it"
+    )
 
 
 @dataclass(slots=True)

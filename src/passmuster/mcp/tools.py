@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic_core import to_jsonable_python
 
+from passmuster.core.catalog import near_miss_text, near_misses
 from passmuster.core.issues import (
     CloseReason,
     Issue,
@@ -188,9 +189,15 @@ def file(desk: Desk, caller: Caller, title: str, fields: Mapping[str, Any]) -> d
     for name, value in fields.items():
         if value is not None:
             setattr(draft, name, coerce_field(name, value))
+    known = {service.name for service in desk.services()} if draft.services else set()
     issue = desk.file(draft, actor=caller.name)
     fixes = desk.known_fixes(draft, limit=3)
-    return {"issue": summary(issue), "known_fixes": [fix(f) for f in fixes]}
+    answer: dict[str, Any] = {"issue": summary(issue), "known_fixes": [fix(f) for f in fixes]}
+    misses = near_misses(draft.services, known) if known else []
+    if misses:
+        # An agent that misspelt a service filed against a new, empty one: say so.
+        answer["warnings"] = [near_miss_text(name, close) for name, close in misses]
+    return answer
 
 
 def update(
