@@ -607,3 +607,32 @@ def test_annotations_read_lazily_from_python_3_14_are_no_use_before_definition(
     ]
     after = where(run(write_tree(_models_platform("3.14")), "CODE002"))
     assert after == [("CODE002", "api/main.py", 6, "api")]
+
+
+def test_a_missing_path_that_exists_with_other_capitals_is_named(write_tree: WriteTree) -> None:
+    """`DockerFile` builds on a laptop whose file system ignores case and fails on Linux: the
+    finding says which file is there, not only that the path is missing."""
+    root = write_tree(
+        {
+            "docker-compose.yml": (
+                "services:\n"
+                "  api:\n"
+                "    build: ./api\n"
+                "    env_file: .env.api\n"
+                "  worker:\n"
+                "    build: ./Worker\n"
+            ),
+            "api/DockerFile": "FROM python:3.12-slim\n",
+            ".ENV.api": "DEBUG=1\n",
+            "worker/Dockerfile": "FROM python:3.12-slim\n",
+        }
+    )
+    messages = sorted(f.message for f in run(root, "REF002"))
+    assert messages == [
+        "Dockerfile api/Dockerfile does not exist; api/DockerFile exists: the names differ in "
+        "case, which Linux and Docker's build tell apart",
+        "build context Worker does not exist; worker exists: the names differ in case, which "
+        "Linux and Docker's build tell apart",
+        "env_file .env.api does not exist; .ENV.api exists: the names differ in case, which "
+        "Linux and Docker's build tell apart",
+    ]

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import PurePosixPath
 
@@ -38,6 +39,10 @@ class MissingPath(Rule):
           - ./config/billing.yml:/app/config.yml
     ```
 
+    A path that exists with other capitals (`DockerFile`, `services/Billing`) is reported with
+    the name it has: it works on a laptop whose file system ignores case and fails on Linux and
+    in Docker's build, which do not.
+
     ## How to fix
     Correct the path, commit the missing file (an `.env.example` copied in CI), or remove the
     reference.
@@ -65,7 +70,7 @@ class MissingPath(Rule):
                     continue  # a local file kept out of the repository on purpose
                 if once(where.path, where.line, file):
                     yield self.finding(
-                        f"env_file {file} does not exist",
+                        f"env_file {file} does not exist{_case_twin(platform, file)}",
                         where.path,
                         where.line,
                         service=service.name,
@@ -84,7 +89,8 @@ class MissingPath(Rule):
                 context = service.build_context or "(outside the repository)"
                 if once(build.path, build.line, context):
                     yield self.finding(
-                        f"build context {context} does not exist",
+                        f"build context {context} does not exist"
+                        f"{_case_twin(platform, service.build_context)}",
                         build.path,
                         build.line,
                         service=service.name,
@@ -100,7 +106,8 @@ class MissingPath(Rule):
                 at = service.dockerfile_where or build
                 if at is not None and once(at.path, at.line, service.dockerfile_path):
                     yield self.finding(
-                        f"Dockerfile {service.dockerfile_path} does not exist",
+                        f"Dockerfile {service.dockerfile_path} does not exist"
+                        f"{_case_twin(platform, service.dockerfile_path)}",
                         at.path,
                         at.line,
                         service=service.name,
@@ -117,7 +124,8 @@ class MissingPath(Rule):
                         continue  # outside the repository: REQ008 speaks for those
                     if once(include.path, include.line, include.resolved):
                         yield self.finding(
-                            f"includes {include.target}, which does not exist",
+                            f"includes {include.target}, which does not exist"
+                            f"{_case_twin(platform, include.resolved)}",
                             include.path,
                             include.line,
                             service=service.name,
@@ -136,7 +144,8 @@ class MissingPath(Rule):
                     continue  # a folder provisioned on the host (certificates, data, logs)
                 if once(volume.path, volume.line, volume.resolved):
                     yield self.finding(
-                        f"bind mount source {volume.source} does not exist; Docker would "
+                        f"bind mount source {volume.source} does not exist"
+                        f"{_case_twin(platform, volume.resolved)}; Docker would "
                         f"create an empty directory there",
                         volume.path,
                         volume.line,
@@ -152,3 +161,21 @@ def _looks_like_file(source: str, target: str) -> bool:
     name = PurePosixPath(source).name
     target_name = PurePosixPath(target.split(":", 1)[0]).name
     return "." in name.lstrip(".") or "." in target_name.lstrip(".")
+
+
+def _case_twin(platform: Platform, path: str | None) -> str:
+    """`; DockerFile exists: …` when the folder holds the missing file or folder under other
+    capitals, else nothing."""
+    if not path:
+        return ""
+    wanted = PurePosixPath(path)
+    try:
+        names = os.listdir(platform.abspath(str(wanted.parent)))
+    except OSError:
+        return ""
+    lower = wanted.name.lower()
+    twins = sorted(n for n in names if n.lower() == lower and n != wanted.name)
+    if not twins:
+        return ""
+    twin = (wanted.parent / twins[0]).as_posix()
+    return f"; {twin} exists: the names differ in case, which Linux and Docker's build tell apart"
