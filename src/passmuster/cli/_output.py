@@ -347,34 +347,32 @@ def emit_json(obj: Any, *, plain: bool = False) -> None:
 _LONG = 50
 
 
-def json_text(data: Any, level: int = 0) -> str:
+def json_text(data: Any) -> str:
     """`data` (JSON-able) as indented JSON text, long containers one compact item per line."""
-    if isinstance(data, dict) and data:
-        pad = "  " * (level + 1)
-        if len(data) > _LONG:
-            items = [f"{pad}{_json_key(k)}: {_compact(v)}" for k, v in data.items()]
-        else:
-            items = [f"{pad}{_json_key(k)}: {json_text(v, level + 1)}" for k, v in data.items()]
-        return "{\n" + ",\n".join(items) + "\n" + "  " * level + "}"
-    if isinstance(data, list | tuple) and data:
-        pad = "  " * (level + 1)
-        if len(data) > _LONG:
-            items = [pad + _compact(item) for item in data]
-        else:
-            items = [pad + json_text(item, level + 1) for item in data]
-        return "[\n" + ",\n".join(items) + "\n" + "  " * level + "]"
-    return _compact(data)
-
-
-def _compact(data: Any) -> str:
+    # Imported here, once per text: a report writes tens of thousands of compact items.
     from passmuster.storage.json_text import dumps_readable
 
-    return dumps_readable(data)
+    def key(name: object) -> str:
+        # JSON's own rule for keys that are not text: their JSON text (5 -> "5", True -> "true").
+        return dumps_readable(name if isinstance(name, str) else dumps_readable(name))
 
+    def text(value: Any, level: int) -> str:
+        pad = "  " * (level + 1)
+        if isinstance(value, dict) and value:
+            if len(value) > _LONG:
+                items = [f"{pad}{key(k)}: {dumps_readable(v)}" for k, v in value.items()]
+            else:
+                items = [f"{pad}{key(k)}: {text(v, level + 1)}" for k, v in value.items()]
+            return "{\n" + ",\n".join(items) + "\n" + "  " * level + "}"
+        if isinstance(value, list | tuple) and value:
+            if len(value) > _LONG:
+                items = [pad + dumps_readable(item) for item in value]
+            else:
+                items = [pad + text(item, level + 1) for item in value]
+            return "[\n" + ",\n".join(items) + "\n" + "  " * level + "]"
+        return dumps_readable(value)
 
-def _json_key(key: object) -> str:
-    # JSON's own rule for keys that are not text: their JSON text (5 -> "5", True -> "true").
-    return _compact(key if isinstance(key, str) else _compact(key))
+    return text(data, 0)
 
 
 def issue_json(issue: Any) -> dict[str, Any]:
