@@ -9,7 +9,11 @@ Then the same three as a user runs them, one process each (`passmuster import IS
 `passmuster export -o OUT.md`, into a fresh desk), from spawn to exit: start-up, the printed
 report and the closing of the desk included. `--one-shot=0` leaves them out.
 
-    python -m bench logs [--issues=N] [--repeat=R] [--one-shot=RUNS]
+`--floor` adds SQLite's own share: every row the import stored, copied into an empty desk of the
+same schema with the bare `sqlite3` driver (one executemany per table, one commit). No Python row
+building at all: what any import writing the same rows into the same tables costs at least.
+
+    python -m bench logs [--issues=N] [--repeat=R] [--one-shot=RUNS] [--floor]
 """
 
 from __future__ import annotations
@@ -84,6 +88,7 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--issues", type=int, default=10_000)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--one-shot", type=int, default=3, dest="one_shot")
+    parser.add_argument("--floor", action="store_true")
     args, _ = parser.parse_known_args(argv)
 
     from markdown_it import MarkdownIt
@@ -128,6 +133,8 @@ def main(argv: list[str]) -> None:
                 assert results["first"].count("created") == args.issues  # type: ignore[attr-defined]
                 assert results["again"].count("unchanged") == args.issues  # type: ignore[attr-defined]
                 assert str(results["out"]).count("## Issue #") == args.issues
+            if args.floor and run == 0:
+                floor = _sqlite_floor(folder / ".passmuster" / "desk.db", Path(tmp), args.repeat)
 
     def best(timings: list[Timing]) -> Timing:
         return min(timings, key=lambda t: t[1])
@@ -143,12 +150,73 @@ def main(argv: list[str]) -> None:
     for label, (wall, cpu) in rows:
         print(f"{label:<42} {wall * 1000:7.0f}ms {cpu * 1000:7.0f}ms")
     print(f"parse vs markdown-it-py tokenising (CPU): {peer_s[1] / parse_s[1]:.1f}x faster")
+    if args.floor:
+        _print_floor(floor)
     if args.one_shot:
         _one_shot(text, args.issues, args.one_shot)
     import_cpu, export_cpu = best(imports)[1], best(exports)[1]
     target = "met" if import_cpu < 1 and export_cpu < 1 else "NOT met"
     print(f"target < 1 s for import and export (CPU): {target}")
     print(f"load average during the run: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
+
+
+def _sqlite_floor(desk_db: Path, tmp: Path, repeat: int) -> list[tuple[str, int, float]]:
+    """Per table (rows, CPU seconds) and the commit, best of `repeat`, with the bare driver."""
+    import sqlite3
+
+    source = sqlite3.connect(desk_db)
+    schema = [
+        sql
+        for (sql,) in source.execute(
+            "SELECT sql FROM sqlite_master WHERE sql IS NOT NULL AND name NOT LIKE 'issues_fts_%'"
+            " ORDER BY type = 'index', rowid"
+        )
+    ]
+    tables = [
+        name
+        for (name,) in source.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'issues_fts%'"
+            " AND name NOT LIKE 'sqlite_%'"
+        )
+    ]
+    data = {name: source.execute(f'SELECT * FROM "{name}"').fetchall() for name in tables}
+    data = {name: rows for name, rows in data.items() if rows}
+    fts = source.execute("SELECT rowid, title, body FROM issues_fts").fetchall()
+    source.close()
+    best: dict[str, tuple[int, float]] = {}
+    for attempt in range(repeat):
+        target = tmp / f"floor{attempt}.db"
+        copy = sqlite3.connect(target, isolation_level=None)
+        copy.execute("PRAGMA journal_mode = WAL")
+        copy.execute("PRAGMA synchronous = NORMAL")
+        for sql in schema:
+            copy.execute(sql)
+        copy.execute("BEGIN")
+        timings: dict[str, tuple[int, float]] = {}
+        for name, rows in data.items():
+            marks = ", ".join("?" * len(rows[0]))
+            start = time.process_time()
+            copy.executemany(f'INSERT INTO "{name}" VALUES ({marks})', rows)
+            timings[name] = (len(rows), time.process_time() - start)
+        start = time.process_time()
+        copy.executemany("INSERT INTO issues_fts (rowid, title, body) VALUES (?, ?, ?)", fts)
+        timings["issues_fts (search index)"] = (len(fts), time.process_time() - start)
+        start = time.process_time()
+        copy.execute("COMMIT")
+        timings["commit"] = (0, time.process_time() - start)
+        copy.close()
+        for name, (count, seconds) in timings.items():
+            if name not in best or seconds < best[name][1]:
+                best[name] = (count, seconds)
+    return [(name, count, seconds) for name, (count, seconds) in best.items()]
+
+
+def _print_floor(floor: list[tuple[str, int, float]]) -> None:
+    print("SQLite's own work for the same rows (bare sqlite3 driver, CPU, best per table):")
+    for name, count, seconds in sorted(floor, key=lambda item: -item[2]):
+        if seconds >= 0.0005:
+            print(f"  {name:<40} {count:>7} rows {seconds * 1000:7.0f}ms")
+    print(f"  {'total':<53} {sum(s for _, _, s in floor) * 1000:7.0f}ms")
 
 
 def _one_shot(text: str, count: int, runs: int) -> None:
