@@ -185,7 +185,7 @@ def _newer_python(platform: Platform) -> list[str]:
 
     running = sys.version_info[:2]
     newer: set[str] = set()
-    for service in platform.services:
+    for service in platform.every_service():
         version = release(service.python_version)
         if version is not None and version > running:
             newer.update(service.python_files)
@@ -201,7 +201,7 @@ def _newer_python(platform: Platform) -> list[str]:
 def _owners(platform: Platform) -> dict[str, str]:
     """The service a file belongs to, when exactly one service uses it."""
     users: dict[str, set[str]] = {}
-    for service in platform.services:
+    for service in platform.every_service():
         paths = [*service.python_files, *service.requirement_files]
         if service.dockerfile_path:
             paths.append(service.dockerfile_path)

@@ -42,10 +42,15 @@ def where(finding: Finding) -> str:
     return f"{finding.path}:{finding.line}:{finding.column}"
 
 
+def _service_count(result: ScanResult) -> int:
+    return len({service.name for service in result.platform.every_service()})
+
+
 def summary_line(result: ScanResult) -> str:
     # Services counted by name: one that several compose projects define (a base file and a
-    # production file) is one service to the reader, as `passmuster services` lists it.
-    total = len(result.platform.by_name())
+    # production file) is one service to the reader, as `passmuster services` lists it; a
+    # Python service no compose file wires counts too, its findings being among these.
+    total = _service_count(result)
     if not result.findings:
         extra = _hidden(result)
         if not total:
@@ -140,7 +145,7 @@ def finding_json(finding: Finding) -> dict[str, object]:
 def json_report(result: ScanResult, registry: Registry, notes: Sequence[str] = ()) -> str:
     data = {
         "version": __version__,
-        "services": len(result.platform.by_name()),
+        "services": _service_count(result),
         "rules": [r.code for r in result.rules],
         "findings": [finding_json(f) for f in result.findings],
         "suppressed": len(result.suppressed),

@@ -1,7 +1,8 @@
 """Read a platform repository once into a `Platform`.
 
 One walk sorts the files (tree.py); compose files become projects and services (compose.py,
-with one reader per compose key in compose_keys.py); each service is completed from its
+with one reader per compose key in compose_keys.py); a folder whose Python Dockerfile no compose
+file uses becomes a service of its own (unwired.py); each service is completed from its
 Dockerfile, command, code and requirements (services.py); every env and requirements file of
 the repository is read too, whether or not a service loads it. Problems with a file become
 `ParseProblem`s; discovery goes on.
@@ -23,6 +24,7 @@ from passmuster.scanner.context.reading import Deadline, RepoReader
 from passmuster.scanner.context.requirements import parse_requirements
 from passmuster.scanner.context.services import ServiceCompleter
 from passmuster.scanner.context.tree import RepositoryTree, has_credential_marker, inside
+from passmuster.scanner.context.unwired import unwired_services
 
 ParsedT = TypeVar("ParsedT", EnvFile, Dockerfile)
 
@@ -72,6 +74,11 @@ class _Discovery:
         )
         completer.apply_overrides()
         for service in self.platform.services:
+            completer.complete(service)
+        self.platform.unwired = unwired_services(
+            self.tree, self.platform.services, self.platform.root.name
+        )
+        for service in self.platform.unwired:
             completer.complete(service)
         for path in sorted(self.tree.env_files):
             self.env_file(path)

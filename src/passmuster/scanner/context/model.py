@@ -478,6 +478,8 @@ class ServiceDef:
     # `Platform.texts`; None when one could not be read.
     init_scripts: list[str] | None = field(default_factory=list)
     raw: dict[str, Any] = field(default_factory=dict)  # the merged compose mapping
+    # Built from a Dockerfile no compose file uses (see unwired.py): no compose facts at all.
+    dockerfile_only: bool = False
 
     @property
     def hostnames(self) -> set[str]:
@@ -519,7 +521,10 @@ class ServiceDef:
     def environment_unknown(self) -> bool:
         """Whether an env file the service reads is kept out of the repository (a gitignored
         `.env` each developer writes) and no committed example says what it sets: then any
-        variable may be set, and what the environment lacks cannot be told."""
+        variable may be set, and what the environment lacks cannot be told. Always so for a
+        service no compose file runs (`dockerfile_only`): whatever starts it may set anything."""
+        if self.dockerfile_only:
+            return True
         return any(not exists for _, _, exists in self.env_files) and not self.documented_env
 
     def listening_ports(self) -> set[int]:
@@ -564,6 +569,10 @@ class Platform:
 
     root: Path
     services: list[ServiceDef] = field(default_factory=list)
+    # Python services built from a Dockerfile that no compose file uses (see unwired.py):
+    # named after their folder, with no compose project, ports, environment or dependencies.
+    # Apart from `services` so that rules about compose facts never see them.
+    unwired: list[ServiceDef] = field(default_factory=list)
     projects: list[Project] = field(default_factory=list)
     compose_files: dict[str, ComposeFile] = field(default_factory=dict)
     dockerfiles: dict[str, Dockerfile] = field(default_factory=dict)
@@ -599,6 +608,11 @@ class Platform:
         itself: dropped, the platform is no longer in a reference cycle and is freed as soon as
         its last user lets go, without waiting for (and paying) a cyclic GC pass."""
         self._derived.clear()
+
+    def every_service(self) -> list[ServiceDef]:
+        """The compose services, then the Python services built from a Dockerfile no compose
+        file uses (`unwired`): for rules about a service's code, image and requirements."""
+        return [*self.services, *self.unwired]
 
     def unique_services(self) -> list[ServiceDef]:
         """Each service name once: a name defined by several compose projects counts once

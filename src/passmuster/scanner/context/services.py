@@ -258,7 +258,7 @@ class ServiceCompleter:
             return
         if entry is not None and entry.server not in ("python",) and entry.port_text is None:
             return
-        if entry is None and not _runs_python(service):
+        if entry is None and not runs_python(service):
             return  # an nginx or node image beside Python files: the files are not its code
         candidates = []
         if entry is not None and entry.module_path:
@@ -325,7 +325,7 @@ def image_healthcheck(service: ServiceDef) -> HealthCheck | None:
     return None if found is None else healthcheck_of(found, service.dockerfile.path)
 
 
-def _runs_python(service: ServiceDef) -> bool:
+def runs_python(service: ServiceDef) -> bool:
     """Whether the service's image is a Python one, as far as its Dockerfile tells."""
     dockerfile = service.dockerfile
     if dockerfile is None or dockerfile.final is None:
@@ -383,7 +383,7 @@ def _runs_other_runtime(service: ServiceDef) -> bool:
     if dockerfile is None or dockerfile.final is None:
         return False
     name = parse_image(dockerfile.root_base(dockerfile.final)).name
-    return name in OTHER_RUNTIME_IMAGES and not _runs_python(service)
+    return name in OTHER_RUNTIME_IMAGES and not runs_python(service)
 
 
 # The folder official database images run scripts from on their first start.

@@ -44,6 +44,25 @@ SKIP_DIRS = frozenset(
         ".eggs",
     }
 )
+# Folders of documentation, examples and test data: what is there shows how, and runs nowhere.
+SAMPLE_FOLDERS = frozenset(
+    {
+        "fixtures",
+        "fixture",
+        "testdata",
+        "test-data",
+        "test_data",
+        "examples",
+        "example",
+        "samples",
+        "sample",
+        "docs",
+        "doc",
+        "documentation",
+        "__tests__",
+        "mocks",
+    }
+)
 _COMPOSE = re.compile(r"^(docker-)?compose([._-][\w.-]+)?\.ya?ml$")
 _REQUIREMENTS = re.compile(r"^(.*requirements.*|constraints.*)\.(txt|in)$", re.IGNORECASE)
 

@@ -21,7 +21,7 @@ def code_groups(platform: Platform) -> list[tuple[tuple[str, ...], list[ServiceD
 
 def _code_groups(platform: Platform) -> list[tuple[tuple[str, ...], list[ServiceDef]]]:
     groups: dict[tuple[str, ...], list[ServiceDef]] = {}
-    for service in platform.services:
+    for service in platform.every_service():
         if service.python_files:
             groups.setdefault(tuple(service.python_files), []).append(service)
     return list(groups.items())

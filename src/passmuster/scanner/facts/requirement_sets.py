@@ -31,7 +31,7 @@ def _requirements_index(platform: Platform) -> RequirementsIndex:
     users: dict[str, list[ServiceDef]] = defaultdict(list)
     roots: set[str] = set()
     listed: set[tuple[str, str]] = set()
-    for service in platform.services:
+    for service in platform.every_service():
         roots.update(service.requirement_files)
         paths = {r.path for r in (*service.requirements, *service.constraints)}
         for path in sorted(paths | set(service.requirement_files)):

@@ -43,7 +43,7 @@ class UnresolvedEntryPoint(Rule):
 
     @reported_once
     def check(self, platform: Platform) -> Iterator[Finding]:
-        for service in platform.services:
+        for service in platform.every_service():
             entry = service.entry
             if entry is None or entry.server not in _APP_SERVERS or not entry.module:
                 continue

@@ -9,7 +9,7 @@ from passmuster.core.findings import Finding, Fix, Location
 from passmuster.core.issues import Severity
 from passmuster.scanner.context.interpolate import fallback_of
 from passmuster.scanner.context.model import Platform
-from passmuster.scanner.context.tree import has_credential_marker
+from passmuster.scanner.context.tree import SAMPLE_FOLDERS, has_credential_marker
 from passmuster.scanner.facts.development import in_development_setup
 from passmuster.scanner.facts.paths import is_test_file, is_test_setup
 from passmuster.scanner.facts.secrets import is_secret_name, looks_generated
@@ -46,25 +46,8 @@ _MIN_KEY_BODY = 64  # base64 characters: an Ed25519 key, the shortest, has 64
 
 # The name a line assigns to: `KEY=…`, `key: …`, `"key": …`, `KEY = "…"`.
 _ASSIGNED = re.compile(r"""^\s*(?:export\s+|ENV\s+|-\s+)?["']?([A-Za-z_][\w.\-]*)["']?\s*[:=]""")
-# Folders and file names of documentation, examples and test data: a key there is a sample.
-_SAMPLE_PARTS = frozenset(
-    {
-        "fixtures",
-        "fixture",
-        "testdata",
-        "test-data",
-        "test_data",
-        "examples",
-        "example",
-        "samples",
-        "sample",
-        "docs",
-        "doc",
-        "documentation",
-        "__tests__",
-        "mocks",
-    }
-)
+# Folders of documentation, examples and test data: a key there is a sample.
+_SAMPLE_PARTS = SAMPLE_FOLDERS
 _SAMPLE_NAME = re.compile(r"(example|sample|template|\.dist$|\.tpl$|dummy|fake|mock)", re.I)
 # Folders and names of test runs and CI pipelines.
 _CI_PARTS = frozenset({".ci", "ci", ".github", ".gitlab", ".circleci", "cypress", "playwright"})

@@ -56,7 +56,7 @@ class MissingBuildTools(Rule):
         data = table("build_deps")
         packages: dict[str, dict[str, Any]] = {p["name"]: p for p in data["package"]}
         compilers: dict[str, list[str]] = data["compilers"]
-        for service in platform.services:
+        for service in platform.every_service():
             dockerfile = service.dockerfile
             installs = [*service.requirements, *service.pyproject_dependencies]
             if dockerfile is None or not dockerfile.stages or not installs:

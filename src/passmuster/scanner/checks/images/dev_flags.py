@@ -55,7 +55,7 @@ class DevFlagInProduction(Rule):
         # One finding per switch: the same `--reload` in six Dockerfiles is one habit.
         places: dict[str, list[tuple[ServiceDef, Command, str]]] = {}
         seen: set[tuple[str, int | None]] = set()
-        for service in platform.services:
+        for service in platform.every_service():
             commands: list[Command] = []
             if not _mounts_its_source(service):
                 # A compose command on a bind-mounted source is a development loop.

@@ -40,7 +40,7 @@ class ExposeMismatch(Rule):
 
     @reported_once
     def check(self, platform: Platform) -> Iterator[Finding]:
-        for service in platform.services:
+        for service in platform.every_service():
             entry = service.entry
             if entry is None or entry.port is None or service.dockerfile is None:
                 continue

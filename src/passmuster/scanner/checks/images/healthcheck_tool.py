@@ -87,7 +87,7 @@ class HealthcheckToolMissing(Rule):
 
     @reported_once
     def check(self, platform: Platform) -> Iterator[Finding]:
-        for service in platform.services:
+        for service in platform.every_service():
             checks = [service.healthcheck]
             image_check = image_healthcheck(service)
             if image_check is not None and image_check != service.healthcheck:

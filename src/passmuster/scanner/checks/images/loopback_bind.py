@@ -41,7 +41,7 @@ class LoopbackBind(Rule):
 
     @reported_once
     def check(self, platform: Platform) -> Iterator[Finding]:
-        for service in platform.services:
+        for service in platform.every_service():
             entry = service.entry
             if entry is None or entry.server not in _LOOPBACK_BY_DEFAULT:
                 continue

@@ -149,7 +149,7 @@ class UserSiteUnreachable(Rule):
 
     @reported_once
     def check(self, platform: Platform) -> Iterator[Finding]:
-        for service in platform.services:
+        for service in platform.every_service():
             dockerfile = service.dockerfile
             if dockerfile is None or dockerfile.final is None:
                 continue

@@ -56,7 +56,7 @@ class ConflictingPins(Rule):
     @reported_once
     def check(self, platform: Platform) -> Iterator[Finding]:
         reported: set[tuple[str, int]] = set()
-        for service in platform.services:
+        for service in platform.every_service():
             yield from self._conflicts(
                 [*service.requirements, *service.constraints],
                 set(service.requirement_files),

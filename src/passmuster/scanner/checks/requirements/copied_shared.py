@@ -63,7 +63,7 @@ class CopiedSharedRequirements(Rule):
             return
         shared_names = [(file, {r.name: r for r in file.requirements}) for file in index.shared]
         reported: set[tuple[str, str]] = set()
-        for service in platform.services:
+        for service in platform.every_service():
             installed = included_files(platform, service)
             for own_path in service.requirement_files:
                 own = platform.requirements_files.get(own_path)

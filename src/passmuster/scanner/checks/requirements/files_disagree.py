@@ -56,7 +56,7 @@ class RequirementsFilesDisagree(Rule):
                 folder = posixpath.dirname(folder)
         owner: dict[str, tuple[str, ServiceDef]] = {}  # file -> (deepest service folder, …)
         folders: dict[str, ServiceDef] = {}
-        for service in platform.services:
+        for service in platform.every_service():
             home = _folder(service)
             if home is not None:
                 folders.setdefault(home, service)
@@ -72,7 +72,7 @@ class RequirementsFilesDisagree(Rule):
         # (`requirements-dev.txt` next to a service's `requirements.txt`).
         installers: dict[str, ServiceDef] = {}
         beside: dict[str, ServiceDef] = {}
-        for service in platform.services:
+        for service in platform.every_service():
             for path in service.requirement_files:
                 installers.setdefault(path, service)
                 beside.setdefault(posixpath.dirname(path), service)

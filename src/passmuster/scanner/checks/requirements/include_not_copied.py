@@ -51,7 +51,7 @@ class IncludeNotCopied(Rule):
 
     @reported_once
     def check(self, platform: Platform) -> Iterator[Finding]:
-        for service in platform.services:
+        for service in platform.every_service():
             dockerfile = service.dockerfile
             context = service.build_context
             if dockerfile is None or context is None:

@@ -52,7 +52,7 @@ class IncompatiblePackages(Rule):
     @reported_once
     def check(self, platform: Platform) -> Iterator[Finding]:
         combinations: list[dict[str, Any]] = table("incompatible")["combination"]
-        for service in platform.services:
+        for service in platform.every_service():
             installs = [*service.requirements, *service.pyproject_dependencies]
             if not installs:
                 continue

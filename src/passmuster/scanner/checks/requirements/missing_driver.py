@@ -154,7 +154,7 @@ class MissingDatabaseDriver(Rule):
         data = table("databases")
         drivers: dict[str, dict[str, Any]] = data["drivers"]
         env_urls: dict[str, dict[str, str]] = {}
-        for service in platform.services:
+        for service in platform.every_service():
             urls = env_urls.setdefault(service.name, {})
             for name, value, var in env_values(service):
                 for url in find_urls(value):
