@@ -1009,3 +1009,20 @@ def test_a_log_whose_issues_name_versions_is_no_changelog() -> None:
     log = read_text(text, "KNOWN_ISSUES.md")
     assert len(log.issues) == 4
     assert not any("changelog" in w.message for w in log.warnings)
+
+
+def test_a_backlog_state_is_open_and_a_planned_one_planned() -> None:
+    text = (
+        "# Bugs\n\n## BUG-001 : Login slow\n\n**Status** : 📋 Backlog\n\n"
+        "## BUG-002 : Export missing\n\n**Status** : Backlog\n\n"
+        "## BUG-003 : Search fuzzy\n\n**Status** : 📋 Planned\n\n"
+        "## 📋 Backlog de bugs à investiguer\n\n### À investiguer : Push fails on iOS\n\n"
+        "Seen twice.\n"
+    )
+    found = read_text(text, "BUGS.md").issues
+    assert [i.draft.status for i in found] == [
+        Status.OPEN,
+        Status.OPEN,
+        Status.PLANNED,
+        Status.OPEN,
+    ]
