@@ -1026,3 +1026,35 @@ def test_a_backlog_state_is_open_and_a_planned_one_planned() -> None:
         Status.PLANNED,
         Status.OPEN,
     ]
+
+
+def test_a_documents_status_for_all_its_issues_is_the_state_of_those_stating_none() -> None:
+    text = (
+        "# Fix session 3 March\n\n**Date:** 3 March\n**Status:** ✅ All Fixed\n\n"
+        "## Overview\n\nQueue and cache problems.\n\n"
+        "## 🐛 Bug #1: Queue drains twice\n\n### Problem:\n\nTwo consumers.\n\n"
+        "### Solution:\n\nOne consumer.\n\n"
+        "## 🐛 Bug #2: Cache never expires\n\n**Status:** In progress\n\n### Problem:\n\nNo TTL.\n"
+    )
+    found = read_text(text, "SESSION.md").issues
+    assert [(i.draft.title, i.draft.original_id, i.draft.status) for i in found] == [
+        ("Queue drains twice", "#1", Status.RESOLVED),
+        ("Cache never expires", "#2", Status.IN_PROGRESS),
+    ]
+    # The state comes from the document, as written; the bug emoji before the issue word is
+    # an icon, no status.
+    assert found[0].draft.original_values["status"] == "✅ All Fixed"
+    for every in ("Tous corrigés", "All resolved", "全部已修复"):
+        other = read_text(text.replace("✅ All Fixed", every), "SESSION.md").issues
+        assert other[0].draft.status is Status.RESOLVED, every
+
+
+def test_a_documents_own_state_without_a_word_for_all_is_not_its_issues() -> None:
+    for state in ("✅ Complete", "In progress", "Draft"):
+        text = (
+            f"# Audit report\n\n**Status:** {state}\n\n"
+            "## Bug #1: Token logged in clear\n\n### Problem:\n\nPrinted at start.\n\n"
+            "## Bug #2: Admin route unauthenticated\n\n### Problem:\n\nNo guard.\n"
+        )
+        found = read_text(text, "AUDIT.md").issues
+        assert [i.draft.status for i in found] == [Status.OPEN, Status.OPEN], state

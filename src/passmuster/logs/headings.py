@@ -321,10 +321,18 @@ def _issue_named(raw: str, text: str) -> tuple[str, str | None, str | None] | No
                 original_id = keyword + (m.group("id") or "").rstrip()
             else:
                 original_id = None
-            status = _raw_prefix(raw) if status_pre else None
+            status = _stated_before(raw, pre) if status_pre else None
             return title or ident, original_id, status
         return None
     return None
+
+
+def _stated_before(raw: str, pre: str) -> str | None:
+    """The status written before the issue word, as written; an icon alone (`🐛 Bug #1: …`)
+    states none."""
+    if not pre or (not clean(pre) and _emoji_meanings(pre) == (None, None)):
+        return None
+    return _raw_prefix(raw)
 
 
 def _raw_prefix(raw: str) -> str | None:

@@ -250,7 +250,25 @@ def normalise_status(raw: str) -> Status | None:
             meaning = emoji_meaning(lead.group(0).strip())
             if meaning is not None:
                 found = vocabulary().statuses.get(clean(meaning))
+    if found is None:
+        # `✅ All Fixed`, `Tous corrigés`, `全部已修复`: a state said of every issue at once.
+        rest = state_of_all(raw)
+        if rest is not None:
+            found = normalise_status(rest)
     return found
+
+
+def state_of_all(raw: str) -> str | None:
+    """`All fixed` → `fixed`: the words after one saying they hold for every issue
+    (`[word.every]`), or None when the value starts with no such word."""
+    key = clean(raw)
+    for word in sorted(words("every"), key=len, reverse=True):
+        if UNSPACED.search(word):
+            if key.startswith(word) and len(key) > len(word):
+                return key[len(word) :].strip()
+        elif key.startswith(word + " "):
+            return key[len(word) + 1 :].strip()
+    return None
 
 
 # `Fixed in Terraform, needs deployment`: the place is followed by what is still to do.

@@ -13,7 +13,7 @@ import functools
 import re
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from passmuster.core.issues import ExtraSection, FileChange, IssueDraft, IssueType, Task
 from passmuster.logs.body import RULE, Body, split_body, trim_blank, unwrap_verbatim
@@ -40,6 +40,7 @@ from passmuster.logs.vocab import (
     normalise_severity,
     normalise_status,
     normalise_type,
+    state_of_all,
     strip_emoji,
 )
 
@@ -211,6 +212,10 @@ class SectionReader:
         category = node if node.level >= 2 else context.category
         if node.level >= 2 and is_note_title(heading.title):
             return Context(category, strict=True)
+        if node.level == 1:
+            # `**Status:** ✅ All Fixed` under the log's title: the state of every issue that
+            # states none of its own.
+            context = replace(context, status=self._state_of_all(node) or context.status)
         meaning = section_meaning(heading.title)
         if meaning is not None:
             # The log's own title (`# Known Issues`) speaks for the whole log, less sharply.
@@ -232,6 +237,16 @@ class SectionReader:
             group=evidence.group_only,
             strict=context.strict,
         )
+
+    def _state_of_all(self, node: Node) -> str | None:
+        """A status field of the section saying a state of every issue (`✅ All Fixed`,
+        `Tous corrigés`) as written; a state without such a word (`Status: Draft`,
+        `Status: ✅ Complete`) describes the document, not its issues."""
+        for name, value in self._fields(node):
+            said_of_all = field_for(name) == "status" and state_of_all(value) is not None
+            if said_of_all and normalise_status(value) is not None:
+                return value.strip()
+        return None
 
     def _strong_children(self, node: Node, context: Context) -> int:
         """Issues with fields of their own below `node`, looked for through the sections that
