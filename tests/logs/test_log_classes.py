@@ -1058,3 +1058,24 @@ def test_a_documents_own_state_without_a_word_for_all_is_not_its_issues() -> Non
         )
         found = read_text(text, "AUDIT.md").issues
         assert [i.draft.status for i in found] == [Status.OPEN, Status.OPEN], state
+
+
+def test_a_label_and_number_after_the_issue_word_are_its_id_not_its_title() -> None:
+    text = (
+        "# Known bugs\n\n## ⚠️ BUG RÉCURRENT #1 — Wrong page edited\n\n### Symptôme\n\nOld page.\n\n"
+        "## Bug crítico #2: Stale build served\n\n### Causa\n\nCache.\n\n"
+        "## Known Issue #3: Types out of date\n\n### Cause\n\nGenerator not run.\n"
+    )
+    found = read_text(text, "BUGS.md").issues
+    assert [(i.draft.title, i.draft.original_id) for i in found] == [
+        ("Wrong page edited", "#1"),
+        ("Stale build served", "#2"),
+        ("Types out of date", "Known #3"),
+    ]
+    # Words and a number that are the title itself stay in it.
+    plain = read_text(
+        "# Notes\n\n## Issue with Python 3 - install fails\n\n**Status:** Open\n\n"
+        "**Cause:** Old pip.\n",
+        "ISSUES.md",
+    ).issues
+    assert [i.draft.title for i in plain] == ["Issue with Python 3 - install fails"]

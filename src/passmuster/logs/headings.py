@@ -289,6 +289,9 @@ def _issue_named(raw: str, text: str) -> tuple[str, str | None, str | None] | No
         start, end = word.span()
         m = _ISSUE_TAIL.match(text, end)
         if m is None:
+            labelled = _labelled_issue(raw, text, start, end)
+            if labelled is not None:
+                return labelled
             continue
         keyword = text[start:end]
         pre = text[:start].strip(_SEPARATORS)
@@ -325,6 +328,28 @@ def _issue_named(raw: str, text: str) -> tuple[str, str | None, str | None] | No
             return title or ident, original_id, status
         return None
     return None
+
+
+# A word or two qualifying the issue word, its number, a separator: `Bug récurrent #1 — …`.
+_LABELLED_TAIL = re.compile(
+    r"(?:\s+[^\W\d_][\w'’]*){1,2}\s*#\s*(?P<id>\d+)\s*[-–—:：|]\s*(?P<title>\S.*)$"
+)
+
+
+def _labelled_issue(
+    raw: str, text: str, start: int, end: int
+) -> tuple[str, str | None, str | None] | None:
+    """`⚠️ BUG RÉCURRENT #1 — Title`, `Bug crítico #3: Title`: the issue word, a word or two
+    qualifying it, then its number; the number is the ID, as in `Bug #1`. Only at the start of
+    the heading, after nothing or a status."""
+    m = _LABELLED_TAIL.match(text, end)
+    if m is None:
+        return None
+    pre = text[:start].strip(_SEPARATORS)
+    pre_clean = clean(pre)
+    if pre_clean and normalise_status(pre) is None:
+        return None
+    return m.group("title").strip(), "#" + m.group("id"), _stated_before(raw, pre)
 
 
 def _stated_before(raw: str, pre: str) -> str | None:
