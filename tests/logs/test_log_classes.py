@@ -1079,3 +1079,26 @@ def test_a_label_and_number_after_the_issue_word_are_its_id_not_its_title() -> N
         "ISSUES.md",
     ).issues
     assert [i.draft.title for i in plain] == ["Issue with Python 3 - install fails"]
+
+
+def test_list_items_under_a_heading_that_is_only_a_day_are_the_issues() -> None:
+    text = (
+        "---\ntitle: Bugs\n---\n\nWhat broke, day by day.\n\n"
+        "##### 📅2025-Mar-04 (Tue)\n\n"
+        "- (Major) Invoices mailed twice on retry, Solution: Send once per idempotency key\n"
+        "- Avatar upload times out on slow links\n\n"
+        "##### 📅2025-Mar-09 (Sun)\n\n- (Minor) Footer year is stale\n"
+    )
+    found = read_text(text, "Bug.md").issues
+    assert [(i.line, i.draft.title, i.draft.severity) for i in found] == [
+        (9, "Invoices mailed twice on retry", Severity.HIGH),
+        (10, "Avatar upload times out on slow links", Severity.MEDIUM),
+        (14, "Footer year is stale", Severity.LOW),
+    ]
+    assert found[0].draft.resolution == "Send once per idempotency key"
+    assert [(s.name, s.body) for s in found[2].draft.extra_sections] == [
+        ("Date", "2025-Mar-09 (Sun)")
+    ]
+    # A day over text that is no list stays the heading of what is written under it.
+    prose = read_text("# Bugs\n\n## 2025-03-04\n\n**Status:** Open\n\nMail sent twice.\n", "B.md")
+    assert [i.draft.title for i in prose.issues] == ["2025-03-04"]

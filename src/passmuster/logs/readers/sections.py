@@ -566,6 +566,13 @@ class SectionReader:
         preamble: Sequence[int] | None = None,
     ) -> None:
         line_no = node.line + 1 if node.line >= 0 else 1
+        items = self._dated_items(node, heading) if preamble is None else []
+        if items:
+            # `##### 📅 2024-09-22 (Sun)` over `- (Major) Mail fails in production`: the day
+            # the items were written down; each item is an issue.
+            for index, text in items:
+                self._item_issue(index, text, heading.title, context)
+            return
         draft = IssueDraft(title=heading.title or "(untitled)", source=self.log.source)
         builder = DraftBuilder(self.log, draft, line_no)
         if heading.original_id:
@@ -654,6 +661,52 @@ class SectionReader:
         for child in nested:
             self.issue(child, self._heading(child), context)
 
+    def _dated_items(self, node: Node, heading: Heading) -> list[tuple[int, str]]:
+        """The one-line list items that are all of a section titled only by a day, as (line
+        index, text); none for any other section."""
+        if node.children or not _DAY_ONLY.match(strip_emoji(heading.title).strip()):
+            return []
+        items: list[tuple[int, str]] = []
+        for i in node.body:
+            line = self.o.lines[i]
+            if not line.strip() or line.strip() in ("---", "***", "___"):
+                continue
+            item = _TOP_ITEM.match(line)
+            if item is None or self.o.inside_fence[i]:
+                return []
+            items.append((i, item.group("text").strip()))
+        return items
+
+    def _item_issue(self, index: int, text: str, day: str, context: Context) -> None:
+        """One list item as an issue: `(Major) Title, Solution: …` gives its severity, title
+        and the field written after it; the day it sits under is kept beside it."""
+        line_no = index + 1
+        severity: str | None = None
+        lead = _LEADING_REMARK.match(text)
+        if lead is not None and normalise_severity(lead.group("word")) is not None:
+            severity, text = lead.group("word"), text[lead.end() :]
+        label = value = None
+        tail = _TRAILING_FIELD.match(text)
+        if tail is not None and field_for(tail.group("label")) is not None:
+            text, label, value = tail.group("title"), tail.group("label"), tail.group("value")
+        heading = parse_heading(text.strip())
+        draft = IssueDraft(title=heading.title or "(untitled)", source=self.log.source)
+        builder = DraftBuilder(self.log, draft, line_no)
+        builder.mark("title")
+        self._heading_fields(builder, heading, line_no)
+        if severity is not None and not builder.has("severity"):
+            builder.set_field("item", "severity", severity, line_no, subsection=False)
+        if label is not None and value is not None:
+            target = field_for(label) or ""
+            builder.set_field(label, target, value.strip(), line_no, subsection=False)
+        builder.extra("Date", day)
+        if context.category is not None:
+            self._category(builder, context.category)
+        if context.status or context.severity:
+            self._context_fields(builder, context, line_no)
+        builder.finish()
+        self.log.issues.append(ParsedIssue(draft=draft, line=line_no, filled=builder.filled))
+
     def _repeated_by(self, node: Node, heading: Heading, nested: list[Node]) -> bool:
         """Whether an issue heading with no text of its own is written again, with its ID,
         just inside it."""
@@ -727,6 +780,21 @@ _NO_NAMES: frozenset[str] = frozenset()
 
 # Fields a log writes once for the whole issue, wherever in it they stand.
 _TRAILING_FIELDS = frozenset({"status", "severity", "resolved_at", "files_changed"})
+
+# A heading that is only a day: `2024-09-22`, `2024-Sept-22 (Sun)`, `22.09.2024`, `Sep 22, 2024`.
+_DAY_ONLY = re.compile(
+    r"^(?:\d{4}[-/.](?:\d{1,2}|[^\W\d_]{3,9})[-/.]\d{1,2}|\d{1,2}[-/.](?:\d{1,2}|[^\W\d_]{3,9})"
+    r"[-/.]\d{4}|[^\W\d_]{3,9}\.?\s+\d{1,2},?\s+\d{4}|\d{1,2}\.?\s+[^\W\d_]{3,9}\.?\s+\d{4})"
+    r"(?:\s*[(（][^()（）]{1,12}[)）])?$"
+)
+# A top-level list item of one line: `- (Major) Mail fails in production`.
+_TOP_ITEM = re.compile(r"^[-*+]\s+(?P<text>\S.*)$")
+# `(Major) Title`: a word in brackets before an item's title.
+_LEADING_REMARK = re.compile(r"^\s*[(\[（【](?P<word>[^()\[\]（）【】]{1,20})[)\]）】]\s*")
+# `Title, Solution: what was done`: a field written after the title, on the same line.
+_TRAILING_FIELD = re.compile(
+    r"^(?P<title>.+?)[,;.]\s+(?P<label>[^\W\d_][\w ]{1,24}?)\s*[:：]\s+(?P<value>\S.*)$"
+)
 
 _COLOUR_WORD = re.compile(
     "([" + "".join(sorted(COLOUR_MARKERS)) + "])[\ufe0f\\s*_|:：=-]*"
