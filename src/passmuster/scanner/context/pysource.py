@@ -94,6 +94,9 @@ class StringConstant:
     # Variables read before `env_default_for` in a chain of fallbacks
     # (`getenv("A", getenv("B", "..."))` gives B, then A here): any of them set replaces it.
     outer_defaults_for: tuple[str, ...] = ()
+    # A piece of an f-string that an interpolation follows (`f"https://api-{env}.example.com"`
+    # gives `https://api-`): its last word is cut short, not whole.
+    cut: bool = False
 
     def overridden_by(self, environment: Container[str]) -> bool:
         """Whether an environment setting any variable this constant is the fallback for
@@ -294,6 +297,29 @@ def _const_str(node: ast.expr | None) -> str | None:
     if isinstance(node, ast.Constant) and isinstance(node.value, str):
         return node.value
     return None
+
+
+def _unset_branches(guard: ast.If) -> Iterator[tuple[str, list[ast.stmt]]]:
+    """(name, statements) for the branch of `guard` that runs when the variable `name` is
+    unset or empty: the body of `if not x:` / `if x is None:`, the else of `if x:`."""
+    test = guard.test
+    if isinstance(test, ast.Name):
+        yield test.id, guard.orelse
+    elif (
+        isinstance(test, ast.UnaryOp)
+        and isinstance(test.op, ast.Not)
+        and isinstance(test.operand, ast.Name)
+    ):
+        yield test.operand.id, guard.body
+    elif (
+        isinstance(test, ast.Compare)
+        and isinstance(test.left, ast.Name)
+        and len(test.ops) == 1
+        and isinstance(test.ops[0], ast.Is | ast.Eq)
+        and isinstance(test.comparators[0], ast.Constant)
+        and test.comparators[0].value in (None, "")
+    ):
+        yield test.left.id, guard.body
 
 
 def env_var_of(node: ast.expr) -> str | None:
@@ -751,10 +777,19 @@ class _Collector:
         # A string standing alone as a statement (a docstring) is documentation: the URLs in
         # its examples are no addresses the code uses.
         prose: set[int] = set()
+        cut: set[int] = set()
+        # `url = os.getenv("X")` then `if not url: url = "http://..."`: the constant is X's
+        # fallback, as with `or`.
+        read_into: dict[str, str] = {}
+        guards: list[ast.If] = []
         for node, names, now in _walk(self.tree, with_names=with_names):
             if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant):
                 prose.add(id(node.value))
                 continue
+            if isinstance(node, ast.JoinedStr):
+                for part, after in zip(node.values, node.values[1:], strict=False):
+                    if isinstance(part, ast.Constant) and isinstance(after, ast.FormattedValue):
+                        cut.add(id(part))
             if isinstance(node, ast.Constant):
                 if isinstance(node.value, str) and id(node) not in prose:
                     constants.append((node.value, node))
@@ -765,12 +800,19 @@ class _Collector:
                 at_import.add(id(node))
             if isinstance(node, ast.Assign):
                 self._assignment(node, web_apps)
+                variable = env_var_of(node.value)
+                if variable is not None:
+                    for target in node.targets:
+                        if isinstance(target, ast.Name):
+                            read_into[target.id] = variable
                 if any(
                     isinstance(t, ast.Name) and t.id == "__all__" for t in node.targets
                 ) and isinstance(node.value, ast.List | ast.Tuple):
                     all_names = tuple(
                         v for v in (_const_str(e) for e in node.value.elts) if v is not None
                     )
+            elif isinstance(node, ast.If):
+                guards.append(node)
             elif isinstance(node, ast.ClassDef):
                 if any((_call_name(b) or "").endswith(_SETTINGS_BASES) for b in node.bases):
                     settings_classes.append(node)
@@ -809,6 +851,19 @@ class _Collector:
                         if path is not None:
                             routes.append((path, decorator.lineno))
 
+        for guard in guards:
+            for name, branch in _unset_branches(guard):
+                variable = read_into.get(name)
+                if variable is None:
+                    continue
+                for stmt in branch:
+                    if (
+                        isinstance(stmt, ast.Assign)
+                        and isinstance(stmt.value, ast.Constant)
+                        and any(isinstance(t, ast.Name) and t.id == name for t in stmt.targets)
+                    ):
+                        env_defaults.setdefault(id(stmt.value), variable)
+
         for cls in settings_classes:
             for child in cls.body:
                 if not isinstance(child, ast.AnnAssign) or not isinstance(child.target, ast.Name):
@@ -843,6 +898,7 @@ class _Collector:
                 contexts.get(id(node), ()),
                 id(node) in in_settings,
                 tuple(outer_defaults.get(id(node), ())),
+                id(node) in cut,
             )
             for value, node in constants
         ]

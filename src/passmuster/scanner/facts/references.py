@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 
 from passmuster.scanner.context.model import Platform, ServiceDef
+from passmuster.scanner.context.pysource import StringConstant
 from passmuster.scanner.context.urls import LOOPBACK_HOSTS, find_urls
 from passmuster.scanner.facts.code import url_constants
 from passmuster.scanner.facts.environment import env_values
@@ -94,6 +95,12 @@ def _collect(platform: Platform, service: ServiceDef) -> list[Reference]:
 _CodeUrl = tuple[str, int | None, str, int, str | None]
 
 
+def _host_cut_short(constant: StringConstant, host: str) -> bool:
+    """Whether an f-string's interpolation finishes the host (`f"https://api-{env}.example.com"`
+    leaves `api-`): a host the text ends on with a separator is only its first part."""
+    return constant.cut and host[-1:] in {"-", "_", "."} and constant.value.lower().endswith(host)
+
+
 def _code_urls(platform: Platform, files: tuple[str, ...]) -> list[_CodeUrl]:
     """Internal-looking URLs in a set of files, read once per set: siblings share their code."""
     cache: dict[tuple[str, ...], list[_CodeUrl]] = platform.derived("code-urls", dict)
@@ -106,6 +113,8 @@ def _code_urls(platform: Platform, files: tuple[str, ...]) -> list[_CodeUrl]:
             if url.start != 0 or url.scheme not in _CODE_SCHEMES:
                 continue
             if not _internal(url.host):
+                continue
+            if _host_cut_short(constant, url.host):
                 continue
             if not url.explicit_port and not url.is_http:
                 continue  # a database URL without a port is usually a template's

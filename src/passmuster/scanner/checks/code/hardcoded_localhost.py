@@ -49,8 +49,8 @@ class HardcodedLocalhostUrl(Rule):
     Left alone: addresses meant for a browser or a person (CORS origins, `FRONTEND_URL`,
     redirect and callback URLs, `/docs` links, the server list of an OpenAPI description,
     the OAuth2 `tokenUrl` the API docs page posts to, links in HTML pages and e-mails),
-    fallbacks
-    the service's environment overrides (`os.getenv`, `os.getenv("X") or …`, chains of
+    fallbacks the service's environment overrides (`os.getenv`, `os.getenv("X") or …`, a
+    value given when the variable read before is unset (`if not url: url = …`), chains of
     fallbacks, python-decouple's `config`, `getattr(settings, …)`, settings fields, model
     fields every construction of the model passes (`APIConfig(url=os.getenv(…))`); a
     variable counts as set when the committed example of a kept-out env file, such as

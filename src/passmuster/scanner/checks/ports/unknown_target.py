@@ -17,7 +17,8 @@ class UnknownServiceTarget(Rule):
     that names a host no service answers to, or a port the target service does not listen
     on (a port the URL gives; one it leaves to its scheme's default is not judged).
 
-    Hosts with a dot (external domains), loopback addresses (see CODE005),
+    Hosts with a dot (external domains), hosts an f-string's interpolation finishes
+    (`f"https://api-{env}.example.com"`), loopback addresses (see CODE005),
     `host.docker.internal` and bind wildcards (`http://+:80`) are left alone, and so is a
     variable the service's own code never reads. A host is looked up in the service's
     compose project first, then in the repository's other projects (a shared network).

@@ -1,0 +1,112 @@
+"""Classes of false findings seen on a fifth held-out set of platforms (2026-12-05), each as a
+small tree of our own: the correct layout left alone, the defect beside it still reported."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from passmuster.core.findings import Finding
+from passmuster.scanner.config import ScanConfig
+from passmuster.scanner.engine import scan
+
+WriteTree = Callable[[dict[str, str]], Path]
+
+_IMAGE = """
+FROM python:3.12-slim
+WORKDIR /app
+COPY requirements.txt .
+RUN pip install -r requirements.txt
+COPY . .
+CMD ["python", "main.py"]
+"""
+
+
+def run(root: Path, *codes: str) -> list[Finding]:
+    return scan(root, ScanConfig(select=list(codes))).findings
+
+
+def where(findings: list[Finding]) -> list[tuple[str, str, int | None]]:
+    return [(f.code, f.path, f.line) for f in findings]
+
+
+def _two_services(admin_code: str, **extra: str) -> dict[str, str]:
+    tree = {
+        "docker-compose.yml": """services:
+  admin:
+    build: ./admin
+    ports:
+      - "8004:8004"
+  apps:
+    build: ./apps
+    ports:
+      - "8003:8003"
+""",
+        "admin/Dockerfile": _IMAGE,
+        "admin/requirements.txt": "httpx==0.27.0\n",
+        "admin/main.py": admin_code,
+        "apps/Dockerfile": _IMAGE,
+        "apps/requirements.txt": "flask==3.0.0\n",
+        "apps/main.py": (
+            "from flask import Flask\n\napp = Flask(__name__)\napp.run(host='0.0.0.0', port=8003)\n"
+        ),
+    }
+    tree.update(extra)
+    return tree
+
+
+def test_a_host_an_f_string_finishes_is_no_sibling(write_tree: WriteTree) -> None:
+    """`f"https://shop-apps-{env}.up.example.app"` names a public host whose middle is
+    interpolated: the text before the slot (`shop-apps-`) is no service name."""
+    code = """import os
+
+import httpx
+
+env = os.getenv("ENVIRONMENT", "staging")
+health = {
+    "apps": f"https://shop-apps-{env}.up.example.app/health",
+    "ledger": f"http://shop_ledger_{env}/health",
+}
+wrong = f"http://apps-svc:8003/items/{env}"
+right = f"http://apps:8003/items/{env}"
+"""
+    root = write_tree(_two_services(code))
+    found = where(run(root, "PORT003"))
+    # The whole host before the slot is still judged.
+    assert found == [("PORT003", "admin/main.py", 10)]
+
+
+def test_a_fallback_given_when_the_variable_is_unset_is_the_variables(
+    write_tree: WriteTree,
+) -> None:
+    """`url = os.getenv("X")` then `if url: ... else: url = "http://localhost:..."` (or
+    `if not url:`) is X's fallback as much as `os.getenv("X", "...")`: a service whose compose
+    environment sets X never uses it; one that does not is still told."""
+    code = """import os
+
+sms_url = os.getenv("MESSAGING_URL")
+if sms_url:
+    pass
+else:
+    sms_url = "http://localhost:8003/send"
+
+pay_url = os.environ.get("PAYMENT_URL")
+if not pay_url:
+    pay_url = "http://localhost:8003/pay"
+
+audit_url = os.getenv("AUDIT_URL")
+if audit_url is None:
+    audit_url = "http://localhost:8003/audit"
+"""
+    tree = _two_services(code)
+    root = write_tree(tree)
+    unset = sorted(where(run(root, "CODE005")))
+    assert [line for _, _, line in unset] == [7, 11, 15]
+    tree["docker-compose.yml"] = tree["docker-compose.yml"].replace(
+        "  admin:\n    build: ./admin\n",
+        "  admin:\n    build: ./admin\n    environment:\n"
+        "      MESSAGING_URL: https://sms.example.com/send\n"
+        "      PAYMENT_URL: https://pay.example.com/pay\n",
+    )
+    root = write_tree(tree)
+    assert where(run(root, "CODE005")) == [("CODE005", "admin/main.py", 15)]
