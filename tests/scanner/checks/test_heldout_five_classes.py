@@ -110,3 +110,26 @@ if audit_url is None:
     )
     root = write_tree(tree)
     assert where(run(root, "CODE005")) == [("CODE005", "admin/main.py", 15)]
+
+
+def test_a_port_mapping_made_of_unset_variables_is_no_parse_error(write_tree: WriteTree) -> None:
+    """`'${API_PORT}:${API_PORT}'` with the variables in a kept-out `.env` comes out `:`: the
+    scan says once that the variables are unset (ENV001), not once per mapping that it
+    cannot read it; a mapping written wrong is still a parse problem."""
+    tree = _two_services("print('admin')\n")
+    tree["docker-compose.yml"] = """services:
+  admin:
+    build: ./admin
+    ports:
+      - '${ADMIN_EXTERNAL_PORT}:${ADMIN_INTERNAL_PORT}'
+  apps:
+    build: ./apps
+    ports:
+      - '${APPS_PORT}:'
+      - 'eighty:80x'
+"""
+    root = write_tree(tree)
+    found = where(run(root, "PM001", "ENV001"))
+    assert ("PM001", "docker-compose.yml", 10) in found
+    assert [f for f in found if f[0] == "PM001"] == [("PM001", "docker-compose.yml", 10)]
+    assert [f[0] for f in found].count("ENV001") == 1

@@ -233,6 +233,8 @@ def _port(service: ServiceDef, item: Any, ctx: KeyContext, line: int | None) -> 
         containers = port_range(container_part)
         hosts = port_range(host_part) if host_part else []
     if not containers:
+        if _unset_variable_gave_it(item):
+            return  # `${API_PORT}:${API_PORT}` with API_PORT unset: ENV001 tells that
         ctx.problems.append(ParseProblem(ctx.path, line, f"cannot read port mapping {raw!r}"))
         return
     for index, (container, _) in enumerate(containers):
@@ -244,6 +246,16 @@ def _port(service: ServiceDef, item: Any, ctx: KeyContext, line: int | None) -> 
                 container, host, str(host_ip) if host_ip else None, protocol, ctx.path, line, raw
             )
         )
+
+
+def _unset_variable_gave_it(item: Any) -> bool:
+    """Whether a port mapping came out empty from variables the scan has no value for
+    (substituted as empty strings), rather than being written wrong."""
+    template = template_of(item)
+    if template is None:
+        return False
+    value = str(item)
+    return not value.strip(" :/") or value.split("/")[0].endswith(":")
 
 
 def _expose(service: ServiceDef, value: Any, ctx: KeyContext) -> None:
