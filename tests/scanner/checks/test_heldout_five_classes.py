@@ -133,3 +133,58 @@ def test_a_port_mapping_made_of_unset_variables_is_no_parse_error(write_tree: Wr
     assert ("PM001", "docker-compose.yml", 10) in found
     assert [f for f in found if f[0] == "PM001"] == [("PM001", "docker-compose.yml", 10)]
     assert [f[0] for f in found].count("ENV001") == 1
+
+
+_POETRY_IMAGE = """
+FROM python:3.11-slim
+WORKDIR /app
+RUN pip install poetry==1.8.3
+COPY poetry.lock pyproject.toml /app/
+RUN poetry config virtualenvs.create false && poetry install --no-interaction
+COPY . /app/
+CMD ["uvicorn", "app.main:app", "--host", "0.0.0.0", "--port", "8000"]
+"""
+
+_POETRY_PROJECT = """[tool.poetry]
+name = "auth"
+version = "0.1.0"
+
+[tool.poetry.dependencies]
+python = "^3.11"
+fastapi = "^0.87.0"
+"""
+
+
+def _lock(pydantic: str) -> str:
+    return f"""[[package]]
+name = "fastapi"
+version = "0.87.0"
+
+[[package]]
+name = "Pydantic"
+version = "{pydantic}"
+"""
+
+
+def test_a_lock_file_pins_the_version_a_removed_name_depends_on(write_tree: WriteTree) -> None:
+    """`from pydantic import BaseSettings` is pydantic 1's: a poetry service whose lock file
+    pins pydantic 1.10 (fastapi 0.87 caps it) imports it fine; locked at 2.x it fails."""
+    for pydantic, expected in (("1.10.2", []), ("2.5.3", [("CODE001", "auth/app/config.py", 1)])):
+        root = write_tree(
+            {
+                "docker-compose.yml": "services:\n  auth:\n    build: ./auth\n",
+                "auth/Dockerfile": _POETRY_IMAGE,
+                "auth/pyproject.toml": _POETRY_PROJECT,
+                "auth/poetry.lock": _lock(pydantic),
+                "auth/app/__init__.py": "",
+                "auth/app/config.py": (
+                    "from pydantic import BaseSettings\n\n\n"
+                    "class Settings(BaseSettings):\n    debug: bool = False\n"
+                ),
+                "auth/app/main.py": (
+                    "from fastapi import FastAPI\n\nfrom app.config import Settings\n\n"
+                    "settings = Settings()\napp = FastAPI()\n"
+                ),
+            }
+        )
+        assert where(run(root, "CODE001")) == expected, pydantic

@@ -469,6 +469,8 @@ class ServiceDef:
     requirements: list[Requirement] = field(default_factory=list)  # resolved through -r
     constraints: list[Requirement] = field(default_factory=list)  # resolved through -c
     pyproject_dependencies: list[Requirement] = field(default_factory=list)
+    # Versions a lock file beside the pyproject pins (`poetry.lock`, `uv.lock`), by name.
+    locked_versions: dict[str, str] = field(default_factory=dict)
     python_files: list[str] = field(default_factory=list)  # app code under the build context
     kind: str = "service"  # service, worker, database, cache, broker, gateway …
     description: str = ""

@@ -50,6 +50,9 @@ from passmuster.scanner.context.model import (
 from passmuster.scanner.context.requirements import resolve
 from passmuster.scanner.context.tree import RepositoryTree, inside
 
+# Lock files that pin what a pyproject's installer puts in the image.
+_LOCK_FILES = ("poetry.lock", "uv.lock")
+
 
 class ServiceCompleter:
     """Fills in each service from the files it is built from (see the module docstring)."""
@@ -68,6 +71,7 @@ class ServiceCompleter:
         self.dockerfile = dockerfile  # parse (once) and return a Dockerfile
         self.requirements = requirements  # parse (once) a requirements file into the platform
         self._python_index: dict[str, list[str]] | None = None
+        self._lock_files: dict[str, dict[str, str]] = {}
 
     def apply_overrides(self) -> None:
         """`[services.<name>]`: adjust a discovered service, or add one compose lacks."""
@@ -102,6 +106,7 @@ class ServiceCompleter:
                 service.python_files = _copied(service.python_files, code_root, dockerfile, mounted)
         self._requirement_roots(service, dockerfile)
         self._pyproject(service)
+        self._locked(service)
         self._listens(service, code_root)
         if service.kind == "service":
             service.kind = _kind(service)
@@ -240,6 +245,36 @@ class ServiceCompleter:
                     str(parsed.marker) if parsed.marker else None,
                 )
             )
+
+    def _locked(self, service: ServiceDef) -> None:
+        """The versions a lock file beside the service's pyproject pins (`poetry.lock`,
+        `uv.lock`): what `poetry install` or `uv sync` puts in the image."""
+        root = self._code_root(service)
+        if root is None:
+            return
+        for name in _LOCK_FILES:
+            path = name if root == "." else f"{root}/{name}"
+            if path in self.tree.all_files:
+                service.locked_versions = self._lock_file(path)
+                return
+
+    def _lock_file(self, path: str) -> dict[str, str]:
+        found = self._lock_files.get(path)
+        if found is None:
+            found = {}
+            text = self.tree.text(path, remember=False) or ""
+            try:
+                packages = tomllib.loads(text).get("package", [])
+            except (tomllib.TOMLDecodeError, RecursionError):
+                packages = []  # a broken lock file: the install fails, not this scan's to say
+            for package in packages if isinstance(packages, list) else []:
+                if not isinstance(package, dict):
+                    continue
+                name, version = package.get("name"), package.get("version")
+                if isinstance(name, str) and isinstance(version, str):
+                    found.setdefault(canonicalize_name(name), version)
+            self._lock_files[path] = found
+        return found
 
     def _listens(self, service: ServiceDef, code_root: str | None) -> None:
         override = self.config.services.get(service.name)

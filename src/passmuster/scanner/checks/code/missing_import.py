@@ -5,7 +5,8 @@ from pathlib import PurePosixPath
 from typing import Any
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
-from packaging.version import Version
+from packaging.utils import canonicalize_name
+from packaging.version import InvalidVersion, Version
 
 from passmuster.core.findings import Edit, Finding, Fix, Fixit
 from passmuster.core.issues import Severity
@@ -196,6 +197,12 @@ class MissingImportName(Rule):
         if dist is None:
             return True
         req = service.requirement(dist[0])
+        locked = service.locked_versions.get(canonicalize_name(dist[0]))
+        if req is None and locked is not None:
+            try:
+                return Version(locked).major == Version(dist[1]).major
+            except InvalidVersion:
+                return False
         if req is None or not req.specifier:
             return True
         try:
@@ -209,7 +216,16 @@ class MissingImportName(Rule):
         versions = entry.get("versions")
         if not versions:
             return True
-        req = service.requirement(entry.get("package", top))
+        package = entry.get("package", top)
+        req = service.requirement(package)
+        locked = service.locked_versions.get(canonicalize_name(package))
+        if req is None and locked is not None:
+            # Not listed where pip reads, but pinned by the lock file the installer follows
+            # (a poetry project's pydantic, brought in by fastapi).
+            try:
+                return Version(locked) in SpecifierSet(versions)
+            except InvalidVersion:
+                return False
         try:
             # Not listed, or not capped: pip installs the newest release.
             wanted = likely_version(SpecifierSet(req.specifier)) if req is not None else LATEST
