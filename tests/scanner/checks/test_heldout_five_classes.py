@@ -188,3 +188,46 @@ def test_a_lock_file_pins_the_version_a_removed_name_depends_on(write_tree: Writ
             }
         )
         assert where(run(root, "CODE001")) == expected, pydantic
+
+
+def _settings_tree(passed: str) -> dict[str, str]:
+    return {
+        "docker-compose.yml": f"""services:
+  search:
+    build: ./search
+    environment:
+      {passed}
+""",
+        "search/Dockerfile": _IMAGE,
+        "search/requirements.txt": "pydantic-settings==2.4.0\n",
+        "search/main.py": """from typing import Optional
+
+from pydantic_settings import BaseSettings
+
+
+class Settings(BaseSettings):
+    providers_service_port: int = 8002
+    review_model: Optional[str] = None
+    audit_strict: str = "false"
+
+
+settings = Settings()
+print(settings.providers_service_port, settings.review_model, settings.audit_strict)
+""",
+    }
+
+
+def test_a_flag_nothing_reads_is_not_taken_for_a_number_or_a_name(write_tree: WriteTree) -> None:
+    """`REVIEW_PROVIDERS_ONLY=false`, a flag left in compose after its feature went, shares a
+    word with an `int` port and an optional model name: neither is the setting it was meant
+    for (pydantic could not even read `false` as a port). A name that fits its field's kind is
+    still reported."""
+    stale = "REVIEW_PROVIDERS_ONLY: ${REVIEW_PROVIDERS_ONLY:-false}"
+    assert run(write_tree(_settings_tree(stale)), "ENV009") == []
+    for passed, read in (
+        ("PROVIDERS_PORT: '9002'", "PROVIDERS_SERVICE_PORT"),
+        ("REVIEW_MODEL_NAME: gpt-4o-mini", "REVIEW_MODEL"),
+        ("STRICT_AUDIT: 'true'", "AUDIT_STRICT"),
+    ):
+        (finding,) = run(write_tree(_settings_tree(passed)), "ENV009")
+        assert read in finding.message, passed

@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from passmuster.scanner.context.model import Platform, PythonFile
 
 # Annotations pydantic fills with None when nothing sets them (pydantic 1 does for Optional).
+# What pydantic reads as a bool.
+_TRUTH_WORDS = frozenset({"0", "1", "true", "false", "yes", "no", "on", "off", "t", "f", "y", "n"})
 _OPTIONAL = re.compile(r"(^Optional\[|\|\s*None\b|\bNone\s*\|)")
 
 
@@ -19,6 +21,26 @@ class SettingsField:
     variable: str  # the environment variable it reads, upper-cased (prefix included)
     line: int
     required: bool  # no default: instantiating the class fails without the variable
+    annotation: str = ""  # the field's type, as written (`int`, `list[str]`)
+    default: str | None = None  # a constant default, as text (`None` for none or no constant)
+
+    def accepts(self, value: str) -> bool:
+        """Whether pydantic could read `value` into this field: a number for `int` and
+        `float`, a truth word for `bool`; other types are not judged."""
+        text = value.strip().lower()
+        match self.annotation:
+            case "int":
+                return re.fullmatch(r"[+-]?\d+", text) is not None
+            case "float":
+                return re.fullmatch(r"[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?", text) is not None
+            case "bool":
+                return text in _TRUTH_WORDS
+            case "str" | "Optional[str]" | "str | None" | "None | str":
+                # A flag (`…_ONLY=false`) is no name, model or address: a text setting takes
+                # one only when its own default is a truth word too.
+                if text in _TRUTH_WORDS - {"0", "1"}:
+                    return (self.default or "").strip().lower() in _TRUTH_WORDS
+        return True
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,9 +154,27 @@ def _class(
         if _OPTIONAL.search(annotation) or annotation.split("[")[0] in local_classes:
             required = False  # None when unset, or a nested model with its own rules
         fields[attribute] = SettingsField(
-            attribute, (variable or prefix + attribute).upper(), child.lineno, required
+            attribute,
+            (variable or prefix + attribute).upper(),
+            child.lineno,
+            required,
+            annotation,
+            _default_text(child.value),
         )
     return SettingsClass(node.name, path, node.lineno, tuple(fields.values()), env_files)
+
+
+def _default_text(value: ast.expr | None) -> str | None:
+    """A constant default (`= "x"`, `= Field("x")`, `= Field(default=3)`) as text."""
+    if isinstance(value, ast.Call):
+        value = (
+            value.args[0]
+            if value.args
+            else next((k.value for k in value.keywords if k.arg == "default"), None)
+        )
+    if isinstance(value, ast.Constant) and value.value is not None and value.value is not ...:
+        return str(value.value)
+    return None
 
 
 def _field(value: ast.expr | None) -> tuple[str | None, bool]:

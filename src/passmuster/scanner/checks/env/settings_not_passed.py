@@ -46,8 +46,9 @@ class SettingsNotPassed(Rule):
     * a variable compose passes that **nothing in the service reads** (its code, its start
       scripts, Dockerfile and command; variables servers and SDKs read themselves, such as
       `GUNICORN_*` or `SENTRY_*`, are left alone), while a settings field that shares its
-      distinctive word keeps its default (`ALLOWED_ORIGINS` given, `cors_origins` read):
-      the value never arrives.
+      distinctive word, and could hold its value, keeps its default (`ALLOWED_ORIGINS`
+      given, `cors_origins` read): the value never arrives. A flag (`…_ONLY=false`) is not
+      taken for an `int` field or a text field whose default is no truth word.
 
     Each settings class is one finding per compose project, listing every variable.
 
@@ -166,7 +167,11 @@ class SettingsNotPassed(Rule):
                 (
                     f
                     for f in fields
-                    if f.variable not in given and words & _words(f.variable) and not f.required
+                    if f.variable not in given
+                    and words & _words(f.variable)
+                    and not f.required
+                    # `FEATURE_ONLY=false` is no value for an `int` port field: another setting
+                    and (var.value is None or f.accepts(var.value))
                 ),
                 None,
             )
