@@ -231,3 +231,51 @@ def test_a_flag_nothing_reads_is_not_taken_for_a_number_or_a_name(write_tree: Wr
     ):
         (finding,) = run(write_tree(_settings_tree(passed)), "ENV009")
         assert read in finding.message, passed
+
+
+_ALL_SERVICES_IMAGE = """
+FROM python:3.11-slim
+WORKDIR /app
+COPY services/admin/requirements.txt ./admin-requirements.txt
+RUN pip install -r admin-requirements.txt
+COPY services ./services
+CMD bash -c "cd /app/services/${SERVICE_NAME:-admin} && python main.py"
+"""
+
+
+def test_a_module_its_own_service_never_runs_is_retired_in_a_bigger_image(
+    write_tree: WriteTree,
+) -> None:
+    """A backup module beside a service's code (`routes_old.py`, importing what the package
+    no longer has) is left out when the service's entry module never reaches it, and stays
+    left out when a catch-all image at the root copies every service and picks one at run
+    time. A broken import the service runs is still reported."""
+    tree = {
+        "docker-compose.yml": "services:\n  admin:\n    build: ./services/admin\n",
+        "Dockerfile": _ALL_SERVICES_IMAGE,
+        "services/admin/Dockerfile": _IMAGE,
+        "services/admin/requirements.txt": "fastapi==0.115.0\nuvicorn==0.30.0\n",
+        "services/admin/main.py": (
+            "import uvicorn\nfrom fastapi import FastAPI\n\n"
+            "from routes import users_router\nfrom routes.stats import stats_router\n\n"
+            "app = FastAPI()\napp.include_router(users_router)\napp.include_router(stats_router)\n"
+            "uvicorn.run(app, host='0.0.0.0', port=8003)\n"
+        ),
+        "services/admin/routes/__init__.py": "from .users import users_router\n",
+        "services/admin/routes/users.py": (
+            "from fastapi import APIRouter\n\nusers_router = APIRouter()\n"
+        ),
+        "services/admin/routes/stats.py": (
+            "from fastapi import APIRouter\n\nstats_router = APIRouter()\n"
+        ),
+        "services/admin/routes_old.py": "from .routes import questions_router\n",
+        "services/ledger/main.py": "print('ledger')\n",
+    }
+    root = write_tree(tree)
+    assert run(root, "CODE001") == []
+    tree["services/admin/routes/stats.py"] = (
+        "from fastapi import APIRouter\n\nfrom routes import questions_router\n\n"
+        "stats_router = APIRouter()\n"
+    )
+    root = write_tree(tree)
+    assert where(run(root, "CODE001")) == [("CODE001", "services/admin/routes/stats.py", 3)]

@@ -31,13 +31,24 @@ def owned_python_files(platform: Platform) -> Iterator[tuple[ServiceDef, PythonF
     """Each Python file a service runs, once, with the first service that runs it: a problem
     in shared code is reported once. Files no service's entry module reaches (retired
     modules, scripts beside the code) are left out when every service of the group has a
-    known entry module."""
+    known entry module, and so are they in an image that copies every service's code and
+    picks its entry at run time (`cd services/$SERVICE_NAME`): their own service does not
+    run them, so neither does the bigger image."""
     seen: set[str] = set()
-    for files, members in code_groups(platform):
-        running = _running(platform, members)
+    groups = [
+        (files, members, _running(platform, members)) for files, members in code_groups(platform)
+    ]
+    retired = {
+        path
+        for files, _, running in groups
+        if running is not None
+        for path in files
+        if path not in running
+    }
+    for files, members, running in groups:
         owner = members[0]
         for path in files:
-            if path in seen or (running is not None and path not in running):
+            if path in seen or (path not in running if running is not None else path in retired):
                 continue
             seen.add(path)
             source = platform.python.get(path)
