@@ -279,3 +279,28 @@ def test_a_module_its_own_service_never_runs_is_retired_in_a_bigger_image(
     )
     root = write_tree(tree)
     assert where(run(root, "CODE001")) == [("CODE001", "services/admin/routes/stats.py", 3)]
+
+
+def test_a_password_in_a_connection_url_to_a_managed_database_is_committed(
+    write_tree: WriteTree,
+) -> None:
+    """`postgresql://app:<random>@db-42.cloud-db.example-provider.io:26257/app` in code gives
+    anyone who reads the repository the database; a sibling container's URL (`@db:5432`),
+    a template, a placeholder host or password, and test code are left alone."""
+    secret = "Qm7vTz2LpW9sRk4NcY8hBd"
+    code = f"""import os
+
+from sqlalchemy import create_engine
+
+engine = create_engine("postgresql://app:{secret}@flirt-42.managed-pg.cloud:26257/app")
+local = "postgresql://app:{secret}@db:5432/app"
+template = "postgresql://app:${{DB_PASSWORD}}@flirt-42.managed-pg.cloud:26257/app"
+sample = "postgresql://user:password@db.example.com:5432/app"
+"""
+    tree = _two_services(code)
+    tree["admin/tests/test_db.py"] = f'URL = "mysql://app:{secret}@ci-db.managed-pg.cloud/app"\n'
+    root = write_tree(tree)
+    (finding,) = run(root, "ENV008")
+    assert (finding.path, finding.line) == ("admin/main.py", 5)
+    assert "database password" in finding.message and secret not in finding.message
+    assert finding.related == ()

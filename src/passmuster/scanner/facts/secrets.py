@@ -121,13 +121,13 @@ def mask(value: str) -> str:
     return f"<{len(value)} characters, masked>"
 
 
-def looks_generated(value: str) -> bool:
+def looks_generated(value: str, minimum: int = 32) -> bool:
     """Whether `value` looks like a secret a generator made (`openssl rand -hex 32`,
-    `secrets.token_urlsafe()`, a Fernet key): 32 characters or more of hex, base64 or
+    `secrets.token_urlsafe()`, a Fernet key): `minimum` characters or more of hex, base64 or
     letters and digits interleaved the way random output interleaves them. Phrases
     (`change-this-in-production-2024`) and placeholders are not generated."""
     text = value.strip().strip("'\"")
-    if len(text) < 32 or placeholder_kind(text) is not None:
+    if len(text) < minimum or placeholder_kind(text) is not None:
         return False
     if not _GENERATED_CHARS.fullmatch(text):
         return False

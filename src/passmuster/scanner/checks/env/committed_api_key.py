@@ -55,6 +55,7 @@ _CI_PARTS = frozenset({".ci", "ci", ".github", ".gitlab", ".circleci", "cypress"
 _DEV_ENV_NAME = re.compile(r"(^|[._-])(dev|develop|development|local|test|testing|ci)([._-]|$)")
 
 # What to do, for one value and for several.
+_DATABASE_PASSWORD = "a database password"
 _ADVICE = {
     "a private key": (
         "replace the key pair and keep the private key out of the repository (a mounted "
@@ -66,7 +67,19 @@ _ADVICE = {
         "generate a new one and keep it out of the repository (an untracked .env, a secret store)",
         "generate new ones and keep them out of the repository (an untracked .env, a secret store)",
     ),
+    _DATABASE_PASSWORD: (
+        "change it on the server and read the URL from the environment or a secret store",
+        "change them on the servers and read the URLs from the environment or a secret store",
+    ),
 }
+# A password in a connection URL to a database, cache or broker on a host with a domain (a
+# managed database: `…@flirt-42.cockroachlabs.cloud:26257`), not a sibling container's name.
+_URL_CREDENTIAL = re.compile(
+    r"\b(?:postgres(?:ql)?|mysql|mariadb|mongodb(?:\+srv)?|rediss?|amqps?|cockroachdb)"
+    r"(?:\+[a-z0-9]+)?://[^\s:/@'\"]+:([^\s@/'\"]+)@([A-Za-z0-9.-]+)",
+    re.I,
+)
+_LOCAL_DOMAINS = (".local", ".internal", ".localhost", ".svc", ".lan", ".test", ".invalid")
 _REVOKE = (
     "revoke it and load it from the environment or a secret store",
     "revoke them and load them from the environment or a secret store",
@@ -97,7 +110,13 @@ class CommittedApiKey(Rule):
       `*_TOKEN`) holding 32 or more characters of hex, base64 or random letters and digits
       (`openssl rand -hex 32`), in a committed env file that is not an example or in a
       compose file's `environment:` (a literal or a `${SECRET_KEY:-…}` default) outside
-      development set-ups.
+      development set-ups;
+    - a database password: a connection URL (`postgresql://`, `mysql://`, `mongodb+srv://`,
+      `redis://`, `amqp://`, `cockroachdb://`) whose password looks generated (16 characters
+      or more) and whose host has a domain (a managed database such as
+      `…@app-42.cockroachlabs.cloud`), in Python code, compose files or a committed
+      env file that is not an example. Sibling containers (`@db:5432`), `.local`/`.internal`
+      names, templates and placeholders are left alone.
 
     Values written to look like a key (`sk-your-key-here`, `AIzaXXXX…`, a PEM body of
     `...`), documentation, examples and test data (`tests/`, `fixtures/`, `docs/`,
@@ -156,6 +175,9 @@ class CommittedApiKey(Rule):
                     note(what, key, place)
                 if real and _generated_secret(entry.key, entry.value):
                     note("a generated secret", entry.value.strip().strip("'\""), place)
+                if real:
+                    for password, _ in _url_passwords(entry.value):
+                        note(_DATABASE_PASSWORD, password, place)
         for service in platform.services:
             for name, var in service.env.items():
                 if var.origin != "environment" or not var.value:
@@ -178,6 +200,14 @@ class CommittedApiKey(Rule):
         for path in sorted(texts):
             if path in platform.env_files or _is_sample(path):
                 continue
+            if not _for_tests_or_ci(path):
+                lines = texts[path].splitlines()
+                for password, line in _url_passwords(texts[path]):
+                    named = _ASSIGNED.match(lines[line - 1]) if line <= len(lines) else None
+                    variable = named.group(1) if named else None
+                    note(
+                        _DATABASE_PASSWORD, password, _Place(path, line, variable, owners.get(path))
+                    )
             if not has_credential_marker(texts[path]):
                 continue
             for what, secret, line, variable in _in_text(texts[path]):
@@ -220,6 +250,20 @@ def _subject(what: str, found: list[_Place]) -> str:
     shown = names[:3] if len(names) <= 3 else [*names[:2], f"{len(names) - 2} more"]
     listed = f"{', '.join(shown[:-1])} and {shown[-1]}"
     return f"{listed} hold {_plural(what)}"
+
+
+def _url_passwords(text: str) -> Iterator[tuple[str, int]]:
+    """(password, line) for each connection URL in `text` that carries a generated-looking
+    password to a host with a domain; placeholders, templates and local names left out."""
+    if "://" not in text or "@" not in text:
+        return
+    for match in _URL_CREDENTIAL.finditer(text):
+        password, host = match.group(1), match.group(2).lower().rstrip(".")
+        if "." not in host or host.endswith(_LOCAL_DOMAINS) or _PLACEHOLDER.search(host):
+            continue
+        if any(c in password for c in "{}$%<>") or not looks_generated(password, minimum=16):
+            continue
+        yield password, text.count("\n", 0, match.start()) + 1
 
 
 def _plural(what: str) -> str:
