@@ -161,6 +161,7 @@ def _read_auto(outline: Outline, log: ParsedLog, folder: Folder | None) -> None:
     if index and folder is not None:
         _cross_checks(log, outline, folder)
     _summary_rows(log, outline)
+    _repeated_entries(log, outline)
     log.family = _detected(log, first)
 
 
@@ -384,6 +385,45 @@ def _summary_rows(log: ParsedLog, outline: Outline) -> None:
             text = outline.lines[row.line - 1].strip()
             log.notes.append(LogNote(log.path, row.line, f"(summary row) {row.draft.title}", text))
     log.issues = [issue for issue in log.issues if id(issue) not in summary]
+
+
+# `P1-1 — P1-7`, `BUG-001 .. BUG-005`, `C-1 ~ C-4`: a span of IDs (spaces around the dash).
+_ID_RANGE = re.compile(r"\s+(?:[-–—~]|\.\.|to|до|至)\s+|\s*(?:\.\.|…|～)\s*")
+
+
+def _repeated_entries(log: ParsedLog, outline: Outline) -> None:
+    """An entry with the ID and the title of one read earlier in the same log is that issue
+    written again (a short entry and a long one, a fixed-list row repeating its table row): a
+    note, and the issue is counted once, where it first appears. So is a row whose ID spans
+    two read earlier (`P1-1 — P1-7`): it sums up the issues between them."""
+    earlier: dict[str, list[tuple[str, frozenset[str]]]] = {}
+    repeated: set[int] = set()
+    for issue in sorted(log.issues, key=lambda i: i.line):
+        own = _same(issue.draft.original_id)
+        if not own:
+            continue
+        ends = [_same(end) for end in _ID_RANGE.split(_id_cell(issue, outline))]
+        spans = len(ends) == 2 and all(end in earlier for end in ends)
+        if spans or (own in earlier and _repeats(issue, set(), earlier[own])):
+            repeated.add(id(issue))
+            text = outline.lines[issue.line - 1].strip()
+            log.notes.append(
+                LogNote(log.path, issue.line, f"(repeated entry) {issue.draft.title}", text)
+            )
+        else:
+            earlier.setdefault(own, []).append((own, _words(issue.draft.title)))
+    log.issues = [issue for issue in log.issues if id(issue) not in repeated]
+
+
+def _id_cell(issue: ParsedIssue, outline: Outline) -> str:
+    """The ID as the log wrote it: for a table row, the whole cell holding it."""
+    written = issue.draft.original_id or ""
+    if issue.origin != "table" or not written:
+        return written
+    for cell in outline.lines[issue.line - 1].strip().strip("|").split("|"):
+        if _same(written) in _same(cell):
+            return cell.strip()
+    return written
 
 
 def _tables_of(rows: list[ParsedIssue]) -> list[list[ParsedIssue]]:

@@ -35,8 +35,10 @@ _PARENS = re.compile(r"\s*[(（\[【]([^()（）\[\]【】]*)[)）\]】]\s*")
 _NUMBERING = re.compile(r"^\s*(?:\d{1,3}(?:\.\d{1,3})*[.):：]?|[a-zA-Z][.)])\s+")
 # `{name}` is a fill-in, but not as a step of a URL path: `GET /items/{id}` names the route.
 PLACEHOLDER = re.compile(
-    r"\[(?:[^\]\[]{0,30}\b(?:title|name|date|description|agent|service|summary|issue|x{2,})\b"
-    r"[^\]\[]{0,30}|[^\]\[]*(?:名|标题|タイトル|제목|título|titre|titel|название)[^\]\[]*)\]"
+    r"\[(?:[^\]\[]{0,30}\b(?:title|name|date|description|agent|service|summary|issue|"
+    r"placeholder|x{2,})\b[^\]\[]{0,30}"
+    r"|[^\]\[]*(?:名|标题|タイトル|제목|título|titre|titel|название|описание|descripción|"
+    r"descrição|beschreibung|描述|説明|설명)[^\]\[]*)\]"
     r"|\bYYYY-MM-DD\b|\b(?:XXX+|xxx+)\b|<[a-z][a-z _-]{2,30}>|(?<!/)\{\{?[a-z_]+\}?\}(?!/)",
     re.IGNORECASE,
 )

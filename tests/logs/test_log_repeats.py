@@ -1,0 +1,106 @@
+"""Entries a log writes twice, and placeholders it leaves unfilled: each issue is counted once,
+and a heading still waiting for its words is no issue."""
+
+from __future__ import annotations
+
+from passmuster.logs.reader import read_text
+
+
+def titles(text: str, name: str = "log.md") -> list[str]:
+    return [issue.draft.title for issue in read_text(text, name).issues]
+
+
+TWICE = """# Tracker
+
+## High
+
+### 🟠 WH-001: Label printer drops the last line
+**Status:** ✅ Resolved
+
+### 🟠 WH-002: Scanner beeps twice on a good read
+**Status:** Open
+
+## Details
+
+### 🟠 WH-001: Label printer drops the last line
+**Status:** ✅ Resolved
+
+**Description:**
+The spooler cuts the final buffer before it is flushed.
+
+### 🟠 WH-003: Pallet weights rounded down
+**Status:** Open
+"""
+
+
+def test_an_entry_written_again_with_its_id_and_title_is_one_issue() -> None:
+    log = read_text(TWICE, "tracker.md")
+    assert [i.draft.title for i in log.issues] == [
+        "Label printer drops the last line",
+        "Scanner beeps twice on a good read",
+        "Pallet weights rounded down",
+    ]
+    assert log.issues[0].line == 5
+    assert any(note.line == 13 and "repeated" in note.title for note in log.notes)
+
+
+def test_the_same_id_over_another_problem_stays_two_issues() -> None:
+    text = TWICE.replace(
+        "### 🟠 WH-001: Label printer drops the last line\n**Status:** ✅ Resolved\n\n**Desc",
+        "### 🟠 WH-001: Dock door sensor reports open\n**Status:** Open\n\n**Desc",
+    )
+    assert len(titles(text)) == 4
+
+
+FIXED_TABLE = """# Defects
+
+## Critical
+
+| ID | Description | Status |
+|----|-------------|--------|
+| K-1 | **Wrong tax code:** fixed the lookup | ✅ Fixed |
+| K-2 | **Invoice total off by one cent:** rounding moved | ✅ Fixed |
+| K-3 | **Export hangs on empty month:** guard added | ✅ Fixed |
+
+## Medium
+
+| ID | Description | Status |
+|----|-------------|--------|
+| M-1 | **Stale currency cache:** not yet looked at | 🟡 Open |
+
+## Fixed
+
+| ID | Description | Date |
+|----|-------------|------|
+| K-1 — K-3 | All critical tax defects | 2026-01-03 |
+| M-0 | Duplicate customer rows on import | 2025-11-02 |
+"""
+
+
+def test_a_row_spanning_ids_read_earlier_sums_them_up() -> None:
+    log = read_text(FIXED_TABLE, "defects.md")
+    ids = [issue.draft.original_id for issue in log.issues]
+    assert ids == ["K-1", "K-2", "K-3", "M-1", "M-0"]
+
+
+BLANKS = """# Blockers
+
+## Resolved
+
+### 🐛 Bug #1: Menu drawn twice after restart
+**Status:** ✅ FIXED
+**Severity:** CRITICAL
+
+## Active
+
+### 🐛 Bug #2: [placeholder]
+Status: OPEN
+Description: [описание]
+
+### 📌 Issue #1: [placeholder]
+Status: BACKLOG
+"""
+
+
+def test_a_heading_left_as_a_placeholder_is_no_issue() -> None:
+    assert titles(BLANKS, "blockers.md") == ["Menu drawn twice after restart"]
