@@ -104,3 +104,31 @@ Status: BACKLOG
 
 def test_a_heading_left_as_a_placeholder_is_no_issue() -> None:
     assert titles(BLANKS, "blockers.md") == ["Menu drawn twice after restart"]
+
+
+VIETNAMESE = """# Nhật ký lỗi
+
+## Các lỗi đã sửa
+
+### Lỗi #1: Bộ đệm trả về NULL
+
+**Triệu chứng:** giá trị rỗng sau khi khởi động lại.
+
+**Trạng thái:** ✅ Đã giải quyết
+
+### Lỗi #2: Cổng dịch vụ bị nhầm
+
+**Trạng thái:** ✅ Không phải lỗi - Hoạt động đúng thiết kế
+"""
+
+
+def test_an_issue_word_and_number_in_more_languages_is_the_id_and_their_states_are_read() -> None:
+    log = read_text(VIETNAMESE, "loi.md")
+    assert [(i.draft.original_id, i.draft.title) for i in log.issues] == [
+        ("#1", "Bộ đệm trả về NULL"),
+        ("#2", "Cổng dịch vụ bị nhầm"),
+    ]
+    assert [i.draft.status.value for i in log.issues] == ["resolved", "closed"]
+    for word in ("Błąd", "Fout", "Errore", "Masalah", "Vấn đề"):
+        text = f"# Log\n\n### {word} #4: Export hangs\n**Status:** Open\n\ntext\n"
+        assert [i.draft.original_id for i in read_text(text, "x.md").issues] == ["#4"]
