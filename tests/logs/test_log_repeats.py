@@ -132,3 +132,56 @@ def test_an_issue_word_and_number_in_more_languages_is_the_id_and_their_states_a
     for word in ("Błąd", "Fout", "Errore", "Masalah", "Vấn đề"):
         text = f"# Log\n\n### {word} #4: Export hangs\n**Status:** Open\n\ntext\n"
         assert [i.draft.original_id for i in read_text(text, "x.md").issues] == ["#4"]
+
+
+LEGEND = """# 이슈 트래커
+
+## Status Legend
+
+| 상태 | 설명 |
+|------|------|
+| OPEN | 미처리 |
+| FIXED | 수정 완료 |
+| WONTFIX | 수정하지 않음 |
+
+## Active Issues
+
+| ID | 유형 | 제목 | 상태 |
+|----|------|------|------|
+| 101 | BUG | 로그인 후 세션 만료 | FIXED |
+| 102 | BUG | 알림 중복 발송 | OPEN |
+"""
+
+
+def test_a_legend_spelling_wontfix_as_one_word_is_no_issue() -> None:
+    log = read_text(LEGEND, "tracker.md")
+    assert [i.draft.original_id for i in log.issues] == ["101", "102"]
+    assert [i.draft.status.value for i in log.issues] == ["resolved", "open"]
+
+
+DIAGNOSIS = """# Relatório
+
+## Tela branca após inatividade
+
+### Sintoma
+- A tela fica branca depois de um minuto parado.
+
+### Diagnóstico Mais Provável
+- **Causa Raiz:** o servidor dorme e a primeira consulta falha.
+- **Efeito:** nada é carregado.
+
+## Menu lateral some no celular
+
+### Sintoma
+- O menu some.
+
+### Diagnóstico
+- **Causa:** a largura mínima está errada.
+"""
+
+
+def test_a_diagnosis_part_even_with_a_likely_after_it_is_part_of_its_issue() -> None:
+    assert titles(DIAGNOSIS, "relatorio.md") == [
+        "Tela branca após inatividade",
+        "Menu lateral some no celular",
+    ]

@@ -400,8 +400,8 @@ def _repeated_entries(log: ParsedLog, outline: Outline) -> None:
     repeated: set[int] = set()
     for issue in sorted(log.issues, key=lambda i: i.line):
         own = _same(issue.draft.original_id)
-        if not own:
-            continue
+        if not own or issue.number is not None:
+            continue  # a passmuster export numbers each issue: two numbers are two issues
         ends = [_same(end) for end in _ID_RANGE.split(_id_cell(issue, outline))]
         spans = len(ends) == 2 and all(end in earlier for end in ends)
         if spans or (own in earlier and _repeats(issue, set(), earlier[own])):

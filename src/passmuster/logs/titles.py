@@ -126,7 +126,16 @@ def names_a_part(title: str) -> bool:
     """A title that is exactly the name of an issue's part (`Root Cause`, `Symptoms`, `문제 요약`):
     such a section is part of an issue even when it holds field lines."""
     text = _PARENS.sub(" ", _bare(title)).strip()
-    return field_for(text) is not None or clean(text) in words("section")
+    key = _LIKELY.sub("", clean(text))
+    return field_for(text) is not None or field_for(key) is not None or key in words("section")
+
+
+# A part's name with a word saying how sure the writer is after it, where a language puts its
+# adjectives after the noun: `Diagnóstico Mais Provável`, `Causa probable`, `Cause probable`.
+_LIKELY = re.compile(
+    r"\s+(?:(?:mais|más|plus|più|am)\s+)?(?:provável|provavel|prováveis|probable|probables|"
+    r"probabile|probabili|vraisemblable|wahrscheinlich\w*|вероятн\w*)$"
+)
 
 
 @functools.lru_cache(maxsize=CACHE_SIZE)
@@ -139,7 +148,7 @@ def is_section_title(title: str) -> bool:
     if not key:
         return False
     parts = words("section")
-    if key in parts:
+    if key in parts or names_a_part(title):
         return True
     asides = [clean(inner) for inner in _PARENS.findall(_bare(title))]
     if any(aside in parts or field_for(aside) for aside in asides if aside):
