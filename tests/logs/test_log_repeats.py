@@ -185,3 +185,50 @@ def test_a_diagnosis_part_even_with_a_likely_after_it_is_part_of_its_issue() -> 
         "Tela branca após inatividade",
         "Menu lateral some no celular",
     ]
+
+
+ONE_BUG = """# K007: Upload stalls at 99 percent
+
+## Bug Information
+- **Bug ID**: K007
+- **Severity**: High
+- **Status**: Fixed
+
+## Areas to Modify
+
+- `Uploader::finish()` in `src/upload.rs` (line 88)
+  - waits for an acknowledgement that never comes
+- `Queue::drain()` in `src/queue.rs` (line 41)
+  - drops the last chunk
+
+## Change History
+- 2025-03-02: reported
+"""
+
+
+def test_a_file_titled_by_a_padded_key_is_one_issue_with_its_lists_as_parts() -> None:
+    log = read_text(ONE_BUG, "k007.md")
+    assert [(i.draft.original_id, i.draft.title) for i in log.issues] == [
+        ("K007", "Upload stalls at 99 percent")
+    ]
+    assert log.issues[0].draft.status.value == "resolved"
+
+
+def test_a_key_without_leading_zeros_is_no_id() -> None:
+    text = "# Media\n\n## H264: hardware decoding crashes\n**Status:** Open\n\ntext\n"
+    assert [i.draft.original_id for i in read_text(text, "media.md").issues] == [None]
+
+
+REMARK_ROWS = """# Bug Tracker
+
+| Bug ID | Title | Severity | Status |
+|--------|-------|----------|--------|
+| W001 | Totals off by one | Medium | Fixed |
+| W002 | Export ignores filter | High | Open |
+|  |  |  | *(✅ Resolved)* |
+"""
+
+
+def test_a_table_row_naming_no_issue_is_a_remark() -> None:
+    log = read_text(REMARK_ROWS, "tracker.md")
+    assert [i.draft.original_id for i in log.issues] == ["W001", "W002"]

@@ -36,8 +36,10 @@ from passmuster.logs.vocab import (
 _KEY = r"[A-Z][A-Z0-9]*(?:[-_][A-Z0-9]+)*[-_][A-Z]{0,3}\d+[A-Za-z]?"
 # An ID standing at the start: `#12`, `BUG-12`, `[#12]`, `[BUG-12]`, then a separator and a title.
 # A key followed only by a space needs three digits: `BUG-001 Title`, not `UTF-8 encoding`.
+# A key without its dash, zero-padded: `B001`, `NB002`, `KI007` (not `H264`, `V8`).
+_PADDED_KEY = r"[A-Z]{1,4}0\d{2,}"
 _BARE_ID = re.compile(
-    rf"^(?:\[(?P<bid>#\d+|{_KEY})\]\s*[-–—:：|·]?|(?P<id>#[A-Z]{{0,3}}\d+(?:-\d+)?|{_KEY})"
+    rf"^(?:\[(?P<bid>#\d+|{_KEY})\]\s*[-–—:：|·]?|(?P<id>#[A-Z]{{0,3}}\d+(?:-\d+)?|{_KEY}|{_PADDED_KEY})"
     rf"(?:\s*[-–—:：|·]|$)"
     rf"|(?P<sid>#\d+|[A-Z][A-Z0-9]*(?:[-_][A-Z0-9]+)*[-_][A-Z]{{0,3}}\d{{3,}})\s)\s*(?P<title>.*)$"
 )

@@ -171,6 +171,8 @@ def _read_list(outline: Outline, log: ParsedLog) -> None:
     issues`, `## Fixed`), so the items are the issues."""
     if not bullets.may_hold_lists(outline.text):
         return
+    if [(i.origin, bool(i.draft.original_id)) for i in log.issues] == [("section", True)]:
+        return  # `# B001: Title`: the file's one issue by its ID; its lists are its parts
     listed = ParsedLog(path=log.path, family=log.family, source=log.source)
     rest = bullets.read_bullet_issues(
         outline.lines, outline.inside_fence, listed, status_at=_section_states(outline)

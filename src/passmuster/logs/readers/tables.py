@@ -280,6 +280,10 @@ def read_tables(
             if severity and not builder.has("severity"):
                 builder.set_field("section", "severity", severity, i + 1, subsection=False)
             builder.finish()
+            if not draft.title and not draft.original_id:
+                # `|  |  |  | *(✅ Resolved)* |  |`: a row naming no issue, a remark on the table.
+                log.warn(i + 1, "table row with neither a title nor an ID: not taken as an issue")
+                continue
             if not draft.title:
                 log.warn(i + 1, "table row without a title: kept with its first cell as title")
                 draft.title = next((c for c in cells if c), "(untitled)")
