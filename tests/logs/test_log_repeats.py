@@ -232,3 +232,43 @@ REMARK_ROWS = """# Bug Tracker
 def test_a_table_row_naming_no_issue_is_a_remark() -> None:
     log = read_text(REMARK_ROWS, "tracker.md")
     assert [i.draft.original_id for i in log.issues] == ["W001", "W002"]
+
+
+HISTORY = """# Known Issues
+
+### 041: Autocomplete shows stale entries
+- **Status**: Resolved
+
+- **Original Problem**:
+
+  Two defects showed up together:
+
+  **Defect 1 — stale list after fast typing**
+
+  The list kept the entries of the previous keystroke.
+
+  **Defect 2 — wrong trigger inside paths**
+
+  A slash inside a path opened the command list.
+
+### 042: Scroll jumps while streaming
+- **Status**: Open
+
+## Changelog
+
+### 2026-03-13: Issue 041 fixed
+- Resolved 041: Autocomplete shows stale entries
+- Problem: the list kept the previous entries
+- Root cause: the completer cached per keystroke
+
+### 2026-03-12: Issue 042 added
+- Added 042: Scroll jumps while streaming
+"""
+
+
+def test_bold_lines_inside_a_list_item_and_dated_changelog_entries_are_no_issues() -> None:
+    log = read_text(HISTORY, "known.md")
+    assert [i.draft.title for i in log.issues] == [
+        "Autocomplete shows stale entries",
+        "Scroll jumps while streaming",
+    ]

@@ -73,6 +73,8 @@ def inline_start(lines: list[str], inside: list[bool], i: int) -> str | None:
     bold = BOLD_LINE.match(line)
     if bold is None or match_field(line) is not None:
         return None  # `**Status**: **RESOLVED**` is a field line, whatever its value
+    if _inside_item(lines, inside, i):
+        return None  # `- **Original Problem**:` over `  **Defect 1 — …**`: the item's text
     inner = bold.group("inner")
     if parse_heading(inner).is_issue:
         return "bold"
@@ -84,6 +86,24 @@ def inline_start(lines: list[str], inside: list[bool], i: int) -> str | None:
         found = match_field(lines[j])
         return "bold" if found is not None and field_for(found.name) is not None else None
     return None
+
+
+_LIST_ITEM = re.compile(r"^\s*(?:[-*+]|\d{1,3}[.)])\s")
+
+
+def _inside_item(lines: list[str], inside: list[bool], i: int) -> bool:
+    """Whether an indented line continues a list item above it (its text, not a title)."""
+    line = lines[i]
+    indent = len(line) - len(line.lstrip(" \t"))
+    if indent < 2:
+        return False
+    for j in range(i - 1, max(-1, i - 200), -1):
+        above = lines[j]
+        if inside[j] or not above.strip():
+            continue
+        if len(above) - len(above.lstrip(" \t")) < indent:
+            return _LIST_ITEM.match(above) is not None
+    return False
 
 
 @dataclass(slots=True, eq=False)  # a node is itself: compared and hashed by identity

@@ -92,6 +92,10 @@ class Siblings:
     shaped: frozenset[int] = frozenset()  # lines of sections written like a sibling
 
 
+# A heading that opens with a day: `2026-03-13: …`, `2026/03/13 — …`.
+_DATED = re.compile(r"^\d{4}[-/.]\d{1,2}[-/.]\d{1,2}\b")
+
+
 class SectionReader:
     family = "sections"
 
@@ -289,7 +293,9 @@ class SectionReader:
         if cached is not None:
             return cached
         found = self._evidence(node, context, self._siblings(parent))
-        if context.strict and found.level < STRONG:
+        if context.strict and (found.level < STRONG or _DATED.match(self._heading(node).title)):
+            # Under a part of the log (`## Changelog`), a dated entry (`### 2026-03-13: Issue
+            # 087 fixed`) tells the log's history, however many fields it names.
             found = _NO_MARK
         if found.group_only and (
             self._sharp_elsewhere() if context.document and not context.group else False
