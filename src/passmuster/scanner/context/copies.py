@@ -8,6 +8,7 @@ and `source_in_context` the reverse, "which context file is this path in the ima
 from __future__ import annotations
 
 import posixpath
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
@@ -75,6 +76,25 @@ def copies_before(stage: Stage, line: int) -> list[Copy]:
     return found
 
 
+_IN_PLACE_EDIT = re.compile(r"\b(?:sed|perl)\b[^;&|]*\s-(?:[a-zA-Z]*i)")
+
+
+def edited_before(stage: Stage, line: int, in_image: str) -> bool:
+    """Whether a RUN before `line` edits the image file `in_image` in place (`sed -i`,
+    `perl -pi`): its contents at `line` are then no longer the committed file's."""
+    for instruction in stage.instructions:
+        if instruction.line >= line:
+            break
+        if instruction.keyword != "RUN" or not _IN_PLACE_EDIT.search(instruction.value):
+            continue
+        workdir = workdir_at(stage, instruction.line)
+        for word in instruction.value.split():
+            word = _clean(word).rstrip(";")
+            if word and posixpath.normpath(posixpath.join(workdir, word)) == in_image:
+                return True
+    return False
+
+
 def landings(copies: list[Copy], context_relative: str) -> set[str]:
     """Every path in the image where the context file `context_relative` is copied."""
     spots: set[str] = set()
@@ -102,6 +122,24 @@ def source_in_context(
     """The repository file (root-relative) that `container_path`, as used at `line` of the
     stage, was copied from; else the path read as relative to the build context, when that
     file exists there."""
+    copied = copied_from(stage, line, container_path, context, exists)
+    if copied is not None:
+        return copied
+    for fallback in (container_path, posixpath.basename(container_path)):
+        path = posixpath.normpath(posixpath.join(context, fallback))
+        if not path.startswith("..") and exists(path):
+            return path
+    return None
+
+
+def copied_from(
+    stage: Stage,
+    line: int,
+    container_path: str,
+    context: str,
+    exists: Callable[[str], bool],
+) -> str | None:
+    """The repository file (root-relative) a COPY/ADD before `line` put at `container_path`."""
     target = posixpath.normpath(posixpath.join(workdir_at(stage, line), container_path))
     for copy in copies_before(stage, line):
         for source in copy.sources:
@@ -116,8 +154,4 @@ def source_in_context(
                 path = posixpath.normpath(posixpath.join(context, candidate))
                 if exists(path):
                     return path
-    for fallback in (container_path, posixpath.basename(container_path)):
-        path = posixpath.normpath(posixpath.join(context, fallback))
-        if not path.startswith("..") and exists(path):
-            return path
     return None

@@ -1,12 +1,14 @@
 from __future__ import annotations
 
 import os
+import posixpath
 from collections.abc import Iterator
 from pathlib import PurePosixPath
 
 from passmuster.core.findings import Finding, Fix
 from passmuster.core.issues import Severity
-from passmuster.scanner.context.model import Platform
+from passmuster.scanner.context.copies import copied_from, copies_before, landings
+from passmuster.scanner.context.model import Platform, ServiceDef
 from passmuster.scanner.facts.requirement_sets import included_files
 from passmuster.scanner.rule import Rule, reported_once
 
@@ -122,6 +124,8 @@ class MissingPath(Rule):
                         or platform.in_absent_submodule(include.resolved)
                     ):
                         continue  # outside the repository: REQ008 speaks for those
+                    if _found_in_image(platform, service, include.path, include.target):
+                        continue  # written for where the Dockerfile puts it, and there
                     if once(include.path, include.line, include.resolved):
                         yield self.finding(
                             f"includes {include.target}, which does not exist"
@@ -179,3 +183,27 @@ def _case_twin(platform: Platform, path: str | None) -> str:
         return ""
     twin = (wanted.parent / twins[0]).as_posix()
     return f"; {twin} exists: the names differ in case, which Linux and Docker's build tell apart"
+
+
+def _found_in_image(platform: Platform, service: ServiceDef, path: str, target: str) -> bool:
+    """Whether the include `target` of requirements file `path` names, inside the image where
+    the service's Dockerfile copies `path` before a `pip install`, a file a COPY put there
+    (`COPY shared/ /app/shared/` beside `/app/requirements.txt` for `-r shared/...`)."""
+    dockerfile, context = service.dockerfile, service.build_context
+    if dockerfile is None or context is None:
+        return False
+    relative = path if context in ("", ".") else posixpath.relpath(path, context)
+    if relative.startswith(".."):
+        return False
+    for install in dockerfile.pip_installs:
+        stage = dockerfile.stages[install.stage]
+        for spot in landings(copies_before(stage, install.line), relative):
+            wanted = posixpath.normpath(posixpath.join(posixpath.dirname(spot), target))
+            if (
+                copied_from(
+                    stage, install.line, wanted, context, lambda p: platform.abspath(p).is_file()
+                )
+                is not None
+            ):
+                return True
+    return False

@@ -75,15 +75,17 @@ class CopiedSharedRequirements(Rule):
                     if (own_path, shared.path) in reported:
                         continue
                     copied = [r for r in own.requirements if r.name in by_name]
+                    # `pydantic` and `pydantic[email]` on two lines are one package.
+                    count = len({r.name for r in copied})
                     needed = min(int(self.options["min_lines"]), len(by_name))
-                    share = len(copied) / len(by_name)
-                    if len(copied) < needed or share < float(self.options["min_share"]):
+                    share = count / len(by_name)
+                    if count < needed or share < float(self.options["min_share"]):
                         continue
                     reported.add((own_path, shared.path))
                     first = copied[0]
                     include = relative(parent(own_path), shared.path)
                     yield self.finding(
-                        f"{len(copied)} of {len(by_name)} packages of {shared.path} are copied "
+                        f"{count} of {len(by_name)} packages of {shared.path} are copied "
                         f"here instead of included; use `-r {include}`",
                         own_path,
                         first.line,

@@ -5,7 +5,13 @@ from collections.abc import Iterator
 
 from passmuster.core.findings import Finding, Fix, Location
 from passmuster.core.issues import Severity
-from passmuster.scanner.context.copies import Copy, copies_before, landings, workdir_at
+from passmuster.scanner.context.copies import (
+    Copy,
+    copies_before,
+    edited_before,
+    landings,
+    workdir_at,
+)
 from passmuster.scanner.context.model import Platform, ServiceDef
 from passmuster.scanner.facts.paths import is_under
 from passmuster.scanner.rule import Rule, reported_once
@@ -24,7 +30,9 @@ class IncludeNotCopied(Rule):
     `/app/requirements.shared.txt`.
 
     Paths are followed through the stage's `WORKDIR` and `COPY`/`ADD` lines before the
-    `pip install`. Includes outside the build context are REQ008's.
+    `pip install`. A requirements file a `RUN sed -i` (or `perl -pi`) rewrites in the image
+    before the install is left alone: its includes are no longer the committed ones.
+    Includes outside the build context are REQ008's.
 
     ## Why is this bad?
     The build stops at `pip install` with `Could not open requirements file:
@@ -73,7 +81,7 @@ class IncludeNotCopied(Rule):
                         ),
                         None,
                     )
-                    if root is None:
+                    if root is None or edited_before(stage, install.line, target):
                         continue
                     yield from self._follow(
                         platform, service, context, copies, root, target, install.line, set()
