@@ -63,6 +63,156 @@ def test_a_requirements_file_rewritten_in_the_image_is_not_judged(write_tree: Wr
     ]
 
 
+_SETTINGS = """from pydantic import Field
+from pydantic_settings import BaseSettings
+
+
+class Settings(BaseSettings):
+    database_url: str = Field(..., alias="DATABASE_URL")
+    db_pass: str = Field("postgres", alias="DB_PASS")
+    secret_key: str = Field("changeme", alias="JWT_SECRET")
+
+
+settings = Settings()
+"""
+
+
+def test_a_settings_field_with_an_alias_is_read_through_the_alias(write_tree: WriteTree) -> None:
+    """`Field("changeme", alias="JWT_SECRET")` reads JWT_SECRET, which the env file sets, and
+    `db_pass` with its fallback is never read (the URL is): neither falls back. The same
+    settings in a service whose code uses `settings.db_pass` keeps its finding."""
+    image = (
+        "FROM python:3.12-slim\nWORKDIR /app\nCOPY requirements.txt .\n"
+        "RUN pip install -r requirements.txt\nCOPY . .\n"
+        'CMD ["uvicorn", "main:app", "--host", "0.0.0.0"]\n'
+    )
+    env = "DATABASE_URL=postgresql://shop:{pw}@db/shop\nJWT_SECRET=${{JWT_SECRET}}\n"
+    main = "from fastapi import FastAPI\nfrom config import settings\n\napp = FastAPI()\n"
+    tree = {
+        "docker-compose.yml": """services:
+  carts:
+    build: ./carts
+    env_file: ./carts/.env.docker
+  orders:
+    build: ./orders
+    env_file: ./orders/.env.docker
+""",
+        "carts/Dockerfile": image,
+        "carts/requirements.txt": "fastapi==0.110.0\npydantic-settings==2.2.1\n",
+        "carts/config.py": _SETTINGS,
+        "carts/main.py": main + "TOKEN_KEY = settings.secret_key\n",
+        "carts/.env.docker": env.format(pw="${DB_PASSWORD}"),
+        "orders/Dockerfile": image,
+        "orders/requirements.txt": "fastapi==0.110.0\npydantic-settings==2.2.1\n",
+        "orders/config.py": _SETTINGS,
+        "orders/main.py": main + "PASSWORD = settings.db_pass\n",
+        "orders/.env.docker": env.format(pw="${DB_PASSWORD}"),
+    }
+    found = [f for f in run(write_tree(tree), "ENV003") if f.path.endswith("config.py")]
+    assert [(f.path, f.line) for f in found] == [("orders/config.py", 7)]
+
+
+def test_a_url_given_to_an_in_process_client_names_no_host(write_tree: WriteTree) -> None:
+    """`AsyncClient(transport=ASGITransport(app=app), base_url="http://bench")` sends requests
+    to the app in the same process; `TestClient(app, base_url=...)` likewise. A client with
+    no such transport still calls the host it names."""
+    image = (
+        "FROM python:3.12-slim\nWORKDIR /app\nCOPY requirements.txt .\n"
+        "RUN pip install -r requirements.txt\nCOPY . .\n"
+        'CMD ["uvicorn", "main:app", "--host", "0.0.0.0", "--port", "8000"]\n'
+    )
+    code = """import httpx
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+app = FastAPI()
+
+
+async def measure() -> None:
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://bench:8000"
+    ) as client:
+        await client.get("/healthz")
+    TestClient(app, base_url="http://probe:8000").get("/healthz")
+
+
+async def forward() -> None:
+    async with httpx.AsyncClient(base_url="http://ledger:8000") as client:
+        await client.get("/healthz")
+"""
+    tree = {
+        "docker-compose.yml": """services:
+  api:
+    build: ./api
+    ports:
+      - "8000:8000"
+  worker:
+    build: ./worker
+""",
+        "api/Dockerfile": image,
+        "api/requirements.txt": "fastapi==0.110.0\nhttpx==0.27.0\nuvicorn==0.29.0\n",
+        "api/main.py": code,
+        "worker/Dockerfile": image,
+        "worker/requirements.txt": "fastapi==0.110.0\nuvicorn==0.29.0\n",
+        "worker/main.py": "from fastapi import FastAPI\n\napp = FastAPI()\n",
+    }
+    found = run(write_tree(tree), "PORT003")
+    assert [(f.path, f.line) for f in found] == [("api/main.py", 17)]
+
+
+def test_a_settings_field_only_the_siblings_code_reads_is_not_lacking(
+    write_tree: WriteTree,
+) -> None:
+    """api and worker share one image and one Settings class; compose sets the worker's
+    metrics host for the worker only, and only worker.py reads `settings.metrics_host`. A
+    field the api's code does read (`settings.queue_name`) is still lacking there."""
+    settings = """from pydantic_settings import BaseSettings
+
+
+class Settings(BaseSettings):
+    metrics_host: str = "127.0.0.1"
+    queue_name: str = "default"
+
+
+settings = Settings()
+"""
+    tree = {
+        "docker-compose.yml": """services:
+  api:
+    build: .
+    command: ["uvicorn", "app.main:app", "--host", "0.0.0.0"]
+    environment:
+      LOG_LEVEL: info
+  worker:
+    build: .
+    command: ["python", "-m", "app.worker"]
+    environment:
+      LOG_LEVEL: info
+      METRICS_HOST: 0.0.0.0
+      QUEUE_NAME: jobs
+""",
+        "Dockerfile": (
+            "FROM python:3.12-slim\nWORKDIR /srv\nCOPY requirements.txt .\n"
+            "RUN pip install -r requirements.txt\nCOPY . .\n"
+            'CMD ["uvicorn", "app.main:app", "--host", "0.0.0.0"]\n'
+        ),
+        "requirements.txt": "fastapi==0.110.0\npydantic-settings==2.2.1\nuvicorn==0.29.0\n",
+        "app/__init__.py": "",
+        "app/config.py": settings,
+        "app/main.py": (
+            "from fastapi import FastAPI\n\nfrom app.config import settings\n\n"
+            "app = FastAPI()\nQUEUE = settings.queue_name\n"
+        ),
+        "app/worker.py": (
+            "from app.config import settings\n\nprint(settings.metrics_host, settings.queue_name)\n"
+        ),
+    }
+    found = run(write_tree(tree), "ENV005")
+    assert [(f.service, f.message.split(",")[0]) for f in found] == [
+        ("api", "api lacks QUEUE_NAME")
+    ]
+
+
 def test_a_package_on_two_lines_counts_once_among_copied_ones(write_tree: WriteTree) -> None:
     """`pydantic==2.5.0` and `pydantic[email]==2.5.0` are one package of the shared file: a
     copy of all of it is "5 of 5", never more packages copied than the file has."""

@@ -78,6 +78,11 @@ class EarlyUse:
     lazy: bool = False
 
 
+# Keywords of pydantic's `Field` naming the environment variable (v2 `alias`,
+# `validation_alias`; v1 `env`).
+_ALIAS_KEYWORDS = frozenset({"alias", "validation_alias", "env"})
+
+
 @dataclass(frozen=True, slots=True)
 class StringConstant:
     value: str
@@ -97,6 +102,9 @@ class StringConstant:
     # A piece of an f-string that an interpolation follows (`f"https://api-{env}.example.com"`
     # gives `https://api-`): its last word is cut short, not whole.
     cut: bool = False
+    # The settings field this constant is the default of (`secret_key`), when it is one: the
+    # name code reads, which an alias (`alias="JWT_SECRET"`) makes differ from the variable.
+    field: str | None = None
 
     def overridden_by(self, environment: Container[str]) -> bool:
         """Whether an environment setting any variable this constant is the fallback for
@@ -129,6 +137,9 @@ class EnvRead:
     default: str | None
     line: int
     module_level: bool
+    # The settings field (`worker_metrics_host`) when the read is a pydantic settings field's:
+    # code reads it through that attribute, and a field no code reads configures nothing.
+    field: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -455,6 +466,23 @@ def _walk(tree: ast.Module, *, with_names: bool) -> Iterator[tuple[ast.AST, tupl
 
 
 _GIVING = (ast.Assign, ast.AnnAssign, ast.keyword, ast.Dict, ast.Return)
+
+
+# Clients that call an application in the same process, never over the network.
+_IN_PROCESS_TRANSPORTS = frozenset({"ASGITransport", "WSGITransport"})
+_IN_PROCESS_CLIENTS = frozenset({"TestClient"})
+
+
+def _in_process_client(node: ast.Call) -> bool:
+    """`TestClient(app, base_url=…)`, or a client given `transport=ASGITransport(app=…)`."""
+    if (_call_name(node.func) or "").rsplit(".", 1)[-1] in _IN_PROCESS_CLIENTS:
+        return True
+    return any(
+        k.arg == "transport"
+        and isinstance(k.value, ast.Call)
+        and (_call_name(k.value.func) or "").rsplit(".", 1)[-1] in _IN_PROCESS_TRANSPORTS
+        for k in node.keywords
+    )
 
 
 def _given_names(node: ast.AST) -> dict[int, str]:
@@ -790,6 +818,14 @@ class _Collector:
                 for part, after in zip(node.values, node.values[1:], strict=False):
                     if isinstance(part, ast.Constant) and isinstance(after, ast.FormattedValue):
                         cut.add(id(part))
+            if isinstance(node, ast.Call) and _in_process_client(node):
+                # `AsyncClient(transport=ASGITransport(app=app), base_url="http://test")`:
+                # requests go to the app in this process, the URL names no host to reach.
+                prose.update(
+                    id(v)
+                    for v in (*node.args, *(k.value for k in node.keywords))
+                    if isinstance(v, ast.Constant)
+                )
             if isinstance(node, ast.Constant):
                 if isinstance(node.value, str) and id(node) not in prose:
                     constants.append((node.value, node))
@@ -864,6 +900,7 @@ class _Collector:
                     ):
                         env_defaults.setdefault(id(stmt.value), variable)
 
+        setting_fields: dict[int, str] = {}
         for cls in settings_classes:
             for child in cls.body:
                 if not isinstance(child, ast.AnnAssign) or not isinstance(child.target, ast.Name):
@@ -871,6 +908,16 @@ class _Collector:
                 variable = child.target.id.upper()
                 value = child.value
                 if isinstance(value, ast.Call) and _call_name(value.func) == "Field":
+                    # `Field("x", alias="JWT_SECRET")`: the variable read is the alias.
+                    alias = next(
+                        (
+                            _const_str(k.value)
+                            for k in value.keywords
+                            if k.arg in _ALIAS_KEYWORDS and _const_str(k.value)
+                        ),
+                        None,
+                    )
+                    variable = alias.upper() if alias else variable
                     value = (
                         value.args[0]
                         if value.args
@@ -880,8 +927,13 @@ class _Collector:
                         value = None
                 if isinstance(value, ast.Constant):
                     env_defaults[id(value)] = variable
+                    setting_fields[id(value)] = child.target.id
                 default = _const_str(value) if value is not None else None
-                reads.append(EnvRead(variable, value is not None, default, child.lineno, True))
+                reads.append(
+                    EnvRead(
+                        variable, value is not None, default, child.lineno, True, child.target.id
+                    )
+                )
 
         in_settings = {
             id(child)
@@ -899,6 +951,7 @@ class _Collector:
                 id(node) in in_settings,
                 tuple(outer_defaults.get(id(node), ())),
                 id(node) in cut,
+                setting_fields.get(id(node)),
             )
             for value, node in constants
         ]

@@ -221,7 +221,8 @@ def reads_setting(platform: Platform, service: ServiceDef, field: str) -> bool:
     when that is known: a settings module shared by several images configures each only
     through the code that image runs."""
     name = re.escape(field)
-    pattern = re.compile(rf"\.{name}\b|[\"']{name}[\"']", re.IGNORECASE)
+    # A quoted name is `getattr(settings, "x")`, not the `alias="X"` declaring a field.
+    pattern = re.compile(rf"\.{name}\b|(?<!alias=)(?<!env=)[\"']{name}[\"']", re.IGNORECASE)
     for path in reachable_files(platform, service) or service.python_files:
         source = platform.python.get(path)
         if source is not None and pattern.search(source.text):

@@ -126,7 +126,7 @@ class HardcodedLocalhostUrl(Rule):
                 continue  # `class TestingConfig(Config)`: what the test run connects to
             if constant.in_settings and constant.env_default_for:
                 field = constant.env_default_for
-                if not reads_setting(platform, service, field):
+                if not reads_setting(platform, service, constant.field or field):
                     continue  # a setting no code reads
                 if _FOR_TESTS.search(field):
                     continue  # TEST_DATABASE_URL: the test suite's, on a developer's machine

@@ -137,7 +137,9 @@ class PlaceholderSecret(Rule):
                     continue
                 if service.environment_unknown:
                     continue  # the env file kept out of the repository may well set it
-                if constant.in_settings and not reads_setting(platform, service, name):
+                if constant.in_settings and not reads_setting(
+                    platform, service, constant.field or name
+                ):
                     continue  # a setting no code reads
                 if _TEST_ONLY.search(name):
                     continue  # a token for tests, not a credential of the running service

@@ -9,7 +9,7 @@ from passmuster.core.findings import Finding, Fix, Location
 from passmuster.core.issues import Severity
 from passmuster.scanner.context.images import parse_image
 from passmuster.scanner.context.model import Platform, ServiceDef
-from passmuster.scanner.facts.code import env_reads, reachable_files
+from passmuster.scanner.facts.code import env_reads, reachable_files, reads_setting
 from passmuster.scanner.rule import Rule, reported_once
 
 # Roles that import the app but run none of its tasks or routes.
@@ -112,7 +112,7 @@ class SiblingEnvDrift(Rule):
                     if var.origin != "dockerfile":
                         setters.setdefault(name, member)
             for member in members:
-                needs = _needs(platform, member)
+                needs, fields = _needs(platform, member)
                 if needs is None:
                     continue  # what the service runs is unknown: nothing to judge by
                 if member.environment_unknown:
@@ -124,6 +124,9 @@ class SiblingEnvDrift(Rule):
                         continue
                     if sibling is member or name not in needs:
                         continue
+                    field = fields.get(name)
+                    if field is not None and not reads_setting(platform, member, field):
+                        continue  # a settings field only the sibling's code reads
                     if any(fnmatchcase(name, pattern) for pattern in ignored):
                         continue
                     fallback = needs[name]
@@ -156,19 +159,28 @@ class SiblingEnvDrift(Rule):
         )
 
 
-def _needs(platform: Platform, service: ServiceDef) -> dict[str, str | None] | None:
+def _needs(
+    platform: Platform, service: ServiceDef
+) -> tuple[dict[str, str | None] | None, dict[str, str]]:
     """Variables the service's code reads and the fallback it has for each (None: none, or
-    not a constant); None when the code it runs is unknown."""
+    not a constant), None when the code it runs is unknown; and for the variables read as
+    settings fields, the field each is (read only where code uses the field)."""
+    fields: dict[str, str] = {}
     files = reachable_files(platform, service)
     if files is None:
-        return None
+        return None, fields
     entry = service.entry
     import_only = entry is not None and entry.subcommand in _IMPORT_ONLY_ROLES
     needs: dict[str, str | None] = {}
+    direct: set[str] = set()
     for read in env_reads(platform, files, import_time=import_only):
         fallback = read.default if read.has_default else None
         if read.has_default and read.default is None:
             continue  # a fallback that is not a constant: assume it serves
         if read.name not in needs or fallback is None:
             needs[read.name] = fallback
-    return needs
+        if read.field is not None:
+            fields.setdefault(read.name, read.field)
+        else:
+            direct.add(read.name)
+    return needs, {n: f for n, f in fields.items() if n not in direct}
