@@ -276,3 +276,37 @@ def test_an_include_written_for_the_image_layout_is_no_missing_file(
     }
     found = run(write_tree(tree), "REF002")
     assert [(f.path, f.line) for f in found] == [("services/search/requirements.txt", 1)]
+
+
+def test_an_official_database_image_listens_on_its_own_port(write_tree: WriteTree) -> None:
+    """`postgres:16` as shipped serves 5432: publishing "5430:5430" reaches nothing. PGPORT
+    moving the server, a command, or a mounted config leave the mapping alone; so does an
+    `expose:` entry, which only documents."""
+    tree = {
+        "docker-compose.yml": """services:
+  db:
+    image: postgres:16-alpine
+    expose:
+      - 5430
+    ports:
+      - "5430:5430"
+  moved:
+    image: postgres:16-alpine
+    environment:
+      PGPORT: "5433"
+    ports:
+      - "5433:5433"
+  commanded:
+    image: postgres:16-alpine
+    command: ["postgres", "-p", "5434"]
+    ports:
+      - "5434:5434"
+  documents:
+    image: mariadb:11
+    expose:
+      - 3306
+      - 33060
+""",
+    }
+    found = run(write_tree(tree), "PORT002")
+    assert [(f.service, f.line) for f in found] == [("db", 7)]

@@ -281,6 +281,12 @@ class ServiceCompleter:
         if override is not None and override.port is not None:
             service.listens.append(PortRef(override.port, "tcp", "passmuster.toml", None, "config"))
             return
+        image_port = _official_image_port(service)
+        if image_port is not None:
+            service.listens.append(
+                PortRef(image_port, "tcp", service.path, service.line, "image-default")
+            )
+            return
         entry = service.entry
         env = {k: v.value for k, v in service.env.items()}
         if entry is not None and entry.module and code_root is not None:
@@ -310,6 +316,33 @@ class ServiceCompleter:
             if found is not None:
                 service.listens.append(PortRef(found[0], "tcp", path, found[1], "code-default"))
                 return
+
+
+# The one port an official database image's server listens on, and the variable that moves
+# it: `postgres:16` serves 5432 unless PGPORT, a command or a mounted config says otherwise.
+_IMAGE_PORTS: dict[str, tuple[int, str | None]] = {
+    "postgres": (5432, "PGPORT"),
+    "mongo": (27017, None),
+    "mariadb": (3306, "MARIADB_TCP_PORT"),
+}
+
+
+def _official_image_port(service: ServiceDef) -> int | None:
+    """The port a service running an official database image as shipped listens on; None
+    when it is built, given a command or entrypoint, a config file, or an env file the
+    repository does not hold."""
+    if service.build_context is not None or not service.image:
+        return None
+    image = parse_image(service.image)
+    known = _IMAGE_PORTS.get(image.name) if image.is_official else None
+    if known is None or service.command is not None or service.entrypoint is not None:
+        return None
+    port, variable = known
+    if service.environment_unknown or (variable is not None and variable in service.env):
+        return None
+    if any(v.type == "bind" and "conf" in v.target for v in service.volumes):
+        return None  # a mounted postgresql.conf / mongod.conf may set another port
+    return port
 
 
 def _from_dockerfile(service: ServiceDef, dockerfile: Dockerfile) -> None:

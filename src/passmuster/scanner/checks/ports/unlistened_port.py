@@ -15,6 +15,9 @@ class UnlistenedPort(Rule):
     service listens on, when that is known (from its command's `--port`/`--bind`, a
     `uvicorn.run(port=…)` in its code, or `port` under `[services.<name>]`). A port the
     service's code names is left alone: it may start a second server there (gRPC, metrics).
+    An official database image run as shipped (`postgres`, `mongo`, `mariadb`: no command,
+    no port variable such as `PGPORT`, no mounted config) listens on its one port; only its
+    published ports are judged.
 
     ## Why is this bad?
     Traffic sent to the published port reaches nothing: `connection reset` from the host,
@@ -45,10 +48,11 @@ class UnlistenedPort(Rule):
             source = service.listens[0]
             related = [Location(source.path, source.line, message=f"listens on {heard}")]
             entries = [(p.container, p.path, p.line, f"publishes {p.raw}") for p in service.ports]
+            # An official image's `expose:` list only documents; a published port is used.
             entries += [
                 (p.port, p.path, p.line, f"exposes {p.port}")
                 for p in service.expose
-                if p.origin == "compose-expose"
+                if p.origin == "compose-expose" and source.origin != "image-default"
             ]
             mentioned = ports_in_code(platform, service)
             for port, path, line, what in entries:
