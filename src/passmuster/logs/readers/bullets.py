@@ -182,12 +182,32 @@ _BOLD_LEAD = re.compile(r"^\*\*(?P<title>[^*]+?)\*\*\s*[:：—–-]\s*(?P<more>
 
 # `- [ ] Login shows two spinners`, `[x] Export drops a row` (the list marker left out).
 _CHECK_ITEM = re.compile(r"^\s{0,3}(?:[-*+]\s+)?\[(?P<box>[ xX])\]\s+(?P<text>\S.*)$")
+# `* ~~Export drops a row.~~`: an item struck through whole is done, as a ticked box is.
+_STRUCK_ITEM = re.compile(r"^\s{0,3}[-*+]\s+~~(?P<text>[^~\s](?:[^~]*[^~\s])?)~~\s*$")
+# `- keine`, `* None yet.`: an item saying the section holds nothing.
+_PLAIN_ITEM = re.compile(r"^\s{0,3}[-*+]\s+(?P<text>\S.*)$")
 _HEADING_LINE = re.compile(r"^\s{0,3}#{1,6}\s")
 
 
 def may_hold_checklists(text: str) -> bool:
     """Whether a text has a checkbox at all (a substring search, cheap on any log)."""
-    return "[ ] " in text or "[x] " in text or "[X] " in text
+    return "[ ] " in text or "[x] " in text or "[X] " in text or "~~" in text
+
+
+def _check_item(text: str) -> tuple[str, str] | None:
+    """A checklist item's box and text: `- [x] Export drops a row`, or `- ~~Export drops a
+    row~~` struck through whole (done, as a ticked box)."""
+    m = _CHECK_ITEM.match(text)
+    if m is not None:
+        return m.group("box"), m.group("text")
+    struck = _STRUCK_ITEM.match(text)
+    return None if struck is None else ("x", struck.group("text"))
+
+
+def _says_nothing(text: str) -> bool:
+    """`- keine`, `* None yet.`: an item saying its section holds no issue."""
+    m = _PLAIN_ITEM.match(text)
+    return m is not None and clean(m.group("text").strip("*_")) in words("nothing")
 
 
 def read_checklist_issues(
@@ -207,22 +227,28 @@ def read_checklist_issues(
     listed = ParsedLog(path=log.path, family=log.family, source=log.source)
     taken: set[int] = set()
     for start, title, required in sections:
-        items: list[tuple[int, re.Match[str]]] = []
+        items: list[tuple[int, tuple[str, str]]] = []
         fills: list[str] = []
         i = start  # the line after the heading
         checklist = True
+        empty = False  # `- keine`: a section saying it holds nothing
         while i < len(lines) and not (_HEADING_LINE.match(lines[i]) and not inside[i]):
             text = lines[i]
             if text.strip():
-                m = _CHECK_ITEM.match(text)
-                if m is None or inside[i]:
+                m = None if inside[i] else _check_item(text)
+                if m is None and not inside[i] and _says_nothing(text):
+                    empty = True
+                elif m is None:
                     checklist = False  # the section says more than a checklist
                     break
-                if is_placeholder(m.group("text")):
+                elif is_placeholder(m[1]):
                     fills.append(text.strip())
                 else:
                     items.append((i, m))
             i += 1
+        if checklist and empty and not items:
+            taken.add(start)
+            continue
         if not checklist or not items:
             if required:
                 return None
@@ -241,14 +267,14 @@ def read_checklist_issues(
 
 
 def _checked(
-    m: re.Match[str],
+    m: tuple[str, str],
     line: int,
     log: ParsedLog,
     label: str,
     typ: object,
     section_status: str | None,
 ) -> ParsedIssue:
-    text = m.group("text").strip()
+    box, text = m[0], m[1].strip()
     # `**JWT auth missing**：any header passes`: the bold part titles the item, the rest says more.
     lead = _BOLD_LEAD.match(text)
     title, more = (lead.group("title"), lead.group("more")) if lead else (text, "")
@@ -264,9 +290,9 @@ def _checked(
     if section_status:
         builder.set_field("section", "status", section_status, line, subsection=False)
     builder.finish()
-    if m.group("box") != " ":
+    if box != " ":
         draft.status = Status.RESOLVED
-        draft.original_values["status"] = f"[{m.group('box')}]"
+        draft.original_values["status"] = f"[{box}]"
     elif section_status is None:
         draft.original_values["status"] = "[ ]"
     if label and label not in draft.labels:
