@@ -5,6 +5,7 @@ in a colon, and the state words those logs used."""
 from __future__ import annotations
 
 from passmuster.core.issues import Status
+from passmuster.logs.headings import parse_heading
 from passmuster.logs.reader import read_text
 
 STRUCK = """---
@@ -50,3 +51,53 @@ def test_a_plain_list_without_struck_items_stays_as_it_was() -> None:
     titles = [i.draft.title for i in read_text(text, "defects.md").issues]
     assert "Typos in the help pages." not in titles
 
+
+LABELLED = """# Known problems
+
+**Date:** 2 March 2026
+
+---
+
+## ⚠️ RECURRING PROBLEMA: Payments not synced after checkout
+
+### 🔴 Sintomo
+The dashboard shows no plan after paying.
+
+### 🔍 Causa Root
+The webhook is never called locally.
+
+### ✅ Final fix (2 March 2026)
+Sync on return from checkout.
+
+### ⚡ IMPORTANT - NEVER DELETE
+The sync endpoint.
+
+---
+
+## 📋 Other problems
+
+### Tokens shown as 0
+**Status:** In analisi
+"""
+
+
+def test_a_heading_opened_by_a_qualified_issue_word_and_a_colon_is_an_issue() -> None:
+    log = read_text(LABELLED.replace("RECURRING PROBLEMA", "PROBLEMA RICORRENTE"), "log.md")
+    assert [(i.draft.title, i.line) for i in log.issues] == [
+        ("Payments not synced after checkout", 7),
+        ("Tokens shown as 0", 25),
+    ]
+    assert log.issues[1].draft.status is Status.IN_PROGRESS
+
+
+def test_a_part_name_before_a_colon_is_no_issue_label() -> None:
+    assert parse_heading("PROBLEMA RICORRENTE: Payments not synced").is_issue
+    assert parse_heading("Problema Principal: Tela branca após inatividade").is_issue
+    for part in ("Problem Statement: what we saw", "Bug Report: Login fails"):
+        heading = parse_heading(part)
+        assert not heading.is_issue and heading.title == part
+
+
+def test_a_state_word_beats_the_emoji_beside_it() -> None:
+    text = "# Known issues\n\n## WSL disk cannot be mounted\n\n**Durum:** ⏳ Beklemede\n"
+    assert read_text(text, "log.md").issues[0].draft.status is Status.OPEN

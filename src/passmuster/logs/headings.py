@@ -20,6 +20,7 @@ import functools
 import re
 from dataclasses import dataclass
 
+from passmuster.logs.titles import is_note_title, is_section_title
 from passmuster.logs.vocab import (
     CACHE_SIZE,
     clean,
@@ -336,22 +337,35 @@ def _issue_named(raw: str, text: str) -> tuple[str, str | None, str | None] | No
 _LABELLED_TAIL = re.compile(
     r"(?:\s+[^\W\d_][\w'’]*){1,2}\s*#\s*(?P<id>\d+)\s*[-–—:：|]\s*(?P<title>\S.*)$"
 )
+# `PROBLEMA RICORRENTE: Title`, `Problema Principal: Title`: a word or two qualifying the issue
+# word, a colon, then the title (of more than one word).
+_QUALIFIED_COLON = re.compile(
+    r"(?P<qualifier>(?:\s+[^\W\d_][\w'’]*){1,2})\s*[:：]\s*(?P<title>\S+\s+\S.*)$"
+)
 
 
 def _labelled_issue(
     raw: str, text: str, start: int, end: int
 ) -> tuple[str, str | None, str | None] | None:
     """`⚠️ BUG RÉCURRENT #1 — Title`, `Bug crítico #3: Title`: the issue word, a word or two
-    qualifying it, then its number; the number is the ID, as in `Bug #1`. Only at the start of
-    the heading, after nothing or a status."""
-    m = _LABELLED_TAIL.match(text, end)
-    if m is None:
-        return None
+    qualifying it, then its number; the number is the ID, as in `Bug #1`. `PROBLEMA
+    RICORRENTE: Title`: the same without a number, before a colon. Only at the start of the
+    heading, after nothing or a status."""
     pre = text[:start].strip(_SEPARATORS)
     pre_clean = clean(pre)
     if pre_clean and normalise_status(pre) is None:
         return None
-    return m.group("title").strip(), "#" + m.group("id"), _stated_before(raw, pre)
+    m = _LABELLED_TAIL.match(text, end)
+    if m is not None:
+        return m.group("title").strip(), "#" + m.group("id"), _stated_before(raw, pre)
+    # Without a number, only a label that is no part's name (`Problem Statement: …`).
+    q = _QUALIFIED_COLON.match(text, end)
+    if q is None:
+        return None
+    label = text[start:end] + q.group("qualifier")
+    if is_section_title(label) or is_note_title(label):
+        return None
+    return q.group("title").strip(), None, _stated_before(raw, pre)
 
 
 def _stated_before(raw: str, pre: str) -> str | None:
