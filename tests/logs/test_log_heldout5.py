@@ -101,3 +101,46 @@ def test_a_part_name_before_a_colon_is_no_issue_label() -> None:
 def test_a_state_word_beats_the_emoji_beside_it() -> None:
     text = "# Known issues\n\n## WSL disk cannot be mounted\n\n**Durum:** ⏳ Beklemede\n"
     assert read_text(text, "log.md").issues[0].draft.status is Status.OPEN
+
+
+GUIDE = """# Çözümler
+
+## 🌐 Bağlantı Sorunları
+
+### Sorun 1: Sayfa açılmıyor
+
+**Belirtiler:**
+- Sayfa yüklenmiyor
+
+**Çözümler:**
+- Bağlantıyı kontrol et
+
+### Sorun 2: Sayfa yavaş
+
+**Belirtiler:**
+- Butonlar geç yanıt veriyor
+
+## ⚠️ Hata Mesajları
+
+### Common error messages:
+
+**"Session expired"**
+Log in again.
+
+## 🛠️ İleri Düzey Sorun Giderme
+
+### Tarayıcı araçları
+
+Press F12 and open the console.
+"""
+
+
+def test_a_heading_ending_in_a_colon_leads_into_what_follows() -> None:
+    titles = [i.draft.title for i in read_text(GUIDE, "guide.md").issues]
+    assert titles[:2] == ["Sayfa açılmıyor", "Sayfa yavaş"]
+    assert "Common error messages:" not in titles
+
+
+def test_a_troubleshooting_part_in_turkish_is_a_part_of_the_guide() -> None:
+    titles = [i.draft.title for i in read_text(GUIDE, "guide.md").issues]
+    assert titles == ["Sayfa açılmıyor", "Sayfa yavaş"]

@@ -412,7 +412,8 @@ class SectionReader:
             return _NO_MARK
         if strong:
             return _STRONG_MARK
-        if not self._has_content(node):
+        if not self._has_content(node) or title.endswith((":", "：")):
+            # `### Common error messages:`: a heading ending in a colon leads into what follows.
             return _NO_MARK
         if heading.status_text is not None and heading.date_text is not None:
             # `## token-expiry (2026-08-04, MITIGATED)`: a state and the day it was reached.
