@@ -144,3 +144,25 @@ def test_a_heading_ending_in_a_colon_leads_into_what_follows() -> None:
 def test_a_troubleshooting_part_in_turkish_is_a_part_of_the_guide() -> None:
     titles = [i.draft.title for i in read_text(GUIDE, "guide.md").issues]
     assert titles == ["Sayfa açılmıyor", "Sayfa yavaş"]
+
+
+OBSERVATION = """# OBS-003 (not yet a confirmed bug)
+
+**Found:** CI run — the API login returns 400 for valid credentials.
+
+## What was tried
+
+Two hypotheses, neither confirmed.
+
+## RESOLVED — confirmed, promoted to BUG-004
+
+The UI login passed with the same credentials in the same session.
+"""
+
+
+def test_a_state_and_a_remark_naming_another_issue_is_no_issue_heading() -> None:
+    heading = parse_heading("RESOLVED — confirmed, promoted to BUG-004")
+    assert not heading.is_issue and heading.original_id is None
+    assert parse_heading("✅ RESOLVED - Bug 12 - Title").original_id == "Bug 12"
+    log = read_text(OBSERVATION, "OBS-003.md")
+    assert [i.line for i in log.issues] == [1]

@@ -285,6 +285,10 @@ def _severity_prefix(text: str) -> tuple[str, str] | None:
     return word, m.group("rest")
 
 
+# A dash between words: the text goes on after what came before it.
+_MORE = re.compile(r"\S\s+[-–—|]\s+\S")
+
+
 def _issue_named(raw: str, text: str) -> tuple[str, str | None, str | None] | None:
     """`Issue #001: Title`, `✅ RESOLVED - Bug 12 - Title`, `Doc Issue #2: Title`: the title,
     the ID and the status written before the issue word."""
@@ -301,7 +305,11 @@ def _issue_named(raw: str, text: str) -> tuple[str, str | None, str | None] | No
         ident = (m.group("id") or "").strip()
         title = m.group("title").strip()
         pre_clean = clean(pre)
-        status_pre = bool(pre) and (not pre_clean or normalise_status(pre) is not None)
+        # A state alone before the issue word (`✅ RESOLVED - Bug 12`), not a state and more
+        # (`RESOLVED — confirmed, promoted to BUG-004`: a remark naming another issue).
+        status_pre = bool(pre) and (
+            not pre_clean or (normalise_status(pre) is not None and not _MORE.search(pre))
+        )
         # `Doc Issue #2`: a short qualifier before an issue word with an explicit number.
         qualified = (
             bool(pre_clean)
