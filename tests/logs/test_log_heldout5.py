@@ -166,3 +166,42 @@ def test_a_state_and_a_remark_naming_another_issue_is_no_issue_heading() -> None
     assert parse_heading("✅ RESOLVED - Bug 12 - Title").original_id == "Bug 12"
     log = read_text(OBSERVATION, "OBS-003.md")
     assert [i.line for i in log.issues] == [1]
+
+
+UNDER_A_PART = """# Known issues
+
+## Medium
+
+### MED-003: Test fixtures use an old model
+
+**Root cause**:
+
+1. **Fixture imports only three models** (fixed ✅)
+
+2. **Fields named after the old schema**
+   ```python
+   # wrong: project.key
+   ```
+
+**Status**: 🚧 In Progress
+
+### MED-004: Heartbeat too frequent
+
+**Status**: Open
+"""
+
+
+def test_numbered_bold_items_under_a_part_label_are_that_parts_text() -> None:
+    log = read_text(UNDER_A_PART, "log.md")
+    assert [(i.draft.title, i.line) for i in log.issues] == [
+        ("Test fixtures use an old model", 5),
+        ("Heartbeat too frequent", 18),
+    ]
+    assert log.issues[0].draft.status is Status.IN_PROGRESS
+    assert "Fields named after the old schema" in (log.issues[0].draft.root_cause or "")
+
+
+def test_numbered_bold_items_under_a_label_naming_issues_stay_issues() -> None:
+    text = UNDER_A_PART.replace("**Root cause**:", "**Issues found**:")
+    titles = [i.draft.title for i in read_text(text, "log.md").issues]
+    assert "Fields named after the old schema" in titles

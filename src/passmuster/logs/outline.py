@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from passmuster.logs.body import match_field
 from passmuster.logs.headings import parse_heading
 from passmuster.logs.text import find_fences, may_hold_mojibake, repair_mojibake
-from passmuster.logs.titles import is_section_title
+from passmuster.logs.titles import is_section_title, section_meaning
 from passmuster.logs.vocab import field_for
 
 HEADING = re.compile(r"^ {0,3}(#{1,6})(?:[ \t]+(.*?))?(?:[ \t]+#+)?[ \t]*$")
@@ -69,7 +69,9 @@ def inline_start(lines: list[str], inside: list[bool], i: int) -> str | None:
     line = lines[i]
     item = NUMBERED_BOLD.match(line)
     if item is not None:
-        return None if _is_label(item.group("inner")) else "item"
+        if _is_label(item.group("inner")) or _under_part_label(lines, inside, i):
+            return None
+        return "item"
     bold = BOLD_LINE.match(line)
     if bold is None or match_field(line) is not None:
         return None  # `**Status**: **RESOLVED**` is a field line, whatever its value
@@ -89,6 +91,20 @@ def inline_start(lines: list[str], inside: list[bool], i: int) -> str | None:
 
 
 _LIST_ITEM = re.compile(r"^\s*(?:[-*+]|\d{1,3}[.)])\s")
+
+
+def _under_part_label(lines: list[str], inside: list[bool], i: int) -> bool:
+    """Whether the list holding line `i` follows a bold label naming a part of an issue
+    (`**Root cause**:`, `**真实原因**:` over `1. **…**` items): the items are that part's text."""
+    for j in range(i - 1, max(-1, i - 200), -1):
+        above = lines[j]
+        if inside[j] or not above.strip() or above[:1].isspace() or _LIST_ITEM.match(above):
+            continue
+        bold = BOLD_LINE.match(above.rstrip().rstrip(":：").rstrip())
+        label = bold.group("inner").strip().rstrip(":：").strip() if bold is not None else ""
+        # `**Issues found:**` over its items names a list of issues, not a part of one.
+        return bool(label) and is_section_title(label) and section_meaning(label) is None
+    return False
 
 
 def _inside_item(lines: list[str], inside: list[bool], i: int) -> bool:
