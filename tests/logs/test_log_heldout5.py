@@ -205,3 +205,52 @@ def test_numbered_bold_items_under_a_label_naming_issues_stay_issues() -> None:
     text = UNDER_A_PART.replace("**Root cause**:", "**Issues found**:")
     titles = [i.draft.title for i in read_text(text, "log.md").issues]
     assert "Fields named after the old schema" in titles
+
+
+INDEXED = """# Known issues
+
+**Version**: v1.1.0
+
+## 🟡 MEDIUM
+
+### MED-001: Token kept in local storage
+
+**Description**:
+
+The token sits in local storage.
+
+**Owner**: @backend-dev
+
+---
+
+### MED-002: Heartbeat too frequent
+
+**Description**:
+
+Every 15 seconds.
+
+**Owner**: @backend-dev
+
+---
+
+## 🔍 Finding an issue
+
+### By module
+
+- **Auth**: MED-001
+- **WebSocket**: MED-002
+
+### By owner
+
+- **@backend-dev**: MED-001, MED-002
+
+### By version
+
+- **v1.2.0**: MED-001
+- **v1.1.1**: MED-002
+"""
+
+
+def test_a_section_only_pointing_at_issues_by_id_is_an_index() -> None:
+    titles = [i.draft.title for i in read_text(INDEXED, "log.md").issues]
+    assert titles == ["Token kept in local storage", "Heartbeat too frequent"]

@@ -93,6 +93,11 @@ class Siblings:
 
 
 # A heading that opens with a day: `2026-03-13: …`, `2026/03/13 — …`.
+# A list item naming only issue IDs after its label: `- **@backend-dev**: MEDIUM-001, LOW-001`.
+_REF_ID = r"[A-Z][A-Z0-9]*(?:[-_][A-Z0-9]+)*[-_][A-Z]{0,3}\d+"
+_REFERENCES = re.compile(
+    rf"^\s*(?:[-*+]|\d{{1,3}}[.)])\s+[^:：]{{1,60}}[:：]\**\s*{_REF_ID}(?:\s*(?:[,，、/&]|and|~)\s*{_REF_ID})*\s*$"
+)
 _DATED = re.compile(r"^\d{4}[-/.]\d{1,2}[-/.]\d{1,2}\b")
 
 
@@ -415,6 +420,8 @@ class SectionReader:
         if not self._has_content(node) or title.endswith((":", "：")):
             # `### Common error messages:`: a heading ending in a colon leads into what follows.
             return _NO_MARK
+        if self._only_references(node):
+            return _NO_MARK  # `### By owner` over `- **@backend**: MED-001, LOW-002`: an index
         if heading.status_text is not None and heading.date_text is not None:
             # `## token-expiry (2026-08-04, MITIGATED)`: a state and the day it was reached.
             return _STRONG_MARK
@@ -488,6 +495,17 @@ class SectionReader:
             if target is not None:
                 found.add(target)
         return found
+
+    def _only_references(self, node: Node) -> bool:
+        """Whether a section without subsections is only list items pointing at issues by ID
+        (`- **WebSocket**: MEDIUM-002`, `- v1.2.0: MEDIUM-001, LOW-002`)."""
+        lines = [self.o.lines[i] for i in node.body if self.o.lines[i].strip()]
+        return (
+            not node.children
+            and bool(lines)
+            and not any(self.o.inside_fence[i] for i in node.body)
+            and all(_REFERENCES.match(line) for line in lines if not RULE.match(line))
+        )
 
     def _has_content(self, node: Node) -> bool:
         return bool(node.children) or any(
