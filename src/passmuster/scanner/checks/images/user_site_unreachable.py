@@ -162,11 +162,19 @@ class UserSiteUnreachable(Rule):
                     )
 
 
+# Where the official python images' interpreter (/usr/local) or a distribution's (/usr) lives.
+_INTERPRETER_PREFIXES = frozenset({"/usr/local", "/usr"})
+
+
 def _problem(state: _StageState, site: _UserSite, dockerfile: Dockerfile) -> str | None:
     """Why the running user's Python cannot import from `site`, else None."""
     user = state.user.split(":", 1)[0]
     expected = state.user_base()
     if expected is None:
+        return None
+    if site.base in _INTERPRETER_PREFIXES:
+        # `COPY --from=builder /root/.local /usr/local`: lib/pythonX.Y/site-packages lands in
+        # the interpreter's own site directory, which Python searches for every user.
         return None
     python_path = [p.rstrip("/") for p in state.vars.get("PYTHONPATH", "").split(":") if p]
     searched = site.base == expected or any(p.startswith(site.base + "/") for p in python_path)
