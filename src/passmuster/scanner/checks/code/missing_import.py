@@ -133,6 +133,13 @@ class MissingImportName(Rule):
             top = statement.module.split(".", 1)[0]
             if modules.installed_module(top) is not None or service.has_package(top):
                 local = None
+        if (
+            local is not None
+            and local.path is not None
+            and not statement.level
+            and _tool_script_folder(platform, statement.module, local.path)
+        ):
+            local = None
         if local is not None:
             if local_index.provides(local, name) is not False:
                 return None
@@ -261,3 +268,14 @@ class MissingImportName(Rule):
             (Edit(source.path, start, end, "\n".join(new), expected=original),),
             Fix.SAFE,
         )
+
+
+def _tool_script_folder(platform: Platform, module: str, init_path: str) -> bool:
+    """Whether the local package `module` is an Alembic script directory named `alembic`
+    (`alembic/__init__.py` beside `env.py`): the alembic command loads env.py and the
+    revisions by path, with its own installed package already imported, so there
+    `from alembic import context, op` is the tool's, not this folder."""
+    if module.split(".", 1)[0] != "alembic" or not init_path.endswith("alembic/__init__.py"):
+        return False
+    folder = init_path.rsplit("/", 1)[0]
+    return f"{folder}/env.py" in platform.python
