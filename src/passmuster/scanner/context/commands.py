@@ -393,4 +393,11 @@ def _port_value(node: ast.expr, env: Mapping[str, str | None]) -> int | None:
                 if keyword.arg == "default":
                     default = keyword.value
             return _port_value(default, env) if default is not None else None
+    if isinstance(node, ast.Attribute | ast.Name):
+        # `port=Config.PORT`, `port=settings.port`: a configuration attribute named after the
+        # variable it is read from, which the container's environment sets.
+        attribute = node.attr if isinstance(node, ast.Attribute) else node.id
+        value = env.get(attribute.upper()) if "PORT" in attribute.upper() else None
+        if value and value.isdigit():
+            return int(value)
     return None

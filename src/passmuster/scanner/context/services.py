@@ -30,7 +30,7 @@ from passmuster.scanner.context.commands import (
     parse_exec_form,
 )
 from passmuster.scanner.context.compose_keys import port_range
-from passmuster.scanner.context.copies import copies_before, source_in_context
+from passmuster.scanner.context.copies import copies_before, source_in_context, workdir_at
 from passmuster.scanner.context.images import OTHER_RUNTIME_IMAGES, image_kind, parse_image
 from passmuster.scanner.context.model import (
     Dependency,
@@ -290,7 +290,15 @@ class ServiceCompleter:
         entry = service.entry
         env = {k: v.value for k, v in service.env.items()}
         if entry is not None and entry.module and code_root is not None:
-            module_path = _module_file(entry.module, code_root, service.python_files)
+            module_path = _script_in_image(service, entry)
+            if module_path is None:
+                module_path = _module_file(entry.module, code_root, service.python_files)
+            if (
+                module_path is not None
+                and _runs_script(entry)
+                and module_path.endswith("/__init__.py")
+            ):
+                module_path = None  # `python app.py` runs a file, never the package app/
             if module_path is not None:
                 service.entry = _with_module_path(entry, module_path)
         entry = service.entry
@@ -304,7 +312,17 @@ class ServiceCompleter:
         candidates = []
         if entry is not None and entry.module_path:
             candidates.append(entry.module_path)
-        candidates.extend(p for p in service.python_files if p not in candidates)
+        script = self.platform.python.get(candidates[0]) if candidates else None
+        if not (
+            entry is not None
+            and _runs_script(entry)
+            and script is not None
+            and "run(" in script.text
+            and "port" in script.text
+        ):
+            # The script python runs starts the server itself: another module's
+            # `if __name__ == "__main__": uvicorn.run(...)` never runs in this container.
+            candidates.extend(p for p in service.python_files if p not in candidates)
         for path in candidates:
             source = self.platform.python.get(path)
             if source is None or "run(" not in source.text or "port" not in source.text:
@@ -482,6 +500,30 @@ def _module_file(module: str, root: str, files: list[str]) -> str | None:
         if path in wanted:
             return path
     return None
+
+
+def _runs_script(entry: EntryPoint) -> bool:
+    """`python app.py`: the command runs a file, not a module (`python -m app`)."""
+    return entry.server == "python" and (entry.target or "").endswith(".py")
+
+
+def _script_in_image(service: ServiceDef, entry: EntryPoint) -> str | None:
+    """The repository file the final stage's COPY lines put where `python app.py` finds its
+    script (`COPY ./app/ .` puts app/app.py at /app/app.py)."""
+    dockerfile = service.dockerfile
+    if (
+        not _runs_script(entry)
+        or dockerfile is None
+        or dockerfile.final is None
+        or service.build_context is None
+    ):
+        return None
+    stage = dockerfile.final
+    end = stage.instructions[-1].line + 1 if stage.instructions else stage.line + 1
+    target = entry.target or ""
+    container = target if target.startswith("/") else posixpath.join(workdir_at(stage, end), target)
+    files = set(service.python_files)
+    return source_in_context(stage, end, container, service.build_context, files.__contains__)
 
 
 def _with_module_path(entry: EntryPoint, module_path: str) -> EntryPoint:
