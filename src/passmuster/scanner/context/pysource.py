@@ -105,6 +105,9 @@ class StringConstant:
     # The settings field this constant is the default of (`secret_key`), when it is one: the
     # name code reads, which an alias (`alias="JWT_SECRET"`) makes differ from the variable.
     field: str | None = None
+    # The default is an attribute of a plain configuration class (`class Config:` with
+    # `X = os.getenv("X", "...")`), read as `Config.X`, not a pydantic field.
+    class_attribute: bool = False
 
     def overridden_by(self, environment: Container[str]) -> bool:
         """Whether an environment setting any variable this constant is the fallback for
@@ -485,6 +488,52 @@ def _in_process_client(node: ast.Call) -> bool:
     )
 
 
+_LOG_METHODS = frozenset({"debug", "info", "warning", "warn", "error", "exception", "critical"})
+
+
+def _is_message(node: ast.Call) -> bool:
+    """`print(...)`, or a logger's method (`logger.info(...)`, `logging.warning(...)`)."""
+    func = node.func
+    if isinstance(func, ast.Name):
+        return func.id == "print"
+    if not isinstance(func, ast.Attribute) or func.attr not in _LOG_METHODS:
+        return False
+    receiver = func.value
+    name = (
+        receiver.id
+        if isinstance(receiver, ast.Name)
+        else receiver.attr
+        if isinstance(receiver, ast.Attribute)
+        else ""
+    )
+    return "log" in name.lower()
+
+
+def _class_attribute_defaults(classes: list[ast.ClassDef]) -> dict[int, str]:
+    """Constant id -> attribute, for the constants in `X = os.getenv("X", "...")` in the body
+    of a plain configuration class: the value is the class attribute `X`, which code reads as
+    `Config.X`. An attribute the class body itself uses (`URL = f"...{X}..."`) is left out."""
+    found: dict[int, str] = {}
+    for cls in classes:
+        used = {
+            n.id for n in ast.walk(cls) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)
+        }
+        for child in cls.body:
+            if isinstance(child, ast.Assign) and len(child.targets) == 1:
+                target, value = child.targets[0], child.value
+            elif isinstance(child, ast.AnnAssign) and child.value is not None:
+                target, value = child.target, child.value
+            else:
+                continue
+            if not isinstance(target, ast.Name) or target.id in used:
+                continue
+            nodes = list(ast.walk(value))
+            if not any(isinstance(n, ast.Call) and env_var_of(n) is not None for n in nodes):
+                continue
+            found.update((id(n), target.id) for n in nodes if isinstance(n, ast.Constant))
+    return found
+
+
 def _given_names(node: ast.AST) -> dict[int, str]:
     """For the children of `node` that are values given to a name: child id -> the name."""
     given: dict[int, str] = {}
@@ -792,6 +841,7 @@ class _Collector:
         env_defaults: dict[int, str] = {}
         outer_defaults: dict[int, list[str]] = {}
         settings_classes: list[ast.ClassDef] = []
+        plain_classes: list[ast.ClassDef] = []
         all_names: tuple[str, ...] | None = None
         constants: list[tuple[str, ast.Constant]] = []
         reads: list[EnvRead] = []
@@ -818,6 +868,15 @@ class _Collector:
                 for part, after in zip(node.values, node.values[1:], strict=False):
                     if isinstance(part, ast.Constant) and isinstance(after, ast.FormattedValue):
                         cut.add(id(part))
+            if isinstance(node, ast.Call) and _is_message(node):
+                # `print(f"Jaeger UI: http://localhost:16686")`, `logger.info("...")`: text
+                # for a person reading the output, no address the code uses.
+                prose.update(
+                    id(c)
+                    for a in (*node.args, *(k.value for k in node.keywords))
+                    for c in ast.walk(a)
+                    if isinstance(c, ast.Constant)
+                )
             if isinstance(node, ast.Call) and _in_process_client(node):
                 # `AsyncClient(transport=ASGITransport(app=app), base_url="http://test")`:
                 # requests go to the app in this process, the URL names no host to reach.
@@ -852,6 +911,8 @@ class _Collector:
             elif isinstance(node, ast.ClassDef):
                 if any((_call_name(b) or "").endswith(_SETTINGS_BASES) for b in node.bases):
                     settings_classes.append(node)
+                else:
+                    plain_classes.append(node)
             elif isinstance(node, ast.BoolOp) and isinstance(node.op, ast.Or):
                 # `os.getenv("X") or "http://..."`: the constant is X's fallback.
                 first = next((v for n in node.values if (v := env_var_of(n)) is not None), None)
@@ -941,6 +1002,9 @@ class _Collector:
             for child in ast.walk(cls)
             if isinstance(child, ast.Constant)
         }
+        attributes = _class_attribute_defaults(plain_classes)
+        in_settings.update(attributes)
+        setting_fields.update(attributes)
         strings = [
             StringConstant(
                 value,
@@ -952,6 +1016,7 @@ class _Collector:
                 tuple(outer_defaults.get(id(node), ())),
                 id(node) in cut,
                 setting_fields.get(id(node)),
+                id(node) in attributes,
             )
             for value, node in constants
         ]

@@ -230,6 +230,42 @@ def reads_setting(platform: Platform, service: ServiceDef, field: str) -> bool:
     return False
 
 
+def unread_setting(
+    platform: Platform, service: ServiceDef, constant: StringConstant, variable: str
+) -> bool:
+    """Whether `constant` is the default of a setting none of the service's code reads: a
+    pydantic settings field, or an attribute of a plain configuration class (`Config.X`,
+    `getattr(Config, "X")`, `app.config["X"]`). A class handed to `from_object` (Flask,
+    Celery) is also read by the framework and its extensions, which take the keys they know
+    (SECRET_KEY, SQLALCHEMY_DATABASE_URI, ...) without any code naming them."""
+    if not constant.in_settings:
+        return False
+    if not constant.class_attribute:
+        return not reads_setting(platform, service, constant.field or variable)
+    name = constant.field or variable
+    escaped = re.escape(name)
+    # Quoted, but not as the variable of the read that declares it (`os.getenv("X", ...)`).
+    pattern = re.compile(
+        rf"\.{escaped}\b|(?<!getenv\()(?<!environ\.get\()(?<!environ\[)[\"']{escaped}[\"']"
+    )
+    framework = _FRAMEWORK_KEYS.match(name) is not None
+    for path in reachable_files(platform, service) or service.python_files:
+        source = platform.python.get(path)
+        if source is None:
+            continue
+        if pattern.search(source.text) or (framework and "from_object(" in source.text):
+            return False
+    return True
+
+
+# Configuration keys Flask, Celery and their extensions read from `config.from_object(...)`.
+_FRAMEWORK_KEYS = re.compile(
+    r"(SECRET_KEY|SECURITY_|SQLALCHEMY_|JWT_|MAIL_|SESSION_|CACHE_|REDIS_|CELERY|BROKER_|"
+    r"RESULT_|MONGO|RATELIMIT|WTF_|SERVER_NAME|PREFERRED_|UPLOAD_|MAX_CONTENT|BABEL_|CORS_|"
+    r"OAUTH|GOOGLE_|GITHUB_|DEBUG|TESTING|ENV$|PROPAGATE|PERMANENT_|JSON|APPLICATION_ROOT)"
+)
+
+
 # `"[::]:50051"`, `port=9100`, `start_http_server(9100)`.
 _PORT_NUMBER = re.compile(r"(?:\]:|0\.0\.0\.0:|port\s*=\s*|_server\()([1-9]\d{1,4})\b")
 

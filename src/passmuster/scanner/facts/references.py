@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from passmuster.scanner.context.model import Platform, ServiceDef
 from passmuster.scanner.context.pysource import StringConstant
 from passmuster.scanner.context.urls import LOOPBACK_HOSTS, find_urls
-from passmuster.scanner.facts.code import url_constants
+from passmuster.scanner.facts.code import unread_setting, url_constants
 from passmuster.scanner.facts.environment import env_values
 
 _BARE_HOST = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
@@ -83,7 +83,11 @@ def _collect(platform: Platform, service: ServiceDef) -> list[Reference]:
             port_text = env.get(name[: -len("_HOST")] + "_PORT", "")
             port = int(port_text) if port_text.isdigit() else None
             refs.append(Reference(name, host, port, var.path, var.line, False))
-    for host, port, path, line, fallback_for in _code_urls(platform, tuple(service.python_files)):
+    for host, port, path, line, fallback_for, constant in _code_urls(
+        platform, tuple(service.python_files)
+    ):
+        if unread_setting(platform, service, constant, fallback_for or ""):
+            continue  # the default of a setting none of its code reads
         if fallback_for and fallback_for in service.env:
             continue  # the environment decides; its value is checked instead
         if fallback_for and fallback_for in service.documented_env:
@@ -92,7 +96,7 @@ def _collect(platform: Platform, service: ServiceDef) -> list[Reference]:
     return refs
 
 
-_CodeUrl = tuple[str, int | None, str, int, str | None]
+_CodeUrl = tuple[str, int | None, str, int, str | None, StringConstant]
 
 
 def _host_cut_short(constant: StringConstant, host: str) -> bool:
@@ -121,6 +125,6 @@ def _code_urls(platform: Platform, files: tuple[str, ...]) -> list[_CodeUrl]:
             # An HTTP URL without a port still names its host (`http://api-gateway-url/x`);
             # its port is left unjudged: port 80 may be a proxy's the scan cannot see.
             port = url.port if url.explicit_port else None
-            found.append((url.host, port, path, constant.line, constant.env_default_for))
+            found.append((url.host, port, path, constant.line, constant.env_default_for, constant))
     cache[files] = found
     return found

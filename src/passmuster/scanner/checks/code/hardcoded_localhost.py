@@ -9,7 +9,7 @@ from passmuster.core.issues import Severity
 from passmuster.scanner.context.model import Platform, PythonFile, ServiceDef
 from passmuster.scanner.context.pysource import StringConstant
 from passmuster.scanner.context.urls import LOOPBACK_HOSTS, find_urls
-from passmuster.scanner.facts.code import reachable_files, reads_setting, url_constants
+from passmuster.scanner.facts.code import reachable_files, unread_setting, url_constants
 from passmuster.scanner.facts.environment import env_values
 from passmuster.scanner.rule import Rule, reported_once
 
@@ -126,7 +126,7 @@ class HardcodedLocalhostUrl(Rule):
                 continue  # `class TestingConfig(Config)`: what the test run connects to
             if constant.in_settings and constant.env_default_for:
                 field = constant.env_default_for
-                if not reads_setting(platform, service, constant.field or field):
+                if unread_setting(platform, service, constant, field):
                     continue  # a setting no code reads
                 if _FOR_TESTS.search(field):
                     continue  # TEST_DATABASE_URL: the test suite's, on a developer's machine

@@ -9,7 +9,7 @@ from passmuster.core.issues import Severity
 from passmuster.scanner.context.interpolate import fallback_of
 from passmuster.scanner.context.model import EnvVar, Platform, ServiceDef
 from passmuster.scanner.context.urls import find_urls
-from passmuster.scanner.facts.code import owned_python_files, reads_setting
+from passmuster.scanner.facts.code import owned_python_files, unread_setting
 from passmuster.scanner.facts.development import in_development_setup
 from passmuster.scanner.facts.environment import env_values
 from passmuster.scanner.facts.paths import is_test_file
@@ -137,9 +137,7 @@ class PlaceholderSecret(Rule):
                     continue
                 if service.environment_unknown:
                     continue  # the env file kept out of the repository may well set it
-                if constant.in_settings and not reads_setting(
-                    platform, service, constant.field or name
-                ):
+                if unread_setting(platform, service, constant, name):
                     continue  # a setting no code reads
                 if _TEST_ONLY.search(name):
                     continue  # a token for tests, not a credential of the running service
