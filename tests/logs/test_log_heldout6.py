@@ -38,3 +38,24 @@ def test_a_table_titled_by_its_incident_column_and_keyed_by_its_code_column() ->
         ("El buscador ignora los acentos.", "RX-01", Status.RESOLVED),
         ("La exportación a PDF corta la última página.", "RX-02", Status.OPEN),
     ]
+
+
+OUTCOME = """# Registro de fallos
+
+### FX-01 — El calendario pierde la zona horaria
+- **Gravedad:** Alta
+- **Causa:** la fecha se guarda sin zona.
+- **Resultado:** 🟢 **RESUELTO** (verificado en la suite).
+
+### FX-02 — La sesión caduca antes de tiempo
+- **Gravedad:** Media
+- **Resultado:** pendiente de revisión.
+"""
+
+
+def test_a_result_field_stating_a_state_is_the_issue_status() -> None:
+    log = read_text(OUTCOME, "fallos.md")
+    assert [(i.draft.original_id, i.draft.status) for i in log.issues] == [
+        ("FX-01", Status.RESOLVED),
+        ("FX-02", Status.OPEN),
+    ]
