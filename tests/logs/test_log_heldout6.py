@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from passmuster.core.issues import Status
+from passmuster.logs.headings import parse_heading
 from passmuster.logs.reader import read_text
 
 DESCRIBED = """# 上线前的已知问题
@@ -59,3 +60,15 @@ def test_a_result_field_stating_a_state_is_the_issue_status() -> None:
         ("FX-01", Status.RESOLVED),
         ("FX-02", Status.OPEN),
     ]
+
+
+def test_a_state_and_where_it_happened_in_portuguese_or_italian_heading_contractions() -> None:
+    for heading in (
+        "DEF-07 — Falta o ficheiro de exemplo (corrigido nesta entrega) 🟡 MINOR",
+        "DEF-07 — Falta o ficheiro de exemplo (resolvido na versão 2.3)",
+        "DEF-07 — Manca il file di esempio (risolto nella versione web)",
+    ):
+        parsed = parse_heading(heading)
+        assert parsed.status_text is not None, heading
+        assert parsed.title.startswith(("Falta o ficheiro", "Manca il file")), heading
+        assert "(" not in parsed.title, heading

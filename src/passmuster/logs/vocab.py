@@ -278,7 +278,7 @@ _MORE_TO_SAY = re.compile(r"[,;]|\s(?:but|needs?|pending|except|only|until)\b", 
 # was reached by (`Mitigado por contrato operativo`, `Contourné par un cache`).
 _STATE_WHERE = re.compile(
     r"(.{2,30}?)\s+(?:in|since|by|with|via|as of|dans|depuis|en|em|seit|im|por|par|con|com|mit"
-    r"|durch)\s+\S",
+    r"|durch|desde|na|nesta|neste|nessa|nesse|nel|nella|dal|dalla)\s+\S",
     re.IGNORECASE,
 )
 
