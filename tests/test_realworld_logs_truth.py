@@ -66,13 +66,16 @@ def test_every_log_is_named_once_and_pinned_to_a_commit() -> None:
 def test_counts_and_statuses_add_up(log: dict[str, Any]) -> None:
     issues = log["issues"]
     definite = [issue for issue in issues if not issue.get("optional")]
-    assert log["expected"] == len(definite) > 0
+    # A log may hold no definite issue (only design limitations, "none reported yet"), never
+    # nothing at all.
+    assert log["expected"] == len(definite)
+    assert issues, log["name"]
     assert log["optional"] == len(issues) - len(definite)
     stated = Counter(issue.get("status", "unstated") for issue in definite)
     if "statuses" in log:
         assert log["statuses"] == dict(stated)
     else:
-        assert set(stated) == {"unstated"}
+        assert set(stated) <= {"unstated"}
     valid = {status.value for status in Status}
     for issue in issues:
         assert set(issue) <= ISSUE_KEYS, issue
