@@ -34,6 +34,11 @@ def owned_python_files(platform: Platform) -> Iterator[tuple[ServiceDef, PythonF
     known entry module, and so are they in an image that copies every service's code and
     picks its entry at run time (`cd services/$SERVICE_NAME`): their own service does not
     run them, so neither does the bigger image."""
+    yield from platform.derived("owned-python-files", lambda: _owned_python_files(platform))
+
+
+def _owned_python_files(platform: Platform) -> list[tuple[ServiceDef, PythonFile]]:
+    owned: list[tuple[ServiceDef, PythonFile]] = []
     seen: set[str] = set()
     groups = [
         (files, members, _running(platform, members)) for files, members in code_groups(platform)
@@ -53,7 +58,8 @@ def owned_python_files(platform: Platform) -> Iterator[tuple[ServiceDef, PythonF
             seen.add(path)
             source = platform.python.get(path)
             if source is not None:
-                yield owner, source
+                owned.append((owner, source))
+    return owned
 
 
 def _running(platform: Platform, members: list[ServiceDef]) -> set[str] | None:
